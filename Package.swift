@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Tandem",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tandem", targets: ["tandem"]),
+        .library(name: "Netlink", targets: ["Netlink"]),
+        .library(name: "Conntrack", targets: ["Conntrack"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(name: "CLinux"),
+        .target(name: "Netlink", dependencies: ["CLinux"]),
+        .target(name: "Conntrack", dependencies: ["Netlink"]),
+        .target(
+            name: "TandemCLI",
+            dependencies: [
+                "Netlink", "Conntrack",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "tandem", dependencies: ["TandemCLI"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CLinux"]),
+        .testTarget(name: "ConntrackTests", dependencies: ["Conntrack", "Netlink", "CLinux"], resources: [.copy("Vectors")]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Conntrack", "Netlink", "TandemCLI"]),
+    ]
+)

@@ -1,0 +1,16 @@
+#ifndef TANDEM_CLINUX_H
+#define TANDEM_CLINUX_H
+
+// Kernel UAPI headers are imported here only so tests can cross-check the constants
+// the Swift code defines by hand; production code never reads these enums directly.
+#include <linux/netlink.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tcp.h>
+
+// Glibc is built without _GNU_SOURCE, so these live in the .c file.
+int clinux_setns(int fd, int nstype);
+extern const int CLINUX_CLONE_NEWNET;
+
+#endif
