@@ -69,6 +69,14 @@ public final class NetlinkSocket {
         try setIntOption(SOL_NETLINK, NetlinkSocketOption.extendedAck, 1, "NETLINK_EXT_ACK")
     }
 
+    /// NETLINK_BROADCAST_ERROR plus NETLINK_NO_ENOBUFS: with both, the sender of an event
+    /// learns the listener could not take it (reliable delivery, as conntrackd's
+    /// NetlinkEventsReliable), and the listener no longer sees ENOBUFS.
+    public func setBroadcastErrors(_ on: Bool) throws(NetlinkSocketError) {
+        try setIntOption(SOL_NETLINK, NetlinkSocketOption.broadcastError, on ? 1 : 0, "NETLINK_BROADCAST_ERROR")
+        try setReportsOverruns(!on)
+    }
+
     /// Asks the kernel to report dropped broadcasts (as ENOBUFS) or to hide them.
     public func setReportsOverruns(_ on: Bool) throws(NetlinkSocketError) {
         try setIntOption(SOL_NETLINK, NetlinkSocketOption.noENOBUFS, on ? 0 : 1, "NETLINK_NO_ENOBUFS")

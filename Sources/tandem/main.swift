@@ -1,1 +1,6 @@
-print("tandem")
+import TandemCLI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+exit(Entry.main(CommandLine.arguments))

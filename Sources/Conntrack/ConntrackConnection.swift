@@ -1,0 +1,188 @@
+import Netlink
+
+/// The outcome of a batched create / update / delete.
+public struct BatchResult: Sendable {
+    public var succeeded = 0
+    /// Index into the input and the kernel's error, for each rejected flow.
+    public var failures: [(index: Int, error: NetlinkKernelError)] = []
+    public var failed: Int { failures.count }
+}
+
+/// Requests to the kernel's conntrack table over one ctnetlink socket: dumps, single gets,
+/// and batched create / update / delete — many messages per sendmsg, each answered by
+/// sequence number so every failure is reported for exactly its flow.
+public final class ConntrackConnection {
+    public let socket: NetlinkSocket
+    private var buffer: [UInt8]
+    public var batchSize: Int
+
+    /// Opens the socket in the caller's namespace, or inside `namespace` (/run/netns/NAME).
+    public init(namespace: String? = nil, batchSize: Int = 1000) throws {
+        if let namespace {
+            socket = try NetworkNamespace.run(named: namespace) { try NetlinkSocket(protocol: NetlinkProtocol.netfilter) }
+        } else {
+            socket = try NetlinkSocket(protocol: NetlinkProtocol.netfilter)
+        }
+        self.batchSize = batchSize
+        buffer = [UInt8](repeating: 0, count: 1 << 16)
+        try socket.enableCappedAcks()
+        try? socket.enableExtendedAcks()
+        // Batches are limited by the send buffer, acks by the receive buffer.
+        try socket.setSendBuffer(bytes: 8 << 20)
+        try socket.setReceiveBuffer(bytes: 8 << 20)
+    }
+
+    // MARK: flows
+
+    /// Streams the table (or one family of it) to `body`. `mark` filters in the kernel.
+    public func dump(
+        family: UInt8 = AddressFamily.unspecified, mark: (value: UInt32, mask: UInt32)? = nil,
+        zeroCounters: Bool = false, _ body: (Flow) throws -> Void
+    ) throws {
+        var batch = MessageBatch()
+        batch.append(
+            type: zeroCounters ? ConntrackMessageType.getCtrZero : ConntrackMessageType.get,
+            flags: [.request, .dump], sequence: socket.makeSequence()
+        ) { e in
+            NetfilterHeader(family: family).encode(into: &e)
+            if let mark {
+                e.uint32BE(CTA.mark, mark.value)
+                e.uint32BE(CTA.markMask, mark.mask)
+            }
+        }
+        try socket.dump(batch, buffer: &buffer) { bytes, m in
+            try body(FlowCodec.decode(bytes, payload: m.payload))
+        }
+    }
+
+    public func flows(family: UInt8 = AddressFamily.unspecified) throws -> [Flow] {
+        var all: [Flow] = []
+        try dump(family: family) { all.append($0) }
+        return all
+    }
+
+    /// The kernel's current entry for a flow's tuple, or nil when there is none.
+    public func get(_ flow: Flow) throws -> Flow? {
+        var batch = MessageBatch()
+        batch.append(type: ConntrackMessageType.get, flags: [.request, .ack], sequence: socket.makeSequence()) { e in
+            FlowCodec.encode(flow, into: &e)
+        }
+        var found: Flow?
+        do {
+            try socket.request(batch, buffer: &buffer) { bytes, m in
+                found = try FlowCodec.decode(bytes, payload: m.payload)
+            }
+        } catch let e as NetlinkKernelError where e.errno == ENOENTValue {
+            return nil
+        }
+        return found
+    }
+
+    /// Creates flows; IPS_CONFIRMED is added as the kernel requires. With `updateExisting`,
+    /// NLM_F_EXCL is left out so an existing entry is updated instead of failing (what a
+    /// commit of replicated state needs).
+    public func create<C: Collection>(_ flows: C, updateExisting: Bool = false, acknowledge: Bool = true) throws -> BatchResult where C.Element == Flow {
+        var flags: NetlinkFlags = [.request, .create]
+        if !updateExisting { flags.insert(.excl) }
+        if acknowledge { flags.insert(.ack) }
+        return try apply(flows, type: ConntrackMessageType.new, flags: flags, acknowledge: acknowledge) { flow in
+            var f = flow
+            f.status = (f.status ?? []).union(.confirmed)
+            return f
+        }
+    }
+
+    /// Updates existing flows (CT_NEW without NLM_F_CREATE).
+    public func update<C: Collection>(_ flows: C, acknowledge: Bool = true) throws -> BatchResult where C.Element == Flow {
+        try apply(flows, type: ConntrackMessageType.new, flags: acknowledge ? [.request, .ack] : [.request], acknowledge: acknowledge) { $0 }
+    }
+
+    public func delete<C: Collection>(_ flows: C, acknowledge: Bool = true) throws -> BatchResult where C.Element == Flow {
+        try apply(flows, type: ConntrackMessageType.delete, flags: acknowledge ? [.request, .ack] : [.request], acknowledge: acknowledge) { $0 }
+    }
+
+    /// Empties the table (or one family's part of it).
+    public func flush(family: UInt8 = AddressFamily.unspecified) throws {
+        var batch = MessageBatch()
+        batch.append(type: ConntrackMessageType.delete, flags: [.request, .ack], sequence: socket.makeSequence()) { e in
+            NetfilterHeader(family: family).encode(into: &e)
+        }
+        try socket.request(batch, buffer: &buffer)
+    }
+
+    /// Number of entries, from the global stats message (what `conntrack -C` prints).
+    public func count() throws -> UInt32 {
+        var batch = MessageBatch()
+        batch.append(type: ConntrackMessageType.getStats, flags: [.request, .ack], sequence: socket.makeSequence()) { e in
+            NetfilterHeader(family: AddressFamily.unspecified).encode(into: &e)
+        }
+        var entries: UInt32 = 0
+        try socket.request(batch, buffer: &buffer) { bytes, m in
+            var d = AttributeDecoder(bytes, range: (m.payload.lowerBound + NetfilterHeader.size)..<m.payload.upperBound)
+            while let a = d.next() {
+                if a.type == 1 { entries = d.uint32BE(a) } // CTA_STATS_GLOBAL_ENTRIES
+            }
+            if let e = d.error { throw e }
+        }
+        return entries
+    }
+
+    private func apply<C: Collection>(
+        _ flows: C, type: UInt16, flags: NetlinkFlags, acknowledge: Bool, transform: (Flow) -> Flow
+    ) throws -> BatchResult where C.Element == Flow {
+        var result = BatchResult()
+        var batch = MessageBatch()
+        var chunkStart = 0
+        var index = 0
+        func flush() throws {
+            guard !batch.isEmpty else { return }
+            let outcome = try socket.execute(batch, expectAcks: acknowledge, buffer: &buffer)
+            result.succeeded += outcome.succeeded
+            for f in outcome.failures { result.failures.append((chunkStart + f.index, f.error)) }
+            batch.removeAll()
+            chunkStart = index
+        }
+        var sequence = socket.reserveSequences(flows.count)
+        for flow in flows {
+            let f = transform(flow)
+            batch.append(type: type, flags: flags, sequence: sequence) { e in FlowCodec.encode(f, into: &e) }
+            sequence &+= 1
+            index += 1
+            if batch.count >= batchSize { try flush() }
+        }
+        try flush()
+        return result
+    }
+
+    // MARK: expectations
+
+    public func dumpExpectations(family: UInt8 = AddressFamily.unspecified, _ body: (Expectation) throws -> Void) throws {
+        var batch = MessageBatch()
+        batch.append(type: ConntrackMessageType.expectGet, flags: [.request, .dump], sequence: socket.makeSequence()) { e in
+            NetfilterHeader(family: family).encode(into: &e)
+        }
+        try socket.dump(batch, buffer: &buffer) { bytes, m in
+            try body(ExpectationCodec.decode(bytes, payload: m.payload))
+        }
+    }
+
+    public func createExpectation(_ x: Expectation) throws {
+        try single(type: ConntrackMessageType.expectNew, flags: [.request, .create, .excl, .ack]) { ExpectationCodec.encode(x, into: &$0) }
+    }
+
+    public func deleteExpectation(_ x: Expectation) throws {
+        try single(type: ConntrackMessageType.expectDelete, flags: [.request, .ack]) { ExpectationCodec.encode(x, into: &$0) }
+    }
+
+    public func flushExpectations(family: UInt8 = AddressFamily.unspecified) throws {
+        try single(type: ConntrackMessageType.expectDelete, flags: [.request, .ack]) { NetfilterHeader(family: family).encode(into: &$0) }
+    }
+
+    private func single(type: UInt16, flags: NetlinkFlags, _ body: (inout AttributeEncoder) -> Void) throws {
+        var batch = MessageBatch()
+        batch.append(type: type, flags: flags, sequence: socket.makeSequence(), body: body)
+        try socket.request(batch, buffer: &buffer)
+    }
+}
+
+let ENOENTValue: Int32 = 2

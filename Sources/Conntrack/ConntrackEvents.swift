@@ -1,0 +1,112 @@
+import Netlink
+
+/// What a conntrack event subscription delivers. `overrun` means the kernel dropped
+/// events for this socket: the listener's view is stale until it resyncs by dump.
+public enum ConntrackEvent: Sendable {
+    case flow(FlowPrinter.EventKind, Flow)
+    case expectation(FlowPrinter.EventKind, Expectation)
+    case overrun
+    /// A message that could not be decoded; counted, never dropped silently.
+    case malformed(NetlinkDecodingError)
+}
+
+/// Which events to receive.
+public struct ConntrackEventMask: OptionSet, Sendable {
+    public var rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let new = ConntrackEventMask(rawValue: 1)
+    public static let update = ConntrackEventMask(rawValue: 2)
+    public static let destroy = ConntrackEventMask(rawValue: 4)
+    public static let expectNew = ConntrackEventMask(rawValue: 8)
+    public static let expectDestroy = ConntrackEventMask(rawValue: 16)
+    public static let flows: ConntrackEventMask = [.new, .update, .destroy]
+    public static let expectations: ConntrackEventMask = [.expectNew, .expectDestroy]
+}
+
+public struct ConntrackEventCounters: Sendable, Equatable {
+    public var flows = 0
+    public var expectations = 0
+    public var overruns = 0
+    public var malformed = 0
+}
+
+/// A subscription to the kernel's conntrack multicast groups.
+public final class ConntrackEventListener {
+    public let socket: NetlinkSocket
+    public private(set) var counters = ConntrackEventCounters()
+    public let bufferPolicy: ReceiveBufferPolicy
+    private var buffer = [UInt8](repeating: 0, count: 1 << 16)
+
+    /// `reliable` mirrors conntrackd's NetlinkEventsReliable: the kernel reports delivery
+    /// failures back to the sender instead of dropping events quietly.
+    public init(
+        events: ConntrackEventMask = .flows, namespace: String? = nil,
+        bufferPolicy: ReceiveBufferPolicy = ReceiveBufferPolicy(initial: 2 << 20, maximum: 64 << 20),
+        reliable: Bool = false
+    ) throws {
+        let open = { try NetlinkSocket(protocol: NetlinkProtocol.netfilter) }
+        socket = try namespace.map { try NetworkNamespace.run(named: $0, open) } ?? open()
+        self.bufferPolicy = bufferPolicy
+        try socket.setReceiveBuffer(bytes: bufferPolicy.initial)
+        let groups: [(ConntrackEventMask, UInt32)] = [
+            (.new, ConntrackGroup.new), (.update, ConntrackGroup.update), (.destroy, ConntrackGroup.destroy),
+            (.expectNew, ConntrackGroup.expectNew), (.expectDestroy, ConntrackGroup.expectDestroy),
+        ]
+        for (bit, group) in groups where events.contains(bit) { try socket.join(group: group) }
+        if reliable {
+            try socket.setBroadcastErrors(true)
+        }
+    }
+
+    /// Waits up to `timeoutMilliseconds` for events, then returns everything that is
+    /// readable now. An overrun grows the receive buffer per the policy and is reported.
+    public func poll(timeoutMilliseconds: Int32) throws -> [ConntrackEvent] {
+        var events: [ConntrackEvent] = []
+        guard socket.waitReadable(timeoutMilliseconds: timeoutMilliseconds) else { return events }
+        socket.setNonBlocking(true)
+        defer { socket.setNonBlocking(false) }
+        while true {
+            let result: NetlinkSocket.ReceiveResult
+            do {
+                result = try socket.receive(into: &buffer)
+            } catch NetlinkSocketError.overrun {
+                counters.overruns += 1
+                events.append(.overrun)
+                if let bigger = bufferPolicy.grown(from: socket.receiveBufferSize / 2) {
+                    _ = try? socket.setReceiveBuffer(bytes: bigger)
+                }
+                continue
+            }
+            guard case .data(let n) = result else { break }
+            decode(count: n, into: &events)
+        }
+        return events
+    }
+
+    private func decode(count: Int, into events: inout [ConntrackEvent]) {
+        var reader = MessageReader(buffer, count: count)
+        while let m = reader.next() {
+            let subsystem = m.header.type >> 8
+            let isNew = m.header.flags.contains([.create, .excl])
+            let op = m.header.type & 0xff
+            do {
+                if subsystem == ConntrackMessageType.subsystemConntrack {
+                    let kind: FlowPrinter.EventKind = op == 2 ? .destroy : (isNew ? .new : .update)
+                    events.append(.flow(kind, try FlowCodec.decode(buffer, payload: m.payload)))
+                    counters.flows += 1
+                } else if subsystem == ConntrackMessageType.subsystemExpect {
+                    let kind: FlowPrinter.EventKind = op == 2 ? .destroy : .new
+                    events.append(.expectation(kind, try ExpectationCodec.decode(buffer, payload: m.payload)))
+                    counters.expectations += 1
+                }
+            } catch {
+                counters.malformed += 1
+                events.append(.malformed(error))
+            }
+        }
+        if let e = reader.error {
+            counters.malformed += 1
+            events.append(.malformed(e))
+        }
+    }
+}

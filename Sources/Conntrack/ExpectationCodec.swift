@@ -1,0 +1,102 @@
+import Netlink
+
+/// Expectation ↔ ctnetlink attributes (the IPCTNL_MSG_EXP_* family).
+public enum ExpectationCodec {
+    public static func decode(
+        _ bytes: [UInt8], payload: Range<Int>, unknown: UnknownAttributePolicy = .lenient
+    ) throws(NetlinkDecodingError) -> Expectation {
+        let nf = try NetfilterHeader.decode(bytes, payload)
+        var d = AttributeDecoder(bytes, range: (payload.lowerBound + NetfilterHeader.size)..<payload.upperBound)
+        var x = Expectation(family: nf.family)
+        while let a = d.next() {
+            switch a.type {
+            case CTA.Expect.master: x.master = FlowCodec.decodeTuple(&d, a, unknown)
+            case CTA.Expect.tuple: x.tuple = FlowCodec.decodeTuple(&d, a, unknown)
+            case CTA.Expect.mask: x.mask = decodeMask(&d, a, unknown)
+            case CTA.Expect.timeout: x.timeout = d.uint32BE(a)
+            case CTA.Expect.id: x.id = d.uint32BE(a)
+            case CTA.Expect.helpName: x.helperName = d.string(a)
+            case CTA.Expect.zone: x.zone = d.uint16BE(a)
+            case CTA.Expect.flags: x.flags = ExpectationFlags(rawValue: d.uint32BE(a))
+            case CTA.Expect.class: x.expectationClass = d.uint32BE(a)
+            case CTA.Expect.fn: x.function = d.string(a)
+            case CTA.Expect.nat:
+                var n = d.nested(a)
+                var dir: UInt32 = 0
+                var t: Tuple?
+                while let c = n.next() {
+                    switch c.type {
+                    case CTA.ExpectNAT.dir: dir = n.uint32BE(c)
+                    case CTA.ExpectNAT.tuple: t = FlowCodec.decodeTuple(&n, c, unknown)
+                    default: FlowCodec.other(&n, c, unknown, "expect-nat")
+                    }
+                }
+                d.absorb(n)
+                if let t { x.nat = ExpectationNAT(direction: dir, tuple: t) }
+            default: FlowCodec.other(&d, a, unknown, "expect")
+            }
+        }
+        if let e = d.error { throw e }
+        return x
+    }
+
+    /// A mask tuple may carry only some fields (a wildcard address family has no address),
+    /// so it is decoded without the tuple's presence checks.
+    static func decodeMask(_ d: inout AttributeDecoder, _ a: Attribute, _ u: UnknownAttributePolicy) -> Tuple? {
+        FlowCodec.decodeTuple(&d, a, u)
+    }
+
+    public static func encode(_ x: Expectation, into e: inout AttributeEncoder) {
+        NetfilterHeader(family: x.family).encode(into: &e)
+        if let t = x.master { FlowCodec.encodeTuple(t, type: CTA.Expect.master, into: &e) }
+        if let t = x.tuple { FlowCodec.encodeTuple(t, type: CTA.Expect.tuple, into: &e) }
+        if let t = x.mask { FlowCodec.encodeTuple(t, type: CTA.Expect.mask, into: &e) }
+        if let t = x.timeout { e.uint32BE(CTA.Expect.timeout, t) }
+        if let z = x.zone { e.uint16BE(CTA.Expect.zone, z) }
+        if let f = x.flags { e.uint32BE(CTA.Expect.flags, f.rawValue) }
+        if let c = x.expectationClass { e.uint32BE(CTA.Expect.class, c) }
+        if let h = x.helperName { e.string(CTA.Expect.helpName, h) }
+        if let n = x.nat {
+            e.nested(CTA.Expect.nat) { m in
+                m.uint32BE(CTA.ExpectNAT.dir, n.direction)
+                FlowCodec.encodeTuple(n.tuple, type: CTA.ExpectNAT.tuple, into: &m)
+            }
+        }
+        if let f = x.function { e.string(CTA.Expect.fn, f) }
+    }
+}
+
+/// conntrack(8)'s expectation line.
+public struct ExpectationPrinter: Sendable {
+    public init() {}
+
+    public func format(_ x: Expectation, event: FlowPrinter.EventKind? = nil) -> String {
+        var out = ""
+        if let event {
+            let label = event.label
+            out += String(repeating: " ", count: max(0, 9 - label.count)) + label + " "
+        }
+        out += "\(x.timeout ?? 0) proto=\(x.tuple?.protocolNumber ?? 0) "
+        if let t = x.tuple { FlowPrinter.appendTuple(t, to: &out) }
+        if let m = x.mask {
+            out += "mask-src=\(m.source) mask-dst=\(m.destination) "
+            FlowPrinter.appendProtocolPart(m, to: &out)
+        }
+        if let m = x.master {
+            out += "master-src=\(m.source) master-dst=\(m.destination) "
+            FlowPrinter.appendProtocolPart(m, to: &out)
+        }
+        if let z = x.zone { out += "zone=\(z) " }
+        var delimiter = ""
+        if let f = x.flags {
+            if f.contains(.permanent) { out += "PERMANENT"; delimiter = "," }
+            if f.contains(.inactive) { out += "\(delimiter)INACTIVE"; delimiter = "," }
+            if f.contains(.userspace) { out += "\(delimiter)USERSPACE"; delimiter = "," }
+            if !delimiter.isEmpty { out += " " }
+        }
+        if let c = x.expectationClass { out += "class=\(c) " }
+        if let h = x.helperName, !h.isEmpty { out += "helper=\(h) " }
+        if out.hasSuffix(" ") { out.removeLast() }
+        return out
+    }
+}

@@ -1,0 +1,346 @@
+import Conntrack
+
+/// A command line of conntrack(8), parsed into what to do. Pure: no I/O, so every usage
+/// error is a unit test.
+public struct ConntrackArguments: Equatable, Sendable {
+    public enum Command: String, Sendable {
+        case list, get, delete, create, update, event, flush, count, stats, help, version
+    }
+
+    public enum Table: String, Sendable {
+        case conntrack, expect, dying, unconfirmed
+    }
+
+    public var command: Command
+    public var table: Table = .conntrack
+    public var family: UInt8?
+    public var protocolNumber: UInt8?
+    public var originalSource: AddressFilter?
+    public var originalDestination: AddressFilter?
+    public var replySource: AddressFilter?
+    public var replyDestination: AddressFilter?
+    public var sourcePort: UInt16?
+    public var destinationPort: UInt16?
+    public var replySourcePort: UInt16?
+    public var replyDestinationPort: UInt16?
+    public var icmpType: UInt8?
+    public var icmpCode: UInt8?
+    public var icmpID: UInt16?
+    public var greSourceKey: UInt16?
+    public var greDestinationKey: UInt16?
+    public var tcpState: TCPState?
+    public var sctpState: UInt8?
+    public var sctpVtagOriginal: UInt32?
+    public var sctpVtagReply: UInt32?
+    public var dccpState: UInt8?
+    public var dccpRole: UInt8?
+    public var timeout: UInt32?
+    public var status: FlowStatus?
+    public var mark: UInt32?
+    public var markMask: UInt32?
+    public var zone: UInt16?
+    public var originalZone: UInt16?
+    public var replyZone: UInt16?
+    public var sourceNAT: IPAddress?
+    public var destinationNAT: IPAddress?
+    public var anyNAT: IPAddress?
+    public var extendedOutput = false
+    public var showID = false
+    public var showTimestamp = false
+    public var eventMask: ConntrackEventMask?
+    public var zeroCounters = false
+    public var bufferSize: Int?
+    // Expectation parameters.
+    public var tupleSource: IPAddress?
+    public var tupleDestination: IPAddress?
+    public var tupleSourcePort: UInt16?
+    public var tupleDestinationPort: UInt16?
+    public var maskSource: IPAddress?
+    public var maskDestination: IPAddress?
+    public var maskSourcePort: UInt16?
+    public var maskDestinationPort: UInt16?
+    public var helper: String?
+
+    public init(command: Command) { self.command = command }
+}
+
+/// An address with an optional prefix, as `-s 10.0.0.0/8` takes in listings.
+public struct AddressFilter: Equatable, Sendable {
+    public var address: IPAddress
+    public var prefix: Int?
+
+    public func matches(_ a: IPAddress) -> Bool {
+        guard a.family == address.family else { return false }
+        guard let prefix else { return a == address }
+        let m = IPAddress.mask(family: a.family, prefix: prefix)
+        return a.masked(by: m) == address.masked(by: m)
+    }
+}
+
+/// A usage error, worded as conntrack(8) words it; exit status 2.
+public struct ConntrackUsageError: Error, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension ConntrackArguments {
+    private static let commands: [String: Command] = [
+        "-L": .list, "--dump": .list, "-G": .get, "--get": .get, "-D": .delete, "--delete": .delete,
+        "-I": .create, "--create": .create, "-U": .update, "--update": .update, "-E": .event,
+        "--event": .event, "-F": .flush, "--flush": .flush, "-C": .count, "--count": .count,
+        "-S": .stats, "--stats": .stats, "-h": .help, "--help": .help, "-V": .version, "--version": .version,
+    ]
+
+    /// Options that take a value, by every spelling conntrack accepts.
+    private static let valued: Set<String> = [
+        "-s", "--src", "--orig-src", "-d", "--dst", "--orig-dst", "-r", "--reply-src", "-q", "--reply-dst",
+        "-p", "--protonum", "-f", "--family", "-t", "--timeout", "-u", "--status", "-m", "--mark",
+        "-w", "--zone", "--orig-zone", "--reply-zone", "-o", "--output", "-e", "--event-mask",
+        "-b", "--buffer-size", "--sport", "--orig-port-src", "--dport", "--orig-port-dst",
+        "--reply-port-src", "--reply-port-dst", "--state", "--icmp-type", "--icmp-code", "--icmp-id",
+        "--icmpv6-type", "--icmpv6-code", "--icmpv6-id", "--srckey", "--dstkey", "--orig-vtag",
+        "--reply-vtag", "--role", "-n", "--src-nat", "-g", "--dst-nat", "-j", "--any-nat",
+        "--tuple-src", "--tuple-dst", "--tuple-port-src", "--tuple-port-dst", "--mask-src", "--mask-dst",
+        "--mask-port-src", "--mask-port-dst", "--helper", "-c", "--secmark", "-l", "--label",
+    ]
+
+    public static func parse(_ argv: [String]) throws(ConntrackUsageError) -> ConntrackArguments {
+        var command: Command?
+        var table: Table?
+        var values: [(String, String)] = []
+        var flags: [String] = []
+        var i = 0
+        while i < argv.count {
+            var arg = argv[i]
+            var inline: String?
+            if arg.hasPrefix("--"), let eq = arg.firstIndex(of: "=") {
+                inline = String(arg[arg.index(after: eq)...])
+                arg = String(arg[..<eq])
+            } else if !arg.hasPrefix("--"), arg.hasPrefix("-"), arg.count > 2, valued.contains(String(arg.prefix(2))) {
+                inline = String(arg.dropFirst(2))
+                arg = String(arg.prefix(2))
+            }
+            if let c = commands[arg] {
+                if command != nil { throw ConntrackUsageError("Invalid commands combination") }
+                command = c
+                // A table name may follow the command.
+                if i + 1 < argv.count, let t = tableName(argv[i + 1]) {
+                    table = t
+                    i += 1
+                }
+            } else if valued.contains(arg) {
+                let value: String
+                if let inline {
+                    value = inline
+                } else {
+                    guard i + 1 < argv.count else { throw ConntrackUsageError("option `\(arg)' requires an argument") }
+                    value = argv[i + 1]
+                    i += 1
+                }
+                values.append((arg, value))
+            } else if arg == "-z" || arg == "--zero" {
+                flags.append(arg)
+            } else if arg.hasPrefix("-") {
+                throw ConntrackUsageError("unknown option `\(arg)'")
+            } else {
+                throw ConntrackUsageError("unknown argument `\(arg)'")
+            }
+            i += 1
+        }
+        guard let command else { return ConntrackArguments(command: .help) }
+        var a = ConntrackArguments(command: command)
+        a.table = table ?? .conntrack
+        a.zeroCounters = flags.contains { $0 == "-z" || $0 == "--zero" }
+        // The protocol decides how ports and states are read, so take it first.
+        for (k, v) in values where k == "-p" || k == "--protonum" { a.protocolNumber = try protocolNumber(v) }
+        for (k, v) in values where k == "-f" || k == "--family" { a.family = try family(v) }
+        for (k, v) in values { try a.apply(k, v) }
+        try a.validate()
+        return a
+    }
+
+    static func tableName(_ s: String) -> Table? {
+        switch s {
+        case "conntrack": .conntrack
+        case "expect", "expectation": .expect
+        case "dying": .dying
+        case "unconfirmed": .unconfirmed
+        default: nil
+        }
+    }
+
+    static func protocolNumber(_ s: String) throws(ConntrackUsageError) -> UInt8 {
+        let names: [String: UInt8] = [
+            "tcp": 6, "udp": 17, "udplite": 136, "icmp": 1, "icmpv6": 58, "ipv6-icmp": 58,
+            "sctp": 132, "gre": 47, "dccp": 33,
+        ]
+        if let n = names[s.lowercased()] { return n }
+        if let n = UInt8(s) { return n }
+        throw ConntrackUsageError("`\(s)' unsupported protocol")
+    }
+
+    static func family(_ s: String) throws(ConntrackUsageError) -> UInt8 {
+        switch s.lowercased() {
+        case "ipv4", "inet": return AddressFamily.inet
+        case "ipv6", "inet6": return AddressFamily.inet6
+        default: throw ConntrackUsageError("`\(s)' unsupported protocol")
+        }
+    }
+
+    static func integer<T: FixedWidthInteger>(_ s: String, _ name: String) throws(ConntrackUsageError) -> T {
+        let parsed: T?
+        if s.hasPrefix("0x") || s.hasPrefix("0X") { parsed = T(s.dropFirst(2), radix: 16) } else { parsed = T(s) }
+        guard let v = parsed else { throw ConntrackUsageError("Bad parameter `\(s)' for \(name)") }
+        return v
+    }
+
+    static func address(_ s: String, _ option: String) throws(ConntrackUsageError) -> AddressFilter {
+        let parts = s.split(separator: "/", maxSplits: 1).map(String.init)
+        guard let first = parts.first, let addr = IPAddress(first) else {
+            throw ConntrackUsageError("Invalid IP address `\(s)'")
+        }
+        var prefix: Int?
+        if parts.count == 2 {
+            let limit = addr.family == AddressFamily.inet ? 32 : 128
+            if let p = Int(parts[1]), p >= 0, p <= limit {
+                prefix = p
+            } else if let m = IPAddress(parts[1]), m.family == addr.family {
+                prefix = m.bytes.reduce(0) { $0 + $1.nonzeroBitCount }
+            } else {
+                throw ConntrackUsageError("invalid netmask `\(parts[1])' for \(option)")
+            }
+        }
+        return AddressFilter(address: addr, prefix: prefix)
+    }
+
+    private mutating func apply(_ key: String, _ v: String) throws(ConntrackUsageError) {
+        switch key {
+        case "-p", "--protonum", "-f", "--family": break
+        case "-s", "--src", "--orig-src": originalSource = try Self.address(v, key)
+        case "-d", "--dst", "--orig-dst": originalDestination = try Self.address(v, key)
+        case "-r", "--reply-src": replySource = try Self.address(v, key)
+        case "-q", "--reply-dst": replyDestination = try Self.address(v, key)
+        case "-t", "--timeout": timeout = try Self.integer(v, "timeout")
+        case "-u", "--status":
+            var s = FlowStatus()
+            for name in v.split(separator: ",") {
+                guard let bit = FlowStatus.names.first(where: { $0.0 == name.uppercased() }) else {
+                    throw ConntrackUsageError("Bad parameter `\(name)'")
+                }
+                s.formUnion(bit.1)
+            }
+            status = s
+        case "-m", "--mark":
+            let parts = v.split(separator: "/", maxSplits: 1).map(String.init)
+            mark = try Self.integer(parts[0], "mark")
+            if parts.count == 2 { markMask = try Self.integer(parts[1], "mark") }
+        case "-w", "--zone": zone = try Self.integer(v, "zone")
+        case "--orig-zone": originalZone = try Self.integer(v, "zone")
+        case "--reply-zone": replyZone = try Self.integer(v, "zone")
+        case "-o", "--output":
+            for kind in v.split(separator: ",") {
+                switch kind {
+                case "extended": extendedOutput = true
+                case "id": showID = true
+                case "timestamp", "ktimestamp": showTimestamp = true
+                case "userspace", "labels": break
+                case "xml", "save": throw ConntrackUsageError("output format `\(kind)' is not supported by tandem yet")
+                default: throw ConntrackUsageError("Bad parameter `\(kind)'")
+                }
+            }
+        case "-e", "--event-mask":
+            var m = ConntrackEventMask()
+            for name in v.split(separator: ",") {
+                switch name.uppercased() {
+                case "NEW": m.formUnion([.new, .expectNew])
+                case "UPDATE": m.insert(.update)
+                case "DESTROY": m.formUnion([.destroy, .expectDestroy])
+                case "ALL": m.formUnion([.flows, .expectations])
+                default: throw ConntrackUsageError("Bad parameter `\(name)'")
+                }
+            }
+            eventMask = m
+        case "-b", "--buffer-size": bufferSize = try Self.integer(v, "buffer-size")
+        case "--sport", "--orig-port-src": sourcePort = try port(v)
+        case "--dport", "--orig-port-dst": destinationPort = try port(v)
+        case "--reply-port-src": replySourcePort = try port(v)
+        case "--reply-port-dst": replyDestinationPort = try port(v)
+        case "--state":
+            switch protocolNumber {
+            case IPProtocolNumber.tcp?:
+                guard let s = TCPState(name: v) else { throw ConntrackUsageError("unknown TCP state `\(v)'") }
+                tcpState = s
+            case IPProtocolNumber.sctp?:
+                guard let s = SCTPInfo.state(named: v) else { throw ConntrackUsageError("unknown SCTP state `\(v)'") }
+                sctpState = s
+            case IPProtocolNumber.dccp?:
+                guard let s = DCCPInfo.stateNames.firstIndex(of: v.uppercased()) else { throw ConntrackUsageError("unknown DCCP state `\(v)'") }
+                dccpState = UInt8(s)
+            default: throw ConntrackUsageError("Illegal option `--state' with this protocol")
+            }
+        case "--icmp-type", "--icmpv6-type": icmpType = try Self.integer(v, key)
+        case "--icmp-code", "--icmpv6-code": icmpCode = try Self.integer(v, key)
+        case "--icmp-id", "--icmpv6-id": icmpID = try Self.integer(v, key)
+        case "--srckey": greSourceKey = try Self.integer(v, key)
+        case "--dstkey": greDestinationKey = try Self.integer(v, key)
+        case "--orig-vtag": sctpVtagOriginal = try Self.integer(v, key)
+        case "--reply-vtag": sctpVtagReply = try Self.integer(v, key)
+        case "--role":
+            switch v.lowercased() {
+            case "client": dccpRole = 0
+            case "server": dccpRole = 1
+            default: throw ConntrackUsageError("Bad parameter `\(v)' for --role")
+            }
+        case "-n", "--src-nat": sourceNAT = try Self.address(v, key).address
+        case "-g", "--dst-nat": destinationNAT = try Self.address(v, key).address
+        case "-j", "--any-nat": anyNAT = try Self.address(v, key).address
+        case "--tuple-src": tupleSource = try Self.address(v, key).address
+        case "--tuple-dst": tupleDestination = try Self.address(v, key).address
+        case "--tuple-port-src": tupleSourcePort = try port(v)
+        case "--tuple-port-dst": tupleDestinationPort = try port(v)
+        case "--mask-src": maskSource = try Self.address(v, key).address
+        case "--mask-dst": maskDestination = try Self.address(v, key).address
+        case "--mask-port-src": maskSourcePort = try port(v)
+        case "--mask-port-dst": maskDestinationPort = try port(v)
+        case "--helper": helper = v
+        default: throw ConntrackUsageError("option `\(key)' is not supported by tandem yet")
+        }
+    }
+
+    private func port(_ v: String) throws(ConntrackUsageError) -> UInt16 {
+        try Self.integer(v, "port")
+    }
+
+    private func validate() throws(ConntrackUsageError) {
+        func need(_ present: Bool, _ option: String) throws(ConntrackUsageError) {
+            if !present { throw ConntrackUsageError("You need to supply the `\(option)' option for this command") }
+        }
+        switch (command, table) {
+        case (.create, .conntrack):
+            try need(timeout != nil, "--timeout")
+            try need(originalSource != nil || replySource != nil, "--src")
+            try need(originalDestination != nil || replyDestination != nil, "--dst")
+            try need(protocolNumber != nil, "--protonum")
+        case (.get, .conntrack):
+            try need(originalSource != nil || replySource != nil, "--src")
+            try need(originalDestination != nil || replyDestination != nil, "--dst")
+            try need(protocolNumber != nil, "--protonum")
+        case (.create, .expect):
+            try need(timeout != nil, "--timeout")
+            try need(tupleSource != nil, "--tuple-src")
+            try need(tupleDestination != nil, "--tuple-dst")
+            try need(maskSource != nil, "--mask-src")
+            try need(maskDestination != nil, "--mask-dst")
+        default: break
+        }
+        if command == .create || command == .get {
+            for f in [originalSource, originalDestination, replySource, replyDestination] where f?.prefix != nil {
+                throw ConntrackUsageError("a netmask is only valid for listing")
+            }
+        }
+        if let s = originalSource?.address, let d = originalDestination?.address, s.family != d.family {
+            throw ConntrackUsageError("mismatched address families")
+        }
+    }
+}

@@ -1,0 +1,205 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Conntrack
+import Netlink
+
+/// `tandem conntrack`: conntrack(8) 1.4.7 on Tandem's own ctnetlink code. Messages,
+/// output lines and exit codes follow the original so scripts keep working.
+public struct ConntrackTool {
+    public static let banner = "conntrack v1.4.7 (conntrack-tools)"
+    let output: OutputSink
+    /// Set from a signal handler to end `-E`.
+    let shouldStop: () -> Bool
+
+    public init(output: OutputSink, shouldStop: @escaping () -> Bool = { false }) {
+        self.output = output
+        self.shouldStop = shouldStop
+    }
+
+    /// Runs one command line; returns the process exit status.
+    public func run(_ argv: [String]) -> Int32 {
+        let arguments: ConntrackArguments
+        do {
+            arguments = try ConntrackArguments.parse(argv)
+        } catch {
+            output.err("\(Self.banner): \(error.message)")
+            output.err("Try `conntrack -h' or 'conntrack --help' for more information.")
+            return 2
+        }
+        do {
+            return try execute(arguments)
+        } catch let e as NetlinkKernelError {
+            output.err("\(Self.banner): Operation failed: \(Self.describe(e, arguments.command))")
+            return 1
+        } catch {
+            output.err("\(Self.banner): \(error)")
+            return 1
+        }
+    }
+
+    /// The wording conntrack(8) uses for the common kernel refusals.
+    static func describe(_ e: NetlinkKernelError, _ command: ConntrackArguments.Command) -> String {
+        switch (e.errno, command) {
+        case (EEXIST, _): "Such conntrack exists, try -U to update"
+        case (ENOENT, _): "such conntrack doesn't exist"
+        default: errnoDescription(e.errno)
+        }
+    }
+
+    func execute(_ a: ConntrackArguments) throws -> Int32 {
+        let printer = FlowPrinter(showLayer3: a.extendedOutput, showID: a.showID, showTimestamps: a.showTimestamp)
+        switch (a.command, a.table) {
+        case (.help, _):
+            output.out(Self.usage)
+            return 0
+        case (.version, _):
+            output.out("\(Self.banner)")
+            return 0
+        case (.list, .conntrack):
+            let c = try ConntrackConnection()
+            var shown = 0
+            try c.dump(family: a.family ?? AddressFamily.unspecified,
+                       mark: a.mark.map { ($0, a.markMask ?? UInt32.max) }, zeroCounters: a.zeroCounters) { flow in
+                guard a.selects(flow) else { return }
+                output.out(printer.format(flow))
+                shown += 1
+            }
+            output.err("\(Self.banner): \(shown) flow entries have been shown.")
+            return 0
+        case (.list, .expect):
+            let c = try ConntrackConnection()
+            var shown = 0
+            let xp = ExpectationPrinter()
+            try c.dumpExpectations(family: a.family ?? AddressFamily.unspecified) { x in
+                guard a.selects(x) else { return }
+                output.out(xp.format(x))
+                shown += 1
+            }
+            output.err("\(Self.banner): \(shown) expectations have been shown.")
+            return 0
+        case (.get, .conntrack):
+            guard let request = a.flowToGet() else { throw ConntrackUsageError("missing tuple") }
+            let c = try ConntrackConnection()
+            guard let flow = try c.get(request) else {
+                throw NetlinkKernelError(errno: ENOENT, sequence: 0)
+            }
+            output.out(printer.format(flow))
+            output.err("\(Self.banner): 1 flow entries have been shown.")
+            return 0
+        case (.create, .conntrack):
+            guard let flow = a.flowToCreate() else { throw ConntrackUsageError("missing tuple") }
+            let c = try ConntrackConnection()
+            let r = try c.create([flow])
+            if let f = r.failures.first { throw f.error }
+            output.err("\(Self.banner): 1 flow entries have been created.")
+            return 0
+        case (.create, .expect):
+            guard let x = a.expectationToCreate() else { throw ConntrackUsageError("missing expectation tuple") }
+            try ConntrackConnection().createExpectation(x)
+            output.err("\(Self.banner): 1 expectation has been created.")
+            return 0
+        case (.update, .conntrack), (.delete, .conntrack):
+            let c = try ConntrackConnection()
+            var selected: [Flow] = []
+            try c.dump(family: a.family ?? AddressFamily.unspecified) { flow in
+                if a.selects(flow) { selected.append(flow) }
+            }
+            let isUpdate = a.command == .update
+            let requests: [Flow] = selected.map { flow in
+                var f = Flow(family: flow.family)
+                f.original = flow.original
+                f.reply = flow.reply
+                f.zone = flow.zone
+                if isUpdate {
+                    f.mark = a.mark ?? flow.mark
+                    f.timeout = a.timeout
+                    if let s = a.status { f.status = s }
+                    if let p = a.protocolInfo(includeState: true), a.tcpState != nil { f.protocolInfo = p }
+                }
+                return f
+            }
+            let r = isUpdate ? try c.update(requests) : try c.delete(requests)
+            if let f = r.failures.first(where: { $0.error.errno != ENOENT }) { throw f.error }
+            output.err("\(Self.banner): \(r.succeeded) flow entries have been \(isUpdate ? "updated" : "deleted").")
+            return 0
+        case (.delete, .expect):
+            let c = try ConntrackConnection()
+            var selected: [Expectation] = []
+            try c.dumpExpectations(family: a.family ?? AddressFamily.unspecified) { if a.selects($0) { selected.append($0) } }
+            for x in selected {
+                var key = Expectation(family: x.family)
+                key.tuple = x.tuple
+                try c.deleteExpectation(key)
+            }
+            output.err("\(Self.banner): \(selected.count) expectations have been deleted.")
+            return 0
+        case (.flush, .conntrack):
+            try ConntrackConnection().flush(family: a.family ?? AddressFamily.unspecified)
+            output.err("\(Self.banner): connection tracking table has been emptied.")
+            return 0
+        case (.flush, .expect):
+            try ConntrackConnection().flushExpectations(family: a.family ?? AddressFamily.unspecified)
+            output.err("\(Self.banner): expectation table has been emptied.")
+            return 0
+        case (.count, .conntrack):
+            output.out("\(try ConntrackConnection().count())")
+            return 0
+        case (.event, _):
+            return try events(a, printer)
+        default:
+            throw ConntrackUsageError("this command is not supported by tandem yet for table \(a.table.rawValue)")
+        }
+    }
+
+    func events(_ a: ConntrackArguments, _ printer: FlowPrinter) throws -> Int32 {
+        let expect = a.table == .expect
+        var mask = a.eventMask ?? (expect ? .expectations : .flows)
+        mask = mask.intersection(expect ? .expectations : .flows)
+        let policy = ReceiveBufferPolicy(initial: a.bufferSize ?? (2 << 20), maximum: 64 << 20)
+        let listener = try ConntrackEventListener(events: mask, bufferPolicy: policy)
+        let xp = ExpectationPrinter()
+        var shown = 0
+        while !shouldStop() {
+            for event in try listener.poll(timeoutMilliseconds: 200) {
+                switch event {
+                case .flow(let kind, let flow):
+                    guard a.selects(flow) else { continue }
+                    output.out(printer.format(flow, event: kind))
+                    shown += 1
+                case .expectation(let kind, let x):
+                    output.out(xp.format(x, event: kind))
+                    shown += 1
+                case .overrun:
+                    // conntrack(8) stops here; a listener that keeps going must say so.
+                    output.err("\(Self.banner): WARNING: netlink overrun, events were lost (total \(listener.counters.overruns))")
+                case .malformed(let e):
+                    output.err("\(Self.banner): WARNING: malformed event skipped: \(e)")
+                }
+            }
+        }
+        output.err("\(Self.banner): \(shown) \(expect ? "expectation" : "flow") events have been shown.")
+        return 0
+    }
+
+    static let usage = """
+    Command line interface for the connection tracking system. Version 1.4.7 (tandem)
+    Usage: conntrack [commands] [options]
+
+    Commands:
+      -L [table] [options]\t\tList conntrack or expectation table
+      -G [table] parameters\t\tGet conntrack or expectation
+      -D [table] parameters\t\tDelete conntrack or expectation
+      -I [table] parameters\t\tCreate a conntrack or expectation
+      -U [table] parameters\t\tUpdate a conntrack
+      -E [table] [options]\t\tShow events
+      -F [table]\t\t\tFlush table
+      -C [table]\t\t\tShow counter
+
+    Tables: conntrack, expect
+    """
+}
+
+extension ConntrackUsageError {
+    // Thrown from execute when arguments cannot form a request.
+}

@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import Synchronization
+
+/// Set by SIGINT/SIGTERM; long-running commands poll it.
+let stopRequested = Atomic<Bool>(false)
+
+func installStopSignals() {
+    let handler: @convention(c) (Int32) -> Void = { _ in stopRequested.store(true, ordering: .relaxed) }
+    signal(SIGINT, handler)
+    signal(SIGTERM, handler)
+}
+
+/// Busybox-style dispatch: the program name (a link called `conntrack`, `conntrackd` or
+/// `keepalived`) or the first argument picks the personality.
+public enum Entry {
+    public static func main(_ argv: [String]) -> Int32 {
+        let name = argv.first.map { String($0.split(separator: "/").last ?? "") } ?? "tandem"
+        let rest = Array(argv.dropFirst())
+        switch name {
+        case "conntrack": return runConntrack(rest)
+        case "conntrackd", "keepalived": return notYet(name)
+        default: break
+        }
+        if let first = rest.first {
+            switch first {
+            case "conntrack": return runConntrack(Array(rest.dropFirst()))
+            case "conntrackd", "keepalived", "run", "lab", "status": return notYet(first)
+            default: break
+            }
+        }
+        do {
+            var command = try Tandem.parseAsRoot(rest)
+            try command.run()
+            return 0
+        } catch {
+            let code = Tandem.exitCode(for: error)
+            if code == .success {
+                print(Tandem.fullMessage(for: error))
+            } else {
+                StandardOutput().err(Tandem.fullMessage(for: error))
+            }
+            return code.rawValue
+        }
+    }
+
+    static func runConntrack(_ args: [String]) -> Int32 {
+        installStopSignals()
+        let tool = ConntrackTool(output: StandardOutput()) { stopRequested.load(ordering: .relaxed) }
+        return tool.run(args)
+    }
+
+    static func notYet(_ what: String) -> Int32 {
+        StandardOutput().err("tandem: `\(what)' is not implemented yet")
+        return 1
+    }
+}
+
+/// The `tandem` command itself. Personalities with a legacy command line of their own
+/// (conntrack, conntrackd, keepalived) are dispatched before this parser sees them.
+struct Tandem: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tandem",
+        abstract: "Stateful firewall failover: VRRP and connection-state replication in one process.",
+        discussion: """
+        Personalities (also selected by linking the binary under that name):
+          tandem conntrack ARGS     conntrack(8) 1.4.7 compatible table tool
+          tandem conntrackd ARGS    conntrackd 1.4.7 compatible daemon (not implemented yet)
+          tandem keepalived ARGS    keepalived 2.2 VRRP compatible daemon (not implemented yet)
+        """,
+        version: "0.1.0"
+    )
+}
