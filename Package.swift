@@ -26,8 +26,10 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "tandem", dependencies: ["TandemCLI"]),
-        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CLinux"]),
-        .testTarget(name: "ConntrackTests", dependencies: ["Conntrack", "Netlink", "CLinux"], resources: [.copy("Vectors")]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Conntrack", "Netlink", "TandemCLI"]),
+        .target(name: "TestSupport", dependencies: ["Netlink"], path: "Tests/TestSupport"),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CLinux", "TestSupport"]),
+        .testTarget(name: "ConntrackTests", dependencies: ["Conntrack", "Netlink", "CLinux", "TestSupport"], exclude: ["Vectors"]),
+        .testTarget(name: "TandemCLITests", dependencies: ["TandemCLI", "Conntrack", "Netlink", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Conntrack", "Netlink", "TandemCLI", "TestSupport"]),
     ]
 )

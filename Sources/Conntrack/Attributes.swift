@@ -153,7 +153,8 @@ public enum ConntrackGroup {
     public static let update: UInt32 = 2
     public static let destroy: UInt32 = 3
     public static let expectNew: UInt32 = 4
-    public static let expectDestroy: UInt32 = 5
+    public static let expectUpdate: UInt32 = 5
+    public static let expectDestroy: UInt32 = 6
 }
 
 public enum AddressFamily {

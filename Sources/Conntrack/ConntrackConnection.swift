@@ -78,7 +78,7 @@ public final class ConntrackConnection {
         return found
     }
 
-    /// Creates flows; IPS_CONFIRMED is added as the kernel requires. With `updateExisting`,
+    /// Creates flows; IPS_CONFIRMED is added to a given status as the kernel requires. With `updateExisting`,
     /// NLM_F_EXCL is left out so an existing entry is updated instead of failing (what a
     /// commit of replicated state needs).
     public func create<C: Collection>(_ flows: C, updateExisting: Bool = false, acknowledge: Bool = true) throws -> BatchResult where C.Element == Flow {
@@ -86,8 +86,9 @@ public final class ConntrackConnection {
         if !updateExisting { flags.insert(.excl) }
         if acknowledge { flags.insert(.ack) }
         return try apply(flows, type: ConntrackMessageType.new, flags: flags, acknowledge: acknowledge) { flow in
+            // The kernel refuses a status without IPS_CONFIRMED (EBUSY); no status at all is fine.
             var f = flow
-            f.status = (f.status ?? []).union(.confirmed)
+            if let s = f.status { f.status = s.union(.confirmed) }
             return f
         }
     }
