@@ -69,6 +69,11 @@ public struct AddressFilter: Equatable, Sendable {
     public var address: IPAddress
     public var prefix: Int?
 
+    public init(address: IPAddress, prefix: Int? = nil) {
+        self.address = address
+        self.prefix = prefix
+    }
+
     public func matches(_ a: IPAddress) -> Bool {
         guard a.family == address.family else { return false }
         guard let prefix else { return a == address }

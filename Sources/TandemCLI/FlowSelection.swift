@@ -63,7 +63,7 @@ extension ConntrackArguments {
     }
 
     /// The flow `-I` creates.
-    func flowToCreate() -> Flow? {
+    public func flowToCreate() -> Flow? {
         guard let o = originalTuple() else { return nil }
         var f = Flow(original: o, reply: replyTuple(inverting: o))
         f.status = status
@@ -75,7 +75,7 @@ extension ConntrackArguments {
     }
 
     /// The request `-G` sends: the original tuple (and zone) only.
-    func flowToGet() -> Flow? {
+    public func flowToGet() -> Flow? {
         guard let o = originalTuple() else { return nil }
         var f = Flow(family: o.family)
         f.original = o
@@ -85,7 +85,7 @@ extension ConntrackArguments {
     }
 
     /// Whether a flow from the table is selected by the given options.
-    func selects(_ flow: Flow) -> Bool {
+    public func selects(_ flow: Flow) -> Bool {
         guard let o = flow.original else { return false }
         if let fam = family, o.family != fam { return false }
         if let p = protocolNumber, o.protocolNumber != p { return false }
