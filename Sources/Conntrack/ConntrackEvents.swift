@@ -3,8 +3,10 @@ import Netlink
 /// What a conntrack event subscription delivers. `overrun` means the kernel dropped
 /// events for this socket: the listener's view is stale until it resyncs by dump.
 public enum ConntrackEvent: Sendable {
-    case flow(FlowPrinter.EventKind, Flow)
-    case expectation(FlowPrinter.EventKind, Expectation)
+    /// `origin` is the netlink port of the process whose request caused the change, or 0
+    /// when the kernel itself (packets, timeouts) caused it.
+    case flow(FlowPrinter.EventKind, Flow, origin: UInt32)
+    case expectation(FlowPrinter.EventKind, Expectation, origin: UInt32)
     case overrun
     /// A message that could not be decoded; counted, never dropped silently.
     case malformed(NetlinkDecodingError)
@@ -92,11 +94,11 @@ public final class ConntrackEventListener {
             do {
                 if subsystem == ConntrackMessageType.subsystemConntrack {
                     let kind: FlowPrinter.EventKind = op == 2 ? .destroy : (isNew ? .new : .update)
-                    events.append(.flow(kind, try FlowCodec.decode(buffer, payload: m.payload)))
+                    events.append(.flow(kind, try FlowCodec.decode(buffer, payload: m.payload), origin: m.header.portID))
                     counters.flows += 1
                 } else if subsystem == ConntrackMessageType.subsystemExpect {
                     let kind: FlowPrinter.EventKind = op == 2 ? .destroy : .new
-                    events.append(.expectation(kind, try ExpectationCodec.decode(buffer, payload: m.payload)))
+                    events.append(.expectation(kind, try ExpectationCodec.decode(buffer, payload: m.payload), origin: m.header.portID))
                     counters.expectations += 1
                 }
             } catch {

@@ -159,15 +159,21 @@ public struct ConntrackTool {
         let policy = ReceiveBufferPolicy(initial: a.bufferSize ?? (2 << 20), maximum: 64 << 20)
         let listener = try ConntrackEventListener(events: mask, bufferPolicy: policy)
         let xp = ExpectationPrinter()
+        var programs = NetlinkPortOwners()
         var shown = 0
         while !shouldStop() {
             for event in try listener.poll(timeoutMilliseconds: 200) {
                 switch event {
-                case .flow(let kind, let flow):
+                case .flow(let kind, let flow, let origin):
                     guard a.selects(flow) else { continue }
-                    output.out(printer.format(flow, event: kind))
+                    var line = printer.format(flow, event: kind)
+                    if origin != 0 {
+                        line += " [USERSPACE] portid=\(origin)"
+                        if let name = programs.name(ofNetlinkPort: origin) { line += " progname=\(name)" }
+                    }
+                    output.out(line)
                     shown += 1
-                case .expectation(let kind, let x):
+                case .expectation(let kind, let x, _):
                     output.out(xp.format(x, event: kind))
                     shown += 1
                 case .overrun:

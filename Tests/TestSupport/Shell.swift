@@ -37,18 +37,34 @@ public enum Shell {
                       stderr: String(decoding: errData, as: UTF8.self))
     }
 
-    /// Starts a program in the background with stdout and stderr sent to files.
-    public static func start(_ argv: [String], stdout: String, stderr: String) throws -> Process {
-        FileManager.default.createFile(atPath: stdout, contents: nil)
-        FileManager.default.createFile(atPath: stderr, contents: nil)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = argv
-        p.standardOutput = FileHandle(forWritingAtPath: stdout)
-        p.standardError = FileHandle(forWritingAtPath: stderr)
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        return p
+    /// Starts a program in the background with stdout and stderr sent to files. Spawned
+    /// with a clean signal mask and default dispositions: Foundation's Process passes on
+    /// the test runner's blocked signals, which makes SIGINT/SIGTERM never arrive.
+    public static func start(_ argv: [String], stdout: String, stderr: String) throws -> Spawned {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for s in [SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGUSR1, SIGUSR2] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let full = ["/usr/bin/env"] + argv
+        var cArgs: [UnsafeMutablePointer<CChar>?] = full.map { strdup($0) } + [nil]
+        defer { for p in cArgs { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, "/usr/bin/env", &actions, &attributes, &cArgs, environ)
+        guard rc == 0 else { throw TestSetupError("posix_spawn \(argv): \(rc)") }
+        return Spawned(pid: pid)
     }
 
     /// The `tandem` binary built beside the test bundle.
@@ -94,7 +110,7 @@ public final class TestNamespace: @unchecked Sendable {
         Shell.run(["ip", "netns", "exec", name] + argv, timeout: timeout)
     }
 
-    public func start(_ argv: [String], stdout: String, stderr: String) throws -> Process {
+    public func start(_ argv: [String], stdout: String, stderr: String) throws -> Spawned {
         try Shell.start(["ip", "netns", "exec", name] + argv, stdout: stdout, stderr: stderr)
     }
 
@@ -108,4 +124,41 @@ public final class TestNamespace: @unchecked Sendable {
 public struct TestSetupError: Error, CustomStringConvertible {
     public var description: String
     public init(_ d: String) { description = d }
+}
+
+/// A process started by `Shell.start`, stopped and reaped by PID.
+public final class Spawned: @unchecked Sendable {
+    public let pid: pid_t
+    public private(set) var exitStatus: Int32?
+    init(pid: pid_t) { self.pid = pid }
+
+    public func signal(_ s: Int32) { if exitStatus == nil { kill(pid, s) } }
+    public func interrupt() { signal(SIGINT) }
+    public func terminate() { signal(SIGTERM) }
+
+    /// Waits up to `timeout` seconds; kills with SIGKILL after that. Returns the exit code
+    /// (128 + signal for a signalled process).
+    @discardableResult
+    public func wait(timeout: Double = 10) -> Int32 {
+        if let s = exitStatus { return s }
+        let deadline = Date().addingTimeInterval(timeout)
+        var status: Int32 = 0
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if r < 0 { exitStatus = -1; return -1 }
+            if Date() > deadline { kill(pid, SIGKILL); _ = waitpid(pid, &status, 0); break }
+            usleep(10_000)
+        }
+        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        exitStatus = code
+        return code
+    }
+
+    /// Stops the process if it still runs; used in `defer`.
+    public func stop() {
+        guard exitStatus == nil else { return }
+        terminate()
+        wait(timeout: 3)
+    }
 }
