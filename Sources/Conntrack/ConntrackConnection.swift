@@ -119,11 +119,13 @@ public final class ConntrackConnection {
         }
         var entries: UInt32 = 0
         try socket.request(batch, buffer: &buffer) { bytes, m in
-            var d = AttributeDecoder(bytes, range: (m.payload.lowerBound + NetfilterHeader.size)..<m.payload.upperBound)
-            while let a = d.next() {
-                if a.type == 1 { entries = d.uint32BE(a) } // CTA_STATS_GLOBAL_ENTRIES
+            guard m.payload.count >= NetfilterHeader.size else { throw NetlinkDecodingError.truncatedPayload(type: m.header.type, needed: 4, available: m.payload.count) }
+            try AttributeDecoder.withDecoder(bytes, range: (m.payload.lowerBound + NetfilterHeader.size)..<m.payload.upperBound) { (d) throws(NetlinkDecodingError) in
+                while let a = d.next() {
+                    if a.type == 1 { entries = d.uint32BE(a) } // CTA_STATS_GLOBAL_ENTRIES
+                }
+                if let e = d.error { throw e }
             }
-            if let e = d.error { throw e }
         }
         return entries
     }

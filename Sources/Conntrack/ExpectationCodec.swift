@@ -6,8 +6,16 @@ public enum ExpectationCodec {
         _ bytes: [UInt8], payload: Range<Int>, unknown: UnknownAttributePolicy = .lenient
     ) throws(NetlinkDecodingError) -> Expectation {
         let nf = try NetfilterHeader.decode(bytes, payload)
-        var d = AttributeDecoder(bytes, range: (payload.lowerBound + NetfilterHeader.size)..<payload.upperBound)
-        var x = Expectation(family: nf.family)
+        return try withRawBytes(bytes) { (raw) throws(NetlinkDecodingError) -> Expectation in
+            var d = AttributeDecoder(raw, range: (payload.lowerBound + NetfilterHeader.size)..<payload.upperBound)
+            return try decodeAttributes(&d, family: nf.family, unknown: unknown)
+        }
+    }
+
+    static func decodeAttributes(
+        _ d: inout AttributeDecoder, family: UInt8, unknown: UnknownAttributePolicy
+    ) throws(NetlinkDecodingError) -> Expectation {
+        var x = Expectation(family: family)
         while let a = d.next() {
             switch a.type {
             case CTA.Expect.master: x.master = FlowCodec.decodeTuple(&d, a, unknown)

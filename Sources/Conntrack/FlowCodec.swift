@@ -43,8 +43,16 @@ public enum FlowCodec {
         _ bytes: [UInt8], payload: Range<Int>, unknown: UnknownAttributePolicy = .lenient
     ) throws(NetlinkDecodingError) -> Flow {
         let nf = try NetfilterHeader.decode(bytes, payload)
-        var d = AttributeDecoder(bytes, range: (payload.lowerBound + NetfilterHeader.size)..<payload.upperBound)
-        var flow = Flow(family: nf.family)
+        return try withRawBytes(bytes) { (raw) throws(NetlinkDecodingError) -> Flow in
+            var d = AttributeDecoder(raw, range: (payload.lowerBound + NetfilterHeader.size)..<payload.upperBound)
+            return try decodeAttributes(&d, family: nf.family, unknown: unknown)
+        }
+    }
+
+    static func decodeAttributes(
+        _ d: inout AttributeDecoder, family: UInt8, unknown: UnknownAttributePolicy
+    ) throws(NetlinkDecodingError) -> Flow {
+        var flow = Flow(family: family)
         while let a = d.next() {
             switch a.type {
             case CTA.tupleOrig: flow.original = decodeTuple(&d, a, unknown)
@@ -96,7 +104,7 @@ public enum FlowCodec {
         return flow
     }
 
-    static func other(_ d: inout AttributeDecoder, _ a: Attribute, _ policy: UnknownAttributePolicy, _ context: String) {
+    static func other(_ d: inout AttributeDecoder, _ a: Attribute, _ policy: UnknownAttributePolicy, _ context: DecodingContext) {
         if policy == .strict { d.fail(.unknownAttribute(type: a.type, context: context)) }
     }
 
@@ -118,7 +126,7 @@ public enum FlowCodec {
                             ip.fail(.wrongPayloadSize(attribute: x.type, expected: v6 ? 16 : 4, actual: x.length))
                             continue
                         }
-                        let addr = IPAddress(bytes: ip.bytes[x.payload])
+                        let addr = IPAddress(raw: ip.raw(x))
                         if x.type == CTA.IP.v4Src || x.type == CTA.IP.v6Src { src = addr } else { dst = addr }
                     default: other(&ip, x, u, "tuple-ip")
                     }
@@ -170,7 +178,8 @@ public enum FlowCodec {
                         guard x.length == 2 else {
                             p.fail(.wrongPayloadSize(attribute: x.type, expected: 2, actual: x.length)); continue
                         }
-                        let f = TCPFlags(flags: p.bytes[x.payload.lowerBound], mask: p.bytes[x.payload.lowerBound + 1])
+                        let r = p.raw(x)
+                        let f = TCPFlags(flags: r[0], mask: r[1])
                         if x.type == CTA.TCP.flagsOriginal { i.flagsOriginal = f } else { i.flagsReply = f }
                     default: other(&p, x, u, "protoinfo-tcp")
                     }
@@ -227,7 +236,7 @@ public enum FlowCodec {
         while let c = n.next() {
             switch c.type {
             case CTA.NAT.v4MinIP, CTA.NAT.v4MaxIP, CTA.NAT.v6MinIP, CTA.NAT.v6MaxIP:
-                guard let addr = IPAddress(bytes: n.bytes[c.payload]) else {
+                guard let addr = IPAddress(raw: n.raw(c)) else {
                     n.fail(.wrongPayloadSize(attribute: c.type, expected: 4, actual: c.length)); continue
                 }
                 if c.type == CTA.NAT.v4MinIP || c.type == CTA.NAT.v6MinIP { r.minimumAddress = addr } else { r.maximumAddress = addr }
@@ -340,14 +349,9 @@ public enum FlowCodec {
     public static func encodeTuple(_ t: Tuple, type: UInt16, into e: inout AttributeEncoder) {
         e.nested(type) { n in
             n.nested(CTA.Tuple.ip) { ip in
-                switch (t.source, t.destination) {
-                case (.v4, .v4):
-                    ip.data(CTA.IP.v4Src, t.source.bytes)
-                    ip.data(CTA.IP.v4Dst, t.destination.bytes)
-                default:
-                    ip.data(CTA.IP.v6Src, t.source.bytes)
-                    ip.data(CTA.IP.v6Dst, t.destination.bytes)
-                }
+                let v4 = t.source.family == AddressFamily.inet
+                ip.raw(v4 ? CTA.IP.v4Src : CTA.IP.v6Src) { t.source.append(to: &$0) }
+                ip.raw(v4 ? CTA.IP.v4Dst : CTA.IP.v6Dst) { t.destination.append(to: &$0) }
             }
             n.nested(CTA.Tuple.proto) { p in
                 p.uint8(CTA.Proto.num, t.protocolNumber)
@@ -373,8 +377,8 @@ public enum FlowCodec {
                     if let s = i.state { t.uint8(CTA.TCP.state, s.rawValue) }
                     if let w = i.windowScaleOriginal { t.uint8(CTA.TCP.wscaleOriginal, w) }
                     if let w = i.windowScaleReply { t.uint8(CTA.TCP.wscaleReply, w) }
-                    if let f = i.flagsOriginal { t.data(CTA.TCP.flagsOriginal, [f.flags, f.mask]) }
-                    if let f = i.flagsReply { t.data(CTA.TCP.flagsReply, [f.flags, f.mask]) }
+                    if let f = i.flagsOriginal { t.raw(CTA.TCP.flagsOriginal) { $0.append(f.flags); $0.append(f.mask) } }
+                    if let f = i.flagsReply { t.raw(CTA.TCP.flagsReply) { $0.append(f.flags); $0.append(f.mask) } }
                 }
             case .sctp(let i):
                 n.nested(CTA.ProtoInfo.sctp) { t in
@@ -395,10 +399,10 @@ public enum FlowCodec {
     static func encodeNAT(_ r: NATRange, type: UInt16, into e: inout AttributeEncoder) {
         e.nested(type) { n in
             if let a = r.minimumAddress {
-                n.data(a.family == AddressFamily.inet ? CTA.NAT.v4MinIP : CTA.NAT.v6MinIP, a.bytes)
+                n.raw(a.family == AddressFamily.inet ? CTA.NAT.v4MinIP : CTA.NAT.v6MinIP) { a.append(to: &$0) }
             }
             if let a = r.maximumAddress {
-                n.data(a.family == AddressFamily.inet ? CTA.NAT.v4MaxIP : CTA.NAT.v6MaxIP, a.bytes)
+                n.raw(a.family == AddressFamily.inet ? CTA.NAT.v4MaxIP : CTA.NAT.v6MaxIP) { a.append(to: &$0) }
             }
             if r.minimumPort != nil || r.maximumPort != nil {
                 n.nested(CTA.NAT.proto) { p in

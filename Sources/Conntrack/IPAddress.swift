@@ -37,6 +37,31 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// From 4 or 16 network-order bytes in a raw buffer.
+    public init?(raw: UnsafeRawBufferPointer) {
+        func word(_ at: Int) -> UInt64 {
+            var v: UInt64 = 0
+            for i in 0..<8 { v = v << 8 | UInt64(raw[at + i]) }
+            return v
+        }
+        switch raw.count {
+        case 4: self = .v4(UInt32(raw[0]) << 24 | UInt32(raw[1]) << 16 | UInt32(raw[2]) << 8 | UInt32(raw[3]))
+        case 16: self = .v6(word(0), word(8))
+        default: return nil
+        }
+    }
+
+    /// Appends the 4 or 16 network-order bytes.
+    public func append(to out: inout [UInt8]) {
+        switch self {
+        case .v4(let a):
+            out.append(UInt8(a >> 24)); out.append(UInt8((a >> 16) & 0xff))
+            out.append(UInt8((a >> 8) & 0xff)); out.append(UInt8(a & 0xff))
+        case .v6(let hi, let lo):
+            for w in [hi, lo] { for i in 0..<8 { out.append(UInt8((w >> (56 - 8 * UInt64(i))) & 0xff)) } }
+        }
+    }
+
     public var bytes: [UInt8] {
         switch self {
         case .v4(let a): return [UInt8(a >> 24), UInt8((a >> 16) & 0xff), UInt8((a >> 8) & 0xff), UInt8(a & 0xff)]

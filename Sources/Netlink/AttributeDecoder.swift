@@ -10,25 +10,43 @@ public struct Attribute: Hashable, Sendable {
 /// A cursor over a run of netlink attributes, after mdlayher/netlink's AttributeDecoder:
 /// iteration and typed reads never trap, and the first problem becomes a sticky `error`
 /// that stops iteration. Callers check `error` once when done.
+///
+/// It reads through a raw buffer pointer rather than holding an array: decoding a dump
+/// makes several decoders per flow, and array copies cost a retain/release each. Every
+/// read is bounds-checked against `end` by hand, so the pointer is never read outside it.
+/// A decoder must not outlive the closure that lent it the buffer (`withDecoder`).
 public struct AttributeDecoder {
     public static let maximumDepth = 16
 
-    public let bytes: [UInt8]
+    public let bytes: UnsafeRawBufferPointer
     public private(set) var position: Int
     public let end: Int
     public let depth: Int
     public private(set) var error: NetlinkDecodingError?
 
-    public init(_ bytes: [UInt8], range: Range<Int>? = nil, depth: Int = 0) {
-        let r = range ?? bytes.startIndex..<bytes.endIndex
-        self.bytes = bytes
-        self.position = r.lowerBound
-        self.end = r.upperBound
-        self.depth = depth
-        if depth > Self.maximumDepth { error = .nestingTooDeep(depth: depth) }
-        if r.lowerBound < bytes.startIndex || r.upperBound > bytes.endIndex || r.lowerBound > r.upperBound {
-            error = .attributeTooLong(offset: r.lowerBound, length: r.count, available: bytes.count)
+    /// Lends `body` a decoder over `bytes[range]`.
+    public static func withDecoder<T, E: Error>(
+        _ bytes: [UInt8], range: Range<Int>? = nil, _ body: (inout AttributeDecoder) throws(E) -> T
+    ) throws(E) -> T {
+        try withRawBytes(bytes) { (raw) throws(E) -> T in
+            var d = AttributeDecoder(raw, range: range)
+            return try body(&d)
         }
+    }
+
+    public init(_ bytes: UnsafeRawBufferPointer, range: Range<Int>? = nil, depth: Int = 0) {
+        let r = range ?? 0..<bytes.count
+        self.bytes = bytes
+        self.depth = depth
+        if r.lowerBound < 0 || r.upperBound > bytes.count {
+            self.position = 0
+            self.end = 0
+            error = .attributeTooLong(offset: r.lowerBound, length: r.count, available: bytes.count)
+        } else {
+            self.position = r.lowerBound
+            self.end = r.upperBound
+        }
+        if depth > Self.maximumDepth { error = .nestingTooDeep(depth: depth) }
     }
 
     /// The next attribute, or nil at the end or after an error.
@@ -99,13 +117,16 @@ public struct AttributeDecoder {
         return UInt32(truncatingIfNeeded: readLE(a.payload.lowerBound, count: 4))
     }
 
-    public func data(_ a: Attribute) -> [UInt8] { Array(bytes[a.payload]) }
+    public func data(_ a: Attribute) -> [UInt8] { Array(UnsafeRawBufferPointer(rebasing: bytes[a.payload])) }
+
+    /// The payload as a raw slice, valid while the decoder is.
+    public func raw(_ a: Attribute) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[a.payload]) }
 
     /// A C string: the payload up to its first NUL.
     public func string(_ a: Attribute) -> String {
-        let slice = bytes[a.payload]
-        let cut = slice.firstIndex(of: 0) ?? slice.endIndex
-        return String(decoding: slice[slice.startIndex..<cut], as: UTF8.self)
+        let slice = raw(a)
+        let cut = slice.firstIndex(of: 0) ?? slice.count
+        return String(decoding: UnsafeRawBufferPointer(rebasing: slice[0..<cut]), as: UTF8.self)
     }
 
     private mutating func expect(_ a: Attribute, size: Int) -> Bool {
@@ -135,4 +156,13 @@ public struct AttributeDecoder {
 
 extension UInt64 {
     fileprivate var truncatingToUInt16: UInt16 { UInt16(truncatingIfNeeded: self) }
+}
+
+/// `Array.withUnsafeBytes` with the closure's typed error preserved.
+public func withRawBytes<T, E: Error>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(E) -> T) throws(E) -> T {
+    var result: Result<T, E>?
+    bytes.withUnsafeBytes { raw in
+        result = Result { () throws(E) -> T in try body(raw) }
+    }
+    return try result!.get()
 }

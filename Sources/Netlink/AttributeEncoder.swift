@@ -1,36 +1,63 @@
 /// Appends netlink attributes to a byte buffer. Integers in conntrack payloads are
-/// big-endian; the attribute headers are host order (little-endian here).
+/// big-endian; the attribute headers are host order (little-endian here). Bytes are
+/// appended in place: building a batch of thousands of flows makes no temporary arrays.
 public struct AttributeEncoder {
     public var bytes: [UInt8]
 
     public init(bytes: [UInt8] = []) { self.bytes = bytes }
 
-    public mutating func uint8(_ type: UInt16, _ v: UInt8) { put(type, [v]) }
+    public mutating func uint8(_ type: UInt16, _ v: UInt8) {
+        header(type, payload: 1)
+        bytes.append(v)
+        pad()
+    }
 
     public mutating func uint16BE(_ type: UInt16, _ v: UInt16) {
-        put(type, [UInt8(v >> 8), UInt8(v & 0xff)])
+        header(type, payload: 2)
+        bytes.append(UInt8(v >> 8)); bytes.append(UInt8(v & 0xff))
+        pad()
     }
 
     public mutating func uint32BE(_ type: UInt16, _ v: UInt32) {
-        put(type, [UInt8(v >> 24), UInt8((v >> 16) & 0xff), UInt8((v >> 8) & 0xff), UInt8(v & 0xff)])
+        header(type, payload: 4)
+        appendBE(UInt64(v), count: 4)
     }
 
     public mutating func uint64BE(_ type: UInt16, _ v: UInt64) {
-        var b = [UInt8](repeating: 0, count: 8)
-        for i in 0..<8 { b[i] = UInt8((v >> (56 - 8 * UInt64(i))) & 0xff) }
-        put(type, b)
+        header(type, payload: 8)
+        appendBE(v, count: 8)
     }
 
     public mutating func uint32Host(_ type: UInt16, _ v: UInt32) {
-        put(type, [UInt8(v & 0xff), UInt8((v >> 8) & 0xff), UInt8((v >> 16) & 0xff), UInt8(v >> 24)])
+        header(type, payload: 4)
+        bytes.append(UInt8(v & 0xff)); bytes.append(UInt8((v >> 8) & 0xff))
+        bytes.append(UInt8((v >> 16) & 0xff)); bytes.append(UInt8(v >> 24))
     }
 
     /// A NUL-terminated string.
     public mutating func string(_ type: UInt16, _ s: String) {
-        put(type, Array(s.utf8) + [0])
+        let utf8 = s.utf8
+        header(type, payload: utf8.count + 1)
+        bytes.append(contentsOf: utf8)
+        bytes.append(0)
+        pad()
     }
 
-    public mutating func data(_ type: UInt16, _ payload: [UInt8]) { put(type, payload) }
+    public mutating func data(_ type: UInt16, _ payload: [UInt8]) {
+        header(type, payload: payload.count)
+        bytes.append(contentsOf: payload)
+        pad()
+    }
+
+    /// An attribute whose payload `body` appends (for callers writing raw bytes, such as
+    /// addresses); the length is patched afterwards.
+    public mutating func raw(_ type: UInt16, _ body: (inout [UInt8]) -> Void) {
+        let start = bytes.count
+        bytes.append(contentsOf: [0, 0, 0, 0])
+        body(&bytes)
+        patchHeader(at: start, type: type)
+        pad()
+    }
 
     /// A nested attribute: `body` appends the children; the length is patched afterwards.
     public mutating func nested(_ type: UInt16, _ body: (inout AttributeEncoder) -> Void) {
@@ -40,12 +67,25 @@ public struct AttributeEncoder {
         patchHeader(at: start, type: type | AttributeFlag.nested)
     }
 
-    private mutating func put(_ type: UInt16, _ payload: [UInt8]) {
-        let start = bytes.count
-        bytes.append(contentsOf: [0, 0, 0, 0])
-        bytes.append(contentsOf: payload)
-        patchHeader(at: start, type: type)
-        while bytes.count % 4 != 0 { bytes.append(0) }
+    @inline(__always)
+    private mutating func header(_ type: UInt16, payload: Int) {
+        let length = UInt16(truncatingIfNeeded: 4 + payload)
+        bytes.append(UInt8(length & 0xff)); bytes.append(UInt8(length >> 8))
+        bytes.append(UInt8(type & 0xff)); bytes.append(UInt8(type >> 8))
+    }
+
+    @inline(__always)
+    private mutating func appendBE(_ v: UInt64, count: Int) {
+        var shift = UInt64(8 * (count - 1))
+        for _ in 0..<count {
+            bytes.append(UInt8(truncatingIfNeeded: v >> shift))
+            shift &-= 8
+        }
+    }
+
+    @inline(__always)
+    private mutating func pad() {
+        while bytes.count & 3 != 0 { bytes.append(0) }
     }
 
     private mutating func patchHeader(at start: Int, type: UInt16) {

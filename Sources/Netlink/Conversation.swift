@@ -16,9 +16,7 @@ extension NetlinkSocket {
     ) throws(NetlinkSocketError) -> BatchOutcome {
         var outcome = BatchOutcome()
         guard !batch.isEmpty else { return outcome }
-        var index: [UInt32: Int] = [:]
-        index.reserveCapacity(batch.count)
-        for (i, s) in batch.sequences.enumerated() { index[s] = i }
+        let index = SequenceIndex(batch.sequences)
         try send(batch.bytes)
         if !expectAcks {
             // Errors, if any, are already queued: the kernel handles the batch inside sendmsg.
@@ -41,11 +39,11 @@ extension NetlinkSocket {
 
     /// Returns how many of the batch's requests this datagram answered.
     @discardableResult
-    private func collect(_ buffer: [UInt8], count: Int, index: [UInt32: Int], into outcome: inout BatchOutcome) -> Int {
+    private func collect(_ buffer: [UInt8], count: Int, index: SequenceIndex, into outcome: inout BatchOutcome) -> Int {
         var reader = MessageReader(buffer, count: count)
         var answered = 0
         while let m = reader.next() {
-            guard m.header.isError, let i = index[m.header.sequence] else { continue }
+            guard m.header.isError, let i = index.position(of: m.header.sequence) else { continue }
             guard let e = try? NetlinkErrorMessage.decode(buffer, m) else { continue }
             answered += 1
             if e.errno == 0 {
@@ -97,5 +95,36 @@ extension NetlinkSocket {
         _ body: ([UInt8], NetlinkMessageView) throws -> Void = { _, _ in }
     ) throws {
         try dump(request, buffer: &buffer, timeoutMilliseconds: timeoutMilliseconds, body)
+    }
+}
+
+/// Finds a request in a batch by its sequence number. Batches normally use consecutive
+/// numbers, which makes this arithmetic; anything else falls back to a dictionary.
+struct SequenceIndex {
+    let first: UInt32
+    let count: Int
+    let table: [UInt32: Int]?
+
+    init(_ sequences: [UInt32]) {
+        first = sequences.first ?? 0
+        count = sequences.count
+        var consecutive = true
+        for (i, s) in sequences.enumerated() where s != first &+ UInt32(truncatingIfNeeded: i) {
+            consecutive = false
+            break
+        }
+        if consecutive {
+            table = nil
+        } else {
+            var t: [UInt32: Int] = [:]
+            for (i, s) in sequences.enumerated() { t[s] = i }
+            table = t
+        }
+    }
+
+    func position(of sequence: UInt32) -> Int? {
+        if let table { return table[sequence] }
+        let offset = Int(sequence &- first)
+        return offset < count ? offset : nil
     }
 }

@@ -59,9 +59,10 @@ public struct NetlinkErrorMessage: Hashable, Sendable {
             let echoed = view.header.flags.contains(.capped) ? NetlinkHeader.size : Int(request.length)
             let tlvStart = p.lowerBound + 4 + netlinkAlign(echoed)
             if tlvStart <= p.upperBound {
-                var decoder = AttributeDecoder(bytes, range: tlvStart..<p.upperBound)
-                while let a = decoder.next() {
-                    if a.type == ExtendedAckAttribute.message { message = decoder.string(a) }
+                AttributeDecoder.withDecoder(bytes, range: tlvStart..<p.upperBound) { decoder in
+                    while let a = decoder.next() {
+                        if a.type == ExtendedAckAttribute.message { message = decoder.string(a) }
+                    }
                 }
             }
         }

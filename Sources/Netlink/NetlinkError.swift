@@ -9,9 +9,9 @@ public enum NetlinkDecodingError: Error, Hashable, Sendable {
     case attributeTooLong(offset: Int, length: Int, available: Int)
     case nestingTooDeep(depth: Int)
     case wrongPayloadSize(attribute: UInt16, expected: Int, actual: Int)
-    case missingAttribute(String)
-    case invalidValue(String)
-    case unknownAttribute(type: UInt16, context: String)
+    case missingAttribute(DecodingContext)
+    case invalidValue(DecodingContext)
+    case unknownAttribute(type: UInt16, context: DecodingContext)
 
     /// A short stable name, used as a counter label.
     public var reason: String {
@@ -29,6 +29,17 @@ public enum NetlinkDecodingError: Error, Hashable, Sendable {
         case .unknownAttribute: "unknown-attribute"
         }
     }
+}
+
+/// A fixed label naming where decoding failed. Backed by a StaticString so the error,
+/// and every decoder that may hold one, stays a plain value that copies without
+/// reference counting on the per-flow path.
+public struct DecodingContext: Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public let text: StaticString
+    public init(stringLiteral value: StaticString) { text = value }
+    public var description: String { text.description }
+    public static func == (a: Self, b: Self) -> Bool { a.description == b.description }
+    public func hash(into h: inout Hasher) { h.combine(description) }
 }
 
 /// An NLMSG_ERROR with a non-zero code, as the kernel reported it for one request.

@@ -12,30 +12,31 @@ import Testing
         e.string(5, "ftp")
         e.nested(6) { n in n.uint32BE(1, 7); n.nested(2) { m in m.uint8(1, 9) } }
         #expect(e.bytes.count % 4 == 0)
-        var d = AttributeDecoder(e.bytes)
-        var seen: [UInt16] = []
-        while let a = d.next() {
-            seen.append(a.type)
-            switch a.type {
-            case 1: #expect(d.uint8(a) == 0xab)
-            case 2: #expect(d.uint16BE(a) == 0x1234)
-            case 3: #expect(d.uint32BE(a) == 0xdeadbeef)
-            case 4: #expect(d.uint64BE(a) == 0x0102030405060708)
-            case 5: #expect(d.string(a) == "ftp")
-            case 6:
-                #expect(a.isNested)
-                var n = d.nested(a)
-                let first = n.next()!
-                #expect(n.uint32BE(first) == 7)
-                let inner = n.next()!
-                var m = n.nested(inner)
-                #expect(m.uint8(m.next()!) == 9)
-                #expect(m.error == nil && n.error == nil)
-            default: Issue.record("unexpected attribute \(a.type)")
+        AttributeDecoder.withDecoder(e.bytes) { d in
+            var seen: [UInt16] = []
+            while let a = d.next() {
+                seen.append(a.type)
+                switch a.type {
+                case 1: #expect(d.uint8(a) == 0xab)
+                case 2: #expect(d.uint16BE(a) == 0x1234)
+                case 3: #expect(d.uint32BE(a) == 0xdeadbeef)
+                case 4: #expect(d.uint64BE(a) == 0x0102030405060708)
+                case 5: #expect(d.string(a) == "ftp")
+                case 6:
+                    #expect(a.isNested)
+                    var n = d.nested(a)
+                    let first = n.next()!
+                    #expect(n.uint32BE(first) == 7)
+                    let inner = n.next()!
+                    var m = n.nested(inner)
+                    #expect(m.uint8(m.next()!) == 9)
+                    #expect(m.error == nil && n.error == nil)
+                default: Issue.record("unexpected attribute \(a.type)")
+                }
             }
+            #expect(d.error == nil)
+            #expect(seen == [1, 2, 3, 4, 5, 6])
         }
-        #expect(d.error == nil)
-        #expect(seen == [1, 2, 3, 4, 5, 6])
     }
 
     @Test func layoutIsHostOrderHeaderBigEndianPayload() {
@@ -48,45 +49,50 @@ import Testing
     }
 
     @Test func truncatedHeaderIsAnError() {
-        var d = AttributeDecoder([8, 0, 1])
-        #expect(d.next() == nil)
-        #expect(d.error == .truncatedAttribute(offset: 0, available: 3))
+        AttributeDecoder.withDecoder([8, 0, 1]) { d in
+            #expect(d.next() == nil)
+            #expect(d.error == .truncatedAttribute(offset: 0, available: 3))
+        }
     }
 
     @Test func lengthPastEndIsAnError() {
-        var d = AttributeDecoder([200, 0, 1, 0, 1, 2, 3, 4])
-        #expect(d.next() == nil)
-        #expect(d.error == .attributeTooLong(offset: 0, length: 200, available: 8))
+        AttributeDecoder.withDecoder([200, 0, 1, 0, 1, 2, 3, 4]) { d in
+            #expect(d.next() == nil)
+            #expect(d.error == .attributeTooLong(offset: 0, length: 200, available: 8))
+        }
     }
 
     @Test(arguments: [0, 1, 2, 3])
     func tooShortLengthIsAnError(length: UInt8) {
-        var d = AttributeDecoder([length, 0, 1, 0, 0, 0, 0, 0])
-        #expect(d.next() == nil)
-        #expect(d.error == .badAttributeLength(offset: 0, length: Int(length)))
+        AttributeDecoder.withDecoder([length, 0, 1, 0, 0, 0, 0, 0]) { d in
+            #expect(d.next() == nil)
+            #expect(d.error == .badAttributeLength(offset: 0, length: Int(length)))
+        }
     }
 
     @Test func oddLengthIsPaddedAndLastPaddingMayBeMissing() {
         // A 5-byte attribute (1 byte payload) padded to 8, then one whose padding is cut.
         let bytes: [UInt8] = [5, 0, 1, 0, 7, 0, 0, 0, 5, 0, 2, 0, 9]
-        var d = AttributeDecoder(bytes)
-        let a = d.next()!
-        #expect(d.uint8(a) == 7)
-        let b = d.next()!
-        #expect(d.uint8(b) == 9)
-        #expect(d.next() == nil)
-        #expect(d.error == nil)
+        AttributeDecoder.withDecoder(bytes) { d in
+            let a = d.next()!
+            #expect(d.uint8(a) == 7)
+            let b = d.next()!
+            #expect(d.uint8(b) == 9)
+            #expect(d.next() == nil)
+            #expect(d.error == nil)
+        }
     }
 
     @Test func wrongPayloadSizeIsStickyAndYieldsZero() {
         var e = AttributeEncoder()
         e.uint16BE(1, 5)
         e.uint32BE(2, 6)
-        var d = AttributeDecoder(e.bytes)
-        let a = d.next()!
-        #expect(d.uint32BE(a) == 0)
-        #expect(d.error == .wrongPayloadSize(attribute: 1, expected: 4, actual: 2))
-        #expect(d.next() == nil)
+        AttributeDecoder.withDecoder(e.bytes) { d in
+            let a = d.next()!
+            #expect(d.uint32BE(a) == 0)
+            #expect(d.error == .wrongPayloadSize(attribute: 1, expected: 4, actual: 2))
+            #expect(d.next() == nil)
+        }
     }
 
     @Test func nestingDepthIsBounded() {
@@ -105,8 +111,9 @@ import Testing
             }
             return d.error
         }
-        var d = AttributeDecoder(bytes)
-        #expect(walk(&d) == .nestingTooDeep(depth: AttributeDecoder.maximumDepth + 1))
+        AttributeDecoder.withDecoder(bytes) { d in
+            #expect(walk(&d) == .nestingTooDeep(depth: AttributeDecoder.maximumDepth + 1))
+        }
     }
 
     @Test func randomBytesNeverTrap() {
@@ -114,14 +121,15 @@ import Testing
         for _ in 0..<5000 {
             let n = Int(rng.next() % 96)
             let bytes = (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-            var d = AttributeDecoder(bytes)
-            var count = 0
-            while let a = d.next() {
-                count += 1
-                _ = d.uint32BE(a)
-                if a.isNested { var n = d.nested(a); while n.next() != nil {} }
+            AttributeDecoder.withDecoder(bytes) { d in
+                var count = 0
+                while let a = d.next() {
+                    count += 1
+                    _ = d.uint32BE(a)
+                    if a.isNested { var n = d.nested(a); while n.next() != nil {} }
+                }
+                #expect(count <= n / 4)
             }
-            #expect(count <= n / 4)
         }
     }
 }
