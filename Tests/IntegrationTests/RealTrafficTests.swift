@@ -13,6 +13,8 @@ struct RealTrafficTests {
         let dir = NSTemporaryDirectory()
         let events = try topo.router.start([Shell.tandem, "conntrack", "-E"], stdout: dir + "tdt-ev.out", stderr: dir + "tdt-ev.err")
         defer { events.stop() }
+        let expectEvents = try topo.router.start([Shell.tandem, "conntrack", "-E", "expect"], stdout: dir + "tdt-xev.out", stderr: dir + "tdt-xev.err")
+        defer { expectEvents.stop() }
         usleep(300_000)
         let server = try topo.server.start(["python3", "-c", RoutedTopology.serverScript, "10"],
                                            stdout: dir + "tdt-srv.out", stderr: dir + "tdt-srv.err")
@@ -51,6 +53,31 @@ struct RealTrafficTests {
             last = "--- tandem\n\(ours.stdout)\(ours.stderr)--- conntrack\n\(theirs.stdout)\(theirs.stderr)"
         }
         #expect(matched, "\(last)")
+
+        // -I expect on the FTP control flow, then -D expect: both seen by conntrack(8).
+        let control = try #require(listing.split(separator: "\n").first { $0.contains("dport=21 ") })
+        let clientPort = try #require(control.split(separator: " ").first { $0.hasPrefix("sport=") }).dropFirst(6)
+        let create = topo.router.tandem(["conntrack", "-I", "expect", "-p", "tcp", "-s", "10.77.1.2", "-d", "10.77.2.2",
+                                         "--sport", String(clientPort), "--dport", "21",
+                                         "--tuple-src", "10.77.1.2", "--tuple-dst", "10.77.2.2", "--tuple-port-src", "0",
+                                         "--tuple-port-dst", "50001", "--mask-src", "255.255.255.255",
+                                         "--mask-dst", "255.255.255.255", "--mask-port-src", "0", "--mask-port-dst", "0xffff",
+                                         "-t", "100"])
+        #expect(create.status == 0, "\(create.stderr)")
+        // The FTP helper allows one expectation per master, so ours replaces the helper's.
+        let now = topo.router.run(["conntrack", "-L", "expect"])
+        #expect(now.lines.count == 1, "\(now.stdout)")
+        #expect(now.stdout.contains("sport=0 dport=50001 mask-src=255.255.255.255"), "\(now.stdout)")
+        #expect(now.stdout.contains("helper=ftp"), "\(now.stdout)")
+        let removed = topo.router.tandem(["conntrack", "-D", "expect"])
+        #expect(removed.stderr.contains("1 expectations have been deleted."), "\(removed.stderr)")
+        #expect(topo.router.run(["conntrack", "-L", "expect"]).lines.isEmpty)
+        usleep(300_000)
+        expectEvents.interrupt()
+        #expect(expectEvents.wait() == 0)
+        let xlog = (try? String(contentsOfFile: dir + "tdt-xev.out", encoding: .utf8)) ?? ""
+        #expect(xlog.split(separator: "\n").filter { $0.hasPrefix("    [NEW] ") }.count == 2, "\(xlog)")
+        #expect(xlog.split(separator: "\n").filter { $0.hasPrefix("[DESTROY] ") }.count == 2, "\(xlog)")
 
         // Events for the same real traffic: packets made the NEW and UPDATE events, the
         // flush makes DESTROY events.
