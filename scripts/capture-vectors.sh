@@ -11,6 +11,26 @@ mkdir -p "$out"
 N="ip netns exec $ns"
 $N sysctl -qw net.netfilter.nf_conntrack_acct=1 net.netfilter.nf_conntrack_timestamp=1
 
+cat > "$out/.parse.py" <<'PY'
+import re, sys
+raw, dst = sys.argv[1], sys.argv[2]
+msgs, cur, kind = [], None, None
+for line in open(raw):
+    m = re.match(r'^(sendto|sendmsg|recvmsg|recvfrom)\(', line)
+    if m:
+        if cur: msgs.append((kind, cur))
+        kind = 'send' if m.group(1).startswith('send') else 'recv'
+        cur = []
+        continue
+    m = re.match(r'^ \| [0-9a-f]{5}  ((?:[0-9a-f]{2} {1,2}){1,16})', line)
+    if m and cur is not None:
+        cur.extend(m.group(1).split())
+if cur: msgs.append((kind, cur))
+with open(dst, 'w') as f:
+    for kind, b in msgs:
+        if b: f.write(kind + ' ' + ''.join(b) + '\n')
+PY
+
 # name | conntrack arguments
 cases=(
  "tcp4-create|-I -p tcp -s 10.1.1.1 -d 10.2.2.2 --sport 1000 --dport 80 --state ESTABLISHED -t 100 -u ASSURED,SEEN_REPLY -m 7"
@@ -37,24 +57,48 @@ for c in "${cases[@]}"; do
   name=${c%%|*}; args=${c#*|}
   # shellcheck disable=SC2086
   $N strace -e trace=sendto,sendmsg,recvmsg,recvfrom -e write=all -e read=all -o "$out/.raw" conntrack $args >"$out/$name.stdout" 2>"$out/$name.stderr" || true
-  python3 - "$out/.raw" "$out/$name.hex" <<'PY'
-import re, sys
-raw, dst = sys.argv[1], sys.argv[2]
-msgs, cur, kind = [], None, None
-for line in open(raw):
-    m = re.match(r'^(sendto|sendmsg|recvmsg|recvfrom)\(', line)
-    if m:
-        if cur: msgs.append((kind, cur))
-        kind = 'send' if m.group(1).startswith('send') else 'recv'
-        cur = []
-        continue
-    m = re.match(r'^ \| [0-9a-f]{5}  ((?:[0-9a-f]{2} {1,2}){1,16})', line)
-    if m and cur is not None:
-        cur.extend(m.group(1).split())
-if cur: msgs.append((kind, cur))
-with open(dst, 'w') as f:
-    for kind, b in msgs:
-        if b: f.write(kind + ' ' + ''.join(b) + '\n')
-PY
+  python3 "$out/.parse.py" "$out/.raw" "$out/$name.hex"
 done
-rm -f "$out/.raw"
+
+# Expectations need a master flow with a helper: real FTP control traffic through a
+# router namespace with the ftp helper attached, then conntrack(8)'s expect commands.
+c="tdvc-$$"; s="tdvs-$$"
+ip netns add "$c"; ip netns add "$s"
+trap 'ip netns del "$ns" 2>/dev/null || true; ip netns del "$c" 2>/dev/null || true; ip netns del "$s" 2>/dev/null || true' EXIT
+ip link add tdvc0 netns "$c" type veth peer name tdvr0 netns "$ns"
+ip link add tdvr1 netns "$ns" type veth peer name tdvs0 netns "$s"
+ip -n "$c" addr add 10.77.1.2/24 dev tdvc0; ip -n "$c" link set tdvc0 up; ip -n "$c" route add default via 10.77.1.1
+ip -n "$ns" addr add 10.77.1.1/24 dev tdvr0; ip -n "$ns" addr add 10.77.2.1/24 dev tdvr1
+ip -n "$ns" link set tdvr0 up; ip -n "$ns" link set tdvr1 up
+ip -n "$s" addr add 10.77.2.2/24 dev tdvs0; ip -n "$s" link set tdvs0 up; ip -n "$s" route add default via 10.77.2.1
+$N sysctl -qw net.ipv4.ip_forward=1
+$N nft -f - <<'NFT'
+table inet tdv {
+  ct helper ftp-std { type "ftp" protocol tcp; }
+  chain forward_filter { type filter hook forward priority 0; policy accept; tcp dport 21 ct helper set "ftp-std"; ct state established,related,new accept; }
+}
+NFT
+ip netns exec "$s" timeout 8 python3 -c '
+import socket
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0",21)); s.listen(1)
+c,_=s.accept(); c.sendall(b"220 x\r\n"); c.recv(100); c.sendall(b"227 Entering Passive Mode (10,77,2,2,195,80).\r\n"); c.recv(100)' &
+sleep 0.3
+ip netns exec "$c" timeout 8 python3 -c '
+import socket,time
+f=socket.create_connection(("10.77.2.2",21)); f.recv(100); f.sendall(b"PASV\r\n"); f.recv(100); time.sleep(3)' &
+sleep 1
+sport=$($N conntrack -L -p tcp --dport 21 2>/dev/null | sed -n 's/.*sport=\([0-9]*\) dport=21 .*/\1/p' | head -1)
+xcases=(
+ "expect-dump|-L expect"
+ "ftp-master-dump|-L -p tcp --dport 21"
+ "expect-create|-I expect -p tcp -s 10.77.1.2 -d 10.77.2.2 --sport $sport --dport 21 --tuple-src 10.77.1.2 --tuple-dst 10.77.2.2 --tuple-port-src 0 --tuple-port-dst 50001 --mask-src 255.255.255.255 --mask-dst 255.255.255.255 --mask-port-src 0 --mask-port-dst 0xffff -t 100"
+ "expect-dump-after-create|-L expect"
+)
+for c2 in "${xcases[@]}"; do
+  name=${c2%%|*}; args=${c2#*|}
+  # shellcheck disable=SC2086
+  $N strace -e trace=sendto,sendmsg,recvmsg,recvfrom -e write=all -e read=all -o "$out/.raw" conntrack $args >"$out/$name.stdout" 2>"$out/$name.stderr" || true
+  python3 "$out/.parse.py" "$out/.raw" "$out/$name.hex"
+done
+wait
+rm -f "$out/.raw" "$out/.parse.py"

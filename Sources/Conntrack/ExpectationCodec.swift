@@ -55,9 +55,10 @@ public enum ExpectationCodec {
     }
 
     public static func encode(_ x: Expectation, into e: inout AttributeEncoder) {
+        // libnetfilter_conntrack's order: the expected tuple before its master.
         NetfilterHeader(family: x.family).encode(into: &e)
-        if let t = x.master { FlowCodec.encodeTuple(t, type: CTA.Expect.master, into: &e) }
         if let t = x.tuple { FlowCodec.encodeTuple(t, type: CTA.Expect.tuple, into: &e) }
+        if let t = x.master { FlowCodec.encodeTuple(t, type: CTA.Expect.master, into: &e) }
         if let t = x.mask { FlowCodec.encodeTuple(t, type: CTA.Expect.mask, into: &e) }
         if let t = x.timeout { e.uint32BE(CTA.Expect.timeout, t) }
         if let z = x.zone { e.uint16BE(CTA.Expect.zone, z) }

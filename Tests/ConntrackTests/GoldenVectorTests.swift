@@ -95,3 +95,43 @@ import Testing
         #expect(e.errno == 0)
     }
 }
+
+/// Expectations made by the FTP helper and by `conntrack -I expect`.
+@Suite struct ExpectationVectorTests {
+    static func messages(_ name: String, type: UInt16, sent: Bool) -> [[UInt8]] {
+        let x = Vectors.load(name)
+        return (sent ? x.sentMessages : x.receivedMessages).filter { UInt16($0[4]) | UInt16($0[5]) << 8 == type }
+    }
+
+    @Test func createRequestReencodesByteForByte() throws {
+        let m = try #require(Self.messages("expect-create", type: ConntrackMessageType.expectNew, sent: true).first)
+        let header = NetlinkHeaderCodec.read(m, at: 0)
+        let x = try ExpectationCodec.decode(m, payload: NetlinkHeader.size..<m.count, unknown: .strict)
+        #expect(x.master?.destinationPort == 21)
+        #expect(x.timeout == 100)
+        var batch = MessageBatch()
+        batch.append(type: header.type, flags: header.flags, sequence: header.sequence, portID: header.portID) {
+            ExpectationCodec.encode(x, into: &$0)
+        }
+        #expect(batch.bytes == NetlinkPadding.zeroed(m, bodyOffset: NetlinkHeader.size + NetfilterHeader.size))
+    }
+
+    @Test(arguments: ["expect-dump", "expect-dump-after-create"])
+    func kernelExpectationsPrintLikeConntrack(name: String) throws {
+        let printed = try Self.messages(name, type: ConntrackMessageType.expectNew, sent: false).map {
+            ExpectationPrinter().format(try ExpectationCodec.decode($0, payload: NetlinkHeader.size..<$0.count))
+        }
+        #expect(!printed.isEmpty)
+        #expect(printed == Vectors.load(name).stdout)
+    }
+
+    @Test func helperMasterFlowPrintsWithItsHelper() throws {
+        let x = Vectors.load("ftp-master-dump")
+        let flows = try Self.messages("ftp-master-dump", type: ConntrackMessageType.new, sent: false).map {
+            try FlowCodec.decode($0, payload: NetlinkHeader.size..<$0.count)
+        }
+        #expect(flows.first?.helper?.name == "ftp")
+        func stripDelta(_ s: String) -> String { s.split(separator: " ").filter { !$0.hasPrefix("delta-time=") }.joined(separator: " ") }
+        #expect(flows.map { stripDelta(FlowPrinter().format($0)) } == x.stdout.map(stripDelta))
+    }
+}
