@@ -80,32 +80,38 @@ public struct ExpectationPrinter: Sendable {
     public init() {}
 
     public func format(_ x: Expectation, event: FlowPrinter.EventKind? = nil) -> String {
-        var out = ""
-        if let event {
-            let label = event.label
-            out += String(repeating: " ", count: max(0, 9 - label.count)) + label + " "
-        }
-        out += "\(x.timeout ?? 0) proto=\(x.tuple?.protocolNumber ?? 0) "
+        var out: [UInt8] = []
+        append(x, event: event, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public func append(_ x: Expectation, event: FlowPrinter.EventKind? = nil, to out: inout [UInt8]) {
+        let start = out.count
+        if let event { TextBuffer.append(event.label, to: &out) }
+        TextBuffer.decimal(x.timeout ?? 0, to: &out)
+        TextBuffer.append(" proto=", to: &out); TextBuffer.decimal(x.tuple?.protocolNumber ?? 0, to: &out); out.append(32)
         if let t = x.tuple { FlowPrinter.appendTuple(t, to: &out) }
         if let m = x.mask {
-            out += "mask-src=\(m.source) mask-dst=\(m.destination) "
+            FlowPrinter.appendAddresses(m, prefix: "mask-", to: &out)
             FlowPrinter.appendProtocolPart(m, to: &out)
         }
         if let m = x.master {
-            out += "master-src=\(m.source) master-dst=\(m.destination) "
+            FlowPrinter.appendAddresses(m, prefix: "master-", to: &out)
             FlowPrinter.appendProtocolPart(m, to: &out)
         }
-        if let z = x.zone { out += "zone=\(z) " }
-        var delimiter = ""
+        if let z = x.zone { TextBuffer.append("zone=", to: &out); TextBuffer.decimal(z, to: &out); out.append(32) }
+        var wroteFlag = false
         if let f = x.flags {
-            if f.contains(.permanent) { out += "PERMANENT"; delimiter = "," }
-            if f.contains(.inactive) { out += "\(delimiter)INACTIVE"; delimiter = "," }
-            if f.contains(.userspace) { out += "\(delimiter)USERSPACE"; delimiter = "," }
-            if !delimiter.isEmpty { out += " " }
+            for (bit, name) in [(ExpectationFlags.permanent, "PERMANENT" as StaticString), (.inactive, "INACTIVE"), (.userspace, "USERSPACE")]
+            where f.contains(bit) {
+                if wroteFlag { out.append(44) }
+                TextBuffer.append(name, to: &out)
+                wroteFlag = true
+            }
+            if wroteFlag { out.append(32) }
         }
-        if let c = x.expectationClass { out += "class=\(c) " }
-        if let h = x.helperName, !h.isEmpty { out += "helper=\(h) " }
-        if out.hasSuffix(" ") { out.removeLast() }
-        return out
+        if let c = x.expectationClass { TextBuffer.append("class=", to: &out); TextBuffer.decimal(c, to: &out); out.append(32) }
+        if let h = x.helperName, !h.isEmpty { TextBuffer.append("helper=", to: &out); TextBuffer.append(h, to: &out); out.append(32) }
+        if out.count > start, out.last == 32 { out.removeLast() }
     }
 }

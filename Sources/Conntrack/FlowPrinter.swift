@@ -8,11 +8,11 @@ public struct FlowPrinter: Sendable {
     public enum EventKind: Sendable {
         case new, update, destroy
 
-        var label: String {
+        var label: StaticString {
             switch self {
-            case .new: "[NEW]"
-            case .update: "[UPDATE]"
-            case .destroy: "[DESTROY]"
+            case .new: "    [NEW] "
+            case .update: " [UPDATE] "
+            case .destroy: "[DESTROY] "
             }
         }
     }
@@ -21,7 +21,7 @@ public struct FlowPrinter: Sendable {
     public var showLayer3 = false
     /// `-o id`
     public var showID = false
-    /// `-o timestamp`: absolute start/stop times.
+    /// `-o ktimestamp`: absolute start/stop times.
     public var showTimestamps = false
     /// Seconds since the epoch for delta-time of live flows; injected so tests are stable.
     public var now: @Sendable () -> Int64 = { Int64(time(nil)) }
@@ -32,7 +32,7 @@ public struct FlowPrinter: Sendable {
         self.showTimestamps = showTimestamps
     }
 
-    public static func protocolName(_ n: UInt8) -> String {
+    public static func protocolName(_ n: UInt8) -> StaticString {
         switch n {
         case IPProtocolNumber.tcp: "tcp"
         case IPProtocolNumber.udp: "udp"
@@ -46,7 +46,7 @@ public struct FlowPrinter: Sendable {
         }
     }
 
-    public static func layer3Name(_ family: UInt8) -> String {
+    public static func layer3Name(_ family: UInt8) -> StaticString {
         switch family {
         case AddressFamily.inet: "ipv4"
         case AddressFamily.inet6: "ipv6"
@@ -54,80 +54,104 @@ public struct FlowPrinter: Sendable {
         }
     }
 
-    static func padded(_ s: String, _ width: Int) -> String {
-        s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+    public func format(_ flow: Flow, event: EventKind? = nil) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        append(flow, event: event, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    public func format(_ flow: Flow, event: EventKind? = nil) -> String {
-        var out = ""
-        out.reserveCapacity(200)
-        if let event {
-            let label = event.label
-            out += String(repeating: " ", count: max(0, 9 - label.count)) + label + " "
-        }
+    /// Appends the line for `flow`, without a newline.
+    public func append(_ flow: Flow, event: EventKind? = nil, to out: inout [UInt8]) {
+        let start = out.count
+        if let event { TextBuffer.append(event.label, to: &out) }
         let family = flow.original?.family ?? flow.family
         if showLayer3 {
-            out += Self.padded(Self.layer3Name(family), 8) + " \(family) "
+            TextBuffer.padded(Self.layer3Name(family), 8, to: &out)
+            out.append(32); TextBuffer.decimal(family, to: &out); out.append(32)
         }
         let proto = flow.original?.protocolNumber ?? 0
-        out += Self.padded(Self.protocolName(proto), 8) + " \(proto) "
-        if let t = flow.timeout { out += "\(t) " }
+        TextBuffer.padded(Self.protocolName(proto), 8, to: &out)
+        out.append(32); TextBuffer.decimal(proto, to: &out); out.append(32)
+        if let t = flow.timeout { TextBuffer.decimal(t, to: &out); out.append(32) }
         switch flow.protocolInfo {
-        case .tcp(let i)? where i.state != nil: out += "\(i.state!) "
-        case .sctp(let i)? where i.state != nil: out += SCTPInfo.stateName(i.state!) + " "
+        case .tcp(let i)? where i.state != nil:
+            TextBuffer.append(i.state!.description, to: &out); out.append(32)
+        case .sctp(let i)? where i.state != nil:
+            TextBuffer.append(SCTPInfo.stateName(i.state!), to: &out); out.append(32)
         // libnetfilter_conntrack names DCCP states from its SCTP table; kept for parity.
-        case .dccp(let i)? where i.state != nil: out += SCTPInfo.stateName(i.state!) + " "
+        case .dccp(let i)? where i.state != nil:
+            TextBuffer.append(SCTPInfo.stateName(i.state!), to: &out); out.append(32)
         default: break
         }
         if let o = flow.original {
             Self.appendTuple(o, to: &out)
-            if let z = o.zone { out += "zone-orig=\(z) " }
+            if let z = o.zone { TextBuffer.append("zone-orig=", to: &out); TextBuffer.decimal(z, to: &out); out.append(32) }
         }
-        if let c = flow.countersOriginal { out += "packets=\(c.packets) bytes=\(c.bytes) " }
-        if let s = flow.status, !s.contains(.seenReply) { out += "[UNREPLIED] " }
+        if let c = flow.countersOriginal { Self.appendCounters(c, to: &out) }
+        if let s = flow.status, !s.contains(.seenReply) { TextBuffer.append("[UNREPLIED] ", to: &out) }
         if let r = flow.reply {
             Self.appendTuple(r, to: &out)
-            if let z = r.zone { out += "zone-reply=\(z) " }
+            if let z = r.zone { TextBuffer.append("zone-reply=", to: &out); TextBuffer.decimal(z, to: &out); out.append(32) }
         }
-        if let c = flow.countersReply { out += "packets=\(c.packets) bytes=\(c.bytes) " }
+        if let c = flow.countersReply { Self.appendCounters(c, to: &out) }
         if let s = flow.status {
-            if s.contains(.hardwareOffload) { out += "[HW_OFFLOAD] " }
-            else if s.contains(.offload) { out += "[OFFLOAD] " }
-            else if s.contains(.assured) { out += "[ASSURED] " }
+            if s.contains(.hardwareOffload) { TextBuffer.append("[HW_OFFLOAD] ", to: &out) }
+            else if s.contains(.offload) { TextBuffer.append("[OFFLOAD] ", to: &out) }
+            else if s.contains(.assured) { TextBuffer.append("[ASSURED] ", to: &out) }
         }
-        if let m = flow.mark { out += "mark=\(m) " }
-        if let s = flow.secmark { out += "secmark=\(s) " }
-        if let s = flow.securityContext { out += "secctx=\(s) " }
-        if let z = flow.zone { out += "zone=\(z) " }
+        if let m = flow.mark { TextBuffer.append("mark=", to: &out); TextBuffer.decimal(m, to: &out); out.append(32) }
+        if let s = flow.secmark { TextBuffer.append("secmark=", to: &out); TextBuffer.decimal(s, to: &out); out.append(32) }
+        if let s = flow.securityContext { TextBuffer.append("secctx=", to: &out); TextBuffer.append(s, to: &out); out.append(32) }
+        if let z = flow.zone { TextBuffer.append("zone=", to: &out); TextBuffer.decimal(z, to: &out); out.append(32) }
         if let ts = flow.timestamp, let start = ts.start {
             let stop = ts.stop.map { Int64($0 / 1_000_000_000) } ?? now()
             let delta = stop - Int64(start / 1_000_000_000)
-            out += "delta-time=\(UInt64(bitPattern: delta)) "
+            TextBuffer.append("delta-time=", to: &out); TextBuffer.decimal(UInt64(bitPattern: delta), to: &out); out.append(32)
             if showTimestamps {
-                out += "[start=\(Self.ctime(Int64(start / 1_000_000_000)))] "
-                if let s = ts.stop { out += "[stop=\(Self.ctime(Int64(s / 1_000_000_000)))] " }
+                TextBuffer.append("[start=", to: &out); TextBuffer.append(Self.ctime(Int64(start / 1_000_000_000)), to: &out)
+                TextBuffer.append("] ", to: &out)
+                if let s = ts.stop {
+                    TextBuffer.append("[stop=", to: &out); TextBuffer.append(Self.ctime(Int64(s / 1_000_000_000)), to: &out)
+                    TextBuffer.append("] ", to: &out)
+                }
             }
         }
-        if let h = flow.helper { out += "helper=\(h.name) " }
-        if let u = flow.use { out += "use=\(u) " }
-        if showID, let id = flow.id { out += "id=\(id) " }
-        if out.hasSuffix(" ") { out.removeLast() }
-        return out
+        if let h = flow.helper { TextBuffer.append("helper=", to: &out); TextBuffer.append(h.name, to: &out); out.append(32) }
+        if let u = flow.use { TextBuffer.append("use=", to: &out); TextBuffer.decimal(u, to: &out); out.append(32) }
+        if showID, let id = flow.id { TextBuffer.append("id=", to: &out); TextBuffer.decimal(id, to: &out); out.append(32) }
+        if out.count > start, out.last == 32 { out.removeLast() }
     }
 
-    static func appendTuple(_ t: Tuple, to out: inout String) {
-        out += "src=\(t.source) dst=\(t.destination) "
+    static func appendCounters(_ c: Counters, to out: inout [UInt8]) {
+        TextBuffer.append("packets=", to: &out); TextBuffer.decimal(c.packets, to: &out)
+        TextBuffer.append(" bytes=", to: &out); TextBuffer.decimal(c.bytes, to: &out); out.append(32)
+    }
+
+    static func appendTuple(_ t: Tuple, to out: inout [UInt8]) {
+        appendAddresses(t, prefix: "", to: &out)
         appendProtocolPart(t, to: &out)
     }
 
-    static func appendProtocolPart(_ t: Tuple, to out: inout String) {
+    static func appendAddresses(_ t: Tuple, prefix: StaticString, to out: inout [UInt8]) {
+        TextBuffer.append(prefix, to: &out); TextBuffer.append("src=", to: &out); TextBuffer.address(t.source, to: &out)
+        out.append(32)
+        TextBuffer.append(prefix, to: &out); TextBuffer.append("dst=", to: &out); TextBuffer.address(t.destination, to: &out)
+        out.append(32)
+    }
+
+    static func appendProtocolPart(_ t: Tuple, to out: inout [UInt8]) {
         switch t.protocolNumber {
         case IPProtocolNumber.tcp, IPProtocolNumber.udp, IPProtocolNumber.udplite, IPProtocolNumber.sctp, IPProtocolNumber.dccp:
-            out += "sport=\(t.sourcePort ?? 0) dport=\(t.destinationPort ?? 0) "
+            TextBuffer.append("sport=", to: &out); TextBuffer.decimal(t.sourcePort ?? 0, to: &out)
+            TextBuffer.append(" dport=", to: &out); TextBuffer.decimal(t.destinationPort ?? 0, to: &out); out.append(32)
         case IPProtocolNumber.gre:
-            out += "srckey=0x\(String(t.sourcePort ?? 0, radix: 16)) dstkey=0x\(String(t.destinationPort ?? 0, radix: 16)) "
+            TextBuffer.append("srckey=0x", to: &out); TextBuffer.hex(t.sourcePort ?? 0, to: &out)
+            TextBuffer.append(" dstkey=0x", to: &out); TextBuffer.hex(t.destinationPort ?? 0, to: &out); out.append(32)
         case IPProtocolNumber.icmp, IPProtocolNumber.icmpv6:
-            out += "type=\(t.icmpType ?? 0) code=\(t.icmpCode ?? 0) id=\(t.icmpID ?? 0) "
+            TextBuffer.append("type=", to: &out); TextBuffer.decimal(t.icmpType ?? 0, to: &out)
+            TextBuffer.append(" code=", to: &out); TextBuffer.decimal(t.icmpCode ?? 0, to: &out)
+            TextBuffer.append(" id=", to: &out); TextBuffer.decimal(t.icmpID ?? 0, to: &out); out.append(32)
         default:
             break
         }

@@ -81,6 +81,7 @@ public struct SCTPInfo: Hashable, Sendable {
         Int(s) < stateNames.count ? stateNames[Int(s)] : "NONE"
     }
 
+
     public static func state(named name: String) -> UInt8? {
         stateNames.firstIndex(of: name.uppercased()).map { UInt8($0) }
     }

@@ -27,6 +27,7 @@ public struct ConntrackTool {
             output.err("Try `conntrack -h' or 'conntrack --help' for more information.")
             return 2
         }
+        defer { output.flush() }
         do {
             return try execute(arguments)
         } catch let e as NetlinkKernelError {
@@ -62,7 +63,7 @@ public struct ConntrackTool {
             try c.dump(family: a.family ?? AddressFamily.unspecified,
                        mark: a.mark.map { ($0, a.markMask ?? UInt32.max) }, zeroCounters: a.zeroCounters) { flow in
                 guard a.selects(flow) else { return }
-                output.out(printer.format(flow))
+                output.outLine { printer.append(flow, to: &$0) }
                 shown += 1
             }
             output.err("\(Self.banner): \(shown) flow entries have been shown.")
@@ -183,6 +184,7 @@ public struct ConntrackTool {
                     output.err("\(Self.banner): WARNING: malformed event skipped: \(e)")
                 }
             }
+            output.flush()
         }
         output.err("\(Self.banner): \(shown) \(expect ? "expectation" : "flow") events have been shown.")
         return 0
