@@ -2,6 +2,11 @@ import Netlink
 
 /// The outcome of a batched create / update / delete.
 public struct BatchResult: Sendable {
+    public init(succeeded: Int = 0, failures: [(index: Int, error: NetlinkKernelError)] = []) {
+        self.succeeded = succeeded
+        self.failures = failures
+    }
+
     public var succeeded = 0
     /// Index into the input and the kernel's error, for each rejected flow.
     public var failures: [(index: Int, error: NetlinkKernelError)] = []
@@ -50,7 +55,7 @@ public final class ConntrackConnection {
                 e.uint32BE(CTA.markMask, mark.mask)
             }
         }
-        try socket.dump(batch, buffer: &buffer) { bytes, m in
+        try socket.dumpPipelined(batch) { bytes, m in
             try body(FlowCodec.decode(bytes, payload: m.payload))
         }
     }
@@ -133,28 +138,24 @@ public final class ConntrackConnection {
     private func apply<C: Collection>(
         _ flows: C, type: UInt16, flags: NetlinkFlags, acknowledge: Bool, transform: (Flow) -> Flow
     ) throws -> BatchResult where C.Element == Flow {
-        var result = BatchResult()
-        var batch = MessageBatch()
-        var chunkStart = 0
-        var index = 0
-        func flush() throws {
-            guard !batch.isEmpty else { return }
-            let outcome = try socket.execute(batch, expectAcks: acknowledge, buffer: &buffer)
-            result.succeeded += outcome.succeeded
-            for f in outcome.failures { result.failures.append((chunkStart + f.index, f.error)) }
-            batch.removeAll()
-            chunkStart = index
-        }
+        var iterator = flows.makeIterator()
         var sequence = socket.reserveSequences(flows.count)
-        for flow in flows {
-            let f = transform(flow)
-            batch.append(type: type, flags: flags, sequence: sequence) { e in FlowCodec.encode(f, into: &e) }
-            sequence &+= 1
-            index += 1
-            if batch.count >= batchSize { try flush() }
+        var index = 0
+        let size = batchSize
+        // Encoding happens here while the helper thread has the kernel apply the
+        // previous batch.
+        let outcome = try socket.executePipelined(expectAcks: acknowledge) {
+            var batch = MessageBatch()
+            let first = index
+            while batch.count < size, let flow = iterator.next() {
+                let f = transform(flow)
+                batch.append(type: type, flags: flags, sequence: sequence) { FlowCodec.encode(f, into: &$0) }
+                sequence &+= 1
+                index += 1
+            }
+            return batch.isEmpty ? nil : (batch, first)
         }
-        try flush()
-        return result
+        return BatchResult(succeeded: outcome.succeeded, failures: outcome.failures)
     }
 
     // MARK: expectations

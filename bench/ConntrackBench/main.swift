@@ -19,18 +19,17 @@ func maxRSSKiB() -> Int {
     return usage.ru_maxrss
 }
 
-func flows(_ n: Int, base: Int) -> [Flow] {
-    var out: [Flow] = []
-    out.reserveCapacity(n)
-    for i in 0..<n {
+/// Generated on demand: the batched paths take any collection, so memory stays flat
+/// however many flows go through.
+func flows(_ n: Int, base: Int) -> LazyMapSequence<Range<Int>, Flow> {
+    (0..<n).lazy.map { i in
         var f = Flow(original: Tuple(source: .v4(0x0a40_0001 &+ UInt32(base + i)), destination: .v4(0xac14_0001),
                                      protocolNumber: IPProtocolNumber.tcp, sourcePort: 40000, destinationPort: 80))
         f.timeout = 600
         f.status = [.seenReply, .assured]
         f.protocolInfo = .tcp(TCPInfo(state: .established))
-        out.append(f)
+        return f
     }
-    return out
 }
 
 let args = Array(CommandLine.arguments.dropFirst())

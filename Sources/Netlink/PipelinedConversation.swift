@@ -1,0 +1,119 @@
+/// Dumps and batches with the kernel's work and ours on two threads. The kernel builds a
+/// dump's next datagram inside recvmsg and applies a batch inside sendmsg; with a reader
+/// or sender thread doing only that, the caller decodes or encodes at the same time.
+extension NetlinkSocket {
+    private enum Chunk {
+        case data([UInt8], Int)
+        case failed(Error)
+        case end
+    }
+
+    /// Like `dump`, with receiving on a helper thread. The dump is always read to its
+    /// end, even when `body` throws, so the socket stays usable.
+    public func dumpPipelined(
+        _ request: MessageBatch, depth: Int = 4, bufferSize: Int = 1 << 16, timeoutMilliseconds: Int32 = 10000,
+        _ body: ([UInt8], NetlinkMessageView) throws -> Void
+    ) throws {
+        try send(request.bytes)
+        let sequence = request.sequences.first ?? 0
+        let free = HandoffQueue<[UInt8]>(capacity: depth)
+        let filled = HandoffQueue<Chunk>(capacity: depth)
+        for _ in 0..<depth { free.push([UInt8](repeating: 0, count: bufferSize)) }
+        let reader = try WorkerThread { [self] in
+            while true {
+                var buffer = free.pop()
+                guard self.waitReadable(timeoutMilliseconds: timeoutMilliseconds) else {
+                    filled.push(.failed(NetlinkSocketError.timedOut)); return
+                }
+                do {
+                    guard case .data(let n) = try self.receive(into: &buffer) else { free.push(buffer); continue }
+                    let last = Self.endsDump(buffer, count: n, sequence: sequence)
+                    filled.push(.data(buffer, n))
+                    if last { filled.push(.end); return }
+                } catch {
+                    filled.push(.failed(error)); return
+                }
+            }
+        }
+        defer { reader.join() }
+        var failure: Error?
+        var interrupted = false
+        var finished = false
+        while !finished {
+            switch filled.pop() {
+            case .end:
+                finished = true
+            case .failed(let e):
+                if failure == nil { failure = e }
+                finished = true
+            case .data(let buffer, let n):
+                if failure == nil {
+                    do {
+                        var reader = MessageReader(buffer, count: n)
+                        while let m = reader.next() {
+                            guard m.header.sequence == sequence else { continue }
+                            if m.header.flags.contains(.dumpInterrupted) { interrupted = true }
+                            if m.header.isDone { break }
+                            if m.header.isError {
+                                let e = try NetlinkErrorMessage.decode(buffer, m)
+                                if e.errno != 0 { throw NetlinkKernelError(errno: e.errno, sequence: sequence, message: e.extendedMessage) }
+                                break
+                            }
+                            try body(buffer, m)
+                        }
+                        if let e = reader.error { throw e }
+                    } catch {
+                        failure = error
+                    }
+                }
+                free.push(buffer)
+            }
+        }
+        if let failure { throw failure }
+        if interrupted { throw NetlinkSocketError.dumpInterrupted }
+    }
+
+    /// Whether this datagram carries the dump's NLMSG_DONE or an error ending it.
+    static func endsDump(_ buffer: [UInt8], count: Int, sequence: UInt32) -> Bool {
+        var reader = MessageReader(buffer, count: count)
+        while let m = reader.next() {
+            if m.header.sequence == sequence && (m.header.isDone || m.header.isError) { return true }
+            if m.header.sequence == sequence && !m.header.flags.contains(.multipart) { return true }
+        }
+        return reader.error != nil
+    }
+
+    /// Sends batches produced by `produce` (called on the caller's thread until it returns
+    /// nil) from a helper thread, so the next batch is encoded while the kernel applies the
+    /// previous one. Failures keep their index: `produce` returns each batch with the
+    /// input index of its first message.
+    public func executePipelined(
+        expectAcks: Bool, depth: Int = 2, timeoutMilliseconds: Int32 = 5000,
+        produce: () -> (batch: MessageBatch, firstIndex: Int)?
+    ) throws -> BatchOutcome {
+        let work = HandoffQueue<(MessageBatch, Int)?>(capacity: depth)
+        final class Box: @unchecked Sendable {
+            var outcome = BatchOutcome()
+            var error: Error?
+        }
+        let box = Box()
+        let sender = try WorkerThread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            while let (batch, first) = work.pop() {
+                guard box.error == nil else { continue }
+                do {
+                    let o = try self.execute(batch, expectAcks: expectAcks, buffer: &buffer, timeoutMilliseconds: timeoutMilliseconds)
+                    box.outcome.succeeded += o.succeeded
+                    for f in o.failures { box.outcome.failures.append((first + f.index, f.error)) }
+                } catch {
+                    box.error = error
+                }
+            }
+        }
+        while let next = produce() { work.push(next) }
+        work.push(nil)
+        sender.join()
+        if let e = box.error { throw e }
+        return box.outcome
+    }
+}
