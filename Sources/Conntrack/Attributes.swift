@@ -141,6 +141,8 @@ public enum ConntrackMessageType {
     public static let getCtrZero: UInt16 = 0x0103
     public static let getStatsCPU: UInt16 = 0x0104
     public static let getStats: UInt16 = 0x0105
+    public static let getDying: UInt16 = 0x0106
+    public static let getUnconfirmed: UInt16 = 0x0107
 
     public static let expectNew: UInt16 = 0x0200
     public static let expectGet: UInt16 = 0x0201

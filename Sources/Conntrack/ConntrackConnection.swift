@@ -39,14 +39,25 @@ public final class ConntrackConnection {
 
     // MARK: flows
 
-    /// Streams the table (or one family of it) to `body`. `mark` filters in the kernel.
+    /// Which list of the kernel a dump reads.
+    public enum Table: Sendable {
+        case confirmed, dying, unconfirmed
+    }
+
+    /// Streams the table (or one family of it) to `body`. `mark` filters in the kernel;
+    /// `zone` here, as conntrack(8) does.
     public func dump(
-        family: UInt8 = AddressFamily.unspecified, mark: (value: UInt32, mask: UInt32)? = nil,
-        zeroCounters: Bool = false, _ body: (Flow) throws -> Void
+        family: UInt8 = AddressFamily.unspecified, mark: (value: UInt32, mask: UInt32)? = nil, zone: UInt16? = nil,
+        zeroCounters: Bool = false, table: Table = .confirmed, _ body: (Flow) throws -> Void
     ) throws {
+        let type: UInt16 = switch table {
+        case .confirmed: zeroCounters ? ConntrackMessageType.getCtrZero : ConntrackMessageType.get
+        case .dying: ConntrackMessageType.getDying
+        case .unconfirmed: ConntrackMessageType.getUnconfirmed
+        }
         var batch = MessageBatch()
         batch.append(
-            type: zeroCounters ? ConntrackMessageType.getCtrZero : ConntrackMessageType.get,
+            type: type,
             flags: [.request, .dump], sequence: socket.makeSequence()
         ) { e in
             NetfilterHeader(family: family).encode(into: &e)
@@ -56,8 +67,30 @@ public final class ConntrackConnection {
             }
         }
         try socket.dumpPipelined(batch) { bytes, m in
-            try body(FlowCodec.decode(bytes, payload: m.payload))
+            let flow = try FlowCodec.decode(bytes, payload: m.payload)
+            if let zone, (flow.zone ?? 0) != zone { return }
+            try body(flow)
         }
+    }
+
+    /// The kernel's per-CPU counters (IPCTNL_MSG_CT_GET_STATS_CPU): for each CPU, its
+    /// number and the (attribute, value) pairs in the order the kernel sent them.
+    public func cpuStatistics() throws -> [(cpu: UInt16, counters: [(type: UInt16, value: UInt32)])] {
+        var batch = MessageBatch()
+        batch.append(type: ConntrackMessageType.getStatsCPU, flags: [.request, .dump], sequence: socket.makeSequence()) { e in
+            NetfilterHeader(family: AddressFamily.unspecified).encode(into: &e)
+        }
+        var result: [(cpu: UInt16, counters: [(type: UInt16, value: UInt32)])] = []
+        try socket.dump(batch, buffer: &buffer) { bytes, m in
+            let nf = try NetfilterHeader.decode(bytes, m.payload)
+            var counters: [(type: UInt16, value: UInt32)] = []
+            try AttributeDecoder.withDecoder(bytes, range: (m.payload.lowerBound + NetfilterHeader.size)..<m.payload.upperBound) { (d) throws(NetlinkDecodingError) in
+                while let a = d.next() { counters.append((a.type, d.uint32BE(a))) }
+                if let e = d.error { throw e }
+            }
+            result.append((nf.resourceID, counters))
+        }
+        return result
     }
 
     public func flows(family: UInt8 = AddressFamily.unspecified) throws -> [Flow] {

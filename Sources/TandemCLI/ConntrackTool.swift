@@ -57,11 +57,12 @@ public struct ConntrackTool {
         case (.version, _):
             output.out("\(Self.banner)")
             return 0
-        case (.list, .conntrack):
+        case (.list, .conntrack), (.list, .dying), (.list, .unconfirmed):
             let c = try ConntrackConnection()
             var shown = 0
+            let table: ConntrackConnection.Table = a.table == .dying ? .dying : a.table == .unconfirmed ? .unconfirmed : .confirmed
             try c.dump(family: a.family ?? AddressFamily.unspecified,
-                       mark: a.mark.map { ($0, a.markMask ?? UInt32.max) }, zeroCounters: a.zeroCounters) { flow in
+                       mark: a.mark.map { ($0, a.markMask ?? UInt32.max) }, zeroCounters: a.zeroCounters, table: table) { flow in
                 guard a.selects(flow) else { return }
                 output.outLine { printer.append(flow, to: &$0) }
                 shown += 1
@@ -146,6 +147,20 @@ public struct ConntrackTool {
         case (.count, .conntrack):
             output.out("\(try ConntrackConnection().count())")
             return 0
+        case (.stats, _):
+            for cpu in try ConntrackConnection().cpuStatistics() {
+                output.outLine { out in
+                    let label = "cpu=\(cpu.cpu)"
+                    out.append(contentsOf: label.utf8)
+                    out.append(contentsOf: repeatElement(32, count: max(0, 8 - label.count)))
+                    out.append(9)
+                    for (type, value) in cpu.counters {
+                        guard let name = Self.cpuCounterNames[type] else { continue }
+                        out.append(contentsOf: "\(name)=\(value) ".utf8)
+                    }
+                }
+            }
+            return 0
         case (.event, _):
             return try events(a, printer)
         default:
@@ -189,6 +204,13 @@ public struct ConntrackTool {
         output.err("\(Self.banner): \(shown) \(expect ? "expectation" : "flow") events have been shown.")
         return 0
     }
+
+    /// CTA_STATS_* names as conntrack -S prints them.
+    static let cpuCounterNames: [UInt16: String] = [
+        1: "searched", 2: "found", 3: "new", 4: "invalid", 5: "ignore", 6: "delete", 7: "delete_list",
+        8: "insert", 9: "insert_failed", 10: "drop", 11: "early_drop", 12: "error", 13: "search_restart",
+        14: "clash_resolve", 15: "chaintoolong",
+    ]
 
     static let usage = """
     Command line interface for the connection tracking system. Version 1.4.7 (tandem)

@@ -107,6 +107,19 @@ struct ConntrackListTests {
         #expect(ns.run(["conntrack", "-C"]).stdout == "0\n")
     }
 
+    @Test func statisticsAndOtherTablesMatchConntrack() throws {
+        let ns = try TestNamespace("stats")
+        defer { ns.remove() }
+        for f in Self.flows.prefix(3) { ns.run(["conntrack", "-I"] + Self.args(f)) }
+        for argv in [["-S"], ["-L", "dying"], ["-L", "unconfirmed"], ["-C"]] {
+            let ours = ns.tandem(["conntrack"] + argv)
+            let theirs = ns.run(["conntrack"] + argv)
+            #expect(ours.stdout == theirs.stdout, "\(argv)\n--- tandem\n\(ours.stdout)--- conntrack\n\(theirs.stdout)")
+            #expect(ours.stderr == theirs.stderr, "\(argv)")
+            #expect(ours.status == theirs.status, "\(argv)")
+        }
+    }
+
     @Test func badCommandLinesExitLikeConntrack() throws {
         let ns = try TestNamespace("usage")
         defer { ns.remove() }
