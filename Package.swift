@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "tandem", targets: ["tandem"]),
         .library(name: "Netlink", targets: ["Netlink"]),
         .library(name: "Conntrack", targets: ["Conntrack"]),
+        .library(name: "StateSync", targets: ["StateSync"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -17,6 +18,7 @@ let package = Package(
         .target(name: "CLinux"),
         .target(name: "Netlink", dependencies: ["CLinux"]),
         .target(name: "Conntrack", dependencies: ["Netlink"]),
+        .target(name: "StateSync", dependencies: ["Conntrack"]),
         .target(
             name: "TandemCLI",
             dependencies: [
@@ -30,6 +32,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Netlink"], path: "Tests/TestSupport"),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CLinux", "TestSupport"]),
         .testTarget(name: "ConntrackTests", dependencies: ["Conntrack", "Netlink", "CLinux", "TestSupport"], exclude: ["Vectors"]),
+        .testTarget(name: "StateSyncTests", dependencies: ["StateSync", "Conntrack", "TestSupport"]),
         .testTarget(name: "TandemCLITests", dependencies: ["TandemCLI", "Conntrack", "Netlink", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Conntrack", "Netlink", "TandemCLI", "TestSupport"]),
     ]

@@ -1,0 +1,104 @@
+/// conntrackd's network counters for what arrives (`conntrackd -s network`).
+public struct SyncReceiveCounters: Hashable, Sendable {
+    public var truncated = 0
+    public var badSize = 0
+    public var wrongVersion = 0
+    public var malformedHeader = 0
+    public var malformedPayload = 0
+    public init() {}
+    /// "Malformed msgs": every rejection counts here too.
+    public var malformed: Int { truncated + badSize + wrongVersion + malformedHeader + malformedPayload }
+}
+
+/// What the receiver made of one message.
+public enum ReceivedSyncMessage: Hashable, Sendable {
+    case message(SyncMessage)
+    /// A state message with a valid header whose payload was refused: the sync mode still
+    /// accounts its sequence number, the contents are dropped.
+    case malformedPayload(SyncHeader, SyncPayloadError)
+    /// A header no mode accepts (type 7, a data type with control flags, ACK with to < from).
+    case malformedHeader(SyncHeader)
+}
+
+/// Splits datagrams (or a TCP byte stream) into messages with conntrackd 1.4.7's checks
+/// and counters (spec §1.5). A bad message never costs the valid ones before it; a
+/// length problem ends the datagram because nothing after it can be framed.
+public struct SyncReceiver: Sendable {
+    public private(set) var counters = SyncReceiveCounters()
+
+    public init() {}
+
+    /// Decodes one datagram.
+    public mutating func receive(datagram bytes: [UInt8]) -> [ReceivedSyncMessage] {
+        decode(bytes, stream: false).messages
+    }
+
+    /// Decodes what a stream channel has buffered; `consumed` bytes were used, the rest
+    /// is a partial message to keep for the next read.
+    public mutating func receive(stream bytes: [UInt8]) -> (messages: [ReceivedSyncMessage], consumed: Int) {
+        decode(bytes, stream: true)
+    }
+
+    private mutating func decode(_ bytes: [UInt8], stream: Bool) -> (messages: [ReceivedSyncMessage], consumed: Int) {
+        bytes.withUnsafeBytes { raw in
+            var out: [ReceivedSyncMessage] = []
+            var p = 0
+            while p < raw.count {
+                let remaining = raw.count - p
+                if remaining < SyncHeader.size {
+                    if !stream { counters.truncated += 1; p = raw.count }
+                    break
+                }
+                let header = SyncHeader(raw: raw, at: p)
+                let length = Int(header.length)
+                if length == 0 { counters.badSize += 1; p = raw.count; break }
+                if length > remaining {
+                    if !stream { counters.badSize += 1; p = raw.count }
+                    break
+                }
+                if header.hasRange {
+                    if length < 16 { counters.badSize += 1; p = raw.count; break }
+                } else if length < SyncHeader.size {
+                    counters.badSize += 1; p = raw.count; break
+                }
+                defer { p += length }
+                if header.version != SyncHeader.version {
+                    counters.wrongVersion += 1
+                    continue
+                }
+                out.append(classify(header, raw, p))
+            }
+            return (out, p)
+        }
+    }
+
+    private mutating func classify(_ header: SyncHeader, _ raw: UnsafeRawBufferPointer, _ p: Int) -> ReceivedSyncMessage {
+        let payload = (p + SyncHeader.size)..<(p + Int(header.length))
+        if header.isData, let type = header.type {
+            do throws(SyncPayloadError) {
+                let body: SyncMessage.Body = type.isFlow
+                    ? .flow(try SyncedFlowCodec.decode(raw, payload))
+                    : .expectation(try SyncedExpectationCodec.decode(raw, payload))
+                return .message(SyncMessage(type: type, flags: header.flags, sequence: header.sequence, body: body))
+            } catch {
+                counters.malformedPayload += 1
+                return .malformedPayload(header, error)
+            }
+        }
+        if header.typeCode == SyncMessageType.control.rawValue,
+           !header.flags.intersection([.ack, .nack, .resync, .alive]).isEmpty {
+            var range: ClosedRangeOfSequences?
+            if header.hasRange {
+                range = ClosedRangeOfSequences(from: SyncBytes.be32(raw, p + 8), to: SyncBytes.be32(raw, p + 12))
+                if !header.flags.contains(.resync) && !range!.isWellFormed {
+                    counters.malformedHeader += 1
+                    return .malformedHeader(header)
+                }
+            }
+            let c = ControlMessage(flags: header.flags, sequence: header.sequence, range: range)
+            return .message(.control(c))
+        }
+        counters.malformedHeader += 1
+        return .malformedHeader(header)
+    }
+}
