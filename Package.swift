@@ -19,6 +19,7 @@ let package = Package(
         .target(name: "Netlink", dependencies: ["CLinux"]),
         .target(name: "Conntrack", dependencies: ["Netlink"]),
         .target(name: "StateSync", dependencies: ["Conntrack"]),
+        .target(name: "ConfigParsing", dependencies: ["Conntrack"]),
         .target(
             name: "TandemCLI",
             dependencies: [
@@ -32,6 +33,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Netlink"], path: "Tests/TestSupport"),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CLinux", "TestSupport"]),
         .testTarget(name: "ConntrackTests", dependencies: ["Conntrack", "Netlink", "CLinux", "TestSupport"], exclude: ["Vectors"]),
+        .testTarget(name: "ConfigParsingTests", dependencies: ["ConfigParsing", "Conntrack", "TestSupport"]),
         .testTarget(name: "StateSyncTests", dependencies: ["StateSync", "Conntrack", "TestSupport"]),
         .testTarget(name: "TandemCLITests", dependencies: ["TandemCLI", "Conntrack", "Netlink", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Conntrack", "Netlink", "TandemCLI", "TestSupport"]),
