@@ -23,7 +23,7 @@ let package = Package(
         .target(
             name: "TandemCLI",
             dependencies: [
-                "Netlink", "Conntrack",
+                "Netlink", "Conntrack", "ConfigParsing", "StateSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

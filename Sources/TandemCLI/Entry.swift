@@ -26,13 +26,15 @@ public enum Entry {
         let rest = Array(argv.dropFirst())
         switch name {
         case "conntrack": return runConntrack(rest)
-        case "conntrackd", "keepalived": return notYet(name)
+        case "conntrackd": return ConntrackdTool(output: StandardOutput()).run(rest)
+        case "keepalived": return notYet(name)
         default: break
         }
         if let first = rest.first {
             switch first {
             case "conntrack": return runConntrack(Array(rest.dropFirst()))
-            case "conntrackd", "keepalived", "run", "lab", "status": return notYet(first)
+            case "conntrackd": return ConntrackdTool(output: StandardOutput()).run(Array(rest.dropFirst()))
+            case "keepalived", "run", "lab", "status": return notYet(first)
             default: break
             }
         }
@@ -72,7 +74,7 @@ struct Tandem: ParsableCommand {
         discussion: """
         Personalities (also selected by linking the binary under that name):
           tandem conntrack ARGS     conntrack(8) 1.4.7 compatible table tool
-          tandem conntrackd ARGS    conntrackd 1.4.7 compatible daemon (not implemented yet)
+          tandem conntrackd ARGS    conntrackd 1.4.7 compatible daemon (so far: --check -C FILE)
           tandem keepalived ARGS    keepalived 2.2 VRRP compatible daemon (not implemented yet)
         """,
         version: "0.1.0"
