@@ -1,0 +1,399 @@
+/// conntrackd's reliable mode (FTFW, spec §3.3) as a pure state machine: fed received
+/// messages, object changes and the time, it returns the messages to send and the data
+/// to apply. No sockets, no clock of its own: tests drive it with a virtual clock.
+///
+/// Objects are identified by `Key`; the owner renders an object's current state when the
+/// engine transmits it, so a retransmission always carries the newest state.
+public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
+    public struct Configuration: Hashable, Sendable {
+        public var ackWindowSize: Int
+        public var resendQueueSize: Int
+        /// conntrackd's alive timer: fixed at one second.
+        public var aliveInterval: UInt64
+        /// Tandem: send state only once the peer answered our HELLO. A receiver skips the
+        /// sequence check on HELLO-marked messages, so state sent before the handshake
+        /// completes could be lost without a NACK (conntrackd 1.4.7 has that hole).
+        public var holdDataUntilHandshake: Bool
+        /// Tandem: when the peer restarts (HELLO), re-send the objects still waiting for its
+        /// ACK instead of dropping them as conntrackd 1.4.7 does.
+        public var resendToRestartedPeer: Bool
+
+        public init(ackWindowSize: Int = 300, resendQueueSize: Int = 131072, aliveInterval: UInt64 = 1_000_000_000,
+                    holdDataUntilHandshake: Bool = true, resendToRestartedPeer: Bool = true) {
+            self.ackWindowSize = max(1, ackWindowSize)
+            self.resendQueueSize = max(1, resendQueueSize)
+            self.aliveInterval = aliveInterval
+            self.holdDataUntilHandshake = holdDataUntilHandshake
+            self.resendToRestartedPeer = resendToRestartedPeer
+        }
+
+        /// conntrackd 1.4.7's behaviour exactly, for interop transcripts.
+        public static func compatible(ackWindowSize: Int = 300, resendQueueSize: Int = 131072) -> Configuration {
+            Configuration(ackWindowSize: ackWindowSize, resendQueueSize: resendQueueSize,
+                          holdDataUntilHandshake: false, resendToRestartedPeer: false)
+        }
+    }
+
+    public enum HelloState: Hashable, Sendable { case initial, saying, done }
+
+    /// What a received message means for the owner.
+    public enum Event: Hashable, Sendable {
+        /// A state message to apply to the external cache.
+        case apply(SyncMessage)
+        /// The peer asked for our whole internal cache (RESYNC).
+        case resyncRequested
+        /// The peer (re)started: it said HELLO.
+        case peerHello
+        /// A message no FTFW node accepts (counted as "Malformed header").
+        case malformed(SyncMessage)
+    }
+
+    public struct Counters: Hashable, Sendable {
+        public var transmitted = 0
+        public var retransmitted = 0
+        /// Resend-queue overflow ("not enough space errors"): the oldest entry was dropped.
+        public var resendQueueOverflows = 0
+        public var acksSent = 0
+        public var nacksSent = 0
+        public var malformedHeader = 0
+        public var helloFlushes = 0
+    }
+
+    enum Pending: Hashable, Sendable {
+        case object(Key)
+        case control(SyncFlags, ClosedRangeOfSequences?)
+    }
+
+    public let configuration: Configuration
+    public private(set) var tracker = SequenceTracker()
+    public private(set) var hello: HelloState = .initial
+    public private(set) var counters = Counters()
+    public private(set) var nextDeadline: UInt64
+    private var sayHelloBack = false
+    private var window: Int
+    private var ackFrom: UInt32?
+    private var nextSequence: UInt32
+    private var transmitQueue: [Pending] = []
+    private var transmitHead = 0
+    private var queuedObjects: Set<Key> = []
+    private var resend = ResendQueue<Pending>()
+    private var resendIndex: [Key: UInt32] = [:]
+    private var released: [Key] = []
+    /// After our handshake completes, state waits until the peer acknowledges this
+    /// sequence number (our first message without HELLO): a HELLO-marked message of ours
+    /// still in flight would otherwise skip the peer's sequence check after our state and
+    /// rewind its acknowledgement window over messages it never got.
+    private var fence: UInt32?
+    private var fenceSent = false
+
+    public init(configuration: Configuration = Configuration(), firstSequence: UInt32, now: UInt64) {
+        self.configuration = configuration
+        window = configuration.ackWindowSize
+        nextSequence = firstSequence
+        nextDeadline = now &+ configuration.aliveInterval
+    }
+
+    public var hasPendingTransmit: Bool { transmitHead < transmitQueue.count }
+    public var resendQueueCount: Int { resend.count }
+
+    // MARK: sending side
+
+    /// An object changed: (re)send it. One pending transmission per object, so changes
+    /// made before the next transmit run coalesce.
+    public mutating func enqueue(_ key: Key) {
+        if queuedObjects.contains(key) { return }
+        if let seq = resendIndex.removeValue(forKey: key) { resend.remove(sequence: seq) }
+        queuedObjects.insert(key)
+        transmitQueue.append(.object(key))
+    }
+
+    /// `conntrackd -n`: ask the peer for its internal cache.
+    public mutating func requestResync() {
+        transmitQueue.append(.control(.resync, ClosedRangeOfSequences(from: 0, to: 0)))
+    }
+
+    /// Objects the peer has acknowledged (or that were dropped from the resend queue),
+    /// which the owner may now forget if they are dead.
+    public mutating func takeReleased() -> [Key] {
+        defer { released.removeAll(keepingCapacity: true) }
+        // A key acknowledged earlier may have been queued again since: it is not free.
+        return released.filter { !queuedObjects.contains($0) && resendIndex[$0] == nil }
+    }
+
+    /// Drains the transmit queue: each entry gets a fresh sequence number and the HELLO
+    /// marking; ACK/NACK/RESYNC and objects then wait in the resend queue. `render`
+    /// returns an object's current message (type and body), or nil if it is gone.
+    public mutating func transmit(now: UInt64, render: (Key) -> (SyncMessageType, SyncMessage.Body)?) -> [SyncMessage] {
+        var out: [SyncMessage] = []
+        var held: [Pending] = []
+        let holding = configuration.holdDataUntilHandshake && (hello != .done || fence != nil)
+        while transmitHead < transmitQueue.count {
+            let entry = transmitQueue[transmitHead]
+            transmitHead += 1
+            if holding, case .object = entry {
+                held.append(entry)
+                continue
+            }
+            switch entry {
+            case .control(let flags, let range):
+                let seq = takeSequence()
+                let c = ControlMessage(flags: flags.union(markHello()), sequence: seq, range: range)
+                out.append(.control(c))
+                if flags.contains(.ack) { counters.acksSent += 1 }
+                if flags.contains(.nack) { counters.nacksSent += 1 }
+                if range != nil { storeForResend(seq, entry) }
+            case .object(let key):
+                queuedObjects.remove(key)
+                guard let (type, body) = render(key) else { continue }
+                let seq = takeSequence()
+                out.append(SyncMessage(type: type, flags: markHello(), sequence: seq, body: body))
+                storeForResend(seq, entry)
+                resendIndex[key] = seq
+            }
+            counters.transmitted += 1
+        }
+        transmitQueue.removeAll(keepingCapacity: true)
+        transmitHead = 0
+        if !held.isEmpty {
+            transmitQueue = held
+            // Start the handshake, or send the fence, now rather than at the next alive tick.
+            if out.isEmpty && (hello == .initial || (hello == .done && !fenceSent)) {
+                if hello == .done { fenceSent = true }
+                out.append(.control(ControlMessage(flags: SyncFlags.alive.union(markHello()), sequence: takeSequence())))
+                counters.transmitted += 1
+            }
+        }
+        // Only a run that sent something re-arms the alive timer.
+        if !out.isEmpty { nextDeadline = now &+ configuration.aliveInterval }
+        return out
+    }
+
+    /// The alive timer: acknowledge what is unacknowledged, or say we are alive.
+    public mutating func fire(now: UInt64) {
+        guard now >= nextDeadline else { return }
+        if let from = ackFrom, tracker.isSet {
+            transmitQueue.append(.control(.ack, ClosedRangeOfSequences(from: from, to: tracker.last)))
+            ackFrom = nil
+        } else {
+            transmitQueue.append(.control(.alive, nil))
+        }
+        nextDeadline = now &+ configuration.aliveInterval
+    }
+
+    private mutating func takeSequence() -> UInt32 {
+        defer { nextSequence &+= 1 }
+        return nextSequence
+    }
+
+    private mutating func markHello() -> SyncFlags {
+        var flags: SyncFlags = []
+        if hello == .initial { hello = .saying }
+        if hello == .saying { flags.insert(.hello) }
+        if sayHelloBack {
+            flags.insert(.helloBack)
+            sayHelloBack = false
+        }
+        return flags
+    }
+
+    private mutating func storeForResend(_ seq: UInt32, _ entry: Pending) {
+        if resend.count >= configuration.resendQueueSize, let dropped = resend.removeOldest() {
+            counters.resendQueueOverflows += 1
+            if case .object(let k) = dropped.entry, resendIndex[k] == dropped.sequence {
+                resendIndex[k] = nil
+                released.append(k)
+            }
+        }
+        resend.append(sequence: seq, entry)
+    }
+
+    // MARK: receiving side
+
+    public mutating func receive(_ m: SyncMessage) -> [Event] {
+        var events: [Event] = []
+        if m.flags.contains(.hello) {
+            sayHelloBack = true
+            events.append(.peerHello)
+        }
+        if m.flags.contains(.helloBack) && hello == .saying {
+            hello = .done
+            if configuration.holdDataUntilHandshake {
+                fence = nextSequence
+                fenceSent = false
+            }
+        }
+        if m.flags.contains(.hello) {
+            if let from = ackFrom, sequence(m.sequence, isBefore: from) {
+                window = configuration.ackWindowSize - 1
+                ackFrom = m.sequence
+            }
+            // The restarted peer cannot NACK what it never saw: pending resends are
+            // dropped (conntrackd) or sent again (Tandem).
+            for dropped in resend.removeAll() {
+                guard case .object(let k) = dropped.entry else { continue }
+                resendIndex[k] = nil
+                if configuration.resendToRestartedPeer {
+                    if queuedObjects.insert(k).inserted { transmitQueue.append(.object(k)) }
+                } else {
+                    released.append(k)
+                }
+            }
+            counters.helloFlushes += 1
+            return events + classifyAndWindow(m, applyWindow: true)
+        }
+        switch tracker.classify(m.sequence) {
+        case .before:
+            return events
+        case .after:
+            let expected = tracker.expected
+            guard let result = classify(m) else {
+                counters.malformedHeader += 1
+                return events + [.malformed(m)]
+            }
+            if let from = ackFrom {
+                transmitQueue.append(.control(.ack, ClosedRangeOfSequences(from: from, to: expected &- 1)))
+            }
+            transmitQueue.append(.control(.nack, ClosedRangeOfSequences(from: expected, to: m.sequence &- 1)))
+            window = configuration.ackWindowSize - 1
+            ackFrom = m.sequence
+            tracker.accept(m.sequence)
+            return events + result
+        case .unset, .inSync:
+            return events + classifyAndWindow(m, applyWindow: true)
+        }
+    }
+
+    private mutating func classifyAndWindow(_ m: SyncMessage, applyWindow: Bool) -> [Event] {
+        guard let result = classify(m) else {
+            counters.malformedHeader += 1
+            return [.malformed(m)]
+        }
+        if ackFrom == nil { ackFrom = m.sequence }
+        window -= 1
+        if window <= 0 {
+            transmitQueue.append(.control(.ack, ClosedRangeOfSequences(from: ackFrom!, to: m.sequence)))
+            window = configuration.ackWindowSize
+            ackFrom = nil
+        }
+        tracker.accept(m.sequence)
+        return result
+    }
+
+    /// nil = BAD.
+    private mutating func classify(_ m: SyncMessage) -> [Event]? {
+        switch m.body {
+        case .flow, .expectation:
+            return [.apply(m)]
+        case .control(let c):
+            if c.flags.contains(.ack) {
+                guard let r = c.range, r.isWellFormed else { return nil }
+                if let f = fence, !sequence(r.to, isBefore: f) { fence = nil }
+                for entry in resend.remove(in: r) {
+                    if case .object(let k) = entry.entry, resendIndex[k] == entry.sequence {
+                        resendIndex[k] = nil
+                        released.append(k)
+                    }
+                }
+                return []
+            }
+            if c.flags.contains(.nack) {
+                guard let r = c.range, r.isWellFormed else { return nil }
+                for entry in resend.remove(in: r) {
+                    if case .object(let k) = entry.entry {
+                        if resendIndex[k] == entry.sequence { resendIndex[k] = nil }
+                        guard !queuedObjects.contains(k) else { continue }
+                        queuedObjects.insert(k)
+                    }
+                    transmitQueue.append(entry.entry)
+                    counters.retransmitted += 1
+                }
+                return []
+            }
+            if c.flags.contains(.resync) { return [.resyncRequested] }
+            if c.flags.contains(.alive) { return [] }
+            return nil
+        }
+    }
+}
+
+/// The resend queue: entries in transmit order, removable by sequence range.
+struct ResendQueue<Entry: Sendable>: Sendable {
+    struct Item: Sendable {
+        var sequence: UInt32
+        var entry: Entry
+    }
+
+    private var items: [Item?] = []
+    private var head = 0
+    private(set) var count = 0
+    private var position: [UInt32: Int] = [:]
+
+    mutating func append(sequence: UInt32, _ e: Entry) {
+        position[sequence] = items.count
+        items.append(Item(sequence: sequence, entry: e))
+        count += 1
+    }
+
+    mutating func remove(sequence: UInt32) {
+        guard let i = position.removeValue(forKey: sequence) else { return }
+        items[i] = nil
+        count -= 1
+        compact()
+    }
+
+    mutating func removeOldest() -> Item? {
+        while head < items.count {
+            if let item = items[head] {
+                items[head] = nil
+                position[item.sequence] = nil
+                head += 1
+                count -= 1
+                compact()
+                return item
+            }
+            head += 1
+        }
+        return nil
+    }
+
+    /// Removes and returns, in queue order, every entry whose sequence is in `r`.
+    mutating func remove(in r: ClosedRangeOfSequences) -> [Item] {
+        var out: [Item] = []
+        var i = head
+        while i < items.count {
+            if let item = items[i] {
+                if sequence(item.sequence, in: r.from, r.to) {
+                    out.append(item)
+                    items[i] = nil
+                    position[item.sequence] = nil
+                    count -= 1
+                } else if !sequence(item.sequence, isBefore: r.from) {
+                    break // past the end of the range: the queue is in sequence order
+                }
+            }
+            i += 1
+        }
+        compact()
+        return out
+    }
+
+    mutating func removeAll() -> [Item] {
+        let out = items[head...].compactMap { $0 }
+        items.removeAll(keepingCapacity: true)
+        position.removeAll(keepingCapacity: true)
+        head = 0
+        count = 0
+        return out
+    }
+
+    private mutating func compact() {
+        while head < items.count && items[head] == nil { head += 1 }
+        if head > 1024 && head * 2 > items.count {
+            let rest = Array(items[head...])
+            items = rest
+            head = 0
+            position.removeAll(keepingCapacity: true)
+            for (i, item) in items.enumerated() { if let item { position[item.sequence] = i } }
+        }
+    }
+}
