@@ -20,10 +20,11 @@ let package = Package(
         .target(name: "Conntrack", dependencies: ["Netlink"]),
         .target(name: "StateSync", dependencies: ["Conntrack"]),
         .target(name: "ConfigParsing", dependencies: ["Conntrack"]),
+        .target(name: "Daemon", dependencies: ["Netlink", "Conntrack", "StateSync", "ConfigParsing"]),
         .target(
             name: "TandemCLI",
             dependencies: [
-                "Netlink", "Conntrack", "ConfigParsing", "StateSync",
+                "Netlink", "Conntrack", "ConfigParsing", "StateSync", "Daemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

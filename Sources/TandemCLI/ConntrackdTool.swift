@@ -1,49 +1,156 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ConfigParsing
+import Daemon
 
-/// `tandem conntrackd`. The daemon is not there yet; what works is checking a
-/// configuration the way the daemon will read it: `--check -C FILE` prints the warnings
-/// and either the first error (file:line:column) or "configuration OK".
-/// (`-t` keeps conntrackd's meaning, a delayed kernel flush, once the daemon lands.)
+/// `tandem conntrackd` and the `conntrackd` link: conntrackd 1.4.7's command line. With a
+/// client option it sends that request code to the daemon's UNIX socket (Tandem's or
+/// the C daemon's: same codes) and prints the answer; without one it runs the daemon.
+/// `--check` only checks the configuration (`-t` keeps conntrackd's meaning).
 public struct ConntrackdTool {
     let output: OutputSink
+    let shouldStop: () -> Bool
 
-    public init(output: OutputSink) { self.output = output }
+    public init(output: OutputSink, shouldStop: @escaping () -> Bool = { false }) {
+        self.output = output
+        self.shouldStop = shouldStop
+    }
+
+    static let subcommands = ["network", "cache", "runtime", "multicast", "link", "rsqueue", "process", "queue", "ct", "expect"]
 
     public func run(_ argv: [String]) -> Int32 {
         var file = "/etc/conntrackd/conntrackd.conf"
         var check = false
+        var code: Int32?
         var i = 0
+        func optionalArgument() -> String? {
+            guard i + 1 < argv.count, !argv[i + 1].hasPrefix("-") else { return nil }
+            i += 1
+            return argv[i]
+        }
         while i < argv.count {
-            switch argv[i] {
+            let a = argv[i]
+            switch a {
             case "-C", "--config":
-                guard i + 1 < argv.count else {
-                    output.err("conntrackd: option -C needs a file name")
-                    return 1
-                }
+                guard i + 1 < argv.count else { output.err("conntrackd: option -C needs a file name"); return 1 }
                 file = argv[i + 1]
                 i += 1
             case "--check": check = true
+            case "-d": break
             case "-v", "--version":
-                output.out("Connection tracking userspace daemon v1.4.7 (tandem)")
+                output.out("Connection tracking userspace daemon v1.4.7 (tandem). Licensed under GPLv2.")
                 return 0
+            case "-i", "-e":
+                let which = optionalArgument()
+                let expect = which.map { "expect".hasPrefix($0) } ?? false
+                code = a == "-i" ? (expect ? 40 : 16) : (expect ? 41 : 17)
+            case "-x":
+                guard let c = code, [16, 17, 40, 41].contains(c) else {
+                    output.err("conntrackd: -x must follow -i or -e\nInvalid parameters")
+                    return 1
+                }
+                code = [16: 24, 17: 25, 40: 47, 41: 48][c]
+            case "-c":
+                let which = optionalArgument()
+                code = which == nil ? 46 : ("expect".hasPrefix(which!) ? 42 : 18)
+            case "-f":
+                switch optionalArgument() {
+                case nil: code = 45
+                case let w? where "internal".hasPrefix(w): code = 33
+                case let w? where "external".hasPrefix(w): code = 34
+                case let w?: output.err("conntrackd: unknown parameter `\(w)' for option `-f'"); return 1
+                }
+            case "-F": code = optionalArgument().map { "expect".hasPrefix($0) ? 38 : 0 } ?? 43
+            case "-R": code = optionalArgument().map { "expect".hasPrefix($0) ? 39 : 1 } ?? 44
+            case "-B": code = 22
+            case "-n": code = 23
+            case "-k": code = 20
+            case "-t": code = 26
+            case "-s":
+                if let w = optionalArgument() {
+                    guard let sub = Self.subcommands.first(where: { $0.hasPrefix(w) }) else {
+                        output.err("conntrackd: unknown parameter `\(w)' for option `-s'")
+                        return 1
+                    }
+                    code = ["network": 28, "cache": 29, "runtime": 30, "multicast": 31, "link": 31, "rsqueue": 32,
+                            "process": 35, "queue": 36, "ct": 21, "expect": 37][sub]
+                } else {
+                    code = 21
+                }
             default:
-                output.err("tandem conntrackd: `\(argv[i])' is not implemented yet (available: --check -C FILE)")
-                return 1
+                output.err("Unknown option: \(a)")
+                return 0
             }
             i += 1
         }
-        guard check else {
-            output.err("tandem conntrackd: the daemon is not implemented yet (available: --check -C FILE)")
-            return 1
-        }
+        let config: ConntrackdConfiguration
         do {
-            let config = try ConntrackdConfigParser.parse(file: file)
-            for w in config.warnings { output.err(w.description) }
-            output.out("\(file): configuration OK (\(config.isStatisticsMode ? "statistics" : (config.sync?.mode.rawValue ?? "")) mode)")
-            return 0
+            config = try ConntrackdConfigParser.parse(file: file)
         } catch {
             output.err(error.description)
             return 1
         }
+        if check {
+            for w in config.warnings { output.err(w.description) }
+            output.out("\(file): configuration OK (\(config.isStatisticsMode ? "statistics" : (config.sync?.mode.rawValue ?? "")) mode)")
+            return 0
+        }
+        if let code {
+            guard let path = config.general.unixPath else {
+                output.err("conntrackd: no UNIX socket Path in \(file)")
+                return 1
+            }
+            do {
+                let text = try ControlServer.request(path: path, code: code)
+                if !text.isEmpty { output.outLine { $0.append(contentsOf: text.utf8); if $0.last == 10 { $0.removeLast() } } }
+                return 0
+            } catch {
+                output.err("\(error)")
+                return 1
+            }
+        }
+        return runDaemon(config)
     }
+
+    func runDaemon(_ config: ConntrackdConfiguration) -> Int32 {
+        let lock = config.general.lockFile
+        let fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            output.err("[ERROR] lockfile `\(lock)' exists, perhaps conntrackd already running?")
+            return 1
+        }
+        close(fd)
+        defer { unlink(lock) }
+        var logFD: Int32 = -1
+        if case .file(let path) = config.general.logFile { logFD = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600) }
+        defer { if logFD >= 0 { close(logFD) } }
+        let out = output
+        let log: ConntrackdDaemon.Log = { message in
+            var t = time(nil)
+            var buffer = [CChar](repeating: 0, count: 32)
+            ctime_r(&t, &buffer)
+            let stamp = String(cString: buffer).trimmingNewline
+            let line = "[\(stamp)] (pid=\(getpid())) [notice] \(message)"
+            if logFD >= 0 {
+                var bytes = Array((line + "\n").utf8)
+                _ = write(logFD, &bytes, bytes.count)
+            }
+            out.err(line)
+        }
+        for w in config.warnings { log("warning: \(w)") }
+        do {
+            let daemon = try ConntrackdDaemon(config: config, log: log, shouldStop: shouldStop)
+            try daemon.run()
+            return 0
+        } catch {
+            log("ERROR: \(error)")
+            output.err("conntrackd cannot start, please review your configuration")
+            return 1
+        }
+    }
+}
+
+extension String {
+    var trimmingNewline: String { hasSuffix("\n") ? String(dropLast()) : self }
 }

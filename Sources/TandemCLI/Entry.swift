@@ -26,14 +26,14 @@ public enum Entry {
         let rest = Array(argv.dropFirst())
         switch name {
         case "conntrack": return runConntrack(rest)
-        case "conntrackd": return ConntrackdTool(output: StandardOutput()).run(rest)
+        case "conntrackd": return runConntrackd(rest)
         case "keepalived": return notYet(name)
         default: break
         }
         if let first = rest.first {
             switch first {
             case "conntrack": return runConntrack(Array(rest.dropFirst()))
-            case "conntrackd": return ConntrackdTool(output: StandardOutput()).run(Array(rest.dropFirst()))
+            case "conntrackd": return runConntrackd(Array(rest.dropFirst()))
             case "keepalived", "run", "lab", "status": return notYet(first)
             default: break
             }
@@ -59,6 +59,11 @@ public enum Entry {
         return tool.run(args)
     }
 
+    static func runConntrackd(_ args: [String]) -> Int32 {
+        installStopSignals()
+        return ConntrackdTool(output: StandardOutput()) { stopRequested.load(ordering: .relaxed) }.run(args)
+    }
+
     static func notYet(_ what: String) -> Int32 {
         StandardOutput().err("tandem: `\(what)' is not implemented yet")
         return 1
@@ -74,7 +79,7 @@ struct Tandem: ParsableCommand {
         discussion: """
         Personalities (also selected by linking the binary under that name):
           tandem conntrack ARGS     conntrack(8) 1.4.7 compatible table tool
-          tandem conntrackd ARGS    conntrackd 1.4.7 compatible daemon (so far: --check -C FILE)
+          tandem conntrackd ARGS    conntrackd 1.4.7 compatible daemon (FTFW over UDP so far; --check -C FILE)
           tandem keepalived ARGS    keepalived 2.2 VRRP compatible daemon (not implemented yet)
         """,
         version: "0.1.0"

@@ -1,0 +1,332 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ConfigParsing
+import Conntrack
+import Netlink
+import StateSync
+
+/// `tandem conntrackd`: conntrackd 1.4.7's sync daemon (FTFW over UDP) on one thread.
+/// The loop owns every socket; the protocol is the pure FTFWEngine; the caches are plain
+/// values. I/O happens only here.
+public final class ConntrackdDaemon {
+    public typealias Log = (String) -> Void
+
+    let config: ConntrackdConfiguration
+    let sync: ConntrackdConfiguration.Sync
+    let log: Log
+    let shouldStop: () -> Bool
+    var internalCache: InternalCache
+    var externalCache: ExternalCache
+    var engine: FTFWEngine<FlowKey>
+    var receiver = SyncReceiver()
+    let channel: UDPChannel
+    let control: ControlServer?
+    let kernel: ConntrackConnection
+    let events: ConntrackEventListener?
+    let options: SyncSenderOptions
+    var stopping = false
+    var nextPoll: UInt64?
+    var resyncAt: UInt64?
+    var purgeAt: UInt64?
+    var overruns = 0
+    var filtered = 0
+
+    public static func monotonicNow() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    public init(config: ConntrackdConfiguration, log: @escaping Log, shouldStop: @escaping () -> Bool) throws {
+        guard let sync = config.sync else { throw DaemonError.configuration("statistics mode is not supported by tandem yet; configure Sync") }
+        guard sync.mode == .ftfw else { throw DaemonError.configuration("Mode \(sync.mode.rawValue) is not supported by tandem yet (FTFW is)") }
+        guard let link = sync.channels.first(where: { $0.isDefault }) ?? sync.channels.first, link.kind == .udp else {
+            throw DaemonError.configuration("only UDP dedicated links are supported by tandem yet")
+        }
+        guard let local = link.ipv4Address, let peer = link.ipv4Destination else {
+            throw DaemonError.configuration("\(link.location): the UDP link needs IPv4_address and IPv4_Destination_Address")
+        }
+        self.config = config
+        self.sync = sync
+        self.log = log
+        self.shouldStop = shouldStop
+        let now = Self.monotonicNow()
+        internalCache = InternalCache(limit: config.general.hashLimit)
+        externalCache = ExternalCache(limit: config.general.hashLimit)
+        engine = FTFWEngine(configuration: .init(ackWindowSize: sync.ackWindowSize, resendQueueSize: sync.resendQueueSize),
+                            firstSequence: UInt32(truncatingIfNeeded: time(nil)), now: now)
+        options = SyncSenderOptions(includeTimeout: sync.commitTimeout == 0, windowTracking: sync.tcpWindowTracking)
+        channel = try UDPChannel(local: local, peer: peer, port: UInt16(clamping: link.port), interface: link.interface,
+                                 sendBuffer: link.sendBuffer, receiveBuffer: link.receiveBuffer)
+        control = try config.general.unixPath.map { path throws(DaemonError) in try ControlServer(path: path) }
+        kernel = try ConntrackConnection()
+        let g = config.general
+        if g.pollSeconds == nil {
+            // NetlinkBufferSize applies only when set and within the growth limit (spec §5.7).
+            let initial = (g.netlinkBufferSize > 0 && g.netlinkBufferSize <= max(g.netlinkBufferSizeMaxGrowth, g.netlinkBufferSize)) ? g.netlinkBufferSize : 2 << 20
+            events = try ConntrackEventListener(events: .flows,
+                                                bufferPolicy: ReceiveBufferPolicy(initial: initial, maximum: max(initial, g.netlinkBufferSizeMaxGrowth)),
+                                                reliable: g.netlinkEventsReliable)
+        } else {
+            events = nil
+            nextPoll = now
+        }
+    }
+
+    // MARK: loop
+
+    public func run() throws {
+        log("-- starting in console mode --")
+        try populateFromKernel(send: false)
+        if sync.startupResync { engine.requestResync() }
+        while !stopping && !shouldStop() {
+            let now = Self.monotonicNow()
+            var deadline = engine.nextDeadline
+            for d in [nextPoll, resyncAt, purgeAt].compactMap({ $0 }) { deadline = min(deadline, d) }
+            let wait = deadline > now ? Int32(min(1000, (deadline - now) / 1_000_000 + 1)) : 0
+            var fds: [pollfd] = [pollfd(fd: channel.descriptor, events: Int16(POLLIN), revents: 0)]
+            if let events { fds.append(pollfd(fd: events.socket.descriptor, events: Int16(POLLIN), revents: 0)) }
+            if let control { fds.append(pollfd(fd: control.descriptor, events: Int16(POLLIN), revents: 0)) }
+            _ = poll(&fds, nfds_t(fds.count), min(wait, 200))
+            let t = Self.monotonicNow()
+            if let events { try handleKernelEvents(events, now: t) }
+            handleChannel(now: t)
+            if control != nil { try handleControl(now: t) }
+            try timers(now: t)
+            flushTransmit(now: t)
+        }
+        log("-- exiting --")
+    }
+
+    func handleKernelEvents(_ listener: ConntrackEventListener, now: UInt64) throws {
+        for event in try listener.poll(timeoutMilliseconds: 0) {
+            switch event {
+            case .flow(let kind, let flow, let origin):
+                // Our own commits come back as events: never echo them to the peer (§5.4).
+                if origin != 0 && origin == kernel.socket.portID { continue }
+                guard passesFilter(flow) else { filtered += 1; continue }
+                if let key = internalCache.record(flow, kind: kind, now: now) { engine.enqueue(key) }
+            case .overrun:
+                overruns += 1
+                if let delay = config.general.netlinkOverrunResync, resyncAt == nil {
+                    resyncAt = now + UInt64(delay) * 1_000_000_000
+                    log("netlink event socket overrun: resync with the kernel in \(delay)s")
+                }
+            case .malformed(let e):
+                log("malformed netlink event skipped: \(e)")
+            case .expectation:
+                break
+            }
+        }
+    }
+
+    func handleChannel(now: UInt64) {
+        for datagram in channel.receiveAll() {
+            for received in receiver.receive(datagram: datagram) {
+                guard case .message(let m) = received else { continue }
+                for e in engine.receive(m) {
+                    switch e {
+                    case .apply(let msg):
+                        if case .flow(let f) = msg.body { externalCache.apply(msg.type, f, now: now) }
+                    case .resyncRequested:
+                        log("resync requested by other node")
+                        bulkSend()
+                    case .peerHello, .malformed:
+                        break
+                    }
+                }
+            }
+        }
+    }
+
+    func timers(now: UInt64) throws {
+        engine.fire(now: now)
+        if let p = nextPoll, now >= p {
+            try populateFromKernel(send: true)
+            nextPoll = now + UInt64(config.general.pollSeconds ?? 5) * 1_000_000_000
+        }
+        if let r = resyncAt, now >= r {
+            resyncAt = nil
+            try populateFromKernel(send: true)
+        }
+        if let p = purgeAt, now >= p {
+            purgeAt = nil
+            try kernel.flush()
+            log("kernel conntrack table flushed (purge)")
+        }
+    }
+
+    func flushTransmit(now: UInt64) {
+        let messages = engine.transmit(now: now) { key in
+            guard let e = self.internalCache.entries[key] else { return nil }
+            let type: SyncMessageType = switch e.state {
+            case .new: .flowNew
+            case .alive: .flowUpdate
+            case .dead: .flowDestroy
+            }
+            return (type, .flow(SyncedFlow(flow: e.flow, options: self.options)))
+        }
+        var datagram: [UInt8] = []
+        for m in messages {
+            let start = datagram.count
+            m.encode(into: &datagram)
+            if datagram.count > UDPChannel.maximumDatagram && start > 0 {
+                channel.send(Array(datagram[0..<start]))
+                datagram.removeFirst(start)
+            }
+        }
+        if !datagram.isEmpty { channel.send(datagram) }
+        for key in engine.takeReleased() { internalCache.forget(key) }
+    }
+
+    /// Dumps the kernel table into the internal cache. With `send`, changed entries are
+    /// sent and vanished ones destroyed (resync after overrun, and PollSecs polling —
+    /// where, unlike conntrackd, unchanged entries are not sent again every poll).
+    func populateFromKernel(send: Bool) throws {
+        let now = Self.monotonicNow()
+        var seen = Set<FlowKey>()
+        try kernel.dump { flow in
+            guard let o = flow.original, self.passesFilter(flow) else { return }
+            let key = FlowKey(o)
+            seen.insert(key)
+            let before = self.internalCache.entries[key]
+            guard let k = self.internalCache.record(flow, kind: before == nil ? .new : .update, now: now) else { return }
+            if send && (before == nil || Self.changed(before!.flow, flow)) { self.engine.enqueue(k) }
+        }
+        if send { for k in internalCache.markMissing(keeping: seen) { engine.enqueue(k) } }
+    }
+
+    static func changed(_ a: Flow, _ b: Flow) -> Bool {
+        a.status != b.status || a.protocolInfo?.tcp?.state != b.protocolInfo?.tcp?.state || a.mark != b.mark
+            || a.reply != b.reply || a.helper != b.helper
+    }
+
+    func bulkSend() {
+        for (k, e) in internalCache.entries where e.state != .dead { engine.enqueue(k) }
+    }
+
+    // MARK: filters (spec §5.8)
+
+    func passesFilter(_ flow: Flow) -> Bool {
+        guard let o = flow.original else { return false }
+        for f in config.general.filters {
+            if let policy = f.protocolPolicy {
+                let match = f.protocolNumbers.contains(o.protocolNumber)
+                if (policy == .accept) != match { return false }
+            }
+            if let policy = f.addressPolicy {
+                let sources = [o.source, flow.reply?.source].compactMap { $0 }
+                let match = sources.contains { a in f.addresses.contains { $0.contains(a) } }
+                if (policy == .accept) != match { return false }
+            }
+            if let policy = f.statePolicy, o.protocolNumber == IPProtocolNumber.tcp, let state = flow.protocolInfo?.tcp?.state {
+                let match = f.states.contains(state)
+                if (policy == .accept) != match { return false }
+            }
+        }
+        return true
+    }
+
+    // MARK: control socket (spec §6)
+
+    func handleControl(now: UInt64) throws {
+        guard let control else { return }
+        while let (client, code) = control.accept() {
+            defer { close(client) }
+            ControlServer.reply(client, try answer(code, now: now))
+        }
+    }
+
+    func answer(_ code: Int32, now: UInt64) throws -> String {
+        switch code {
+        case 16: return listing(internal: true, now: now)
+        case 17: return listing(internal: false, now: now)
+        case 18, 46: try commit(); return ""
+        case 19, 45: internalCache.removeAll(); externalCache.removeAll(); return ""
+        case 33: internalCache.removeAll(); return ""
+        case 34: externalCache.removeAll(); return ""
+        case 20: stopping = true; return ""
+        case 21, 29: return statistics()
+        case 22: bulkSend(); return ""
+        case 23: engine.requestResync(); return ""
+        case 0, 43: try kernel.flush(); return ""
+        case 1, 44: try populateFromKernel(send: false); return ""
+        case 26: purgeAt = now + UInt64(sync.purgeTimeout) * 1_000_000_000; return ""
+        default: return ""
+        }
+    }
+
+    func listing(internal isInternal: Bool, now: UInt64) -> String {
+        var out: [UInt8] = []
+        let printer = FlowPrinter()
+        func line(_ flow: Flow, since: UInt64) {
+            var f = flow
+            f.timeout = nil
+            f.use = nil
+            f.id = nil
+            f.countersOriginal = nil
+            f.countersReply = nil
+            printer.append(f, to: &out)
+            out.append(contentsOf: " [active since \((now - since) / 1_000_000_000)s]\n".utf8)
+        }
+        if isInternal {
+            for e in internalCache.entries.values where e.state != .dead { line(e.flow, since: e.since) }
+        } else {
+            for e in externalCache.entries.values {
+                guard var f = e.synced.flow else { continue }
+                f.reply = nil
+                line(f, since: e.since)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Writes the external cache into the kernel: batched, updating entries that exist.
+    func commit() throws {
+        let liberal = TCPFlags(flags: 0x08, mask: 0x08)
+        let flows: [Flow] = externalCache.entries.values.compactMap { e in
+            guard var f = e.synced.flow else { return nil }
+            f.timeout = sync.commitTimeout > 0 ? UInt32(sync.commitTimeout) : (f.timeout ?? 180)
+            if f.original?.protocolNumber == IPProtocolNumber.tcp, !sync.tcpWindowTracking {
+                var tcp = f.protocolInfo?.tcp ?? TCPInfo()
+                tcp.flagsOriginal = liberal
+                tcp.flagsReply = liberal
+                f.protocolInfo = .tcp(tcp)
+            }
+            return f
+        }
+        let started = Self.monotonicNow()
+        let r = try kernel.create(flows, updateExisting: true, acknowledge: false)
+        let ms = (Self.monotonicNow() - started) / 1_000_000
+        log("committed \(r.succeeded) of \(flows.count) entries in \(ms) ms (\(r.failed) failed)")
+    }
+
+    func statistics() -> String {
+        func block(_ name: String, _ active: Int, _ c: CacheCounters) -> String {
+            func n(_ v: Int) -> String { let s = String(v); return String(repeating: " ", count: max(0, 12 - s.count)) + s }
+            return """
+            cache \(name):
+            current active connections:\t\(n(active))
+            connections created:\t\t\(n(c.created))\tfailed:\t\(n(c.createFailed))
+            connections updated:\t\t\(n(c.updated))\tfailed:\t\(n(c.updateFailed))
+            connections destroyed:\t\t\(n(c.destroyed))\tfailed:\t\(n(c.destroyFailed))
+
+
+            """
+        }
+        func n(_ v: Int, _ w: Int) -> String { let s = String(v); return String(repeating: " ", count: max(0, w - s.count)) + s }
+        var s = block("internal", internalCache.activeCount, internalCache.counters)
+        s += block("external", externalCache.entries.count, externalCache.counters)
+        s += "UDP traffic (active device=\(sync.channels.first?.interface ?? "")):\n"
+        s += "\(n(channel.bytesSent, 20)) Bytes sent \(n(channel.bytesReceived, 20)) Bytes recv\n"
+        s += "\(n(channel.datagramsSent, 20)) Pckts sent \(n(channel.datagramsReceived, 20)) Pckts recv\n"
+        s += "\(n(channel.sendErrors, 20)) Error send \(n(channel.receiveErrors, 20)) Error recv\n\n"
+        s += "message tracking:\n"
+        s += "\(n(receiver.counters.malformed, 20)) Malformed msgs \(n(engine.tracker.lost, 20)) Lost msgs\n\n"
+        s += "tandem:\n"
+        s += "\(n(engine.counters.retransmitted, 20)) Retransmitted \(n(engine.counters.resendQueueOverflows, 20)) Resend queue overflows\n"
+        s += "\(n(overruns, 20)) Netlink overruns \(n(filtered, 20)) Filtered events\n"
+        return s
+    }
+}

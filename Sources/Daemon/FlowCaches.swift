@@ -1,0 +1,155 @@
+import Conntrack
+import StateSync
+
+/// The identity conntrackd gives a flow (spec §2.7): family, protocol, original addresses
+/// and the layer-4 identity. Zones are not part of it.
+public struct FlowKey: Hashable, Sendable {
+    public var tuple: Tuple
+    public init(_ t: Tuple) {
+        var t = t
+        t.zone = nil
+        if t.isICMP {
+            t.sourcePort = nil
+            t.destinationPort = nil
+        } else {
+            t.icmpType = nil
+            t.icmpCode = nil
+            t.icmpID = nil
+        }
+        tuple = t
+    }
+}
+
+public struct CacheCounters: Hashable, Sendable {
+    public var created = 0, createFailed = 0
+    public var updated = 0, updateFailed = 0
+    public var destroyed = 0, destroyFailed = 0
+}
+
+/// Local flows, fed by the kernel (spec §5.1). An entry's state picks the message type
+/// at transmit time (§3.4): never updated → NEW, updated → UPDATE, destroyed → DESTROY.
+public struct InternalCache: Sendable {
+    public enum State: Sendable { case new, alive, dead }
+    public struct Entry: Sendable {
+        public var flow: Flow
+        public var state: State
+        public var since: UInt64
+    }
+
+    public private(set) var entries: [FlowKey: Entry] = [:]
+    public private(set) var counters = CacheCounters()
+    public let limit: Int
+
+    public init(limit: Int) { self.limit = limit }
+
+    public var activeCount: Int { entries.values.reduce(0) { $0 + ($1.state == .dead ? 0 : 1) } }
+
+    /// A kernel event or dumped entry. Returns the key to send, or nil when the cache is full.
+    public mutating func record(_ flow: Flow, kind: FlowPrinter.EventKind, now: UInt64) -> FlowKey? {
+        guard let o = flow.original else { return nil }
+        let key = FlowKey(o)
+        switch kind {
+        case .destroy:
+            guard entries[key] != nil else { counters.destroyFailed += 1; return nil }
+            entries[key]!.state = .dead
+            counters.destroyed += 1
+            return key
+        case .new, .update:
+            if var e = entries[key], e.state != .dead {
+                e.flow = merged(e.flow, with: flow)
+                e.state = .alive
+                entries[key] = e
+                counters.updated += 1
+            } else {
+                guard entries.count < limit || entries[key] != nil else { counters.createFailed += 1; return nil }
+                entries[key] = Entry(flow: flow, state: kind == .new ? .new : .alive, since: now)
+                counters.created += 1
+            }
+            return key
+        }
+    }
+
+    /// Events omit unchanged attributes (a zero mark, for example): keep what we knew.
+    func merged(_ old: Flow, with new: Flow) -> Flow {
+        var f = new
+        if f.reply == nil { f.reply = old.reply }
+        if f.mark == nil { f.mark = old.mark }
+        if f.status == nil { f.status = old.status }
+        if f.timeout == nil { f.timeout = old.timeout }
+        if f.protocolInfo == nil { f.protocolInfo = old.protocolInfo }
+        if f.helper == nil { f.helper = old.helper }
+        if f.zone == nil { f.zone = old.zone }
+        if f.timestamp == nil { f.timestamp = old.timestamp }
+        return f
+    }
+
+    public mutating func forget(_ key: FlowKey) {
+        if entries[key]?.state == .dead { entries[key] = nil }
+    }
+
+    /// Marks entries the kernel no longer has as dead (after a resync dump).
+    public mutating func markMissing(keeping seen: Set<FlowKey>) -> [FlowKey] {
+        var gone: [FlowKey] = []
+        for (k, e) in entries where e.state != .dead && !seen.contains(k) {
+            entries[k]!.state = .dead
+            counters.destroyed += 1
+            gone.append(k)
+        }
+        return gone
+    }
+
+    public mutating func removeAll() { entries.removeAll() }
+}
+
+/// Flows the peer told us about (spec §5.2), kept as it sent them.
+public struct ExternalCache: Sendable {
+    public struct Entry: Sendable {
+        public var synced: SyncedFlow
+        public var since: UInt64
+    }
+
+    public private(set) var entries: [FlowKey: Entry] = [:]
+    public private(set) var counters = CacheCounters()
+    public let limit: Int
+
+    public init(limit: Int) { self.limit = limit }
+
+    /// NEW replaces, UPDATE merges what it carries (or creates), DESTROY removes.
+    public mutating func apply(_ type: SyncMessageType, _ synced: SyncedFlow, now: UInt64) {
+        guard let flow = synced.flow, let o = flow.original else { return }
+        let key = FlowKey(o)
+        switch type {
+        case .flowDestroy:
+            if entries.removeValue(forKey: key) != nil { counters.destroyed += 1 } else { counters.destroyFailed += 1 }
+        case .flowNew:
+            if entries[key] == nil && entries.count >= limit { counters.createFailed += 1; return }
+            entries[key] = Entry(synced: synced, since: now)
+            counters.created += 1
+        case .flowUpdate:
+            if var e = entries[key] {
+                e.synced = Self.merge(e.synced, synced)
+                entries[key] = e
+                counters.updated += 1
+            } else {
+                if entries.count >= limit { counters.createFailed += 1; return }
+                entries[key] = Entry(synced: synced, since: now)
+                counters.created += 1
+            }
+        default:
+            break
+        }
+    }
+
+    static func merge(_ old: SyncedFlow, _ new: SyncedFlow) -> SyncedFlow {
+        var m = old
+        func take<T>(_ kp: WritableKeyPath<SyncedFlow, T?>) { if let v = new[keyPath: kp] { m[keyPath: kp] = v } }
+        take(\.status); take(\.timeout); take(\.mark); take(\.tcpState); take(\.sctpState); take(\.sctpVtagOriginal)
+        take(\.sctpVtagReply); take(\.dccpState); take(\.dccpRole); take(\.windowScaleOriginal); take(\.windowScaleReply)
+        take(\.sourceNAT); take(\.destinationNAT); take(\.sourcePortNAT); take(\.destinationPortNAT)
+        take(\.sequenceAdjustment); take(\.helper); take(\.labels); take(\.synproxy); take(\.zone)
+        take(\.masterSource); take(\.masterDestination); take(\.masterProtocol); take(\.masterPorts)
+        return m
+    }
+
+    public mutating func removeAll() { entries.removeAll() }
+}

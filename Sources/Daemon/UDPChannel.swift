@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Conntrack
+
+/// conntrackd's UDP dedicated link (spec §4.1): bound to the local address and port,
+/// sending to the peer's; messages of one transmit run are packed into datagrams.
+public final class UDPChannel {
+    public let descriptor: Int32
+    let peer: sockaddr_in
+    public private(set) var bytesSent = 0, bytesReceived = 0, datagramsSent = 0, datagramsReceived = 0
+    public private(set) var sendErrors = 0, receiveErrors = 0
+    public static let maximumDatagram = 1400
+
+    public init(local: IPAddress, peer: IPAddress, port: UInt16, interface: String?, sendBuffer: Int?, receiveBuffer: Int?) throws(DaemonError) {
+        guard case .v4(let l) = local, case .v4(let p) = peer else { throw .configuration("only IPv4 UDP channels are supported so far") }
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { throw .system("socket", errno) }
+        descriptor = fd
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(4))
+        if let interface {
+            let rc = interface.withCString { setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, $0, socklen_t(strlen($0) + 1)) }
+            if rc != 0 { let e = errno; close(fd); throw .system("SO_BINDTODEVICE \(interface)", e) }
+        }
+        if var v = sendBuffer.map(Int32.init(clamping:)) { setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, socklen_t(4)) }
+        if var v = receiveBuffer.map(Int32.init(clamping:)) { setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, socklen_t(4)) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = l.bigEndian
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { let e = errno; close(fd); throw .system("bind \(local):\(port)", e) }
+        var target = sockaddr_in()
+        target.sin_family = sa_family_t(AF_INET)
+        target.sin_port = port.bigEndian
+        target.sin_addr.s_addr = p.bigEndian
+        self.peer = target
+    }
+
+    deinit { close(descriptor) }
+
+    public func send(_ datagram: [UInt8]) {
+        var target = peer
+        let n = datagram.withUnsafeBytes { raw in
+            withUnsafePointer(to: &target) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(descriptor, raw.baseAddress, raw.count, Int32(MSG_DONTWAIT), $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        }
+        if n < 0 { sendErrors += 1 } else { bytesSent += n; datagramsSent += 1 }
+    }
+
+    /// Every datagram waiting on the socket.
+    public func receiveAll() -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if n < 0 {
+                if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { receiveErrors += 1 }
+                break
+            }
+            bytesReceived += n
+            datagramsReceived += 1
+            out.append(Array(buffer[0..<n]))
+        }
+        return out
+    }
+}
+
+public enum DaemonError: Error, CustomStringConvertible {
+    case system(String, Int32)
+    case configuration(String)
+
+    public var description: String {
+        switch self {
+        case .system(let what, let e): "\(what): \(String(cString: strerror(e)))"
+        case .configuration(let m): m
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Tandem's conntrackd paired with Debian's conntrackd 1.4.7 (and with itself) over FTFW
+/// on a veth sync link between two namespaces, as in the seed.
+@Suite(.serialized, .enabled(if: Shell.isRoot && Shell.which("conntrackd") && Shell.which("conntrack"), "needs root, conntrackd and conntrack"))
+struct ConntrackdInteropTests {
+    enum Implementation { case tandem, reference }
+
+    final class Pair {
+        let a: TestNamespace
+        let b: TestNamespace
+        let dir: String
+        var daemons: [Spawned] = []
+        let kinds: (Implementation, Implementation)
+
+        init(_ tag: String, a kindA: Implementation, b kindB: Implementation) throws {
+            kinds = (kindA, kindB)
+            a = try TestNamespace("\(tag)a")
+            b = try TestNamespace("\(tag)b")
+            dir = NSTemporaryDirectory() + "tdt-\(tag)-\(getpid())"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let ia = "tdx\(getpid() % 100000)a", ib = "tdx\(getpid() % 100000)b"
+            for argv in [
+                ["ip", "link", "add", ia, "netns", a.name, "type", "veth", "peer", "name", ib, "netns", b.name],
+                ["ip", "-n", a.name, "addr", "add", "172.31.77.1/24", "dev", ia], ["ip", "-n", a.name, "link", "set", ia, "up"],
+                ["ip", "-n", b.name, "addr", "add", "172.31.77.2/24", "dev", ib], ["ip", "-n", b.name, "link", "set", ib, "up"],
+            ] {
+                let r = Shell.run(argv)
+                if r.status != 0 { throw TestSetupError("\(argv): \(r.stderr)") }
+            }
+            try config("a", "172.31.77.1", "172.31.77.2", ia)
+            try config("b", "172.31.77.2", "172.31.77.1", ib)
+            daemons.append(try start(kindA, in: a, "a"))
+            daemons.append(try start(kindB, in: b, "b"))
+        }
+
+        func config(_ name: String, _ me: String, _ peer: String, _ dev: String) throws {
+            let text = """
+            Sync {
+                Mode FTFW {
+                    DisableExternalCache Off
+                    CommitTimeout 180
+                    PurgeTimeout 5
+                }
+                UDP {
+                    IPv4_address \(me)
+                    IPv4_Destination_Address \(peer)
+                    Port 3780
+                    Interface \(dev)
+                    Checksum on
+                }
+            }
+            General {
+                HashSize 32768
+                HashLimit 131072
+                LogFile \(dir)/\(name).log
+                LockFile \(dir)/\(name).lock
+                UNIX {
+                    Path \(dir)/\(name).ctl
+                }
+                NetlinkEventsReliable on
+            }
+            """
+            try text.write(toFile: "\(dir)/\(name).conf", atomically: true, encoding: .utf8)
+        }
+
+        func start(_ kind: Implementation, in ns: TestNamespace, _ name: String) throws -> Spawned {
+            let binary = kind == .tandem ? [Shell.tandem, "conntrackd"] : ["conntrackd"]
+            return try ns.start(binary + ["-C", "\(dir)/\(name).conf"], stdout: "\(dir)/\(name).out", stderr: "\(dir)/\(name).err")
+        }
+
+        /// `-e`/`-i`/… through the CLI of the node's own implementation; lines without the
+        /// "[active since Ns]" suffix, sorted.
+        func query(_ node: String, _ args: [String]) -> [String] {
+            let ns = node == "a" ? a : b
+            let kind = node == "a" ? kinds.0 : kinds.1
+            let binary = kind == .tandem ? [Shell.tandem, "conntrackd"] : ["conntrackd"]
+            let r = ns.run(binary + ["-C", "\(dir)/\(node).conf"] + args)
+            return r.lines.map { line in
+                guard let i = line.range(of: " [active since ") else { return line }
+                return String(line[..<i.lowerBound])
+            }.sorted()
+        }
+
+        /// Waits (bounded) until `condition` holds.
+        func eventually(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
+            let end = Date().addingTimeInterval(seconds)
+            while Date() < end {
+                if condition() { return true }
+                usleep(100_000)
+            }
+            return condition()
+        }
+
+        func stop() {
+            for d in daemons { d.stop() }
+            a.remove()
+            b.remove()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }
+
+    static let flows: [[String]] = [
+        ["-p", "tcp", "-s", "10.1.1.1", "-d", "10.2.2.2", "--sport", "1000", "--dport", "80", "--state", "ESTABLISHED", "-t", "100", "-u", "ASSURED,SEEN_REPLY", "-m", "7"],
+        ["-p", "udp", "-s", "10.1.1.1", "-d", "10.2.2.2", "--sport", "1000", "--dport", "53", "-t", "30"],
+        ["-p", "icmp", "-s", "10.1.1.1", "-d", "10.2.2.2", "--icmp-type", "8", "--icmp-code", "0", "--icmp-id", "4660", "-t", "30"],
+        ["-p", "tcp", "-s", "2001:db8::10", "-d", "2001:db8:1::20", "--sport", "50000", "--dport", "22", "--state", "ESTABLISHED", "-t", "100", "-u", "ASSURED,SEEN_REPLY"],
+    ]
+
+    static let expectedLines = [
+        "icmp     1 src=10.1.1.1 dst=10.2.2.2 type=8 code=0 id=4660 [UNREPLIED] mark=0",
+        "tcp      6 ESTABLISHED src=10.1.1.1 dst=10.2.2.2 sport=1000 dport=80 [ASSURED] mark=7",
+        "tcp      6 ESTABLISHED src=2001:db8::10 dst=2001:db8:1::20 sport=50000 dport=22 [ASSURED] mark=0",
+        "udp      17 src=10.1.1.1 dst=10.2.2.2 sport=1000 dport=53 [UNREPLIED] mark=0",
+    ]
+
+    func replicate(_ pair: Pair, from: String, to: String) {
+        let source = from == "a" ? pair.a : pair.b
+        usleep(1_500_000) // both daemons up and through the HELLO handshake
+        for f in Self.flows { source.run(["conntrack", "-I"] + f) }
+        var last: [String] = []
+        let arrived = pair.eventually { last = pair.query(to, ["-e"]); return last == Self.expectedLines }
+        #expect(arrived, "\(to) -e:\n\(last.joined(separator: "\n"))")
+        // The receiving side commits them into its kernel table.
+        let target = to == "a" ? pair.a : pair.b
+        _ = pair.query(to, ["-c"])
+        var listing = ""
+        let committed = pair.eventually(5) {
+            listing = target.run(["conntrack", "-L"]).stdout
+            return listing.contains("src=10.1.1.1 dst=10.2.2.2 sport=1000 dport=80") && listing.contains("dport=22 ")
+        }
+        #expect(committed, "\(listing)")
+        // Destroys propagate.
+        source.run(["conntrack", "-D", "-p", "udp"])
+        let gone = pair.eventually { !pair.query(to, ["-e"]).contains { $0.hasPrefix("udp") } }
+        #expect(gone)
+    }
+
+    @Test func tandemToReferenceConntrackd() throws {
+        let pair = try Pair("t2c", a: .tandem, b: .reference)
+        defer { pair.stop() }
+        replicate(pair, from: "a", to: "b")
+    }
+
+    @Test func referenceConntrackdToTandem() throws {
+        let pair = try Pair("c2t", a: .reference, b: .tandem)
+        defer { pair.stop() }
+        replicate(pair, from: "a", to: "b")
+        // Tandem's -c wrote the flows with CommitTimeout as their timeout.
+        #expect(pair.b.run(["conntrack", "-L", "-p", "tcp", "--dport", "80"]).stdout.contains("tcp      6 17"))
+    }
+
+    @Test func tandemToTandem() throws {
+        let pair = try Pair("t2t", a: .tandem, b: .tandem)
+        defer { pair.stop() }
+        replicate(pair, from: "a", to: "b")
+    }
+
+    /// The control: with the sync link's traffic dropped, nothing replicates.
+    @Test func withoutTheSyncLinkNothingArrives() throws {
+        let pair = try Pair("ctl", a: .tandem, b: .reference)
+        defer { pair.stop() }
+        let r = pair.b.run(["nft", "add table inet tdt; add chain inet tdt in { type filter hook input priority 0; udp dport 3780 drop; }"])
+        #expect(r.status == 0, "\(r.stderr)")
+        usleep(1_500_000)
+        for f in Self.flows { pair.a.run(["conntrack", "-I"] + f) }
+        usleep(3_000_000)
+        #expect(pair.query("b", ["-e"]).isEmpty)
+        // …while the sending side has them in its internal cache.
+        #expect(pair.query("a", ["-i"]).count == Self.flows.count)
+    }
+}
