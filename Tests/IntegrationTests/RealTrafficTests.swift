@@ -10,25 +10,30 @@ struct RealTrafficTests {
     @Test func natAndHelperFlowsListExactlyLikeConntrack() throws {
         let topo = try RoutedTopology(tag: "nat")
         defer { topo.remove() }
-        let dir = NSTemporaryDirectory()
-        let events = try topo.router.start([Shell.tandem, "conntrack", "-E"], stdout: dir + "tdt-ev.out", stderr: dir + "tdt-ev.err")
+        let dir = NSTemporaryDirectory() + "tdt-traffic-\(getpid())-"
+        defer {
+            for f in ["ev.out", "ev.err", "xev.out", "xev.err", "srv.out", "srv.err", "cli.out", "cli.err"] {
+                try? FileManager.default.removeItem(atPath: dir + f)
+            }
+        }
+        let events = try topo.router.start([Shell.tandem, "conntrack", "-E"], stdout: dir + "ev.out", stderr: dir + "ev.err")
         defer { events.stop() }
-        let expectEvents = try topo.router.start([Shell.tandem, "conntrack", "-E", "expect"], stdout: dir + "tdt-xev.out", stderr: dir + "tdt-xev.err")
+        let expectEvents = try topo.router.start([Shell.tandem, "conntrack", "-E", "expect"], stdout: dir + "xev.out", stderr: dir + "xev.err")
         defer { expectEvents.stop() }
         usleep(300_000)
         let server = try topo.server.start(["python3", "-c", RoutedTopology.serverScript, "10"],
-                                           stdout: dir + "tdt-srv.out", stderr: dir + "tdt-srv.err")
+                                           stdout: dir + "srv.out", stderr: dir + "srv.err")
         defer { server.stop() }
         let client = try topo.client.start(["python3", "-c", RoutedTopology.clientScript, "8"],
-                                           stdout: dir + "tdt-cli.out", stderr: dir + "tdt-cli.err")
+                                           stdout: dir + "cli.out", stderr: dir + "cli.err")
         defer { client.stop() }
         // Wait (bounded) until the client has every session up.
         var ready = false
         for _ in 0..<100 where !ready {
-            ready = (try? String(contentsOfFile: dir + "tdt-cli.out", encoding: .utf8))?.contains("READY") == true
+            ready = (try? String(contentsOfFile: dir + "cli.out", encoding: .utf8))?.contains("READY") == true
             if !ready { usleep(100_000) }
         }
-        #expect(ready, "client: \((try? String(contentsOfFile: dir + "tdt-cli.err", encoding: .utf8)) ?? "")")
+        #expect(ready, "client: \((try? String(contentsOfFile: dir + "cli.err", encoding: .utf8)) ?? "")")
         topo.client.run(["ping", "-c", "2", "-i", "0.2", "-W", "1", RoutedTopology.serverV4])
         topo.client.run(["ping", "-6", "-c", "2", "-i", "0.2", "-W", "1", RoutedTopology.serverV6])
 
@@ -75,7 +80,7 @@ struct RealTrafficTests {
         usleep(300_000)
         expectEvents.interrupt()
         #expect(expectEvents.wait() == 0)
-        let xlog = (try? String(contentsOfFile: dir + "tdt-xev.out", encoding: .utf8)) ?? ""
+        let xlog = (try? String(contentsOfFile: dir + "xev.out", encoding: .utf8)) ?? ""
         #expect(xlog.split(separator: "\n").filter { $0.hasPrefix("    [NEW] ") }.count == 2, "\(xlog)")
         #expect(xlog.split(separator: "\n").filter { $0.hasPrefix("[DESTROY] ") }.count == 2, "\(xlog)")
 
@@ -85,7 +90,7 @@ struct RealTrafficTests {
         usleep(300_000)
         events.interrupt()
         #expect(events.wait() == 0)
-        let log = (try? String(contentsOfFile: dir + "tdt-ev.out", encoding: .utf8)) ?? ""
+        let log = (try? String(contentsOfFile: dir + "ev.out", encoding: .utf8)) ?? ""
         #expect(log.contains("    [NEW] tcp      6 120 SYN_SENT src=10.77.1.2 dst=10.77.1.1 "), "\(log)")
         #expect(log.contains(" [UPDATE] tcp      6 60 SYN_RECV src=10.77.1.2 dst=10.77.1.1 "), "\(log)")
         #expect(log.contains("    [NEW] icmp     1 30 src=10.77.1.2 dst=10.77.2.2 type=8"), "\(log)")
