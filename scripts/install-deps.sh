@@ -4,7 +4,7 @@
 set -euo pipefail
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for p in iproute2 nftables conntrack conntrackd keepalived tcpdump strace iputils-ping python3 libmnl-dev; do
+for p in iproute2 nftables iptables conntrack conntrackd keepalived tcpdump strace iputils-ping python3 libmnl-dev bc; do
   have "$p" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

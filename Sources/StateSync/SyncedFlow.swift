@@ -187,6 +187,19 @@ extension SyncedFlow {
             if let p = destinationPortNAT { r.sourcePort = p }
         }
         var f = Flow(original: o, reply: r)
+        // The kernel sets up NAT for a created entry only from explicit NAT ranges (the
+        // reply tuple alone leaves replies un-translated), as conntrackd's commit does.
+        let ports = !o.isICMP
+        if sourceNAT != nil || (ports && sourcePortNAT != nil) {
+            let a = sourceNAT ?? o.source
+            let p = ports ? sourcePortNAT : nil
+            f.sourceNAT = NATRange(minimumAddress: a, maximumAddress: a, minimumPort: p, maximumPort: p)
+        }
+        if destinationNAT != nil || (ports && destinationPortNAT != nil) {
+            let a = destinationNAT ?? o.destination
+            let p = ports ? destinationPortNAT : nil
+            f.destinationNAT = NATRange(minimumAddress: a, maximumAddress: a, minimumPort: p, maximumPort: p)
+        }
         f.status = status.map(FlowStatus.init(rawValue:))
         f.timeout = timeout
         f.mark = mark

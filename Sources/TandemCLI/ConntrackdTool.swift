@@ -22,6 +22,7 @@ public struct ConntrackdTool {
     public func run(_ argv: [String]) -> Int32 {
         var file = "/etc/conntrackd/conntrackd.conf"
         var check = false
+        var daemonize = false
         var code: Int32?
         var i = 0
         func optionalArgument() -> String? {
@@ -37,7 +38,7 @@ public struct ConntrackdTool {
                 file = argv[i + 1]
                 i += 1
             case "--check": check = true
-            case "-d": break
+            case "-d": daemonize = true
             case "-v", "--version":
                 output.out("Connection tracking userspace daemon v1.4.7 (tandem). Licensed under GPLv2.")
                 return 0
@@ -110,7 +111,32 @@ public struct ConntrackdTool {
                 return 1
             }
         }
+        if daemonize {
+            // Start ourselves again, detached, without -d: the caller (a notify script)
+            // gets its prompt back as with conntrackd's fork.
+            var rest = argv.filter { $0 != "-d" }
+            rest.insert("conntrackd", at: 0)
+            return Self.spawnDetached(["tandem"] + rest)
+        }
         return runDaemon(config)
+    }
+
+    static func spawnDetached(_ argv: [String]) -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(0x80)) // POSIX_SPAWN_SETSID
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for p in cArgs { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, "/proc/self/exe", &actions, &attributes, &cArgs, environ)
+        return rc == 0 ? 0 : 1
     }
 
     func runDaemon(_ config: ConntrackdConfiguration) -> Int32 {
