@@ -287,6 +287,11 @@ public final class ConntrackdDaemon {
         let liberal = TCPFlags(flags: 0x08, mask: 0x08)
         let flows: [Flow] = externalCache.entries.values.compactMap { e in
             guard var f = e.synced.flow else { return nil }
+            // With NAT, give the kernel the untranslated reply and the NAT ranges: it then
+            // computes the translated reply itself and marks the entry as NAT'd. Handed a
+            // translated reply it sees nothing to translate, and replies reach our own
+            // stack instead of the client (and get reset).
+            if f.sourceNAT != nil || f.destinationNAT != nil, let o = f.original { f.reply = o.inverted }
             f.timeout = sync.commitTimeout > 0 ? UInt32(sync.commitTimeout) : (f.timeout ?? 180)
             if f.original?.protocolNumber == IPProtocolNumber.tcp, !sync.tcpWindowTracking {
                 var tcp = f.protocolInfo?.tcp ?? TCPInfo()
