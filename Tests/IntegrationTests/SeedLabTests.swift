@@ -1,0 +1,74 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The seed's failover test (../shared/lab/reference-lab.sh) with Tandem as conntrackd:
+/// on both firewalls, and on fw1 only (mixed with Debian's conntrackd), each with real
+/// keepalived; plus the control run without replication, in which the session must die.
+@Suite(.serialized, .enabled(if: Shell.isRoot && Shell.which("conntrackd") && Shell.which("keepalived") && Shell.which("iptables-restore"),
+                             "needs root, conntrackd, keepalived and iptables"))
+struct SeedLabTests {
+    static let labScript = SharedVectors.sharedDirectory + "/lab/reference-lab.sh"
+
+    /// A directory holding a `conntrackd` that is Tandem (busybox link), or a wrapper
+    /// choosing Tandem on fw1 and Debian's conntrackd elsewhere.
+    static func binary(mixed: Bool) throws -> String {
+        let dir = NSTemporaryDirectory() + "tdt-labbin-\(getpid())-\(mixed ? "mixed" : "tandem")"
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/conntrackd"
+        if mixed {
+            let script = """
+            #!/bin/sh
+            if [ "$(ip netns identify $$)" = al-fw1 ]; then exec \(Shell.tandem) conntrackd "$@"; fi
+            exec /usr/sbin/conntrackd "$@"
+            """
+            try script.write(toFile: path, atomically: true, encoding: .utf8)
+            chmod(path, 0o755)
+        } else {
+            try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: Shell.tandem)
+        }
+        return path
+    }
+
+    /// Runs a lab command with its output in a file: the daemons it starts keep their
+    /// stdout, and a pipe would never reach end-of-file.
+    static func lab(_ args: String, binary: String, log: String, timeout: Double) -> (status: Int32, output: String) {
+        let argv = ["env", "CONNTRACKD_BIN=\(binary)", "KEEP_RESULTS=/run/tdt-lab-results", "bash", labScript]
+            + args.split(separator: " ").map(String.init)
+        guard let p = try? Shell.start(argv, stdout: log, stderr: log + ".err") else { return (-1, "cannot start the lab") }
+        let status = p.wait(timeout: timeout)
+        let output = Vectors.readText(log) + Vectors.readText(log + ".err")
+        try? FileManager.default.removeItem(atPath: log + ".err")
+        return (status, output)
+    }
+
+    static func failover(binary: String, label: String, mode: String = "sync") -> String {
+        let log = NSTemporaryDirectory() + "tdt-lab-\(getpid())-\(label).log"
+        defer {
+            _ = lab("down", binary: binary, log: log, timeout: 120)
+            try? FileManager.default.removeItem(atPath: log)
+            try? FileManager.default.removeItem(atPath: (binary as NSString).deletingLastPathComponent)
+        }
+        let up = lab("up", binary: binary, log: log, timeout: 240)
+        guard up.status == 0 else { return "up failed: \(up.output.suffix(2000))" }
+        return lab("failover-test --runs 1 --mode \(mode) --label \(label)", binary: binary, log: log, timeout: 300).output
+    }
+
+    @Test func tandemOnBothFirewallsKeepsTheSession() throws {
+        let out = Self.failover(binary: try Self.binary(mixed: false), label: "tandem-both")
+        #expect(out.contains("survived=yes"), "\(out)")
+    }
+
+    @Test func mixedPairKeepsTheSession() throws {
+        let out = Self.failover(binary: try Self.binary(mixed: true), label: "tandem-mixed")
+        #expect(out.contains("survived=yes"), "\(out)")
+    }
+
+    /// The control: replication off (conntrackd stopped on both firewalls before the
+    /// failover), the same failover breaks the session.
+    @Test func withoutReplicationTheSessionBreaks() throws {
+        let out = Self.failover(binary: try Self.binary(mixed: false), label: "tandem-nosync", mode: "nosync")
+        #expect(out.contains("survived=no"), "\(out)")
+    }
+}
