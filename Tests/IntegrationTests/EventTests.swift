@@ -52,12 +52,7 @@ struct EventTests {
         let listener = try ConntrackEventListener(
             events: .flows, namespace: ns.name, bufferPolicy: ReceiveBufferPolicy(initial: 4096, maximum: 4096))
         let connection = try ConntrackConnection(namespace: ns.name)
-        let flows = (0..<5000).map { i in
-            var f = Flow(original: Tuple(source: .v4(0x0a00_0000 + UInt32(i)), destination: .v4(0x0a63_0001),
-                                         protocolNumber: 17, sourcePort: 1000, destinationPort: 53))
-            f.timeout = 60
-            return f
-        }
+        let flows = TestFlows.udp(5000)
         let r = try connection.create(flows, acknowledge: false)
         #expect(r.succeeded == 5000 && r.failed == 0)
         var events: [ConntrackEvent] = []
@@ -82,12 +77,7 @@ struct EventTests {
         let listener = try ConntrackEventListener(
             events: [.new], namespace: ns.name, bufferPolicy: ReceiveBufferPolicy(initial: 32 << 20, maximum: 32 << 20))
         let connection = try ConntrackConnection(namespace: ns.name)
-        let flows = (0..<5000).map { i in
-            var f = Flow(original: Tuple(source: .v4(0x0a00_0000 + UInt32(i)), destination: .v4(0x0a63_0001),
-                                         protocolNumber: 17, sourcePort: 1000, destinationPort: 53))
-            f.timeout = 60
-            return f
-        }
+        let flows = TestFlows.udp(5000)
         _ = try connection.create(flows, acknowledge: false)
         var delivered = 0
         for _ in 0..<50 {

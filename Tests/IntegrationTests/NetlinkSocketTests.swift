@@ -49,12 +49,7 @@ struct NetlinkSocketTests {
             events: .flows, namespace: ns.name, bufferPolicy: ReceiveBufferPolicy(initial: 8192, maximum: 1 << 20))
         let before = listener.socket.receiveBufferSize
         let c = try ConntrackConnection(namespace: ns.name)
-        let flows = (0..<3000).map { i in
-            var f = Flow(original: Tuple(source: .v4(0x0a00_0000 + UInt32(i)), destination: .v4(0x0a63_0001),
-                                         protocolNumber: 17, sourcePort: 1000, destinationPort: 53))
-            f.timeout = 60
-            return f
-        }
+        let flows = TestFlows.udp(3000)
         _ = try c.create(flows, acknowledge: false)
         _ = try listener.poll(timeoutMilliseconds: 200)
         #expect(listener.counters.overruns >= 1)
