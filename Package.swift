@@ -20,6 +20,7 @@ let package = Package(
         .target(name: "Conntrack", dependencies: ["Netlink"]),
         .target(name: "StateSync", dependencies: ["Conntrack"]),
         .target(name: "ConfigParsing", dependencies: ["Conntrack"]),
+        .target(name: "VRRP", dependencies: ["Conntrack"]),
         .target(name: "Daemon", dependencies: ["Netlink", "Conntrack", "StateSync", "ConfigParsing"]),
         .target(
             name: "TandemCLI",
@@ -35,6 +36,7 @@ let package = Package(
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CLinux", "TestSupport"]),
         .testTarget(name: "ConntrackTests", dependencies: ["Conntrack", "Netlink", "CLinux", "TestSupport"], exclude: ["Vectors"]),
         .testTarget(name: "ConfigParsingTests", dependencies: ["ConfigParsing", "Conntrack", "TestSupport"]),
+        .testTarget(name: "VRRPTests", dependencies: ["VRRP", "Conntrack", "TestSupport"]),
         .testTarget(name: "StateSyncTests", dependencies: ["StateSync", "Conntrack", "TestSupport"]),
         .testTarget(name: "TandemCLITests", dependencies: ["TandemCLI", "Conntrack", "Netlink", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Conntrack", "Netlink", "TandemCLI", "TestSupport"]),

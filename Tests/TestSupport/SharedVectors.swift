@@ -15,7 +15,13 @@ public enum SharedVectors {
     /// The `## Vn — title` sections of vectors/conntrackd-messages.md with the bytes of
     /// their first hex block.
     public static func conntrackdMessages() -> [HexVector] {
-        let text = Vectors.readText(sharedDirectory + "/vectors/conntrackd-messages.md")
+        hexSections(sharedDirectory + "/vectors/conntrackd-messages.md")
+    }
+
+    /// For every `## Vn…` heading of a vectors markdown file, the bytes of the first
+    /// hex block under it (blocks of other text are skipped).
+    public static func hexSections(_ path: String) -> [HexVector] {
+        let text = Vectors.readText(path)
         var out: [HexVector] = []
         var current: (String, String)?
         var inBlock = false
@@ -23,7 +29,7 @@ public enum SharedVectors {
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("## V") {
                 let title = line.dropFirst(3)
-                let id = title.split(separator: " ").first.map(String.init) ?? ""
+                let id = title.split(separator: " ").first.map { String($0.trimmingSuffix(".")) } ?? ""
                 current = (id, String(title))
                 bytes = []
                 continue
@@ -46,4 +52,8 @@ public enum SharedVectors {
         }
         return out
     }
+}
+
+extension Substring {
+    func trimmingSuffix(_ c: Character) -> Substring { last == c ? dropLast() : self }
 }
