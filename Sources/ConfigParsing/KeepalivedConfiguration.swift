@@ -1,0 +1,113 @@
+import Conntrack
+
+/// keepalived.conf (the VRRP part) as a value, with keepalived 2.2's defaults.
+public struct KeepalivedConfiguration: Hashable, Sendable {
+    public struct VirtualAddress: Hashable, Sendable {
+        public var address: IPAddress
+        public var prefix: Int
+        public var device: String?
+        public var broadcast: String?
+        public var scope: String?
+        public var label: String?
+
+        public init(address: IPAddress, prefix: Int, device: String? = nil, broadcast: String? = nil, scope: String? = nil, label: String? = nil) {
+            self.address = address
+            self.prefix = prefix
+            self.device = device
+            self.broadcast = broadcast
+            self.scope = scope
+            self.label = label
+        }
+    }
+
+    public struct UnicastPeer: Hashable, Sendable {
+        public var address: IPAddress
+        public var minTTL: Int?
+        public var maxTTL: Int?
+    }
+
+    public struct Tracked: Hashable, Sendable {
+        public var name: String
+        public var weight: Int?
+        public init(name: String, weight: Int? = nil) { self.name = name; self.weight = weight }
+    }
+
+    public struct Notify: Hashable, Sendable {
+        public var master: String?
+        public var backup: String?
+        public var fault: String?
+        public var stop: String?
+        public var generic: String?
+    }
+
+    public struct Instance: Hashable, Sendable {
+        public var name: String
+        public var location: SourceLocation
+        /// As configured; keepalived starts a `state MASTER` instance as BACKUP anyway.
+        public var initialState: String = "BACKUP"
+        public var interface: String?
+        public var virtualRouterID: Int?
+        public var priority: Int?
+        /// Seconds (microsecond resolution).
+        public var advertisementInterval: Double = 1
+        public var version: Int?
+        public var authenticationType: String?
+        public var authenticationPassword: String?
+        public var unicastSource: IPAddress?
+        public var unicastPeers: [UnicastPeer] = []
+        public var multicastSource: IPAddress?
+        public var virtualAddresses: [VirtualAddress] = []
+        public var excludedAddresses: [VirtualAddress] = []
+        public var virtualRoutes: [[String]] = []
+        public var noPreempt = false
+        public var preemptDelay: Double = 0
+        public var garpMasterDelay: Double = 5
+        public var garpMasterRepeat = 5
+        public var garpMasterRefresh: Double = 0
+        public var garpMasterRefreshRepeat = 1
+        public var trackInterfaces: [Tracked] = []
+        public var trackScripts: [Tracked] = []
+        public var notify = Notify()
+        public var notifyFifo: String?
+        public var unknown: [String] = []
+
+        /// keepalived: 255 when `state MASTER` leaves the priority unset, else 100.
+        public var effectivePriority: Int { priority ?? (initialState == "MASTER" ? 255 : 100) }
+        /// IPv6 virtual addresses imply version 3.
+        public var effectiveVersion: Int {
+            version ?? (virtualAddresses.first?.address.family == AddressFamily.inet6 ? 3 : 2)
+        }
+    }
+
+    public struct SyncGroup: Hashable, Sendable {
+        public var name: String
+        public var members: [String] = []
+        public var notify = Notify()
+    }
+
+    public struct Script: Hashable, Sendable {
+        public var name: String
+        public var command: String?
+        public var interval: Double = 1
+        public var timeout: Double?
+        public var weight: Int = 0
+        public var rise = 1
+        public var fall = 1
+    }
+
+    public var file: String
+    public var routerID: String?
+    public var vrrpVersion = 2
+    public var strict = false
+    public var notifyFifo: String?
+    public var scriptUser: String?
+    public var enableScriptSecurity = false
+    public var instances: [Instance] = []
+    public var syncGroups: [SyncGroup] = []
+    public var scripts: [Script] = []
+    public var warnings: [ConfigWarning] = []
+    /// Configuration errors keepalived logs (and works around) and `-t` reports.
+    public var errors: [ConfigError] = []
+
+    public init(file: String) { self.file = file }
+}
