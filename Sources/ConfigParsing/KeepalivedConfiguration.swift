@@ -33,6 +33,7 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     }
 
     public struct Notify: Hashable, Sendable {
+        public init() {}
         public var master: String?
         public var backup: String?
         public var fault: String?

@@ -27,14 +27,15 @@ public enum Entry {
         switch name {
         case "conntrack": return runConntrack(rest)
         case "conntrackd": return runConntrackd(rest)
-        case "keepalived": return notYet(name)
+        case "keepalived": return KeepalivedTool(output: StandardOutput()).run(rest)
         default: break
         }
         if let first = rest.first {
             switch first {
             case "conntrack": return runConntrack(Array(rest.dropFirst()))
             case "conntrackd": return runConntrackd(Array(rest.dropFirst()))
-            case "keepalived", "run", "lab", "status": return notYet(first)
+            case "keepalived": return KeepalivedTool(output: StandardOutput()).run(Array(rest.dropFirst()))
+            case "run", "lab", "status": return notYet(first)
             default: break
             }
         }
@@ -80,7 +81,7 @@ struct Tandem: ParsableCommand {
         Personalities (also selected by linking the binary under that name):
           tandem conntrack ARGS     conntrack(8) 1.4.7 compatible table tool
           tandem conntrackd ARGS    conntrackd 1.4.7 compatible daemon (FTFW over UDP so far; --check -C FILE)
-          tandem keepalived ARGS    keepalived 2.2 VRRP compatible daemon (not implemented yet)
+          tandem keepalived ARGS    keepalived 2.2 VRRP compatible daemon (so far: -t -f FILE)
         """,
         version: "0.1.0"
     )
