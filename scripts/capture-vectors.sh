@@ -52,12 +52,14 @@ cases=(
  "dump-zone|-L -w 3"
  "flush|-F"
 )
-# conntrack -I expect uses -s/-d for the master; kept as the tool accepts it, see the files.
-for c in "${cases[@]}"; do
-  name=${c%%|*}; args=${c#*|}
-  # shellcheck disable=SC2086
-  $N strace -e trace=sendto,sendmsg,recvmsg,recvfrom -e write=all -e read=all -o "$out/.raw" conntrack $args >"$out/$name.stdout" 2>"$out/$name.stderr" || true
+capture() { # name, then conntrack's arguments
+  local name=$1; shift
+  $N strace -e trace=sendto,sendmsg,recvmsg,recvfrom -e write=all -e read=all -o "$out/.raw" conntrack "$@" >"$out/$name.stdout" 2>"$out/$name.stderr" || true
   python3 "$out/.parse.py" "$out/.raw" "$out/$name.hex"
+}
+for c in "${cases[@]}"; do
+  # shellcheck disable=SC2086
+  capture "${c%%|*}" ${c#*|}
 done
 
 # Expectations need a master flow with a helper: real FTP control traffic through a
@@ -95,10 +97,8 @@ xcases=(
  "expect-dump-after-create|-L expect"
 )
 for c2 in "${xcases[@]}"; do
-  name=${c2%%|*}; args=${c2#*|}
   # shellcheck disable=SC2086
-  $N strace -e trace=sendto,sendmsg,recvmsg,recvfrom -e write=all -e read=all -o "$out/.raw" conntrack $args >"$out/$name.stdout" 2>"$out/$name.stderr" || true
-  python3 "$out/.parse.py" "$out/.raw" "$out/$name.hex"
+  capture "${c2%%|*}" ${c2#*|}
 done
 wait
 rm -f "$out/.raw" "$out/.parse.py"

@@ -5,10 +5,8 @@ public enum ExpectationCodec {
     public static func decode(
         _ bytes: [UInt8], payload: Range<Int>, unknown: UnknownAttributePolicy = .lenient
     ) throws(NetlinkDecodingError) -> Expectation {
-        let nf = try NetfilterHeader.decode(bytes, payload)
-        return try withRawBytes(bytes) { (raw) throws(NetlinkDecodingError) -> Expectation in
-            var d = AttributeDecoder(raw, range: (payload.lowerBound + NetfilterHeader.size)..<payload.upperBound)
-            return try decodeAttributes(&d, family: nf.family, unknown: unknown)
+        try NetfilterHeader.withAttributes(bytes, payload) { (d, family) throws(NetlinkDecodingError) in
+            try decodeAttributes(&d, family: family, unknown: unknown)
         }
     }
 

@@ -24,6 +24,18 @@ public struct NetfilterHeader: Hashable, Sendable {
         e.bytes.append(contentsOf: [family, version, UInt8(resourceID >> 8), UInt8(resourceID & 0xff)])
     }
 
+    /// Lends `body` a decoder over the attributes after the nfgenmsg of a message body,
+    /// with the family the nfgenmsg names.
+    public static func withAttributes<T>(
+        _ bytes: [UInt8], _ payload: Range<Int>, _ body: (inout AttributeDecoder, UInt8) throws(NetlinkDecodingError) -> T
+    ) throws(NetlinkDecodingError) -> T {
+        let nf = try decode(bytes, payload)
+        return try withRawBytes(bytes) { (raw) throws(NetlinkDecodingError) -> T in
+            var d = AttributeDecoder(raw, range: (payload.lowerBound + size)..<payload.upperBound)
+            return try body(&d, nf.family)
+        }
+    }
+
     public static func decode(_ bytes: [UInt8], _ range: Range<Int>) throws(NetlinkDecodingError) -> NetfilterHeader {
         guard range.count >= size, range.lowerBound >= 0, range.upperBound <= bytes.count else {
             throw .truncatedPayload(type: 0, needed: size, available: max(0, range.count))
@@ -42,10 +54,8 @@ public enum FlowCodec {
     public static func decode(
         _ bytes: [UInt8], payload: Range<Int>, unknown: UnknownAttributePolicy = .lenient
     ) throws(NetlinkDecodingError) -> Flow {
-        let nf = try NetfilterHeader.decode(bytes, payload)
-        return try withRawBytes(bytes) { (raw) throws(NetlinkDecodingError) -> Flow in
-            var d = AttributeDecoder(raw, range: (payload.lowerBound + NetfilterHeader.size)..<payload.upperBound)
-            return try decodeAttributes(&d, family: nf.family, unknown: unknown)
+        try NetfilterHeader.withAttributes(bytes, payload) { (d, family) throws(NetlinkDecodingError) in
+            try decodeAttributes(&d, family: family, unknown: unknown)
         }
     }
 
