@@ -47,6 +47,7 @@ public struct ConntrackArguments: Equatable, Sendable {
     public var extendedOutput = false
     public var showID = false
     public var showTimestamp = false
+    public var xmlOutput = false
     public var eventMask: ConntrackEventMask?
     public var zeroCounters = false
     public var bufferSize: Int?
@@ -250,7 +251,8 @@ extension ConntrackArguments {
                 case "id": showID = true
                 case "timestamp", "ktimestamp": showTimestamp = true
                 case "userspace", "labels": break
-                case "xml", "save": throw ConntrackUsageError("output format `\(kind)' is not supported by tandem yet")
+                case "xml": xmlOutput = true
+                case "save": throw ConntrackUsageError("output format `save' is not supported by tandem yet")
                 default: throw ConntrackUsageError("Bad parameter `\(kind)'")
                 }
             }

@@ -60,13 +60,20 @@ public struct ConntrackTool {
         case (.list, .conntrack), (.list, .dying), (.list, .unconfirmed):
             let c = try ConntrackConnection()
             var shown = 0
+            let xml = FlowXMLPrinter(showTimestamps: a.showTimestamp)
             let table: ConntrackConnection.Table = a.table == .dying ? .dying : a.table == .unconfirmed ? .unconfirmed : .confirmed
             try c.dump(family: a.family ?? AddressFamily.unspecified,
                        mark: a.mark.map { ($0, a.markMask ?? UInt32.max) }, zeroCounters: a.zeroCounters, table: table) { flow in
                 guard a.selects(flow) else { return }
-                output.outLine { printer.append(flow, to: &$0) }
+                if a.xmlOutput {
+                    if shown == 0 { output.out(FlowXMLPrinter.header) }
+                    output.outLine { xml.append(flow, to: &$0) }
+                } else {
+                    output.outLine { printer.append(flow, to: &$0) }
+                }
                 shown += 1
             }
+            if a.xmlOutput && shown > 0 { output.out(FlowXMLPrinter.footer) }
             output.err("\(Self.banner): \(shown) flow entries have been shown.")
             return 0
         case (.list, .expect):
@@ -175,6 +182,7 @@ public struct ConntrackTool {
         let policy = ReceiveBufferPolicy(initial: a.bufferSize ?? (2 << 20), maximum: 64 << 20)
         let listener = try ConntrackEventListener(events: mask, bufferPolicy: policy)
         let xp = ExpectationPrinter()
+        let xml = FlowXMLPrinter(showTimestamps: a.showTimestamp)
         var programs = NetlinkPortOwners()
         var shown = 0
         while !shouldStop() {
@@ -182,7 +190,8 @@ public struct ConntrackTool {
                 switch event {
                 case .flow(let kind, let flow, let origin):
                     guard a.selects(flow) else { continue }
-                    var line = printer.format(flow, event: kind)
+                    if a.xmlOutput && shown == 0 { output.out(FlowXMLPrinter.header) }
+                    var line = a.xmlOutput ? xml.format(flow, event: kind) : printer.format(flow, event: kind)
                     if origin != 0 {
                         line += " [USERSPACE] portid=\(origin)"
                         if let name = programs.name(ofNetlinkPort: origin) { line += " progname=\(name)" }
@@ -201,6 +210,7 @@ public struct ConntrackTool {
             }
             output.flush()
         }
+        if a.xmlOutput && shown > 0 { output.out(FlowXMLPrinter.footer) }
         output.err("\(Self.banner): \(shown) \(expect ? "expectation" : "flow") events have been shown.")
         return 0
     }

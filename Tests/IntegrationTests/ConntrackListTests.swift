@@ -45,7 +45,8 @@ struct ConntrackListTests {
         }
         for options in [[], ["-o", "extended"], ["-o", "extended,id"], ["-p", "tcp"], ["-f", "ipv6"],
                         ["-s", "10.1.1.1"], ["-s", "10.1.1.0/24"], ["-p", "tcp", "--dport", "80"], ["-m", "7"],
-                        ["-w", "3"], ["-p", "icmp"], ["-r", "10.4.4.4"], ["-q", "10.9.9.9"], ["-u", "ASSURED"]] {
+                        ["-w", "3"], ["-p", "icmp"], ["-r", "10.4.4.4"], ["-q", "10.9.9.9"], ["-u", "ASSURED"],
+                        ["-o", "xml"], ["-o", "xml,id"], ["-p", "udp", "-o", "xml"], ["-s", "99.9.9.9", "-o", "xml"]] {
             let (same, ours, theirs) = Self.sameListing(ns, options)
             #expect(same, "conntrack -L \(options.joined(separator: " "))\n--- tandem\n\(ours)\n--- conntrack\n\(theirs)")
         }

@@ -45,6 +45,31 @@ struct EventTests {
         for f in ["ours.out", "ours.err", "theirs.out", "theirs.err"] { try? FileManager.default.removeItem(atPath: dir + f) }
     }
 
+    /// The same with `-o xml`.
+    @Test func xmlEventsMatchConntrack() throws {
+        let ns = try TestNamespace("xmlev")
+        defer { ns.remove() }
+        let dir = NSTemporaryDirectory() + "tdt-xev-\(getpid())-"
+        defer { for f in ["ours.out", "ours.err", "theirs.out", "theirs.err"] { try? FileManager.default.removeItem(atPath: dir + f) } }
+        let ours = try ns.start([Shell.tandem, "conntrack", "-E", "-o", "xml"], stdout: dir + "ours.out", stderr: dir + "ours.err")
+        let theirs = try ns.start(["conntrack", "-E", "-o", "xml"], stdout: dir + "theirs.out", stderr: dir + "theirs.err")
+        defer { ours.stop(); theirs.stop() }
+        usleep(500_000)
+        ns.run(["conntrack", "-I", "-p", "udp", "-s", "10.1.1.1", "-d", "10.2.2.2", "--sport", "3", "--dport", "4", "-t", "50"])
+        ns.run(["conntrack", "-D", "-p", "udp"])
+        usleep(500_000)
+        ours.interrupt(); theirs.interrupt()
+        ours.wait(); theirs.wait()
+        func withoutProgram(_ s: String) -> String {
+            s.split(separator: "\n").map { $0.split(separator: " ").filter { !$0.hasPrefix("progname=") }.joined(separator: " ") }
+                .joined(separator: "\n")
+        }
+        let a = withoutProgram(try String(contentsOfFile: dir + "ours.out", encoding: .utf8))
+        let b = withoutProgram(try String(contentsOfFile: dir + "theirs.out", encoding: .utf8))
+        #expect(a.contains("<flow type=\"new\">") && a.contains("<flow type=\"destroy\">"))
+        #expect(a == b, "--- tandem\n\(a)\n--- conntrack\n\(b)")
+    }
+
     /// A burst larger than the socket buffer is reported as an overrun, never lost silently.
     @Test func burstBeyondTheBufferIsAnOverrun() throws {
         let ns = try TestNamespace("overrun")

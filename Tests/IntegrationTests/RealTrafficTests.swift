@@ -43,7 +43,7 @@ struct RealTrafficTests {
         #expect(listing.contains("dst=10.77.2.1 "), "SNAT flow missing: \(listing)")
         #expect(listing.contains("icmpv6"), "\(listing)")
 
-        for options in [[], ["-o", "extended"], ["-p", "tcp"], ["-f", "ipv6"], ["-n", "10.77.2.1"], ["-g", "10.77.2.2"]] {
+        for options in [[], ["-o", "extended"], ["-o", "xml"], ["-p", "tcp"], ["-f", "ipv6"], ["-n", "10.77.2.1"], ["-g", "10.77.2.2"]] {
             let (same, ours, theirs) = ConntrackListTests.sameListing(topo.router, options)
             #expect(same, "-L \(options)\n--- tandem\n\(ours)\n--- conntrack\n\(theirs)")
         }

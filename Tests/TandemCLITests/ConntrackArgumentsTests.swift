@@ -30,6 +30,7 @@ import Testing
 
     @Test(arguments: [
         (["-L", "-x"], "unknown option `-x'"),
+        (["-L", "-o", "save"], "output format `save' is not supported by tandem yet"),
         (["-L", "--foo"], "unknown option `--foo'"),
         (["-L", "-L"], "Invalid commands combination"),
         (["-I", "-p", "tcp", "-s", "1.1.1.1"], "You need to supply the `--timeout' option for this command"),
