@@ -1,6 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The per-flow decode path crosses Netlink → Conntrack; without cross-module optimization
+// every attribute read is an unspecialized call.
+let crossModule: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+
 let package = Package(
     name: "Tandem",
     platforms: [.macOS(.v15)],
@@ -16,8 +20,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "CLinux"),
-        .target(name: "Netlink", dependencies: ["CLinux"]),
-        .target(name: "Conntrack", dependencies: ["Netlink"]),
+        .target(name: "Netlink", dependencies: ["CLinux"], swiftSettings: crossModule),
+        .target(name: "Conntrack", dependencies: ["Netlink"], swiftSettings: crossModule),
         .target(name: "StateSync", dependencies: ["Conntrack"]),
         .target(name: "ConfigParsing", dependencies: ["Conntrack"]),
         .target(name: "VRRP", dependencies: ["Conntrack"]),
