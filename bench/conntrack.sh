@@ -22,22 +22,32 @@ ip netns add "$ns"
 N() { ip netns exec "$ns" "$@"; }
 field() { tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
 secs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
+# Dumps are short and the machine is shared: alternate the two tools and take medians.
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+dump_rates() { # prints "ctbulk tandem" medians of 5 alternating runs
+  local c=() t=() i
+  for i in 1 2 3 4 5; do
+    c+=("$(N "$work/ctbulk" dump | field rate)")
+    t+=("$(N "$B" dump | field rate)")
+  done
+  echo "$(printf '%s\n' "${c[@]}" | median) $(printf '%s\n' "${t[@]}" | median)"
+}
 command -v bc >/dev/null || { apt-get install -y -qq bc >/dev/null; }
 
 printf '%-34s %12s %12s %8s\n' "operation" "tandem/s" "reference/s" "ratio"
 for n in $SIZES; do
   N "$work/ctbulk" flush >/dev/null
   c_ins=$(N "$work/ctbulk" insert "$n" --batch 1000 | field rate)
-  c_dump=$(N "$work/ctbulk" dump | field rate)
   t_ls=$(secs N conntrack -L); ls_rate=$(echo "$n / $t_ls" | bc)
   N "$work/ctbulk" flush >/dev/null
   out=$(N "$B" insert "$n" --batch 1000); t_ins=$(echo "$out" | field rate); rss_ins=$(echo "$out" | field maxrss_kib)
-  out=$(N "$B" dump); t_dump=$(echo "$out" | field rate); rss_dump=$(echo "$out" | field maxrss_kib)
+  out=$(N "$B" dump); rss_dump=$(echo "$out" | field maxrss_kib)
+  read -r c_dump t_dump < <(dump_rates)
   t_tls=$(secs N .build/release/tandem conntrack -L); tls_rate=$(echo "$n / $t_tls" | bc)
   out=$(N "$B" delete "$n" --batch 1000); t_del=$(echo "$out" | field rate)
   N "$work/ctbulk" flush >/dev/null
   printf '%-34s %12s %12s %8.2f\n' "insert $n (vs ctbulk, batch 1000)" "$t_ins" "$c_ins" "$(echo "$t_ins / $c_ins" | bc -l)"
-  printf '%-34s %12s %12s %8.2f\n' "dump $n (vs ctbulk)" "$t_dump" "$c_dump" "$(echo "$t_dump / $c_dump" | bc -l)"
+  printf '%-34s %12s %12s %8.2f\n' "dump $n (vs ctbulk, median of 5)" "$t_dump" "$c_dump" "$(echo "$t_dump / $c_dump" | bc -l)"
   printf '%-34s %12s %12s %8.2f\n' "list $n: tandem -L vs conntrack -L" "$tls_rate" "$ls_rate" "$(echo "$tls_rate / $ls_rate" | bc -l)"
   printf '%-34s %12s %12s %8s\n' "delete $n (batched)" "$t_del" "-" "-"
   printf '%-34s %12s %12s %8s\n' "max RSS KiB insert/dump $n" "$rss_ins/$rss_dump" "-" "-"
