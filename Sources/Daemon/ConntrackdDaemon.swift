@@ -18,7 +18,7 @@ public final class ConntrackdDaemon {
     let shouldStop: () -> Bool
     var internalCache: InternalCache
     var externalCache: ExternalCache
-    var engine: FTFWEngine<FlowKey>
+    var engine: any SyncEngine<FlowKey>
     var receiver = SyncReceiver()
     let channel: UDPChannel
     let control: ControlServer?
@@ -40,7 +40,7 @@ public final class ConntrackdDaemon {
 
     public init(config: ConntrackdConfiguration, log: @escaping Log, shouldStop: @escaping () -> Bool) throws {
         guard let sync = config.sync else { throw DaemonError.configuration("statistics mode is not supported by tandem yet; configure Sync") }
-        guard sync.mode == .ftfw else { throw DaemonError.configuration("Mode \(sync.mode.rawValue) is not supported by tandem yet (FTFW is)") }
+        guard sync.mode != .alarm else { throw DaemonError.configuration("Mode ALARM is not supported by tandem yet (FTFW and NOTRACK are)") }
         guard let link = sync.channels.first(where: { $0.isDefault }) ?? sync.channels.first, link.kind == .udp else {
             throw DaemonError.configuration("only UDP dedicated links are supported by tandem yet")
         }
@@ -54,8 +54,14 @@ public final class ConntrackdDaemon {
         let now = Self.monotonicNow()
         internalCache = InternalCache(limit: config.general.hashLimit)
         externalCache = ExternalCache(limit: config.general.hashLimit)
-        engine = FTFWEngine(configuration: .init(ackWindowSize: sync.ackWindowSize, resendQueueSize: sync.resendQueueSize),
-                            firstSequence: UInt32(truncatingIfNeeded: time(nil)), now: now)
+        let first = UInt32(truncatingIfNeeded: time(nil))
+        switch sync.mode {
+        case .notrack:
+            engine = NotrackEngine<FlowKey>(firstSequence: first, now: now)
+        default:
+            engine = FTFWEngine<FlowKey>(configuration: .init(ackWindowSize: sync.ackWindowSize, resendQueueSize: sync.resendQueueSize),
+                                         firstSequence: first, now: now)
+        }
         options = SyncSenderOptions(includeTimeout: sync.commitTimeout == 0, windowTracking: sync.tcpWindowTracking)
         channel = try UDPChannel(local: local, peer: peer, port: UInt16(clamping: link.port), interface: link.interface,
                                  sendBuffer: link.sendBuffer, receiveBuffer: link.receiveBuffer)
@@ -330,7 +336,7 @@ public final class ConntrackdDaemon {
         s += "message tracking:\n"
         s += "\(n(receiver.counters.malformed, 20)) Malformed msgs \(n(engine.tracker.lost, 20)) Lost msgs\n\n"
         s += "tandem:\n"
-        s += "\(n(engine.counters.retransmitted, 20)) Retransmitted \(n(engine.counters.resendQueueOverflows, 20)) Resend queue overflows\n"
+        s += "\(n(engine.retransmissions, 20)) Retransmitted\n"
         s += "\(n(overruns, 20)) Netlink overruns \(n(filtered, 20)) Filtered events\n"
         return s
     }

@@ -36,17 +36,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
 
     public enum HelloState: Hashable, Sendable { case initial, saying, done }
 
-    /// What a received message means for the owner.
-    public enum Event: Hashable, Sendable {
-        /// A state message to apply to the external cache.
-        case apply(SyncMessage)
-        /// The peer asked for our whole internal cache (RESYNC).
-        case resyncRequested
-        /// The peer (re)started: it said HELLO.
-        case peerHello
-        /// A message no FTFW node accepts (counted as "Malformed header").
-        case malformed(SyncMessage)
-    }
+    public typealias Event = SyncEngineEvent
 
     public struct Counters: Hashable, Sendable {
         public var transmitted = 0

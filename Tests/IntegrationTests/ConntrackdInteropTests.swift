@@ -15,7 +15,10 @@ struct ConntrackdInteropTests {
         var daemons: [Spawned] = []
         let kinds: (Implementation, Implementation)
 
-        init(_ tag: String, a kindA: Implementation, b kindB: Implementation) throws {
+        let mode: String
+
+        init(_ tag: String, a kindA: Implementation, b kindB: Implementation, mode: String = "FTFW") throws {
+            self.mode = mode
             kinds = (kindA, kindB)
             a = try TestNamespace("\(tag)a")
             b = try TestNamespace("\(tag)b")
@@ -39,7 +42,7 @@ struct ConntrackdInteropTests {
         func config(_ name: String, _ me: String, _ peer: String, _ dev: String) throws {
             let text = """
             Sync {
-                Mode FTFW {
+                Mode \(mode) {
                     DisableExternalCache Off
                     CommitTimeout 180
                     PurgeTimeout 5
@@ -154,6 +157,18 @@ struct ConntrackdInteropTests {
 
     @Test func tandemToTandem() throws {
         let pair = try Pair("t2t", a: .tandem, b: .tandem)
+        defer { pair.stop() }
+        replicate(pair, from: "a", to: "b")
+    }
+
+    @Test func notrackTandemToReferenceConntrackd() throws {
+        let pair = try Pair("n2c", a: .tandem, b: .reference, mode: "NOTRACK")
+        defer { pair.stop() }
+        replicate(pair, from: "a", to: "b")
+    }
+
+    @Test func notrackReferenceConntrackdToTandem() throws {
+        let pair = try Pair("c2n", a: .reference, b: .tandem, mode: "NOTRACK")
         defer { pair.stop() }
         replicate(pair, from: "a", to: "b")
     }

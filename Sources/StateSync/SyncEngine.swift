@@ -1,0 +1,117 @@
+/// What the daemon needs from a sync mode: objects to send, messages received, a timer.
+/// FTFW and NOTRACK implement it; each is a pure state machine driven with a clock.
+public protocol SyncEngine<Key>: Sendable {
+    associatedtype Key: Hashable & Sendable
+
+    var nextDeadline: UInt64 { get }
+    var tracker: SequenceTracker { get }
+    var retransmissions: Int { get }
+    mutating func enqueue(_ key: Key)
+    mutating func requestResync()
+    mutating func transmit(now: UInt64, render: (Key) -> (SyncMessageType, SyncMessage.Body)?) -> [SyncMessage]
+    mutating func fire(now: UInt64)
+    mutating func receive(_ m: SyncMessage) -> [SyncEngineEvent]
+    mutating func takeReleased() -> [Key]
+}
+
+/// What a received message means for the owner (all modes).
+public enum SyncEngineEvent: Hashable, Sendable {
+    /// A state message to apply to the external cache.
+    case apply(SyncMessage)
+    /// The peer asked for our whole internal cache (RESYNC).
+    case resyncRequested
+    /// The peer (re)started: it said HELLO (FTFW only).
+    case peerHello
+    /// A message this mode does not accept (counted as "Malformed header").
+    case malformed(SyncMessage)
+}
+
+extension FTFWEngine: SyncEngine {
+    public var retransmissions: Int { counters.retransmitted }
+}
+
+/// conntrackd's NOTRACK mode (spec §3.5): sequence numbers and a 1-second ALIVE, no
+/// HELLO, no ACK/NACK, no resend queue. Received sequence numbers only feed statistics.
+public struct NotrackEngine<Key: Hashable & Sendable>: SyncEngine {
+    public let aliveInterval: UInt64
+    public private(set) var tracker = SequenceTracker()
+    public private(set) var nextDeadline: UInt64
+    public private(set) var malformedHeader = 0
+    public var retransmissions: Int { 0 }
+    private var nextSequence: UInt32
+    private var queue: [Key] = []
+    private var queued: Set<Key> = []
+    private var controls: [ControlMessage] = []
+    private var released: [Key] = []
+
+    public init(firstSequence: UInt32, now: UInt64, aliveInterval: UInt64 = 1_000_000_000) {
+        nextSequence = firstSequence
+        self.aliveInterval = aliveInterval
+        nextDeadline = now &+ aliveInterval
+    }
+
+    public mutating func enqueue(_ key: Key) {
+        if queued.insert(key).inserted { queue.append(key) }
+    }
+
+    public mutating func requestResync() {
+        controls.append(ControlMessage(flags: .resync, sequence: 0, range: ClosedRangeOfSequences(from: 0, to: 0)))
+    }
+
+    public mutating func fire(now: UInt64) {
+        guard now >= nextDeadline else { return }
+        controls.append(ControlMessage(flags: .alive, sequence: 0))
+        nextDeadline = now &+ aliveInterval
+    }
+
+    public mutating func transmit(now: UInt64, render: (Key) -> (SyncMessageType, SyncMessage.Body)?) -> [SyncMessage] {
+        var out: [SyncMessage] = []
+        for var c in controls {
+            c.sequence = takeSequence()
+            out.append(.control(c))
+        }
+        controls.removeAll(keepingCapacity: true)
+        for key in queue {
+            // Sent once and forgotten: NOTRACK keeps nothing for retransmission.
+            released.append(key)
+            guard let (type, body) = render(key) else { continue }
+            out.append(SyncMessage(type: type, sequence: takeSequence(), body: body))
+        }
+        queue.removeAll(keepingCapacity: true)
+        queued.removeAll(keepingCapacity: true)
+        if !out.isEmpty { nextDeadline = now &+ aliveInterval }
+        return out
+    }
+
+    public mutating func receive(_ m: SyncMessage) -> [SyncEngineEvent] {
+        let event: SyncEngineEvent
+        switch m.body {
+        case .flow, .expectation:
+            event = .apply(m)
+        case .control(let c):
+            if c.flags.contains(.resync) { event = .resyncRequested }
+            else if c.flags.contains(.alive) && c.flags.subtracting([.alive, .hello, .helloBack]).isEmpty { return track(m, []) }
+            else {
+                malformedHeader += 1
+                return [.malformed(m)]
+            }
+        }
+        return track(m, [event])
+    }
+
+    private mutating func track(_ m: SyncMessage, _ events: [SyncEngineEvent]) -> [SyncEngineEvent] {
+        _ = tracker.classify(m.sequence)
+        tracker.accept(m.sequence)
+        return events
+    }
+
+    public mutating func takeReleased() -> [Key] {
+        defer { released.removeAll(keepingCapacity: true) }
+        return released.filter { !queued.contains($0) }
+    }
+
+    private mutating func takeSequence() -> UInt32 {
+        defer { nextSequence &+= 1 }
+        return nextSequence
+    }
+}

@@ -1,0 +1,54 @@
+import Conntrack
+import StateSync
+import Testing
+
+/// NOTRACK (spec §3.5): best effort, no handshake, no acknowledgements.
+@Suite struct NotrackEngineTests {
+    typealias Engine = NotrackEngine<Int>
+
+    static func body(_ key: Int) -> SyncMessage.Body {
+        var f = SyncedFlow()
+        f.source = .v4(0x0a00_0000 | UInt32(key))
+        f.destination = .v4(0x0a63_0001)
+        f.protocolNumber = 17
+        f.ports = SyncPorts(source: 1, destination: 2)
+        return .flow(f)
+    }
+
+    @Test func sendsOnceWithoutHandshakeAndForgets() {
+        var e = Engine(firstSequence: 100, now: 0)
+        e.enqueue(1)
+        e.enqueue(2)
+        e.enqueue(1)
+        let out = e.transmit(now: 0) { (.flowUpdate, Self.body($0)) }
+        #expect(out.map(\.sequence) == [100, 101])
+        #expect(out.allSatisfy { $0.flags.isEmpty })
+        #expect(Set(e.takeReleased()) == [1, 2])
+        #expect(e.transmit(now: 1) { (.flowUpdate, Self.body($0)) }.isEmpty)
+    }
+
+    @Test func aliveEverySecondAndResyncIsRanged() {
+        var e = Engine(firstSequence: 7, now: 0)
+        e.fire(now: 1_000_000_000)
+        e.requestResync()
+        let out = e.transmit(now: 1_000_000_000) { _ in nil }
+        #expect(out == [.control(.alive(sequence: 7)), .control(.resync(sequence: 8))])
+    }
+
+    @Test func receiveRules() {
+        var e = Engine(firstSequence: 1, now: 0)
+        let data = SyncMessage(type: .flowNew, sequence: 10, body: Self.body(1))
+        #expect(e.receive(data) == [.apply(data)])
+        // A gap is only counted; an older message is still applied.
+        let later = SyncMessage(type: .flowNew, sequence: 20, body: Self.body(2))
+        #expect(e.receive(later) == [.apply(later)])
+        #expect(e.tracker.lost == 11)
+        let old = SyncMessage(type: .flowUpdate, sequence: 15, body: Self.body(3))
+        #expect(e.receive(old) == [.apply(old)])
+        #expect(e.receive(.control(.resync(sequence: 21))) == [.resyncRequested])
+        #expect(e.receive(.control(.alive(sequence: 22))).isEmpty)
+        let ack = SyncMessage.control(.ack(1, 2, sequence: 23))
+        #expect(e.receive(ack) == [.malformed(ack)])
+        #expect(e.malformedHeader == 1)
+    }
+}
