@@ -1,0 +1,201 @@
+import Conntrack
+
+/// One VRRP instance as keepalived 2.2 runs it (spec §2), as a pure state machine:
+/// fed adverts, faults and the time (microseconds), it returns actions. No sockets, no
+/// clock of its own.
+public struct InstanceMachine: Sendable {
+    public enum State: String, Sendable { case initial = "INIT", backup = "BACKUP", master = "MASTER", fault = "FAULT", stopped = "STOP" }
+
+    public struct Parameters: Hashable, Sendable {
+        public var version: Advertisement.Version
+        /// The effective priority (1–255); 255 = address owner.
+        public var priority: UInt8
+        /// Own advertisement interval in microseconds.
+        public var interval: UInt64
+        public var preempt: Bool
+        /// Microseconds after start during which a lower-priority master is still accepted.
+        public var preemptDelay: UInt64
+        /// `state MASTER` in the configuration.
+        public var configuredMaster: Bool
+        /// This instance's source address, for the equal-priority tie-break.
+        public var address: IPAddress
+        public var downTimerAdverts: UInt64
+        /// RFC behaviour when a lower-priority master is heard (`lower_prio_no_advert`).
+        public var lowerPriorityNoAdvert: Bool
+
+        public init(version: Advertisement.Version = .v2, priority: UInt8 = 100, interval: UInt64 = 1_000_000, preempt: Bool = true,
+                    preemptDelay: UInt64 = 0, configuredMaster: Bool = false, address: IPAddress,
+                    downTimerAdverts: UInt64 = 3, lowerPriorityNoAdvert: Bool = false) {
+            self.version = version
+            self.priority = priority
+            self.interval = interval
+            self.preempt = preempt
+            self.preemptDelay = preemptDelay
+            self.configuredMaster = configuredMaster
+            self.address = address
+            self.downTimerAdverts = downTimerAdverts
+            self.lowerPriorityNoAdvert = lowerPriorityNoAdvert
+        }
+    }
+
+    public enum Action: Hashable, Sendable {
+        case transition(from: State, to: State)
+        case sendAdvertisement(priority: UInt8)
+        /// Add the virtual addresses (and routes), then announce them (GARP / NA).
+        case addAddresses
+        case removeAddresses
+    }
+
+    /// What a received, already validated advert says.
+    public struct Heard: Hashable, Sendable {
+        public var priority: UInt8
+        /// v3: the sender's interval in microseconds.
+        public var interval: UInt64?
+        public var source: IPAddress
+        public init(priority: UInt8, interval: UInt64? = nil, source: IPAddress) {
+            self.priority = priority
+            self.interval = interval
+            self.source = source
+        }
+    }
+
+    public private(set) var parameters: Parameters
+    public private(set) var state: State = .initial
+    public private(set) var masterAdvertisementInterval: UInt64
+    public private(set) var masterDownDeadline: UInt64?
+    public private(set) var advertisementDeadline: UInt64?
+    private var startedAt: UInt64 = 0
+
+    public init(_ p: Parameters) {
+        parameters = p
+        masterAdvertisementInterval = p.interval
+    }
+
+    // MARK: timers (spec §2.2, keepalived's microsecond arithmetic)
+
+    public static func skew(priority: UInt8, version: Advertisement.Version, masterInterval: UInt64) -> UInt64 {
+        let gap = UInt64(256 - Int(priority))
+        switch version {
+        case .v2: return gap * 1_000_000 / 256
+        case .v3: return gap * (masterInterval / 10_000) * 625 / 16
+        }
+    }
+
+    public var skewTime: UInt64 {
+        Self.skew(priority: parameters.priority, version: parameters.version, masterInterval: masterAdvertisementInterval)
+    }
+
+    public var masterDownInterval: UInt64 { parameters.downTimerAdverts * masterAdvertisementInterval + skewTime }
+
+    public var nextDeadline: UInt64? {
+        switch state {
+        case .backup: masterDownDeadline
+        case .master: advertisementDeadline
+        default: nil
+        }
+    }
+
+    // MARK: events
+
+    /// Start-up: an address owner configured MASTER takes over at once; everybody else
+    /// (including a non-owner `state MASTER`) starts as BACKUP with a full down timer.
+    public mutating func start(now: UInt64, faulty: Bool = false) -> [Action] {
+        startedAt = now
+        if faulty { return move(to: .fault) }
+        if parameters.configuredMaster && parameters.priority == 255 { return becomeMaster(now: now) }
+        return becomeBackup(now: now)
+    }
+
+    public mutating func fire(now: UInt64) -> [Action] {
+        switch state {
+        case .backup:
+            guard let d = masterDownDeadline, now >= d else { return [] }
+            return becomeMaster(now: now)
+        case .master:
+            guard let d = advertisementDeadline, now >= d else { return [] }
+            advertisementDeadline = d + parameters.interval
+            if advertisementDeadline! <= now { advertisementDeadline = now + parameters.interval }
+            return [.sendAdvertisement(priority: parameters.priority)]
+        default:
+            return []
+        }
+    }
+
+    public mutating func receive(_ heard: Heard, now: UInt64) -> [Action] {
+        switch state {
+        case .backup:
+            if heard.priority == 0 {
+                masterDownDeadline = now + skewTime
+                return []
+            }
+            let preemptDelayPending = parameters.preemptDelay > 0 && now < startedAt + parameters.preemptDelay
+            if !parameters.preempt || heard.priority >= parameters.priority || preemptDelayPending {
+                if parameters.version == .v3, let i = heard.interval { masterAdvertisementInterval = i }
+                masterDownDeadline = now + masterDownInterval
+            }
+            // A lower-priority master is discarded: the down timer keeps running.
+            return []
+        case .master:
+            if heard.priority == 0 { return [.sendAdvertisement(priority: parameters.priority)] }
+            if heard.priority > parameters.priority
+                || (heard.priority == parameters.priority && Self.isGreater(heard.source, than: parameters.address)) {
+                if parameters.version == .v3, let i = heard.interval { masterAdvertisementInterval = i }
+                var actions: [Action] = [.removeAddresses]
+                actions += becomeBackup(now: now)
+                return actions
+            }
+            // keepalived answers a lower master at once to force the election (RFC: discard).
+            return parameters.lowerPriorityNoAdvert ? [] : [.sendAdvertisement(priority: parameters.priority)]
+        default:
+            // INIT, FAULT and STOP ignore adverts.
+            return []
+        }
+    }
+
+    public mutating func fault(now: UInt64) -> [Action] {
+        switch state {
+        case .master: return [.sendAdvertisement(priority: 0), .removeAddresses] + move(to: .fault)
+        case .fault, .stopped: return []
+        default: return move(to: .fault)
+        }
+    }
+
+    /// Leaving FAULT always goes through BACKUP with a fresh down timer.
+    public mutating func recover(now: UInt64) -> [Action] {
+        guard state == .fault else { return [] }
+        return becomeBackup(now: now)
+    }
+
+    /// SIGTERM: a master resigns with one priority-0 advert and drops its addresses.
+    public mutating func shutdown(now: UInt64) -> [Action] {
+        var actions: [Action] = []
+        if state == .master { actions = [.sendAdvertisement(priority: 0), .removeAddresses] }
+        return actions + move(to: .stopped)
+    }
+
+    // MARK: transitions
+
+    private mutating func becomeMaster(now: UInt64) -> [Action] {
+        masterAdvertisementInterval = parameters.interval
+        advertisementDeadline = now + parameters.interval
+        masterDownDeadline = nil
+        return move(to: .master) + [.sendAdvertisement(priority: parameters.priority), .addAddresses]
+    }
+
+    private mutating func becomeBackup(now: UInt64) -> [Action] {
+        advertisementDeadline = nil
+        masterDownDeadline = now + masterDownInterval
+        return move(to: .backup)
+    }
+
+    private mutating func move(to next: State) -> [Action] {
+        let from = state
+        state = next
+        return [.transition(from: from, to: next)]
+    }
+
+    /// The tie-break: source addresses compared as unsigned big-endian integers.
+    static func isGreater(_ a: IPAddress, than b: IPAddress) -> Bool {
+        a.bytes.lexicographicallyPrecedes(b.bytes) == false && a.bytes != b.bytes
+    }
+}
