@@ -40,7 +40,6 @@ public final class ConntrackdDaemon {
 
     public init(config: ConntrackdConfiguration, log: @escaping Log, shouldStop: @escaping () -> Bool) throws {
         guard let sync = config.sync else { throw DaemonError.configuration("statistics mode is not supported by tandem yet; configure Sync") }
-        guard sync.mode != .alarm else { throw DaemonError.configuration("Mode ALARM is not supported by tandem yet (FTFW and NOTRACK are)") }
         guard let link = sync.channels.first(where: { $0.isDefault }) ?? sync.channels.first, link.kind == .udp else {
             throw DaemonError.configuration("only UDP dedicated links are supported by tandem yet")
         }
@@ -58,6 +57,9 @@ public final class ConntrackdDaemon {
         switch sync.mode {
         case .notrack:
             engine = NotrackEngine<FlowKey>(firstSequence: first, now: now)
+        case .alarm:
+            engine = AlarmEngine<FlowKey>(firstSequence: first, refreshSeconds: sync.refreshTime,
+                                          seed: UInt64(truncatingIfNeeded: now))
         default:
             engine = FTFWEngine<FlowKey>(configuration: .init(ackWindowSize: sync.ackWindowSize, resendQueueSize: sync.resendQueueSize),
                                          firstSequence: first, now: now)
@@ -148,6 +150,7 @@ public final class ConntrackdDaemon {
 
     func timers(now: UInt64) throws {
         engine.fire(now: now)
+        if sync.mode == .alarm { externalCache.expire(now: now, lifetime: UInt64(sync.cacheTimeout) * 1_000_000_000) }
         if let p = nextPoll, now >= p {
             try populateFromKernel(send: true)
             nextPoll = now + UInt64(config.general.pollSeconds ?? 5) * 1_000_000_000
@@ -254,7 +257,8 @@ public final class ConntrackdDaemon {
         case 34: externalCache.removeAll(); return ""
         case 20: stopping = true; return ""
         case 21, 29: return statistics()
-        case 22: bulkSend(); return ""
+        // ALARM has neither bulk sends nor resync requests.
+        case 22: if sync.mode != .alarm { bulkSend() }; return ""
         case 23: engine.requestResync(); return ""
         case 0, 43: try kernel.flush(); return ""
         case 1, 44: try populateFromKernel(send: false); return ""
@@ -266,7 +270,7 @@ public final class ConntrackdDaemon {
     func listing(internal isInternal: Bool, now: UInt64) -> String {
         var out: [UInt8] = []
         let printer = FlowPrinter()
-        func line(_ flow: Flow, since: UInt64) {
+        func line(_ flow: Flow, since: UInt64, expires: UInt64? = nil) {
             var f = flow
             f.timeout = nil
             f.use = nil
@@ -274,6 +278,7 @@ public final class ConntrackdDaemon {
             f.countersOriginal = nil
             f.countersReply = nil
             printer.append(f, to: &out)
+            if let expires { out.append(contentsOf: " [expires in \(expires > now ? (expires - now) / 1_000_000_000 : 0)s]".utf8) }
             out.append(contentsOf: " [active since \((now - since) / 1_000_000_000)s]\n".utf8)
         }
         if isInternal {
@@ -282,7 +287,7 @@ public final class ConntrackdDaemon {
             for e in externalCache.entries.values {
                 guard var f = e.synced.flow else { continue }
                 f.reply = nil
-                line(f, since: e.since)
+                line(f, since: e.since, expires: sync.mode == .alarm ? e.updated + UInt64(sync.cacheTimeout) * 1_000_000_000 : nil)
             }
         }
         return String(decoding: out, as: UTF8.self)

@@ -106,6 +106,7 @@ public struct ExternalCache: Sendable {
     public struct Entry: Sendable {
         public var synced: SyncedFlow
         public var since: UInt64
+        public var updated: UInt64 = 0
     }
 
     public private(set) var entries: [FlowKey: Entry] = [:]
@@ -113,6 +114,14 @@ public struct ExternalCache: Sendable {
     public let limit: Int
 
     public init(limit: Int) { self.limit = limit }
+
+    /// ALARM mode: entries not refreshed for `lifetime` nanoseconds are dropped.
+    public mutating func expire(now: UInt64, lifetime: UInt64) {
+        for (k, e) in entries where now >= e.updated + lifetime {
+            entries[k] = nil
+            counters.destroyed += 1
+        }
+    }
 
     /// NEW replaces, UPDATE merges what it carries (or creates), DESTROY removes.
     public mutating func apply(_ type: SyncMessageType, _ synced: SyncedFlow, now: UInt64) {
@@ -123,16 +132,17 @@ public struct ExternalCache: Sendable {
             if entries.removeValue(forKey: key) != nil { counters.destroyed += 1 } else { counters.destroyFailed += 1 }
         case .flowNew:
             if entries[key] == nil && entries.count >= limit { counters.createFailed += 1; return }
-            entries[key] = Entry(synced: synced, since: now)
+            entries[key] = Entry(synced: synced, since: now, updated: now)
             counters.created += 1
         case .flowUpdate:
             if var e = entries[key] {
                 e.synced = Self.merge(e.synced, synced)
+                e.updated = now
                 entries[key] = e
                 counters.updated += 1
             } else {
                 if entries.count >= limit { counters.createFailed += 1; return }
-                entries[key] = Entry(synced: synced, since: now)
+                entries[key] = Entry(synced: synced, since: now, updated: now)
                 counters.created += 1
             }
         default:

@@ -40,10 +40,11 @@ struct ConntrackdInteropTests {
         }
 
         func config(_ name: String, _ me: String, _ peer: String, _ dev: String) throws {
+            let modeItems = mode == "ALARM" ? "RefreshTime 5\n        CacheTimeout 60" : "DisableExternalCache Off"
             let text = """
             Sync {
                 Mode \(mode) {
-                    DisableExternalCache Off
+                    \(modeItems)
                     CommitTimeout 180
                     PurgeTimeout 5
                 }
@@ -83,7 +84,9 @@ struct ConntrackdInteropTests {
             let r = ns.run(binary + ["-C", "\(dir)/\(node).conf"] + args)
             return r.lines.map { line in
                 guard let i = line.range(of: " [active since ") else { return line }
-                return String(line[..<i.lowerBound])
+                var kept = String(line[..<i.lowerBound])
+                if let e = kept.range(of: " [expires in ") { kept = String(kept[..<e.lowerBound]) }
+                return kept
             }.sorted()
         }
 
@@ -169,6 +172,18 @@ struct ConntrackdInteropTests {
 
     @Test func notrackReferenceConntrackdToTandem() throws {
         let pair = try Pair("c2n", a: .reference, b: .tandem, mode: "NOTRACK")
+        defer { pair.stop() }
+        replicate(pair, from: "a", to: "b")
+    }
+
+    @Test func alarmTandemToReferenceConntrackd() throws {
+        let pair = try Pair("a2c", a: .tandem, b: .reference, mode: "ALARM")
+        defer { pair.stop() }
+        replicate(pair, from: "a", to: "b")
+    }
+
+    @Test func alarmReferenceConntrackdToTandem() throws {
+        let pair = try Pair("c2a", a: .reference, b: .tandem, mode: "ALARM")
         defer { pair.stop() }
         replicate(pair, from: "a", to: "b")
     }
