@@ -43,6 +43,6 @@ let package = Package(
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "Conntrack", "TestSupport"]),
         .testTarget(name: "StateSyncTests", dependencies: ["StateSync", "Conntrack", "TestSupport"]),
         .testTarget(name: "TandemCLITests", dependencies: ["TandemCLI", "Conntrack", "Netlink", "TestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Conntrack", "Netlink", "TandemCLI", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Conntrack", "Netlink", "TandemCLI", "TestSupport", "VRRP"]),
     ]
 )

@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Adds and removes interface addresses over rtnetlink (RTM_NEWADDR / RTM_DELADDR), as a
+/// VRRP master does with its virtual addresses.
+public final class InterfaceAddresses {
+    public static let newAddress: UInt16 = 20
+    public static let deleteAddress: UInt16 = 21
+    enum IFA {
+        static let address: UInt16 = 1
+        static let local: UInt16 = 2
+        static let label: UInt16 = 3
+        static let broadcast: UInt16 = 4
+    }
+
+    public let socket: NetlinkSocket
+    private var buffer = [UInt8](repeating: 0, count: 1 << 16)
+
+    public init(namespace: String? = nil) throws {
+        let open = { try NetlinkSocket(protocol: NetlinkProtocol.route) }
+        socket = try namespace.map { try NetworkNamespace.run(named: $0, open) } ?? open()
+        try? socket.enableExtendedAcks()
+    }
+
+    /// The interface index, or nil when there is no such interface (in this socket's
+    /// namespace only if called from a thread in it; use `index(of:)` on the daemon's own).
+    public static func index(of name: String) -> UInt32? {
+        let i = if_nametoindex(name)
+        return i == 0 ? nil : i
+    }
+
+    /// `address` is 4 or 16 network-order bytes.
+    public func add(_ address: [UInt8], prefix: UInt8, interface: UInt32, label: String? = nil, broadcast: [UInt8]? = nil) throws {
+        try send(Self.newAddress, [.request, .ack, .create, .excl], address, prefix, interface, label, broadcast)
+    }
+
+    public func remove(_ address: [UInt8], prefix: UInt8, interface: UInt32) throws {
+        try send(Self.deleteAddress, [.request, .ack], address, prefix, interface, nil, nil)
+    }
+
+    private func send(_ type: UInt16, _ flags: NetlinkFlags, _ address: [UInt8], _ prefix: UInt8, _ interface: UInt32,
+                      _ label: String?, _ broadcast: [UInt8]?) throws {
+        var batch = MessageBatch()
+        batch.append(type: type, flags: flags, sequence: socket.makeSequence()) { e in
+            let family: UInt8 = address.count == 4 ? UInt8(AF_INET) : UInt8(AF_INET6)
+            // ifaddrmsg: family, prefix length, flags, scope (universe), ifindex (host order)
+            e.bytes += [family, prefix, 0, 0]
+            e.bytes += [UInt8(interface & 0xff), UInt8((interface >> 8) & 0xff), UInt8((interface >> 16) & 0xff), UInt8(interface >> 24)]
+            e.data(IFA.local, address)
+            e.data(IFA.address, address)
+            if let broadcast { e.data(IFA.broadcast, broadcast) }
+            if let label { e.string(IFA.label, label) }
+        }
+        try socket.request(batch, buffer: &buffer)
+    }
+}
