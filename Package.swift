@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "StateSync", dependencies: ["Conntrack"]),
         .target(name: "ConfigParsing", dependencies: ["Conntrack"]),
         .target(name: "VRRP", dependencies: ["Conntrack"]),
-        .target(name: "Daemon", dependencies: ["Netlink", "Conntrack", "StateSync", "ConfigParsing"]),
+        .target(name: "Daemon", dependencies: ["Netlink", "Conntrack", "StateSync", "ConfigParsing", "VRRP"]),
         .target(
             name: "TandemCLI",
             dependencies: [

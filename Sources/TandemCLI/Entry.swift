@@ -27,14 +27,14 @@ public enum Entry {
         switch name {
         case "conntrack": return runConntrack(rest)
         case "conntrackd": return runConntrackd(rest)
-        case "keepalived": return KeepalivedTool(output: StandardOutput()).run(rest)
+        case "keepalived": return runKeepalived(rest)
         default: break
         }
         if let first = rest.first {
             switch first {
             case "conntrack": return runConntrack(Array(rest.dropFirst()))
             case "conntrackd": return runConntrackd(Array(rest.dropFirst()))
-            case "keepalived": return KeepalivedTool(output: StandardOutput()).run(Array(rest.dropFirst()))
+            case "keepalived": return runKeepalived(Array(rest.dropFirst()))
             case "run", "lab", "status": return notYet(first)
             default: break
             }
@@ -63,6 +63,11 @@ public enum Entry {
     static func runConntrackd(_ args: [String]) -> Int32 {
         installStopSignals()
         return ConntrackdTool(output: StandardOutput()) { stopRequested.load(ordering: .relaxed) }.run(args)
+    }
+
+    static func runKeepalived(_ args: [String]) -> Int32 {
+        installStopSignals()
+        return KeepalivedTool(output: StandardOutput()) { stopRequested.load(ordering: .relaxed) }.run(args)
     }
 
     static func notYet(_ what: String) -> Int32 {

@@ -173,6 +173,18 @@ public struct InstanceMachine: Sendable {
         return actions + move(to: .stopped)
     }
 
+    /// Sync group: a sibling became MASTER, so this member follows at once.
+    public mutating func forceMaster(now: UInt64) -> [Action] {
+        guard state == .backup else { return [] }
+        return becomeMaster(now: now)
+    }
+
+    /// Sync group: a sibling stepped down, so this member follows.
+    public mutating func forceBackup(now: UInt64) -> [Action] {
+        guard state == .master else { return [] }
+        return [.removeAddresses] + becomeBackup(now: now)
+    }
+
     // MARK: transitions
 
     private mutating func becomeMaster(now: UInt64) -> [Action] {

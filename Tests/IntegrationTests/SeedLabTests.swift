@@ -33,8 +33,10 @@ struct SeedLabTests {
 
     /// Runs a lab command with its output in a file: the daemons it starts keep their
     /// stdout, and a pipe would never reach end-of-file.
-    static func lab(_ args: String, binary: String, log: String, timeout: Double) -> (status: Int32, output: String) {
-        let argv = ["env", "CONNTRACKD_BIN=\(binary)", "KEEP_RESULTS=/run/tdt-lab-results", "bash", labScript]
+    static func lab(_ args: String, binary: String, keepalived: String? = nil, log: String, timeout: Double) -> (status: Int32, output: String) {
+        var env = ["env", "CONNTRACKD_BIN=\(binary)", "KEEP_RESULTS=/run/tdt-lab-results"]
+        if let keepalived { env.append("KEEPALIVED_BIN=\(keepalived)") }
+        let argv = env + ["bash", labScript]
             + args.split(separator: " ").map(String.init)
         guard let p = try? Shell.start(argv, stdout: log, stderr: log + ".err") else { return (-1, "cannot start the lab") }
         let status = p.wait(timeout: timeout)
@@ -43,16 +45,36 @@ struct SeedLabTests {
         return (status, output)
     }
 
-    static func failover(binary: String, label: String, mode: String = "sync") -> String {
+    static func failover(binary: String, keepalived: String? = nil, label: String, mode: String = "sync") -> String {
         let log = NSTemporaryDirectory() + "tdt-lab-\(getpid())-\(label).log"
         defer {
-            _ = lab("down", binary: binary, log: log, timeout: 120)
+            _ = lab("down", binary: binary, keepalived: keepalived, log: log, timeout: 120)
             try? FileManager.default.removeItem(atPath: log)
-            try? FileManager.default.removeItem(atPath: (binary as NSString).deletingLastPathComponent)
+            if binary.contains("tdt-labbin") { try? FileManager.default.removeItem(atPath: (binary as NSString).deletingLastPathComponent) }
+            if let keepalived { try? FileManager.default.removeItem(atPath: (keepalived as NSString).deletingLastPathComponent) }
         }
-        let up = lab("up", binary: binary, log: log, timeout: 240)
+        let up = lab("up", binary: binary, keepalived: keepalived, log: log, timeout: 240)
         guard up.status == 0 else { return "up failed: \(up.output.suffix(2000))" }
-        return lab("failover-test --runs 1 --mode \(mode) --label \(label)", binary: binary, log: log, timeout: 300).output
+        return lab("failover-test --runs 1 --mode \(mode) --label \(label)", binary: binary, keepalived: keepalived, log: log, timeout: 300).output
+    }
+
+    /// A directory holding a `keepalived` that is Tandem.
+    static func keepalivedBinary() throws -> String {
+        let dir = NSTemporaryDirectory() + "tdt-labka-\(getpid())"
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/keepalived", withDestinationPath: Shell.tandem)
+        return dir + "/keepalived"
+    }
+
+    @Test func tandemKeepalivedWithReferenceConntrackdKeepsTheSession() throws {
+        let out = Self.failover(binary: "/usr/sbin/conntrackd", keepalived: try Self.keepalivedBinary(), label: "tandem-keepalived")
+        #expect(out.contains("survived=yes"), "\(out)")
+    }
+
+    @Test func tandemForBothRolesKeepsTheSession() throws {
+        let out = Self.failover(binary: try Self.binary(mixed: false), keepalived: try Self.keepalivedBinary(), label: "tandem-split")
+        #expect(out.contains("survived=yes"), "\(out)")
     }
 
     @Test func tandemOnBothFirewallsKeepsTheSession() throws {
