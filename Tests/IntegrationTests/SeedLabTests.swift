@@ -58,13 +58,30 @@ struct SeedLabTests {
         return lab("failover-test --runs 1 --mode \(mode) --label \(label)", binary: binary, keepalived: keepalived, log: log, timeout: 300).output
     }
 
-    /// A directory holding a `keepalived` that is Tandem.
-    static func keepalivedBinary() throws -> String {
-        let dir = NSTemporaryDirectory() + "tdt-labka-\(getpid())"
+    /// A directory holding a `keepalived` that is Tandem, or (mixed) a wrapper choosing
+    /// Tandem on fw1 and Debian's keepalived elsewhere.
+    static func keepalivedBinary(mixed: Bool = false) throws -> String {
+        let dir = NSTemporaryDirectory() + "tdt-labka-\(getpid())-\(mixed ? "mixed" : "tandem")"
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: dir + "/keepalived", withDestinationPath: Shell.tandem)
-        return dir + "/keepalived"
+        let path = dir + "/keepalived"
+        if mixed {
+            let script = """
+            #!/bin/sh
+            if [ "$(ip netns identify $$)" = al-fw1 ]; then exec \(Shell.tandem) keepalived "$@"; fi
+            exec /usr/sbin/keepalived "$@"
+            """
+            try script.write(toFile: path, atomically: true, encoding: .utf8)
+            chmod(path, 0o755)
+        } else {
+            try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: Shell.tandem)
+        }
+        return path
+    }
+
+    @Test func mixedKeepalivedPairKeepsTheSession() throws {
+        let out = Self.failover(binary: "/usr/sbin/conntrackd", keepalived: try Self.keepalivedBinary(mixed: true), label: "tandem-ka-mixed")
+        #expect(out.contains("survived=yes"), "\(out)")
     }
 
     @Test func tandemKeepalivedWithReferenceConntrackdKeepsTheSession() throws {
