@@ -2,26 +2,26 @@ import Foundation
 import TestSupport
 import Testing
 
-/// The seed's failover test (../shared/lab/reference-lab.sh) with Tandem as conntrackd:
-/// on both firewalls, and on fw1 only (mixed with Debian's conntrackd), each with real
-/// keepalived; plus the control run without replication, in which the session must die.
+/// The seed's failover test (../shared/lab/reference-lab.sh) with Tandem as conntrackd,
+/// as keepalived, or as both: on both firewalls, and on fw1 only (mixed with Debian's
+/// daemons); plus the control run without replication, in which the session must die.
 @Suite(.serialized, .enabled(if: Shell.isRoot && Shell.which("conntrackd") && Shell.which("keepalived") && Shell.which("iptables-restore"),
                              "needs root, conntrackd, keepalived and iptables"))
 struct SeedLabTests {
     static let labScript = SharedVectors.sharedDirectory + "/lab/reference-lab.sh"
 
-    /// A directory holding a `conntrackd` that is Tandem (busybox link), or a wrapper
-    /// choosing Tandem on fw1 and Debian's conntrackd elsewhere.
-    static func binary(mixed: Bool) throws -> String {
-        let dir = NSTemporaryDirectory() + "tdt-labbin-\(getpid())-\(mixed ? "mixed" : "tandem")"
+    /// A directory holding a `NAME` (conntrackd or keepalived) that is Tandem (busybox
+    /// link), or with `mixed` a wrapper choosing Tandem on fw1 and Debian's daemon elsewhere.
+    static func labBinary(_ name: String, mixed: Bool) throws -> String {
+        let dir = NSTemporaryDirectory() + "tdt-labbin-\(getpid())-\(name)-\(mixed ? "mixed" : "tandem")"
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let path = dir + "/conntrackd"
+        let path = dir + "/" + name
         if mixed {
             let script = """
             #!/bin/sh
-            if [ "$(ip netns identify $$)" = al-fw1 ]; then exec \(Shell.tandem) conntrackd "$@"; fi
-            exec /usr/sbin/conntrackd "$@"
+            if [ "$(ip netns identify $$)" = al-fw1 ]; then exec \(Shell.tandem) \(name) "$@"; fi
+            exec /usr/sbin/\(name) "$@"
             """
             try script.write(toFile: path, atomically: true, encoding: .utf8)
             chmod(path, 0o755)
@@ -30,6 +30,9 @@ struct SeedLabTests {
         }
         return path
     }
+
+    static func binary(mixed: Bool) throws -> String { try labBinary("conntrackd", mixed: mixed) }
+    static func keepalivedBinary(mixed: Bool = false) throws -> String { try labBinary("keepalived", mixed: mixed) }
 
     /// Runs a lab command with its output in a file: the daemons it starts keep their
     /// stdout, and a pipe would never reach end-of-file.
@@ -50,33 +53,13 @@ struct SeedLabTests {
         defer {
             _ = lab("down", binary: binary, keepalived: keepalived, log: log, timeout: 120)
             try? FileManager.default.removeItem(atPath: log)
-            if binary.contains("tdt-labbin") { try? FileManager.default.removeItem(atPath: (binary as NSString).deletingLastPathComponent) }
-            if let keepalived { try? FileManager.default.removeItem(atPath: (keepalived as NSString).deletingLastPathComponent) }
+            for b in [binary, keepalived].compactMap({ $0 }) where b.contains("tdt-labbin") {
+                try? FileManager.default.removeItem(atPath: (b as NSString).deletingLastPathComponent)
+            }
         }
         let up = lab("up", binary: binary, keepalived: keepalived, log: log, timeout: 240)
         guard up.status == 0 else { return "up failed: \(up.output.suffix(2000))" }
         return lab("failover-test --runs 1 --mode \(mode) --label \(label)", binary: binary, keepalived: keepalived, log: log, timeout: 300).output
-    }
-
-    /// A directory holding a `keepalived` that is Tandem, or (mixed) a wrapper choosing
-    /// Tandem on fw1 and Debian's keepalived elsewhere.
-    static func keepalivedBinary(mixed: Bool = false) throws -> String {
-        let dir = NSTemporaryDirectory() + "tdt-labka-\(getpid())-\(mixed ? "mixed" : "tandem")"
-        try? FileManager.default.removeItem(atPath: dir)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let path = dir + "/keepalived"
-        if mixed {
-            let script = """
-            #!/bin/sh
-            if [ "$(ip netns identify $$)" = al-fw1 ]; then exec \(Shell.tandem) keepalived "$@"; fi
-            exec /usr/sbin/keepalived "$@"
-            """
-            try script.write(toFile: path, atomically: true, encoding: .utf8)
-            chmod(path, 0o755)
-        } else {
-            try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: Shell.tandem)
-        }
-        return path
     }
 
     @Test func mixedKeepalivedPairKeepsTheSession() throws {

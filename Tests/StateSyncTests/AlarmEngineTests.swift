@@ -7,14 +7,7 @@ import Testing
     typealias Engine = AlarmEngine<Int>
     static let second: UInt64 = 1_000_000_000
 
-    static func body(_ key: Int) -> SyncMessage.Body {
-        var f = SyncedFlow()
-        f.source = .v4(0x0a00_0000 | UInt32(key))
-        f.destination = .v4(0x0a63_0001)
-        f.protocolNumber = 17
-        f.ports = SyncPorts(source: 1, destination: 2)
-        return .flow(f)
-    }
+    static func body(_ key: Int) -> SyncMessage.Body { EngineTestFlows.body(key) }
 
     @Test func changesGoOutAtOnceAndAreRefreshedWithinRefreshTime() {
         var e = Engine(firstSequence: 1, refreshSeconds: 5, seed: 42)

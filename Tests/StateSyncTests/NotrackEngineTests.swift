@@ -6,14 +6,7 @@ import Testing
 @Suite struct NotrackEngineTests {
     typealias Engine = NotrackEngine<Int>
 
-    static func body(_ key: Int) -> SyncMessage.Body {
-        var f = SyncedFlow()
-        f.source = .v4(0x0a00_0000 | UInt32(key))
-        f.destination = .v4(0x0a63_0001)
-        f.protocolNumber = 17
-        f.ports = SyncPorts(source: 1, destination: 2)
-        return .flow(f)
-    }
+    static func body(_ key: Int) -> SyncMessage.Body { EngineTestFlows.body(key) }
 
     @Test func sendsOnceWithoutHandshakeAndForgets() {
         var e = Engine(firstSequence: 100, now: 0)
