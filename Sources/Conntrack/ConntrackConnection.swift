@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Netlink
 
 /// The outcome of a batched create / update / delete.
@@ -110,7 +113,7 @@ public final class ConntrackConnection {
             try socket.request(batch, buffer: &buffer) { bytes, m in
                 found = try FlowCodec.decode(bytes, payload: m.payload)
             }
-        } catch let e as NetlinkKernelError where e.errno == ENOENTValue {
+        } catch let e as NetlinkKernelError where e.errno == ENOENT {
             return nil
         }
         return found
@@ -221,5 +224,3 @@ public final class ConntrackConnection {
         try socket.request(batch, buffer: &buffer)
     }
 }
-
-let ENOENTValue: Int32 = 2

@@ -161,7 +161,7 @@ public struct FlowPrinter: Sendable {
         var t = time_t(seconds)
         var buffer = [CChar](repeating: 0, count: 64)
         guard ctime_r(&t, &buffer) != nil else { return "" }
-        var s = String(cString: buffer)
+        var s = String(nulTerminated: buffer)
         if s.hasSuffix("\n") { s.removeLast() }
         return s
     }

@@ -84,7 +84,7 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
             var raw = bytes
             var out = [CChar](repeating: 0, count: 64)
             _ = inet_ntop(AF_INET6, &raw, &out, 64)
-            return String(cString: out)
+            return String(nulTerminated: out)
         }
     }
 

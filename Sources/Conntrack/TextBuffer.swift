@@ -68,3 +68,10 @@ enum TextBuffer {
         if n < width { out.append(contentsOf: repeatElement(32, count: width - n)) }
     }
 }
+
+extension String {
+    /// The text of a C character buffer up to its first NUL.
+    public init(nulTerminated buffer: [CChar]) {
+        self = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

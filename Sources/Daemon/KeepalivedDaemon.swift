@@ -60,7 +60,7 @@ public final class KeepalivedDaemon {
         self.shouldStop = shouldStop
         addresses = try InterfaceAddresses()
         for ic in c.instances {
-            guard let name = ic.interface, let vrid = ic.virtualRouterID else {
+            guard let name = ic.interface, ic.virtualRouterID != nil else {
                 throw DaemonError.configuration("vrrp_instance \(ic.name): interface and virtual_router_id are required")
             }
             guard let index = InterfaceAddresses.index(of: name) else { throw DaemonError.configuration("interface \(name) does not exist") }
@@ -78,7 +78,6 @@ public final class KeepalivedDaemon {
                 interval: ic.effectiveVersion == 2 ? max(1_000_000, (interval + 500_000) / 1_000_000 * 1_000_000) : interval,
                 preempt: !ic.noPreempt, preemptDelay: UInt64(ic.preemptDelay * 1_000_000), configuredMaster: ic.initialState == "MASTER",
                 address: source)
-            _ = vrid
             let password = ic.authenticationType == "PASS" ? Advertisement.passwordData(ic.authenticationPassword ?? "") : nil
             instances.append(Instance(config: ic, machine: InstanceMachine(params), socket: socket, garp: garp, source: source,
                                       password: password, interfaceIndex: index))

@@ -239,7 +239,3 @@ public struct ConntrackTool {
     Tables: conntrack, expect
     """
 }
-
-extension ConntrackUsageError {
-    // Thrown from execute when arguments cannot form a request.
-}

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ConfigParsing
+import Conntrack
 import Daemon
 
 /// `tandem conntrackd` and the `conntrackd` link: conntrackd 1.4.7's command line. With a
@@ -156,7 +157,7 @@ public struct ConntrackdTool {
             var t = time(nil)
             var buffer = [CChar](repeating: 0, count: 32)
             ctime_r(&t, &buffer)
-            let stamp = String(cString: buffer).trimmingNewline
+            let stamp = String(nulTerminated: buffer).trimmingNewline
             let line = "[\(stamp)] (pid=\(getpid())) [notice] \(message)"
             if logFD >= 0 {
                 var bytes = Array((line + "\n").utf8)

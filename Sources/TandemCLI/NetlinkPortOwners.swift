@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Conntrack
 
 /// Finds which program owns a netlink port, for the "[USERSPACE] portid=N progname=X"
 /// suffix of event lines. The port's socket inode comes from /proc/net/netlink; the
@@ -43,7 +44,7 @@ struct NetlinkPortOwners {
             let n = readlink("/proc/\(pid)/fd/\(fd)", &target, target.count - 1)
             guard n > 0 else { continue }
             target[n] = 0
-            if String(cString: target) == wanted { return command(pid: pid) }
+            if String(nulTerminated: target) == wanted { return command(pid: pid) }
         }
         return nil
     }

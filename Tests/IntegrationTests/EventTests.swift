@@ -19,7 +19,7 @@ struct EventTests {
         ns.run(["conntrack", "-I", "-p", "tcp", "-s", "10.1.1.1", "-d", "10.2.2.2", "--sport", "1", "--dport", "2",
                 "--state", "SYN_SENT", "-t", "50"])
         ns.run(["conntrack", "-I", "-p", "udp", "-s", "10.1.1.1", "-d", "10.2.2.2", "--sport", "3", "--dport", "4", "-t", "50"])
-        ns.tandem(["conntrack", "-U", "-p", "tcp", "-m", "5"])
+        _ = ns.tandem(["conntrack", "-U", "-p", "tcp", "-m", "5"])
         ns.run(["conntrack", "-D", "-p", "udp"])
         usleep(500_000)
         for p in [ours, theirs] { p.interrupt() }
