@@ -22,6 +22,7 @@ public final class KeepalivedDaemon {
         let interfaceIndex: UInt32
         var group: Int?
         var garpSecondBurst: UInt64?
+        var filter: ReceiveFilter
 
         init(config: KeepalivedConfiguration.Instance, machine: InstanceMachine, socket: VRRPSocket, garp: GratuitousARPSender?,
              source: IPAddress, password: [UInt8]?, interfaceIndex: UInt32) {
@@ -32,6 +33,11 @@ public final class KeepalivedDaemon {
             self.source = source
             self.password = password
             self.interfaceIndex = interfaceIndex
+            let version: Advertisement.Version = config.effectiveVersion == 3 ? .v3 : .v2
+            filter = ReceiveFilter(virtualRouterID: UInt8(config.virtualRouterID ?? 0), version: version, password: password,
+                                   addresses: config.virtualAddresses.map(\.address),
+                                   intervalSeconds: UInt16(max(1, min(255, config.advertisementInterval.rounded()))),
+                                   unicast: !config.unicastPeers.isEmpty, ownAddress: source)
         }
 
         var version: Advertisement.Version { config.effectiveVersion == 3 ? .v3 : .v2 }
@@ -136,24 +142,22 @@ public final class KeepalivedDaemon {
         let t = Self.now()
         for i in instances { perform(i, i.machine.shutdown(now: t), following: true) }
         for g in configuration.syncGroups { notifyGroup(g, state: "STOP") }
+        for i in instances where !i.filter.counters.isEmpty {
+            let text = i.filter.counters.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }
+            log("(\(i.config.name)) rejected adverts: " + text.joined(separator: " "))
+        }
         reapChildren()
     }
 
     func receive(_ raw: [UInt8], on i: Instance, now: UInt64) {
         guard let packet = try? IPPacket.ipv4(raw) else { return }
-        let unicast = !i.config.unicastPeers.isEmpty
-        guard let advert = try? packet.advertisement(requireTTL255: !unicast) else { return }
-        guard advert.virtualRouterID == UInt8(i.config.virtualRouterID ?? 0), packet.source != i.source else { return }
-        if let password = i.password {
-            guard advert.authenticationType == 1, advert.authenticationData == password else {
-                log("(\(i.config.name)) received an invalid passwd!")
-                return
+        let before = i.filter.counters
+        guard let advert = i.filter.accept(packet) else {
+            // Rejected adverts count as not received (the down timer keeps running).
+            if i.filter.counters[.authFailure] != before[.authFailure] { log("(\(i.config.name)) received an invalid passwd!") }
+            if i.filter.counters[.addressMismatch] != before[.addressMismatch] {
+                log("(\(i.config.name)) received an unexpected ip address list from \(packet.source)")
             }
-        } else if i.version == .v2 && advert.authenticationType != 0 {
-            return
-        }
-        if advert.addresses.count != i.config.virtualAddresses.count {
-            log("(\(i.config.name)) received an unexpected ip number count \(advert.addresses.count), expected \(i.config.virtualAddresses.count)!")
             return
         }
         let interval: UInt64? = i.version == .v3 ? UInt64(advert.interval) * 10_000 : nil

@@ -9,6 +9,14 @@ public struct IPPacket: Hashable, Sendable {
     public var protocolNumber: UInt8
     public var payload: [UInt8]
 
+    public init(source: IPAddress, destination: IPAddress, ttl: UInt8, protocolNumber: UInt8 = Advertisement.protocolNumber, payload: [UInt8]) {
+        self.source = source
+        self.destination = destination
+        self.ttl = ttl
+        self.protocolNumber = protocolNumber
+        self.payload = payload
+    }
+
     /// An IPv4 packet; the total length field, not the buffer, bounds the payload.
     public static func ipv4(_ b: [UInt8]) throws(VRRPPacketError) -> IPPacket {
         guard b.count >= 20, b[0] >> 4 == 4 else { throw .badIPHeader("not an IPv4 header") }
