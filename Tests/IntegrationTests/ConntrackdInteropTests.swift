@@ -20,21 +20,13 @@ struct ConntrackdInteropTests {
         init(_ tag: String, a kindA: Implementation, b kindB: Implementation, mode: String = "FTFW") throws {
             self.mode = mode
             kinds = (kindA, kindB)
-            a = try TestNamespace("\(tag)a")
-            b = try TestNamespace("\(tag)b")
+            let link = try VethLink(tag: tag, prefix: "tdx", addressA: "172.31.77.1/24", addressB: "172.31.77.2/24")
+            a = link.a
+            b = link.b
             dir = NSTemporaryDirectory() + "tdt-\(tag)-\(getpid())"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let ia = "tdx\(getpid() % 100000)a", ib = "tdx\(getpid() % 100000)b"
-            for argv in [
-                ["ip", "link", "add", ia, "netns", a.name, "type", "veth", "peer", "name", ib, "netns", b.name],
-                ["ip", "-n", a.name, "addr", "add", "172.31.77.1/24", "dev", ia], ["ip", "-n", a.name, "link", "set", ia, "up"],
-                ["ip", "-n", b.name, "addr", "add", "172.31.77.2/24", "dev", ib], ["ip", "-n", b.name, "link", "set", ib, "up"],
-            ] {
-                let r = Shell.run(argv)
-                if r.status != 0 { throw TestSetupError("\(argv): \(r.stderr)") }
-            }
-            try config("a", "172.31.77.1", "172.31.77.2", ia)
-            try config("b", "172.31.77.2", "172.31.77.1", ib)
+            try config("a", "172.31.77.1", "172.31.77.2", link.interfaceA)
+            try config("b", "172.31.77.2", "172.31.77.1", link.interfaceB)
             daemons.append(try start(kindA, in: a, "a"))
             daemons.append(try start(kindB, in: b, "b"))
         }

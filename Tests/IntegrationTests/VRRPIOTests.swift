@@ -10,36 +10,12 @@ import VRRP
 /// rtnetlink, gratuitous ARP via AF_PACKET.
 @Suite(.serialized, .enabled(if: Shell.isRoot && Shell.which("tcpdump"), "needs root and tcpdump"))
 struct VRRPIOTests {
-    final class Link {
-        let a: TestNamespace
-        let b: TestNamespace
-        let ifA: String
-        let ifB: String
-
-        init(_ tag: String) throws {
-            a = try TestNamespace("\(tag)a")
-            b = try TestNamespace("\(tag)b")
-            ifA = "tdv\(getpid() % 100000)a"
-            ifB = "tdv\(getpid() % 100000)b"
-            for argv in [
-                ["ip", "link", "add", ifA, "netns", a.name, "type", "veth", "peer", "name", ifB, "netns", b.name],
-                ["ip", "-n", a.name, "addr", "add", "10.99.0.1/24", "dev", ifA], ["ip", "-n", a.name, "link", "set", ifA, "up"],
-                ["ip", "-n", b.name, "addr", "add", "10.99.0.2/24", "dev", ifB], ["ip", "-n", b.name, "link", "set", ifB, "up"],
-            ] {
-                let r = Shell.run(argv)
-                if r.status != 0 { throw TestSetupError("\(argv): \(r.stderr)") }
-            }
-        }
-
-        func remove() { a.remove(); b.remove() }
-    }
-
     @Test func unicastAdvertisementReachesThePeer() throws {
-        let link = try Link("vio")
+        let link = try VethLink(tag: "vio", prefix: "tdv", addressA: "10.99.0.1/24", addressB: "10.99.0.2/24")
         defer { link.remove() }
         let a = IPAddress("10.99.0.1")!, b = IPAddress("10.99.0.2")!
-        let sender = try NetworkNamespace.run(named: link.a.name) { try VRRPSocket(interface: link.ifA, source: a, multicast: false) }
-        let receiver = try NetworkNamespace.run(named: link.b.name) { try VRRPSocket(interface: link.ifB, source: b, multicast: false) }
+        let sender = try NetworkNamespace.run(named: link.a.name) { try VRRPSocket(interface: link.interfaceA, source: a, multicast: false) }
+        let receiver = try NetworkNamespace.run(named: link.b.name) { try VRRPSocket(interface: link.interfaceB, source: b, multicast: false) }
         let advert = Advertisement(version: .v2, virtualRouterID: 11, priority: 50, interval: 1, addresses: [IPAddress("10.99.0.3")!],
                                    authenticationType: 1, authenticationData: Advertisement.passwordData("1111"))
         var got: [[UInt8]] = []
@@ -54,18 +30,18 @@ struct VRRPIOTests {
     }
 
     @Test func multicastAdvertisementAndGratuitousARPOnTheWire() throws {
-        let link = try Link("vmc")
+        let link = try VethLink(tag: "vmc", prefix: "tdv", addressA: "10.99.0.1/24", addressB: "10.99.0.2/24")
         defer { link.remove() }
         let a = IPAddress("10.99.0.1")!
         let capture = NSTemporaryDirectory() + "tdt-vrrp-\(getpid()).txt"
         defer { try? FileManager.default.removeItem(atPath: capture) }
-        let dump = try link.b.start(["tcpdump", "-i", link.ifB, "-nn", "-l", "-c", "2", "vrrp or arp"], stdout: capture, stderr: capture + ".err")
+        let dump = try link.b.start(["tcpdump", "-i", link.interfaceB, "-nn", "-l", "-c", "2", "vrrp or arp"], stdout: capture, stderr: capture + ".err")
         defer { dump.stop(); try? FileManager.default.removeItem(atPath: capture + ".err") }
         usleep(700_000)
-        let sender = try NetworkNamespace.run(named: link.a.name) { try VRRPSocket(interface: link.ifA, source: a, multicast: true) }
+        let sender = try NetworkNamespace.run(named: link.a.name) { try VRRPSocket(interface: link.interfaceA, source: a, multicast: true) }
         let v3 = Advertisement(version: .v3, virtualRouterID: 12, priority: 50, interval: 100, addresses: [IPAddress("10.99.0.4")!])
         try sender.send(v3.encode(source: a, destination: Advertisement.groupV4), to: Advertisement.groupV4)
-        let garp = try NetworkNamespace.run(named: link.a.name) { try GratuitousARPSender(interface: link.ifA) }
+        let garp = try NetworkNamespace.run(named: link.a.name) { try GratuitousARPSender(interface: link.interfaceA) }
         try garp.announce(IPAddress("10.99.0.4")!)
         #expect(dump.wait(timeout: 5) == 0)
         let text = Vectors.readText(capture)
@@ -74,16 +50,16 @@ struct VRRPIOTests {
     }
 
     @Test func virtualAddressesComeAndGo() throws {
-        let link = try Link("vip")
+        let link = try VethLink(tag: "vip", prefix: "tdv", addressA: "10.99.0.1/24", addressB: "10.99.0.2/24")
         defer { link.remove() }
         let (addresses, index) = try NetworkNamespace.run(named: link.a.name) {
-            (try InterfaceAddresses(), InterfaceAddresses.index(of: link.ifA))
+            (try InterfaceAddresses(), InterfaceAddresses.index(of: link.interfaceA))
         }
         let vip = IPAddress("10.99.0.3")!.bytes
-        try addresses.add(vip, prefix: 24, interface: try #require(index), label: "\(link.ifA):vip")
-        #expect(link.a.run(["ip", "-br", "addr", "show", link.ifA]).stdout.contains("10.99.0.3/24"))
+        try addresses.add(vip, prefix: 24, interface: try #require(index), label: "\(link.interfaceA):vip")
+        #expect(link.a.run(["ip", "-br", "addr", "show", link.interfaceA]).stdout.contains("10.99.0.3/24"))
         #expect(throws: NetlinkKernelError.self) { try addresses.add(vip, prefix: 24, interface: index!) }
         try addresses.remove(vip, prefix: 24, interface: index!)
-        #expect(!link.a.run(["ip", "-br", "addr", "show", link.ifA]).stdout.contains("10.99.0.3"))
+        #expect(!link.a.run(["ip", "-br", "addr", "show", link.interfaceA]).stdout.contains("10.99.0.3"))
     }
 }
