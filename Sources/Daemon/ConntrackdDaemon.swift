@@ -29,6 +29,8 @@ public final class ConntrackdDaemon {
     var nextPoll: UInt64?
     var resyncAt: UInt64?
     var purgeAt: UInt64?
+    /// ALARM: external entries are expired once a second, not on every loop turn.
+    var nextExpiry: UInt64 = 0
     var overruns = 0
     var filtered = 0
 
@@ -150,7 +152,10 @@ public final class ConntrackdDaemon {
 
     func timers(now: UInt64) throws {
         engine.fire(now: now)
-        if sync.mode == .alarm { externalCache.expire(now: now, lifetime: UInt64(sync.cacheTimeout) * 1_000_000_000) }
+        if sync.mode == .alarm && now >= nextExpiry {
+            externalCache.expire(now: now, lifetime: UInt64(sync.cacheTimeout) * 1_000_000_000)
+            nextExpiry = now + 1_000_000_000
+        }
         if let p = nextPoll, now >= p {
             try populateFromKernel(send: true)
             nextPoll = now + UInt64(config.general.pollSeconds ?? 5) * 1_000_000_000
