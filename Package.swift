@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "ConfigParsingTests", dependencies: ["ConfigParsing", "Conntrack", "TestSupport"]),
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "Conntrack", "TestSupport"]),
         .testTarget(name: "StateSyncTests", dependencies: ["StateSync", "Conntrack", "TestSupport"]),
-        .testTarget(name: "TandemCLITests", dependencies: ["TandemCLI", "Conntrack", "Netlink", "TestSupport"]),
+        .testTarget(name: "TandemCLITests", dependencies: ["TandemCLI", "Daemon", "Conntrack", "Netlink", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Conntrack", "Netlink", "TandemCLI", "TestSupport", "VRRP"]),
     ]
 )

@@ -38,6 +38,25 @@ public final class ConntrackEventListener {
     public private(set) var counters = ConntrackEventCounters()
     public let bufferPolicy: ReceiveBufferPolicy
     private var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    public let events: ConntrackEventMask
+
+    static func groups(_ events: ConntrackEventMask) -> [UInt32] {
+        let all: [(ConntrackEventMask, UInt32)] = [
+            (.new, ConntrackGroup.new), (.update, ConntrackGroup.update), (.destroy, ConntrackGroup.destroy),
+            (.expectNew, ConntrackGroup.expectNew), (.expectDestroy, ConntrackGroup.expectDestroy),
+        ]
+        return all.filter { events.contains($0.0) }.map(\.1)
+    }
+
+    /// Leaves the multicast groups while `body` runs. With no listener left the kernel
+    /// skips building events altogether, so a bulk write runs at its listener-free rate;
+    /// what changed meanwhile is not reported, and the caller resyncs by dump afterwards.
+    public func withoutEvents<T>(_ body: () throws -> T) throws -> T {
+        let groups = Self.groups(events)
+        for g in groups { try socket.leave(group: g) }
+        defer { for g in groups { try? socket.join(group: g) } }
+        return try body()
+    }
 
     /// `reliable` mirrors conntrackd's NetlinkEventsReliable: the kernel reports delivery
     /// failures back to the sender instead of dropping events quietly.
@@ -50,11 +69,8 @@ public final class ConntrackEventListener {
         socket = try namespace.map { try NetworkNamespace.run(named: $0, open) } ?? open()
         self.bufferPolicy = bufferPolicy
         try socket.setReceiveBuffer(bytes: bufferPolicy.initial)
-        let groups: [(ConntrackEventMask, UInt32)] = [
-            (.new, ConntrackGroup.new), (.update, ConntrackGroup.update), (.destroy, ConntrackGroup.destroy),
-            (.expectNew, ConntrackGroup.expectNew), (.expectDestroy, ConntrackGroup.expectDestroy),
-        ]
-        for (bit, group) in groups where events.contains(bit) { try socket.join(group: group) }
+        self.events = events
+        for group in Self.groups(events) { try socket.join(group: group) }
         if reliable {
             try socket.setBroadcastErrors(true)
         }

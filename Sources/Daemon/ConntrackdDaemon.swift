@@ -33,6 +33,9 @@ public final class ConntrackdDaemon {
     var nextExpiry: UInt64 = 0
     var overruns = 0
     var filtered = 0
+    /// Has the peer's table arrived since we last asked for it (sync health)?
+    public private(set) var resync = ResyncProgress()
+    var nextResyncRequest: UInt64? { resync.nextRequest }
 
     public static func monotonicNow() -> UInt64 {
         var ts = timespec()
@@ -87,26 +90,50 @@ public final class ConntrackdDaemon {
     // MARK: loop
 
     public func run() throws {
-        log("-- starting in console mode --")
-        try populateFromKernel(send: false)
-        if sync.startupResync { engine.requestResync() }
+        try start()
         while !stopping && !shouldStop() {
             let now = Self.monotonicNow()
-            var deadline = engine.nextDeadline
-            for d in [nextPoll, resyncAt, purgeAt].compactMap({ $0 }) { deadline = min(deadline, d) }
-            let wait = deadline > now ? Int32(min(1000, (deadline - now) / 1_000_000 + 1)) : 0
-            var fds: [pollfd] = [pollfd(fd: channel.descriptor, events: Int16(POLLIN), revents: 0)]
-            if let events { fds.append(pollfd(fd: events.socket.descriptor, events: Int16(POLLIN), revents: 0)) }
-            if let control { fds.append(pollfd(fd: control.descriptor, events: Int16(POLLIN), revents: 0)) }
-            _ = poll(&fds, nfds_t(fds.count), min(wait, 200))
-            let t = Self.monotonicNow()
-            if let events { try handleKernelEvents(events, now: t) }
-            handleChannel(now: t)
-            if control != nil { try handleControl(now: t) }
-            try timers(now: t)
-            flushTransmit(now: t)
+            let deadline = nextDeadline
+            let wait = deadline > now ? Int32(min(200, (deadline - now) / 1_000_000 + 1)) : 0
+            var fds = pollDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            _ = poll(&fds, nfds_t(fds.count), wait)
+            try service(now: Self.monotonicNow())
         }
         log("-- exiting --")
+    }
+
+    /// Loads the kernel table and, with StartupResync, asks the peer for its table.
+    public func start() throws {
+        log("-- starting in console mode --")
+        try populateFromKernel(send: false)
+        if sync.startupResync { requestResync(now: Self.monotonicNow()) }
+    }
+
+    /// The descriptors an owning loop polls for input.
+    public var pollDescriptors: [Int32] {
+        var fds = [channel.descriptor]
+        if let events { fds.append(events.socket.descriptor) }
+        if let control { fds.append(control.descriptor) }
+        return fds
+    }
+
+    /// When `service` next has timed work (monotonic nanoseconds).
+    public var nextDeadline: UInt64 {
+        var deadline = engine.nextDeadline
+        for d in [nextPoll, resyncAt, purgeAt, nextResyncRequest].compactMap({ $0 }) { deadline = min(deadline, d) }
+        return deadline
+    }
+
+    /// `-k` on the control socket.
+    public var stopRequestedByControl: Bool { stopping }
+
+    /// One turn of the loop: kernel events, the peer, the control socket, timers, sends.
+    public func service(now t: UInt64) throws {
+        if let events { try handleKernelEvents(events, now: t) }
+        handleChannel(now: t)
+        if control != nil { try handleControl(now: t) }
+        try timers(now: t)
+        flushTransmit(now: t)
     }
 
     func handleKernelEvents(_ listener: ConntrackEventListener, now: UInt64) throws {
@@ -139,9 +166,14 @@ public final class ConntrackdDaemon {
                     switch e {
                     case .apply(let msg):
                         if case .flow(let f) = msg.body { externalCache.apply(msg.type, f, now: now) }
+                        resync.receivedState()
                     case .resyncRequested:
                         log("resync requested by other node")
                         bulkSend()
+                    case .peerAlive:
+                        if resync.receivedAlive(now: now) {
+                            log("resync complete: \(externalCache.entries.count) flows in the external cache")
+                        }
                     case .peerHello, .malformed:
                         break
                     }
@@ -152,6 +184,7 @@ public final class ConntrackdDaemon {
 
     func timers(now: UInt64) throws {
         engine.fire(now: now)
+        if let r = resync.nextRequest, now >= r { requestResync(now: now) }
         if sync.mode == .alarm && now >= nextExpiry {
             externalCache.expire(now: now, lifetime: UInt64(sync.cacheTimeout) * 1_000_000_000)
             nextExpiry = now + 1_000_000_000
@@ -242,6 +275,41 @@ public final class ConntrackdDaemon {
         return true
     }
 
+    // MARK: actions (the control socket's, and `tandem run`'s on a VRRP transition)
+
+    /// Asks the peer for its whole table (`-n`); ALARM has no such request.
+    public func requestResync(now: UInt64) {
+        guard sync.mode != .alarm else { return }
+        engine.requestResync()
+        resync.requested(now: now)
+    }
+
+    /// This node's own kernel table is now the reference: no resync to wait for.
+    public func settleResync(now: UInt64) { resync.settle(now: now) }
+
+    /// `-f`: empties both caches.
+    public func flushCaches() {
+        purgeAt = nil
+        internalCache.removeAll()
+        externalCache.removeAll()
+    }
+
+    /// `-R`: reloads the internal cache from the kernel table.
+    public func resyncWithKernel() throws { try populateFromKernel(send: false) }
+
+    /// `-B`: sends the whole internal cache to the peer.
+    public func sendBulk() { if sync.mode != .alarm { bulkSend() } }
+
+    /// `-t`: flushes the kernel table after PurgeTimeout.
+    /// A commit or a cache flush cancels it; a pending one is not moved.
+    public func schedulePurge(now: UInt64) {
+        guard purgeAt == nil else { return }
+        purgeAt = now + UInt64(sync.purgeTimeout) * 1_000_000_000
+        log("flushing conntrack table in \(sync.purgeTimeout) secs")
+    }
+
+    public var externalFlowCount: Int { externalCache.entries.count }
+
     // MARK: control socket (spec §6)
 
     func handleControl(now: UInt64) throws {
@@ -256,18 +324,18 @@ public final class ConntrackdDaemon {
         switch code {
         case 16: return listing(internal: true, now: now)
         case 17: return listing(internal: false, now: now)
-        case 18, 46: try commit(); return ""
-        case 19, 45: internalCache.removeAll(); externalCache.removeAll(); return ""
+        case 18, 46: _ = try commit(); return ""
+        case 19, 45: flushCaches(); return ""
         case 33: internalCache.removeAll(); return ""
         case 34: externalCache.removeAll(); return ""
         case 20: stopping = true; return ""
         case 21, 29: return statistics()
         // ALARM has neither bulk sends nor resync requests.
-        case 22: if sync.mode != .alarm { bulkSend() }; return ""
-        case 23: engine.requestResync(); return ""
+        case 22: sendBulk(); return ""
+        case 23: requestResync(now: now); return ""
         case 0, 43: try kernel.flush(); return ""
         case 1, 44: try populateFromKernel(send: false); return ""
-        case 26: purgeAt = now + UInt64(sync.purgeTimeout) * 1_000_000_000; return ""
+        case 26: schedulePurge(now: now); return ""
         default: return ""
         }
     }
@@ -298,8 +366,17 @@ public final class ConntrackdDaemon {
         return String(decoding: out, as: UTF8.self)
     }
 
+    public struct CommitReport: Sendable {
+        public var flows: Int
+        public var succeeded: Int
+        public var failed: Int
+        public var nanoseconds: UInt64
+    }
+
     /// Writes the external cache into the kernel: batched, updating entries that exist.
-    func commit() throws {
+    /// `quiet` leaves the event groups during the write (the caller resyncs by dump after).
+    @discardableResult
+    public func commit(quiet: Bool = false) throws -> CommitReport {
         let liberal = TCPFlags(flags: 0x08, mask: 0x08)
         let flows: [Flow] = externalCache.entries.values.compactMap { e in
             guard var f = e.synced.flow else { return nil }
@@ -317,10 +394,14 @@ public final class ConntrackdDaemon {
             }
             return f
         }
+        purgeAt = nil
         let started = Self.monotonicNow()
-        let r = try kernel.create(flows, updateExisting: true, acknowledge: false)
-        let ms = (Self.monotonicNow() - started) / 1_000_000
-        log("committed \(r.succeeded) of \(flows.count) entries in \(ms) ms (\(r.failed) failed)")
+        let write = { try self.kernel.create(flows, updateExisting: true, acknowledge: false) }
+        let r = try (quiet ? events.map { try $0.withoutEvents(write) } : nil) ?? write()
+        let report = CommitReport(flows: flows.count, succeeded: r.succeeded, failed: r.failed,
+                                  nanoseconds: Self.monotonicNow() - started)
+        log("committed \(r.succeeded) of \(flows.count) entries in \(report.nanoseconds / 1_000_000) ms (\(r.failed) failed)")
+        return report
     }
 
     func statistics() -> String {

@@ -54,6 +54,20 @@ public final class KeepalivedDaemon {
     let addresses: InterfaceAddresses
     var children: [pid_t] = []
 
+    /// What a node-level owner (`tandem run`) learns about a sync group or lone instance
+    /// changing state, in order, before the members act on it.
+    public enum Transition: Sendable {
+        /// About to become MASTER: nothing has been added or announced yet.
+        case willBecomeMaster(group: String)
+        /// Addresses added and the first GARP burst sent.
+        case becameMaster(group: String)
+        case becameBackup(group: String)
+        case becameFault(group: String)
+    }
+    public var onTransition: ((Transition) -> Void)?
+    /// The member whose own timer or advert made its unit master.
+    var initiator: Instance?
+
     static func now() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
@@ -69,14 +83,14 @@ public final class KeepalivedDaemon {
             guard let name = ic.interface, ic.virtualRouterID != nil else {
                 throw DaemonError.configuration("vrrp_instance \(ic.name): interface and virtual_router_id are required")
             }
-            guard let index = InterfaceAddresses.index(of: name) else { throw DaemonError.configuration("interface \(name) does not exist") }
+            guard let index = InterfaceAddresses.index(of: name) else { throw DaemonError.unavailable("interface \(name) does not exist") }
             guard let source = ic.unicastSource ?? ic.multicastSource ?? Self.primaryAddress(of: name) else {
-                throw DaemonError.configuration("vrrp_instance \(ic.name): no IPv4 source address on \(name)")
+                throw DaemonError.unavailable("vrrp_instance \(ic.name): no IPv4 source address on \(name)")
             }
             let multicast = ic.unicastPeers.isEmpty
             let socket: VRRPSocket
             do { socket = try VRRPSocket(interface: name, source: source, multicast: multicast) }
-            catch { throw DaemonError.configuration(error.description) }
+            catch { throw DaemonError.unavailable(error.description) }
             let garp = try? GratuitousARPSender(interface: name)
             let interval = UInt64((ic.advertisementInterval * 1_000_000).rounded())
             let params = InstanceMachine.Parameters(
@@ -112,33 +126,54 @@ public final class KeepalivedDaemon {
     // MARK: loop
 
     public func run() throws {
+        start()
+        while !shouldStop() {
+            let now = Self.now()
+            let deadline = nextDeadline
+            let wait = deadline == .max ? 200 : Int32(min(200, deadline > now ? (deadline - now) / 1000 + 1 : 0))
+            var fds = pollDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            _ = poll(&fds, nfds_t(fds.count), wait)
+            service(now: Self.now())
+        }
+        finish()
+    }
+
+    public func start() {
         let start = Self.now()
         for i in instances {
             // Stale VIPs from an earlier run go first, as keepalived does.
             for v in i.config.virtualAddresses { try? addresses.remove(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v)) }
             perform(i, i.machine.start(now: start))
         }
-        while !shouldStop() {
-            let now = Self.now()
-            var deadline = UInt64.max
-            for i in instances {
-                if let d = i.machine.nextDeadline { deadline = min(deadline, d) }
-                if let g = i.garpSecondBurst { deadline = min(deadline, g) }
-            }
-            let wait = deadline == .max ? 200 : Int32(min(200, deadline > now ? (deadline - now) / 1000 + 1 : 0))
-            var fds = instances.map { pollfd(fd: $0.socket.descriptor, events: Int16(POLLIN), revents: 0) }
-            _ = poll(&fds, nfds_t(fds.count), wait)
-            let t = Self.now()
-            for i in instances {
-                for raw in i.socket.receiveAll() { receive(raw, on: i, now: t) }
-                perform(i, i.machine.fire(now: t))
-                if let g = i.garpSecondBurst, t >= g {
-                    i.garpSecondBurst = nil
-                    announce(i)
-                }
-            }
-            reapChildren()
+    }
+
+    public var pollDescriptors: [Int32] { instances.map { $0.socket.descriptor } }
+
+    /// When `service` next has timed work (monotonic microseconds; .max = none).
+    public var nextDeadline: UInt64 {
+        var deadline = UInt64.max
+        for i in instances {
+            if let d = i.machine.nextDeadline { deadline = min(deadline, d) }
+            if let g = i.garpSecondBurst { deadline = min(deadline, g) }
         }
+        return deadline
+    }
+
+    /// One turn: received adverts, timers, the second GARP burst, finished scripts.
+    public func service(now t: UInt64) {
+        for i in instances {
+            for raw in i.socket.receiveAll() { receive(raw, on: i, now: t) }
+            perform(i, i.machine.fire(now: t))
+            if let g = i.garpSecondBurst, t >= g {
+                i.garpSecondBurst = nil
+                announce(i)
+            }
+        }
+        reapChildren()
+    }
+
+    /// SIGTERM: masters resign with priority 0 and drop their addresses.
+    public func finish() {
         let t = Self.now()
         for i in instances { perform(i, i.machine.shutdown(now: t), following: true) }
         for g in configuration.syncGroups { notifyGroup(g, state: "STOP") }
@@ -147,6 +182,23 @@ public final class KeepalivedDaemon {
             log("(\(i.config.name)) rejected adverts: " + text.joined(separator: " "))
         }
         reapChildren()
+    }
+
+    /// Lowers every instance's priority by `amount` (sync-health demotion); 0 restores
+    /// the configured priorities. Address owners (255) are never demoted.
+    public func demote(by amount: Int) {
+        for i in instances {
+            let configured = i.config.effectivePriority
+            guard configured < 255 else { continue }
+            let p = UInt8(max(1, min(254, configured - amount)))
+            guard p != i.machine.parameters.priority else { continue }
+            i.machine.changePriority(to: p)
+            log("(\(i.config.name)) priority \(p)" + (amount > 0 ? " (demoted by \(amount): sync incomplete)" : " (restored)"))
+        }
+    }
+
+    public var states: [String: InstanceMachine.State] {
+        Dictionary(uniqueKeysWithValues: instances.map { ($0.config.name, $0.machine.state) })
     }
 
     func receive(_ raw: [UInt8], on i: Instance, now: UInt64) {
@@ -169,7 +221,8 @@ public final class KeepalivedDaemon {
     func perform(_ i: Instance, _ actions: [InstanceMachine.Action], following: Bool = false) {
         for a in actions {
             switch a {
-            case .sendAdvertisement(let priority): advertise(i, priority: priority)
+            // The priority may have changed since the action was made (demotion lifted).
+            case .sendAdvertisement(let priority): advertise(i, priority: priority == 0 ? 0 : i.machine.parameters.priority)
             case .addAddresses:
                 for v in i.config.virtualAddresses {
                     do { try addresses.add(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v), label: v.label) }
@@ -177,10 +230,26 @@ public final class KeepalivedDaemon {
                 }
                 announce(i)
                 i.garpSecondBurst = Self.now() + UInt64(i.config.garpMasterDelay * 1_000_000)
+                // The member that moved first adds its addresses last (its siblings followed
+                // inside its transition), so the unit is complete here.
+                if initiator === i {
+                    initiator = nil
+                    onTransition?(.becameMaster(group: unitName(of: i)))
+                }
             case .removeAddresses:
                 i.garpSecondBurst = nil
                 for v in i.config.virtualAddresses { try? addresses.remove(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v)) }
             case .transition(let from, let to):
+                if !following {
+                    switch to {
+                    case .master:
+                        initiator = i
+                        onTransition?(.willBecomeMaster(group: unitName(of: i)))
+                    case .backup: onTransition?(.becameBackup(group: unitName(of: i)))
+                    case .fault: onTransition?(.becameFault(group: unitName(of: i)))
+                    default: break
+                    }
+                }
                 log("(\(i.config.name)) Entering \(to.rawValue) STATE" + (from == .initial ? " (init)" : ""))
                 notifyInstance(i, state: to)
                 if !following { moveGroup(of: i, to: to) }
@@ -207,6 +276,11 @@ public final class KeepalivedDaemon {
         if [.master, .backup, .fault].contains(state) {
             notifyGroup(configuration.syncGroups[gi], state: state.rawValue)
         }
+    }
+
+    /// A sync group's name, or a lone instance's.
+    func unitName(of i: Instance) -> String {
+        i.group.map { configuration.syncGroups[$0].name } ?? i.config.name
     }
 
     func advertise(_ i: Instance, priority: UInt8) {

@@ -300,7 +300,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 return []
             }
             if c.flags.contains(.resync) { return [.resyncRequested] }
-            if c.flags.contains(.alive) { return [] }
+            if c.flags.contains(.alive) { return [.peerAlive] }
             return nil
         }
     }

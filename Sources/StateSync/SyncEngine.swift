@@ -22,6 +22,9 @@ public enum SyncEngineEvent: Hashable, Sendable {
     case resyncRequested
     /// The peer (re)started: it said HELLO (FTFW only).
     case peerHello
+    /// The peer had nothing to send for a while (ALIVE): whatever it was sending, such as
+    /// the answer to a resync request, has been sent.
+    case peerAlive
     /// A message this mode does not accept (counted as "Malformed header").
     case malformed(SyncMessage)
 }
@@ -90,7 +93,7 @@ public struct NotrackEngine<Key: Hashable & Sendable>: SyncEngine {
             event = .apply(m)
         case .control(let c):
             if c.flags.contains(.resync) { event = .resyncRequested }
-            else if c.flags.contains(.alive) && c.flags.subtracting([.alive, .hello, .helloBack]).isEmpty { return track(m, []) }
+            else if c.flags.contains(.alive) && c.flags.subtracting([.alive, .hello, .helloBack]).isEmpty { return track(m, [.peerAlive]) }
             else {
                 malformedHeader += 1
                 return [.malformed(m)]

@@ -35,7 +35,8 @@ public enum Entry {
             case "conntrack": return runConntrack(Array(rest.dropFirst()))
             case "conntrackd": return runConntrackd(Array(rest.dropFirst()))
             case "keepalived": return runKeepalived(Array(rest.dropFirst()))
-            case "run", "lab", "status": return notYet(first)
+            case "run": return runNode(Array(rest.dropFirst()))
+            case "lab", "status": return notYet(first)
             default: break
             }
         }
@@ -70,6 +71,11 @@ public enum Entry {
         return KeepalivedTool(output: StandardOutput()) { stopRequested.load(ordering: .relaxed) }.run(args)
     }
 
+    static func runNode(_ args: [String]) -> Int32 {
+        installStopSignals()
+        return RunTool(output: StandardOutput()) { stopRequested.load(ordering: .relaxed) }.run(args)
+    }
+
     static func notYet(_ what: String) -> Int32 {
         StandardOutput().err("tandem: `\(what)' is not implemented yet")
         return 1
@@ -87,6 +93,7 @@ struct Tandem: ParsableCommand {
           tandem conntrack ARGS     conntrack(8) 1.4.7 compatible table tool
           tandem conntrackd ARGS    conntrackd 1.4.7 compatible daemon (FTFW over UDP so far; --check -C FILE)
           tandem keepalived ARGS    keepalived 2.2 VRRP compatible daemon (so far: -t -f FILE)
+          tandem run [OPTIONS]      both in one process (--keepalived-config, --conntrackd-config)
         """,
         version: "0.1.0"
     )

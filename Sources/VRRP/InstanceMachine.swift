@@ -185,6 +185,12 @@ public struct InstanceMachine: Sendable {
         return [.removeAddresses] + becomeBackup(now: now)
     }
 
+    /// A new effective priority (tracking, sync-health demotion). Timers pick it up at
+    /// their next reset; a master's next advert carries it.
+    public mutating func changePriority(to priority: UInt8) {
+        parameters.priority = priority
+    }
+
     // MARK: transitions
 
     private mutating func becomeMaster(now: UInt64) -> [Action] {

@@ -39,7 +39,7 @@ import Testing
         let old = SyncMessage(type: .flowUpdate, sequence: 15, body: Self.body(3))
         #expect(e.receive(old) == [.apply(old)])
         #expect(e.receive(.control(.resync(sequence: 21))) == [.resyncRequested])
-        #expect(e.receive(.control(.alive(sequence: 22))).isEmpty)
+        #expect(e.receive(.control(.alive(sequence: 22))) == [.peerAlive])
         let ack = SyncMessage.control(.ack(1, 2, sequence: 23))
         #expect(e.receive(ack) == [.malformed(ack)])
         #expect(e.malformedHeader == 1)

@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ConfigParsing
+
+/// `tandem run`: one firewall of the pair, VRRP and state replication in one loop. A VRRP
+/// transition drives the replication directly, in the order primary-backup.sh intends but
+/// cannot guarantee: on becoming master the replicated flows reach the kernel *before* the
+/// virtual addresses are added and announced, so the first redirected packets find their
+/// states; on becoming backup the table is purged later and the peer's table requested.
+/// While that table has not arrived, the node advertises a lowered priority so it cannot
+/// win an election with an empty table (sync-health demotion, like pfsync's of CARP).
+public final class FailoverNode {
+    public struct Options: Sendable {
+        /// Priority points taken off while the peer's table has not arrived (0 = off).
+        public var syncDemotion: Int
+        public init(syncDemotion: Int = 50) { self.syncDemotion = syncDemotion }
+    }
+
+    public typealias Log = (String) -> Void
+
+    let replication: ConntrackdDaemon
+    let vrrp: KeepalivedDaemon
+    let options: Options
+    let log: Log
+    let shouldStop: () -> Bool
+    var demotion = 0
+    var transitionStarted: UInt64 = 0
+
+    public init(keepalived: KeepalivedConfiguration, conntrackd: ConntrackdConfiguration, options: Options = Options(),
+                log: @escaping Log, shouldStop: @escaping () -> Bool) throws {
+        self.options = options
+        self.log = log
+        self.shouldStop = shouldStop
+        replication = try ConntrackdDaemon(config: conntrackd, log: { log("sync: " + $0) }, shouldStop: shouldStop)
+        vrrp = try KeepalivedDaemon(configuration: keepalived, log: { log("vrrp: " + $0) }, shouldStop: shouldStop)
+    }
+
+    public func run() throws {
+        try replication.start()
+        vrrp.onTransition = { [unowned self] in self.transition($0) }
+        vrrp.start()
+        updateDemotion()
+        while !shouldStop() && !replication.stopRequestedByControl {
+            let nowNs = ConntrackdDaemon.monotonicNow()
+            let syncDeadline = replication.nextDeadline
+            let vrrpDeadline = vrrp.nextDeadline == .max ? UInt64.max : vrrp.nextDeadline * 1000
+            let deadline = min(syncDeadline, vrrpDeadline)
+            let wait = deadline > nowNs ? Int32(min(200, (deadline - nowNs) / 1_000_000 + 1)) : 0
+            var fds = (replication.pollDescriptors + vrrp.pollDescriptors).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            _ = poll(&fds, nfds_t(fds.count), wait)
+            // VRRP first: an advert that moves us must act before replication work queues up.
+            vrrp.service(now: KeepalivedDaemon.now())
+            try replication.service(now: ConntrackdDaemon.monotonicNow())
+            updateDemotion()
+        }
+        vrrp.finish()
+        log("stopped")
+    }
+
+    /// Demoted exactly while a requested resync is outstanding.
+    func updateDemotion() {
+        let wanted = replication.resync.isWaiting ? options.syncDemotion : 0
+        guard wanted != demotion else { return }
+        demotion = wanted
+        vrrp.demote(by: wanted)
+    }
+
+    func transition(_ t: KeepalivedDaemon.Transition) {
+        let now = ConntrackdDaemon.monotonicNow()
+        switch t {
+        case .willBecomeMaster(let group):
+            transitionStarted = now
+            masterActions(group, now: now)
+        case .becameMaster(let group):
+            let ms = Double(ConntrackdDaemon.monotonicNow() - transitionStarted) / 1e6
+            log("(\(group)) addresses added and announced \(format(ms)) ms after the transition")
+        case .becameBackup(let group):
+            log("(\(group)) backup actions: kernel table purge in \(replication.sync.purgeTimeout) s, resync requested from the peer")
+            replication.schedulePurge(now: now)
+            replication.requestResync(now: now)
+            updateDemotion()
+        case .becameFault(let group):
+            log("(\(group)) fault actions: kernel table purge in \(replication.sync.purgeTimeout) s")
+            replication.schedulePurge(now: now)
+        }
+    }
+
+    /// primary-backup.sh's `primary` step (-c, -f, -R, -B), in order, with the result known.
+    func masterActions(_ group: String, now: UInt64) {
+        let waited = replication.resync.isWaiting
+        var parts: [String] = []
+        do {
+            let r = try replication.commit(quiet: true)
+            parts.append("committed \(r.succeeded) flows (\(r.failed) failed) in \(format(Double(r.nanoseconds) / 1e6)) ms")
+        } catch {
+            parts.append("commit failed: \(error)")
+        }
+        replication.flushCaches()
+        let t = ConntrackdDaemon.monotonicNow()
+        do {
+            try replication.resyncWithKernel()
+            parts.append("internal cache reloaded from the kernel in \(format(Double(ConntrackdDaemon.monotonicNow() - t) / 1e6)) ms")
+        } catch {
+            parts.append("kernel dump failed: \(error)")
+        }
+        replication.sendBulk()
+        replication.settleResync(now: now)
+        updateDemotion()
+        log("(\(group)) master actions: " + parts.joined(separator: "; ") + "; bulk send queued"
+            + (waited ? " (the peer's table had not fully arrived)" : ""))
+    }
+
+    func format(_ ms: Double) -> String {
+        let tenths = Int((ms * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+}

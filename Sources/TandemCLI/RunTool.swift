@@ -1,0 +1,137 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import ConfigParsing
+import Daemon
+
+/// `tandem run`: the node daemon reading the two legacy files.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tandem run",
+        abstract: "Run one firewall of the pair: VRRP (keepalived.conf) and state replication (conntrackd.conf) in one process.",
+        discussion: """
+        On becoming MASTER the replicated flows are committed to the kernel before the virtual \
+        addresses are added and announced. Until the peer's table has arrived after a resync \
+        request, the node advertises its priority lowered by --sync-demotion.
+        """
+    )
+
+    @Option(name: .customLong("keepalived-config"), help: "keepalived.conf with the VRRP instances.")
+    var keepalivedConfig = "/etc/keepalived/keepalived.conf"
+
+    @Option(name: .customLong("conntrackd-config"), help: "conntrackd.conf with the Sync section.")
+    var conntrackdConfig = "/etc/conntrackd/conntrackd.conf"
+
+    @Option(name: .customLong("sync-demotion"), help: "Priority points taken off while the peer's table has not arrived (0 = off).")
+    var syncDemotion = 50
+
+    @Flag(name: .customLong("check"), help: "Check both files and exit.")
+    var check = false
+
+    @Option(name: .customLong("retry-interval"), help: "Seconds between attempts when an interface or address is missing.")
+    var retryInterval = 2.0
+}
+
+public struct RunTool {
+    let output: OutputSink
+    let shouldStop: () -> Bool
+
+    public init(output: OutputSink, shouldStop: @escaping () -> Bool = { false }) {
+        self.output = output
+        self.shouldStop = shouldStop
+    }
+
+    public func run(_ argv: [String]) -> Int32 {
+        let command: RunCommand
+        do {
+            command = try RunCommand.parse(argv)
+        } catch {
+            let code = RunCommand.exitCode(for: error)
+            if code == .success { output.out(RunCommand.fullMessage(for: error)) } else { output.err(RunCommand.fullMessage(for: error)) }
+            return code.rawValue
+        }
+        guard (0...254).contains(command.syncDemotion) else {
+            output.err("tandem run: --sync-demotion must be between 0 and 254")
+            return 64
+        }
+        // Both files are checked before anything touches the network.
+        let keepalived: KeepalivedConfiguration
+        let conntrackd: ConntrackdConfiguration
+        do {
+            keepalived = try KeepalivedConfigParser.parse(file: command.keepalivedConfig)
+        } catch {
+            output.err(error.description)
+            return 1
+        }
+        for e in keepalived.errors { output.err(e.description) }
+        guard keepalived.errors.isEmpty else { return 1 }
+        do {
+            conntrackd = try ConntrackdConfigParser.parse(file: command.conntrackdConfig)
+        } catch {
+            output.err(error.description)
+            return 1
+        }
+        for w in keepalived.warnings + conntrackd.warnings { output.err(w.description) }
+        if keepalived.instances.isEmpty {
+            output.err("\(command.keepalivedConfig): no vrrp_instance configured")
+            return 1
+        }
+        if conntrackd.sync == nil {
+            output.err("\(command.conntrackdConfig): no Sync section: tandem run replicates state and needs one")
+            return 1
+        }
+        if command.check {
+            output.out("\(command.keepalivedConfig), \(command.conntrackdConfig): configuration OK")
+            return 0
+        }
+        return runNode(command, keepalived: keepalived, conntrackd: conntrackd)
+    }
+
+    func runNode(_ command: RunCommand, keepalived: KeepalivedConfiguration, conntrackd: ConntrackdConfiguration) -> Int32 {
+        let lock = conntrackd.general.lockFile
+        let fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            output.err("tandem run: lock file \(lock) exists: is conntrackd or another tandem running?")
+            return 1
+        }
+        close(fd)
+        defer { unlink(lock) }
+        let out = output
+        let log: FailoverNode.Log = { out.err(Self.stamp() + " tandem[\(getpid())]: " + $0) }
+        var lastProblem = ""
+        while !shouldStop() {
+            do {
+                let node = try FailoverNode(keepalived: keepalived, conntrackd: conntrackd,
+                                            options: .init(syncDemotion: command.syncDemotion), log: log, shouldStop: shouldStop)
+                if !lastProblem.isEmpty { log("started after: \(lastProblem)") }
+                try node.run()
+                return 0
+            } catch let e as DaemonError where !e.isTransient {
+                log("cannot start: \(e)")
+                return 1
+            } catch {
+                // A missing interface or address may appear (the link comes up later): retry.
+                let problem = "\(error)"
+                if problem != lastProblem { log("cannot start yet: \(problem); retrying every \(command.retryInterval) s") }
+                lastProblem = problem
+                let deadline = Double(ConntrackdDaemon.monotonicNow()) / 1e9 + command.retryInterval
+                while !shouldStop() && Double(ConntrackdDaemon.monotonicNow()) / 1e9 < deadline { usleep(50_000) }
+            }
+        }
+        return 0
+    }
+
+    /// ISO-8601 UTC with milliseconds: the lab reads these to build its timeline.
+    static func stamp() -> String {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        var t = ts.tv_sec
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let ms = Int(ts.tv_nsec / 1_000_000)
+        let msText = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(msText)Z"
+    }
+}
