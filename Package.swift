@@ -26,10 +26,11 @@ let package = Package(
         .target(name: "ConfigParsing", dependencies: ["Conntrack"]),
         .target(name: "VRRP", dependencies: ["Conntrack"]),
         .target(name: "Daemon", dependencies: ["Netlink", "Conntrack", "StateSync", "ConfigParsing", "VRRP"]),
+        .target(name: "Lab", dependencies: ["Netlink", "Conntrack"]),
         .target(
             name: "TandemCLI",
             dependencies: [
-                "Netlink", "Conntrack", "ConfigParsing", "StateSync", "Daemon",
+                "Netlink", "Conntrack", "ConfigParsing", "StateSync", "Daemon", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -36,7 +36,8 @@ public enum Entry {
             case "conntrackd": return runConntrackd(Array(rest.dropFirst()))
             case "keepalived": return runKeepalived(Array(rest.dropFirst()))
             case "run": return runNode(Array(rest.dropFirst()))
-            case "lab", "status": return notYet(first)
+            case "lab": return LabTool.run(Array(rest.dropFirst()))
+            case "status": return notYet(first)
             default: break
             }
         }

@@ -1,0 +1,23 @@
+/// How fw1 fails.
+public enum FailoverMethod: String, CaseIterable, Sendable {
+    /// SIGTERM to fw1's VRRP process: the seed's `systemctl stop keepalived`; it resigns
+    /// with a priority-0 advert.
+    case stop
+    /// fw1 dies: SIGKILL to its daemons, then its switch ports down (a dead box keeps its
+    /// VIPs configured; unplugging models it being powered off).
+    case kill
+    /// fw1's LAN and WAN cables are pulled at the switch; its daemons keep running.
+    case link
+}
+
+/// What `tandem lab failover` measures.
+public struct FailoverOptions: Sendable {
+    public var how: FailoverMethod = .stop
+    public var failback = false
+    public var sessions = 4
+    /// Seconds between the SSH-like server's unsolicited lines.
+    public var push = 0.05
+    /// Seconds to observe after each action.
+    public var post: Double = 8
+    public init() {}
+}

@@ -1,0 +1,48 @@
+/// One moment of a failover phase, in wall-clock seconds.
+struct TimelineEvent: Sendable {
+    var time: Double
+    var text: String
+}
+
+/// Reads what the new master's daemons did, from their own logs: when the replicated
+/// state reached its kernel ("commit done") and when it added the VIPs.
+struct TakeoverLog {
+    let names: LabNames
+    let flavor: FirewallFlavor
+    let fw: Firewall
+    let logPath: String
+
+    func events(since: Double) -> (commitDone: Double?, events: [TimelineEvent]) {
+        var out: [TimelineEvent] = []
+        var commit: Double?
+        if flavor.usesNotifyScript {
+            let trace = (FileSystem.read(names.file(fw, "notify.log")) ?? "").split(separator: "\n").compactMap(NotifyTraceLine.init)
+            for line in trace where line.started >= since {
+                if line.isTransition {
+                    out.append(TimelineEvent(time: line.started, text: "\(fw) notify script starts: primary-backup.sh \(line.arguments.split(separator: " ").dropFirst().first ?? "")"))
+                } else if line.isCall("-c"), let end = line.finished {
+                    if commit == nil { commit = end }
+                    let took = Int(((end - line.started) * 1000).rounded())
+                    out.append(TimelineEvent(time: end, text: "commit done on \(fw): conntrackd -c returned rc=\(line.rc ?? -1) (took \(took) ms)"))
+                }
+            }
+        } else {
+            for (t, text) in LogTimestamp.lines(FileSystem.read(logPath) ?? "", since: since) {
+                if text.contains("committed") {
+                    if commit == nil { commit = t }
+                    out.append(TimelineEvent(time: t, text: "commit done on \(fw): \(Self.message(text))"))
+                } else if text.contains("addresses added") {
+                    out.append(TimelineEvent(time: t, text: "\(fw): \(Self.message(text))"))
+                }
+            }
+        }
+        return (commit, out)
+    }
+
+    /// The log line without its `tandem[pid]: ` tag.
+    private static func message(_ text: Substring) -> String {
+        guard let close = text.firstIndex(of: "]"), text[close...].hasPrefix("]: "),
+              text[..<close].contains("[") else { return String(text) }
+        return String(text[text.index(close, offsetBy: 3)...])
+    }
+}

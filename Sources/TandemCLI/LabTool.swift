@@ -1,0 +1,156 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Lab
+
+/// `tandem lab SUBCOMMAND [options]`: parses the command line and runs the lab.
+enum LabTool {
+    static let usage = """
+    usage: tandem lab SUBCOMMAND [--prefix P] [options]
+      up        [--stack tandem-run|tandem-split|reference|mixed] [--no-sync] [--advert-int S]
+      failover  [--how stop|kill|link] [--failback] [--sessions N] [--push S] [--post S]
+      status
+      down
+      demo      [--stack …] [--how …] [--no-sync] [--sessions N] [--push S] [--post S] [--advert-int S]
+                (up, failover --failback and down in one; down always runs)
+    The seed's two-firewall topology in network namespaces named P* (default tl-, or
+    $TANDEM_LAB_PREFIX); state, configs and logs in /run/tandem-lab/P. Needs root.
+    """
+
+    enum Subcommand: String, CaseIterable { case up, failover, status, down, demo }
+
+    struct Arguments {
+        var subcommand: Subcommand
+        var prefix: String
+        var up = UpOptions()
+        var failover = FailoverOptions()
+    }
+
+    struct UsageError: Error { let message: String }
+
+    static func parse(_ args: [String], environmentPrefix: String?) throws(UsageError) -> Arguments {
+        var rest = args[...]
+        var subcommand: Subcommand?
+        var prefix = environmentPrefix.flatMap { $0.isEmpty ? nil : $0 } ?? "tl-"
+        var up = UpOptions()
+        var failover = FailoverOptions()
+        var seen: Set<String> = []
+        func value(_ option: String) throws(UsageError) -> String {
+            guard let v = rest.popFirst() else { throw UsageError(message: "\(option) needs a value") }
+            return v
+        }
+        func number(_ option: String, _ range: ClosedRange<Double>) throws(UsageError) -> Double {
+            let text = try value(option)
+            guard let v = Double(text), range.contains(v) else {
+                throw UsageError(message: "\(option) \(text): expected a number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return v
+        }
+        while let a = rest.popFirst() {
+            if !a.hasPrefix("-") {
+                guard subcommand == nil else { throw UsageError(message: "unexpected argument '\(a)'") }
+                guard let s = Subcommand(rawValue: a) else {
+                    throw UsageError(message: "unknown subcommand '\(a)' (expected \(Subcommand.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                subcommand = s
+                continue
+            }
+            seen.insert(a)
+            switch a {
+            case "--prefix": prefix = try value(a)
+            case "--stack":
+                let v = try value(a)
+                guard let s = LabStack(rawValue: v) else {
+                    throw UsageError(message: "--stack \(v): expected \(LabStack.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                up.stack = s
+            case "--no-sync": up.sync = false
+            case "--advert-int":
+                let v = try number(a, 1...255)
+                // VRRPv2 (the seed's) carries whole seconds.
+                guard v == v.rounded() else { throw UsageError(message: "--advert-int \(v): VRRPv2 needs whole seconds") }
+                up.advertInterval = v
+            case "--how":
+                let v = try value(a)
+                guard let h = FailoverMethod(rawValue: v) else {
+                    throw UsageError(message: "--how \(v): expected \(FailoverMethod.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                failover.how = h
+            case "--failback": failover.failback = true
+            case "--sessions": failover.sessions = Int(try number(a, 1...64))
+            case "--push": failover.push = try number(a, 0...10)
+            case "--post": failover.post = try number(a, 2...300)
+            case "-h", "--help": throw UsageError(message: "")
+            default: throw UsageError(message: "unknown option \(a)")
+            }
+        }
+        guard let subcommand else { throw UsageError(message: "missing subcommand") }
+        let allowed: Set<String>
+        switch subcommand {
+        case .up: allowed = ["--prefix", "--stack", "--no-sync", "--advert-int"]
+        case .failover: allowed = ["--prefix", "--how", "--failback", "--sessions", "--push", "--post"]
+        case .status, .down: allowed = ["--prefix"]
+        case .demo: allowed = ["--prefix", "--stack", "--no-sync", "--advert-int", "--how", "--sessions", "--push", "--post"]
+        }
+        if let wrong = seen.subtracting(allowed).sorted().first {
+            throw UsageError(message: "\(wrong) does not apply to `tandem lab \(subcommand.rawValue)`")
+        }
+        if subcommand == .demo { failover.failback = true }
+        return Arguments(subcommand: subcommand, prefix: prefix, up: up, failover: failover)
+    }
+
+    static func run(_ args: [String]) -> Int32 {
+        let output = StandardOutput()
+        let arguments: Arguments
+        do {
+            arguments = try parse(args, environmentPrefix: getenv("TANDEM_LAB_PREFIX").map { String(cString: $0) })
+        } catch {
+            if error.message.isEmpty {
+                output.out(usage)
+                output.flush()
+                return 0
+            }
+            output.err("tandem lab: \(error.message)\n\(usage)")
+            return 2
+        }
+        installStopSignals()
+        let console = LabConsole(out: { line in
+            let o = StandardOutput()
+            o.out(line)
+            o.flush()
+        }, err: { line in StandardOutput().err(line) })
+        let interruption = Interruption { stopRequested.load(ordering: .relaxed) }
+        do {
+            let lab = try Lab(prefix: arguments.prefix, console: console, interruption: interruption)
+            switch arguments.subcommand {
+            case .up: try lab.up(arguments.up)
+            case .down: try lab.down()
+            case .status: try lab.status()
+            case .failover: return try lab.failover(arguments.failover) ? 0 : 1
+            case .demo: return demo(lab, arguments, output)
+            }
+            return 0
+        } catch {
+            output.err("tandem lab: \(error)")
+            return 1
+        }
+    }
+
+    /// up, failover with failback, down — down even if the others fail or are interrupted.
+    static func demo(_ lab: Lab, _ arguments: Arguments, _ output: StandardOutput) -> Int32 {
+        var status: Int32 = 1
+        do {
+            try lab.up(arguments.up)
+            status = try lab.failover(arguments.failover) ? 0 : 1
+        } catch {
+            output.err("tandem lab: \(error)")
+        }
+        do {
+            try lab.down()
+        } catch {
+            output.err("tandem lab: \(error)")
+            status = 1
+        }
+        return status
+    }
+}
