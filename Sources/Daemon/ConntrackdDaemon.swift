@@ -34,7 +34,7 @@ public final class ConntrackdDaemon {
     var overruns = 0
     var filtered = 0
     /// Has the peer's table arrived since we last asked for it (sync health)?
-    public private(set) var resync = ResyncProgress()
+    public private(set) var resync: ResyncProgress
     var nextResyncRequest: UInt64? { resync.nextRequest }
 
     public static func monotonicNow() -> UInt64 {
@@ -56,6 +56,7 @@ public final class ConntrackdDaemon {
         self.log = log
         self.shouldStop = shouldStop
         let now = Self.monotonicNow()
+        resync = ResyncProgress(acknowledgements: sync.mode == .ftfw)
         internalCache = InternalCache(limit: config.general.hashLimit)
         externalCache = ExternalCache(limit: config.general.hashLimit)
         let first = UInt32(truncatingIfNeeded: time(nil))
@@ -166,19 +167,28 @@ public final class ConntrackdDaemon {
                     switch e {
                     case .apply(let msg):
                         if case .flow(let f) = msg.body { externalCache.apply(msg.type, f, now: now) }
-                        resync.receivedState()
                     case .resyncRequested:
                         log("resync requested by other node")
                         bulkSend()
-                    case .peerAlive:
-                        if resync.receivedAlive(now: now) {
-                            log("resync complete: \(externalCache.entries.count) flows in the external cache")
+                    case .peerAcknowledged(let range):
+                        if resync.isWaiting, let s = engine.lastResyncSequence, range.contains(s) {
+                            resync.requestAcknowledged()
+                        } else {
+                            peerTick(now: now)
                         }
+                    case .peerAlive:
+                        peerTick(now: now)
                     case .peerHello, .malformed:
                         break
                     }
                 }
             }
+        }
+    }
+
+    func peerTick(now: UInt64) {
+        if resync.receivedTick(now: now) {
+            log("resync complete: \(externalCache.entries.count) flows in the external cache")
         }
     }
 

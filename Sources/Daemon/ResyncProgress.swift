@@ -1,23 +1,29 @@
 /// Whether the external cache holds the peer's whole table, for `tandem run`'s sync-health
-/// demotion. The protocol has no end-of-resync marker, so completion is inferred: after
-/// our request, the peer sends its table and then, idle, an ALIVE. The first ALIVE may have
-/// left the peer before our request reached it, so an ALIVE counts only after state
-/// arrived, or as the second one (a peer with an empty table sends no state at all).
+/// demotion. The protocol has no end-of-resync marker, so completion is inferred from
+/// ordering: the peer queues its whole table when it processes our request, and sends
+/// in queue order. With FTFW, the peer's acknowledgement of our request's sequence number
+/// proves it processed the request; the next idle tick it sends (ALIVE, or the ACK its
+/// timer sends instead when it has something to acknowledge) was queued behind the
+/// table, so the table has arrived. Without acknowledgements (NOTRACK) the second tick
+/// after the request counts: the first may have been in flight when we asked.
 public struct ResyncProgress: Hashable, Sendable {
     public enum Phase: Hashable, Sendable {
         /// Nothing was asked: the table is whatever arrived (a master, or no sync).
         case notRequested
-        case waiting(since: UInt64, statesSeen: Int, alives: Int)
+        case waiting(since: UInt64, acknowledged: Bool, ticks: Int)
         case complete(at: UInt64)
     }
 
     public private(set) var phase: Phase = .notRequested
+    /// FTFW acknowledges; NOTRACK does not.
+    public let acknowledgements: Bool
     /// While waiting, the request is repeated: the first one may have been lost or sent
     /// while the peer was down.
     public let repeatInterval: UInt64
     public private(set) var nextRequest: UInt64?
 
-    public init(repeatInterval: UInt64 = 5_000_000_000) {
+    public init(acknowledgements: Bool = true, repeatInterval: UInt64 = 5_000_000_000) {
+        self.acknowledgements = acknowledgements
         self.repeatInterval = repeatInterval
     }
 
@@ -31,32 +37,33 @@ public struct ResyncProgress: Hashable, Sendable {
         return false
     }
 
-    /// A resync request went out at `now`.
+    /// A resync request went out at `now`. A repeat restarts the evidence: only an
+    /// acknowledgement of the latest request counts.
     public mutating func requested(now: UInt64) {
-        switch phase {
-        case .waiting(let since, let states, let alives):
-            // A repeat keeps the evidence: a bulk in progress still counts.
-            phase = .waiting(since: since, statesSeen: states, alives: alives)
-        default:
-            phase = .waiting(since: now, statesSeen: 0, alives: 0)
+        if case .waiting(let since, _, _) = phase {
+            phase = .waiting(since: since, acknowledged: false, ticks: 0)
+        } else {
+            phase = .waiting(since: now, acknowledged: false, ticks: 0)
         }
         nextRequest = now + repeatInterval
     }
 
-    public mutating func receivedState() {
-        guard case .waiting(let since, let states, let alives) = phase else { return }
-        phase = .waiting(since: since, statesSeen: states + 1, alives: alives)
+    /// The peer acknowledged our latest request.
+    public mutating func requestAcknowledged() {
+        guard case .waiting(let since, _, let ticks) = phase else { return }
+        phase = .waiting(since: since, acknowledged: true, ticks: ticks)
     }
 
-    /// Returns true when this ALIVE completes the resync.
-    public mutating func receivedAlive(now: UInt64) -> Bool {
-        guard case .waiting(let since, let states, let alives) = phase else { return false }
-        if states > 0 || alives >= 1 {
+    /// The peer sent an idle tick (ALIVE, or its timer's ACK). Returns true when this
+    /// completes the resync.
+    public mutating func receivedTick(now: UInt64) -> Bool {
+        guard case .waiting(let since, let acknowledged, let ticks) = phase else { return false }
+        if acknowledgements ? acknowledged : ticks >= 1 {
             phase = .complete(at: now)
             nextRequest = nil
             return true
         }
-        phase = .waiting(since: since, statesSeen: states, alives: alives + 1)
+        phase = .waiting(since: since, acknowledged: acknowledged, ticks: ticks + 1)
         return false
     }
 

@@ -46,4 +46,6 @@ public struct ClosedRangeOfSequences: Hashable, Sendable {
 
     /// `to` is not before `from` (serial-number arithmetic).
     public var isWellFormed: Bool { Int32(bitPattern: to &- from) >= 0 }
+
+    public func contains(_ s: UInt32) -> Bool { sequence(s, in: from, to) }
 }

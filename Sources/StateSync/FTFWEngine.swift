@@ -59,6 +59,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     public private(set) var hello: HelloState = .initial
     public private(set) var counters = Counters()
     public private(set) var nextDeadline: UInt64
+    public private(set) var lastResyncSequence: UInt32?
     private var sayHelloBack = false
     private var window: Int
     private var ackFrom: UInt32?
@@ -128,6 +129,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             case .control(let flags, let range):
                 let seq = takeSequence()
                 let c = ControlMessage(flags: flags.union(markHello()), sequence: seq, range: range)
+                if flags.contains(.resync) { lastResyncSequence = seq }
                 out.append(.control(c))
                 if flags.contains(.ack) { counters.acksSent += 1 }
                 if flags.contains(.nack) { counters.nacksSent += 1 }
@@ -284,7 +286,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                         released.append(k)
                     }
                 }
-                return []
+                return [.peerAcknowledged(r)]
             }
             if c.flags.contains(.nack) {
                 guard let r = c.range, r.isWellFormed else { return nil }

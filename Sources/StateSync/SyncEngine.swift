@@ -12,6 +12,13 @@ public protocol SyncEngine<Key>: Sendable {
     mutating func fire(now: UInt64)
     mutating func receive(_ m: SyncMessage) -> [SyncEngineEvent]
     mutating func takeReleased() -> [Key]
+    /// The sequence number our latest resync request went out with (FTFW), so the owner
+    /// can tell when the peer has acknowledged it.
+    var lastResyncSequence: UInt32? { get }
+}
+
+extension SyncEngine {
+    public var lastResyncSequence: UInt32? { nil }
 }
 
 /// What a received message means for the owner (all modes).
@@ -25,6 +32,8 @@ public enum SyncEngineEvent: Hashable, Sendable {
     /// The peer had nothing to send for a while (ALIVE): whatever it was sending, such as
     /// the answer to a resync request, has been sent.
     case peerAlive
+    /// The peer acknowledged these sequence numbers of ours (FTFW).
+    case peerAcknowledged(ClosedRangeOfSequences)
     /// A message this mode does not accept (counted as "Malformed header").
     case malformed(SyncMessage)
 }

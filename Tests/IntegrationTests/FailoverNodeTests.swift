@@ -124,7 +124,11 @@ struct FailoverNodeTests {
         _ = link.b.run(["nft", "delete", "table", "ip", "tdtblock"])
         let after = Self.waitUntil(20) { b.holdsVIP }
         let flows = b.trackedTestFlows
-        return (whileBlocked, after, flows, Vectors.readText(b.log) + "\n--- A:\n" + Vectors.readText(a.log))
+        var logs = Vectors.readText(b.log) + "\n--- A:\n" + Vectors.readText(a.log)
+        if !after {
+            for n in [a, b] { logs += "\n--- stats \(n.address):\n" + n.namespace.tandem(["conntrackd", "-C", n.directory + "/conntrackd.conf", "-s"]).stdout }
+        }
+        return (whileBlocked, after, flows, logs)
     }
 
     @Test func freshPeerWaitsForTheTableBeforeTakingOver() throws {
@@ -156,8 +160,8 @@ struct FailoverNodeTests {
         let r = Shell.run([Shell.tandem, "run", "--keepalived-config", dir + "/k.conf", "--conntrackd-config", dir + "/c.conf"])
         #expect(r.status != 0)
         #expect(r.stderr.contains(dir + "/k.conf:2:"), "\(r.stderr)")
-        try "vrrp_instance V {\n    priority 100\n}\n".write(toFile: dir + "/k.conf", atomically: true, encoding: .utf8)
-        try "Sync {\n    Mode FTFW {\n        CommitTimeout x\n    }\n}\n".write(toFile: dir + "/c.conf", atomically: true, encoding: .utf8)
+        try "vrrp_instance V {\n    interface lo\n    virtual_router_id 9\n    priority 100\n}\n".write(toFile: dir + "/k.conf", atomically: true, encoding: .utf8)
+        try goodSync.replacingOccurrences(of: "Mode FTFW {\n", with: "Mode FTFW {\n        CommitTimeout x\n").write(toFile: dir + "/c.conf", atomically: true, encoding: .utf8)
         let r2 = Shell.run([Shell.tandem, "run", "--keepalived-config", dir + "/k.conf", "--conntrackd-config", dir + "/c.conf"])
         #expect(r2.status != 0)
         #expect(r2.stderr.contains(dir + "/c.conf:3:"), "\(r2.stderr)")

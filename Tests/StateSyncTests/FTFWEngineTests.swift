@@ -34,7 +34,7 @@ import Testing
         a.fire(now: Self.second)
         let v1 = a.transmit(now: Self.second) { _ in nil }
         #expect(v1 == [.control(.alive(sequence: 1795533973, handshake: .hello))])
-        #expect(b.receive(v1[0]) == [.peerHello])
+        #expect(b.receive(v1[0]) == [.peerHello, .peerAlive])
         b.fire(now: Self.second + 500)
         let v2 = b.transmit(now: Self.second + 500) { _ in nil }
         #expect(v2 == [.control(.ack(1795533973, 1795533973, sequence: 1795533973, handshake: [.hello, .helloBack]))])

@@ -1,44 +1,47 @@
 import Daemon
 import Testing
 
-/// When the peer's table counts as arrived, from the sequence of what the peer sends.
+/// When the peer's table counts as arrived, from the order of what the peer sends.
 struct ResyncProgressTests {
-    @Test func aliveAfterStateCompletes() {
+    @Test func theTickAfterTheAcknowledgementCompletes() {
         var p = ResyncProgress()
         p.requested(now: 0)
         #expect(p.isWaiting)
-        p.receivedState()
-        let r1 = p.receivedAlive(now: 10)
-        #expect(r1)
+        let early = p.receivedTick(now: 1)
+        #expect(!early, "a tick before the acknowledgement may predate the request")
+        p.requestAcknowledged()
+        let done = p.receivedTick(now: 2)
+        #expect(done)
         #expect(p.isComplete && p.nextRequest == nil)
     }
 
-    @Test func aFirstAliveAloneMayPredateTheRequest() {
-        var p = ResyncProgress()
+    @Test func withoutAcknowledgementsTheSecondTickCompletes() {
+        var p = ResyncProgress(acknowledgements: false)
         p.requested(now: 0)
-        let r2 = p.receivedAlive(now: 1)
-        #expect(!r2)
-        #expect(p.isWaiting)
-        let r3 = p.receivedAlive(now: 2)
-        #expect(r3)
+        let first = p.receivedTick(now: 1)
+        let second = p.receivedTick(now: 2)
+        #expect(!first && second)
     }
 
-    @Test func repeatsUntilCompleteKeepingEvidence() {
+    @Test func aRepeatedRequestNeedsItsOwnAcknowledgement() {
         var p = ResyncProgress(repeatInterval: 5)
         p.requested(now: 0)
         #expect(p.nextRequest == 5)
-        p.receivedState()
+        p.requestAcknowledged()
         p.requested(now: 5)
         #expect(p.nextRequest == 10)
-        let r4 = p.receivedAlive(now: 6)
-        #expect(r4)
+        let tick = p.receivedTick(now: 6)
+        #expect(!tick)
+        p.requestAcknowledged()
+        let done = p.receivedTick(now: 7)
+        #expect(done)
     }
 
     @Test func nothingRequestedNothingAwaited() {
         var p = ResyncProgress()
-        p.receivedState()
-        let r5 = p.receivedAlive(now: 1)
-        #expect(!r5)
+        p.requestAcknowledged()
+        let tick = p.receivedTick(now: 1)
+        #expect(!tick)
         #expect(!p.isWaiting && !p.isComplete)
         p.requested(now: 2)
         p.settle(now: 3)
