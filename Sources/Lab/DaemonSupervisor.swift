@@ -88,6 +88,13 @@ struct DaemonSupervisor {
         return NamespaceProcesses.isAlive(p) && NamespaceProcesses.belongs(p, to: [names.namespace(fw)])
     }
 
+    /// Started and gone. Right after the spawn the process is still `ip netns exec` in the
+    /// host's namespace, so this asks only whether the PID lives.
+    func hasExited(_ role: DaemonRole, on fw: Firewall) -> Bool {
+        guard let p = pid(role, on: fw) else { return false }
+        return !NamespaceProcesses.isAlive(p)
+    }
+
     /// The process whose stop is the failover: keepalived's parent or `tandem run`.
     func vrrpRole(_ fw: Firewall) -> DaemonRole { flavor(fw) == .tandemRun ? .tandemRun : .keepalived }
 

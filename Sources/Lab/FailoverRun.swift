@@ -42,7 +42,8 @@ extension Lab {
             let t1 = WallClock.now()
             actions.append(try restore(options.how, supervisor, topology))
             console.err("lab \(names.prefix): failback at \(clockTime(t1)): \(actions[1])")
-            let limit = 20 + 3 * settings.advertInterval
+            // A returning node may first wait for its peer's table (tandem run demotes itself meanwhile).
+            let limit = 45 + 3 * settings.advertInterval
             let back = try waitUntil(limit, interruption: interruption) { watcher.moved(to: .fw1, since: t1, peerReleased: true) != nil }
             if !back { notes.append("failback: fw1 did not take both VIPs back within \(formatSeconds(limit)) s") }
             let from = watcher.moved(to: .fw1, since: t1, peerReleased: true) ?? WallClock.now()

@@ -107,7 +107,7 @@ extension Lab {
         let limit = seconds ?? 15 + 3 * supervisor.settings.advertInterval
         let role = supervisor.vrrpRole(fw)
         let held = try waitUntil(limit, step: 0.05, interruption: interruption) { () throws(LabError) -> Bool in
-            guard supervisor.isRunning(role, on: fw) else {
+            guard !supervisor.hasExited(role, on: fw) else {
                 throw .timedOut(waitingFor: "\(fw) to hold both VIPs: its \(role.rawValue) exited", seconds: 0,
                                 log: supervisor.logPath(role, on: fw))
             }

@@ -45,7 +45,7 @@ struct SessionVerdict: Sendable {
             lost = counted.filter { !r.received.contains(key($0)) }.count
         }
         let failedInTime = r.failedAt.map { $0 <= phase.end } ?? false
-        resetSeen = r.resetSeen && ((r.failedAt ?? r.serverResetAt ?? phase.end) <= phase.end)
+        resetSeen = (r.serverResetAt.map { $0 <= phase.end } ?? false) || (r.failure == .rst && failedInTime)
         if failedInTime, let f = r.failure {
             broken = f.rawValue
         } else if !r.arrivals.contains(where: { $0 > phase.end - 1 && $0 <= phase.end }) {

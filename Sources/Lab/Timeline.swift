@@ -28,7 +28,8 @@ struct TakeoverLog {
             }
         } else {
             for (t, text) in LogTimestamp.lines(FileSystem.read(logPath) ?? "", since: since) {
-                if text.contains("committed") {
+                // The contract line: "committed N flows" (the sync layer's own "committed N of M entries" is a detail).
+                if text.contains("committed") && text.contains(" flows") {
                     if commit == nil { commit = t }
                     out.append(TimelineEvent(time: t, text: "commit done on \(fw): \(Self.message(text))"))
                 } else if text.contains("addresses added") {
