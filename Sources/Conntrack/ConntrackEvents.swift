@@ -73,6 +73,10 @@ public final class ConntrackEventListener {
         for group in Self.groups(events) { try socket.join(group: group) }
         if reliable {
             try socket.setBroadcastErrors(true)
+            // conntrackd stops there, and the kernel then drops events it cannot deliver
+            // without telling the listener (a ctnetlink insert does not fail for it): 50k
+            // flows lost silently. Tandem keeps ENOBUFS so the loss is seen and resynced.
+            try socket.setReportsOverruns(true)
         }
     }
 

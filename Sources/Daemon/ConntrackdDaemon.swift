@@ -242,6 +242,14 @@ public final class ConntrackdDaemon {
     /// where, unlike conntrackd, unchanged entries are not sent again every poll).
     func populateFromKernel(send: Bool) throws {
         let now = Self.monotonicNow()
+        guard send else {
+            // `-R` and start-up: nothing to compare or send, so one cache write per flow.
+            try kernel.dump { flow in
+                guard self.passesFilter(flow) else { return }
+                _ = self.internalCache.record(flow, kind: .new, now: now)
+            }
+            return
+        }
         var seen = Set<FlowKey>()
         try kernel.dump { flow in
             guard let o = flow.original, self.passesFilter(flow) else { return }

@@ -75,6 +75,7 @@ public final class FailoverNode {
         case .becameMaster(let group):
             let ms = Double(ConntrackdDaemon.monotonicNow() - transitionStarted) / 1e6
             log("(\(group)) addresses added and announced \(format(ms)) ms after the transition")
+            afterAddresses(group)
         case .becameBackup(let group):
             log("(\(group)) backup actions: kernel table purge in \(replication.sync.purgeTimeout) s, resync requested from the peer")
             replication.schedulePurge(now: now)
@@ -87,28 +88,35 @@ public final class FailoverNode {
     }
 
     /// primary-backup.sh's `primary` step (-c, -f, -R, -B), in order, with the result known.
+    /// Only the commit and the cache flush come before the addresses: the kernel dump and
+    /// the bulk send serve the peer, not the sessions, and wait until the addresses are up.
     func masterActions(_ group: String, now: UInt64) {
-        let waited = replication.resync.isWaiting
-        var parts: [String] = []
+        var text: String
         do {
             let r = try replication.commit(quiet: true)
-            parts.append("committed \(r.succeeded) flows (\(r.failed) failed) in \(format(Double(r.nanoseconds) / 1e6)) ms")
+            text = "committed \(r.succeeded) flows (\(r.failed) failed) in \(format(Double(r.nanoseconds) / 1e6)) ms"
         } catch {
-            parts.append("commit failed: \(error)")
+            text = "commit failed: \(error)"
         }
+        if replication.resync.isWaiting { text += " (the peer's table had not fully arrived)" }
         replication.flushCaches()
+        replication.settleResync(now: now)
+        updateDemotion()
+        log("(\(group)) master actions: " + text + "; caches flushed")
+    }
+
+    /// The rest of the primary step, once the addresses are up: `-R` then `-B`.
+    func afterAddresses(_ group: String) {
         let t = ConntrackdDaemon.monotonicNow()
         do {
             try replication.resyncWithKernel()
-            parts.append("internal cache reloaded from the kernel in \(format(Double(ConntrackdDaemon.monotonicNow() - t) / 1e6)) ms")
+            replication.sendBulk()
+            let ms = Double(ConntrackdDaemon.monotonicNow() - t) / 1e6
+            log("(\(group)) internal cache reloaded from the kernel in \(format(ms)) ms, bulk send queued; "
+                + "all master actions done \(format(Double(ConntrackdDaemon.monotonicNow() - transitionStarted) / 1e6)) ms after the transition")
         } catch {
-            parts.append("kernel dump failed: \(error)")
+            log("(\(group)) kernel dump failed: \(error)")
         }
-        replication.sendBulk()
-        replication.settleResync(now: now)
-        updateDemotion()
-        log("(\(group)) master actions: " + parts.joined(separator: "; ") + "; bulk send queued"
-            + (waited ? " (the peer's table had not fully arrived)" : ""))
     }
 
     func format(_ ms: Double) -> String {

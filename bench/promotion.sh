@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Promotion benchmark (issue #5): how long a backup holding N replicated flows needs to
+# become a master whose kernel holds them all, and how many it loses.
+#   reference: conntrackd 1.4.7 on both nodes; the backup runs primary-backup.sh's
+#              primary step by hand: conntrackd -c, -f, -R, -B (timed together).
+#   tandem:    `tandem run` on both nodes; the master is stopped (SIGTERM, priority 0)
+#              and the backup's own log gives the time from its MASTER transition to its
+#              addresses being added (commit, cache flush, kernel dump, bulk queued).
+# Two namespaces (tdp-a-PID, tdp-b-PID) joined by one veth carry VRRP and the sync link;
+# everything is removed on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "bench/promotion.sh needs root" >&2; exit 1; }
+scripts/install-deps.sh
+N=${N:-250000}
+shared=${SHARED:-../shared}
+work=$(mktemp -d)
+a="tdp-a-$$"; b="tdp-b-$$"
+pids=()
+stop_all() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  pids=()
+}
+cleanup() {
+  stop_all
+  ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+gcc -O2 -Wall -o "$work/ctbulk" "$shared/bench/ctbulk.c" -lmnl
+swift build -c release --product tandem >/dev/null
+T=$PWD/.build/release/tandem
+ip netns add "$a"; ip netns add "$b"
+ip link add tdpa0 netns "$a" type veth peer name tdpb0 netns "$b"
+ip -n "$a" addr add 172.31.98.1/24 dev tdpa0; ip -n "$a" link set tdpa0 up; ip -n "$a" link set lo up
+ip -n "$b" addr add 172.31.98.2/24 dev tdpb0; ip -n "$b" link set tdpb0 up; ip -n "$b" link set lo up
+
+conntrackd_conf() { # name self peer dev
+  cat > "$work/$1.conf" <<CONF
+Sync {
+    Mode FTFW {
+        CommitTimeout 180
+        PurgeTimeout 5
+        ResendQueueSize 1048576
+    }
+    UDP {
+        IPv4_address $2
+        IPv4_Destination_Address $3
+        Port 3780
+        Interface $4
+        SndSocketBuffer 24985600
+        RcvSocketBuffer 24985600
+        Checksum on
+    }
+}
+General {
+    HashSize 262144
+    HashLimit 1048576
+    LogFile $work/$1.log
+    LockFile $work/$1.lock
+    UNIX { Path $work/$1.ctl
+           Backlog 20 }
+    NetlinkBufferSize 33554432
+    NetlinkBufferSizeMaxGrowth 67108864
+    NetlinkEventsReliable on
+    NetlinkOverrunResync 5
+    Filter From Userspace {
+        Address Ignore {
+            IPv4_address 172.31.98.1
+            IPv4_address 172.31.98.2
+            IPv4_address 172.31.98.100
+        }
+    }
+}
+CONF
+}
+keepalived_conf() { # name state priority self peer dev
+  cat > "$work/$1-k.conf" <<CONF
+vrrp_instance P {
+    state $2
+    interface $6
+    virtual_router_id 61
+    priority $3
+    advert_int 1
+    unicast_src_ip $4
+    unicast_peer {
+        $5
+    }
+    virtual_ipaddress {
+        172.31.98.100/24 dev $6
+    }
+}
+CONF
+}
+conntrackd_conf a 172.31.98.1 172.31.98.2 tdpa0
+conntrackd_conf b 172.31.98.2 172.31.98.1 tdpb0
+keepalived_conf a MASTER 100 172.31.98.1 172.31.98.2 tdpa0
+keepalived_conf b BACKUP 50 172.31.98.2 172.31.98.1 tdpb0
+
+external() { # the backup's external cache size, asked over its control socket
+  ip netns exec "$b" "$T" conntrackd -C "$work/b.conf" -s 2>/dev/null | awk '/cache external/{f=1} f && /current active/{print $NF; exit}'
+}
+wait_external() { # until N arrived, or the count stops growing for 10 s (a lossy peer)
+  local last=-1 still=0 now
+  for _ in $(seq 1 600); do
+    now=$(external); now=${now:-0}
+    [ "$now" -ge "$N" ] && break
+    if [ "$now" = "$last" ]; then still=$((still + 1)); [ "$still" -ge 20 ] && break; else still=0; fi
+    last=$now
+    sleep 0.5
+  done
+  external
+}
+flush_kernels() { ip netns exec "$a" "$work/ctbulk" flush >/dev/null; ip netns exec "$b" "$work/ctbulk" flush >/dev/null; }
+
+if [ -z "${SKIP_REFERENCE:-}" ]; then
+echo "== reference: conntrackd 1.4.7 on both nodes, $N flows"
+ip netns exec "$a" conntrackd -C "$work/a.conf" >/dev/null 2>&1 & pids+=($!)
+ip netns exec "$b" conntrackd -C "$work/b.conf" >/dev/null 2>&1 & pids+=($!)
+sleep 1
+ip netns exec "$a" "$work/ctbulk" insert "$N" --batch 1000 --timeout 3600 >/dev/null
+ref_have=$(wait_external)
+t0=$(date +%s.%N)
+for step in -c -f -R -B; do ip netns exec "$b" conntrackd -C "$work/b.conf" $step >/dev/null 2>&1; done
+t1=$(date +%s.%N)
+ref_kernel=$(ip netns exec "$b" conntrack -C)
+ref_s=$(echo "$t1 - $t0" | bc -l)
+stop_all
+flush_kernels
+rm -f "$work"/*.lock "$work"/*.ctl
+else ref_have=0 ref_kernel=0 ref_s=1; fi
+
+echo "== tandem: tandem run on both nodes, $N flows"
+ip netns exec "$a" "$T" run --keepalived-config "$work/a-k.conf" --conntrackd-config "$work/a.conf" 2>"$work/a.run.log" & pids+=($!)
+for _ in $(seq 1 100); do ip -n "$a" -4 -o addr show | grep -q " 172.31.98.100/" && break; sleep 0.1; done
+ip netns exec "$b" "$T" run --keepalived-config "$work/b-k.conf" --conntrackd-config "$work/b.conf" 2>"$work/b.run.log" & pids+=($!)
+sleep 2
+ip netns exec "$a" "$work/ctbulk" insert "$N" --batch 1000 --timeout 3600 >/dev/null
+tan_have=$(wait_external)
+if [ -n "${DEBUG:-}" ]; then
+  echo "A's kernel: $(ip netns exec "$a" conntrack -C)"
+  for n in a b; do echo "-- $n"; ip netns exec "${!n}" "$T" conntrackd -C "$work/$n.conf" -s | head -4; done
+  grep -v "Entering\|priority" "$work/a.run.log" | tail -5
+fi
+kill -TERM "${pids[0]}"
+for _ in $(seq 1 200); do grep -q "addresses added" "$work/b.run.log" && break; sleep 0.05; done
+for _ in $(seq 1 200); do grep -q "all master actions done" "$work/b.run.log" && break; sleep 0.05; done
+line=$(grep -E "master actions|internal cache reloaded" "$work/b.run.log" | tail -2)
+added=$(grep "addresses added" "$work/b.run.log" | tail -1 | sed -n 's/.*announced \([0-9.]*\) ms.*/\1/p')
+done_ms=$(grep "all master actions done" "$work/b.run.log" | tail -1 | sed -n 's/.*done \([0-9.]*\) ms.*/\1/p')
+overruns_a=$(grep -c "overrun" "$work/a.run.log" || true)
+tan_kernel=$(ip netns exec "$b" conntrack -C)
+tan_s=$(echo "${done_ms:-0} / 1000" | bc -l)
+tan_vip=$(echo "${added:-0} / 1000" | bc -l)
+stop_all
+
+printf '\n%-34s %14s %14s\n' "" "reference" "tandem"
+printf '%-34s %14s %14s\n' "flows replicated to the backup" "$ref_have" "$tan_have"
+printf '%-34s %14.3f %14.3f\n' "promotion time, -c -f -R -B (s)" "$ref_s" "$tan_s"
+printf '%-34s %14s %14.3f\n' "until the VIPs are up (s)" "(after all)" "$tan_vip"
+printf '%-34s %14s %14s\n' "flows in the new master's kernel" "$ref_kernel" "$tan_kernel"
+printf '%-34s %14s %14s\n' "lost (of $N)" "$((N - ref_kernel))" "$((N - tan_kernel))"
+printf '%-34s %14.2f   (target <= 0.33)\n' "ratio tandem / reference" "$(echo "$tan_s / $ref_s" | bc -l)"
+echo "tandem's log:"; echo "$line"
+echo "tandem event-socket overrun lines on the master: $overruns_a"
