@@ -25,6 +25,7 @@ public final class ConntrackdDaemon {
     let kernel: ConntrackConnection
     let events: ConntrackEventListener?
     let options: SyncSenderOptions
+    let peerAddress: IPAddress
     var stopping = false
     var nextPoll: UInt64?
     var resyncAt: UInt64?
@@ -36,6 +37,7 @@ public final class ConntrackdDaemon {
     /// Has the peer's table arrived since we last asked for it (sync health)?
     public private(set) var resync: ResyncProgress
     var nextResyncRequest: UInt64? { resync.nextRequest }
+    public private(set) var peer: PeerLiveness
 
     public static func monotonicNow() -> UInt64 {
         var ts = timespec()
@@ -53,10 +55,12 @@ public final class ConntrackdDaemon {
         }
         self.config = config
         self.sync = sync
+        peerAddress = peer
         self.log = log
         self.shouldStop = shouldStop
         let now = Self.monotonicNow()
         resync = ResyncProgress(acknowledgements: sync.mode == .ftfw)
+        self.peer = PeerLiveness(now: now)
         internalCache = InternalCache(limit: config.general.hashLimit)
         externalCache = ExternalCache(limit: config.general.hashLimit)
         let first = UInt32(truncatingIfNeeded: time(nil))
@@ -122,6 +126,7 @@ public final class ConntrackdDaemon {
     public var nextDeadline: UInt64 {
         var deadline = engine.nextDeadline
         for d in [nextPoll, resyncAt, purgeAt, nextResyncRequest].compactMap({ $0 }) { deadline = min(deadline, d) }
+        deadline = min(deadline, peer.deadline)
         return deadline
     }
 
@@ -160,7 +165,11 @@ public final class ConntrackdDaemon {
     }
 
     func handleChannel(now: UInt64) {
-        for datagram in channel.receiveAll() {
+        let datagrams = channel.receiveAll()
+        if !datagrams.isEmpty, case .heardAgain(let after) = peer.heard(now: now) {
+            log("peer \(peerAddress) heard again after \(after / 1_000_000_000) s of silence")
+        }
+        for datagram in datagrams {
             for received in receiver.receive(datagram: datagram) {
                 guard case .message(let m) = received else { continue }
                 for e in engine.receive(m) {
@@ -194,6 +203,10 @@ public final class ConntrackdDaemon {
 
     func timers(now: UInt64) throws {
         engine.fire(now: now)
+        if case .fellSilent(let d) = peer.check(now: now) {
+            log("no message from peer \(peerAddress) for \(d / 1_000_000_000) s (\(channel.sendErrors) send errors so far): "
+                + "unreachable or stopped; still sending")
+        }
         if let r = resync.nextRequest, now >= r { requestResync(now: now) }
         if sync.mode == .alarm && now >= nextExpiry {
             externalCache.expire(now: now, lifetime: UInt64(sync.cacheTimeout) * 1_000_000_000)

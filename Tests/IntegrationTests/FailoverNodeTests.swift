@@ -138,6 +138,9 @@ struct FailoverNodeTests {
         #expect(r.bFlowsAtTakeover == 40, "\(r.logB)")
         #expect(r.logB.contains("demoted by 150"), "\(r.logB)")
         #expect(r.logB.contains("resync complete: 40 flows"), "\(r.logB)")
+        // The unreachable peer was reported, and its return.
+        #expect(r.logB.contains("no message from peer 10.98.0.1"), "\(r.logB)")
+        #expect(r.logB.contains("peer 10.98.0.1 heard again"), "\(r.logB)")
         // The commit reached the kernel before the address was added.
         let commit = try #require(r.logB.range(of: "committed 40 flows"), "\(r.logB)")
         let added = try #require(r.logB.range(of: "addresses added"), "\(r.logB)")

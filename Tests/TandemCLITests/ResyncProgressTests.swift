@@ -48,3 +48,22 @@ struct ResyncProgressTests {
         #expect(p.isComplete && !p.isWaiting)
     }
 }
+
+/// A silent peer is reported once, and once again when it comes back.
+struct PeerLivenessTests {
+    @Test func silenceAndReturnAreReportedOnce() {
+        var p = PeerLiveness(threshold: 5, now: 0)
+        let early = p.check(now: 4)
+        #expect(early == nil)
+        let silent = p.check(now: 6)
+        #expect(silent == .fellSilent(for: 6))
+        let again = p.check(now: 9)
+        #expect(again == nil)
+        #expect(p.deadline == .max)
+        let back = p.heard(now: 10)
+        #expect(back == .heardAgain(after: 10))
+        let steady = p.heard(now: 11)
+        #expect(steady == nil)
+        #expect(p.deadline == 16)
+    }
+}
