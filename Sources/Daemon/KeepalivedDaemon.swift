@@ -65,6 +65,8 @@ public final class KeepalivedDaemon {
         case becameFault(group: String)
     }
     public var onTransition: ((Transition) -> Void)?
+    /// The state each sync group last announced (notify), by group index.
+    var groupStates: [Int: InstanceMachine.State] = [:]
     /// The member whose own timer or advert made its unit master.
     var initiator: Instance?
 
@@ -273,7 +275,9 @@ public final class KeepalivedDaemon {
             default: break
             }
         }
-        if [.master, .backup, .fault].contains(state) {
+        // Members each leave INIT on their own: the group is announced once per change.
+        if [.master, .backup, .fault].contains(state), groupStates[gi] != state {
+            groupStates[gi] = state
             notifyGroup(configuration.syncGroups[gi], state: state.rawValue)
         }
     }
