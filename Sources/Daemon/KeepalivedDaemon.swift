@@ -242,7 +242,8 @@ public final class KeepalivedDaemon {
                 i.garpSecondBurst = nil
                 for v in i.config.virtualAddresses { try? addresses.remove(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v)) }
             case .transition(let from, let to):
-                if !following {
+                // The owner hears of a unit's change once, however many members move.
+                if !following && (i.group.map { groupStates[$0] != to } ?? true) {
                     switch to {
                     case .master:
                         initiator = i
