@@ -14,7 +14,13 @@ public final class FailoverNode {
     public struct Options: Sendable {
         /// Priority points taken off while the peer's table has not arrived (0 = off).
         public var syncDemotion: Int
-        public init(syncDemotion: Int = 50) { self.syncDemotion = syncDemotion }
+        /// Run conntrack-tools' primary-backup.sh too when keepalived.conf names it (it
+        /// would repeat the commit, dump and bulk send this node already did).
+        public var runSyncScripts: Bool
+        public init(syncDemotion: Int = 50, runSyncScripts: Bool = false) {
+            self.syncDemotion = syncDemotion
+            self.runSyncScripts = runSyncScripts
+        }
     }
 
     public typealias Log = (String) -> Void
@@ -39,6 +45,9 @@ public final class FailoverNode {
     public func run() throws {
         try replication.start()
         vrrp.onTransition = { [unowned self] in self.transition($0) }
+        if !options.runSyncScripts {
+            vrrp.isHandledInternally = { ($0.split(separator: "/").last ?? "") == "primary-backup.sh" }
+        }
         vrrp.start()
         updateDemotion()
         while !shouldStop() && !replication.stopRequestedByControl {

@@ -338,8 +338,19 @@ public final class KeepalivedDaemon {
         if let n = g.notify.generic { spawn(n.split(separator: " ").map(String.init) + ["GROUP", g.name, state, "0"]) }
     }
 
+    /// Programs the owner does the work of itself (`tandem run` and primary-backup.sh):
+    /// not run, and said so once.
+    public var isHandledInternally: ((String) -> Bool)?
+    var skippedScripts: Set<String> = []
+
     func spawn(_ argv: [String]) {
         guard let program = argv.first else { return }
+        if isHandledInternally?(program) == true {
+            if skippedScripts.insert(program).inserted {
+                log("notify script \(program) not run: its conntrackd steps are done in-process, in order (--run-sync-scripts runs it anyway)")
+            }
+            return
+        }
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
         var pid: pid_t = 0

@@ -26,6 +26,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("sync-demotion"), help: "Priority points taken off while the peer's table has not arrived (0 = off).")
     var syncDemotion = 50
 
+    @Flag(name: .customLong("run-sync-scripts"), help: "Also run notify scripts named primary-backup.sh (their steps are done in-process).")
+    var runSyncScripts = false
+
     @Flag(name: .customLong("check"), help: "Check both files and exit.")
     var check = false
 
@@ -103,7 +106,7 @@ public struct RunTool {
         while !shouldStop() {
             do {
                 let node = try FailoverNode(keepalived: keepalived, conntrackd: conntrackd,
-                                            options: .init(syncDemotion: command.syncDemotion), log: log, shouldStop: shouldStop)
+                                            options: .init(syncDemotion: command.syncDemotion, runSyncScripts: command.runSyncScripts), log: log, shouldStop: shouldStop)
                 if !lastProblem.isEmpty { log("started after: \(lastProblem)") }
                 try node.run()
                 return 0
