@@ -135,6 +135,7 @@ public final class ConntrackdDaemon {
 
     /// One turn of the loop: kernel events, the peer, the control socket, timers, sends.
     public func service(now t: UInt64) throws {
+        released.removeAll()
         if let events { try handleKernelEvents(events, now: t) }
         handleChannel(now: t)
         if control != nil { try handleControl(now: t) }
@@ -325,6 +326,14 @@ public final class ConntrackdDaemon {
         externalCache.removeAll()
     }
 
+    /// `-f` on the way to master: the caches are emptied at once but freed only at the
+    /// next loop turn, after the addresses are up (freeing 100k entries takes ~0.1 s).
+    public func flushCachesFreeingLater() {
+        purgeAt = nil
+        released.append((internalCache.takeAll(), externalCache.takeAll()))
+    }
+    var released: [([FlowKey: InternalCache.Entry], [FlowKey: ExternalCache.Entry])] = []
+
     /// `-R`: reloads the internal cache from the kernel table.
     public func resyncWithKernel() throws { try populateFromKernel(send: false) }
 
@@ -409,15 +418,20 @@ public final class ConntrackdDaemon {
     @discardableResult
     public func commit(quiet: Bool = false) throws -> CommitReport {
         let liberal = TCPFlags(flags: 0x08, mask: 0x08)
-        let flows: [Flow] = externalCache.entries.values.compactMap { e in
-            guard var f = e.synced.flow else { return nil }
+        let commitTimeout = sync.commitTimeout
+        let windowTracking = sync.tcpWindowTracking
+        // Converted lazily, batch by batch, while the kernel applies the previous batch.
+        // An entry that cannot become a flow goes out without a tuple: the kernel refuses
+        // it and it is counted as failed, not skipped unseen.
+        let flows = externalCache.entries.values.lazy.map { e -> Flow in
+            guard var f = e.synced.flow else { return Flow() }
             // With NAT, give the kernel the untranslated reply and the NAT ranges: it then
             // computes the translated reply itself and marks the entry as NAT'd. Handed a
             // translated reply it sees nothing to translate, and replies reach our own
             // stack instead of the client (and get reset).
             if f.sourceNAT != nil || f.destinationNAT != nil, let o = f.original { f.reply = o.inverted }
-            f.timeout = sync.commitTimeout > 0 ? UInt32(sync.commitTimeout) : (f.timeout ?? 180)
-            if f.original?.protocolNumber == IPProtocolNumber.tcp, !sync.tcpWindowTracking {
+            f.timeout = commitTimeout > 0 ? UInt32(commitTimeout) : (f.timeout ?? 180)
+            if f.original?.protocolNumber == IPProtocolNumber.tcp, !windowTracking {
                 var tcp = f.protocolInfo?.tcp ?? TCPInfo()
                 tcp.flagsOriginal = liberal
                 tcp.flagsReply = liberal

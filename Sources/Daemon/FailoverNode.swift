@@ -108,7 +108,7 @@ public final class FailoverNode {
             text = "commit failed: \(error)"
         }
         if replication.resync.isWaiting { text += " (the peer's table had not fully arrived)" }
-        replication.flushCaches()
+        replication.flushCachesFreeingLater()
         replication.settleResync(now: now)
         updateDemotion()
         log("(\(group)) master actions: " + text + "; caches flushed")

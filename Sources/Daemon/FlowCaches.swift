@@ -99,6 +99,12 @@ public struct InternalCache: Sendable {
     }
 
     public mutating func removeAll() { entries.removeAll() }
+
+    /// Empties the cache, handing the entries to the caller to free when convenient.
+    public mutating func takeAll() -> [FlowKey: Entry] {
+        defer { entries = [:] }
+        return entries
+    }
 }
 
 /// Flows the peer told us about (spec §5.2), kept as it sent them.
@@ -162,4 +168,10 @@ public struct ExternalCache: Sendable {
     }
 
     public mutating func removeAll() { entries.removeAll() }
+
+    /// Empties the cache, handing the entries to the caller to free when convenient.
+    public mutating func takeAll() -> [FlowKey: Entry] {
+        defer { entries = [:] }
+        return entries
+    }
 }

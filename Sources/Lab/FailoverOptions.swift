@@ -19,5 +19,8 @@ public struct FailoverOptions: Sendable {
     public var push = 0.05
     /// Seconds to observe after each action.
     public var post: Double = 8
+    /// Established flows added to fw1's table before the failover (replicated like any
+    /// other), so the takeover commits a real table.
+    public var flows = 0
     public init() {}
 }

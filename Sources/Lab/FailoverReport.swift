@@ -10,6 +10,8 @@ struct FailoverReport {
     let vipHistory: [VIPWatcher.Change]
     /// The daemon log of the firewall that takes over in each phase.
     let takeovers: [TakeoverLog]
+    /// Measured by the lab itself (the replicated load reaching the new master's kernel).
+    var extraEvents: [TimelineEvent] = []
 
     var verdicts: [[SessionVerdict]] { phases.map { p in records.map { SessionVerdict($0, in: p) } } }
 
@@ -90,6 +92,7 @@ struct FailoverReport {
            first.1 <= phase.end {
             events.append(TimelineEvent(time: first.1, text: "first packet after VIP moved (\(first.0))"))
         }
+        events += extraEvents.filter { $0.time >= phase.action && $0.time <= phase.end }
         for r in records {
             if let t = r.failedAt, t >= phase.action, t <= phase.end, let f = r.failure {
                 events.append(TimelineEvent(time: t, text: "\(r.name) broke: \(f.rawValue)"))

@@ -26,6 +26,8 @@ extension Lab {
                             seconds: 10, log: nil)
         }
         if settings.sync { try waitForReplication(supervisor, ports: engine.clientPorts, opened: opened) }
+        var load: (flows: Int, baseline: Int)?
+        if options.flows > 0 { load = try addLoad(options.flows, supervisor) }
         try observe(until: WallClock.now() + 2)
         try waitForScheduledPurge(supervisor)
 
@@ -33,6 +35,12 @@ extension Lab {
         var actions: [String] = []
         var notes: [String] = []
         let t0 = WallClock.now()
+        var counter: KernelCountWatcher?
+        if let load {
+            counter = try KernelCountWatcher(namespace: names.namespace(.fw2), target: load.flows, since: t0)
+            try counter?.start()
+        }
+        defer { counter?.stop() }
         actions.append(try fail(options.how, supervisor, topology))
         console.err("lab \(names.prefix): failover at \(clockTime(t0)): \(actions[0]); observing \(formatSeconds(options.post)) s")
         try observe(until: t0 + options.post)
@@ -52,8 +60,17 @@ extension Lab {
         }
         let records = engine.stop()
         watcher.stop()
+        counter?.stop()
+        var extra: [TimelineEvent] = []
+        if let load {
+            if let t = counter?.reachedAt {
+                extra.append(TimelineEvent(time: t, text: "fw2's kernel holds all \(load.flows) replicated flows"))
+            } else {
+                notes.append("fw2's kernel never held all \(load.flows) replicated flows during the observation")
+            }
+        }
 
-        let report = FailoverReport(
+        var report = FailoverReport(
             settings: settings, options: options, phases: phases, actions: actions, notes: notes,
             records: records, vipHistory: watcher.history,
             takeovers: phases.indices.map { i in
@@ -61,10 +78,34 @@ extension Lab {
                 let role = supervisor.vrrpRole(fw)
                 return TakeoverLog(names: names, flavor: supervisor.flavor(fw), fw: fw, logPath: supervisor.logPath(role, on: fw))
             })
+        report.extraEvents = extra
         for line in report.lines() { console.out(line) }
         try FileSystem.write(report.json(), to: names.resultsFile)
         console.out("raw data: \(names.resultsFile)")
         return report.allSurvived && notes.isEmpty
+    }
+
+    /// Adds `count` established flows to fw1's table and waits (bounded) until fw2's
+    /// external cache holds them; returns the count and fw2's kernel count before.
+    private func addLoad(_ count: Int, _ supervisor: DaemonSupervisor) throws(LabError) -> (flows: Int, baseline: Int) {
+        let made = try ReplicatedLoad.insert(count, namespace: names.namespace(.fw1))
+        console.err("lab \(names.prefix): \(made) established flows added to fw1's table; waiting for fw2's external cache")
+        var external = 0
+        let arrived = try waitUntil(120, step: 0.5, interruption: interruption) {
+            guard let r = try? supervisor.control(.fw2, "-s"), r.status == 0 else { return false }
+            external = Self.externalCount(r.text) ?? 0
+            return external >= made
+        }
+        if !arrived { console.err("lab \(names.prefix): warning: fw2's external cache holds \(external) entries after 120 s (\(made) added)") }
+        return (made, external)
+    }
+
+    /// "current active connections" of the external cache in `conntrackd -s` output.
+    static func externalCount(_ text: String) -> Int? {
+        let lines = text.split(separator: "\n")
+        guard let block = lines.firstIndex(where: { $0.contains("cache external") }),
+              let line = lines[block...].first(where: { $0.contains("current active connections") }) else { return nil }
+        return line.split(whereSeparator: { $0 == " " || $0 == "\t" }).last.flatMap { Int($0) }
     }
 
     /// The lab must be as `up` left it: fw1 master with both VIPs, every daemon alive.

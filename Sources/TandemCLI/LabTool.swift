@@ -80,6 +80,7 @@ enum LabTool {
             case "--sessions": failover.sessions = Int(try number(a, 1...64))
             case "--push": failover.push = try number(a, 0...10)
             case "--post": failover.post = try number(a, 2...300)
+            case "--flows": failover.flows = Int(try number(a, 0...1_000_000))
             case "-h", "--help": throw UsageError(message: "")
             default: throw UsageError(message: "unknown option \(a)")
             }
@@ -88,9 +89,9 @@ enum LabTool {
         let allowed: Set<String>
         switch subcommand {
         case .up: allowed = ["--prefix", "--stack", "--no-sync", "--advert-int"]
-        case .failover: allowed = ["--prefix", "--how", "--failback", "--sessions", "--push", "--post"]
+        case .failover: allowed = ["--prefix", "--how", "--failback", "--sessions", "--push", "--post", "--flows"]
         case .status, .down: allowed = ["--prefix"]
-        case .demo: allowed = ["--prefix", "--stack", "--no-sync", "--advert-int", "--how", "--sessions", "--push", "--post"]
+        case .demo: allowed = ["--prefix", "--stack", "--no-sync", "--advert-int", "--how", "--sessions", "--push", "--post", "--flows"]
         }
         if let wrong = seen.subtracting(allowed).sorted().first {
             throw UsageError(message: "\(wrong) does not apply to `tandem lab \(subcommand.rawValue)`")
