@@ -47,7 +47,7 @@ struct ConntrackdBadInputTests {
     }
 
     @Test func malformedControlRequestsAreCountedAndLogged() throws {
-        let pair = try Pair("ctl", a: .tandem, b: .tandem)
+        let pair = try Pair("bad", a: .tandem, b: .tandem)
         defer { pair.stop() }
         let path = "\(pair.dir)/b.ctl"
         #expect(pair.eventually(5) { FileManager.default.fileExists(atPath: path) })
