@@ -59,11 +59,14 @@ public final class ConntrackEventListener {
     }
 
     /// `reliable` mirrors conntrackd's NetlinkEventsReliable: the kernel reports delivery
-    /// failures back to the sender instead of dropping events quietly.
+    /// failures back to the sender instead of dropping events quietly. conntrackd also
+    /// hides ENOBUFS then, yet the kernel re-delivers only DESTROY events: NEW and UPDATE
+    /// events that did not fit are gone. `reportOverruns` keeps ENOBUFS visible so the
+    /// owner can resync by dump (Tandem); false reproduces conntrackd's silent loss.
     public init(
         events: ConntrackEventMask = .flows, namespace: String? = nil,
         bufferPolicy: ReceiveBufferPolicy = ReceiveBufferPolicy(initial: 2 << 20, maximum: 64 << 20),
-        reliable: Bool = false
+        reliable: Bool = false, reportOverruns: Bool = true
     ) throws {
         let open = { try NetlinkSocket(protocol: NetlinkProtocol.netfilter) }
         socket = try namespace.map { try NetworkNamespace.run(named: $0, open) } ?? open()
@@ -73,10 +76,7 @@ public final class ConntrackEventListener {
         for group in Self.groups(events) { try socket.join(group: group) }
         if reliable {
             try socket.setBroadcastErrors(true)
-            // conntrackd stops there, and the kernel then drops events it cannot deliver
-            // without telling the listener (a ctnetlink insert does not fail for it): 50k
-            // flows lost silently. Tandem keeps ENOBUFS so the loss is seen and resynced.
-            try socket.setReportsOverruns(true)
+            if reportOverruns { try socket.setReportsOverruns(true) }
         }
     }
 

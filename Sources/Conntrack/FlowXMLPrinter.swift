@@ -19,7 +19,9 @@ public struct FlowXMLPrinter: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    public func append(_ flow: Flow, event: FlowPrinter.EventKind? = nil, to out: inout [UInt8]) {
+    /// `emptyReply`: conntrackd's rendering of a flow without a reply tuple (its external
+    /// cache): an empty reply block instead of none.
+    public func append(_ flow: Flow, event: FlowPrinter.EventKind? = nil, emptyReply: Bool = false, to out: inout [UInt8]) {
         switch event {
         case .new?: TextBuffer.append("<flow type=\"new\">", to: &out)
         case .update?: TextBuffer.append("<flow type=\"update\">", to: &out)
@@ -28,7 +30,12 @@ public struct FlowXMLPrinter: Sendable {
         }
         let hasCounters = flow.countersOriginal != nil
         if let o = flow.original { tuple(o, direction: "original", counters: hasCounters ? flow.countersOriginal : nil, to: &out) }
-        if let r = flow.reply { tuple(r, direction: "reply", counters: hasCounters ? (flow.countersReply ?? Counters(packets: 0, bytes: 0)) : nil, to: &out) }
+        if let r = flow.reply {
+            tuple(r, direction: "reply", counters: hasCounters ? (flow.countersReply ?? Counters(packets: 0, bytes: 0)) : nil, to: &out)
+        } else if emptyReply {
+            TextBuffer.append("<meta direction=\"reply\"><layer3 protonum=\"0\" protoname=\"unknown\"><src></src><dst></dst></layer3>", to: &out)
+            TextBuffer.append("<layer4 protonum=\"0\" protoname=\"unknown\"></layer4></meta>", to: &out)
+        }
         var state: UInt8?
         switch flow.protocolInfo {
         case .tcp(let i)?: state = i.state?.rawValue

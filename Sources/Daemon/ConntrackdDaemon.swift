@@ -32,8 +32,12 @@ public final class ConntrackdDaemon {
     var purgeAt: UInt64?
     /// ALARM: external entries are expired once a second, not on every loop turn.
     var nextExpiry: UInt64 = 0
-    var overruns = 0
-    var filtered = 0
+    var runtime = ConntrackdStatistics.Runtime()
+    /// Messages the sync mode refused (BAD): "Malformed header".
+    var modeMalformed = 0
+    /// Bytes and packets of destroyed flows ("traffic processed").
+    var trafficBytes: UInt64 = 0, trafficPackets: UInt64 = 0
+    let startedAt: UInt64
     /// Has the peer's table arrived since we last asked for it (sync health)?
     public private(set) var resync: ResyncProgress
     var nextResyncRequest: UInt64? { resync.nextRequest }
@@ -59,6 +63,7 @@ public final class ConntrackdDaemon {
         self.log = log
         self.shouldStop = shouldStop
         let now = Self.monotonicNow()
+        startedAt = now
         resync = ResyncProgress(acknowledgements: sync.mode == .ftfw)
         self.peer = PeerLiveness(now: now)
         internalCache = InternalCache(limit: config.general.hashLimit)
@@ -118,7 +123,7 @@ public final class ConntrackdDaemon {
     public var pollDescriptors: [Int32] {
         var fds = [channel.descriptor]
         if let events { fds.append(events.socket.descriptor) }
-        if let control { fds.append(control.descriptor) }
+        if let control { fds += control.descriptors }
         return fds
     }
 
@@ -149,15 +154,23 @@ public final class ConntrackdDaemon {
             case .flow(let kind, let flow, let origin):
                 // Our own commits come back as events: never echo them to the peer (§5.4).
                 if origin != 0 && origin == kernel.socket.portID { continue }
-                guard passesFilter(flow) else { filtered += 1; continue }
+                runtime.eventsReceived += 1
+                guard passesFilter(flow) else { runtime.eventsFiltered += 1; continue }
+                if kind == .destroy {
+                    for c in [flow.countersOriginal, flow.countersReply].compactMap({ $0 }) {
+                        trafficBytes += c.bytes
+                        trafficPackets += c.packets
+                    }
+                }
                 if let key = internalCache.record(flow, kind: kind, now: now) { engine.enqueue(key) }
             case .overrun:
-                overruns += 1
+                runtime.overruns += 1
                 if let delay = config.general.netlinkOverrunResync, resyncAt == nil {
                     resyncAt = now + UInt64(delay) * 1_000_000_000
                     log("netlink event socket overrun: resync with the kernel in \(delay)s")
                 }
             case .malformed(let e):
+                runtime.catchEventFailed += 1
                 log("malformed netlink event skipped: \(e)")
             case .expectation:
                 break
@@ -166,6 +179,13 @@ public final class ConntrackdDaemon {
     }
 
     func handleChannel(now: UInt64) {
+        let foreign = channel.foreignDatagrams
+        defer {
+            // One line per burst, not per datagram: a flood must not flood the log too.
+            if channel.foreignDatagrams > foreign, let a = channel.lastForeignSource {
+                log("ignored \(channel.foreignDatagrams - foreign) datagram(s) not from the peer, last from \(IPAddress.v4(a))")
+            }
+        }
         let datagrams = channel.receiveAll()
         if !datagrams.isEmpty, case .heardAgain(let after) = peer.heard(now: now) {
             log("peer \(peerAddress) heard again after \(after / 1_000_000_000) s of silence")
@@ -188,7 +208,9 @@ public final class ConntrackdDaemon {
                         }
                     case .peerAlive:
                         peerTick(now: now)
-                    case .peerHello, .malformed:
+                    case .malformed:
+                        modeMalformed += 1
+                    case .peerHello:
                         break
                     }
                 }
@@ -219,10 +241,13 @@ public final class ConntrackdDaemon {
         }
         if let r = resyncAt, now >= r {
             resyncAt = nil
+            runtime.kernelResyncs += 1
             try populateFromKernel(send: true)
+            log("resync with kernel conntrack table done: \(internalCache.activeCount) flows")
         }
         if let p = purgeAt, now >= p {
             purgeAt = nil
+            runtime.kernelFlushes += 1
             try kernel.flush()
             log("kernel conntrack table flushed (purge)")
         }
@@ -354,42 +379,125 @@ public final class ConntrackdDaemon {
 
     func handleControl(now: UInt64) throws {
         guard let control else { return }
-        while let (client, code) = control.accept() {
-            defer { close(client) }
-            ControlServer.reply(client, try answer(code, now: now))
+        for result in control.poll(now: now) {
+            switch result {
+            case .failure(let e):
+                runtime.localReadFailed += 1
+                log("local request failed: \(e)")
+            case .success(let (client, code)):
+                defer { close(client) }
+                guard let request = ControlRequest(rawValue: code) else {
+                    runtime.localUnknownRequest += 1
+                    log("unknown local request \(code)")
+                    continue
+                }
+                ControlServer.reply(client, try answer(request, now: now))
+            }
         }
     }
 
-    func answer(_ code: Int32, now: UInt64) throws -> String {
-        switch code {
-        case 16: return listing(internal: true, now: now)
-        case 17: return listing(internal: false, now: now)
-        case 18, 46: _ = try commit(); return ""
-        case 19, 45: flushCaches(); return ""
-        case 33: internalCache.removeAll(); return ""
-        case 34: externalCache.removeAll(); return ""
-        case 20: stopping = true; return ""
-        case 21, 29: return statistics()
+    func answer(_ request: ControlRequest, now: UInt64) throws -> String {
+        switch request {
+        case .dumpInternal: return listing(internal: true, now: now)
+        case .dumpExternal: return listing(internal: false, now: now)
+        case .dumpInternalXML: return listing(internal: true, now: now, xml: true)
+        case .dumpExternalXML: return listing(internal: false, now: now, xml: true)
+        case .commit, .commitAll: _ = try commit(); return ""
+        case .flushCaches, .flushAllCaches: flushCaches(); return ""
+        case .flushInternalCache: purgeAt = nil; internalCache.removeAll(); return ""
+        case .flushExternalCache: externalCache.removeAll(); return ""
+        case .kill: stopping = true; return ""
+        case .statistics: return statistics().general
+        case .networkStatistics: return statistics().network
+        case .cacheStatistics: return statistics().cache
+        case .runtimeStatistics: return statistics().runtimeReport
+        case .linkStatistics: return statistics().link
+        case .resendQueueStatistics: return statistics().resendQueueReport
+        case .queueStatistics: return statistics().queues
+        // No child processes (dumps and flushes run in the loop), and no expectation
+        // caches yet: both print nothing, as conntrackd does when it has none.
+        case .processStatistics, .expectationStatistics: return ""
         // ALARM has neither bulk sends nor resync requests.
-        case 22: sendBulk(); return ""
-        case 23: requestResync(now: now); return ""
-        case 0, 43: try kernel.flush(); return ""
-        case 1, 44: try populateFromKernel(send: false); return ""
-        case 26: schedulePurge(now: now); return ""
-        default: return ""
+        case .sendBulk: sendBulk(); return ""
+        case .requestResync: requestResync(now: now); return ""
+        case .flushKernel, .flushAllKernel:
+            runtime.kernelFlushes += 1
+            log("flushing kernel conntrack table")
+            try kernel.flush()
+            return ""
+        case .resyncKernel, .resyncAllKernel:
+            runtime.kernelResyncs += 1
+            log("resync with master conntrack table")
+            try populateFromKernel(send: false)
+            return ""
+        case .resetTimers: schedulePurge(now: now); return ""
+        case .debugInfo, .flushKernelExpectations, .resyncKernelExpectations, .dumpInternalExpectations,
+             .dumpExternalExpectations, .commitExpectations, .dumpInternalExpectationsXML, .dumpExternalExpectationsXML:
+            return ""
         }
     }
 
-    func listing(internal isInternal: Bool, now: UInt64) -> String {
+    func statistics() -> ConntrackdStatistics {
+        let internalStats = ConntrackdStatistics.Cache(name: "internal", objects: internalCache.entries.count,
+                                                       active: internalCache.activeCount, counters: internalCache.counters)
+        let externalStats = ConntrackdStatistics.Cache(name: "external", objects: externalCache.entries.count,
+                                                       active: externalCache.entries.count, counters: externalCache.counters)
+        var s = ConntrackdStatistics(internalCache: internalStats, externalCache: externalStats)
+        s.externalInject = sync.disableExternalCache
+        s.trafficBytes = trafficBytes
+        s.trafficPackets = trafficPackets
+        let current = sync.channels.first(where: { $0.isDefault }) ?? sync.channels.first
+        for c in sync.channels {
+            let name = c.interface ?? ""
+            var block = ConntrackdStatistics.Channel(kind: c.kind == .udp ? "UDP" : (c.kind == .tcp ? "TCP" : "multicast"),
+                                                     interface: name, status: InterfaceStatus.of(name), active: c.location == current?.location)
+            if block.active {
+                block.bytesSent = channel.bytesSent
+                block.bytesReceived = channel.bytesReceived
+                block.packetsSent = channel.datagramsSent
+                block.packetsReceived = channel.datagramsReceived
+                block.sendErrors = channel.sendErrors
+                block.receiveErrors = channel.receiveErrors
+            }
+            s.channels.append(block)
+        }
+        s.receive = receiver.counters
+        s.modeMalformed = modeMalformed
+        s.lost = engine.tracker.lost
+        s.before = engine.tracker.before
+        s.uptimeSeconds = (Self.monotonicNow() - startedAt) / 1_000_000_000
+        s.runtime = runtime
+        s.runtime.bufferSize = events?.socket.receiveBufferSize ?? 0
+        s.retransmitted = engine.retransmissions
+        s.foreignDatagrams = channel.foreignDatagrams
+        s.errorQueueLimit = current?.errorQueueLength ?? 128
+        if let ftfw = engine as? FTFWEngine<FlowKey> {
+            s.resendQueue = ftfw.resendQueueEntries
+            s.resendQueueLimit = ftfw.configuration.resendQueueSize
+            s.resendQueueOverflows = ftfw.counters.resendQueueOverflows
+            s.transmitQueue = ftfw.transmitQueueCount
+        }
+        return s
+    }
+
+    /// `-i` / `-e`, plain (spec §6.4) or XML (§6.5): dead entries hidden, no timeout, use
+    /// count or byte counters; external entries have no reply tuple.
+    func listing(internal isInternal: Bool, now: UInt64, xml: Bool = false) -> String {
         var out: [UInt8] = []
         let printer = FlowPrinter()
+        let xmlPrinter = FlowXMLPrinter()
         func line(_ flow: Flow, since: UInt64, expires: UInt64? = nil) {
             var f = flow
             f.timeout = nil
             f.use = nil
-            f.id = nil
+            if !isInternal || !xml { f.id = nil }
             f.countersOriginal = nil
             f.countersReply = nil
+            if xml {
+                xmlPrinter.append(f, emptyReply: !isInternal, to: &out)
+                out.append(10)
+                return
+            }
             printer.append(f, to: &out)
             if let expires { out.append(contentsOf: " [expires in \(expires > now ? (expires - now) / 1_000_000_000 : 0)s]".utf8) }
             out.append(contentsOf: " [active since \((now - since) / 1_000_000_000)s]\n".utf8)
@@ -447,33 +555,5 @@ public final class ConntrackdDaemon {
                                   nanoseconds: Self.monotonicNow() - started)
         log("committed \(r.succeeded) of \(flows.count) entries in \(report.nanoseconds / 1_000_000) ms (\(r.failed) failed)")
         return report
-    }
-
-    func statistics() -> String {
-        func block(_ name: String, _ active: Int, _ c: CacheCounters) -> String {
-            func n(_ v: Int) -> String { let s = String(v); return String(repeating: " ", count: max(0, 12 - s.count)) + s }
-            return """
-            cache \(name):
-            current active connections:\t\(n(active))
-            connections created:\t\t\(n(c.created))\tfailed:\t\(n(c.createFailed))
-            connections updated:\t\t\(n(c.updated))\tfailed:\t\(n(c.updateFailed))
-            connections destroyed:\t\t\(n(c.destroyed))\tfailed:\t\(n(c.destroyFailed))
-
-
-            """
-        }
-        func n(_ v: Int, _ w: Int) -> String { let s = String(v); return String(repeating: " ", count: max(0, w - s.count)) + s }
-        var s = block("internal", internalCache.activeCount, internalCache.counters)
-        s += block("external", externalCache.entries.count, externalCache.counters)
-        s += "UDP traffic (active device=\(sync.channels.first?.interface ?? "")):\n"
-        s += "\(n(channel.bytesSent, 20)) Bytes sent \(n(channel.bytesReceived, 20)) Bytes recv\n"
-        s += "\(n(channel.datagramsSent, 20)) Pckts sent \(n(channel.datagramsReceived, 20)) Pckts recv\n"
-        s += "\(n(channel.sendErrors, 20)) Error send \(n(channel.receiveErrors, 20)) Error recv\n\n"
-        s += "message tracking:\n"
-        s += "\(n(receiver.counters.malformed, 20)) Malformed msgs \(n(engine.tracker.lost, 20)) Lost msgs\n\n"
-        s += "tandem:\n"
-        s += "\(n(engine.retransmissions, 20)) Retransmitted\n"
-        s += "\(n(overruns, 20)) Netlink overruns \(n(filtered, 20)) Filtered events\n"
-        return s
     }
 }

@@ -30,27 +30,79 @@ public final class ControlServer {
     }
 
     deinit {
+        for p in pending { close(p.descriptor) }
         close(descriptor)
         unlink(path)
     }
 
-    /// Accepts one waiting client and reads its request code (nil when none is waiting).
-    public func accept() -> (client: Int32, code: Int32)? {
-        let c = Glibc.accept(descriptor, nil, nil)
-        guard c >= 0 else { return nil }
-        var code: Int32 = 0
-        var pfd = pollfd(fd: c, events: Int16(POLLIN), revents: 0)
-        _ = poll(&pfd, 1, 1000)
-        let n = read(c, &code, 4)
-        if n != 4 { close(c); return nil }
-        return (c, code)
+    /// A client that connected and has not yet sent its 4-byte request.
+    struct PendingClient {
+        var descriptor: Int32
+        var bytes: [UInt8]
+        var acceptedAt: UInt64
     }
 
+    private var pending: [PendingClient] = []
+    /// How long a client may take to send its request before it is dropped: a silent
+    /// client must not hold up replication (conntrackd blocks in read(2) here).
+    public static let requestTimeout: UInt64 = 1_000_000_000
+
+    /// The listening socket and the clients whose request is still incomplete.
+    public var descriptors: [Int32] { [descriptor] + pending.map(\.descriptor) }
+
+    /// Accepts whoever is waiting and reads what the pending clients sent, without
+    /// blocking. Complete requests come back with their client (the caller answers and
+    /// closes it); failed ones are closed here and reported.
+    public func poll(now: UInt64) -> [Result<(client: Int32, code: Int32), ControlRequestError>] {
+        while true {
+            let c = Glibc.accept(descriptor, nil, nil)
+            guard c >= 0 else { break }
+            _ = fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK)
+            pending.append(PendingClient(descriptor: c, bytes: [], acceptedAt: now))
+        }
+        var out: [Result<(client: Int32, code: Int32), ControlRequestError>] = []
+        var kept: [PendingClient] = []
+        for var p in pending {
+            var chunk = [UInt8](repeating: 0, count: 4 - p.bytes.count)
+            let n = read(p.descriptor, &chunk, chunk.count)
+            if n > 0 { p.bytes += chunk[0..<n] }
+            if p.bytes.count == 4 {
+                let code = p.bytes.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
+                out.append(.success((p.descriptor, code)))
+                continue
+            }
+            let failure: ControlRequestError?
+            if n == 0 {
+                failure = p.bytes.isEmpty ? .closedEarly : .short(p.bytes.count)
+            } else if n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+                failure = .readFailed(errno)
+            } else if now >= p.acceptedAt + Self.requestTimeout {
+                failure = .timedOut(p.bytes.count)
+            } else {
+                failure = nil
+            }
+            if let failure {
+                close(p.descriptor)
+                out.append(.failure(failure))
+            } else {
+                kept.append(p)
+            }
+        }
+        pending = kept
+        return out
+    }
+
+    /// Writes the answer; a client that went away costs nothing (no SIGPIPE).
     public static func reply(_ client: Int32, _ text: String) {
         var bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { write(client, $0.baseAddress! + offset, $0.count - offset) }
+            let n = bytes.withUnsafeMutableBytes { Glibc.send(client, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                var pfd = pollfd(fd: client, events: Int16(POLLOUT), revents: 0)
+                if Glibc.poll(&pfd, 1, 1000) <= 0 { break }
+                continue
+            }
             if n <= 0 { if errno == EINTR { continue }; break }
             offset += n
         }
@@ -81,5 +133,25 @@ public final class ControlServer {
             out.append(contentsOf: buffer[0..<n])
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Why a control client got no answer ("local read failed" in `conntrackd -s runtime`).
+public enum ControlRequestError: Error, Hashable, CustomStringConvertible {
+    /// Connected and closed without sending anything.
+    case closedEarly
+    /// Closed after fewer than the 4 bytes of a request.
+    case short(Int)
+    case readFailed(Int32)
+    /// Sent fewer than 4 bytes within `ControlServer.requestTimeout`.
+    case timedOut(Int)
+
+    public var description: String {
+        switch self {
+        case .closedEarly: "client closed the connection before sending a request"
+        case .short(let n): "short request: \(n) of 4 bytes"
+        case .readFailed(let e): "read failed: \(String(cString: strerror(e)))"
+        case .timedOut(let n): "request not complete after 1 s (\(n) of 4 bytes)"
+        }
     }
 }

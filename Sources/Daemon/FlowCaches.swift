@@ -24,6 +24,7 @@ public struct CacheCounters: Hashable, Sendable {
     public var created = 0, createFailed = 0
     public var updated = 0, updateFailed = 0
     public var destroyed = 0, destroyFailed = 0
+    public init() {}
 }
 
 /// Local flows, fed by the kernel (spec §5.1). An entry's state picks the message type

@@ -10,6 +10,11 @@ public final class UDPChannel {
     let peer: sockaddr_in
     public private(set) var bytesSent = 0, bytesReceived = 0, datagramsSent = 0, datagramsReceived = 0
     public private(set) var sendErrors = 0, receiveErrors = 0
+    /// Datagrams from an address other than the peer's, dropped unread. conntrackd reads
+    /// them: one stray datagram that happens to parse can move its sequence tracking far
+    /// ahead, after which the real peer's messages all count as old and are dropped.
+    public private(set) var foreignDatagrams = 0
+    public private(set) var lastForeignSource: UInt32?
     public static let maximumDatagram = 1400
 
     public init(local: IPAddress, peer: IPAddress, port: UInt16, interface: String?, sendBuffer: Int?, receiveBuffer: Int?) throws(DaemonError) {
@@ -59,10 +64,21 @@ public final class UDPChannel {
         var out: [[UInt8]] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = recv(descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            var source = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let n = withUnsafeMutablePointer(to: &source) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    recvfrom(descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT), $0, &length)
+                }
+            }
             if n < 0 {
                 if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { receiveErrors += 1 }
                 break
+            }
+            if source.sin_addr.s_addr != peer.sin_addr.s_addr {
+                foreignDatagrams += 1
+                lastForeignSource = UInt32(bigEndian: source.sin_addr.s_addr)
+                continue
             }
             bytesReceived += n
             datagramsReceived += 1

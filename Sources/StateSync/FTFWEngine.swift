@@ -17,20 +17,26 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         /// Tandem: when the peer restarts (HELLO), re-send the objects still waiting for its
         /// ACK instead of dropping them as conntrackd 1.4.7 does.
         public var resendToRestartedPeer: Bool
+        /// Tandem: a full resend queue stops the sending of state until the peer
+        /// acknowledges some. conntrackd 1.4.7 drops the oldest unacknowledged entry
+        /// instead, so a bulk send larger than the queue loses whatever the peer then
+        /// NACKs from the dropped part.
+        public var backPressure: Bool
 
         public init(ackWindowSize: Int = 300, resendQueueSize: Int = 131072, aliveInterval: UInt64 = 1_000_000_000,
-                    holdDataUntilHandshake: Bool = true, resendToRestartedPeer: Bool = true) {
+                    holdDataUntilHandshake: Bool = true, resendToRestartedPeer: Bool = true, backPressure: Bool = true) {
             self.ackWindowSize = max(1, ackWindowSize)
             self.resendQueueSize = max(1, resendQueueSize)
             self.aliveInterval = aliveInterval
             self.holdDataUntilHandshake = holdDataUntilHandshake
             self.resendToRestartedPeer = resendToRestartedPeer
+            self.backPressure = backPressure
         }
 
         /// conntrackd 1.4.7's behaviour exactly, for interop transcripts.
         public static func compatible(ackWindowSize: Int = 300, resendQueueSize: Int = 131072) -> Configuration {
             Configuration(ackWindowSize: ackWindowSize, resendQueueSize: resendQueueSize,
-                          holdDataUntilHandshake: false, resendToRestartedPeer: false)
+                          holdDataUntilHandshake: false, resendToRestartedPeer: false, backPressure: false)
         }
     }
 
@@ -43,6 +49,8 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         public var retransmitted = 0
         /// Resend-queue overflow ("not enough space errors"): the oldest entry was dropped.
         public var resendQueueOverflows = 0
+        /// Transmit runs that stopped early because the resend queue was full.
+        public var backPressureStalls = 0
         public var acksSent = 0
         public var nacksSent = 0
         public var malformedHeader = 0
@@ -86,6 +94,15 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
 
     public var hasPendingTransmit: Bool { transmitHead < transmitQueue.count }
     public var resendQueueCount: Int { resend.count }
+    public var transmitQueueCount: Int { transmitQueue.count - transmitHead }
+
+    /// The resend queue in order, for `conntrackd -s rsqueue`.
+    public var resendQueueEntries: [(sequence: UInt32, control: SyncFlags?)] {
+        resend.ordered.map { item in
+            if case .control(let flags, _) = item.entry { return (item.sequence, flags) }
+            return (item.sequence, nil)
+        }
+    }
 
     // MARK: sending side
 
@@ -118,11 +135,19 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         var out: [SyncMessage] = []
         var held: [Pending] = []
         let holding = configuration.holdDataUntilHandshake && (hello != .done || fence != nil)
+        var stalled = false
         while transmitHead < transmitQueue.count {
             let entry = transmitQueue[transmitHead]
             transmitHead += 1
             if holding, case .object = entry {
                 held.append(entry)
+                continue
+            }
+            // Control messages still go out: the peer's ACKs, which free the queue, may
+            // wait for ours.
+            if configuration.backPressure, case .object = entry, resend.count >= configuration.resendQueueSize {
+                held.append(entry)
+                stalled = true
                 continue
             }
             switch entry {
@@ -146,6 +171,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         }
         transmitQueue.removeAll(keepingCapacity: true)
         transmitHead = 0
+        if stalled { counters.backPressureStalls += 1 }
         if !held.isEmpty {
             transmitQueue = held
             // Start the handshake, or send the fence, now rather than at the next alive tick.
@@ -189,7 +215,9 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     }
 
     private mutating func storeForResend(_ seq: UInt32, _ entry: Pending) {
-        if resend.count >= configuration.resendQueueSize, let dropped = resend.removeOldest() {
+        // Under back-pressure only control messages get here with the queue full; they
+        // may exceed it (a few per second) rather than push out state.
+        if !configuration.backPressure, resend.count >= configuration.resendQueueSize, let dropped = resend.removeOldest() {
             counters.resendQueueOverflows += 1
             if case .object(let k) = dropped.entry, resendIndex[k] == dropped.sequence {
                 resendIndex[k] = nil
@@ -316,6 +344,9 @@ struct ResendQueue<Entry: Sendable>: Sendable {
     }
 
     private var items: [Item?] = []
+
+    /// The waiting entries, oldest first.
+    var ordered: [Item] { items[head...].compactMap { $0 } }
     private var head = 0
     private(set) var count = 0
     private var position: [UInt32: Int] = [:]

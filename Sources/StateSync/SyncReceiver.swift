@@ -5,9 +5,11 @@ public struct SyncReceiveCounters: Hashable, Sendable {
     public var wrongVersion = 0
     public var malformedHeader = 0
     public var malformedPayload = 0
+    /// ALARM's "Bad message type" (types 6–15 without flags).
+    public var badType = 0
     public init() {}
     /// "Malformed msgs": every rejection counts here too.
-    public var malformed: Int { truncated + badSize + wrongVersion + malformedHeader + malformedPayload }
+    public var malformed: Int { truncated + badSize + wrongVersion + malformedHeader + malformedPayload + badType }
 }
 
 /// What the receiver made of one message.

@@ -75,6 +75,7 @@ public struct ConntrackdTool {
                         output.err("conntrackd: unknown parameter `\(w)' for option `-s'")
                         return 1
                     }
+                    if sub == "multicast" { output.err("WARNING: use `link' instead of `multicast' as parameter.") }
                     code = ["network": 28, "cache": 29, "runtime": 30, "multicast": 31, "link": 31, "rsqueue": 32,
                             "process": 35, "queue": 36, "ct": 21, "expect": 37][sub]
                 } else {

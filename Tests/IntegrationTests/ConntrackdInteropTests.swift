@@ -16,17 +16,53 @@ struct ConntrackdInteropTests {
         let kinds: (Implementation, Implementation)
 
         let mode: String
+        /// The middle namespace when the sync link runs through a `LossyRelay`.
+        let relayNamespace: TestNamespace?
+        let extra: Extra
 
-        init(_ tag: String, a kindA: Implementation, b kindB: Implementation, mode: String = "FTFW") throws {
+        /// Lines added to the configuration's sections, for the tests that need more.
+        struct Extra {
+            var mode = ""
+            var udp = ""
+            var general = ""
+        }
+
+        /// With `relay`, A and B each reach a middle namespace (172.31.78.0/24 and
+        /// 172.31.79.0/24) whose relay address is their sync peer.
+        init(_ tag: String, a kindA: Implementation, b kindB: Implementation, mode: String = "FTFW",
+             extra: Extra = Extra(), relay: Bool = false) throws {
             self.mode = mode
+            self.extra = extra
             kinds = (kindA, kindB)
-            let link = try VethLink(tag: tag, prefix: "tdx", addressA: "172.31.77.1/24", addressB: "172.31.77.2/24")
-            a = link.a
-            b = link.b
             dir = NSTemporaryDirectory() + "tdt-\(tag)-\(getpid())"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            try config("a", "172.31.77.1", "172.31.77.2", link.interfaceA)
-            try config("b", "172.31.77.2", "172.31.77.1", link.interfaceB)
+            if relay {
+                a = try TestNamespace("\(tag)a")
+                b = try TestNamespace("\(tag)b")
+                let r = try TestNamespace("\(tag)r")
+                relayNamespace = r
+                let id = getpid() % 100000
+                for argv in [
+                    ["ip", "link", "add", "tdy\(id)a", "netns", a.name, "type", "veth", "peer", "name", "tdy\(id)ra", "netns", r.name],
+                    ["ip", "link", "add", "tdy\(id)b", "netns", b.name, "type", "veth", "peer", "name", "tdy\(id)rb", "netns", r.name],
+                    ["ip", "-n", a.name, "addr", "add", "172.31.78.1/24", "dev", "tdy\(id)a"], ["ip", "-n", a.name, "link", "set", "tdy\(id)a", "up"],
+                    ["ip", "-n", r.name, "addr", "add", "172.31.78.2/24", "dev", "tdy\(id)ra"], ["ip", "-n", r.name, "link", "set", "tdy\(id)ra", "up"],
+                    ["ip", "-n", r.name, "addr", "add", "172.31.79.2/24", "dev", "tdy\(id)rb"], ["ip", "-n", r.name, "link", "set", "tdy\(id)rb", "up"],
+                    ["ip", "-n", b.name, "addr", "add", "172.31.79.1/24", "dev", "tdy\(id)b"], ["ip", "-n", b.name, "link", "set", "tdy\(id)b", "up"],
+                ] {
+                    let result = Shell.run(argv)
+                    if result.status != 0 { a.remove(); b.remove(); r.remove(); throw TestSetupError("\(argv): \(result.stderr)") }
+                }
+                try config("a", "172.31.78.1", "172.31.78.2", "tdy\(id)a")
+                try config("b", "172.31.79.1", "172.31.79.2", "tdy\(id)b")
+            } else {
+                let link = try VethLink(tag: tag, prefix: "tdx", addressA: "172.31.77.1/24", addressB: "172.31.77.2/24")
+                a = link.a
+                b = link.b
+                relayNamespace = nil
+                try config("a", "172.31.77.1", "172.31.77.2", link.interfaceA)
+                try config("b", "172.31.77.2", "172.31.77.1", link.interfaceB)
+            }
             daemons.append(try start(kindA, in: a, "a"))
             daemons.append(try start(kindB, in: b, "b"))
         }
@@ -39,6 +75,7 @@ struct ConntrackdInteropTests {
                     \(modeItems)
                     CommitTimeout 180
                     PurgeTimeout 5
+                    \(extra.mode)
                 }
                 UDP {
                     IPv4_address \(me)
@@ -46,6 +83,7 @@ struct ConntrackdInteropTests {
                     Port 3780
                     Interface \(dev)
                     Checksum on
+                    \(extra.udp)
                 }
             }
             General {
@@ -57,6 +95,7 @@ struct ConntrackdInteropTests {
                     Path \(dir)/\(name).ctl
                 }
                 NetlinkEventsReliable on
+                \(extra.general)
             }
             """
             try text.write(toFile: "\(dir)/\(name).conf", atomically: true, encoding: .utf8)
@@ -96,6 +135,7 @@ struct ConntrackdInteropTests {
             for d in daemons { d.stop() }
             a.remove()
             b.remove()
+            relayNamespace?.remove()
             try? FileManager.default.removeItem(atPath: dir)
         }
     }

@@ -1,0 +1,104 @@
+import Conntrack
+import StateSync
+import Testing
+
+/// A bulk send larger than the resend queue, into a receiver whose socket buffer
+/// overflows (conntrackd 1.4.7 lost flows exactly this way): with back-pressure every
+/// flow arrives; with conntrackd's drop-the-oldest the NACKed ones are gone for good.
+@Suite struct ResendBackPressureTests {
+    typealias Engine = FTFWEngine<Int>
+    static let ms: UInt64 = 1_000_000
+
+    struct Outcome {
+        var arrived: Int
+        var stalls: Int
+        var overflows: Int
+        var retransmitted: Int
+        var virtualSeconds: UInt64
+    }
+
+    /// A sends `flows` objects at once to B over a link that delivers messages after 1 ms;
+    /// B's socket buffer holds `bufferMessages` per millisecond and drops the rest, as a
+    /// UDP receive buffer does under a burst. Runs until B has everything or 60 virtual s.
+    static func bulk(flows: Int, configuration: Engine.Configuration, bufferMessages: Int) -> Outcome {
+        var a = Engine(configuration: configuration, firstSequence: 1, now: 0)
+        var b = Engine(configuration: .init(ackWindowSize: configuration.ackWindowSize), firstSequence: 900_000_000, now: 0)
+        var toB: [SyncMessage] = []
+        var toA: [SyncMessage] = []
+        var external = Set<Int>()
+        let render: (Int) -> (SyncMessageType, SyncMessage.Body)? = { (.flowUpdate, EngineTestFlows.body($0)) }
+        // Both past the handshake first, so the bulk is not held behind it.
+        var now: UInt64 = 0
+        for _ in 0..<5 {
+            a.fire(now: now); b.fire(now: now)
+            toB += a.transmit(now: now, render: render)
+            toA += b.transmit(now: now) { _ in nil }
+            for m in toB { _ = b.receive(m) }
+            for m in toA { _ = a.receive(m) }
+            toB.removeAll(); toA.removeAll()
+            now += 1000 * ms
+        }
+        for k in 0..<flows { a.enqueue(k) }
+        let end = now + 60_000 * ms
+        while now < end && external.count < flows {
+            a.fire(now: now)
+            b.fire(now: now)
+            let arriving = toB
+            let acks = toA
+            toB = a.transmit(now: now, render: render)
+            toA = b.transmit(now: now) { _ in nil }
+            for m in arriving.prefix(bufferMessages) {
+                for e in b.receive(m) {
+                    if case .apply(let msg) = e, case .flow(let f) = msg.body, case .v4(let v)? = f.source {
+                        external.insert(Int(v & 0xff_ffff))
+                    }
+                }
+            }
+            for m in acks { _ = a.receive(m) }
+            _ = a.takeReleased()
+            now += ms
+        }
+        return Outcome(arrived: external.count, stalls: a.counters.backPressureStalls, overflows: a.counters.resendQueueOverflows,
+                       retransmitted: a.counters.retransmitted, virtualSeconds: now / 1000 / ms)
+    }
+
+    /// The figure: 250k flows, conntrackd's default ResendQueueSize of 131072.
+    @Test func bulkLargerThanTheResendQueueLosesNothing() {
+        let o = Self.bulk(flows: 250_000, configuration: .init(), bufferMessages: 20_000)
+        #expect(o.arrived == 250_000, "arrived \(o.arrived) after \(o.virtualSeconds) s")
+        #expect(o.overflows == 0)
+        #expect(o.stalls > 0)
+        #expect(o.retransmitted > 0)
+    }
+
+    /// The control: conntrackd's overflow rule on the same link loses flows for good.
+    @Test func conntrackdOverflowRuleLosesFlows() {
+        let o = Self.bulk(flows: 25_000, configuration: .compatible(resendQueueSize: 13_107), bufferMessages: 2_000)
+        #expect(o.arrived < 25_000)
+        #expect(o.overflows > 0)
+    }
+
+    /// Same shape at a tenth of the size, so the comparison with the control is direct.
+    @Test func smallerBulkWithBackPressure() {
+        let o = Self.bulk(flows: 25_000, configuration: .init(resendQueueSize: 13_107), bufferMessages: 2_000)
+        #expect(o.arrived == 25_000)
+        #expect(o.overflows == 0)
+    }
+
+    /// ACKs and NACKs are not held back by a full queue: the peer's progress depends on them.
+    @Test func controlMessagesPassAFullQueue() {
+        var a = Engine(configuration: .init(ackWindowSize: 5, resendQueueSize: 2, holdDataUntilHandshake: false), firstSequence: 1, now: 0)
+        for k in 0..<4 { a.enqueue(k) }
+        let first = a.transmit(now: 0) { (.flowUpdate, EngineTestFlows.body($0)) }
+        #expect(first.filter { $0.type == .flowUpdate }.count == 2)
+        #expect(a.transmitQueueCount == 2)
+        for s in UInt32(50)..<55 { _ = a.receive(SyncMessage(type: .flowUpdate, sequence: s, body: EngineTestFlows.body(9))) }
+        let second = a.transmit(now: 1) { (.flowUpdate, EngineTestFlows.body($0)) }
+        #expect(second.contains { if case .control(let c) = $0.body { c.flags.contains(.ack) } else { false } })
+        #expect(!second.contains { $0.type == .flowUpdate })
+        // The peer acknowledges the first two and our ACK: the other two go.
+        _ = a.receive(SyncMessage.control(.ack(1, 3, sequence: 60)))
+        let third = a.transmit(now: 2) { (.flowUpdate, EngineTestFlows.body($0)) }
+        #expect(third.filter { $0.type == .flowUpdate }.count == 2)
+    }
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Replication benchmark: conntrackd 1.4.7 against `tandem conntrackd`, in one run on one
+# machine. For each implementation and each kernel-facing mode (event, PollSecs), two
+# namespaces joined by a veth sync link run a pair of daemons from the same
+# conntrackd.conf (FTFW over UDP); N flows are created in A's kernel in batches and the
+# clock runs until B's external cache holds all of them. Reported per run: that time,
+# CPU seconds of each daemon during it, each daemon's peak RSS, and (poll mode) A's CPU
+# while idle with the N flows in its table. Then the Tandem/conntrackd ratios.
+#
+# Namespaces are tdb-*; every daemon started here is stopped by PID on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
+command -v conntrackd >/dev/null || scripts/install-deps.sh
+N=${N:-50000}
+POLL_SECS=${POLL_SECS:-5}
+LIMIT=${LIMIT:-150}          # seconds per run before giving up
+IDLE=${IDLE:-5}              # seconds of idle CPU measured in poll mode
+MODES=${MODES:-"event poll"}
+work=$(mktemp -d)
+a="tdb-a-$$"; b="tdb-b-$$"
+pids=()
+stop_daemons() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  pids=()
+}
+cleanup() {
+  stop_daemons
+  ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [ -z "${SKIP_BUILD:-}" ]; then
+  swift build -c release --product tandem >/dev/null
+  swift build -c release --product conntrack-bench >/dev/null
+fi
+T=$PWD/.build/release/tandem
+B=$PWD/.build/release/conntrack-bench
+ticks=$(getconf CLK_TCK)
+
+conf() { # name self peer dev mode
+  local poll=""
+  [ "$5" = poll ] && poll="PollSecs $POLL_SECS"
+  cat > "$work/$1.conf" <<CONF
+Sync {
+    Mode FTFW {
+        DisableExternalCache Off
+        CommitTimeout 180
+        PurgeTimeout 5
+    }
+    UDP {
+        IPv4_address $2
+        IPv4_Destination_Address $3
+        Port 3780
+        Interface $4
+        SndSocketBuffer 24985600
+        RcvSocketBuffer 24985600
+        Checksum on
+    }
+}
+General {
+    HashSize 262144
+    HashLimit 1048576
+    LogFile $work/$1.log
+    LockFile $work/$1.lock
+    UNIX { Path $work/$1.ctl }
+    NetlinkBufferSize 33554432
+    NetlinkBufferSizeMaxGrowth 67108864
+    $poll
+}
+CONF
+}
+
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hwm() { awk '/VmHWM/{print $2}' "/proc/$1/status"; }
+secs() { echo "scale=3; $1 / $ticks" | bc; }
+
+# One run: implementation (conntrackd|tandem), mode (event|poll). Prints a result line.
+run() {
+  local impl=$1 mode=$2 cli
+  ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
+  ip netns add "$a"; ip netns add "$b"
+  ip link add tdba0 netns "$a" type veth peer name tdbb0 netns "$b"
+  ip -n "$a" addr add 172.31.98.1/24 dev tdba0; ip -n "$a" link set tdba0 up; ip -n "$a" link set lo up
+  ip -n "$b" addr add 172.31.98.2/24 dev tdbb0; ip -n "$b" link set tdbb0 up; ip -n "$b" link set lo up
+  conf a 172.31.98.1 172.31.98.2 tdba0 "$mode"
+  conf b 172.31.98.2 172.31.98.1 tdbb0 "$mode"
+  if [ "$impl" = tandem ]; then cli="$T conntrackd"; else cli=conntrackd; fi
+  ip netns exec "$a" $cli -C "$work/a.conf" >"$work/a.out" 2>&1 & local pa=$!; pids+=("$pa")
+  ip netns exec "$b" $cli -C "$work/b.conf" >"$work/b.out" 2>&1 & local pb=$!; pids+=("$pb")
+  sleep 2
+  external() { ip netns exec "$b" $cli -C "$work/b.conf" -s 2>/dev/null | awk '/cache external/{f=1} f && /current active/{print $NF; exit}'; }
+  local ca0 cb0 t0 t1 have=0
+  ca0=$(cpu "$pa"); cb0=$(cpu "$pb")
+  t0=$(date +%s.%N)
+  ip netns exec "$a" "$B" insert "$N" --batch 1000 >/dev/null
+  local end=$(( $(date +%s) + LIMIT ))
+  while [ "$(date +%s)" -lt "$end" ]; do
+    have=$(external || echo 0); have=${have:-0}
+    [ "$have" -ge "$N" ] && break
+    sleep 0.1
+  done
+  t1=$(date +%s.%N)
+  local ca1 cb1 idle=""
+  ca1=$(cpu "$pa"); cb1=$(cpu "$pb")
+  if [ "$mode" = poll ]; then
+    local i0; i0=$(cpu "$pa"); sleep "$IDLE"; idle=$(echo "scale=3; ($(cpu "$pa") - $i0) / $ticks / $IDLE * 100" | bc)
+  fi
+  local rss_a rss_b; rss_a=$(hwm "$pa"); rss_b=$(hwm "$pb")
+  stop_daemons
+  printf '%s %s n=%s have=%s secs=%.3f cpu_a=%s cpu_b=%s rss_a_kib=%s rss_b_kib=%s idle_cpu_pct=%s\n' \
+    "$impl" "$mode" "$N" "$have" "$(echo "$t1 - $t0" | bc)" "$(secs $((ca1 - ca0)))" "$(secs $((cb1 - cb0)))" \
+    "$rss_a" "$rss_b" "${idle:--}"
+}
+
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+ratio() { if [ "$(echo "$2 > 0" | bc)" = 1 ]; then printf '%.2f' "$(echo "$1 / $2" | bc -l)"; else echo "-"; fi; }
+
+echo "N=$N PollSecs=$POLL_SECS, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+for mode in $MODES; do
+  c=$(run conntrackd "$mode"); echo "$c"
+  t=$(run tandem "$mode"); echo "$t"
+  echo "  $mode ratios tandem/conntrackd: time $(ratio "$(field "$t" secs)" "$(field "$c" secs)")" \
+       " cpu sender $(ratio "$(field "$t" cpu_a)" "$(field "$c" cpu_a)")" \
+       " cpu receiver $(ratio "$(field "$t" cpu_b)" "$(field "$c" cpu_b)")" \
+       " rss sender $(ratio "$(field "$t" rss_a_kib)" "$(field "$c" rss_a_kib)")" \
+       " rss receiver $(ratio "$(field "$t" rss_b_kib)" "$(field "$c" rss_b_kib)")" \
+       "$( [ "$mode" = poll ] && echo " idle cpu $(ratio "$(field "$t" idle_cpu_pct)" "$(field "$c" idle_cpu_pct)")")"
+done
