@@ -20,12 +20,14 @@ public final class ConntrackdDaemon {
     var externalCache: ExternalCache
     var engine: any SyncEngine<FlowKey>
     var receiver = SyncReceiver()
-    let channel: UDPChannel
+    let channels: ChannelSet
+    /// The link messages currently leave on.
+    var channel: any SyncChannel { channels.active }
     let control: ControlServer?
     let kernel: ConntrackConnection
     let events: ConntrackEventListener?
     let options: SyncSenderOptions
-    let peerAddress: IPAddress
+    let peerAddress: String
     var stopping = false
     var nextPoll: UInt64?
     var resyncAt: UInt64?
@@ -51,15 +53,9 @@ public final class ConntrackdDaemon {
 
     public init(config: ConntrackdConfiguration, log: @escaping Log, shouldStop: @escaping () -> Bool) throws {
         guard let sync = config.sync else { throw DaemonError.configuration("statistics mode is not supported by tandem yet; configure Sync") }
-        guard let link = sync.channels.first(where: { $0.isDefault }) ?? sync.channels.first, link.kind == .udp else {
-            throw DaemonError.configuration("only UDP dedicated links are supported by tandem yet")
-        }
-        guard let local = link.ipv4Address, let peer = link.ipv4Destination else {
-            throw DaemonError.configuration("\(link.location): the UDP link needs IPv4_address and IPv4_Destination_Address")
-        }
         self.config = config
         self.sync = sync
-        peerAddress = peer
+        peerAddress = ChannelSet.peerDescription(sync.channels)
         self.log = log
         self.shouldStop = shouldStop
         let now = Self.monotonicNow()
@@ -80,8 +76,7 @@ public final class ConntrackdDaemon {
                                          firstSequence: first, now: now)
         }
         options = SyncSenderOptions(includeTimeout: sync.commitTimeout == 0, windowTracking: sync.tcpWindowTracking)
-        channel = try UDPChannel(local: local, peer: peer, port: UInt16(clamping: link.port), interface: link.interface,
-                                 sendBuffer: link.sendBuffer, receiveBuffer: link.receiveBuffer)
+        channels = try ChannelSet.open(sync.channels)
         control = try config.general.unixPath.map { path throws(DaemonError) in try ControlServer(path: path) }
         kernel = try ConntrackConnection()
         let g = config.general
@@ -121,7 +116,7 @@ public final class ConntrackdDaemon {
 
     /// The descriptors an owning loop polls for input.
     public var pollDescriptors: [Int32] {
-        var fds = [channel.descriptor]
+        var fds = channels.descriptors
         if let events { fds.append(events.socket.descriptor) }
         if let control { fds += control.descriptors }
         return fds
@@ -179,40 +174,39 @@ public final class ConntrackdDaemon {
     }
 
     func handleChannel(now: UInt64) {
-        let foreign = channel.foreignDatagrams
+        let foreign = foreignDatagrams
         defer {
             // One line per burst, not per datagram: a flood must not flood the log too.
-            if channel.foreignDatagrams > foreign, let a = channel.lastForeignSource {
-                log("ignored \(channel.foreignDatagrams - foreign) datagram(s) not from the peer, last from \(IPAddress.v4(a))")
+            if foreignDatagrams > foreign, let a = channels.channels.compactMap(\.lastForeignSource).last {
+                log("ignored \(foreignDatagrams - foreign) datagram(s) not from the peer, last from \(IPAddress.v4(a))")
             }
         }
-        let datagrams = channel.receiveAll()
-        if !datagrams.isEmpty, case .heardAgain(let after) = peer.heard(now: now) {
+        let arrived = channels.receive(into: &receiver)
+        if !arrived.isEmpty, case .heardAgain(let after) = peer.heard(now: now) {
             log("peer \(peerAddress) heard again after \(after / 1_000_000_000) s of silence")
         }
-        for datagram in datagrams {
-            for received in receiver.receive(datagram: datagram) {
-                guard case .message(let m) = received else { continue }
-                for e in engine.receive(m) {
-                    switch e {
-                    case .apply(let msg):
-                        if case .flow(let f) = msg.body { externalCache.apply(msg.type, f, now: now) }
-                    case .resyncRequested:
-                        log("resync requested by other node")
-                        bulkSend()
-                    case .peerAcknowledged(let range):
-                        if resync.isWaiting, let s = engine.lastResyncSequence, range.contains(s) {
-                            resync.requestAcknowledged()
-                        } else {
-                            peerTick(now: now)
-                        }
-                    case .peerAlive:
+        for (index, received) in arrived {
+            guard case .message(let m) = received else { continue }
+            if let line = channels.follow(index) { log(line) }
+            for e in engine.receive(m) {
+                switch e {
+                case .apply(let msg):
+                    if case .flow(let f) = msg.body { externalCache.apply(msg.type, f, now: now) }
+                case .resyncRequested:
+                    log("resync requested by other node")
+                    bulkSend()
+                case .peerAcknowledged(let range):
+                    if resync.isWaiting, let s = engine.lastResyncSequence, range.contains(s) {
+                        resync.requestAcknowledged()
+                    } else {
                         peerTick(now: now)
-                    case .malformed:
-                        modeMalformed += 1
-                    case .peerHello:
-                        break
                     }
+                case .peerAlive:
+                    peerTick(now: now)
+                case .malformed:
+                    modeMalformed += 1
+                case .peerHello:
+                    break
                 }
             }
         }
@@ -224,11 +218,15 @@ public final class ConntrackdDaemon {
         }
     }
 
+    /// Datagrams dropped across all links because they did not come from the peer.
+    var foreignDatagrams: Int { channels.channels.reduce(0) { $0 + $1.foreignDatagrams } }
+
     func timers(now: UInt64) throws {
         engine.fire(now: now)
+        if let line = channels.service(now: now) { log(line) }
         if case .fellSilent(let d) = peer.check(now: now) {
-            log("no message from peer \(peerAddress) for \(d / 1_000_000_000) s (\(channel.sendErrors) send errors so far): "
-                + "unreachable or stopped; still sending")
+            let errors = channel.counters.sendErrors
+            log("no message from peer \(peerAddress) for \(d / 1_000_000_000) s (\(errors) send errors so far): unreachable or stopped; still sending")
         }
         if let r = resync.nextRequest, now >= r { requestResync(now: now) }
         if sync.mode == .alarm && now >= nextExpiry {
@@ -263,16 +261,20 @@ public final class ConntrackdDaemon {
             }
             return (type, .flow(SyncedFlow(flow: e.flow, options: self.options)))
         }
+        // Packed while `buffered + message < payload` (spec §4.4), flushed at the end.
+        let limit = channel.maximumPayload
         var datagram: [UInt8] = []
+        var message: [UInt8] = []
         for m in messages {
-            let start = datagram.count
-            m.encode(into: &datagram)
-            if datagram.count > UDPChannel.maximumDatagram && start > 0 {
-                channel.send(Array(datagram[0..<start]))
-                datagram.removeFirst(start)
+            message.removeAll(keepingCapacity: true)
+            m.encode(into: &message)
+            if !datagram.isEmpty && datagram.count + message.count >= limit {
+                channels.send(datagram)
+                datagram.removeAll(keepingCapacity: true)
             }
+            datagram += message
         }
-        if !datagram.isEmpty { channel.send(datagram) }
+        if !datagram.isEmpty { channels.send(datagram) }
         for key in engine.takeReleased() { internalCache.forget(key) }
     }
 
@@ -452,12 +454,13 @@ public final class ConntrackdDaemon {
             var block = ConntrackdStatistics.Channel(kind: c.kind == .udp ? "UDP" : (c.kind == .tcp ? "TCP" : "multicast"),
                                                      interface: name, status: InterfaceStatus.of(name), active: c.location == current?.location)
             if block.active {
-                block.bytesSent = channel.bytesSent
-                block.bytesReceived = channel.bytesReceived
-                block.packetsSent = channel.datagramsSent
-                block.packetsReceived = channel.datagramsReceived
-                block.sendErrors = channel.sendErrors
-                block.receiveErrors = channel.receiveErrors
+                let k = channel.counters
+                block.bytesSent = k.bytesSent
+                block.bytesReceived = k.bytesReceived
+                block.packetsSent = k.packetsSent
+                block.packetsReceived = k.packetsReceived
+                block.sendErrors = k.sendErrors
+                block.receiveErrors = k.receiveErrors
             }
             s.channels.append(block)
         }
@@ -469,7 +472,7 @@ public final class ConntrackdDaemon {
         s.runtime = runtime
         s.runtime.bufferSize = events?.socket.receiveBufferSize ?? 0
         s.retransmitted = engine.retransmissions
-        s.foreignDatagrams = channel.foreignDatagrams
+        s.foreignDatagrams = foreignDatagrams
         s.errorQueueLimit = current?.errorQueueLength ?? 128
         if let ftfw = engine as? FTFWEngine<FlowKey> {
             s.resendQueue = ftfw.resendQueueEntries

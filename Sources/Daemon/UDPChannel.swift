@@ -1,48 +1,43 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ConfigParsing
 import Conntrack
 
 /// conntrackd's UDP dedicated link (spec §4.1): bound to the local address and port,
 /// sending to the peer's; messages of one transmit run are packed into datagrams.
-public final class UDPChannel {
+public final class UDPChannel: SyncChannel {
     public let descriptor: Int32
     let peer: sockaddr_in
-    public private(set) var bytesSent = 0, bytesReceived = 0, datagramsSent = 0, datagramsReceived = 0
-    public private(set) var sendErrors = 0, receiveErrors = 0
+    public let interface: String?
+    public let maximumPayload: Int
+    public private(set) var counters = ChannelCounters()
     /// Datagrams from an address other than the peer's, dropped unread. conntrackd reads
     /// them: one stray datagram that happens to parse can move its sequence tracking far
     /// ahead, after which the real peer's messages all count as old and are dropped.
     public private(set) var foreignDatagrams = 0
     public private(set) var lastForeignSource: UInt32?
-    public static let maximumDatagram = 1400
 
-    public init(local: IPAddress, peer: IPAddress, port: UInt16, interface: String?, sendBuffer: Int?, receiveBuffer: Int?) throws(DaemonError) {
+    public var kind: ConntrackdConfiguration.Channel.Kind { .udp }
+    public var descriptors: [Int32] { [descriptor] }
+
+    public init(local: IPAddress, peer: IPAddress, port: UInt16, interface: String?, sendBuffer: Int?, receiveBuffer: Int?,
+                checksum: Bool = true) throws(DaemonError) {
         guard case .v4(let l) = local, case .v4(let p) = peer else { throw .configuration("only IPv4 UDP channels are supported so far") }
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw .system("socket", errno) }
         descriptor = fd
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(4))
-        if let interface {
-            let rc = interface.withCString { setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, $0, socklen_t(strlen($0) + 1)) }
-            if rc != 0 { let e = errno; close(fd); throw .system("SO_BINDTODEVICE \(interface)", e) }
+        ChannelSocket.option(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+        if !ChannelSocket.bindToDevice(fd, interface) { let e = errno; close(fd); throw .system("SO_BINDTODEVICE \(interface ?? "")", e) }
+        ChannelSocket.setBuffers(fd, send: sendBuffer, receive: receiveBuffer)
+        // `Checksum off`: datagrams leave with a zero UDP checksum (SO_NO_CHECK).
+        if !checksum { ChannelSocket.option(fd, SOL_SOCKET, 11, 1) }
+        guard ChannelSocket.bind(fd, ChannelSocket.address(l, port: port)) == 0 else {
+            let e = errno; close(fd); throw .system("bind \(local):\(port)", e)
         }
-        if var v = sendBuffer.map(Int32.init(clamping:)) { setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, socklen_t(4)) }
-        if var v = receiveBuffer.map(Int32.init(clamping:)) { setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, socklen_t(4)) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = l.bigEndian
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { let e = errno; close(fd); throw .system("bind \(local):\(port)", e) }
-        var target = sockaddr_in()
-        target.sin_family = sa_family_t(AF_INET)
-        target.sin_port = port.bigEndian
-        target.sin_addr.s_addr = p.bigEndian
-        self.peer = target
+        self.peer = ChannelSocket.address(p, port: port)
+        self.interface = interface
+        maximumPayload = ChannelSocket.mtu(interface) - 28
     }
 
     deinit { close(descriptor) }
@@ -56,12 +51,12 @@ public final class UDPChannel {
                 }
             }
         }
-        if n < 0 { sendErrors += 1 } else { bytesSent += n; datagramsSent += 1 }
+        if n < 0 { counters.sendErrors += 1 } else { counters.bytesSent += n; counters.packetsSent += 1 }
     }
 
     /// Every datagram waiting on the socket.
-    public func receiveAll() -> [[UInt8]] {
-        var out: [[UInt8]] = []
+    public func receiveAll() -> [ChannelInput] {
+        var out: [ChannelInput] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             var source = sockaddr_in()
@@ -72,7 +67,7 @@ public final class UDPChannel {
                 }
             }
             if n < 0 {
-                if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { receiveErrors += 1 }
+                if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { counters.receiveErrors += 1 }
                 break
             }
             if source.sin_addr.s_addr != peer.sin_addr.s_addr {
@@ -80,9 +75,9 @@ public final class UDPChannel {
                 lastForeignSource = UInt32(bigEndian: source.sin_addr.s_addr)
                 continue
             }
-            bytesReceived += n
-            datagramsReceived += 1
-            out.append(Array(buffer[0..<n]))
+            counters.bytesReceived += n
+            counters.packetsReceived += 1
+            out.append(.datagram(Array(buffer[0..<n])))
         }
         return out
     }

@@ -16,6 +16,8 @@ struct ConntrackdInteropTests {
         let kinds: (Implementation, Implementation)
 
         let mode: String
+        /// The dedicated link's kind: UDP, TCP or Multicast.
+        let channel: String
         /// The middle namespace when the sync link runs through a `LossyRelay`.
         let relayNamespace: TestNamespace?
         let extra: Extra
@@ -30,8 +32,9 @@ struct ConntrackdInteropTests {
         /// With `relay`, A and B each reach a middle namespace (172.31.78.0/24 and
         /// 172.31.79.0/24) whose relay address is their sync peer.
         init(_ tag: String, a kindA: Implementation, b kindB: Implementation, mode: String = "FTFW",
-             extra: Extra = Extra(), relay: Bool = false) throws {
+             extra: Extra = Extra(), relay: Bool = false, channel: String = "UDP") throws {
             self.mode = mode
+            self.channel = channel
             self.extra = extra
             kinds = (kindA, kindB)
             dir = NSTemporaryDirectory() + "tdt-\(tag)-\(getpid())"
@@ -77,14 +80,7 @@ struct ConntrackdInteropTests {
                     PurgeTimeout 5
                     \(extra.mode)
                 }
-                UDP {
-                    IPv4_address \(me)
-                    IPv4_Destination_Address \(peer)
-                    Port 3780
-                    Interface \(dev)
-                    Checksum on
-                    \(extra.udp)
-                }
+                \(channelBlock(me, peer, dev))
             }
             General {
                 HashSize 32768
@@ -99,6 +95,32 @@ struct ConntrackdInteropTests {
             }
             """
             try text.write(toFile: "\(dir)/\(name).conf", atomically: true, encoding: .utf8)
+        }
+
+        func channelBlock(_ me: String, _ peer: String, _ dev: String) -> String {
+            switch channel {
+            case "Multicast":
+                return """
+                Multicast {
+                        IPv4_address 225.0.0.50
+                        Group 3780
+                        IPv4_interface \(me)
+                        Interface \(dev)
+                        Checksum on
+                    }
+                """
+            default:
+                return """
+                \(channel) {
+                        IPv4_address \(me)
+                        IPv4_Destination_Address \(peer)
+                        Port 3780
+                        Interface \(dev)
+                        Checksum on
+                        \(extra.udp)
+                    }
+                """
+            }
         }
 
         func start(_ kind: Implementation, in ns: TestNamespace, _ name: String) throws -> Spawned {
@@ -188,6 +210,18 @@ struct ConntrackdInteropTests {
         replicate(pair, from: "a", to: "b")
         // Tandem's -c wrote the flows with CommitTimeout as their timeout.
         #expect(pair.b.run(["conntrack", "-L", "-p", "tcp", "--dport", "80"]).stdout.contains("tcp      6 17"))
+    }
+
+    @Test(arguments: ["TCP", "Multicast"]) func tandemToReferenceConntrackdOver(channel: String) throws {
+        let pair = try Pair("t2c\(channel.prefix(1))", a: .tandem, b: .reference, channel: channel)
+        defer { pair.stop() }
+        replicate(pair, from: "a", to: "b")
+    }
+
+    @Test(arguments: ["TCP", "Multicast"]) func referenceConntrackdToTandemOver(channel: String) throws {
+        let pair = try Pair("c2t\(channel.prefix(1))", a: .reference, b: .tandem, channel: channel)
+        defer { pair.stop() }
+        replicate(pair, from: "a", to: "b")
     }
 
     @Test func tandemToTandem() throws {

@@ -1,0 +1,120 @@
+import ConfigParsing
+import StateSync
+
+/// The dedicated links of one node (spec §4.6): up to four of one kind, all receiving,
+/// one sending. The sender follows the peer (the channel a valid message last came in
+/// on) and, when its interface loses UP or RUNNING, moves to the next one that has either.
+public final class ChannelSet {
+    public let channels: [any SyncChannel]
+    public private(set) var current: Int
+    /// TCP: the partial message at the end of what was read, per channel.
+    var partial: [Int: [UInt8]] = [:]
+    var nextLinkCheck: UInt64 = 0
+    var noneAvailable = false
+    /// How interface state is read; replaced in tests.
+    public var linkStatus: (String) -> String = InterfaceStatus.of
+
+    public init(_ channels: [any SyncChannel], defaultIndex: Int) {
+        self.channels = channels
+        current = min(max(0, defaultIndex), channels.count - 1)
+    }
+
+    public var active: any SyncChannel { channels[current] }
+
+    public var descriptors: [Int32] { channels.flatMap(\.descriptors) }
+
+    /// Reads every channel; returns the messages with the channel each came in on.
+    public func receive(into receiver: inout SyncReceiver) -> [(channel: Int, message: ReceivedSyncMessage)] {
+        var out: [(channel: Int, message: ReceivedSyncMessage)] = []
+        for (i, c) in channels.enumerated() {
+            for input in c.receiveAll() {
+                switch input {
+                case .datagram(let bytes):
+                    for m in receiver.receive(datagram: bytes) { out.append((i, m)) }
+                case .stream(let bytes, let restarted):
+                    var buffered = restarted ? [] : (partial[i] ?? [])
+                    buffered += bytes
+                    let (messages, consumed) = receiver.receive(stream: buffered)
+                    for m in messages { out.append((i, m)) }
+                    partial[i] = consumed < buffered.count ? Array(buffered[consumed...]) : nil
+                }
+            }
+        }
+        return out
+    }
+
+    /// A valid message arrived on `index`: answer on the link the peer uses.
+    public func follow(_ index: Int) -> String? {
+        guard index != current else { return nil }
+        current = index
+        return "device `\(channels[index].interface ?? "")' becomes dedicated link"
+    }
+
+    public func send(_ bytes: [UInt8]) { active.send(bytes) }
+
+    /// Connection upkeep, and once a second the link check; returns a log line on change.
+    public func service(now: UInt64) -> String? {
+        for c in channels { c.service(now: now) }
+        guard channels.count > 1, now >= nextLinkCheck else { return nil }
+        nextLinkCheck = now + 1_000_000_000
+        guard let name = active.interface, linkStatus(name) != "RUNNING" else { return nil }
+        for step in 1..<channels.count {
+            let i = (current + step) % channels.count
+            if let n = channels[i].interface, linkStatus(n) != "DOWN" {
+                current = i
+                noneAvailable = false
+                return "device `\(n)' becomes dedicated link"
+            }
+        }
+        if noneAvailable { return nil }
+        noneAvailable = true
+        return "no dedicated links available!"
+    }
+}
+
+extension ChannelSet {
+    /// Opens the configured links (spec §4): one kind only, at most four, each with the
+    /// addresses its kind needs.
+    public static func open(_ configured: [ConntrackdConfiguration.Channel]) throws(DaemonError) -> ChannelSet {
+        guard let first = configured.first else { throw .configuration("no dedicated link (UDP, Multicast or TCP) in Sync") }
+        guard configured.allSatisfy({ $0.kind == first.kind }) else {
+            throw .configuration("\(first.location): dedicated links of different kinds cannot be mixed")
+        }
+        guard configured.count <= 4 else { throw .configuration("\(configured[4].location): at most four dedicated links") }
+        var channels: [any SyncChannel] = []
+        for c in configured {
+            let port = UInt16(clamping: c.port)
+            switch c.kind {
+            case .udp:
+                guard let local = c.ipv4Address, let peer = c.ipv4Destination else {
+                    throw .configuration("\(c.location): the UDP link needs IPv4_address and IPv4_Destination_Address")
+                }
+                channels.append(try UDPChannel(local: local, peer: peer, port: port, interface: c.interface,
+                                               sendBuffer: c.sendBuffer, receiveBuffer: c.receiveBuffer, checksum: c.checksum))
+            case .multicast:
+                guard let group = c.ipv4Address, let local = c.ipv4Interface else {
+                    throw .configuration("\(c.location): the Multicast link needs IPv4_address (the group) and IPv4_interface")
+                }
+                channels.append(try MulticastChannel(group: group, port: port, localInterfaceAddress: local, interface: c.interface,
+                                                     sendBuffer: c.sendBuffer, receiveBuffer: c.receiveBuffer, checksum: c.checksum))
+            case .tcp:
+                guard let local = c.ipv4Address, let peer = c.ipv4Destination else {
+                    throw .configuration("\(c.location): the TCP link needs IPv4_address and IPv4_Destination_Address")
+                }
+                channels.append(try TCPChannel(local: local, peer: peer, port: port, interface: c.interface,
+                                               sendBuffer: c.sendBuffer, receiveBuffer: c.receiveBuffer,
+                                               errorQueueLength: c.errorQueueLength))
+            }
+        }
+        return ChannelSet(channels, defaultIndex: configured.firstIndex(where: \.isDefault) ?? 0)
+    }
+
+    /// Who the peer is, for log lines.
+    public static func peerDescription(_ configured: [ConntrackdConfiguration.Channel]) -> String {
+        guard let c = configured.first(where: \.isDefault) ?? configured.first else { return "?" }
+        switch c.kind {
+        case .multicast: return "group \(c.ipv4Address.map { "\($0)" } ?? "?")"
+        default: return c.ipv4Destination.map { "\($0)" } ?? "?"
+        }
+    }
+}

@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ConfigParsing
+import Conntrack
+
+/// conntrackd's multicast dedicated link (spec §4.2): one socket bound to the wildcard
+/// address on the group's port (`Group` is the port) and joined to the group on the
+/// local interface address; sends go to the group from that interface, without loopback.
+public final class MulticastChannel: SyncChannel {
+    public let descriptor: Int32
+    let group: sockaddr_in
+    public let interface: String?
+    public let maximumPayload: Int
+    public private(set) var counters = ChannelCounters()
+
+    public var kind: ConntrackdConfiguration.Channel.Kind { .multicast }
+    public var descriptors: [Int32] { [descriptor] }
+
+    public init(group: IPAddress, port: UInt16, localInterfaceAddress: IPAddress, interface: String?,
+                sendBuffer: Int?, receiveBuffer: Int?, checksum: Bool = true) throws(DaemonError) {
+        guard case .v4(let g) = group, case .v4(let local) = localInterfaceAddress else {
+            throw .configuration("only IPv4 multicast channels are supported so far")
+        }
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { throw .system("socket", errno) }
+        descriptor = fd
+        ChannelSocket.option(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+        ChannelSocket.setBuffers(fd, send: sendBuffer, receive: receiveBuffer)
+        if !checksum { ChannelSocket.option(fd, SOL_SOCKET, 11, 1) }
+        guard ChannelSocket.bind(fd, ChannelSocket.address(0, port: port)) == 0 else {
+            let e = errno; close(fd); throw .system("bind 0.0.0.0:\(port)", e)
+        }
+        var membership = ip_mreq()
+        membership.imr_multiaddr.s_addr = g.bigEndian
+        membership.imr_interface.s_addr = local.bigEndian
+        guard setsockopt(fd, Int32(IPPROTO_IP), IP_ADD_MEMBERSHIP, &membership, socklen_t(MemoryLayout<ip_mreq>.size)) == 0 else {
+            let e = errno; close(fd); throw .unavailable("cannot join multicast group \(group) on \(localInterfaceAddress): \(String(cString: strerror(e)))")
+        }
+        // Our own datagrams must not come back to us as the peer's.
+        ChannelSocket.option(fd, Int32(IPPROTO_IP), IP_MULTICAST_LOOP, 0)
+        var outgoing = in_addr(s_addr: local.bigEndian)
+        setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_IF, &outgoing, socklen_t(MemoryLayout<in_addr>.size))
+        self.group = ChannelSocket.address(g, port: port)
+        self.interface = interface
+        maximumPayload = ChannelSocket.mtu(interface) - 28
+    }
+
+    deinit { close(descriptor) }
+
+    public func send(_ datagram: [UInt8]) {
+        var target = group
+        let n = datagram.withUnsafeBytes { raw in
+            withUnsafePointer(to: &target) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(descriptor, raw.baseAddress, raw.count, Int32(MSG_DONTWAIT), $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        }
+        if n < 0 { counters.sendErrors += 1 } else { counters.bytesSent += n; counters.packetsSent += 1 }
+    }
+
+    public func receiveAll() -> [ChannelInput] {
+        var out: [ChannelInput] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if n < 0 {
+                if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { counters.receiveErrors += 1 }
+                break
+            }
+            counters.bytesReceived += n
+            counters.packetsReceived += 1
+            out.append(.datagram(Array(buffer[0..<n])))
+        }
+        return out
+    }
+}

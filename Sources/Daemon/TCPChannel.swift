@@ -1,0 +1,200 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ConfigParsing
+import Conntrack
+
+/// conntrackd's TCP dedicated link (spec §4.3): each node listens and also connects to
+/// its peer; it writes only on the connection it made and reads only on the one it
+/// accepted. A failed or partial write keeps the rest queued (at most ErrorQueueLength
+/// buffers, the oldest unstarted one dropped and counted), sent before new data; the
+/// client reconnects at most once a second.
+public final class TCPChannel: SyncChannel {
+    enum Client {
+        case idle(retryAt: UInt64)
+        case connecting(Int32)
+        case connected(Int32)
+    }
+
+    let listener: Int32
+    var accepted: Int32?
+    var client: Client = .idle(retryAt: 0)
+    let peer: sockaddr_in
+    let local: UInt32
+    public let interface: String?
+    public let maximumPayload: Int
+    let queueLimit: Int
+    let sendBuffer: Int?
+    /// Buffers waiting to be written; the first may be partly written (`written` bytes).
+    var pending: [[UInt8]] = []
+    var written = 0
+    var freshConnection = false
+    public private(set) var counters = ChannelCounters()
+    public private(set) var droppedBuffers = 0
+
+    public var kind: ConntrackdConfiguration.Channel.Kind { .tcp }
+
+    public var descriptors: [Int32] {
+        var fds = [listener]
+        if let accepted { fds.append(accepted) }
+        return fds
+    }
+
+    public init(local: IPAddress, peer: IPAddress, port: UInt16, interface: String?, sendBuffer: Int?, receiveBuffer: Int?,
+                errorQueueLength: Int) throws(DaemonError) {
+        guard case .v4(let l) = local, case .v4(let p) = peer else { throw .configuration("only IPv4 TCP channels are supported so far") }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { throw .system("socket", errno) }
+        ChannelSocket.option(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+        ChannelSocket.option(fd, SOL_SOCKET, SO_KEEPALIVE, 1)
+        ChannelSocket.setBuffers(fd, send: nil, receive: receiveBuffer)
+        if !ChannelSocket.bindToDevice(fd, interface) { let e = errno; close(fd); throw .system("SO_BINDTODEVICE \(interface ?? "")", e) }
+        guard ChannelSocket.bind(fd, ChannelSocket.address(l, port: port)) == 0, listen(fd, 1) == 0 else {
+            let e = errno; close(fd); throw .system("bind/listen \(local):\(port)", e)
+        }
+        listener = fd
+        self.local = l
+        self.peer = ChannelSocket.address(p, port: port)
+        self.interface = interface
+        self.sendBuffer = sendBuffer
+        queueLimit = max(1, errorQueueLength)
+        maximumPayload = ChannelSocket.mtu(interface) - 40
+    }
+
+    deinit {
+        close(listener)
+        if let accepted { close(accepted) }
+        switch client {
+        case .connecting(let fd), .connected(let fd): close(fd)
+        case .idle: break
+        }
+    }
+
+    public func send(_ bytes: [UInt8]) {
+        if pending.count >= queueLimit {
+            // Never the partly written head: dropping it would cut a message in the stream.
+            let victim = written > 0 && pending.count > 1 ? 1 : 0
+            if written == 0 || victim == 1 {
+                pending.remove(at: victim)
+                droppedBuffers += 1
+                counters.sendErrors += 1
+            }
+        }
+        pending.append(bytes)
+        drain(now: Self.now())
+    }
+
+    public func service(now: UInt64) {
+        switch client {
+        case .connecting(let fd):
+            var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            guard poll(&p, 1, 0) > 0 else { return }
+            var error: Int32 = 0
+            var length = socklen_t(4)
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
+            if error == 0 {
+                client = .connected(fd)
+            } else {
+                close(fd)
+                client = .idle(retryAt: now + 1_000_000_000)
+            }
+        case .idle, .connected:
+            break
+        }
+        drain(now: now)
+    }
+
+    /// Writes what is queued; (re)connects first when needed, at most once a second.
+    func drain(now: UInt64) {
+        switch client {
+        case .idle(let retryAt):
+            guard now >= retryAt else { return }
+            connect(now: now)
+            return
+        case .connecting:
+            return
+        case .connected(let fd):
+            while let head = pending.first {
+                let n = head.withUnsafeBytes { raw in
+                    Glibc.send(fd, raw.baseAddress! + written, raw.count - written, Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
+                }
+                if n < 0 {
+                    if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return }
+                    // EPIPE, ECONNRESET…: a new connection, and the stream restarts at a
+                    // message boundary (the partial head is sent again whole).
+                    counters.sendErrors += 1
+                    close(fd)
+                    written = 0
+                    client = .idle(retryAt: now + 1_000_000_000)
+                    return
+                }
+                counters.bytesSent += n
+                written += n
+                if written == head.count {
+                    pending.removeFirst()
+                    written = 0
+                    counters.packetsSent += 1
+                }
+            }
+        }
+    }
+
+    func connect(now: UInt64) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { client = .idle(retryAt: now + 1_000_000_000); return }
+        ChannelSocket.option(fd, SOL_SOCKET, SO_KEEPALIVE, 1)
+        ChannelSocket.setBuffers(fd, send: sendBuffer, receive: nil)
+        _ = ChannelSocket.bindToDevice(fd, interface)
+        var target = peer
+        let rc = withUnsafePointer(to: &target) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if rc == 0 {
+            client = .connected(fd)
+            drain(now: now)
+        } else if errno == EINPROGRESS {
+            client = .connecting(fd)
+        } else {
+            close(fd)
+            client = .idle(retryAt: now + 1_000_000_000)
+        }
+    }
+
+    public func receiveAll() -> [ChannelInput] {
+        // Only one accepted connection is kept: a new one replaces it (the peer restarted).
+        while true {
+            let fd = accept(listener, nil, nil)
+            guard fd >= 0 else { break }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            if let old = accepted { close(old) }
+            accepted = fd
+            freshConnection = true
+        }
+        guard let fd = accepted else { return [] }
+        var out: [ChannelInput] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if n > 0 {
+                counters.bytesReceived += n
+                counters.packetsReceived += 1
+                out.append(.stream(Array(buffer[0..<n]), restarted: freshConnection))
+                freshConnection = false
+                continue
+            }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) { break }
+            if n < 0 { counters.receiveErrors += 1 }
+            close(fd)
+            accepted = nil
+            break
+        }
+        return out
+    }
+
+    static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}
