@@ -9,6 +9,8 @@ import Conntrack
 public struct ConntrackdConfigParser {
     private var s: TokenStream
     private var config: ConntrackdConfiguration
+    /// Where CommitTimeout was set, for the warning when DisableExternalCache overrides it.
+    private var commitTimeoutAt: SourceLocation?
 
     public static func parse(file: String) throws(ConfigError) -> ConntrackdConfiguration {
         guard let text = readWholeFile(file) else {
@@ -322,7 +324,7 @@ public struct ConntrackdConfigParser {
                 }
             case "RefreshTime": y.refreshTime = try int(k.text)
             case "CacheTimeout": y.cacheTimeout = try int(k.text)
-            case "CommitTimeout": y.commitTimeout = try int(k.text)
+            case "CommitTimeout": commitTimeoutAt = k.location; y.commitTimeout = try int(k.text)
             case "PurgeTimeout": y.purgeTimeout = try int(k.text)
             // Accepted at this level by 1.4.x as well.
             case "ResendQueueSize": y.resendQueueSize = try int(k.text)
@@ -332,6 +334,11 @@ public struct ConntrackdConfigParser {
         }
         if !y.modeWasGiven {
             config.warnings.append(ConfigWarning("No synchronization mode specified. Defaulting to FT-FW mode.", at: SourceLocation(file: s.file, line: 1, column: 1)))
+        }
+        if y.disableExternalCache && y.commitTimeout != 0 {
+            config.warnings.append(ConfigWarning("`CommitTimeout' can't be combined with `DisableExternalCache', ignoring this option. Fix your configuration file.",
+                                                 at: commitTimeoutAt ?? SourceLocation(file: s.file, line: 1, column: 1)))
+            y.commitTimeout = 0
         }
         config.sync = y
     }
@@ -350,7 +357,7 @@ public struct ConntrackdConfigParser {
             switch k.text {
             case "ResendQueueSize": y.resendQueueSize = try int(k.text)
             case "ACKWindowSize": y.ackWindowSize = try int(k.text)
-            case "CommitTimeout": y.commitTimeout = try int(k.text)
+            case "CommitTimeout": commitTimeoutAt = k.location; y.commitTimeout = try int(k.text)
             case "PurgeTimeout": y.purgeTimeout = try int(k.text)
             case "RefreshTime": y.refreshTime = try int(k.text)
             case "CacheTimeout": y.cacheTimeout = try int(k.text)

@@ -44,6 +44,8 @@ public final class ConntrackdDaemon {
     public private(set) var resync: ResyncProgress
     var nextResyncRequest: UInt64? { resync.nextRequest }
     public private(set) var peer: PeerLiveness
+    /// DisableExternalCache: what the kernel took ("external inject" in `-s`).
+    var injectCounters = CacheCounters()
 
     public static func monotonicNow() -> UInt64 {
         var ts = timespec()
@@ -181,6 +183,8 @@ public final class ConntrackdDaemon {
                 log("ignored \(foreignDatagrams - foreign) datagram(s) not from the peer, last from \(IPAddress.v4(a))")
             }
         }
+        var injections: [(SyncMessageType, SyncedFlow)] = []
+        defer { if !injections.isEmpty { inject(injections) } }
         let arrived = channels.receive(into: &receiver)
         if !arrived.isEmpty, case .heardAgain(let after) = peer.heard(now: now) {
             log("peer \(peerAddress) heard again after \(after / 1_000_000_000) s of silence")
@@ -191,7 +195,8 @@ public final class ConntrackdDaemon {
             for e in engine.receive(m) {
                 switch e {
                 case .apply(let msg):
-                    if case .flow(let f) = msg.body { externalCache.apply(msg.type, f, now: now) }
+                    guard case .flow(let f) = msg.body else { break }
+                    if sync.disableExternalCache { injections.append((msg.type, f)) } else { externalCache.apply(msg.type, f, now: now) }
                 case .resyncRequested:
                     log("resync requested by other node")
                     bulkSend()
@@ -443,7 +448,8 @@ public final class ConntrackdDaemon {
         let internalStats = ConntrackdStatistics.Cache(name: "internal", objects: internalCache.entries.count,
                                                        active: internalCache.activeCount, counters: internalCache.counters)
         let externalStats = ConntrackdStatistics.Cache(name: "external", objects: externalCache.entries.count,
-                                                       active: externalCache.entries.count, counters: externalCache.counters)
+                                                       active: externalCache.entries.count,
+                                                       counters: sync.disableExternalCache ? injectCounters : externalCache.counters)
         var s = ConntrackdStatistics(internalCache: internalStats, externalCache: externalStats)
         s.externalInject = sync.disableExternalCache
         s.trafficBytes = trafficBytes
@@ -517,6 +523,73 @@ public final class ConntrackdDaemon {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// What the kernel is given for a replicated flow (commit, and DisableExternalCache).
+    /// `timeout` nil: CommitTimeout if set, else the received timeout, else 180 s.
+    func kernelFlow(_ synced: SyncedFlow, timeout: UInt32?) -> Flow? {
+        guard var f = synced.flow else { return nil }
+        // With NAT, give the kernel the untranslated reply and the NAT ranges: it then
+        // computes the translated reply itself and marks the entry as NAT'd. Handed a
+        // translated reply it sees nothing to translate, and replies reach our own stack
+        // instead of the client (and get reset).
+        if f.sourceNAT != nil || f.destinationNAT != nil, let o = f.original { f.reply = o.inverted }
+        f.timeout = timeout ?? (sync.commitTimeout > 0 ? UInt32(sync.commitTimeout) : (f.timeout ?? 180))
+        if f.original?.protocolNumber == IPProtocolNumber.tcp, !sync.tcpWindowTracking {
+            let liberal = TCPFlags(flags: 0x08, mask: 0x08)
+            var tcp = f.protocolInfo?.tcp ?? TCPInfo()
+            tcp.flagsOriginal = liberal
+            tcp.flagsReply = liberal
+            f.protocolInfo = .tcp(tcp)
+        }
+        return f
+    }
+
+    /// DisableExternalCache (spec §5.3): what arrives goes straight into the kernel. All
+    /// messages of one loop turn go in one batch per kind, not one request each.
+    func inject(_ queued: [(SyncMessageType, SyncedFlow)]) {
+        var creates: [Flow] = [], updates: [Flow] = [], deletes: [Flow] = []
+        for (type, synced) in queued {
+            guard var f = kernelFlow(synced, timeout: synced.timeout ?? 180) else { continue }
+            switch type {
+            case .flowNew: creates.append(f)
+            case .flowUpdate:
+                // An existing entry cannot take NAT, helper or master changes.
+                f.sourceNAT = nil
+                f.destinationNAT = nil
+                f.helper = nil
+                f.master = nil
+                if let o = f.original, f.reply == nil || f.status?.isDisjoint(with: Self.natBits) == false { f.reply = o.inverted }
+                f.status = f.status?.subtracting(Self.natBits)
+                updates.append(f)
+            case .flowDestroy:
+                deletes.append(Flow(original: f.original!))
+            default: break
+            }
+        }
+        do {
+            if !creates.isEmpty {
+                let r = try kernel.create(creates, updateExisting: true, acknowledge: true)
+                injectCounters.created += r.succeeded
+                injectCounters.createFailed += r.failed
+            }
+            if !updates.isEmpty {
+                let r = try kernel.create(updates, updateExisting: true, acknowledge: true)
+                injectCounters.updated += r.succeeded
+                injectCounters.updateFailed += r.failed
+            }
+            if !deletes.isEmpty {
+                let r = try kernel.delete(deletes, acknowledge: true)
+                // An entry already gone is not a failure.
+                let missing = r.failures.filter { $0.error.errno == ENOENT }.count
+                injectCounters.destroyed += r.succeeded + missing
+                injectCounters.destroyFailed += r.failed - missing
+            }
+        } catch {
+            log("cannot inject \(queued.count) replicated flows into the kernel: \(error)")
+        }
+    }
+
+    static let natBits: FlowStatus = [.sourceNAT, .destinationNAT, .sourceNATDone, .destinationNATDone]
+
     public struct CommitReport: Sendable {
         public var flows: Int
         public var succeeded: Int
@@ -528,28 +601,10 @@ public final class ConntrackdDaemon {
     /// `quiet` leaves the event groups during the write (the caller resyncs by dump after).
     @discardableResult
     public func commit(quiet: Bool = false) throws -> CommitReport {
-        let liberal = TCPFlags(flags: 0x08, mask: 0x08)
-        let commitTimeout = sync.commitTimeout
-        let windowTracking = sync.tcpWindowTracking
         // Converted lazily, batch by batch, while the kernel applies the previous batch.
         // An entry that cannot become a flow goes out without a tuple: the kernel refuses
         // it and it is counted as failed, not skipped unseen.
-        let flows = externalCache.entries.values.lazy.map { e -> Flow in
-            guard var f = e.synced.flow else { return Flow() }
-            // With NAT, give the kernel the untranslated reply and the NAT ranges: it then
-            // computes the translated reply itself and marks the entry as NAT'd. Handed a
-            // translated reply it sees nothing to translate, and replies reach our own
-            // stack instead of the client (and get reset).
-            if f.sourceNAT != nil || f.destinationNAT != nil, let o = f.original { f.reply = o.inverted }
-            f.timeout = commitTimeout > 0 ? UInt32(commitTimeout) : (f.timeout ?? 180)
-            if f.original?.protocolNumber == IPProtocolNumber.tcp, !windowTracking {
-                var tcp = f.protocolInfo?.tcp ?? TCPInfo()
-                tcp.flagsOriginal = liberal
-                tcp.flagsReply = liberal
-                f.protocolInfo = .tcp(tcp)
-            }
-            return f
-        }
+        let flows = externalCache.entries.values.lazy.map { self.kernelFlow($0.synced, timeout: nil) ?? Flow() }
         purgeAt = nil
         let started = Self.monotonicNow()
         let write = { try self.kernel.create(flows, updateExisting: true, acknowledge: false) }

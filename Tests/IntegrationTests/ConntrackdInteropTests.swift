@@ -224,6 +224,30 @@ struct ConntrackdInteropTests {
         replicate(pair, from: "a", to: "b")
     }
 
+    /// DisableExternalCache: what the reference sends lands straight in Tandem's kernel
+    /// table, `-e` stays empty, and a destroy removes the flow from the kernel again.
+    @Test func injectedStraightIntoTheKernel() throws {
+        var extra = Pair.Extra()
+        extra.mode = "DisableExternalCache On"
+        let pair = try Pair("inj", a: .reference, b: .tandem, extra: extra)
+        defer { pair.stop() }
+        usleep(1_500_000)
+        for f in Self.flows { pair.a.run(["conntrack", "-I"] + f) }
+        var listing = ""
+        let injected = pair.eventually {
+            listing = pair.b.run(["conntrack", "-L"]).stdout
+            return listing.contains("src=10.1.1.1 dst=10.2.2.2 sport=1000 dport=80") && listing.contains("dport=53")
+                && listing.contains("dport=22 ")
+        }
+        #expect(injected, "\(listing)")
+        #expect(pair.query("b", ["-e"]).isEmpty)
+        pair.a.run(["conntrack", "-D", "-p", "udp"])
+        let gone = pair.eventually { !pair.b.run(["conntrack", "-L", "-p", "udp"]).stdout.contains("dport=53") }
+        #expect(gone)
+        let stats = pair.b.run([Shell.tandem, "conntrackd", "-C", "\(pair.dir)/b.conf", "-s"]).stdout
+        #expect(stats.contains("external inject:"), "\(stats)")
+    }
+
     @Test func tandemToTandem() throws {
         let pair = try Pair("t2t", a: .tandem, b: .tandem)
         defer { pair.stop() }
