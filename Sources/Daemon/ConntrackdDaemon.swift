@@ -438,10 +438,35 @@ public final class ConntrackdDaemon {
             try populateFromKernel(send: false)
             return ""
         case .resetTimers: schedulePurge(now: now); return ""
+        case .nodeStatus: return statusReport(now: now) + (extraStatus?() ?? "")
         case .debugInfo, .flushKernelExpectations, .resyncKernelExpectations, .dumpInternalExpectations,
              .dumpExternalExpectations, .commitExpectations, .dumpInternalExpectationsXML, .dumpExternalExpectationsXML:
             return ""
         }
+    }
+
+    /// More of the node's state for `tandem status` (`tandem run` adds VRRP's).
+    public var extraStatus: (() -> String)?
+
+    /// The replication side of `tandem status`: what an operator asks first.
+    func statusReport(now: UInt64) -> String {
+        func seconds(_ ns: UInt64) -> String { "\(ns / 1_000_000_000)s" }
+        var lines = ["sync: mode \(sync.mode.rawValue), up \(seconds(now - startedAt)), peer \(peerAddress)"]
+        lines.append("  peer: " + (peer.silent ? "SILENT for \(seconds(now - peer.lastHeard))" : "heard \(seconds(now - peer.lastHeard)) ago"))
+        let resyncText: String = switch resync.phase {
+        case .notRequested: "not requested"
+        case .waiting(let since, let acknowledged, _): "WAITING for the peer's table for \(seconds(now - since))"
+            + (acknowledged ? " (request acknowledged)" : "")
+        case .complete(let at): "complete \(seconds(now - at)) ago"
+        }
+        lines.append("  resync: " + resyncText)
+        lines.append("  caches: internal \(internalCache.activeCount) flows, external \(sync.disableExternalCache ? "injected into the kernel" : "\(externalCache.entries.count) flows")")
+        let k = channel.counters
+        lines.append("  link: \(channel.kind.rawValue) on \(channel.interface ?? "?") (\(channels.channels.count) configured), "
+                     + "\(k.packetsSent) sent / \(k.packetsReceived) received, \(k.sendErrors) send errors")
+        lines.append("  reliability: \(engine.retransmissions) retransmitted, \(engine.tracker.lost) lost, "
+                     + "\(receiver.counters.malformed) malformed, \(foreignDatagrams) not from the peer, \(runtime.overruns) netlink overruns")
+        return lines.joined(separator: "\n") + "\n"
     }
 
     func statistics() -> ConntrackdStatistics {

@@ -36,4 +36,7 @@ public enum ControlRequest: Int32, CaseIterable, Sendable {
     case commitAll = 46
     case dumpInternalExpectationsXML = 47
     case dumpExternalExpectationsXML = 48
+    /// Tandem's own: the node's state in one report (`tandem status`). conntrackd does
+    /// not know the code and answers with nothing, which the client reports as such.
+    case nodeStatus = 200
 }

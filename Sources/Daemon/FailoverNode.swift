@@ -45,6 +45,9 @@ public final class FailoverNode {
     public func run() throws {
         try replication.start()
         vrrp.onTransition = { [unowned self] in self.transition($0) }
+        replication.extraStatus = { [unowned self] in
+            self.vrrp.statusReport() + (self.demotion > 0 ? "  demoted by \(self.demotion) until the peer's table has arrived\n" : "")
+        }
         if !options.runSyncScripts {
             vrrp.isHandledInternally = { ($0.split(separator: "/").last ?? "") == "primary-backup.sh" }
         }

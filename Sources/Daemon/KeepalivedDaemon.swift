@@ -199,6 +199,22 @@ public final class KeepalivedDaemon {
         }
     }
 
+    /// The VRRP side of `tandem status`.
+    public func statusReport() -> String {
+        var lines = ["vrrp:"]
+        for i in instances {
+            let configured = i.config.effectivePriority
+            let p = Int(i.machine.parameters.priority)
+            var line = "  \(i.config.name): \(i.machine.state.rawValue) on \(i.config.interface ?? "?"), priority \(p)"
+            if p != configured { line += " (configured \(configured))" }
+            if let g = i.group { line += ", group \(configuration.syncGroups[g].name)" }
+            let rejected = i.filter.counters.values.reduce(0, +)
+            if rejected > 0 { line += ", \(rejected) adverts rejected" }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     public var states: [String: InstanceMachine.State] {
         Dictionary(uniqueKeysWithValues: instances.map { ($0.config.name, $0.machine.state) })
     }

@@ -76,6 +76,12 @@ public struct Lab: Sendable {
             let count = (try? ExternalCommand.run(["ip", "netns", "exec", ns, settings.tandem, "conntrack", "-C"]))
                 .flatMap { $0.status == 0 ? $0.text.split(separator: "\n").first.map(String.init) : nil } ?? "?"
             console.out("\(fw): \(vips); \(daemons); conntrack entries: \(count)")
+            // A Tandem node explains itself (VRRP state, demotion, resync, the peer).
+            if supervisor.flavor(fw) == .tandemRun,
+               let r = try? ExternalCommand.run(["ip", "netns", "exec", ns, settings.tandem, "status", "--conntrackd-config",
+                                                 names.file(fw, "conntrackd.conf")]), r.status == 0 {
+                for line in r.text.split(separator: "\n") { console.out("  " + line) }
+            }
         }
         console.out("state: \(names.stateDirectory)")
     }

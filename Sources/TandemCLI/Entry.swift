@@ -37,7 +37,7 @@ public enum Entry {
             case "keepalived": return runKeepalived(Array(rest.dropFirst()))
             case "run": return runNode(Array(rest.dropFirst()))
             case "lab": return LabTool.run(Array(rest.dropFirst()))
-            case "status": return notYet(first)
+            case "status": return StatusTool(output: StandardOutput()).run(Array(rest.dropFirst()))
             default: break
             }
         }
@@ -76,11 +76,6 @@ public enum Entry {
         installStopSignals()
         return RunTool(output: StandardOutput()) { stopRequested.load(ordering: .relaxed) }.run(args)
     }
-
-    static func notYet(_ what: String) -> Int32 {
-        StandardOutput().err("tandem: `\(what)' is not implemented yet")
-        return 1
-    }
 }
 
 /// The `tandem` command itself. Personalities with a legacy command line of their own
@@ -95,6 +90,8 @@ struct Tandem: ParsableCommand {
           tandem conntrackd ARGS    conntrackd 1.4.7 compatible daemon (FTFW over UDP so far; --check -C FILE)
           tandem keepalived ARGS    keepalived 2.2 VRRP compatible daemon (so far: -t -f FILE)
           tandem run [OPTIONS]      both in one process (--keepalived-config, --conntrackd-config)
+          tandem status [-C FILE]   a running node's VRRP and replication state
+          tandem lab COMMAND        the seed's two firewalls in namespaces: up, failover, status, down, demo
         """,
         version: "0.1.0"
     )

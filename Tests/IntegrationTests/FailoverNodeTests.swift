@@ -121,6 +121,7 @@ struct FailoverNodeTests {
         defer { nodeB.stop() }
         usleep(7_000_000)
         let whileBlocked = b.holdsVIP
+        let status = link.b.tandem(["status", "--conntrackd-config", b.directory + "/conntrackd.conf"])
         _ = link.b.run(["nft", "delete", "table", "ip", "tdtblock"])
         let after = Self.waitUntil(20) { b.holdsVIP }
         let flows = b.trackedTestFlows
@@ -128,7 +129,7 @@ struct FailoverNodeTests {
         if !after {
             for n in [a, b] { logs += "\n--- stats \(n.address):\n" + n.namespace.tandem(["conntrackd", "-C", n.directory + "/conntrackd.conf", "-s"]).stdout }
         }
-        return (whileBlocked, after, flows, logs)
+        return (whileBlocked, after, flows, logs + "\n--- status of B while blocked:\n" + status.stdout + status.stderr)
     }
 
     @Test func freshPeerWaitsForTheTableBeforeTakingOver() throws {
@@ -137,6 +138,11 @@ struct FailoverNodeTests {
         #expect(r.bAfter, "B never took over: \(r.logB)")
         #expect(r.bFlowsAtTakeover == 40, "\(r.logB)")
         #expect(r.logB.contains("demoted by 150"), "\(r.logB)")
+        // `tandem status` shows why B waits.
+        #expect(r.logB.contains("resync: WAITING for the peer's table"), "\(r.logB)")
+        #expect(r.logB.contains("V: BACKUP on tdr"), "\(r.logB)")
+        #expect(r.logB.contains("priority 50 (configured 200)"), "\(r.logB)")
+        #expect(r.logB.contains("peer: SILENT"), "\(r.logB)")
         #expect(r.logB.contains("resync complete: 40 flows"), "\(r.logB)")
         // The unreachable peer was reported, and its return.
         #expect(r.logB.contains("no message from peer 10.98.0.1"), "\(r.logB)")
