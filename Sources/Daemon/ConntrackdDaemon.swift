@@ -92,6 +92,16 @@ public final class ConntrackdDaemon {
             events = nil
             nextPoll = now
         }
+        if let events, let program = KernelEventFilter.program(g.filters) {
+            // The daemon's own filter still runs on what passes: the program only drops
+            // what it would drop, and passes on what it cannot judge.
+            do {
+                try events.socket.attachFilter(try program.instructions())
+                log("using kernel-space event filtering")
+            } catch {
+                log("kernel-space event filtering unavailable (\(error)): filtering in userspace")
+            }
+        }
     }
 
     // MARK: loop

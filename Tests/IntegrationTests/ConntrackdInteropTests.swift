@@ -248,6 +248,47 @@ struct ConntrackdInteropTests {
         #expect(stats.contains("external inject:"), "\(stats)")
     }
 
+    /// Filter From Kernelspace: the kernel drops what the filter rejects before the daemon
+    /// reads it (its "events received" and "events filtered" do not count those), and
+    /// what passes is replicated as usual.
+    @Test func kernelSpaceFilterDropsInTheKernel() throws {
+        var extra = Pair.Extra()
+        extra.general = """
+        Filter From Kernelspace {
+                Protocol Accept {
+                    TCP
+                    ICMP
+                }
+                Address Ignore {
+                    IPv4_address 10.9.9.0/24
+                }
+                State Accept {
+                    ESTABLISHED
+                }
+            }
+        """
+        let pair = try Pair("kfl", a: .tandem, b: .tandem, extra: extra)
+        defer { pair.stop() }
+        usleep(1_500_000)
+        let flows: [[String]] = [
+            ["-p", "tcp", "-s", "10.1.1.1", "-d", "10.2.2.2", "--sport", "1000", "--dport", "80", "--state", "ESTABLISHED", "-t", "100"],
+            ["-p", "udp", "-s", "10.1.1.1", "-d", "10.2.2.2", "--sport", "1000", "--dport", "53", "-t", "30"],
+            ["-p", "tcp", "-s", "10.9.9.9", "-d", "10.2.2.2", "--sport", "1001", "--dport", "80", "--state", "ESTABLISHED", "-t", "100"],
+            ["-p", "tcp", "-s", "10.1.1.1", "-d", "10.2.2.2", "--sport", "1002", "--dport", "80", "--state", "SYN_SENT", "-t", "100"],
+            ["-p", "icmp", "-s", "10.1.1.1", "-d", "10.2.2.2", "--icmp-type", "8", "--icmp-code", "0", "--icmp-id", "7", "-t", "30"],
+        ]
+        for f in flows { pair.a.run(["conntrack", "-I"] + f) }
+        var last: [String] = []
+        let arrived = pair.eventually { last = pair.query("b", ["-e"]); return last.count == 2 }
+        #expect(arrived, "\(last)")
+        #expect(last.contains { $0.contains("sport=1000 dport=80") } && last.contains { $0.hasPrefix("icmp") }, "\(last)")
+        usleep(500_000)
+        #expect(pair.query("b", ["-e"]).count == 2)
+        let runtime = pair.a.run([Shell.tandem, "conntrackd", "-C", "\(pair.dir)/a.conf", "-s", "runtime"]).stdout
+        #expect(runtime.contains("events filtered:\t                   0"), "\(runtime)")
+        #expect(Vectors.readText("\(pair.dir)/a.err").contains("using kernel-space event filtering"))
+    }
+
     @Test func tandemToTandem() throws {
         let pair = try Pair("t2t", a: .tandem, b: .tandem)
         defer { pair.stop() }

@@ -9,8 +9,14 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_conntrack_tcp.h>
 
+#include <linux/filter.h>
+
 // Glibc is built without _GNU_SOURCE, so these live in the .c file.
 int clinux_setns(int fd, int nstype);
 extern const int CLINUX_CLONE_NEWNET;
+
+// Attaches a classic BPF program (SO_ATTACH_FILTER); the sock_fprog wrapper is built in C
+// so its layout is the kernel's.
+int clinux_attach_filter(int fd, const struct sock_filter *code, unsigned short count);
 
 #endif
