@@ -150,10 +150,14 @@ public struct KeepalivedConfigParser {
             case "script": s.command = a.joined(separator: " ")
             case "interval": s.interval = Double(a.first ?? "") ?? 1
             case "timeout": s.timeout = Double(a.first ?? "")
-            case "weight": s.weight = Int(a.first ?? "") ?? 0
-            case "rise": s.rise = Int(a.first ?? "") ?? 1
-            case "fall": s.fall = Int(a.first ?? "") ?? 1
-            case "user", "init_fail": break
+            case "weight":
+                s.weight = Int(a.first ?? "") ?? 0
+                if s.weight < -253 || s.weight > 253 { error("vrrp_script \(name): weight must be in -253..253", c.keyword); s.weight = 0 }
+                s.reverse = a.dropFirst().first == "reverse"
+            case "rise": s.rise = max(1, Int(a.first ?? "") ?? 1)
+            case "fall": s.fall = max(1, Int(a.first ?? "") ?? 1)
+            case "init_fail": s.initFail = true
+            case "user": break
             default: error("Unknown keyword '\(c.keyword.text)'", c.keyword)
             }
         }
@@ -222,6 +226,7 @@ public struct KeepalivedConfigParser {
                 t.weight = Int(c.arguments[i + 1].text)
                 if t.weight == nil { error("bad weight", c.arguments[i + 1]) }
             }
+            t.reverse = c.arguments.contains { $0.text == "reverse" }
             return t
         }
     }

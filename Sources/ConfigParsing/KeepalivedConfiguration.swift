@@ -28,8 +28,14 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
 
     public struct Tracked: Hashable, Sendable {
         public var name: String
+        /// nil: the item's own weight (a vrrp_script's) or unweighted.
         public var weight: Int?
-        public init(name: String, weight: Int? = nil) { self.name = name; self.weight = weight }
+        public var reverse = false
+        public init(name: String, weight: Int? = nil, reverse: Bool = false) {
+            self.name = name
+            self.weight = weight
+            self.reverse = reverse
+        }
     }
 
     public struct Notify: Hashable, Sendable {
@@ -94,6 +100,8 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var weight: Int = 0
         public var rise = 1
         public var fall = 1
+        public var reverse = false
+        public var initFail = false
     }
 
     public var file: String
