@@ -416,7 +416,10 @@ public final class KeepalivedDaemon {
                                    authenticationData: i.password ?? [UInt8](repeating: 0, count: 8))
         let targets = i.config.unicastPeers.isEmpty ? [Advertisement.groupV4] : i.config.unicastPeers.map(\.address)
         i.stats.sent += 1
-        if priority == 0 { i.stats.priorityZeroSent += 1 }
+        if priority == 0 {
+            i.stats.priorityZeroSent += 1
+            log("(\(i.config.name)) sent 0 priority")
+        }
         for t in targets {
             let checksumDestination = i.filter.oldUnicastChecksum ? Advertisement.groupV4 : t
             do { try i.socket.send(advert.encode(source: i.source, destination: checksumDestination), to: t) }
