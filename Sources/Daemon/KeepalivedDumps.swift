@@ -117,6 +117,8 @@ extension KeepalivedDaemon {
                 ("master_priority", "0"), ("last_transition", Self.epoch(i.lastTransition)),
                 ("garp_delay", Self.number(c.garpMasterDelay)), ("garp_refresh", Self.number(c.garpMasterRefresh)),
                 ("garp_rep", "\(c.garpMasterRepeat)"), ("garp_refresh_rep", "\(c.garpMasterRefreshRepeat)"),
+                // Not configurable in Tandem yet: keepalived's defaults, the master's values.
+                ("garp_lower_prio_delay", Self.number(c.garpMasterDelay)), ("garp_lower_prio_rep", "\(c.garpMasterRepeat)"),
                 ("lower_prio_no_advert", m.parameters.lowerPriorityNoAdvert ? "1" : "0"), ("higher_prio_send_advert", "0"),
                 ("vrid", "\(c.virtualRouterID ?? 0)"), ("base_priority", "\(c.effectivePriority)"),
                 ("effective_priority", "\(m.parameters.priority)"), ("vipset", m.state == .master ? "true" : "false"),
