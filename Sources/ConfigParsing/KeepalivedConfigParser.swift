@@ -188,7 +188,10 @@ public struct KeepalivedConfigParser {
             }
             if notify(c, into: &g.notify) { continue }
             switch c.keyword.text {
-            case "smtp_alert", "global_tracking", "sync_group_tracking_weight", "notify_priority_changes": break
+            case "track_interface": g.trackInterfaces += tracked(c.children ?? [])
+            case "track_script": g.trackScripts += tracked(c.children ?? [])
+            case "sync_group_tracking_weight": g.trackingWeight = true
+            case "smtp_alert", "global_tracking", "notify_priority_changes": break
             default: error("Unknown keyword '\(c.keyword.text)'", c.keyword)
             }
         }
@@ -298,7 +301,8 @@ public struct KeepalivedConfigParser {
             case "track_interface": v.trackInterfaces += tracked(c.children ?? [])
             case "track_script": v.trackScripts += tracked(c.children ?? [])
             case "notify_fifo": v.notifyFifo = first
-            case "dont_track_primary", "accept", "no_accept", "check_unicast_src", "unicast_fault_no_peer", "smtp_alert",
+            case "dont_track_primary": v.dontTrackPrimary = true
+            case "accept", "no_accept", "check_unicast_src", "unicast_fault_no_peer", "smtp_alert",
                  "lower_prio_no_advert", "higher_prio_send_advert", "skip_check_adv_addr", "strict_mode", "unicast_ttl",
                  "mcast_dst_ip", "old_unicast_checksum", "track_src_ip", "down_timer_adverts", "garp_lower_prio_delay",
                  "garp_lower_prio_repeat", "promote_secondaries", "debug", "notify_priority_changes", "use_vmac",

@@ -74,6 +74,8 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var garpMasterRefreshRepeat = 1
         public var trackInterfaces: [Tracked] = []
         public var trackScripts: [Tracked] = []
+        /// The instance's own interface going down is not a fault.
+        public var dontTrackPrimary = false
         public var notify = Notify()
         public var notifyFifo: String?
         public var unknown: [String] = []
@@ -90,6 +92,11 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var name: String
         public var members: [String] = []
         public var notify = Notify()
+        /// Group-level tracking applies to every member.
+        public var trackInterfaces: [Tracked] = []
+        public var trackScripts: [Tracked] = []
+        /// keepalived drops members' tracking weights (failures become FAULTs) unless set.
+        public var trackingWeight = false
     }
 
     public struct Script: Hashable, Sendable {

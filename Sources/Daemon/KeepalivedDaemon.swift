@@ -52,10 +52,16 @@ public final class KeepalivedDaemon {
 
         var version: Advertisement.Version { config.effectiveVersion == 3 ? .v3 : .v2 }
         var virtualRouterID: UInt8 { UInt8(config.virtualRouterID ?? 0) }
-        /// Own interface (unless dont_track_primary, not parsed yet) plus track_interface items.
+        /// The sync group's configuration, when the instance is in one.
+        var groupConfig: KeepalivedConfiguration.SyncGroup?
+        /// Own interface (unless dont_track_primary) plus the instance's and its group's
+        /// track_interface items. In a sync group weights count only with
+        /// sync_group_tracking_weight, so members keep equal priorities (keepalived).
         var trackedInterfaces: [Tracking.Item] {
-            [Tracking.Item(name: config.interface ?? "")]
-                + config.trackInterfaces.map { Tracking.Item(name: $0.name, weight: $0.weight ?? 0, reverse: $0.reverse) }
+            let own = config.dontTrackPrimary ? [] : [Tracking.Item(name: config.interface ?? "")]
+            return own + (config.trackInterfaces + (groupConfig?.trackInterfaces ?? [])).map {
+                Tracking.Item(name: $0.name, weight: groupConfig.map { $0.trackingWeight } == false ? 0 : $0.weight ?? 0, reverse: $0.reverse)
+            }
         }
         var intervalField: UInt16 {
             version == .v2 ? UInt16(max(1, min(255, config.advertisementInterval.rounded())))
@@ -140,9 +146,13 @@ public final class KeepalivedDaemon {
     }
 
     func assignGroups() {
-        for i in instances { i.group = nil }
+        for i in instances { i.group = nil; i.groupConfig = nil }
         for (gi, g) in configuration.syncGroups.enumerated() {
-            for m in g.members { instances.first { $0.config.name == m }?.group = gi }
+            for m in g.members {
+                guard let i = instances.first(where: { $0.config.name == m }) else { continue }
+                i.group = gi
+                i.groupConfig = g
+            }
         }
     }
 
@@ -277,9 +287,10 @@ public final class KeepalivedDaemon {
     /// Faults and weights from the current link and script states; priority applied.
     func evaluateTracking(_ i: Instance) {
         let interfaces = Tracking.evaluate(i.trackedInterfaces) { self.linkUp[$0] ?? LinkMonitor.isUp($0) }
-        let items = i.config.trackScripts.map { t in
+        let items = (i.config.trackScripts + (i.groupConfig?.trackScripts ?? [])).map { t in
             let s = configuration.scripts.first { $0.name == t.name }
-            return Tracking.Item(name: t.name, weight: t.weight ?? s?.weight ?? 0, reverse: t.reverse || (s?.reverse ?? false))
+            let weight = i.groupConfig.map { $0.trackingWeight } == false ? 0 : t.weight ?? s?.weight ?? 0
+            return Tracking.Item(name: t.name, weight: weight, reverse: t.reverse || (s?.reverse ?? false))
         }
         let checks = Tracking.evaluate(items) { self.scripts.status($0) }
         i.faults = interfaces.faults + checks.faults
@@ -309,6 +320,11 @@ public final class KeepalivedDaemon {
 
     public var states: [String: InstanceMachine.State] {
         Dictionary(uniqueKeysWithValues: instances.map { ($0.config.name, $0.machine.state) })
+    }
+
+    /// What each instance advertises now: base priority, tracking weights and demotion.
+    public var priorities: [String: UInt8] {
+        Dictionary(uniqueKeysWithValues: instances.map { ($0.config.name, $0.machine.parameters.priority) })
     }
 
     func receive(_ raw: [UInt8], on i: Instance, now: UInt64) {

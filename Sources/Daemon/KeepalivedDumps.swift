@@ -40,6 +40,14 @@ extension KeepalivedDaemon {
         return out
     }
 
+    /// After a STATS_CLEAR dump: every counter starts again from zero.
+    public func clearStatistics() {
+        for i in instances {
+            i.filter.resetCounters()
+            i.stats = InstanceStatistics()
+        }
+    }
+
     public func dataText() -> String {
         var out = "------< Global definitions >------\n"
         out += " Router ID = \(configuration.routerID ?? "(none)")\n"

@@ -127,6 +127,7 @@ extension KeepalivedTool {
         case .stats, .statsClear:
             log("Printing VRRP stats for process(\(getpid())) on signal")
             if !KeepalivedDaemon.writeDump(daemon.statisticsText(), to: directory + "/keepalived.stats") { log("cannot write \(directory)/keepalived.stats") }
+            if s == .statsClear { daemon.clearStatistics() }
         case .json:
             if !KeepalivedDaemon.writeDump(daemon.jsonText(), to: directory + "/keepalived.json") { log("cannot write \(directory)/keepalived.json") }
         }

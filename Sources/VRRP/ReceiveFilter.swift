@@ -55,6 +55,13 @@ public struct ReceiveFilter: Sendable {
         oldUnicastChecksum = old.oldUnicastChecksum
     }
 
+    /// keepalived's STATS_CLEAR signal; the legacy-checksum detection is state, not a count.
+    public mutating func resetCounters() {
+        counters = [:]
+        received = 0
+        priorityZeroReceived = 0
+    }
+
     /// The advert and its sender, or nil (and a counter) when keepalived would drop it.
     public mutating func accept(_ packet: IPPacket) -> Advertisement? {
         func reject(_ r: Rejection) -> Advertisement? { counters[r, default: 0] += 1; return nil }
