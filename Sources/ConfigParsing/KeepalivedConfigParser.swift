@@ -164,8 +164,16 @@ public struct KeepalivedConfigParser {
         config.scripts.append(s)
     }
 
+    /// `notify_* STRING|"QUOTED STRING" [username [groupname]]`: only the first token is
+    /// the command (quote it to pass arguments); what follows names the user to run as.
     mutating func notify(_ c: Node, into n: inout KeepalivedConfiguration.Notify) -> Bool {
-        let command = c.arguments.map(\.text).joined(separator: " ")
+        guard ["notify_master", "notify_backup", "notify_fault", "notify_stop", "notify"].contains(c.keyword.text) else { return false }
+        let command = c.arguments.first?.text ?? ""
+        if c.arguments.count > 1 {
+            let user = c.arguments[1]
+            warn("`\(c.keyword.text)': `\(user.text)' is taken as the user to run the script as, as keepalived does"
+                 + " (quote the command to pass it arguments); tandem runs notify scripts as its own user", user)
+        }
         switch c.keyword.text {
         case "notify_master": n.master = command
         case "notify_backup": n.backup = command

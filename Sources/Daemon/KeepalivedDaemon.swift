@@ -465,8 +465,8 @@ public final class KeepalivedDaemon {
         case .stopped: n.stop
         default: nil
         }
-        if let s = specific { spawn(s.split(separator: " ").map(String.init)) }
-        if let g = n.generic { spawn(g.split(separator: " ").map(String.init) + ["INSTANCE", i.config.name, state.rawValue, String(i.machine.parameters.priority)]) }
+        if let s = specific { spawn(ScriptCommand.argv(s)) }
+        if let g = n.generic { spawn(ScriptCommand.argv(g) + ["INSTANCE", i.config.name, state.rawValue, String(i.machine.parameters.priority)]) }
     }
 
     func notifyGroup(_ g: KeepalivedConfiguration.SyncGroup, state: String) {
@@ -477,16 +477,23 @@ public final class KeepalivedDaemon {
         case "STOP": g.notify.stop
         default: nil
         }
-        if let s = specific { spawn(s.split(separator: " ").map(String.init)) }
-        if let n = g.notify.generic { spawn(n.split(separator: " ").map(String.init) + ["GROUP", g.name, state, "0"]) }
+        if let s = specific { spawn(ScriptCommand.argv(s)) }
+        if let n = g.notify.generic { spawn(ScriptCommand.argv(n) + ["GROUP", g.name, state, "0"]) }
     }
 
     func spawn(_ argv: [String]) {
         guard let program = argv.first else { return }
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
+        // Its own process group, as keepalived does, so a script's signals stay its own;
+        // bare names are looked up in PATH.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
         var pid: pid_t = 0
-        if posix_spawn(&pid, program, nil, nil, &cArgs, environ) == 0 { children.append(pid) }
+        if posix_spawnp(&pid, program, nil, &attributes, &cArgs, environ) == 0 { children.append(pid) }
         else { log("cannot run notify script \(program)") }
     }
 

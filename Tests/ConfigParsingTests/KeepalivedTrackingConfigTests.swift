@@ -62,3 +62,27 @@ import Testing
         #expect(g.trackInterfaces == [.init(name: "eth2")] && g.trackScripts == [.init(name: "chk", weight: 10)] && g.trackingWeight)
     }
 }
+
+/// Notify commands become argv the way keepalived splits them.
+@Suite struct ScriptCommandTests {
+    @Test func quotesAndEscapesGroupWords() {
+        #expect(ScriptCommand.argv("/bin/echo 'a b' \"c#d\" e!f") == ["/bin/echo", "a b", "c#d", "e!f"])
+        #expect(ScriptCommand.argv("  /x.sh   primary ") == ["/x.sh", "primary"])
+        #expect(ScriptCommand.argv("/x.sh a\\ b ''") == ["/x.sh", "a b", ""])
+        #expect(ScriptCommand.argv("") == [])
+    }
+
+    @Test func unquotedNotifyTakesTheSecondWordAsTheUser() throws {
+        let c = try KeepalivedConfigParser.parse("""
+        vrrp_instance VI_1 {
+            interface eth0
+            virtual_router_id 5
+            notify_backup /x.sh backup
+            notify_master "/x.sh primary"
+        }
+        """)
+        let n = try #require(c.instances.first?.notify)
+        #expect(n.backup == "/x.sh" && n.master == "/x.sh primary")
+        #expect(c.warnings.contains { $0.description.contains("taken as the user") }, "\(c.warnings)")
+    }
+}

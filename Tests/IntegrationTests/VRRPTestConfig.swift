@@ -24,11 +24,13 @@ struct VRRPTestConfig: Sendable, CustomStringConvertible {
     }
 
     /// A whole configuration for `side` ("a" or "b") of `pair`.
-    func text(_ pair: SwitchedPair, side: String, instances: [Instance], syncGroup: Bool = false, top: [String] = []) -> String {
+    func text(_ pair: SwitchedPair, side: String, instances: [Instance], syncGroup: Bool = false, top: [String] = [],
+              groupExtra: [String] = []) -> String {
         let other = side == "a" ? "b" : "a"
         var out = "global_defs {\n  router_id tdt-\(side)\n}\n" + top.joined(separator: "\n") + "\n"
         if syncGroup {
-            out += "vrrp_sync_group G1 {\n  group {\n" + instances.map { "    \($0.name)\n" }.joined() + "  }\n}\n"
+            out += "vrrp_sync_group G1 {\n  group {\n" + instances.map { "    \($0.name)\n" }.joined() + "  }\n"
+                + groupExtra.map { "  \($0)\n" }.joined() + "}\n"
         }
         for i in instances {
             out += "vrrp_instance \(i.name) {\n"
