@@ -330,6 +330,7 @@ public final class KeepalivedDaemon {
     func receive(_ raw: [UInt8], on i: Instance, now: UInt64) {
         let packet: IPPacket
         do { packet = try IPPacket.ipv4(raw) } catch {
+            i.filter.countMalformed()
             log("(\(i.config.name)) dropped a malformed packet: \(error)")
             return
         }
@@ -346,6 +347,10 @@ public final class KeepalivedDaemon {
             if i.filter.counters[.authFailure] != before[.authFailure] { log("(\(i.config.name)) received an invalid passwd!") }
             if i.filter.counters[.addressMismatch] != before[.addressMismatch] {
                 log("(\(i.config.name)) received an unexpected ip address list from \(packet.source)")
+            }
+            for r in ReceiveFilter.Rejection.allCases where ![.authFailure, .addressMismatch, .ownPacket].contains(r)
+                && i.filter.counters[r] != before[r] {
+                log("(\(i.config.name)) ignored an advert from \(packet.source): \(r.rawValue)")
             }
             return
         }

@@ -55,6 +55,9 @@ public struct ReceiveFilter: Sendable {
         oldUnicastChecksum = old.oldUnicastChecksum
     }
 
+    /// A packet whose IP header could not be read never reaches `accept`; it still counts.
+    public mutating func countMalformed() { counters[.malformed, default: 0] += 1 }
+
     /// keepalived's STATS_CLEAR signal; the legacy-checksum detection is state, not a count.
     public mutating func resetCounters() {
         counters = [:]

@@ -38,6 +38,11 @@ struct KeepalivedSignalTests {
             try c.text(pair, side: "a", instances: [.init(priority: 160, vips: [added])]).write(toFile: t.configPath, atomically: true, encoding: .utf8)
             t.signal(SIGHUP)
             #expect(eventually(within: 5) { !pair.holds("a", old) && !pair.holds("a", other) && pair.holds("a", added) }, "\(t.log)")
+            // A broken file is refused; the running configuration stays.
+            try "vrrp_instance {\n".write(toFile: t.configPath, atomically: true, encoding: .utf8)
+            t.signal(SIGHUP)
+            #expect(eventually(within: 5) { t.log.contains("reload refused") }, "\(t.log)")
+            #expect(pair.holds("a", added))
             let s = t.statistics()
             #expect(s.value("Became master", instance: "VI_1") == 1 && s.value("Released master", instance: "VI_1") == 0, "\(s)\n\(t.log)")
             #expect(t.data().contains("Priority = 160"))
