@@ -27,13 +27,22 @@ public final class RawIPv4Sender: @unchecked Sendable {
         var target = sockaddr_in()
         target.sin_family = sa_family_t(AF_INET)
         target.sin_addr.s_addr = UInt32(destination[0]) | UInt32(destination[1]) << 8 | UInt32(destination[2]) << 16 | UInt32(destination[3]) << 24
-        let n = packet.withUnsafeBytes { raw in
-            withUnsafePointer(to: &target) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(descriptor, raw.baseAddress, raw.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        // Seen once in a few runs: ENODEV from the route lookup of a freshly set up veth,
+        // gone on the next try. A bounded retry keeps the test about the daemon.
+        var attempts = 0
+        while true {
+            let n = packet.withUnsafeBytes { raw in
+                withUnsafePointer(to: &target) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        sendto(descriptor, raw.baseAddress, raw.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
                 }
             }
+            if n >= 0 { return }
+            let e = errno
+            attempts += 1
+            guard e == ENODEV && attempts < 5 else { throw TestSetupError("sendto: \(String(cString: strerror(e)))") }
+            usleep(50_000)
         }
-        if n < 0 { throw TestSetupError("sendto: \(errno)") }
     }
 }
