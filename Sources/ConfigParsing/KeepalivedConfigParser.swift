@@ -150,18 +150,30 @@ public struct KeepalivedConfigParser {
             case "script": s.command = a.joined(separator: " ")
             case "interval": s.interval = Double(a.first ?? "") ?? 1
             case "timeout": s.timeout = Double(a.first ?? "")
-            case "weight": s.weight = Int(a.first ?? "") ?? 0
-            case "rise": s.rise = Int(a.first ?? "") ?? 1
-            case "fall": s.fall = Int(a.first ?? "") ?? 1
-            case "user", "init_fail": break
+            case "weight":
+                s.weight = Int(a.first ?? "") ?? 0
+                if s.weight < -253 || s.weight > 253 { error("vrrp_script \(name): weight must be in -253..253", c.keyword); s.weight = 0 }
+                s.reverse = a.dropFirst().first == "reverse"
+            case "rise": s.rise = max(1, Int(a.first ?? "") ?? 1)
+            case "fall": s.fall = max(1, Int(a.first ?? "") ?? 1)
+            case "init_fail": s.initFail = true
+            case "user": break
             default: error("Unknown keyword '\(c.keyword.text)'", c.keyword)
             }
         }
         config.scripts.append(s)
     }
 
+    /// `notify_* STRING|"QUOTED STRING" [username [groupname]]`: only the first token is
+    /// the command (quote it to pass arguments); what follows names the user to run as.
     mutating func notify(_ c: Node, into n: inout KeepalivedConfiguration.Notify) -> Bool {
-        let command = c.arguments.map(\.text).joined(separator: " ")
+        guard ["notify_master", "notify_backup", "notify_fault", "notify_stop", "notify"].contains(c.keyword.text) else { return false }
+        let command = c.arguments.first?.text ?? ""
+        if c.arguments.count > 1 {
+            let user = c.arguments[1]
+            warn("`\(c.keyword.text)': `\(user.text)' is taken as the user to run the script as, as keepalived does"
+                 + " (quote the command to pass it arguments); tandem runs notify scripts as its own user", user)
+        }
         switch c.keyword.text {
         case "notify_master": n.master = command
         case "notify_backup": n.backup = command
@@ -184,7 +196,10 @@ public struct KeepalivedConfigParser {
             }
             if notify(c, into: &g.notify) { continue }
             switch c.keyword.text {
-            case "smtp_alert", "global_tracking", "sync_group_tracking_weight", "notify_priority_changes": break
+            case "track_interface": g.trackInterfaces += tracked(c.children ?? [])
+            case "track_script": g.trackScripts += tracked(c.children ?? [])
+            case "sync_group_tracking_weight": g.trackingWeight = true
+            case "smtp_alert", "global_tracking", "notify_priority_changes": break
             default: error("Unknown keyword '\(c.keyword.text)'", c.keyword)
             }
         }
@@ -222,6 +237,7 @@ public struct KeepalivedConfigParser {
                 t.weight = Int(c.arguments[i + 1].text)
                 if t.weight == nil { error("bad weight", c.arguments[i + 1]) }
             }
+            t.reverse = c.arguments.contains { $0.text == "reverse" }
             return t
         }
     }
@@ -293,7 +309,8 @@ public struct KeepalivedConfigParser {
             case "track_interface": v.trackInterfaces += tracked(c.children ?? [])
             case "track_script": v.trackScripts += tracked(c.children ?? [])
             case "notify_fifo": v.notifyFifo = first
-            case "dont_track_primary", "accept", "no_accept", "check_unicast_src", "unicast_fault_no_peer", "smtp_alert",
+            case "dont_track_primary": v.dontTrackPrimary = true
+            case "accept", "no_accept", "check_unicast_src", "unicast_fault_no_peer", "smtp_alert",
                  "lower_prio_no_advert", "higher_prio_send_advert", "skip_check_adv_addr", "strict_mode", "unicast_ttl",
                  "mcast_dst_ip", "old_unicast_checksum", "track_src_ip", "down_timer_adverts", "garp_lower_prio_delay",
                  "garp_lower_prio_repeat", "promote_secondaries", "debug", "notify_priority_changes", "use_vmac",

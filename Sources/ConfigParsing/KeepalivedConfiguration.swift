@@ -28,8 +28,14 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
 
     public struct Tracked: Hashable, Sendable {
         public var name: String
+        /// nil: the item's own weight (a vrrp_script's) or unweighted.
         public var weight: Int?
-        public init(name: String, weight: Int? = nil) { self.name = name; self.weight = weight }
+        public var reverse = false
+        public init(name: String, weight: Int? = nil, reverse: Bool = false) {
+            self.name = name
+            self.weight = weight
+            self.reverse = reverse
+        }
     }
 
     public struct Notify: Hashable, Sendable {
@@ -68,6 +74,8 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var garpMasterRefreshRepeat = 1
         public var trackInterfaces: [Tracked] = []
         public var trackScripts: [Tracked] = []
+        /// The instance's own interface going down is not a fault.
+        public var dontTrackPrimary = false
         public var notify = Notify()
         public var notifyFifo: String?
         public var unknown: [String] = []
@@ -84,6 +92,11 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var name: String
         public var members: [String] = []
         public var notify = Notify()
+        /// Group-level tracking applies to every member.
+        public var trackInterfaces: [Tracked] = []
+        public var trackScripts: [Tracked] = []
+        /// keepalived drops members' tracking weights (failures become FAULTs) unless set.
+        public var trackingWeight = false
     }
 
     public struct Script: Hashable, Sendable {
@@ -94,6 +107,8 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var weight: Int = 0
         public var rise = 1
         public var fall = 1
+        public var reverse = false
+        public var initFail = false
     }
 
     public var file: String

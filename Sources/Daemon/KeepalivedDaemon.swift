@@ -13,16 +13,22 @@ public final class KeepalivedDaemon {
     public typealias Log = (String) -> Void
 
     final class Instance {
-        let config: KeepalivedConfiguration.Instance
+        var config: KeepalivedConfiguration.Instance
         var machine: InstanceMachine
         let socket: VRRPSocket
         let garp: GratuitousARPSender?
         let source: IPAddress
-        let password: [UInt8]?
+        var password: [UInt8]?
         let interfaceIndex: UInt32
         var group: Int?
         var garpSecondBurst: UInt64?
         var filter: ReceiveFilter
+        var stats = InstanceStatistics()
+        /// Names of the tracked items holding this instance in FAULT (empty = healthy).
+        var faults: [String] = []
+        var trackWeight = 0
+        /// Wall-clock time of the last state change (for the dumps).
+        var lastTransition = InstanceStatistics.wallClock()
 
         init(config: KeepalivedConfiguration.Instance, machine: InstanceMachine, socket: VRRPSocket, garp: GratuitousARPSender?,
              source: IPAddress, password: [UInt8]?, interfaceIndex: UInt32) {
@@ -33,26 +39,48 @@ public final class KeepalivedDaemon {
             self.source = source
             self.password = password
             self.interfaceIndex = interfaceIndex
+            filter = Self.filter(config, password: password, source: source)
+        }
+
+        static func filter(_ config: KeepalivedConfiguration.Instance, password: [UInt8]?, source: IPAddress) -> ReceiveFilter {
             let version: Advertisement.Version = config.effectiveVersion == 3 ? .v3 : .v2
-            filter = ReceiveFilter(virtualRouterID: UInt8(config.virtualRouterID ?? 0), version: version, password: password,
-                                   addresses: config.virtualAddresses.map(\.address),
-                                   intervalSeconds: UInt16(max(1, min(255, config.advertisementInterval.rounded()))),
-                                   unicast: !config.unicastPeers.isEmpty, ownAddress: source)
+            return ReceiveFilter(virtualRouterID: UInt8(config.virtualRouterID ?? 0), version: version, password: password,
+                                 addresses: config.virtualAddresses.map(\.address),
+                                 intervalSeconds: UInt16(max(1, min(255, config.advertisementInterval.rounded()))),
+                                 unicast: !config.unicastPeers.isEmpty, ownAddress: source)
         }
 
         var version: Advertisement.Version { config.effectiveVersion == 3 ? .v3 : .v2 }
+        var virtualRouterID: UInt8 { UInt8(config.virtualRouterID ?? 0) }
+        /// The sync group's configuration, when the instance is in one.
+        var groupConfig: KeepalivedConfiguration.SyncGroup?
+        /// Own interface (unless dont_track_primary) plus the instance's and its group's
+        /// track_interface items. In a sync group weights count only with
+        /// sync_group_tracking_weight, so members keep equal priorities (keepalived).
+        var trackedInterfaces: [Tracking.Item] {
+            let own = config.dontTrackPrimary ? [] : [Tracking.Item(name: config.interface ?? "")]
+            return own + (config.trackInterfaces + (groupConfig?.trackInterfaces ?? [])).map {
+                Tracking.Item(name: $0.name, weight: groupConfig.map { $0.trackingWeight } == false ? 0 : $0.weight ?? 0, reverse: $0.reverse)
+            }
+        }
         var intervalField: UInt16 {
             version == .v2 ? UInt16(max(1, min(255, config.advertisementInterval.rounded())))
                 : UInt16(max(1, min(4095, (config.advertisementInterval * 100).rounded())))
         }
     }
 
-    let configuration: KeepalivedConfiguration
+    var configuration: KeepalivedConfiguration
     let log: Log
     let shouldStop: () -> Bool
     var instances: [Instance] = []
     let addresses: InterfaceAddresses
     var children: [pid_t] = []
+    let links: LinkMonitor?
+    var linkUp: [String: Bool] = [:]
+    var scripts: ScriptRunner
+    /// Sync-health demotion from a node-level owner (`tandem run`), on top of tracking.
+    var demotion = 0
+    var groupStates: [Int: InstanceMachine.State] = [:]
 
     /// What a node-level owner (`tandem run`) learns about a sync group or lone instance
     /// changing state, in order, before the members act on it.
@@ -65,12 +93,10 @@ public final class KeepalivedDaemon {
         case becameFault(group: String)
     }
     public var onTransition: ((Transition) -> Void)?
-    /// The state each sync group last announced (notify), by group index.
-    var groupStates: [Int: InstanceMachine.State] = [:]
     /// The member whose own timer or advert made its unit master.
     var initiator: Instance?
 
-    static func now() -> UInt64 {
+    public static func now() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000 + UInt64(ts.tv_nsec) / 1000
@@ -81,31 +107,52 @@ public final class KeepalivedDaemon {
         self.log = log
         self.shouldStop = shouldStop
         addresses = try InterfaceAddresses()
-        for ic in c.instances {
-            guard let name = ic.interface, ic.virtualRouterID != nil else {
-                throw DaemonError.configuration("vrrp_instance \(ic.name): interface and virtual_router_id are required")
-            }
-            guard let index = InterfaceAddresses.index(of: name) else { throw DaemonError.unavailable("interface \(name) does not exist") }
-            guard let source = ic.unicastSource ?? ic.multicastSource ?? Self.primaryAddress(of: name) else {
-                throw DaemonError.unavailable("vrrp_instance \(ic.name): no IPv4 source address on \(name)")
-            }
-            let multicast = ic.unicastPeers.isEmpty
-            let socket: VRRPSocket
-            do { socket = try VRRPSocket(interface: name, source: source, multicast: multicast) }
-            catch { throw DaemonError.unavailable(error.description) }
-            let garp = try? GratuitousARPSender(interface: name)
-            let interval = UInt64((ic.advertisementInterval * 1_000_000).rounded())
-            let params = InstanceMachine.Parameters(
-                version: ic.effectiveVersion == 3 ? .v3 : .v2, priority: UInt8(ic.effectivePriority),
-                interval: ic.effectiveVersion == 2 ? max(1_000_000, (interval + 500_000) / 1_000_000 * 1_000_000) : interval,
-                preempt: !ic.noPreempt, preemptDelay: UInt64(ic.preemptDelay * 1_000_000), configuredMaster: ic.initialState == "MASTER",
-                address: source)
-            let password = ic.authenticationType == "PASS" ? Advertisement.passwordData(ic.authenticationPassword ?? "") : nil
-            instances.append(Instance(config: ic, machine: InstanceMachine(params), socket: socket, garp: garp, source: source,
-                                      password: password, interfaceIndex: index))
+        links = try? LinkMonitor()
+        scripts = ScriptRunner(c.scripts, now: Self.now(), log: log)
+        if links == nil { log("cannot watch link state over rtnetlink; track_interface follows the start-up state only") }
+        for ic in c.instances { instances.append(try Self.makeInstance(ic)) }
+        assignGroups()
+    }
+
+    /// The sockets and machine for one configured instance.
+    static func makeInstance(_ ic: KeepalivedConfiguration.Instance) throws -> Instance {
+        guard let name = ic.interface, ic.virtualRouterID != nil else {
+            throw DaemonError.configuration("vrrp_instance \(ic.name): interface and virtual_router_id are required")
         }
-        for (gi, g) in c.syncGroups.enumerated() {
-            for m in g.members { instances.first { $0.config.name == m }?.group = gi }
+        guard let index = InterfaceAddresses.index(of: name) else { throw DaemonError.unavailable("interface \(name) does not exist") }
+        guard let source = ic.unicastSource ?? ic.multicastSource ?? Self.primaryAddress(of: name) else {
+            throw DaemonError.unavailable("vrrp_instance \(ic.name): no IPv4 source address on \(name)")
+        }
+        let socket: VRRPSocket
+        do { socket = try VRRPSocket(interface: name, source: source, multicast: ic.unicastPeers.isEmpty) }
+        catch { throw DaemonError.unavailable(error.description) }
+        let garp = try? GratuitousARPSender(interface: name)
+        return Instance(config: ic, machine: InstanceMachine(parameters(ic, source: source)), socket: socket, garp: garp, source: source,
+                        password: password(ic), interfaceIndex: index)
+    }
+
+    static func parameters(_ ic: KeepalivedConfiguration.Instance, source: IPAddress) -> InstanceMachine.Parameters {
+        let interval = UInt64((ic.advertisementInterval * 1_000_000).rounded())
+        return InstanceMachine.Parameters(
+            version: ic.effectiveVersion == 3 ? .v3 : .v2, priority: UInt8(ic.effectivePriority),
+            interval: ic.effectiveVersion == 2 ? max(1_000_000, (interval + 500_000) / 1_000_000 * 1_000_000)
+                : max(10_000, (interval + 5_000) / 10_000 * 10_000),
+            preempt: !ic.noPreempt, preemptDelay: UInt64(ic.preemptDelay * 1_000_000), configuredMaster: ic.initialState == "MASTER",
+            address: source)
+    }
+
+    static func password(_ ic: KeepalivedConfiguration.Instance) -> [UInt8]? {
+        ic.authenticationType == "PASS" && ic.effectiveVersion == 2 ? Advertisement.passwordData(ic.authenticationPassword ?? "") : nil
+    }
+
+    func assignGroups() {
+        for i in instances { i.group = nil; i.groupConfig = nil }
+        for (gi, g) in configuration.syncGroups.enumerated() {
+            for m in g.members {
+                guard let i = instances.first(where: { $0.config.name == m }) else { continue }
+                i.group = gi
+                i.groupConfig = g
+            }
         }
     }
 
@@ -142,14 +189,21 @@ public final class KeepalivedDaemon {
 
     public func start() {
         let start = Self.now()
+        refreshLinks()
+        for i in instances { evaluateTracking(i) }
+        // A sync group starts in FAULT as a whole when any member does.
+        for i in instances where !i.faults.isEmpty {
+            for other in instances where other.group != nil && other.group == i.group && other.faults.isEmpty { other.faults = ["sync group"] }
+        }
         for i in instances {
             // Stale VIPs from an earlier run go first, as keepalived does.
             for v in i.config.virtualAddresses { try? addresses.remove(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v)) }
-            perform(i, i.machine.start(now: start))
+            if !i.faults.isEmpty { log("(\(i.config.name)) entering FAULT state (\(i.faults.joined(separator: ", ")) down)") }
+            perform(i, i.machine.start(now: start, faulty: !i.faults.isEmpty))
         }
     }
 
-    public var pollDescriptors: [Int32] { instances.map { $0.socket.descriptor } }
+    public var pollDescriptors: [Int32] { instances.map { $0.socket.descriptor } + (links.map { [$0.descriptor] } ?? []) }
 
     /// When `service` next has timed work (monotonic microseconds; .max = none).
     public var nextDeadline: UInt64 {
@@ -158,11 +212,21 @@ public final class KeepalivedDaemon {
             if let d = i.machine.nextDeadline { deadline = min(deadline, d) }
             if let g = i.garpSecondBurst { deadline = min(deadline, g) }
         }
-        return deadline
+        return min(deadline, scripts.nextDeadline)
     }
 
     /// One turn: received adverts, timers, the second GARP burst, finished scripts.
     public func service(now t: UInt64) {
+        if let links {
+            let events = links.drain()
+            if links.overrun { refreshLinks() }
+            for e in events where linkUp[e.name] != e.up {
+                linkUp[e.name] = e.up
+                log("Netlink reports \(e.name) \(e.up ? "up" : "down")")
+            }
+            if !events.isEmpty || links.overrun { trackingChanged(now: t) }
+        }
+        if !scripts.service(now: t).isEmpty { trackingChanged(now: t) }
         for i in instances {
             for raw in i.socket.receiveAll() { receive(raw, on: i, now: t) }
             perform(i, i.machine.fire(now: t))
@@ -177,25 +241,80 @@ public final class KeepalivedDaemon {
     /// SIGTERM: masters resign with priority 0 and drop their addresses.
     public func finish() {
         let t = Self.now()
+        scripts.stopAll()
         for i in instances { perform(i, i.machine.shutdown(now: t), following: true) }
         for g in configuration.syncGroups { notifyGroup(g, state: "STOP") }
         for i in instances where !i.filter.counters.isEmpty {
-            let text = i.filter.counters.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }
-            log("(\(i.config.name)) rejected adverts: " + text.joined(separator: " "))
+            log("(\(i.config.name)) rejected adverts: " + rejectionSummary(i))
         }
         reapChildren()
     }
 
-    /// Lowers every instance's priority by `amount` (sync-health demotion); 0 restores
-    /// the configured priorities. Address owners (255) are never demoted.
+    func rejectionSummary(_ i: Instance) -> String {
+        i.filter.counters.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: " ")
+    }
+
+    /// Lowers every instance's priority by `amount` (sync-health demotion) on top of what
+    /// tracking makes of it; 0 lifts it. Address owners (255) are never demoted.
     public func demote(by amount: Int) {
+        guard amount != demotion else { return }
+        demotion = amount
         for i in instances {
-            let configured = i.config.effectivePriority
-            guard configured < 255 else { continue }
-            let p = UInt8(max(1, min(254, configured - amount)))
-            guard p != i.machine.parameters.priority else { continue }
-            i.machine.changePriority(to: p)
-            log("(\(i.config.name)) priority \(p)" + (amount > 0 ? " (demoted by \(amount): sync incomplete)" : " (restored)"))
+            if applyPriority(i) {
+                log("(\(i.config.name)) priority \(i.machine.parameters.priority)"
+                    + (amount > 0 ? " (demoted by \(amount): sync incomplete)" : " (restored)"))
+            }
+        }
+    }
+
+    /// Sets the machine's priority from base, tracking weights and demotion; true if it moved.
+    @discardableResult
+    func applyPriority(_ i: Instance) -> Bool {
+        let p = Tracking.effectivePriority(base: i.config.effectivePriority, weight: i.trackWeight, demotion: demotion)
+        guard p != i.machine.parameters.priority else { return false }
+        i.machine.changePriority(to: p)
+        return true
+    }
+
+    // MARK: tracking (spec §2.6, §2.10)
+
+    func refreshLinks() {
+        var names = Set<String>()
+        for i in instances { for t in i.trackedInterfaces { names.insert(t.name) } }
+        for n in names { linkUp[n] = LinkMonitor.isUp(n) }
+    }
+
+    /// Faults and weights from the current link and script states; priority applied.
+    func evaluateTracking(_ i: Instance) {
+        let interfaces = Tracking.evaluate(i.trackedInterfaces) { self.linkUp[$0] ?? LinkMonitor.isUp($0) }
+        let items = (i.config.trackScripts + (i.groupConfig?.trackScripts ?? [])).map { t in
+            let s = configuration.scripts.first { $0.name == t.name }
+            let weight = i.groupConfig.map { $0.trackingWeight } == false ? 0 : t.weight ?? s?.weight ?? 0
+            return Tracking.Item(name: t.name, weight: weight, reverse: t.reverse || (s?.reverse ?? false))
+        }
+        let checks = Tracking.evaluate(items) { self.scripts.status($0) }
+        i.faults = interfaces.faults + checks.faults
+        let weight = interfaces.weight + checks.weight
+        if weight != i.trackWeight {
+            i.trackWeight = weight
+            if applyPriority(i) { log("(\(i.config.name)) Changing effective priority to \(i.machine.parameters.priority)") }
+        }
+    }
+
+    /// A link or script changed: faults enter FAULT (the sync group follows); a unit whose
+    /// last fault cleared goes back through BACKUP.
+    func trackingChanged(now: UInt64) {
+        for i in instances { evaluateTracking(i) }
+        for i in instances where !i.faults.isEmpty && [.backup, .master].contains(i.machine.state) {
+            log("(\(i.config.name)) entering FAULT state (\(i.faults.joined(separator: ", ")) down)")
+            perform(i, i.machine.fault(now: now))
+        }
+        for i in instances where i.machine.state == .fault && i.faults.isEmpty {
+            let unit = i.group.map { g in instances.filter { $0.group == g } } ?? [i]
+            guard unit.allSatisfy({ $0.faults.isEmpty }) else { continue }
+            for (n, member) in unit.enumerated() where member.machine.state == .fault {
+                perform(member, member.machine.recover(now: now), following: n > 0)
+            }
         }
     }
 
@@ -219,14 +338,35 @@ public final class KeepalivedDaemon {
         Dictionary(uniqueKeysWithValues: instances.map { ($0.config.name, $0.machine.state) })
     }
 
+    /// What each instance advertises now: base priority, tracking weights and demotion.
+    public var priorities: [String: UInt8] {
+        Dictionary(uniqueKeysWithValues: instances.map { ($0.config.name, $0.machine.parameters.priority) })
+    }
+
     func receive(_ raw: [UInt8], on i: Instance, now: UInt64) {
-        guard let packet = try? IPPacket.ipv4(raw) else { return }
+        let packet: IPPacket
+        do { packet = try IPPacket.ipv4(raw) } catch {
+            i.filter.countMalformed()
+            log("(\(i.config.name)) dropped a malformed packet: \(error)")
+            return
+        }
+        // INIT and FAULT ignore adverts without counting them (keepalived step 3).
+        guard i.machine.state == .backup || i.machine.state == .master else { return }
+        // Every raw socket on an interface sees every VRID: a sibling's adverts are not ours to count.
+        if packet.payload.count > 1, packet.payload[1] != i.virtualRouterID,
+           instances.contains(where: { $0 !== i && $0.interfaceIndex == i.interfaceIndex && $0.virtualRouterID == packet.payload[1] }) {
+            return
+        }
         let before = i.filter.counters
         guard let advert = i.filter.accept(packet) else {
             // Rejected adverts count as not received (the down timer keeps running).
             if i.filter.counters[.authFailure] != before[.authFailure] { log("(\(i.config.name)) received an invalid passwd!") }
             if i.filter.counters[.addressMismatch] != before[.addressMismatch] {
                 log("(\(i.config.name)) received an unexpected ip address list from \(packet.source)")
+            }
+            for r in ReceiveFilter.Rejection.allCases where ![.authFailure, .addressMismatch, .ownPacket].contains(r)
+                && i.filter.counters[r] != before[r] {
+                log("(\(i.config.name)) ignored an advert from \(packet.source): \(r.rawValue)")
             }
             return
         }
@@ -258,6 +398,9 @@ public final class KeepalivedDaemon {
                 i.garpSecondBurst = nil
                 for v in i.config.virtualAddresses { try? addresses.remove(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v)) }
             case .transition(let from, let to):
+                i.lastTransition = InstanceStatistics.wallClock()
+                if to == .master { i.stats.becameMaster += 1 }
+                if from == .master { i.stats.releasedMaster += 1 }
                 // The owner hears of a unit's change once, however many members move.
                 if !following && (i.group.map { groupStates[$0] != to } ?? true) {
                     switch to {
@@ -292,7 +435,7 @@ public final class KeepalivedDaemon {
             default: break
             }
         }
-        // Members each leave INIT on their own: the group is announced once per change.
+        // The group notifies once per change of its own state, not once per member.
         if [.master, .backup, .fault].contains(state), groupStates[gi] != state {
             groupStates[gi] = state
             notifyGroup(configuration.syncGroups[gi], state: state.rawValue)
@@ -310,8 +453,14 @@ public final class KeepalivedDaemon {
                                    authenticationType: i.password == nil ? 0 : 1,
                                    authenticationData: i.password ?? [UInt8](repeating: 0, count: 8))
         let targets = i.config.unicastPeers.isEmpty ? [Advertisement.groupV4] : i.config.unicastPeers.map(\.address)
+        i.stats.sent += 1
+        if priority == 0 {
+            i.stats.priorityZeroSent += 1
+            log("(\(i.config.name)) sent 0 priority")
+        }
         for t in targets {
-            do { try i.socket.send(advert.encode(source: i.source, destination: t), to: t) }
+            let checksumDestination = i.filter.oldUnicastChecksum ? Advertisement.groupV4 : t
+            do { try i.socket.send(advert.encode(source: i.source, destination: checksumDestination), to: t) }
             catch { log("(\(i.config.name)) cannot send advert to \(t): \(error)") }
         }
     }
@@ -338,8 +487,8 @@ public final class KeepalivedDaemon {
         case .stopped: n.stop
         default: nil
         }
-        if let s = specific { spawn(s.split(separator: " ").map(String.init)) }
-        if let g = n.generic { spawn(g.split(separator: " ").map(String.init) + ["INSTANCE", i.config.name, state.rawValue, String(i.machine.parameters.priority)]) }
+        if let s = specific { spawn(ScriptCommand.argv(s)) }
+        if let g = n.generic { spawn(ScriptCommand.argv(g) + ["INSTANCE", i.config.name, state.rawValue, String(i.machine.parameters.priority)]) }
     }
 
     func notifyGroup(_ g: KeepalivedConfiguration.SyncGroup, state: String) {
@@ -350,8 +499,8 @@ public final class KeepalivedDaemon {
         case "STOP": g.notify.stop
         default: nil
         }
-        if let s = specific { spawn(s.split(separator: " ").map(String.init)) }
-        if let n = g.notify.generic { spawn(n.split(separator: " ").map(String.init) + ["GROUP", g.name, state, "0"]) }
+        if let s = specific { spawn(ScriptCommand.argv(s)) }
+        if let n = g.notify.generic { spawn(ScriptCommand.argv(n) + ["GROUP", g.name, state, "0"]) }
     }
 
     /// Programs the owner does the work of itself (`tandem run` and primary-backup.sh):
@@ -369,8 +518,15 @@ public final class KeepalivedDaemon {
         }
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
+        // Its own process group, as keepalived does, so a script's signals stay its own;
+        // bare names are looked up in PATH.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
         var pid: pid_t = 0
-        if posix_spawn(&pid, program, nil, nil, &cArgs, environ) == 0 { children.append(pid) }
+        if posix_spawnp(&pid, program, nil, &attributes, &cArgs, environ) == 0 { children.append(pid) }
         else { log("cannot run notify script \(program)") }
     }
 

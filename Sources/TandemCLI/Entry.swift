@@ -69,7 +69,9 @@ public enum Entry {
 
     static func runKeepalived(_ args: [String]) -> Int32 {
         installStopSignals()
-        return KeepalivedTool(output: StandardOutput()) { stopRequested.load(ordering: .relaxed) }.run(args)
+        installDaemonSignals()
+        return KeepalivedTool(output: StandardOutput(), shouldStop: { stopRequested.load(ordering: .relaxed) },
+                              signals: takeDaemonSignals).run(args)
     }
 
     static func runNode(_ args: [String]) -> Int32 {
@@ -88,7 +90,7 @@ struct Tandem: ParsableCommand {
         Personalities (also selected by linking the binary under that name):
           tandem conntrack ARGS     conntrack(8) 1.4.7 compatible table tool
           tandem conntrackd ARGS    conntrackd 1.4.7 compatible daemon (FTFW over UDP so far; --check -C FILE)
-          tandem keepalived ARGS    keepalived 2.2 VRRP compatible daemon (so far: -t -f FILE)
+          tandem keepalived ARGS    keepalived 2.2 VRRP compatible daemon (-f FILE, -t; HUP/USR1/USR2 like keepalived)
           tandem run [OPTIONS]      both in one process (--keepalived-config, --conntrackd-config)
           tandem status [-C FILE]   a running node's VRRP and replication state
           tandem lab COMMAND        the seed's two firewalls in namespaces: up, failover, status, down, demo

@@ -4,16 +4,24 @@ import Glibc
 import ConfigParsing
 import Daemon
 
-/// `tandem keepalived` and the `keepalived` link. So far: `-t` / `--config-test` with
-/// keepalived 2.2.7's exit codes (0 OK, 4 cannot run, 5 errors but would run, 6 scripts
-/// without script security). The flags the reference lab passes are accepted.
+/// `tandem keepalived` and the `keepalived` link: the VRRP daemon, and `-t` /
+/// `--config-test` with keepalived 2.2.7's exit codes (0 OK, 4 cannot run, 5 errors but
+/// would run, 6 scripts without script security). The flags the reference lab passes are
+/// accepted. Signals as keepalived: HUP reloads, USR1/USR2/RTMIN+2 dump data, stats, JSON
+/// into $TMPDIR (default /tmp).
 public struct KeepalivedTool {
     let output: OutputSink
     let shouldStop: () -> Bool
+    let signals: () -> Set<DaemonSignal>
 
     public init(output: OutputSink, shouldStop: @escaping () -> Bool = { false }) {
+        self.init(output: output, shouldStop: shouldStop, signals: { [] })
+    }
+
+    init(output: OutputSink, shouldStop: @escaping () -> Bool, signals: @escaping () -> Set<DaemonSignal>) {
         self.output = output
         self.shouldStop = shouldStop
+        self.signals = signals
     }
 
     static let flagsWithValue: Set<String> = ["-p", "--pid", "-r", "--vrrp_pid", "-c", "--checkers_pid", "-b", "--bfd_pid",
@@ -47,7 +55,7 @@ public struct KeepalivedTool {
             return 4
         }
         for w in config.warnings { output.err(w.description) }
-        if !test { return runDaemon(config, pidFiles: pidFiles) }
+        if !test { return runDaemon(config, file: file, pidFiles: pidFiles) }
         var missingInterface = false
         for v in config.instances {
             for name in [v.interface].compactMap({ $0 }) + v.virtualAddresses.compactMap(\.device) where if_nametoindex(name) == 0 {
@@ -69,7 +77,7 @@ public struct KeepalivedTool {
 }
 
 extension KeepalivedTool {
-    func runDaemon(_ config: KeepalivedConfiguration, pidFiles: [String]) -> Int32 {
+    func runDaemon(_ config: KeepalivedConfiguration, file: String, pidFiles: [String]) -> Int32 {
         for e in config.errors { output.err(e.description) }
         for path in pidFiles {
             let text = Array("\(getpid())\n".utf8)
@@ -78,14 +86,50 @@ extension KeepalivedTool {
         }
         defer { for path in pidFiles { unlink(path) } }
         let out = output
+        let log: (String) -> Void = { out.err("Keepalived_vrrp[\(getpid())]: \($0)") }
+        let daemon: KeepalivedDaemon
         do {
-            let daemon = try KeepalivedDaemon(configuration: config, log: { out.err("Keepalived_vrrp[\(getpid())]: \($0)") },
-                                              shouldStop: shouldStop)
-            try daemon.run()
-            return 0
+            daemon = try KeepalivedDaemon(configuration: config, log: log, shouldStop: shouldStop)
         } catch {
             output.err("Keepalived_vrrp: \(error)")
             return 1
+        }
+        daemon.start()
+        while !shouldStop() {
+            let now = KeepalivedDaemon.now()
+            let deadline = daemon.nextDeadline
+            let wait = deadline == .max ? 200 : Int32(min(200, deadline > now ? (deadline - now) / 1000 + 1 : 0))
+            var fds = daemon.pollDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            _ = poll(&fds, nfds_t(fds.count), wait)
+            daemon.service(now: KeepalivedDaemon.now())
+            for s in signals() { handle(s, daemon: daemon, file: file, log: log) }
+        }
+        daemon.finish()
+        return 0
+    }
+
+    func handle(_ s: DaemonSignal, daemon: KeepalivedDaemon, file: String, log: (String) -> Void) {
+        let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        switch s {
+        case .reload:
+            log("Reloading ...")
+            do {
+                let config = try KeepalivedConfigParser.parse(file: file)
+                for e in config.errors { log(e.description) }
+                daemon.reload(config)
+            } catch {
+                // keepalived may die on a bad reload; keeping the running configuration is safer.
+                log("reload refused, keeping the running configuration: \(error.description)")
+            }
+        case .data:
+            log("Printing VRRP data for process(\(getpid())) on signal")
+            if !KeepalivedDaemon.writeDump(daemon.dataText(), to: directory + "/keepalived.data") { log("cannot write \(directory)/keepalived.data") }
+        case .stats, .statsClear:
+            log("Printing VRRP stats for process(\(getpid())) on signal")
+            if !KeepalivedDaemon.writeDump(daemon.statisticsText(), to: directory + "/keepalived.stats") { log("cannot write \(directory)/keepalived.stats") }
+            if s == .statsClear { daemon.clearStatistics() }
+        case .json:
+            if !KeepalivedDaemon.writeDump(daemon.jsonText(), to: directory + "/keepalived.json") { log("cannot write \(directory)/keepalived.json") }
         }
     }
 }

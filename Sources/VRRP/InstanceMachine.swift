@@ -13,7 +13,8 @@ public struct InstanceMachine: Sendable {
         /// Own advertisement interval in microseconds.
         public var interval: UInt64
         public var preempt: Bool
-        /// Microseconds after start during which a lower-priority master is still accepted.
+        /// Microseconds, counted from the first lower-priority advert heard as BACKUP, during
+        /// which a lower-priority master is still accepted (keepalived's preempt_delay).
         public var preemptDelay: UInt64
         /// `state MASTER` in the configuration.
         public var configuredMaster: Bool
@@ -64,7 +65,8 @@ public struct InstanceMachine: Sendable {
     public private(set) var masterAdvertisementInterval: UInt64
     public private(set) var masterDownDeadline: UInt64?
     public private(set) var advertisementDeadline: UInt64?
-    private var startedAt: UInt64 = 0
+    /// When a running preempt_delay ends; nil while none runs.
+    public private(set) var preemptDeadline: UInt64?
 
     public init(_ p: Parameters) {
         parameters = p
@@ -100,7 +102,6 @@ public struct InstanceMachine: Sendable {
     /// Start-up: an address owner configured MASTER takes over at once; everybody else
     /// (including a non-owner `state MASTER`) starts as BACKUP with a full down timer.
     public mutating func start(now: UInt64, faulty: Bool = false) -> [Action] {
-        startedAt = now
         if faulty { return move(to: .fault) }
         if parameters.configuredMaster && parameters.priority == 255 { return becomeMaster(now: now) }
         return becomeBackup(now: now)
@@ -128,7 +129,14 @@ public struct InstanceMachine: Sendable {
                 masterDownDeadline = now + skewTime
                 return []
             }
-            let preemptDelayPending = parameters.preemptDelay > 0 && now < startedAt + parameters.preemptDelay
+            if parameters.preemptDelay > 0 && parameters.preempt {
+                if heard.priority >= parameters.priority {
+                    preemptDeadline = nil
+                } else if preemptDeadline == nil {
+                    preemptDeadline = now + parameters.preemptDelay
+                }
+            }
+            let preemptDelayPending = preemptDeadline.map { now < $0 } ?? false
             if !parameters.preempt || heard.priority >= parameters.priority || preemptDelayPending {
                 if parameters.version == .v3, let i = heard.interval { masterAdvertisementInterval = i }
                 masterDownDeadline = now + masterDownInterval
@@ -185,10 +193,31 @@ public struct InstanceMachine: Sendable {
         return [.removeAddresses] + becomeBackup(now: now)
     }
 
-    /// A new effective priority (tracking, sync-health demotion). Timers pick it up at
-    /// their next reset; a master's next advert carries it.
+    /// A new effective priority (tracking, sync-health demotion). A master's next advert
+    /// carries it; a backup's running down timer moves by the change in its skew, as
+    /// keepalived shifts it.
     public mutating func changePriority(to priority: UInt8) {
+        let oldSkew = skewTime
         parameters.priority = priority
+        if state == .backup, let d = masterDownDeadline {
+            let newSkew = skewTime
+            masterDownDeadline = newSkew >= oldSkew ? d + (newSkew - oldSkew) : d - min(d, oldSkew - newSkew)
+        }
+    }
+
+    /// A reload: new parameters, same state. A master re-advertises at once (keepalived
+    /// does after a reload); a backup keeps its timer.
+    public mutating func reconfigure(_ p: Parameters, now: UInt64) -> [Action] {
+        let priorityChanged = p.priority != parameters.priority
+        var next = p
+        next.priority = parameters.priority
+        parameters = next
+        if priorityChanged { changePriority(to: p.priority) }
+        if !parameters.preempt || parameters.preemptDelay == 0 { preemptDeadline = nil }
+        guard state == .master else { return [] }
+        masterAdvertisementInterval = parameters.interval
+        advertisementDeadline = now + parameters.interval
+        return [.sendAdvertisement(priority: parameters.priority)]
     }
 
     // MARK: transitions
@@ -202,6 +231,7 @@ public struct InstanceMachine: Sendable {
 
     private mutating func becomeBackup(now: UInt64) -> [Action] {
         advertisementDeadline = nil
+        preemptDeadline = nil
         masterDownDeadline = now + masterDownInterval
         return move(to: .backup)
     }

@@ -1,15 +1,20 @@
 import Conntrack
 
-/// keepalived's receive checks for one instance (spec §2.8), as a pure function with a
-/// counter per rejection reason. Rejected adverts count as not received.
+/// keepalived's receive checks for one instance (spec §2.8), in keepalived's order, as a
+/// pure function with a counter per rejection reason. Rejected adverts count as not
+/// received, so a misconfigured peer still lets the down timer run (as keepalived).
 public struct ReceiveFilter: Sendable {
     public enum Rejection: String, Hashable, Sendable, CaseIterable {
-        case malformed          // IP header, version, type, length, checksum
+        case malformed          // not VRRP, bad checksum
+        case length             // shorter than a header, or not the size the count implies
+        case invalidType        // VRRP type other than ADVERTISEMENT
+        case versionMismatch    // v2 advert for a v3 instance or the reverse
         case wrongTTL
         case unknownVRID
+        case invalidAuthType    // v2 auth type outside 0–2
         case authTypeMismatch
         case authFailure        // wrong password
-        case addressMismatch    // VIP count or list differs
+        case addressMismatch    // VIP count or list differs, or unicast/multicast mix-up
         case intervalMismatch   // v2: advert interval differs
         case ownPacket
     }
@@ -24,6 +29,12 @@ public struct ReceiveFilter: Sendable {
     public var unicast: Bool
     public var ownAddress: IPAddress
     public private(set) var counters: [Rejection: Int] = [:]
+    /// Adverts that passed every check up to the address list (keepalived's "Received").
+    public private(set) var received = 0
+    public private(set) var priorityZeroReceived = 0
+    /// Set once a unicast v3 peer proved to checksum over the group address (keepalived
+    /// ≤ 1.3.6); sticky, as keepalived's auto-detection is.
+    public private(set) var oldUnicastChecksum = false
 
     public init(virtualRouterID: UInt8, version: Advertisement.Version, password: [UInt8]?, addresses: [IPAddress],
                 intervalSeconds: UInt16, unicast: Bool, ownAddress: IPAddress) {
@@ -36,26 +47,79 @@ public struct ReceiveFilter: Sendable {
         self.ownAddress = ownAddress
     }
 
+    /// Keeps the counters of `old` (a reload keeps an instance's statistics).
+    public mutating func inheritCounters(from old: ReceiveFilter) {
+        counters = old.counters
+        received = old.received
+        priorityZeroReceived = old.priorityZeroReceived
+        oldUnicastChecksum = old.oldUnicastChecksum
+    }
+
+    /// A packet whose IP header could not be read never reaches `accept`; it still counts.
+    public mutating func countMalformed() { counters[.malformed, default: 0] += 1 }
+
+    /// keepalived's STATS_CLEAR signal; the legacy-checksum detection is state, not a count.
+    public mutating func resetCounters() {
+        counters = [:]
+        received = 0
+        priorityZeroReceived = 0
+    }
+
     /// The advert and its sender, or nil (and a counter) when keepalived would drop it.
     public mutating func accept(_ packet: IPPacket) -> Advertisement? {
         func reject(_ r: Rejection) -> Advertisement? { counters[r, default: 0] += 1; return nil }
         if packet.source == ownAddress { return reject(.ownPacket) }
-        let advert: Advertisement
-        do {
-            advert = try packet.advertisement(requireTTL255: !unicast)
-        } catch .wrongTTL {
-            return reject(.wrongTTL)
-        } catch {
-            return reject(.malformed)
-        }
-        if advert.virtualRouterID != virtualRouterID { return reject(.unknownVRID) }
+        guard packet.protocolNumber == Advertisement.protocolNumber else { return reject(.malformed) }
+        let p = packet.payload
+        guard p.count >= 8 else { return reject(.length) }
+        if p[1] != virtualRouterID { return reject(.unknownVRID) }
+        let packetVersion = p[0] >> 4
+        let addressSize = packet.source.family == AddressFamily.inet6 ? 16 : 4
+        // The size the packet's own count implies for this instance's version, as keepalived.
+        let expected = 8 + Int(p[3]) * addressSize + (version == .v2 ? 8 : 0)
+        if p.count != expected { return reject(.length) }
+        if !unicast && packet.ttl != 255 { return reject(.wrongTTL) }
+        if packetVersion != version.rawValue { return reject(.versionMismatch) }
         if version == .v2 {
+            let authType = p[4]
+            if authType > 2 { return reject(.invalidAuthType) }
             let expectedType: UInt8 = password == nil ? 0 : 1
-            if advert.authenticationType != expectedType { return reject(.authTypeMismatch) }
-            if let password, advert.authenticationData != password { return reject(.authFailure) }
-            if advert.interval != intervalSeconds { return reject(.intervalMismatch) }
+            if authType != expectedType { return reject(.authTypeMismatch) }
+            if let password, !Self.constantTimeEqual(Array(p[(expected - 8)..<expected]), password) { return reject(.authFailure) }
+            if UInt16(p[5]) != intervalSeconds { return reject(.intervalMismatch) }
         }
-        if Set(advert.addresses) != Set(addresses) || advert.addresses.count != addresses.count { return reject(.addressMismatch) }
+        if p[0] & 0x0f != 1 { return reject(.invalidType) }
+        if Int(p[3]) != addresses.count { return reject(.addressMismatch) }
+        var advert: Advertisement
+        do {
+            advert = try Advertisement.decode(p, family: packet.source.family, source: packet.source, destination: packet.destination)
+        } catch {
+            guard unicast, version == .v3, packet.source.family == AddressFamily.inet,
+                  let old = try? Advertisement.decode(p, family: packet.source.family, source: packet.source, destination: Advertisement.groupV4)
+            else { return reject(.malformed) }
+            oldUnicastChecksum = true
+            advert = old
+        }
+        if packet.destination.isMulticast == unicast { return reject(.addressMismatch) }
+        received += 1
+        if Set(advert.addresses) != Set(addresses) { return reject(.addressMismatch) }
+        if advert.priority == 0 { priorityZeroReceived += 1 }
         return advert
+    }
+
+    /// Password comparison that takes the same time wherever the first difference is.
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var diff: UInt8 = 0
+        for i in a.indices { diff |= a[i] ^ b[i] }
+        return diff == 0
+    }
+}
+
+extension IPAddress {
+    /// 224.0.0.0/4 or ff00::/8.
+    public var isMulticast: Bool {
+        let b = bytes
+        return b.count == 4 ? b[0] & 0xf0 == 0xe0 : b.first == 0xff
     }
 }

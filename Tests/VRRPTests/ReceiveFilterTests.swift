@@ -15,12 +15,12 @@ import VRRP
     }
 
     static func packet(vrid: UInt8 = 11, password: String? = "1111", addresses: [IPAddress] = [vip], interval: UInt16 = 1,
-                       ttl: UInt8 = 255, from source: IPAddress = b) -> IPPacket {
+                       ttl: UInt8 = 255, from source: IPAddress = b, to destination: IPAddress = Advertisement.groupV4) -> IPPacket {
         let advert = Advertisement(version: .v2, virtualRouterID: vrid, priority: 40, interval: interval, addresses: addresses,
                                    authenticationType: password == nil ? 0 : 1,
                                    authenticationData: password.map(Advertisement.passwordData) ?? [UInt8](repeating: 0, count: 8))
-        return IPPacket(source: source, destination: Advertisement.groupV4, ttl: ttl,
-                        payload: advert.encode(source: source, destination: Advertisement.groupV4))
+        return IPPacket(source: source, destination: destination, ttl: ttl,
+                        payload: advert.encode(source: source, destination: destination))
     }
 
     @Test func capturedAdvertIsAccepted() throws {
@@ -50,6 +50,47 @@ import VRRP
 
     @Test func unicastSkipsTheTTLCheck() {
         var f = Self.filter(unicast: true)
-        #expect(f.accept(Self.packet(ttl: 64)) != nil)
+        #expect(f.accept(Self.packet(ttl: 64, to: Self.a)) != nil)
+        // A unicast instance refuses multicast adverts, as keepalived does.
+        #expect(f.accept(Self.packet()) == nil)
+        #expect(f.counters == [.addressMismatch: 1])
+    }
+
+    @Test func receivedAndPriorityZeroAreCounted() {
+        var f = Self.filter()
+        var zero = Self.packet()
+        zero.payload[2] = 0
+        zero = IPPacket(source: Self.b, destination: Advertisement.groupV4, ttl: 255, payload: Advertisement(
+            version: .v2, virtualRouterID: 11, priority: 0, interval: 1, addresses: [Self.vip], authenticationType: 1,
+            authenticationData: Advertisement.passwordData("1111")).encode(source: Self.b, destination: Advertisement.groupV4))
+        #expect(f.accept(Self.packet()) != nil)
+        #expect(f.accept(zero)?.priority == 0)
+        #expect(f.received == 2 && f.priorityZeroReceived == 1)
+    }
+
+    @Test func shortLongAndBadTypePacketsAreCountedNotCrashed() {
+        var f = Self.filter()
+        var short = Self.packet()
+        short.payload = Array(short.payload.prefix(5))
+        var long = Self.packet()
+        long.payload += [0, 0, 0, 0]
+        var type = Self.packet()
+        type.payload[0] = 0x22
+        var version = Self.packet()
+        version.payload[0] = 0x31
+        var auth = Self.packet()
+        auth.payload[4] = 7
+        for p in [short, long, type, version, auth] { #expect(f.accept(p) == nil) }
+        #expect(f.counters == [.length: 2, .invalidType: 1, .versionMismatch: 1, .invalidAuthType: 1])
+    }
+
+    @Test func legacyUnicastV3ChecksumIsDetectedAndSticky() {
+        var f = ReceiveFilter(virtualRouterID: 11, version: .v3, password: nil, addresses: [Self.vip], intervalSeconds: 1,
+                              unicast: true, ownAddress: Self.a)
+        let advert = Advertisement(version: .v3, virtualRouterID: 11, priority: 40, interval: 100, addresses: [Self.vip])
+        let legacy = IPPacket(source: Self.b, destination: Self.a, ttl: 255, payload: advert.encode(source: Self.b, destination: Advertisement.groupV4))
+        #expect(!f.oldUnicastChecksum)
+        #expect(f.accept(legacy) != nil)
+        #expect(f.oldUnicastChecksum)
     }
 }

@@ -1,0 +1,202 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ConfigParsing
+import Conntrack
+import VRRP
+
+/// keepalived's signal dumps (spec §3.8): SIGUSR2 statistics in its exact layout, SIGUSR1
+/// data (the lines tooling greps for) and the JSON array. Unlike keepalived, passwords
+/// are never written: the files are world-readable evidence, not configuration.
+extension KeepalivedDaemon {
+    public func statisticsText() -> String {
+        var out = ""
+        for i in instances {
+            let c = i.filter.counters
+            let n = { (r: ReceiveFilter.Rejection) in c[r, default: 0] }
+            out += """
+            VRRP Instance: \(i.config.name)
+              Advertisements:
+                Received: \(i.filter.received)
+                Sent: \(i.stats.sent)
+              Became master: \(i.stats.becameMaster)
+              Released master: \(i.stats.releasedMaster)
+              Packet Errors:
+                Length: \(n(.length))
+                TTL: \(n(.wrongTTL))
+                Invalid Type: \(n(.invalidType))
+                Advertisement Interval: \(n(.intervalMismatch))
+                Address List: \(n(.addressMismatch))
+              Authentication Errors:
+                Invalid Type: \(n(.invalidAuthType))
+                Type Mismatch: \(n(.authTypeMismatch))
+                Failure: \(n(.authFailure))
+              Priority Zero:
+                Received: \(i.filter.priorityZeroReceived)
+                Sent: \(i.stats.priorityZeroSent)
+
+            """
+        }
+        return out
+    }
+
+    /// After a STATS_CLEAR dump: every counter starts again from zero.
+    public func clearStatistics() {
+        for i in instances {
+            i.filter.resetCounters()
+            i.stats = InstanceStatistics()
+        }
+    }
+
+    public func dataText() -> String {
+        var out = "------< Global definitions >------\n"
+        out += " Router ID = \(configuration.routerID ?? "(none)")\n"
+        out += " VRRP default protocol version = \(configuration.vrrpVersion)\n"
+        out += " VRRP strict mode = \(configuration.strict)\n"
+        out += "------< VRRP Topology >------\n"
+        for i in instances {
+            let m = i.machine
+            let c = i.config
+            out += " VRRP Instance = \(c.name)\n"
+            out += "   VRRP Version = \(i.version.rawValue)\n"
+            out += "   State = \(m.state.rawValue)\n"
+            out += "   Number of interface and track script faults = \(i.faults.count)\n"
+            out += "   Last transition = \(Self.epoch(i.lastTransition))\n"
+            out += "   Master down timer = \(m.masterDownInterval) usecs\n"
+            out += "   Interface = \(c.interface ?? "")\n"
+            out += "   Using src_ip = \(i.source)\n"
+            if c.unicastPeers.isEmpty {
+                out += "   Multicast address \(Advertisement.groupV4)\n"
+            } else {
+                out += "   Unicast Peer(s) (\(c.unicastPeers.count)):\n"
+                for p in c.unicastPeers { out += "     \(p.address)\n" }
+                if i.filter.oldUnicastChecksum { out += "   Old unicast checksum = yes (detected)\n" }
+            }
+            out += "   Gratuitous ARP delay = \(Self.number(c.garpMasterDelay))\n"
+            out += "   Gratuitous ARP repeat = \(c.garpMasterRepeat)\n"
+            out += "   Virtual Router ID = \(c.virtualRouterID ?? 0)\n"
+            out += "   Priority = \(c.effectivePriority)\n"
+            out += "   Effective priority = \(m.parameters.priority)\n"
+            out += "   Total priority = \(c.effectivePriority + i.trackWeight)\n"
+            if demotion > 0 { out += "   Demotion (sync incomplete) = \(demotion)\n" }
+            out += i.version == .v2 ? "   Advert interval = \(m.parameters.interval / 1_000_000) sec\n"
+                : "   Advert interval = \(m.parameters.interval / 1000) milli-sec\n"
+            out += "   Preempt = \(c.noPreempt ? "disabled" : "enabled")\n"
+            if c.preemptDelay > 0 { out += "   Preempt delay = \(Self.number(c.preemptDelay)) secs\n" }
+            if i.password != nil {
+                out += "   Authentication type = SIMPLE_PASSWORD\n"
+                out += "   Password = (hidden)\n"
+            }
+            out += "   Virtual IP (\(c.virtualAddresses.count)):\n"
+            for v in c.virtualAddresses { out += "     \(vipText(i, v))\n" }
+            if !c.trackInterfaces.isEmpty {
+                out += "   Tracked interfaces :\n"
+                for t in c.trackInterfaces { out += "     \(t.name) weight \(t.weight ?? 0)\(t.reverse ? " reverse" : "") \(linkUp[t.name] == true ? "UP" : "DOWN")\n" }
+            }
+            if !c.trackScripts.isEmpty {
+                out += "   Tracked scripts :\n"
+                for t in c.trackScripts {
+                    let s = scripts.status(t.name).map { $0 ? "GOOD" : "BAD" } ?? "INIT"
+                    out += "     \(t.name) weight \(t.weight ?? configuration.scripts.first { $0.name == t.name }?.weight ?? 0) \(s)\n"
+                }
+            }
+            if !i.filter.counters.isEmpty { out += "   Rejected adverts = \(rejectionSummary(i))\n" }
+        }
+        if !configuration.syncGroups.isEmpty {
+            out += "------< VRRP Sync groups >------\n"
+            for (gi, g) in configuration.syncGroups.enumerated() {
+                out += " VRRP Sync Group = \(g.name), \((groupStates[gi] ?? .backup).rawValue)\n"
+                out += "   VRRP member instances = \(g.members.count)\n"
+                for m in g.members { out += "     \(m)\n" }
+            }
+        }
+        return out
+    }
+
+    public func jsonText() -> String {
+        let objects = instances.map { i -> String in
+            let m = i.machine
+            let c = i.config
+            let n = { (r: ReceiveFilter.Rejection) in i.filter.counters[r, default: 0] }
+            let stateCode = switch m.state { case .initial: 0; case .backup: 1; case .master: 2; case .fault: 3; case .stopped: 98 }
+            var data: [(String, String)] = [
+                ("iname", Self.json(c.name)), ("dont_track_primary", "0"), ("skip_check_adv_addr", "0"),
+                ("strict_mode", configuration.strict ? "1" : "0"), ("vmac_ifname", "\"\""), ("ifp_ifname", Self.json(c.interface ?? "")),
+                ("master_priority", "0"), ("last_transition", Self.epoch(i.lastTransition)),
+                ("garp_delay", Self.number(c.garpMasterDelay)), ("garp_refresh", Self.number(c.garpMasterRefresh)),
+                ("garp_rep", "\(c.garpMasterRepeat)"), ("garp_refresh_rep", "\(c.garpMasterRefreshRepeat)"),
+                // Not configurable in Tandem yet: keepalived's defaults, the master's values.
+                ("garp_lower_prio_delay", Self.number(c.garpMasterDelay)), ("garp_lower_prio_rep", "\(c.garpMasterRepeat)"),
+                ("lower_prio_no_advert", m.parameters.lowerPriorityNoAdvert ? "1" : "0"), ("higher_prio_send_advert", "0"),
+                ("vrid", "\(c.virtualRouterID ?? 0)"), ("base_priority", "\(c.effectivePriority)"),
+                ("effective_priority", "\(m.parameters.priority)"), ("vipset", m.state == .master ? "true" : "false"),
+                ("promote_secondaries", "false"), ("adver_int", Self.number(Double(m.parameters.interval) / 1e6)),
+                ("master_adver_int", Self.number(Double(m.masterAdvertisementInterval) / 1e6)), ("accept", "1"),
+                ("nopreempt", c.noPreempt ? "true" : "false"), ("preempt_delay", Self.number(c.preemptDelay)),
+                ("state", "\(stateCode)"), ("wantstate", "\(stateCode)"), ("version", "\(i.version.rawValue)"),
+                ("smtp_alert", "false"), ("notify_deleted", "false"),
+            ]
+            if let s = c.notify.backup { data.append(("script_backup", Self.json(s))) }
+            if let s = c.notify.master { data.append(("script_master", Self.json(s))) }
+            if let s = c.notify.fault { data.append(("script_fault", Self.json(s))) }
+            if let s = c.notify.stop { data.append(("script_stop", Self.json(s))) }
+            if let s = c.notify.generic { data.append(("script", Self.json(s))) }
+            data.append(("vips", "[" + c.virtualAddresses.map { Self.json(vipText(i, $0)) }.joined(separator: ",") + "]"))
+            if !c.trackInterfaces.isEmpty { data.append(("track_ifp", "[" + c.trackInterfaces.map { Self.json($0.name) }.joined(separator: ",") + "]")) }
+            if !c.trackScripts.isEmpty { data.append(("track_script", "[" + c.trackScripts.map { Self.json($0.name) }.joined(separator: ",") + "]")) }
+            // The type is reported; the password itself never is.
+            if i.password != nil { data.append(("auth_type", "1")) }
+            let stats: [(String, Int)] = [
+                ("advert_rcvd", i.filter.received), ("advert_sent", i.stats.sent), ("become_master", i.stats.becameMaster),
+                ("release_master", i.stats.releasedMaster), ("packet_len_err", n(.length)), ("advert_interval_err", n(.intervalMismatch)),
+                ("ip_ttl_err", n(.wrongTTL)), ("invalid_type_rcvd", n(.invalidType)), ("addr_list_err", n(.addressMismatch)),
+                ("invalid_authtype", n(.invalidAuthType)), ("authtype_mismatch", n(.authTypeMismatch)), ("auth_failure", n(.authFailure)),
+                ("pri_zero_rcvd", i.filter.priorityZeroReceived), ("pri_zero_sent", i.stats.priorityZeroSent),
+            ]
+            return "{\"data\":{" + data.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "},\"stats\":{"
+                + stats.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}}"
+        }
+        return "[" + objects.joined(separator: ",") + "]\n"
+    }
+
+    /// Writes a dump file mode 0600 (as keepalived does), replacing an older one.
+    public static func writeDump(_ text: String, to path: String) -> Bool {
+        unlink(path)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count
+    }
+
+    func vipText(_ i: Instance, _ v: KeepalivedConfiguration.VirtualAddress) -> String {
+        "\(v.address)/\(v.prefix) dev \(v.device ?? i.config.interface ?? "") scope \(v.scope ?? "global")"
+            + (v.label.map { " label \($0)" } ?? "") + (i.machine.state == .master ? " set" : "")
+    }
+
+    static func epoch(_ t: Double) -> String {
+        let micro = Int((t * 1e6).rounded())
+        let frac = String(micro % 1_000_000)
+        return "\(micro / 1_000_000)." + String(repeating: "0", count: 6 - frac.count) + frac
+    }
+
+    static func number(_ d: Double) -> String {
+        d == d.rounded() ? String(Int(d)) : String(d)
+    }
+
+    static func json(_ s: String) -> String {
+        var out = "\""
+        for c in s.unicodeScalars {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "/": out += "\\/"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if c.value < 0x20 { out += "\\u00" + (c.value < 0x10 ? "0" : "") + String(c.value, radix: 16) } else { out.unicodeScalars.append(c) }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,81 @@
+import ConfigParsing
+import Conntrack
+import VRRP
+
+/// SIGHUP (spec §3.9): instances that still exist keep their state, counters and sockets;
+/// a master stays master, re-advertises at once and only the virtual addresses that
+/// changed are touched, so a reload causes no flap. Instances are matched as keepalived
+/// matches them, by what identifies a virtual router on the wire, not by name.
+extension KeepalivedDaemon {
+    static func sameRouter(_ a: KeepalivedConfiguration.Instance, _ b: KeepalivedConfiguration.Instance) -> Bool {
+        a.virtualRouterID == b.virtualRouterID && a.interface == b.interface && a.effectiveVersion == b.effectiveVersion
+            && a.unicastPeers.isEmpty == b.unicastPeers.isEmpty && a.unicastSource == b.unicastSource
+            && a.multicastSource == b.multicastSource
+    }
+
+    public func reload(_ new: KeepalivedConfiguration) {
+        let now = Self.now()
+        var remaining = instances
+        var next: [Instance] = []
+        var started: [Instance] = []
+        for ic in new.instances {
+            if let index = remaining.firstIndex(where: { Self.sameRouter($0.config, ic) }) {
+                let i = remaining.remove(at: index)
+                let oldAddresses = i.config.virtualAddresses
+                i.config = ic
+                i.password = Self.password(ic)
+                var f = Instance.filter(ic, password: i.password, source: i.source)
+                f.inheritCounters(from: i.filter)
+                i.filter = f
+                if i.machine.state == .master { applyAddressChanges(i, from: oldAddresses) }
+                perform(i, i.machine.reconfigure(Self.parameters(ic, source: i.source), now: now), following: true)
+                next.append(i)
+            } else {
+                do {
+                    let i = try Self.makeInstance(ic)
+                    next.append(i)
+                    started.append(i)
+                } catch {
+                    log("reload: vrrp_instance \(ic.name) not started: \(error)")
+                }
+            }
+        }
+        // Gone from the configuration: a master resigns and its addresses leave.
+        for gone in remaining {
+            log("(\(gone.config.name)) removed by reload")
+            perform(gone, gone.machine.shutdown(now: now), following: true)
+        }
+        configuration = new
+        instances = next
+        assignGroups()
+        groupStates = groupStates.filter { $0.key < new.syncGroups.count }
+        scripts.reload(new.scripts, now: now)
+        refreshLinks()
+        for i in next { evaluateTracking(i); applyPriority(i) }
+        for i in started {
+            for v in i.config.virtualAddresses { try? addresses.remove(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v)) }
+            perform(i, i.machine.start(now: now, faulty: !i.faults.isEmpty))
+        }
+        trackingChanged(now: now)
+        log("Reloaded: \(next.count - started.count) instance(s) kept, \(started.count) added, \(remaining.count) removed")
+    }
+
+    /// Removes addresses no longer configured and adds (and announces) the new ones.
+    func applyAddressChanges(_ i: Instance, from old: [KeepalivedConfiguration.VirtualAddress]) {
+        let new = i.config.virtualAddresses
+        for v in old where !new.contains(v) {
+            do { try addresses.remove(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v)) }
+            catch { log("(\(i.config.name)) cannot remove \(v.address): \(error)") }
+        }
+        let added = new.filter { !old.contains($0) }
+        for v in added {
+            do { try addresses.add(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v), label: v.label) }
+            catch { log("(\(i.config.name)) cannot add \(v.address): \(error)") }
+        }
+        if let garp = i.garp {
+            for _ in 0..<max(1, i.config.garpMasterRepeat) {
+                for v in added where v.address.family == AddressFamily.inet { try? garp.announce(v.address) }
+            }
+        }
+    }
+}

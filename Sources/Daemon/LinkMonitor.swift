@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Netlink
+
+/// Link state from rtnetlink (RTMGRP_LINK): the daemon learns of an interface going down
+/// or coming back from the kernel's own events, as keepalived's netlink reflector does,
+/// instead of polling.
+final class LinkMonitor {
+    struct Event: Hashable {
+        var name: String
+        /// keepalived's notion of up: IFF_UP and IFF_RUNNING (carrier).
+        var up: Bool
+    }
+
+    static let linkGroup: UInt32 = 1
+    static let newLink: UInt16 = 16
+    static let deleteLink: UInt16 = 17
+    static let interfaceNameAttribute: UInt16 = 3
+    static let iffUp: UInt32 = 0x1
+    static let iffRunning: UInt32 = 0x40
+
+    let socket: NetlinkSocket
+    private var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    /// Events the kernel could not deliver (ENOBUFS): the caller re-reads every state.
+    private(set) var overrun = false
+
+    init() throws {
+        socket = try NetlinkSocket(protocol: NetlinkProtocol.route, groups: Self.linkGroup)
+        socket.setNonBlocking(true)
+    }
+
+    var descriptor: Int32 { socket.descriptor }
+
+    /// Every event waiting; bounded by what the socket holds.
+    func drain() -> [Event] {
+        var events: [Event] = []
+        overrun = false
+        for _ in 0..<256 {
+            let n: Int
+            do {
+                guard case .data(let count) = try socket.receive(into: &buffer) else { break }
+                n = count
+            } catch .overrun {
+                overrun = true
+                continue
+            } catch {
+                break
+            }
+            var reader = MessageReader(buffer, count: n)
+            while let m = reader.next() {
+                guard m.header.type == Self.newLink || m.header.type == Self.deleteLink else { continue }
+                if let e = Self.parse(buffer, m.payload, deleted: m.header.type == Self.deleteLink) { events.append(e) }
+            }
+        }
+        return events
+    }
+
+    /// ifinfomsg (16 bytes: family, pad, type, index, flags, change) then attributes.
+    static func parse(_ b: [UInt8], _ payload: Range<Int>, deleted: Bool) -> Event? {
+        guard payload.count >= 16 else { return nil }
+        let f = payload.lowerBound + 8
+        let flags = UInt32(b[f]) | UInt32(b[f + 1]) << 8 | UInt32(b[f + 2]) << 16 | UInt32(b[f + 3]) << 24
+        var p = payload.lowerBound + 16
+        while p + 4 <= payload.upperBound {
+            let length = Int(b[p]) | Int(b[p + 1]) << 8
+            let type = (UInt16(b[p + 2]) | UInt16(b[p + 3]) << 8) & 0x3fff
+            guard length >= 4, p + length <= payload.upperBound else { return nil }
+            if type == interfaceNameAttribute {
+                let name = String(decoding: b[(p + 4)..<(p + length)].prefix { $0 != 0 }, as: UTF8.self)
+                return Event(name: name, up: !deleted && flags & iffUp != 0 && flags & iffRunning != 0)
+            }
+            p += netlinkAlign(length)
+        }
+        return nil
+    }
+
+    /// The current state of one interface (absent = down), for start-up and after an overrun.
+    static func isUp(_ name: String) -> Bool {
+        let fd = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var request = ifreq()
+        withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { raw in
+            for (i, c) in name.utf8.prefix(raw.count - 1).enumerated() { raw[i] = c }
+        }
+        guard ioctl(fd, UInt(SIOCGIFFLAGS), &request) == 0 else { return false }
+        let flags = UInt32(UInt16(bitPattern: request.ifr_ifru.ifru_flags))
+        return flags & iffUp != 0 && flags & iffRunning != 0
+    }
+}

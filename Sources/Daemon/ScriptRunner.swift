@@ -1,0 +1,122 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ConfigParsing
+import VRRP
+
+/// Runs the vrrp_scripts every `interval` without ever waiting for one: each run is a
+/// child in its own process group, reaped when it exits and killed when it outlives its
+/// timeout (a hung check must fail, not stall the protocol).
+final class ScriptRunner {
+    final class Script {
+        let config: KeepalivedConfiguration.Script
+        var health: ScriptHealth
+        var nextRun: UInt64
+        var running: (pid: pid_t, deadline: UInt64)?
+        /// Set when the timeout's SIGTERM went out; SIGKILL follows at this time.
+        var killAt: UInt64?
+        init(config: KeepalivedConfiguration.Script, now: UInt64) {
+            self.config = config
+            health = ScriptHealth(rise: config.rise, fall: config.fall, initFail: config.initFail)
+            nextRun = now
+        }
+        var interval: UInt64 { UInt64(max(0.01, config.interval) * 1_000_000) }
+        var timeout: UInt64 { UInt64(max(0.01, config.timeout ?? config.interval) * 1_000_000) }
+    }
+
+    private(set) var scripts: [String: Script] = [:]
+    let log: (String) -> Void
+
+    init(_ configs: [KeepalivedConfiguration.Script], now: UInt64, log: @escaping (String) -> Void) {
+        self.log = log
+        for c in configs where c.command != nil { scripts[c.name] = Script(config: c, now: now) }
+    }
+
+    /// A reload keeps the status of scripts whose command is unchanged.
+    func reload(_ configs: [KeepalivedConfiguration.Script], now: UInt64) {
+        var next: [String: Script] = [:]
+        for c in configs where c.command != nil {
+            if let old = scripts[c.name], old.config == c { next[c.name] = old } else { next[c.name] = Script(config: c, now: now) }
+        }
+        for (name, old) in scripts where next[name] !== old {
+            if let r = old.running { kill(-r.pid, SIGKILL); var st: Int32 = 0; waitpid(r.pid, &st, 0) }
+        }
+        scripts = next
+    }
+
+    func status(_ name: String) -> Bool? { scripts[name]?.health.isOK }
+
+    var nextDeadline: UInt64 {
+        scripts.values.map { s in
+            if let k = s.killAt { return k }
+            if let r = s.running { return r.deadline }
+            return s.nextRun
+        }.min() ?? .max
+    }
+
+    /// Reaps, kills the overdue, starts the due. Returns the scripts whose status changed.
+    func service(now: UInt64) -> [String] {
+        var changed: [String] = []
+        for (name, s) in scripts {
+            if let r = s.running {
+                var status: Int32 = 0
+                let w = waitpid(r.pid, &status, WNOHANG)
+                if w == r.pid || w < 0 {
+                    s.running = nil
+                    s.killAt = nil
+                    let success = w == r.pid && (status & 0x7f) == 0 && (status >> 8) & 0xff == 0
+                    s.nextRun = max(s.nextRun, now)
+                    if let ok = s.health.record(success: success) {
+                        log("VRRP_Script(\(name)) \(ok ? "succeeded" : "failed")")
+                        changed.append(name)
+                    }
+                } else if let k = s.killAt, now >= k {
+                    kill(-r.pid, SIGKILL)
+                } else if s.killAt == nil, now >= r.deadline {
+                    log("VRRP_Script(\(name)) timed out")
+                    kill(-r.pid, SIGTERM)
+                    s.killAt = now + 2_000_000
+                }
+                continue
+            }
+            guard now >= s.nextRun, let command = s.config.command else { continue }
+            s.nextRun = now + s.interval
+            if let pid = Self.spawn(command) {
+                s.running = (pid, now + s.timeout)
+            } else if let ok = s.health.record(success: false) {
+                log("VRRP_Script(\(name)) cannot be run")
+                if !ok { changed.append(name) }
+            }
+        }
+        return changed
+    }
+
+    /// Terminates running checks at shutdown, as keepalived does.
+    func stopAll() {
+        for s in scripts.values {
+            guard let r = s.running else { continue }
+            kill(-r.pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(r.pid, &status, 0)
+            s.running = nil
+        }
+    }
+
+    /// `/bin/sh -c` so the configured string keeps its shell quoting; a new process group
+    /// so a timeout reaches the script's own children too.
+    static func spawn(_ command: String) -> pid_t? {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK))
+        let argv = ["/bin/sh", "-c", command]
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for p in cArgs { free(p) } }
+        var pid: pid_t = 0
+        return posix_spawn(&pid, "/bin/sh", nil, &attributes, &cArgs, environ) == 0 ? pid : nil
+    }
+}
