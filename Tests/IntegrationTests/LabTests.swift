@@ -80,12 +80,12 @@ struct LabTests {
         Issue.record("tandem-split did not survive: \(outputs.joined(separator: "\n---\n"))")
     }
 
-    /// The control: with the sync link down the same failover breaks the TCP sessions and
-    /// the UDP stream (ICMP recovers by itself), so the verdict can fail.
+    /// The control: the default stack with the sync link down; the same failover breaks
+    /// the TCP sessions and the UDP stream (ICMP recovers by itself), so the verdict can fail.
     @Test func withoutReplicationTheSessionsBreak() {
         let p = Self.prefix("b")
         defer { Self.down(p) }
-        let r = Self.failover(p, up: ["--stack", "tandem-split", "--no-sync"], failover: ["--how", "stop", "--post", "5"])
+        let r = Self.failover(p, up: ["--no-sync"], failover: ["--how", "stop", "--post", "5"])
         #expect(r.status == 1, "\(r.output)")
         #expect(r.output.contains("verdict: 5/6 sessions broke"), "\(r.output)")
         #expect(r.output.contains("udp-stream (silent)"), "\(r.output)")
