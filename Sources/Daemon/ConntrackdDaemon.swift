@@ -106,8 +106,12 @@ public final class ConntrackdDaemon {
 
     // MARK: loop
 
+    /// Called once start-up is done (the kernel table loaded, every socket open).
+    public var onReady: (() -> Void)?
+
     public func run() throws {
         try start()
+        onReady?()
         while !stopping && !shouldStop() {
             let now = Self.monotonicNow()
             let deadline = nextDeadline

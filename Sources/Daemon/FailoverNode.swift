@@ -42,6 +42,9 @@ public final class FailoverNode {
         vrrp = try KeepalivedDaemon(configuration: keepalived, log: { log("vrrp: " + $0) }, shouldStop: shouldStop)
     }
 
+    /// Called once both sides are started (systemd's READY=1).
+    public var onReady: (() -> Void)?
+
     public func run() throws {
         try replication.start()
         vrrp.onTransition = { [unowned self] in self.transition($0) }
@@ -53,6 +56,7 @@ public final class FailoverNode {
         }
         vrrp.start()
         updateDemotion()
+        onReady?()
         while !shouldStop() && !replication.stopRequestedByControl {
             let nowNs = ConntrackdDaemon.monotonicNow()
             let syncDeadline = replication.nextDeadline

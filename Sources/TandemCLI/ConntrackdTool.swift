@@ -154,7 +154,9 @@ public struct ConntrackdTool {
         if case .file(let path) = config.general.logFile { logFD = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600) }
         defer { if logFD >= 0 { close(logFD) } }
         let out = output
+        let syslog = SyslogSink(facility: config.general.syslogFacility, ident: "conntrackd")
         let log: ConntrackdDaemon.Log = { message in
+            syslog?.notice(message)
             var t = time(nil)
             var buffer = [CChar](repeating: 0, count: 32)
             ctime_r(&t, &buffer)
@@ -169,6 +171,9 @@ public struct ConntrackdTool {
         for w in config.warnings { log("warning: \(w)") }
         do {
             let daemon = try ConntrackdDaemon(config: config, log: log, shouldStop: shouldStop)
+            let systemd = SystemdNotifier(enabled: config.general.systemd)
+            daemon.onReady = { systemd.notify("READY=1\nSTATUS=synchronizing") }
+            defer { systemd.notify("STOPPING=1") }
             try daemon.run()
             return 0
         } catch {

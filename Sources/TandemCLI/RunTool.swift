@@ -101,13 +101,20 @@ public struct RunTool {
         close(fd)
         defer { unlink(lock) }
         let out = output
-        let log: FailoverNode.Log = { out.err(Self.stamp() + " tandem[\(getpid())]: " + $0) }
+        let syslog = SyslogSink(facility: conntrackd.general.syslogFacility, ident: "tandem")
+        let log: FailoverNode.Log = {
+            syslog?.notice($0)
+            out.err(Self.stamp() + " tandem[\(getpid())]: " + $0)
+        }
         var lastProblem = ""
         while !shouldStop() {
             do {
                 let node = try FailoverNode(keepalived: keepalived, conntrackd: conntrackd,
                                             options: .init(syncDemotion: command.syncDemotion, runSyncScripts: command.runSyncScripts), log: log, shouldStop: shouldStop)
                 if !lastProblem.isEmpty { log("started after: \(lastProblem)") }
+                let systemd = SystemdNotifier(enabled: conntrackd.general.systemd)
+                node.onReady = { systemd.notify("READY=1\nSTATUS=VRRP and replication running") }
+                defer { systemd.notify("STOPPING=1") }
                 try node.run()
                 return 0
             } catch let e as DaemonError where !e.isTransient {

@@ -185,7 +185,17 @@ struct FailoverNodeTests {
                         directory: NSTemporaryDirectory() + "tdt-runif-\(getpid())")
         defer { try? FileManager.default.removeItem(atPath: node.directory) }
         try node.writeConfigs(priority: 100, state: "MASTER")
-        let p = try node.start(demotion: 0)
+        // systemd hears READY=1 once the node has really started.
+        let notifyPath = node.directory + "/notify"
+        let notify = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(notify) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in notifyPath.utf8.enumerated() { raw[i] = b } }
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(notify, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        let p = try ns.start(["env", "NOTIFY_SOCKET=\(notifyPath)", Shell.tandem, "run", "--keepalived-config", node.directory + "/keepalived.conf",
+                              "--conntrackd-config", node.directory + "/conntrackd.conf", "--sync-demotion", "0"],
+                             stdout: node.log + ".out", stderr: node.log)
         defer { p.stop() }
         #expect(Self.waitUntil(5) { Vectors.readText(node.log).contains("cannot start yet") }, "\(Vectors.readText(node.log))")
         #expect(kill(p.pid, 0) == 0, "tandem run exited instead of retrying")
@@ -195,5 +205,8 @@ struct FailoverNodeTests {
         }
         #expect(Self.waitUntil(15) { node.holdsVIP }, "\(Vectors.readText(node.log))")
         #expect(Vectors.readText(node.log).contains("started after: "))
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let n = recv(notify, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+        #expect(n > 0 && String(decoding: buffer[0..<max(0, n)], as: UTF8.self).hasPrefix("READY=1"))
     }
 }
