@@ -22,5 +22,7 @@ public struct FailoverOptions: Sendable {
     /// Established flows added to fw1's table before the failover (replicated like any
     /// other), so the takeover commits a real table.
     public var flows = 0
+    /// Where to keep results.json beyond `down` (the demo removes the state directory).
+    public var keepResults: String?
     public init() {}
 }

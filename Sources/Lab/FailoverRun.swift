@@ -81,7 +81,12 @@ extension Lab {
         report.extraEvents = extra
         for line in report.lines() { console.out(line) }
         try FileSystem.write(report.json(), to: names.resultsFile)
-        console.out("raw data: \(names.resultsFile)")
+        if let kept = options.keepResults {
+            try FileSystem.write(report.json(), to: kept)
+            console.out("raw data: \(kept)")
+        } else {
+            console.out("raw data: \(names.resultsFile)")
+        }
         return report.allSurvived && notes.isEmpty
     }
 

@@ -142,7 +142,9 @@ enum LabTool {
         var status: Int32 = 1
         do {
             try lab.up(arguments.up)
-            status = try lab.failover(arguments.failover) ? 0 : 1
+            var failover = arguments.failover
+            failover.keepResults = "/tmp/tandem-lab-demo-results.json"
+            status = try lab.failover(failover) ? 0 : 1
         } catch {
             output.err("tandem lab: \(error)")
         }
