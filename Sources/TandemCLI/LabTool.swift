@@ -8,13 +8,15 @@ enum LabTool {
     static let usage = """
     usage: tandem lab SUBCOMMAND [--prefix P] [options]
       up        [--stack tandem-run|tandem-split|reference|mixed] [--no-sync] [--advert-int S]
-      failover  [--how stop|kill|link] [--failback] [--sessions N] [--push S] [--post S]
+      failover  [--how stop|kill|link] [--failback] [--sessions N] [--push S] [--post S] [--flows N]
       status
       down
-      demo      [--stack …] [--how …] [--no-sync] [--sessions N] [--push S] [--post S] [--advert-int S]
+      demo      [--stack …] [--how …] [--no-sync] [--sessions N] [--push S] [--post S] [--advert-int S] [--flows N]
                 (up, failover --failback and down in one; down always runs)
     The seed's two-firewall topology in network namespaces named P* (default tl-, or
     $TANDEM_LAB_PREFIX); state, configs and logs in /run/tandem-lab/P. Needs root.
+    --flows N adds N established flows to fw1's table (replicated before the failover) and
+    times how long the new master's kernel takes to hold them all.
     """
 
     enum Subcommand: String, CaseIterable { case up, failover, status, down, demo }
