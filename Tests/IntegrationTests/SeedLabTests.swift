@@ -62,29 +62,45 @@ struct SeedLabTests {
         return lab("failover-test --runs 1 --mode \(mode) --label \(label)", binary: binary, keepalived: keepalived, log: log, timeout: 300).output
     }
 
+    /// The seed's glue races: keepalived adds the VIPs before primary-backup.sh commits, and
+    /// a server packet reaching fw2 in between is reset by fw2's own stack (measured with
+    /// the real daemons too; `tandem run` closes it by committing first). A run lost to
+    /// that race, recognisable by fw2's RST, is repeated up to three times in all; any
+    /// other failure counts at once.
+    static func survives(binary: String, keepalived: String? = nil, label: String) -> (Bool, String) {
+        var outputs: [String] = []
+        for attempt in 1...3 {
+            let out = failover(binary: binary, keepalived: keepalived, label: "\(label)-\(attempt)")
+            outputs.append(out)
+            if out.contains("survived=yes") { return (true, out) }
+            if !out.contains("RST sent by fw2") { break }
+        }
+        return (false, outputs.joined(separator: "\n---\n"))
+    }
+
     @Test func mixedKeepalivedPairKeepsTheSession() throws {
-        let out = Self.failover(binary: "/usr/sbin/conntrackd", keepalived: try Self.keepalivedBinary(mixed: true), label: "tandem-ka-mixed")
-        #expect(out.contains("survived=yes"), "\(out)")
+        let (ok, out) = Self.survives(binary: "/usr/sbin/conntrackd", keepalived: try Self.keepalivedBinary(mixed: true), label: "tandem-ka-mixed")
+        #expect(ok, "\(out)")
     }
 
     @Test func tandemKeepalivedWithReferenceConntrackdKeepsTheSession() throws {
-        let out = Self.failover(binary: "/usr/sbin/conntrackd", keepalived: try Self.keepalivedBinary(), label: "tandem-keepalived")
-        #expect(out.contains("survived=yes"), "\(out)")
+        let (ok, out) = Self.survives(binary: "/usr/sbin/conntrackd", keepalived: try Self.keepalivedBinary(), label: "tandem-keepalived")
+        #expect(ok, "\(out)")
     }
 
     @Test func tandemForBothRolesKeepsTheSession() throws {
-        let out = Self.failover(binary: try Self.binary(mixed: false), keepalived: try Self.keepalivedBinary(), label: "tandem-split")
-        #expect(out.contains("survived=yes"), "\(out)")
+        let (ok, out) = Self.survives(binary: try Self.binary(mixed: false), keepalived: try Self.keepalivedBinary(), label: "tandem-split")
+        #expect(ok, "\(out)")
     }
 
     @Test func tandemOnBothFirewallsKeepsTheSession() throws {
-        let out = Self.failover(binary: try Self.binary(mixed: false), label: "tandem-both")
-        #expect(out.contains("survived=yes"), "\(out)")
+        let (ok, out) = Self.survives(binary: try Self.binary(mixed: false), label: "tandem-both")
+        #expect(ok, "\(out)")
     }
 
     @Test func mixedPairKeepsTheSession() throws {
-        let out = Self.failover(binary: try Self.binary(mixed: true), label: "tandem-mixed")
-        #expect(out.contains("survived=yes"), "\(out)")
+        let (ok, out) = Self.survives(binary: try Self.binary(mixed: true), label: "tandem-mixed")
+        #expect(ok, "\(out)")
     }
 
     /// The control: replication off (conntrackd stopped on both firewalls before the
