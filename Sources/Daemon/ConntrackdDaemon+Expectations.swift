@@ -42,8 +42,10 @@ extension ConntrackdDaemon {
         for (k, e) in expectations.internalCache.entries where e.state != .dead { engine.enqueue(.expectation(k)) }
     }
 
-    /// The message an expectation's current state makes; nil for flows and vanished keys.
-    func render(expectation object: SyncObjectKey) -> (SyncMessageType, SyncMessage.Body)? {
+    /// The message an expectation's current state makes, or a bypassed event's; nil for
+    /// flows and vanished keys.
+    func render(other object: SyncObjectKey) -> (SyncMessageType, SyncMessage.Body)? {
+        if case .bypassed(let id) = object { return internalBypass.take(id) }
         guard case .expectation(let key) = object, let e = expectations.internalCache.entries[key] else { return nil }
         let type: SyncMessageType = switch e.state {
         case .new: .expectationNew
@@ -58,6 +60,7 @@ extension ConntrackdDaemon {
         switch object {
         case .flow(let key): internalCache.forget(key)
         case .expectation(let key): expectations.internalCache.forget(key)
+        case .bypassed: break
         }
     }
 

@@ -20,6 +20,7 @@ public final class ConntrackdDaemon {
     var externalCache: ExternalCache
     var engine: any SyncEngine<SyncObjectKey>
     var expectations: ExpectationSyncState
+    var internalBypass = InternalBypass()
     var receiver = SyncReceiver()
     let channels: ChannelSet
     /// The link messages currently leave on.
@@ -172,6 +173,7 @@ public final class ConntrackdDaemon {
                         trafficPackets += c.packets
                     }
                 }
+                if bypassesInternalCache { bypass(flow, kind: kind); continue }
                 if let key = internalCache.record(flow, kind: kind, now: now) { engine.enqueue(.flow(key)) }
             case .overrun:
                 runtime.overruns += 1
@@ -272,7 +274,7 @@ public final class ConntrackdDaemon {
 
     func flushTransmit(now: UInt64) {
         let messages = engine.transmit(now: now) { object in
-            guard case .flow(let key) = object else { return self.render(expectation: object) }
+            guard case .flow(let key) = object else { return self.render(other: object) }
             guard let e = self.internalCache.entries[key] else { return nil }
             let type: SyncMessageType = switch e.state {
             case .new: .flowNew
@@ -302,6 +304,10 @@ public final class ConntrackdDaemon {
     /// sent and vanished ones destroyed (resync after overrun, and PollSecs polling —
     /// where, unlike conntrackd, unchanged entries are not sent again every poll).
     func populateFromKernel(send: Bool) throws {
+        guard !bypassesInternalCache else {
+            if send { log("resync is unsupported in this mode") }
+            return
+        }
         let now = Self.monotonicNow()
         guard send else {
             // `-R` and start-up: nothing to compare or send, so one cache write per flow.
@@ -329,6 +335,7 @@ public final class ConntrackdDaemon {
     }
 
     func bulkSend() {
+        guard !bypassesInternalCache else { return bulkSendFromKernel() }
         for (k, e) in internalCache.entries where e.state != .dead { engine.enqueue(.flow(k)) }
         bulkSendExpectations()
     }
@@ -426,6 +433,7 @@ public final class ConntrackdDaemon {
 
     func answer(_ request: ControlRequest, now: UInt64) throws -> String {
         if let text = try answerExpectation(request, now: now) { return text }
+        if let text = try answerBypassed(request) { return text }
         switch request {
         case .dumpInternal: return listing(internal: true, now: now)
         case .dumpExternal: return listing(internal: false, now: now)
@@ -503,6 +511,10 @@ public final class ConntrackdDaemon {
                                                        counters: sync.disableExternalCache ? injectCounters : externalCache.counters)
         var s = ConntrackdStatistics(internalCache: internalStats, externalCache: externalStats)
         s.externalInject = sync.disableExternalCache
+        if bypassesInternalCache {
+            s.internalBypass = true
+            s.internalCache.counters = internalBypass.counters
+        }
         s.trafficBytes = trafficBytes
         s.trafficPackets = trafficPackets
         let current = sync.channels.first(where: { $0.isDefault }) ?? sync.channels.first

@@ -3,4 +3,6 @@
 public enum SyncObjectKey: Hashable, Sendable {
     case flow(FlowKey)
     case expectation(ExpectationKey)
+    /// DisableInternalCache: one kernel event, sent once as it came (no coalescing).
+    case bypassed(UInt64)
 }
