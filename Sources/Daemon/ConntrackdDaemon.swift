@@ -18,7 +18,9 @@ public final class ConntrackdDaemon {
     let shouldStop: () -> Bool
     var internalCache: InternalCache
     var externalCache: ExternalCache
-    var engine: any SyncEngine<FlowKey>
+    var engine: any SyncEngine<SyncObjectKey>
+    var expectations: ExpectationSyncState
+    var internalBypass = InternalBypass()
     var receiver = SyncReceiver()
     let channels: ChannelSet
     /// The link messages currently leave on.
@@ -69,15 +71,16 @@ public final class ConntrackdDaemon {
         let first = UInt32(truncatingIfNeeded: time(nil))
         switch sync.mode {
         case .notrack:
-            engine = NotrackEngine<FlowKey>(firstSequence: first, now: now)
+            engine = NotrackEngine<SyncObjectKey>(firstSequence: first, now: now)
         case .alarm:
-            engine = AlarmEngine<FlowKey>(firstSequence: first, refreshSeconds: sync.refreshTime,
+            engine = AlarmEngine<SyncObjectKey>(firstSequence: first, refreshSeconds: sync.refreshTime,
                                           seed: UInt64(truncatingIfNeeded: now))
         default:
-            engine = FTFWEngine<FlowKey>(configuration: .init(ackWindowSize: sync.ackWindowSize, resendQueueSize: sync.resendQueueSize),
+            engine = FTFWEngine<SyncObjectKey>(configuration: .init(ackWindowSize: sync.ackWindowSize, resendQueueSize: sync.resendQueueSize),
                                          firstSequence: first, now: now)
         }
         options = SyncSenderOptions(includeTimeout: sync.commitTimeout == 0, windowTracking: sync.tcpWindowTracking)
+        expectations = ExpectationSyncState(setting: sync.expectationSync, limit: config.general.hashLimit, options: options)
         channels = try ChannelSet.open(sync.channels)
         control = try config.general.unixPath.map { path throws(DaemonError) in try ControlServer(path: path) }
         kernel = try ConntrackConnection()
@@ -85,7 +88,7 @@ public final class ConntrackdDaemon {
         if g.pollSeconds == nil {
             // NetlinkBufferSize applies only when set and within the growth limit (spec §5.7).
             let initial = (g.netlinkBufferSize > 0 && g.netlinkBufferSize <= max(g.netlinkBufferSizeMaxGrowth, g.netlinkBufferSize)) ? g.netlinkBufferSize : 2 << 20
-            events = try ConntrackEventListener(events: .flows,
+            events = try ConntrackEventListener(events: sync.expectationSync == .off ? .flows : [.flows, .expectations],
                                                 bufferPolicy: ReceiveBufferPolicy(initial: initial, maximum: max(initial, g.netlinkBufferSizeMaxGrowth)),
                                                 reliable: g.netlinkEventsReliable)
         } else {
@@ -127,6 +130,7 @@ public final class ConntrackdDaemon {
     public func start() throws {
         log("-- starting in console mode --")
         try populateFromKernel(send: false)
+        try loadExpectationsFromKernel()
         if sync.startupResync { requestResync(now: Self.monotonicNow()) }
     }
 
@@ -173,7 +177,8 @@ public final class ConntrackdDaemon {
                         trafficPackets += c.packets
                     }
                 }
-                if let key = internalCache.record(flow, kind: kind, now: now) { engine.enqueue(key) }
+                if bypassesInternalCache { bypass(flow, kind: kind); continue }
+                if let key = internalCache.record(flow, kind: kind, now: now) { engine.enqueue(.flow(key)) }
             case .overrun:
                 runtime.overruns += 1
                 if let delay = config.general.netlinkOverrunResync, resyncAt == nil {
@@ -183,8 +188,8 @@ public final class ConntrackdDaemon {
             case .malformed(let e):
                 runtime.catchEventFailed += 1
                 log("malformed netlink event skipped: \(e)")
-            case .expectation:
-                break
+            case .expectation(let kind, let x, let origin):
+                handleExpectationEvent(kind, x, origin: origin, now: now)
             }
         }
     }
@@ -209,6 +214,7 @@ public final class ConntrackdDaemon {
             for e in engine.receive(m) {
                 switch e {
                 case .apply(let msg):
+                    if case .expectation(let x) = msg.body { applyReceived(msg.type, x, now: now); break }
                     guard case .flow(let f) = msg.body else { break }
                     if sync.disableExternalCache { injections.append((msg.type, f)) } else { externalCache.apply(msg.type, f, now: now) }
                 case .resyncRequested:
@@ -271,7 +277,8 @@ public final class ConntrackdDaemon {
     }
 
     func flushTransmit(now: UInt64) {
-        let messages = engine.transmit(now: now) { key in
+        let messages = engine.transmit(now: now) { object in
+            guard case .flow(let key) = object else { return self.render(other: object) }
             guard let e = self.internalCache.entries[key] else { return nil }
             let type: SyncMessageType = switch e.state {
             case .new: .flowNew
@@ -294,13 +301,17 @@ public final class ConntrackdDaemon {
             datagram += message
         }
         if !datagram.isEmpty { channels.send(datagram) }
-        for key in engine.takeReleased() { internalCache.forget(key) }
+        for object in engine.takeReleased() { forget(object) }
     }
 
     /// Dumps the kernel table into the internal cache. With `send`, changed entries are
     /// sent and vanished ones destroyed (resync after overrun, and PollSecs polling —
     /// where, unlike conntrackd, unchanged entries are not sent again every poll).
     func populateFromKernel(send: Bool) throws {
+        guard !bypassesInternalCache else {
+            if send { log("resync is unsupported in this mode") }
+            return
+        }
         let now = Self.monotonicNow()
         guard send else {
             // `-R` and start-up: nothing to compare or send, so one cache write per flow.
@@ -317,9 +328,9 @@ public final class ConntrackdDaemon {
             seen.insert(key)
             let before = self.internalCache.entries[key]
             guard let k = self.internalCache.record(flow, kind: before == nil ? .new : .update, now: now) else { return }
-            if send && (before == nil || Self.changed(before!.flow, flow)) { self.engine.enqueue(k) }
+            if send && (before == nil || Self.changed(before!.flow, flow)) { self.engine.enqueue(.flow(k)) }
         }
-        if send { for k in internalCache.markMissing(keeping: seen) { engine.enqueue(k) } }
+        if send { for k in internalCache.markMissing(keeping: seen) { engine.enqueue(.flow(k)) } }
     }
 
     static func changed(_ a: Flow, _ b: Flow) -> Bool {
@@ -328,7 +339,9 @@ public final class ConntrackdDaemon {
     }
 
     func bulkSend() {
-        for (k, e) in internalCache.entries where e.state != .dead { engine.enqueue(k) }
+        guard !bypassesInternalCache else { return bulkSendFromKernel() }
+        for (k, e) in internalCache.entries where e.state != .dead { engine.enqueue(.flow(k)) }
+        bulkSendExpectations()
     }
 
     // MARK: filters (spec §5.8)
@@ -370,6 +383,7 @@ public final class ConntrackdDaemon {
         purgeAt = nil
         internalCache.removeAll()
         externalCache.removeAll()
+        flushExpectationCaches()
     }
 
     /// `-f` on the way to master: the caches are emptied at once but freed only at the
@@ -377,11 +391,15 @@ public final class ConntrackdDaemon {
     public func flushCachesFreeingLater() {
         purgeAt = nil
         released.append((internalCache.takeAll(), externalCache.takeAll()))
+        flushExpectationCaches()
     }
     var released: [([FlowKey: InternalCache.Entry], [FlowKey: ExternalCache.Entry])] = []
 
     /// `-R`: reloads the internal cache from the kernel table.
-    public func resyncWithKernel() throws { try populateFromKernel(send: false) }
+    public func resyncWithKernel() throws {
+        try populateFromKernel(send: false)
+        try loadExpectationsFromKernel()
+    }
 
     /// `-B`: sends the whole internal cache to the peer.
     public func sendBulk() { if sync.mode != .alarm { bulkSend() } }
@@ -418,13 +436,17 @@ public final class ConntrackdDaemon {
     }
 
     func answer(_ request: ControlRequest, now: UInt64) throws -> String {
+        if let text = try answerExpectation(request, now: now) { return text }
+        if let text = try answerBypassed(request) { return text }
         switch request {
         case .dumpInternal: return listing(internal: true, now: now)
         case .dumpExternal: return listing(internal: false, now: now)
         case .dumpInternalXML: return listing(internal: true, now: now, xml: true)
         case .dumpExternalXML: return listing(internal: false, now: now, xml: true)
-        case .commit, .commitAll: _ = try commit(); return ""
-        case .flushCaches, .flushAllCaches: flushCaches(); return ""
+        case .commit: _ = try commit(expectations: false); return ""
+        case .commitAll: _ = try commit(); return ""
+        case .flushCaches: purgeAt = nil; internalCache.removeAll(); externalCache.removeAll(); return ""
+        case .flushAllCaches: flushCaches(); return ""
         case .flushInternalCache: purgeAt = nil; internalCache.removeAll(); return ""
         case .flushExternalCache: externalCache.removeAll(); return ""
         case .kill: stopping = true; return ""
@@ -435,9 +457,8 @@ public final class ConntrackdDaemon {
         case .linkStatistics: return statistics().link
         case .resendQueueStatistics: return statistics().resendQueueReport
         case .queueStatistics: return statistics().queues
-        // No child processes (dumps and flushes run in the loop), and no expectation
-        // caches yet: both print nothing, as conntrackd does when it has none.
-        case .processStatistics, .expectationStatistics: return ""
+        // No child processes: dumps and flushes run in the loop.
+        case .processStatistics: return ""
         // ALARM has neither bulk sends nor resync requests.
         case .sendBulk: sendBulk(); return ""
         case .requestResync: requestResync(now: now); return ""
@@ -445,15 +466,18 @@ public final class ConntrackdDaemon {
             runtime.kernelFlushes += 1
             log("flushing kernel conntrack table")
             try kernel.flush()
+            if request == .flushAllKernel && expectations.enabled { try kernel.flushExpectations() }
             return ""
         case .resyncKernel, .resyncAllKernel:
             runtime.kernelResyncs += 1
             log("resync with master conntrack table")
             try populateFromKernel(send: false)
+            if request == .resyncAllKernel { try loadExpectationsFromKernel() }
             return ""
         case .resetTimers: schedulePurge(now: now); return ""
         case .nodeStatus: return statusReport(now: now) + (extraStatus?() ?? "")
-        case .debugInfo, .flushKernelExpectations, .resyncKernelExpectations, .dumpInternalExpectations,
+        // The expectation requests were answered above.
+        case .debugInfo, .expectationStatistics, .flushKernelExpectations, .resyncKernelExpectations, .dumpInternalExpectations,
              .dumpExternalExpectations, .commitExpectations, .dumpInternalExpectationsXML, .dumpExternalExpectationsXML:
             return ""
         }
@@ -491,6 +515,10 @@ public final class ConntrackdDaemon {
                                                        counters: sync.disableExternalCache ? injectCounters : externalCache.counters)
         var s = ConntrackdStatistics(internalCache: internalStats, externalCache: externalStats)
         s.externalInject = sync.disableExternalCache
+        if bypassesInternalCache {
+            s.internalBypass = true
+            s.internalCache.counters = internalBypass.counters
+        }
         s.trafficBytes = trafficBytes
         s.trafficPackets = trafficPackets
         let current = sync.channels.first(where: { $0.isDefault }) ?? sync.channels.first
@@ -519,7 +547,7 @@ public final class ConntrackdDaemon {
         s.retransmitted = engine.retransmissions
         s.foreignDatagrams = foreignDatagrams
         s.errorQueueLimit = current?.errorQueueLength ?? 128
-        if let ftfw = engine as? FTFWEngine<FlowKey> {
+        if let ftfw = engine as? FTFWEngine<SyncObjectKey> {
             s.resendQueue = ftfw.resendQueueEntries
             s.resendQueueLimit = ftfw.configuration.resendQueueSize
             s.resendQueueOverflows = ftfw.counters.resendQueueOverflows
@@ -638,12 +666,16 @@ public final class ConntrackdDaemon {
 
     /// Writes the external cache into the kernel: batched, updating entries that exist.
     /// `quiet` leaves the event groups during the write (the caller resyncs by dump after).
+    /// Then, with ExpectationSync and `expectations`, the expectations (spec §5.5).
     @discardableResult
-    public func commit(quiet: Bool = false) throws -> CommitReport {
+    public func commit(quiet: Bool = false, expectations withExpectations: Bool = true) throws -> CommitReport {
         // Converted lazily, batch by batch, while the kernel applies the previous batch.
         // An entry that cannot become a flow goes out without a tuple: the kernel refuses
-        // it and it is counted as failed, not skipped unseen.
-        let flows = externalCache.entries.values.lazy.map { self.kernelFlow($0.synced, timeout: nil) ?? Flow() }
+        // it and it is counted as failed, not skipped unseen. Masters go first: the kernel
+        // refuses a related flow whose master it does not have.
+        let entries = externalCache.entries.values
+        let ordered = [entries.lazy.filter { $0.synced.masterSource == nil }, entries.lazy.filter { $0.synced.masterSource != nil }].joined()
+        let flows = ordered.lazy.map { self.kernelFlow($0.synced, timeout: nil) ?? Flow() }
         purgeAt = nil
         let started = Self.monotonicNow()
         let write = { try self.kernel.create(flows, updateExisting: true, acknowledge: false) }
@@ -651,6 +683,7 @@ public final class ConntrackdDaemon {
         let report = CommitReport(flows: flows.count, succeeded: r.succeeded, failed: r.failed,
                                   nanoseconds: Self.monotonicNow() - started)
         log("committed \(r.succeeded) of \(flows.count) entries in \(report.nanoseconds / 1_000_000) ms (\(r.failed) failed)")
+        if withExpectations { commitExpectations(now: Self.monotonicNow()) }
         return report
     }
 }

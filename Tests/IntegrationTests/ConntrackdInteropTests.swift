@@ -27,6 +27,8 @@ struct ConntrackdInteropTests {
             var mode = ""
             var udp = ""
             var general = ""
+            /// Lines in the Sync section itself (Options { … }).
+            var sync = ""
         }
 
         /// With `relay`, A and B each reach a middle namespace (172.31.78.0/24 and
@@ -81,6 +83,7 @@ struct ConntrackdInteropTests {
                     \(extra.mode)
                 }
                 \(channelBlock(me, peer, dev))
+                \(extra.sync)
             }
             General {
                 HashSize 32768

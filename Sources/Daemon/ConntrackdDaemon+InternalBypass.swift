@@ -1,0 +1,54 @@
+import Conntrack
+import StateSync
+
+/// DisableInternalCache (spec §5.3): events go to the peer as they come, `-i` shows the
+/// kernel table itself, a bulk send dumps the kernel, and resyncs with the kernel do not
+/// exist.
+extension ConntrackdDaemon {
+    var bypassesInternalCache: Bool { sync.disableInternalCache }
+
+    func bypass(_ flow: Flow, kind: FlowPrinter.EventKind) {
+        engine.enqueue(.bypassed(internalBypass.add(flow, kind: kind, options: options)))
+    }
+
+    /// `-B` and the peer's resync request: every kernel entry that passes the filter, as NEW.
+    func bulkSendFromKernel() {
+        do {
+            try kernel.dump { flow in
+                guard self.passesFilter(flow) else { return }
+                self.bypass(flow, kind: .new)
+            }
+        } catch {
+            log("cannot dump the kernel table for a bulk send: \(error)")
+        }
+    }
+
+    /// The requests DisableInternalCache answers differently; nil for the others.
+    func answerBypassed(_ request: ControlRequest) throws -> String? {
+        guard bypassesInternalCache else { return nil }
+        switch request {
+        case .dumpInternal: return try kernelListing(xml: false)
+        case .dumpInternalXML: return try kernelListing(xml: true)
+        case .resyncKernel, .resyncAllKernel:
+            log("resync is unsupported in this mode")
+            return ""
+        default: return nil
+        }
+    }
+
+    /// `-i` without a cache: the kernel table in conntrack(8)'s format (timeout and use
+    /// count included, no "active since").
+    func kernelListing(xml: Bool) throws -> String {
+        var out = ""
+        let plain = FlowPrinter()
+        let tagged = FlowXMLPrinter()
+        try kernel.dump { flow in
+            guard self.passesFilter(flow) else { return }
+            var f = flow
+            f.countersOriginal = nil
+            f.countersReply = nil
+            out += (xml ? tagged.format(f) : plain.format(f)) + "\n"
+        }
+        return out
+    }
+}
