@@ -12,11 +12,41 @@ import Daemon
 public struct ConntrackdTool {
     let output: OutputSink
     let shouldStop: () -> Bool
+    /// argv[0] as the user typed it (`-h` prints it, as conntrackd does).
+    let programName: String
 
-    public init(output: OutputSink, shouldStop: @escaping () -> Bool = { false }) {
+    public init(output: OutputSink, programName: String = "conntrackd", shouldStop: @escaping () -> Bool = { false }) {
         self.output = output
+        self.programName = programName
         self.shouldStop = shouldStop
     }
+
+    /// conntrackd 1.4.7's `-h`, line for line (scripts grep it).
+    var help: String { """
+    Connection tracking userspace daemon v1.4.7
+    Usage: \(programName) [commands] [options]
+
+    General commands:
+      -d, run in daemon mode
+      -C [configfile], configuration file path
+      -v, display conntrackd version
+      -h, display this help information
+
+    Client mode commands:
+      -c [ct|expect], commit external cache to conntrack table
+      -f [internal|external], flush internal and external cache
+      -F [ct|expect], flush kernel conntrack table
+      -i [ct|expect], display content of the internal cache
+      -e [ct|expect], display the content of the external cache
+      -k, kill conntrack daemon
+      -s  [network|cache|runtime|link|rsqueue|queue|ct|expect], dump statistics
+      -R [ct|expect], resync with kernel conntrack table
+      -n, request resync with other node (only FT-FW and NOTRACK modes)
+      -B, force a bulk send to other replica firewalls
+      -x, dump cache in XML format (requires -i or -e)
+      -t, reset the kernel timeout (see PurgeTimeout clause)
+
+    """ }
 
     static let subcommands = ["network", "cache", "runtime", "multicast", "link", "rsqueue", "process", "queue", "ct", "expect"]
 
@@ -40,6 +70,9 @@ public struct ConntrackdTool {
                 i += 1
             case "--check": check = true
             case "-d": daemonize = true
+            case "-h", "--help":
+                output.out(help)
+                return 0
             case "-v", "--version":
                 output.out("Connection tracking userspace daemon v1.4.7 (tandem). Licensed under GPLv2.")
                 return 0

@@ -26,7 +26,7 @@ public enum Entry {
         let rest = Array(argv.dropFirst())
         switch name {
         case "conntrack": return runConntrack(rest)
-        case "conntrackd": return runConntrackd(rest)
+        case "conntrackd": return runConntrackd(rest, programName: argv.first ?? "conntrackd")
         case "keepalived": return runKeepalived(rest)
         default: break
         }
@@ -62,9 +62,9 @@ public enum Entry {
         return tool.run(args)
     }
 
-    static func runConntrackd(_ args: [String]) -> Int32 {
+    static func runConntrackd(_ args: [String], programName: String = "conntrackd") -> Int32 {
         installStopSignals()
-        return ConntrackdTool(output: StandardOutput()) { stopRequested.load(ordering: .relaxed) }.run(args)
+        return ConntrackdTool(output: StandardOutput(), programName: programName) { stopRequested.load(ordering: .relaxed) }.run(args)
     }
 
     static func runKeepalived(_ args: [String]) -> Int32 {

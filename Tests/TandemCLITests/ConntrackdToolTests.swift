@@ -24,4 +24,14 @@ import Glibc
         #expect(ConntrackdTool(output: out).run(["--check", "-C", path]) == 0)
         #expect(out.stdout == ["\(path): configuration OK (FTFW mode)"])
     }
+
+    /// `-h` is conntrackd 1.4.7's usage, line for line (when the real one is here to compare).
+    @Test(.enabled(if: access("/usr/sbin/conntrackd", X_OK) == 0))
+    func helpIsConntrackds() {
+        let out = CapturedOutput()
+        #expect(ConntrackdTool(output: out).run(["-h"]) == 0)
+        let real = Shell.run(["conntrackd", "-h"]).stdout
+        func trimmed(_ t: String) -> Substring { t.reversed().drop { $0 == "\n" }.reversed().map(String.init).joined()[...] }
+        #expect(trimmed(out.stdout.joined(separator: "\n")) == trimmed(real))
+    }
 }
