@@ -51,6 +51,7 @@ public final class KeepalivedDaemon {
         }
 
         var version: Advertisement.Version { config.effectiveVersion == 3 ? .v3 : .v2 }
+        var multicastGroup: IPAddress { source.family == AddressFamily.inet6 ? Advertisement.groupV6 : Advertisement.groupV4 }
         var virtualRouterID: UInt8 { UInt8(config.virtualRouterID ?? 0) }
         /// The sync group's configuration, when the instance is in one.
         var groupConfig: KeepalivedConfiguration.SyncGroup?
@@ -120,8 +121,10 @@ public final class KeepalivedDaemon {
             throw DaemonError.configuration("vrrp_instance \(ic.name): interface and virtual_router_id are required")
         }
         guard let index = InterfaceAddresses.index(of: name) else { throw DaemonError.unavailable("interface \(name) does not exist") }
-        guard let source = ic.unicastSource ?? ic.multicastSource ?? Self.primaryAddress(of: name) else {
-            throw DaemonError.unavailable("vrrp_instance \(ic.name): no IPv4 source address on \(name)")
+        // An IPv6 instance speaks from the interface's link-local address (RFC 5798 §5.1.2.1).
+        let ipv6 = (ic.unicastSource ?? ic.virtualAddresses.first?.address)?.family == AddressFamily.inet6
+        guard let source = ic.unicastSource ?? ic.multicastSource ?? (ipv6 ? Self.linkLocalAddress(of: name) : Self.primaryAddress(of: name)) else {
+            throw DaemonError.unavailable("vrrp_instance \(ic.name): no \(ipv6 ? "IPv6 link-local" : "IPv4") source address on \(name)")
         }
         let socket: VRRPSocket
         do { socket = try VRRPSocket(interface: name, source: source, multicast: ic.unicastPeers.isEmpty) }
@@ -158,18 +161,33 @@ public final class KeepalivedDaemon {
 
     /// The first IPv4 address of an interface.
     static func primaryAddress(of name: String) -> IPAddress? {
+        interfaceAddresses(of: name, family: AF_INET).first
+    }
+
+    /// The interface's first link-local IPv6 address (fe80::/10).
+    static func linkLocalAddress(of name: String) -> IPAddress? {
+        interfaceAddresses(of: name, family: AF_INET6).first { $0.bytes[0] == 0xfe && $0.bytes[1] & 0xc0 == 0x80 }
+    }
+
+    static func interfaceAddresses(of name: String, family: Int32) -> [IPAddress] {
+        var found: [IPAddress] = []
         var list: UnsafeMutablePointer<ifaddrs>?
-        guard getifaddrs(&list) == 0, let first = list else { return nil }
+        guard getifaddrs(&list) == 0, let first = list else { return [] }
         defer { freeifaddrs(list) }
         var p: UnsafeMutablePointer<ifaddrs>? = first
         while let e = p {
-            if let a = e.pointee.ifa_addr, a.pointee.sa_family == sa_family_t(AF_INET), String(cString: e.pointee.ifa_name) == name {
-                let v4 = a.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt32(bigEndian: $0.pointee.sin_addr.s_addr) }
-                return .v4(v4)
+            if let a = e.pointee.ifa_addr, a.pointee.sa_family == sa_family_t(family), String(cString: e.pointee.ifa_name) == name {
+                if family == AF_INET {
+                    found.append(.v4(a.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt32(bigEndian: $0.pointee.sin_addr.s_addr) }))
+                } else if let v6 = a.withMemoryRebound(to: sockaddr_in6.self, capacity: 1, { p in
+                    withUnsafeBytes(of: p.pointee.sin6_addr) { IPAddress(bytes: ArraySlice($0)) }
+                }) {
+                    found.append(v6)
+                }
             }
             p = e.pointee.ifa_next
         }
-        return nil
+        return found
     }
 
     // MARK: loop
@@ -228,7 +246,7 @@ public final class KeepalivedDaemon {
         }
         if !scripts.service(now: t).isEmpty { trackingChanged(now: t) }
         for i in instances {
-            for raw in i.socket.receiveAll() { receive(raw, on: i, now: t) }
+            for packet in i.socket.receivePackets() { receive(packet, on: i, now: t) }
             perform(i, i.machine.fire(now: t))
             if let g = i.garpSecondBurst, t >= g {
                 i.garpSecondBurst = nil
@@ -343,9 +361,9 @@ public final class KeepalivedDaemon {
         Dictionary(uniqueKeysWithValues: instances.map { ($0.config.name, $0.machine.parameters.priority) })
     }
 
-    func receive(_ raw: [UInt8], on i: Instance, now: UInt64) {
+    func receive(_ received: Result<IPPacket, VRRPPacketError>, on i: Instance, now: UInt64) {
         let packet: IPPacket
-        do { packet = try IPPacket.ipv4(raw) } catch {
+        do { packet = try received.get() } catch {
             i.filter.countMalformed()
             log("(\(i.config.name)) dropped a malformed packet: \(error)")
             return
@@ -383,7 +401,13 @@ public final class KeepalivedDaemon {
             case .sendAdvertisement(let priority): advertise(i, priority: priority == 0 ? 0 : i.machine.parameters.priority)
             case .addAddresses:
                 for v in i.config.virtualAddresses {
-                    do { try addresses.add(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v), label: v.label) }
+                    // IPv6 VIPs skip DAD: the old master has just released them, and a tentative
+                    // address could neither answer nor be announced (keepalived adds them nodad too).
+                    do {
+                        try addresses.add(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v),
+                                          label: v.address.family == AddressFamily.inet ? v.label : nil,
+                                          nodad: v.address.family == AddressFamily.inet6)
+                    }
                     catch { log("(\(i.config.name)) cannot add \(v.address): \(error)") }
                 }
                 announce(i)
@@ -452,7 +476,7 @@ public final class KeepalivedDaemon {
                                    interval: i.intervalField, addresses: i.config.virtualAddresses.map(\.address),
                                    authenticationType: i.password == nil ? 0 : 1,
                                    authenticationData: i.password ?? [UInt8](repeating: 0, count: 8))
-        let targets = i.config.unicastPeers.isEmpty ? [Advertisement.groupV4] : i.config.unicastPeers.map(\.address)
+        let targets = i.config.unicastPeers.isEmpty ? [i.multicastGroup] : i.config.unicastPeers.map(\.address)
         i.stats.sent += 1
         if priority == 0 {
             i.stats.priorityZeroSent += 1
@@ -465,11 +489,23 @@ public final class KeepalivedDaemon {
         }
     }
 
+    /// GARPs for IPv4 VIPs, unsolicited NAs for IPv6 ones, garp_master_repeat of each.
     func announce(_ i: Instance) {
         guard let garp = i.garp else { return }
+        let router = Self.forwardsIPv6(i.config.interface ?? "")
         for _ in 0..<max(1, i.config.garpMasterRepeat) {
-            for v in i.config.virtualAddresses where v.address.family == AddressFamily.inet { try? garp.announce(v.address) }
+            for v in i.config.virtualAddresses { try? garp.announce(v.address, router: router) }
         }
+    }
+
+    /// keepalived sets the NA Router flag only on an interface that forwards IPv6.
+    static func forwardsIPv6(_ interface: String) -> Bool {
+        // /proc/sys/net is the namespace of the reading thread, which is the daemon's.
+        let fd = open("/proc/sys/net/ipv6/conf/\(interface)/forwarding", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var c: UInt8 = 0
+        return read(fd, &c, 1) == 1 && c == UInt8(ascii: "1")
     }
 
     func vipIndex(_ i: Instance, _ v: KeepalivedConfiguration.VirtualAddress) -> UInt32 {
