@@ -328,6 +328,20 @@ public struct KeepalivedConfigParser {
             v.authenticationType = nil
             v.authenticationPassword = nil
         }
+        if let t = v.authenticationType, t != "PASS" && t != "AH" {
+            error("(\(name)) unknown auth_type `\(t)', authentication ignored", n.keyword)
+            v.authenticationType = nil
+        }
+        if v.authenticationType == "AH" && v.virtualAddresses.first?.address.family == AddressFamily.inet6 {
+            warn("(\(name)) AH authentication is IPv4 only. Ignoring.", n.keyword)
+            v.authenticationType = nil
+        }
+        if v.authenticationType == "AH" && v.initialState == "MASTER" && v.effectivePriority != 255 {
+            // An AH sender must first learn the sequence numbers in use (keepalived).
+            warn("(\(name)) Initial state master is incompatible with AH authentication - clearing", n.keyword)
+            v.priority = v.effectivePriority
+            v.initialState = "BACKUP"
+        }
         if v.noPreempt && v.initialState == "MASTER" {
             // keepalived clears nopreempt for a MASTER-configured instance, with a warning.
             warn("(\(name)) Warning - nopreempt will not work with initial state MASTER - clearing", n.keyword)

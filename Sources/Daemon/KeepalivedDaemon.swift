@@ -22,6 +22,7 @@ public final class KeepalivedDaemon {
         let interfaceIndex: UInt32
         var group: Int?
         var garpSecondBurst: UInt64?
+        var identification: UInt16 = 0
         var filter: ReceiveFilter
         var stats = InstanceStatistics()
         /// Names of the tracked items holding this instance in FAULT (empty = healthy).
@@ -44,10 +45,12 @@ public final class KeepalivedDaemon {
 
         static func filter(_ config: KeepalivedConfiguration.Instance, password: [UInt8]?, source: IPAddress) -> ReceiveFilter {
             let version: Advertisement.Version = config.effectiveVersion == 3 ? .v3 : .v2
-            return ReceiveFilter(virtualRouterID: UInt8(config.virtualRouterID ?? 0), version: version, password: password,
-                                 addresses: config.virtualAddresses.map(\.address),
-                                 intervalSeconds: UInt16(max(1, min(255, config.advertisementInterval.rounded()))),
-                                 unicast: !config.unicastPeers.isEmpty, ownAddress: source)
+            var f = ReceiveFilter(virtualRouterID: UInt8(config.virtualRouterID ?? 0), version: version, password: password,
+                                  addresses: config.virtualAddresses.map(\.address),
+                                  intervalSeconds: UInt16(max(1, min(255, config.advertisementInterval.rounded()))),
+                                  unicast: !config.unicastPeers.isEmpty, ownAddress: source)
+            f.authenticationHeader = KeepalivedDaemon.usesAH(config)
+            return f
         }
 
         var version: Advertisement.Version { config.effectiveVersion == 3 ? .v3 : .v2 }
@@ -127,7 +130,7 @@ public final class KeepalivedDaemon {
             throw DaemonError.unavailable("vrrp_instance \(ic.name): no \(ipv6 ? "IPv6 link-local" : "IPv4") source address on \(name)")
         }
         let socket: VRRPSocket
-        do { socket = try VRRPSocket(interface: name, source: source, multicast: ic.unicastPeers.isEmpty) }
+        do { socket = try VRRPSocket(interface: name, source: source, multicast: ic.unicastPeers.isEmpty, authenticationHeader: usesAH(ic)) }
         catch { throw DaemonError.unavailable(error.description) }
         let garp = try? GratuitousARPSender(interface: name)
         return Instance(config: ic, machine: InstanceMachine(parameters(ic, source: source)), socket: socket, garp: garp, source: source,
@@ -144,8 +147,13 @@ public final class KeepalivedDaemon {
             address: source)
     }
 
+    /// The PASS password or the AH key: both are the password NUL-padded to 8 bytes.
     static func password(_ ic: KeepalivedConfiguration.Instance) -> [UInt8]? {
-        ic.authenticationType == "PASS" && ic.effectiveVersion == 2 ? Advertisement.passwordData(ic.authenticationPassword ?? "") : nil
+        ["PASS", "AH"].contains(ic.authenticationType) && ic.effectiveVersion == 2 ? Advertisement.passwordData(ic.authenticationPassword ?? "") : nil
+    }
+
+    static func usesAH(_ ic: KeepalivedConfiguration.Instance) -> Bool {
+        ic.authenticationType == "AH" && ic.effectiveVersion == 2 && ic.virtualAddresses.first?.address.family != AddressFamily.inet6
     }
 
     func assignGroups() {
@@ -371,8 +379,9 @@ public final class KeepalivedDaemon {
         // INIT and FAULT ignore adverts without counting them (keepalived step 3).
         guard i.machine.state == .backup || i.machine.state == .master else { return }
         // Every raw socket on an interface sees every VRID: a sibling's adverts are not ours to count.
-        if packet.payload.count > 1, packet.payload[1] != i.virtualRouterID,
-           instances.contains(where: { $0 !== i && $0.interfaceIndex == i.interfaceIndex && $0.virtualRouterID == packet.payload[1] }) {
+        let message = packet.vrrpMessage
+        if message.count > 1, message[1] != i.virtualRouterID,
+           instances.contains(where: { $0 !== i && $0.interfaceIndex == i.interfaceIndex && $0.virtualRouterID == message[1] }) {
             return
         }
         let before = i.filter.counters
@@ -472,10 +481,11 @@ public final class KeepalivedDaemon {
     }
 
     func advertise(_ i: Instance, priority: UInt8) {
+        let ah = i.filter.authenticationHeader
         let advert = Advertisement(version: i.version, virtualRouterID: UInt8(i.config.virtualRouterID ?? 0), priority: priority,
                                    interval: i.intervalField, addresses: i.config.virtualAddresses.map(\.address),
-                                   authenticationType: i.password == nil ? 0 : 1,
-                                   authenticationData: i.password ?? [UInt8](repeating: 0, count: 8))
+                                   authenticationType: ah ? 2 : i.password == nil ? 0 : 1,
+                                   authenticationData: ah ? [UInt8](repeating: 0, count: 8) : i.password ?? [UInt8](repeating: 0, count: 8))
         let targets = i.config.unicastPeers.isEmpty ? [i.multicastGroup] : i.config.unicastPeers.map(\.address)
         i.stats.sent += 1
         if priority == 0 {
@@ -484,7 +494,14 @@ public final class KeepalivedDaemon {
         }
         for t in targets {
             let checksumDestination = i.filter.oldUnicastChecksum ? Advertisement.groupV4 : t
-            do { try i.socket.send(advert.encode(source: i.source, destination: checksumDestination), to: t) }
+            var message = advert.encode(source: i.source, destination: checksumDestination)
+            if ah {
+                // keepalived numbers its IP IDs per instance from 1, skipping 0.
+                i.identification = i.identification == UInt16.max ? 1 : i.identification + 1
+                message = AuthenticationHeader.seal(vrrp: message, source: i.source, destination: t, ttl: 255, identification: i.identification,
+                                                    sequence: i.filter.nextSequence(), key: i.password ?? [])
+            }
+            do { try i.socket.send(message, to: t) }
             catch { log("(\(i.config.name)) cannot send advert to \(t): \(error)") }
         }
     }

@@ -26,16 +26,22 @@ public final class VRRPSocket {
         static let trafficClass: Int32 = 67
     }
 
-    public init(interface: String, source: IPAddress, multicast: Bool) throws(GratuitousARPSender.SenderError) {
+    /// `authenticationHeader`: keepalived's AH mode, IPv4 only. Adverts then arrive as
+    /// protocol 51, and leave as whole packets built by the caller (IP_HDRINCL), because
+    /// the ICV covers the IP header's identification field, which the kernel would choose.
+    public init(interface: String, source: IPAddress, multicast: Bool, authenticationHeader: Bool = false) throws(GratuitousARPSender.SenderError) {
         let index = if_nametoindex(interface)
         guard index != 0 else { throw .system("interface \(interface)", ENODEV) }
         interfaceIndex = index
         family = source.family == AddressFamily.inet6 ? AF_INET6 : AF_INET
-        let fd = socket(family, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 112)
+        if authenticationHeader && family != AF_INET { throw .system("AH authentication over IPv6", EAFNOSUPPORT) }
+        let proto: Int32 = authenticationHeader ? Int32(AuthenticationHeader.protocolNumber) : 112
+        let fd = socket(family, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), proto)
         guard fd >= 0 else { throw .system("socket(IPPROTO_VRRP)", errno) }
         descriptor = fd
         do throws(GratuitousARPSender.SenderError) {
             try configure(interface: interface, source: source, multicast: multicast)
+            if authenticationHeader { option(Int32(IPPROTO_IP), IP_HDRINCL, 1) }
         } catch {
             close(fd)
             throw error
