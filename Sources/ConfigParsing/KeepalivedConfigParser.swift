@@ -132,6 +132,7 @@ public struct KeepalivedConfigParser {
                 if let v = a.first.flatMap(Int.init), v == 2 || v == 3 { config.vrrpVersion = v } else { error("vrrp_version must be 2 or 3", n.keyword) }
             case "vrrp_strict": config.strict = true
             case "vrrp_notify_fifo", "notify_fifo": config.notifyFifo = a.first
+            case "vrrp_notify_fifo_script", "notify_fifo_script": config.notifyFifoScript = n.arguments.first?.text
             case "script_user": config.scriptUser = a.first
             case "enable_script_security": config.enableScriptSecurity = true
             default:

@@ -85,6 +85,7 @@ public final class KeepalivedDaemon {
     /// Sync-health demotion from a node-level owner (`tandem run`), on top of tracking.
     var demotion = 0
     var groupStates: [Int: InstanceMachine.State] = [:]
+    var fifo: NotifyFifo?
 
     /// What a node-level owner (`tandem run`) learns about a sync group or lone instance
     /// changing state, in order, before the members act on it.
@@ -114,6 +115,10 @@ public final class KeepalivedDaemon {
         links = try? LinkMonitor()
         scripts = ScriptRunner(c.scripts, now: Self.now(), log: log)
         if links == nil { log("cannot watch link state over rtnetlink; track_interface follows the start-up state only") }
+        if let path = c.notifyFifo {
+            // A FIFO that cannot be made is reported; VRRP runs without it, as keepalived does.
+            do { fifo = try NotifyFifo(path: path) } catch { log("\(error)") }
+        }
         for ic in c.instances { instances.append(try Self.makeInstance(ic)) }
         assignGroups()
     }
@@ -215,6 +220,9 @@ public final class KeepalivedDaemon {
 
     public func start() {
         let start = Self.now()
+        if let fifo, let script = configuration.notifyFifoScript {
+            fifo.reader = spawn(ScriptCommand.argv(script) + [fifo.path])
+        }
         refreshLinks()
         for i in instances { evaluateTracking(i) }
         // A sync group starts in FAULT as a whole when any member does.
@@ -270,6 +278,11 @@ public final class KeepalivedDaemon {
         scripts.stopAll()
         for i in instances { perform(i, i.machine.shutdown(now: t), following: true) }
         for g in configuration.syncGroups { notifyGroup(g, state: "STOP") }
+        if let fifo {
+            if fifo.dropped > 0 { log("notify_fifo \(fifo.path): \(fifo.dropped) events lost (no reader, or it fell behind)") }
+            // The reader has the STOP lines; it ends on SIGTERM, as keepalived's sample script does.
+            if let pid = fifo.reader { kill(pid, SIGTERM) }
+        }
         for i in instances where !i.filter.counters.isEmpty {
             log("(\(i.config.name)) rejected adverts: " + rejectionSummary(i))
         }
@@ -540,6 +553,7 @@ public final class KeepalivedDaemon {
         case .stopped: n.stop
         default: nil
         }
+        notifyFifo("INSTANCE", name: i.config.name, state: state.rawValue, priority: Int(i.machine.parameters.priority))
         if let s = specific { spawn(ScriptCommand.argv(s)) }
         if let g = n.generic { spawn(ScriptCommand.argv(g) + ["INSTANCE", i.config.name, state.rawValue, String(i.machine.parameters.priority)]) }
     }
@@ -552,6 +566,7 @@ public final class KeepalivedDaemon {
         case "STOP": g.notify.stop
         default: nil
         }
+        notifyFifo("GROUP", name: g.name, state: state, priority: 0)
         if let s = specific { spawn(ScriptCommand.argv(s)) }
         if let n = g.notify.generic { spawn(ScriptCommand.argv(n) + ["GROUP", g.name, state, "0"]) }
     }
@@ -561,13 +576,21 @@ public final class KeepalivedDaemon {
     public var isHandledInternally: ((String) -> Bool)?
     var skippedScripts: Set<String> = []
 
-    func spawn(_ argv: [String]) {
-        guard let program = argv.first else { return }
+    func notifyFifo(_ kind: String, name: String, state: String, priority: Int) {
+        guard let fifo else { return }
+        if !fifo.write(kind, name: name, state: state, priority: priority), fifo.dropped == 1 {
+            log("notify_fifo \(fifo.path) is full: events are being lost")
+        }
+    }
+
+    @discardableResult
+    func spawn(_ argv: [String]) -> pid_t? {
+        guard let program = argv.first else { return nil }
         if isHandledInternally?(program) == true {
             if skippedScripts.insert(program).inserted {
                 log("notify script \(program) not run: its conntrackd steps are done in-process, in order (--run-sync-scripts runs it anyway)")
             }
-            return
+            return nil
         }
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
@@ -579,8 +602,9 @@ public final class KeepalivedDaemon {
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
         var pid: pid_t = 0
-        if posix_spawnp(&pid, program, nil, &attributes, &cArgs, environ) == 0 { children.append(pid) }
-        else { log("cannot run notify script \(program)") }
+        if posix_spawnp(&pid, program, nil, &attributes, &cArgs, environ) == 0 { children.append(pid); return pid }
+        log("cannot run notify script \(program)")
+        return nil
     }
 
     func reapChildren() {
