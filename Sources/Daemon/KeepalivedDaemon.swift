@@ -23,6 +23,8 @@ public final class KeepalivedDaemon {
         var group: Int?
         var garpSecondBurst: UInt64?
         var identification: UInt16 = 0
+        /// Sync group: its own down timer ran out while a sibling's had not.
+        var wantsMaster = false
         var filter: ReceiveFilter
         var stats = InstanceStatistics()
         /// Names of the tracked items holding this instance in FAULT (empty = healthy).
@@ -263,6 +265,10 @@ public final class KeepalivedDaemon {
         if !scripts.service(now: t).isEmpty { trackingChanged(now: t) }
         for i in instances {
             for packet in i.socket.receivePackets() { receive(packet, on: i, now: t) }
+            if i.machine.masterDownExpired(now: t), !groupMayBecomeMaster(i, now: t) {
+                i.machine.holdBackup(now: t)
+                continue
+            }
             perform(i, i.machine.fire(now: t))
             if let g = i.garpSecondBurst, t >= g {
                 i.garpSecondBurst = nil
@@ -411,7 +417,10 @@ public final class KeepalivedDaemon {
             return
         }
         let interval: UInt64? = i.version == .v3 ? UInt64(advert.interval) * 10_000 : nil
+        let deadline = i.machine.masterDownDeadline
         perform(i, i.machine.receive(.init(priority: advert.priority, interval: interval, source: packet.source), now: now))
+        // An accepted master's advert restarts the timer: this member no longer wants MASTER.
+        if i.machine.masterDownDeadline != deadline && advert.priority != 0 { i.wantsMaster = false }
     }
 
     // MARK: actions
@@ -486,6 +495,22 @@ public final class KeepalivedDaemon {
             groupStates[gi] = state
             notifyGroup(configuration.syncGroups[gi], state: state.rawValue)
         }
+    }
+
+    /// keepalived's sync-group rule (spec §3.1): a member whose timer ran out goes MASTER
+    /// only when its group already is, or every sibling's timer has run out too; one
+    /// sibling still hearing a master holds the whole group in BACKUP.
+    func groupMayBecomeMaster(_ i: Instance, now: UInt64) -> Bool {
+        guard let g = i.group, groupStates[g] != .master else { return true }
+        i.wantsMaster = true
+        let siblings = instances.filter { $0 !== i && $0.group == g }
+        let unanimous = siblings.allSatisfy { $0.wantsMaster || $0.machine.masterDownExpired(now: now) || $0.machine.state == .master }
+        if unanimous {
+            for m in siblings + [i] { m.wantsMaster = false }
+        } else {
+            log("(\(i.config.name)) down timer expired, but sync group \(configuration.syncGroups[g].name) is not ready: staying BACKUP")
+        }
+        return unanimous
     }
 
     /// A sync group's name, or a lone instance's.
