@@ -132,6 +132,7 @@ public struct KeepalivedConfigParser {
                 if let v = a.first.flatMap(Int.init), v == 2 || v == 3 { config.vrrpVersion = v } else { error("vrrp_version must be 2 or 3", n.keyword) }
             case "vrrp_strict": config.strict = true
             case "vrrp_notify_fifo", "notify_fifo": config.notifyFifo = a.first
+            case "vrrp_notify_fifo_script", "notify_fifo_script": config.notifyFifoScript = n.arguments.first?.text
             case "script_user": config.scriptUser = a.first
             case "enable_script_security": config.enableScriptSecurity = true
             default:
@@ -327,6 +328,20 @@ public struct KeepalivedConfigParser {
             warn("VRRP version 3 does not support authentication. Ignoring.", n.keyword)
             v.authenticationType = nil
             v.authenticationPassword = nil
+        }
+        if let t = v.authenticationType, t != "PASS" && t != "AH" {
+            error("(\(name)) unknown auth_type `\(t)', authentication ignored", n.keyword)
+            v.authenticationType = nil
+        }
+        if v.authenticationType == "AH" && v.virtualAddresses.first?.address.family == AddressFamily.inet6 {
+            warn("(\(name)) AH authentication is IPv4 only. Ignoring.", n.keyword)
+            v.authenticationType = nil
+        }
+        if v.authenticationType == "AH" && v.initialState == "MASTER" && v.effectivePriority != 255 {
+            // An AH sender must first learn the sequence numbers in use (keepalived).
+            warn("(\(name)) Initial state master is incompatible with AH authentication - clearing", n.keyword)
+            v.priority = v.effectivePriority
+            v.initialState = "BACKUP"
         }
         if v.noPreempt && v.initialState == "MASTER" {
             // keepalived clears nopreempt for a MASTER-configured instance, with a warning.

@@ -116,6 +116,8 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     public var vrrpVersion = 2
     public var strict = false
     public var notifyFifo: String?
+    /// Started with the FIFO's path as its last argument, to read the events.
+    public var notifyFifoScript: String?
     public var scriptUser: String?
     public var enableScriptSecurity = false
     public var instances: [Instance] = []

@@ -22,6 +22,9 @@ public final class KeepalivedDaemon {
         let interfaceIndex: UInt32
         var group: Int?
         var garpSecondBurst: UInt64?
+        var identification: UInt16 = 0
+        /// Sync group: its own down timer ran out while a sibling's had not.
+        var wantsMaster = false
         var filter: ReceiveFilter
         var stats = InstanceStatistics()
         /// Names of the tracked items holding this instance in FAULT (empty = healthy).
@@ -44,13 +47,16 @@ public final class KeepalivedDaemon {
 
         static func filter(_ config: KeepalivedConfiguration.Instance, password: [UInt8]?, source: IPAddress) -> ReceiveFilter {
             let version: Advertisement.Version = config.effectiveVersion == 3 ? .v3 : .v2
-            return ReceiveFilter(virtualRouterID: UInt8(config.virtualRouterID ?? 0), version: version, password: password,
-                                 addresses: config.virtualAddresses.map(\.address),
-                                 intervalSeconds: UInt16(max(1, min(255, config.advertisementInterval.rounded()))),
-                                 unicast: !config.unicastPeers.isEmpty, ownAddress: source)
+            var f = ReceiveFilter(virtualRouterID: UInt8(config.virtualRouterID ?? 0), version: version, password: password,
+                                  addresses: config.virtualAddresses.map(\.address),
+                                  intervalSeconds: UInt16(max(1, min(255, config.advertisementInterval.rounded()))),
+                                  unicast: !config.unicastPeers.isEmpty, ownAddress: source)
+            f.authenticationHeader = KeepalivedDaemon.usesAH(config)
+            return f
         }
 
         var version: Advertisement.Version { config.effectiveVersion == 3 ? .v3 : .v2 }
+        var multicastGroup: IPAddress { source.family == AddressFamily.inet6 ? Advertisement.groupV6 : Advertisement.groupV4 }
         var virtualRouterID: UInt8 { UInt8(config.virtualRouterID ?? 0) }
         /// The sync group's configuration, when the instance is in one.
         var groupConfig: KeepalivedConfiguration.SyncGroup?
@@ -81,6 +87,7 @@ public final class KeepalivedDaemon {
     /// Sync-health demotion from a node-level owner (`tandem run`), on top of tracking.
     var demotion = 0
     var groupStates: [Int: InstanceMachine.State] = [:]
+    var fifo: NotifyFifo?
 
     /// What a node-level owner (`tandem run`) learns about a sync group or lone instance
     /// changing state, in order, before the members act on it.
@@ -110,6 +117,10 @@ public final class KeepalivedDaemon {
         links = try? LinkMonitor()
         scripts = ScriptRunner(c.scripts, now: Self.now(), log: log)
         if links == nil { log("cannot watch link state over rtnetlink; track_interface follows the start-up state only") }
+        if let path = c.notifyFifo {
+            // A FIFO that cannot be made is reported; VRRP runs without it, as keepalived does.
+            do { fifo = try NotifyFifo(path: path) } catch { log("\(error)") }
+        }
         for ic in c.instances { instances.append(try Self.makeInstance(ic)) }
         assignGroups()
     }
@@ -120,11 +131,13 @@ public final class KeepalivedDaemon {
             throw DaemonError.configuration("vrrp_instance \(ic.name): interface and virtual_router_id are required")
         }
         guard let index = InterfaceAddresses.index(of: name) else { throw DaemonError.unavailable("interface \(name) does not exist") }
-        guard let source = ic.unicastSource ?? ic.multicastSource ?? Self.primaryAddress(of: name) else {
-            throw DaemonError.unavailable("vrrp_instance \(ic.name): no IPv4 source address on \(name)")
+        // An IPv6 instance speaks from the interface's link-local address (RFC 5798 §5.1.2.1).
+        let ipv6 = (ic.unicastSource ?? ic.virtualAddresses.first?.address)?.family == AddressFamily.inet6
+        guard let source = ic.unicastSource ?? ic.multicastSource ?? (ipv6 ? Self.linkLocalAddress(of: name) : Self.primaryAddress(of: name)) else {
+            throw DaemonError.unavailable("vrrp_instance \(ic.name): no \(ipv6 ? "IPv6 link-local" : "IPv4") source address on \(name)")
         }
         let socket: VRRPSocket
-        do { socket = try VRRPSocket(interface: name, source: source, multicast: ic.unicastPeers.isEmpty) }
+        do { socket = try VRRPSocket(interface: name, source: source, multicast: ic.unicastPeers.isEmpty, authenticationHeader: usesAH(ic)) }
         catch { throw DaemonError.unavailable(error.description) }
         let garp = try? GratuitousARPSender(interface: name)
         return Instance(config: ic, machine: InstanceMachine(parameters(ic, source: source)), socket: socket, garp: garp, source: source,
@@ -141,8 +154,13 @@ public final class KeepalivedDaemon {
             address: source)
     }
 
+    /// The PASS password or the AH key: both are the password NUL-padded to 8 bytes.
     static func password(_ ic: KeepalivedConfiguration.Instance) -> [UInt8]? {
-        ic.authenticationType == "PASS" && ic.effectiveVersion == 2 ? Advertisement.passwordData(ic.authenticationPassword ?? "") : nil
+        ["PASS", "AH"].contains(ic.authenticationType) && ic.effectiveVersion == 2 ? Advertisement.passwordData(ic.authenticationPassword ?? "") : nil
+    }
+
+    static func usesAH(_ ic: KeepalivedConfiguration.Instance) -> Bool {
+        ic.authenticationType == "AH" && ic.effectiveVersion == 2 && ic.virtualAddresses.first?.address.family != AddressFamily.inet6
     }
 
     func assignGroups() {
@@ -158,18 +176,33 @@ public final class KeepalivedDaemon {
 
     /// The first IPv4 address of an interface.
     static func primaryAddress(of name: String) -> IPAddress? {
+        interfaceAddresses(of: name, family: AF_INET).first
+    }
+
+    /// The interface's first link-local IPv6 address (fe80::/10).
+    static func linkLocalAddress(of name: String) -> IPAddress? {
+        interfaceAddresses(of: name, family: AF_INET6).first { $0.bytes[0] == 0xfe && $0.bytes[1] & 0xc0 == 0x80 }
+    }
+
+    static func interfaceAddresses(of name: String, family: Int32) -> [IPAddress] {
+        var found: [IPAddress] = []
         var list: UnsafeMutablePointer<ifaddrs>?
-        guard getifaddrs(&list) == 0, let first = list else { return nil }
+        guard getifaddrs(&list) == 0, let first = list else { return [] }
         defer { freeifaddrs(list) }
         var p: UnsafeMutablePointer<ifaddrs>? = first
         while let e = p {
-            if let a = e.pointee.ifa_addr, a.pointee.sa_family == sa_family_t(AF_INET), String(cString: e.pointee.ifa_name) == name {
-                let v4 = a.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt32(bigEndian: $0.pointee.sin_addr.s_addr) }
-                return .v4(v4)
+            if let a = e.pointee.ifa_addr, a.pointee.sa_family == sa_family_t(family), String(cString: e.pointee.ifa_name) == name {
+                if family == AF_INET {
+                    found.append(.v4(a.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt32(bigEndian: $0.pointee.sin_addr.s_addr) }))
+                } else if let v6 = a.withMemoryRebound(to: sockaddr_in6.self, capacity: 1, { p in
+                    withUnsafeBytes(of: p.pointee.sin6_addr) { IPAddress(bytes: ArraySlice($0)) }
+                }) {
+                    found.append(v6)
+                }
             }
             p = e.pointee.ifa_next
         }
-        return nil
+        return found
     }
 
     // MARK: loop
@@ -189,6 +222,9 @@ public final class KeepalivedDaemon {
 
     public func start() {
         let start = Self.now()
+        if let fifo, let script = configuration.notifyFifoScript {
+            fifo.reader = spawn(ScriptCommand.argv(script) + [fifo.path])
+        }
         refreshLinks()
         for i in instances { evaluateTracking(i) }
         // A sync group starts in FAULT as a whole when any member does.
@@ -228,7 +264,11 @@ public final class KeepalivedDaemon {
         }
         if !scripts.service(now: t).isEmpty { trackingChanged(now: t) }
         for i in instances {
-            for raw in i.socket.receiveAll() { receive(raw, on: i, now: t) }
+            for packet in i.socket.receivePackets() { receive(packet, on: i, now: t) }
+            if i.machine.masterDownExpired(now: t), !groupMayBecomeMaster(i, now: t) {
+                i.machine.holdBackup(now: t)
+                continue
+            }
             perform(i, i.machine.fire(now: t))
             if let g = i.garpSecondBurst, t >= g {
                 i.garpSecondBurst = nil
@@ -244,6 +284,11 @@ public final class KeepalivedDaemon {
         scripts.stopAll()
         for i in instances { perform(i, i.machine.shutdown(now: t), following: true) }
         for g in configuration.syncGroups { notifyGroup(g, state: "STOP") }
+        if let fifo {
+            if fifo.dropped > 0 { log("notify_fifo \(fifo.path): \(fifo.dropped) events lost (no reader, or it fell behind)") }
+            // The reader has the STOP lines; it ends on SIGTERM, as keepalived's sample script does.
+            if let pid = fifo.reader { kill(pid, SIGTERM) }
+        }
         for i in instances where !i.filter.counters.isEmpty {
             log("(\(i.config.name)) rejected adverts: " + rejectionSummary(i))
         }
@@ -343,9 +388,9 @@ public final class KeepalivedDaemon {
         Dictionary(uniqueKeysWithValues: instances.map { ($0.config.name, $0.machine.parameters.priority) })
     }
 
-    func receive(_ raw: [UInt8], on i: Instance, now: UInt64) {
+    func receive(_ received: Result<IPPacket, VRRPPacketError>, on i: Instance, now: UInt64) {
         let packet: IPPacket
-        do { packet = try IPPacket.ipv4(raw) } catch {
+        do { packet = try received.get() } catch {
             i.filter.countMalformed()
             log("(\(i.config.name)) dropped a malformed packet: \(error)")
             return
@@ -353,8 +398,9 @@ public final class KeepalivedDaemon {
         // INIT and FAULT ignore adverts without counting them (keepalived step 3).
         guard i.machine.state == .backup || i.machine.state == .master else { return }
         // Every raw socket on an interface sees every VRID: a sibling's adverts are not ours to count.
-        if packet.payload.count > 1, packet.payload[1] != i.virtualRouterID,
-           instances.contains(where: { $0 !== i && $0.interfaceIndex == i.interfaceIndex && $0.virtualRouterID == packet.payload[1] }) {
+        let message = packet.vrrpMessage
+        if message.count > 1, message[1] != i.virtualRouterID,
+           instances.contains(where: { $0 !== i && $0.interfaceIndex == i.interfaceIndex && $0.virtualRouterID == message[1] }) {
             return
         }
         let before = i.filter.counters
@@ -371,7 +417,10 @@ public final class KeepalivedDaemon {
             return
         }
         let interval: UInt64? = i.version == .v3 ? UInt64(advert.interval) * 10_000 : nil
+        let deadline = i.machine.masterDownDeadline
         perform(i, i.machine.receive(.init(priority: advert.priority, interval: interval, source: packet.source), now: now))
+        // An accepted master's advert restarts the timer: this member no longer wants MASTER.
+        if i.machine.masterDownDeadline != deadline && advert.priority != 0 { i.wantsMaster = false }
     }
 
     // MARK: actions
@@ -383,7 +432,13 @@ public final class KeepalivedDaemon {
             case .sendAdvertisement(let priority): advertise(i, priority: priority == 0 ? 0 : i.machine.parameters.priority)
             case .addAddresses:
                 for v in i.config.virtualAddresses {
-                    do { try addresses.add(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v), label: v.label) }
+                    // IPv6 VIPs skip DAD: the old master has just released them, and a tentative
+                    // address could neither answer nor be announced (keepalived adds them nodad too).
+                    do {
+                        try addresses.add(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v),
+                                          label: v.address.family == AddressFamily.inet ? v.label : nil,
+                                          nodad: v.address.family == AddressFamily.inet6)
+                    }
                     catch { log("(\(i.config.name)) cannot add \(v.address): \(error)") }
                 }
                 announce(i)
@@ -442,17 +497,34 @@ public final class KeepalivedDaemon {
         }
     }
 
+    /// keepalived's sync-group rule (spec §3.1): a member whose timer ran out goes MASTER
+    /// only when its group already is, or every sibling's timer has run out too; one
+    /// sibling still hearing a master holds the whole group in BACKUP.
+    func groupMayBecomeMaster(_ i: Instance, now: UInt64) -> Bool {
+        guard let g = i.group, groupStates[g] != .master else { return true }
+        i.wantsMaster = true
+        let siblings = instances.filter { $0 !== i && $0.group == g }
+        let unanimous = siblings.allSatisfy { $0.wantsMaster || $0.machine.masterDownExpired(now: now) || $0.machine.state == .master }
+        if unanimous {
+            for m in siblings + [i] { m.wantsMaster = false }
+        } else {
+            log("(\(i.config.name)) down timer expired, but sync group \(configuration.syncGroups[g].name) is not ready: staying BACKUP")
+        }
+        return unanimous
+    }
+
     /// A sync group's name, or a lone instance's.
     func unitName(of i: Instance) -> String {
         i.group.map { configuration.syncGroups[$0].name } ?? i.config.name
     }
 
     func advertise(_ i: Instance, priority: UInt8) {
+        let ah = i.filter.authenticationHeader
         let advert = Advertisement(version: i.version, virtualRouterID: UInt8(i.config.virtualRouterID ?? 0), priority: priority,
                                    interval: i.intervalField, addresses: i.config.virtualAddresses.map(\.address),
-                                   authenticationType: i.password == nil ? 0 : 1,
-                                   authenticationData: i.password ?? [UInt8](repeating: 0, count: 8))
-        let targets = i.config.unicastPeers.isEmpty ? [Advertisement.groupV4] : i.config.unicastPeers.map(\.address)
+                                   authenticationType: ah ? 2 : i.password == nil ? 0 : 1,
+                                   authenticationData: ah ? [UInt8](repeating: 0, count: 8) : i.password ?? [UInt8](repeating: 0, count: 8))
+        let targets = i.config.unicastPeers.isEmpty ? [i.multicastGroup] : i.config.unicastPeers.map(\.address)
         i.stats.sent += 1
         if priority == 0 {
             i.stats.priorityZeroSent += 1
@@ -460,16 +532,35 @@ public final class KeepalivedDaemon {
         }
         for t in targets {
             let checksumDestination = i.filter.oldUnicastChecksum ? Advertisement.groupV4 : t
-            do { try i.socket.send(advert.encode(source: i.source, destination: checksumDestination), to: t) }
+            var message = advert.encode(source: i.source, destination: checksumDestination)
+            if ah {
+                // keepalived numbers its IP IDs per instance from 1, skipping 0.
+                i.identification = i.identification == UInt16.max ? 1 : i.identification + 1
+                message = AuthenticationHeader.seal(vrrp: message, source: i.source, destination: t, ttl: 255, identification: i.identification,
+                                                    sequence: i.filter.nextSequence(), key: i.password ?? [])
+            }
+            do { try i.socket.send(message, to: t) }
             catch { log("(\(i.config.name)) cannot send advert to \(t): \(error)") }
         }
     }
 
+    /// GARPs for IPv4 VIPs, unsolicited NAs for IPv6 ones, garp_master_repeat of each.
     func announce(_ i: Instance) {
         guard let garp = i.garp else { return }
+        let router = Self.forwardsIPv6(i.config.interface ?? "")
         for _ in 0..<max(1, i.config.garpMasterRepeat) {
-            for v in i.config.virtualAddresses where v.address.family == AddressFamily.inet { try? garp.announce(v.address) }
+            for v in i.config.virtualAddresses { try? garp.announce(v.address, router: router) }
         }
+    }
+
+    /// keepalived sets the NA Router flag only on an interface that forwards IPv6.
+    static func forwardsIPv6(_ interface: String) -> Bool {
+        // /proc/sys/net is the namespace of the reading thread, which is the daemon's.
+        let fd = open("/proc/sys/net/ipv6/conf/\(interface)/forwarding", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var c: UInt8 = 0
+        return read(fd, &c, 1) == 1 && c == UInt8(ascii: "1")
     }
 
     func vipIndex(_ i: Instance, _ v: KeepalivedConfiguration.VirtualAddress) -> UInt32 {
@@ -487,6 +578,7 @@ public final class KeepalivedDaemon {
         case .stopped: n.stop
         default: nil
         }
+        notifyFifo("INSTANCE", name: i.config.name, state: state.rawValue, priority: Int(i.machine.parameters.priority))
         if let s = specific { spawn(ScriptCommand.argv(s)) }
         if let g = n.generic { spawn(ScriptCommand.argv(g) + ["INSTANCE", i.config.name, state.rawValue, String(i.machine.parameters.priority)]) }
     }
@@ -499,6 +591,7 @@ public final class KeepalivedDaemon {
         case "STOP": g.notify.stop
         default: nil
         }
+        notifyFifo("GROUP", name: g.name, state: state, priority: 0)
         if let s = specific { spawn(ScriptCommand.argv(s)) }
         if let n = g.notify.generic { spawn(ScriptCommand.argv(n) + ["GROUP", g.name, state, "0"]) }
     }
@@ -508,13 +601,21 @@ public final class KeepalivedDaemon {
     public var isHandledInternally: ((String) -> Bool)?
     var skippedScripts: Set<String> = []
 
-    func spawn(_ argv: [String]) {
-        guard let program = argv.first else { return }
+    func notifyFifo(_ kind: String, name: String, state: String, priority: Int) {
+        guard let fifo else { return }
+        if !fifo.write(kind, name: name, state: state, priority: priority), fifo.dropped == 1 {
+            log("notify_fifo \(fifo.path) is full: events are being lost")
+        }
+    }
+
+    @discardableResult
+    func spawn(_ argv: [String]) -> pid_t? {
+        guard let program = argv.first else { return nil }
         if isHandledInternally?(program) == true {
             if skippedScripts.insert(program).inserted {
                 log("notify script \(program) not run: its conntrackd steps are done in-process, in order (--run-sync-scripts runs it anyway)")
             }
-            return
+            return nil
         }
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
@@ -526,8 +627,9 @@ public final class KeepalivedDaemon {
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
         var pid: pid_t = 0
-        if posix_spawnp(&pid, program, nil, &attributes, &cArgs, environ) == 0 { children.append(pid) }
-        else { log("cannot run notify script \(program)") }
+        if posix_spawnp(&pid, program, nil, &attributes, &cArgs, environ) == 0 { children.append(pid); return pid }
+        log("cannot run notify script \(program)")
+        return nil
     }
 
     func reapChildren() {

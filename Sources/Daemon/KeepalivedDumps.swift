@@ -30,7 +30,7 @@ extension KeepalivedDaemon {
               Authentication Errors:
                 Invalid Type: \(n(.invalidAuthType))
                 Type Mismatch: \(n(.authTypeMismatch))
-                Failure: \(n(.authFailure))
+                Failure: \(n(.authFailure) + n(.authReplay))
               Priority Zero:
                 Received: \(i.filter.priorityZeroReceived)
                 Sent: \(i.stats.priorityZeroSent)
@@ -150,7 +150,7 @@ extension KeepalivedDaemon {
                 ("advert_rcvd", i.filter.received), ("advert_sent", i.stats.sent), ("become_master", i.stats.becameMaster),
                 ("release_master", i.stats.releasedMaster), ("packet_len_err", n(.length)), ("advert_interval_err", n(.intervalMismatch)),
                 ("ip_ttl_err", n(.wrongTTL)), ("invalid_type_rcvd", n(.invalidType)), ("addr_list_err", n(.addressMismatch)),
-                ("invalid_authtype", n(.invalidAuthType)), ("authtype_mismatch", n(.authTypeMismatch)), ("auth_failure", n(.authFailure)),
+                ("invalid_authtype", n(.invalidAuthType)), ("authtype_mismatch", n(.authTypeMismatch)), ("auth_failure", n(.authFailure) + n(.authReplay)),
                 ("pri_zero_rcvd", i.filter.priorityZeroReceived), ("pri_zero_sent", i.stats.priorityZeroSent),
             ]
             return "{\"data\":{" + data.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "},\"stats\":{"

@@ -8,13 +8,17 @@ public struct IPPacket: Hashable, Sendable {
     public var ttl: UInt8
     public var protocolNumber: UInt8
     public var payload: [UInt8]
+    /// The IPv4 header as received (AH's ICV covers it); empty for IPv6.
+    public var header: [UInt8]
 
-    public init(source: IPAddress, destination: IPAddress, ttl: UInt8, protocolNumber: UInt8 = Advertisement.protocolNumber, payload: [UInt8]) {
+    public init(source: IPAddress, destination: IPAddress, ttl: UInt8, protocolNumber: UInt8 = Advertisement.protocolNumber, payload: [UInt8],
+                header: [UInt8] = []) {
         self.source = source
         self.destination = destination
         self.ttl = ttl
         self.protocolNumber = protocolNumber
         self.payload = payload
+        self.header = header
     }
 
     /// An IPv4 packet; the total length field, not the buffer, bounds the payload.
@@ -25,7 +29,7 @@ public struct IPPacket: Hashable, Sendable {
         guard ihl >= 20, total >= ihl, total <= b.count else { throw .badIPHeader("bad lengths") }
         guard InternetChecksum.of(b[0..<ihl]) == 0 else { throw .badIPHeader("bad header checksum") }
         return IPPacket(source: IPAddress(bytes: b[12..<16])!, destination: IPAddress(bytes: b[16..<20])!,
-                        ttl: b[8], protocolNumber: b[9], payload: Array(b[ihl..<total]))
+                        ttl: b[8], protocolNumber: b[9], payload: Array(b[ihl..<total]), header: Array(b[0..<ihl]))
     }
 
     /// An IPv6 packet without extension headers.
@@ -35,6 +39,11 @@ public struct IPPacket: Hashable, Sendable {
         guard 40 + length <= b.count else { throw .badIPHeader("bad payload length") }
         return IPPacket(source: IPAddress(bytes: b[8..<24])!, destination: IPAddress(bytes: b[24..<40])!,
                         ttl: b[7], protocolNumber: b[6], payload: Array(b[40..<(40 + length)]))
+    }
+
+    /// The VRRP message: the payload, less keepalived's AH header when there is one.
+    public var vrrpMessage: [UInt8] {
+        protocolNumber == AuthenticationHeader.protocolNumber ? Array(payload.dropFirst(AuthenticationHeader.length)) : payload
     }
 
     /// From an Ethernet frame (captures).

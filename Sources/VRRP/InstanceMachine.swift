@@ -187,6 +187,19 @@ public struct InstanceMachine: Sendable {
         return becomeMaster(now: now)
     }
 
+    /// Whether a BACKUP's down timer has run out (it would become MASTER on `fire`).
+    public func masterDownExpired(now: UInt64) -> Bool {
+        state == .backup && (masterDownDeadline.map { now >= $0 } ?? false)
+    }
+
+    /// Sync group: this member's timer ran out but a sibling still hears a master, so it
+    /// stays BACKUP and waits a whole Master_Down_Interval again (keepalived's unanimity
+    /// rule, spec §3.1).
+    public mutating func holdBackup(now: UInt64) {
+        guard state == .backup else { return }
+        masterDownDeadline = now + masterDownInterval
+    }
+
     /// Sync group: a sibling stepped down, so this member follows.
     public mutating func forceBackup(now: UInt64) -> [Action] {
         guard state == .master else { return [] }

@@ -13,7 +13,8 @@ public struct ReceiveFilter: Sendable {
         case unknownVRID
         case invalidAuthType    // v2 auth type outside 0–2
         case authTypeMismatch
-        case authFailure        // wrong password
+        case authFailure        // wrong password or AH ICV
+        case authReplay         // AH sequence number not above the last one accepted
         case addressMismatch    // VIP count or list differs, or unicast/multicast mix-up
         case intervalMismatch   // v2: advert interval differs
         case ownPacket
@@ -23,6 +24,11 @@ public struct ReceiveFilter: Sendable {
     public var version: Advertisement.Version
     /// The 8-byte PASS data, or nil without authentication.
     public var password: [UInt8]?
+    /// keepalived's `auth_type AH`: `password` is the HMAC key and adverts come inside AH.
+    public var authenticationHeader = false
+    /// AH sequence number shared by sending and receiving, as keepalived keeps one: a new
+    /// master carries on above the last number it heard, so its old peer accepts it.
+    public private(set) var sequence: UInt32 = 0
     public var addresses: [IPAddress]
     /// v2 interval in seconds (v2 adverts with another interval are discarded).
     public var intervalSeconds: UInt16
@@ -53,6 +59,14 @@ public struct ReceiveFilter: Sendable {
         received = old.received
         priorityZeroReceived = old.priorityZeroReceived
         oldUnicastChecksum = old.oldUnicastChecksum
+        sequence = old.sequence
+    }
+
+    /// The AH sequence number for the next advert sent.
+    public mutating func nextSequence() -> UInt32 {
+        sequence &+= 1
+        if sequence == 0 { sequence = 1 }
+        return sequence
     }
 
     /// A packet whose IP header could not be read never reaches `accept`; it still counts.
@@ -69,8 +83,11 @@ public struct ReceiveFilter: Sendable {
     public mutating func accept(_ packet: IPPacket) -> Advertisement? {
         func reject(_ r: Rejection) -> Advertisement? { counters[r, default: 0] += 1; return nil }
         if packet.source == ownAddress { return reject(.ownPacket) }
-        guard packet.protocolNumber == Advertisement.protocolNumber else { return reject(.malformed) }
-        let p = packet.payload
+        let inAH = packet.protocolNumber == AuthenticationHeader.protocolNumber
+        guard packet.protocolNumber == Advertisement.protocolNumber || inAH else { return reject(.malformed) }
+        // keepalived's step 4: AH present exactly when configured.
+        if version == .v2 && inAH != authenticationHeader { return reject(.authTypeMismatch) }
+        let p = packet.vrrpMessage
         guard p.count >= 8 else { return reject(.length) }
         if p[1] != virtualRouterID { return reject(.unknownVRID) }
         let packetVersion = p[0] >> 4
@@ -83,9 +100,15 @@ public struct ReceiveFilter: Sendable {
         if version == .v2 {
             let authType = p[4]
             if authType > 2 { return reject(.invalidAuthType) }
-            let expectedType: UInt8 = password == nil ? 0 : 1
+            let expectedType: UInt8 = authenticationHeader ? 2 : password == nil ? 0 : 1
             if authType != expectedType { return reject(.authTypeMismatch) }
-            if let password, !Self.constantTimeEqual(Array(p[(expected - 8)..<expected]), password) { return reject(.authFailure) }
+            if authenticationHeader {
+                guard let opened = try? AuthenticationHeader.open(packet, key: password ?? []) else { return reject(.authFailure) }
+                if opened.sequence <= sequence { return reject(.authReplay) }
+                sequence = opened.sequence
+            } else if let password, !Self.constantTimeEqual(Array(p[(expected - 8)..<expected]), password) {
+                return reject(.authFailure)
+            }
             if UInt16(p[5]) != intervalSeconds { return reject(.intervalMismatch) }
         }
         if p[0] & 0x0f != 1 { return reject(.invalidType) }
