@@ -80,6 +80,10 @@ public final class KeepalivedDaemon {
     let shouldStop: () -> Bool
     var instances: [Instance] = []
     let addresses: InterfaceAddresses
+    /// rtnetlink for `virtual_routes`, opened only when some instance has them.
+    var routeTable: Routes?
+    /// Each instance's parsed `virtual_routes` (lines that do not parse are logged once).
+    var virtualRoutes: [String: [VirtualRoute]] = [:]
     var children: [pid_t] = []
     let links: LinkMonitor?
     var linkUp: [String: Bool] = [:]
@@ -114,6 +118,14 @@ public final class KeepalivedDaemon {
         self.log = log
         self.shouldStop = shouldStop
         addresses = try InterfaceAddresses()
+        for ic in c.instances where !ic.virtualRoutes.isEmpty {
+            var parsed: [VirtualRoute] = []
+            for words in ic.virtualRoutes {
+                do { parsed.append(try VirtualRoute(words)) } catch { log("(\(ic.name)) \(error): ignored") }
+            }
+            virtualRoutes[ic.name] = parsed
+        }
+        if !virtualRoutes.isEmpty { routeTable = try? Routes() }
         links = try? LinkMonitor()
         scripts = ScriptRunner(c.scripts, now: Self.now(), log: log)
         if links == nil { log("cannot watch link state over rtnetlink; track_interface follows the start-up state only") }
@@ -441,6 +453,7 @@ public final class KeepalivedDaemon {
                     }
                     catch { log("(\(i.config.name)) cannot add \(v.address): \(error)") }
                 }
+                installRoutes(of: i)
                 announce(i)
                 i.garpSecondBurst = Self.now() + UInt64(i.config.garpMasterDelay * 1_000_000)
                 // The member that moved first adds its addresses last (its siblings followed
@@ -451,6 +464,7 @@ public final class KeepalivedDaemon {
                 }
             case .removeAddresses:
                 i.garpSecondBurst = nil
+                removeRoutes(of: i)
                 for v in i.config.virtualAddresses { try? addresses.remove(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v)) }
             case .transition(let from, let to):
                 i.lastTransition = InstanceStatistics.wallClock()

@@ -1,0 +1,41 @@
+import ConfigParsing
+import Conntrack
+import Netlink
+
+/// `virtual_routes`: installed with the virtual addresses, removed with them.
+extension KeepalivedDaemon {
+    func kernelRoute(_ v: VirtualRoute, of i: Instance) -> Routes.Route? {
+        var interface: UInt32?
+        if let d = v.device {
+            guard let index = InterfaceAddresses.index(of: d) else {
+                log("(\(i.config.name)) virtual route to \(v.destination.map { "\($0)" } ?? "default"): no interface \(d)")
+                return nil
+            }
+            interface = index
+        }
+        let kind = Routes.Route.Kind(rawValue: [VirtualRoute.Kind.unicast: 1, .blackhole: 6, .unreachable: 7, .prohibit: 8][v.kind]!)!
+        return Routes.Route(family: v.family, destination: v.destination?.bytes ?? [], prefix: UInt8(v.prefix), kind: kind,
+                            gateway: v.gateway?.bytes, source: v.source?.bytes, interface: interface, scope: v.scope,
+                            table: v.table, metric: v.metric, onlink: v.onlink)
+    }
+
+    func installRoutes(of i: Instance) {
+        guard let table = routeTable, let routes = virtualRoutes[i.config.name] else { return }
+        for v in routes {
+            guard let r = kernelRoute(v, of: i) else { continue }
+            do { try table.add(r) } catch { log("(\(i.config.name)) cannot add route \(describe(v)): \(error)") }
+        }
+    }
+
+    func removeRoutes(of i: Instance) {
+        guard let table = routeTable, let routes = virtualRoutes[i.config.name] else { return }
+        for v in routes {
+            guard let r = kernelRoute(v, of: i) else { continue }
+            try? table.remove(r)
+        }
+    }
+
+    func describe(_ v: VirtualRoute) -> String {
+        (v.destination.map { "\($0)/\(v.prefix)" } ?? "default") + (v.gateway.map { " via \($0)" } ?? "") + (v.device.map { " dev \($0)" } ?? "")
+    }
+}
