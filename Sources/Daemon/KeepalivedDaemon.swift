@@ -22,6 +22,8 @@ public final class KeepalivedDaemon {
         let interfaceIndex: UInt32
         var group: Int?
         var garpSecondBurst: UInt64?
+        /// garp_master_refresh: the next periodic announcement while MASTER.
+        var garpRefresh: UInt64?
         var identification: UInt16 = 0
         /// Sync group: its own down timer ran out while a sibling's had not.
         var wantsMaster = false
@@ -259,6 +261,7 @@ public final class KeepalivedDaemon {
         for i in instances {
             if let d = i.machine.nextDeadline { deadline = min(deadline, d) }
             if let g = i.garpSecondBurst { deadline = min(deadline, g) }
+            if let g = i.garpRefresh { deadline = min(deadline, g) }
         }
         return min(deadline, scripts.nextDeadline)
     }
@@ -282,6 +285,11 @@ public final class KeepalivedDaemon {
                 continue
             }
             perform(i, i.machine.fire(now: t))
+            if let g = i.garpRefresh, t >= g {
+                // Switches that age out their tables between elections keep the VIPs.
+                i.garpRefresh = t + UInt64(i.config.garpMasterRefresh * 1_000_000)
+                announce(i, repeats: i.config.garpMasterRefreshRepeat)
+            }
             if let g = i.garpSecondBurst, t >= g {
                 i.garpSecondBurst = nil
                 announce(i)
@@ -456,6 +464,7 @@ public final class KeepalivedDaemon {
                 installRoutes(of: i)
                 announce(i)
                 i.garpSecondBurst = Self.now() + UInt64(i.config.garpMasterDelay * 1_000_000)
+                i.garpRefresh = i.config.garpMasterRefresh > 0 ? Self.now() + UInt64(i.config.garpMasterRefresh * 1_000_000) : nil
                 // The member that moved first adds its addresses last (its siblings followed
                 // inside its transition), so the unit is complete here.
                 if initiator === i {
@@ -464,6 +473,7 @@ public final class KeepalivedDaemon {
                 }
             case .removeAddresses:
                 i.garpSecondBurst = nil
+                i.garpRefresh = nil
                 removeRoutes(of: i)
                 for v in i.config.virtualAddresses { try? addresses.remove(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v)) }
             case .transition(let from, let to):
@@ -559,10 +569,10 @@ public final class KeepalivedDaemon {
     }
 
     /// GARPs for IPv4 VIPs, unsolicited NAs for IPv6 ones, garp_master_repeat of each.
-    func announce(_ i: Instance) {
+    func announce(_ i: Instance, repeats: Int? = nil) {
         guard let garp = i.garp else { return }
         let router = Self.forwardsIPv6(i.config.interface ?? "")
-        for _ in 0..<max(1, i.config.garpMasterRepeat) {
+        for _ in 0..<max(1, repeats ?? i.config.garpMasterRepeat) {
             for v in i.config.virtualAddresses { try? garp.announce(v.address, router: router) }
         }
     }
