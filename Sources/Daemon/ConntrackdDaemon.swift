@@ -254,7 +254,12 @@ public final class ConntrackdDaemon {
     }
 
     func flushTransmit(now: UInt64) {
-        let messages = engine.transmit(now: now) { key in
+        // Each message is encoded into the datagram as the engine makes it: a bulk send of
+        // 100k flows never exists as 100k messages at once.
+        var datagram: [UInt8] = []
+        swap(&datagram, &pendingDatagram)
+        datagram.removeAll(keepingCapacity: true)
+        engine.transmit(now: now, render: { key in
             guard let e = self.internalCache.entries[key] else { return nil }
             let type: SyncMessageType = switch e.state {
             case .new: .flowNew
@@ -262,19 +267,20 @@ public final class ConntrackdDaemon {
             case .dead: .flowDestroy
             }
             return (type, .flow(SyncedFlow(flow: e.flow, options: self.options)))
-        }
-        var datagram: [UInt8] = []
-        for m in messages {
+        }, emit: { m in
             let start = datagram.count
             m.encode(into: &datagram)
             if datagram.count > UDPChannel.maximumDatagram && start > 0 {
-                channel.send(Array(datagram[0..<start]))
+                self.channel.send(datagram[0..<start])
                 datagram.removeFirst(start)
             }
-        }
-        if !datagram.isEmpty { channel.send(datagram) }
+        })
+        if !datagram.isEmpty { channel.send(datagram[...]) }
+        pendingDatagram = datagram
         for key in engine.takeReleased() { internalCache.forget(key) }
     }
+    /// The datagram buffer, kept between runs so sending allocates nothing.
+    var pendingDatagram: [UInt8] = []
 
     /// Dumps the kernel table into the internal cache. With `send`, changed entries are
     /// sent and vanished ones destroyed (resync after overrun, and PollSecs polling —

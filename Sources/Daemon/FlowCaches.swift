@@ -1,25 +1,6 @@
 import Conntrack
 import StateSync
 
-/// The identity conntrackd gives a flow (spec §2.7): family, protocol, original addresses
-/// and the layer-4 identity. Zones are not part of it.
-public struct FlowKey: Hashable, Sendable {
-    public var tuple: Tuple
-    public init(_ t: Tuple) {
-        var t = t
-        t.zone = nil
-        if t.isICMP {
-            t.sourcePort = nil
-            t.destinationPort = nil
-        } else {
-            t.icmpType = nil
-            t.icmpCode = nil
-            t.icmpID = nil
-        }
-        tuple = t
-    }
-}
-
 public struct CacheCounters: Hashable, Sendable {
     public var created = 0, createFailed = 0
     public var updated = 0, updateFailed = 0
@@ -32,9 +13,20 @@ public struct CacheCounters: Hashable, Sendable {
 public struct InternalCache: Sendable {
     public enum State: Sendable { case new, alive, dead }
     public struct Entry: Sendable {
-        public var flow: Flow
+        var stored: CachedFlow
         public var state: State
         public var since: UInt64
+
+        init(flow: Flow, state: State, since: UInt64) {
+            stored = CachedFlow(flow)
+            self.state = state
+            self.since = since
+        }
+
+        public var flow: Flow {
+            get { stored.flow }
+            set { stored = CachedFlow(newValue) }
+        }
     }
 
     public private(set) var entries: [FlowKey: Entry] = [:]
@@ -48,6 +40,12 @@ public struct InternalCache: Sendable {
     /// A kernel event or dumped entry. Returns the key to send, or nil when the cache is full.
     public mutating func record(_ flow: Flow, kind: FlowPrinter.EventKind, now: UInt64) -> FlowKey? {
         guard let o = flow.original else { return nil }
+        // Nothing reads the counters or the use count back from the cache (listings drop
+        // them): without them most flows fit the packed form.
+        var flow = flow
+        flow.countersOriginal = nil
+        flow.countersReply = nil
+        flow.use = nil
         let key = FlowKey(o)
         switch kind {
         case .destroy:
@@ -111,9 +109,20 @@ public struct InternalCache: Sendable {
 /// Flows the peer told us about (spec §5.2), kept as it sent them.
 public struct ExternalCache: Sendable {
     public struct Entry: Sendable {
-        public var synced: SyncedFlow
+        var stored: CachedSyncedFlow
         public var since: UInt64
         public var updated: UInt64 = 0
+
+        init(synced: SyncedFlow, since: UInt64, updated: UInt64) {
+            stored = CachedSyncedFlow(synced)
+            self.since = since
+            self.updated = updated
+        }
+
+        public var synced: SyncedFlow {
+            get { stored.synced }
+            set { stored = CachedSyncedFlow(newValue) }
+        }
     }
 
     public private(set) var entries: [FlowKey: Entry] = [:]

@@ -133,6 +133,15 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     /// returns an object's current message (type and body), or nil if it is gone.
     public mutating func transmit(now: UInt64, render: (Key) -> (SyncMessageType, SyncMessage.Body)?) -> [SyncMessage] {
         var out: [SyncMessage] = []
+        transmit(now: now, render: render) { out.append($0) }
+        return out
+    }
+
+    /// `transmit`, handing each message to `emit` as it is made: the owner can encode it
+    /// straight into a datagram instead of holding a whole bulk send as messages.
+    public mutating func transmit(now: UInt64, render: (Key) -> (SyncMessageType, SyncMessage.Body)?,
+                                  emit: (SyncMessage) -> Void) {
+        var sent = 0
         var held: [Pending] = []
         let holding = configuration.holdDataUntilHandshake && (hello != .done || fence != nil)
         var stalled = false
@@ -155,7 +164,8 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 let seq = takeSequence()
                 let c = ControlMessage(flags: flags.union(markHello()), sequence: seq, range: range)
                 if flags.contains(.resync) { lastResyncSequence = seq }
-                out.append(.control(c))
+                emit(.control(c))
+                sent += 1
                 if flags.contains(.ack) { counters.acksSent += 1 }
                 if flags.contains(.nack) { counters.nacksSent += 1 }
                 if range != nil { storeForResend(seq, entry) }
@@ -163,7 +173,8 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 queuedObjects.remove(key)
                 guard let (type, body) = render(key) else { continue }
                 let seq = takeSequence()
-                out.append(SyncMessage(type: type, flags: markHello(), sequence: seq, body: body))
+                emit(SyncMessage(type: type, flags: markHello(), sequence: seq, body: body))
+                sent += 1
                 storeForResend(seq, entry)
                 resendIndex[key] = seq
             }
@@ -175,15 +186,15 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         if !held.isEmpty {
             transmitQueue = held
             // Start the handshake, or send the fence, now rather than at the next alive tick.
-            if out.isEmpty && (hello == .initial || (hello == .done && !fenceSent)) {
+            if sent == 0 && (hello == .initial || (hello == .done && !fenceSent)) {
                 if hello == .done { fenceSent = true }
-                out.append(.control(ControlMessage(flags: SyncFlags.alive.union(markHello()), sequence: takeSequence())))
+                emit(.control(ControlMessage(flags: SyncFlags.alive.union(markHello()), sequence: takeSequence())))
+                sent += 1
                 counters.transmitted += 1
             }
         }
         // Only a run that sent something re-arms the alive timer.
-        if !out.isEmpty { nextDeadline = now &+ configuration.aliveInterval }
-        return out
+        if sent > 0 { nextDeadline = now &+ configuration.aliveInterval }
     }
 
     /// The alive timer: acknowledge what is unacknowledged, or say we are alive.
