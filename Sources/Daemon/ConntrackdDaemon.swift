@@ -148,14 +148,20 @@ public final class ConntrackdDaemon {
         flushTransmit(now: t)
     }
 
+    /// The kernel sends one event per datagram; conntrackd takes 100 per wake-up
+    /// (EventIterationLimit), which costs a loop turn per 100 flows in a burst.
+    static let eventReadsPerTurn = 2048
+
     func handleKernelEvents(_ listener: ConntrackEventListener, now: UInt64) throws {
-        for event in try listener.poll(timeoutMilliseconds: 0) {
+        // A bounded number of reads per turn: the flows they carry are sent in the same
+        // turn, so a burst streams out instead of being decoded and queued whole first.
+        try listener.poll(timeoutMilliseconds: 0, maximumReads: Self.eventReadsPerTurn) { event in
             switch event {
             case .flow(let kind, let flow, let origin):
                 // Our own commits come back as events: never echo them to the peer (§5.4).
-                if origin != 0 && origin == kernel.socket.portID { continue }
+                if origin != 0 && origin == kernel.socket.portID { return }
                 runtime.eventsReceived += 1
-                guard passesFilter(flow) else { runtime.eventsFiltered += 1; continue }
+                guard passesFilter(flow) else { runtime.eventsFiltered += 1; return }
                 if kind == .destroy {
                     for c in [flow.countersOriginal, flow.countersReply].compactMap({ $0 }) {
                         trafficBytes += c.bytes
