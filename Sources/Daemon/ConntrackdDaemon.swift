@@ -18,7 +18,7 @@ public final class ConntrackdDaemon {
     let shouldStop: () -> Bool
     var internalCache: InternalCache
     var externalCache: ExternalCache
-    var engine: any SyncEngine<FlowKey>
+    var engine: ModeEngine
     var receiver = SyncReceiver()
     let channel: UDPChannel
     let control: ControlServer?
@@ -71,13 +71,13 @@ public final class ConntrackdDaemon {
         let first = UInt32(truncatingIfNeeded: time(nil))
         switch sync.mode {
         case .notrack:
-            engine = NotrackEngine<FlowKey>(firstSequence: first, now: now)
+            engine = ModeEngine(NotrackEngine<FlowKey>(firstSequence: first, now: now))
         case .alarm:
-            engine = AlarmEngine<FlowKey>(firstSequence: first, refreshSeconds: sync.refreshTime,
-                                          seed: UInt64(truncatingIfNeeded: now))
+            engine = ModeEngine(AlarmEngine<FlowKey>(firstSequence: first, refreshSeconds: sync.refreshTime,
+                                                     seed: UInt64(truncatingIfNeeded: now)))
         default:
-            engine = FTFWEngine<FlowKey>(configuration: .init(ackWindowSize: sync.ackWindowSize, resendQueueSize: sync.resendQueueSize),
-                                         firstSequence: first, now: now)
+            engine = ModeEngine(ftfw: FTFWEngine<FlowKey>(configuration: .init(ackWindowSize: sync.ackWindowSize, resendQueueSize: sync.resendQueueSize),
+                                                          firstSequence: first, now: now))
         }
         options = SyncSenderOptions(includeTimeout: sync.commitTimeout == 0, windowTracking: sync.tcpWindowTracking)
         channel = try UDPChannel(local: local, peer: peer, port: UInt16(clamping: link.port), interface: link.interface,
@@ -483,7 +483,7 @@ public final class ConntrackdDaemon {
         s.retransmitted = engine.retransmissions
         s.foreignDatagrams = channel.foreignDatagrams
         s.errorQueueLimit = current?.errorQueueLength ?? 128
-        if let ftfw = engine as? FTFWEngine<FlowKey> {
+        if let ftfw = engine.ftfw {
             s.resendQueue = ftfw.resendQueueEntries
             s.resendQueueLimit = ftfw.configuration.resendQueueSize
             s.resendQueueOverflows = ftfw.counters.resendQueueOverflows

@@ -54,16 +54,21 @@ public struct InternalCache: Sendable {
             counters.destroyed += 1
             return key
         case .new, .update:
-            if var e = entries[key], e.state != .dead {
-                e.flow = merged(e.flow, with: flow)
-                e.state = .alive
-                entries[key] = e
-                counters.updated += 1
-            } else {
-                guard entries.count < limit || entries[key] != nil else { counters.createFailed += 1; return nil }
-                entries[key] = Entry(flow: flow, state: kind == .new ? .new : .alive, since: now)
-                counters.created += 1
+            // One look-up for the common cases (a new flow, an update of a live one).
+            if let i = entries.index(forKey: key) {
+                if entries.values[i].state != .dead {
+                    entries.values[i].flow = merged(entries.values[i].flow, with: flow)
+                    entries.values[i].state = .alive
+                    counters.updated += 1
+                } else {
+                    entries.values[i] = Entry(flow: flow, state: kind == .new ? .new : .alive, since: now)
+                    counters.created += 1
+                }
+                return key
             }
+            guard entries.count < limit else { counters.createFailed += 1; return nil }
+            entries[key] = Entry(flow: flow, state: kind == .new ? .new : .alive, since: now)
+            counters.created += 1
             return key
         }
     }
