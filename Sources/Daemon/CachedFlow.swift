@@ -1,7 +1,7 @@
 import Conntrack
 
 /// A flow as the internal cache keeps it. Most flows are IPv4 TCP/UDP/ICMP with nothing
-/// beyond tuples, status, timeout, mark, id and TCP state: those take 60 bytes
+/// beyond tuples, status, timeout, mark, id, TCP state and an empty SYNPROXY: those take 60 bytes
 /// (`Packed`) instead of `Flow`'s ~600, which moves every hash-table insert and resize
 /// less memory. Anything else (IPv6, NAT ranges, helpers, labels, zones, timestamps…)
 /// is kept whole. `flow` gives back exactly the flow that was stored.
@@ -38,6 +38,8 @@ enum CachedFlow: Sendable {
             static let status: UInt16 = 1, timeout: UInt16 = 2, mark: UInt16 = 4, id: UInt16 = 8
             static let tcp: UInt16 = 32, tcpState: UInt16 = 64, windowScaleOriginal: UInt16 = 128
             static let windowScaleReply: UInt16 = 256, flagsOriginal: UInt16 = 512, flagsReply: UInt16 = 1024
+            /// An all-zero CTA_SYNPROXY, which recent kernels attach to every TCP flow.
+            static let zeroSynproxy: UInt16 = 2048
         }
 
         /// nil unless every attribute of `f` has a place here.
@@ -48,8 +50,10 @@ enum CachedFlow: Sendable {
                   f.zone == nil, f.helper == nil, f.sourceNAT == nil, f.destinationNAT == nil,
                   f.sequenceAdjustmentOriginal == nil, f.sequenceAdjustmentReply == nil,
                   f.countersOriginal == nil, f.countersReply == nil, f.timestamp == nil,
-                  f.securityContext == nil, f.labels == nil, f.labelsMask == nil, f.synproxy == nil
+                  f.securityContext == nil, f.labels == nil, f.labelsMask == nil,
+                  f.synproxy == nil || f.synproxy == Synproxy(initialSequence: 0, initialTimestamp: 0, timestampOffset: 0)
             else { return nil }
+            if f.synproxy != nil { present |= Bit.zeroSynproxy }
             original = o
             reply = r
             if let v = f.status { status = v.rawValue; present |= Bit.status }
@@ -88,6 +92,7 @@ enum CachedFlow: Sendable {
                 if has(Bit.flagsReply) { t.flagsReply = TCPFlags(flags: tcpFlags.2, mask: tcpFlags.3) }
                 f.protocolInfo = .tcp(t)
             }
+            if has(Bit.zeroSynproxy) { f.synproxy = Synproxy(initialSequence: 0, initialTimestamp: 0, timestampOffset: 0) }
             return f
         }
     }

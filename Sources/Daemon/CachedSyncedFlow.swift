@@ -36,6 +36,8 @@ enum CachedSyncedFlow: Sendable {
             static let protocolNumber: UInt16 = 1, ports: UInt16 = 2, tcpState: UInt16 = 4, status: UInt16 = 8
             static let timeout: UInt16 = 16, mark: UInt16 = 32, icmpType: UInt16 = 64, icmpCode: UInt16 = 128
             static let icmpID: UInt16 = 256
+            /// An all-zero SYNPROXY, which a sender on a recent kernel attaches to every TCP flow.
+            static let zeroSynproxy: UInt16 = 512
         }
 
         /// nil unless every attribute of `s` has a place here.
@@ -45,7 +47,8 @@ enum CachedSyncedFlow: Sendable {
                   s.sourceNAT == nil, s.destinationNAT == nil, s.sourcePortNAT == nil, s.destinationPortNAT == nil,
                   s.sequenceAdjustment == nil, s.sctpState == nil, s.sctpVtagOriginal == nil, s.sctpVtagReply == nil,
                   s.dccpState == nil, s.dccpRole == nil, s.windowScaleOriginal == nil, s.windowScaleReply == nil,
-                  s.helper == nil, s.labels == nil, s.synproxy == nil, s.zone == nil
+                  s.helper == nil, s.labels == nil, s.zone == nil,
+                  s.synproxy == nil || s.synproxy == SyncSynproxy(its: 0, isn: 0, tsoff: 0)
             else { return nil }
             let icmp = s.icmpType != nil || s.icmpCode != nil || s.icmpID != nil
             // Ports and ICMP fields share `layer4`.
@@ -61,6 +64,7 @@ enum CachedSyncedFlow: Sendable {
             if let v = s.status { status = v; present |= Bit.status }
             if let v = s.timeout { timeout = v; present |= Bit.timeout }
             if let v = s.mark { mark = v; present |= Bit.mark }
+            if s.synproxy != nil { present |= Bit.zeroSynproxy }
         }
 
         func has(_ bit: UInt16) -> Bool { present & bit != 0 }
@@ -80,6 +84,7 @@ enum CachedSyncedFlow: Sendable {
             if has(Bit.status) { s.status = status }
             if has(Bit.timeout) { s.timeout = timeout }
             if has(Bit.mark) { s.mark = mark }
+            if has(Bit.zeroSynproxy) { s.synproxy = SyncSynproxy(its: 0, isn: 0, tsoff: 0) }
             return s
         }
     }
