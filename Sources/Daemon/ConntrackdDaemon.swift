@@ -283,7 +283,12 @@ public final class ConntrackdDaemon {
         })
         if !datagram.isEmpty { channel.send(datagram[...]) }
         pendingDatagram = datagram
-        for key in engine.takeReleased() { internalCache.forget(key) }
+        // Only dead entries are freed on release: with none, skip the per-key look-ups.
+        if internalCache.deadCount > 0 {
+            for key in engine.takeReleased() { internalCache.forget(key) }
+        } else {
+            engine.discardReleased()
+        }
     }
     /// The datagram buffer, kept between runs so sending allocates nothing.
     var pendingDatagram: [UInt8] = []

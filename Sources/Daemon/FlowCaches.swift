@@ -31,11 +31,13 @@ public struct InternalCache: Sendable {
 
     public private(set) var entries: [FlowKey: Entry] = [:]
     public private(set) var counters = CacheCounters()
+    /// Entries in state `.dead`, waiting for the peer's acknowledgement to be forgotten.
+    public private(set) var deadCount = 0
     public let limit: Int
 
     public init(limit: Int) { self.limit = limit }
 
-    public var activeCount: Int { entries.values.reduce(0) { $0 + ($1.state == .dead ? 0 : 1) } }
+    public var activeCount: Int { entries.count - deadCount }
 
     /// A kernel event or dumped entry. Returns the key to send, or nil when the cache is full.
     public mutating func record(_ flow: Flow, kind: FlowPrinter.EventKind, now: UInt64) -> FlowKey? {
@@ -49,8 +51,9 @@ public struct InternalCache: Sendable {
         let key = FlowKey(o)
         switch kind {
         case .destroy:
-            guard entries[key] != nil else { counters.destroyFailed += 1; return nil }
-            entries[key]!.state = .dead
+            guard let i = entries.index(forKey: key) else { counters.destroyFailed += 1; return nil }
+            if entries.values[i].state != .dead { deadCount += 1 }
+            entries.values[i].state = .dead
             counters.destroyed += 1
             return key
         case .new, .update:
@@ -62,6 +65,7 @@ public struct InternalCache: Sendable {
                     counters.updated += 1
                 } else {
                     entries.values[i] = Entry(flow: flow, state: kind == .new ? .new : .alive, since: now)
+                    deadCount -= 1
                     counters.created += 1
                 }
                 return key
@@ -88,7 +92,10 @@ public struct InternalCache: Sendable {
     }
 
     public mutating func forget(_ key: FlowKey) {
-        if entries[key]?.state == .dead { entries[key] = nil }
+        if let i = entries.index(forKey: key), entries.values[i].state == .dead {
+            entries.remove(at: i)
+            deadCount -= 1
+        }
     }
 
     /// Marks entries the kernel no longer has as dead (after a resync dump).
@@ -96,17 +103,21 @@ public struct InternalCache: Sendable {
         var gone: [FlowKey] = []
         for (k, e) in entries where e.state != .dead && !seen.contains(k) {
             entries[k]!.state = .dead
+            deadCount += 1
             counters.destroyed += 1
             gone.append(k)
         }
         return gone
     }
 
-    public mutating func removeAll() { entries.removeAll() }
+    public mutating func removeAll() {
+        entries.removeAll()
+        deadCount = 0
+    }
 
     /// Empties the cache, handing the entries to the caller to free when convenient.
     public mutating func takeAll() -> [FlowKey: Entry] {
-        defer { entries = [:] }
+        defer { entries = [:]; deadCount = 0 }
         return entries
     }
 }

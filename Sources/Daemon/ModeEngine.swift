@@ -39,4 +39,8 @@ struct ModeEngine {
     mutating func takeReleased() -> [FlowKey] {
         ftfw != nil ? ftfw!.takeReleased() : other!.takeReleased()
     }
+
+    mutating func discardReleased() {
+        if ftfw != nil { ftfw!.discardReleased() } else { other!.discardReleased() }
+    }
 }

@@ -109,9 +109,8 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     /// An object changed: (re)send it. One pending transmission per object, so changes
     /// made before the next transmit run coalesce.
     public mutating func enqueue(_ key: Key) {
-        if queuedObjects.contains(key) { return }
+        guard queuedObjects.insert(key).inserted else { return }
         if let seq = resendIndex.removeValue(forKey: key) { resend.remove(sequence: seq) }
-        queuedObjects.insert(key)
         transmitQueue.append(.object(key))
     }
 
@@ -127,6 +126,9 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         // A key acknowledged earlier may have been queued again since: it is not free.
         return released.filter { !queuedObjects.contains($0) && resendIndex[$0] == nil }
     }
+
+    /// Forgets the released objects unseen: for an owner with nothing to free.
+    public mutating func discardReleased() { released.removeAll(keepingCapacity: true) }
 
     /// Drains the transmit queue: each entry gets a fresh sequence number and the HELLO
     /// marking; ACK/NACK/RESYNC and objects then wait in the resend queue. `render`
@@ -320,8 +322,8 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 guard let r = c.range, r.isWellFormed else { return nil }
                 if let f = fence, !sequence(r.to, isBefore: f) { fence = nil }
                 for entry in resend.remove(in: r) {
-                    if case .object(let k) = entry.entry, resendIndex[k] == entry.sequence {
-                        resendIndex[k] = nil
+                    if case .object(let k) = entry.entry, let i = resendIndex.index(forKey: k), resendIndex.values[i] == entry.sequence {
+                        resendIndex.remove(at: i)
                         released.append(k)
                     }
                 }
@@ -343,91 +345,6 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             if c.flags.contains(.resync) { return [.resyncRequested] }
             if c.flags.contains(.alive) { return [.peerAlive] }
             return nil
-        }
-    }
-}
-
-/// The resend queue: entries in transmit order, removable by sequence range.
-struct ResendQueue<Entry: Sendable>: Sendable {
-    struct Item: Sendable {
-        var sequence: UInt32
-        var entry: Entry
-    }
-
-    private var items: [Item?] = []
-
-    /// The waiting entries, oldest first.
-    var ordered: [Item] { items[head...].compactMap { $0 } }
-    private var head = 0
-    private(set) var count = 0
-    private var position: [UInt32: Int] = [:]
-
-    mutating func append(sequence: UInt32, _ e: Entry) {
-        position[sequence] = items.count
-        items.append(Item(sequence: sequence, entry: e))
-        count += 1
-    }
-
-    mutating func remove(sequence: UInt32) {
-        guard let i = position.removeValue(forKey: sequence) else { return }
-        items[i] = nil
-        count -= 1
-        compact()
-    }
-
-    mutating func removeOldest() -> Item? {
-        while head < items.count {
-            if let item = items[head] {
-                items[head] = nil
-                position[item.sequence] = nil
-                head += 1
-                count -= 1
-                compact()
-                return item
-            }
-            head += 1
-        }
-        return nil
-    }
-
-    /// Removes and returns, in queue order, every entry whose sequence is in `r`.
-    mutating func remove(in r: ClosedRangeOfSequences) -> [Item] {
-        var out: [Item] = []
-        var i = head
-        while i < items.count {
-            if let item = items[i] {
-                if sequence(item.sequence, in: r.from, r.to) {
-                    out.append(item)
-                    items[i] = nil
-                    position[item.sequence] = nil
-                    count -= 1
-                } else if !sequence(item.sequence, isBefore: r.from) {
-                    break // past the end of the range: the queue is in sequence order
-                }
-            }
-            i += 1
-        }
-        compact()
-        return out
-    }
-
-    mutating func removeAll() -> [Item] {
-        let out = items[head...].compactMap { $0 }
-        items.removeAll(keepingCapacity: true)
-        position.removeAll(keepingCapacity: true)
-        head = 0
-        count = 0
-        return out
-    }
-
-    private mutating func compact() {
-        while head < items.count && items[head] == nil { head += 1 }
-        if head > 1024 && head * 2 > items.count {
-            let rest = Array(items[head...])
-            items = rest
-            head = 0
-            position.removeAll(keepingCapacity: true)
-            for (i, item) in items.enumerated() { if let item { position[item.sequence] = i } }
         }
     }
 }

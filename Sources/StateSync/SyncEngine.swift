@@ -14,6 +14,8 @@ public protocol SyncEngine<Key>: Sendable {
     mutating func fire(now: UInt64)
     mutating func receive(_ m: SyncMessage) -> [SyncEngineEvent]
     mutating func takeReleased() -> [Key]
+    /// Forgets the released objects unseen: for an owner with nothing to free.
+    mutating func discardReleased()
     /// The sequence number our latest resync request went out with (FTFW), so the owner
     /// can tell when the peer has acknowledged it.
     var lastResyncSequence: UInt32? { get }
@@ -21,6 +23,8 @@ public protocol SyncEngine<Key>: Sendable {
 
 extension SyncEngine {
     public var lastResyncSequence: UInt32? { nil }
+
+    public mutating func discardReleased() { _ = takeReleased() }
 
     public mutating func transmit(now: UInt64, render: (Key) -> (SyncMessageType, SyncMessage.Body)?,
                                   emit: (SyncMessage) -> Void) {
