@@ -306,7 +306,8 @@ public final class ConntrackdDaemon {
             }
             return
         }
-        var seen = Set<FlowKey>()
+        // Sized for the table up front: growing it rehashed every key a few times per poll.
+        var seen = Set<FlowKey>(minimumCapacity: internalCache.entries.count)
         try kernel.dump { flow in
             guard let o = flow.original, self.passesFilter(flow) else { return }
             let key = FlowKey(o)

@@ -45,6 +45,13 @@ struct CachedFormsTests {
         #expect(CachedFlow(f).flow == f)
     }
 
+    /// The sizes the per-flow memory figures rest on.
+    @Test func entriesStaySmall() {
+        #expect(MemoryLayout<FlowKey>.stride == 16)
+        #expect(MemoryLayout<InternalCache.Entry>.stride == 64)
+        #expect(MemoryLayout<ExternalCache.Entry>.stride == 48)
+    }
+
     @Test func commonFlowsArePacked() {
         guard case .packed = CachedFlow(Self.tcp) else { Issue.record("TCP flow not packed"); return }
         guard case .packed = CachedSyncedFlow(SyncedFlow(flow: Self.tcp)) else { Issue.record("synced TCP flow not packed"); return }
