@@ -24,7 +24,7 @@ gcc -O2 -Wall -o "$work/ctbulk" "$shared/bench/ctbulk.c" -lmnl
 swift build -c release --product conntrack-bench >/dev/null
 swift build -c release --product tandem >/dev/null
 B=$PWD/.build/release/conntrack-bench
-T=$PWD/.build/release/tandem
+T=${TANDEM:-$PWD/.build/release/tandem}
 ip netns add "$a"; ip netns add "$b"
 ip link add tdca0 netns "$a" type veth peer name tdcb0 netns "$b"
 ip -n "$a" addr add 172.31.99.1/24 dev tdca0; ip -n "$a" link set tdca0 up; ip -n "$a" link set lo up

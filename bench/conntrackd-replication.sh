@@ -45,7 +45,7 @@ if [ -z "${SKIP_BUILD:-}" ]; then
   swift build -c release --product tandem >/dev/null
   swift build -c release --product conntrack-bench >/dev/null
 fi
-T=$PWD/.build/release/tandem
+T=${TANDEM:-$PWD/.build/release/tandem}
 B=$PWD/.build/release/conntrack-bench
 ticks=$(getconf CLK_TCK)
 
