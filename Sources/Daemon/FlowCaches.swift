@@ -57,28 +57,34 @@ public struct InternalCache: Sendable {
             counters.destroyed += 1
             return key
         case .new, .update:
-            // One look-up for the common cases (a new flow, an update of a live one).
-            if let i = entries.index(forKey: key) {
-                if entries.values[i].state != .dead {
-                    entries.values[i].flow = merged(entries.values[i].flow, with: flow)
-                    entries.values[i].state = .alive
-                    counters.updated += 1
-                } else {
-                    entries.values[i] = Entry(flow: flow, state: kind == .new ? .new : .alive, since: now)
-                    deadCount -= 1
-                    counters.created += 1
-                }
-                return key
+            guard entries.count < limit || entries[key] != nil else { counters.createFailed += 1; return nil }
+            // Through the dictionary's in-place accessor: one look-up whether the flow is
+            // new or known (the cache's hashing was a tenth of the sender's CPU).
+            switch Self.update(&entries[key], with: flow, kind: kind, now: now) {
+            case .updated: counters.updated += 1
+            case .created: counters.created += 1
+            case .revived: counters.created += 1; deadCount -= 1
             }
-            guard entries.count < limit else { counters.createFailed += 1; return nil }
-            entries[key] = Entry(flow: flow, state: kind == .new ? .new : .alive, since: now)
-            counters.created += 1
             return key
         }
     }
 
+    private enum Outcome { case updated, created, revived }
+
+    private static func update(_ slot: inout Entry?, with flow: Flow, kind: FlowPrinter.EventKind, now: UInt64) -> Outcome {
+        guard var e = slot, e.state != .dead else {
+            let outcome: Outcome = slot == nil ? .created : .revived
+            slot = Entry(flow: flow, state: kind == .new ? .new : .alive, since: now)
+            return outcome
+        }
+        e.flow = Self.merged(e.flow, with: flow)
+        e.state = .alive
+        slot = e
+        return .updated
+    }
+
     /// Events omit unchanged attributes (a zero mark, for example): keep what we knew.
-    func merged(_ old: Flow, with new: Flow) -> Flow {
+    static func merged(_ old: Flow, with new: Flow) -> Flow {
         var f = new
         if f.reply == nil { f.reply = old.reply }
         if f.mark == nil { f.mark = old.mark }
@@ -157,29 +163,30 @@ public struct ExternalCache: Sendable {
 
     /// NEW replaces, UPDATE merges what it carries (or creates), DESTROY removes.
     public mutating func apply(_ type: SyncMessageType, _ synced: SyncedFlow, now: UInt64) {
-        guard let flow = synced.flow, let o = flow.original else { return }
+        guard let o = synced.originalTuple else { return }
         let key = FlowKey(o)
         switch type {
         case .flowDestroy:
             if entries.removeValue(forKey: key) != nil { counters.destroyed += 1 } else { counters.destroyFailed += 1 }
-        case .flowNew:
-            if entries[key] == nil && entries.count >= limit { counters.createFailed += 1; return }
-            entries[key] = Entry(synced: synced, since: now, updated: now)
-            counters.created += 1
-        case .flowUpdate:
-            if var e = entries[key] {
-                e.synced = Self.merge(e.synced, synced)
-                e.updated = now
-                entries[key] = e
-                counters.updated += 1
-            } else {
-                if entries.count >= limit { counters.createFailed += 1; return }
-                entries[key] = Entry(synced: synced, since: now, updated: now)
-                counters.created += 1
-            }
+        case .flowNew, .flowUpdate:
+            guard entries.count < limit || entries[key] != nil else { counters.createFailed += 1; return }
+            // One look-up through the dictionary's in-place accessor.
+            if Self.apply(type, synced, to: &entries[key], now: now) { counters.updated += 1 } else { counters.created += 1 }
         default:
             break
         }
+    }
+
+    /// NEW replaces; UPDATE merges into what is there. Returns whether it merged.
+    private static func apply(_ type: SyncMessageType, _ synced: SyncedFlow, to slot: inout Entry?, now: UInt64) -> Bool {
+        guard type == .flowUpdate, var e = slot else {
+            slot = Entry(synced: synced, since: now, updated: now)
+            return false
+        }
+        e.synced = merge(e.synced, synced)
+        e.updated = now
+        slot = e
+        return true
     }
 
     static func merge(_ old: SyncedFlow, _ new: SyncedFlow) -> SyncedFlow {
