@@ -22,7 +22,9 @@ let package = Package(
         .target(name: "CLinux"),
         .target(name: "Netlink", dependencies: ["CLinux"], swiftSettings: crossModule),
         .target(name: "Conntrack", dependencies: ["Netlink"], swiftSettings: crossModule),
-        .target(name: "StateSync", dependencies: ["Conntrack"]),
+        // The sync engines are generic over the daemon's key: without it every per-flow
+        // call into them is unspecialized (metadata look-ups, value-witness copies).
+        .target(name: "StateSync", dependencies: ["Conntrack"], swiftSettings: crossModule),
         .target(name: "ConfigParsing", dependencies: ["Conntrack"]),
         .target(name: "VRRP", dependencies: ["Conntrack"]),
         .target(name: "Daemon", dependencies: ["Netlink", "Conntrack", "StateSync", "ConfigParsing", "VRRP"]),

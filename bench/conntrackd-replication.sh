@@ -6,6 +6,9 @@
 # clock runs until B's external cache holds all of them. Reported per run: that time,
 # CPU seconds of each daemon during it, each daemon's peak RSS, and (poll mode) A's CPU
 # while idle with the N flows in its table. Then the Tandem/conntrackd ratios.
+# NS lists flow counts (e.g. NS="100000 250000"); each N runs RUNS times, conntrackd and
+# Tandem back to back, and the ratios' medians are printed at the end. Per-flow figures:
+# CPU µs per flow, and RSS bytes per flow = (peak RSS − RSS before the flows) / N.
 #
 # Namespaces are tdb-*; every daemon started here is stopped by PID on exit.
 set -euo pipefail
@@ -13,6 +16,8 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
 command -v conntrackd >/dev/null || scripts/install-deps.sh
 N=${N:-50000}
+NS=${NS:-$N}
+RUNS=${RUNS:-1}
 POLL_SECS=${POLL_SECS:-5}
 LIMIT=${LIMIT:-150}          # seconds per run before giving up
 IDLE=${IDLE:-5}              # seconds of idle CPU measured in poll mode
@@ -40,7 +45,7 @@ if [ -z "${SKIP_BUILD:-}" ]; then
   swift build -c release --product tandem >/dev/null
   swift build -c release --product conntrack-bench >/dev/null
 fi
-T=$PWD/.build/release/tandem
+T=${TANDEM:-$PWD/.build/release/tandem}
 B=$PWD/.build/release/conntrack-bench
 ticks=$(getconf CLK_TCK)
 
@@ -79,6 +84,7 @@ CONF
 
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hwm() { awk '/VmHWM/{print $2}' "/proc/$1/status"; }
+rss() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
 secs() { echo "scale=3; $1 / $ticks" | bc; }
 
 # One run: implementation (conntrackd|tandem), mode (event|poll). Prints a result line.
@@ -96,7 +102,8 @@ run() {
   ip netns exec "$b" $cli -C "$work/b.conf" >"$work/b.out" 2>&1 & local pb=$!; pids+=("$pb")
   sleep 2
   external() { ip netns exec "$b" $cli -C "$work/b.conf" -s 2>/dev/null | awk '/cache external/{f=1} f && /current active/{print $NF; exit}'; }
-  local ca0 cb0 t0 t1 have=0
+  local ca0 cb0 t0 t1 have=0 base_a base_b
+  base_a=$(rss "$pa"); base_b=$(rss "$pb")
   ca0=$(cpu "$pa"); cb0=$(cpu "$pb")
   t0=$(date +%s.%N)
   ip netns exec "$a" "$B" insert "$N" --batch 1000 >/dev/null
@@ -114,22 +121,46 @@ run() {
   fi
   local rss_a rss_b; rss_a=$(hwm "$pa"); rss_b=$(hwm "$pb")
   stop_daemons
-  printf '%s %s n=%s have=%s secs=%.3f cpu_a=%s cpu_b=%s rss_a_kib=%s rss_b_kib=%s idle_cpu_pct=%s\n' \
+  printf '%s %s n=%s have=%s secs=%.3f cpu_a=%s cpu_b=%s rss_a_kib=%s rss_b_kib=%s idle_cpu_pct=%s us_a=%.2f us_b=%.2f bpf_a=%d bpf_b=%d\n' \
     "$impl" "$mode" "$N" "$have" "$(echo "$t1 - $t0" | bc)" "$(secs $((ca1 - ca0)))" "$(secs $((cb1 - cb0)))" \
-    "$rss_a" "$rss_b" "${idle:--}"
+    "$rss_a" "$rss_b" "${idle:--}" \
+    "$(echo "($ca1 - $ca0) * 1000000 / $ticks / $N" | bc -l)" "$(echo "($cb1 - $cb0) * 1000000 / $ticks / $N" | bc -l)" \
+    "$(( (rss_a - base_a) * 1024 / N ))" "$(( (rss_b - base_b) * 1024 / N ))"
 }
 
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-ratio() { if [ "$(echo "$2 > 0" | bc)" = 1 ]; then printf '%.2f' "$(echo "$1 / $2" | bc -l)"; else echo "-"; fi; }
+ratio() { if [ "$1" = - ] || [ "$2" = - ] || [ -z "$1" ] || [ -z "$2" ]; then echo "-"; elif [ "$(echo "$2 > 0" | bc)" = 1 ]; then printf '%.2f' "$(echo "$1 / $2" | bc -l)"; else echo "-"; fi; }
 
-echo "N=$N PollSecs=$POLL_SECS, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+median() { sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR + 1) / 2)]; else print "-"}'; }
+metrics="secs cpu_a cpu_b rss_a_kib rss_b_kib us_a us_b bpf_a bpf_b idle_cpu_pct"
+summary=$work/summary
+echo "NS=$NS RUNS=$RUNS PollSecs=$POLL_SECS, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+for N in $NS; do
 for mode in $MODES; do
+for r in $(seq 1 "$RUNS"); do
   c=$(run conntrackd "$mode"); echo "$c"
   t=$(run tandem "$mode"); echo "$t"
-  echo "  $mode ratios tandem/conntrackd: time $(ratio "$(field "$t" secs)" "$(field "$c" secs)")" \
-       " cpu sender $(ratio "$(field "$t" cpu_a)" "$(field "$c" cpu_a)")" \
-       " cpu receiver $(ratio "$(field "$t" cpu_b)" "$(field "$c" cpu_b)")" \
-       " rss sender $(ratio "$(field "$t" rss_a_kib)" "$(field "$c" rss_a_kib)")" \
-       " rss receiver $(ratio "$(field "$t" rss_b_kib)" "$(field "$c" rss_b_kib)")" \
-       "$( [ "$mode" = poll ] && echo " idle cpu $(ratio "$(field "$t" idle_cpu_pct)" "$(field "$c" idle_cpu_pct)")")"
+  line="$mode $N"
+  for m in $metrics; do line="$line $m=$(ratio "$(field "$t" "$m")" "$(field "$c" "$m")")"; done
+  echo "  ratios tandem/conntrackd: $line"; echo "$line" >> "$summary"
+  echo "$c" >> "$summary.raw"; echo "$t" >> "$summary.raw"
+done
+done
+done
+echo "== medians over $RUNS run(s)"
+for N in $NS; do
+  for mode in $MODES; do
+    for impl in conntrackd tandem; do
+      out="$impl $mode n=$N:"
+      for m in $metrics; do
+        out="$out $m=$(grep "^$impl $mode n=$N " "$summary.raw" | tr ' ' '\n' | sed -n "s/^$m=//p" | median)"
+      done
+      echo "$out"
+    done
+    out="ratio $mode n=$N:"
+    for m in $metrics; do
+      out="$out $m=$(grep "^$mode $N " "$summary" | tr ' ' '\n' | sed -n "s/^$m=//p" | median)"
+    done
+    echo "$out"
+  done
 done

@@ -84,51 +84,64 @@ public final class ConntrackEventListener {
     /// readable now. An overrun grows the receive buffer per the policy and is reported.
     public func poll(timeoutMilliseconds: Int32) throws -> [ConntrackEvent] {
         var events: [ConntrackEvent] = []
-        guard socket.waitReadable(timeoutMilliseconds: timeoutMilliseconds) else { return events }
+        try poll(timeoutMilliseconds: timeoutMilliseconds) { events.append($0) }
+        return events
+    }
+
+    /// The same, handing each event to `handle` as it is decoded, and stopping after
+    /// `maximumReads` datagrams (the rest stays readable): a burst of 100k events is
+    /// never held decoded at once, and the owner's loop gets a turn in between.
+    public func poll(timeoutMilliseconds: Int32, maximumReads: Int = .max, _ handle: (ConntrackEvent) throws -> Void) throws {
+        guard socket.waitReadable(timeoutMilliseconds: timeoutMilliseconds) else { return }
         socket.setNonBlocking(true)
         defer { socket.setNonBlocking(false) }
-        while true {
+        var reads = 0
+        while reads < maximumReads {
             let result: NetlinkSocket.ReceiveResult
             do {
                 result = try socket.receive(into: &buffer)
             } catch NetlinkSocketError.overrun {
                 counters.overruns += 1
-                events.append(.overrun)
+                try handle(.overrun)
                 if let bigger = bufferPolicy.grown(from: socket.receiveBufferSize / 2) {
                     _ = try? socket.setReceiveBuffer(bytes: bigger)
                 }
                 continue
             }
             guard case .data(let n) = result else { break }
-            decode(count: n, into: &events)
+            reads += 1
+            try decode(count: n, handle)
         }
-        return events
     }
 
-    private func decode(count: Int, into events: inout [ConntrackEvent]) {
+    private func decode(count: Int, _ handle: (ConntrackEvent) throws -> Void) rethrows {
         var reader = MessageReader(buffer, count: count)
         while let m = reader.next() {
             let subsystem = m.header.type >> 8
             let isNew = m.header.flags.contains([.create, .excl])
             let op = m.header.type & 0xff
-            do {
+            let event: ConntrackEvent
+            do throws(NetlinkDecodingError) {
                 if subsystem == ConntrackMessageType.subsystemConntrack {
                     let kind: FlowPrinter.EventKind = op == 2 ? .destroy : (isNew ? .new : .update)
-                    events.append(.flow(kind, try FlowCodec.decode(buffer, payload: m.payload), origin: m.header.portID))
+                    event = .flow(kind, try FlowCodec.decode(buffer, payload: m.payload), origin: m.header.portID)
                     counters.flows += 1
                 } else if subsystem == ConntrackMessageType.subsystemExpect {
                     let kind: FlowPrinter.EventKind = op == 2 ? .destroy : .new
-                    events.append(.expectation(kind, try ExpectationCodec.decode(buffer, payload: m.payload), origin: m.header.portID))
+                    event = .expectation(kind, try ExpectationCodec.decode(buffer, payload: m.payload), origin: m.header.portID)
                     counters.expectations += 1
+                } else {
+                    continue
                 }
             } catch {
                 counters.malformed += 1
-                events.append(.malformed(error))
+                event = .malformed(error)
             }
+            try handle(event)
         }
         if let e = reader.error {
             counters.malformed += 1
-            events.append(.malformed(e))
+            try handle(.malformed(e))
         }
     }
 }

@@ -18,7 +18,7 @@ public final class ConntrackdDaemon {
     let shouldStop: () -> Bool
     var internalCache: InternalCache
     var externalCache: ExternalCache
-    var engine: any SyncEngine<SyncObjectKey>
+    var engine: ModeEngine
     var expectations: ExpectationSyncState
     var internalBypass = InternalBypass()
     var receiver = SyncReceiver()
@@ -71,13 +71,13 @@ public final class ConntrackdDaemon {
         let first = UInt32(truncatingIfNeeded: time(nil))
         switch sync.mode {
         case .notrack:
-            engine = NotrackEngine<SyncObjectKey>(firstSequence: first, now: now)
+            engine = ModeEngine(NotrackEngine<SyncObjectKey>(firstSequence: first, now: now))
         case .alarm:
-            engine = AlarmEngine<SyncObjectKey>(firstSequence: first, refreshSeconds: sync.refreshTime,
-                                          seed: UInt64(truncatingIfNeeded: now))
+            engine = ModeEngine(AlarmEngine<SyncObjectKey>(firstSequence: first, refreshSeconds: sync.refreshTime,
+                                                           seed: UInt64(truncatingIfNeeded: now)))
         default:
-            engine = FTFWEngine<SyncObjectKey>(configuration: .init(ackWindowSize: sync.ackWindowSize, resendQueueSize: sync.resendQueueSize),
-                                         firstSequence: first, now: now)
+            engine = ModeEngine(ftfw: FTFWEngine<SyncObjectKey>(configuration: .init(ackWindowSize: sync.ackWindowSize, resendQueueSize: sync.resendQueueSize),
+                                                                firstSequence: first, now: now))
         }
         options = SyncSenderOptions(includeTimeout: sync.commitTimeout == 0, windowTracking: sync.tcpWindowTracking)
         expectations = ExpectationSyncState(setting: sync.expectationSync, limit: config.general.hashLimit, options: options)
@@ -163,21 +163,27 @@ public final class ConntrackdDaemon {
         flushTransmit(now: t)
     }
 
+    /// The kernel sends one event per datagram; conntrackd takes 100 per wake-up
+    /// (EventIterationLimit), which costs a loop turn per 100 flows in a burst.
+    static let eventReadsPerTurn = 2048
+
     func handleKernelEvents(_ listener: ConntrackEventListener, now: UInt64) throws {
-        for event in try listener.poll(timeoutMilliseconds: 0) {
+        // A bounded number of reads per turn: the flows they carry are sent in the same
+        // turn, so a burst streams out instead of being decoded and queued whole first.
+        try listener.poll(timeoutMilliseconds: 0, maximumReads: Self.eventReadsPerTurn) { event in
             switch event {
             case .flow(let kind, let flow, let origin):
                 // Our own commits come back as events: never echo them to the peer (§5.4).
-                if origin != 0 && origin == kernel.socket.portID { continue }
+                if origin != 0 && origin == kernel.socket.portID { return }
                 runtime.eventsReceived += 1
-                guard passesFilter(flow) else { runtime.eventsFiltered += 1; continue }
+                guard passesFilter(flow) else { runtime.eventsFiltered += 1; return }
                 if kind == .destroy {
                     for c in [flow.countersOriginal, flow.countersReply].compactMap({ $0 }) {
                         trafficBytes += c.bytes
                         trafficPackets += c.packets
                     }
                 }
-                if bypassesInternalCache { bypass(flow, kind: kind); continue }
+                if bypassesInternalCache { bypass(flow, kind: kind); return }
                 if let key = internalCache.record(flow, kind: kind, now: now) { engine.enqueue(.flow(key)) }
             case .overrun:
                 runtime.overruns += 1
@@ -277,7 +283,14 @@ public final class ConntrackdDaemon {
     }
 
     func flushTransmit(now: UInt64) {
-        let messages = engine.transmit(now: now) { object in
+        // Each message is encoded into the datagram as the engine makes it (a bulk send of
+        // 100k flows never exists as 100k messages at once), packed while
+        // `buffered + message < payload` (spec §4.4) and flushed at the end.
+        let limit = channel.maximumPayload
+        var datagram: [UInt8] = []
+        swap(&datagram, &pendingDatagram)
+        datagram.removeAll(keepingCapacity: true)
+        engine.transmit(now: now, render: { object in
             guard case .flow(let key) = object else { return self.render(other: object) }
             guard let e = self.internalCache.entries[key] else { return nil }
             let type: SyncMessageType = switch e.state {
@@ -286,23 +299,25 @@ public final class ConntrackdDaemon {
             case .dead: .flowDestroy
             }
             return (type, .flow(SyncedFlow(flow: e.flow, options: self.options)))
-        }
-        // Packed while `buffered + message < payload` (spec §4.4), flushed at the end.
-        let limit = channel.maximumPayload
-        var datagram: [UInt8] = []
-        var message: [UInt8] = []
-        for m in messages {
-            message.removeAll(keepingCapacity: true)
-            m.encode(into: &message)
-            if !datagram.isEmpty && datagram.count + message.count >= limit {
-                channels.send(datagram)
-                datagram.removeAll(keepingCapacity: true)
+        }, emit: { m in
+            let start = datagram.count
+            m.encode(into: &datagram)
+            if datagram.count >= limit && start > 0 {
+                self.channels.send(Array(datagram[0..<start]))
+                datagram.removeFirst(start)
             }
-            datagram += message
-        }
+        })
         if !datagram.isEmpty { channels.send(datagram) }
-        for object in engine.takeReleased() { forget(object) }
+        pendingDatagram = datagram
+        // Only dead entries are freed on release: with none, skip the per-key look-ups.
+        if internalCache.deadCount > 0 || expectations.enabled {
+            for object in engine.takeReleased() { forget(object) }
+        } else {
+            engine.discardReleased()
+        }
     }
+    /// The datagram buffer, kept between runs so sending allocates nothing.
+    var pendingDatagram: [UInt8] = []
 
     /// Dumps the kernel table into the internal cache. With `send`, changed entries are
     /// sent and vanished ones destroyed (resync after overrun, and PollSecs polling —
@@ -321,7 +336,8 @@ public final class ConntrackdDaemon {
             }
             return
         }
-        var seen = Set<FlowKey>()
+        // Sized for the table up front: growing it rehashed every key a few times per poll.
+        var seen = Set<FlowKey>(minimumCapacity: internalCache.entries.count)
         try kernel.dump { flow in
             guard let o = flow.original, self.passesFilter(flow) else { return }
             let key = FlowKey(o)
@@ -547,7 +563,7 @@ public final class ConntrackdDaemon {
         s.retransmitted = engine.retransmissions
         s.foreignDatagrams = foreignDatagrams
         s.errorQueueLimit = current?.errorQueueLength ?? 128
-        if let ftfw = engine as? FTFWEngine<SyncObjectKey> {
+        if let ftfw = engine.ftfw {
             s.resendQueue = ftfw.resendQueueEntries
             s.resendQueueLimit = ftfw.configuration.resendQueueSize
             s.resendQueueOverflows = ftfw.counters.resendQueueOverflows

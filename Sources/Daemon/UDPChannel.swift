@@ -42,7 +42,9 @@ public final class UDPChannel: SyncChannel {
 
     deinit { close(descriptor) }
 
-    public func send(_ datagram: [UInt8]) {
+    public func send(_ datagram: [UInt8]) { send(datagram[...]) }
+
+    public func send(_ datagram: ArraySlice<UInt8>) {
         var target = peer
         let n = datagram.withUnsafeBytes { raw in
             withUnsafePointer(to: &target) {

@@ -109,9 +109,8 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     /// An object changed: (re)send it. One pending transmission per object, so changes
     /// made before the next transmit run coalesce.
     public mutating func enqueue(_ key: Key) {
-        if queuedObjects.contains(key) { return }
+        guard queuedObjects.insert(key).inserted else { return }
         if let seq = resendIndex.removeValue(forKey: key) { resend.remove(sequence: seq) }
-        queuedObjects.insert(key)
         transmitQueue.append(.object(key))
     }
 
@@ -128,11 +127,23 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         return released.filter { !queuedObjects.contains($0) && resendIndex[$0] == nil }
     }
 
+    /// Forgets the released objects unseen: for an owner with nothing to free.
+    public mutating func discardReleased() { released.removeAll(keepingCapacity: true) }
+
     /// Drains the transmit queue: each entry gets a fresh sequence number and the HELLO
     /// marking; ACK/NACK/RESYNC and objects then wait in the resend queue. `render`
     /// returns an object's current message (type and body), or nil if it is gone.
     public mutating func transmit(now: UInt64, render: (Key) -> (SyncMessageType, SyncMessage.Body)?) -> [SyncMessage] {
         var out: [SyncMessage] = []
+        transmit(now: now, render: render) { out.append($0) }
+        return out
+    }
+
+    /// `transmit`, handing each message to `emit` as it is made: the owner can encode it
+    /// straight into a datagram instead of holding a whole bulk send as messages.
+    public mutating func transmit(now: UInt64, render: (Key) -> (SyncMessageType, SyncMessage.Body)?,
+                                  emit: (SyncMessage) -> Void) {
+        var sent = 0
         var held: [Pending] = []
         let holding = configuration.holdDataUntilHandshake && (hello != .done || fence != nil)
         var stalled = false
@@ -155,7 +166,8 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 let seq = takeSequence()
                 let c = ControlMessage(flags: flags.union(markHello()), sequence: seq, range: range)
                 if flags.contains(.resync) { lastResyncSequence = seq }
-                out.append(.control(c))
+                emit(.control(c))
+                sent += 1
                 if flags.contains(.ack) { counters.acksSent += 1 }
                 if flags.contains(.nack) { counters.nacksSent += 1 }
                 if range != nil { storeForResend(seq, entry) }
@@ -163,7 +175,8 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 queuedObjects.remove(key)
                 guard let (type, body) = render(key) else { continue }
                 let seq = takeSequence()
-                out.append(SyncMessage(type: type, flags: markHello(), sequence: seq, body: body))
+                emit(SyncMessage(type: type, flags: markHello(), sequence: seq, body: body))
+                sent += 1
                 storeForResend(seq, entry)
                 resendIndex[key] = seq
             }
@@ -175,15 +188,15 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         if !held.isEmpty {
             transmitQueue = held
             // Start the handshake, or send the fence, now rather than at the next alive tick.
-            if out.isEmpty && (hello == .initial || (hello == .done && !fenceSent)) {
+            if sent == 0 && (hello == .initial || (hello == .done && !fenceSent)) {
                 if hello == .done { fenceSent = true }
-                out.append(.control(ControlMessage(flags: SyncFlags.alive.union(markHello()), sequence: takeSequence())))
+                emit(.control(ControlMessage(flags: SyncFlags.alive.union(markHello()), sequence: takeSequence())))
+                sent += 1
                 counters.transmitted += 1
             }
         }
         // Only a run that sent something re-arms the alive timer.
-        if !out.isEmpty { nextDeadline = now &+ configuration.aliveInterval }
-        return out
+        if sent > 0 { nextDeadline = now &+ configuration.aliveInterval }
     }
 
     /// The alive timer: acknowledge what is unacknowledged, or say we are alive.
@@ -309,8 +322,8 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 guard let r = c.range, r.isWellFormed else { return nil }
                 if let f = fence, !sequence(r.to, isBefore: f) { fence = nil }
                 for entry in resend.remove(in: r) {
-                    if case .object(let k) = entry.entry, resendIndex[k] == entry.sequence {
-                        resendIndex[k] = nil
+                    if case .object(let k) = entry.entry, let i = resendIndex.index(forKey: k), resendIndex.values[i] == entry.sequence {
+                        resendIndex.remove(at: i)
                         released.append(k)
                     }
                 }
@@ -332,91 +345,6 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             if c.flags.contains(.resync) { return [.resyncRequested] }
             if c.flags.contains(.alive) { return [.peerAlive] }
             return nil
-        }
-    }
-}
-
-/// The resend queue: entries in transmit order, removable by sequence range.
-struct ResendQueue<Entry: Sendable>: Sendable {
-    struct Item: Sendable {
-        var sequence: UInt32
-        var entry: Entry
-    }
-
-    private var items: [Item?] = []
-
-    /// The waiting entries, oldest first.
-    var ordered: [Item] { items[head...].compactMap { $0 } }
-    private var head = 0
-    private(set) var count = 0
-    private var position: [UInt32: Int] = [:]
-
-    mutating func append(sequence: UInt32, _ e: Entry) {
-        position[sequence] = items.count
-        items.append(Item(sequence: sequence, entry: e))
-        count += 1
-    }
-
-    mutating func remove(sequence: UInt32) {
-        guard let i = position.removeValue(forKey: sequence) else { return }
-        items[i] = nil
-        count -= 1
-        compact()
-    }
-
-    mutating func removeOldest() -> Item? {
-        while head < items.count {
-            if let item = items[head] {
-                items[head] = nil
-                position[item.sequence] = nil
-                head += 1
-                count -= 1
-                compact()
-                return item
-            }
-            head += 1
-        }
-        return nil
-    }
-
-    /// Removes and returns, in queue order, every entry whose sequence is in `r`.
-    mutating func remove(in r: ClosedRangeOfSequences) -> [Item] {
-        var out: [Item] = []
-        var i = head
-        while i < items.count {
-            if let item = items[i] {
-                if sequence(item.sequence, in: r.from, r.to) {
-                    out.append(item)
-                    items[i] = nil
-                    position[item.sequence] = nil
-                    count -= 1
-                } else if !sequence(item.sequence, isBefore: r.from) {
-                    break // past the end of the range: the queue is in sequence order
-                }
-            }
-            i += 1
-        }
-        compact()
-        return out
-    }
-
-    mutating func removeAll() -> [Item] {
-        let out = items[head...].compactMap { $0 }
-        items.removeAll(keepingCapacity: true)
-        position.removeAll(keepingCapacity: true)
-        head = 0
-        count = 0
-        return out
-    }
-
-    private mutating func compact() {
-        while head < items.count && items[head] == nil { head += 1 }
-        if head > 1024 && head * 2 > items.count {
-            let rest = Array(items[head...])
-            items = rest
-            head = 0
-            position.removeAll(keepingCapacity: true)
-            for (i, item) in items.enumerated() { if let item { position[item.sequence] = i } }
         }
     }
 }

@@ -9,9 +9,13 @@ public protocol SyncEngine<Key>: Sendable {
     mutating func enqueue(_ key: Key)
     mutating func requestResync()
     mutating func transmit(now: UInt64, render: (Key) -> (SyncMessageType, SyncMessage.Body)?) -> [SyncMessage]
+    /// The same, one message at a time, so a bulk send need not exist as messages at once.
+    mutating func transmit(now: UInt64, render: (Key) -> (SyncMessageType, SyncMessage.Body)?, emit: (SyncMessage) -> Void)
     mutating func fire(now: UInt64)
     mutating func receive(_ m: SyncMessage) -> [SyncEngineEvent]
     mutating func takeReleased() -> [Key]
+    /// Forgets the released objects unseen: for an owner with nothing to free.
+    mutating func discardReleased()
     /// The sequence number our latest resync request went out with (FTFW), so the owner
     /// can tell when the peer has acknowledged it.
     var lastResyncSequence: UInt32? { get }
@@ -19,6 +23,13 @@ public protocol SyncEngine<Key>: Sendable {
 
 extension SyncEngine {
     public var lastResyncSequence: UInt32? { nil }
+
+    public mutating func discardReleased() { _ = takeReleased() }
+
+    public mutating func transmit(now: UInt64, render: (Key) -> (SyncMessageType, SyncMessage.Body)?,
+                                  emit: (SyncMessage) -> Void) {
+        for m in transmit(now: now, render: render) { emit(m) }
+    }
 }
 
 /// What a received message means for the owner (all modes).

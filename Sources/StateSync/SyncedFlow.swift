@@ -165,9 +165,8 @@ extension SyncedFlow {
         if dstDone, let rs = r.sourcePort, rs != (o.destinationPort ?? 0) { destinationPortNAT = rs }
     }
 
-    /// The flow a receiver caches and commits: the reply tuple is the inverse of the
-    /// original with the NAT attributes applied (spec §2.7, §5.5).
-    public var flow: Flow? {
+    /// The original tuple, which identifies the flow: all a cache needs to find it.
+    public var originalTuple: Tuple? {
         guard let src = source, let dst = destination, let proto = protocolNumber else { return nil }
         var o = Tuple(source: src, destination: dst, protocolNumber: proto)
         if let p = ports, !(proto == IPProtocolNumber.icmp || proto == IPProtocolNumber.icmpv6) {
@@ -179,6 +178,14 @@ extension SyncedFlow {
             o.icmpCode = icmpCode
             o.icmpID = icmpID
         }
+        return o
+    }
+
+    /// The flow a receiver caches and commits: the reply tuple is the inverse of the
+    /// original with the NAT attributes applied (spec §2.7, §5.5).
+    public var flow: Flow? {
+        guard let o = originalTuple else { return nil }
+        let proto = o.protocolNumber
         var r = o.inverted
         if let a = sourceNAT { r.destination = a }
         if let a = destinationNAT { r.source = a }

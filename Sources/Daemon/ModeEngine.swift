@@ -1,0 +1,46 @@
+import StateSync
+
+/// The sync mode's engine for the daemon. FTFW, the default and the mode that carries
+/// bulk sends, is held as its concrete type: through `any SyncEngine` every per-flow call
+/// ran the unspecialized generic code, and its metadata look-ups and value-witness
+/// copies were about a sixth of the sender's CPU.
+struct ModeEngine {
+    private(set) var ftfw: FTFWEngine<SyncObjectKey>?
+    private var other: (any SyncEngine<SyncObjectKey>)?
+
+    init(ftfw: FTFWEngine<SyncObjectKey>) { self.ftfw = ftfw }
+    init(_ other: any SyncEngine<SyncObjectKey>) { self.other = other }
+
+    var nextDeadline: UInt64 { ftfw?.nextDeadline ?? other!.nextDeadline }
+    var tracker: SequenceTracker { ftfw?.tracker ?? other!.tracker }
+    var retransmissions: Int { ftfw?.retransmissions ?? other!.retransmissions }
+    var lastResyncSequence: UInt32? { ftfw != nil ? ftfw!.lastResyncSequence : other!.lastResyncSequence }
+
+    mutating func enqueue(_ key: SyncObjectKey) {
+        if ftfw != nil { ftfw!.enqueue(key) } else { other!.enqueue(key) }
+    }
+
+    mutating func requestResync() {
+        if ftfw != nil { ftfw!.requestResync() } else { other!.requestResync() }
+    }
+
+    mutating func transmit(now: UInt64, render: (SyncObjectKey) -> (SyncMessageType, SyncMessage.Body)?, emit: (SyncMessage) -> Void) {
+        if ftfw != nil { ftfw!.transmit(now: now, render: render, emit: emit) } else { other!.transmit(now: now, render: render, emit: emit) }
+    }
+
+    mutating func fire(now: UInt64) {
+        if ftfw != nil { ftfw!.fire(now: now) } else { other!.fire(now: now) }
+    }
+
+    mutating func receive(_ m: SyncMessage) -> [SyncEngineEvent] {
+        ftfw != nil ? ftfw!.receive(m) : other!.receive(m)
+    }
+
+    mutating func takeReleased() -> [SyncObjectKey] {
+        ftfw != nil ? ftfw!.takeReleased() : other!.takeReleased()
+    }
+
+    mutating func discardReleased() {
+        if ftfw != nil { ftfw!.discardReleased() } else { other!.discardReleased() }
+    }
+}

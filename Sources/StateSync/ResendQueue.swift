@@ -1,0 +1,101 @@
+/// The resend queue: entries in transmit order, removable by sequence range. Sequences
+/// only grow (modulo 2³²) along the queue, so one is found by binary search; a
+/// dictionary from sequence to slot cost two hash operations and ~40 bytes per message.
+struct ResendQueue<Entry: Sendable>: Sendable {
+    struct Item: Sendable {
+        var sequence: UInt32
+        var entry: Entry
+    }
+
+    /// Removed entries leave a nil until the front is compacted.
+    private var items: [Item?] = []
+    /// `items`' sequences, kept for removed ones too so the search can step on them.
+    private var sequences: [UInt32] = []
+    private var head = 0
+    private(set) var count = 0
+
+    /// The waiting entries, oldest first.
+    var ordered: [Item] { items[head...].compactMap { $0 } }
+
+    mutating func append(sequence: UInt32, _ e: Entry) {
+        items.append(Item(sequence: sequence, entry: e))
+        sequences.append(sequence)
+        count += 1
+    }
+
+    mutating func remove(sequence: UInt32) {
+        guard let i = slot(of: sequence), items[i] != nil else { return }
+        items[i] = nil
+        count -= 1
+        compact()
+    }
+
+    /// The slot holding `sequence`, if it is in the queue's span.
+    private func slot(of sequence: UInt32) -> Int? {
+        guard head < sequences.count else { return nil }
+        let base = sequences[head]
+        let target = sequence &- base
+        var lo = head, hi = sequences.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if sequences[mid] &- base < target { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < sequences.count && sequences[lo] == sequence ? lo : nil
+    }
+
+    mutating func removeOldest() -> Item? {
+        while head < items.count {
+            if let item = items[head] {
+                items[head] = nil
+                head += 1
+                count -= 1
+                compact()
+                return item
+            }
+            head += 1
+        }
+        return nil
+    }
+
+    /// Removes and returns, in queue order, every entry whose sequence is in `r`.
+    mutating func remove(in r: ClosedRangeOfSequences) -> [Item] {
+        var out: [Item] = []
+        var i = head
+        while i < items.count {
+            if let item = items[i] {
+                if sequence(item.sequence, in: r.from, r.to) {
+                    out.append(item)
+                    items[i] = nil
+                    count -= 1
+                } else if !sequence(item.sequence, isBefore: r.from) {
+                    break // past the end of the range: the queue is in sequence order
+                }
+            }
+            i += 1
+        }
+        compact()
+        return out
+    }
+
+    mutating func removeAll() -> [Item] {
+        let out = items[head...].compactMap { $0 }
+        items.removeAll(keepingCapacity: true)
+        sequences.removeAll(keepingCapacity: true)
+        head = 0
+        count = 0
+        return out
+    }
+
+    private mutating func compact() {
+        while head < items.count && items[head] == nil { head += 1 }
+        if head == items.count && head > 0 {
+            items.removeAll(keepingCapacity: true)
+            sequences.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 1024 && head * 2 > items.count {
+            items.removeFirst(head)
+            sequences.removeFirst(head)
+            head = 0
+        }
+    }
+}
