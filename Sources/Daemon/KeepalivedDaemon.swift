@@ -306,8 +306,18 @@ public final class KeepalivedDaemon {
         for g in configuration.syncGroups { notifyGroup(g, state: "STOP") }
         if let fifo {
             if fifo.dropped > 0 { log("notify_fifo \(fifo.path): \(fifo.dropped) events lost (no reader, or it fell behind)") }
-            // The reader has the STOP lines; it ends on SIGTERM, as keepalived's sample script does.
-            if let pid = fifo.reader { kill(pid, SIGTERM) }
+            // The reader gets the STOP lines, then end-of-file; one still running a second
+            // later is ended with SIGTERM, as keepalived ends its own.
+            fifo.finishWriting()
+            if let pid = fifo.reader {
+                var status: Int32 = 0
+                var exited = false
+                for _ in 0..<100 where !exited {
+                    exited = waitpid(pid, &status, WNOHANG) == pid
+                    if !exited { usleep(10_000) }
+                }
+                if !exited { kill(pid, SIGTERM) }
+            }
         }
         for i in instances where !i.filter.counters.isEmpty {
             log("(\(i.config.name)) rejected adverts: " + rejectionSummary(i))

@@ -8,7 +8,7 @@ import Glibc
 /// protocol: a full pipe loses the line (counted and logged) instead.
 final class NotifyFifo {
     let path: String
-    let descriptor: Int32
+    private(set) var descriptor: Int32
     private(set) var dropped = 0
     var reader: pid_t?
 
@@ -26,7 +26,15 @@ final class NotifyFifo {
         descriptor = fd
     }
 
-    deinit { close(descriptor) }
+    deinit { if descriptor >= 0 { close(descriptor) } }
+
+    /// Closes our end: we are the FIFO's only writer, so the reader sees end-of-file
+    /// once it has read every line, and can end by itself.
+    func finishWriting() {
+        guard descriptor >= 0 else { return }
+        close(descriptor)
+        descriptor = -1
+    }
 
     static func line(_ kind: String, name: String, state: String, priority: Int) -> String {
         "\(kind) \"\(name)\" \(state) \(priority)\n"
@@ -35,6 +43,7 @@ final class NotifyFifo {
     /// False when the line was lost (no room in the pipe).
     @discardableResult
     func write(_ kind: String, name: String, state: String, priority: Int) -> Bool {
+        guard descriptor >= 0 else { dropped += 1; return false }
         let bytes = Array(Self.line(kind, name: name, state: state, priority: priority).utf8)
         // Lines are far below PIPE_BUF, so a write is whole or nothing.
         let n = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
