@@ -32,21 +32,29 @@ dump_rates() { # prints "ctbulk tandem" medians of 5 alternating runs
   done
   echo "$(printf '%s\n' "${c[@]}" | median) $(printf '%s\n' "${t[@]}" | median)"
 }
+insert_rates() { # N: prints "ctbulk tandem tandem_maxrss" medians of 3 alternating runs into an empty table
+  local c=() t=() r=() i out
+  for i in 1 2 3; do
+    N "$work/ctbulk" flush >/dev/null
+    c+=("$(N "$work/ctbulk" insert "$1" --batch 1000 | field rate)")
+    N "$work/ctbulk" flush >/dev/null
+    out=$(N "$B" insert "$1" --batch 1000)
+    t+=("$(echo "$out" | field rate)"); r+=("$(echo "$out" | field maxrss_kib)")
+  done
+  echo "$(printf '%s\n' "${c[@]}" | median) $(printf '%s\n' "${t[@]}" | median) $(printf '%s\n' "${r[@]}" | median)"
+}
 command -v bc >/dev/null || { apt-get install -y -qq bc >/dev/null; }
 
 printf '%-34s %12s %12s %8s\n' "operation" "tandem/s" "reference/s" "ratio"
 for n in $SIZES; do
-  N "$work/ctbulk" flush >/dev/null
-  c_ins=$(N "$work/ctbulk" insert "$n" --batch 1000 | field rate)
+  read -r c_ins t_ins rss_ins < <(insert_rates "$n")
   t_ls=$(secs N conntrack -L); ls_rate=$(echo "$n / $t_ls" | bc)
-  N "$work/ctbulk" flush >/dev/null
-  out=$(N "$B" insert "$n" --batch 1000); t_ins=$(echo "$out" | field rate); rss_ins=$(echo "$out" | field maxrss_kib)
   out=$(N "$B" dump); rss_dump=$(echo "$out" | field maxrss_kib)
   read -r c_dump t_dump < <(dump_rates)
   t_tls=$(secs N .build/release/tandem conntrack -L); tls_rate=$(echo "$n / $t_tls" | bc)
   out=$(N "$B" delete "$n" --batch 1000); t_del=$(echo "$out" | field rate)
   N "$work/ctbulk" flush >/dev/null
-  printf '%-34s %12s %12s %8.2f\n' "insert $n (vs ctbulk, batch 1000)" "$t_ins" "$c_ins" "$(echo "$t_ins / $c_ins" | bc -l)"
+  printf '%-34s %12s %12s %8.2f\n' "insert $n (vs ctbulk, median of 3)" "$t_ins" "$c_ins" "$(echo "$t_ins / $c_ins" | bc -l)"
   printf '%-34s %12s %12s %8.2f\n' "dump $n (vs ctbulk, median of 5)" "$t_dump" "$c_dump" "$(echo "$t_dump / $c_dump" | bc -l)"
   printf '%-34s %12s %12s %8.2f\n' "list $n: tandem -L vs conntrack -L" "$tls_rate" "$ls_rate" "$(echo "$tls_rate / $ls_rate" | bc -l)"
   printf '%-34s %12s %12s %8s\n' "delete $n (batched)" "$t_del" "-" "-"
