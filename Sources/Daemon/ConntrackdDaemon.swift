@@ -409,6 +409,25 @@ public final class ConntrackdDaemon {
         released.append((internalCache.takeAll(), externalCache.takeAll()))
         flushExpectationCaches()
     }
+
+    /// A new master's `-f -R` without the dump on its critical path: the internal cache is
+    /// emptied before a `commit(adopt:)` refills it with exactly what went into the kernel,
+    /// then the external cache is emptied; `reconcileWithKernel(after:)` later catches
+    /// what the kernel held besides (sending only what differs).
+    public func releaseInternalCache() {
+        purgeAt = nil
+        released.append((internalCache.takeAll(), [:]))
+    }
+
+    public func releaseExternalCache() {
+        released.append(([:], externalCache.takeAll()))
+        flushExpectationCaches()
+    }
+
+    /// Schedules a kernel dump that sends what the internal cache lacks or has wrong.
+    public func reconcileWithKernel(after seconds: UInt64, now: UInt64) {
+        resyncAt = now + seconds * 1_000_000_000
+    }
     var released: [([FlowKey: InternalCache.Entry], [FlowKey: ExternalCache.Entry])] = []
 
     /// `-R`: reloads the internal cache from the kernel table.
@@ -684,14 +703,22 @@ public final class ConntrackdDaemon {
     /// `quiet` leaves the event groups during the write (the caller resyncs by dump after).
     /// Then, with ExpectationSync and `expectations`, the expectations (spec §5.5).
     @discardableResult
-    public func commit(quiet: Bool = false, expectations withExpectations: Bool = true) throws -> CommitReport {
+    /// `adopt`: each committed flow also enters the internal cache as it goes out, so a
+    /// new master needs no kernel dump before its bulk send (a reconciling dump follows;
+    /// see `adoptCommittedTable`).
+    public func commit(quiet: Bool = false, expectations withExpectations: Bool = true, adopt: Bool = false) throws -> CommitReport {
+        let now = Self.monotonicNow()
         // Converted lazily, batch by batch, while the kernel applies the previous batch.
         // An entry that cannot become a flow goes out without a tuple: the kernel refuses
         // it and it is counted as failed, not skipped unseen. Masters go first: the kernel
         // refuses a related flow whose master it does not have.
         let entries = externalCache.entries.values
         let ordered = [entries.lazy.filter { $0.synced.masterSource == nil }, entries.lazy.filter { $0.synced.masterSource != nil }].joined()
-        let flows = ordered.lazy.map { self.kernelFlow($0.synced, timeout: nil) ?? Flow() }
+        let flows = ordered.lazy.map { e -> Flow in
+            guard let f = self.kernelFlow(e.synced, timeout: nil) else { return Flow() }
+            if adopt, !self.bypassesInternalCache, self.passesFilter(f) { _ = self.internalCache.record(f, kind: .new, now: now) }
+            return f
+        }
         purgeAt = nil
         let started = Self.monotonicNow()
         let write = { try self.kernel.create(flows, updateExisting: true, acknowledge: false) }

@@ -104,35 +104,34 @@ public final class FailoverNode {
     }
 
     /// primary-backup.sh's `primary` step (-c, -f, -R, -B), in order, with the result known.
-    /// Only the commit and the cache flush come before the addresses: the kernel dump and
-    /// the bulk send serve the peer, not the sessions, and wait until the addresses are up.
+    /// Only the commit comes before the addresses. The committed flows enter the internal
+    /// cache as they go to the kernel (the `-R` a dump would do, without the dump on the
+    /// way); the bulk send follows the addresses, and a dump a second later reconciles
+    /// whatever else the kernel held.
     func masterActions(_ group: String, now: UInt64) {
         var text: String
+        replication.releaseInternalCache()
         do {
-            let r = try replication.commit(quiet: true)
+            let r = try replication.commit(quiet: true, adopt: true)
             text = "committed \(r.succeeded) flows (\(r.failed) failed) in \(format(Double(r.nanoseconds) / 1e6)) ms"
         } catch {
             text = "commit failed: \(error)"
         }
         if replication.resync.isWaiting { text += " (the peer's table had not fully arrived)" }
-        replication.flushCachesFreeingLater()
+        replication.releaseExternalCache()
         replication.settleResync(now: now)
         updateDemotion()
-        log("(\(group)) master actions: " + text + "; caches flushed")
+        log("(\(group)) master actions: " + text + "; caches flushed, internal cache holds what was committed")
     }
 
-    /// The rest of the primary step, once the addresses are up: `-R` then `-B`.
+    /// The rest of the primary step, once the addresses are up: `-B`, and the kernel
+    /// reconciliation in place of `-R`.
     func afterAddresses(_ group: String) {
-        let t = ConntrackdDaemon.monotonicNow()
-        do {
-            try replication.resyncWithKernel()
-            replication.sendBulk()
-            let ms = Double(ConntrackdDaemon.monotonicNow() - t) / 1e6
-            log("(\(group)) internal cache reloaded from the kernel in \(format(ms)) ms, bulk send queued; "
-                + "all master actions done \(format(Double(ConntrackdDaemon.monotonicNow() - transitionStarted) / 1e6)) ms after the transition")
-        } catch {
-            log("(\(group)) kernel dump failed: \(error)")
-        }
+        let now = ConntrackdDaemon.monotonicNow()
+        replication.sendBulk()
+        replication.reconcileWithKernel(after: 1, now: now)
+        log("(\(group)) bulk send queued; kernel table reconciled in 1 s; all master actions done "
+            + "\(format(Double(now - transitionStarted) / 1e6)) ms after the transition")
     }
 
     func format(_ ms: Double) -> String {
