@@ -402,14 +402,6 @@ public final class ConntrackdDaemon {
         flushExpectationCaches()
     }
 
-    /// `-f` on the way to master: the caches are emptied at once but freed only at the
-    /// next loop turn, after the addresses are up (freeing 100k entries takes ~0.1 s).
-    public func flushCachesFreeingLater() {
-        purgeAt = nil
-        released.append((internalCache.takeAll(), externalCache.takeAll()))
-        flushExpectationCaches()
-    }
-
     /// A new master's `-f -R` without the dump on its critical path: the internal cache is
     /// emptied before a `commit(adopt:)` refills it with exactly what went into the kernel,
     /// then the external cache is emptied; `reconcileWithKernel(after:)` later catches

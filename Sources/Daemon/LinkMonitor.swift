@@ -76,16 +76,5 @@ final class LinkMonitor {
     }
 
     /// The current state of one interface (absent = down), for start-up and after an overrun.
-    static func isUp(_ name: String) -> Bool {
-        let fd = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var request = ifreq()
-        withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { raw in
-            for (i, c) in name.utf8.prefix(raw.count - 1).enumerated() { raw[i] = c }
-        }
-        guard ioctl(fd, UInt(SIOCGIFFLAGS), &request) == 0 else { return false }
-        let flags = UInt32(UInt16(bitPattern: request.ifr_ifru.ifru_flags))
-        return flags & iffUp != 0 && flags & iffRunning != 0
-    }
+    static func isUp(_ name: String) -> Bool { InterfaceStatus.of(name) == "RUNNING" }
 }

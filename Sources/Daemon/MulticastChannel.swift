@@ -49,15 +49,7 @@ public final class MulticastChannel: SyncChannel {
     deinit { close(descriptor) }
 
     public func send(_ datagram: [UInt8]) {
-        var target = group
-        let n = datagram.withUnsafeBytes { raw in
-            withUnsafePointer(to: &target) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(descriptor, raw.baseAddress, raw.count, Int32(MSG_DONTWAIT), $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-        }
-        if n < 0 { counters.sendErrors += 1 } else { counters.bytesSent += n; counters.packetsSent += 1 }
+        ChannelSocket.send(descriptor, datagram[...], to: group, counters: &counters)
     }
 
     public func receiveAll() -> [ChannelInput] {

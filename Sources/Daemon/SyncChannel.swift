@@ -71,6 +71,19 @@ enum ChannelSocket {
         if var v = receive.map(Int32.init(clamping:)) { setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, socklen_t(4)) }
     }
 
+    /// One datagram to `target`, counted in `counters`; never blocks.
+    static func send(_ fd: Int32, _ datagram: ArraySlice<UInt8>, to target: sockaddr_in, counters: inout ChannelCounters) {
+        var target = target
+        let n = datagram.withUnsafeBytes { raw in
+            withUnsafePointer(to: &target) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fd, raw.baseAddress, raw.count, Int32(MSG_DONTWAIT), $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        }
+        if n < 0 { counters.sendErrors += 1 } else { counters.bytesSent += n; counters.packetsSent += 1 }
+    }
+
     static func option(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) {
         var v = value
         setsockopt(fd, level, name, &v, socklen_t(4))
@@ -78,16 +91,7 @@ enum ChannelSocket {
 
     /// The interface MTU, for the batch size (spec §4.4); 1500 when unknown.
     static func mtu(_ interface: String?) -> Int {
-        guard let interface else { return 1500 }
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return 1500 }
-        defer { close(fd) }
-        var request = ifreq()
-        let bytes = Array(interface.utf8.prefix(Int(IFNAMSIZ) - 1))
-        withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { raw in
-            for (i, b) in bytes.enumerated() { raw[i] = b }
-        }
-        guard ioctl(fd, UInt(SIOCGIFMTU), &request) == 0 else { return 1500 }
-        return Int(request.ifr_ifru.ifru_mtu)
+        guard let interface, let r = InterfaceStatus.query(interface, UInt(SIOCGIFMTU)) else { return 1500 }
+        return Int(r.ifr_ifru.ifru_mtu)
     }
 }

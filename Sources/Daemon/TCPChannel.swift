@@ -81,7 +81,7 @@ public final class TCPChannel: SyncChannel {
             }
         }
         pending.append(bytes)
-        drain(now: Self.now())
+        drain(now: ConntrackdDaemon.monotonicNow())
     }
 
     public func service(now: UInt64) {
@@ -190,11 +190,5 @@ public final class TCPChannel: SyncChannel {
             break
         }
         return out
-    }
-
-    static func now() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 }

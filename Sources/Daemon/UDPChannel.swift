@@ -45,15 +45,7 @@ public final class UDPChannel: SyncChannel {
     public func send(_ datagram: [UInt8]) { send(datagram[...]) }
 
     public func send(_ datagram: ArraySlice<UInt8>) {
-        var target = peer
-        let n = datagram.withUnsafeBytes { raw in
-            withUnsafePointer(to: &target) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(descriptor, raw.baseAddress, raw.count, Int32(MSG_DONTWAIT), $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-        }
-        if n < 0 { counters.sendErrors += 1 } else { counters.bytesSent += n; counters.packetsSent += 1 }
+        ChannelSocket.send(descriptor, datagram, to: peer, counters: &counters)
     }
 
     /// Every datagram waiting on the socket.
