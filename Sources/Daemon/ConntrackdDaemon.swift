@@ -408,11 +408,11 @@ public final class ConntrackdDaemon {
     /// what the kernel held besides (sending only what differs).
     public func releaseInternalCache() {
         purgeAt = nil
-        released.append((internalCache.takeAll(), [:]))
+        released.append((internalCache.takeAll(), FlowTable()))
     }
 
     public func releaseExternalCache() {
-        released.append(([:], externalCache.takeAll()))
+        released.append((FlowTable(), externalCache.takeAll()))
         flushExpectationCaches()
     }
 
@@ -420,7 +420,7 @@ public final class ConntrackdDaemon {
     public func reconcileWithKernel(after seconds: UInt64, now: UInt64) {
         resyncAt = now + seconds * 1_000_000_000
     }
-    var released: [([FlowKey: InternalCache.Entry], [FlowKey: ExternalCache.Entry])] = []
+    var released: [(FlowTable<InternalCache.Entry>, FlowTable<ExternalCache.Entry>)] = []
 
     /// `-R`: reloads the internal cache from the kernel table.
     public func resyncWithKernel() throws {

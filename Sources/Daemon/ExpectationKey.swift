@@ -4,12 +4,24 @@ import StateSync
 /// tuples plus flags, class, helper, NAT and function. The timeout is not part of it, so a
 /// refresh finds the entry; a changed flag or class makes a different expectation, as in
 /// conntrackd, where an UPDATE with new flags creates a second entry.
+///
+/// Held in a shared box: `SyncObjectKey` is as large as its largest case, and the sync
+/// engine copies that key through every queue for each flow it sends.
 public struct ExpectationKey: Hashable, Sendable {
-    public let attributes: SyncedExpectation
+    final class Box: Hashable, Sendable {
+        let attributes: SyncedExpectation
+        init(_ a: SyncedExpectation) { attributes = a }
+        static func == (a: Box, b: Box) -> Bool { a === b || a.attributes == b.attributes }
+        func hash(into h: inout Hasher) { h.combine(attributes) }
+    }
+
+    let box: Box
+
+    public var attributes: SyncedExpectation { box.attributes }
 
     public init(_ x: SyncedExpectation) {
         var a = x
         a.timeout = nil
-        attributes = a
+        box = Box(a)
     }
 }

@@ -29,13 +29,15 @@ public struct InternalCache: Sendable {
         }
     }
 
-    public private(set) var entries: [FlowKey: Entry] = [:]
+    private(set) var entries = FlowTable<Entry>()
     public private(set) var counters = CacheCounters()
     /// Entries in state `.dead`, waiting for the peer's acknowledgement to be forgotten.
     public private(set) var deadCount = 0
     public let limit: Int
 
     public init(limit: Int) { self.limit = limit }
+
+    public var count: Int { entries.count }
 
     public var activeCount: Int { entries.count - deadCount }
 
@@ -52,26 +54,27 @@ public struct InternalCache: Sendable {
         switch kind {
         case .destroy:
             guard let i = entries.index(forKey: key) else { counters.destroyFailed += 1; return nil }
-            if entries.values[i].state != .dead { deadCount += 1 }
-            entries.values[i].state = .dead
+            if entries[valueAt: i].state != .dead { deadCount += 1 }
+            entries[valueAt: i].state = .dead
             counters.destroyed += 1
             return key
         case .new, .update:
-            guard entries.count < limit || entries[key] != nil else { counters.createFailed += 1; return nil }
-            // Through the dictionary's in-place accessor: one look-up whether the flow is
-            // new or known (the cache's hashing was a tenth of the sender's CPU).
-            switch Self.update(&entries[key], with: flow, kind: kind, now: now) {
+            // One look-up whether the flow is new or known.
+            let full = entries.count >= limit
+            switch entries.update(key, { slot in Self.update(&slot, with: flow, kind: kind, now: now, full: full) }) {
             case .updated: counters.updated += 1
             case .created: counters.created += 1
             case .revived: counters.created += 1; deadCount -= 1
+            case .refused: counters.createFailed += 1; return nil
             }
             return key
         }
     }
 
-    private enum Outcome { case updated, created, revived }
+    private enum Outcome { case updated, created, revived, refused }
 
-    private static func update(_ slot: inout Entry?, with flow: Flow, kind: FlowPrinter.EventKind, now: UInt64) -> Outcome {
+    private static func update(_ slot: inout Entry?, with flow: Flow, kind: FlowPrinter.EventKind, now: UInt64, full: Bool) -> Outcome {
+        if slot == nil && full { return .refused }
         guard var e = slot, e.state != .dead else {
             let outcome: Outcome = slot == nil ? .created : .revived
             slot = Entry(flow: flow, state: kind == .new ? .new : .alive, since: now)
@@ -98,7 +101,7 @@ public struct InternalCache: Sendable {
     }
 
     public mutating func forget(_ key: FlowKey) {
-        if let i = entries.index(forKey: key), entries.values[i].state == .dead {
+        if let i = entries.index(forKey: key), entries[valueAt: i].state == .dead {
             entries.remove(at: i)
             deadCount -= 1
         }
@@ -107,11 +110,11 @@ public struct InternalCache: Sendable {
     /// Marks entries the kernel no longer has as dead (after a resync dump).
     public mutating func markMissing(keeping seen: Set<FlowKey>) -> [FlowKey] {
         var gone: [FlowKey] = []
-        for (k, e) in entries where e.state != .dead && !seen.contains(k) {
-            entries[k]!.state = .dead
+        for i in 0 ..< entries.count where entries[valueAt: i].state != .dead && !seen.contains(entries.key(at: i)) {
+            entries[valueAt: i].state = .dead
             deadCount += 1
             counters.destroyed += 1
-            gone.append(k)
+            gone.append(entries.key(at: i))
         }
         return gone
     }
@@ -122,8 +125,8 @@ public struct InternalCache: Sendable {
     }
 
     /// Empties the cache, handing the entries to the caller to free when convenient.
-    public mutating func takeAll() -> [FlowKey: Entry] {
-        defer { entries = [:]; deadCount = 0 }
+    mutating func takeAll() -> FlowTable<Entry> {
+        defer { entries = FlowTable(); deadCount = 0 }
         return entries
     }
 }
@@ -147,16 +150,19 @@ public struct ExternalCache: Sendable {
         }
     }
 
-    public private(set) var entries: [FlowKey: Entry] = [:]
+    private(set) var entries = FlowTable<Entry>()
     public private(set) var counters = CacheCounters()
     public let limit: Int
 
     public init(limit: Int) { self.limit = limit }
 
+    public var count: Int { entries.count }
+
     /// ALARM mode: entries not refreshed for `lifetime` nanoseconds are dropped.
     public mutating func expire(now: UInt64, lifetime: UInt64) {
-        for (k, e) in entries where now >= e.updated + lifetime {
-            entries[k] = nil
+        // Backwards: a removal moves the last entry into the gap, which is then behind us.
+        for i in stride(from: entries.count - 1, through: 0, by: -1) where now >= entries[valueAt: i].updated + lifetime {
+            entries.remove(at: i)
             counters.destroyed += 1
         }
     }
@@ -169,9 +175,15 @@ public struct ExternalCache: Sendable {
         case .flowDestroy:
             if entries.removeValue(forKey: key) != nil { counters.destroyed += 1 } else { counters.destroyFailed += 1 }
         case .flowNew, .flowUpdate:
-            guard entries.count < limit || entries[key] != nil else { counters.createFailed += 1; return }
-            // One look-up through the dictionary's in-place accessor.
-            if Self.apply(type, synced, to: &entries[key], now: now) { counters.updated += 1 } else { counters.created += 1 }
+            let full = entries.count >= limit
+            switch entries.update(key, { slot -> Bool? in
+                if slot == nil && full { return nil }
+                return Self.apply(type, synced, to: &slot, now: now)
+            }) {
+            case true?: counters.updated += 1
+            case false?: counters.created += 1
+            case nil: counters.createFailed += 1
+            }
         default:
             break
         }
@@ -203,8 +215,8 @@ public struct ExternalCache: Sendable {
     public mutating func removeAll() { entries.removeAll() }
 
     /// Empties the cache, handing the entries to the caller to free when convenient.
-    public mutating func takeAll() -> [FlowKey: Entry] {
-        defer { entries = [:] }
+    mutating func takeAll() -> FlowTable<Entry> {
+        defer { entries = FlowTable() }
         return entries
     }
 }

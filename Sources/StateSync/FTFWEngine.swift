@@ -22,15 +22,21 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         /// instead, so a bulk send larger than the queue loses whatever the peer then
         /// NACKs from the dropped part.
         public var backPressure: Bool
+        /// How many objects the owner expects to have in flight at once (its table size):
+        /// the engine's index is sized for them up front, as conntrackd sizes its hash, so
+        /// a bulk send never rehashes it on the way.
+        public var expectedObjects: Int
 
         public init(ackWindowSize: Int = 300, resendQueueSize: Int = 131072, aliveInterval: UInt64 = 1_000_000_000,
-                    holdDataUntilHandshake: Bool = true, resendToRestartedPeer: Bool = true, backPressure: Bool = true) {
+                    holdDataUntilHandshake: Bool = true, resendToRestartedPeer: Bool = true, backPressure: Bool = true,
+                    expectedObjects: Int = 0) {
             self.ackWindowSize = max(1, ackWindowSize)
             self.resendQueueSize = max(1, resendQueueSize)
             self.aliveInterval = aliveInterval
             self.holdDataUntilHandshake = holdDataUntilHandshake
             self.resendToRestartedPeer = resendToRestartedPeer
             self.backPressure = backPressure
+            self.expectedObjects = max(0, expectedObjects)
         }
 
         /// conntrackd 1.4.7's behaviour exactly, for interop transcripts.
@@ -62,6 +68,14 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         case control(SyncFlags, ClosedRangeOfSequences?)
     }
 
+    /// Where an object is: waiting in the transmit queue, or sent and waiting for the
+    /// peer's ACK under a sequence number. One index for both keeps each step of an
+    /// object's way to one hash look-up.
+    enum ObjectState: Hashable, Sendable {
+        case queued
+        case awaitingAcknowledgement(UInt32)
+    }
+
     public let configuration: Configuration
     public private(set) var tracker = SequenceTracker()
     public private(set) var hello: HelloState = .initial
@@ -74,9 +88,8 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     private var nextSequence: UInt32
     private var transmitQueue: [Pending] = []
     private var transmitHead = 0
-    private var queuedObjects: Set<Key> = []
+    private var objects: [Key: ObjectState] = [:]
     private var resend = ResendQueue<Pending>()
-    private var resendIndex: [Key: UInt32] = [:]
     private var released: [Key] = []
     /// After our handshake completes, state waits until the peer acknowledges this
     /// sequence number (our first message without HELLO): a HELLO-marked message of ours
@@ -90,6 +103,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         window = configuration.ackWindowSize
         nextSequence = firstSequence
         nextDeadline = now &+ configuration.aliveInterval
+        objects.reserveCapacity(configuration.expectedObjects)
     }
 
     public var hasPendingTransmit: Bool { transmitHead < transmitQueue.count }
@@ -109,9 +123,18 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     /// An object changed: (re)send it. One pending transmission per object, so changes
     /// made before the next transmit run coalesce.
     public mutating func enqueue(_ key: Key) {
-        guard queuedObjects.insert(key).inserted else { return }
-        if let seq = resendIndex.removeValue(forKey: key) { resend.remove(sequence: seq) }
+        guard let sent = Self.markQueued(&objects[key]) else { return }
+        if let seq = sent { resend.remove(sequence: seq) }
         transmitQueue.append(.object(key))
+    }
+
+    /// nil: already queued. Otherwise the sequence it was waiting under, if any.
+    private static func markQueued(_ slot: inout ObjectState?) -> UInt32?? {
+        switch slot {
+        case .queued?: return nil
+        case .awaitingAcknowledgement(let seq)?: slot = .queued; return .some(seq)
+        case nil: slot = .queued; return .some(nil)
+        }
     }
 
     /// `conntrackd -n`: ask the peer for its internal cache.
@@ -124,7 +147,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     public mutating func takeReleased() -> [Key] {
         defer { released.removeAll(keepingCapacity: true) }
         // A key acknowledged earlier may have been queued again since: it is not free.
-        return released.filter { !queuedObjects.contains($0) && resendIndex[$0] == nil }
+        return released.filter { objects[$0] == nil }
     }
 
     /// Forgets the released objects unseen: for an owner with nothing to free.
@@ -172,13 +195,17 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 if flags.contains(.nack) { counters.nacksSent += 1 }
                 if range != nil { storeForResend(seq, entry) }
             case .object(let key):
-                queuedObjects.remove(key)
-                guard let (type, body) = render(key) else { continue }
+                guard let i = objects.index(forKey: key), objects.values[i] == .queued else { continue }
+                guard let (type, body) = render(key) else {
+                    objects.remove(at: i)
+                    continue
+                }
                 let seq = takeSequence()
                 emit(SyncMessage(type: type, flags: markHello(), sequence: seq, body: body))
                 sent += 1
+                // Before the store: an overflow there may remove another object and move `i`.
+                objects.values[i] = .awaitingAcknowledgement(seq)
                 storeForResend(seq, entry)
-                resendIndex[key] = seq
             }
             counters.transmitted += 1
         }
@@ -232,8 +259,9 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         // may exceed it (a few per second) rather than push out state.
         if !configuration.backPressure, resend.count >= configuration.resendQueueSize, let dropped = resend.removeOldest() {
             counters.resendQueueOverflows += 1
-            if case .object(let k) = dropped.entry, resendIndex[k] == dropped.sequence {
-                resendIndex[k] = nil
+            if case .object(let k) = dropped.entry, let i = objects.index(forKey: k),
+               objects.values[i] == .awaitingAcknowledgement(dropped.sequence) {
+                objects.remove(at: i)
                 released.append(k)
             }
         }
@@ -263,11 +291,13 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             // The restarted peer cannot NACK what it never saw: pending resends are
             // dropped (conntrackd) or sent again (Tandem).
             for dropped in resend.removeAll() {
-                guard case .object(let k) = dropped.entry else { continue }
-                resendIndex[k] = nil
+                guard case .object(let k) = dropped.entry, let i = objects.index(forKey: k),
+                      objects.values[i] == .awaitingAcknowledgement(dropped.sequence) else { continue }
                 if configuration.resendToRestartedPeer {
-                    if queuedObjects.insert(k).inserted { transmitQueue.append(.object(k)) }
+                    objects.values[i] = .queued
+                    transmitQueue.append(.object(k))
                 } else {
+                    objects.remove(at: i)
                     released.append(k)
                 }
             }
@@ -322,8 +352,9 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 guard let r = c.range, r.isWellFormed else { return nil }
                 if let f = fence, !sequence(r.to, isBefore: f) { fence = nil }
                 for entry in resend.remove(in: r) {
-                    if case .object(let k) = entry.entry, let i = resendIndex.index(forKey: k), resendIndex.values[i] == entry.sequence {
-                        resendIndex.remove(at: i)
+                    if case .object(let k) = entry.entry, let i = objects.index(forKey: k),
+                       objects.values[i] == .awaitingAcknowledgement(entry.sequence) {
+                        objects.remove(at: i)
                         released.append(k)
                     }
                 }
@@ -333,9 +364,11 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 guard let r = c.range, r.isWellFormed else { return nil }
                 for entry in resend.remove(in: r) {
                     if case .object(let k) = entry.entry {
-                        if resendIndex[k] == entry.sequence { resendIndex[k] = nil }
-                        guard !queuedObjects.contains(k) else { continue }
-                        queuedObjects.insert(k)
+                        // Only the object's latest transmission is retransmitted; a queued
+                        // object goes out anyway.
+                        guard let i = objects.index(forKey: k),
+                              objects.values[i] == .awaitingAcknowledgement(entry.sequence) else { continue }
+                        objects.values[i] = .queued
                     }
                     transmitQueue.append(entry.entry)
                     counters.retransmitted += 1

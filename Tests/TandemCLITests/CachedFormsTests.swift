@@ -50,6 +50,8 @@ struct CachedFormsTests {
         #expect(MemoryLayout<FlowKey>.stride == 16)
         #expect(MemoryLayout<InternalCache.Entry>.stride == 64)
         #expect(MemoryLayout<ExternalCache.Entry>.stride == 48)
+        // Every queue of the sync engine holds one per flow in flight.
+        #expect(MemoryLayout<SyncObjectKey>.stride <= 24)
     }
 
     @Test func commonFlowsArePacked() {
