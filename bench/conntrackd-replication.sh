@@ -49,6 +49,18 @@ T=${TANDEM:-$PWD/.build/release/tandem}
 B=$PWD/.build/release/conntrack-bench
 ticks=$(getconf CLK_TCK)
 
+# PROFILE=seed: the seed's own buffer and hash sizes (seed-howto.txt's General and UDP
+# blocks), with HashLimit raised so that either daemon can hold N flows. The default
+# profile gives both daemons room enough that neither drops a datagram.
+if [ "${PROFILE:-roomy}" = seed ]; then
+  SOCKET_BUFFER=1249280 HASH_SIZE=32768 NETLINK_BUFFER=2097152 NETLINK_GROWTH=8388608
+  seed_extra="NetlinkOverrunResync 5
+    NetlinkEventsReliable on
+    EventIterationLimit 200"
+else
+  SOCKET_BUFFER=24985600 HASH_SIZE=262144 NETLINK_BUFFER=33554432 NETLINK_GROWTH=67108864 seed_extra=""
+fi
+
 conf() { # name self peer dev mode
   local poll=""
   [ "$5" = poll ] && poll="PollSecs $POLL_SECS"
@@ -64,19 +76,20 @@ Sync {
         IPv4_Destination_Address $3
         Port 3780
         Interface $4
-        SndSocketBuffer 24985600
-        RcvSocketBuffer 24985600
+        SndSocketBuffer $SOCKET_BUFFER
+        RcvSocketBuffer $SOCKET_BUFFER
         Checksum on
     }
 }
 General {
-    HashSize 262144
+    HashSize $HASH_SIZE
     HashLimit 1048576
     LogFile $work/$1.log
     LockFile $work/$1.lock
     UNIX { Path $work/$1.ctl }
-    NetlinkBufferSize 33554432
-    NetlinkBufferSizeMaxGrowth 67108864
+    NetlinkBufferSize $NETLINK_BUFFER
+    NetlinkBufferSizeMaxGrowth $NETLINK_GROWTH
+    $seed_extra
     $poll
 }
 CONF
@@ -134,7 +147,7 @@ ratio() { if [ "$1" = - ] || [ "$2" = - ] || [ -z "$1" ] || [ -z "$2" ]; then ec
 median() { sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR + 1) / 2)]; else print "-"}'; }
 metrics="secs cpu_a cpu_b rss_a_kib rss_b_kib us_a us_b bpf_a bpf_b idle_cpu_pct"
 summary=$work/summary
-echo "NS=$NS RUNS=$RUNS PollSecs=$POLL_SECS, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "NS=$NS RUNS=$RUNS PollSecs=$POLL_SECS PROFILE=${PROFILE:-roomy}, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for N in $NS; do
 for mode in $MODES; do
 for r in $(seq 1 "$RUNS"); do

@@ -32,6 +32,8 @@ public final class ConntrackdDaemon {
     let peerAddress: String
     var stopping = false
     var nextPoll: UInt64?
+    /// PollSecs with events: the next poll re-reads the kernel table (after an overrun).
+    var pollPending = false
     var resyncAt: UInt64?
     var purgeAt: UInt64?
     /// ALARM: external entries are expired once a second, not on every loop turn.
@@ -85,15 +87,32 @@ public final class ConntrackdDaemon {
         control = try config.general.unixPath.map { path throws(DaemonError) in try ControlServer(path: path) }
         kernel = try ConntrackConnection()
         let g = config.general
-        if g.pollSeconds == nil {
-            // NetlinkBufferSize applies only when set and within the growth limit (spec §5.7).
-            let initial = (g.netlinkBufferSize > 0 && g.netlinkBufferSize <= max(g.netlinkBufferSizeMaxGrowth, g.netlinkBufferSize)) ? g.netlinkBufferSize : 2 << 20
-            events = try ConntrackEventListener(events: sync.expectationSync == .off ? .flows : [.flows, .expectations],
-                                                bufferPolicy: ReceiveBufferPolicy(initial: initial, maximum: max(initial, g.netlinkBufferSizeMaxGrowth)),
-                                                reliable: g.netlinkEventsReliable)
-        } else {
-            events = nil
+        // NetlinkBufferSize applies only when set and within the growth limit (spec §5.7).
+        let initial = (g.netlinkBufferSize > 0 && g.netlinkBufferSize <= max(g.netlinkBufferSizeMaxGrowth, g.netlinkBufferSize)) ? g.netlinkBufferSize : 2 << 20
+        let open = {
+            try ConntrackEventListener(events: sync.expectationSync == .off ? .flows : [.flows, .expectations],
+                                       bufferPolicy: ReceiveBufferPolicy(initial: initial, maximum: max(initial, g.netlinkBufferSizeMaxGrowth)),
+                                       reliable: g.netlinkEventsReliable)
+        }
+        if let secs = g.pollSeconds {
+            // PollSecs (the seed's mode): conntrackd re-reads and re-sends the whole table
+            // every N s, so a flow waits up to N s and an idle 250k-flow table costs most
+            // of a core. Tandem reads the kernel's events here too and sends what they
+            // carry at once; the N-s poll keeps its promise (every change reaches the peer
+            // within N s) for what events cannot vouch for: the table at start-up, and
+            // whatever an overrun lost. Without an event socket it polls as conntrackd.
+            // The event socket is open before start-up's dump, so nothing falls in between:
+            // the first poll has nothing to re-read.
             nextPoll = now
+            do {
+                events = try open()
+                log("polling mode, PollSecs \(secs): kernel events are replicated at once; the table is re-read within \(secs) s after an event overrun")
+            } catch {
+                events = nil
+                log("polling mode, PollSecs \(secs): no kernel event socket (\(error)): the table is re-read every \(secs) s")
+            }
+        } else {
+            events = try open()
         }
         if let events, let program = KernelEventFilter.program(g.filters) {
             // The daemon's own filter still runs on what passes: the program only drops
@@ -187,7 +206,10 @@ public final class ConntrackdDaemon {
                 if let key = internalCache.record(flow, kind: kind, now: now) { engine.enqueue(.flow(key)) }
             case .overrun:
                 runtime.overruns += 1
-                if let delay = config.general.netlinkOverrunResync, resyncAt == nil {
+                if nextPoll != nil {
+                    if !pollPending { log("netlink event socket overrun: the table is re-read at the next poll") }
+                    pollPending = true
+                } else if let delay = config.general.netlinkOverrunResync, resyncAt == nil {
                     resyncAt = now + UInt64(delay) * 1_000_000_000
                     log("netlink event socket overrun: resync with the kernel in \(delay)s")
                 }
@@ -265,7 +287,11 @@ public final class ConntrackdDaemon {
             nextExpiry = now + 1_000_000_000
         }
         if let p = nextPoll, now >= p {
-            try populateFromKernel(send: true)
+            if pollPending || events == nil {
+                pollPending = false
+                runtime.polls += 1
+                try populateFromKernel(send: true)
+            }
             nextPoll = now + UInt64(config.general.pollSeconds ?? 5) * 1_000_000_000
         }
         if let r = resyncAt, now >= r {
@@ -525,6 +551,9 @@ public final class ConntrackdDaemon {
         case .complete(let at): "complete \(seconds(now - at)) ago"
         }
         lines.append("  resync: " + resyncText)
+        if let secs = config.general.pollSeconds {
+            lines.append("  kernel: PollSecs \(secs), " + (events != nil ? "events replicated at once, \(runtime.polls) re-reads after overruns" : "no event socket, \(runtime.polls) polls"))
+        }
         lines.append("  caches: internal \(internalCache.activeCount) flows, external \(sync.disableExternalCache ? "injected into the kernel" : "\(externalCache.entries.count) flows")")
         let k = channel.counters
         lines.append("  link: \(channel.kind.rawValue) on \(channel.interface ?? "?") (\(channels.channels.count) configured), "

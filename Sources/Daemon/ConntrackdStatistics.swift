@@ -34,6 +34,8 @@ public struct ConntrackdStatistics: Sendable {
     public struct Runtime: Sendable, Hashable {
         public var eventsReceived = 0, eventsFiltered = 0, eventsUnknown = 0, catchEventFailed = 0, dumpUnknown = 0
         public var overruns = 0, kernelFlushes = 0, kernelResyncs = 0, bufferSize = 0
+        /// PollSecs: kernel table re-reads done by the poll timer.
+        public var polls = 0
         public var localReadFailed = 0, localUnknownRequest = 0
         public init() {}
     }
