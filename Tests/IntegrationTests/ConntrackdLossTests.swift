@@ -66,6 +66,43 @@ struct ConntrackdLossTests {
         #expect(log.contains("overrun"), "\(log)")
     }
 
+    /// PollSecs (the seed's mode): Tandem replicates from kernel events at once. With an
+    /// hour between polls, flows can only reach the peer this way.
+    @Test func pollModeReplicatesFromEventsWithoutWaitingForThePoll() throws {
+        let pair = try Pair("pol", a: .tandem, b: .tandem, extra: .init(udp: "", general: "PollSecs 3600"))
+        defer { pair.stop() }
+        usleep(1_500_000)
+        let r = Self.insert(2_000, in: pair.a)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        var have = 0
+        let arrived = pair.eventually(20) { have = Self.externalCount(pair, "b"); return have == 2_000 }
+        #expect(arrived, "B has \(have) of 2000 with the next poll an hour away")
+        let log = (try? String(contentsOfFile: "\(pair.dir)/a.log", encoding: .utf8)) ?? ""
+        #expect(log.contains("polling mode, PollSecs 3600: kernel events are replicated at once"), "\(log)")
+    }
+
+    /// PollSecs after lost events: the paused sender's event socket overruns, and the next
+    /// poll (not NetlinkOverrunResync, which is off) re-reads the table.
+    @Test func pollModeRereadsTheTableAfterAnOverrun() throws {
+        let pair = try Pair("pov", a: .tandem, b: .tandem,
+                            extra: .init(udp: "RcvSocketBuffer 16777216\n SndSocketBuffer 16777216",
+                                         general: "PollSecs 2\n NetlinkOverrunResync Off\n NetlinkBufferSize 262144\n NetlinkBufferSizeMaxGrowth 262144"))
+        defer { pair.stop() }
+        usleep(1_500_000)
+        let sender = pair.daemons[0]
+        sender.signal(SIGSTOP)
+        let r = Self.insert(30_000, in: pair.a)
+        usleep(300_000)
+        sender.signal(SIGCONT)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        var have = 0
+        let arrived = pair.eventually(45) { have = Self.externalCount(pair, "b"); return have == 30_000 }
+        #expect(arrived, "B has \(have) of 30000")
+        #expect((Self.counter(Self.statistics(pair, "a"), "Netlink overruns") ?? 0) > 0)
+        let log = (try? String(contentsOfFile: "\(pair.dir)/a.log", encoding: .utf8)) ?? ""
+        #expect(log.contains("the table is re-read at the next poll"), "\(log)")
+    }
+
     /// 20% loss, reordering and duplication on the sync link, both ways: FTFW's NACKs
     /// bring every one of 10k flows across, and the counters show the repair.
     @Test func tenThousandFlowsThroughLossAndReordering() throws {
