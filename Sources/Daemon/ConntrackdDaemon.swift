@@ -184,7 +184,7 @@ public final class ConntrackdDaemon {
 
     /// The kernel sends one event per datagram; conntrackd takes 100 per wake-up
     /// (EventIterationLimit), which costs a loop turn per 100 flows in a burst.
-    static let eventReadsPerTurn = 2048
+    static let eventReadsPerTurn = 16384
 
     func handleKernelEvents(_ listener: ConntrackEventListener, now: UInt64) throws {
         // A bounded number of reads per turn: the flows they carry are sent in the same

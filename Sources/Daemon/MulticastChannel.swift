@@ -52,10 +52,14 @@ public final class MulticastChannel: SyncChannel {
         ChannelSocket.send(descriptor, datagram[...], to: group, counters: &counters)
     }
 
+    /// Reused for every read: a fresh 64 KiB buffer per turn was zeroed each time.
+    private var buffer = [UInt8](repeating: 0, count: 65536)
+
     public func receiveAll() -> [ChannelInput] {
         var out: [ChannelInput] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
+        // Bounded per turn: the loop comes straight back while the socket stays readable,
+        // and a full 24 MB receive buffer is never decoded into messages all at once.
+        for _ in 0 ..< datagramsPerTurn {
             let n = recv(descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT))
             if n < 0 {
                 if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { counters.receiveErrors += 1 }

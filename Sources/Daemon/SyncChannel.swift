@@ -95,3 +95,6 @@ enum ChannelSocket {
         return Int(r.ifr_ifru.ifru_mtu)
     }
 }
+
+/// Datagrams a link reads per loop turn.
+let datagramsPerTurn = 256
