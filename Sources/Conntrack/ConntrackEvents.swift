@@ -91,8 +91,10 @@ public final class ConntrackEventListener {
     /// The same, handing each event to `handle` as it is decoded, and stopping after
     /// `maximumReads` datagrams (the rest stays readable): a burst of 100k events is
     /// never held decoded at once, and the owner's loop gets a turn in between.
-    public func poll(timeoutMilliseconds: Int32, maximumReads: Int = .max, _ handle: (ConntrackEvent) throws -> Void) throws {
-        guard socket.waitReadable(timeoutMilliseconds: timeoutMilliseconds) else { return }
+    /// Returns whether it stopped at `maximumReads`, with more probably waiting.
+    @discardableResult
+    public func poll(timeoutMilliseconds: Int32, maximumReads: Int = .max, _ handle: (ConntrackEvent) throws -> Void) throws -> Bool {
+        guard socket.waitReadable(timeoutMilliseconds: timeoutMilliseconds) else { return false }
         socket.setNonBlocking(true)
         defer { socket.setNonBlocking(false) }
         var reads = 0
@@ -108,10 +110,11 @@ public final class ConntrackEventListener {
                 }
                 continue
             }
-            guard case .data(let n) = result else { break }
+            guard case .data(let n) = result else { return false }
             reads += 1
             try decode(count: n, handle)
         }
+        return true
     }
 
     private func decode(count: Int, _ handle: (ConntrackEvent) throws -> Void) rethrows {

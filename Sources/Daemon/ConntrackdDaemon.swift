@@ -175,21 +175,32 @@ public final class ConntrackdDaemon {
     /// One turn of the loop: kernel events, the peer, the control socket, timers, sends.
     public func service(now t: UInt64) throws {
         released.removeAll()
-        if let events { try handleKernelEvents(events, now: t) }
+        let backlogged = try events.map { try handleKernelEvents($0, now: t) } ?? false
         handleChannel(now: t)
         if control != nil { try handleControl(now: t) }
         try timers(now: t)
-        flushTransmit(now: t)
+        // While a burst still fills the event socket, reading it comes first: an event
+        // the kernel cannot queue is lost (and costs a resync), a message sent a few
+        // milliseconds later is not. Sending waits at most `transmitDeferral` (a sustained overload
+        // still sends once a second, which also keeps the alive and ACK timers going).
+        if !backlogged || t &- lastTransmit >= Self.transmitDeferral {
+            flushTransmit(now: t)
+            lastTransmit = t
+        }
     }
+
+    static let transmitDeferral: UInt64 = 1_000_000_000
+    var lastTransmit: UInt64 = 0
 
     /// The kernel sends one event per datagram; conntrackd takes 100 per wake-up
     /// (EventIterationLimit), which costs a loop turn per 100 flows in a burst.
-    static let eventReadsPerTurn = 16384
+    static let eventReadsPerTurn = 4096
 
-    func handleKernelEvents(_ listener: ConntrackEventListener, now: UInt64) throws {
-        // A bounded number of reads per turn: the flows they carry are sent in the same
-        // turn, so a burst streams out instead of being decoded and queued whole first.
-        try listener.poll(timeoutMilliseconds: 0, maximumReads: Self.eventReadsPerTurn) { event in
+    /// Returns whether events are still waiting.
+    func handleKernelEvents(_ listener: ConntrackEventListener, now: UInt64) throws -> Bool {
+        // A bounded number of reads per turn, so the peer's ACKs and the control socket
+        // get their turn during a burst.
+        return try listener.poll(timeoutMilliseconds: 0, maximumReads: Self.eventReadsPerTurn) { event in
             switch event {
             case .flow(let kind, let flow, let origin):
                 // Our own commits come back as events: never echo them to the peer (§5.4).
