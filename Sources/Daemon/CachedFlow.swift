@@ -1,3 +1,4 @@
+import StateSync
 import Conntrack
 
 /// A flow as the internal cache keeps it. Most flows are IPv4 TCP/UDP/ICMP with nothing
@@ -17,6 +18,29 @@ enum CachedFlow: Sendable {
         switch self {
         case .packed(let p): p.flow
         case .general(let f): f
+        }
+    }
+
+    /// The message conntrackd would send for the flow; for packed flows straight from the
+    /// packed fields (the sender's hottest path), equal to `SyncedFlow(flow: flow)`.
+    func synced(options: SyncSenderOptions) -> SyncedFlow {
+        switch self {
+        case .general(let f):
+            return SyncedFlow(flow: f, options: options)
+        case .packed(let p):
+            var tcp: ProtocolInfo?
+            if p.has(Packed.Bit.tcp) {
+                var t = TCPInfo()
+                if p.has(Packed.Bit.tcpState) { t.state = TCPState(rawValue: p.tcpState) }
+                if p.has(Packed.Bit.windowScaleOriginal) { t.windowScaleOriginal = p.windowScaleOriginal }
+                if p.has(Packed.Bit.windowScaleReply) { t.windowScaleReply = p.windowScaleReply }
+                tcp = .tcp(t)
+            }
+            return SyncedFlow(original: p.original.tuple, reply: p.reply.tuple,
+                              status: p.has(Packed.Bit.status) ? FlowStatus(rawValue: p.status) : nil, protocolInfo: tcp,
+                              timeout: p.has(Packed.Bit.timeout) ? p.timeout : nil, mark: p.has(Packed.Bit.mark) ? p.mark : nil,
+                              synproxy: p.has(Packed.Bit.zeroSynproxy) ? Synproxy(initialSequence: 0, initialTimestamp: 0, timestampOffset: 0) : nil,
+                              options: options)
         }
     }
 

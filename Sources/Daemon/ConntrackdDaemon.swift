@@ -335,7 +335,7 @@ public final class ConntrackdDaemon {
             case .alive: .flowUpdate
             case .dead: .flowDestroy
             }
-            return (type, .flow(SyncedFlow(flow: e.flow, options: self.options)))
+            return (type, .flow(e.stored.synced(options: self.options)))
         }, emit: { m in
             let start = datagram.count
             m.encode(into: &datagram)

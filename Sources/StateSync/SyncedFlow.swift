@@ -76,17 +76,46 @@ extension SyncedFlow {
 
     /// The attributes conntrackd 1.4.7 sends for `flow` (spec §2.5).
     public init(flow: Flow, options: SyncSenderOptions = SyncSenderOptions()) {
+        guard let o = flow.original else { self.init(); return }
+        self.init(original: o, reply: flow.reply, status: flow.status, protocolInfo: flow.protocolInfo,
+                  timeout: flow.timeout, mark: flow.mark, synproxy: flow.synproxy, options: options)
+        if let m = flow.master {
+            masterSource = m.source
+            masterDestination = m.destination
+            masterProtocol = m.protocolNumber
+            if let s = m.sourcePort, let d = m.destinationPort { masterPorts = SyncPorts(source: s, destination: d) }
+        }
+        if let a = flow.sequenceAdjustmentOriginal, let b = flow.sequenceAdjustmentReply {
+            sequenceAdjustment = [a.correctionPosition, a.offsetBefore, a.offsetAfter, b.correctionPosition, b.offsetBefore, b.offsetAfter]
+        }
+        helper = flow.helper?.name
+        if let raw = flow.labels {
+            var words: [UInt32] = []
+            var i = 0
+            while i + 3 < raw.count {
+                words.append(UInt32(raw[i]) | UInt32(raw[i + 1]) << 8 | UInt32(raw[i + 2]) << 16 | UInt32(raw[i + 3]) << 24)
+                i += 4
+            }
+            if let last = words.lastIndex(where: { $0 != 0 }) { labels = Array(words[...last]) }
+        }
+        if let z = flow.zone, z != 0 { zone = z }
+    }
+
+    /// The same rules for a flow given by its parts: a cache that keeps flows packed
+    /// builds the message without assembling a whole `Flow` first.
+    public init(original o: Tuple, reply: Tuple?, status flowStatus: FlowStatus?, protocolInfo: ProtocolInfo?,
+                timeout flowTimeout: UInt32?, mark flowMark: UInt32?, synproxy flowSynproxy: Synproxy?,
+                options: SyncSenderOptions) {
         self.init()
-        guard let o = flow.original else { return }
         source = o.source
         destination = o.destination
-        status = flow.status?.rawValue ?? 0
+        status = flowStatus?.rawValue ?? 0
         protocolNumber = o.protocolNumber
         let ports = SyncPorts(source: o.sourcePort ?? 0, destination: o.destinationPort ?? 0)
         switch o.protocolNumber {
         case IPProtocolNumber.tcp:
             self.ports = ports
-            if let tcp = flow.protocolInfo?.tcp, let state = tcp.state {
+            if let tcp = protocolInfo?.tcp, let state = tcp.state {
                 tcpState = state.rawValue
                 if options.windowTracking {
                     windowScaleOriginal = tcp.windowScaleOriginal
@@ -95,14 +124,14 @@ extension SyncedFlow {
             }
         case IPProtocolNumber.sctp:
             self.ports = ports
-            if case .sctp(let i)? = flow.protocolInfo, let s = i.state {
+            if case .sctp(let i)? = protocolInfo, let s = i.state {
                 sctpState = s
                 sctpVtagOriginal = i.verificationTagOriginal
                 sctpVtagReply = i.verificationTagReply
             }
         case IPProtocolNumber.dccp:
             self.ports = ports
-            if case .dccp(let i)? = flow.protocolInfo, let s = i.state {
+            if case .dccp(let i)? = protocolInfo, let s = i.state {
                 dccpState = s
                 dccpRole = i.role
             }
@@ -117,32 +146,12 @@ extension SyncedFlow {
         default:
             break // conntrackd sends no layer-4 identity for other protocols (§8.2)
         }
-        if options.includeTimeout { timeout = flow.timeout }
-        mark = flow.mark
-        if let m = flow.master {
-            masterSource = m.source
-            masterDestination = m.destination
-            masterProtocol = m.protocolNumber
-            if let s = m.sourcePort, let d = m.destinationPort { masterPorts = SyncPorts(source: s, destination: d) }
-        }
-        if let r = flow.reply { applyNAT(original: o, reply: r, status: flow.status) }
-        if let a = flow.sequenceAdjustmentOriginal, let b = flow.sequenceAdjustmentReply {
-            sequenceAdjustment = [a.correctionPosition, a.offsetBefore, a.offsetAfter, b.correctionPosition, b.offsetBefore, b.offsetAfter]
-        }
-        helper = flow.helper?.name
-        if let raw = flow.labels {
-            var words: [UInt32] = []
-            var i = 0
-            while i + 3 < raw.count {
-                words.append(UInt32(raw[i]) | UInt32(raw[i + 1]) << 8 | UInt32(raw[i + 2]) << 16 | UInt32(raw[i + 3]) << 24)
-                i += 4
-            }
-            if let last = words.lastIndex(where: { $0 != 0 }) { labels = Array(words[...last]) }
-        }
-        if let s = flow.synproxy {
+        if options.includeTimeout { timeout = flowTimeout }
+        mark = flowMark
+        if let r = reply { applyNAT(original: o, reply: r, status: flowStatus) }
+        if let s = flowSynproxy {
             synproxy = SyncSynproxy(its: s.initialTimestamp, isn: s.initialSequence, tsoff: s.timestampOffset)
         }
-        if let z = flow.zone, z != 0 { zone = z }
     }
 
     private mutating func applyNAT(original o: Tuple, reply r: Tuple, status: FlowStatus?) {

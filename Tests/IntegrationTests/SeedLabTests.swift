@@ -48,18 +48,24 @@ struct SeedLabTests {
         return (status, output)
     }
 
-    static func failover(binary: String, keepalived: String? = nil, label: String, mode: String = "sync") -> String {
+    /// With `keepBinaries`, the wrapper binaries stay for another attempt.
+    static func failover(binary: String, keepalived: String? = nil, label: String, mode: String = "sync",
+                         keepBinaries: Bool = false) -> String {
         let log = NSTemporaryDirectory() + "tdt-lab-\(getpid())-\(label).log"
         defer {
             _ = lab("down", binary: binary, keepalived: keepalived, log: log, timeout: 120)
             try? FileManager.default.removeItem(atPath: log)
-            for b in [binary, keepalived].compactMap({ $0 }) where b.contains("tdt-labbin") {
-                try? FileManager.default.removeItem(atPath: (b as NSString).deletingLastPathComponent)
-            }
+            if !keepBinaries { removeBinaries(binary, keepalived) }
         }
         let up = lab("up", binary: binary, keepalived: keepalived, log: log, timeout: 240)
         guard up.status == 0 else { return "up failed: \(up.output.suffix(2000))" }
         return lab("failover-test --runs 1 --mode \(mode) --label \(label)", binary: binary, keepalived: keepalived, log: log, timeout: 300).output
+    }
+
+    static func removeBinaries(_ binary: String, _ keepalived: String?) {
+        for b in [binary, keepalived].compactMap({ $0 }) where b.contains("tdt-labbin") {
+            try? FileManager.default.removeItem(atPath: (b as NSString).deletingLastPathComponent)
+        }
     }
 
     /// The seed's glue races: keepalived adds the VIPs before primary-backup.sh commits, and
@@ -69,8 +75,9 @@ struct SeedLabTests {
     /// other failure counts at once.
     static func survives(binary: String, keepalived: String? = nil, label: String) -> (Bool, String) {
         var outputs: [String] = []
+        defer { removeBinaries(binary, keepalived) }
         for attempt in 1...3 {
-            let out = failover(binary: binary, keepalived: keepalived, label: "\(label)-\(attempt)")
+            let out = failover(binary: binary, keepalived: keepalived, label: "\(label)-\(attempt)", keepBinaries: true)
             outputs.append(out)
             if out.contains("survived=yes") { return (true, out) }
             if !out.contains("RST sent by fw2") { break }

@@ -38,7 +38,14 @@ struct CachedFormsTests {
         var bare = Flow(family: AddressFamily.inet)
         bare.original = udp.original
         bare.reply = udp.reply
-        return [tcp, icmp, udp, natted, synproxy, helper, zoned, v6, bare]
+        var icmpNatted = icmp
+        icmpNatted.reply?.destination = .v4(9)
+        icmpNatted.status = [.confirmed, .sourceNATDone]
+        var dnat = tcp
+        dnat.reply?.source = .v4(0x0a00_0063)
+        dnat.reply?.sourcePort = 8080
+        dnat.status = [.confirmed, .destinationNATDone]
+        return [tcp, icmp, udp, natted, synproxy, helper, zoned, v6, bare, icmpNatted, dnat]
     }
 
     @Test(arguments: flows) func internalFormGivesTheFlowBack(_ f: Flow) {
@@ -52,6 +59,14 @@ struct CachedFormsTests {
         #expect(MemoryLayout<ExternalCache.Entry>.stride == 48)
         // Every queue of the sync engine holds one per flow in flight.
         #expect(MemoryLayout<SyncObjectKey>.stride <= 24)
+    }
+
+    /// The sender builds messages from the packed form directly: the same message.
+    @Test(arguments: flows) func packedMessageIsTheFlowsMessage(_ f: Flow) {
+        for options in [SyncSenderOptions(), SyncSenderOptions(includeTimeout: false, windowTracking: true),
+                        SyncSenderOptions(includeTimeout: true, windowTracking: true)] {
+            #expect(CachedFlow(f).synced(options: options) == SyncedFlow(flow: f, options: options))
+        }
     }
 
     @Test func commonFlowsArePacked() {
