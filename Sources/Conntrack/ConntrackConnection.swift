@@ -174,8 +174,16 @@ public final class ConntrackConnection {
     private func apply<C: Collection>(
         _ flows: C, type: UInt16, flags: NetlinkFlags, acknowledge: Bool, transform: (Flow) -> Flow
     ) throws -> BatchResult where C.Element == Flow {
-        var iterator = flows.makeIterator()
-        var sequence = socket.reserveSequences(flows.count)
+        try pipelined(flows, type: type, flags: flags, acknowledge: acknowledge) { flow, e in
+            FlowCodec.encode(transform(flow), into: &e)
+        }
+    }
+
+    private func pipelined<C: Collection>(
+        _ items: C, type: UInt16, flags: NetlinkFlags, acknowledge: Bool, encode: (C.Element, inout AttributeEncoder) -> Void
+    ) throws -> BatchResult {
+        var iterator = items.makeIterator()
+        var sequence = socket.reserveSequences(items.count)
         var index = 0
         let size = batchSize
         // Encoding happens here while the helper thread has the kernel apply the
@@ -183,9 +191,8 @@ public final class ConntrackConnection {
         let outcome = try socket.executePipelined(expectAcks: acknowledge) {
             var batch = MessageBatch()
             let first = index
-            while batch.count < size, let flow = iterator.next() {
-                let f = transform(flow)
-                batch.append(type: type, flags: flags, sequence: sequence) { FlowCodec.encode(f, into: &$0) }
+            while batch.count < size, let item = iterator.next() {
+                batch.append(type: type, flags: flags, sequence: sequence) { encode(item, &$0) }
                 sequence &+= 1
                 index += 1
             }
@@ -208,6 +215,14 @@ public final class ConntrackConnection {
 
     public func createExpectation(_ x: Expectation) throws {
         try single(type: ConntrackMessageType.expectNew, flags: [.request, .create, .excl, .ack]) { ExpectationCodec.encode(x, into: &$0) }
+    }
+
+    /// Creates expectations in batches, each failure reported by index (EEXIST for one
+    /// that exists already).
+    public func createExpectations<C: Collection>(_ xs: C) throws -> BatchResult where C.Element == Expectation {
+        try pipelined(xs, type: ConntrackMessageType.expectNew, flags: [.request, .create, .excl, .ack], acknowledge: true) { x, e in
+            ExpectationCodec.encode(x, into: &e)
+        }
     }
 
     public func deleteExpectation(_ x: Expectation) throws {

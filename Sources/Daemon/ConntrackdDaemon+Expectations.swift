@@ -118,7 +118,8 @@ extension ConntrackdDaemon {
     func commitExpectations(now: UInt64) -> (succeeded: Int, failed: Int) {
         guard expectations.enabled else { return (0, 0) }
         log("committing expectation cache")
-        var succeeded = 0, failed = 0
+        var failed = 0
+        var batch: [Expectation] = []
         for e in expectations.externalCache.entries.values {
             let timeout: UInt32
             if sync.commitTimeout > 0 {
@@ -129,13 +130,28 @@ extension ConntrackdDaemon {
                 timeout = left > 0 ? UInt32(left) : 60
             }
             guard let x = e.synced.expectation(timeout: timeout) else { failed += 1; continue }
-            do {
-                try createReplacing(x)
-                succeeded += 1
-            } catch {
-                failed += 1
-                log("commit-create: \(error)\n\t\(Self.expectationLine(x))")
+            batch.append(x)
+        }
+        // One batched write; the few that exist already are replaced one by one.
+        var succeeded = 0
+        do {
+            let r = try kernel.createExpectations(batch)
+            succeeded = r.succeeded
+            for (index, error) in r.failures {
+                let x = batch[index]
+                do {
+                    guard error.errno == EEXIST else { throw error }
+                    try? kernel.deleteExpectation(x)
+                    try kernel.createExpectation(x)
+                    succeeded += 1
+                } catch {
+                    failed += 1
+                    log("commit-create: \(error)\n\t\(Self.expectationLine(x))")
+                }
             }
+        } catch {
+            failed += batch.count
+            log("commit of \(batch.count) expectations failed: \(error)")
         }
         log("Committed \(succeeded) new expectations")
         if failed > 0 { log("\(failed) expectations can't be committed") }

@@ -752,12 +752,17 @@ public final class ConntrackdDaemon {
             return f
         }
         purgeAt = nil
+        log(withExpectations && expectations.enabled ? "committing all external caches" : "committing conntrack cache")
         let started = Self.monotonicNow()
         let write = { try self.kernel.create(flows, updateExisting: true, acknowledge: false) }
         let r = try (quiet ? events.map { try $0.withoutEvents(write) } : nil) ?? write()
         let report = CommitReport(flows: flows.count, succeeded: r.succeeded, failed: r.failed,
                                   nanoseconds: Self.monotonicNow() - started)
-        log("committed \(r.succeeded) of \(flows.count) entries in \(report.nanoseconds / 1_000_000) ms (\(r.failed) failed)")
+        // conntrackd's three lines, word for word (scripts grep them).
+        log("Committed \(r.succeeded) new entries")
+        if r.failed > 0 { log("\(r.failed) entries can't be committed") }
+        let us = report.nanoseconds / 1_000
+        log("commit has taken \(us / 1_000_000).\(String(repeating: "0", count: 6 - String(us % 1_000_000).count))\(us % 1_000_000) seconds")
         if withExpectations { commitExpectations(now: Self.monotonicNow()) }
         return report
     }

@@ -28,7 +28,7 @@ struct TakeoverLog {
             }
         } else {
             for (t, text) in LogTimestamp.lines(FileSystem.read(logPath) ?? "", since: since) {
-                // The contract line: "committed N flows" (the sync layer's own "committed N of M entries" is a detail).
+                // The contract line: "committed N flows" (the sync layer's own "Committed N new entries" is a detail).
                 if text.contains("committed") && text.contains(" flows") {
                     if commit == nil { commit = t }
                     out.append(TimelineEvent(time: t, text: "commit done on \(fw): \(Self.message(text))"))

@@ -195,6 +195,11 @@ struct ConntrackdInteropTests {
             return listing.contains("src=10.1.1.1 dst=10.2.2.2 sport=1000 dport=80") && listing.contains("dport=22 ")
         }
         #expect(committed, "\(listing)")
+        // The same log lines from either daemon: scripts grep them.
+        let log = (try? String(contentsOfFile: "\(pair.dir)/\(to).log", encoding: .utf8)) ?? ""
+        for line in ["committing", "Committed 4 new entries", "commit has taken "] {
+            #expect(log.contains(line), "\(to).log lacks \"\(line)\":\n\(log)")
+        }
         // Destroys propagate.
         source.run(["conntrack", "-D", "-p", "udp"])
         let gone = pair.eventually { !pair.query(to, ["-e"]).contains { $0.hasPrefix("udp") } }
