@@ -75,5 +75,18 @@ extension ConntrackdInteropTests {
         try replicateExpectation(pair, from: "a", to: "b")
         let stats = pair.query("b", ["-s", "expect"]).joined(separator: "\n")
         #expect(stats.contains("cache external:"), "\(stats)")
+        // `-s expect` in conntrackd's layout: the same text once the numbers (and their
+        // padding) and the device names are masked.
+        // Tandem's own counters follow as a block of their own, after conntrackd's text.
+        let reference = Self.layout(pair.a.run(["conntrackd", "-C", "\(pair.dir)/a.conf", "-s", "expect"]).stdout)
+        var ours = pair.b.run([Shell.tandem, "conntrackd", "-C", "\(pair.dir)/b.conf", "-s", "expect"]).stdout
+        if let r = ours.range(of: "tandem:\n") { ours = String(ours[..<r.lowerBound]) }
+        let tandem = Self.layout(ours)
+        #expect(reference.contains("cache internal:"), "\(reference)")
+        #expect(tandem == reference, "tandem:\n\(tandem)\nconntrackd:\n\(reference)")
+    }
+
+    static func layout(_ text: String) -> String {
+        text.replacing(/device=[^ ):]+/, with: "device=X").replacing(/[ ]*[0-9]+/, with: "#")
     }
 }
