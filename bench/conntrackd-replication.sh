@@ -113,7 +113,11 @@ run() {
   if [ "$impl" = tandem ]; then cli="$T conntrackd"; else cli=conntrackd; fi
   ip netns exec "$a" $cli -C "$work/a.conf" >"$work/a.out" 2>&1 & local pa=$!; pids+=("$pa")
   ip netns exec "$b" $cli -C "$work/b.conf" >"$work/b.out" 2>&1 & local pb=$!; pids+=("$pb")
-  sleep 2
+  # The pair settles first: a firewall's burst meets daemons that have been up for a
+  # while. (Tandem holds state after its HELLO handshake until the peer acknowledges
+  # its first plain message, which a peer does on its 1-s alive tick: a burst within
+  # ~2 s of start-up would measure that hand-shake, not replication.)
+  sleep 4
   external() { ip netns exec "$b" $cli -C "$work/b.conf" -s 2>/dev/null | awk '/cache external/{f=1} f && /current active/{print $NF; exit}'; }
   local ca0 cb0 t0 t1 have=0 base_a base_b
   base_a=$(rss "$pa"); base_b=$(rss "$pb")

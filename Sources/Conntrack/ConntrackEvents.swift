@@ -93,7 +93,12 @@ public final class ConntrackEventListener {
     /// never held decoded at once, and the owner's loop gets a turn in between.
     /// Returns whether it stopped at `maximumReads`, with more probably waiting.
     @discardableResult
-    public func poll(timeoutMilliseconds: Int32, maximumReads: Int = .max, _ handle: (ConntrackEvent) throws -> Void) throws -> Bool {
+    ///
+    /// `fastFlow`, if given, sees each flow NEW/UPDATE event's raw payload first; when it
+    /// answers true the event is taken and not decoded here.
+    public func poll(timeoutMilliseconds: Int32, maximumReads: Int = .max,
+                     fastFlow: ((FlowPrinter.EventKind, UnsafeRawBufferPointer, UInt32) -> Bool)? = nil,
+                     _ handle: (ConntrackEvent) throws -> Void) throws -> Bool {
         guard socket.waitReadable(timeoutMilliseconds: timeoutMilliseconds) else { return false }
         socket.setNonBlocking(true)
         defer { socket.setNonBlocking(false) }
@@ -112,17 +117,27 @@ public final class ConntrackEventListener {
             }
             guard case .data(let n) = result else { return false }
             reads += 1
-            try decode(count: n, handle)
+            try decode(count: n, fastFlow: fastFlow, handle)
         }
         return true
     }
 
-    private func decode(count: Int, _ handle: (ConntrackEvent) throws -> Void) rethrows {
+    private func decode(count: Int, fastFlow: ((FlowPrinter.EventKind, UnsafeRawBufferPointer, UInt32) -> Bool)? = nil,
+                        _ handle: (ConntrackEvent) throws -> Void) rethrows {
         var reader = MessageReader(buffer, count: count)
         while let m = reader.next() {
             let subsystem = m.header.type >> 8
             let isNew = m.header.flags.contains([.create, .excl])
             let op = m.header.type & 0xff
+            if let fastFlow, subsystem == ConntrackMessageType.subsystemConntrack, op != 2 {
+                let taken = buffer.withUnsafeBytes { all in
+                    fastFlow(isNew ? .new : .update, UnsafeRawBufferPointer(rebasing: all[m.payload]), m.header.portID)
+                }
+                if taken {
+                    counters.flows += 1
+                    continue
+                }
+            }
             let event: ConntrackEvent
             do throws(NetlinkDecodingError) {
                 if subsystem == ConntrackMessageType.subsystemConntrack {

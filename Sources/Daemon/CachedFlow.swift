@@ -68,6 +68,12 @@ enum CachedFlow: Sendable {
             static let zeroSynproxy: UInt16 = 2048
         }
 
+        /// Both tuples `tuple`, nothing else present: a start to fill in.
+        init(unchecked tuple: PackedTuple) {
+            original = tuple
+            reply = tuple
+        }
+
         /// nil unless every attribute of `f` has a place here.
         init?(_ f: Flow) {
             guard f.family == AddressFamily.inet, let o = f.original.flatMap(PackedTuple.init),
@@ -100,6 +106,24 @@ enum CachedFlow: Sendable {
         }
 
         func has(_ bit: UInt16) -> Bool { present & bit != 0 }
+
+        /// `InternalCache.merged` for two packed flows: an update keeps what it does not
+        /// carry (status, timeout, mark, the TCP info) from what was known.
+        func merged(with new: Packed) -> Packed {
+            var m = new
+            if !new.has(Bit.status) && has(Bit.status) { m.status = status; m.present |= Bit.status }
+            if !new.has(Bit.timeout) && has(Bit.timeout) { m.timeout = timeout; m.present |= Bit.timeout }
+            if !new.has(Bit.mark) && has(Bit.mark) { m.mark = mark; m.present |= Bit.mark }
+            if !new.has(Bit.tcp) && has(Bit.tcp) {
+                let tcpBits = Bit.tcp | Bit.tcpState | Bit.windowScaleOriginal | Bit.windowScaleReply | Bit.flagsOriginal | Bit.flagsReply
+                m.present |= present & tcpBits
+                m.tcpState = tcpState
+                m.windowScaleOriginal = windowScaleOriginal
+                m.windowScaleReply = windowScaleReply
+                m.tcpFlags = tcpFlags
+            }
+            return m
+        }
 
         var flow: Flow {
             var f = Flow(family: AddressFamily.inet)

@@ -200,7 +200,10 @@ public final class ConntrackdDaemon {
     func handleKernelEvents(_ listener: ConntrackEventListener, now: UInt64) throws -> Bool {
         // A bounded number of reads per turn, so the peer's ACKs and the control socket
         // get their turn during a burst.
-        return try listener.poll(timeoutMilliseconds: 0, maximumReads: Self.eventReadsPerTurn) { event in
+        return try listener.poll(timeoutMilliseconds: 0, maximumReads: Self.eventReadsPerTurn,
+                                 fastFlow: bypassesInternalCache ? nil : { kind, payload, origin in
+            self.recordPackedEvent(kind, payload, origin: origin, now: now)
+        }) { event in
             switch event {
             case .flow(let kind, let flow, let origin):
                 // Our own commits come back as events: never echo them to the peer (§5.4).
@@ -231,6 +234,17 @@ public final class ConntrackdDaemon {
                 handleExpectationEvent(kind, x, origin: origin, now: now)
             }
         }
+    }
+
+    /// The common event (IPv4, nothing the packed form lacks) without a `Flow`: the same
+    /// steps as the general path below. false hands the event to that path.
+    func recordPackedEvent(_ kind: FlowPrinter.EventKind, _ payload: UnsafeRawBufferPointer, origin: UInt32, now: UInt64) -> Bool {
+        guard let p = CachedFlow.Packed(eventPayload: payload) else { return false }
+        if origin != 0 && origin == kernel.socket.portID { return true }
+        runtime.eventsReceived += 1
+        guard passesFilter(p) else { runtime.eventsFiltered += 1; return true }
+        if let key = internalCache.record(packed: p, kind: kind, now: now) { engine.enqueue(.flow(key)) }
+        return true
     }
 
     func handleChannel(now: UInt64) {
@@ -401,17 +415,28 @@ public final class ConntrackdDaemon {
 
     func passesFilter(_ flow: Flow) -> Bool {
         guard let o = flow.original else { return false }
+        return passesFilter(protocolNumber: o.protocolNumber, source: o.source, replySource: flow.reply?.source,
+                            tcpState: flow.protocolInfo?.tcp?.state)
+    }
+
+    func passesFilter(_ p: CachedFlow.Packed) -> Bool {
+        config.general.filters.isEmpty
+            || passesFilter(protocolNumber: p.original.protocolNumber, source: .v4(p.original.source), replySource: .v4(p.reply.source),
+                            tcpState: p.has(CachedFlow.Packed.Bit.tcpState) ? TCPState(rawValue: p.tcpState) : nil)
+    }
+
+    func passesFilter(protocolNumber: UInt8, source: IPAddress, replySource: IPAddress?, tcpState: TCPState?) -> Bool {
         for f in config.general.filters {
             if let policy = f.protocolPolicy {
-                let match = f.protocolNumbers.contains(o.protocolNumber)
+                let match = f.protocolNumbers.contains(protocolNumber)
                 if (policy == .accept) != match { return false }
             }
             if let policy = f.addressPolicy {
-                let sources = [o.source, flow.reply?.source].compactMap { $0 }
-                let match = sources.contains { a in f.addresses.contains { $0.contains(a) } }
+                let match = f.addresses.contains { $0.contains(source) }
+                    || replySource.map { r in f.addresses.contains { $0.contains(r) } } ?? false
                 if (policy == .accept) != match { return false }
             }
-            if let policy = f.statePolicy, o.protocolNumber == IPProtocolNumber.tcp, let state = flow.protocolInfo?.tcp?.state {
+            if let policy = f.statePolicy, protocolNumber == IPProtocolNumber.tcp, let state = tcpState {
                 let match = f.states.contains(state)
                 if (policy == .accept) != match { return false }
             }

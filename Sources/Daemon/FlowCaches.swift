@@ -23,6 +23,12 @@ public struct InternalCache: Sendable {
             self.since = since
         }
 
+        init(stored: CachedFlow, state: State, since: UInt64) {
+            self.stored = stored
+            self.state = state
+            self.since = since
+        }
+
         public var flow: Flow {
             get { stored.flow }
             set { stored = CachedFlow(newValue) }
@@ -69,6 +75,35 @@ public struct InternalCache: Sendable {
             }
             return key
         }
+    }
+
+    /// `record` for an event already in the packed form (NEW or UPDATE).
+    mutating func record(packed p: CachedFlow.Packed, kind: FlowPrinter.EventKind, now: UInt64) -> FlowKey? {
+        let key = FlowKey(packed: p.original)
+        let full = entries.count >= limit
+        switch entries.update(key, { slot in Self.update(&slot, with: p, kind: kind, now: now, full: full) }) {
+        case .updated: counters.updated += 1
+        case .created: counters.created += 1
+        case .revived: counters.created += 1; deadCount -= 1
+        case .refused: counters.createFailed += 1; return nil
+        }
+        return key
+    }
+
+    private static func update(_ slot: inout Entry?, with p: CachedFlow.Packed, kind: FlowPrinter.EventKind, now: UInt64, full: Bool) -> Outcome {
+        if slot == nil && full { return .refused }
+        guard var e = slot, e.state != .dead else {
+            let outcome: Outcome = slot == nil ? .created : .revived
+            slot = Entry(stored: .packed(p), state: kind == .new ? .new : .alive, since: now)
+            return outcome
+        }
+        switch e.stored {
+        case .packed(let old): e.stored = .packed(old.merged(with: p))
+        case .general: e.flow = Self.merged(e.flow, with: p.flow)
+        }
+        e.state = .alive
+        slot = e
+        return .updated
     }
 
     private enum Outcome { case updated, created, revived, refused }

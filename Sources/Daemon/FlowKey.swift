@@ -33,6 +33,22 @@ public struct FlowKey: Hashable, Sendable {
         storage = PackedTuple(t).map(Storage.packed) ?? .general(GeneralTuple(t))
     }
 
+    /// The key of a packed original tuple: the same normalisation as `init(_:)`, on bits.
+    init(packed p: PackedTuple) {
+        var t = p
+        if t.protocolNumber == IPProtocolNumber.icmp || t.protocolNumber == IPProtocolNumber.icmpv6 {
+            if t.fields & PackedTuple.Field.ports != 0 {
+                t.fields &= ~PackedTuple.Field.ports
+                t.layer4 = 0
+                // ICMP fields and ports cannot both be packed: nothing else to keep.
+            }
+        } else if t.fields & PackedTuple.Field.icmp != 0 {
+            t.fields &= ~PackedTuple.Field.icmp
+            t.layer4 = 0
+        }
+        storage = .packed(t)
+    }
+
     public var tuple: Tuple {
         switch storage {
         case .packed(let p): p.tuple

@@ -1,0 +1,110 @@
+import Conntrack
+@testable import Daemon
+import Netlink
+import Testing
+
+/// The event fast path must hold exactly what the general decoder and the cache's packing
+/// would, and decline whatever the packed form cannot hold.
+struct PackedEventDecoderTests {
+    /// An event payload as the kernel sends it: the request attributes plus id, use and
+    /// counters.
+    static func payload(_ f: Flow, extras: Bool = true) -> [UInt8] {
+        var e = AttributeEncoder()
+        FlowCodec.encode(f, into: &e)
+        if extras {
+            e.uint32BE(CTA.id, 0x1234_5678)
+            e.uint32BE(CTA.use, 1)
+            e.nested(CTA.countersOrig) { $0.uint64BE(1, 10); $0.uint64BE(2, 1400) }
+            e.nested(CTA.countersReply) { $0.uint64BE(1, 8); $0.uint64BE(2, 900) }
+        }
+        return e.bytes
+    }
+
+    /// What the general path keeps for the same bytes.
+    static func general(_ bytes: [UInt8]) throws -> CachedFlow {
+        var f = try FlowCodec.decode(bytes, payload: 0 ..< bytes.count)
+        f.countersOriginal = nil
+        f.countersReply = nil
+        f.use = nil
+        return CachedFlow(f)
+    }
+
+    static var variants: [Flow] {
+        var out = CachedFormsTests.flows
+        var unreplied = CachedFormsTests.tcp
+        unreplied.protocolInfo = .tcp(TCPInfo(state: .synSent))
+        unreplied.mark = nil
+        out.append(unreplied)
+        var noInfo = CachedFormsTests.tcp
+        noInfo.protocolInfo = nil
+        noInfo.synproxy = nil
+        out.append(noInfo)
+        var emptyInfo = CachedFormsTests.tcp
+        emptyInfo.protocolInfo = .tcp(TCPInfo())
+        out.append(emptyInfo)
+        var sctp = CachedFormsTests.tcp
+        sctp.protocolInfo = .sctp(SCTPInfo(state: 3, verificationTagOriginal: 1, verificationTagReply: 2))
+        out.append(sctp)
+        var natted = CachedFormsTests.tcp
+        natted.sourceNAT = NATRange(minimumAddress: .v4(5), maximumAddress: .v4(5))
+        out.append(natted)
+        return out
+    }
+
+    @Test(arguments: variants) func matchesTheGeneralPath(_ f: Flow) throws {
+        for extras in [true, false] {
+            let bytes = Self.payload(f, extras: extras)
+            let expected = try Self.general(bytes)
+            let fast = bytes.withUnsafeBytes { CachedFlow.Packed(eventPayload: $0) }
+            switch expected {
+            case .packed(let p):
+                let got = try #require(fast, "declined a packable flow: \(f)")
+                #expect(CachedFlow.packed(got).flow == p.flow)
+            case .general:
+                #expect(fast == nil, "packed a flow the cache keeps whole: \(f)")
+            }
+        }
+    }
+
+    @Test func truncatedOrOddAttributesDecline() {
+        let good = Self.payload(CachedFormsTests.tcp)
+        for cut in stride(from: 0, to: good.count, by: 3) {
+            let bytes = Array(good[..<cut])
+            // Either declined, or (cut at an attribute boundary) what the general path holds.
+            if let fast = bytes.withUnsafeBytes({ CachedFlow.Packed(eventPayload: $0) }),
+               case .packed(let p)? = try? Self.general(bytes) {
+                #expect(CachedFlow.packed(fast).flow == p.flow)
+            }
+        }
+        var wrongSize = good
+        // The status attribute (type 3) announced as 6 bytes long.
+        if let i = (4 ..< wrongSize.count - 4).first(where: { wrongSize[$0] == 8 && wrongSize[$0 + 1] == 0 && wrongSize[$0 + 2] == 3 && wrongSize[$0 + 3] == 0 }) {
+            wrongSize[i] = 6
+            #expect(wrongSize.withUnsafeBytes { CachedFlow.Packed(eventPayload: $0) } == nil)
+        }
+    }
+
+    @Test(arguments: CachedFormsTests.flows) func packedKeyIsTheTuplesKey(_ f: Flow) throws {
+        guard let o = f.original, let p = PackedTuple(o) else { return }
+        #expect(FlowKey(packed: p) == FlowKey(o))
+    }
+
+    /// An update merged in packed form equals the general merge.
+    @Test func packedMergeMatchesTheGeneralMerge() throws {
+        let base = CachedFormsTests.tcp
+        var bare = Flow(family: AddressFamily.inet)
+        bare.original = base.original
+        bare.reply = base.reply
+        var stateOnly = bare
+        stateOnly.protocolInfo = .tcp(TCPInfo(state: .finWait))
+        var markOnly = bare
+        markOnly.mark = 9
+        for (old, new) in [(base, bare), (base, stateOnly), (base, markOnly), (bare, base), (stateOnly, markOnly)] {
+            guard case .packed(let o) = CachedFlow(old), case .packed(let n) = CachedFlow(new) else {
+                Issue.record("not packed"); continue
+            }
+            let expected = InternalCache.merged(old, with: new)
+            #expect(CachedFlow.packed(o.merged(with: n)).flow == expected)
+        }
+    }
+}
