@@ -26,21 +26,31 @@ public final class ChannelSet {
     /// Reads every channel; returns the messages with the channel each came in on.
     public func receive(into receiver: inout SyncReceiver) -> [(channel: Int, message: ReceivedSyncMessage)] {
         var out: [(channel: Int, message: ReceivedSyncMessage)] = []
+        receive(into: &receiver) { out.append(($0, $1)) }
+        return out
+    }
+
+    /// The same, each message handed over as it is decoded; returns whether anything
+    /// arrived at all.
+    @discardableResult
+    public func receive(into receiver: inout SyncReceiver, _ handle: (Int, ReceivedSyncMessage) -> Void) -> Bool {
+        var any = false
         for (i, c) in channels.enumerated() {
             for input in c.receiveAll() {
+                any = true
                 switch input {
                 case .datagram(let bytes):
-                    for m in receiver.receive(datagram: bytes) { out.append((i, m)) }
+                    receiver.receive(datagram: bytes) { handle(i, $0) }
                 case .stream(let bytes, let restarted):
                     var buffered = restarted ? [] : (partial[i] ?? [])
                     buffered += bytes
                     let (messages, consumed) = receiver.receive(stream: buffered)
-                    for m in messages { out.append((i, m)) }
+                    for m in messages { handle(i, m) }
                     partial[i] = consumed < buffered.count ? Array(buffered[consumed...]) : nil
                 }
             }
         }
-        return out
+        return any
     }
 
     /// A valid message arrived on `index`: answer on the link the peer uses.

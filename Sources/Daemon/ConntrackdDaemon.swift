@@ -257,19 +257,32 @@ public final class ConntrackdDaemon {
         }
         var injections: [(SyncMessageType, SyncedFlow)] = []
         defer { if !injections.isEmpty { inject(injections) } }
-        let arrived = channels.receive(into: &receiver)
-        if !arrived.isEmpty, case .heardAgain(let after) = peer.heard(now: now) {
-            log("peer \(peerAddress) heard again after \(after / 1_000_000_000) s of silence")
-        }
-        for (index, received) in arrived {
-            guard case .message(let m) = received else { continue }
+        // Messages are handled as they are decoded: a turn's datagrams never exist as
+        // an array of decoded messages, and a data message is applied without being
+        // copied into an engine event.
+        var heard = false
+        var events: [SyncEngineEvent] = []
+        channels.receive(into: &receiver) { index, received in
+            if !heard {
+                heard = true
+                if case .heardAgain(let after) = peer.heard(now: now) {
+                    log("peer \(peerAddress) heard again after \(after / 1_000_000_000) s of silence")
+                }
+            }
+            guard case .message(let m) = received else { return }
             if let line = channels.follow(index) { log(line) }
-            for e in engine.receive(m) {
+            events.removeAll(keepingCapacity: true)
+            if engine.receive(m, events: &events) {
+                switch m.body {
+                case .expectation(let x): applyReceived(m.type, x, now: now)
+                case .flow(let f):
+                    if sync.disableExternalCache { injections.append((m.type, f)) } else { externalCache.apply(m.type, f, now: now) }
+                case .control: break
+                }
+            }
+            for e in events {
                 switch e {
-                case .apply(let msg):
-                    if case .expectation(let x) = msg.body { applyReceived(msg.type, x, now: now); break }
-                    guard case .flow(let f) = msg.body else { break }
-                    if sync.disableExternalCache { injections.append((msg.type, f)) } else { externalCache.apply(msg.type, f, now: now) }
+                case .apply: break
                 case .resyncRequested:
                     log("resync requested by other node")
                     bulkSend()

@@ -36,6 +36,16 @@ struct ModeEngine {
         ftfw != nil ? ftfw!.receive(m) : other!.receive(m)
     }
 
+    /// Whether to apply `m`, the other events appended to `events` (see FTFWEngine).
+    mutating func receive(_ m: SyncMessage, events: inout [SyncEngineEvent]) -> Bool {
+        if ftfw != nil { return ftfw!.receive(m, events: &events) }
+        var apply = false
+        for e in other!.receive(m) {
+            if case .apply = e { apply = true } else { events.append(e) }
+        }
+        return apply
+    }
+
     mutating func takeReleased() -> [SyncObjectKey] {
         ftfw != nil ? ftfw!.takeReleased() : other!.takeReleased()
     }

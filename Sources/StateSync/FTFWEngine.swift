@@ -272,6 +272,14 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
 
     public mutating func receive(_ m: SyncMessage) -> [Event] {
         var events: [Event] = []
+        if receive(m, events: &events) { events.append(.apply(m)) }
+        return events
+    }
+
+    /// `receive` for the daemon's hot path: returns whether to apply `m` (what
+    /// `.apply(m)` would say, without copying the message into an event) and appends
+    /// the other events, which are rare, to `events`.
+    public mutating func receive(_ m: SyncMessage, events: inout [Event]) -> Bool {
         if m.flags.contains(.hello) {
             sayHelloBack = true
             events.append(.peerHello)
@@ -302,16 +310,17 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 }
             }
             counters.helloFlushes += 1
-            return events + classifyAndWindow(m, applyWindow: true)
+            return classifyAndWindow(m, events: &events)
         }
         switch tracker.classify(m.sequence) {
         case .before:
-            return events
+            return false
         case .after:
             let expected = tracker.expected
-            guard let result = classify(m) else {
+            guard let apply = classify(m, events: &events) else {
                 counters.malformedHeader += 1
-                return events + [.malformed(m)]
+                events.append(.malformed(m))
+                return false
             }
             if let from = ackFrom {
                 transmitQueue.append(.control(.ack, ClosedRangeOfSequences(from: from, to: expected &- 1)))
@@ -320,16 +329,17 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             window = configuration.ackWindowSize - 1
             ackFrom = m.sequence
             tracker.accept(m.sequence)
-            return events + result
+            return apply
         case .unset, .inSync:
-            return events + classifyAndWindow(m, applyWindow: true)
+            return classifyAndWindow(m, events: &events)
         }
     }
 
-    private mutating func classifyAndWindow(_ m: SyncMessage, applyWindow: Bool) -> [Event] {
-        guard let result = classify(m) else {
+    private mutating func classifyAndWindow(_ m: SyncMessage, events: inout [Event]) -> Bool {
+        guard let apply = classify(m, events: &events) else {
             counters.malformedHeader += 1
-            return [.malformed(m)]
+            events.append(.malformed(m))
+            return false
         }
         if ackFrom == nil { ackFrom = m.sequence }
         window -= 1
@@ -339,14 +349,14 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             ackFrom = nil
         }
         tracker.accept(m.sequence)
-        return result
+        return apply
     }
 
-    /// nil = BAD.
-    private mutating func classify(_ m: SyncMessage) -> [Event]? {
+    /// nil = BAD; true = a data message to apply; other outcomes go to `events`.
+    private mutating func classify(_ m: SyncMessage, events: inout [Event]) -> Bool? {
         switch m.body {
         case .flow, .expectation:
-            return [.apply(m)]
+            return true
         case .control(let c):
             if c.flags.contains(.ack) {
                 guard let r = c.range, r.isWellFormed else { return nil }
@@ -358,7 +368,8 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                         released.append(k)
                     }
                 }
-                return [.peerAcknowledged(r)]
+                events.append(.peerAcknowledged(r))
+                return false
             }
             if c.flags.contains(.nack) {
                 guard let r = c.range, r.isWellFormed else { return nil }
@@ -373,10 +384,10 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                     transmitQueue.append(entry.entry)
                     counters.retransmitted += 1
                 }
-                return []
+                return false
             }
-            if c.flags.contains(.resync) { return [.resyncRequested] }
-            if c.flags.contains(.alive) { return [.peerAlive] }
+            if c.flags.contains(.resync) { events.append(.resyncRequested); return false }
+            if c.flags.contains(.alive) { events.append(.peerAlive); return false }
             return nil
         }
     }

@@ -32,18 +32,28 @@ public struct SyncReceiver: Sendable {
 
     /// Decodes one datagram.
     public mutating func receive(datagram bytes: [UInt8]) -> [ReceivedSyncMessage] {
-        decode(bytes, stream: false).messages
+        var out: [ReceivedSyncMessage] = []
+        _ = decode(bytes, stream: false) { out.append($0) }
+        return out
+    }
+
+    /// The same, each message handed over as it is decoded: a full receive buffer is
+    /// never held as an array of messages.
+    public mutating func receive(datagram bytes: [UInt8], _ handle: (ReceivedSyncMessage) -> Void) {
+        _ = decode(bytes, stream: false, handle)
     }
 
     /// Decodes what a stream channel has buffered; `consumed` bytes were used, the rest
     /// is a partial message to keep for the next read.
     public mutating func receive(stream bytes: [UInt8]) -> (messages: [ReceivedSyncMessage], consumed: Int) {
-        decode(bytes, stream: true)
+        var out: [ReceivedSyncMessage] = []
+        let consumed = decode(bytes, stream: true) { out.append($0) }
+        return (out, consumed)
     }
 
-    private mutating func decode(_ bytes: [UInt8], stream: Bool) -> (messages: [ReceivedSyncMessage], consumed: Int) {
+    /// Returns how many bytes were used.
+    private mutating func decode(_ bytes: [UInt8], stream: Bool, _ handle: (ReceivedSyncMessage) -> Void) -> Int {
         bytes.withUnsafeBytes { raw in
-            var out: [ReceivedSyncMessage] = []
             var p = 0
             while p < raw.count {
                 let remaining = raw.count - p
@@ -68,9 +78,9 @@ public struct SyncReceiver: Sendable {
                     counters.wrongVersion += 1
                     continue
                 }
-                out.append(classify(header, raw, p))
+                handle(classify(header, raw, p))
             }
-            return (out, p)
+            return p
         }
     }
 
