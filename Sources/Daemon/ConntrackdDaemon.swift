@@ -180,17 +180,14 @@ public final class ConntrackdDaemon {
         if control != nil { try handleControl(now: t) }
         try timers(now: t)
         // While a burst still fills the event socket, reading it comes first: an event
-        // the kernel cannot queue is lost (and costs a resync), a message sent a few
-        // milliseconds later is not. Sending waits at most `transmitDeferral` (a sustained overload
-        // still sends once a second, which also keeps the alive and ACK timers going).
-        if !backlogged || t &- lastTransmit >= Self.transmitDeferral {
-            flushTransmit(now: t)
-            lastTransmit = t
-        }
+        // the kernel cannot queue is lost (and costs a resync), a message sent a little
+        // later is not. So a backlogged turn sends a slice, and reading resumes soon.
+        flushTransmit(now: t, limit: backlogged ? Self.transmitSlice : .max)
     }
 
-    static let transmitDeferral: UInt64 = 1_000_000_000
-    var lastTransmit: UInt64 = 0
+    /// Objects sent per turn while kernel events are still waiting: a sixteenth of a turn's reads,
+    /// so reading stays ahead of the kernel during a burst; the rest goes out after it.
+    static let transmitSlice = 256
 
     /// The kernel sends one event per datagram; conntrackd takes 100 per wake-up
     /// (EventIterationLimit), which costs a loop turn per 100 flows in a burst.
@@ -346,7 +343,7 @@ public final class ConntrackdDaemon {
         }
     }
 
-    func flushTransmit(now: UInt64) {
+    func flushTransmit(now: UInt64, limit: Int = .max) {
         // Each message is encoded into the datagram as the engine makes it (a bulk send of
         // 100k flows never exists as 100k messages at once), packed while
         // `buffered + message < payload` (spec §4.4) and flushed at the end.
@@ -354,7 +351,7 @@ public final class ConntrackdDaemon {
         var datagram: [UInt8] = []
         swap(&datagram, &pendingDatagram)
         datagram.removeAll(keepingCapacity: true)
-        engine.transmit(now: now, render: { object in
+        engine.transmit(now: now, limit: limit, render: { object in
             guard case .flow(let key) = object else { return self.render(other: object) }
             guard let e = self.internalCache.entries[key] else { return nil }
             let type: SyncMessageType = switch e.state {

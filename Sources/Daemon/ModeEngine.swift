@@ -24,8 +24,9 @@ struct ModeEngine {
         if ftfw != nil { ftfw!.requestResync() } else { other!.requestResync() }
     }
 
-    mutating func transmit(now: UInt64, render: (SyncObjectKey) -> (SyncMessageType, SyncMessage.Body)?, emit: (SyncMessage) -> Void) {
-        if ftfw != nil { ftfw!.transmit(now: now, render: render, emit: emit) } else { other!.transmit(now: now, render: render, emit: emit) }
+    /// `limit` bounds the objects FTFW sends in this run; the other modes send everything.
+    mutating func transmit(now: UInt64, limit: Int = .max, render: (SyncObjectKey) -> (SyncMessageType, SyncMessage.Body)?, emit: (SyncMessage) -> Void) {
+        if ftfw != nil { ftfw!.transmit(now: now, limit: limit, render: render, emit: emit) } else { other!.transmit(now: now, render: render, emit: emit) }
     }
 
     mutating func fire(now: UInt64) {

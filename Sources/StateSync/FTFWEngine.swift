@@ -164,13 +164,17 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
 
     /// `transmit`, handing each message to `emit` as it is made: the owner can encode it
     /// straight into a datagram instead of holding a whole bulk send as messages.
-    public mutating func transmit(now: UInt64, render: (Key) -> (SyncMessageType, SyncMessage.Body)?,
+    ///
+    /// `limit` bounds the objects sent in this run (the rest stay queued, in order): an
+    /// owner still reading a burst from the kernel sends in slices between reads.
+    public mutating func transmit(now: UInt64, limit: Int = .max, render: (Key) -> (SyncMessageType, SyncMessage.Body)?,
                                   emit: (SyncMessage) -> Void) {
         var sent = 0
+        var objectsSent = 0
         var held: [Pending] = []
         let holding = configuration.holdDataUntilHandshake && (hello != .done || fence != nil)
         var stalled = false
-        while transmitHead < transmitQueue.count {
+        while transmitHead < transmitQueue.count && objectsSent < limit {
             let entry = transmitQueue[transmitHead]
             transmitHead += 1
             if holding, case .object = entry {
@@ -203,17 +207,24 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 let seq = takeSequence()
                 emit(SyncMessage(type: type, flags: markHello(), sequence: seq, body: body))
                 sent += 1
+                objectsSent += 1
                 // Before the store: an overflow there may remove another object and move `i`.
                 objects.values[i] = .awaitingAcknowledgement(seq)
                 storeForResend(seq, entry)
             }
             counters.transmitted += 1
         }
-        transmitQueue.removeAll(keepingCapacity: true)
-        transmitHead = 0
+        if transmitHead == transmitQueue.count {
+            transmitQueue.removeAll(keepingCapacity: true)
+            transmitHead = 0
+        } else if !held.isEmpty || transmitHead * 2 > transmitQueue.count {
+            // A slice was sent: drop what went out once it is most of the queue.
+            transmitQueue.removeFirst(transmitHead)
+            transmitHead = 0
+        }
         if stalled { counters.backPressureStalls += 1 }
         if !held.isEmpty {
-            transmitQueue = held
+            transmitQueue = held + transmitQueue
             // Start the handshake, or send the fence, now rather than at the next alive tick.
             if sent == 0 && (hello == .initial || (hello == .done && !fenceSent)) {
                 if hello == .done { fenceSent = true }

@@ -28,6 +28,30 @@ import Testing
         messages.compactMap { if case .control(let c) = $0.body { c } else { nil } }
     }
 
+    /// A limited run sends a slice in queue order and leaves the rest queued, in order;
+    /// control messages are not counted against the limit.
+    @Test func limitedTransmitSendsSlicesInOrder() {
+        var e = Engine(configuration: .compatible(), firstSequence: 1, now: 0)
+        for k in 0 ..< 10 { e.enqueue(k) }
+        e.fire(now: Self.second)
+        var keys: [Int] = []
+        var slices: [Int] = []
+        while e.hasPendingTransmit {
+            var n = 0
+            e.transmit(now: Self.second, limit: 3, render: { k in (.flowNew, Self.flowBody(k, version: 1)) }) { m in
+                if case .flow(let f) = m.body, case .v4(let a)? = f.source { keys.append(Int(a & 0xff)); n += 1 }
+            }
+            slices.append(n)
+            #expect(slices.count < 10)
+        }
+        #expect(keys == Array(0 ..< 10))
+        #expect(slices == [3, 3, 3, 1])
+        // Re-queued between slices: still one pending transmission per object.
+        for k in [4, 4, 5] { e.enqueue(k) }
+        let again = e.transmit(now: 2 * Self.second) { k in (.flowUpdate, Self.flowBody(k, version: 2)) }
+        #expect(again.filter { if case .flow = $0.body { true } else { false } }.count == 2)
+    }
+
     @Test func helloHandshakeMatchesTheCapture() {
         var a = Engine(firstSequence: 1795533973, now: 0)
         var b = Engine(firstSequence: 1795533973, now: 0)
