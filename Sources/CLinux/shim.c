@@ -10,3 +10,21 @@ int clinux_attach_filter(int fd, const struct sock_filter *code, unsigned short 
     struct sock_fprog program = { .len = count, .filter = (struct sock_filter *)code };
     return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program);
 }
+
+int clinux_recv_batch(int fd, void *buffer, unsigned long slot, unsigned count, unsigned *lengths, int *truncated) {
+    struct mmsghdr headers[64];
+    struct iovec vectors[64];
+    if (count > 64) count = 64;
+    for (unsigned i = 0; i < count; i++) {
+        vectors[i].iov_base = (char *)buffer + i * slot;
+        vectors[i].iov_len = slot;
+        headers[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &vectors[i], .msg_iovlen = 1 } };
+    }
+    int n = recvmmsg(fd, headers, count, MSG_DONTWAIT, 0);
+    *truncated = 0;
+    for (int i = 0; i < n; i++) {
+        lengths[i] = headers[i].msg_len;
+        if (headers[i].msg_hdr.msg_flags & MSG_TRUNC) *truncated = 1;
+    }
+    return n;
+}

@@ -37,7 +37,11 @@ public final class ConntrackEventListener {
     public let socket: NetlinkSocket
     public private(set) var counters = ConntrackEventCounters()
     public let bufferPolicy: ReceiveBufferPolicy
-    private var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    /// Events are read 64 at a time, each into its own 16 KiB slot (an event message is
+    /// well under 4 KiB; a longer one would be reported as truncated, not cut silently).
+    private static let slot = 16 << 10
+    private var batch = [UInt8](repeating: 0, count: 64 * (16 << 10))
+    private var lengths = [UInt32](repeating: 0, count: 64)
     public let events: ConntrackEventMask
 
     static func groups(_ events: ConntrackEventMask) -> [UInt32] {
@@ -104,9 +108,9 @@ public final class ConntrackEventListener {
         defer { socket.setNonBlocking(false) }
         var reads = 0
         while reads < maximumReads {
-            let result: NetlinkSocket.ReceiveResult
+            let n: Int
             do {
-                result = try socket.receive(into: &buffer)
+                n = try socket.receiveBatch(into: &batch, slot: Self.slot, lengths: &lengths)
             } catch NetlinkSocketError.overrun {
                 counters.overruns += 1
                 try handle(.overrun)
@@ -115,16 +119,19 @@ public final class ConntrackEventListener {
                 }
                 continue
             }
-            guard case .data(let n) = result else { return false }
-            reads += 1
-            try decode(count: n, fastFlow: fastFlow, handle)
+            guard n > 0 else { return false }
+            reads += n
+            for i in 0 ..< n {
+                try decode(MessageReader(batch, from: i * Self.slot, count: Int(lengths[i])), fastFlow: fastFlow, handle)
+            }
         }
         return true
     }
 
-    private func decode(count: Int, fastFlow: ((FlowPrinter.EventKind, UnsafeRawBufferPointer, UInt32) -> Bool)? = nil,
+    private func decode(_ reader: MessageReader, fastFlow: ((FlowPrinter.EventKind, UnsafeRawBufferPointer, UInt32) -> Bool)? = nil,
                         _ handle: (ConntrackEvent) throws -> Void) rethrows {
-        var reader = MessageReader(buffer, count: count)
+        var reader = reader
+        let buffer = reader.bytes
         while let m = reader.next() {
             let subsystem = m.header.type >> 8
             let isNew = m.header.flags.contains([.create, .excl])

@@ -18,6 +18,13 @@ public struct MessageReader: Sequence, IteratorProtocol {
         self.end = Swift.min(count ?? bytes.count, bytes.count)
     }
 
+    /// The messages in `bytes[start ..< start + count]`; payload ranges stay absolute.
+    public init(_ bytes: [UInt8], from start: Int, count: Int) {
+        self.bytes = bytes
+        self.position = Swift.min(start, bytes.count)
+        self.end = Swift.min(start + count, bytes.count)
+    }
+
     public mutating func next() -> NetlinkMessageView? {
         guard error == nil, position < end else { return nil }
         let available = end - position

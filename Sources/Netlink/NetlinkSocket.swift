@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinux
 
 /// An AF_NETLINK socket. Owns its descriptor; not shared across threads (the daemon's
 /// loop thread owns every socket).
@@ -154,6 +155,33 @@ public final class NetlinkSocket {
             }
             if flags & Int32(MSG_TRUNC) != 0 { throw .truncated(received: n, buffer: buffer.count) }
             return .data(n)
+        }
+    }
+
+    /// Up to `lengths.count` datagrams in one recvmmsg(2): `buffer` is cut into that many
+    /// slots of `slot` bytes, datagram i lands at i·slot and its length in `lengths[i]`.
+    /// A burst of broadcast events costs one system call per batch instead of one per
+    /// event. Returns how many arrived (0: nothing waiting). A loss reported by the
+    /// kernel after some datagrams comes with the next call.
+    public func receiveBatch(into buffer: inout [UInt8], slot: Int, lengths: inout [UInt32]) throws(NetlinkSocketError) -> Int {
+        let slots = min(lengths.count, buffer.count / slot, 64)
+        precondition(slots > 0, "receiveBatch needs room for one slot")
+        while true {
+            var truncated: Int32 = 0
+            let n = buffer.withUnsafeMutableBytes { raw in
+                lengths.withUnsafeMutableBufferPointer { l in
+                    clinux_recv_batch(descriptor, raw.baseAddress, UInt(slot), UInt32(slots), l.baseAddress, &truncated)
+                }
+            }
+            if n < 0 {
+                let e = errno
+                if e == EINTR { continue }
+                if e == EAGAIN || e == EWOULDBLOCK { return 0 }
+                if e == ENOBUFS { throw .overrun }
+                throw .systemCall("recvmmsg", errno: e)
+            }
+            if truncated != 0 { throw .truncated(received: slot, buffer: slot) }
+            return Int(n)
         }
     }
 

@@ -19,4 +19,9 @@ extern const int CLINUX_CLONE_NEWNET;
 // so its layout is the kernel's.
 int clinux_attach_filter(int fd, const struct sock_filter *code, unsigned short count);
 
+// recvmmsg(2) into `count` (at most 64) equal slots of `slot` bytes, non-blocking.
+// Datagram i's length goes to lengths[i]; *truncated is set when one did not fit.
+// Returns recvmmsg's result, errno as it left it.
+int clinux_recv_batch(int fd, void *buffer, unsigned long slot, unsigned count, unsigned *lengths, int *truncated);
+
 #endif
