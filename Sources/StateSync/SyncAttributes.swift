@@ -66,7 +66,11 @@ struct SyncTLVWriter {
 
     mutating func put(_ type: UInt16, _ body: (inout [UInt8]) -> Void) {
         let start = bytes.count
-        bytes.append(contentsOf: [0, 0, UInt8(type >> 8), UInt8(type & 0xff)])
+        // Byte by byte: an array literal here was a heap allocation per attribute.
+        bytes.append(0)
+        bytes.append(0)
+        bytes.append(UInt8(type >> 8))
+        bytes.append(UInt8(type & 0xff))
         body(&bytes)
         let length = bytes.count - start
         bytes[start] = UInt8(length >> 8)
