@@ -42,8 +42,14 @@ extension CachedFlow.Packed {
                 return Self.protocolInfo(p, v, into: &packed)
             case CTA.synproxy:
                 return Self.zeroSynproxy(p, v, into: &packed)
-            case CTA.countersOrig, CTA.countersReply, CTA.use:
-                return true
+            case CTA.countersOrig, CTA.countersReply:
+                // Skipped, but only when well formed: a broken one is the general
+                // decoder's to count as malformed.
+                var inner = true
+                Self.walk(p, from: v.lowerBound, to: v.upperBound, ok: &inner) { t, c in (t == 1 || t == 2) && c.count == 8 }
+                return inner
+            case CTA.use:
+                return v.count == 4
             default:
                 return false
             }

@@ -84,6 +84,34 @@ struct PackedEventDecoderTests {
         }
     }
 
+    /// Random bytes and random corruptions of real payloads: the fast path reads only
+    /// inside the payload (debug builds trap otherwise) and never packs what the general
+    /// decoder would not.
+    @Test(arguments: [77, 78, 79] as [UInt64]) func corruptedPayloadsNeverCrashOrDisagree(seed: UInt64) {
+        var rng = SplitMix(seed: seed)
+        let seeds = Self.variants.map { Self.payload($0) }
+        for round in 0 ..< 20000 {
+            var bytes: [UInt8]
+            if round % 5 == 0 {
+                bytes = (0 ..< Int(rng.next() % 200)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                if bytes.count > 0 { bytes[0] = 2 }
+            } else {
+                bytes = seeds[Int(rng.next() % UInt64(seeds.count))]
+                for _ in 0 ... rng.next() % 4 where !bytes.isEmpty {
+                    bytes[Int(rng.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: rng.next())
+                }
+            }
+            guard let fast = bytes.withUnsafeBytes({ CachedFlow.Packed(eventPayload: $0) }) else { continue }
+            // What the fast path accepts, the general decoder reads the same way (and does
+            // not count as malformed).
+            guard case .packed(let p)? = try? Self.general(bytes) else {
+                Issue.record("round \(round): packed what the general path rejects or keeps whole: \(bytes)")
+                continue
+            }
+            #expect(CachedFlow.packed(fast).flow == p.flow, "round \(round): \(bytes)")
+        }
+    }
+
     @Test(arguments: CachedFormsTests.flows) func packedKeyIsTheTuplesKey(_ f: Flow) throws {
         guard let o = f.original, let p = PackedTuple(o) else { return }
         #expect(FlowKey(packed: p) == FlowKey(o))
