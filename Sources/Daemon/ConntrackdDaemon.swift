@@ -166,6 +166,7 @@ public final class ConntrackdDaemon {
         var deadline = engine.nextDeadline
         for d in [nextPoll, resyncAt, purgeAt, nextResyncRequest].compactMap({ $0 }) { deadline = min(deadline, d) }
         deadline = min(deadline, peer.deadline)
+        if sentSlice { deadline = 0 }
         return deadline
     }
 
@@ -183,7 +184,12 @@ public final class ConntrackdDaemon {
         // the kernel cannot queue is lost (and costs a resync), a message sent a little
         // later is not. So a backlogged turn sends a slice, and reading resumes soon.
         flushTransmit(now: t, limit: backlogged ? Self.transmitSlice : .max)
+        sentSlice = backlogged
     }
+
+    /// The last turn sent only a slice: the next comes at once, even if the event
+    /// socket has just gone quiet.
+    var sentSlice = false
 
     /// Objects sent per turn while kernel events are still waiting: a sixteenth of a turn's reads,
     /// so reading stays ahead of the kernel during a burst; the rest goes out after it.
