@@ -88,10 +88,15 @@ public final class ConntrackdDaemon {
         kernel = try ConntrackConnection()
         let g = config.general
         // NetlinkBufferSize applies only when set and within the growth limit (spec §5.7).
-        let initial = (g.netlinkBufferSize > 0 && g.netlinkBufferSize <= max(g.netlinkBufferSizeMaxGrowth, g.netlinkBufferSize)) ? g.netlinkBufferSize : 2 << 20
+        let configured = (g.netlinkBufferSize > 0 && g.netlinkBufferSize <= max(g.netlinkBufferSizeMaxGrowth, g.netlinkBufferSize)) ? g.netlinkBufferSize : 2 << 20
+        // conntrackd starts at NetlinkBufferSize and grows towards MaxGrowth only after an
+        // overrun, so the first burst that outruns it has already lost events. Tandem
+        // starts at the ceiling the operator allowed: the kernel charges the memory only
+        // while events wait in it.
+        let ceiling = max(configured, g.netlinkBufferSizeMaxGrowth)
         let open = {
             try ConntrackEventListener(events: sync.expectationSync == .off ? .flows : [.flows, .expectations],
-                                       bufferPolicy: ReceiveBufferPolicy(initial: initial, maximum: max(initial, g.netlinkBufferSizeMaxGrowth)),
+                                       bufferPolicy: ReceiveBufferPolicy(initial: ceiling, maximum: ceiling),
                                        reliable: g.netlinkEventsReliable)
         }
         if let secs = g.pollSeconds {
