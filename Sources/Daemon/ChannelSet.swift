@@ -23,21 +23,11 @@ public final class ChannelSet {
 
     public var descriptors: [Int32] { channels.flatMap(\.descriptors) }
 
-    /// Reads every channel; returns the messages with the channel each came in on.
-    public func receive(into receiver: inout SyncReceiver) -> [(channel: Int, message: ReceivedSyncMessage)] {
-        var out: [(channel: Int, message: ReceivedSyncMessage)] = []
-        receive(into: &receiver) { out.append(($0, $1)) }
-        return out
-    }
-
-    /// The same, each message handed over as it is decoded; returns whether anything
-    /// arrived at all.
-    @discardableResult
-    public func receive(into receiver: inout SyncReceiver, _ handle: (Int, ReceivedSyncMessage) -> Void) -> Bool {
-        var any = false
+    /// Reads every channel, handing each message over as it is decoded with the index
+    /// of the channel it came in on.
+    public func receive(into receiver: inout SyncReceiver, _ handle: (Int, ReceivedSyncMessage) -> Void) {
         for (i, c) in channels.enumerated() {
             for input in c.receiveAll() {
-                any = true
                 switch input {
                 case .datagram(let bytes):
                     receiver.receive(datagram: bytes) { handle(i, $0) }
@@ -50,7 +40,6 @@ public final class ChannelSet {
                 }
             }
         }
-        return any
     }
 
     /// A valid message arrived on `index`: answer on the link the peer uses.

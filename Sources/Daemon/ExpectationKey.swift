@@ -8,20 +8,13 @@ import StateSync
 /// Held in a shared box: `SyncObjectKey` is as large as its largest case, and the sync
 /// engine copies that key through every queue for each flow it sends.
 public struct ExpectationKey: Hashable, Sendable {
-    final class Box: Hashable, Sendable {
-        let attributes: SyncedExpectation
-        init(_ a: SyncedExpectation) { attributes = a }
-        static func == (a: Box, b: Box) -> Bool { a === b || a.attributes == b.attributes }
-        func hash(into h: inout Hasher) { h.combine(attributes) }
-    }
+    let box: HashableBox<SyncedExpectation>
 
-    let box: Box
-
-    public var attributes: SyncedExpectation { box.attributes }
+    public var attributes: SyncedExpectation { box.value }
 
     public init(_ x: SyncedExpectation) {
         var a = x
         a.timeout = nil
-        box = Box(a)
+        box = HashableBox(a)
     }
 }

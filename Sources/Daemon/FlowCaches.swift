@@ -17,12 +17,6 @@ public struct InternalCache: Sendable {
         public var state: State
         public var since: UInt64
 
-        init(flow: Flow, state: State, since: UInt64) {
-            stored = CachedFlow(flow)
-            self.state = state
-            self.since = since
-        }
-
         init(stored: CachedFlow, state: State, since: UInt64) {
             self.stored = stored
             self.state = state
@@ -65,23 +59,19 @@ public struct InternalCache: Sendable {
             counters.destroyed += 1
             return key
         case .new, .update:
-            // One look-up whether the flow is new or known.
-            let full = entries.count >= limit
-            switch entries.update(key, { slot in Self.update(&slot, with: flow, kind: kind, now: now, full: full) }) {
-            case .updated: counters.updated += 1
-            case .created: counters.created += 1
-            case .revived: counters.created += 1; deadCount -= 1
-            case .refused: counters.createFailed += 1; return nil
-            }
-            return key
+            return store(key, CachedFlow(flow), kind: kind, now: now)
         }
     }
 
     /// `record` for an event already in the packed form (NEW or UPDATE).
     mutating func record(packed p: CachedFlow.Packed, kind: FlowPrinter.EventKind, now: UInt64) -> FlowKey? {
-        let key = FlowKey(packed: p.original)
+        store(FlowKey(packed: p.original), .packed(p), kind: kind, now: now)
+    }
+
+    /// Inserts or merges with one look-up whether the flow is new or known.
+    private mutating func store(_ key: FlowKey, _ new: CachedFlow, kind: FlowPrinter.EventKind, now: UInt64) -> FlowKey? {
         let full = entries.count >= limit
-        switch entries.update(key, { slot in Self.update(&slot, with: p, kind: kind, now: now, full: full) }) {
+        switch entries.update(key, { slot in Self.update(&slot, with: new, kind: kind, now: now, full: full) }) {
         case .updated: counters.updated += 1
         case .created: counters.created += 1
         case .revived: counters.created += 1; deadCount -= 1
@@ -90,32 +80,20 @@ public struct InternalCache: Sendable {
         return key
     }
 
-    private static func update(_ slot: inout Entry?, with p: CachedFlow.Packed, kind: FlowPrinter.EventKind, now: UInt64, full: Bool) -> Outcome {
-        if slot == nil && full { return .refused }
-        guard var e = slot, e.state != .dead else {
-            let outcome: Outcome = slot == nil ? .created : .revived
-            slot = Entry(stored: .packed(p), state: kind == .new ? .new : .alive, since: now)
-            return outcome
-        }
-        switch e.stored {
-        case .packed(let old): e.stored = .packed(old.merged(with: p))
-        case .general: e.flow = Self.merged(e.flow, with: p.flow)
-        }
-        e.state = .alive
-        slot = e
-        return .updated
-    }
-
     private enum Outcome { case updated, created, revived, refused }
 
-    private static func update(_ slot: inout Entry?, with flow: Flow, kind: FlowPrinter.EventKind, now: UInt64, full: Bool) -> Outcome {
+    private static func update(_ slot: inout Entry?, with new: CachedFlow, kind: FlowPrinter.EventKind, now: UInt64, full: Bool) -> Outcome {
         if slot == nil && full { return .refused }
         guard var e = slot, e.state != .dead else {
             let outcome: Outcome = slot == nil ? .created : .revived
-            slot = Entry(flow: flow, state: kind == .new ? .new : .alive, since: now)
+            slot = Entry(stored: new, state: kind == .new ? .new : .alive, since: now)
             return outcome
         }
-        e.flow = Self.merged(e.flow, with: flow)
+        if case .packed(let old) = e.stored, case .packed(let p) = new {
+            e.stored = .packed(old.merged(with: p))
+        } else {
+            e.flow = Self.merged(e.flow, with: new.flow)
+        }
         e.state = .alive
         slot = e
         return .updated

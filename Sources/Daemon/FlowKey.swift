@@ -6,15 +6,7 @@ import Conntrack
 public struct FlowKey: Hashable, Sendable {
     enum Storage: Hashable, Sendable {
         case packed(PackedTuple)
-        case general(GeneralTuple)
-    }
-
-    /// Compared and hashed by value, as `Tuple` is.
-    final class GeneralTuple: Hashable, Sendable {
-        let tuple: Tuple
-        init(_ t: Tuple) { tuple = t }
-        static func == (a: GeneralTuple, b: GeneralTuple) -> Bool { a === b || a.tuple == b.tuple }
-        func hash(into h: inout Hasher) { h.combine(tuple) }
+        case general(HashableBox<Tuple>)
     }
 
     let storage: Storage
@@ -30,7 +22,7 @@ public struct FlowKey: Hashable, Sendable {
             t.icmpCode = nil
             t.icmpID = nil
         }
-        storage = PackedTuple(t).map(Storage.packed) ?? .general(GeneralTuple(t))
+        storage = PackedTuple(t).map(Storage.packed) ?? .general(HashableBox(t))
     }
 
     /// The key of a packed original tuple: the same normalisation as `init(_:)`, on bits.
@@ -52,7 +44,7 @@ public struct FlowKey: Hashable, Sendable {
     public var tuple: Tuple {
         switch storage {
         case .packed(let p): p.tuple
-        case .general(let g): g.tuple
+        case .general(let g): g.value
         }
     }
 }
@@ -70,7 +62,7 @@ extension FlowKey {
         case .general(let g):
             var h = Hasher()
             h.combine(seed)
-            h.combine(g.tuple)
+            h.combine(g.value)
             return Self.fold(UInt64(bitPattern: Int64(h.finalize())), 0x94D0_49BB_1331_11EB)
         }
     }

@@ -192,9 +192,8 @@ struct FlowTable<Value> {
         count = 0
     }
 
-    /// The entries in storage order, as pairs.
+    /// The values in storage order.
     var values: LazyMapSequence<Range<Int>, Value> { (0 ..< count).lazy.map { self[valueAt: $0] } }
-    var keys: LazyMapSequence<Range<Int>, FlowKey> { (0 ..< count).lazy.map { self.key(at: $0) } }
 }
 
 extension FlowTable: Sequence {

@@ -33,10 +33,6 @@ struct ModeEngine {
         if ftfw != nil { ftfw!.fire(now: now) } else { other!.fire(now: now) }
     }
 
-    mutating func receive(_ m: SyncMessage) -> [SyncEngineEvent] {
-        ftfw != nil ? ftfw!.receive(m) : other!.receive(m)
-    }
-
     /// Whether to apply `m`, the other events appended to `events` (see FTFWEngine).
     mutating func receive(_ m: SyncMessage, events: inout [SyncEngineEvent]) -> Bool {
         if ftfw != nil { return ftfw!.receive(m, events: &events) }

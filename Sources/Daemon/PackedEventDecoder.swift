@@ -62,7 +62,8 @@ extension CachedFlow.Packed {
     }
 
     private static var empty: Self {
-        Self(unchecked: PackedTuple(Tuple(source: .v4(0), destination: .v4(0), protocolNumber: 0))!)
+        Self(unchecked: PackedTuple(source: 0, destination: 0, protocolNumber: 0, sourcePort: nil, destinationPort: nil,
+                                    icmpType: nil, icmpCode: nil, icmpID: nil)!)
     }
 
     /// Visits the attributes in `start..<end`; a visitor answering false, or a malformed
@@ -133,9 +134,8 @@ extension CachedFlow.Packed {
             }
         }
         guard ok, let source, let destination, let proto else { return nil }
-        return PackedTuple(Tuple(source: .v4(source), destination: .v4(destination), protocolNumber: proto,
-                                 sourcePort: sourcePort, destinationPort: destinationPort,
-                                 icmpType: icmpType, icmpCode: icmpCode, icmpID: icmpID))
+        return PackedTuple(source: source, destination: destination, protocolNumber: proto, sourcePort: sourcePort,
+                           destinationPort: destinationPort, icmpType: icmpType, icmpCode: icmpCode, icmpID: icmpID)
     }
 
     /// CTA_PROTOINFO: TCP only.

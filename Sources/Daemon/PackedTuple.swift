@@ -23,20 +23,27 @@ struct PackedTuple: Hashable, Sendable {
     /// fields (which share `layer4`).
     init?(_ t: Tuple) {
         guard t.zone == nil, case .v4(let s) = t.source, case .v4(let d) = t.destination else { return nil }
+        self.init(source: s, destination: d, protocolNumber: t.protocolNumber, sourcePort: t.sourcePort,
+                  destinationPort: t.destinationPort, icmpType: t.icmpType, icmpCode: t.icmpCode, icmpID: t.icmpID)
+    }
+
+    /// From an IPv4 tuple's fields, as the kernel-event decoder reads them.
+    init?(source: UInt32, destination: UInt32, protocolNumber: UInt8, sourcePort: UInt16?, destinationPort: UInt16?,
+          icmpType: UInt8?, icmpCode: UInt8?, icmpID: UInt16?) {
         var fields: UInt8 = 0
         var l4: UInt32 = 0
-        if let p = t.sourcePort { fields |= Field.sourcePort; l4 |= UInt32(p) << 16 }
-        if let p = t.destinationPort { fields |= Field.destinationPort; l4 |= UInt32(p) }
-        if t.icmpType != nil || t.icmpCode != nil || t.icmpID != nil {
+        if let p = sourcePort { fields |= Field.sourcePort; l4 |= UInt32(p) << 16 }
+        if let p = destinationPort { fields |= Field.destinationPort; l4 |= UInt32(p) }
+        if icmpType != nil || icmpCode != nil || icmpID != nil {
             guard fields == 0 else { return nil }
-            if let v = t.icmpType { fields |= Field.icmpType; l4 |= UInt32(v) << 24 }
-            if let v = t.icmpCode { fields |= Field.icmpCode; l4 |= UInt32(v) << 16 }
-            if let v = t.icmpID { fields |= Field.icmpID; l4 |= UInt32(v) }
+            if let v = icmpType { fields |= Field.icmpType; l4 |= UInt32(v) << 24 }
+            if let v = icmpCode { fields |= Field.icmpCode; l4 |= UInt32(v) << 16 }
+            if let v = icmpID { fields |= Field.icmpID; l4 |= UInt32(v) }
         }
-        source = s
-        destination = d
+        self.source = source
+        self.destination = destination
         layer4 = l4
-        protocolNumber = t.protocolNumber
+        self.protocolNumber = protocolNumber
         self.fields = fields
     }
 
