@@ -141,8 +141,7 @@ extension ConntrackdDaemon {
                 let x = batch[index]
                 do {
                     guard error.errno == EEXIST else { throw error }
-                    try? kernel.deleteExpectation(x)
-                    try kernel.createExpectation(x)
+                    try createReplacing(x)
                     succeeded += 1
                 } catch {
                     failed += 1

@@ -32,6 +32,17 @@ struct ConntrackdLossTests {
         return ns.run([Shell.tandem, "conntrackd", "-C", "\(pair.dir)/\(node).conf"] + args).stdout
     }
 
+    /// How many flows B's external cache holds once it has `count`, or when `seconds` pass.
+    static func arrival(of count: Int, in pair: Pair, within seconds: Double) -> Int {
+        var have = 0
+        _ = pair.eventually(seconds) { have = externalCount(pair, "b"); return have == count }
+        return have
+    }
+
+    static func senderLog(_ pair: Pair) -> String {
+        (try? String(contentsOfFile: "\(pair.dir)/a.log", encoding: .utf8)) ?? ""
+    }
+
     /// The number before `label` in `-s` output ("   12 Lost msgs").
     static func counter(_ text: String, _ label: String) -> Int? {
         for line in text.split(separator: "\n") {
@@ -58,11 +69,10 @@ struct ConntrackdLossTests {
         if rest > 0 { usleep(UInt32(rest * 1_000_000)) }
         sender.signal(SIGCONT)
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
-        var have = 0
-        let arrived = pair.eventually(45) { have = Self.externalCount(pair, "b"); return have == 50_000 }
-        #expect(arrived, "B has \(have) of 50000")
+        let have = Self.arrival(of: 50_000, in: pair, within: 45)
+        #expect(have == 50_000, "B has \(have) of 50000")
         #expect((Self.counter(Self.statistics(pair, "a"), "Netlink overruns") ?? 0) > 0)
-        let log = (try? String(contentsOfFile: "\(pair.dir)/a.log", encoding: .utf8)) ?? ""
+        let log = Self.senderLog(pair)
         #expect(log.contains("overrun"), "\(log)")
     }
 
@@ -74,10 +84,9 @@ struct ConntrackdLossTests {
         usleep(1_500_000)
         let r = Self.insert(2_000, in: pair.a)
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
-        var have = 0
-        let arrived = pair.eventually(20) { have = Self.externalCount(pair, "b"); return have == 2_000 }
-        #expect(arrived, "B has \(have) of 2000 with the next poll an hour away")
-        let log = (try? String(contentsOfFile: "\(pair.dir)/a.log", encoding: .utf8)) ?? ""
+        let have = Self.arrival(of: 2_000, in: pair, within: 20)
+        #expect(have == 2_000, "B has \(have) of 2000 with the next poll an hour away")
+        let log = Self.senderLog(pair)
         #expect(log.contains("polling mode, PollSecs 3600: kernel events are replicated at once"), "\(log)")
     }
 
@@ -95,11 +104,10 @@ struct ConntrackdLossTests {
         usleep(300_000)
         sender.signal(SIGCONT)
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
-        var have = 0
-        let arrived = pair.eventually(45) { have = Self.externalCount(pair, "b"); return have == 30_000 }
-        #expect(arrived, "B has \(have) of 30000")
+        let have = Self.arrival(of: 30_000, in: pair, within: 45)
+        #expect(have == 30_000, "B has \(have) of 30000")
         #expect((Self.counter(Self.statistics(pair, "a"), "Netlink overruns") ?? 0) > 0)
-        let log = (try? String(contentsOfFile: "\(pair.dir)/a.log", encoding: .utf8)) ?? ""
+        let log = Self.senderLog(pair)
         #expect(log.contains("the table is re-read at the next poll"), "\(log)")
     }
 
