@@ -17,7 +17,7 @@ extension ConntrackdDaemon {
         runtime.eventsReceived += 1
         // A destroy is sent for whatever we announced, even if its master is already gone.
         if kind != .destroy && !admits(x) { runtime.eventsFiltered += 1; return }
-        if let key = expectations.internalCache.record(x, kind: kind, now: now) { engine.enqueue(.expectation(key)) }
+        if let key = expectations.internalCache.record(x, kind: kind, now: now) { engine.enqueue(.expectation(key), places: &internalCache) }
     }
 
     /// Replicated only for a listed helper, and only when the master is one of the flows
@@ -39,7 +39,7 @@ extension ConntrackdDaemon {
     }
 
     func bulkSendExpectations() {
-        for (k, e) in expectations.internalCache.entries where e.state != .dead { engine.enqueue(.expectation(k)) }
+        for (k, e) in expectations.internalCache.entries where e.state != .dead { engine.enqueue(.expectation(k), places: &internalCache) }
     }
 
     /// The message an expectation's current state makes, or a bypassed event's; nil for

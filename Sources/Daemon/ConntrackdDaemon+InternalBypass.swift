@@ -8,7 +8,8 @@ extension ConntrackdDaemon {
     var bypassesInternalCache: Bool { sync.disableInternalCache }
 
     func bypass(_ flow: Flow, kind: FlowPrinter.EventKind) {
-        engine.enqueue(.bypassed(internalBypass.add(flow, kind: kind, options: options)))
+        let id = internalBypass.add(flow, kind: kind, options: options)
+        engine.enqueue(.bypassed(id), places: &internalCache)
     }
 
     /// `-B` and the peer's resync request: every kernel entry that passes the filter, as NEW.

@@ -145,8 +145,9 @@ public final class ConntrackdDaemon {
             let wait = deadline > now ? Int32(min(200, (deadline - now) / 1_000_000 + 1)) : 0
             var fds = pollDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             _ = poll(&fds, nfds_t(fds.count), wait)
-            try service(now: Self.monotonicNow())
+            try service(now: Self.monotonicNow(), ready: Self.readable(fds))
         }
+        flushPendingDatagram()
         log("-- exiting --")
     }
 
@@ -171,6 +172,7 @@ public final class ConntrackdDaemon {
         var deadline = engine.nextDeadline
         for d in [nextPoll, resyncAt, purgeAt, nextResyncRequest].compactMap({ $0 }) { deadline = min(deadline, d) }
         deadline = min(deadline, peer.deadline)
+        if let since = partialDatagramSince { deadline = min(deadline, since &+ Self.coalescingWindow) }
         if sentSlice { deadline = 0 }
         return deadline
     }
@@ -178,12 +180,23 @@ public final class ConntrackdDaemon {
     /// `-k` on the control socket.
     public var stopRequestedByControl: Bool { stopping }
 
+    /// The descriptors a poll found with something to read.
+    public static func readable(_ fds: [pollfd]) -> Set<Int32> {
+        Set(fds.lazy.filter { $0.revents != 0 }.map(\.fd))
+    }
+
     /// One turn of the loop: kernel events, the peer, the control socket, timers, sends.
-    public func service(now t: UInt64) throws {
+    /// `ready`: what the owner's poll found readable, if it polled. The control socket
+    /// is then only visited when it has a caller: an `accept` that finds nobody still
+    /// makes the kernel build and free a socket and a file, which every turn of a burst
+    /// made a twentieth of the sender's CPU.
+    public func service(now t: UInt64, ready: Set<Int32>? = nil) throws {
         released.removeAll()
         let backlogged = try events.map { try handleKernelEvents($0, now: t) } ?? false
         handleChannel(now: t)
-        if control != nil { try handleControl(now: t) }
+        if let control, ready.map({ r in control.hasPendingClients || control.descriptors.contains(where: r.contains) }) ?? true {
+            try handleControl(now: t)
+        }
         try timers(now: t)
         // While a burst still fills the event socket, reading it comes first: an event
         // the kernel cannot queue is lost (and costs a resync), a message sent a little
@@ -225,7 +238,7 @@ public final class ConntrackdDaemon {
                     }
                 }
                 if bypassesInternalCache { bypass(flow, kind: kind); return }
-                if let key = internalCache.record(flow, kind: kind, now: now) { engine.enqueue(.flow(key)) }
+                if let key = internalCache.record(flow, kind: kind, now: now) { engine.enqueue(.flow(key), places: &internalCache) }
             case .overrun:
                 runtime.overruns += 1
                 if nextPoll != nil {
@@ -251,7 +264,7 @@ public final class ConntrackdDaemon {
         if origin != 0 && origin == kernel.socket.portID { return true }
         runtime.eventsReceived += 1
         guard passesFilter(p) else { runtime.eventsFiltered += 1; return true }
-        if let key = internalCache.record(packed: p, kind: kind, now: now) { engine.enqueue(.flow(key)) }
+        if let key = internalCache.record(packed: p, kind: kind, now: now) { engine.enqueue(.flow(key), places: &internalCache) }
         return true
     }
 
@@ -280,7 +293,7 @@ public final class ConntrackdDaemon {
             guard case .message(let m) = received else { return }
             if let line = channels.follow(index) { log(line) }
             events.removeAll(keepingCapacity: true)
-            if engine.receive(m, events: &events) {
+            if engine.receive(m, places: &internalCache, events: &events) {
                 switch m.body {
                 case .expectation(let x): applyReceived(m.type, x, now: now)
                 case .flow(let f):
@@ -354,42 +367,127 @@ public final class ConntrackdDaemon {
         }
     }
 
-    func flushTransmit(now: UInt64, limit: Int = .max) {
+    func flushTransmit(now: UInt64, limit objectLimit: Int = .max) {
         // Each message is encoded into the datagram as the engine makes it (a bulk send of
         // 100k flows never exists as 100k messages at once), packed while
-        // `buffered + message < payload` (spec §4.4) and flushed at the end.
-        let limit = channel.maximumPayload
+        // `buffered + message < payload` (spec §4.4); what is left at the end goes out
+        // now or, while messages are streaming, may wait a little for company.
+        let payloadLimit = channel.maximumPayload
         var datagram: [UInt8] = []
         swap(&datagram, &pendingDatagram)
-        datagram.removeAll(keepingCapacity: true)
-        engine.transmit(now: now, limit: limit, render: { object in
-            guard case .flow(let key) = object else { return self.render(other: object) }
-            guard let e = self.internalCache.entries[key] else { return nil }
-            let type: SyncMessageType = switch e.state {
-            case .new: .flowNew
-            case .alive: .flowUpdate
-            case .dead: .flowDestroy
+        var sentAny = false
+        /// A message was just appended at `start`: if it overfilled the datagram, what
+        /// came before goes out alone.
+        func packed(from start: Int) {
+            guard datagram.count >= payloadLimit && start > 0 else { return }
+            channels.send(Array(datagram[0..<start]))
+            datagram.removeFirst(start)
+            sentAny = true
+        }
+        if engine.ftfw != nil {
+            engine.transmitFTFW(now: now, limit: objectLimit, places: &internalCache, render: { object, slot, cache in
+                // `cache` is the internal cache, lent to the engine for this run.
+                self.outgoing(object, at: slot, in: cache)
+            }, emitObject: { type, flags, sequence, object in
+                switch object {
+                case .packed(let p):
+                    withUnsafeTemporaryAllocation(byteCount: CachedFlow.Packed.messageCapacity, alignment: 8) { scratch in
+                        let n = p.writeMessage(type: type, flags: flags, sequence: sequence, options: self.options, to: scratch.baseAddress!)
+                        if datagram.count + n >= payloadLimit && !datagram.isEmpty {
+                            self.channels.send(datagram)
+                            datagram.removeAll(keepingCapacity: true)
+                            sentAny = true
+                        }
+                        datagram.append(contentsOf: UnsafeRawBufferPointer(start: scratch.baseAddress, count: n))
+                    }
+                case .message(let body):
+                    let start = datagram.count
+                    SyncMessage(type: type, flags: flags, sequence: sequence, body: body).encode(into: &datagram)
+                    packed(from: start)
+                }
+            }, emitControl: { c in
+                let start = datagram.count
+                c.encode(into: &datagram)
+                packed(from: start)
+            })
+        } else {
+            engine.transmitOther(now: now, render: { object in
+                guard case .flow(let key) = object else { return self.render(other: object) }
+                guard let e = self.internalCache.entries[key] else { return nil }
+                return (Self.messageType(e.state), .flow(e.stored.synced(options: self.options)))
+            }, emit: { m in
+                let start = datagram.count
+                m.encode(into: &datagram)
+                packed(from: start)
+            })
+        }
+        if sentAny { lastDatagramAt = now }
+        if !datagram.isEmpty {
+            let since = partialDatagramSince ?? now
+            if now &- lastDatagramAt >= Self.coalescingWindow || now &- since >= Self.coalescingWindow {
+                channels.send(datagram)
+                datagram.removeAll(keepingCapacity: true)
+                lastDatagramAt = now
+                partialDatagramSince = nil
+            } else {
+                partialDatagramSince = since
             }
-            return (type, .flow(e.stored.synced(options: self.options)))
-        }, emit: { m in
-            let start = datagram.count
-            m.encode(into: &datagram)
-            if datagram.count >= limit && start > 0 {
-                self.channels.send(Array(datagram[0..<start]))
-                datagram.removeFirst(start)
-            }
-        })
-        if !datagram.isEmpty { channels.send(datagram) }
+        }
         pendingDatagram = datagram
         // Only dead entries are freed on release: with none, skip the per-key look-ups.
         if internalCache.deadCount > 0 || expectations.enabled {
-            for object in engine.takeReleased() { forget(object) }
+            for object in engine.takeReleased(places: internalCache) { forget(object) }
         } else {
             engine.discardReleased()
         }
     }
+
+    /// What the FTFW engine sends for an object: a packed flow is encoded straight
+    /// from its cache record, anything else through its message.
+    enum OutgoingObject {
+        case packed(CachedFlow.Packed)
+        indirect case message(SyncMessage.Body)
+    }
+
+    func outgoing(_ object: SyncObjectKey, at slot: InternalCache.Slot, in cache: InternalCache) -> (SyncMessageType, OutgoingObject)? {
+        switch slot {
+        case .flow(let p):
+            let type = Self.messageType(cache.entries[valueAt: p].state)
+            if case .packed(let packed) = cache.entries[valueAt: p].stored { return (type, .packed(packed)) }
+            return (type, .message(.flow(cache.entries[valueAt: p].stored.synced(options: options))))
+        case .other(let key):
+            return render(other: key).map { ($0.0, .message($0.1)) }
+        }
+    }
+
+    static func messageType(_ state: InternalCache.State) -> SyncMessageType {
+        switch state {
+        case .new: .flowNew
+        case .alive: .flowUpdate
+        case .dead: .flowDestroy
+        }
+    }
+
     /// The datagram buffer, kept between runs so sending allocates nothing.
     var pendingDatagram: [UInt8] = []
+
+    /// A datagram that is not full waits up to this long for more messages, but only
+    /// while datagrams are streaming (the last went out less than this long ago): a
+    /// lone change goes out at once, and a burst fills its datagrams. Sending a datagram
+    /// (with the peer's receive, which the kernel runs on the sender's CPU on a
+    /// virtual link) costs as much as a dozen messages; turns during a burst used to
+    /// end with a half-empty one each.
+    static let coalescingWindow: UInt64 = 1_000_000
+    var lastDatagramAt: UInt64 = 0
+    var partialDatagramSince: UInt64?
+
+    /// Sends a datagram still waiting for company (on the way out).
+    func flushPendingDatagram() {
+        guard !pendingDatagram.isEmpty else { return }
+        channels.send(pendingDatagram)
+        pendingDatagram.removeAll(keepingCapacity: true)
+        partialDatagramSince = nil
+    }
 
     /// Dumps the kernel table into the internal cache. With `send`, changed entries are
     /// sent and vanished ones destroyed (resync after overrun, and PollSecs polling —
@@ -416,9 +514,9 @@ public final class ConntrackdDaemon {
             seen.insert(key)
             let before = self.internalCache.entries[key]
             guard let k = self.internalCache.record(flow, kind: before == nil ? .new : .update, now: now) else { return }
-            if send && (before == nil || Self.changed(before!.flow, flow)) { self.engine.enqueue(.flow(k)) }
+            if send && (before == nil || Self.changed(before!.flow, flow)) { self.engine.enqueue(.flow(k), places: &self.internalCache) }
         }
-        if send { for k in internalCache.markMissing(keeping: seen) { engine.enqueue(.flow(k)) } }
+        if send { for k in internalCache.markMissing(keeping: seen) { engine.enqueue(.flow(k), places: &internalCache) } }
     }
 
     static func changed(_ a: Flow, _ b: Flow) -> Bool {
@@ -428,7 +526,10 @@ public final class ConntrackdDaemon {
 
     func bulkSend() {
         guard !bypassesInternalCache else { return bulkSendFromKernel() }
-        for (k, e) in internalCache.entries where e.state != .dead { engine.enqueue(.flow(k)) }
+        // By position: iterating a copy of the table while places change would copy it.
+        for p in 0 ..< internalCache.entries.count where internalCache.entries[valueAt: p].state != .dead {
+            engine.enqueue(.flow(internalCache.entries.key(at: p)), at: .flow(p), places: &internalCache)
+        }
         bulkSendExpectations()
     }
 

@@ -49,6 +49,8 @@ public final class ControlServer {
 
     /// The listening socket and the clients whose request is still incomplete.
     public var descriptors: [Int32] { [descriptor] + pending.map(\.descriptor) }
+    /// Clients accepted whose request is not complete yet (they time out unless polled).
+    public var hasPendingClients: Bool { !pending.isEmpty }
 
     /// Accepts whoever is waiting and reads what the pending clients sent, without
     /// blocking. Complete requests come back with their client (the caller answers and

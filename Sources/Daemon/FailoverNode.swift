@@ -67,9 +67,10 @@ public final class FailoverNode {
             _ = poll(&fds, nfds_t(fds.count), wait)
             // VRRP first: an advert that moves us must act before replication work queues up.
             vrrp.service(now: KeepalivedDaemon.now())
-            try replication.service(now: ConntrackdDaemon.monotonicNow())
+            try replication.service(now: ConntrackdDaemon.monotonicNow(), ready: ConntrackdDaemon.readable(fds))
             updateDemotion()
         }
+        replication.flushPendingDatagram()
         vrrp.finish()
         log("stopped")
     }

@@ -16,6 +16,9 @@ public struct InternalCache: Sendable {
         var stored: CachedFlow
         public var state: State
         public var since: UInt64
+        /// The flow's place in the FTFW engine, kept here so that the engine's steps
+        /// for a flow cost no look-up beyond the cache's own.
+        public var place: FTFWPlace = .idle
 
         init(stored: CachedFlow, state: State, since: UInt64) {
             self.stored = stored
@@ -30,6 +33,8 @@ public struct InternalCache: Sendable {
     }
 
     private(set) var entries = FlowTable<Entry>()
+    /// FTFW places of the engine's other objects (expectations, bypassed events).
+    var otherPlaces = FTFWPlaceIndex<SyncObjectKey>()
     public private(set) var counters = CacheCounters()
     /// Entries in state `.dead`, waiting for the peer's acknowledgement to be forgotten.
     public private(set) var deadCount = 0
@@ -86,7 +91,10 @@ public struct InternalCache: Sendable {
         if slot == nil && full { return .refused }
         guard var e = slot, e.state != .dead else {
             let outcome: Outcome = slot == nil ? .created : .revived
-            slot = Entry(stored: new, state: kind == .new ? .new : .alive, since: now)
+            var fresh = Entry(stored: new, state: kind == .new ? .new : .alive, since: now)
+            // A revived flow's destroy may still be queued or unacknowledged.
+            if let old = slot { fresh.place = old.place }
+            slot = fresh
             return outcome
         }
         if case .packed(let old) = e.stored, case .packed(let p) = new {
@@ -111,6 +119,10 @@ public struct InternalCache: Sendable {
         if f.zone == nil { f.zone = old.zone }
         if f.timestamp == nil { f.timestamp = old.timestamp }
         return f
+    }
+
+    mutating func setPlace(_ place: FTFWPlace, at position: Int) {
+        entries[valueAt: position].place = place
     }
 
     public mutating func forget(_ key: FlowKey) {

@@ -124,9 +124,11 @@ struct FlowTable<Value> {
         set { update(key) { $0 = newValue } }
     }
 
+    /// Borrowed and changed in place: reading or setting one field of an entry copies
+    /// nothing else.
     subscript(valueAt p: Index) -> Value {
-        get { chunks[p >> Self.chunkShift][p & (Self.chunkSize - 1)].value }
-        set { chunks[p >> Self.chunkShift][p & (Self.chunkSize - 1)].value = newValue }
+        _read { yield chunks[p >> Self.chunkShift][p & (Self.chunkSize - 1)].value }
+        _modify { yield &chunks[p >> Self.chunkShift][p & (Self.chunkSize - 1)].value }
     }
 
     func key(at p: Index) -> FlowKey { element(at: p).key }

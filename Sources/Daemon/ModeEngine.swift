@@ -3,7 +3,8 @@ import StateSync
 /// The sync mode's engine for the daemon. FTFW, the default and the mode that carries
 /// bulk sends, is held as its concrete type: through `any SyncEngine` every per-flow call
 /// ran the unspecialized generic code, and its metadata look-ups and value-witness
-/// copies were about a sixth of the sender's CPU.
+/// copies were about a sixth of the sender's CPU. FTFW keeps its objects' places in the
+/// internal cache (`places`); the other modes keep what they need themselves.
 struct ModeEngine {
     private(set) var ftfw: FTFWEngine<SyncObjectKey>?
     private var other: (any SyncEngine<SyncObjectKey>)?
@@ -16,17 +17,30 @@ struct ModeEngine {
     var retransmissions: Int { ftfw?.retransmissions ?? other!.retransmissions }
     var lastResyncSequence: UInt32? { ftfw != nil ? ftfw!.lastResyncSequence : other!.lastResyncSequence }
 
-    mutating func enqueue(_ key: SyncObjectKey) {
-        if ftfw != nil { ftfw!.enqueue(key) } else { other!.enqueue(key) }
+    mutating func enqueue(_ key: SyncObjectKey, places: inout InternalCache) {
+        if ftfw != nil { ftfw!.enqueue(key, places: &places) } else { other!.enqueue(key) }
+    }
+
+    /// `enqueue` for an object the caller has just found at `slot`.
+    mutating func enqueue(_ key: SyncObjectKey, at slot: InternalCache.Slot, places: inout InternalCache) {
+        if ftfw != nil { ftfw!.enqueue(key, at: slot, places: &places) } else { other!.enqueue(key) }
     }
 
     mutating func requestResync() {
         if ftfw != nil { ftfw!.requestResync() } else { other!.requestResync() }
     }
 
-    /// `limit` bounds the objects FTFW sends in this run; the other modes send everything.
-    mutating func transmit(now: UInt64, limit: Int = .max, render: (SyncObjectKey) -> (SyncMessageType, SyncMessage.Body)?, emit: (SyncMessage) -> Void) {
-        if ftfw != nil { ftfw!.transmit(now: now, limit: limit, render: render, emit: emit) } else { other!.transmit(now: now, render: render, emit: emit) }
+    /// The other modes' transmit run (FTFW's is `ftfw.transmit(…places:…)`).
+    mutating func transmitOther(now: UInt64, render: (SyncObjectKey) -> (SyncMessageType, SyncMessage.Body)?, emit: (SyncMessage) -> Void) {
+        other!.transmit(now: now, render: render, emit: emit)
+    }
+
+    /// FTFW's transmit run; see `FTFWEngine.transmit(now:limit:places:render:emitObject:emitControl:)`.
+    mutating func transmitFTFW<Payload>(now: UInt64, limit: Int, places: inout InternalCache,
+                                        render: (SyncObjectKey, InternalCache.Slot, InternalCache) -> (SyncMessageType, Payload)?,
+                                        emitObject: (SyncMessageType, SyncFlags, UInt32, Payload) -> Void,
+                                        emitControl: (ControlMessage) -> Void) {
+        ftfw!.transmit(now: now, limit: limit, places: &places, render: render, emitObject: emitObject, emitControl: emitControl)
     }
 
     mutating func fire(now: UInt64) {
@@ -34,8 +48,8 @@ struct ModeEngine {
     }
 
     /// Whether to apply `m`, the other events appended to `events` (see FTFWEngine).
-    mutating func receive(_ m: SyncMessage, events: inout [SyncEngineEvent]) -> Bool {
-        if ftfw != nil { return ftfw!.receive(m, events: &events) }
+    mutating func receive(_ m: SyncMessage, places: inout InternalCache, events: inout [SyncEngineEvent]) -> Bool {
+        if ftfw != nil { return ftfw!.receive(m, places: &places, events: &events) }
         var apply = false
         for e in other!.receive(m) {
             if case .apply = e { apply = true } else { events.append(e) }
@@ -43,8 +57,8 @@ struct ModeEngine {
         return apply
     }
 
-    mutating func takeReleased() -> [SyncObjectKey] {
-        ftfw != nil ? ftfw!.takeReleased() : other!.takeReleased()
+    mutating func takeReleased(places: InternalCache) -> [SyncObjectKey] {
+        ftfw != nil ? ftfw!.takeReleased(places: places) : other!.takeReleased()
     }
 
     mutating func discardReleased() {

@@ -3,7 +3,10 @@
 /// to apply. No sockets, no clock of its own: tests drive it with a virtual clock.
 ///
 /// Objects are identified by `Key`; the owner renders an object's current state when the
-/// engine transmits it, so a retransmission always carries the newest state.
+/// engine transmits it, so a retransmission always carries the newest state. Each
+/// object's place (queued, or sent under a sequence number) is kept in an
+/// `FTFWObjectPlaces` the owner passes in (the daemon keeps it in its flow cache's
+/// entries), or, through the methods without `places:`, in an index the engine owns.
 public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     public struct Configuration: Hashable, Sendable {
         public var ackWindowSize: Int
@@ -23,8 +26,8 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         /// NACKs from the dropped part.
         public var backPressure: Bool
         /// How many objects the owner expects to have in flight at once (its table size):
-        /// the engine's index is sized for them up front, as conntrackd sizes its hash, so
-        /// a bulk send never rehashes it on the way.
+        /// the engine's own index (used without `places:`) is sized for them up front, as
+        /// conntrackd sizes its hash, so a bulk send never rehashes it on the way.
         public var expectedObjects: Int
 
         public init(ackWindowSize: Int = 300, resendQueueSize: Int = 131072, aliveInterval: UInt64 = 1_000_000_000,
@@ -65,15 +68,17 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
 
     enum Pending: Hashable, Sendable {
         case object(Key)
+        /// In the resend queue only: an object whose message was its last (a destroy).
+        /// Only these are looked up when the peer acknowledges them, to be released.
+        case finalObject(Key)
         case control(SyncFlags, ClosedRangeOfSequences?)
-    }
 
-    /// Where an object is: waiting in the transmit queue, or sent and waiting for the
-    /// peer's ACK under a sequence number. One index for both keeps each step of an
-    /// object's way to one hash look-up.
-    enum ObjectState: Hashable, Sendable {
-        case queued
-        case awaitingAcknowledgement(UInt32)
+        var objectKey: Key? {
+            switch self {
+            case .object(let k), .finalObject(let k): k
+            case .control: nil
+            }
+        }
     }
 
     public let configuration: Configuration
@@ -88,7 +93,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     private var nextSequence: UInt32
     private var transmitQueue: [Pending] = []
     private var transmitHead = 0
-    private var objects: [Key: ObjectState] = [:]
+    private var ownPlaces: FTFWPlaceIndex<Key>
     private var resend = ResendQueue<Pending>()
     private var released: [Key] = []
     /// After our handshake completes, state waits until the peer acknowledges this
@@ -103,7 +108,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         window = configuration.ackWindowSize
         nextSequence = firstSequence
         nextDeadline = now &+ configuration.aliveInterval
-        objects.reserveCapacity(configuration.expectedObjects)
+        ownPlaces = FTFWPlaceIndex(minimumCapacity: configuration.expectedObjects)
     }
 
     public var hasPendingTransmit: Bool { transmitHead < transmitQueue.count }
@@ -122,19 +127,34 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
 
     /// An object changed: (re)send it. One pending transmission per object, so changes
     /// made before the next transmit run coalesce.
-    public mutating func enqueue(_ key: Key) {
-        guard let sent = Self.markQueued(&objects[key]) else { return }
-        if let seq = sent { resend.remove(sequence: seq) }
+    public mutating func enqueue<P: FTFWObjectPlaces>(_ key: Key, places: inout P) where P.Key == Key {
+        guard let slot = places.slot(of: key) else { return }
+        enqueue(key, at: slot, places: &places)
+    }
+
+    /// `enqueue` for an owner that has just found the object itself.
+    public mutating func enqueue<P: FTFWObjectPlaces>(_ key: Key, at slot: P.Slot, places: inout P) where P.Key == Key {
+        switch places[place: slot] {
+        case .queued: return
+        case .awaitingAcknowledgement(let seq): resend.remove(sequence: seq)
+        case .idle: break
+        }
+        places[place: slot] = .queued
         transmitQueue.append(.object(key))
     }
 
-    /// nil: already queued. Otherwise the sequence it was waiting under, if any.
-    private static func markQueued(_ slot: inout ObjectState?) -> UInt32?? {
-        switch slot {
-        case .queued?: return nil
-        case .awaitingAcknowledgement(let seq)?: slot = .queued; return .some(seq)
-        case nil: slot = .queued; return .some(nil)
-        }
+    public mutating func enqueue(_ key: Key) {
+        var places = takeOwnPlaces()
+        enqueue(key, places: &places)
+        ownPlaces = places
+    }
+
+    /// The engine's own index, moved out for a call that takes `places:` (and put back
+    /// after it), so it is never copied.
+    private mutating func takeOwnPlaces() -> FTFWPlaceIndex<Key> {
+        var places = FTFWPlaceIndex<Key>()
+        swap(&places, &ownPlaces)
+        return places
     }
 
     /// `conntrackd -n`: ask the peer for its internal cache.
@@ -142,13 +162,16 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         transmitQueue.append(.control(.resync, ClosedRangeOfSequences(from: 0, to: 0)))
     }
 
-    /// Objects the peer has acknowledged (or that were dropped from the resend queue),
-    /// which the owner may now forget if they are dead.
-    public mutating func takeReleased() -> [Key] {
+    /// Final objects (their last message was a destroy) the peer has acknowledged, or
+    /// that were dropped from the resend queue or for a restarted peer: the owner may now
+    /// forget them.
+    public mutating func takeReleased<P: FTFWObjectPlaces>(places: P) -> [Key] where P.Key == Key {
         defer { released.removeAll(keepingCapacity: true) }
-        // A key acknowledged earlier may have been queued again since: it is not free.
-        return released.filter { objects[$0] == nil }
+        // A key released earlier may have been queued again since: it is not free.
+        return released.filter { k in places.slot(of: k).map { places[place: $0] == .idle } ?? true }
     }
+
+    public mutating func takeReleased() -> [Key] { takeReleased(places: ownPlaces) }
 
     /// Forgets the released objects unseen: for an owner with nothing to free.
     public mutating func discardReleased() { released.removeAll(keepingCapacity: true) }
@@ -162,13 +185,29 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         return out
     }
 
-    /// `transmit`, handing each message to `emit` as it is made: the owner can encode it
-    /// straight into a datagram instead of holding a whole bulk send as messages.
+    /// `transmit`, handing each message to `emit` as it is made.
+    public mutating func transmit(now: UInt64, limit: Int = .max, render: (Key) -> (SyncMessageType, SyncMessage.Body)?,
+                                  emit: (SyncMessage) -> Void) {
+        var places = takeOwnPlaces()
+        transmit(now: now, limit: limit, places: &places, render: { key, _, _ in render(key) },
+                 emitObject: { type, flags, seq, body in emit(SyncMessage(type: type, flags: flags, sequence: seq, body: body)) },
+                 emitControl: { emit(.control($0)) })
+        ownPlaces = places
+    }
+
+    /// The transmit run itself. `render` sees the object where `places` holds it and
+    /// returns its message type and whatever the owner needs to encode it (nil: gone);
+    /// `emitObject` gets that back with the header's flags and sequence number, so the
+    /// owner can encode straight into a datagram without building a message first.
     ///
     /// `limit` bounds the objects sent in this run (the rest stay queued, in order): an
     /// owner still reading a burst from the kernel sends in slices between reads.
-    public mutating func transmit(now: UInt64, limit: Int = .max, render: (Key) -> (SyncMessageType, SyncMessage.Body)?,
-                                  emit: (SyncMessage) -> Void) {
+    public mutating func transmit<P: FTFWObjectPlaces, Payload>(
+        now: UInt64, limit: Int = .max, places: inout P,
+        render: (Key, P.Slot, P) -> (SyncMessageType, Payload)?,
+        emitObject: (SyncMessageType, SyncFlags, UInt32, Payload) -> Void,
+        emitControl: (ControlMessage) -> Void
+    ) where P.Key == Key {
         var sent = 0
         var objectsSent = 0
         var held: [Pending] = []
@@ -193,24 +232,24 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 let seq = takeSequence()
                 let c = ControlMessage(flags: flags.union(markHello()), sequence: seq, range: range)
                 if flags.contains(.resync) { lastResyncSequence = seq }
-                emit(.control(c))
+                emitControl(c)
                 sent += 1
                 if flags.contains(.ack) { counters.acksSent += 1 }
                 if flags.contains(.nack) { counters.nacksSent += 1 }
-                if range != nil { storeForResend(seq, entry) }
-            case .object(let key):
-                guard let i = objects.index(forKey: key), objects.values[i] == .queued else { continue }
-                guard let (type, body) = render(key) else {
-                    objects.remove(at: i)
+                if range != nil { storeForResend(seq, entry, places: &places) }
+            case .object(let key), .finalObject(let key):
+                guard let slot = places.slot(of: key), places[place: slot] == .queued else { continue }
+                guard let (type, payload) = render(key, slot, places) else {
+                    places[place: slot] = .idle
                     continue
                 }
                 let seq = takeSequence()
-                emit(SyncMessage(type: type, flags: markHello(), sequence: seq, body: body))
+                emitObject(type, markHello(), seq, payload)
                 sent += 1
                 objectsSent += 1
-                // Before the store: an overflow there may remove another object and move `i`.
-                objects.values[i] = .awaitingAcknowledgement(seq)
-                storeForResend(seq, entry)
+                places[place: slot] = .awaitingAcknowledgement(seq)
+                let final = type == .flowDestroy || type == .expectationDestroy
+                storeForResend(seq, final ? .finalObject(key) : .object(key), places: &places)
             }
             counters.transmitted += 1
         }
@@ -228,7 +267,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             // Start the handshake, or send the fence, now rather than at the next alive tick.
             if sent == 0 && (hello == .initial || (hello == .done && !fenceSent)) {
                 if hello == .done { fenceSent = true }
-                emit(.control(ControlMessage(flags: SyncFlags.alive.union(markHello()), sequence: takeSequence())))
+                emitControl(ControlMessage(flags: SyncFlags.alive.union(markHello()), sequence: takeSequence()))
                 sent += 1
                 counters.transmitted += 1
             }
@@ -265,18 +304,29 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         return flags
     }
 
-    private mutating func storeForResend(_ seq: UInt32, _ entry: Pending) {
+    private mutating func storeForResend<P: FTFWObjectPlaces>(_ seq: UInt32, _ entry: Pending, places: inout P) where P.Key == Key {
         // Under back-pressure only control messages get here with the queue full; they
         // may exceed it (a few per second) rather than push out state.
         if !configuration.backPressure, resend.count >= configuration.resendQueueSize, let dropped = resend.removeOldest() {
             counters.resendQueueOverflows += 1
-            if case .object(let k) = dropped.entry, let i = objects.index(forKey: k),
-               objects.values[i] == .awaitingAcknowledgement(dropped.sequence) {
-                objects.remove(at: i)
-                released.append(k)
-            }
+            settle(dropped, places: &places)
         }
         resend.append(sequence: seq, entry)
+    }
+
+    /// A transmission leaves the resend queue for good (acknowledged, or dropped): the
+    /// object is done unless sent again since; a final one goes to `released`.
+    private mutating func settle<P: FTFWObjectPlaces>(_ item: ResendQueue<Pending>.Item, places: inout P) where P.Key == Key {
+        switch item.entry {
+        case .object(let k):
+            places.acknowledged(k, sequence: item.sequence)
+        case .finalObject(let k):
+            guard let slot = places.slot(of: k), places[place: slot] == .awaitingAcknowledgement(item.sequence) else { return }
+            places[place: slot] = .idle
+            released.append(k)
+        case .control:
+            break
+        }
     }
 
     // MARK: receiving side
@@ -287,10 +337,16 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         return events
     }
 
+    public mutating func receive(_ m: SyncMessage, events: inout [Event]) -> Bool {
+        var places = takeOwnPlaces()
+        defer { ownPlaces = places }
+        return receive(m, places: &places, events: &events)
+    }
+
     /// `receive` for the daemon's hot path: returns whether to apply `m` (what
     /// `.apply(m)` would say, without copying the message into an event) and appends
     /// the other events, which are rare, to `events`.
-    public mutating func receive(_ m: SyncMessage, events: inout [Event]) -> Bool {
+    public mutating func receive<P: FTFWObjectPlaces>(_ m: SyncMessage, places: inout P, events: inout [Event]) -> Bool where P.Key == Key {
         if m.flags.contains(.hello) {
             sayHelloBack = true
             events.append(.peerHello)
@@ -310,25 +366,24 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             // The restarted peer cannot NACK what it never saw: pending resends are
             // dropped (conntrackd) or sent again (Tandem).
             for dropped in resend.removeAll() {
-                guard case .object(let k) = dropped.entry, let i = objects.index(forKey: k),
-                      objects.values[i] == .awaitingAcknowledgement(dropped.sequence) else { continue }
+                guard let k = dropped.entry.objectKey, let slot = places.slot(of: k),
+                      places[place: slot] == .awaitingAcknowledgement(dropped.sequence) else { continue }
                 if configuration.resendToRestartedPeer {
-                    objects.values[i] = .queued
+                    places[place: slot] = .queued
                     transmitQueue.append(.object(k))
                 } else {
-                    objects.remove(at: i)
-                    released.append(k)
+                    settle(dropped, places: &places)
                 }
             }
             counters.helloFlushes += 1
-            return classifyAndWindow(m, events: &events)
+            return classifyAndWindow(m, places: &places, events: &events)
         }
         switch tracker.classify(m.sequence) {
         case .before:
             return false
         case .after:
             let expected = tracker.expected
-            guard let apply = classify(m, events: &events) else {
+            guard let apply = classify(m, places: &places, events: &events) else {
                 counters.malformedHeader += 1
                 events.append(.malformed(m))
                 return false
@@ -342,12 +397,12 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             tracker.accept(m.sequence)
             return apply
         case .unset, .inSync:
-            return classifyAndWindow(m, events: &events)
+            return classifyAndWindow(m, places: &places, events: &events)
         }
     }
 
-    private mutating func classifyAndWindow(_ m: SyncMessage, events: inout [Event]) -> Bool {
-        guard let apply = classify(m, events: &events) else {
+    private mutating func classifyAndWindow<P: FTFWObjectPlaces>(_ m: SyncMessage, places: inout P, events: inout [Event]) -> Bool where P.Key == Key {
+        guard let apply = classify(m, places: &places, events: &events) else {
             counters.malformedHeader += 1
             events.append(.malformed(m))
             return false
@@ -364,7 +419,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     }
 
     /// nil = BAD; true = a data message to apply; other outcomes go to `events`.
-    private mutating func classify(_ m: SyncMessage, events: inout [Event]) -> Bool? {
+    private mutating func classify<P: FTFWObjectPlaces>(_ m: SyncMessage, places: inout P, events: inout [Event]) -> Bool? where P.Key == Key {
         switch m.body {
         case .flow, .expectation:
             return true
@@ -372,27 +427,23 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             if c.flags.contains(.ack) {
                 guard let r = c.range, r.isWellFormed else { return nil }
                 if let f = fence, !sequence(r.to, isBefore: f) { fence = nil }
-                for entry in resend.remove(in: r) {
-                    if case .object(let k) = entry.entry, let i = objects.index(forKey: k),
-                       objects.values[i] == .awaitingAcknowledgement(entry.sequence) {
-                        objects.remove(at: i)
-                        released.append(k)
-                    }
-                }
+                for entry in resend.remove(in: r) { settle(entry, places: &places) }
                 events.append(.peerAcknowledged(r))
                 return false
             }
             if c.flags.contains(.nack) {
                 guard let r = c.range, r.isWellFormed else { return nil }
                 for entry in resend.remove(in: r) {
-                    if case .object(let k) = entry.entry {
+                    if let k = entry.entry.objectKey {
                         // Only the object's latest transmission is retransmitted; a queued
                         // object goes out anyway.
-                        guard let i = objects.index(forKey: k),
-                              objects.values[i] == .awaitingAcknowledgement(entry.sequence) else { continue }
-                        objects.values[i] = .queued
+                        guard let slot = places.slot(of: k),
+                              places[place: slot] == .awaitingAcknowledgement(entry.sequence) else { continue }
+                        places[place: slot] = .queued
+                        transmitQueue.append(.object(k))
+                    } else {
+                        transmitQueue.append(entry.entry)
                     }
-                    transmitQueue.append(entry.entry)
                     counters.retransmitted += 1
                 }
                 return false

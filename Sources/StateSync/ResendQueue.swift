@@ -35,6 +35,8 @@ struct ResendQueue<Entry: Sendable>: Sendable {
         guard head < sequences.count else { return nil }
         let base = sequences[head]
         let target = sequence &- base
+        // Most look-ups are for a transmission already acknowledged: behind the queue.
+        guard target <= sequences[sequences.count - 1] &- base else { return nil }
         var lo = head, hi = sequences.count
         while lo < hi {
             let mid = (lo + hi) / 2

@@ -118,10 +118,11 @@ import Testing
         #expect(s.counters.retransmitted == 1)
     }
 
+    /// Only final objects (sent as destroys) are released for the owner to forget.
     @Test func ackReleasesAndHelloFlushes() {
         var s = Engine(configuration: .compatible(), firstSequence: 10, now: 0)
         for k in 0..<5 { s.enqueue(k) }
-        _ = s.transmit(now: 0) { (.flowUpdate, Self.flowBody($0, version: 1)) }
+        _ = s.transmit(now: 0) { (.flowDestroy, Self.flowBody($0, version: 1)) }
         #expect(s.resendQueueCount == 5)
         _ = s.receive(SyncMessage.control(.ack(10, 12, sequence: 1)))
         #expect(Set(s.takeReleased()) == [0, 1, 2])
@@ -129,6 +130,19 @@ import Testing
         _ = s.receive(SyncMessage.control(.alive(sequence: 900, handshake: .hello)))
         #expect(s.resendQueueCount == 0)
         #expect(Set(s.takeReleased()) == [3, 4])
+    }
+
+    @Test func acknowledgedUpdatesAreNotReleased() {
+        var s = Engine(configuration: .compatible(), firstSequence: 10, now: 0)
+        s.enqueue(1)
+        s.enqueue(2)
+        _ = s.transmit(now: 0) { ($0 == 1 ? .flowUpdate : .flowDestroy, Self.flowBody($0, version: 1)) }
+        _ = s.receive(SyncMessage.control(.ack(10, 11, sequence: 1)))
+        #expect(s.resendQueueCount == 0)
+        #expect(s.takeReleased() == [2])
+        // The acknowledged update is idle again: a change sends it anew.
+        s.enqueue(1)
+        #expect(s.transmit(now: 1) { (.flowUpdate, Self.flowBody($0, version: 2)) }.map(\.sequence) == [12])
     }
 
     /// Tandem holds state until the peer answered HELLO, and re-sends to a restarted peer.
@@ -165,7 +179,7 @@ import Testing
     @Test func resendQueueOverflowDropsTheOldest() {
         var s = Engine(configuration: .compatible(resendQueueSize: 3), firstSequence: 1, now: 0)
         for k in 0..<5 { s.enqueue(k) }
-        _ = s.transmit(now: 0) { (.flowUpdate, Self.flowBody($0, version: 1)) }
+        _ = s.transmit(now: 0) { (.flowDestroy, Self.flowBody($0, version: 1)) }
         #expect(s.resendQueueCount == 3)
         #expect(s.counters.resendQueueOverflows == 2)
         #expect(Set(s.takeReleased()) == [0, 1])

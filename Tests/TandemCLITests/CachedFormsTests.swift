@@ -55,7 +55,7 @@ struct CachedFormsTests {
     /// The sizes the per-flow memory figures rest on.
     @Test func entriesStaySmall() {
         #expect(MemoryLayout<FlowKey>.stride == 16)
-        #expect(MemoryLayout<InternalCache.Entry>.stride == 64)
+        #expect(MemoryLayout<InternalCache.Entry>.stride == 72)
         #expect(MemoryLayout<ExternalCache.Entry>.stride == 48)
         // Every queue of the sync engine holds one per flow in flight.
         #expect(MemoryLayout<SyncObjectKey>.stride <= 24)
