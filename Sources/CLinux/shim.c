@@ -28,3 +28,17 @@ int clinux_recv_batch(int fd, void *buffer, unsigned long slot, unsigned count, 
     }
     return n;
 }
+
+int clinux_send_batch(int fd, const void *buffer, unsigned long start, const unsigned long *ends, unsigned count,
+                      const void *to, unsigned tolen) {
+    struct mmsghdr headers[64];
+    struct iovec vectors[64];
+    if (count > 64) count = 64;
+    for (unsigned i = 0; i < count; i++) {
+        vectors[i].iov_base = (char *)buffer + start;
+        vectors[i].iov_len = ends[i] - start;
+        headers[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = (void *)to, .msg_namelen = tolen, .msg_iov = &vectors[i], .msg_iovlen = 1 } };
+        start = ends[i];
+    }
+    return sendmmsg(fd, headers, count, MSG_DONTWAIT);
+}

@@ -50,6 +50,7 @@ public final class ChannelSet {
     }
 
     public func send(_ bytes: [UInt8]) { active.send(bytes) }
+    public func send(batch bytes: [UInt8], ends: [Int]) { active.send(batch: bytes, ends: ends) }
 
     /// Connection upkeep, and once a second the link check; returns a log line on change.
     public func service(now: UInt64) -> String? {

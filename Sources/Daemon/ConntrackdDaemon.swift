@@ -192,7 +192,10 @@ public final class ConntrackdDaemon {
     /// made a twentieth of the sender's CPU.
     public func service(now t: UInt64, ready: Set<Int32>? = nil) throws {
         released.removeAll()
-        let backlogged = try events.map { try handleKernelEvents($0, now: t) } ?? false
+        var backlogged = false
+        if let events, ready?.contains(events.socket.descriptor) ?? true {
+            backlogged = try handleKernelEvents(events, now: t)
+        }
         handleChannel(now: t)
         if let control, ready.map({ r in control.hasPendingClients || control.descriptors.contains(where: r.contains) }) ?? true {
             try handleControl(now: t)
@@ -209,6 +212,9 @@ public final class ConntrackdDaemon {
     /// socket has just gone quiet.
     var sentSlice = false
 
+    /// Packed events read but not yet recorded (see `stagePackedEvent`).
+    var stagedEvents: [StagedEvent] = []
+
     /// Objects sent per turn while kernel events are still waiting: a sixteenth of a turn's reads,
     /// so reading stays ahead of the kernel during a burst; the rest goes out after it.
     static let transmitSlice = 256
@@ -221,10 +227,13 @@ public final class ConntrackdDaemon {
     func handleKernelEvents(_ listener: ConntrackEventListener, now: UInt64) throws -> Bool {
         // A bounded number of reads per turn, so the peer's ACKs and the control socket
         // get their turn during a burst.
+        defer { recordStagedEvents(now: now) }
         return try listener.poll(timeoutMilliseconds: 0, maximumReads: Self.eventReadsPerTurn,
                                  fastFlow: bypassesInternalCache ? nil : { kind, payload, origin in
-            self.recordPackedEvent(kind, payload, origin: origin, now: now)
-        }) { event in
+            self.stagePackedEvent(kind, payload, origin: origin)
+        }, batchRead: { self.recordStagedEvents(now: now) }) { event in
+            // Events stay in order: the packed ones read before this go first.
+            self.recordStagedEvents(now: now)
             switch event {
             case .flow(let kind, let flow, let origin):
                 // Our own commits come back as events: never echo them to the peer (§5.4).
@@ -258,14 +267,32 @@ public final class ConntrackdDaemon {
     }
 
     /// The common event (IPv4, nothing the packed form lacks) without a `Flow`: the same
-    /// steps as the general path below. false hands the event to that path.
-    func recordPackedEvent(_ kind: FlowPrinter.EventKind, _ payload: UnsafeRawBufferPointer, origin: UInt32, now: UInt64) -> Bool {
+    /// steps as the general path above. false hands the event to that path.
+    ///
+    /// The event is recorded after the rest of its batch has been read (`stagedEvents`):
+    /// the cache slot each will probe is prefetched now, and a batch's cache misses,
+    /// which were the largest single cost of recording an event, overlap.
+    func stagePackedEvent(_ kind: FlowPrinter.EventKind, _ payload: UnsafeRawBufferPointer, origin: UInt32) -> Bool {
         guard let p = CachedFlow.Packed(eventPayload: payload) else { return false }
         if origin != 0 && origin == kernel.socket.portID { return true }
         runtime.eventsReceived += 1
         guard passesFilter(p) else { runtime.eventsFiltered += 1; return true }
-        if let key = internalCache.record(packed: p, kind: kind, now: now) { engine.enqueue(.flow(key), places: &internalCache) }
+        internalCache.prefetch(FlowKey(packed: p.original))
+        stagedEvents.append(StagedEvent(kind: kind, packed: p))
         return true
+    }
+
+    struct StagedEvent {
+        var kind: FlowPrinter.EventKind
+        var packed: CachedFlow.Packed
+    }
+
+    func recordStagedEvents(now: UInt64) {
+        guard !stagedEvents.isEmpty else { return }
+        for e in stagedEvents {
+            if let key = internalCache.record(packed: e.packed, kind: e.kind, now: now) { engine.enqueue(.flow(key), places: &internalCache) }
+        }
+        stagedEvents.removeAll(keepingCapacity: true)
     }
 
     func handleChannel(now: UInt64) {
@@ -368,20 +395,18 @@ public final class ConntrackdDaemon {
     }
 
     func flushTransmit(now: UInt64, limit objectLimit: Int = .max) {
-        // Each message is encoded into the datagram as the engine makes it (a bulk send of
-        // 100k flows never exists as 100k messages at once), packed while
-        // `buffered + message < payload` (spec §4.4); what is left at the end goes out
-        // now or, while messages are streaming, may wait a little for company.
-        let payloadLimit = channel.maximumPayload
-        var datagram: [UInt8] = []
-        swap(&datagram, &pendingDatagram)
+        // Each message is encoded into the batch as the engine makes it (a bulk send of
+        // 100k flows never exists as 100k messages at once) and packed into datagrams
+        // (spec §4.4); every 64 datagrams go out in one system call. What is left at the
+        // end goes out now or, while messages are streaming, may wait a little for company.
+        let limit = channel.maximumPayload
+        var batch = DatagramBatch()
+        swap(&batch, &pendingBatch)
         var sentAny = false
-        /// A message was just appended at `start`: if it overfilled the datagram, what
-        /// came before goes out alone.
-        func packed(from start: Int) {
-            guard datagram.count >= payloadLimit && start > 0 else { return }
-            channels.send(Array(datagram[0..<start]))
-            datagram.removeFirst(start)
+        func sendClosed(atLeast count: Int) {
+            guard batch.closedCount >= max(count, 1) else { return }
+            channels.send(batch: batch.bytes, ends: batch.ends)
+            batch.removeClosed()
             sentAny = true
         }
         if engine.ftfw != nil {
@@ -393,22 +418,20 @@ public final class ConntrackdDaemon {
                 case .packed(let p):
                     withUnsafeTemporaryAllocation(byteCount: CachedFlow.Packed.messageCapacity, alignment: 8) { scratch in
                         let n = p.writeMessage(type: type, flags: flags, sequence: sequence, options: self.options, to: scratch.baseAddress!)
-                        if datagram.count + n >= payloadLimit && !datagram.isEmpty {
-                            self.channels.send(datagram)
-                            datagram.removeAll(keepingCapacity: true)
-                            sentAny = true
-                        }
-                        datagram.append(contentsOf: UnsafeRawBufferPointer(start: scratch.baseAddress, count: n))
+                        batch.makeRoom(for: n, limit: limit)
+                        batch.append(UnsafeRawBufferPointer(start: scratch.baseAddress, count: n))
                     }
                 case .message(let body):
-                    let start = datagram.count
-                    SyncMessage(type: type, flags: flags, sequence: sequence, body: body).encode(into: &datagram)
-                    packed(from: start)
+                    let start = batch.bytes.count
+                    SyncMessage(type: type, flags: flags, sequence: sequence, body: body).encode(into: &batch.bytes)
+                    batch.settle(messageAt: start, limit: limit)
                 }
+                sendClosed(atLeast: Self.datagramsPerSend)
             }, emitControl: { c in
-                let start = datagram.count
-                c.encode(into: &datagram)
-                packed(from: start)
+                let start = batch.bytes.count
+                c.encode(into: &batch.bytes)
+                batch.settle(messageAt: start, limit: limit)
+                sendClosed(atLeast: Self.datagramsPerSend)
             })
         } else {
             engine.transmitOther(now: now, render: { object in
@@ -416,24 +439,25 @@ public final class ConntrackdDaemon {
                 guard let e = self.internalCache.entries[key] else { return nil }
                 return (Self.messageType(e.state), .flow(e.stored.synced(options: self.options)))
             }, emit: { m in
-                let start = datagram.count
-                m.encode(into: &datagram)
-                packed(from: start)
+                let start = batch.bytes.count
+                m.encode(into: &batch.bytes)
+                batch.settle(messageAt: start, limit: limit)
+                sendClosed(atLeast: Self.datagramsPerSend)
             })
         }
         if sentAny { lastDatagramAt = now }
-        if !datagram.isEmpty {
+        if !batch.openIsEmpty || batch.closedCount > 0 {
             let since = partialDatagramSince ?? now
             if now &- lastDatagramAt >= Self.coalescingWindow || now &- since >= Self.coalescingWindow {
-                channels.send(datagram)
-                datagram.removeAll(keepingCapacity: true)
+                batch.closeOpen()
+                sendClosed(atLeast: 1)
                 lastDatagramAt = now
                 partialDatagramSince = nil
             } else {
                 partialDatagramSince = since
             }
         }
-        pendingDatagram = datagram
+        pendingBatch = batch
         // Only dead entries are freed on release: with none, skip the per-key look-ups.
         if internalCache.deadCount > 0 || expectations.enabled {
             for object in engine.takeReleased(places: internalCache) { forget(object) }
@@ -441,6 +465,9 @@ public final class ConntrackdDaemon {
             engine.discardReleased()
         }
     }
+
+    /// Datagrams handed to the channel per system call.
+    static let datagramsPerSend = 64
 
     /// What the FTFW engine sends for an object: a packed flow is encoded straight
     /// from its cache record, anything else through its message.
@@ -468,24 +495,27 @@ public final class ConntrackdDaemon {
         }
     }
 
-    /// The datagram buffer, kept between runs so sending allocates nothing.
-    var pendingDatagram: [UInt8] = []
+    /// The datagrams being packed, kept between runs so sending allocates nothing; the
+    /// open one may be waiting for company (`coalescingWindow`).
+    var pendingBatch = DatagramBatch()
 
-    /// A datagram that is not full waits up to this long for more messages, but only
-    /// while datagrams are streaming (the last went out less than this long ago): a
-    /// lone change goes out at once, and a burst fills its datagrams. Sending a datagram
-    /// (with the peer's receive, which the kernel runs on the sender's CPU on a
-    /// virtual link) costs as much as a dozen messages; turns during a burst used to
-    /// end with a half-empty one each.
+    /// While datagrams are streaming (the last send was less than this long ago), what a
+    /// transmit run packs waits up to this long for the next runs' messages, and then
+    /// goes out in one system call: a lone change goes out at once, and a burst fills
+    /// its datagrams and wakes the peer once per batch rather than once per datagram.
+    /// Loop turns during a burst used to end with a half-empty datagram each, and every
+    /// datagram woke a peer that had caught up (on a virtual link the sender's CPU pays
+    /// for the peer's receive and for the switch to it).
     static let coalescingWindow: UInt64 = 1_000_000
     var lastDatagramAt: UInt64 = 0
     var partialDatagramSince: UInt64?
 
     /// Sends a datagram still waiting for company (on the way out).
     func flushPendingDatagram() {
-        guard !pendingDatagram.isEmpty else { return }
-        channels.send(pendingDatagram)
-        pendingDatagram.removeAll(keepingCapacity: true)
+        pendingBatch.closeOpen()
+        guard pendingBatch.closedCount > 0 else { return }
+        channels.send(batch: pendingBatch.bytes, ends: pendingBatch.ends)
+        pendingBatch.removeClosed()
         partialDatagramSince = nil
     }
 

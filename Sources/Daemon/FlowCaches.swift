@@ -121,6 +121,9 @@ public struct InternalCache: Sendable {
         return f
     }
 
+    /// See `FlowTable.prefetch`.
+    func prefetch(_ key: FlowKey) { entries.prefetch(key) }
+
     mutating func setPlace(_ place: FTFWPlace, at position: Int) {
         entries[valueAt: position].place = place
     }

@@ -52,6 +52,10 @@ public final class MulticastChannel: SyncChannel {
         ChannelSocket.send(descriptor, datagram[...], to: group, counters: &counters)
     }
 
+    public func send(batch bytes: [UInt8], ends: [Int]) {
+        ChannelSocket.send(descriptor, batch: bytes, ends: ends, to: group, counters: &counters)
+    }
+
     /// Reused for every read: a fresh 64 KiB buffer per turn was zeroed each time.
     private var buffer = [UInt8](repeating: 0, count: 65536)
 

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinux
 import ConfigParsing
 
 /// Traffic counters of one dedicated link, as `conntrackd -s` reports them.
@@ -33,12 +34,22 @@ public protocol SyncChannel: AnyObject {
     var foreignDatagrams: Int { get }
     var lastForeignSource: UInt32? { get }
     func send(_ bytes: [UInt8])
+    /// Datagrams back to back in `bytes`, datagram i ending at `ends[i]`.
+    func send(batch bytes: [UInt8], ends: [Int])
     func receiveAll() -> [ChannelInput]
     /// Connection upkeep (TCP: accept, reconnect); nothing for datagram channels.
     func service(now: UInt64)
 }
 
 extension SyncChannel {
+    public func send(batch bytes: [UInt8], ends: [Int]) {
+        var start = 0
+        for end in ends {
+            send(Array(bytes[start..<end]))
+            start = end
+        }
+    }
+
     public var foreignDatagrams: Int { 0 }
     public var lastForeignSource: UInt32? { nil }
     public func service(now: UInt64) {}
@@ -82,6 +93,39 @@ enum ChannelSocket {
             }
         }
         if n < 0 { counters.sendErrors += 1 } else { counters.bytesSent += n; counters.packetsSent += 1 }
+    }
+
+    /// `send` for a batch (see `SyncChannel.send(batch:ends:)`), 64 datagrams per system
+    /// call: the peer is woken once per call, not once per datagram. A datagram the
+    /// kernel refuses is counted and dropped, as one `sendto` would.
+    static func send(_ fd: Int32, batch bytes: [UInt8], ends: [Int], to target: sockaddr_in, counters: inout ChannelCounters) {
+        var target = target
+        var first = 0
+        bytes.withUnsafeBytes { raw in
+            ends.withUnsafeBufferPointer { e in
+                e.withMemoryRebound(to: UInt.self) { ends in
+                    while first < ends.count {
+                        let start = first == 0 ? 0 : ends[first - 1]
+                        let count = min(64, ends.count - first)
+                        let n = withUnsafePointer(to: &target) {
+                            clinux_send_batch(fd, raw.baseAddress, start, ends.baseAddress! + first, UInt32(count),
+                                              $0, UInt32(MemoryLayout<sockaddr_in>.size))
+                        }
+                        if n < 0 {
+                            if errno == EINTR { continue }
+                            counters.sendErrors += 1
+                            first += 1
+                            continue
+                        }
+                        for i in first ..< first + Int(n) {
+                            counters.bytesSent += Int(ends[i] - (i == 0 ? 0 : ends[i - 1]))
+                            counters.packetsSent += 1
+                        }
+                        first += Int(n)
+                    }
+                }
+            }
+        }
     }
 
     static func option(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) {

@@ -48,6 +48,10 @@ public final class UDPChannel: SyncChannel {
         ChannelSocket.send(descriptor, datagram, to: peer, counters: &counters)
     }
 
+    public func send(batch bytes: [UInt8], ends: [Int]) {
+        ChannelSocket.send(descriptor, batch: bytes, ends: ends, to: peer, counters: &counters)
+    }
+
     /// Every datagram waiting on the socket.
     /// Reused for every read: a fresh 64 KiB buffer per turn was zeroed each time.
     private var buffer = [UInt8](repeating: 0, count: 65536)

@@ -24,4 +24,13 @@ int clinux_attach_filter(int fd, const struct sock_filter *code, unsigned short 
 // Returns recvmmsg's result, errno as it left it.
 int clinux_recv_batch(int fd, void *buffer, unsigned long slot, unsigned count, unsigned *lengths, int *truncated);
 
+// Sends up to 64 datagrams to `to` in one call: datagram i is buffer[ends[i-1] ..< ends[i]]
+// (from `start` for the first). Returns sendmmsg's result (how many went), errno as it left it.
+int clinux_send_batch(int fd, const void *buffer, unsigned long start, const unsigned long *ends, unsigned count,
+                      const void *to, unsigned tolen);
+
+/// Starts loading the cache line at `p` (a hash table slot about to be probed), so that
+/// a batch of look-ups waits for memory once instead of once per look-up.
+static inline void clinux_prefetch(const void *p) { __builtin_prefetch(p, 1, 3); }
+
 #endif
