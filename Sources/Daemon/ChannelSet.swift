@@ -25,12 +25,20 @@ public final class ChannelSet {
 
     /// Reads every channel, handing each message over as it is decoded with the index
     /// of the channel it came in on.
-    public func receive(into receiver: inout SyncReceiver, _ handle: (Int, ReceivedSyncMessage) -> Void) {
+    /// `fastFlow` (channel index, header, type, payload), if given, is offered each flow
+    /// state message of a datagram first (see `SyncReceiver.receive(datagram:fastFlow:_:)`).
+    public func receive(into receiver: inout SyncReceiver,
+                        fastFlow: ((Int, SyncHeader, SyncMessageType, UnsafeRawBufferPointer) -> Bool)? = nil,
+                        _ handle: (Int, ReceivedSyncMessage) -> Void) {
         for (i, c) in channels.enumerated() {
             for input in c.receiveAll() {
                 switch input {
                 case .datagram(let bytes):
-                    receiver.receive(datagram: bytes) { handle(i, $0) }
+                    if let fastFlow {
+                        receiver.receive(datagram: bytes, fastFlow: { fastFlow(i, $0, $1, $2) }) { handle(i, $0) }
+                    } else {
+                        receiver.receive(datagram: bytes) { handle(i, $0) }
+                    }
                 case .stream(let bytes, let restarted):
                     var buffered = restarted ? [] : (partial[i] ?? [])
                     buffered += bytes

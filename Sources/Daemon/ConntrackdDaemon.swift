@@ -310,24 +310,15 @@ public final class ConntrackdDaemon {
         // copied into an engine event.
         var heard = false
         var events: [SyncEngineEvent] = []
-        channels.receive(into: &receiver) { index, received in
+        func arrived(on index: Int) {
             if !heard {
                 heard = true
                 if case .heardAgain(let after) = peer.heard(now: now) {
                     log("peer \(peerAddress) heard again after \(after / 1_000_000_000) s of silence")
                 }
             }
-            guard case .message(let m) = received else { return }
-            if let line = channels.follow(index) { log(line) }
-            events.removeAll(keepingCapacity: true)
-            if engine.receive(m, places: &internalCache, events: &events) {
-                switch m.body {
-                case .expectation(let x): applyReceived(m.type, x, now: now)
-                case .flow(let f):
-                    if sync.disableExternalCache { injections.append((m.type, f)) } else { externalCache.apply(m.type, f, now: now) }
-                case .control: break
-                }
-            }
+        }
+        func handleEvents() {
             for e in events {
                 switch e {
                 case .apply: break
@@ -348,6 +339,35 @@ public final class ConntrackdDaemon {
                     break
                 }
             }
+        }
+        // FTFW with an external cache: flow messages that fit the cache's packed form
+        // are decoded straight into it, and never exist as a `SyncedFlow`.
+        let fastFlow: ((Int, SyncHeader, SyncMessageType, UnsafeRawBufferPointer) -> Bool)? =
+            engine.ftfw == nil || sync.disableExternalCache ? nil : { index, header, type, payload in
+                guard let p = CachedSyncedFlow.Packed(payload: payload) else { return false }
+                arrived(on: index)
+                if let line = self.channels.follow(index) { self.log(line) }
+                events.removeAll(keepingCapacity: true)
+                if self.engine.receiveData(flags: header.flags, sequence: header.sequence, places: &self.internalCache, events: &events) {
+                    self.externalCache.apply(type, packed: p, now: now)
+                }
+                handleEvents()
+                return true
+            }
+        channels.receive(into: &receiver, fastFlow: fastFlow) { index, received in
+            arrived(on: index)
+            guard case .message(let m) = received else { return }
+            if let line = channels.follow(index) { log(line) }
+            events.removeAll(keepingCapacity: true)
+            if engine.receive(m, places: &internalCache, events: &events) {
+                switch m.body {
+                case .expectation(let x): applyReceived(m.type, x, now: now)
+                case .flow(let f):
+                    if sync.disableExternalCache { injections.append((m.type, f)) } else { externalCache.apply(m.type, f, now: now) }
+                case .control: break
+                }
+            }
+            handleEvents()
         }
     }
 

@@ -167,7 +167,11 @@ public struct ExternalCache: Sendable {
         public var updated: UInt64 = 0
 
         init(synced: SyncedFlow, since: UInt64, updated: UInt64) {
-            stored = CachedSyncedFlow(synced)
+            self.init(stored: CachedSyncedFlow(synced), since: since, updated: updated)
+        }
+
+        init(stored: CachedSyncedFlow, since: UInt64, updated: UInt64) {
+            self.stored = stored
             self.since = since
             self.updated = updated
         }
@@ -227,6 +231,37 @@ public struct ExternalCache: Sendable {
         e.updated = now
         slot = e
         return true
+    }
+
+    /// `apply` for a message the receiver decoded straight into the packed form (see
+    /// `CachedSyncedFlow.Packed(payload:)`): the same outcome and counters.
+    mutating func apply(_ type: SyncMessageType, packed p: CachedSyncedFlow.Packed, now: UInt64) {
+        guard let o = p.originalTuple else { return apply(type, p.synced, now: now) }
+        let key = FlowKey(packed: o)
+        switch type {
+        case .flowDestroy:
+            if entries.removeValue(forKey: key) != nil { counters.destroyed += 1 } else { counters.destroyFailed += 1 }
+        case .flowNew, .flowUpdate:
+            let full = entries.count >= limit
+            switch entries.update(key, { slot -> Bool? in
+                if slot == nil && full { return nil }
+                guard type == .flowUpdate, var e = slot else {
+                    slot = Entry(stored: .packed(p), since: now, updated: now)
+                    return false
+                }
+                // A merge is rare in a burst (NEW comes first): the general one.
+                e.synced = Self.merge(e.synced, p.synced)
+                e.updated = now
+                slot = e
+                return true
+            }) {
+            case true?: counters.updated += 1
+            case false?: counters.created += 1
+            case nil: counters.createFailed += 1
+            }
+        default:
+            break
+        }
     }
 
     static func merge(_ old: SyncedFlow, _ new: SyncedFlow) -> SyncedFlow {

@@ -57,6 +57,11 @@ struct ModeEngine {
         return apply
     }
 
+    /// FTFW's `receiveData`: whether to apply a state message known by its header.
+    mutating func receiveData(flags: SyncFlags, sequence: UInt32, places: inout InternalCache, events: inout [SyncEngineEvent]) -> Bool {
+        ftfw!.receiveData(flags: flags, sequence: sequence, places: &places, events: &events)
+    }
+
     mutating func takeReleased(places: InternalCache) -> [SyncObjectKey] {
         ftfw != nil ? ftfw!.takeReleased(places: places) : other!.takeReleased()
     }

@@ -347,21 +347,36 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     /// `.apply(m)` would say, without copying the message into an event) and appends
     /// the other events, which are rare, to `events`.
     public mutating func receive<P: FTFWObjectPlaces>(_ m: SyncMessage, places: inout P, events: inout [Event]) -> Bool where P.Key == Key {
-        if m.flags.contains(.hello) {
+        if case .control = m.body { return receive(flags: m.flags, sequence: m.sequence, control: m, places: &places, events: &events) }
+        return receive(flags: m.flags, sequence: m.sequence, control: nil, places: &places, events: &events)
+    }
+
+    /// `receive` for a state message known by its header alone: an owner that decodes
+    /// the payload itself (straight into its cache's form) never builds the message.
+    public mutating func receiveData<P: FTFWObjectPlaces>(flags: SyncFlags, sequence: UInt32, places: inout P,
+                                                        events: inout [Event]) -> Bool where P.Key == Key {
+        receive(flags: flags, sequence: sequence, control: nil, places: &places, events: &events)
+    }
+
+    /// The receiving side: `control` is the message when it is a control message, nil
+    /// for a state message (which is always applied unless its sequence is old).
+    private mutating func receive<P: FTFWObjectPlaces>(flags: SyncFlags, sequence seq: UInt32, control m: SyncMessage?,
+                                                       places: inout P, events: inout [Event]) -> Bool where P.Key == Key {
+        if flags.contains(.hello) {
             sayHelloBack = true
             events.append(.peerHello)
         }
-        if m.flags.contains(.helloBack) && hello == .saying {
+        if flags.contains(.helloBack) && hello == .saying {
             hello = .done
             if configuration.holdDataUntilHandshake {
                 fence = nextSequence
                 fenceSent = false
             }
         }
-        if m.flags.contains(.hello) {
-            if let from = ackFrom, sequence(m.sequence, isBefore: from) {
+        if flags.contains(.hello) {
+            if let from = ackFrom, sequence(seq, isBefore: from) {
                 window = configuration.ackWindowSize - 1
-                ackFrom = m.sequence
+                ackFrom = seq
             }
             // The restarted peer cannot NACK what it never saw: pending resends are
             // dropped (conntrackd) or sent again (Tandem).
@@ -376,50 +391,52 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 }
             }
             counters.helloFlushes += 1
-            return classifyAndWindow(m, places: &places, events: &events)
+            return classifyAndWindow(m, sequence: seq, places: &places, events: &events)
         }
-        switch tracker.classify(m.sequence) {
+        switch tracker.classify(seq) {
         case .before:
             return false
         case .after:
             let expected = tracker.expected
             guard let apply = classify(m, places: &places, events: &events) else {
                 counters.malformedHeader += 1
-                events.append(.malformed(m))
+                events.append(.malformed(m!))
                 return false
             }
             if let from = ackFrom {
                 transmitQueue.append(.control(.ack, ClosedRangeOfSequences(from: from, to: expected &- 1)))
             }
-            transmitQueue.append(.control(.nack, ClosedRangeOfSequences(from: expected, to: m.sequence &- 1)))
+            transmitQueue.append(.control(.nack, ClosedRangeOfSequences(from: expected, to: seq &- 1)))
             window = configuration.ackWindowSize - 1
-            ackFrom = m.sequence
-            tracker.accept(m.sequence)
+            ackFrom = seq
+            tracker.accept(seq)
             return apply
         case .unset, .inSync:
-            return classifyAndWindow(m, places: &places, events: &events)
+            return classifyAndWindow(m, sequence: seq, places: &places, events: &events)
         }
     }
 
-    private mutating func classifyAndWindow<P: FTFWObjectPlaces>(_ m: SyncMessage, places: inout P, events: inout [Event]) -> Bool where P.Key == Key {
+    private mutating func classifyAndWindow<P: FTFWObjectPlaces>(_ m: SyncMessage?, sequence seq: UInt32, places: inout P,
+                                                                 events: inout [Event]) -> Bool where P.Key == Key {
         guard let apply = classify(m, places: &places, events: &events) else {
             counters.malformedHeader += 1
-            events.append(.malformed(m))
+            events.append(.malformed(m!))
             return false
         }
-        if ackFrom == nil { ackFrom = m.sequence }
+        if ackFrom == nil { ackFrom = seq }
         window -= 1
         if window <= 0 {
-            transmitQueue.append(.control(.ack, ClosedRangeOfSequences(from: ackFrom!, to: m.sequence)))
+            transmitQueue.append(.control(.ack, ClosedRangeOfSequences(from: ackFrom!, to: seq)))
             window = configuration.ackWindowSize
             ackFrom = nil
         }
-        tracker.accept(m.sequence)
+        tracker.accept(seq)
         return apply
     }
 
     /// nil = BAD; true = a data message to apply; other outcomes go to `events`.
-    private mutating func classify<P: FTFWObjectPlaces>(_ m: SyncMessage, places: inout P, events: inout [Event]) -> Bool? where P.Key == Key {
+    private mutating func classify<P: FTFWObjectPlaces>(_ m: SyncMessage?, places: inout P, events: inout [Event]) -> Bool? where P.Key == Key {
+        guard let m else { return true }
         switch m.body {
         case .flow, .expectation:
             return true

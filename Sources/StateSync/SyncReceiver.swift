@@ -33,26 +33,38 @@ public struct SyncReceiver: Sendable {
     /// Decodes one datagram.
     public mutating func receive(datagram bytes: [UInt8]) -> [ReceivedSyncMessage] {
         var out: [ReceivedSyncMessage] = []
-        _ = decode(bytes, stream: false) { out.append($0) }
+        _ = decode(bytes, stream: false, fastFlow: nil) { out.append($0) }
         return out
     }
 
     /// The same, each message handed over as it is decoded: a full receive buffer is
     /// never held as an array of messages.
     public mutating func receive(datagram bytes: [UInt8], _ handle: (ReceivedSyncMessage) -> Void) {
-        _ = decode(bytes, stream: false, handle)
+        _ = decode(bytes, stream: false, fastFlow: nil, handle)
+    }
+
+    /// The same, offering each flow state message with a valid header to `fastFlow`
+    /// first (its header, type and payload bytes): when it answers true it has taken the
+    /// message (decoded and handled it itself); otherwise the message is decoded, judged
+    /// and counted here as usual.
+    public mutating func receive(datagram bytes: [UInt8],
+                                 fastFlow: (SyncHeader, SyncMessageType, UnsafeRawBufferPointer) -> Bool,
+                                 _ handle: (ReceivedSyncMessage) -> Void) {
+        _ = withoutActuallyEscaping(fastFlow) { f in decode(bytes, stream: false, fastFlow: f, handle) }
     }
 
     /// Decodes what a stream channel has buffered; `consumed` bytes were used, the rest
     /// is a partial message to keep for the next read.
     public mutating func receive(stream bytes: [UInt8]) -> (messages: [ReceivedSyncMessage], consumed: Int) {
         var out: [ReceivedSyncMessage] = []
-        let consumed = decode(bytes, stream: true) { out.append($0) }
+        let consumed = decode(bytes, stream: true, fastFlow: nil) { out.append($0) }
         return (out, consumed)
     }
 
     /// Returns how many bytes were used.
-    private mutating func decode(_ bytes: [UInt8], stream: Bool, _ handle: (ReceivedSyncMessage) -> Void) -> Int {
+    private mutating func decode(_ bytes: [UInt8], stream: Bool,
+                                 fastFlow: ((SyncHeader, SyncMessageType, UnsafeRawBufferPointer) -> Bool)?,
+                                 _ handle: (ReceivedSyncMessage) -> Void) -> Int {
         bytes.withUnsafeBytes { raw in
             var p = 0
             while p < raw.count {
@@ -76,6 +88,10 @@ public struct SyncReceiver: Sendable {
                 defer { p += length }
                 if header.version != SyncHeader.version {
                     counters.wrongVersion += 1
+                    continue
+                }
+                if let fastFlow, header.isData, let type = header.type, type.isFlow,
+                   fastFlow(header, type, UnsafeRawBufferPointer(rebasing: raw[(p + SyncHeader.size) ..< (p + length)])) {
                     continue
                 }
                 handle(classify(header, raw, p))
