@@ -166,10 +166,6 @@ public struct ExternalCache: Sendable {
         public var since: UInt64
         public var updated: UInt64 = 0
 
-        init(synced: SyncedFlow, since: UInt64, updated: UInt64) {
-            self.init(stored: CachedSyncedFlow(synced), since: since, updated: updated)
-        }
-
         init(stored: CachedSyncedFlow, since: UInt64, updated: UInt64) {
             self.stored = stored
             self.since = since
@@ -202,42 +198,20 @@ public struct ExternalCache: Sendable {
     /// NEW replaces, UPDATE merges what it carries (or creates), DESTROY removes.
     public mutating func apply(_ type: SyncMessageType, _ synced: SyncedFlow, now: UInt64) {
         guard let o = synced.originalTuple else { return }
-        let key = FlowKey(o)
-        switch type {
-        case .flowDestroy:
-            if entries.removeValue(forKey: key) != nil { counters.destroyed += 1 } else { counters.destroyFailed += 1 }
-        case .flowNew, .flowUpdate:
-            let full = entries.count >= limit
-            switch entries.update(key, { slot -> Bool? in
-                if slot == nil && full { return nil }
-                return Self.apply(type, synced, to: &slot, now: now)
-            }) {
-            case true?: counters.updated += 1
-            case false?: counters.created += 1
-            case nil: counters.createFailed += 1
-            }
-        default:
-            break
-        }
-    }
-
-    /// NEW replaces; UPDATE merges into what is there. Returns whether it merged.
-    private static func apply(_ type: SyncMessageType, _ synced: SyncedFlow, to slot: inout Entry?, now: UInt64) -> Bool {
-        guard type == .flowUpdate, var e = slot else {
-            slot = Entry(synced: synced, since: now, updated: now)
-            return false
-        }
-        e.synced = merge(e.synced, synced)
-        e.updated = now
-        slot = e
-        return true
+        apply(type, key: FlowKey(o), now: now, stored: { CachedSyncedFlow(synced) }, synced: { synced })
     }
 
     /// `apply` for a message the receiver decoded straight into the packed form (see
     /// `CachedSyncedFlow.Packed(payload:)`): the same outcome and counters.
     mutating func apply(_ type: SyncMessageType, packed p: CachedSyncedFlow.Packed, now: UInt64) {
         guard let o = p.originalTuple else { return apply(type, p.synced, now: now) }
-        let key = FlowKey(packed: o)
+        apply(type, key: FlowKey(packed: o), now: now, stored: { .packed(p) }, synced: { p.synced })
+    }
+
+    /// Both forms' `apply`: `stored` is what a NEW keeps, `synced` what an UPDATE
+    /// merges (rare in a burst, where NEW comes first).
+    private mutating func apply(_ type: SyncMessageType, key: FlowKey, now: UInt64,
+                                stored: () -> CachedSyncedFlow, synced: () -> SyncedFlow) {
         switch type {
         case .flowDestroy:
             if entries.removeValue(forKey: key) != nil { counters.destroyed += 1 } else { counters.destroyFailed += 1 }
@@ -246,11 +220,10 @@ public struct ExternalCache: Sendable {
             switch entries.update(key, { slot -> Bool? in
                 if slot == nil && full { return nil }
                 guard type == .flowUpdate, var e = slot else {
-                    slot = Entry(stored: .packed(p), since: now, updated: now)
+                    slot = Entry(stored: stored(), since: now, updated: now)
                     return false
                 }
-                // A merge is rare in a burst (NEW comes first): the general one.
-                e.synced = Self.merge(e.synced, p.synced)
+                e.synced = Self.merge(e.synced, synced())
                 e.updated = now
                 slot = e
                 return true
