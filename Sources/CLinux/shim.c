@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include <sched.h>
 #include <sys/socket.h>
+#include <poll.h>
+#include <time.h>
 #include "CLinux.h"
 
 int clinux_setns(int fd, int nstype) { return setns(fd, nstype); }
@@ -41,4 +43,9 @@ int clinux_send_batch(int fd, const void *buffer, unsigned long start, const uns
         start = ends[i];
     }
     return sendmmsg(fd, headers, count, MSG_DONTWAIT);
+}
+
+int clinux_poll_ns(struct pollfd *fds, unsigned long count, long long timeout_ns) {
+    struct timespec t = { .tv_sec = timeout_ns / 1000000000LL, .tv_nsec = timeout_ns % 1000000000LL };
+    return ppoll(fds, count, &t, 0);
 }

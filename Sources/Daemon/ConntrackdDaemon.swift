@@ -1,3 +1,4 @@
+import CLinux
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -140,11 +141,8 @@ public final class ConntrackdDaemon {
         try start()
         onReady?()
         while !stopping && !shouldStop() {
-            let now = Self.monotonicNow()
-            let deadline = nextDeadline
-            let wait = deadline > now ? Int32(min(200, (deadline - now) / 1_000_000 + 1)) : 0
             var fds = pollDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            _ = poll(&fds, nfds_t(fds.count), wait)
+            Self.wait(&fds, until: nextDeadline)
             try service(now: Self.monotonicNow(), ready: Self.readable(fds))
         }
         flushPendingDatagram()
@@ -162,7 +160,7 @@ public final class ConntrackdDaemon {
     /// The descriptors an owning loop polls for input.
     public var pollDescriptors: [Int32] {
         var fds = channels.descriptors
-        if let events { fds.append(events.socket.descriptor) }
+        if let events, !eventsDeferred(now: Self.monotonicNow()) { fds.append(events.socket.descriptor) }
         if let control { fds += control.descriptors }
         return fds
     }
@@ -173,12 +171,22 @@ public final class ConntrackdDaemon {
         for d in [nextPoll, resyncAt, purgeAt, nextResyncRequest].compactMap({ $0 }) { deadline = min(deadline, d) }
         deadline = min(deadline, peer.deadline)
         if let since = partialDatagramSince { deadline = min(deadline, since &+ Self.coalescingWindow) }
+        if let until = eventsDeferredUntil { deadline = min(deadline, until) }
         if sentSlice { deadline = 0 }
         return deadline
     }
 
     /// `-k` on the control socket.
     public var stopRequestedByControl: Bool { stopping }
+
+    /// Polls `fds` until one is readable or `deadline` (monotonic nanoseconds; at most
+    /// 200 ms ahead) passes, to the microsecond: the loop's short waits (event moderation,
+    /// datagram coalescing) are well under poll's millisecond.
+    public static func wait(_ fds: inout [pollfd], until deadline: UInt64) {
+        let now = monotonicNow()
+        let ns = deadline > now ? min(deadline - now, 200_000_000) : 0
+        _ = clinux_poll_ns(&fds, UInt(fds.count), Int64(ns))
+    }
 
     /// The descriptors a poll found with something to read.
     public static func readable(_ fds: [pollfd]) -> Set<Int32> {
@@ -193,8 +201,12 @@ public final class ConntrackdDaemon {
     public func service(now t: UInt64, ready: Set<Int32>? = nil) throws {
         released.removeAll()
         var backlogged = false
-        if let events, ready?.contains(events.socket.descriptor) ?? true {
+        if let events, !eventsDeferred(now: t), ready?.contains(events.socket.descriptor) ?? true {
+            let before = events.counters
             backlogged = try handleKernelEvents(events, now: t)
+            // A turn that read events and emptied the socket leaves the next ones to
+            // gather a moment (see `eventModeration`).
+            eventsDeferredUntil = !backlogged && events.counters != before ? t + Self.eventModeration : nil
         }
         handleChannel(now: t)
         if let control, ready.map({ r in control.hasPendingClients || control.descriptors.contains(where: r.contains) }) ?? true {
@@ -211,6 +223,17 @@ public final class ConntrackdDaemon {
     /// The last turn sent only a slice: the next comes at once, even if the event
     /// socket has just gone quiet.
     var sentSlice = false
+
+    /// After a turn that read kernel events, the event socket is left alone this long
+    /// (the peer and the control socket are still served), as a NIC moderates its
+    /// interrupts: during a burst each turn then takes a batch of events instead of the
+    /// one or two that arrived since the last, which cost a sleep and a wake-up each.
+    /// An event after a quiet spell is read at once; the kernel's socket buffer holds
+    /// far more than a burst brings in this time.
+    static let eventModeration: UInt64 = 500_000
+    var eventsDeferredUntil: UInt64?
+
+    func eventsDeferred(now: UInt64) -> Bool { eventsDeferredUntil.map { now < $0 } ?? false }
 
     /// Packed events read but not yet recorded (see `stagePackedEvent`).
     var stagedEvents: [StagedEvent] = []

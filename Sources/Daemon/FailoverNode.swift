@@ -58,13 +58,10 @@ public final class FailoverNode {
         updateDemotion()
         onReady?()
         while !shouldStop() && !replication.stopRequestedByControl {
-            let nowNs = ConntrackdDaemon.monotonicNow()
             let syncDeadline = replication.nextDeadline
             let vrrpDeadline = vrrp.nextDeadline == .max ? UInt64.max : vrrp.nextDeadline * 1000
-            let deadline = min(syncDeadline, vrrpDeadline)
-            let wait = deadline > nowNs ? Int32(min(200, (deadline - nowNs) / 1_000_000 + 1)) : 0
             var fds = (replication.pollDescriptors + vrrp.pollDescriptors).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            _ = poll(&fds, nfds_t(fds.count), wait)
+            ConntrackdDaemon.wait(&fds, until: min(syncDeadline, vrrpDeadline))
             // VRRP first: an advert that moves us must act before replication work queues up.
             vrrp.service(now: KeepalivedDaemon.now())
             try replication.service(now: ConntrackdDaemon.monotonicNow(), ready: ConntrackdDaemon.readable(fds))

@@ -10,6 +10,7 @@
 #include <linux/netfilter/nf_conntrack_tcp.h>
 
 #include <linux/filter.h>
+#include <poll.h>
 
 // Glibc is built without _GNU_SOURCE, so these live in the .c file.
 int clinux_setns(int fd, int nstype);
@@ -28,6 +29,9 @@ int clinux_recv_batch(int fd, void *buffer, unsigned long slot, unsigned count, 
 // (from `start` for the first). Returns sendmmsg's result (how many went), errno as it left it.
 int clinux_send_batch(int fd, const void *buffer, unsigned long start, const unsigned long *ends, unsigned count,
                       const void *to, unsigned tolen);
+
+// poll with a timeout in nanoseconds (ppoll, which glibc declares only for _GNU_SOURCE).
+int clinux_poll_ns(struct pollfd *fds, unsigned long count, long long timeout_ns);
 
 /// Starts loading the cache line at `p` (a hash table slot about to be probed), so that
 /// a batch of look-ups waits for memory once instead of once per look-up.
