@@ -201,7 +201,10 @@ public final class ConntrackdDaemon {
     public func service(now t: UInt64, ready: Set<Int32>? = nil) throws {
         released.removeAll()
         var backlogged = false
-        if let events, !eventsDeferred(now: t), ready?.contains(events.socket.descriptor) ?? true {
+        // Over, the moderation must end here even if nothing came in meanwhile: a stale
+        // deadline would keep the loop from ever sleeping.
+        if let until = eventsDeferredUntil, t >= until { eventsDeferredUntil = nil }
+        if let events, eventsDeferredUntil == nil, ready?.contains(events.socket.descriptor) ?? true {
             let before = events.counters
             backlogged = try handleKernelEvents(events, now: t)
             // A turn that read events and emptied the socket leaves the next ones to

@@ -88,6 +88,24 @@ struct ConntrackdLossTests {
         #expect(have == 2_000, "B has \(have) of 2000 with the next poll an hour away")
         let log = Self.senderLog(pair)
         #expect(log.contains("polling mode, PollSecs 3600: kernel events are replicated at once"), "\(log)")
+        // Idle after the burst, the sender sleeps: its short waits (event moderation,
+        // datagram coalescing) must all end. A loop left spinning burns the whole second.
+        let sender = pair.daemons[0].pid
+        let before = Self.cpuSeconds(sender)
+        usleep(1_000_000)
+        let used = Self.cpuSeconds(sender) - before
+        #expect(used < 0.25, "the idle sender used \(used) s of CPU in 1 s")
+    }
+
+    /// CPU time of every thread of `pid`, from the scheduler's account.
+    static func cpuSeconds(_ pid: pid_t) -> Double {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        var ns = 0.0
+        for t in tasks {
+            let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(t)/schedstat", encoding: .utf8)) ?? ""
+            ns += Double(text.split(separator: " ").first ?? "0") ?? 0
+        }
+        return ns / 1e9
     }
 
     /// PollSecs after lost events: the paused sender's event socket overruns, and the next
