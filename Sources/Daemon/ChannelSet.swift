@@ -34,11 +34,7 @@ public final class ChannelSet {
             for input in c.receiveAll() {
                 switch input {
                 case .datagram(let bytes):
-                    if let fastFlow {
-                        receiver.receive(datagram: bytes, fastFlow: { fastFlow(i, $0, $1, $2) }) { handle(i, $0) }
-                    } else {
-                        receiver.receive(datagram: bytes) { handle(i, $0) }
-                    }
+                    receiver.receive(datagram: bytes, fastFlow: { fastFlow?(i, $0, $1, $2) ?? false }) { handle(i, $0) }
                 case .stream(let bytes, let restarted):
                     var buffered = restarted ? [] : (partial[i] ?? [])
                     buffered += bytes

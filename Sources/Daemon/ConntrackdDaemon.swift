@@ -303,20 +303,22 @@ public final class ConntrackdDaemon {
         if origin != 0 && origin == kernel.socket.portID { return true }
         runtime.eventsReceived += 1
         guard passesFilter(p) else { runtime.eventsFiltered += 1; return true }
-        internalCache.prefetch(FlowKey(packed: p.original))
-        stagedEvents.append(StagedEvent(kind: kind, packed: p))
+        let key = FlowKey(packed: p.original)
+        internalCache.prefetch(key)
+        stagedEvents.append(StagedEvent(kind: kind, key: key, packed: p))
         return true
     }
 
     struct StagedEvent {
         var kind: FlowPrinter.EventKind
+        var key: FlowKey
         var packed: CachedFlow.Packed
     }
 
     func recordStagedEvents(now: UInt64) {
         guard !stagedEvents.isEmpty else { return }
         for e in stagedEvents {
-            if let key = internalCache.record(packed: e.packed, kind: e.kind, now: now) { engine.enqueue(.flow(key), places: &internalCache) }
+            if let key = internalCache.record(packed: e.packed, key: e.key, kind: e.kind, now: now) { engine.enqueue(.flow(key), places: &internalCache) }
         }
         stagedEvents.removeAll(keepingCapacity: true)
     }

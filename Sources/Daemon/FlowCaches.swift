@@ -68,9 +68,10 @@ public struct InternalCache: Sendable {
         }
     }
 
-    /// `record` for an event already in the packed form (NEW or UPDATE).
-    mutating func record(packed p: CachedFlow.Packed, kind: FlowPrinter.EventKind, now: UInt64) -> FlowKey? {
-        store(FlowKey(packed: p.original), .packed(p), kind: kind, now: now)
+    /// `record` for an event already in the packed form (NEW or UPDATE), whose key
+    /// (`FlowKey(packed: p.original)`) the caller has made.
+    mutating func record(packed p: CachedFlow.Packed, key: FlowKey, kind: FlowPrinter.EventKind, now: UInt64) -> FlowKey? {
+        store(key, .packed(p), kind: kind, now: now)
     }
 
     /// Inserts or merges with one look-up whether the flow is new or known.

@@ -26,18 +26,14 @@ extension CachedFlow.Packed {
             case CTA.tupleReply:
                 reply = Self.tuple(p, v)
                 return reply != nil
-            case CTA.status:
+            case CTA.status, CTA.timeout, CTA.mark, CTA.id:
                 guard let x = Self.be32(p, v) else { return false }
-                packed.status = x; packed.present |= Bit.status
-            case CTA.timeout:
-                guard let x = Self.be32(p, v) else { return false }
-                packed.timeout = x; packed.present |= Bit.timeout
-            case CTA.mark:
-                guard let x = Self.be32(p, v) else { return false }
-                packed.mark = x; packed.present |= Bit.mark
-            case CTA.id:
-                guard let x = Self.be32(p, v) else { return false }
-                packed.id = x; packed.present |= Bit.id
+                switch type {
+                case CTA.status: packed.status = x; packed.present |= Bit.status
+                case CTA.timeout: packed.timeout = x; packed.present |= Bit.timeout
+                case CTA.mark: packed.mark = x; packed.present |= Bit.mark
+                default: packed.id = x; packed.present |= Bit.id
+                }
             case CTA.protoinfo:
                 return Self.protocolInfo(p, v, into: &packed)
             case CTA.synproxy:

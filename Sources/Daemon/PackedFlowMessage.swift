@@ -30,9 +30,7 @@ extension CachedFlow.Packed {
             || proto == IPProtocolNumber.sctp || proto == IPProtocolNumber.dccp
         if ported {
             // Absent ports go out as 0, as the C sender reads the unset attributes.
-            let sp = o.fields & PackedTuple.Field.sourcePort != 0 ? UInt16(truncatingIfNeeded: o.layer4 >> 16) : 0
-            let dp = o.fields & PackedTuple.Field.destinationPort != 0 ? UInt16(truncatingIfNeeded: o.layer4) : 0
-            w.attribute(A.port, length: 4) { $0.be16(sp); $0.be16(dp) }
+            w.attribute(A.port, length: 4) { $0.be16(o.sourcePort ?? 0); $0.be16(o.destinationPort ?? 0) }
         }
         if proto == IPProtocolNumber.tcp && has(Bit.tcp) && has(Bit.tcpState) {
             w.attribute(A.tcpState, length: 1) { $0.u8(tcpState) }
@@ -42,10 +40,10 @@ extension CachedFlow.Packed {
             }
         }
         let icmp = proto == IPProtocolNumber.icmp || proto == IPProtocolNumber.icmpv6
-        if icmp && o.fields & PackedTuple.Field.icmpType != 0 {
-            w.attribute(A.icmpType, length: 1) { $0.u8(UInt8(truncatingIfNeeded: o.layer4 >> 24)) }
-            w.attribute(A.icmpCode, length: 1) { $0.u8(o.fields & PackedTuple.Field.icmpCode != 0 ? UInt8(truncatingIfNeeded: o.layer4 >> 16) : 0) }
-            w.attribute(A.icmpID, length: 2) { $0.le16(o.fields & PackedTuple.Field.icmpID != 0 ? UInt16(truncatingIfNeeded: o.layer4) : 0) }
+        if icmp, let type = o.icmpType {
+            w.attribute(A.icmpType, length: 1) { $0.u8(type) }
+            w.attribute(A.icmpCode, length: 1) { $0.u8(o.icmpCode ?? 0) }
+            w.attribute(A.icmpID, length: 2) { $0.le16(o.icmpID ?? 0) }
         }
         if options.includeTimeout && has(Bit.timeout) { w.attribute(A.timeout, length: 4) { $0.be32(timeout) } }
         if has(Bit.mark) { w.attribute(A.mark, length: 4) { $0.be32(mark) } }
@@ -57,23 +55,11 @@ extension CachedFlow.Packed {
         if sourceDone && r.destination != o.source { w.attribute(A.snatIPv4, length: 4) { $0.be32(r.destination) } }
         if destinationDone && r.source != o.destination { w.attribute(A.dnatIPv4, length: 4) { $0.be32(r.source) } }
         if icmp {
-            let originalID = o.fields & PackedTuple.Field.icmpID != 0 ? UInt16(truncatingIfNeeded: o.layer4) : 0
-            let originalTypeCode = Self.icmpTypeCode(o)
-            let replyTypeCode = Self.icmpTypeCode(r)
-            let replyID = r.fields & PackedTuple.Field.icmpID != 0 ? UInt16(truncatingIfNeeded: r.layer4) : 0
-            if sourceDone && originalID != replyTypeCode { w.attribute(A.spatPort, length: 2) { $0.le16(0) } }
-            if destinationDone && originalTypeCode != replyID { w.attribute(A.dpatPort, length: 2) { $0.le16(0) } }
+            if sourceDone && (o.icmpID ?? 0) != Self.icmpTypeCode(r) { w.attribute(A.spatPort, length: 2) { $0.le16(0) } }
+            if destinationDone && Self.icmpTypeCode(o) != (r.icmpID ?? 0) { w.attribute(A.dpatPort, length: 2) { $0.le16(0) } }
         } else if ported {
-            let originalSource = o.fields & PackedTuple.Field.sourcePort != 0 ? UInt16(truncatingIfNeeded: o.layer4 >> 16) : 0
-            let originalDestination = o.fields & PackedTuple.Field.destinationPort != 0 ? UInt16(truncatingIfNeeded: o.layer4) : 0
-            if sourceDone && r.fields & PackedTuple.Field.destinationPort != 0 {
-                let rd = UInt16(truncatingIfNeeded: r.layer4)
-                if rd != originalSource { w.attribute(A.spatPort, length: 2) { $0.le16(rd) } }
-            }
-            if destinationDone && r.fields & PackedTuple.Field.sourcePort != 0 {
-                let rs = UInt16(truncatingIfNeeded: r.layer4 >> 16)
-                if rs != originalDestination { w.attribute(A.dpatPort, length: 2) { $0.le16(rs) } }
-            }
+            if sourceDone, let rd = r.destinationPort, rd != (o.sourcePort ?? 0) { w.attribute(A.spatPort, length: 2) { $0.le16(rd) } }
+            if destinationDone, let rs = r.sourcePort, rs != (o.destinationPort ?? 0) { w.attribute(A.dpatPort, length: 2) { $0.le16(rs) } }
         }
         if has(Bit.zeroSynproxy) { w.attribute(A.synproxy, length: 12) { $0.zeros(12) } }
 
@@ -85,9 +71,7 @@ extension CachedFlow.Packed {
 
     /// An ICMP tuple's type and code as one 16-bit word (absent fields as 0).
     private static func icmpTypeCode(_ t: PackedTuple) -> UInt16 {
-        let type = t.fields & PackedTuple.Field.icmpType != 0 ? UInt16(truncatingIfNeeded: t.layer4 >> 24) : 0
-        let code = t.fields & PackedTuple.Field.icmpCode != 0 ? UInt16(truncatingIfNeeded: (t.layer4 >> 16) & 0xff) : 0
-        return type << 8 | code
+        UInt16(t.icmpType ?? 0) << 8 | UInt16(t.icmpCode ?? 0)
     }
 }
 

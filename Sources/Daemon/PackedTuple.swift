@@ -47,13 +47,19 @@ struct PackedTuple: Hashable, Sendable {
         self.fields = fields
     }
 
+    var sourcePort: UInt16? { fields & Field.sourcePort != 0 ? UInt16(truncatingIfNeeded: layer4 >> 16) : nil }
+    var destinationPort: UInt16? { fields & Field.destinationPort != 0 ? UInt16(truncatingIfNeeded: layer4) : nil }
+    var icmpType: UInt8? { fields & Field.icmpType != 0 ? UInt8(truncatingIfNeeded: layer4 >> 24) : nil }
+    var icmpCode: UInt8? { fields & Field.icmpCode != 0 ? UInt8(truncatingIfNeeded: layer4 >> 16) : nil }
+    var icmpID: UInt16? { fields & Field.icmpID != 0 ? UInt16(truncatingIfNeeded: layer4) : nil }
+
     var tuple: Tuple {
         var t = Tuple(source: .v4(source), destination: .v4(destination), protocolNumber: protocolNumber)
-        if fields & Field.sourcePort != 0 { t.sourcePort = UInt16(truncatingIfNeeded: layer4 >> 16) }
-        if fields & Field.destinationPort != 0 { t.destinationPort = UInt16(truncatingIfNeeded: layer4) }
-        if fields & Field.icmpType != 0 { t.icmpType = UInt8(truncatingIfNeeded: layer4 >> 24) }
-        if fields & Field.icmpCode != 0 { t.icmpCode = UInt8(truncatingIfNeeded: layer4 >> 16) }
-        if fields & Field.icmpID != 0 { t.icmpID = UInt16(truncatingIfNeeded: layer4) }
+        t.sourcePort = sourcePort
+        t.destinationPort = destinationPort
+        t.icmpType = icmpType
+        t.icmpCode = icmpCode
+        t.icmpID = icmpID
         return t
     }
 
