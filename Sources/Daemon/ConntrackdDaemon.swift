@@ -346,6 +346,11 @@ public final class ConntrackdDaemon {
                 }
             }
         }
+        /// A message the mode will judge arrived on link `index`: answer on that link.
+        func judging(on index: Int) {
+            if let line = channels.follow(index) { log(line) }
+            events.removeAll(keepingCapacity: true)
+        }
         func handleEvents() {
             for e in events {
                 switch e {
@@ -374,8 +379,7 @@ public final class ConntrackdDaemon {
             engine.ftfw == nil || sync.disableExternalCache ? nil : { index, header, type, payload in
                 guard let p = CachedSyncedFlow.Packed(payload: payload) else { return false }
                 arrived(on: index)
-                if let line = self.channels.follow(index) { self.log(line) }
-                events.removeAll(keepingCapacity: true)
+                judging(on: index)
                 if self.engine.receiveData(flags: header.flags, sequence: header.sequence, places: &self.internalCache, events: &events) {
                     self.externalCache.apply(type, packed: p, now: now)
                 }
@@ -385,8 +389,7 @@ public final class ConntrackdDaemon {
         channels.receive(into: &receiver, fastFlow: fastFlow) { index, received in
             arrived(on: index)
             guard case .message(let m) = received else { return }
-            if let line = channels.follow(index) { log(line) }
-            events.removeAll(keepingCapacity: true)
+            judging(on: index)
             if engine.receive(m, places: &internalCache, events: &events) {
                 switch m.body {
                 case .expectation(let x): applyReceived(m.type, x, now: now)
