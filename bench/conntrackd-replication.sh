@@ -47,6 +47,11 @@ if [ -z "${SKIP_BUILD:-}" ]; then
 fi
 T=${TANDEM:-$PWD/.build/release/tandem}
 B=$PWD/.build/release/conntrack-bench
+# GENERATOR=ctbulk: the C yardstick makes the flows (../shared/bench/ctbulk.c, built here).
+if [ "${GENERATOR:-bench}" = ctbulk ]; then
+  CTBULK=$work/ctbulk
+  gcc -O2 -Wall -o "$CTBULK" ../shared/bench/ctbulk.c -lmnl
+fi
 # CPU time in microseconds from the scheduler's own account (every thread's
 # /proc/PID/task/*/schedstat): /proc/PID/stat counts in 10-ms ticks, which at 100k flows
 # is 0.1 µs per flow of rounding alone.
@@ -103,9 +108,13 @@ hwm() { awk '/VmHWM/{print $2}' "/proc/$1/status"; }
 rss() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
 secs() { echo "scale=3; $1 / $ticks" | bc; }
 
-# One run: implementation (conntrackd|tandem), mode (event|poll). Prints a result line.
+# One run: sender A's implementation, receiver B's (conntrackd|tandem), mode (event|poll).
+# Prints a result line. The run ends when B's external cache holds N flows, or, when A's
+# own internal cache stopped short of N (conntrackd 1.4.7 sometimes misses kernel events in
+# a burst: the sender's loss, reported as sender_has), when B holds all that A holds and A
+# has not changed for 3 s. drops_b is what the kernel dropped on B's sync socket.
 run() {
-  local impl=$1 mode=$2 cli
+  local impl=$1 impl_b=$2 mode=$3 cli cli_b
   ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
   ip netns add "$a"; ip netns add "$b"
   ip link add tdba0 netns "$a" type veth peer name tdbb0 netns "$b"
@@ -114,26 +123,45 @@ run() {
   conf a 172.31.98.1 172.31.98.2 tdba0 "$mode"
   conf b 172.31.98.2 172.31.98.1 tdbb0 "$mode"
   if [ "$impl" = tandem ]; then cli="$T conntrackd"; else cli=conntrackd; fi
+  if [ "$impl_b" = tandem ]; then cli_b="$T conntrackd"; else cli_b=conntrackd; fi
   ip netns exec "$a" $cli -C "$work/a.conf" >"$work/a.out" 2>&1 & local pa=$!; pids+=("$pa")
-  ip netns exec "$b" $cli -C "$work/b.conf" >"$work/b.out" 2>&1 & local pb=$!; pids+=("$pb")
+  ip netns exec "$b" $cli_b -C "$work/b.conf" >"$work/b.out" 2>&1 & local pb=$!; pids+=("$pb")
   # The pair settles first: a firewall's burst meets daemons that have been up for a
   # while. (Tandem holds state after its HELLO handshake until the peer acknowledges
   # its first plain message, which a peer does on its 1-s alive tick: a burst within
   # ~2 s of start-up would measure that hand-shake, not replication.)
-  sleep 4
-  external() { ip netns exec "$b" $cli -C "$work/b.conf" -s 2>/dev/null | awk '/cache external/{f=1} f && /current active/{print $NF; exit}'; }
-  local ca0 cb0 t0 t1 have=0 base_a base_b
+  sleep "${SETTLE:-4}"
+  external() { ip netns exec "$b" $cli_b -C "$work/b.conf" -s 2>/dev/null | awk '/cache external/{f=1} f && /current active/{print $NF; exit}'; }
+  internal() { ip netns exec "$a" $cli -C "$work/a.conf" -s 2>/dev/null | awk '/cache internal/{f=1} f && /current active/{print $NF; exit}'; }
+  # The kernel's drop count for B's sync socket (port 3780 = 0x0EBC), /proc/net/udp's last column.
+  drops() { ip netns exec "$b" awk '$2 ~ /:0EBC$/ {d += $NF} END {print d + 0}' /proc/net/udp; }
+  local ca0 cb0 t0 t1 have=0 base_a base_b sender=- stable=0 last_sender=-1 outcome=limit
   base_a=$(rss "$pa"); base_b=$(rss "$pb")
   ca0=$(cpu "$pa"); cb0=$(cpu "$pb")
   t0=$(date +%s.%N)
-  ip netns exec "$a" "$B" insert "$N" --batch 1000 >/dev/null
-  local end=$(( $(date +%s) + LIMIT ))
+  if [ "${GENERATOR:-bench}" = ctbulk ]; then
+    ip netns exec "$a" "$CTBULK" insert "$N" --batch 1000 >/dev/null
+  else
+    ip netns exec "$a" "$B" insert "$N" --batch 1000 >/dev/null
+  fi
+  local end=$(( $(date +%s) + LIMIT )) tick=0 last_have=-1 t_have
+  t_have=$(date +%s.%N)
   while [ "$(date +%s)" -lt "$end" ]; do
     have=$(external || echo 0); have=${have:-0}
-    [ "$have" -ge "$N" ] && break
+    [ "$have" != "$last_have" ] && { last_have=$have; t_have=$(date +%s.%N); }
+    [ "$have" -ge "$N" ] && { outcome=complete; break; }
+    tick=$((tick + 1))
+    if [ $((tick % 10)) = 0 ]; then
+      sender=$(internal || echo 0); sender=${sender:-0}
+      if [ "$sender" = "$last_sender" ]; then stable=$((stable + 1)); else stable=0; last_sender=$sender; fi
+      if [ "$sender" -lt "$N" ] && [ "$stable" -ge 3 ] && [ "$have" -ge "$sender" ]; then outcome=sender-short; break; fi
+    fi
     sleep 0.1
   done
-  t1=$(date +%s.%N)
+  # The time is when B's count last moved (a sender-short run waited 3 s more to be sure).
+  t1=$t_have
+  [ "$sender" = - ] && { sender=$(internal || echo 0); sender=${sender:-0}; }
+  local drops_b; drops_b=$(drops)
   local ca1 cb1 idle=""
   ca1=$(cpu "$pa"); cb1=$(cpu "$pb")
   if [ "$mode" = poll ]; then
@@ -141,8 +169,8 @@ run() {
   fi
   local rss_a rss_b; rss_a=$(hwm "$pa"); rss_b=$(hwm "$pb")
   stop_daemons
-  printf '%s %s n=%s have=%s secs=%.3f cpu_a=%s cpu_b=%s rss_a_kib=%s rss_b_kib=%s idle_cpu_pct=%s us_a=%.2f us_b=%.2f bpf_a=%d bpf_b=%d\n' \
-    "$impl" "$mode" "$N" "$have" "$(echo "$t1 - $t0" | bc)" "$(secs $((ca1 - ca0)))" "$(secs $((cb1 - cb0)))" \
+  printf '%s %s n=%s have=%s sender_has=%s outcome=%s drops_b=%s secs=%.3f cpu_a=%s cpu_b=%s rss_a_kib=%s rss_b_kib=%s idle_cpu_pct=%s us_a=%.2f us_b=%.2f bpf_a=%d bpf_b=%d\n' \
+    "$(pair_name "$impl" "$impl_b")" "$mode" "$N" "$have" "$sender" "$outcome" "$drops_b" "$(echo "$t1 - $t0" | bc)" "$(secs $((ca1 - ca0)))" "$(secs $((cb1 - cb0)))" \
     "$rss_a" "$rss_b" "${idle:--}" \
     "$(echo "($ca1 - $ca0) * 1000000 / $ticks / $N" | bc -l)" "$(echo "($cb1 - $cb0) * 1000000 / $ticks / $N" | bc -l)" \
     "$(( (rss_a - base_a) * 1024 / N ))" "$(( (rss_b - base_b) * 1024 / N ))"
@@ -150,37 +178,60 @@ run() {
 
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 ratio() { if [ "$1" = - ] || [ "$2" = - ] || [ -z "$1" ] || [ -z "$2" ]; then echo "-"; elif [ "$(echo "$2 > 0" | bc)" = 1 ]; then printf '%.2f' "$(echo "$1 / $2" | bc -l)"; else echo "-"; fi; }
-
+# Row names: conntrackd (both ends), tandem (both ends), mixed (conntrackd sends, Tandem receives).
+pair_name() { if [ "$1" = "$2" ]; then echo "$1"; else echo mixed; fi; }
+summary_range() { sort -g | awk '{v[NR]=$1} END {if (NR) printf "%s (%s-%s)", v[int((NR + 1) / 2)], v[1], v[NR]; else print "-"}'; }
 median() { sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR + 1) / 2)]; else print "-"}'; }
-metrics="secs cpu_a cpu_b rss_a_kib rss_b_kib us_a us_b bpf_a bpf_b idle_cpu_pct"
+metrics="secs cpu_a cpu_b rss_a_kib rss_b_kib us_a us_b bpf_a bpf_b idle_cpu_pct drops_b"
 summary=$work/summary
-echo "NS=$NS RUNS=$RUNS PollSecs=$POLL_SECS PROFILE=${PROFILE:-roomy}, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+failed=0
+# PAIRS: which rows run. "same" = conntrackd→conntrackd and tandem→tandem (the default);
+# "mixed" adds conntrackd → tandem, compared with conntrackd → conntrackd of the same run.
+PAIRS=${PAIRS:-same}
+echo "NS=$NS RUNS=$RUNS PollSecs=$POLL_SECS PROFILE=${PROFILE:-roomy} PAIRS=$PAIRS GENERATOR=${GENERATOR:-bench}, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+# A run is good when B ends up holding every flow A holds; a run that hit LIMIT is
+# reported as failed and kept out of the summaries.
+good() { case "$(field "$1" outcome)" in complete|sender-short) return 0;; *) return 1;; esac; }
 for N in $NS; do
 for mode in $MODES; do
 for r in $(seq 1 "$RUNS"); do
-  c=$(run conntrackd "$mode"); echo "$c"
-  t=$(run tandem "$mode"); echo "$t"
-  line="$mode $N"
-  for m in $metrics; do line="$line $m=$(ratio "$(field "$t" "$m")" "$(field "$c" "$m")")"; done
-  echo "  ratios tandem/conntrackd: $line"; echo "$line" >> "$summary"
-  echo "$c" >> "$summary.raw"; echo "$t" >> "$summary.raw"
+  rows=()
+  c=$(run conntrackd conntrackd "$mode"); echo "$c"; rows+=("$c")
+  if [ "$PAIRS" != mixed-only ]; then t=$(run tandem tandem "$mode"); echo "$t"; rows+=("$t"); else t=""; fi
+  if [ "$PAIRS" = mixed ] || [ "$PAIRS" = mixed-only ]; then x=$(run conntrackd tandem "$mode"); echo "$x"; rows+=("$x"); else x=""; fi
+  bad=0
+  for row in "${rows[@]}"; do good "$row" || { echo "  FAILED run: $row"; failed=$((failed + 1)); bad=1; }; done
+  [ "$bad" = 0 ] || continue
+  for row in "${rows[@]}"; do echo "$row" >> "$summary.raw"; done
+  for pair in tandem mixed; do
+    [ "$pair" = tandem ] && o=$t || o=$x
+    [ -n "$o" ] || continue
+    line="$pair $mode $N"
+    for m in $metrics; do line="$line $m=$(ratio "$(field "$o" "$m")" "$(field "$c" "$m")")"; done
+    echo "  ratios $pair/conntrackd: $line"; echo "$line" >> "$summary"
+  done
 done
 done
 done
-echo "== medians over $RUNS run(s)"
+echo "== medians (min-max) over the good runs of $RUNS; failed runs: $failed"
 for N in $NS; do
   for mode in $MODES; do
-    for impl in conntrackd tandem; do
+    for impl in conntrackd tandem mixed; do
+      grep -q "^$impl $mode n=$N " "$summary.raw" 2>/dev/null || continue
       out="$impl $mode n=$N:"
       for m in $metrics; do
-        out="$out $m=$(grep "^$impl $mode n=$N " "$summary.raw" | tr ' ' '\n' | sed -n "s/^$m=//p" | median)"
+        out="$out $m=$(grep "^$impl $mode n=$N " "$summary.raw" | tr ' ' '\n' | sed -n "s/^$m=//p" | summary_range)"
       done
       echo "$out"
     done
-    out="ratio $mode n=$N:"
-    for m in $metrics; do
-      out="$out $m=$(grep "^$mode $N " "$summary" | tr ' ' '\n' | sed -n "s/^$m=//p" | median)"
+    for pair in tandem mixed; do
+      grep -q "^$pair $mode $N " "$summary" 2>/dev/null || continue
+      out="ratio $pair/conntrackd $mode n=$N:"
+      for m in $metrics; do
+        out="$out $m=$(grep "^$pair $mode $N " "$summary" | tr ' ' '\n' | sed -n "s/^$m=//p" | summary_range)"
+      done
+      echo "$out"
     done
-    echo "$out"
   done
 done
+[ "$failed" = 0 ] || { echo "$failed run(s) failed" >&2; exit 1; }

@@ -51,6 +51,8 @@ public final class ConntrackdDaemon {
     public private(set) var peer: PeerLiveness
     /// DisableExternalCache: what the kernel took ("external inject" in `-s`).
     var injectCounters = CacheCounters()
+    /// Gaps in the peer's messages that its resends may not have filled.
+    var gapRepair: GapRepair
 
     public static func monotonicNow() -> UInt64 {
         var ts = timespec()
@@ -82,6 +84,11 @@ public final class ConntrackdDaemon {
             engine = ModeEngine(ftfw: FTFWEngine<SyncObjectKey>(configuration: .init(ackWindowSize: sync.ackWindowSize, resendQueueSize: sync.resendQueueSize),
                                                                 firstSequence: first, now: now))
         }
+        // ALARM has neither NACKs nor resync requests. The environment switch exists for
+        // the tests' control runs only (what the sender alone repairs) and says so.
+        let repairOff = getenv("TANDEM_TEST_NO_GAP_REPAIR") != nil
+        gapRepair = GapRepair(configuration: .init(renacks: sync.mode == .ftfw, enabled: sync.mode != .alarm && !repairOff))
+        if repairOff { log("TANDEM_TEST_NO_GAP_REPAIR is set: gaps are NACKed once and never repaired by resync (test-only)") }
         options = SyncSenderOptions(includeTimeout: sync.commitTimeout == 0, windowTracking: sync.tcpWindowTracking)
         expectations = ExpectationSyncState(setting: sync.expectationSync, limit: config.general.hashLimit, options: options)
         channels = try ChannelSet.open(sync.channels)
@@ -168,7 +175,7 @@ public final class ConntrackdDaemon {
     /// When `service` next has timed work (monotonic nanoseconds).
     public var nextDeadline: UInt64 {
         var deadline = engine.nextDeadline
-        for d in [nextPoll, resyncAt, purgeAt, nextResyncRequest].compactMap({ $0 }) { deadline = min(deadline, d) }
+        for d in [nextPoll, resyncAt, purgeAt, nextResyncRequest, gapRepair.nextDeadline].compactMap({ $0 }) { deadline = min(deadline, d) }
         deadline = min(deadline, peer.deadline)
         if let since = partialDatagramSince { deadline = min(deadline, since &+ Self.coalescingWindow) }
         if let until = eventsDeferredUntil { deadline = min(deadline, until) }
@@ -370,6 +377,8 @@ public final class ConntrackdDaemon {
                     modeMalformed += 1
                 case .peerHello:
                     break
+                case .sequenceGap(let range):
+                    gapRepair.gap(range, now: now)
                 }
             }
         }
@@ -402,6 +411,18 @@ public final class ConntrackdDaemon {
         }
     }
 
+    func repairGaps(now: UInt64) {
+        for action in gapRepair.fire(now: now) {
+            switch action {
+            case .nack(let range):
+                engine.requestRetransmission(range)
+            case .requestResync(let reason):
+                log("requesting the peer's whole table (resync): \(reason)")
+                engine.requestResync()
+            }
+        }
+    }
+
     func peerTick(now: UInt64) {
         if resync.receivedTick(now: now) {
             log("resync complete: \(externalCache.entries.count) flows in the external cache")
@@ -419,6 +440,7 @@ public final class ConntrackdDaemon {
             log("no message from peer \(peerAddress) for \(d / 1_000_000_000) s (\(errors) send errors so far): unreachable or stopped; still sending")
         }
         if let r = resync.nextRequest, now >= r { requestResync(now: now) }
+        repairGaps(now: now)
         if sync.mode == .alarm && now >= nextExpiry {
             externalCache.expire(now: now, lifetime: UInt64(sync.cacheTimeout) * 1_000_000_000)
             nextExpiry = now + 1_000_000_000
@@ -797,6 +819,10 @@ public final class ConntrackdDaemon {
         let k = channel.counters
         lines.append("  link: \(channel.kind.rawValue) on \(channel.interface ?? "?") (\(channels.channels.count) configured), "
                      + "\(k.packetsSent) sent / \(k.packetsReceived) received, \(k.sendErrors) send errors")
+        let g = gapRepair.counters
+        lines.append("  gaps: \(g.gaps) (\(g.messagesLost) messages), \(g.jumps) sequence jumps, \(g.renacksSent) NACKed again, "
+                     + "\(g.resyncRequests) resync requests covering \(g.messagesCoveredByResync) messages"
+                     + (gapRepair.hasOpenGaps ? ", a resync pending" : ""))
         lines.append("  reliability: \(engine.retransmissions) retransmitted, \(engine.tracker.lost) lost, "
                      + "\(receiver.counters.malformed) malformed, \(foreignDatagrams) not from the peer, \(runtime.overruns) netlink overruns")
         return lines.joined(separator: "\n") + "\n"
@@ -836,6 +862,7 @@ public final class ConntrackdDaemon {
         s.modeMalformed = modeMalformed
         s.lost = engine.tracker.lost
         s.before = engine.tracker.before
+        s.gapRepair = gapRepair.counters
         s.uptimeSeconds = (Self.monotonicNow() - startedAt) / 1_000_000_000
         s.runtime = runtime
         s.runtime.bufferSize = events?.socket.receiveBufferSize ?? 0

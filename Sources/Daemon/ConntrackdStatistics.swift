@@ -52,6 +52,8 @@ public struct ConntrackdStatistics: Sendable {
     public var modeMalformed = 0
     public var lost = 0
     public var before = 0
+    /// The receiver's repair of gaps the sender may not fill (Tandem only).
+    public var gapRepair = GapRepair.Counters()
     public var uptimeSeconds: UInt64 = 0
     public var runtime = Runtime()
     /// FTFW only: nil in the other modes.
@@ -123,6 +125,15 @@ public struct ConntrackdStatistics: Sendable {
         s += "\t\tPackets lost:\t\t\(Self.pad(lost, 20))\n"
         s += "\t\tPackets before:\t\t\(Self.pad(before, 20))\n\n"
         if let c = activeChannel { s += channelBlock(c, title: "\(c.kind) traffic (active device=\(c.interface)):") }
+        // Tandem's own block, after conntrackd's layout: what gaps cost and how they were repaired.
+        let g = gapRepair
+        s += "gap repair (tandem):\n"
+        s += "\t\tGaps:\t\t\t\(Self.pad(g.gaps, 20))\n"
+        s += "\t\tSequence jumps:\t\t\(Self.pad(g.jumps, 20))\n"
+        s += "\t\tGaps NACKed again:\t\(Self.pad(g.renacksSent, 20))\n"
+        s += "\t\tSecond NACKs skipped:\t\(Self.pad(g.renacksSkipped, 20))\n"
+        s += "\t\tResync requests:\t\(Self.pad(g.resyncRequests, 20))\n"
+        s += "\t\tLost, resynced:\t\t\(Self.pad(g.messagesCoveredByResync, 20))\n\n"
         return s
     }
 

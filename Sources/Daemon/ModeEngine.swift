@@ -30,6 +30,11 @@ struct ModeEngine {
         if ftfw != nil { ftfw!.requestResync() } else { other!.requestResync() }
     }
 
+    /// FTFW: NACK these sequence numbers of the peer's again.
+    mutating func requestRetransmission(_ range: ClosedRangeOfSequences) {
+        ftfw?.requestRetransmission(range)
+    }
+
     /// The other modes' transmit run (FTFW's is `ftfw.transmit(…places:…)`).
     mutating func transmitOther(now: UInt64, render: (SyncObjectKey) -> (SyncMessageType, SyncMessage.Body)?, emit: (SyncMessage) -> Void) {
         other!.transmit(now: now, render: render, emit: emit)

@@ -162,6 +162,11 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         transmitQueue.append(.control(.resync, ClosedRangeOfSequences(from: 0, to: 0)))
     }
 
+    /// Asks the peer again for messages it was NACKed for once (see `GapRepair`).
+    public mutating func requestRetransmission(_ range: ClosedRangeOfSequences) {
+        transmitQueue.append(.control(.nack, range))
+    }
+
     /// Final objects (their last message was a destroy) the peer has acknowledged, or
     /// that were dropped from the resend queue or for a restarted peer: the owner may now
     /// forget them.
@@ -406,7 +411,9 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             if let from = ackFrom {
                 transmitQueue.append(.control(.ack, ClosedRangeOfSequences(from: from, to: expected &- 1)))
             }
-            transmitQueue.append(.control(.nack, ClosedRangeOfSequences(from: expected, to: seq &- 1)))
+            let missing = ClosedRangeOfSequences(from: expected, to: seq &- 1)
+            transmitQueue.append(.control(.nack, missing))
+            events.append(.sequenceGap(missing))
             window = configuration.ackWindowSize - 1
             ackFrom = seq
             tracker.accept(seq)

@@ -10,9 +10,15 @@ public struct SequenceTracker: Hashable, Sendable {
 
     public private(set) var last: UInt32 = 0
     public private(set) var isSet = false
-    /// conntrackd's "Lost msgs": s − last + 1 per gap (over-counts by 2; kept for parity).
+    /// Messages missing in gaps: s − expected per gap. conntrackd adds s − last + 1 (two
+    /// too many per gap) and adds any forward jump whole, so one forged sequence number
+    /// could read as billions lost; a jump too large to be loss is counted in `jumps`.
     public private(set) var lost = 0
+    public private(set) var gaps = 0
+    public private(set) var jumps = 0
     public private(set) var before = 0
+    /// The largest gap that can be loss: no resend queue holds more messages.
+    public static let largestGap: UInt32 = 1 << 20
 
     public init() {}
 
@@ -22,7 +28,13 @@ public struct SequenceTracker: Hashable, Sendable {
         guard isSet else { return .unset }
         if s == expected { return .inSync }
         if Int32(bitPattern: s &- expected) > 0 {
-            lost += Int(s &- last) + 1
+            let missing = s &- expected
+            if missing > Self.largestGap {
+                jumps += 1
+            } else {
+                gaps += 1
+                lost += Int(missing)
+            }
             return .after
         }
         before += 1

@@ -47,6 +47,8 @@ public enum SyncEngineEvent: Hashable, Sendable {
     case peerAcknowledged(ClosedRangeOfSequences)
     /// A message this mode does not accept (counted as "Malformed header").
     case malformed(SyncMessage)
+    /// These sequence numbers of the peer's never arrived (FTFW has NACKed them).
+    case sequenceGap(ClosedRangeOfSequences)
 }
 
 extension FTFWEngine: SyncEngine {
@@ -123,8 +125,11 @@ public struct NotrackEngine<Key: Hashable & Sendable>: SyncEngine {
     }
 
     private mutating func track(_ m: SyncMessage, _ events: [SyncEngineEvent]) -> [SyncEngineEvent] {
-        _ = tracker.classify(m.sequence)
+        let expected = tracker.expected
+        let position = tracker.classify(m.sequence)
         tracker.accept(m.sequence)
+        // Nothing asks for the lost messages again here; the owner may ask for the table.
+        if position == .after { return events + [.sequenceGap(ClosedRangeOfSequences(from: expected, to: m.sequence &- 1))] }
         return events
     }
 

@@ -29,6 +29,10 @@ struct ConntrackdInteropTests {
             var general = ""
             /// Lines in the Sync section itself (Options { … }).
             var sync = ""
+            /// Lines in A's Mode section only (the sender's settings).
+            var modeA = ""
+            /// `NAME=value` settings in the environment of the Tandem daemons.
+            var tandemEnvironment: [String] = []
         }
 
         /// With `relay`, A and B each reach a middle namespace (172.31.78.0/24 and
@@ -81,6 +85,7 @@ struct ConntrackdInteropTests {
                     CommitTimeout 180
                     PurgeTimeout 5
                     \(extra.mode)
+                    \(name == "a" ? extra.modeA : "")
                 }
                 \(channelBlock(me, peer, dev))
                 \(extra.sync)
@@ -110,6 +115,7 @@ struct ConntrackdInteropTests {
                         IPv4_interface \(me)
                         Interface \(dev)
                         Checksum on
+                        \(extra.udp)
                     }
                 """
             default:
@@ -127,7 +133,7 @@ struct ConntrackdInteropTests {
         }
 
         func start(_ kind: Implementation, in ns: TestNamespace, _ name: String) throws -> Spawned {
-            let binary = kind == .tandem ? [Shell.tandem, "conntrackd"] : ["conntrackd"]
+            let binary = kind == .tandem ? ["env"] + extra.tandemEnvironment + [Shell.tandem, "conntrackd"] : ["conntrackd"]
             return try ns.start(binary + ["-C", "\(dir)/\(name).conf"], stdout: "\(dir)/\(name).out", stderr: "\(dir)/\(name).err")
         }
 

@@ -53,6 +53,15 @@ struct ConntrackdLossTests {
         return nil
     }
 
+    /// The number after `label` in `-s network`'s tabbed lines ("\t\tGaps:\t\t\t   3").
+    static func tabbedCounter(_ text: String, _ label: String) -> Int? {
+        for line in text.split(separator: "\n") {
+            guard let r = line.range(of: label) else { continue }
+            return Int(line[r.upperBound...].trimmingCharacters(in: .whitespaces))
+        }
+        return nil
+    }
+
     /// conntrackd 1.4.7 lost 48k of 50k flows this way and never noticed: with
     /// NetlinkEventsReliable it hides ENOBUFS, and the kernel re-delivers only DESTROYs.
     @Test func pausedDaemonDetectsEventLossAndResyncs() throws {

@@ -32,13 +32,15 @@ import Testing
         var e = Engine(firstSequence: 1, now: 0)
         let data = SyncMessage(type: .flowNew, sequence: 10, body: Self.body(1))
         #expect(e.receive(data) == [.apply(data)])
-        // A gap is only counted; an older message is still applied.
+        // A gap is counted and reported (the owner may ask for the table); an older
+        // message is still applied.
         let later = SyncMessage(type: .flowNew, sequence: 20, body: Self.body(2))
-        #expect(e.receive(later) == [.apply(later)])
-        #expect(e.tracker.lost == 11)
+        #expect(e.receive(later) == [.apply(later), .sequenceGap(ClosedRangeOfSequences(from: 11, to: 19))])
+        #expect(e.tracker.lost == 9)
         let old = SyncMessage(type: .flowUpdate, sequence: 15, body: Self.body(3))
         #expect(e.receive(old) == [.apply(old)])
-        #expect(e.receive(.control(.resync(sequence: 21))) == [.resyncRequested])
+        // The old message moved the tracker back (as conntrackd's does): 16…20 now read as a gap.
+        #expect(e.receive(.control(.resync(sequence: 21))) == [.resyncRequested, .sequenceGap(ClosedRangeOfSequences(from: 16, to: 20))])
         #expect(e.receive(.control(.alive(sequence: 22))) == [.peerAlive])
         let ack = SyncMessage.control(.ack(1, 2, sequence: 23))
         #expect(e.receive(ack) == [.malformed(ack)])

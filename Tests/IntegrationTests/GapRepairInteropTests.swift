@@ -1,0 +1,136 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Debian's conntrackd 1.4.7 sends, Tandem receives: holes that conntrackd never fills
+/// end with Tandem's external cache holding exactly what conntrackd's internal cache
+/// holds (see `GapRepair`). Each test runs its control: with the repair switched off (a
+/// test-only environment setting), the same hole stays open, so the sender's failure to
+/// resend is real and the repair is what closes it.
+///
+/// The hole: conntrackd's resend queue is 1,000 messages (ResendQueueSize) and a window
+/// of the burst (300 kB of sync traffic, about 4,000 messages) is dropped at B by nft.
+/// By the time B's NACK arrives conntrackd has pushed the oldest of them out of its
+/// queue (counted in its "not enough space errors"), so no NACK can bring them back.
+@Suite(.serialized, .enabled(if: Shell.isRoot && Shell.which("conntrackd") && Shell.which("nft"), "needs root, conntrackd and nft"))
+struct GapRepairInteropTests {
+    typealias Pair = ConntrackdInteropTests.Pair
+
+    static let flows = 20_000
+    /// The seed's socket buffers: with the system default (208 KiB) conntrackd's own
+    /// sends fail during a bulk send of this size (its "Error send"), which a resend
+    /// queue of 1,000 cannot repair either, so every resync would open new holes.
+    static let seedBuffers = "SndSocketBuffer 1249280\n RcvSocketBuffer 1249280"
+    static let noRepair = ["TANDEM_TEST_NO_GAP_REPAIR=1"]
+
+    /// A burst from A's kernel, with `rule` (matching B's incoming sync traffic) added to
+    /// B's input 50 ms into it. Returns how many packets the rule dropped or rejected.
+    static func burstWithHole(_ pair: Pair, rule: String) -> Int {
+        for argv in [["nft", "add", "table", "inet", "tdgap"],
+                     ["nft", "add", "chain", "inet", "tdgap", "in", "{ type filter hook input priority 0; }"]] {
+            let r = pair.b.run(argv)
+            #expect(r.status == 0, "\(argv): \(r.stderr)")
+        }
+        let nsB = pair.b.name
+        let script = "\(ConntrackdLossTests.bench) insert \(flows) --batch 500 >/dev/null & g=$!; sleep 0.05; "
+            + "ip netns exec \(nsB) nft add rule inet tdgap in \(rule); wait $g"
+        let r = pair.a.run(["sh", "-c", script])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let listing = pair.b.run(["nft", "list", "table", "inet", "tdgap"]).stdout
+        guard let p = listing.range(of: "counter packets ") else { return 0 }
+        return Int(listing[p.upperBound...].prefix { $0.isNumber }) ?? 0
+    }
+
+    /// What B's external cache lacks of A's internal cache, and what it has that A has not,
+    /// once they agree or after `seconds`.
+    static func difference(_ pair: Pair, within seconds: Double) -> (missing: Int, extra: Int, a: Int, sample: String) {
+        var result = (missing: -1, extra: -1, a: 0, sample: "")
+        _ = pair.eventually(seconds) {
+            let a = Set(pair.query("a", ["-i"]).map(originalOnly))
+            let b = Set(pair.query("b", ["-e"]).map(originalOnly))
+            let missing = a.subtracting(b)
+            result = (missing.count, b.subtracting(a).count, a.count,
+                      "first missing: \(missing.sorted().first ?? "-"); first extra: \(b.subtracting(a).sorted().first ?? "-")")
+            return result.missing == 0 && result.extra == 0 && a.count > 0
+        }
+        return result
+    }
+
+    /// A cache listing's line without its reply tuple (the internal cache shows it, the
+    /// external one does not): the flow as the sync protocol identifies it.
+    static func originalOnly(_ line: String) -> String {
+        var kept: [Substring] = []
+        var sources = 0
+        var inReply = false
+        for token in line.split(separator: " ") {
+            if token.hasPrefix("src=") {
+                sources += 1
+                inReply = sources > 1
+            } else if token.hasPrefix("[") || token.hasPrefix("mark=") {
+                inReply = false
+            }
+            if !inReply { kept.append(token) }
+        }
+        return kept.joined(separator: " ")
+    }
+
+    static func log(_ pair: Pair, _ node: String) -> String {
+        (try? String(contentsOfFile: "\(pair.dir)/\(node).log", encoding: .utf8)) ?? ""
+    }
+
+    static func holeRule(_ channel: String) -> String {
+        // TCP retransmits what is dropped; a reset connection loses what was in flight.
+        channel == "TCP" ? "tcp dport 3780 quota until 300 kbytes counter reject with tcp reset"
+                         : "udp dport 3780 quota until 300 kbytes counter drop"
+    }
+
+    @Test(arguments: ["UDP", "Multicast"])
+    func aHoleConntrackdCannotResendIsRepairedByResync(channel: String) throws {
+        let pair = try Pair("gr\(channel.prefix(1).lowercased())", a: .reference, b: .tandem, extra: .init(udp: Self.seedBuffers, modeA: "ResendQueueSize 1000"),
+                            channel: channel)
+        defer { pair.stop() }
+        usleep(2_000_000)
+        let dropped = Self.burstWithHole(pair, rule: Self.holeRule(channel))
+        #expect(dropped > 0)
+        let d = Self.difference(pair, within: 30)
+        #expect(d.missing == 0 && d.extra == 0 && d.a > 0, "B lacks \(d.missing) and has \(d.extra) extra of A's \(d.a) flows; \(d.sample)\nB's log:\n\(Self.log(pair, "b").suffix(3000))\nA's log:\n\(Self.log(pair, "a").suffix(2000))")
+        let text = ConntrackdLossTests.statistics(pair, "b", ["-s", "network"])
+        #expect((ConntrackdLossTests.tabbedCounter(text, "Resync requests:") ?? 0) > 0, "\(text)")
+        #expect(Self.log(pair, "b").contains("requesting the peer's whole table (resync):"))
+    }
+
+    @Test(arguments: ["UDP", "Multicast"])
+    func controlWithoutRepairTheHoleStays(channel: String) throws {
+        let pair = try Pair("gc\(channel.prefix(1).lowercased())", a: .reference, b: .tandem,
+                            extra: .init(udp: Self.seedBuffers, modeA: "ResendQueueSize 1000", tandemEnvironment: Self.noRepair), channel: channel)
+        defer { pair.stop() }
+        usleep(2_000_000)
+        let dropped = Self.burstWithHole(pair, rule: Self.holeRule(channel))
+        #expect(dropped > 0)
+        let d = Self.difference(pair, within: 12)
+        #expect(d.missing > 0, "without repair B still converged (\(d.a) flows): the hole was not one conntrackd fails to fill")
+        let text = ConntrackdLossTests.statistics(pair, "b", ["-s", "network"])
+        #expect(ConntrackdLossTests.tabbedCounter(text, "Gaps:") ?? 0 > 0, "\(text)")
+        #expect(ConntrackdLossTests.tabbedCounter(text, "Resync requests:") == 0, "\(text)")
+    }
+
+    /// 30% of the sync datagrams dropped each way at B, 5,000 flows from a conntrackd
+    /// sender: all of them in B's external cache within 60 s.
+    @Test func thirtyPercentLossEachWayFromAConntrackdSender() throws {
+        let pair = try Pair("gl", a: .reference, b: .tandem)
+        defer { pair.stop() }
+        usleep(2_000_000)
+        for argv in [["nft", "add", "table", "inet", "tdgap"],
+                     ["nft", "add", "chain", "inet", "tdgap", "in", "{ type filter hook input priority 0; }"],
+                     ["nft", "add", "chain", "inet", "tdgap", "out", "{ type filter hook output priority 0; }"],
+                     ["nft", "add", "rule", "inet", "tdgap", "in", "udp dport 3780 numgen random mod 100 < 30 counter drop"],
+                     ["nft", "add", "rule", "inet", "tdgap", "out", "udp dport 3780 numgen random mod 100 < 30 counter drop"]] {
+            let r = pair.b.run(argv)
+            #expect(r.status == 0, "\(argv): \(r.stderr)")
+        }
+        let r = pair.a.run([ConntrackdLossTests.bench, "insert", "5000", "--batch", "500"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let d = Self.difference(pair, within: 60)
+        #expect(d.missing == 0 && d.extra == 0 && d.a == 5_000, "B lacks \(d.missing) and has \(d.extra) extra of A's \(d.a) flows; \(d.sample)")
+    }
+}
