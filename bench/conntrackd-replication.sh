@@ -188,6 +188,16 @@ failed=0
 # PAIRS: which rows run. "same" = conntrackd→conntrackd and tandem→tandem (the default);
 # "mixed" adds conntrackd → tandem, compared with conntrackd → conntrackd of the same run.
 PAIRS=${PAIRS:-same}
+# Raw per-run results, one JSON object per run, with what the run was measured on.
+mkdir -p bench/results
+results=bench/results/replication-$(date -u +%Y%m%dT%H%M%SZ)-$(git rev-parse --short HEAD 2>/dev/null || echo unknown).jsonl
+settings="\"commit\":\"$(git rev-parse HEAD 2>/dev/null || echo unknown)\",\"dirty\":$([ -z "$(git status --porcelain -uno 2>/dev/null)" ] && echo false || echo true),\"date\":\"$(date -u +%FT%TZ)\",\"kernel\":\"$(uname -r)\",\"cores\":$(nproc),\"profile\":\"${PROFILE:-roomy}\",\"generator\":\"${GENERATOR:-bench}\",\"poll_secs\":$POLL_SECS,\"limit_secs\":$LIMIT,\"settle_secs\":${SETTLE:-4},\"socket_buffer\":$SOCKET_BUFFER,\"netlink_buffer\":$NETLINK_BUFFER,\"netlink_growth\":$NETLINK_GROWTH"
+record() { # one result line → one JSON object
+  echo "$1" | awk -v settings="$settings" '{
+    printf "{%s,\"pair\":\"%s\",\"mode\":\"%s\"", settings, $1, $2
+    for (i = 3; i <= NF; i++) { split($i, kv, "="); v = kv[2]; if (v ~ /^-?[0-9.]+$/) { if (v ~ /^\./) v = "0" v; printf ",\"%s\":%s", kv[1], v } else printf ",\"%s\":\"%s\"", kv[1], v }
+    print "}" }' >> "$results"
+}
 echo "NS=$NS RUNS=$RUNS PollSecs=$POLL_SECS PROFILE=${PROFILE:-roomy} PAIRS=$PAIRS GENERATOR=${GENERATOR:-bench}, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 # A run is good when B ends up holding every flow A holds; a run that hit LIMIT is
 # reported as failed and kept out of the summaries.
@@ -200,6 +210,7 @@ for r in $(seq 1 "$RUNS"); do
   if [ "$PAIRS" != mixed-only ]; then t=$(run tandem tandem "$mode"); echo "$t"; rows+=("$t"); else t=""; fi
   if [ "$PAIRS" = mixed ] || [ "$PAIRS" = mixed-only ]; then x=$(run conntrackd tandem "$mode"); echo "$x"; rows+=("$x"); else x=""; fi
   bad=0
+  for row in "${rows[@]}"; do record "$row"; done
   for row in "${rows[@]}"; do good "$row" || { echo "  FAILED run: $row"; failed=$((failed + 1)); bad=1; }; done
   [ "$bad" = 0 ] || continue
   for row in "${rows[@]}"; do echo "$row" >> "$summary.raw"; done
@@ -234,4 +245,5 @@ for N in $NS; do
     done
   done
 done
+echo "raw results: $results"
 [ "$failed" = 0 ] || { echo "$failed run(s) failed" >&2; exit 1; }

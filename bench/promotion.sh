@@ -112,6 +112,9 @@ wait_external() { # until N arrived, or the count stops growing for 10 s (a loss
   done
   external
 }
+# The benchmark's own flows in a node's kernel (ctbulk: 10.64.x.x → 172.20.0.1:80), so
+# that the node's VRRP and sync flows never count as replicated ones.
+bench_flows() { ip netns exec "$1" conntrack -L -p tcp -d 172.20.0.1 --dport 80 2>/dev/null | wc -l; }
 flush_kernels() { ip netns exec "$a" "$work/ctbulk" flush >/dev/null; ip netns exec "$b" "$work/ctbulk" flush >/dev/null; }
 
 if [ -z "${SKIP_REFERENCE:-}" ]; then
@@ -124,7 +127,7 @@ ref_have=$(wait_external)
 t0=$(date +%s.%N)
 for step in -c -f -R -B; do ip netns exec "$b" conntrackd -C "$work/b.conf" $step >/dev/null 2>&1; done
 t1=$(date +%s.%N)
-ref_kernel=$(ip netns exec "$b" conntrack -C)
+ref_kernel=$(bench_flows "$b")
 ref_s=$(echo "$t1 - $t0" | bc -l)
 stop_all
 flush_kernels
@@ -150,10 +153,18 @@ line=$(grep -E "master actions|internal cache reloaded" "$work/b.run.log" | tail
 added=$(grep "addresses added" "$work/b.run.log" | tail -1 | sed -n 's/.*announced \([0-9.]*\) ms.*/\1/p')
 done_ms=$(grep "all master actions done" "$work/b.run.log" | tail -1 | sed -n 's/.*done \([0-9.]*\) ms.*/\1/p')
 overruns_a=$(grep -c "overrun" "$work/a.run.log" || true)
-tan_kernel=$(ip netns exec "$b" conntrack -C)
+tan_kernel=$(bench_flows "$b")
+failed=""
+[ -n "$done_ms" ] || failed="tandem's promotion never logged \"all master actions done\""
+[ -n "$added" ] || failed="${failed:+$failed; }tandem never logged \"addresses added\""
 tan_s=$(echo "${done_ms:-0} / 1000" | bc -l)
 tan_vip=$(echo "${added:-0} / 1000" | bc -l)
 stop_all
+if [ -n "$failed" ]; then
+  echo "FAILED: $failed (flows in the backup's kernel: $tan_kernel of $N)" >&2
+  grep -v "Entering\|priority" "$work/b.run.log" | tail -10 >&2
+  exit 1
+fi
 
 printf '\n%-34s %14s %14s\n' "" "reference" "tandem"
 printf '%-34s %14s %14s\n' "flows replicated to the backup" "$ref_have" "$tan_have"

@@ -8,10 +8,11 @@ import Testing
 /// test-only environment setting), the same hole stays open, so the sender's failure to
 /// resend is real and the repair is what closes it.
 ///
-/// The hole: conntrackd's resend queue is 1,000 messages (ResendQueueSize) and a window
+/// The hole, FTFW: conntrackd's resend queue is 1,000 messages (ResendQueueSize) and a window
 /// of the burst (300 kB of sync traffic, about 4,000 messages) is dropped at B by nft.
 /// By the time B's NACK arrives conntrackd has pushed the oldest of them out of its
 /// queue (counted in its "not enough space errors"), so no NACK can bring them back.
+/// NOTRACK: the same window; nothing is ever resent.
 @Suite(.serialized, .enabled(if: Shell.isRoot && Shell.which("conntrackd") && Shell.which("nft"), "needs root, conntrackd and nft"))
 struct GapRepairInteropTests {
     typealias Pair = ConntrackdInteropTests.Pair
@@ -43,7 +44,7 @@ struct GapRepairInteropTests {
 
     /// What B's external cache lacks of A's internal cache, and what it has that A has not,
     /// once they agree or after `seconds`.
-    static func difference(_ pair: Pair, within seconds: Double) -> (missing: Int, extra: Int, a: Int, sample: String) {
+    static func difference(_ pair: Pair, within seconds: Double, senderHolds expected: Int? = nil) -> (missing: Int, extra: Int, a: Int, sample: String) {
         var result = (missing: -1, extra: -1, a: 0, sample: "")
         _ = pair.eventually(seconds) {
             let a = Set(pair.query("a", ["-i"]).map(originalOnly))
@@ -51,7 +52,7 @@ struct GapRepairInteropTests {
             let missing = a.subtracting(b)
             result = (missing.count, b.subtracting(a).count, a.count,
                       "first missing: \(missing.sorted().first ?? "-"); first extra: \(b.subtracting(a).sorted().first ?? "-")")
-            return result.missing == 0 && result.extra == 0 && a.count > 0
+            return result.missing == 0 && result.extra == 0 && a.count > 0 && (expected.map { a.count == $0 } ?? true)
         }
         return result
     }
@@ -78,16 +79,29 @@ struct GapRepairInteropTests {
         (try? String(contentsOfFile: "\(pair.dir)/\(node).log", encoding: .utf8)) ?? ""
     }
 
+    /// TCP is not among the links here: it retransmits what nft drops, so no hole can be
+    /// forced this way. Observed under this harness besides: conntrackd 1.4.7 as a TCP
+    /// sender stopped sending after about 2,000 flows of a 20,000-flow burst, the
+    /// connection still up and empty (its accepted connection was descriptor 0).
     static func holeRule(_ channel: String) -> String {
-        // TCP retransmits what is dropped; a reset connection loses what was in flight.
-        channel == "TCP" ? "tcp dport 3780 quota until 300 kbytes counter reject with tcp reset"
-                         : "udp dport 3780 quota until 300 kbytes counter drop"
+        "udp dport 3780 quota until 300 kbytes counter drop"
     }
 
-    @Test(arguments: ["UDP", "Multicast"])
-    func aHoleConntrackdCannotResendIsRepairedByResync(channel: String) throws {
-        let pair = try Pair("gr\(channel.prefix(1).lowercased())", a: .reference, b: .tandem, extra: .init(udp: Self.seedBuffers, modeA: "ResendQueueSize 1000"),
-                            channel: channel)
+    /// The links and modes the holes are made on: FTFW over UDP and Multicast, and
+    /// NOTRACK (no NACKs at all: only a resync request can fill a hole).
+    static let setups: [(channel: String, mode: String)] = [("UDP", "FTFW"), ("Multicast", "FTFW"), ("UDP", "NOTRACK")]
+
+    static func pair(_ tag: String, _ setup: (channel: String, mode: String), environment: [String] = []) throws -> Pair {
+        try Pair("\(tag)\(setup.channel.prefix(1).lowercased())\(setup.mode.prefix(1).lowercased())", a: .reference, b: .tandem,
+                 mode: setup.mode,
+                 extra: .init(udp: seedBuffers, modeA: setup.mode == "FTFW" ? "ResendQueueSize 1000" : "", tandemEnvironment: environment),
+                 channel: setup.channel)
+    }
+
+    @Test(arguments: 0 ..< setups.count)
+    func aHoleConntrackdCannotResendIsRepairedByResync(setup: Int) throws {
+        let channel = Self.setups[setup].channel
+        let pair = try Self.pair("gr", Self.setups[setup])
         defer { pair.stop() }
         usleep(2_000_000)
         let dropped = Self.burstWithHole(pair, rule: Self.holeRule(channel))
@@ -99,10 +113,10 @@ struct GapRepairInteropTests {
         #expect(Self.log(pair, "b").contains("requesting the peer's whole table (resync):"))
     }
 
-    @Test(arguments: ["UDP", "Multicast"])
-    func controlWithoutRepairTheHoleStays(channel: String) throws {
-        let pair = try Pair("gc\(channel.prefix(1).lowercased())", a: .reference, b: .tandem,
-                            extra: .init(udp: Self.seedBuffers, modeA: "ResendQueueSize 1000", tandemEnvironment: Self.noRepair), channel: channel)
+    @Test(arguments: 0 ..< setups.count)
+    func controlWithoutRepairTheHoleStays(setup: Int) throws {
+        let channel = Self.setups[setup].channel
+        let pair = try Self.pair("gc", Self.setups[setup], environment: Self.noRepair)
         defer { pair.stop() }
         usleep(2_000_000)
         let dropped = Self.burstWithHole(pair, rule: Self.holeRule(channel))
@@ -117,7 +131,10 @@ struct GapRepairInteropTests {
     /// 30% of the sync datagrams dropped each way at B, 5,000 flows from a conntrackd
     /// sender: all of them in B's external cache within 60 s.
     @Test func thirtyPercentLossEachWayFromAConntrackdSender() throws {
-        let pair = try Pair("gl", a: .reference, b: .tandem)
+        // A netlink buffer that holds the burst: conntrackd then misses no kernel event.
+        let pair = try Pair("gl", a: .reference, b: .tandem,
+                            extra: .init(general: "NetlinkBufferSize 33554432\n NetlinkBufferSizeMaxGrowth 67108864",
+))
         defer { pair.stop() }
         usleep(2_000_000)
         for argv in [["nft", "add", "table", "inet", "tdgap"],
@@ -130,7 +147,10 @@ struct GapRepairInteropTests {
         }
         let r = pair.a.run([ConntrackdLossTests.bench, "insert", "5000", "--batch", "500"])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
-        let d = Self.difference(pair, within: 60)
+        let d = Self.difference(pair, within: 60, senderHolds: 5_000)
+        let listing = pair.b.run(["nft", "list", "table", "inet", "tdgap"]).stdout
+        #expect(listing.components(separatedBy: "counter packets 0 ").count == 1, "a loss rule dropped nothing: \(listing)")
         #expect(d.missing == 0 && d.extra == 0 && d.a == 5_000, "B lacks \(d.missing) and has \(d.extra) extra of A's \(d.a) flows; \(d.sample)")
     }
 }
+
