@@ -53,6 +53,8 @@ public final class ConntrackdDaemon {
     var injectCounters = CacheCounters()
     /// Gaps in the peer's messages that its resends may not have filled.
     var gapRepair: GapRepair
+    /// The resync asked for by gap repair, while its answer is on the way.
+    var gapResync: GapResync?
 
     public static func monotonicNow() -> UInt64 {
         var ts = timespec()
@@ -366,8 +368,9 @@ public final class ConntrackdDaemon {
                     log("resync requested by other node")
                     bulkSend()
                 case .peerAcknowledged(let range):
-                    if resync.isWaiting, let s = engine.lastResyncSequence, range.contains(s) {
-                        resync.requestAcknowledged()
+                    if resync.isWaiting || gapResync != nil, let s = engine.lastResyncSequence, range.contains(s) {
+                        if resync.isWaiting { resync.requestAcknowledged() }
+                        gapResync?.progress.requestAcknowledged()
                     } else {
                         peerTick(now: now)
                     }
@@ -419,6 +422,7 @@ public final class ConntrackdDaemon {
             case .requestResync(let reason):
                 log("requesting the peer's whole table (resync): \(reason)")
                 engine.requestResync()
+                if !sync.disableExternalCache { gapResync = GapResync(mark: now, gaps: gapsSeen, acknowledgements: engine.ftfw != nil) }
             }
         }
     }
@@ -427,7 +431,21 @@ public final class ConntrackdDaemon {
         if resync.receivedTick(now: now) {
             log("resync complete: \(externalCache.entries.count) flows in the external cache")
         }
+        if gapResync?.progress.receivedTick(now: now) == true, let done = gapResync {
+            gapResync = nil
+            // Only a table that arrived without a gap of its own proves what the peer lacks.
+            if gapsSeen == done.gaps {
+                let removed = externalCache.removeNotUpdated(since: done.mark)
+                gapRepair.recordStaleRemoved(removed)
+                log("the peer's table arrived whole: \(externalCache.entries.count) flows, \(removed) stale flow(s) it no longer has removed")
+            } else {
+                log("the peer's table arrived with gaps of its own: stale flows are kept until the next resync")
+            }
+        }
     }
+
+    /// Gaps and jumps seen so far, to tell whether a resync's answer had any.
+    var gapsSeen: Int { gapRepair.counters.gaps + gapRepair.counters.jumps }
 
     /// Datagrams dropped across all links because they did not come from the peer.
     var foreignDatagrams: Int { channels.channels.reduce(0) { $0 + $1.foreignDatagrams } }
@@ -821,7 +839,8 @@ public final class ConntrackdDaemon {
                      + "\(k.packetsSent) sent / \(k.packetsReceived) received, \(k.sendErrors) send errors")
         let g = gapRepair.counters
         lines.append("  gaps: \(g.gaps) (\(g.messagesLost) messages), \(g.jumps) sequence jumps, \(g.renacksSent) NACKed again, "
-                     + "\(g.resyncRequests) resync requests covering \(g.messagesCoveredByResync) messages"
+                     + "\(g.resyncRequests) resync requests covering \(g.messagesCoveredByResync) messages, "
+                     + "\(g.staleFlowsRemoved) stale flows removed"
                      + (gapRepair.hasOpenGaps ? ", a resync pending" : ""))
         lines.append("  reliability: \(engine.retransmissions) retransmitted, \(engine.tracker.lost) lost, "
                      + "\(receiver.counters.malformed) malformed, \(foreignDatagrams) not from the peer, \(runtime.overruns) netlink overruns")

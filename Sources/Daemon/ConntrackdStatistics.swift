@@ -133,7 +133,8 @@ public struct ConntrackdStatistics: Sendable {
         s += "\t\tGaps NACKed again:\t\(Self.pad(g.renacksSent, 20))\n"
         s += "\t\tSecond NACKs skipped:\t\(Self.pad(g.renacksSkipped, 20))\n"
         s += "\t\tResync requests:\t\(Self.pad(g.resyncRequests, 20))\n"
-        s += "\t\tLost, resynced:\t\t\(Self.pad(g.messagesCoveredByResync, 20))\n\n"
+        s += "\t\tLost, resynced:\t\t\(Self.pad(g.messagesCoveredByResync, 20))\n"
+        s += "\t\tStale flows removed:\t\(Self.pad(g.staleFlowsRemoved, 20))\n\n"
         return s
     }
 

@@ -251,6 +251,20 @@ public struct ExternalCache: Sendable {
 
     public mutating func removeAll() { entries.removeAll() }
 
+    /// Removes the entries no message has created or updated since `mark` (monotonic ns):
+    /// after the peer's whole table arrived whole, these are flows it no longer has.
+    /// Returns how many went.
+    public mutating func removeNotUpdated(since mark: UInt64) -> Int {
+        var removed = 0
+        // Backwards: a removal moves the last entry into the gap, which is then behind us.
+        for i in stride(from: entries.count - 1, through: 0, by: -1) where entries[valueAt: i].updated < mark {
+            entries.remove(at: i)
+            removed += 1
+        }
+        counters.destroyed += removed
+        return removed
+    }
+
     /// Empties the cache, handing the entries to the caller to free when convenient.
     mutating func takeAll() -> FlowTable<Entry> {
         defer { entries = FlowTable() }

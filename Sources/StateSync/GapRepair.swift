@@ -68,6 +68,9 @@ public struct GapRepair: Hashable, Sendable {
         /// Messages missing in the gaps that resync requests were made for: what the
         /// peer's whole table, rather than its resends, brings back.
         public var messagesCoveredByResync = 0
+        /// External-cache flows that a whole table, arrived after a resync for gaps, no
+        /// longer held: their destroys were lost in a gap.
+        public var staleFlowsRemoved = 0
 
         public init() {}
     }
@@ -139,6 +142,9 @@ public struct GapRepair: Hashable, Sendable {
         }
         renackQueue.append(PendingNack(due: now &+ configuration.renackDelay, range: range))
     }
+
+    /// The owner removed flows the peer's table no longer held.
+    public mutating func recordStaleRemoved(_ count: Int) { counters.staleFlowsRemoved += count }
 
     /// When `fire` next has something to do.
     public var nextDeadline: UInt64? {

@@ -89,7 +89,7 @@ struct Tandem: ParsableCommand {
         discussion: """
         Personalities (also selected by linking the binary under that name):
           tandem conntrack ARGS     conntrack(8) 1.4.7 compatible table tool
-          tandem conntrackd ARGS    conntrackd 1.4.7 compatible daemon (FTFW over UDP so far; --check -C FILE)
+          tandem conntrackd ARGS    conntrackd 1.4.7 compatible daemon (FTFW, NOTRACK, ALARM over UDP, Multicast or TCP; --check -C FILE)
           tandem keepalived ARGS    keepalived 2.2 VRRP compatible daemon (-f FILE, -t; HUP/USR1/USR2 like keepalived)
           tandem run [OPTIONS]      both in one process (--keepalived-config, --conntrackd-config)
           tandem status [-C FILE]   a running node's VRRP and replication state
