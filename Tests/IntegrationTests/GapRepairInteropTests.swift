@@ -80,10 +80,11 @@ struct GapRepairInteropTests {
         (try? String(contentsOfFile: "\(pair.dir)/\(node).log", encoding: .utf8)) ?? ""
     }
 
-    /// TCP is not among the links here: it retransmits what nft drops, so no hole can be
-    /// forced this way. Observed under this harness besides: conntrackd 1.4.7 as a TCP
-    /// sender stopped sending after about 2,000 flows of a 20,000-flow burst, the
-    /// connection still up and empty (its accepted connection was descriptor 0).
+    /// TCP is not among the links here: it retransmits what nft drops, so a hole needs a
+    /// reset connection, and conntrackd 1.4.7's TCP client does not come back from one:
+    /// after a reset mid-burst (nft `reject with tcp reset`), and likewise when its first
+    /// connect finds no listener, it shows "client=disconnected", counts send errors and
+    /// sends nothing more, so the receiver sees no gap and no repair can reach it.
     static func holeRule(_ channel: String) -> String {
         "udp dport 3780 quota until 300 kbytes counter drop"
     }
