@@ -42,7 +42,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "tandem", dependencies: ["TandemCLI"]),
-        .executableTarget(name: "conntrack-bench", dependencies: ["Conntrack", "Netlink"], path: "bench/ConntrackBench"),
+        .executableTarget(name: "conntrack-bench", dependencies: ["Conntrack", "Netlink", "Daemon"], path: "bench/ConntrackBench"),
         .target(name: "TestSupport", dependencies: ["Netlink"], path: "Tests/TestSupport"),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CLinux", "TestSupport"]),
         .testTarget(name: "ConntrackTests", dependencies: ["Conntrack", "Netlink", "CLinux", "TestSupport"], exclude: ["Vectors"]),

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Replication benchmark: conntrackd 1.4.7 against `tandem conntrackd`, in one run on one
-# machine. For each implementation and each kernel-facing mode (event, PollSecs), two
-# namespaces joined by a veth sync link run a pair of daemons from the same
+# machine. For each pair of implementations and each kernel-facing mode (event, PollSecs),
+# two namespaces joined by a veth sync link run a pair of daemons from the same
 # conntrackd.conf (FTFW over UDP); N flows are created in A's kernel in batches and the
-# clock runs until B's external cache holds all of them. Reported per run: that time,
-# CPU seconds of each daemon during it, each daemon's peak RSS, and (poll mode) A's CPU
-# while idle with the N flows in its table. Then the Tandem/conntrackd ratios.
-# NS lists flow counts (e.g. NS="100000 250000"); each N runs RUNS times, conntrackd and
-# Tandem back to back, and the ratios' medians are printed at the end. Per-flow figures:
-# CPU µs per flow, and RSS bytes per flow = (peak RSS − RSS before the flows) / N.
+# clock runs until B's external cache holds all of them (read from outside by a 10-ms
+# sampler of both daemons' control sockets, the same for either implementation). Reported
+# per run: that time, CPU seconds of each daemon during it, each daemon's peak RSS, B's
+# sync-socket drops, and (poll mode) A's CPU while idle with the N flows in its table.
+# Ratios are taken per run against conntrackd → conntrackd of the same iteration, then
+# summarised as median (min-max). A run that hits LIMIT is reported as failed, kept out of
+# every summary, and makes the script exit non-zero. Raw per-run results go to
+# bench/results/replication-*.jsonl (`bench/report` turns them into docs/benchmarks.md).
+# NS lists flow counts (e.g. NS="100000 250000"); RUNS iterations each; PAIRS=mixed adds
+# conntrackd → Tandem. Per-flow figures: CPU µs per flow, and RSS bytes per flow =
+# (peak RSS − RSS before the flows) / N.
 #
 # Namespaces are tdb-*; every daemon started here is stopped by PID on exit.
 set -euo pipefail
@@ -66,7 +71,9 @@ if [ "${PROFILE:-roomy}" = seed ]; then
     NetlinkEventsReliable on
     EventIterationLimit 200"
 else
-  SOCKET_BUFFER=24985600 HASH_SIZE=262144 NETLINK_BUFFER=33554432 NETLINK_GROWTH=67108864 seed_extra=""
+  # NetlinkBufferSize equal to its ceiling: conntrackd starts there too, as Tandem always
+  # does, so the two are compared on the same event buffer.
+  SOCKET_BUFFER=24985600 HASH_SIZE=262144 NETLINK_BUFFER=67108864 NETLINK_GROWTH=67108864 seed_extra=""
 fi
 
 conf() { # name self peer dev mode
@@ -103,6 +110,7 @@ General {
 CONF
 }
 
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 cpu() { cat /proc/"$1"/task/*/schedstat | awk '{t += $1} END {printf "%d\n", t / 1000}'; }
 hwm() { awk '/VmHWM/{print $2}' "/proc/$1/status"; }
 rss() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
@@ -131,36 +139,27 @@ run() {
   # its first plain message, which a peer does on its 1-s alive tick: a burst within
   # ~2 s of start-up would measure that hand-shake, not replication.)
   sleep "${SETTLE:-4}"
-  external() { ip netns exec "$b" $cli_b -C "$work/b.conf" -s 2>/dev/null | awk '/cache external/{f=1} f && /current active/{print $NF; exit}'; }
-  internal() { ip netns exec "$a" $cli -C "$work/a.conf" -s 2>/dev/null | awk '/cache internal/{f=1} f && /current active/{print $NF; exit}'; }
   # The kernel's drop count for B's sync socket (port 3780 = 0x0EBC), /proc/net/udp's last column.
   drops() { ip netns exec "$b" awk '$2 ~ /:0EBC$/ {d += $NF} END {print d + 0}' /proc/net/udp; }
-  local ca0 cb0 t0 t1 have=0 base_a base_b sender=- stable=0 last_sender=-1 outcome=limit
+  local ca0 cb0 t0 t1 base_a base_b
   base_a=$(rss "$pa"); base_b=$(rss "$pb")
   ca0=$(cpu "$pa"); cb0=$(cpu "$pb")
   t0=$(date +%s.%N)
+  # The clock is read from outside, the same way for both implementations: a sampler
+  # asks B's control socket for its external cache every 10 ms (and A's for its internal
+  # cache every 100 ms) while the flows are made; see `conntrack-bench watch`.
+  "$B" watch --receiver "$work/b.ctl" --sender "$work/a.ctl" --target "$N" --since "$t0" --timeout "$LIMIT" > "$work/watch" &
+  local pw=$!
   if [ "${GENERATOR:-bench}" = ctbulk ]; then
     ip netns exec "$a" "$CTBULK" insert "$N" --batch 1000 >/dev/null
   else
     ip netns exec "$a" "$B" insert "$N" --batch 1000 >/dev/null
   fi
-  local end=$(( $(date +%s) + LIMIT )) tick=0 last_have=-1 t_have
-  t_have=$(date +%s.%N)
-  while [ "$(date +%s)" -lt "$end" ]; do
-    have=$(external || echo 0); have=${have:-0}
-    [ "$have" != "$last_have" ] && { last_have=$have; t_have=$(date +%s.%N); }
-    [ "$have" -ge "$N" ] && { outcome=complete; break; }
-    tick=$((tick + 1))
-    if [ $((tick % 10)) = 0 ]; then
-      sender=$(internal || echo 0); sender=${sender:-0}
-      if [ "$sender" = "$last_sender" ]; then stable=$((stable + 1)); else stable=0; last_sender=$sender; fi
-      if [ "$sender" -lt "$N" ] && [ "$stable" -ge 3 ] && [ "$have" -ge "$sender" ]; then outcome=sender-short; break; fi
-    fi
-    sleep 0.1
-  done
-  # The time is when B's count last moved (a sender-short run waited 3 s more to be sure).
-  t1=$t_have
-  [ "$sender" = - ] && { sender=$(internal || echo 0); sender=${sender:-0}; }
+  wait "$pw"
+  local w have sender outcome
+  w=$(cat "$work/watch")
+  have=$(field "$w" have); sender=$(field "$w" sender_has); outcome=$(field "$w" outcome)
+  t1=$(echo "$t0 + $(field "$w" secs)" | bc)
   local drops_b; drops_b=$(drops)
   local ca1 cb1 idle=""
   ca1=$(cpu "$pa"); cb1=$(cpu "$pb")
@@ -176,7 +175,6 @@ run() {
     "$(( (rss_a - base_a) * 1024 / N ))" "$(( (rss_b - base_b) * 1024 / N ))"
 }
 
-field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 ratio() { if [ "$1" = - ] || [ "$2" = - ] || [ -z "$1" ] || [ -z "$2" ]; then echo "-"; elif [ "$(echo "$2 > 0" | bc)" = 1 ]; then printf '%.2f' "$(echo "$1 / $2" | bc -l)"; else echo "-"; fi; }
 # Row names: conntrackd (both ends), tandem (both ends), mixed (conntrackd sends, Tandem receives).
 pair_name() { if [ "$1" = "$2" ]; then echo "$1"; else echo mixed; fi; }
@@ -191,7 +189,7 @@ PAIRS=${PAIRS:-same}
 # Raw per-run results, one JSON object per run, with what the run was measured on.
 mkdir -p bench/results
 results=bench/results/replication-$(date -u +%Y%m%dT%H%M%SZ)-$(git rev-parse --short HEAD 2>/dev/null || echo unknown).jsonl
-settings="\"commit\":\"$(git rev-parse HEAD 2>/dev/null || echo unknown)\",\"dirty\":$([ -z "$(git status --porcelain -uno 2>/dev/null)" ] && echo false || echo true),\"date\":\"$(date -u +%FT%TZ)\",\"kernel\":\"$(uname -r)\",\"cores\":$(nproc),\"profile\":\"${PROFILE:-roomy}\",\"generator\":\"${GENERATOR:-bench}\",\"poll_secs\":$POLL_SECS,\"limit_secs\":$LIMIT,\"settle_secs\":${SETTLE:-4},\"socket_buffer\":$SOCKET_BUFFER,\"netlink_buffer\":$NETLINK_BUFFER,\"netlink_growth\":$NETLINK_GROWTH"
+settings="\"commit\":\"$(git rev-parse HEAD 2>/dev/null || echo unknown)\",\"dirty\":$([ -z "$(git status --porcelain -uno 2>/dev/null)" ] && echo false || echo true),\"date\":\"$(date -u +%FT%TZ)\",\"kernel\":\"$(uname -r)\",\"cores\":$(nproc),\"profile\":\"${PROFILE:-roomy}\",\"generator\":\"${GENERATOR:-bench}\",\"poll_secs\":$POLL_SECS,\"limit_secs\":$LIMIT,\"settle_secs\":${SETTLE:-4},\"socket_buffer\":$SOCKET_BUFFER,\"netlink_buffer\":$NETLINK_BUFFER,\"netlink_growth\":$NETLINK_GROWTH,\"timing\":\"control-socket sampler, 10 ms\""
 record() { # one result line → one JSON object
   echo "$1" | awk -v settings="$settings" '{
     printf "{%s,\"pair\":\"%s\",\"mode\":\"%s\"", settings, $1, $2
