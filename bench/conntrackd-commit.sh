@@ -4,11 +4,15 @@
 # two Tandem daemons. Two namespaces (tdc-a, tdc-b) joined by a veth sync link;
 # flows made in A's kernel replicate into B's external cache over FTFW/UDP; then B
 # commits them to its kernel. Tandem inserts the same flow set into an empty table.
+# RUNS iterations (default 5); per-run rates and ratios, summarised as median (min-max); a
+# run whose replication or commit was incomplete is reported as failed, kept out of the
+# summary, and makes the script exit non-zero. Raw results: bench/results/commit-*.jsonl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
 scripts/install-deps.sh
 N=${N:-100000}
+RUNS=${RUNS:-5}
 shared=${SHARED:-../shared}
 work=$(mktemp -d)
 a="tdc-a-$$"; b="tdc-b-$$"
@@ -80,7 +84,8 @@ replicate_and_commit() {
   t0=$(date +%s.%N)
   ip netns exec "$b" $cli -C "$work/b.conf" -c >/dev/null 2>&1
   t1=$(date +%s.%N)
-  committed=$(ip netns exec "$b" conntrack -C)
+  # The benchmark's own flows only (10.64.x.x → 172.20.0.1:80).
+  committed=$(ip netns exec "$b" conntrack -L -p tcp -d 172.20.0.1 --dport 80 2>/dev/null | wc -l)
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   pids=()
@@ -88,18 +93,39 @@ replicate_and_commit() {
   ip netns exec "$b" "$work/ctbulk" flush >/dev/null
   echo "$have $(echo "$committed / ($t1 - $t0)" | bc) $committed"
 }
-# (Through a file, not a pipe: the function runs in this shell, so the trap knows its PIDs.)
-replicate_and_commit conntrackd > "$work/c.result"; read -r have cd_rate committed < "$work/c.result"
-replicate_and_commit "$T conntrackd" > "$work/t.result"; read -r t_have td_rate t_committed < "$work/t.result"
-c_rate=$(ip netns exec "$b" "$work/ctbulk" insert "$N" --batch 1000 | tr ' ' '\n' | sed -n 's/^rate=//p')
-ip netns exec "$b" "$work/ctbulk" flush >/dev/null
-out=$(ip netns exec "$b" "$B" insert "$N" --batch 1000)
-t_rate=$(echo "$out" | tr ' ' '\n' | sed -n 's/^rate=//p')
-printf '%-44s %10s\n' "flows in B's external cache" "$have"
-printf '%-44s %10s flows/s (%s committed)\n' "conntrackd -c (one message per ACK)" "$cd_rate" "$committed"
-printf '%-44s %10s flows/s (%s committed of %s)\n' "tandem conntrackd -c" "$td_rate" "$t_committed" "$t_have"
-printf '%-44s %10s flows/s\n' "tandem batched create (errors only)" "$t_rate"
-printf '%-44s %10s flows/s\n' "ctbulk (kernel ceiling, same namespace)" "$c_rate"
-printf '%-44s %10.2f   (target >= 1.3)\n' "ratio tandem conntrackd -c / conntrackd -c" "$(echo "$td_rate / $cd_rate" | bc -l)"
-printf '%-44s %10.2f\n' "ratio tandem batched create / conntrackd" "$(echo "$t_rate / $cd_rate" | bc -l)"
-printf '%-44s %10.2f\n' "ratio tandem / ctbulk" "$(echo "$t_rate / $c_rate" | bc -l)"
+mkdir -p bench/results
+results=bench/results/commit-$(date -u +%Y%m%dT%H%M%SZ)-$(git rev-parse --short HEAD 2>/dev/null || echo unknown).jsonl
+meta="\"commit\":\"$(git rev-parse HEAD 2>/dev/null || echo unknown)\",\"dirty\":$([ -z "$(git status --porcelain -uno 2>/dev/null)" ] && echo false || echo true),\"date\":\"$(date -u +%FT%TZ)\",\"kernel\":\"$(uname -r)\",\"cores\":$(nproc),\"n\":$N"
+summary_range() { sort -g | awk '{v[NR]=$1} END {if (NR) printf "%s (%s-%s)", v[int((NR + 1) / 2)], v[1], v[NR]; else print "-"}'; }
+failed=0
+: > "$work/ok"
+for r in $(seq 1 "$RUNS"); do
+  # (Through a file, not a pipe: the function runs in this shell, so the trap knows its PIDs.)
+  replicate_and_commit conntrackd > "$work/c.result"; read -r have cd_rate committed < "$work/c.result"
+  replicate_and_commit "$T conntrackd" > "$work/t.result"; read -r t_have td_rate t_committed < "$work/t.result"
+  c_rate=$(ip netns exec "$b" "$work/ctbulk" insert "$N" --batch 1000 | tr ' ' '\n' | sed -n 's/^rate=//p')
+  ip netns exec "$b" "$work/ctbulk" flush >/dev/null
+  out=$(ip netns exec "$b" "$B" insert "$N" --batch 1000)
+  t_rate=$(echo "$out" | tr ' ' '\n' | sed -n 's/^rate=//p')
+  ip netns exec "$b" "$work/ctbulk" flush >/dev/null
+  outcome=ok
+  # A run counts only when both replicated every flow and committed all they held.
+  if [ "$have" -lt "$N" ] || [ "$t_have" -lt "$N" ]; then outcome="replication incomplete ($have / $t_have of $N)"
+  elif [ "$committed" -lt "$have" ] || [ "$t_committed" -lt "$t_have" ]; then outcome="commit incomplete ($committed / $t_committed)"; fi
+  r_td=$(echo "scale=3; $td_rate / $cd_rate" | bc); r_t=$(echo "scale=3; $t_rate / $cd_rate" | bc); r_c=$(echo "scale=3; $t_rate / $c_rate" | bc)
+  r_tdc=$(echo "scale=3; $td_rate / $c_rate" | bc)
+  echo "run $r: $outcome conntrackd_c=$cd_rate tandem_c=$td_rate tandem_batched=$t_rate ctbulk=$c_rate ratio_c=$r_td ratio_c_ctbulk=$r_tdc ratio_batched_ctbulk=$r_c (external $have / $t_have, committed $committed / $t_committed)"
+  echo "{$meta,\"run\":$r,\"outcome\":\"$outcome\",\"external_conntrackd\":$have,\"external_tandem\":$t_have,\"committed_conntrackd\":$committed,\"committed_tandem\":$t_committed,\"conntrackd_c_rate\":$cd_rate,\"tandem_c_rate\":$td_rate,\"tandem_batched_rate\":$t_rate,\"ctbulk_rate\":$c_rate}" >> "$results"
+  if [ "$outcome" = ok ]; then echo "$cd_rate $td_rate $t_rate $c_rate $r_td $r_tdc $r_c" >> "$work/ok"; else failed=$((failed + 1)); echo "FAILED run $r: $outcome" >&2; fi
+done
+col() { awk -v c="$1" '{print $c}' "$work/ok" | summary_range; }
+echo "== $N flows, medians (min-max) over the good runs of $RUNS; failed runs: $failed"
+printf '%-44s %s\n' "conntrackd -c (one message per ACK), flows/s" "$(col 1)"
+printf '%-44s %s\n' "tandem conntrackd -c, flows/s" "$(col 2)"
+printf '%-44s %s\n' "tandem batched create, flows/s" "$(col 3)"
+printf '%-44s %s\n' "ctbulk (kernel ceiling), flows/s" "$(col 4)"
+printf '%-44s %s\n' "ratio tandem -c / conntrackd -c (per run)" "$(col 5)"
+printf '%-44s %s\n' "ratio tandem -c / ctbulk (per run)" "$(col 6)"
+printf '%-44s %s\n' "ratio tandem batched / ctbulk (per run)" "$(col 7)"
+echo "raw results: $results"
+[ "$failed" = 0 ] || { echo "$failed run(s) failed" >&2; exit 1; }

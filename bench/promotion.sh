@@ -3,9 +3,14 @@
 # become a master whose kernel holds them all, and how many it loses.
 #   reference: conntrackd 1.4.7 on both nodes; the backup runs primary-backup.sh's
 #              primary step by hand: conntrackd -c, -f, -R, -B (timed together).
-#   tandem:    `tandem run` on both nodes; the master is stopped (SIGTERM, priority 0)
-#              and the backup's own log gives the time from its MASTER transition to its
-#              addresses being added (commit, cache flush, kernel dump, bulk queued).
+#   tandem:    `tandem run` on both nodes; the master is stopped (SIGTERM, priority 0).
+# Both timed the same way from outside: from the trigger (the reference's `-c`; Tandem's
+# SIGTERM) until the backup's kernel holds every replicated flow (ctbulk's 1-ms sampler
+# of nf_conntrack_count). Tandem's own log figures (commit done, VIPs up) are printed
+# beside. RUNS iterations (default 5), per-run ratios summarised as median (min-max); a
+# run that fails (incomplete replication, a kernel that never holds the flows, a promotion
+# that never completes) is reported as failed and makes the script exit non-zero. Raw
+# results: bench/results/promotion-*.jsonl.
 # Two namespaces (tdp-a-PID, tdp-b-PID) joined by one veth carry VRRP and the sync link;
 # everything is removed on exit.
 set -euo pipefail
@@ -117,24 +122,43 @@ wait_external() { # until N arrived, or the count stops growing for 10 s (a loss
 bench_flows() { ip netns exec "$1" conntrack -L -p tcp -d 172.20.0.1 --dport 80 2>/dev/null | wc -l; }
 flush_kernels() { ip netns exec "$a" "$work/ctbulk" flush >/dev/null; ip netns exec "$b" "$work/ctbulk" flush >/dev/null; }
 
+# The same clock for both: from the moment the promotion is triggered (the reference's
+# `conntrackd -c`, as keepalived would run primary-backup.sh; Tandem's master stopped with
+# SIGTERM) until the backup's kernel holds every flow, read by ctbulk's 1-ms sampler of
+# nf_conntrack_count inside the backup's namespace.
+real_ns() { date +%s%N; }
+sampled_ns() { sed -n 's/^op=waitcount reached=1 .* t_ns=\([0-9]*\).*/\1/p' "$work/sampler"; }
+mkdir -p bench/results
+results=bench/results/promotion-$(date -u +%Y%m%dT%H%M%SZ)-$(git rev-parse --short HEAD 2>/dev/null || echo unknown).jsonl
+meta="\"commit\":\"$(git rev-parse HEAD 2>/dev/null || echo unknown)\",\"dirty\":$([ -z "$(git status --porcelain -uno 2>/dev/null)" ] && echo false || echo true),\"date\":\"$(date -u +%FT%TZ)\",\"kernel\":\"$(uname -r)\",\"cores\":$(nproc),\"n\":$N"
+RUNS=${RUNS:-5}
+failed=0
+: > "$work/ok"
+for run in $(seq 1 "$RUNS"); do
+ref_fail=""
 if [ -z "${SKIP_REFERENCE:-}" ]; then
-echo "== reference: conntrackd 1.4.7 on both nodes, $N flows"
 ip netns exec "$a" conntrackd -C "$work/a.conf" >/dev/null 2>&1 & pids+=($!)
 ip netns exec "$b" conntrackd -C "$work/b.conf" >/dev/null 2>&1 & pids+=($!)
 sleep 1
 ip netns exec "$a" "$work/ctbulk" insert "$N" --batch 1000 --timeout 3600 >/dev/null
 ref_have=$(wait_external)
-t0=$(date +%s.%N)
+base=$(ip netns exec "$b" cat /proc/sys/net/netfilter/nf_conntrack_count)
+ip netns exec "$b" "$work/ctbulk" waitcount $((base + ref_have)) --timeout 120 > "$work/sampler" 2>&1 & sp=$!
+sleep 0.05
+t0=$(real_ns)
 for step in -c -f -R -B; do ip netns exec "$b" conntrackd -C "$work/b.conf" $step >/dev/null 2>&1; done
-t1=$(date +%s.%N)
+t1=$(real_ns)
+wait "$sp" || true
+ref_reached=$(sampled_ns)
 ref_kernel=$(bench_flows "$b")
-ref_s=$(echo "$t1 - $t0" | bc -l)
+[ -n "$ref_reached" ] || ref_fail="reference: the backup's kernel never held the $ref_have replicated flows"
+ref_s=$(echo "scale=3; (${ref_reached:-$t1} - $t0) / 1000000000" | bc)
+ref_steps_s=$(echo "scale=3; ($t1 - $t0) / 1000000000" | bc)
 stop_all
 flush_kernels
 rm -f "$work"/*.lock "$work"/*.ctl
-else ref_have=0 ref_kernel=0 ref_s=1; fi
+else ref_have=0 ref_kernel=0 ref_s=1 ref_steps_s=1; fi
 
-echo "== tandem: tandem run on both nodes, $N flows"
 ip netns exec "$a" "$T" run --keepalived-config "$work/a-k.conf" --conntrackd-config "$work/a.conf" 2>"$work/a.run.log" & pids+=($!)
 for _ in $(seq 1 100); do ip -n "$a" -4 -o addr show | grep -q " 172.31.98.100/" && break; sleep 0.1; done
 ip netns exec "$b" "$T" run --keepalived-config "$work/b-k.conf" --conntrackd-config "$work/b.conf" 2>"$work/b.run.log" & pids+=($!)
@@ -146,7 +170,13 @@ if [ -n "${DEBUG:-}" ]; then
   for n in a b; do echo "-- $n"; ip netns exec "${!n}" "$T" conntrackd -C "$work/$n.conf" -s | head -4; done
   grep -v "Entering\|priority" "$work/a.run.log" | tail -5
 fi
+base=$(ip netns exec "$b" cat /proc/sys/net/netfilter/nf_conntrack_count)
+ip netns exec "$b" "$work/ctbulk" waitcount $((base + tan_have)) --timeout 120 > "$work/sampler" 2>&1 & sp=$!
+sleep 0.05
+t0=$(real_ns)
 kill -TERM "${pids[0]}"
+wait "$sp" || true
+tan_reached=$(sampled_ns)
 for _ in $(seq 1 200); do grep -q "addresses added" "$work/b.run.log" && break; sleep 0.05; done
 for _ in $(seq 1 200); do grep -q "all master actions done" "$work/b.run.log" && break; sleep 0.05; done
 line=$(grep -E "master actions|internal cache reloaded" "$work/b.run.log" | tail -2)
@@ -154,24 +184,41 @@ added=$(grep "addresses added" "$work/b.run.log" | tail -1 | sed -n 's/.*announc
 done_ms=$(grep "all master actions done" "$work/b.run.log" | tail -1 | sed -n 's/.*done \([0-9.]*\) ms.*/\1/p')
 overruns_a=$(grep -c "overrun" "$work/a.run.log" || true)
 tan_kernel=$(bench_flows "$b")
-failed=""
-[ -n "$done_ms" ] || failed="tandem's promotion never logged \"all master actions done\""
-[ -n "$added" ] || failed="${failed:+$failed; }tandem never logged \"addresses added\""
-tan_s=$(echo "${done_ms:-0} / 1000" | bc -l)
+tan_fail=""
+[ -n "$tan_reached" ] || tan_fail="tandem: the backup's kernel never held the $tan_have replicated flows"
+[ -n "$done_ms" ] || tan_fail="${tan_fail:+$tan_fail; }tandem's promotion never logged \"all master actions done\""
+[ -n "$added" ] || tan_fail="${tan_fail:+$tan_fail; }tandem never logged \"addresses added\""
+tan_s=$(echo "scale=3; (${tan_reached:-$t0} - $t0) / 1000000000" | bc)
+tan_log_s=$(echo "${done_ms:-0} / 1000" | bc -l)
 tan_vip=$(echo "${added:-0} / 1000" | bc -l)
 stop_all
-if [ -n "$failed" ]; then
-  echo "FAILED: $failed (flows in the backup's kernel: $tan_kernel of $N)" >&2
-  grep -v "Entering\|priority" "$work/b.run.log" | tail -10 >&2
-  exit 1
-fi
+flush_kernels
+rm -f "$work"/*.lock "$work"/*.ctl
 
-printf '\n%-34s %14s %14s\n' "" "reference" "tandem"
-printf '%-34s %14s %14s\n' "flows replicated to the backup" "$ref_have" "$tan_have"
-printf '%-34s %14.3f %14.3f\n' "promotion time, -c -f -R -B (s)" "$ref_s" "$tan_s"
-printf '%-34s %14s %14.3f\n' "until the VIPs are up (s)" "(after all)" "$tan_vip"
-printf '%-34s %14s %14s\n' "flows in the new master's kernel" "$ref_kernel" "$tan_kernel"
-printf '%-34s %14s %14s\n' "lost (of $N)" "$((N - ref_kernel))" "$((N - tan_kernel))"
-printf '%-34s %14.2f   (target <= 0.33)\n' "ratio tandem / reference" "$(echo "$tan_s / $ref_s" | bc -l)"
-echo "tandem's log:"; echo "$line"
-echo "tandem event-socket overrun lines on the master: $overruns_a"
+outcome=ok
+[ "$ref_have" -ge "$N" ] || [ -n "${SKIP_REFERENCE:-}" ] || ref_fail="${ref_fail:+$ref_fail; }reference replicated only $ref_have of $N"
+[ "$tan_have" -ge "$N" ] || tan_fail="${tan_fail:+$tan_fail; }tandem replicated only $tan_have of $N"
+if [ -n "$ref_fail$tan_fail" ]; then outcome="$ref_fail${ref_fail:+${tan_fail:+; }}$tan_fail"; fi
+ratio=$(echo "scale=3; $tan_s / $ref_s" | bc)
+printf 'run %s: %s reference %s s (-c -f -R -B %s s, %s of %s in the kernel), tandem %s s (log %.3f s, VIPs %.3f s, %s of %s in the kernel), ratio %s\n' \
+  "$run" "$outcome" "$ref_s" "$ref_steps_s" "$ref_kernel" "$N" "$tan_s" "$tan_log_s" "$tan_vip" "$tan_kernel" "$N" "$ratio"
+echo "{$meta,\"run\":$run,\"outcome\":\"$outcome\",\"reference_secs\":$ref_s,\"reference_steps_secs\":$ref_steps_s,\"reference_replicated\":$ref_have,\"reference_kernel\":$ref_kernel,\"tandem_secs\":$tan_s,\"tandem_log_secs\":$tan_log_s,\"tandem_vips_secs\":$tan_vip,\"tandem_replicated\":$tan_have,\"tandem_kernel\":$tan_kernel,\"master_overrun_lines\":$overruns_a}" >> "$results"
+if [ "$outcome" = ok ]; then
+  echo "$ref_s $tan_s $ratio $((N - ref_kernel)) $((N - tan_kernel)) $tan_vip" >> "$work/ok"
+else
+  failed=$((failed + 1)); echo "FAILED run $run: $outcome" >&2
+  grep -v "Entering\|priority" "$work/b.run.log" | tail -10 >&2
+fi
+done
+
+summary_range() { sort -g | awk '{v[NR]=$1} END {if (NR) printf "%s (%s-%s)", v[int((NR + 1) / 2)], v[1], v[NR]; else print "-"}'; }
+col() { awk -v c="$1" '{print $c}' "$work/ok" | summary_range; }
+echo "== $N flows, medians (min-max) over the good runs of $RUNS; failed runs: $failed"
+printf '%-44s %s\n' "reference: trigger to all flows in the kernel (s)" "$(col 1)"
+printf '%-44s %s\n' "tandem: trigger to all flows in the kernel (s)" "$(col 2)"
+printf '%-44s %s\n' "ratio tandem / reference (per run)" "$(col 3)"
+printf '%-44s %s\n' "tandem: VIPs up after its transition (s)" "$(col 6)"
+printf '%-44s %s\n' "flows lost, reference" "$(col 4)"
+printf '%-44s %s\n' "flows lost, tandem" "$(col 5)"
+echo "raw results: $results"
+[ "$failed" = 0 ] || { echo "$failed run(s) failed" >&2; exit 1; }
