@@ -19,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
-command -v conntrackd >/dev/null || scripts/install-deps.sh
+scripts/install-deps.sh
 N=${N:-50000}
 NS=${NS:-$N}
 RUNS=${RUNS:-1}

@@ -189,8 +189,8 @@ tan_fail=""
 [ -n "$done_ms" ] || tan_fail="${tan_fail:+$tan_fail; }tandem's promotion never logged \"all master actions done\""
 [ -n "$added" ] || tan_fail="${tan_fail:+$tan_fail; }tandem never logged \"addresses added\""
 tan_s=$(echo "scale=3; (${tan_reached:-$t0} - $t0) / 1000000000" | bc)
-tan_log_s=$(echo "${done_ms:-0} / 1000" | bc -l)
-tan_vip=$(echo "${added:-0} / 1000" | bc -l)
+tan_log_s=$(echo "scale=3; ${done_ms:-0} / 1000" | bc)
+tan_vip=$(echo "scale=3; ${added:-0} / 1000" | bc)
 stop_all
 flush_kernels
 rm -f "$work"/*.lock "$work"/*.ctl
@@ -202,7 +202,8 @@ if [ -n "$ref_fail$tan_fail" ]; then outcome="$ref_fail${ref_fail:+${tan_fail:+;
 ratio=$(echo "scale=3; $tan_s / $ref_s" | bc)
 printf 'run %s: %s reference %s s (-c -f -R -B %s s, %s of %s in the kernel), tandem %s s (log %.3f s, VIPs %.3f s, %s of %s in the kernel), ratio %s\n' \
   "$run" "$outcome" "$ref_s" "$ref_steps_s" "$ref_kernel" "$N" "$tan_s" "$tan_log_s" "$tan_vip" "$tan_kernel" "$N" "$ratio"
-echo "{$meta,\"run\":$run,\"outcome\":\"$outcome\",\"reference_secs\":$ref_s,\"reference_steps_secs\":$ref_steps_s,\"reference_replicated\":$ref_have,\"reference_kernel\":$ref_kernel,\"tandem_secs\":$tan_s,\"tandem_log_secs\":$tan_log_s,\"tandem_vips_secs\":$tan_vip,\"tandem_replicated\":$tan_have,\"tandem_kernel\":$tan_kernel,\"master_overrun_lines\":$overruns_a}" >> "$results"
+num() { printf '%.3f' "$1"; }
+echo "{$meta,\"run\":$run,\"outcome\":\"$outcome\",\"reference_secs\":$(num "$ref_s"),\"reference_steps_secs\":$(num "$ref_steps_s"),\"reference_replicated\":$ref_have,\"reference_kernel\":$ref_kernel,\"tandem_secs\":$(num "$tan_s"),\"tandem_log_secs\":$(num "$tan_log_s"),\"tandem_vips_secs\":$(num "$tan_vip"),\"tandem_replicated\":$tan_have,\"tandem_kernel\":$tan_kernel,\"master_overrun_lines\":$overruns_a}" >> "$results"
 if [ "$outcome" = ok ]; then
   echo "$ref_s $tan_s $ratio $((N - ref_kernel)) $((N - tan_kernel)) $tan_vip" >> "$work/ok"
 else

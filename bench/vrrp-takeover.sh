@@ -28,8 +28,9 @@ while getopts "n:m:i:" opt; do
     esac
 done
 [ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces)" >&2; exit 1; }
-for tool in ip tcpdump awk; do command -v $tool >/dev/null || { echo "$0: needs $tool" >&2; exit 1; }; done
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+"$ROOT/scripts/install-deps.sh"
+for tool in ip tcpdump awk; do command -v $tool >/dev/null || { echo "$0: needs $tool" >&2; exit 1; }; done
 TANDEM_BIN=${TANDEM_BIN:-}
 if [ -z "$TANDEM_BIN" ]; then
     if [ -x "$ROOT/.build/release/tandem" ]; then TANDEM_BIN=$ROOT/.build/release/tandem; else TANDEM_BIN=$ROOT/.build/debug/tandem; fi

@@ -4,7 +4,8 @@
 set -euo pipefail
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for p in iproute2 nftables iptables conntrack conntrackd keepalived tcpdump strace iputils-ping python3 libmnl-dev bc; do
+# gcc and libmnl-dev build the benches' C yardstick (../shared/bench/ctbulk.c).
+for p in iproute2 nftables iptables conntrack conntrackd keepalived tcpdump strace iputils-ping python3 gcc libmnl-dev bc; do
   have "$p" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
