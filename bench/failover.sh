@@ -8,9 +8,10 @@
 #   HOWS:   stop, kill, link (how fw1 fails).
 #   FLOWS:  extra established flows in the master's table (replicated before the
 #           failover), e.g. "1000 100000".
-# A run fails when `lab up` fails, when `lab failover` exits non-zero, or when the
+# A run fails when `lab up` fails, when `lab failover` gives no verdict, or when the
 # backup's table was incomplete before the failover (the lab warns): a failed run is
 # reported as failed, its sessions are counted in no row, and the script exits non-zero.
+# (A broken session is a result, not a failure: its run counts, the session as broken.)
 # Per row: TCP sessions surviving apart from the UDP stream and the ping (a ping survives
 # without replication), median / max stall of the TCP sessions, median time until the new
 # master's kernel holds every flow, in how many runs that happened before its VIPs were
@@ -45,18 +46,24 @@ for flows in $FLOWS; do
     for run in $(seq 1 "$RUNS"); do
       log="$out/$stack-$how-$flows-$run.txt"
       outcome=ok
+      fst=0
+      # `lab failover` exits 1 when a session broke: that is a result, counted below. A
+      # run failed when it produced no verdict at all.
       if ! "$T" lab up --prefix "$prefix" --stack "$stack" >"$log.up" 2>&1; then
         outcome="lab up failed"
-      elif ! "$T" lab failover --prefix "$prefix" --how "$how" --push 0.05 --flows "$flows" >"$log" 2>&1; then
-        outcome="lab failover exited non-zero"
-      elif grep -q "warning: fw2's external cache" "$log"; then
-        outcome="backup's table incomplete before the failover"
+      else
+        "$T" lab failover --prefix "$prefix" --how "$how" --push 0.05 --flows "$flows" >"$log" 2>&1 || fst=$?
+        if ! grep -q "^verdict:" "$log"; then
+          outcome="lab failover gave no verdict (exit $fst)"
+        elif grep -q "warning: fw2's external cache" "$log"; then
+          outcome="backup's table incomplete before the failover"
+        fi
       fi
       "$T" lab down --prefix "$prefix" >/dev/null 2>&1 || true
       if [ "$outcome" != ok ]; then
         failed=$((failed + 1))
         echo "FAILED run: $stack $how $flows run $run: $outcome" >&2
-        tail -5 "$log.up" "$log" 2>/dev/null >&2 || true
+        tail -5 "$log.up" "$log" >&2 2>/dev/null || true
         echo "{$meta,\"stack\":\"$stack\",\"how\":\"$how\",\"flows\":$flows,\"run\":$run,\"outcome\":\"$outcome\"}" >> "$results"
         continue
       fi
@@ -77,7 +84,7 @@ for flows in $FLOWS; do
         if [ -n "$vip" ] && [ "$done_at" -le "$vip" ]; then before=$((before + 1)); early=true; fi
       fi
       stalls=$(awk '$2=="tcp" {printf "%s%s", sep, $3; sep=","}' "$log")
-      echo "{$meta,\"stack\":\"$stack\",\"how\":\"$how\",\"flows\":$flows,\"run\":$run,\"outcome\":\"ok\",\"tcp_survived\":$t_ok,\"tcp_sessions\":$t_n,\"udp_icmp_survived\":$o_ok,\"udp_icmp_sessions\":$o_n,\"tcp_stalls_ms\":[$stalls],\"all_in_ms\":${allin:-null},\"vip_ms\":${vip:-null},\"commit_ms\":${commit:-null},\"commit_before_vips\":$early}" >> "$results"
+      echo "{$meta,\"stack\":\"$stack\",\"how\":\"$how\",\"flows\":$flows,\"run\":$run,\"outcome\":\"ok\",\"tcp_survived\":$t_ok,\"tcp_sessions\":$t_n,\"udp_icmp_survived\":$o_ok,\"udp_icmp_sessions\":$o_n,\"tcp_stalls_ms\":[$stalls],\"all_in_ms\":${allin:-null},\"vip_ms\":${vip:-null},\"commit_ms\":${commit:-null},\"commit_before_vips\":$early,\"failover_exit\":$fst,\"verdict\":\"$(grep "^verdict:" "$log" | tail -1 | tr -d '"')\"}" >> "$results"
     done
     failed_total=$((failed_total + failed))
     printf '%-11s %-5s %7s %9s %9s %10s %10s %10s %12s %7s\n' "$stack" "$how" "$flows" "$tcp_ok/$tcp_n" "$other_ok/$other_n" \
