@@ -93,10 +93,9 @@ replicate_and_commit() {
   ip netns exec "$b" "$work/ctbulk" flush >/dev/null
   echo "$have $(echo "$committed / ($t1 - $t0)" | bc) $committed"
 }
-mkdir -p bench/results
-results=bench/results/commit-$(date -u +%Y%m%dT%H%M%SZ)-$(git rev-parse --short HEAD 2>/dev/null || echo unknown).jsonl
-meta="\"commit\":\"$(git rev-parse HEAD 2>/dev/null || echo unknown)\",\"dirty\":$([ -z "$(git status --porcelain -uno 2>/dev/null)" ] && echo false || echo true),\"date\":\"$(date -u +%FT%TZ)\",\"kernel\":\"$(uname -r)\",\"cores\":$(nproc),\"n\":$N"
-summary_range() { sort -g | awk '{v[NR]=$1} END {if (NR) printf "%s (%s-%s)", v[int((NR + 1) / 2)], v[1], v[NR]; else print "-"}'; }
+. bench/record.sh
+results=$(results_file commit)
+meta="$(results_meta),\"n\":$N"
 failed=0
 : > "$work/ok"
 for r in $(seq 1 "$RUNS"); do

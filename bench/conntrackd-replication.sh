@@ -178,8 +178,6 @@ run() {
 ratio() { if [ "$1" = - ] || [ "$2" = - ] || [ -z "$1" ] || [ -z "$2" ]; then echo "-"; elif [ "$(echo "$2 > 0" | bc)" = 1 ]; then printf '%.2f' "$(echo "$1 / $2" | bc -l)"; else echo "-"; fi; }
 # Row names: conntrackd (both ends), tandem (both ends), mixed (conntrackd sends, Tandem receives).
 pair_name() { if [ "$1" = "$2" ]; then echo "$1"; else echo mixed; fi; }
-summary_range() { sort -g | awk '{v[NR]=$1} END {if (NR) printf "%s (%s-%s)", v[int((NR + 1) / 2)], v[1], v[NR]; else print "-"}'; }
-median() { sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR + 1) / 2)]; else print "-"}'; }
 metrics="secs cpu_a cpu_b rss_a_kib rss_b_kib us_a us_b bpf_a bpf_b idle_cpu_pct drops_b"
 summary=$work/summary
 failed=0
@@ -187,9 +185,9 @@ failed=0
 # "mixed" adds conntrackd → tandem, compared with conntrackd → conntrackd of the same run.
 PAIRS=${PAIRS:-same}
 # Raw per-run results, one JSON object per run, with what the run was measured on.
-mkdir -p bench/results
-results=bench/results/replication-$(date -u +%Y%m%dT%H%M%SZ)-$(git rev-parse --short HEAD 2>/dev/null || echo unknown).jsonl
-settings="\"commit\":\"$(git rev-parse HEAD 2>/dev/null || echo unknown)\",\"dirty\":$([ -z "$(git status --porcelain -uno 2>/dev/null)" ] && echo false || echo true),\"date\":\"$(date -u +%FT%TZ)\",\"kernel\":\"$(uname -r)\",\"cores\":$(nproc),\"profile\":\"${PROFILE:-roomy}\",\"generator\":\"${GENERATOR:-bench}\",\"poll_secs\":$POLL_SECS,\"limit_secs\":$LIMIT,\"settle_secs\":${SETTLE:-4},\"socket_buffer\":$SOCKET_BUFFER,\"netlink_buffer\":$NETLINK_BUFFER,\"netlink_growth\":$NETLINK_GROWTH,\"timing\":\"control-socket sampler, 10 ms\""
+. bench/record.sh
+results=$(results_file replication)
+settings="$(results_meta),\"profile\":\"${PROFILE:-roomy}\",\"generator\":\"${GENERATOR:-bench}\",\"poll_secs\":$POLL_SECS,\"limit_secs\":$LIMIT,\"settle_secs\":${SETTLE:-4},\"socket_buffer\":$SOCKET_BUFFER,\"netlink_buffer\":$NETLINK_BUFFER,\"netlink_growth\":$NETLINK_GROWTH,\"timing\":\"control-socket sampler, 10 ms\""
 record() { # one result line → one JSON object
   echo "$1" | awk -v settings="$settings" '{
     printf "{%s,\"pair\":\"%s\",\"mode\":\"%s\"", settings, $1, $2

@@ -30,9 +30,9 @@ prefix="tdf-"
 out=$(mktemp -d)
 cleanup() { "$T" lab down --prefix "$prefix" >/dev/null 2>&1 || true; rm -rf "$out"; }
 trap cleanup EXIT
-mkdir -p bench/results
-results=bench/results/failover-$(date -u +%Y%m%dT%H%M%SZ)-$(git rev-parse --short HEAD 2>/dev/null || echo unknown).jsonl
-meta="\"commit\":\"$(git rev-parse HEAD 2>/dev/null || echo unknown)\",\"date\":\"$(date -u +%FT%TZ)\",\"kernel\":\"$(uname -r)\",\"cores\":$(nproc)"
+. bench/record.sh
+results=$(results_file failover)
+meta=$(results_meta)
 
 median() { sort -n | awk '{v[NR]=$1} END {if (NR==0) print "-"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 failed_total=0

@@ -128,9 +128,9 @@ flush_kernels() { ip netns exec "$a" "$work/ctbulk" flush >/dev/null; ip netns e
 # nf_conntrack_count inside the backup's namespace.
 real_ns() { date +%s%N; }
 sampled_ns() { sed -n 's/^op=waitcount reached=1 .* t_ns=\([0-9]*\).*/\1/p' "$work/sampler"; }
-mkdir -p bench/results
-results=bench/results/promotion-$(date -u +%Y%m%dT%H%M%SZ)-$(git rev-parse --short HEAD 2>/dev/null || echo unknown).jsonl
-meta="\"commit\":\"$(git rev-parse HEAD 2>/dev/null || echo unknown)\",\"dirty\":$([ -z "$(git status --porcelain -uno 2>/dev/null)" ] && echo false || echo true),\"date\":\"$(date -u +%FT%TZ)\",\"kernel\":\"$(uname -r)\",\"cores\":$(nproc),\"n\":$N"
+. bench/record.sh
+results=$(results_file promotion)
+meta="$(results_meta),\"n\":$N"
 RUNS=${RUNS:-5}
 failed=0
 : > "$work/ok"
@@ -212,7 +212,6 @@ else
 fi
 done
 
-summary_range() { sort -g | awk '{v[NR]=$1} END {if (NR) printf "%s (%s-%s)", v[int((NR + 1) / 2)], v[1], v[NR]; else print "-"}'; }
 col() { awk -v c="$1" '{print $c}' "$work/ok" | summary_range; }
 echo "== $N flows, medians (min-max) over the good runs of $RUNS; failed runs: $failed"
 printf '%-44s %s\n' "reference: trigger to all flows in the kernel (s)" "$(col 1)"

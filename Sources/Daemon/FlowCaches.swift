@@ -189,11 +189,20 @@ public struct ExternalCache: Sendable {
 
     /// ALARM mode: entries not refreshed for `lifetime` nanoseconds are dropped.
     public mutating func expire(now: UInt64, lifetime: UInt64) {
+        removeEntries { now >= $0.updated + lifetime }
+    }
+
+    /// Removes (and counts as destroyed) the entries `stale` picks; returns how many.
+    @discardableResult
+    private mutating func removeEntries(where stale: (Entry) -> Bool) -> Int {
+        var removed = 0
         // Backwards: a removal moves the last entry into the gap, which is then behind us.
-        for i in stride(from: entries.count - 1, through: 0, by: -1) where now >= entries[valueAt: i].updated + lifetime {
+        for i in stride(from: entries.count - 1, through: 0, by: -1) where stale(entries[valueAt: i]) {
             entries.remove(at: i)
-            counters.destroyed += 1
+            removed += 1
         }
+        counters.destroyed += removed
+        return removed
     }
 
     /// NEW replaces, UPDATE merges what it carries (or creates), DESTROY removes.
@@ -255,14 +264,7 @@ public struct ExternalCache: Sendable {
     /// after the peer's whole table arrived whole, these are flows it no longer has.
     /// Returns how many went.
     public mutating func removeNotUpdated(since mark: UInt64) -> Int {
-        var removed = 0
-        // Backwards: a removal moves the last entry into the gap, which is then behind us.
-        for i in stride(from: entries.count - 1, through: 0, by: -1) where entries[valueAt: i].updated < mark {
-            entries.remove(at: i)
-            removed += 1
-        }
-        counters.destroyed += removed
-        return removed
+        removeEntries { $0.updated < mark }
     }
 
     /// Empties the cache, handing the entries to the caller to free when convenient.

@@ -40,7 +40,7 @@ public struct GapRepair: Hashable, Sendable {
 
         public init(renackDelay: UInt64 = 250_000_000, settleDelay: UInt64 = 1_000_000_000,
                     maximumDeferral: UInt64 = 5_000_000_000, minimumInterval: UInt64 = 5_000_000_000,
-                    maximumInterval: UInt64 = 60_000_000_000, largestRepairableGap: UInt32 = 1 << 20,
+                    maximumInterval: UInt64 = 60_000_000_000, largestRepairableGap: UInt32 = SequenceTracker.largestGap,
                     renacks: Bool = true, enabled: Bool = true, pendingRenackLimit: Int = 1024) {
             self.renackDelay = renackDelay
             self.settleDelay = settleDelay

@@ -24,14 +24,24 @@ struct GapRepairInteropTests {
     static let seedBuffers = "SndSocketBuffer 1249280\n RcvSocketBuffer 1249280"
     static let noRepair = ["TANDEM_TEST_NO_GAP_REPAIR=1"]
 
-    /// A burst from A's kernel, with `rule` (matching B's incoming sync traffic) added to
-    /// B's input 50 ms into it. Returns how many packets the rule dropped or rejected.
-    static func burstWithHole(_ pair: Pair, rule: String) -> Int {
-        for argv in [["nft", "add", "table", "inet", "tdgap"],
-                     ["nft", "add", "chain", "inet", "tdgap", "in", "{ type filter hook input priority 0; }"]] {
+    /// B's nft table `tdgap`: an input chain with `input` rules, and an output chain with
+    /// `output` rules when there are any.
+    static func filterAtB(_ pair: Pair, input: [String] = [], output: [String] = []) {
+        var commands = [["nft", "add", "table", "inet", "tdgap"],
+                        ["nft", "add", "chain", "inet", "tdgap", "in", "{ type filter hook input priority 0; }"]]
+        if !output.isEmpty { commands.append(["nft", "add", "chain", "inet", "tdgap", "out", "{ type filter hook output priority 0; }"]) }
+        commands += input.map { ["nft", "add", "rule", "inet", "tdgap", "in", $0] }
+        commands += output.map { ["nft", "add", "rule", "inet", "tdgap", "out", $0] }
+        for argv in commands {
             let r = pair.b.run(argv)
             #expect(r.status == 0, "\(argv): \(r.stderr)")
         }
+    }
+
+    /// A burst from A's kernel, with `rule` (matching B's incoming sync traffic) added to
+    /// B's input 50 ms into it. Returns how many packets the rule dropped or rejected.
+    static func burstWithHole(_ pair: Pair, rule: String) -> Int {
+        filterAtB(pair)
         let nsB = pair.b.name
         let script = "\(ConntrackdLossTests.bench) insert \(flows) --batch 500 >/dev/null & g=$!; sleep 0.05; "
             + "ip netns exec \(nsB) nft add rule inet tdgap in \(rule); wait $g"
@@ -85,9 +95,7 @@ struct GapRepairInteropTests {
     /// after a reset mid-burst (nft `reject with tcp reset`), and likewise when its first
     /// connect finds no listener, it shows "client=disconnected", counts send errors and
     /// sends nothing more, so the receiver sees no gap and no repair can reach it.
-    static func holeRule(_ channel: String) -> String {
-        "udp dport 3780 quota until 300 kbytes counter drop"
-    }
+    static let holeRule = "udp dport 3780 quota until 300 kbytes counter drop"
 
     /// The links and modes the holes are made on: FTFW over UDP and Multicast, and
     /// NOTRACK (no NACKs at all: only a resync request can fill a hole).
@@ -102,11 +110,10 @@ struct GapRepairInteropTests {
 
     @Test(arguments: 0 ..< setups.count)
     func aHoleConntrackdCannotResendIsRepairedByResync(setup: Int) throws {
-        let channel = Self.setups[setup].channel
         let pair = try Self.pair("gr", Self.setups[setup])
         defer { pair.stop() }
         usleep(2_000_000)
-        let dropped = Self.burstWithHole(pair, rule: Self.holeRule(channel))
+        let dropped = Self.burstWithHole(pair, rule: Self.holeRule)
         #expect(dropped > 0)
         let d = Self.difference(pair, within: 30)
         #expect(d.missing == 0 && d.extra == 0 && d.a > 0, "B lacks \(d.missing) and has \(d.extra) extra of A's \(d.a) flows; \(d.sample)\nB's log:\n\(Self.log(pair, "b").suffix(3000))\nA's log:\n\(Self.log(pair, "a").suffix(2000))")
@@ -117,11 +124,10 @@ struct GapRepairInteropTests {
 
     @Test(arguments: 0 ..< setups.count)
     func controlWithoutRepairTheHoleStays(setup: Int) throws {
-        let channel = Self.setups[setup].channel
         let pair = try Self.pair("gc", Self.setups[setup], environment: Self.noRepair)
         defer { pair.stop() }
         usleep(2_000_000)
-        let dropped = Self.burstWithHole(pair, rule: Self.holeRule(channel))
+        let dropped = Self.burstWithHole(pair, rule: Self.holeRule)
         #expect(dropped > 0)
         let d = Self.difference(pair, within: 12)
         #expect(d.missing > 0, "without repair B still converged (\(d.a) flows): the hole was not one conntrackd fails to fill")
@@ -159,12 +165,7 @@ struct GapRepairInteropTests {
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         let before = Self.difference(pair, within: 30)
         #expect(before.missing == 0 && before.extra == 0, "before the flush: B lacks \(before.missing), has \(before.extra) extra")
-        for argv in [["nft", "add", "table", "inet", "tdgap"],
-                     ["nft", "add", "chain", "inet", "tdgap", "in", "{ type filter hook input priority 0; }"],
-                     ["nft", "add", "rule", "inet", "tdgap", "in", "udp dport 3780 quota until 300 kbytes counter drop"]] {
-            let result = pair.b.run(argv)
-            #expect(result.status == 0, "\(argv): \(result.stderr)")
-        }
+        Self.filterAtB(pair, input: [Self.holeRule])
         // Every flow destroyed at once: a burst of DESTROY messages, the first 300 kB lost.
         pair.a.run(["conntrack", "-F"])
         let d = Self.difference(pair, within: repair ? 30 : 12, emptyAllowed: true)
@@ -182,18 +183,11 @@ struct GapRepairInteropTests {
     @Test func thirtyPercentLossEachWayFromAConntrackdSender() throws {
         // A netlink buffer that holds the burst: conntrackd then misses no kernel event.
         let pair = try Pair("gl", a: .reference, b: .tandem,
-                            extra: .init(general: "NetlinkBufferSize 33554432\n NetlinkBufferSizeMaxGrowth 67108864",
-))
+                            extra: .init(general: "NetlinkBufferSize 33554432\n NetlinkBufferSizeMaxGrowth 67108864"))
         defer { pair.stop() }
         usleep(2_000_000)
-        for argv in [["nft", "add", "table", "inet", "tdgap"],
-                     ["nft", "add", "chain", "inet", "tdgap", "in", "{ type filter hook input priority 0; }"],
-                     ["nft", "add", "chain", "inet", "tdgap", "out", "{ type filter hook output priority 0; }"],
-                     ["nft", "add", "rule", "inet", "tdgap", "in", "udp dport 3780 numgen random mod 100 < 30 counter drop"],
-                     ["nft", "add", "rule", "inet", "tdgap", "out", "udp dport 3780 numgen random mod 100 < 30 counter drop"]] {
-            let r = pair.b.run(argv)
-            #expect(r.status == 0, "\(argv): \(r.stderr)")
-        }
+        let loss = "udp dport 3780 numgen random mod 100 < 30 counter drop"
+        Self.filterAtB(pair, input: [loss], output: [loss])
         let r = pair.a.run([ConntrackdLossTests.bench, "insert", "5000", "--batch", "500"])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         let d = Self.difference(pair, within: 60, senderHolds: 5_000)
