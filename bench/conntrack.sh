@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
-# Benchmark of the ctnetlink paths: Tandem's batched API vs the kernel ceiling measured by
-# ../shared/bench/ctbulk (C, libmnl), `conntrack -I` in a loop (sampled) and
-# `conntrack -L`. Release builds, one run, fresh namespace, no event listener anywhere
-# (a listener slows every insert ~3x). Prints a table of rates and ratios.
+# Benchmark of the ctnetlink paths: Tandem's batched API against the kernel ceiling measured
+# by ../shared/bench/ctbulk (C, libmnl), `tandem conntrack -L` against `conntrack -L`, and
+# `conntrack -I` in a loop (sampled). Release builds, a fresh namespace, no event listener
+# anywhere (a listener slows every insert ~3x).
+#
+# Each iteration, per table size: ctbulk inserts N into an empty table, then Tandem does;
+# with Tandem's N in the table both dump (ctbulk, then Tandem), both list (`conntrack -L`,
+# then `tandem conntrack -L`, timed from outside), Tandem deletes them batched. Ratios are
+# taken per iteration, then summarised as median (min-max). An operation that fails or
+# leaves the table short makes its iteration a failed run: reported as failed, counted in no
+# summary, and the script exits non-zero. Raw per-run results:
+# bench/results/conntrack-*.jsonl (`bench/report` turns them into docs/benchmarks.md).
+#
+#   SIZES="100000 250000" RUNS=5 SAMPLE=1000 bench/conntrack.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
 scripts/install-deps.sh
 SIZES=${SIZES:-"100000 250000"}
+RUNS=${RUNS:-5}
 SAMPLE=${SAMPLE:-1000}
 shared=${SHARED:-../shared}
 work=$(mktemp -d)
@@ -18,50 +29,61 @@ gcc -O2 -Wall -o "$work/ctbulk" "$shared/bench/ctbulk.c" -lmnl
 swift build -c release --product conntrack-bench >/dev/null
 swift build -c release --product tandem >/dev/null
 B=$PWD/.build/release/conntrack-bench
+T=$PWD/.build/release/tandem
+. bench/record.sh
+results=$(results_file conntrack)
+meta=$(results_meta)
 ip netns add "$ns"
 N() { ip netns exec "$ns" "$@"; }
 field() { tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
-secs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
-# Dumps are short and the machine is shared: alternate the two tools and take medians.
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-dump_rates() { # prints "ctbulk tandem" medians of 5 alternating runs
-  local c=() t=() i
-  for i in 1 2 3 4 5; do
-    c+=("$(N "$work/ctbulk" dump | field rate)")
-    t+=("$(N "$B" dump | field rate)")
-  done
-  echo "$(printf '%s\n' "${c[@]}" | median) $(printf '%s\n' "${t[@]}" | median)"
-}
-insert_rates() { # N: prints "ctbulk tandem tandem_maxrss" medians of 3 alternating runs into an empty table
-  local c=() t=() r=() i out
-  for i in 1 2 3; do
-    N "$work/ctbulk" flush >/dev/null
-    c+=("$(N "$work/ctbulk" insert "$1" --batch 1000 | field rate)")
-    N "$work/ctbulk" flush >/dev/null
-    out=$(N "$B" insert "$1" --batch 1000)
-    t+=("$(echo "$out" | field rate)"); r+=("$(echo "$out" | field maxrss_kib)")
-  done
-  echo "$(printf '%s\n' "${c[@]}" | median) $(printf '%s\n' "${t[@]}" | median) $(printf '%s\n' "${r[@]}" | median)"
-}
-command -v bc >/dev/null || { apt-get install -y -qq bc >/dev/null; }
+now() { date +%s.%N; }
+count() { N conntrack -C 2>/dev/null || echo 0; }
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print 0 }'; }
 
-printf '%-34s %12s %12s %8s\n' "operation" "tandem/s" "reference/s" "ratio"
+failed_total=0
 for n in $SIZES; do
-  read -r c_ins t_ins rss_ins < <(insert_rates "$n")
-  t_ls=$(secs N conntrack -L); ls_rate=$(echo "$n / $t_ls" | bc)
-  out=$(N "$B" dump); rss_dump=$(echo "$out" | field maxrss_kib)
-  read -r c_dump t_dump < <(dump_rates)
-  t_tls=$(secs N .build/release/tandem conntrack -L); tls_rate=$(echo "$n / $t_tls" | bc)
-  out=$(N "$B" delete "$n" --batch 1000); t_del=$(echo "$out" | field rate)
-  N "$work/ctbulk" flush >/dev/null
-  printf '%-34s %12s %12s %8.2f\n' "insert $n (vs ctbulk, median of 3)" "$t_ins" "$c_ins" "$(echo "$t_ins / $c_ins" | bc -l)"
-  printf '%-34s %12s %12s %8.2f\n' "dump $n (vs ctbulk, median of 5)" "$t_dump" "$c_dump" "$(echo "$t_dump / $c_dump" | bc -l)"
-  printf '%-34s %12s %12s %8.2f\n' "list $n: tandem -L vs conntrack -L" "$tls_rate" "$ls_rate" "$(echo "$tls_rate / $ls_rate" | bc -l)"
-  printf '%-34s %12s %12s %8s\n' "delete $n (batched)" "$t_del" "-" "-"
-  printf '%-34s %12s %12s %8s\n' "max RSS KiB insert/dump $n" "$rss_ins/$rss_dump" "-" "-"
+  for run in $(seq 1 "$RUNS"); do
+    outcome=ok
+    N "$work/ctbulk" flush >/dev/null
+    c_ins=$(N "$work/ctbulk" insert "$n" --batch 1000 | field rate) || outcome="ctbulk insert failed"
+    [ "$(count)" = "$n" ] || [ "$outcome" != ok ] || outcome="ctbulk insert left $(count) of $n"
+    N "$work/ctbulk" flush >/dev/null
+    ins=$(N "$B" insert "$n" --batch 1000) || { [ "$outcome" != ok ] || outcome="tandem insert failed"; }
+    t_ins=$(echo "$ins" | field rate); rss_ins=$(echo "$ins" | field maxrss_kib)
+    [ "$(count)" = "$n" ] || [ "$outcome" != ok ] || outcome="tandem insert left $(count) of $n"
+    c_dump=$(N "$work/ctbulk" dump | field rate) || { [ "$outcome" != ok ] || outcome="ctbulk dump failed"; }
+    dump=$(N "$B" dump) || { [ "$outcome" != ok ] || outcome="tandem dump failed"; }
+    t_dump=$(echo "$dump" | field rate); rss_dump=$(echo "$dump" | field maxrss_kib)
+    t0=$(now); lines=$(N conntrack -L 2>/dev/null | wc -l); t1=$(now)
+    [ "$lines" = "$n" ] || [ "$outcome" != ok ] || outcome="conntrack -L printed $lines of $n"
+    c_ls=$(rate "$n" "$(echo "$t1 - $t0" | bc -l)")
+    t0=$(now); lines=$(N "$T" conntrack -L 2>/dev/null | wc -l); t1=$(now)
+    [ "$lines" = "$n" ] || [ "$outcome" != ok ] || outcome="tandem conntrack -L printed $lines of $n"
+    t_ls=$(rate "$n" "$(echo "$t1 - $t0" | bc -l)")
+    t_del=$(N "$B" delete "$n" --batch 1000 | field rate) || { [ "$outcome" != ok ] || outcome="tandem delete failed"; }
+    [ "$(count)" = 0 ] || [ "$outcome" != ok ] || outcome="tandem delete left $(count)"
+    N "$work/ctbulk" flush >/dev/null
+    if [ "$outcome" != ok ]; then
+      failed_total=$((failed_total + 1))
+      echo "FAILED run: $n flows, run $run: $outcome" >&2
+      echo "{$meta,\"n\":$n,\"run\":$run,\"outcome\":\"$outcome\"}" >> "$results"
+      continue
+    fi
+    echo "{$meta,\"n\":$n,\"run\":$run,\"outcome\":\"ok\",\"batch\":1000,\"ctbulk_insert_rate\":$c_ins,\"tandem_insert_rate\":$t_ins,\"tandem_insert_maxrss_kib\":$rss_ins,\"ctbulk_dump_rate\":$c_dump,\"tandem_dump_rate\":$t_dump,\"tandem_dump_maxrss_kib\":$rss_dump,\"conntrack_list_rate\":$c_ls,\"tandem_list_rate\":$t_ls,\"tandem_delete_rate\":$t_del}" >> "$results"
+    printf 'n=%s run=%s insert %s vs ctbulk %s; dump %s vs %s; list %s vs conntrack -L %s; delete %s\n' \
+      "$n" "$run" "$t_ins" "$c_ins" "$t_dump" "$c_dump" "$t_ls" "$c_ls" "$t_del"
+  done
 done
-# conntrack -I, one process per flow: sampled.
-t=$(secs bash -c "for i in \$(seq 1 $SAMPLE); do ip netns exec $ns conntrack -I -p tcp -s 10.99.\$((i/250)).\$((i%250+1)) -d 172.20.0.1 --sport 1 --dport 80 --state ESTABLISHED -t 60 >/dev/null 2>&1; done")
-cli=$(echo "$SAMPLE / $t" | bc)
-printf '%-34s %12s %12s %8s\n' "conntrack -I loop ($SAMPLE sampled)" "-" "$cli" "-"
-echo "ratio of tandem batched insert to conntrack -I: $(echo "$t_ins / $cli" | bc)x"
+# conntrack -I, one process per flow: sampled, for the order of magnitude.
+N "$work/ctbulk" flush >/dev/null
+t0=$(now)
+for i in $(seq 1 "$SAMPLE"); do
+  N conntrack -I -p tcp -s 10.99.$((i / 250)).$((i % 250 + 1)) -d 172.20.0.1 --sport 1 --dport 80 --state ESTABLISHED -t 60 >/dev/null 2>&1 || true
+done
+t1=$(now)
+made=$(count)
+N "$work/ctbulk" flush >/dev/null
+echo "{$meta,\"sample\":$SAMPLE,\"outcome\":\"$([ "$made" = "$SAMPLE" ] && echo ok || echo "conntrack -I made $made of $SAMPLE")\",\"conntrack_insert_loop_rate\":$(rate "$SAMPLE" "$(echo "$t1 - $t0" | bc -l)")}" >> "$results"
+bench/report --stdout --only "$results"
+echo "raw results: $results"
+[ "$failed_total" = 0 ] || { echo "$failed_total run(s) failed" >&2; exit 1; }

@@ -9,11 +9,14 @@
 #         the backup's first advert. Target: Master_Down_Interval + 20 ms.
 #   stop  SIGTERM of the master: from the signal, and from its priority-0 advert, to the
 #         backup's first advert. Target: skew time + 20 ms.
-# Modes: v2 with advert_int 1, v3 with advert_int 0.1. Prints medians over N runs, the
-# Tandem/keepalived ratio and the verdict against the targets.
+# Modes: v2 with advert_int 1, v3 with advert_int 0.1. The implementations alternate within
+# each iteration. Prints medians over the good runs, per-run Tandem/keepalived ratios as
+# median (min-max) and the verdict against the targets; a run where no takeover was seen is
+# reported as failed, counted in no median, and makes the script exit non-zero. Raw per-run
+# results: bench/results/vrrp-takeover-*.jsonl (`bench/report` reads them).
 #
 # Usage: bench/vrrp-takeover.sh [-n RUNS] [-m "v2 v3"] [-i "tandem keepalived"]
-#        TANDEM_BIN=path (default .build/release/tandem, else .build/debug/tandem)
+#        TANDEM_BIN=path (default: a release build made here)
 set -euo pipefail
 
 RUNS=5
@@ -29,11 +32,13 @@ while getopts "n:m:i:" opt; do
 done
 [ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces)" >&2; exit 1; }
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
 "$ROOT/scripts/install-deps.sh"
 for tool in ip tcpdump awk; do command -v $tool >/dev/null || { echo "$0: needs $tool" >&2; exit 1; }; done
 TANDEM_BIN=${TANDEM_BIN:-}
 if [ -z "$TANDEM_BIN" ]; then
-    if [ -x "$ROOT/.build/release/tandem" ]; then TANDEM_BIN=$ROOT/.build/release/tandem; else TANDEM_BIN=$ROOT/.build/debug/tandem; fi
+    swift build -c release --product tandem >/dev/null
+    TANDEM_BIN=$ROOT/.build/release/tandem
 fi
 KEEPALIVED_BIN=${KEEPALIVED_BIN:-/usr/sbin/keepalived}
 
@@ -166,30 +171,49 @@ target() {
 }
 
 setup
+. bench/record.sh
+results=$(results_file vrrp-takeover)
+meta=$(results_meta)
 echo "# VRRP takeover, $RUNS run(s) each; tandem=$TANDEM_BIN; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
-printf "%-10s %-4s %-5s %-4s %12s %12s %10s %s\n" impl mode event ok "from-signal" "from-packet" target verdict
-declare -A RESULT
+printf "%-10s %-4s %-5s %-6s %12s %12s %10s %s\n" impl mode event failed "from-signal" "from-packet" target verdict
+failed_total=0
 for mode in $MODES; do
     if [ "$mode" = v2 ]; then version=2; interval=1; else version=3; interval=0.1; fi
     for event in kill stop; do
         tgt=$(target $version $interval $event)
-        for impl in $IMPLS; do
-            : >"$WORK/sig" ; : >"$WORK/pkt"; ok=0
-            for _ in $(seq 1 "$RUNS"); do
+        for impl in $IMPLS; do : >"$WORK/sig-$impl"; : >"$WORK/pkt-$impl"; echo 0 >"$WORK/failed-$impl"; done
+        : >"$WORK/ratio"
+        # The implementations alternate within each iteration, so a per-run ratio compares
+        # two runs made under the same load.
+        for run in $(seq 1 "$RUNS"); do
+            declare -A PKT=()
+            for impl in $IMPLS; do
                 r=$(one "$impl" $version $interval $event)
-                [ "$r" = fail ] && continue
-                ok=$((ok + 1))
-                echo "${r% *}" >>"$WORK/sig"; echo "${r#* }" >>"$WORK/pkt"
+                if [ "$r" = fail ]; then
+                    echo $(( $(cat "$WORK/failed-$impl") + 1 )) >"$WORK/failed-$impl"
+                    echo "FAILED run: $impl $mode $event run $run (no takeover seen within 10 s, or no advert captured)" >&2
+                    echo "{$meta,\"impl\":\"$impl\",\"mode\":\"$mode\",\"version\":$version,\"advert_int\":$interval,\"event\":\"$event\",\"run\":$run,\"outcome\":\"failed\",\"target_ms\":$tgt}" >>"$results"
+                    continue
+                fi
+                echo "${r% *}" >>"$WORK/sig-$impl"; echo "${r#* }" >>"$WORK/pkt-$impl"; PKT[$impl]=${r#* }
+                echo "{$meta,\"impl\":\"$impl\",\"mode\":\"$mode\",\"version\":$version,\"advert_int\":$interval,\"event\":\"$event\",\"run\":$run,\"outcome\":\"ok\",\"from_signal_ms\":${r% *},\"from_packet_ms\":${r#* },\"target_ms\":$tgt}" >>"$results"
             done
-            ms=$(median <"$WORK/sig"); mp=$(median <"$WORK/pkt")
-            RESULT[$impl,$mode,$event]=$mp
-            verdict=$(awk -v m="$mp" -v t="$tgt" 'BEGIN { if (m == "-") print "no data"; else print (m + 0 <= t + 0 ? "within" : "OVER") }')
-            printf "%-10s %-4s %-5s %-4s %12s %12s %10s %s\n" "$impl" "$mode" "$event" "$ok/$RUNS" "$ms" "$mp" "$tgt" "$verdict"
+            if [[ -n "${PKT[tandem]:-}" && -n "${PKT[keepalived]:-}" ]]; then
+                awk -v t="${PKT[tandem]}" -v k="${PKT[keepalived]}" 'BEGIN { if (k > 0) printf "%.3f\n", t / k }' >>"$WORK/ratio"
+            fi
+            unset PKT
         done
-        if [[ -n "${RESULT[tandem,$mode,$event]:-}" && -n "${RESULT[keepalived,$mode,$event]:-}" ]]; then
-            awk -v t="${RESULT[tandem,$mode,$event]}" -v k="${RESULT[keepalived,$mode,$event]}" -v m="$mode" -v e="$event" \
-                'BEGIN { if (t != "-" && k != "-" && k > 0) printf "  ratio tandem/keepalived %s %s (from-packet medians): %.3f\n", m, e, t / k }'
+        for impl in $IMPLS; do
+            f=$(cat "$WORK/failed-$impl"); failed_total=$((failed_total + f))
+            ms=$(median <"$WORK/sig-$impl"); mp=$(median <"$WORK/pkt-$impl")
+            verdict=$(awk -v m="$mp" -v t="$tgt" 'BEGIN { if (m == "-") print "no data"; else print (m + 0 <= t + 0 ? "within" : "OVER") }')
+            printf "%-10s %-4s %-5s %-6s %12s %12s %10s %s\n" "$impl" "$mode" "$event" "$f/$RUNS" "$ms" "$mp" "$tgt" "$verdict"
+        done
+        if [ -s "$WORK/ratio" ]; then
+            echo "  ratio tandem/keepalived $mode $event, from-packet, per run: $(summary_range <"$WORK/ratio")"
         fi
     done
 done
-echo "# from-signal: SIGKILL/SIGTERM to the backup's first advert; from-packet: master's last advert (kill) or its priority-0 advert (stop) to the backup's first advert. Times in ms."
+echo "# from-signal: SIGKILL/SIGTERM to the backup's first advert; from-packet: master's last advert (kill) or its priority-0 advert (stop) to the backup's first advert. Times in ms; medians over the good runs; failed runs are counted in no median."
+echo "raw results: $results"
+[ "$failed_total" = 0 ] || { echo "$failed_total run(s) failed" >&2; exit 1; }
