@@ -69,11 +69,11 @@ def promotion(files):
             "", source(path)]
 
 
-def replication(files):
-    def roomy_both(rows):
+def replication(files, profile="roomy"):
+    def both(rows):
         pairs = {r["pair"] for r in rows}
-        return rows[0].get("profile") == "roomy" and {"conntrackd", "tandem"} <= pairs
-    path, rows = newest(files, "replication-", roomy_both)
+        return rows[0].get("profile") == profile and {"conntrackd", "tandem"} <= pairs
+    path, rows = newest(files, "replication-", both)
     if not path:
         return None
     groups = {}
@@ -190,7 +190,8 @@ def vrrp(files):
     return out
 
 
-BLOCKS = {"failover": failover, "promotion": promotion, "replication": replication, "mixed-burst": mixed_burst,
+BLOCKS = {"failover": failover, "promotion": promotion, "replication": replication,
+          "replication-seed": lambda files: replication(files, profile="seed"), "mixed-burst": mixed_burst,
           "commit": commit, "ctnetlink": ctnetlink, "vrrp": vrrp}
 
 
