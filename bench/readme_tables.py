@@ -70,20 +70,23 @@ def promotion(files):
 
 
 def replication(files, profile="roomy"):
-    def both(rows):
-        pairs = {r["pair"] for r in rows}
-        return rows[0].get("profile") == profile and {"conntrackd", "tandem"} <= pairs
-    path, rows = newest(files, "replication-", both)
-    if not path:
+    """Per (mode, flows), the rows of the newest file of this profile that ran both pairs."""
+    latest = {}
+    for path, rows in sorted(files.items()):
+        if not os.path.basename(path).startswith("replication-") or rows[0].get("profile") != profile:
+            continue
+        for key in {(r["mode"], r["n"]) for r in rows}:
+            group = [r for r in rows if (r["mode"], r["n"]) == key]
+            if {"conntrackd", "tandem"} <= {r["pair"] for r in group}:
+                latest[key] = (path, group)
+    if not latest:
         return None
-    groups = {}
-    for r in rows:
-        groups.setdefault((r["mode"], r["n"]), []).append(r)
-    keys = sorted(groups, key=lambda k: (k[0] != "event", k[1]))
-    head = [f"{n // 1000}k {'event' if mode == 'event' else 'PollSecs ' + str(rows[0]['poll_secs'])}" for mode, n in keys]
+    keys = sorted(latest, key=lambda k: (k[0] != "event", k[1]))
+    poll_secs = {k: latest[k][1][0]["poll_secs"] for k in keys}
+    head = [f"{n // 1000}k {'event' if mode == 'event' else 'PollSecs ' + str(poll_secs[(mode, n)])}" for mode, n in keys]
     cells = {"secs": [], "us_a": [], "us_b": [], "bpf_b": [], "idle": [], "runs": []}
     for key in keys:
-        its = replication_iterations(groups[key])
+        its = replication_iterations(latest[key][1])
         ratios = replication_ratios(its, "tandem")
         for k in ("secs", "us_a", "us_b", "bpf_b"):
             cells[k].append(summary(ratios[k]))
@@ -101,7 +104,7 @@ def replication(files, profile="roomy"):
                      ("sender CPU per flow", "us_a"), ("receiver CPU per flow", "us_b"),
                      ("receiver peak RSS per flow", "bpf_b"), ("sender's idle CPU with the table loaded, %", "idle")):
         out.append(f"| {label} | " + " | ".join(cells[k]) + " |")
-    out += ["", source(path)]
+    out += ["", source(*sorted({p for p, _ in latest.values()}))]
     return out
 
 
