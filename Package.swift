@@ -17,39 +17,52 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .target(name: "CLinux"),
         .target(name: "Netlink", dependencies: ["CLinux"], swiftSettings: crossModule),
-        .target(name: "Conntrack", dependencies: ["Netlink"], swiftSettings: crossModule),
+        // IP addresses and the numbers every layer shares (families, protocols): the one thing
+        // VRRP, the config grammars and conntrack have in common.
+        .target(name: "IPAddressing", swiftSettings: crossModule),
+        // The monotonic clock the loops read.
+        .target(name: "Timekeeping"),
+        .target(name: "Conntrack", dependencies: ["Netlink", "IPAddressing"], swiftSettings: crossModule),
         // The sync engines are generic over the daemon's key: without it every per-flow
         // call into them is unspecialized (metadata look-ups, value-witness copies).
-        .target(name: "StateSync", dependencies: ["Conntrack"], swiftSettings: crossModule),
-        .target(name: "ConfigParsing", dependencies: ["Conntrack"]),
-        .target(name: "VRRP", dependencies: ["Conntrack"]),
+        .target(name: "StateSync", dependencies: ["Conntrack", "IPAddressing"], swiftSettings: crossModule),
+        .target(name: "ConfigParsing", dependencies: ["Conntrack", "IPAddressing"]),
+        // AH's HMAC-MD5-96 comes from swift-crypto.
+        .target(name: "VRRP", dependencies: ["IPAddressing", .product(name: "Crypto", package: "swift-crypto")]),
         // The daemon's loop is a class whose caches and engine are touched per flow; the
         // run-time exclusivity checks on those accesses (a thread-local access set each)
         // were 3% of the sender's CPU. Debug builds, which the tests run, keep them.
-        .target(name: "Daemon", dependencies: ["CLinux", "Netlink", "Conntrack", "StateSync", "ConfigParsing", "VRRP"],
+        // The sockets: VRRP's raw IP socket and its GARP / NA sender, the sync channels
+        // (UDP, multicast, TCP) and the link that carries them.
+        .target(name: "LinkIO", dependencies: ["CLinux", "IPAddressing", "Timekeeping", "VRRP", "StateSync", "ConfigParsing"]),
+        .target(name: "Daemon", dependencies: ["CLinux", "IPAddressing", "Timekeeping", "Netlink", "Conntrack", "StateSync", "ConfigParsing", "VRRP", "LinkIO"],
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
-        .target(name: "Lab", dependencies: ["Netlink", "Conntrack"]),
+        .target(name: "Lab", dependencies: ["IPAddressing", "Netlink", "Conntrack"]),
         .target(
             name: "TandemCLI",
             dependencies: [
-                "Netlink", "Conntrack", "ConfigParsing", "StateSync", "Daemon", "Lab",
+                "IPAddressing", "Netlink", "Conntrack", "ConfigParsing", "StateSync", "LinkIO", "Daemon", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "tandem", dependencies: ["TandemCLI"]),
-        .executableTarget(name: "conntrack-bench", dependencies: ["Conntrack", "Netlink", "Daemon"], path: "bench/ConntrackBench"),
+        .executableTarget(name: "conntrack-bench", dependencies: ["IPAddressing", "Conntrack", "Netlink", "Daemon"], path: "bench/ConntrackBench"),
         .target(name: "TestSupport", dependencies: ["Netlink"], path: "Tests/TestSupport"),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CLinux", "TestSupport"]),
-        .testTarget(name: "ConntrackTests", dependencies: ["Conntrack", "Netlink", "CLinux", "TestSupport"], exclude: ["Vectors"]),
-        .testTarget(name: "ConfigParsingTests", dependencies: ["ConfigParsing", "Conntrack", "TestSupport"]),
-        .testTarget(name: "VRRPTests", dependencies: ["VRRP", "Conntrack", "TestSupport"]),
-        .testTarget(name: "StateSyncTests", dependencies: ["StateSync", "Conntrack", "TestSupport"]),
-        .testTarget(name: "TandemCLITests", dependencies: ["TandemCLI", "Daemon", "Conntrack", "Netlink", "TestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Conntrack", "Netlink", "TandemCLI", "TestSupport", "VRRP"]),
+        .testTarget(name: "IPAddressingTests", dependencies: ["IPAddressing"]),
+        .testTarget(name: "LinkIOTests", dependencies: ["LinkIO", "ConfigParsing", "StateSync"]),
+        .testTarget(name: "ConntrackTests", dependencies: ["Conntrack", "IPAddressing", "Netlink", "CLinux", "TestSupport"], exclude: ["Vectors"]),
+        .testTarget(name: "ConfigParsingTests", dependencies: ["ConfigParsing", "Conntrack", "IPAddressing", "TestSupport"]),
+        .testTarget(name: "VRRPTests", dependencies: ["VRRP", "IPAddressing", "TestSupport"]),
+        .testTarget(name: "StateSyncTests", dependencies: ["StateSync", "Conntrack", "IPAddressing", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Conntrack", "IPAddressing", "Netlink", "StateSync", "LinkIO", "TestSupport"]),
+        .testTarget(name: "TandemCLITests", dependencies: ["TandemCLI", "Daemon", "Conntrack", "IPAddressing", "Netlink", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["IPAddressing", "Conntrack", "Netlink", "TandemCLI", "TestSupport", "VRRP", "LinkIO"]),
     ]
 )

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Conntrack
+import IPAddressing
 
 /// The conntrackd.conf grammar of 1.4.7 (spec §7): case-sensitive keywords, free-form
 /// whitespace, `#` comments. Anything the original refuses is an error naming the file,

@@ -1,4 +1,5 @@
 import Conntrack
+import IPAddressing
 
 /// conntrackd.conf 1.4.7 as a value, with the daemon's defaults (spec §7.2).
 public struct ConntrackdConfiguration: Hashable, Sendable {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Conntrack
+import IPAddressing
 
 /// keepalived.conf's line-oriented grammar (spec §5): blocks `keyword [args] {`,
 /// `#`/`!` comments, double quotes, `include GLOB`. Like keepalived it tolerates

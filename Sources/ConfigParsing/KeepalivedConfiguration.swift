@@ -1,4 +1,4 @@
-import Conntrack
+import IPAddressing
 
 /// keepalived.conf (the VRRP part) as a value, with keepalived 2.2's defaults.
 public struct KeepalivedConfiguration: Hashable, Sendable {

@@ -1,4 +1,4 @@
-import Conntrack
+import IPAddressing
 
 /// One line of `virtual_routes` (spec §3.3), in `ip route add` syntax: installed when the
 /// instance becomes MASTER, removed when it leaves.

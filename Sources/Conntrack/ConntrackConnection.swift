@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Netlink
+import IPAddressing
 
 /// The outcome of a batched create / update / delete.
 public struct BatchResult: Sendable {

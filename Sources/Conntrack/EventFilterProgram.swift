@@ -1,4 +1,5 @@
 import Netlink
+import IPAddressing
 
 /// conntrackd's `Filter From Kernelspace` (spec §5.8) as a socket filter: the kernel drops
 /// unwanted events before they are queued, so a busy table costs no reads or decodes.

@@ -1,3 +1,4 @@
+import IPAddressing
 /// NAT manipulation range (CTA_NAT_SRC / CTA_NAT_DST) as given when creating a flow.
 public struct NATRange: Hashable, Sendable {
     public var minimumAddress: IPAddress?

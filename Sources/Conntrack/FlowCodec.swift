@@ -1,4 +1,5 @@
 import Netlink
+import IPAddressing
 
 /// How strictly a decoder treats attributes it does not know. Kernel replies use
 /// `.lenient` (newer kernels add attributes); peer-supplied bytes can use `.strict`.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import IPAddressing
 
 /// Renders flows exactly as conntrack(8) 1.4.7 (libnetfilter_conntrack's default format)
 /// does, so `tandem conntrack -L` and later `tandem conntrackd -i` match byte for byte.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import IPAddressing
 
 /// conntrack(8)'s `-o xml` rendering of a flow (libnetfilter_conntrack's XML output),
 /// including its quirk of naming SCTP and DCCP states from the TCP table.

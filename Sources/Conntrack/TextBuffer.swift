@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import IPAddressing
 
 /// Appends text to a byte buffer without building Strings: printing a 250k-flow table
 /// is dominated by formatting, and String concatenation costs allocations per field.
@@ -66,12 +67,5 @@ enum TextBuffer {
         append(name, to: &out)
         let n = name.utf8CodeUnitCount
         if n < width { out.append(contentsOf: repeatElement(32, count: width - n)) }
-    }
-}
-
-extension String {
-    /// The text of a C character buffer up to its first NUL.
-    public init(nulTerminated buffer: [CChar]) {
-        self = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -1,3 +1,4 @@
+import IPAddressing
 /// One direction of a connection: addresses, layer-4 protocol and its identifiers.
 /// Which identifiers apply depends on the protocol: ports for TCP/UDP/UDPLite/SCTP/DCCP,
 /// keys for GRE (carried in the port attributes), type/code/id for ICMP and ICMPv6.

@@ -16,7 +16,7 @@ extension ConntrackdDaemon {
     func bulkSendFromKernel() {
         do {
             try kernel.dump { flow in
-                guard self.passesFilter(flow) else { return }
+                guard self.filter.passes(flow) else { return }
                 self.bypass(flow, kind: .new)
             }
         } catch {
@@ -44,7 +44,7 @@ extension ConntrackdDaemon {
         let plain = FlowPrinter()
         let tagged = FlowXMLPrinter()
         try kernel.dump { flow in
-            guard self.passesFilter(flow) else { return }
+            guard self.filter.passes(flow) else { return }
             var f = flow
             f.countersOriginal = nil
             f.countersReply = nil

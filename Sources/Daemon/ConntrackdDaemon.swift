@@ -6,6 +6,9 @@ import ConfigParsing
 import Conntrack
 import Netlink
 import StateSync
+import IPAddressing
+import LinkIO
+import Timekeeping
 
 /// `tandem conntrackd`: conntrackd 1.4.7's sync daemon (FTFW over UDP) on one thread.
 /// The loop owns every socket; the protocol is the pure FTFWEngine; the caches are plain
@@ -29,8 +32,11 @@ public final class ConntrackdDaemon {
     let control: ControlServer?
     let kernel: ConntrackConnection
     let events: ConntrackEventListener?
+    /// Reads `events` a turn at a time.
+    let reader: KernelEventReader?
     let options: SyncSenderOptions
     let peerAddress: String
+    let filter: FlowFilter
     var stopping = false
     var nextPoll: UInt64?
     /// PollSecs with events: the next poll re-reads the kernel table (after an overrun).
@@ -49,26 +55,23 @@ public final class ConntrackdDaemon {
     public private(set) var resync: ResyncProgress
     var nextResyncRequest: UInt64? { resync.nextRequest }
     public private(set) var peer: PeerLiveness
-    /// DisableExternalCache: what the kernel took ("external inject" in `-s`).
-    var injectCounters = CacheCounters()
+    /// Writes replicated flows into the kernel (commit, and DisableExternalCache's injection).
+    var committer: Committer
     /// Gaps in the peer's messages that its resends may not have filled.
     var gapRepair: GapRepair
     /// The resync asked for by gap repair, while its answer is on the way.
     var gapResync: GapResync?
 
-    public static func monotonicNow() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
+    public static func monotonicNow() -> UInt64 { MonotonicClock.nanoseconds() }
 
     public init(config: ConntrackdConfiguration, log: @escaping Log, shouldStop: @escaping () -> Bool) throws {
-        guard let sync = config.sync else { throw DaemonError.configuration("statistics mode is not supported by tandem yet; configure Sync") }
+        guard let sync = config.sync else { throw SetupError.configuration("statistics mode is not supported by tandem yet; configure Sync") }
         self.config = config
         self.sync = sync
         peerAddress = ChannelSet.peerDescription(sync.channels)
         self.log = log
         self.shouldStop = shouldStop
+        filter = FlowFilter(rules: config.general.filters)
         let now = Self.monotonicNow()
         startedAt = now
         resync = ResyncProgress(acknowledgements: sync.mode == .ftfw)
@@ -78,12 +81,12 @@ public final class ConntrackdDaemon {
         let first = UInt32(truncatingIfNeeded: time(nil))
         switch sync.mode {
         case .notrack:
-            engine = ModeEngine(NotrackEngine<SyncObjectKey>(firstSequence: first, now: now))
+            engine = .notrack(NotrackEngine<SyncObjectKey>(firstSequence: first, now: now))
         case .alarm:
-            engine = ModeEngine(AlarmEngine<SyncObjectKey>(firstSequence: first, refreshSeconds: sync.refreshTime,
+            engine = .alarm(AlarmEngine<SyncObjectKey>(firstSequence: first, refreshSeconds: sync.refreshTime,
                                                            seed: UInt64(truncatingIfNeeded: now)))
         default:
-            engine = ModeEngine(ftfw: FTFWEngine<SyncObjectKey>(configuration: .init(ackWindowSize: sync.ackWindowSize, resendQueueSize: sync.resendQueueSize),
+            engine = .ftfw(FTFWEngine<SyncObjectKey>(configuration: .init(ackWindowSize: sync.ackWindowSize, resendQueueSize: sync.resendQueueSize),
                                                                 firstSequence: first, now: now))
         }
         // ALARM has neither NACKs nor resync requests. The environment switch exists for
@@ -94,8 +97,9 @@ public final class ConntrackdDaemon {
         options = SyncSenderOptions(includeTimeout: sync.commitTimeout == 0, windowTracking: sync.tcpWindowTracking)
         expectations = ExpectationSyncState(setting: sync.expectationSync, limit: config.general.hashLimit, options: options)
         channels = try ChannelSet.open(sync.channels)
-        control = try config.general.unixPath.map { path throws(DaemonError) in try ControlServer(path: path) }
+        control = try config.general.unixPath.map { path throws(SetupError) in try ControlServer(path: path) }
         kernel = try ConntrackConnection()
+        committer = Committer(kernel: kernel, commitTimeout: sync.commitTimeout, windowTracking: sync.tcpWindowTracking)
         let g = config.general
         // NetlinkBufferSize applies only when set and within the growth limit (spec §5.7).
         let configured = (g.netlinkBufferSize > 0 && g.netlinkBufferSize <= max(g.netlinkBufferSizeMaxGrowth, g.netlinkBufferSize)) ? g.netlinkBufferSize : 2 << 20
@@ -129,6 +133,8 @@ public final class ConntrackdDaemon {
         } else {
             events = try open()
         }
+        let ownPort = kernel.socket.portID, filter = filter
+        reader = events.map { KernelEventReader(listener: $0, ownPort: ownPort, filter: filter, compact: !sync.disableInternalCache) }
         if let events, let program = KernelEventFilter.program(g.filters) {
             // The daemon's own filter still runs on what passes: the program only drops
             // what it would drop, and passes on what it cannot judge.
@@ -169,7 +175,7 @@ public final class ConntrackdDaemon {
     /// The descriptors an owning loop polls for input.
     public var pollDescriptors: [Int32] {
         var fds = channels.descriptors
-        if let events, !eventsDeferred(now: Self.monotonicNow()) { fds.append(events.socket.descriptor) }
+        if let reader, !reader.isResting(now: Self.monotonicNow()) { fds.append(reader.descriptor) }
         if let control { fds += control.descriptors }
         return fds
     }
@@ -179,8 +185,8 @@ public final class ConntrackdDaemon {
         var deadline = engine.nextDeadline
         for d in [nextPoll, resyncAt, purgeAt, nextResyncRequest, gapRepair.nextDeadline].compactMap({ $0 }) { deadline = min(deadline, d) }
         deadline = min(deadline, peer.deadline)
-        if let since = partialDatagramSince { deadline = min(deadline, since &+ Self.coalescingWindow) }
-        if let until = eventsDeferredUntil { deadline = min(deadline, until) }
+        if let due = coalescer.deadline { deadline = min(deadline, due) }
+        if let until = reader?.restingUntil { deadline = min(deadline, until) }
         if sentSlice { deadline = 0 }
         return deadline
     }
@@ -210,15 +216,9 @@ public final class ConntrackdDaemon {
     public func service(now t: UInt64, ready: Set<Int32>? = nil) throws {
         released.removeAll()
         var backlogged = false
-        // Over, the moderation must end here even if nothing came in meanwhile: a stale
-        // deadline would keep the loop from ever sleeping.
-        if let until = eventsDeferredUntil, t >= until { eventsDeferredUntil = nil }
-        if let events, eventsDeferredUntil == nil, ready?.contains(events.socket.descriptor) ?? true {
-            let before = events.counters
-            backlogged = try handleKernelEvents(events, now: t)
-            // A turn that read events and emptied the socket leaves the next ones to
-            // gather a moment (see `eventModeration`).
-            eventsDeferredUntil = !backlogged && events.counters != before ? t + Self.eventModeration : nil
+        if let reader, reader.shouldRead(now: t, ready: ready) {
+            backlogged = try reader.read(now: t)
+            handleKernelEvents(reader, now: t)
         }
         handleChannel(now: t)
         if let control, ready.map({ r in control.hasPendingClients || control.descriptors.contains(where: r.contains) }) ?? true {
@@ -236,52 +236,41 @@ public final class ConntrackdDaemon {
     /// socket has just gone quiet.
     var sentSlice = false
 
-    /// After a turn that read kernel events, the event socket is left alone this long
-    /// (the peer and the control socket are still served), as a NIC moderates its
-    /// interrupts: during a burst each turn then takes a batch of events instead of the
-    /// one or two that arrived since the last, which cost a sleep and a wake-up each.
-    /// An event after a quiet spell is read at once; the kernel's socket buffer holds
-    /// far more than a burst brings in this time.
-    static let eventModeration: UInt64 = 500_000
-    var eventsDeferredUntil: UInt64?
-
-    func eventsDeferred(now: UInt64) -> Bool { eventsDeferredUntil.map { now < $0 } ?? false }
-
-    /// Packed events read but not yet recorded (see `stagePackedEvent`).
-    var stagedEvents: [StagedEvent] = []
-
     /// Objects sent per turn while kernel events are still waiting: a sixteenth of a turn's reads,
     /// so reading stays ahead of the kernel during a burst; the rest goes out after it.
     static let transmitSlice = 256
 
-    /// The kernel sends one event per datagram; conntrackd takes 100 per wake-up
-    /// (EventIterationLimit), which costs a loop turn per 100 flows in a burst.
-    static let eventReadsPerTurn = 4096
+    /// How far ahead of recording a compact event its cache slot is prefetched.
+    static let prefetchDistance = 16
 
-    /// Returns whether events are still waiting.
-    func handleKernelEvents(_ listener: ConntrackEventListener, now: UInt64) throws -> Bool {
-        // A bounded number of reads per turn, so the peer's ACKs and the control socket
-        // get their turn during a burst.
-        defer { recordStagedEvents(now: now) }
-        return try listener.poll(timeoutMilliseconds: 0, maximumReads: Self.eventReadsPerTurn,
-                                 fastFlow: bypassesInternalCache ? nil : { kind, payload, origin in
-            self.stagePackedEvent(kind, payload, origin: origin)
-        }, batchRead: { self.recordStagedEvents(now: now) }) { event in
-            // Events stay in order: the packed ones read before this go first.
-            self.recordStagedEvents(now: now)
-            switch event {
-            case .flow(let kind, let flow, let origin):
-                // Our own commits come back as events: never echo them to the peer (§5.4).
-                if origin != 0 && origin == kernel.socket.portID { return }
-                runtime.eventsReceived += 1
-                guard passesFilter(flow) else { runtime.eventsFiltered += 1; return }
+    /// Records a turn's kernel events in the internal cache and queues them for the peer.
+    /// A compact event's cache slot is prefetched a few events before it is recorded, so
+    /// the cache misses, which were the largest single cost of recording an event, overlap
+    /// with the work on the events before it.
+    func handleKernelEvents(_ reader: KernelEventReader, now: UInt64) {
+        var events: [KernelEvent] = []
+        swap(&events, &reader.events)
+        defer {
+            events.removeAll(keepingCapacity: true)
+            swap(&events, &reader.events)
+        }
+        func prefetch(_ i: Int) {
+            if i < events.count, case .compact(_, let key, _) = events[i] { internalCache.prefetch(key) }
+        }
+        for i in 0 ..< min(Self.prefetchDistance, events.count) { prefetch(i) }
+        for i in events.indices {
+            prefetch(i + Self.prefetchDistance)
+            switch events[i] {
+            case .compact(let kind, let key, let p):
+                if let k = internalCache.record(packed: p, key: key, kind: kind, now: now) { engine.enqueue(.flow(k), places: &internalCache) }
+            case .flow(let kind, let flow):
                 if kind == .destroy {
                     for c in [flow.countersOriginal, flow.countersReply].compactMap({ $0 }) {
                         trafficBytes += c.bytes
                         trafficPackets += c.packets
                     }
                 }
-                if bypassesInternalCache { bypass(flow, kind: kind); return }
+                if bypassesInternalCache { bypass(flow, kind: kind); continue }
                 if let key = internalCache.record(flow, kind: kind, now: now) { engine.enqueue(.flow(key), places: &internalCache) }
             case .overrun:
                 runtime.overruns += 1
@@ -292,44 +281,13 @@ public final class ConntrackdDaemon {
                     resyncAt = now + UInt64(delay) * 1_000_000_000
                     log("netlink event socket overrun: resync with the kernel in \(delay)s")
                 }
-            case .malformed(let e):
+            case .malformed(let reason):
                 runtime.catchEventFailed += 1
-                log("malformed netlink event skipped: \(e)")
+                log("malformed netlink event skipped: \(reason)")
             case .expectation(let kind, let x, let origin):
                 handleExpectationEvent(kind, x, origin: origin, now: now)
             }
         }
-    }
-
-    /// The common event (IPv4, nothing the packed form lacks) without a `Flow`: the same
-    /// steps as the general path above. false hands the event to that path.
-    ///
-    /// The event is recorded after the rest of its batch has been read (`stagedEvents`):
-    /// the cache slot each will probe is prefetched now, and a batch's cache misses,
-    /// which were the largest single cost of recording an event, overlap.
-    func stagePackedEvent(_ kind: FlowPrinter.EventKind, _ payload: UnsafeRawBufferPointer, origin: UInt32) -> Bool {
-        guard let p = CachedFlow.Packed(eventPayload: payload) else { return false }
-        if origin != 0 && origin == kernel.socket.portID { return true }
-        runtime.eventsReceived += 1
-        guard passesFilter(p) else { runtime.eventsFiltered += 1; return true }
-        let key = FlowKey(packed: p.original)
-        internalCache.prefetch(key)
-        stagedEvents.append(StagedEvent(kind: kind, key: key, packed: p))
-        return true
-    }
-
-    struct StagedEvent {
-        var kind: FlowPrinter.EventKind
-        var key: FlowKey
-        var packed: CachedFlow.Packed
-    }
-
-    func recordStagedEvents(now: UInt64) {
-        guard !stagedEvents.isEmpty else { return }
-        for e in stagedEvents {
-            if let key = internalCache.record(packed: e.packed, key: e.key, kind: e.kind, now: now) { engine.enqueue(.flow(key), places: &internalCache) }
-        }
-        stagedEvents.removeAll(keepingCapacity: true)
     }
 
     func handleChannel(now: UInt64) {
@@ -388,8 +346,8 @@ public final class ConntrackdDaemon {
         // FTFW with an external cache: flow messages that fit the cache's packed form
         // are decoded straight into it, and never exist as a `SyncedFlow`.
         let fastFlow: ((Int, SyncHeader, SyncMessageType, UnsafeRawBufferPointer) -> Bool)? =
-            engine.ftfw == nil || sync.disableExternalCache ? nil : { index, header, type, payload in
-                guard let p = CachedSyncedFlow.Packed(payload: payload) else { return false }
+            !engine.isFTFW || sync.disableExternalCache ? nil : { index, header, type, payload in
+                guard let p = CompactSyncedFlow.Packed(payload: payload) else { return false }
                 arrived(on: index)
                 judging(on: index)
                 if self.engine.receiveData(flags: header.flags, sequence: header.sequence, places: &self.internalCache, events: &events) {
@@ -422,7 +380,7 @@ public final class ConntrackdDaemon {
             case .requestResync(let reason):
                 log("requesting the peer's whole table (resync): \(reason)")
                 engine.requestResync()
-                if !sync.disableExternalCache { gapResync = GapResync(mark: now, gaps: gapsSeen, acknowledgements: engine.ftfw != nil) }
+                if !sync.disableExternalCache { gapResync = GapResync(mark: now, gaps: gapsSeen, acknowledgements: engine.isFTFW) }
             }
         }
     }
@@ -491,38 +449,32 @@ public final class ConntrackdDaemon {
         // (spec §4.4); every 64 datagrams go out in one system call. What is left at the
         // end goes out now or, while messages are streaming, may wait a little for company.
         let limit = channel.maximumPayload
-        var batch = DatagramBatch()
-        swap(&batch, &pendingBatch)
-        var sentAny = false
-        func sendClosed(atLeast count: Int) {
-            guard batch.closedCount >= max(count, 1) else { return }
-            channels.send(batch: batch.bytes, ends: batch.ends)
-            batch.removeClosed()
-            sentAny = true
-        }
-        if engine.ftfw != nil {
+        // Out of the daemon for the run: the emit closures touch it once per message.
+        var out = TransmitCoalescer()
+        swap(&out, &coalescer)
+        if engine.isFTFW {
             engine.transmitFTFW(now: now, limit: objectLimit, places: &internalCache, render: { object, slot, cache in
                 // `cache` is the internal cache, lent to the engine for this run.
                 self.outgoing(object, at: slot, in: cache)
             }, emitObject: { type, flags, sequence, object in
                 switch object {
                 case .packed(let p):
-                    withUnsafeTemporaryAllocation(byteCount: CachedFlow.Packed.messageCapacity, alignment: 8) { scratch in
+                    withUnsafeTemporaryAllocation(byteCount: CompactFlow.Packed.messageCapacity, alignment: 8) { scratch in
                         let n = p.writeMessage(type: type, flags: flags, sequence: sequence, options: self.options, to: scratch.baseAddress!)
-                        batch.makeRoom(for: n, limit: limit)
-                        batch.append(UnsafeRawBufferPointer(start: scratch.baseAddress, count: n))
+                        out.batch.makeRoom(for: n, limit: limit)
+                        out.batch.append(UnsafeRawBufferPointer(start: scratch.baseAddress, count: n))
                     }
                 case .message(let body):
-                    let start = batch.bytes.count
-                    SyncMessage(type: type, flags: flags, sequence: sequence, body: body).encode(into: &batch.bytes)
-                    batch.settle(messageAt: start, limit: limit)
+                    let start = out.batch.bytes.count
+                    SyncMessage(type: type, flags: flags, sequence: sequence, body: body).encode(into: &out.batch.bytes)
+                    out.batch.settle(messageAt: start, limit: limit)
                 }
-                sendClosed(atLeast: Self.datagramsPerSend)
+                out.sendClosed(through: channels)
             }, emitControl: { c in
-                let start = batch.bytes.count
-                c.encode(into: &batch.bytes)
-                batch.settle(messageAt: start, limit: limit)
-                sendClosed(atLeast: Self.datagramsPerSend)
+                let start = out.batch.bytes.count
+                c.encode(into: &out.batch.bytes)
+                out.batch.settle(messageAt: start, limit: limit)
+                out.sendClosed(through: channels)
             })
         } else {
             engine.transmitOther(now: now, render: { object in
@@ -530,25 +482,14 @@ public final class ConntrackdDaemon {
                 guard let e = self.internalCache.entries[key] else { return nil }
                 return (Self.messageType(e.state), .flow(e.stored.synced(options: self.options)))
             }, emit: { m in
-                let start = batch.bytes.count
-                m.encode(into: &batch.bytes)
-                batch.settle(messageAt: start, limit: limit)
-                sendClosed(atLeast: Self.datagramsPerSend)
+                let start = out.batch.bytes.count
+                m.encode(into: &out.batch.bytes)
+                out.batch.settle(messageAt: start, limit: limit)
+                out.sendClosed(through: channels)
             })
         }
-        if sentAny { lastDatagramAt = now }
-        if !batch.openIsEmpty || batch.closedCount > 0 {
-            let since = partialDatagramSince ?? now
-            if now &- lastDatagramAt >= Self.coalescingWindow || now &- since >= Self.coalescingWindow {
-                batch.closeOpen()
-                sendClosed(atLeast: 1)
-                lastDatagramAt = now
-                partialDatagramSince = nil
-            } else {
-                partialDatagramSince = since
-            }
-        }
-        pendingBatch = batch
+        out.endRun(now: now, through: channels)
+        coalescer = out
         // Only dead entries are freed on release: with none, skip the per-key look-ups.
         if internalCache.deadCount > 0 || expectations.enabled {
             for object in engine.takeReleased(places: internalCache) { forget(object) }
@@ -557,13 +498,11 @@ public final class ConntrackdDaemon {
         }
     }
 
-    /// Datagrams handed to the channel per system call.
-    static let datagramsPerSend = 64
 
     /// What the FTFW engine sends for an object: a packed flow is encoded straight
     /// from its cache record, anything else through its message.
     enum OutgoingObject {
-        case packed(CachedFlow.Packed)
+        case packed(CompactFlow.Packed)
         indirect case message(SyncMessage.Body)
     }
 
@@ -586,29 +525,11 @@ public final class ConntrackdDaemon {
         }
     }
 
-    /// The datagrams being packed, kept between runs so sending allocates nothing; the
-    /// open one may be waiting for company (`coalescingWindow`).
-    var pendingBatch = DatagramBatch()
-
-    /// While datagrams are streaming (the last send was less than this long ago), what a
-    /// transmit run packs waits up to this long for the next runs' messages, and then
-    /// goes out in one system call: a lone change goes out at once, and a burst fills
-    /// its datagrams and wakes the peer once per batch rather than once per datagram.
-    /// Loop turns during a burst used to end with a half-empty datagram each, and every
-    /// datagram woke a peer that had caught up (on a virtual link the sender's CPU pays
-    /// for the peer's receive and for the switch to it).
-    static let coalescingWindow: UInt64 = 1_000_000
-    var lastDatagramAt: UInt64 = 0
-    var partialDatagramSince: UInt64?
+    /// Packs messages into datagrams and decides when they leave.
+    var coalescer = TransmitCoalescer()
 
     /// Sends a datagram still waiting for company (on the way out).
-    func flushPendingDatagram() {
-        pendingBatch.closeOpen()
-        guard pendingBatch.closedCount > 0 else { return }
-        channels.send(batch: pendingBatch.bytes, ends: pendingBatch.ends)
-        pendingBatch.removeClosed()
-        partialDatagramSince = nil
-    }
+    func flushPendingDatagram() { coalescer.flush(through: channels) }
 
     /// Dumps the kernel table into the internal cache. With `send`, changed entries are
     /// sent and vanished ones destroyed (resync after overrun, and PollSecs polling —
@@ -622,7 +543,7 @@ public final class ConntrackdDaemon {
         guard send else {
             // `-R` and start-up: nothing to compare or send, so one cache write per flow.
             try kernel.dump { flow in
-                guard self.passesFilter(flow) else { return }
+                guard filter.passes(flow) else { return }
                 _ = self.internalCache.record(flow, kind: .new, now: now)
             }
             return
@@ -630,7 +551,7 @@ public final class ConntrackdDaemon {
         // Sized for the table up front: growing it rehashed every key a few times per poll.
         var seen = Set<FlowKey>(minimumCapacity: internalCache.entries.count)
         try kernel.dump { flow in
-            guard let o = flow.original, self.passesFilter(flow) else { return }
+            guard let o = flow.original, filter.passes(flow) else { return }
             let key = FlowKey(o)
             seen.insert(key)
             let before = self.internalCache.entries[key]
@@ -652,39 +573,6 @@ public final class ConntrackdDaemon {
             engine.enqueue(.flow(internalCache.entries.key(at: p)), at: .flow(p), places: &internalCache)
         }
         bulkSendExpectations()
-    }
-
-    // MARK: filters (spec §5.8)
-
-    func passesFilter(_ flow: Flow) -> Bool {
-        guard let o = flow.original else { return false }
-        return passesFilter(protocolNumber: o.protocolNumber, source: o.source, replySource: flow.reply?.source,
-                            tcpState: flow.protocolInfo?.tcp?.state)
-    }
-
-    func passesFilter(_ p: CachedFlow.Packed) -> Bool {
-        config.general.filters.isEmpty
-            || passesFilter(protocolNumber: p.original.protocolNumber, source: .v4(p.original.source), replySource: .v4(p.reply.source),
-                            tcpState: p.has(CachedFlow.Packed.Bit.tcpState) ? TCPState(rawValue: p.tcpState) : nil)
-    }
-
-    func passesFilter(protocolNumber: UInt8, source: IPAddress, replySource: IPAddress?, tcpState: TCPState?) -> Bool {
-        for f in config.general.filters {
-            if let policy = f.protocolPolicy {
-                let match = f.protocolNumbers.contains(protocolNumber)
-                if (policy == .accept) != match { return false }
-            }
-            if let policy = f.addressPolicy {
-                let match = f.addresses.contains { $0.contains(source) }
-                    || replySource.map { r in f.addresses.contains { $0.contains(r) } } ?? false
-                if (policy == .accept) != match { return false }
-            }
-            if let policy = f.statePolicy, protocolNumber == IPProtocolNumber.tcp, let state = tcpState {
-                let match = f.states.contains(state)
-                if (policy == .accept) != match { return false }
-            }
-        }
-        return true
     }
 
     // MARK: actions (the control socket's, and `tandem run`'s on a VRRP transition)
@@ -852,7 +740,7 @@ public final class ConntrackdDaemon {
                                                        active: internalCache.activeCount, counters: internalCache.counters)
         let externalStats = ConntrackdStatistics.Cache(name: "external", objects: externalCache.entries.count,
                                                        active: externalCache.entries.count,
-                                                       counters: sync.disableExternalCache ? injectCounters : externalCache.counters)
+                                                       counters: sync.disableExternalCache ? committer.injectCounters : externalCache.counters)
         var s = ConntrackdStatistics(internalCache: internalStats, externalCache: externalStats)
         s.externalInject = sync.disableExternalCache
         if bypassesInternalCache {
@@ -884,6 +772,8 @@ public final class ConntrackdDaemon {
         s.gapRepair = gapRepair.counters
         s.uptimeSeconds = (Self.monotonicNow() - startedAt) / 1_000_000_000
         s.runtime = runtime
+        s.runtime.eventsReceived += reader?.received ?? 0
+        s.runtime.eventsFiltered += reader?.filtered ?? 0
         s.runtime.bufferSize = events?.socket.receiveBufferSize ?? 0
         s.retransmitted = engine.retransmissions
         s.foreignDatagrams = foreignDatagrams
@@ -931,78 +821,11 @@ public final class ConntrackdDaemon {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// What the kernel is given for a replicated flow (commit, and DisableExternalCache).
-    /// `timeout` nil: CommitTimeout if set, else the received timeout, else 180 s.
-    func kernelFlow(_ synced: SyncedFlow, timeout: UInt32?) -> Flow? {
-        guard var f = synced.flow else { return nil }
-        // With NAT, give the kernel the untranslated reply and the NAT ranges: it then
-        // computes the translated reply itself and marks the entry as NAT'd. Handed a
-        // translated reply it sees nothing to translate, and replies reach our own stack
-        // instead of the client (and get reset).
-        if f.sourceNAT != nil || f.destinationNAT != nil, let o = f.original { f.reply = o.inverted }
-        f.timeout = timeout ?? (sync.commitTimeout > 0 ? UInt32(sync.commitTimeout) : (f.timeout ?? 180))
-        if f.original?.protocolNumber == IPProtocolNumber.tcp, !sync.tcpWindowTracking {
-            let liberal = TCPFlags(flags: 0x08, mask: 0x08)
-            var tcp = f.protocolInfo?.tcp ?? TCPInfo()
-            tcp.flagsOriginal = liberal
-            tcp.flagsReply = liberal
-            f.protocolInfo = .tcp(tcp)
-        }
-        return f
-    }
-
-    /// DisableExternalCache (spec §5.3): what arrives goes straight into the kernel. All
-    /// messages of one loop turn go in one batch per kind, not one request each.
+    /// DisableExternalCache (spec §5.3): what arrives goes straight into the kernel.
     func inject(_ queued: [(SyncMessageType, SyncedFlow)]) {
-        var creates: [Flow] = [], updates: [Flow] = [], deletes: [Flow] = []
-        for (type, synced) in queued {
-            guard var f = kernelFlow(synced, timeout: synced.timeout ?? 180) else { continue }
-            switch type {
-            case .flowNew: creates.append(f)
-            case .flowUpdate:
-                // An existing entry cannot take NAT, helper or master changes.
-                f.sourceNAT = nil
-                f.destinationNAT = nil
-                f.helper = nil
-                f.master = nil
-                if let o = f.original, f.reply == nil || f.status?.isDisjoint(with: Self.natBits) == false { f.reply = o.inverted }
-                f.status = f.status?.subtracting(Self.natBits)
-                updates.append(f)
-            case .flowDestroy:
-                deletes.append(Flow(original: f.original!))
-            default: break
-            }
-        }
-        do {
-            if !creates.isEmpty {
-                let r = try kernel.create(creates, updateExisting: true, acknowledge: true)
-                injectCounters.created += r.succeeded
-                injectCounters.createFailed += r.failed
-            }
-            if !updates.isEmpty {
-                let r = try kernel.create(updates, updateExisting: true, acknowledge: true)
-                injectCounters.updated += r.succeeded
-                injectCounters.updateFailed += r.failed
-            }
-            if !deletes.isEmpty {
-                let r = try kernel.delete(deletes, acknowledge: true)
-                // An entry already gone is not a failure.
-                let missing = r.failures.filter { $0.error.errno == ENOENT }.count
-                injectCounters.destroyed += r.succeeded + missing
-                injectCounters.destroyFailed += r.failed - missing
-            }
-        } catch {
+        if let error = committer.inject(queued) {
             log("cannot inject \(queued.count) replicated flows into the kernel: \(error)")
         }
-    }
-
-    static let natBits: FlowStatus = [.sourceNAT, .destinationNAT, .sourceNATDone, .destinationNATDone]
-
-    public struct CommitReport: Sendable {
-        public var flows: Int
-        public var succeeded: Int
-        public var failed: Int
-        public var nanoseconds: UInt64
     }
 
     /// Writes the external cache into the kernel: batched, updating entries that exist.
@@ -1014,27 +837,15 @@ public final class ConntrackdDaemon {
     /// see `adoptCommittedTable`).
     public func commit(quiet: Bool = false, expectations withExpectations: Bool = true, adopt: Bool = false) throws -> CommitReport {
         let now = Self.monotonicNow()
-        // Converted lazily, batch by batch, while the kernel applies the previous batch.
-        // An entry that cannot become a flow goes out without a tuple: the kernel refuses
-        // it and it is counted as failed, not skipped unseen. Masters go first: the kernel
-        // refuses a related flow whose master it does not have.
-        let entries = externalCache.entries.values
-        let ordered = [entries.lazy.filter { $0.synced.masterSource == nil }, entries.lazy.filter { $0.synced.masterSource != nil }].joined()
-        let flows = ordered.lazy.map { e -> Flow in
-            guard let f = self.kernelFlow(e.synced, timeout: nil) else { return Flow() }
-            if adopt, !self.bypassesInternalCache, self.passesFilter(f) { _ = self.internalCache.record(f, kind: .new, now: now) }
-            return f
-        }
         purgeAt = nil
         log(withExpectations && expectations.enabled ? "committing all external caches" : "committing conntrack cache")
-        let started = Self.monotonicNow()
-        let write = { try self.kernel.create(flows, updateExisting: true, acknowledge: false) }
-        let r = try (quiet ? events.map { try $0.withoutEvents(write) } : nil) ?? write()
-        let report = CommitReport(flows: flows.count, succeeded: r.succeeded, failed: r.failed,
-                                  nanoseconds: Self.monotonicNow() - started)
+        let adopting: ((Flow) -> Void)? = adopt && !bypassesInternalCache ? { f in
+            if self.filter.passes(f) { _ = self.internalCache.record(f, kind: .new, now: now) }
+        } : nil
+        let report = try committer.commit(externalCache.entries.values, adopt: adopting, quietly: quiet ? events : nil)
         // conntrackd's three lines, word for word (scripts grep them).
-        log("Committed \(r.succeeded) new entries")
-        if r.failed > 0 { log("\(r.failed) entries can't be committed") }
+        log("Committed \(report.succeeded) new entries")
+        if report.failed > 0 { log("\(report.failed) entries can't be committed") }
         let us = report.nanoseconds / 1_000
         log("commit has taken \(us / 1_000_000).\(String(repeating: "0", count: 6 - String(us % 1_000_000).count))\(us % 1_000_000) seconds")
         if withExpectations { commitExpectations(now: Self.monotonicNow()) }

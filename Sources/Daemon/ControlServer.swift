@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import LinkIO
 import Glibc
 #endif
 
@@ -8,7 +9,7 @@ public final class ControlServer {
     public let descriptor: Int32
     public let path: String
 
-    public init(path: String) throws(DaemonError) {
+    public init(path: String) throws(SetupError) {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw .system("socket", errno) }
         unlink(path)
@@ -111,7 +112,7 @@ public final class ControlServer {
     }
 
     /// The client side, as `conntrackd -e` etc. use it.
-    public static func request(path: String, code: Int32) throws(DaemonError) -> String {
+    public static func request(path: String, code: Int32) throws(SetupError) -> String {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .system("socket", errno) }
         defer { close(fd) }

@@ -13,14 +13,14 @@ public struct CacheCounters: Hashable, Sendable {
 public struct InternalCache: Sendable {
     public enum State: Sendable { case new, alive, dead }
     public struct Entry: Sendable {
-        var stored: CachedFlow
+        var stored: CompactFlow
         public var state: State
         public var since: UInt64
         /// The flow's place in the FTFW engine, kept here so that the engine's steps
         /// for a flow cost no look-up beyond the cache's own.
         public var place: FTFWPlace = .idle
 
-        init(stored: CachedFlow, state: State, since: UInt64) {
+        init(stored: CompactFlow, state: State, since: UInt64) {
             self.stored = stored
             self.state = state
             self.since = since
@@ -28,7 +28,7 @@ public struct InternalCache: Sendable {
 
         public var flow: Flow {
             get { stored.flow }
-            set { stored = CachedFlow(newValue) }
+            set { stored = CompactFlow(newValue) }
         }
     }
 
@@ -64,18 +64,18 @@ public struct InternalCache: Sendable {
             counters.destroyed += 1
             return key
         case .new, .update:
-            return store(key, CachedFlow(flow), kind: kind, now: now)
+            return store(key, CompactFlow(flow), kind: kind, now: now)
         }
     }
 
     /// `record` for an event already in the packed form (NEW or UPDATE), whose key
     /// (`FlowKey(packed: p.original)`) the caller has made.
-    mutating func record(packed p: CachedFlow.Packed, key: FlowKey, kind: FlowPrinter.EventKind, now: UInt64) -> FlowKey? {
+    mutating func record(packed p: CompactFlow.Packed, key: FlowKey, kind: FlowPrinter.EventKind, now: UInt64) -> FlowKey? {
         store(key, .packed(p), kind: kind, now: now)
     }
 
     /// Inserts or merges with one look-up whether the flow is new or known.
-    private mutating func store(_ key: FlowKey, _ new: CachedFlow, kind: FlowPrinter.EventKind, now: UInt64) -> FlowKey? {
+    private mutating func store(_ key: FlowKey, _ new: CompactFlow, kind: FlowPrinter.EventKind, now: UInt64) -> FlowKey? {
         let full = entries.count >= limit
         switch entries.update(key, { slot in Self.update(&slot, with: new, kind: kind, now: now, full: full) }) {
         case .updated: counters.updated += 1
@@ -88,7 +88,7 @@ public struct InternalCache: Sendable {
 
     private enum Outcome { case updated, created, revived, refused }
 
-    private static func update(_ slot: inout Entry?, with new: CachedFlow, kind: FlowPrinter.EventKind, now: UInt64, full: Bool) -> Outcome {
+    private static func update(_ slot: inout Entry?, with new: CompactFlow, kind: FlowPrinter.EventKind, now: UInt64, full: Bool) -> Outcome {
         if slot == nil && full { return .refused }
         guard var e = slot, e.state != .dead else {
             let outcome: Outcome = slot == nil ? .created : .revived
@@ -163,11 +163,11 @@ public struct InternalCache: Sendable {
 /// Flows the peer told us about (spec §5.2), kept as it sent them.
 public struct ExternalCache: Sendable {
     public struct Entry: Sendable {
-        var stored: CachedSyncedFlow
+        var stored: CompactSyncedFlow
         public var since: UInt64
         public var updated: UInt64 = 0
 
-        init(stored: CachedSyncedFlow, since: UInt64, updated: UInt64) {
+        init(stored: CompactSyncedFlow, since: UInt64, updated: UInt64) {
             self.stored = stored
             self.since = since
             self.updated = updated
@@ -175,7 +175,7 @@ public struct ExternalCache: Sendable {
 
         public var synced: SyncedFlow {
             get { stored.synced }
-            set { stored = CachedSyncedFlow(newValue) }
+            set { stored = CompactSyncedFlow(newValue) }
         }
     }
 
@@ -208,12 +208,12 @@ public struct ExternalCache: Sendable {
     /// NEW replaces, UPDATE merges what it carries (or creates), DESTROY removes.
     public mutating func apply(_ type: SyncMessageType, _ synced: SyncedFlow, now: UInt64) {
         guard let o = synced.originalTuple else { return }
-        apply(type, key: FlowKey(o), now: now, stored: { CachedSyncedFlow(synced) }, synced: { synced })
+        apply(type, key: FlowKey(o), now: now, stored: { CompactSyncedFlow(synced) }, synced: { synced })
     }
 
     /// `apply` for a message the receiver decoded straight into the packed form (see
-    /// `CachedSyncedFlow.Packed(payload:)`): the same outcome and counters.
-    mutating func apply(_ type: SyncMessageType, packed p: CachedSyncedFlow.Packed, now: UInt64) {
+    /// `CompactSyncedFlow.Packed(payload:)`): the same outcome and counters.
+    mutating func apply(_ type: SyncMessageType, packed p: CompactSyncedFlow.Packed, now: UInt64) {
         guard let o = p.originalTuple else { return apply(type, p.synced, now: now) }
         apply(type, key: FlowKey(packed: o), now: now, stored: { .packed(p) }, synced: { p.synced })
     }
@@ -221,7 +221,7 @@ public struct ExternalCache: Sendable {
     /// Both forms' `apply`: `stored` is what a NEW keeps, `synced` what an UPDATE
     /// merges (rare in a burst, where NEW comes first).
     private mutating func apply(_ type: SyncMessageType, key: FlowKey, now: UInt64,
-                                stored: () -> CachedSyncedFlow, synced: () -> SyncedFlow) {
+                                stored: () -> CompactSyncedFlow, synced: () -> SyncedFlow) {
         switch type {
         case .flowDestroy:
             if entries.removeValue(forKey: key) != nil { counters.destroyed += 1 } else { counters.destroyFailed += 1 }

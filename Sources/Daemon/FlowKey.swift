@@ -1,4 +1,5 @@
 import Conntrack
+import IPAddressing
 
 /// The identity conntrackd gives a flow (spec §2.7): family, protocol, original addresses
 /// and the layer-4 identity. Zones are not part of it. IPv4 keys are held inline in 16

@@ -5,6 +5,8 @@ import ConfigParsing
 import Conntrack
 import Netlink
 import VRRP
+import IPAddressing
+import LinkIO
 
 /// `tandem keepalived`: VRRP instances and sync groups from keepalived.conf on one thread.
 /// The protocol is InstanceMachine (pure); this loop owns the sockets, addresses, GARPs
@@ -142,17 +144,17 @@ public final class KeepalivedDaemon {
     /// The sockets and machine for one configured instance.
     static func makeInstance(_ ic: KeepalivedConfiguration.Instance) throws -> Instance {
         guard let name = ic.interface, ic.virtualRouterID != nil else {
-            throw DaemonError.configuration("vrrp_instance \(ic.name): interface and virtual_router_id are required")
+            throw SetupError.configuration("vrrp_instance \(ic.name): interface and virtual_router_id are required")
         }
-        guard let index = InterfaceAddresses.index(of: name) else { throw DaemonError.unavailable("interface \(name) does not exist") }
+        guard let index = InterfaceAddresses.index(of: name) else { throw SetupError.unavailable("interface \(name) does not exist") }
         // An IPv6 instance speaks from the interface's link-local address (RFC 5798 §5.1.2.1).
         let ipv6 = (ic.unicastSource ?? ic.virtualAddresses.first?.address)?.family == AddressFamily.inet6
         guard let source = ic.unicastSource ?? ic.multicastSource ?? (ipv6 ? Self.linkLocalAddress(of: name) : Self.primaryAddress(of: name)) else {
-            throw DaemonError.unavailable("vrrp_instance \(ic.name): no \(ipv6 ? "IPv6 link-local" : "IPv4") source address on \(name)")
+            throw SetupError.unavailable("vrrp_instance \(ic.name): no \(ipv6 ? "IPv6 link-local" : "IPv4") source address on \(name)")
         }
         let socket: VRRPSocket
         do { socket = try VRRPSocket(interface: name, source: source, multicast: ic.unicastPeers.isEmpty, authenticationHeader: usesAH(ic)) }
-        catch { throw DaemonError.unavailable(error.description) }
+        catch { throw SetupError.unavailable(error.description) }
         let garp = try? GratuitousARPSender(interface: name)
         return Instance(config: ic, machine: InstanceMachine(parameters(ic, source: source)), socket: socket, garp: garp, source: source,
                         password: password(ic), interfaceIndex: index)

@@ -1,6 +1,7 @@
 import ConfigParsing
 import Conntrack
 import VRRP
+import IPAddressing
 
 /// SIGHUP (spec §3.9): instances that still exist keep their state, counters and sockets;
 /// a master stays master, re-advertises at once and only the virtual addresses that

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Netlink
+import LinkIO
 
 /// Link state from rtnetlink (RTMGRP_LINK): the daemon learns of an interface going down
 /// or coming back from the kernel's own events, as keepalived's netlink reflector does,

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import LinkIO
 import Glibc
 #endif
 
@@ -12,7 +13,7 @@ final class NotifyFifo {
     private(set) var dropped = 0
     var reader: pid_t?
 
-    init(path: String) throws(DaemonError) {
+    init(path: String) throws(SetupError) {
         self.path = path
         var st = stat()
         if stat(path, &st) != 0 {

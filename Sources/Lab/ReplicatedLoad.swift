@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Conntrack
 import Synchronization
+import IPAddressing
 
 /// `failover --flows N`: a firewall carrying N more established flows than the sessions,
 /// so the takeover has a real table to commit. They are made in fw1's kernel (and

@@ -1,3 +1,4 @@
+import IPAddressing
 /// Attribute numbers and sizes of conntrackd's TLVs (spec §2.2, §2.6).
 public enum SyncAttribute {
     public enum Flow {

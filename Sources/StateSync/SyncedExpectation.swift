@@ -1,4 +1,5 @@
 import Conntrack
+import IPAddressing
 
 /// An expectation as conntrackd sends it (spec §2.6).
 public struct SyncedExpectation: Hashable, Sendable {

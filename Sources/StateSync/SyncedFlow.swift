@@ -1,4 +1,5 @@
 import Conntrack
+import IPAddressing
 
 /// A conntrack as conntrackd puts it on the wire: only the original tuple and the
 /// attributes of §2.2, each present or not. Kept apart from `Flow` so a received message

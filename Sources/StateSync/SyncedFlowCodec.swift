@@ -1,4 +1,5 @@
 import Conntrack
+import IPAddressing
 
 /// SyncedFlow ↔ conntrackd TLVs, in the order the C sender uses (spec §2.5).
 public enum SyncedFlowCodec {

@@ -1,4 +1,5 @@
 import Conntrack
+import IPAddressing
 
 /// A command line of conntrack(8), parsed into what to do. Pure: no I/O, so every usage
 /// error is a unit test.

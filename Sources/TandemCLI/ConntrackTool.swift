@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Conntrack
 import Netlink
+import IPAddressing
 
 /// `tandem conntrack`: conntrack(8) 1.4.7 on Tandem's own ctnetlink code. Messages,
 /// output lines and exit codes follow the original so scripts keep working.

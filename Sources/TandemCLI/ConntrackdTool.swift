@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ConfigParsing
 import Conntrack
+import IPAddressing
 import Daemon
 
 /// `tandem conntrackd` and the `conntrackd` link: conntrackd 1.4.7's command line. With a

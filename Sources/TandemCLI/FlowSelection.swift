@@ -1,4 +1,5 @@
 import Conntrack
+import IPAddressing
 
 /// Turns parsed conntrack arguments into flows to create or look up, and into the
 /// filter a listing, deletion, update or event stream applies.

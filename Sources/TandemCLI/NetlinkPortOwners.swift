@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Conntrack
+import IPAddressing
 
 /// Finds which program owns a netlink port, for the "[USERSPACE] portid=N progname=X"
 /// suffix of event lines. The port's socket inode comes from /proc/net/netlink; the

@@ -4,6 +4,7 @@ import Glibc
 import ArgumentParser
 import ConfigParsing
 import Daemon
+import LinkIO
 
 /// `tandem run`: the node daemon reading the two legacy files.
 struct RunCommand: ParsableCommand {
@@ -117,7 +118,7 @@ public struct RunTool {
                 defer { systemd.notify("STOPPING=1") }
                 try node.run()
                 return 0
-            } catch let e as DaemonError where !e.isTransient {
+            } catch let e as SetupError where !e.isTransient {
                 log("cannot start: \(e)")
                 return 1
             } catch {

@@ -1,4 +1,4 @@
-import Conntrack
+import IPAddressing
 
 /// A VRRP advertisement (RFC 3768 v2, RFC 5798 v3), as keepalived sends it.
 public struct Advertisement: Hashable, Sendable {

@@ -1,4 +1,5 @@
-import Conntrack
+import Crypto
+import IPAddressing
 
 /// keepalived's IPsec-AH authentication for VRRPv2 over IPv4 (spec §1.6, vector V8): an
 /// RFC 2402 header between the IPv4 header (protocol 51) and the VRRP message, with the
@@ -61,6 +62,7 @@ public enum AuthenticationHeader {
         h[6] = 0; h[7] = 0
         h[10] = 0; h[11] = 0
         if !multicast { h[8] = 0 }
-        return Array(MD5.hmac(key: key, message: h + ah + vrrp).prefix(12))
+        let mac = HMAC<Insecure.MD5>.authenticationCode(for: h + ah + vrrp, using: SymmetricKey(data: key))
+        return Array(Array(mac).prefix(12))
     }
 }

@@ -1,4 +1,4 @@
-import Conntrack
+import IPAddressing
 
 /// The IP header fields VRRP reception needs, from a raw IPv4 socket (which delivers
 /// the header) or a captured frame.

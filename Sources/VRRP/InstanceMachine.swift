@@ -1,4 +1,4 @@
-import Conntrack
+import IPAddressing
 
 /// One VRRP instance as keepalived 2.2 runs it (spec §2), as a pure state machine:
 /// fed adverts, faults and the time (microseconds), it returns actions. No sockets, no

@@ -1,4 +1,4 @@
-import Conntrack
+import IPAddressing
 
 /// The unsolicited Neighbour Advertisement keepalived sends for an IPv6 VIP (the IPv6
 /// counterpart of its gratuitous ARP, vector V6): from the VIP itself to all nodes, hop

@@ -1,4 +1,4 @@
-import Conntrack
+import IPAddressing
 
 /// keepalived's receive checks for one instance (spec §2.8), in keepalived's order, as a
 /// pure function with a counter per rejection reason. Rejected adverts count as not

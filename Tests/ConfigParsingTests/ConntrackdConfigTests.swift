@@ -2,6 +2,7 @@ import ConfigParsing
 import Conntrack
 import TestSupport
 import Testing
+import IPAddressing
 
 @Suite struct ConntrackdConfigTests {
     /// The two conntrackd.conf files of the seed how-to, cut from ../shared at run time.

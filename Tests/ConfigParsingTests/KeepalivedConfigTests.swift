@@ -2,6 +2,7 @@ import ConfigParsing
 import Conntrack
 import TestSupport
 import Testing
+import IPAddressing
 #if canImport(Glibc)
 import Glibc
 #endif

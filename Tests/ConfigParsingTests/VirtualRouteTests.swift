@@ -1,6 +1,7 @@
 import ConfigParsing
 import Conntrack
 import Testing
+import IPAddressing
 
 /// `virtual_routes` lines in `ip route add` syntax.
 struct VirtualRouteTests {

@@ -2,6 +2,7 @@ import Conntrack
 import Netlink
 import TestSupport
 import Testing
+import IPAddressing
 
 /// Messages captured from the real conntrack(8) 1.4.7 and the kernel
 /// (scripts/capture-vectors.sh) decode, re-encode byte for byte, and print as it printed.

@@ -1,5 +1,6 @@
 import Conntrack
 import Testing
+import IPAddressing
 
 @Suite struct PrinterTests {
     func flow(_ proto: UInt8, _ configure: (inout Tuple) -> Void = { _ in }) -> Flow {

@@ -2,6 +2,7 @@ import Conntrack
 import Foundation
 import TestSupport
 import Testing
+import IPAddressing
 
 /// ExpectationSync between Tandem and conntrackd 1.4.7, both directions: an FTP data
 /// expectation on the sender reaches the peer's `-e expect`, is committed into its kernel

@@ -3,6 +3,7 @@ import Foundation
 import TestSupport
 import Testing
 import VRRP
+import IPAddressing
 
 /// Tandem and the real keepalived 2.2.7 as the two routers of one virtual router, in
 /// namespaces, both ways round: the same elections, the same hand-overs, the same

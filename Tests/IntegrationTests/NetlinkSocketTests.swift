@@ -2,6 +2,7 @@ import Conntrack
 import Netlink
 import TestSupport
 import Testing
+import IPAddressing
 
 @Suite(.serialized, .enabled(if: Shell.isRoot && Shell.which("conntrack"), "needs root and conntrack(8)"))
 struct NetlinkSocketTests {

@@ -4,6 +4,8 @@ import Netlink
 import TestSupport
 import Testing
 import VRRP
+import IPAddressing
+import LinkIO
 
 /// The I/O edges a VRRP daemon needs, against the kernel in namespaces: adverts over a
 /// raw socket (checked by a real receiver and by tcpdump), virtual addresses via

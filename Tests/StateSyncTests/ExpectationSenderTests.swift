@@ -2,6 +2,7 @@ import Conntrack
 import StateSync
 import TestSupport
 import Testing
+import IPAddressing
 
 /// The sender's rules for expectations (spec §2.6) against the captured V17: a kernel
 /// expectation rendered as Tandem sends it gives conntrackd 1.4.7's bytes.

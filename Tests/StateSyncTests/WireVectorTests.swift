@@ -2,6 +2,7 @@ import Conntrack
 import StateSync
 import TestSupport
 import Testing
+import IPAddressing
 
 /// The messages of ../shared/vectors/conntrackd-messages.md: captured from real
 /// conntrackd 1.4.7 daemons or accepted by them.

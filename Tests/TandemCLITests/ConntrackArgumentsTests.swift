@@ -3,6 +3,7 @@ import Netlink
 import TandemCLI
 import TestSupport
 import Testing
+import IPAddressing
 
 @Suite struct ConntrackArgumentsTests {
     @Test func listWithFilters() throws {

@@ -1,7 +1,7 @@
-import Conntrack
 import TestSupport
 import Testing
 import VRRP
+import IPAddressing
 
 /// Frames captured from keepalived 2.2.7 (../shared/vectors/vrrp-packets.md).
 @Suite struct AdvertisementTests {

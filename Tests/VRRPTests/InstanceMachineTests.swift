@@ -1,6 +1,6 @@
-import Conntrack
 import Testing
 import VRRP
+import IPAddressing
 
 /// The state machine against keepalived's observed timings and transitions (spec §2),
 /// with a virtual microsecond clock.

@@ -1,7 +1,7 @@
-import Conntrack
 import TestSupport
 import Testing
 import VRRP
+import IPAddressing
 
 /// The unsolicited NA keepalived 2.2.7 sent for an IPv6 VIP (vector V6), byte for byte.
 @Suite struct NeighbourAdvertisementTests {

@@ -1,7 +1,7 @@
-import Conntrack
 import TestSupport
 import Testing
 import VRRP
+import IPAddressing
 
 /// keepalived's receive checks, each rejection counted (spec §2.8; vectors/vrrp-packets.md).
 @Suite struct ReceiveFilterTests {

@@ -1,6 +1,6 @@
-import Conntrack
 import Testing
 import VRRP
+import IPAddressing
 
 /// The machine side of keepalived's sync-group unanimity rule: a member whose timer ran
 /// out can be held in BACKUP for another whole Master_Down_Interval.

@@ -6,6 +6,7 @@ import Glibc
 #endif
 import Conntrack
 import Netlink
+import IPAddressing
 
 func now() -> Double {
     var ts = timespec()

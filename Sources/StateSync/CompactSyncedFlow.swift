@@ -1,47 +1,46 @@
 import Conntrack
-import StateSync
 
 /// A peer's flow as the external cache keeps it. What conntrackd sends for an IPv4
 /// TCP/UDP/ICMP flow without NAT or helpers fits in 28 bytes (`Packed`) instead of
 /// `SyncedFlow`'s ~300; anything else is kept whole. `synced` gives back exactly what
 /// was stored, so listings and commits see the message as it arrived.
-enum CachedSyncedFlow: Sendable {
+public enum CompactSyncedFlow: Sendable {
     case packed(Packed)
     indirect case general(SyncedFlow)
 
-    init(_ s: SyncedFlow) {
-        self = Packed(s).map(CachedSyncedFlow.packed) ?? .general(s)
+    public init(_ s: SyncedFlow) {
+        self = Packed(s).map(CompactSyncedFlow.packed) ?? .general(s)
     }
 
-    var synced: SyncedFlow {
+    public var synced: SyncedFlow {
         switch self {
         case .packed(let p): p.synced
         case .general(let s): s
         }
     }
 
-    struct Packed: Sendable {
-        var source: UInt32
-        var destination: UInt32
+    public struct Packed: Sendable {
+        public var source: UInt32
+        public var destination: UInt32
         /// Ports as source << 16 | destination, or ICMP type << 24 | code << 16 | id.
-        var layer4: UInt32 = 0
-        var status: UInt32 = 0
-        var timeout: UInt32 = 0
-        var mark: UInt32 = 0
-        var protocolNumber: UInt8 = 0
-        var tcpState: UInt8 = 0
-        var present: UInt16 = 0
+        public var layer4: UInt32 = 0
+        public var status: UInt32 = 0
+        public var timeout: UInt32 = 0
+        public var mark: UInt32 = 0
+        public var protocolNumber: UInt8 = 0
+        public var tcpState: UInt8 = 0
+        public var present: UInt16 = 0
 
-        enum Bit {
-            static let protocolNumber: UInt16 = 1, ports: UInt16 = 2, tcpState: UInt16 = 4, status: UInt16 = 8
-            static let timeout: UInt16 = 16, mark: UInt16 = 32, icmpType: UInt16 = 64, icmpCode: UInt16 = 128
-            static let icmpID: UInt16 = 256
+        public enum Bit {
+            public static let protocolNumber: UInt16 = 1, ports: UInt16 = 2, tcpState: UInt16 = 4, status: UInt16 = 8
+            public static let timeout: UInt16 = 16, mark: UInt16 = 32, icmpType: UInt16 = 64, icmpCode: UInt16 = 128
+            public static let icmpID: UInt16 = 256
             /// An all-zero SYNPROXY, which a sender on a recent kernel attaches to every TCP flow.
-            static let zeroSynproxy: UInt16 = 512
+            public static let zeroSynproxy: UInt16 = 512
         }
 
         /// nil unless every attribute of `s` has a place here.
-        init?(_ s: SyncedFlow) {
+        public init?(_ s: SyncedFlow) {
             guard case .v4(let src)? = s.source, case .v4(let dst)? = s.destination,
                   s.masterSource == nil, s.masterDestination == nil, s.masterProtocol == nil, s.masterPorts == nil,
                   s.sourceNAT == nil, s.destinationNAT == nil, s.sourcePortNAT == nil, s.destinationPortNAT == nil,
@@ -67,9 +66,9 @@ enum CachedSyncedFlow: Sendable {
             if s.synproxy != nil { present |= Bit.zeroSynproxy }
         }
 
-        func has(_ bit: UInt16) -> Bool { present & bit != 0 }
+        public func has(_ bit: UInt16) -> Bool { present & bit != 0 }
 
-        var synced: SyncedFlow {
+        public var synced: SyncedFlow {
             var s = SyncedFlow()
             s.source = .v4(source)
             s.destination = .v4(destination)

@@ -1,4 +1,4 @@
-@testable import Daemon
+@testable import LinkIO
 import Testing
 
 /// Messages are packed while `buffered + message < payload` (spec §4.4), whether their

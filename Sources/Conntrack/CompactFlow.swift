@@ -1,81 +1,57 @@
-import StateSync
-import Conntrack
+import IPAddressing
 
 /// A flow as the internal cache keeps it. Most flows are IPv4 TCP/UDP/ICMP with nothing
 /// beyond tuples, status, timeout, mark, id, TCP state and an empty SYNPROXY: those take 54 bytes
 /// (`Packed`) instead of `Flow`'s ~600, which moves every hash-table insert and resize
 /// less memory. Anything else (IPv6, NAT ranges, helpers, labels, zones, timestamps…)
 /// is kept whole. `flow` gives back exactly the flow that was stored.
-enum CachedFlow: Sendable {
+public enum CompactFlow: Sendable {
     case packed(Packed)
     indirect case general(Flow)
 
-    init(_ f: Flow) {
-        self = Packed(f).map(CachedFlow.packed) ?? .general(f)
+    public init(_ f: Flow) {
+        self = Packed(f).map(CompactFlow.packed) ?? .general(f)
     }
 
-    var flow: Flow {
+    public var flow: Flow {
         switch self {
         case .packed(let p): p.flow
         case .general(let f): f
         }
     }
 
-    /// The message conntrackd would send for the flow; for packed flows straight from the
-    /// packed fields (the sender's hottest path), equal to `SyncedFlow(flow: flow)`.
-    func synced(options: SyncSenderOptions) -> SyncedFlow {
-        switch self {
-        case .general(let f):
-            return SyncedFlow(flow: f, options: options)
-        case .packed(let p):
-            var tcp: ProtocolInfo?
-            if p.has(Packed.Bit.tcp) {
-                var t = TCPInfo()
-                if p.has(Packed.Bit.tcpState) { t.state = TCPState(rawValue: p.tcpState) }
-                if p.has(Packed.Bit.windowScaleOriginal) { t.windowScaleOriginal = p.windowScaleOriginal }
-                if p.has(Packed.Bit.windowScaleReply) { t.windowScaleReply = p.windowScaleReply }
-                tcp = .tcp(t)
-            }
-            return SyncedFlow(original: p.original.tuple, reply: p.reply.tuple,
-                              status: p.has(Packed.Bit.status) ? FlowStatus(rawValue: p.status) : nil, protocolInfo: tcp,
-                              timeout: p.has(Packed.Bit.timeout) ? p.timeout : nil, mark: p.has(Packed.Bit.mark) ? p.mark : nil,
-                              synproxy: p.has(Packed.Bit.zeroSynproxy) ? Synproxy(initialSequence: 0, initialTimestamp: 0, timestampOffset: 0) : nil,
-                              options: options)
-        }
-    }
-
     /// The byte fields sit in the tuples' tail padding: 54 bytes, so that with the enum
     /// tag, the entry's state and its 8-byte time a cache entry is 64 bytes, not 72.
-    struct Packed: Sendable {
-        var original: PackedTuple
-        var tcpState: UInt8 = 0
-        var windowScaleOriginal: UInt8 = 0
-        var reply: PackedTuple
-        var windowScaleReply: UInt8 = 0
-        var status: UInt32 = 0
-        var timeout: UInt32 = 0
-        var mark: UInt32 = 0
-        var id: UInt32 = 0
+    public struct Packed: Sendable {
+        public var original: PackedTuple
+        public var tcpState: UInt8 = 0
+        public var windowScaleOriginal: UInt8 = 0
+        public var reply: PackedTuple
+        public var windowScaleReply: UInt8 = 0
+        public var status: UInt32 = 0
+        public var timeout: UInt32 = 0
+        public var mark: UInt32 = 0
+        public var id: UInt32 = 0
         /// TCP flags of the original direction (flags, mask), then of the reply.
-        var tcpFlags: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
-        var present: UInt16 = 0
+        public var tcpFlags: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+        public var present: UInt16 = 0
 
-        enum Bit {
-            static let status: UInt16 = 1, timeout: UInt16 = 2, mark: UInt16 = 4, id: UInt16 = 8
-            static let tcp: UInt16 = 32, tcpState: UInt16 = 64, windowScaleOriginal: UInt16 = 128
-            static let windowScaleReply: UInt16 = 256, flagsOriginal: UInt16 = 512, flagsReply: UInt16 = 1024
+        public enum Bit {
+            public static let status: UInt16 = 1, timeout: UInt16 = 2, mark: UInt16 = 4, id: UInt16 = 8
+            public static let tcp: UInt16 = 32, tcpState: UInt16 = 64, windowScaleOriginal: UInt16 = 128
+            public static let windowScaleReply: UInt16 = 256, flagsOriginal: UInt16 = 512, flagsReply: UInt16 = 1024
             /// An all-zero CTA_SYNPROXY, which recent kernels attach to every TCP flow.
-            static let zeroSynproxy: UInt16 = 2048
+            public static let zeroSynproxy: UInt16 = 2048
         }
 
         /// Both tuples `tuple`, nothing else present: a start to fill in.
-        init(unchecked tuple: PackedTuple) {
+        public init(unchecked tuple: PackedTuple) {
             original = tuple
             reply = tuple
         }
 
         /// nil unless every attribute of `f` has a place here.
-        init?(_ f: Flow) {
+        public init?(_ f: Flow) {
             guard f.family == AddressFamily.inet, let o = f.original.flatMap(PackedTuple.init),
                   let r = f.reply.flatMap(PackedTuple.init),
                   f.master == nil, f.statusMask == nil, f.markMask == nil, f.secmark == nil, f.use == nil,
@@ -105,11 +81,11 @@ enum CachedFlow: Sendable {
             }
         }
 
-        func has(_ bit: UInt16) -> Bool { present & bit != 0 }
+        public func has(_ bit: UInt16) -> Bool { present & bit != 0 }
 
         /// `InternalCache.merged` for two packed flows: an update keeps what it does not
         /// carry (status, timeout, mark, the TCP info) from what was known.
-        func merged(with new: Packed) -> Packed {
+        public func merged(with new: Packed) -> Packed {
             var m = new
             if !new.has(Bit.status) && has(Bit.status) { m.status = status; m.present |= Bit.status }
             if !new.has(Bit.timeout) && has(Bit.timeout) { m.timeout = timeout; m.present |= Bit.timeout }
@@ -125,7 +101,7 @@ enum CachedFlow: Sendable {
             return m
         }
 
-        var flow: Flow {
+        public var flow: Flow {
             var f = Flow(family: AddressFamily.inet)
             f.original = original.tuple
             f.reply = reply.tuple

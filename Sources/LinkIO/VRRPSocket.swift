@@ -1,7 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Conntrack
+import IPAddressing
+import VRRP
 
 /// A raw VRRP socket (protocol 112) on one interface, IPv4 or IPv6 by the source address.
 /// Adverts leave with TTL / hop limit 255 and TOS / traffic class 0xC0 as keepalived's do.

@@ -2,6 +2,7 @@ import Conntrack
 @testable import Daemon
 import StateSync
 import Testing
+import IPAddressing
 
 /// The caches' packed forms must give back exactly what was stored: listings, commits and
 /// sent messages are built from them.
@@ -49,7 +50,7 @@ struct CachedFormsTests {
     }
 
     @Test(arguments: flows) func internalFormGivesTheFlowBack(_ f: Flow) {
-        #expect(CachedFlow(f).flow == f)
+        #expect(CompactFlow(f).flow == f)
     }
 
     /// The sizes the per-flow memory figures rest on.
@@ -65,25 +66,25 @@ struct CachedFormsTests {
     @Test(arguments: flows) func packedMessageIsTheFlowsMessage(_ f: Flow) {
         for options in [SyncSenderOptions(), SyncSenderOptions(includeTimeout: false, windowTracking: true),
                         SyncSenderOptions(includeTimeout: true, windowTracking: true)] {
-            #expect(CachedFlow(f).synced(options: options) == SyncedFlow(flow: f, options: options))
+            #expect(CompactFlow(f).synced(options: options) == SyncedFlow(flow: f, options: options))
         }
     }
 
     @Test func commonFlowsArePacked() {
-        guard case .packed = CachedFlow(Self.tcp) else { Issue.record("TCP flow not packed"); return }
-        guard case .packed = CachedSyncedFlow(SyncedFlow(flow: Self.tcp)) else { Issue.record("synced TCP flow not packed"); return }
+        guard case .packed = CompactFlow(Self.tcp) else { Issue.record("TCP flow not packed"); return }
+        guard case .packed = CompactSyncedFlow(SyncedFlow(flow: Self.tcp)) else { Issue.record("synced TCP flow not packed"); return }
     }
 
     @Test(arguments: flows) func externalFormGivesTheMessageBack(_ f: Flow) {
         for options in [SyncSenderOptions(), SyncSenderOptions(includeTimeout: false, windowTracking: true)] {
             let s = SyncedFlow(flow: f, options: options)
-            #expect(CachedSyncedFlow(s).synced == s)
+            #expect(CompactSyncedFlow(s).synced == s)
         }
         var partial = SyncedFlow()
         partial.source = .v4(1)
         partial.destination = .v4(2)
         partial.icmpID = 9
-        #expect(CachedSyncedFlow(partial).synced == partial)
+        #expect(CompactSyncedFlow(partial).synced == partial)
     }
 
     @Test(arguments: flows) func keysCompareAsTheirTuples(_ f: Flow) {

@@ -79,7 +79,7 @@ public final class ChannelSet {
 extension ChannelSet {
     /// Opens the configured links (spec §4): one kind only, at most four, each with the
     /// addresses its kind needs.
-    public static func open(_ configured: [ConntrackdConfiguration.Channel]) throws(DaemonError) -> ChannelSet {
+    public static func open(_ configured: [ConntrackdConfiguration.Channel]) throws(SetupError) -> ChannelSet {
         guard let first = configured.first else { throw .configuration("no dedicated link (UDP, Multicast or TCP) in Sync") }
         guard configured.allSatisfy({ $0.kind == first.kind }) else {
             throw .configuration("\(first.location): dedicated links of different kinds cannot be mixed")

@@ -1,4 +1,4 @@
-import Conntrack
+import IPAddressing
 
 /// The sender's hot path: a kernel NEW/UPDATE event read straight into the cache's packed
 /// form, without building a `Flow` (whose ~600 bytes were decoded, copied, merged and
@@ -9,9 +9,9 @@ import Conntrack
 /// are skipped, as the cache drops them anyway. Anything else — and any attribute of an
 /// unexpected size — answers nil, and the event takes the general decoder, which also
 /// judges and counts malformed input. So the result is always what
-/// `CachedFlow(FlowCodec.decode(…))` would hold for the same event.
-extension CachedFlow.Packed {
-    init?(eventPayload p: UnsafeRawBufferPointer) {
+/// `CompactFlow(FlowCodec.decode(…))` would hold for the same event.
+extension CompactFlow.Packed {
+    public init?(eventPayload p: UnsafeRawBufferPointer) {
         // nfgenmsg: family, version, resource id.
         guard p.count >= 4, p[0] == UInt8(AddressFamily.inet) else { return nil }
         var original: PackedTuple?

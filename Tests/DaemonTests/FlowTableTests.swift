@@ -1,6 +1,7 @@
 import Conntrack
 @testable import Daemon
 import Testing
+import IPAddressing
 
 /// The caches' table against `Dictionary` as the model: random inserts, updates and
 /// removals (by key and by position) must leave the same contents, through growth and

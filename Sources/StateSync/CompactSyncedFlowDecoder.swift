@@ -1,5 +1,5 @@
 import Conntrack
-import StateSync
+import IPAddressing
 
 /// The receiver's hot path: a flow state message's payload read straight into the
 /// external cache's packed form, without a `SyncedFlow` (some 300 bytes, copied through
@@ -11,11 +11,11 @@ import StateSync
 /// original tuple complete. Anything else answers nil and the message takes the general
 /// decoder, which also judges and counts malformed payloads. So an accepted payload is
 /// always one `SyncedFlowCodec.decode` accepts, and the result is what
-/// `CachedSyncedFlow(decode(…))` would hold.
-extension CachedSyncedFlow.Packed {
+/// `CompactSyncedFlow(decode(…))` would hold.
+extension CompactSyncedFlow.Packed {
     private typealias A = SyncAttribute.Flow
 
-    init?(payload p: UnsafeRawBufferPointer) {
+    public init?(payload p: UnsafeRawBufferPointer) {
         var source: UInt32?, destination: UInt32?, proto: UInt8?, ports: UInt32?
         var icmpType: UInt8?, icmpCode: UInt8?, icmpID: UInt16?
         var tcpState: UInt8?, status: UInt32?, timeout: UInt32?, mark: UInt32?
@@ -66,7 +66,7 @@ extension CachedSyncedFlow.Packed {
 
     /// The original tuple as `SyncedFlow.originalTuple` reads it from the message:
     /// ports unless the protocol is ICMP, the ICMP identity when a type or id came.
-    var originalTuple: PackedTuple? {
+    public var originalTuple: PackedTuple? {
         let isICMP = protocolNumber == IPProtocolNumber.icmp || protocolNumber == IPProtocolNumber.icmpv6
         let withPorts = has(Bit.ports) && !isICMP
         let withICMP = has(Bit.icmpType) || has(Bit.icmpID)

@@ -3,6 +3,7 @@ import Conntrack
 import StateSync
 import TestSupport
 import Testing
+import IPAddressing
 
 /// The receiver's fast path must hold exactly what the general decoder and the external
 /// cache's packing would, accept only payloads the general decoder accepts, and take
@@ -15,14 +16,14 @@ struct PackedSyncedFlowDecoderTests {
     }
 
     /// nil when the general path refuses the payload or keeps the flow whole.
-    static func general(_ bytes: [UInt8]) -> CachedSyncedFlow.Packed? {
+    static func general(_ bytes: [UInt8]) -> CompactSyncedFlow.Packed? {
         guard let s = try? bytes.withUnsafeBytes({ try SyncedFlowCodec.decode($0, 0 ..< bytes.count) }),
-              s.originalTuple != nil, case .packed(let p) = CachedSyncedFlow(s) else { return nil }
+              s.originalTuple != nil, case .packed(let p) = CompactSyncedFlow(s) else { return nil }
         return p
     }
 
-    static func fast(_ bytes: [UInt8]) -> CachedSyncedFlow.Packed? {
-        bytes.withUnsafeBytes { CachedSyncedFlow.Packed(payload: $0) }
+    static func fast(_ bytes: [UInt8]) -> CompactSyncedFlow.Packed? {
+        bytes.withUnsafeBytes { CompactSyncedFlow.Packed(payload: $0) }
     }
 
     /// Accepted ⇒ the general path holds the same, with the same key.

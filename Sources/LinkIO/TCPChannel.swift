@@ -3,6 +3,8 @@ import Glibc
 #endif
 import ConfigParsing
 import Conntrack
+import IPAddressing
+import Timekeeping
 
 /// conntrackd's TCP dedicated link (spec §4.3): each node listens and also connects to
 /// its peer; it writes only on the connection it made and reads only on the one it
@@ -41,7 +43,7 @@ public final class TCPChannel: SyncChannel {
     }
 
     public init(local: IPAddress, peer: IPAddress, port: UInt16, interface: String?, sendBuffer: Int?, receiveBuffer: Int?,
-                errorQueueLength: Int) throws(DaemonError) {
+                errorQueueLength: Int) throws(SetupError) {
         guard case .v4(let l) = local, case .v4(let p) = peer else { throw .configuration("only IPv4 TCP channels are supported so far") }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw .system("socket", errno) }
@@ -81,7 +83,7 @@ public final class TCPChannel: SyncChannel {
             }
         }
         pending.append(bytes)
-        drain(now: ConntrackdDaemon.monotonicNow())
+        drain(now: MonotonicClock.nanoseconds())
     }
 
     public func service(now: UInt64) {

@@ -1,5 +1,5 @@
 import ConfigParsing
-import Daemon
+import LinkIO
 import Testing
 
 /// Which link sends (spec §4.6): the default first, then the one the peer used last,

@@ -3,6 +3,7 @@ import Conntrack
 import StateSync
 import TestSupport
 import Testing
+import IPAddressing
 
 /// The sender writes a packed flow's message straight from the packed fields: it must be
 /// byte for byte the message the general path encodes.
@@ -10,14 +11,14 @@ struct PackedFlowMessageTests {
     static let optionSets = [SyncSenderOptions(), SyncSenderOptions(includeTimeout: false, windowTracking: true),
                              SyncSenderOptions(includeTimeout: true, windowTracking: true)]
 
-    static func expected(_ p: CachedFlow.Packed, _ type: SyncMessageType, _ flags: SyncFlags, _ seq: UInt32,
+    static func expected(_ p: CompactFlow.Packed, _ type: SyncMessageType, _ flags: SyncFlags, _ seq: UInt32,
                          _ options: SyncSenderOptions) -> [UInt8] {
-        SyncMessage(type: type, flags: flags, sequence: seq, body: .flow(CachedFlow.packed(p).synced(options: options))).encoded
+        SyncMessage(type: type, flags: flags, sequence: seq, body: .flow(CompactFlow.packed(p).synced(options: options))).encoded
     }
 
-    static func written(_ p: CachedFlow.Packed, _ type: SyncMessageType, _ flags: SyncFlags, _ seq: UInt32,
+    static func written(_ p: CompactFlow.Packed, _ type: SyncMessageType, _ flags: SyncFlags, _ seq: UInt32,
                         _ options: SyncSenderOptions) -> [UInt8] {
-        var out = [UInt8](repeating: 0xEE, count: CachedFlow.Packed.messageCapacity)
+        var out = [UInt8](repeating: 0xEE, count: CompactFlow.Packed.messageCapacity)
         let n = out.withUnsafeMutableBytes { p.writeMessage(type: type, flags: flags, sequence: seq, options: options, to: $0.baseAddress!) }
         return Array(out[..<n])
     }
@@ -25,7 +26,7 @@ struct PackedFlowMessageTests {
     @Test func theFixtureFlowsWriteTheirMessages() throws {
         var checked = 0
         for f in CachedFormsTests.flows {
-            guard case .packed(let p) = CachedFlow(f) else { continue }
+            guard case .packed(let p) = CompactFlow(f) else { continue }
             for options in Self.optionSets {
                 for type in [SyncMessageType.flowNew, .flowUpdate, .flowDestroy] {
                     #expect(Self.written(p, type, [.hello], 0xA1B2_C3D4, options) == Self.expected(p, type, [.hello], 0xA1B2_C3D4, options))
@@ -69,9 +70,9 @@ struct PackedFlowMessageTests {
         for _ in 0 ..< 4000 {
             let proto = protocols[Int(rng.next() % UInt64(protocols.count))]
             let o = tuple(proto, like: nil)
-            var p = CachedFlow.Packed(unchecked: o)
+            var p = CompactFlow.Packed(unchecked: o)
             p.reply = tuple(proto, like: o)
-            typealias Bit = CachedFlow.Packed.Bit
+            typealias Bit = CompactFlow.Packed.Bit
             for bit in [Bit.status, Bit.timeout, Bit.mark, Bit.id, Bit.tcp, Bit.tcpState, Bit.windowScaleOriginal,
                         Bit.windowScaleReply, Bit.flagsOriginal, Bit.flagsReply, Bit.zeroSynproxy] where coin() {
                 p.present |= bit

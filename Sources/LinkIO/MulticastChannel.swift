@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ConfigParsing
 import Conntrack
+import IPAddressing
 
 /// conntrackd's multicast dedicated link (spec §4.2): one socket bound to the wildcard
 /// address on the group's port (`Group` is the port) and joined to the group on the
@@ -18,7 +19,7 @@ public final class MulticastChannel: SyncChannel {
     public var descriptors: [Int32] { [descriptor] }
 
     public init(group: IPAddress, port: UInt16, localInterfaceAddress: IPAddress, interface: String?,
-                sendBuffer: Int?, receiveBuffer: Int?, checksum: Bool = true) throws(DaemonError) {
+                sendBuffer: Int?, receiveBuffer: Int?, checksum: Bool = true) throws(SetupError) {
         guard case .v4(let g) = group, case .v4(let local) = localInterfaceAddress else {
             throw .configuration("only IPv4 multicast channels are supported so far")
         }

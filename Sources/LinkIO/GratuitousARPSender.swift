@@ -1,7 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Conntrack
+import IPAddressing
+import VRRP
 
 /// Sends keepalived-style gratuitous ARPs and unsolicited Neighbour Advertisements on
 /// one interface through an AF_PACKET socket (frames built here, as keepalived does).

@@ -2,6 +2,7 @@ import Conntrack
 import Daemon
 import StateSync
 import Testing
+import IPAddressing
 
 /// The expectation caches and the ExpectationSync helper filter (spec §2.7, §5.9).
 @Suite struct ExpectationCacheTests {

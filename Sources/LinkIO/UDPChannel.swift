@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ConfigParsing
 import Conntrack
+import IPAddressing
 
 /// conntrackd's UDP dedicated link (spec §4.1): bound to the local address and port,
 /// sending to the peer's; messages of one transmit run are packed into datagrams.
@@ -22,7 +23,7 @@ public final class UDPChannel: SyncChannel {
     public var descriptors: [Int32] { [descriptor] }
 
     public init(local: IPAddress, peer: IPAddress, port: UInt16, interface: String?, sendBuffer: Int?, receiveBuffer: Int?,
-                checksum: Bool = true) throws(DaemonError) {
+                checksum: Bool = true) throws(SetupError) {
         guard case .v4(let l) = local, case .v4(let p) = peer else { throw .configuration("only IPv4 UDP channels are supported so far") }
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw .system("socket", errno) }
@@ -82,25 +83,5 @@ public final class UDPChannel: SyncChannel {
             out.append(.datagram(Array(buffer[0..<n])))
         }
         return out
-    }
-}
-
-public enum DaemonError: Error, CustomStringConvertible {
-    case system(String, Int32)
-    case configuration(String)
-    /// Something the host lacks right now (an interface, an address): worth retrying.
-    case unavailable(String)
-
-    /// Whether waiting may cure it (the host changes), unlike a configuration mistake.
-    public var isTransient: Bool {
-        if case .configuration = self { return false }
-        return true
-    }
-
-    public var description: String {
-        switch self {
-        case .system(let what, let e): "\(what): \(String(cString: strerror(e)))"
-        case .configuration(let m), .unavailable(let m): m
-        }
     }
 }

@@ -4,8 +4,8 @@ import Glibc
 
 /// A sync link's state as `conntrackd -s link` names it: DOWN (not administratively up),
 /// NO-CARRIER (up, not running), RUNNING.
-enum InterfaceStatus {
-    static func of(_ name: String) -> String {
+public enum InterfaceStatus {
+    public static func of(_ name: String) -> String {
         guard let request = query(name, UInt(SIOCGIFFLAGS)) else { return "DOWN" }
         let flags = Int32(request.ifr_ifru.ifru_flags)
         if flags & Int32(IFF_UP) == 0 { return "DOWN" }

@@ -2,6 +2,7 @@ import Conntrack
 @testable import Daemon
 import Netlink
 import Testing
+import IPAddressing
 
 /// The event fast path must hold exactly what the general decoder and the cache's packing
 /// would, and decline whatever the packed form cannot hold.
@@ -21,12 +22,12 @@ struct PackedEventDecoderTests {
     }
 
     /// What the general path keeps for the same bytes.
-    static func general(_ bytes: [UInt8]) throws -> CachedFlow {
+    static func general(_ bytes: [UInt8]) throws -> CompactFlow {
         var f = try FlowCodec.decode(bytes, payload: 0 ..< bytes.count)
         f.countersOriginal = nil
         f.countersReply = nil
         f.use = nil
-        return CachedFlow(f)
+        return CompactFlow(f)
     }
 
     static var variants: [Flow] {
@@ -55,11 +56,11 @@ struct PackedEventDecoderTests {
         for extras in [true, false] {
             let bytes = Self.payload(f, extras: extras)
             let expected = try Self.general(bytes)
-            let fast = bytes.withUnsafeBytes { CachedFlow.Packed(eventPayload: $0) }
+            let fast = bytes.withUnsafeBytes { CompactFlow.Packed(eventPayload: $0) }
             switch expected {
             case .packed(let p):
                 let got = try #require(fast, "declined a packable flow: \(f)")
-                #expect(CachedFlow.packed(got).flow == p.flow)
+                #expect(CompactFlow.packed(got).flow == p.flow)
             case .general:
                 #expect(fast == nil, "packed a flow the cache keeps whole: \(f)")
             }
@@ -71,16 +72,16 @@ struct PackedEventDecoderTests {
         for cut in stride(from: 0, to: good.count, by: 3) {
             let bytes = Array(good[..<cut])
             // Either declined, or (cut at an attribute boundary) what the general path holds.
-            if let fast = bytes.withUnsafeBytes({ CachedFlow.Packed(eventPayload: $0) }),
+            if let fast = bytes.withUnsafeBytes({ CompactFlow.Packed(eventPayload: $0) }),
                case .packed(let p)? = try? Self.general(bytes) {
-                #expect(CachedFlow.packed(fast).flow == p.flow)
+                #expect(CompactFlow.packed(fast).flow == p.flow)
             }
         }
         var wrongSize = good
         // The status attribute (type 3) announced as 6 bytes long.
         if let i = (4 ..< wrongSize.count - 4).first(where: { wrongSize[$0] == 8 && wrongSize[$0 + 1] == 0 && wrongSize[$0 + 2] == 3 && wrongSize[$0 + 3] == 0 }) {
             wrongSize[i] = 6
-            #expect(wrongSize.withUnsafeBytes { CachedFlow.Packed(eventPayload: $0) } == nil)
+            #expect(wrongSize.withUnsafeBytes { CompactFlow.Packed(eventPayload: $0) } == nil)
         }
     }
 
@@ -101,14 +102,14 @@ struct PackedEventDecoderTests {
                     bytes[Int(rng.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: rng.next())
                 }
             }
-            guard let fast = bytes.withUnsafeBytes({ CachedFlow.Packed(eventPayload: $0) }) else { continue }
+            guard let fast = bytes.withUnsafeBytes({ CompactFlow.Packed(eventPayload: $0) }) else { continue }
             // What the fast path accepts, the general decoder reads the same way (and does
             // not count as malformed).
             guard case .packed(let p)? = try? Self.general(bytes) else {
                 Issue.record("round \(round): packed what the general path rejects or keeps whole: \(bytes)")
                 continue
             }
-            #expect(CachedFlow.packed(fast).flow == p.flow, "round \(round): \(bytes)")
+            #expect(CompactFlow.packed(fast).flow == p.flow, "round \(round): \(bytes)")
         }
     }
 
@@ -128,11 +129,11 @@ struct PackedEventDecoderTests {
         var markOnly = bare
         markOnly.mark = 9
         for (old, new) in [(base, bare), (base, stateOnly), (base, markOnly), (bare, base), (stateOnly, markOnly)] {
-            guard case .packed(let o) = CachedFlow(old), case .packed(let n) = CachedFlow(new) else {
+            guard case .packed(let o) = CompactFlow(old), case .packed(let n) = CompactFlow(new) else {
                 Issue.record("not packed"); continue
             }
             let expected = InternalCache.merged(old, with: new)
-            #expect(CachedFlow.packed(o.merged(with: n)).flow == expected)
+            #expect(CompactFlow.packed(o.merged(with: n)).flow == expected)
         }
     }
 }

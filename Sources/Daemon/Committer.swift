@@ -1,0 +1,115 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Conntrack
+import IPAddressing
+import StateSync
+
+/// What a commit wrote into the kernel.
+public struct CommitReport: Sendable {
+    public var flows: Int
+    public var succeeded: Int
+    public var failed: Int
+    public var nanoseconds: UInt64
+}
+
+/// Writes replicated flows into the kernel: the commit of the external cache (`-c`, and a
+/// new master's) and DisableExternalCache's injection of each message as it arrives.
+struct Committer {
+    let kernel: ConntrackConnection
+    /// CommitTimeout: the timeout committed flows get; 0 keeps the replicated one.
+    let commitTimeout: Int
+    /// TCPWindowTracking: without it committed TCP flows are liberal, as conntrackd makes them.
+    let windowTracking: Bool
+    /// DisableExternalCache: what the kernel took ("external inject" in `-s`).
+    var injectCounters = CacheCounters()
+
+    static let natBits: FlowStatus = [.sourceNAT, .destinationNAT, .sourceNATDone, .destinationNATDone]
+
+    /// What the kernel is given for a replicated flow. `timeout` nil: CommitTimeout if
+    /// set, else the received timeout, else 180 s.
+    func kernelFlow(_ synced: SyncedFlow, timeout: UInt32?) -> Flow? {
+        guard var f = synced.flow else { return nil }
+        // With NAT, give the kernel the untranslated reply and the NAT ranges: it then
+        // computes the translated reply itself and marks the entry as NAT'd. Handed a
+        // translated reply it sees nothing to translate, and replies reach our own stack
+        // instead of the client (and get reset).
+        if f.sourceNAT != nil || f.destinationNAT != nil, let o = f.original { f.reply = o.inverted }
+        f.timeout = timeout ?? (commitTimeout > 0 ? UInt32(commitTimeout) : (f.timeout ?? 180))
+        if f.original?.protocolNumber == IPProtocolNumber.tcp, !windowTracking {
+            let liberal = TCPFlags(flags: 0x08, mask: 0x08)
+            var tcp = f.protocolInfo?.tcp ?? TCPInfo()
+            tcp.flagsOriginal = liberal
+            tcp.flagsReply = liberal
+            f.protocolInfo = .tcp(tcp)
+        }
+        return f
+    }
+
+    /// Writes the external cache's flows: batched, updating entries that exist, converted
+    /// lazily batch by batch while the kernel applies the previous batch. Masters go first:
+    /// the kernel refuses a related flow whose master it does not have. An entry that
+    /// cannot become a flow goes out without a tuple, so the kernel refuses it and it is
+    /// counted as failed rather than skipped unseen. `adopt` sees each flow as it goes out;
+    /// `quietly` leaves that listener's event groups during the write.
+    func commit<Entries: Collection>(_ entries: Entries, adopt: ((Flow) -> Void)?,
+                                     quietly listener: ConntrackEventListener?) throws -> CommitReport where Entries.Element == ExternalCache.Entry {
+        let ordered = [entries.lazy.filter { $0.synced.masterSource == nil }, entries.lazy.filter { $0.synced.masterSource != nil }].joined()
+        let flows = ordered.lazy.map { e -> Flow in
+            guard let f = self.kernelFlow(e.synced, timeout: nil) else { return Flow() }
+            adopt?(f)
+            return f
+        }
+        let started = ConntrackdDaemon.monotonicNow()
+        let write = { try self.kernel.create(flows, updateExisting: true, acknowledge: false) }
+        let r = try listener.map { try $0.withoutEvents(write) } ?? write()
+        return CommitReport(flows: flows.count, succeeded: r.succeeded, failed: r.failed,
+                            nanoseconds: ConntrackdDaemon.monotonicNow() - started)
+    }
+
+    /// DisableExternalCache (spec §5.3): a loop turn's messages go into the kernel in one
+    /// batch per kind, not one request each. Returns the error that stopped it, if any.
+    mutating func inject(_ queued: [(SyncMessageType, SyncedFlow)]) -> Error? {
+        var creates: [Flow] = [], updates: [Flow] = [], deletes: [Flow] = []
+        for (type, synced) in queued {
+            guard var f = kernelFlow(synced, timeout: synced.timeout ?? 180) else { continue }
+            switch type {
+            case .flowNew: creates.append(f)
+            case .flowUpdate:
+                // An existing entry cannot take NAT, helper or master changes.
+                f.sourceNAT = nil
+                f.destinationNAT = nil
+                f.helper = nil
+                f.master = nil
+                if let o = f.original, f.reply == nil || f.status?.isDisjoint(with: Self.natBits) == false { f.reply = o.inverted }
+                f.status = f.status?.subtracting(Self.natBits)
+                updates.append(f)
+            case .flowDestroy:
+                deletes.append(Flow(original: f.original!))
+            default: break
+            }
+        }
+        do {
+            if !creates.isEmpty {
+                let r = try kernel.create(creates, updateExisting: true, acknowledge: true)
+                injectCounters.created += r.succeeded
+                injectCounters.createFailed += r.failed
+            }
+            if !updates.isEmpty {
+                let r = try kernel.create(updates, updateExisting: true, acknowledge: true)
+                injectCounters.updated += r.succeeded
+                injectCounters.updateFailed += r.failed
+            }
+            if !deletes.isEmpty {
+                let r = try kernel.delete(deletes, acknowledge: true)
+                // An entry already gone is not a failure.
+                let missing = r.failures.filter { $0.error.errno == ENOENT }.count
+                injectCounters.destroyed += r.succeeded + missing
+                injectCounters.destroyFailed += r.failed - missing
+            }
+            return nil
+        } catch {
+            return error
+        }
+    }
+}

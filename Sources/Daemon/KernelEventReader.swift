@@ -1,0 +1,93 @@
+import Conntrack
+
+/// What the sync daemon takes from one read of the kernel's conntrack events, in the
+/// kernel's order. Flows the daemon does not replicate (its own commits coming back,
+/// filtered ones) are already left out and counted.
+enum KernelEvent {
+    /// The common flow (IPv4, nothing the compact form lacks), never decoded into a `Flow`.
+    case compact(FlowPrinter.EventKind, FlowKey, CompactFlow.Packed)
+    indirect case flow(FlowPrinter.EventKind, Flow)
+    indirect case expectation(FlowPrinter.EventKind, Expectation, origin: UInt32)
+    /// The kernel dropped events: the socket overran.
+    case overrun
+    indirect case malformed(String)
+}
+
+/// Reads the kernel's conntrack events for the sync daemon: a bounded number of datagrams
+/// per loop turn, so the peer and the control socket get their turns during a burst, and
+/// after a turn that read events a short rest, as a NIC moderates its interrupts.
+final class KernelEventReader {
+    let listener: ConntrackEventListener
+    /// Our own commits come back as events: never echo them to the peer (spec §5.4).
+    let ownPort: UInt32
+    let filter: FlowFilter
+    /// Whether common flows may take the compact path (not when the internal cache is bypassed).
+    let compact: Bool
+    /// Flow events read, and those the filter dropped (conntrackd's "events received / filtered").
+    private(set) var received = 0
+    private(set) var filtered = 0
+    /// While resting, the event socket is left alone until then.
+    private(set) var restingUntil: UInt64?
+    /// The last turn's events, for the owner to take (`read` appends, the owner empties).
+    var events: [KernelEvent] = []
+
+    /// The rest after a turn that read events: during a burst each turn then takes a batch
+    /// of events instead of the one or two that arrived since the last, which cost a sleep
+    /// and a wake-up each. An event after a quiet spell is read at once; the kernel's
+    /// socket buffer holds far more than a burst brings in this time.
+    static let moderation: UInt64 = 500_000
+
+    /// The kernel sends one event per datagram; conntrackd takes 100 per wake-up
+    /// (EventIterationLimit), which costs a loop turn per 100 flows in a burst.
+    static let readsPerTurn = 4096
+
+    init(listener: ConntrackEventListener, ownPort: UInt32, filter: FlowFilter, compact: Bool) {
+        self.listener = listener
+        self.ownPort = ownPort
+        self.filter = filter
+        self.compact = compact
+    }
+
+    var descriptor: Int32 { listener.socket.descriptor }
+
+    func isResting(now: UInt64) -> Bool { restingUntil.map { now < $0 } ?? false }
+
+    /// Whether this turn should read: not while resting, and (when the owner polled) only
+    /// if the socket is readable. A rest that is over ends here even if nothing came in
+    /// meanwhile: a stale deadline would keep the loop from ever sleeping.
+    func shouldRead(now: UInt64, ready: Set<Int32>?) -> Bool {
+        if let until = restingUntil, now >= until { restingUntil = nil }
+        return restingUntil == nil && (ready?.contains(descriptor) ?? true)
+    }
+
+    /// Appends this turn's events to `events`; returns whether more are waiting.
+    func read(now: UInt64) throws -> Bool {
+        let before = listener.counters
+        let backlogged = try listener.poll(timeoutMilliseconds: 0, maximumReads: Self.readsPerTurn,
+                                           fastFlow: compact ? { [unowned self] kind, payload, origin in
+            guard let p = CompactFlow.Packed(eventPayload: payload) else { return false }
+            if origin != 0 && origin == self.ownPort { return true }
+            self.received += 1
+            guard self.filter.passes(p) else { self.filtered += 1; return true }
+            self.events.append(.compact(kind, FlowKey(packed: p.original), p))
+            return true
+        } : nil) { event in
+            switch event {
+            case .flow(let kind, let flow, let origin):
+                if origin != 0 && origin == ownPort { return }
+                received += 1
+                guard filter.passes(flow) else { filtered += 1; return }
+                events.append(.flow(kind, flow))
+            case .overrun:
+                events.append(.overrun)
+            case .malformed(let e):
+                events.append(.malformed("\(e)"))
+            case .expectation(let kind, let x, let origin):
+                events.append(.expectation(kind, x, origin: origin))
+            }
+        }
+        // A turn that read events and emptied the socket rests (see `moderation`).
+        restingUntil = !backlogged && listener.counters != before ? now + Self.moderation : nil
+        return backlogged
+    }
+}
