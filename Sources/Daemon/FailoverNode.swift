@@ -31,7 +31,6 @@ public final class FailoverNode {
     let log: Log
     let shouldStop: () -> Bool
     var demotion = 0
-    var transitionStarted: UInt64 = 0
 
     public init(keepalived: KeepalivedConfiguration, conntrackd: ConntrackdConfiguration, options: Options = Options(),
                 log: @escaping Log, shouldStop: @escaping () -> Bool) throws {
@@ -47,7 +46,7 @@ public final class FailoverNode {
 
     public func run() throws {
         try replication.start()
-        vrrp.onTransition = { [unowned self] in self.transition($0) }
+        vrrp.ownedByNode = true
         replication.extraStatus = { [unowned self] in
             self.vrrp.statusReport() + (self.demotion > 0 ? "  demoted by \(self.demotion) until the peer's table has arrived\n" : "")
         }
@@ -55,7 +54,7 @@ public final class FailoverNode {
             vrrp.isHandledInternally = { ($0.split(separator: "/").last ?? "") == "primary-backup.sh" }
         }
         vrrp.start()
-        updateDemotion()
+        followVRRP()
         onReady?()
         while !shouldStop() && !replication.stopRequestedByControl {
             let syncDeadline = replication.nextDeadline
@@ -64,12 +63,22 @@ public final class FailoverNode {
             ConntrackdDaemon.wait(&fds, until: min(syncDeadline, vrrpDeadline))
             // VRRP first: an advert that moves us must act before replication work queues up.
             vrrp.service(now: KeepalivedDaemon.now())
+            followVRRP()
             try replication.service(now: ConntrackdDaemon.monotonicNow(), ready: ConntrackdDaemon.readable(fds))
-            updateDemotion()
+            followVRRP()
         }
         replication.flushPendingDatagram()
         vrrp.finish()
         log("stopped")
+    }
+
+    /// Acts on what VRRP did, in order, and keeps the sync-health demotion current (a
+    /// demotion can move VRRP again, hence the loop; it settles within two rounds).
+    func followVRRP() {
+        repeat {
+            for t in vrrp.takeTransitions() { transition(t) }
+            updateDemotion()
+        } while vrrp.hasTransitions
     }
 
     /// Demoted exactly while a requested resync is outstanding.
@@ -83,57 +92,45 @@ public final class FailoverNode {
     func transition(_ t: KeepalivedDaemon.Transition) {
         let now = ConntrackdDaemon.monotonicNow()
         switch t {
-        case .willBecomeMaster(let group):
-            transitionStarted = now
-            masterActions(group, now: now)
-        case .becameMaster(let group):
-            let ms = Double(ConntrackdDaemon.monotonicNow() - transitionStarted) / 1e6
-            log("(\(group)) addresses added and announced \(format(ms)) ms after the transition")
-            afterAddresses(group)
-        case .becameBackup(let group):
-            log("(\(group)) backup actions: kernel table purge in \(replication.sync.purgeTimeout) s, resync requested from the peer")
+        case .master(let unit):
+            PromotionDriver.run(unit: unit, clock: ConntrackdDaemon.monotonicNow, replication: self, vrrp: vrrp, log: log)
+        case .backup(let unit):
+            log("(\(unit)) backup actions: kernel table purge in \(replication.sync.purgeTimeout) s, resync requested from the peer")
             replication.schedulePurge(now: now)
             replication.requestResync(now: now)
-            updateDemotion()
-        case .becameFault(let group):
-            log("(\(group)) fault actions: kernel table purge in \(replication.sync.purgeTimeout) s")
+        case .fault(let unit):
+            log("(\(unit)) fault actions: kernel table purge in \(replication.sync.purgeTimeout) s")
             replication.schedulePurge(now: now)
         }
     }
+}
 
-    /// primary-backup.sh's `primary` step (-c, -f, -R, -B), in order, with the result known.
-    /// Only the commit comes before the addresses. The committed flows enter the internal
-    /// cache as they go to the kernel (the `-R` a dump would do, without the dump on the
-    /// way); the bulk send follows the addresses, and a dump a second later reconciles
-    /// whatever else the kernel held.
-    func masterActions(_ group: String, now: UInt64) {
-        var text: String
+extension FailoverNode: PromotionReplication {
+    /// The committed flows enter the internal cache as they go to the kernel (the `-R` a
+    /// dump would do, without the dump on the way). The sync-health demotion ends with
+    /// the commit, so the unit's first advert carries its full priority.
+    func commitForPromotion(now: UInt64) -> Promotion.CommitOutcome {
+        var outcome = Promotion.CommitOutcome()
         replication.releaseInternalCache()
         do {
             let r = try replication.commit(quiet: true, adopt: true)
-            text = "committed \(r.succeeded) flows (\(r.failed) failed) in \(format(Double(r.nanoseconds) / 1e6)) ms"
+            outcome.succeeded = r.succeeded
+            outcome.failed = r.failed
+            outcome.nanoseconds = r.nanoseconds
         } catch {
-            text = "commit failed: \(error)"
+            outcome.error = "\(error)"
         }
-        if replication.resync.isWaiting { text += " (the peer's table had not fully arrived)" }
+        outcome.peerTableIncomplete = replication.resync.isWaiting
         replication.releaseExternalCache()
         replication.settleResync(now: now)
         updateDemotion()
-        log("(\(group)) master actions: " + text + "; caches flushed, internal cache holds what was committed")
+        return outcome
     }
 
-    /// The rest of the primary step, once the addresses are up: `-B`, and the kernel
-    /// reconciliation in place of `-R`.
-    func afterAddresses(_ group: String) {
-        let now = ConntrackdDaemon.monotonicNow()
+    func sendTable(reconcileAfterSeconds seconds: UInt64, now: UInt64) {
         replication.sendBulk()
-        replication.reconcileWithKernel(after: 1, now: now)
-        log("(\(group)) bulk send queued; kernel table reconciled in 1 s; all master actions done "
-            + "\(format(Double(now - transitionStarted) / 1e6)) ms after the transition")
-    }
-
-    func format(_ ms: Double) -> String {
-        let tenths = Int((ms * 10).rounded())
-        return "\(tenths / 10).\(tenths % 10)"
+        replication.reconcileWithKernel(after: seconds, now: now)
     }
 }
+
+extension KeepalivedDaemon: PromotionAnnouncer {}

@@ -97,19 +97,38 @@ public final class KeepalivedDaemon {
     var groupStates: [Int: InstanceMachine.State] = [:]
     var fifo: NotifyFifo?
 
-    /// What a node-level owner (`tandem run`) learns about a sync group or lone instance
-    /// changing state, in order, before the members act on it.
-    public enum Transition: Sendable {
-        /// About to become MASTER: nothing has been added or announced yet.
-        case willBecomeMaster(group: String)
-        /// Addresses added and the first GARP burst sent.
-        case becameMaster(group: String)
-        case becameBackup(group: String)
-        case becameFault(group: String)
+    /// A sync group's or lone instance's change of state, as a node-level owner (`tandem
+    /// run`) takes them from `takeTransitions()`, once per unit and in order.
+    public enum Transition: Sendable, Equatable {
+        /// The unit is MASTER. Its members' first adverts, addresses, routes and GARP wait
+        /// until the owner calls `announce(_:)`.
+        case master(unit: String)
+        case backup(unit: String)
+        case fault(unit: String)
     }
-    public var onTransition: ((Transition) -> Void)?
-    /// The member whose own timer or advert made its unit master.
-    var initiator: Instance?
+
+    /// Set by a node-level owner: transitions are queued for it, and a new master's
+    /// announcements are held until it has done what must come first (the commit).
+    public var ownedByNode = false
+    var transitions: [Transition] = []
+    /// Per unit becoming MASTER under an owner: each member's actions after its transition.
+    var held: [String: [(Instance, [InstanceMachine.Action])]] = [:]
+
+    public func takeTransitions() -> [Transition] {
+        defer { transitions.removeAll() }
+        return transitions
+    }
+
+    public var hasTransitions: Bool { !transitions.isEmpty }
+
+    /// Lets a held unit announce itself: each member's first advert, addresses, routes and
+    /// GARP, in the order the members moved. false when nothing was held (the unit left
+    /// MASTER before this).
+    public func announce(_ unit: String) -> Bool {
+        guard let members = held.removeValue(forKey: unit), !members.isEmpty else { return false }
+        for (i, rest) in members { perform(i, rest, following: true) }
+        return true
+    }
 
     public static func now() -> UInt64 {
         var ts = timespec()
@@ -458,7 +477,7 @@ public final class KeepalivedDaemon {
     // MARK: actions
 
     func perform(_ i: Instance, _ actions: [InstanceMachine.Action], following: Bool = false) {
-        for a in actions {
+        for (index, a) in actions.enumerated() {
             switch a {
             // The priority may have changed since the action was made (demotion lifted).
             case .sendAdvertisement(let priority): advertise(i, priority: priority == 0 ? 0 : i.machine.parameters.priority)
@@ -477,12 +496,6 @@ public final class KeepalivedDaemon {
                 announce(i)
                 i.garpSecondBurst = Self.now() + UInt64(i.config.garpMasterDelay * 1_000_000)
                 i.garpRefresh = i.config.garpMasterRefresh > 0 ? Self.now() + UInt64(i.config.garpMasterRefresh * 1_000_000) : nil
-                // The member that moved first adds its addresses last (its siblings followed
-                // inside its transition), so the unit is complete here.
-                if initiator === i {
-                    initiator = nil
-                    onTransition?(.becameMaster(group: unitName(of: i)))
-                }
             case .removeAddresses:
                 i.garpSecondBurst = nil
                 i.garpRefresh = nil
@@ -492,20 +505,26 @@ public final class KeepalivedDaemon {
                 i.lastTransition = InstanceStatistics.wallClock()
                 if to == .master { i.stats.becameMaster += 1 }
                 if from == .master { i.stats.releasedMaster += 1 }
+                let unit = unitName(of: i)
+                // A member leaving MASTER before its unit announced itself announces nothing.
+                if from == .master { held[unit]?.removeAll { $0.0 === i } }
                 // The owner hears of a unit's change once, however many members move.
-                if !following && (i.group.map { groupStates[$0] != to } ?? true) {
+                if ownedByNode && !following && (i.group.map { groupStates[$0] != to } ?? true) {
                     switch to {
-                    case .master:
-                        initiator = i
-                        onTransition?(.willBecomeMaster(group: unitName(of: i)))
-                    case .backup: onTransition?(.becameBackup(group: unitName(of: i)))
-                    case .fault: onTransition?(.becameFault(group: unitName(of: i)))
+                    case .master: transitions.append(.master(unit: unit))
+                    case .backup: transitions.append(.backup(unit: unit))
+                    case .fault: transitions.append(.fault(unit: unit))
                     default: break
                     }
                 }
                 log("(\(i.config.name)) Entering \(to.rawValue) STATE" + (from == .initial ? " (init)" : ""))
                 notifyInstance(i, state: to)
                 if !following { moveGroup(of: i, to: to) }
+                // Under an owner, what a new master does next waits for its word.
+                if to == .master && ownedByNode {
+                    held[unit, default: []].append((i, Array(actions[(index + 1)...])))
+                    return
+                }
             }
         }
     }

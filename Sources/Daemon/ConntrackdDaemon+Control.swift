@@ -1,0 +1,162 @@
+import CLinux
+#if canImport(Glibc)
+import Glibc
+#endif
+import ConfigParsing
+import Conntrack
+import Netlink
+import StateSync
+import IPAddressing
+import LinkIO
+import Timekeeping
+
+/// The control socket (spec §6): requests answered, statistics and listings assembled.
+extension ConntrackdDaemon {
+    func handleControl(now: UInt64) throws {
+        guard let control else { return }
+        for result in control.poll(now: now) {
+            switch result {
+            case .failure(let e):
+                runtime.localReadFailed += 1
+                log("local request failed: \(e)")
+            case .success(let (client, code)):
+                defer { close(client) }
+                guard let request = ControlRequest(rawValue: code) else {
+                    runtime.localUnknownRequest += 1
+                    log("unknown local request \(code)")
+                    continue
+                }
+                ControlServer.reply(client, try answer(request, now: now))
+            }
+        }
+    }
+
+    func answer(_ request: ControlRequest, now: UInt64) throws -> String {
+        if let text = try answerExpectation(request, now: now) { return text }
+        if let text = try answerBypassed(request) { return text }
+        switch request {
+        case .dumpInternal: return listing(internal: true, now: now)
+        case .dumpExternal: return listing(internal: false, now: now)
+        case .dumpInternalXML: return listing(internal: true, now: now, xml: true)
+        case .dumpExternalXML: return listing(internal: false, now: now, xml: true)
+        case .commit: _ = try commit(expectations: false); return ""
+        case .commitAll: _ = try commit(); return ""
+        case .flushCaches: purgeAt = nil; internalCache.removeAll(); externalCache.removeAll(); return ""
+        case .flushAllCaches: flushCaches(); return ""
+        case .flushInternalCache: purgeAt = nil; internalCache.removeAll(); return ""
+        case .flushExternalCache: externalCache.removeAll(); return ""
+        case .kill: stopping = true; return ""
+        case .statistics: return statistics().general
+        case .networkStatistics: return statistics().network
+        case .cacheStatistics: return statistics().cache
+        case .runtimeStatistics: return statistics().runtimeReport
+        case .linkStatistics: return statistics().link
+        case .resendQueueStatistics: return statistics().resendQueueReport
+        case .queueStatistics: return statistics().queues
+        // No child processes: dumps and flushes run in the loop.
+        case .processStatistics: return ""
+        // ALARM has neither bulk sends nor resync requests.
+        case .sendBulk: sendBulk(); return ""
+        case .requestResync: requestResync(now: now); return ""
+        case .flushKernel, .flushAllKernel:
+            runtime.kernelFlushes += 1
+            log("flushing kernel conntrack table")
+            try kernel.flush()
+            if request == .flushAllKernel && expectations.enabled { try kernel.flushExpectations() }
+            return ""
+        case .resyncKernel, .resyncAllKernel:
+            runtime.kernelResyncs += 1
+            log("resync with master conntrack table")
+            try populateFromKernel(send: false)
+            if request == .resyncAllKernel { try loadExpectationsFromKernel() }
+            return ""
+        case .resetTimers: schedulePurge(now: now); return ""
+        case .nodeStatus: return statusReport(now: now) + (extraStatus?() ?? "")
+        // The expectation requests were answered above.
+        case .debugInfo, .expectationStatistics, .flushKernelExpectations, .resyncKernelExpectations, .dumpInternalExpectations,
+             .dumpExternalExpectations, .commitExpectations, .dumpInternalExpectationsXML, .dumpExternalExpectationsXML:
+            return ""
+        }
+    }
+
+    /// The replication side of `tandem status`.
+    func statusReport(now: UInt64) -> String {
+        let k = channel.counters
+        return ControlPresenter.status(.init(
+            mode: sync.mode.rawValue, startedAt: startedAt, peerAddress: peerAddress, peerSilent: peer.silent,
+            peerLastHeard: peer.lastHeard, resync: resync.phase, pollSeconds: config.general.pollSeconds,
+            readsEvents: events != nil, polls: runtime.polls, internalFlows: internalCache.activeCount,
+            externalFlows: sync.disableExternalCache ? nil : externalCache.entries.count, linkKind: channel.kind.rawValue,
+            linkInterface: channel.interface, linksConfigured: channels.channels.count,
+            link: .init(sent: k.packetsSent, received: k.packetsReceived, sendErrors: k.sendErrors),
+            gaps: gapRepair.counters, resyncPending: gapRepair.hasOpenGaps, retransmitted: engine.retransmissions,
+            lost: engine.tracker.lost, malformed: receiver.counters.malformed, foreign: foreignDatagrams,
+            overruns: runtime.overruns), now: now)
+    }
+
+    func statistics() -> ConntrackdStatistics {
+        let internalStats = ConntrackdStatistics.Cache(name: "internal", objects: internalCache.entries.count,
+                                                       active: internalCache.activeCount, counters: internalCache.counters)
+        let externalStats = ConntrackdStatistics.Cache(name: "external", objects: externalCache.entries.count,
+                                                       active: externalCache.entries.count,
+                                                       counters: sync.disableExternalCache ? committer.injectCounters : externalCache.counters)
+        var s = ConntrackdStatistics(internalCache: internalStats, externalCache: externalStats)
+        s.externalInject = sync.disableExternalCache
+        if bypassesInternalCache {
+            s.internalBypass = true
+            s.internalCache.counters = internalBypass.counters
+        }
+        s.trafficBytes = trafficBytes
+        s.trafficPackets = trafficPackets
+        let current = sync.channels.first(where: { $0.isDefault }) ?? sync.channels.first
+        for c in sync.channels {
+            let name = c.interface ?? ""
+            var block = ConntrackdStatistics.Channel(kind: c.kind == .udp ? "UDP" : (c.kind == .tcp ? "TCP" : "multicast"),
+                                                     interface: name, status: InterfaceStatus.of(name), active: c.location == current?.location)
+            if block.active {
+                let k = channel.counters
+                block.bytesSent = k.bytesSent
+                block.bytesReceived = k.bytesReceived
+                block.packetsSent = k.packetsSent
+                block.packetsReceived = k.packetsReceived
+                block.sendErrors = k.sendErrors
+                block.receiveErrors = k.receiveErrors
+            }
+            s.channels.append(block)
+        }
+        s.receive = receiver.counters
+        s.modeMalformed = modeMalformed
+        s.lost = engine.tracker.lost
+        s.before = engine.tracker.before
+        s.gapRepair = gapRepair.counters
+        s.uptimeSeconds = (Self.monotonicNow() - startedAt) / 1_000_000_000
+        s.runtime = runtime
+        s.runtime.eventsReceived += reader?.received ?? 0
+        s.runtime.eventsFiltered += reader?.filtered ?? 0
+        s.runtime.bufferSize = events?.socket.receiveBufferSize ?? 0
+        s.retransmitted = engine.retransmissions
+        s.foreignDatagrams = foreignDatagrams
+        s.errorQueueLimit = current?.errorQueueLength ?? 128
+        if let ftfw = engine.ftfw {
+            s.resendQueue = ftfw.resendQueueEntries
+            s.resendQueueLimit = ftfw.configuration.resendQueueSize
+            s.resendQueueOverflows = ftfw.counters.resendQueueOverflows
+            s.transmitQueue = ftfw.transmitQueueCount
+        }
+        return s
+    }
+
+    /// `-i` / `-e`: dead internal entries hidden; ALARM's external entries show their expiry.
+    func listing(internal isInternal: Bool, now: UInt64, xml: Bool = false) -> String {
+        if isInternal {
+            let flows = internalCache.entries.values.lazy.filter { $0.state != .dead }.map { ControlPresenter.ListedFlow(flow: $0.flow, since: $0.since) }
+            return ControlPresenter.listing(flows, internal: true, xml: xml, now: now)
+        }
+        let lifetime = UInt64(sync.cacheTimeout) * 1_000_000_000
+        let flows = externalCache.entries.values.lazy.compactMap { e in
+            e.synced.flow.map { ControlPresenter.ListedFlow(flow: $0, since: e.since, expires: self.sync.mode == .alarm ? e.updated + lifetime : nil) }
+        }
+        return ControlPresenter.listing(flows, internal: false, xml: xml, now: now)
+    }
+
+}

@@ -1,0 +1,101 @@
+import Conntrack
+import StateSync
+
+/// The text the control socket answers `-i`/`-e` (plain and XML) and `tandem status` with:
+/// pure functions of what they show, so the daemon only gathers the figures.
+enum ControlPresenter {
+    /// One listed flow: when it entered the cache, and (ALARM's external cache) when it expires.
+    struct ListedFlow {
+        var flow: Flow
+        var since: UInt64
+        var expires: UInt64?
+    }
+
+    /// `-i` / `-e`, plain (spec §6.4) or XML (§6.5): no timeout, use count or byte
+    /// counters; ids only in the internal cache's XML; external entries have no reply tuple.
+    static func listing(_ flows: some Sequence<ListedFlow>, internal isInternal: Bool, xml: Bool, now: UInt64) -> String {
+        var out: [UInt8] = []
+        let printer = FlowPrinter()
+        let xmlPrinter = FlowXMLPrinter()
+        for entry in flows {
+            var f = entry.flow
+            f.timeout = nil
+            f.use = nil
+            if !isInternal || !xml { f.id = nil }
+            if !isInternal { f.reply = nil }
+            f.countersOriginal = nil
+            f.countersReply = nil
+            if xml {
+                xmlPrinter.append(f, emptyReply: !isInternal, to: &out)
+                out.append(10)
+                continue
+            }
+            printer.append(f, to: &out)
+            if let expires = entry.expires { out.append(contentsOf: " [expires in \(expires > now ? (expires - now) / 1_000_000_000 : 0)s]".utf8) }
+            out.append(contentsOf: " [active since \((now - entry.since) / 1_000_000_000)s]\n".utf8)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The replication side of `tandem status`: what an operator asks first.
+    struct NodeStatus {
+        var mode: String
+        var startedAt: UInt64
+        var peerAddress: String
+        var peerSilent: Bool
+        var peerLastHeard: UInt64
+        var resync: ResyncProgress.Phase
+        /// PollSecs, when set, and whether kernel events are read besides.
+        var pollSeconds: Int?
+        var readsEvents: Bool
+        var polls: Int
+        var internalFlows: Int
+        /// nil with DisableExternalCache (flows go straight into the kernel).
+        var externalFlows: Int?
+        var linkKind: String
+        var linkInterface: String?
+        var linksConfigured: Int
+        var link: ChannelCountersView
+        var gaps: GapRepair.Counters
+        var resyncPending: Bool
+        var retransmitted: Int
+        var lost: Int
+        var malformed: Int
+        var foreign: Int
+        var overruns: Int
+    }
+
+    /// The link's counters as the status shows them.
+    struct ChannelCountersView {
+        var sent: Int
+        var received: Int
+        var sendErrors: Int
+    }
+
+    static func status(_ s: NodeStatus, now: UInt64) -> String {
+        func seconds(_ ns: UInt64) -> String { "\(ns / 1_000_000_000)s" }
+        var lines = ["sync: mode \(s.mode), up \(seconds(now - s.startedAt)), peer \(s.peerAddress)"]
+        lines.append("  peer: " + (s.peerSilent ? "SILENT for \(seconds(now - s.peerLastHeard))" : "heard \(seconds(now - s.peerLastHeard)) ago"))
+        let resyncText: String = switch s.resync {
+        case .notRequested: "not requested"
+        case .waiting(let since, let acknowledged, _): "WAITING for the peer's table for \(seconds(now - since))"
+            + (acknowledged ? " (request acknowledged)" : "")
+        case .complete(let at): "complete \(seconds(now - at)) ago"
+        }
+        lines.append("  resync: " + resyncText)
+        if let secs = s.pollSeconds {
+            lines.append("  kernel: PollSecs \(secs), " + (s.readsEvents ? "events replicated at once, \(s.polls) re-reads after overruns" : "no event socket, \(s.polls) polls"))
+        }
+        lines.append("  caches: internal \(s.internalFlows) flows, external " + (s.externalFlows.map { "\($0) flows" } ?? "injected into the kernel"))
+        lines.append("  link: \(s.linkKind) on \(s.linkInterface ?? "?") (\(s.linksConfigured) configured), "
+                     + "\(s.link.sent) sent / \(s.link.received) received, \(s.link.sendErrors) send errors")
+        let g = s.gaps
+        lines.append("  gaps: \(g.gaps) (\(g.messagesLost) messages), \(g.jumps) sequence jumps, \(g.renacksSent) NACKed again, "
+                     + "\(g.resyncRequests) resync requests covering \(g.messagesCoveredByResync) messages, "
+                     + "\(g.staleFlowsRemoved) stale flows removed"
+                     + (s.resyncPending ? ", a resync pending" : ""))
+        lines.append("  reliability: \(s.retransmitted) retransmitted, \(s.lost) lost, "
+                     + "\(s.malformed) malformed, \(s.foreign) not from the peer, \(s.overruns) netlink overruns")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

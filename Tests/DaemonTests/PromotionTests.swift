@@ -1,0 +1,89 @@
+@testable import Daemon
+import Testing
+
+/// The promotion's order is the product's promise: the kernel holds the replicated flows
+/// before the unit announces itself, and the table goes to the peer only after that.
+@Suite struct PromotionTests {
+    /// Records what each side was asked to do, in one shared order.
+    final class Record {
+        var steps: [String] = []
+        var now: UInt64 = 1_000_000_000
+    }
+
+    final class FakeKernel: PromotionReplication {
+        let record: Record
+        var outcome = Promotion.CommitOutcome(succeeded: 7, failed: 1, nanoseconds: 2_340_000)
+        init(_ record: Record) { self.record = record }
+        func commitForPromotion(now: UInt64) -> Promotion.CommitOutcome {
+            record.steps.append("commit")
+            record.now += 2_000_000
+            return outcome
+        }
+        func sendTable(reconcileAfterSeconds: UInt64, now: UInt64) {
+            record.steps.append("sendTable(\(reconcileAfterSeconds))")
+        }
+    }
+
+    final class FakeVRRP: PromotionAnnouncer {
+        let record: Record
+        var stillMaster = true
+        init(_ record: Record) { self.record = record }
+        func announce(_ unit: String) -> Bool {
+            record.steps.append("announce \(unit)")
+            record.now += 500_000
+            return stillMaster
+        }
+    }
+
+    func drive(_ kernel: FakeKernel, _ vrrp: FakeVRRP, _ record: Record) -> [String] {
+        var lines: [String] = []
+        PromotionDriver.run(unit: "G1", clock: { record.now }, replication: kernel, vrrp: vrrp) { lines.append($0) }
+        return lines
+    }
+
+    @Test func commitComesBeforeTheAnnouncementAndTheTableAfter() {
+        let record = Record()
+        let lines = drive(FakeKernel(record), FakeVRRP(record), record)
+        #expect(record.steps == ["commit", "announce G1", "sendTable(1)"])
+        #expect(lines == [
+            "(G1) master actions: committed 7 flows (1 failed) in 2.3 ms; caches flushed, internal cache holds what was committed",
+            "(G1) addresses added and announced 2.5 ms after the transition",
+            "(G1) bulk send queued; kernel table reconciled in 1 s; all master actions done 2.5 ms after the transition",
+        ])
+    }
+
+    @Test func aFailedCommitIsReportedAndTheUnitStillAnnounces() {
+        let record = Record()
+        let kernel = FakeKernel(record)
+        kernel.outcome = .init(error: "netlink: No buffer space available", peerTableIncomplete: true)
+        let lines = drive(kernel, FakeVRRP(record), record)
+        #expect(record.steps == ["commit", "announce G1", "sendTable(1)"])
+        #expect(lines.first == "(G1) master actions: commit failed: netlink: No buffer space available (the peer's table had not fully arrived); "
+            + "caches flushed, internal cache holds what was committed")
+    }
+
+    @Test func aUnitThatLeftMasterSendsNothingAsMaster() {
+        let record = Record()
+        let vrrp = FakeVRRP(record)
+        vrrp.stillMaster = false
+        let lines = drive(FakeKernel(record), vrrp, record)
+        #expect(record.steps == ["commit", "announce G1"])
+        #expect(lines.last == "(G1) left MASTER before announcing itself: no bulk send")
+    }
+
+    /// The value refuses steps out of order: a second commit report or an early
+    /// announcement changes nothing.
+    @Test func stepsOutOfOrderAreIgnored() {
+        var p = Promotion(unit: "VI_1", now: 0)
+        #expect(p.start() == [.commit])
+        #expect(p.announced(now: 5).isEmpty)
+        #expect(p.abandoned().isEmpty)
+        #expect(p.step == .commit)
+        let next = p.committed(.init())
+        #expect(next.last == .announce)
+        #expect(p.committed(.init()).isEmpty)
+        #expect(p.announced(now: 1_000_000).contains(.sendTable(reconcileAfterSeconds: 1)))
+        #expect(p.step == .done)
+        #expect(p.announced(now: 2_000_000).isEmpty)
+    }
+}
