@@ -40,7 +40,8 @@ let package = Package(
         // The sockets: VRRP's raw IP socket and its GARP / NA sender, the sync channels
         // (UDP, multicast, TCP) and the link that carries them.
         .target(name: "LinkIO", dependencies: ["CLinux", "IPAddressing", "Timekeeping", "VRRP", "StateSync", "ConfigParsing"]),
-        .target(name: "Daemon", dependencies: ["CLinux", "IPAddressing", "Timekeeping", "Netlink", "Conntrack", "StateSync", "ConfigParsing", "VRRP", "LinkIO"],
+        .target(name: "Daemon", dependencies: ["CLinux", "IPAddressing", "Timekeeping", "Netlink", "Conntrack", "StateSync", "ConfigParsing", "VRRP", "LinkIO",
+                                               .product(name: "Logging", package: "swift-log")],
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         .target(name: "Lab", dependencies: ["IPAddressing", "Netlink", "Conntrack"]),
         .target(
@@ -63,6 +64,7 @@ let package = Package(
         .testTarget(name: "StateSyncTests", dependencies: ["StateSync", "Conntrack", "IPAddressing", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Conntrack", "IPAddressing", "Netlink", "StateSync", "LinkIO", "TestSupport"]),
         .testTarget(name: "TandemCLITests", dependencies: ["TandemCLI", "Daemon", "Conntrack", "IPAddressing", "Netlink", "TestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["IPAddressing", "Conntrack", "Netlink", "TandemCLI", "TestSupport", "VRRP", "LinkIO"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["IPAddressing", "Conntrack", "Netlink", "TandemCLI", "TestSupport", "VRRP", "LinkIO",
+                                                          .product(name: "Logging", package: "swift-log")]),
     ]
 )

@@ -1,4 +1,5 @@
 import CLinux
+import Logging
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,11 +15,10 @@ import Timekeeping
 /// The loop owns every socket; the protocol is the pure FTFWEngine; the caches are plain
 /// values. I/O happens only here.
 public final class ConntrackdDaemon {
-    public typealias Log = (String) -> Void
-
     let config: ConntrackdConfiguration
     let sync: ConntrackdConfiguration.Sync
-    let log: Log
+    /// Every line at notice, as conntrackd logs (its lines are what operators grep).
+    let log: (String) -> Void
     let shouldStop: () -> Bool
     var internalCache: InternalCache
     var externalCache: ExternalCache
@@ -64,11 +64,12 @@ public final class ConntrackdDaemon {
 
     public static func monotonicNow() -> UInt64 { MonotonicClock.nanoseconds() }
 
-    public init(config: ConntrackdConfiguration, log: @escaping Log, shouldStop: @escaping () -> Bool) throws {
+    public init(config: ConntrackdConfiguration, logger: Logger, shouldStop: @escaping () -> Bool) throws {
         guard let sync = config.sync else { throw SetupError.configuration("statistics mode is not supported by tandem yet; configure Sync") }
         self.config = config
         self.sync = sync
         peerAddress = ChannelSet.peerDescription(sync.channels)
+        let log: (String) -> Void = { logger.notice("\($0)") }
         self.log = log
         self.shouldStop = shouldStop
         filter = FlowFilter(rules: config.general.filters)

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ConfigParsing
+import Logging
 
 /// `tandem run`: one firewall of the pair, VRRP and state replication in one loop. A VRRP
 /// transition drives the replication directly, in the order primary-backup.sh intends but
@@ -23,22 +24,20 @@ public final class FailoverNode {
         }
     }
 
-    public typealias Log = (String) -> Void
-
     let replication: ConntrackdDaemon
     let vrrp: KeepalivedDaemon
     let options: Options
-    let log: Log
+    let log: (String) -> Void
     let shouldStop: () -> Bool
     var demotion = 0
 
     public init(keepalived: KeepalivedConfiguration, conntrackd: ConntrackdConfiguration, options: Options = Options(),
-                log: @escaping Log, shouldStop: @escaping () -> Bool) throws {
+                logger: Logger, shouldStop: @escaping () -> Bool) throws {
         self.options = options
-        self.log = log
+        log = { logger.notice("\($0)") }
         self.shouldStop = shouldStop
-        replication = try ConntrackdDaemon(config: conntrackd, log: { log("sync: " + $0) }, shouldStop: shouldStop)
-        vrrp = try KeepalivedDaemon(configuration: keepalived, log: { log("vrrp: " + $0) }, shouldStop: shouldStop)
+        replication = try ConntrackdDaemon(config: conntrackd, logger: logger.part("sync"), shouldStop: shouldStop)
+        vrrp = try KeepalivedDaemon(configuration: keepalived, logger: logger.part("vrrp"), shouldStop: shouldStop)
     }
 
     /// Called once both sides are started (systemd's READY=1).

@@ -7,12 +7,12 @@ import Netlink
 import VRRP
 import IPAddressing
 import LinkIO
+import Logging
 
 /// `tandem keepalived`: VRRP instances and sync groups from keepalived.conf on one thread.
 /// The protocol is InstanceMachine (pure); this loop owns the sockets, addresses, GARPs
 /// and notify scripts.
 public final class KeepalivedDaemon {
-    public typealias Log = (String) -> Void
 
     final class Instance {
         var config: KeepalivedConfiguration.Instance
@@ -80,7 +80,7 @@ public final class KeepalivedDaemon {
     }
 
     var configuration: KeepalivedConfiguration
-    let log: Log
+    let log: (String) -> Void
     let shouldStop: () -> Bool
     var instances: [Instance] = []
     let addresses: InterfaceAddresses
@@ -136,8 +136,9 @@ public final class KeepalivedDaemon {
         return UInt64(ts.tv_sec) * 1_000_000 + UInt64(ts.tv_nsec) / 1000
     }
 
-    public init(configuration c: KeepalivedConfiguration, log: @escaping Log, shouldStop: @escaping () -> Bool) throws {
+    public init(configuration c: KeepalivedConfiguration, logger: Logger, shouldStop: @escaping () -> Bool) throws {
         configuration = c
+        let log: (String) -> Void = { logger.notice("\($0)") }
         self.log = log
         self.shouldStop = shouldStop
         addresses = try InterfaceAddresses()

@@ -5,6 +5,7 @@ import ConfigParsing
 import Conntrack
 import IPAddressing
 import Daemon
+import Logging
 
 /// `tandem conntrackd` and the `conntrackd` link: conntrackd 1.4.7's command line. With a
 /// client option it sends that request code to the daemon's UNIX socket (Tandem's or
@@ -188,23 +189,27 @@ public struct ConntrackdTool {
         if case .file(let path) = config.general.logFile { logFD = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600) }
         defer { if logFD >= 0 { close(logFD) } }
         let out = output
-        let syslog = SyslogSink(facility: config.general.syslogFacility, ident: "conntrackd")
-        let log: ConntrackdDaemon.Log = { message in
-            syslog?.notice(message)
+        let file = logFD
+        // conntrackd's line: "[Thu Dec  3 14:00:00 2026] (pid=N) [notice] message", on
+        // stderr and in its LogFile.
+        let lines = LineLogHandler(format: { _, message in
             var t = time(nil)
             var buffer = [CChar](repeating: 0, count: 32)
             ctime_r(&t, &buffer)
-            let stamp = String(nulTerminated: buffer).trimmingNewline
-            let line = "[\(stamp)] (pid=\(getpid())) [notice] \(message)"
-            if logFD >= 0 {
+            return "[\(String(nulTerminated: buffer).trimmingNewline)] (pid=\(getpid())) [notice] \(message)"
+        }, write: { line in
+            if file >= 0 {
                 var bytes = Array((line + "\n").utf8)
-                _ = write(logFD, &bytes, bytes.count)
+                _ = Glibc.write(file, &bytes, bytes.count)
             }
             out.err(line)
-        }
+        })
+        let syslog = SyslogLogHandler(facility: config.general.syslogFacility, ident: "conntrackd")
+        let logger = Logger.tandem("conntrackd", handlers: [lines] + (syslog.map { [$0] } ?? []))
+        let log: (String) -> Void = { logger.notice("\($0)") }
         for w in config.warnings { log("warning: \(w)") }
         do {
-            let daemon = try ConntrackdDaemon(config: config, log: log, shouldStop: shouldStop)
+            let daemon = try ConntrackdDaemon(config: config, logger: logger, shouldStop: shouldStop)
             let systemd = SystemdNotifier(enabled: config.general.systemd)
             daemon.onReady = { systemd.notify("READY=1\nSTATUS=synchronizing") }
             defer { systemd.notify("STOPPING=1") }

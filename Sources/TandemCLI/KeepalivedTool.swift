@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ConfigParsing
 import Daemon
+import Logging
 
 /// `tandem keepalived` and the `keepalived` link: the VRRP daemon, and `-t` /
 /// `--config-test` with keepalived 2.2.7's exit codes (0 OK, 4 cannot run, 5 errors but
@@ -86,10 +87,12 @@ extension KeepalivedTool {
         }
         defer { for path in pidFiles { unlink(path) } }
         let out = output
-        let log: (String) -> Void = { out.err("Keepalived_vrrp[\(getpid())]: \($0)") }
+        let logger = Logger.tandem("keepalived", handlers: [LineLogHandler(format: { _, message in "Keepalived_vrrp[\(getpid())]: \(message)" },
+                                                                          write: { out.err($0) })])
+        let log: (String) -> Void = { logger.notice("\($0)") }
         let daemon: KeepalivedDaemon
         do {
-            daemon = try KeepalivedDaemon(configuration: config, log: log, shouldStop: shouldStop)
+            daemon = try KeepalivedDaemon(configuration: config, logger: logger, shouldStop: shouldStop)
         } catch {
             output.err("Keepalived_vrrp: \(error)")
             return 1

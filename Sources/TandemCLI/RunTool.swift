@@ -4,6 +4,7 @@ import Glibc
 import ArgumentParser
 import ConfigParsing
 import Daemon
+import Logging
 import LinkIO
 
 /// `tandem run`: the node daemon reading the two legacy files.
@@ -102,16 +103,15 @@ public struct RunTool {
         close(fd)
         defer { unlink(lock) }
         let out = output
-        let syslog = SyslogSink(facility: conntrackd.general.syslogFacility, ident: "tandem")
-        let log: FailoverNode.Log = {
-            syslog?.notice($0)
-            out.err(Self.stamp() + " tandem[\(getpid())]: " + $0)
-        }
+        let lines = LineLogHandler(format: { _, message in Self.stamp() + " tandem[\(getpid())]: " + message }, write: { out.err($0) })
+        let syslog = SyslogLogHandler(facility: conntrackd.general.syslogFacility, ident: "tandem")
+        let logger = Logger.tandem("tandem", handlers: [lines] + (syslog.map { [$0] } ?? []))
+        let log: (String) -> Void = { logger.notice("\($0)") }
         var lastProblem = ""
         while !shouldStop() {
             do {
                 let node = try FailoverNode(keepalived: keepalived, conntrackd: conntrackd,
-                                            options: .init(syncDemotion: command.syncDemotion, runSyncScripts: command.runSyncScripts), log: log, shouldStop: shouldStop)
+                                            options: .init(syncDemotion: command.syncDemotion, runSyncScripts: command.runSyncScripts), logger: logger, shouldStop: shouldStop)
                 if !lastProblem.isEmpty { log("started after: \(lastProblem)") }
                 let systemd = SystemdNotifier(enabled: conntrackd.general.systemd)
                 node.onReady = { systemd.notify("READY=1\nSTATUS=VRRP and replication running") }

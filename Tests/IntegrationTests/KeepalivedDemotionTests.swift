@@ -1,3 +1,4 @@
+import Logging
 import ConfigParsing
 import Daemon
 import Foundation
@@ -17,7 +18,7 @@ struct KeepalivedDemotionTests {
                           top: ["vrrp_script always_ok {", "  script /bin/true", "  interval 0.1", "  weight 30", "}"])
         let config = try KeepalivedConfigParser.parse(text)
         let seen: [UInt8] = try NetworkNamespace.run(named: pair.a.name) {
-            let daemon = try KeepalivedDaemon(configuration: config, log: { _ in }, shouldStop: { false })
+            let daemon = try KeepalivedDaemon(configuration: config, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, shouldStop: { false })
             daemon.start()
             defer { daemon.finish() }
             // Bounded turns of the loop, long enough for the script to run and be reaped.
