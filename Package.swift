@@ -57,6 +57,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Netlink"], path: "Tests/TestSupport"),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CLinux", "TestSupport"]),
         .testTarget(name: "IPAddressingTests", dependencies: ["IPAddressing"]),
+        .testTarget(name: "TimekeepingTests", dependencies: ["Timekeeping"]),
         .testTarget(name: "LinkIOTests", dependencies: ["LinkIO", "ConfigParsing", "StateSync"]),
         .testTarget(name: "ConntrackTests", dependencies: ["Conntrack", "IPAddressing", "Netlink", "CLinux", "TestSupport"], exclude: ["Vectors"]),
         .testTarget(name: "ConfigParsingTests", dependencies: ["ConfigParsing", "Conntrack", "IPAddressing", "TestSupport"]),
