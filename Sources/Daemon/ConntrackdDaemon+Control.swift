@@ -41,9 +41,9 @@ extension ConntrackdDaemon {
         case .dumpExternalXML: return listing(internal: false, now: now, xml: true)
         case .commit: _ = try commit(expectations: false); return ""
         case .commitAll: _ = try commit(); return ""
-        case .flushCaches: purgeAt = nil; internalCache.removeAll(); externalCache.removeAll(); return ""
+        case .flushCaches: schedule.purgeAt = nil; internalCache.removeAll(); externalCache.removeAll(); return ""
         case .flushAllCaches: flushCaches(); return ""
-        case .flushInternalCache: purgeAt = nil; internalCache.removeAll(); return ""
+        case .flushInternalCache: schedule.purgeAt = nil; internalCache.removeAll(); return ""
         case .flushExternalCache: externalCache.removeAll(); return ""
         case .kill: stopping = true; return ""
         case .statistics: return statistics().general
@@ -83,14 +83,14 @@ extension ConntrackdDaemon {
     func statusReport(now: UInt64) -> String {
         let k = channel.counters
         return ControlPresenter.status(.init(
-            mode: sync.mode.rawValue, startedAt: startedAt, peerAddress: peerAddress, peerSilent: peer.silent,
-            peerLastHeard: peer.lastHeard, resync: resync.phase, pollSeconds: config.general.pollSeconds,
+            mode: sync.mode.rawValue, startedAt: startedAt, peerAddress: link.peerAddress, peerSilent: link.liveness.silent,
+            peerLastHeard: link.liveness.lastHeard, resync: resync.phase, pollSeconds: config.general.pollSeconds,
             readsEvents: events != nil, polls: runtime.polls, internalFlows: internalCache.activeCount,
             externalFlows: sync.disableExternalCache ? nil : externalCache.entries.count, linkKind: channel.kind.rawValue,
-            linkInterface: channel.interface, linksConfigured: channels.channels.count,
+            linkInterface: channel.interface, linksConfigured: link.channels.channels.count,
             link: .init(sent: k.packetsSent, received: k.packetsReceived, sendErrors: k.sendErrors),
             gaps: gapRepair.counters, resyncPending: gapRepair.hasOpenGaps, retransmitted: engine.retransmissions,
-            lost: engine.tracker.lost, malformed: receiver.counters.malformed, foreign: foreignDatagrams,
+            lost: engine.tracker.lost, malformed: link.receiver.counters.malformed, foreign: link.foreignDatagrams,
             overruns: runtime.overruns), now: now)
     }
 
@@ -106,8 +106,8 @@ extension ConntrackdDaemon {
             s.internalBypass = true
             s.internalCache.counters = internalBypass.counters
         }
-        s.trafficBytes = trafficBytes
-        s.trafficPackets = trafficPackets
+        s.trafficBytes = runtime.trafficBytes
+        s.trafficPackets = runtime.trafficPackets
         let current = sync.channels.first(where: { $0.isDefault }) ?? sync.channels.first
         for c in sync.channels {
             let name = c.interface ?? ""
@@ -124,8 +124,8 @@ extension ConntrackdDaemon {
             }
             s.channels.append(block)
         }
-        s.receive = receiver.counters
-        s.modeMalformed = modeMalformed
+        s.receive = link.receiver.counters
+        s.modeMalformed = runtime.modeMalformed
         s.lost = engine.tracker.lost
         s.before = engine.tracker.before
         s.gapRepair = gapRepair.counters
@@ -135,7 +135,7 @@ extension ConntrackdDaemon {
         s.runtime.eventsFiltered += reader?.filtered ?? 0
         s.runtime.bufferSize = events?.socket.receiveBufferSize ?? 0
         s.retransmitted = engine.retransmissions
-        s.foreignDatagrams = foreignDatagrams
+        s.foreignDatagrams = link.foreignDatagrams
         s.errorQueueLimit = current?.errorQueueLength ?? 128
         if let ftfw = engine.ftfw {
             s.resendQueue = ftfw.resendQueueEntries

@@ -25,36 +25,25 @@ public final class ConntrackdDaemon {
     var engine: ModeEngine
     var expectations: ExpectationSyncState
     var internalBypass = InternalBypass()
-    var receiver = SyncReceiver()
-    let channels: ChannelSet
+    /// The sync link: channels, receiver, coalescer, whether the peer is heard.
+    let link: PeerLink
     /// The link messages currently leave on.
-    var channel: any SyncChannel { channels.active }
+    var channel: any SyncChannel { link.active }
     let control: ControlServer?
     let kernel: ConntrackConnection
     let events: ConntrackEventListener?
     /// Reads `events` a turn at a time.
     let reader: KernelEventReader?
     let options: SyncSenderOptions
-    let peerAddress: String
     let filter: FlowFilter
     var stopping = false
-    var nextPoll: UInt64?
-    /// PollSecs with events: the next poll re-reads the kernel table (after an overrun).
-    var pollPending = false
-    var resyncAt: UInt64?
-    var purgeAt: UInt64?
-    /// ALARM: external entries are expired once a second, not on every loop turn.
-    var nextExpiry: UInt64 = 0
+    /// When the kernel's table is next re-read or flushed.
+    var schedule = KernelTableSchedule()
     var runtime = ConntrackdStatistics.Runtime()
-    /// Messages the sync mode refused (BAD): "Malformed header".
-    var modeMalformed = 0
-    /// Bytes and packets of destroyed flows ("traffic processed").
-    var trafficBytes: UInt64 = 0, trafficPackets: UInt64 = 0
     let startedAt: UInt64
     /// Has the peer's table arrived since we last asked for it (sync health)?
-    public private(set) var resync: ResyncProgress
+    public internal(set) var resync: ResyncProgress
     var nextResyncRequest: UInt64? { resync.nextRequest }
-    public private(set) var peer: PeerLiveness
     /// Writes replicated flows into the kernel (commit, and DisableExternalCache's injection).
     var committer: Committer
     /// Gaps in the peer's messages that its resends may not have filled.
@@ -68,7 +57,6 @@ public final class ConntrackdDaemon {
         guard let sync = config.sync else { throw SetupError.configuration("statistics mode is not supported by tandem yet; configure Sync") }
         self.config = config
         self.sync = sync
-        peerAddress = ChannelSet.peerDescription(sync.channels)
         let log: (String) -> Void = { logger.notice("\($0)") }
         self.log = log
         self.shouldStop = shouldStop
@@ -76,7 +64,6 @@ public final class ConntrackdDaemon {
         let now = Self.monotonicNow()
         startedAt = now
         resync = ResyncProgress(acknowledgements: sync.mode == .ftfw)
-        self.peer = PeerLiveness(now: now)
         internalCache = InternalCache(limit: config.general.hashLimit)
         externalCache = ExternalCache(limit: config.general.hashLimit)
         let first = UInt32(truncatingIfNeeded: time(nil))
@@ -97,7 +84,7 @@ public final class ConntrackdDaemon {
         if repairOff { log("TANDEM_TEST_NO_GAP_REPAIR is set: gaps are NACKed once and never repaired by resync (test-only)") }
         options = SyncSenderOptions(includeTimeout: sync.commitTimeout == 0, windowTracking: sync.tcpWindowTracking)
         expectations = ExpectationSyncState(setting: sync.expectationSync, limit: config.general.hashLimit, options: options)
-        channels = try ChannelSet.open(sync.channels)
+        link = PeerLink(channels: try ChannelSet.open(sync.channels), peerAddress: ChannelSet.peerDescription(sync.channels), now: now, log: log)
         control = try config.general.unixPath.map { path throws(SetupError) in try ControlServer(path: path) }
         kernel = try ConntrackConnection()
         committer = Committer(kernel: kernel, commitTimeout: sync.commitTimeout, windowTracking: sync.tcpWindowTracking)
@@ -123,7 +110,7 @@ public final class ConntrackdDaemon {
             // whatever an overrun lost. Without an event socket it polls as conntrackd.
             // The event socket is open before start-up's dump, so nothing falls in between:
             // the first poll has nothing to re-read.
-            nextPoll = now
+            schedule.nextPoll = now
             do {
                 events = try open()
                 log("polling mode, PollSecs \(secs): kernel events are replicated at once; the table is re-read within \(secs) s after an event overrun")
@@ -175,7 +162,7 @@ public final class ConntrackdDaemon {
 
     /// The descriptors an owning loop polls for input.
     public var pollDescriptors: [Int32] {
-        var fds = channels.descriptors
+        var fds = link.descriptors
         if let reader, !reader.isResting(now: Self.monotonicNow()) { fds.append(reader.descriptor) }
         if let control { fds += control.descriptors }
         return fds
@@ -184,9 +171,9 @@ public final class ConntrackdDaemon {
     /// When `service` next has timed work (monotonic nanoseconds).
     public var nextDeadline: UInt64 {
         var deadline = engine.nextDeadline
-        for d in [nextPoll, resyncAt, purgeAt, nextResyncRequest, gapRepair.nextDeadline].compactMap({ $0 }) { deadline = min(deadline, d) }
-        deadline = min(deadline, peer.deadline)
-        if let due = coalescer.deadline { deadline = min(deadline, due) }
+        for d in [nextResyncRequest, gapRepair.nextDeadline].compactMap({ $0 }) { deadline = min(deadline, d) }
+        deadline = min(deadline, schedule.deadline)
+        deadline = min(deadline, link.deadline)
         if let until = reader?.restingUntil { deadline = min(deadline, until) }
         if sentSlice { deadline = 0 }
         return deadline
@@ -241,343 +228,43 @@ public final class ConntrackdDaemon {
     /// so reading stays ahead of the kernel during a burst; the rest goes out after it.
     static let transmitSlice = 256
 
-    /// How far ahead of recording a compact event its cache slot is prefetched.
-    static let prefetchDistance = 16
-
-    /// Records a turn's kernel events in the internal cache and queues them for the peer.
-    /// A compact event's cache slot is prefetched a few events before it is recorded, so
-    /// the cache misses, which were the largest single cost of recording an event, overlap
-    /// with the work on the events before it.
-    func handleKernelEvents(_ reader: KernelEventReader, now: UInt64) {
-        var events: [KernelEvent] = []
-        swap(&events, &reader.events)
-        defer {
-            events.removeAll(keepingCapacity: true)
-            swap(&events, &reader.events)
-        }
-        func prefetch(_ i: Int) {
-            if i < events.count, case .compact(_, let key, _) = events[i] { internalCache.prefetch(key) }
-        }
-        for i in 0 ..< min(Self.prefetchDistance, events.count) { prefetch(i) }
-        for i in events.indices {
-            prefetch(i + Self.prefetchDistance)
-            switch events[i] {
-            case .compact(let kind, let key, let p):
-                if let k = internalCache.record(packed: p, key: key, kind: kind, now: now) { engine.enqueue(.flow(k), places: &internalCache) }
-            case .flow(let kind, let flow):
-                if kind == .destroy {
-                    for c in [flow.countersOriginal, flow.countersReply].compactMap({ $0 }) {
-                        trafficBytes += c.bytes
-                        trafficPackets += c.packets
-                    }
-                }
-                if bypassesInternalCache { bypass(flow, kind: kind); continue }
-                if let key = internalCache.record(flow, kind: kind, now: now) { engine.enqueue(.flow(key), places: &internalCache) }
-            case .overrun:
-                runtime.overruns += 1
-                if nextPoll != nil {
-                    if !pollPending { log("netlink event socket overrun: the table is re-read at the next poll") }
-                    pollPending = true
-                } else if let delay = config.general.netlinkOverrunResync, resyncAt == nil {
-                    resyncAt = now + UInt64(delay) * 1_000_000_000
-                    log("netlink event socket overrun: resync with the kernel in \(delay)s")
-                }
-            case .malformed(let reason):
-                runtime.catchEventFailed += 1
-                log("malformed netlink event skipped: \(reason)")
-            case .expectation(let kind, let x, let origin):
-                handleExpectationEvent(kind, x, origin: origin, now: now)
-            }
-        }
-    }
-
-    func handleChannel(now: UInt64) {
-        let foreign = foreignDatagrams
-        defer {
-            // One line per burst, not per datagram: a flood must not flood the log too.
-            if foreignDatagrams > foreign, let a = channels.channels.compactMap(\.lastForeignSource).last {
-                log("ignored \(foreignDatagrams - foreign) datagram(s) not from the peer, last from \(IPAddress.v4(a))")
-            }
-        }
-        var injections: [(SyncMessageType, SyncedFlow)] = []
-        defer { if !injections.isEmpty { inject(injections) } }
-        // Messages are handled as they are decoded: a turn's datagrams never exist as
-        // an array of decoded messages, and a data message is applied without being
-        // copied into an engine event.
-        var heard = false
-        var events: [SyncEngineEvent] = []
-        func arrived(on index: Int) {
-            if !heard {
-                heard = true
-                if case .heardAgain(let after) = peer.heard(now: now) {
-                    log("peer \(peerAddress) heard again after \(after / 1_000_000_000) s of silence")
-                }
-            }
-        }
-        /// A message the mode will judge arrived on link `index`: answer on that link.
-        func judging(on index: Int) {
-            if let line = channels.follow(index) { log(line) }
-            events.removeAll(keepingCapacity: true)
-        }
-        func handleEvents() {
-            for e in events {
-                switch e {
-                case .apply: break
-                case .resyncRequested:
-                    log("resync requested by other node")
-                    bulkSend()
-                case .peerAcknowledged(let range):
-                    if resync.isWaiting || gapResync != nil, let s = engine.lastResyncSequence, range.contains(s) {
-                        if resync.isWaiting { resync.requestAcknowledged() }
-                        gapResync?.progress.requestAcknowledged()
-                    } else {
-                        peerTick(now: now)
-                    }
-                case .peerAlive:
-                    peerTick(now: now)
-                case .malformed:
-                    modeMalformed += 1
-                case .peerHello:
-                    break
-                case .sequenceGap(let range):
-                    gapRepair.gap(range, now: now)
-                }
-            }
-        }
-        // FTFW with an external cache: flow messages that fit the cache's packed form
-        // are decoded straight into it, and never exist as a `SyncedFlow`.
-        let fastFlow: ((Int, SyncHeader, SyncMessageType, UnsafeRawBufferPointer) -> Bool)? =
-            !engine.isFTFW || sync.disableExternalCache ? nil : { index, header, type, payload in
-                guard let p = CompactSyncedFlow.Packed(payload: payload) else { return false }
-                arrived(on: index)
-                judging(on: index)
-                if self.engine.receiveData(flags: header.flags, sequence: header.sequence, places: &self.internalCache, events: &events) {
-                    self.externalCache.apply(type, packed: p, now: now)
-                }
-                handleEvents()
-                return true
-            }
-        channels.receive(into: &receiver, fastFlow: fastFlow) { index, received in
-            arrived(on: index)
-            guard case .message(let m) = received else { return }
-            judging(on: index)
-            if engine.receive(m, places: &internalCache, events: &events) {
-                switch m.body {
-                case .expectation(let x): applyReceived(m.type, x, now: now)
-                case .flow(let f):
-                    if sync.disableExternalCache { injections.append((m.type, f)) } else { externalCache.apply(m.type, f, now: now) }
-                case .control: break
-                }
-            }
-            handleEvents()
-        }
-    }
-
-    func repairGaps(now: UInt64) {
-        for action in gapRepair.fire(now: now) {
-            switch action {
-            case .nack(let range):
-                engine.requestRetransmission(range)
-            case .requestResync(let reason):
-                log("requesting the peer's whole table (resync): \(reason)")
-                engine.requestResync()
-                if !sync.disableExternalCache { gapResync = GapResync(mark: now, gaps: gapsSeen, acknowledgements: engine.isFTFW) }
-            }
-        }
-    }
-
-    func peerTick(now: UInt64) {
-        if resync.receivedTick(now: now) {
-            log("resync complete: \(externalCache.entries.count) flows in the external cache")
-        }
-        if gapResync?.progress.receivedTick(now: now) == true, let done = gapResync {
-            gapResync = nil
-            // Only a table that arrived without a gap of its own proves what the peer lacks.
-            if gapsSeen == done.gaps {
-                let removed = externalCache.removeNotUpdated(since: done.mark)
-                gapRepair.recordStaleRemoved(removed)
-                log("the peer's table arrived whole: \(externalCache.entries.count) flows, \(removed) stale flow(s) it no longer has removed")
-            } else {
-                log("the peer's table arrived with gaps of its own: stale flows are kept until the next resync")
-            }
-        }
-    }
-
-    /// Gaps and jumps seen so far, to tell whether a resync's answer had any.
-    var gapsSeen: Int { gapRepair.counters.gaps + gapRepair.counters.jumps }
-
-    /// Datagrams dropped across all links because they did not come from the peer.
-    var foreignDatagrams: Int { channels.channels.reduce(0) { $0 + $1.foreignDatagrams } }
-
     func timers(now: UInt64) throws {
         engine.fire(now: now)
-        if let line = channels.service(now: now) { log(line) }
-        if case .fellSilent(let d) = peer.check(now: now) {
-            let errors = channel.counters.sendErrors
-            log("no message from peer \(peerAddress) for \(d / 1_000_000_000) s (\(errors) send errors so far): unreachable or stopped; still sending")
-        }
+        link.service(now: now)
         if let r = resync.nextRequest, now >= r { requestResync(now: now) }
         repairGaps(now: now)
-        if sync.mode == .alarm && now >= nextExpiry {
+        if sync.mode == .alarm && now >= schedule.nextExpiry {
             externalCache.expire(now: now, lifetime: UInt64(sync.cacheTimeout) * 1_000_000_000)
-            nextExpiry = now + 1_000_000_000
+            schedule.nextExpiry = now + 1_000_000_000
         }
-        if let p = nextPoll, now >= p {
-            if pollPending || events == nil {
-                pollPending = false
+        if let p = schedule.nextPoll, now >= p {
+            if schedule.pollPending || events == nil {
+                schedule.pollPending = false
                 runtime.polls += 1
                 try populateFromKernel(send: true)
             }
-            nextPoll = now + UInt64(config.general.pollSeconds ?? 5) * 1_000_000_000
+            schedule.nextPoll = now + UInt64(config.general.pollSeconds ?? 5) * 1_000_000_000
         }
-        if let r = resyncAt, now >= r {
-            resyncAt = nil
+        if let r = schedule.resyncAt, now >= r {
+            schedule.resyncAt = nil
             runtime.kernelResyncs += 1
             try populateFromKernel(send: true)
             log("resync with kernel conntrack table done: \(internalCache.activeCount) flows")
         }
-        if let p = purgeAt, now >= p {
-            purgeAt = nil
+        if let p = schedule.purgeAt, now >= p {
+            schedule.purgeAt = nil
             runtime.kernelFlushes += 1
             try kernel.flush()
             log("kernel conntrack table flushed (purge)")
         }
     }
 
-    func flushTransmit(now: UInt64, limit objectLimit: Int = .max) {
-        // Each message is encoded into the batch as the engine makes it (a bulk send of
-        // 100k flows never exists as 100k messages at once) and packed into datagrams
-        // (spec §4.4); every 64 datagrams go out in one system call. What is left at the
-        // end goes out now or, while messages are streaming, may wait a little for company.
-        let limit = channel.maximumPayload
-        // Out of the daemon for the run: the emit closures touch it once per message.
-        var out = TransmitCoalescer()
-        swap(&out, &coalescer)
-        if engine.isFTFW {
-            engine.transmitFTFW(now: now, limit: objectLimit, places: &internalCache, render: { object, slot, cache in
-                // `cache` is the internal cache, lent to the engine for this run.
-                self.outgoing(object, at: slot, in: cache)
-            }, emitObject: { type, flags, sequence, object in
-                switch object {
-                case .packed(let p):
-                    withUnsafeTemporaryAllocation(byteCount: CompactFlow.Packed.messageCapacity, alignment: 8) { scratch in
-                        let n = p.writeMessage(type: type, flags: flags, sequence: sequence, options: self.options, to: scratch.baseAddress!)
-                        out.batch.makeRoom(for: n, limit: limit)
-                        out.batch.append(UnsafeRawBufferPointer(start: scratch.baseAddress, count: n))
-                    }
-                case .message(let body):
-                    let start = out.batch.bytes.count
-                    SyncMessage(type: type, flags: flags, sequence: sequence, body: body).encode(into: &out.batch.bytes)
-                    out.batch.settle(messageAt: start, limit: limit)
-                }
-                out.sendClosed(through: channels)
-            }, emitControl: { c in
-                let start = out.batch.bytes.count
-                c.encode(into: &out.batch.bytes)
-                out.batch.settle(messageAt: start, limit: limit)
-                out.sendClosed(through: channels)
-            })
-        } else {
-            engine.transmitOther(now: now, render: { object in
-                guard case .flow(let key) = object else { return self.render(other: object) }
-                guard let e = self.internalCache.entries[key] else { return nil }
-                return (Self.messageType(e.state), .flow(e.stored.synced(options: self.options)))
-            }, emit: { m in
-                let start = out.batch.bytes.count
-                m.encode(into: &out.batch.bytes)
-                out.batch.settle(messageAt: start, limit: limit)
-                out.sendClosed(through: channels)
-            })
-        }
-        out.endRun(now: now, through: channels)
-        coalescer = out
-        // Only dead entries are freed on release: with none, skip the per-key look-ups.
-        if internalCache.deadCount > 0 || expectations.enabled {
-            for object in engine.takeReleased(places: internalCache) { forget(object) }
-        } else {
-            engine.discardReleased()
-        }
-    }
-
-
-    /// What the FTFW engine sends for an object: a packed flow is encoded straight
-    /// from its cache record, anything else through its message.
-    enum OutgoingObject {
-        case packed(CompactFlow.Packed)
-        indirect case message(SyncMessage.Body)
-    }
-
-    func outgoing(_ object: SyncObjectKey, at slot: InternalCache.Slot, in cache: InternalCache) -> (SyncMessageType, OutgoingObject)? {
-        switch slot {
-        case .flow(let p):
-            let type = Self.messageType(cache.entries[valueAt: p].state)
-            if case .packed(let packed) = cache.entries[valueAt: p].stored { return (type, .packed(packed)) }
-            return (type, .message(.flow(cache.entries[valueAt: p].stored.synced(options: options))))
-        case .other(let key):
-            return render(other: key).map { ($0.0, .message($0.1)) }
-        }
-    }
-
-    static func messageType(_ state: InternalCache.State) -> SyncMessageType {
-        switch state {
-        case .new: .flowNew
-        case .alive: .flowUpdate
-        case .dead: .flowDestroy
-        }
-    }
-
     /// More of the node's state for `tandem status` (`tandem run` adds VRRP's).
     public var extraStatus: (() -> String)?
 
-    /// Packs messages into datagrams and decides when they leave.
-    var coalescer = TransmitCoalescer()
 
     /// Sends a datagram still waiting for company (on the way out).
-    func flushPendingDatagram() { coalescer.flush(through: channels) }
-
-    /// Dumps the kernel table into the internal cache. With `send`, changed entries are
-    /// sent and vanished ones destroyed (resync after overrun, and PollSecs polling —
-    /// where, unlike conntrackd, unchanged entries are not sent again every poll).
-    func populateFromKernel(send: Bool) throws {
-        guard !bypassesInternalCache else {
-            if send { log("resync is unsupported in this mode") }
-            return
-        }
-        let now = Self.monotonicNow()
-        guard send else {
-            // `-R` and start-up: nothing to compare or send, so one cache write per flow.
-            try kernel.dump { flow in
-                guard filter.passes(flow) else { return }
-                _ = self.internalCache.record(flow, kind: .new, now: now)
-            }
-            return
-        }
-        // Sized for the table up front: growing it rehashed every key a few times per poll.
-        var seen = Set<FlowKey>(minimumCapacity: internalCache.entries.count)
-        try kernel.dump { flow in
-            guard let o = flow.original, filter.passes(flow) else { return }
-            let key = FlowKey(o)
-            seen.insert(key)
-            let before = self.internalCache.entries[key]
-            guard let k = self.internalCache.record(flow, kind: before == nil ? .new : .update, now: now) else { return }
-            if send && (before == nil || Self.changed(before!.flow, flow)) { self.engine.enqueue(.flow(k), places: &self.internalCache) }
-        }
-        if send { for k in internalCache.markMissing(keeping: seen) { engine.enqueue(.flow(k), places: &internalCache) } }
-    }
-
-    static func changed(_ a: Flow, _ b: Flow) -> Bool {
-        a.status != b.status || a.protocolInfo?.tcp?.state != b.protocolInfo?.tcp?.state || a.mark != b.mark
-            || a.reply != b.reply || a.helper != b.helper
-    }
-
-    func bulkSend() {
-        guard !bypassesInternalCache else { return bulkSendFromKernel() }
-        // By position: iterating a copy of the table while places change would copy it.
-        for p in 0 ..< internalCache.entries.count where internalCache.entries[valueAt: p].state != .dead {
-            engine.enqueue(.flow(internalCache.entries.key(at: p)), at: .flow(p), places: &internalCache)
-        }
-        bulkSendExpectations()
-    }
+    func flushPendingDatagram() { link.flush() }
 
     // MARK: actions (the control socket's, and `tandem run`'s on a VRRP transition)
 
@@ -593,7 +280,7 @@ public final class ConntrackdDaemon {
 
     /// `-f`: empties both caches.
     public func flushCaches() {
-        purgeAt = nil
+        schedule.purgeAt = nil
         internalCache.removeAll()
         externalCache.removeAll()
         flushExpectationCaches()
@@ -604,7 +291,7 @@ public final class ConntrackdDaemon {
     /// then the external cache is emptied; `reconcileWithKernel(after:)` later catches
     /// what the kernel held besides (sending only what differs).
     public func releaseInternalCache() {
-        purgeAt = nil
+        schedule.purgeAt = nil
         released.append((internalCache.takeAll(), FlowTable()))
     }
 
@@ -615,7 +302,7 @@ public final class ConntrackdDaemon {
 
     /// Schedules a kernel dump that sends what the internal cache lacks or has wrong.
     public func reconcileWithKernel(after seconds: UInt64, now: UInt64) {
-        resyncAt = now + seconds * 1_000_000_000
+        schedule.resyncAt = now + seconds * 1_000_000_000
     }
     var released: [(FlowTable<InternalCache.Entry>, FlowTable<ExternalCache.Entry>)] = []
 
@@ -631,41 +318,10 @@ public final class ConntrackdDaemon {
     /// `-t`: flushes the kernel table after PurgeTimeout.
     /// A commit or a cache flush cancels it; a pending one is not moved.
     public func schedulePurge(now: UInt64) {
-        guard purgeAt == nil else { return }
-        purgeAt = now + UInt64(sync.purgeTimeout) * 1_000_000_000
+        guard schedule.purgeAt == nil else { return }
+        schedule.purgeAt = now + UInt64(sync.purgeTimeout) * 1_000_000_000
         log("flushing conntrack table in \(sync.purgeTimeout) secs")
     }
 
     public var externalFlowCount: Int { externalCache.entries.count }
-
-    /// DisableExternalCache (spec §5.3): what arrives goes straight into the kernel.
-    func inject(_ queued: [(SyncMessageType, SyncedFlow)]) {
-        if let error = committer.inject(queued) {
-            log("cannot inject \(queued.count) replicated flows into the kernel: \(error)")
-        }
-    }
-
-    /// Writes the external cache into the kernel: batched, updating entries that exist.
-    /// `quiet` leaves the event groups during the write (the caller resyncs by dump after).
-    /// Then, with ExpectationSync and `expectations`, the expectations (spec §5.5).
-    @discardableResult
-    /// `adopt`: each committed flow also enters the internal cache as it goes out, so a
-    /// new master needs no kernel dump before its bulk send (a reconciling dump follows;
-    /// see `adoptCommittedTable`).
-    public func commit(quiet: Bool = false, expectations withExpectations: Bool = true, adopt: Bool = false) throws -> CommitReport {
-        let now = Self.monotonicNow()
-        purgeAt = nil
-        log(withExpectations && expectations.enabled ? "committing all external caches" : "committing conntrack cache")
-        let adopting: ((Flow) -> Void)? = adopt && !bypassesInternalCache ? { f in
-            if self.filter.passes(f) { _ = self.internalCache.record(f, kind: .new, now: now) }
-        } : nil
-        let report = try committer.commit(externalCache.entries.values, adopt: adopting, quietly: quiet ? events : nil)
-        // conntrackd's three lines, word for word (scripts grep them).
-        log("Committed \(report.succeeded) new entries")
-        if report.failed > 0 { log("\(report.failed) entries can't be committed") }
-        let us = report.nanoseconds / 1_000
-        log("commit has taken \(us / 1_000_000).\(String(repeating: "0", count: 6 - String(us % 1_000_000).count))\(us % 1_000_000) seconds")
-        if withExpectations { commitExpectations(now: Self.monotonicNow()) }
-        return report
-    }
 }

@@ -37,6 +37,10 @@ public struct ConntrackdStatistics: Sendable {
         /// PollSecs: kernel table re-reads done by the poll timer.
         public var polls = 0
         public var localReadFailed = 0, localUnknownRequest = 0
+        /// Bytes and packets of destroyed flows ("traffic processed").
+        public var trafficBytes: UInt64 = 0, trafficPackets: UInt64 = 0
+        /// Messages the sync mode refused (BAD): "Malformed header".
+        public var modeMalformed = 0
         public init() {}
     }
 

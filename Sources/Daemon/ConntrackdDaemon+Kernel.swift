@@ -1,0 +1,132 @@
+import CLinux
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+import ConfigParsing
+import Conntrack
+import Netlink
+import StateSync
+import IPAddressing
+import LinkIO
+import Timekeeping
+
+/// The kernel's side of the loop: its events recorded, its table read, replicated flows written back.
+extension ConntrackdDaemon {
+    /// How far ahead of recording a compact event its cache slot is prefetched.
+    static let prefetchDistance = 16
+
+    /// Records a turn's kernel events in the internal cache and queues them for the peer.
+    /// A compact event's cache slot is prefetched a few events before it is recorded, so
+    /// the cache misses, which were the largest single cost of recording an event, overlap
+    /// with the work on the events before it.
+    func handleKernelEvents(_ reader: KernelEventReader, now: UInt64) {
+        var events: [KernelEvent] = []
+        swap(&events, &reader.events)
+        defer {
+            events.removeAll(keepingCapacity: true)
+            swap(&events, &reader.events)
+        }
+        func prefetch(_ i: Int) {
+            if i < events.count, case .compact(_, let key, _) = events[i] { internalCache.prefetch(key) }
+        }
+        for i in 0 ..< min(Self.prefetchDistance, events.count) { prefetch(i) }
+        for i in events.indices {
+            prefetch(i + Self.prefetchDistance)
+            switch events[i] {
+            case .compact(let kind, let key, let p):
+                if let k = internalCache.record(packed: p, key: key, kind: kind, now: now) { engine.enqueue(.flow(k), places: &internalCache) }
+            case .flow(let kind, let flow):
+                if kind == .destroy {
+                    for c in [flow.countersOriginal, flow.countersReply].compactMap({ $0 }) {
+                        runtime.trafficBytes += c.bytes
+                        runtime.trafficPackets += c.packets
+                    }
+                }
+                if bypassesInternalCache { bypass(flow, kind: kind); continue }
+                if let key = internalCache.record(flow, kind: kind, now: now) { engine.enqueue(.flow(key), places: &internalCache) }
+            case .overrun:
+                runtime.overruns += 1
+                if schedule.nextPoll != nil {
+                    if !schedule.pollPending { log("netlink event socket overrun: the table is re-read at the next poll") }
+                    schedule.pollPending = true
+                } else if let delay = config.general.netlinkOverrunResync, schedule.resyncAt == nil {
+                    schedule.resyncAt = now + UInt64(delay) * 1_000_000_000
+                    log("netlink event socket overrun: resync with the kernel in \(delay)s")
+                }
+            case .malformed(let reason):
+                runtime.catchEventFailed += 1
+                log("malformed netlink event skipped: \(reason)")
+            case .expectation(let kind, let x, let origin):
+                handleExpectationEvent(kind, x, origin: origin, now: now)
+            }
+        }
+    }
+
+
+    /// Dumps the kernel table into the internal cache. With `send`, changed entries are
+    /// sent and vanished ones destroyed (resync after overrun, and PollSecs polling —
+    /// where, unlike conntrackd, unchanged entries are not sent again every poll).
+    func populateFromKernel(send: Bool) throws {
+        guard !bypassesInternalCache else {
+            if send { log("resync is unsupported in this mode") }
+            return
+        }
+        let now = Self.monotonicNow()
+        guard send else {
+            // `-R` and start-up: nothing to compare or send, so one cache write per flow.
+            try kernel.dump { flow in
+                guard filter.passes(flow) else { return }
+                _ = self.internalCache.record(flow, kind: .new, now: now)
+            }
+            return
+        }
+        // Sized for the table up front: growing it rehashed every key a few times per poll.
+        var seen = Set<FlowKey>(minimumCapacity: internalCache.entries.count)
+        try kernel.dump { flow in
+            guard let o = flow.original, filter.passes(flow) else { return }
+            let key = FlowKey(o)
+            seen.insert(key)
+            let before = self.internalCache.entries[key]
+            guard let k = self.internalCache.record(flow, kind: before == nil ? .new : .update, now: now) else { return }
+            if send && (before == nil || Self.changed(before!.flow, flow)) { self.engine.enqueue(.flow(k), places: &self.internalCache) }
+        }
+        if send { for k in internalCache.markMissing(keeping: seen) { engine.enqueue(.flow(k), places: &internalCache) } }
+    }
+
+    static func changed(_ a: Flow, _ b: Flow) -> Bool {
+        a.status != b.status || a.protocolInfo?.tcp?.state != b.protocolInfo?.tcp?.state || a.mark != b.mark
+            || a.reply != b.reply || a.helper != b.helper
+    }
+
+    /// DisableExternalCache (spec §5.3): what arrives goes straight into the kernel.
+    func inject(_ queued: [(SyncMessageType, SyncedFlow)]) {
+        if let error = committer.inject(queued) {
+            log("cannot inject \(queued.count) replicated flows into the kernel: \(error)")
+        }
+    }
+
+    /// Writes the external cache into the kernel: batched, updating entries that exist.
+    /// `quiet` leaves the event groups during the write (the caller resyncs by dump after).
+    /// Then, with ExpectationSync and `expectations`, the expectations (spec §5.5).
+    @discardableResult
+    /// `adopt`: each committed flow also enters the internal cache as it goes out, so a
+    /// new master needs no kernel dump before its bulk send (a reconciling dump follows;
+    /// see `adoptCommittedTable`).
+    public func commit(quiet: Bool = false, expectations withExpectations: Bool = true, adopt: Bool = false) throws -> CommitReport {
+        let now = Self.monotonicNow()
+        schedule.purgeAt = nil
+        log(withExpectations && expectations.enabled ? "committing all external caches" : "committing conntrack cache")
+        let adopting: ((Flow) -> Void)? = adopt && !bypassesInternalCache ? { f in
+            if self.filter.passes(f) { _ = self.internalCache.record(f, kind: .new, now: now) }
+        } : nil
+        let report = try committer.commit(externalCache.entries.values, adopt: adopting, quietly: quiet ? events : nil)
+        // conntrackd's three lines, word for word (scripts grep them).
+        log("Committed \(report.succeeded) new entries")
+        if report.failed > 0 { log("\(report.failed) entries can't be committed") }
+        let us = report.nanoseconds / 1_000
+        log("commit has taken \(us / 1_000_000).\(String(repeating: "0", count: 6 - String(us % 1_000_000).count))\(us % 1_000_000) seconds")
+        if withExpectations { commitExpectations(now: Self.monotonicNow()) }
+        return report
+    }
+}

@@ -1,0 +1,112 @@
+import CLinux
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+import ConfigParsing
+import Conntrack
+import Netlink
+import StateSync
+import IPAddressing
+import LinkIO
+import Timekeeping
+
+/// The peer's side of the loop: its messages applied, its gaps repaired, its table's arrival noticed.
+extension ConntrackdDaemon {
+    /// The peer's messages: each judged by the sync mode as it is decoded (a turn's
+    /// datagrams never exist as an array of decoded messages, and a data message is applied
+    /// without being copied into an engine event), then applied to the external cache.
+    func handleChannel(now: UInt64) {
+        var injections: [(SyncMessageType, SyncedFlow)] = []
+        defer { if !injections.isEmpty { inject(injections) } }
+        var events: [SyncEngineEvent] = []
+        /// A message the mode will judge arrived on link `index`: answer on that link.
+        func judging(on index: Int) {
+            link.follow(index)
+            events.removeAll(keepingCapacity: true)
+        }
+        func handleEvents() {
+            for e in events {
+                switch e {
+                case .apply: break
+                case .resyncRequested:
+                    log("resync requested by other node")
+                    bulkSend()
+                case .peerAcknowledged(let range):
+                    if resync.isWaiting || gapResync != nil, let s = engine.lastResyncSequence, range.contains(s) {
+                        if resync.isWaiting { resync.requestAcknowledged() }
+                        gapResync?.progress.requestAcknowledged()
+                    } else {
+                        peerTick(now: now)
+                    }
+                case .peerAlive:
+                    peerTick(now: now)
+                case .malformed:
+                    runtime.modeMalformed += 1
+                case .peerHello:
+                    break
+                case .sequenceGap(let range):
+                    gapRepair.gap(range, now: now)
+                }
+            }
+        }
+        // FTFW with an external cache: flow messages that fit the cache's compact form
+        // are decoded straight into it, and never exist as a `SyncedFlow`.
+        let fastFlow: ((Int, SyncHeader, SyncMessageType, UnsafeRawBufferPointer) -> Bool)? =
+            !engine.isFTFW || sync.disableExternalCache ? nil : { index, header, type, payload in
+                guard let p = CompactSyncedFlow.Packed(payload: payload) else { return false }
+                judging(on: index)
+                if self.engine.receiveData(flags: header.flags, sequence: header.sequence, places: &self.internalCache, events: &events) {
+                    self.externalCache.apply(type, packed: p, now: now)
+                }
+                handleEvents()
+                return true
+            }
+        link.receive(now: now, fastFlow: fastFlow) { index, received in
+            guard case .message(let m) = received else { return }
+            judging(on: index)
+            if engine.receive(m, places: &internalCache, events: &events) {
+                switch m.body {
+                case .expectation(let x): applyReceived(m.type, x, now: now)
+                case .flow(let f):
+                    if sync.disableExternalCache { injections.append((m.type, f)) } else { externalCache.apply(m.type, f, now: now) }
+                case .control: break
+                }
+            }
+            handleEvents()
+        }
+    }
+
+    func repairGaps(now: UInt64) {
+        for action in gapRepair.fire(now: now) {
+            switch action {
+            case .nack(let range):
+                engine.requestRetransmission(range)
+            case .requestResync(let reason):
+                log("requesting the peer's whole table (resync): \(reason)")
+                engine.requestResync()
+                if !sync.disableExternalCache { gapResync = GapResync(mark: now, gaps: gapsSeen, acknowledgements: engine.isFTFW) }
+            }
+        }
+    }
+
+    func peerTick(now: UInt64) {
+        if resync.receivedTick(now: now) {
+            log("resync complete: \(externalCache.entries.count) flows in the external cache")
+        }
+        if gapResync?.progress.receivedTick(now: now) == true, let done = gapResync {
+            gapResync = nil
+            // Only a table that arrived without a gap of its own proves what the peer lacks.
+            if gapsSeen == done.gaps {
+                let removed = externalCache.removeNotUpdated(since: done.mark)
+                gapRepair.recordStaleRemoved(removed)
+                log("the peer's table arrived whole: \(externalCache.entries.count) flows, \(removed) stale flow(s) it no longer has removed")
+            } else {
+                log("the peer's table arrived with gaps of its own: stale flows are kept until the next resync")
+            }
+        }
+    }
+
+    /// Gaps and jumps seen so far, to tell whether a resync's answer had any.
+    var gapsSeen: Int { gapRepair.counters.gaps + gapRepair.counters.jumps }
+}

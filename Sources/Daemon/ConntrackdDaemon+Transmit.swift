@@ -1,0 +1,106 @@
+import CLinux
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+import ConfigParsing
+import Conntrack
+import Netlink
+import StateSync
+import IPAddressing
+import LinkIO
+import Timekeeping
+
+/// What goes to the peer: the sync mode's messages packed into datagrams, and bulk sends.
+extension ConntrackdDaemon {
+    func flushTransmit(now: UInt64, limit objectLimit: Int = .max) {
+        // Each message is encoded into the batch as the engine makes it (a bulk send of
+        // 100k flows never exists as 100k messages at once) and packed into datagrams
+        // (spec §4.4); every 64 datagrams go out in one system call. What is left at the
+        // end goes out now or, while messages are streaming, may wait a little for company.
+        let limit = channel.maximumPayload
+        // Out of the daemon for the run: the emit closures touch it once per message.
+        var out = TransmitCoalescer()
+        swap(&out, &link.coalescer)
+        if engine.isFTFW {
+            engine.transmitFTFW(now: now, limit: objectLimit, places: &internalCache, render: { object, slot, cache in
+                // `cache` is the internal cache, lent to the engine for this run.
+                self.outgoing(object, at: slot, in: cache)
+            }, emitObject: { type, flags, sequence, object in
+                switch object {
+                case .packed(let p):
+                    withUnsafeTemporaryAllocation(byteCount: CompactFlow.Packed.messageCapacity, alignment: 8) { scratch in
+                        let n = p.writeMessage(type: type, flags: flags, sequence: sequence, options: self.options, to: scratch.baseAddress!)
+                        out.batch.makeRoom(for: n, limit: limit)
+                        out.batch.append(UnsafeRawBufferPointer(start: scratch.baseAddress, count: n))
+                    }
+                case .message(let body):
+                    let start = out.batch.bytes.count
+                    SyncMessage(type: type, flags: flags, sequence: sequence, body: body).encode(into: &out.batch.bytes)
+                    out.batch.settle(messageAt: start, limit: limit)
+                }
+                out.sendClosed(through: link.channels)
+            }, emitControl: { c in
+                let start = out.batch.bytes.count
+                c.encode(into: &out.batch.bytes)
+                out.batch.settle(messageAt: start, limit: limit)
+                out.sendClosed(through: link.channels)
+            })
+        } else {
+            engine.transmitOther(now: now, render: { object in
+                guard case .flow(let key) = object else { return self.render(other: object) }
+                guard let e = self.internalCache.entries[key] else { return nil }
+                return (Self.messageType(e.state), .flow(e.stored.synced(options: self.options)))
+            }, emit: { m in
+                let start = out.batch.bytes.count
+                m.encode(into: &out.batch.bytes)
+                out.batch.settle(messageAt: start, limit: limit)
+                out.sendClosed(through: link.channels)
+            })
+        }
+        out.endRun(now: now, through: link.channels)
+        link.coalescer = out
+        // Only dead entries are freed on release: with none, skip the per-key look-ups.
+        if internalCache.deadCount > 0 || expectations.enabled {
+            for object in engine.takeReleased(places: internalCache) { forget(object) }
+        } else {
+            engine.discardReleased()
+        }
+    }
+
+
+    /// What the FTFW engine sends for an object: a packed flow is encoded straight
+    /// from its cache record, anything else through its message.
+    enum OutgoingObject {
+        case packed(CompactFlow.Packed)
+        indirect case message(SyncMessage.Body)
+    }
+
+    func outgoing(_ object: SyncObjectKey, at slot: InternalCache.Slot, in cache: InternalCache) -> (SyncMessageType, OutgoingObject)? {
+        switch slot {
+        case .flow(let p):
+            let type = Self.messageType(cache.entries[valueAt: p].state)
+            if case .packed(let packed) = cache.entries[valueAt: p].stored { return (type, .packed(packed)) }
+            return (type, .message(.flow(cache.entries[valueAt: p].stored.synced(options: options))))
+        case .other(let key):
+            return render(other: key).map { ($0.0, .message($0.1)) }
+        }
+    }
+
+    static func messageType(_ state: InternalCache.State) -> SyncMessageType {
+        switch state {
+        case .new: .flowNew
+        case .alive: .flowUpdate
+        case .dead: .flowDestroy
+        }
+    }
+
+    func bulkSend() {
+        guard !bypassesInternalCache else { return bulkSendFromKernel() }
+        // By position: iterating a copy of the table while places change would copy it.
+        for p in 0 ..< internalCache.entries.count where internalCache.entries[valueAt: p].state != .dead {
+            engine.enqueue(.flow(internalCache.entries.key(at: p)), at: .flow(p), places: &internalCache)
+        }
+        bulkSendExpectations()
+    }
+}

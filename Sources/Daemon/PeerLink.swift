@@ -1,0 +1,81 @@
+import IPAddressing
+import LinkIO
+import StateSync
+
+/// The daemon's side of the sync link: the configured channels, the receiver that parses
+/// what arrives, the coalescer that packs what leaves, and whether the peer is heard.
+/// What the messages mean is the daemon's (its engine and caches); this owns the wire.
+final class PeerLink {
+    let channels: ChannelSet
+    /// Who the peer is, for log lines ("10.0.0.2:3780").
+    let peerAddress: String
+    var receiver = SyncReceiver()
+    /// Packs messages into datagrams and decides when they leave.
+    var coalescer = TransmitCoalescer()
+    private(set) var liveness: PeerLiveness
+    let log: (String) -> Void
+
+    init(channels: ChannelSet, peerAddress: String, now: UInt64, log: @escaping (String) -> Void) {
+        self.channels = channels
+        self.peerAddress = peerAddress
+        liveness = PeerLiveness(now: now)
+        self.log = log
+    }
+
+    /// The link messages currently leave on.
+    var active: any SyncChannel { channels.active }
+    var descriptors: [Int32] { channels.descriptors }
+
+    /// When the link next has timed work: a datagram waiting for company, the peer's silence.
+    var deadline: UInt64 { min(liveness.deadline, coalescer.deadline ?? .max) }
+
+    /// Datagrams dropped across all links because they did not come from the peer.
+    var foreignDatagrams: Int { channels.channels.reduce(0) { $0 + $1.foreignDatagrams } }
+
+    /// Hands each message that arrived to `handle` with its link's index (and, when
+    /// `fastFlow` takes it, a flow message straight from its bytes). Logs the peer heard
+    /// again, and datagrams from anyone else once per turn, not once per datagram: a
+    /// flood must not flood the log too.
+    func receive(now: UInt64, fastFlow: ((Int, SyncHeader, SyncMessageType, UnsafeRawBufferPointer) -> Bool)?,
+                 _ handle: (Int, ReceivedSyncMessage) -> Void) {
+        let foreign = foreignDatagrams
+        var heard = false
+        func arrived() {
+            guard !heard else { return }
+            heard = true
+            if case .heardAgain(let after) = liveness.heard(now: now) {
+                log("peer \(peerAddress) heard again after \(after / 1_000_000_000) s of silence")
+            }
+        }
+        channels.receive(into: &receiver, fastFlow: fastFlow.map { take in
+            { index, header, type, payload in
+                guard take(index, header, type, payload) else { return false }
+                arrived()
+                return true
+            }
+        }) { index, received in
+            arrived()
+            handle(index, received)
+        }
+        if foreignDatagrams > foreign, let a = channels.channels.compactMap(\.lastForeignSource).last {
+            log("ignored \(foreignDatagrams - foreign) datagram(s) not from the peer, last from \(IPAddress.v4(a))")
+        }
+    }
+
+    /// A message the sync mode will judge arrived on link `index`: answers go out on that link.
+    func follow(_ index: Int) {
+        if let line = channels.follow(index) { log(line) }
+    }
+
+    /// Link failover and TCP reconnection; reports a peer that fell silent.
+    func service(now: UInt64) {
+        if let line = channels.service(now: now) { log(line) }
+        if case .fellSilent(let d) = liveness.check(now: now) {
+            log("no message from peer \(peerAddress) for \(d / 1_000_000_000) s (\(active.counters.sendErrors) send errors so far): "
+                + "unreachable or stopped; still sending")
+        }
+    }
+
+    /// Sends a datagram still waiting for company (on the way out).
+    func flush() { coalescer.flush(through: channels) }
+}
