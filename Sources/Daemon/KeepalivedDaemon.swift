@@ -14,71 +14,6 @@ import Logging
 /// and notify scripts.
 public final class KeepalivedDaemon {
 
-    final class Instance {
-        var config: KeepalivedConfiguration.Instance
-        var machine: InstanceMachine
-        let socket: VRRPSocket
-        let garp: GratuitousARPSender?
-        let source: IPAddress
-        var password: [UInt8]?
-        let interfaceIndex: UInt32
-        var group: Int?
-        var garpSecondBurst: UInt64?
-        /// garp_master_refresh: the next periodic announcement while MASTER.
-        var garpRefresh: UInt64?
-        var identification: UInt16 = 0
-        /// Sync group: its own down timer ran out while a sibling's had not.
-        var wantsMaster = false
-        var filter: ReceiveFilter
-        var stats = InstanceStatistics()
-        /// Names of the tracked items holding this instance in FAULT (empty = healthy).
-        var faults: [String] = []
-        var trackWeight = 0
-        /// Wall-clock time of the last state change (for the dumps).
-        var lastTransition = InstanceStatistics.wallClock()
-
-        init(config: KeepalivedConfiguration.Instance, machine: InstanceMachine, socket: VRRPSocket, garp: GratuitousARPSender?,
-             source: IPAddress, password: [UInt8]?, interfaceIndex: UInt32) {
-            self.config = config
-            self.machine = machine
-            self.socket = socket
-            self.garp = garp
-            self.source = source
-            self.password = password
-            self.interfaceIndex = interfaceIndex
-            filter = Self.filter(config, password: password, source: source)
-        }
-
-        static func filter(_ config: KeepalivedConfiguration.Instance, password: [UInt8]?, source: IPAddress) -> ReceiveFilter {
-            let version: Advertisement.Version = config.effectiveVersion == 3 ? .v3 : .v2
-            var f = ReceiveFilter(virtualRouterID: UInt8(config.virtualRouterID ?? 0), version: version, password: password,
-                                  addresses: config.virtualAddresses.map(\.address),
-                                  intervalSeconds: UInt16(max(1, min(255, config.advertisementInterval.rounded()))),
-                                  unicast: !config.unicastPeers.isEmpty, ownAddress: source)
-            f.authenticationHeader = KeepalivedDaemon.usesAH(config)
-            return f
-        }
-
-        var version: Advertisement.Version { config.effectiveVersion == 3 ? .v3 : .v2 }
-        var multicastGroup: IPAddress { source.family == AddressFamily.inet6 ? Advertisement.groupV6 : Advertisement.groupV4 }
-        var virtualRouterID: UInt8 { UInt8(config.virtualRouterID ?? 0) }
-        /// The sync group's configuration, when the instance is in one.
-        var groupConfig: KeepalivedConfiguration.SyncGroup?
-        /// Own interface (unless dont_track_primary) plus the instance's and its group's
-        /// track_interface items. In a sync group weights count only with
-        /// sync_group_tracking_weight, so members keep equal priorities (keepalived).
-        var trackedInterfaces: [Tracking.Item] {
-            let own = config.dontTrackPrimary ? [] : [Tracking.Item(name: config.interface ?? "")]
-            return own + (config.trackInterfaces + (groupConfig?.trackInterfaces ?? [])).map {
-                Tracking.Item(name: $0.name, weight: groupConfig.map { $0.trackingWeight } == false ? 0 : $0.weight ?? 0, reverse: $0.reverse)
-            }
-        }
-        var intervalField: UInt16 {
-            version == .v2 ? UInt16(max(1, min(255, config.advertisementInterval.rounded())))
-                : UInt16(max(1, min(4095, (config.advertisementInterval * 100).rounded())))
-        }
-    }
-
     var configuration: KeepalivedConfiguration
     let log: (String) -> Void
     let shouldStop: () -> Bool
@@ -96,6 +31,10 @@ public final class KeepalivedDaemon {
     var demotion = 0
     var groupStates: [Int: InstanceMachine.State] = [:]
     var fifo: NotifyFifo?
+    /// Programs the owner does the work of itself (`tandem run` and primary-backup.sh):
+    /// not run, and said so once.
+    public var isHandledInternally: ((String) -> Bool)?
+    var skippedScripts: Set<String> = []
 
     /// A sync group's or lone instance's change of state, as a node-level owner (`tandem
     /// run`) takes them from `takeTransitions()`, once per unit and in order.
@@ -159,86 +98,6 @@ public final class KeepalivedDaemon {
         }
         for ic in c.instances { instances.append(try Self.makeInstance(ic)) }
         assignGroups()
-    }
-
-    /// The sockets and machine for one configured instance.
-    static func makeInstance(_ ic: KeepalivedConfiguration.Instance) throws -> Instance {
-        guard let name = ic.interface, ic.virtualRouterID != nil else {
-            throw SetupError.configuration("vrrp_instance \(ic.name): interface and virtual_router_id are required")
-        }
-        guard let index = InterfaceAddresses.index(of: name) else { throw SetupError.unavailable("interface \(name) does not exist") }
-        // An IPv6 instance speaks from the interface's link-local address (RFC 5798 §5.1.2.1).
-        let ipv6 = (ic.unicastSource ?? ic.virtualAddresses.first?.address)?.family == AddressFamily.inet6
-        guard let source = ic.unicastSource ?? ic.multicastSource ?? (ipv6 ? Self.linkLocalAddress(of: name) : Self.primaryAddress(of: name)) else {
-            throw SetupError.unavailable("vrrp_instance \(ic.name): no \(ipv6 ? "IPv6 link-local" : "IPv4") source address on \(name)")
-        }
-        let socket: VRRPSocket
-        do { socket = try VRRPSocket(interface: name, source: source, multicast: ic.unicastPeers.isEmpty, authenticationHeader: usesAH(ic)) }
-        catch { throw SetupError.unavailable(error.description) }
-        let garp = try? GratuitousARPSender(interface: name)
-        return Instance(config: ic, machine: InstanceMachine(parameters(ic, source: source)), socket: socket, garp: garp, source: source,
-                        password: password(ic), interfaceIndex: index)
-    }
-
-    static func parameters(_ ic: KeepalivedConfiguration.Instance, source: IPAddress) -> InstanceMachine.Parameters {
-        let interval = UInt64((ic.advertisementInterval * 1_000_000).rounded())
-        return InstanceMachine.Parameters(
-            version: ic.effectiveVersion == 3 ? .v3 : .v2, priority: UInt8(ic.effectivePriority),
-            interval: ic.effectiveVersion == 2 ? max(1_000_000, (interval + 500_000) / 1_000_000 * 1_000_000)
-                : max(10_000, (interval + 5_000) / 10_000 * 10_000),
-            preempt: !ic.noPreempt, preemptDelay: UInt64(ic.preemptDelay * 1_000_000), configuredMaster: ic.initialState == "MASTER",
-            address: source)
-    }
-
-    /// The PASS password or the AH key: both are the password NUL-padded to 8 bytes.
-    static func password(_ ic: KeepalivedConfiguration.Instance) -> [UInt8]? {
-        ["PASS", "AH"].contains(ic.authenticationType) && ic.effectiveVersion == 2 ? Advertisement.passwordData(ic.authenticationPassword ?? "") : nil
-    }
-
-    static func usesAH(_ ic: KeepalivedConfiguration.Instance) -> Bool {
-        ic.authenticationType == "AH" && ic.effectiveVersion == 2 && ic.virtualAddresses.first?.address.family != AddressFamily.inet6
-    }
-
-    func assignGroups() {
-        for i in instances { i.group = nil; i.groupConfig = nil }
-        for (gi, g) in configuration.syncGroups.enumerated() {
-            for m in g.members {
-                guard let i = instances.first(where: { $0.config.name == m }) else { continue }
-                i.group = gi
-                i.groupConfig = g
-            }
-        }
-    }
-
-    /// The first IPv4 address of an interface.
-    static func primaryAddress(of name: String) -> IPAddress? {
-        interfaceAddresses(of: name, family: AF_INET).first
-    }
-
-    /// The interface's first link-local IPv6 address (fe80::/10).
-    static func linkLocalAddress(of name: String) -> IPAddress? {
-        interfaceAddresses(of: name, family: AF_INET6).first { $0.bytes[0] == 0xfe && $0.bytes[1] & 0xc0 == 0x80 }
-    }
-
-    static func interfaceAddresses(of name: String, family: Int32) -> [IPAddress] {
-        var found: [IPAddress] = []
-        var list: UnsafeMutablePointer<ifaddrs>?
-        guard getifaddrs(&list) == 0, let first = list else { return [] }
-        defer { freeifaddrs(list) }
-        var p: UnsafeMutablePointer<ifaddrs>? = first
-        while let e = p {
-            if let a = e.pointee.ifa_addr, a.pointee.sa_family == sa_family_t(family), String(cString: e.pointee.ifa_name) == name {
-                if family == AF_INET {
-                    found.append(.v4(a.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt32(bigEndian: $0.pointee.sin_addr.s_addr) }))
-                } else if let v6 = a.withMemoryRebound(to: sockaddr_in6.self, capacity: 1, { p in
-                    withUnsafeBytes(of: p.pointee.sin6_addr) { IPAddress(bytes: ArraySlice($0)) }
-                }) {
-                    found.append(v6)
-                }
-            }
-            p = e.pointee.ifa_next
-        }
-        return found
     }
 
     // MARK: loop
@@ -373,49 +232,6 @@ public final class KeepalivedDaemon {
         return true
     }
 
-    // MARK: tracking (spec §2.6, §2.10)
-
-    func refreshLinks() {
-        var names = Set<String>()
-        for i in instances { for t in i.trackedInterfaces { names.insert(t.name) } }
-        for n in names { linkUp[n] = LinkMonitor.isUp(n) }
-    }
-
-    /// Faults and weights from the current link and script states; priority applied.
-    func evaluateTracking(_ i: Instance) {
-        let interfaces = Tracking.evaluate(i.trackedInterfaces) { self.linkUp[$0] ?? LinkMonitor.isUp($0) }
-        let items = (i.config.trackScripts + (i.groupConfig?.trackScripts ?? [])).map { t in
-            let s = configuration.scripts.first { $0.name == t.name }
-            let weight = i.groupConfig.map { $0.trackingWeight } == false ? 0 : t.weight ?? s?.weight ?? 0
-            return Tracking.Item(name: t.name, weight: weight, reverse: t.reverse || (s?.reverse ?? false))
-        }
-        let checks = Tracking.evaluate(items) { self.scripts.status($0) }
-        i.faults = interfaces.faults + checks.faults
-        let weight = interfaces.weight + checks.weight
-        if weight != i.trackWeight {
-            i.trackWeight = weight
-            if applyPriority(i) { log("(\(i.config.name)) Changing effective priority to \(i.machine.parameters.priority)") }
-        }
-    }
-
-    /// A link or script changed: faults enter FAULT (the sync group follows); a unit whose
-    /// last fault cleared goes back through BACKUP.
-    func trackingChanged(now: UInt64) {
-        for i in instances { evaluateTracking(i) }
-        for i in instances where !i.faults.isEmpty && [.backup, .master].contains(i.machine.state) {
-            log("(\(i.config.name)) entering FAULT state (\(i.faults.joined(separator: ", ")) down)")
-            perform(i, i.machine.fault(now: now))
-        }
-        for i in instances where i.machine.state == .fault && i.faults.isEmpty {
-            let unit = i.group.map { g in instances.filter { $0.group == g } } ?? [i]
-            guard unit.allSatisfy({ $0.faults.isEmpty }) else { continue }
-            for (n, member) in unit.enumerated() where member.machine.state == .fault {
-                perform(member, member.machine.recover(now: now), following: n > 0)
-            }
-        }
-    }
-
-    /// The VRRP side of `tandem status`.
     public func statusReport() -> String {
         var lines = ["vrrp:"]
         for i in instances {
@@ -572,126 +388,5 @@ public final class KeepalivedDaemon {
     /// A sync group's name, or a lone instance's.
     func unitName(of i: Instance) -> String {
         i.group.map { configuration.syncGroups[$0].name } ?? i.config.name
-    }
-
-    func advertise(_ i: Instance, priority: UInt8) {
-        let ah = i.filter.authenticationHeader
-        let advert = Advertisement(version: i.version, virtualRouterID: UInt8(i.config.virtualRouterID ?? 0), priority: priority,
-                                   interval: i.intervalField, addresses: i.config.virtualAddresses.map(\.address),
-                                   authenticationType: ah ? 2 : i.password == nil ? 0 : 1,
-                                   authenticationData: ah ? [UInt8](repeating: 0, count: 8) : i.password ?? [UInt8](repeating: 0, count: 8))
-        let targets = i.config.unicastPeers.isEmpty ? [i.multicastGroup] : i.config.unicastPeers.map(\.address)
-        i.stats.sent += 1
-        if priority == 0 {
-            i.stats.priorityZeroSent += 1
-            log("(\(i.config.name)) sent 0 priority")
-        }
-        for t in targets {
-            let checksumDestination = i.filter.oldUnicastChecksum ? Advertisement.groupV4 : t
-            var message = advert.encode(source: i.source, destination: checksumDestination)
-            if ah {
-                // keepalived numbers its IP IDs per instance from 1, skipping 0.
-                i.identification = i.identification == UInt16.max ? 1 : i.identification + 1
-                message = AuthenticationHeader.seal(vrrp: message, source: i.source, destination: t, ttl: 255, identification: i.identification,
-                                                    sequence: i.filter.nextSequence(), key: i.password ?? [])
-            }
-            do { try i.socket.send(message, to: t) }
-            catch { log("(\(i.config.name)) cannot send advert to \(t): \(error)") }
-        }
-    }
-
-    /// GARPs for IPv4 VIPs, unsolicited NAs for IPv6 ones, garp_master_repeat of each.
-    func announce(_ i: Instance, repeats: Int? = nil) {
-        guard let garp = i.garp else { return }
-        let router = Self.forwardsIPv6(i.config.interface ?? "")
-        for _ in 0..<max(1, repeats ?? i.config.garpMasterRepeat) {
-            for v in i.config.virtualAddresses { try? garp.announce(v.address, router: router) }
-        }
-    }
-
-    /// keepalived sets the NA Router flag only on an interface that forwards IPv6.
-    static func forwardsIPv6(_ interface: String) -> Bool {
-        // /proc/sys/net is the namespace of the reading thread, which is the daemon's.
-        let fd = open("/proc/sys/net/ipv6/conf/\(interface)/forwarding", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var c: UInt8 = 0
-        return read(fd, &c, 1) == 1 && c == UInt8(ascii: "1")
-    }
-
-    func vipIndex(_ i: Instance, _ v: KeepalivedConfiguration.VirtualAddress) -> UInt32 {
-        v.device.flatMap(InterfaceAddresses.index(of:)) ?? i.interfaceIndex
-    }
-
-    // MARK: notify scripts (spec §3.2): run without blocking the protocol
-
-    func notifyInstance(_ i: Instance, state: InstanceMachine.State) {
-        let n = i.config.notify
-        let specific: String? = switch state {
-        case .master: n.master
-        case .backup: n.backup
-        case .fault: n.fault
-        case .stopped: n.stop
-        default: nil
-        }
-        notifyFifo("INSTANCE", name: i.config.name, state: state.rawValue, priority: Int(i.machine.parameters.priority))
-        if let s = specific { spawn(ScriptCommand.argv(s)) }
-        if let g = n.generic { spawn(ScriptCommand.argv(g) + ["INSTANCE", i.config.name, state.rawValue, String(i.machine.parameters.priority)]) }
-    }
-
-    func notifyGroup(_ g: KeepalivedConfiguration.SyncGroup, state: String) {
-        let specific: String? = switch state {
-        case "MASTER": g.notify.master
-        case "BACKUP": g.notify.backup
-        case "FAULT": g.notify.fault
-        case "STOP": g.notify.stop
-        default: nil
-        }
-        notifyFifo("GROUP", name: g.name, state: state, priority: 0)
-        if let s = specific { spawn(ScriptCommand.argv(s)) }
-        if let n = g.notify.generic { spawn(ScriptCommand.argv(n) + ["GROUP", g.name, state, "0"]) }
-    }
-
-    /// Programs the owner does the work of itself (`tandem run` and primary-backup.sh):
-    /// not run, and said so once.
-    public var isHandledInternally: ((String) -> Bool)?
-    var skippedScripts: Set<String> = []
-
-    func notifyFifo(_ kind: String, name: String, state: String, priority: Int) {
-        guard let fifo else { return }
-        if !fifo.write(kind, name: name, state: state, priority: priority), fifo.dropped == 1 {
-            log("notify_fifo \(fifo.path) is full: events are being lost")
-        }
-    }
-
-    @discardableResult
-    func spawn(_ argv: [String]) -> pid_t? {
-        guard let program = argv.first else { return nil }
-        if isHandledInternally?(program) == true {
-            if skippedScripts.insert(program).inserted {
-                log("notify script \(program) not run: its conntrackd steps are done in-process, in order (--run-sync-scripts runs it anyway)")
-            }
-            return nil
-        }
-        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for p in cArgs { free(p) } }
-        // Its own process group, as keepalived does, so a script's signals stay its own;
-        // bare names are looked up in PATH.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
-        var pid: pid_t = 0
-        if posix_spawnp(&pid, program, nil, &attributes, &cArgs, environ) == 0 { children.append(pid); return pid }
-        log("cannot run notify script \(program)")
-        return nil
-    }
-
-    func reapChildren() {
-        children.removeAll { pid in
-            var status: Int32 = 0
-            return waitpid(pid, &status, WNOHANG) == pid
-        }
     }
 }

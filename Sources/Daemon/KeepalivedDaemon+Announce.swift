@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ConfigParsing
+import Conntrack
+import Netlink
+import VRRP
+import IPAddressing
+import LinkIO
+import Logging
+
+/// What a VRRP instance sends: adverts, and GARP / unsolicited NA for its addresses.
+extension KeepalivedDaemon {
+    func advertise(_ i: Instance, priority: UInt8) {
+        let ah = i.filter.authenticationHeader
+        let advert = Advertisement(version: i.version, virtualRouterID: UInt8(i.config.virtualRouterID ?? 0), priority: priority,
+                                   interval: i.intervalField, addresses: i.config.virtualAddresses.map(\.address),
+                                   authenticationType: ah ? 2 : i.password == nil ? 0 : 1,
+                                   authenticationData: ah ? [UInt8](repeating: 0, count: 8) : i.password ?? [UInt8](repeating: 0, count: 8))
+        let targets = i.config.unicastPeers.isEmpty ? [i.multicastGroup] : i.config.unicastPeers.map(\.address)
+        i.stats.sent += 1
+        if priority == 0 {
+            i.stats.priorityZeroSent += 1
+            log("(\(i.config.name)) sent 0 priority")
+        }
+        for t in targets {
+            let checksumDestination = i.filter.oldUnicastChecksum ? Advertisement.groupV4 : t
+            var message = advert.encode(source: i.source, destination: checksumDestination)
+            if ah {
+                // keepalived numbers its IP IDs per instance from 1, skipping 0.
+                i.identification = i.identification == UInt16.max ? 1 : i.identification + 1
+                message = AuthenticationHeader.seal(vrrp: message, source: i.source, destination: t, ttl: 255, identification: i.identification,
+                                                    sequence: i.filter.nextSequence(), key: i.password ?? [])
+            }
+            do { try i.socket.send(message, to: t) }
+            catch { log("(\(i.config.name)) cannot send advert to \(t): \(error)") }
+        }
+    }
+
+    /// GARPs for IPv4 VIPs, unsolicited NAs for IPv6 ones, garp_master_repeat of each.
+    func announce(_ i: Instance, repeats: Int? = nil) {
+        guard let garp = i.garp else { return }
+        let router = Self.forwardsIPv6(i.config.interface ?? "")
+        for _ in 0..<max(1, repeats ?? i.config.garpMasterRepeat) {
+            for v in i.config.virtualAddresses { try? garp.announce(v.address, router: router) }
+        }
+    }
+
+    /// keepalived sets the NA Router flag only on an interface that forwards IPv6.
+    static func forwardsIPv6(_ interface: String) -> Bool {
+        // /proc/sys/net is the namespace of the reading thread, which is the daemon's.
+        let fd = open("/proc/sys/net/ipv6/conf/\(interface)/forwarding", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var c: UInt8 = 0
+        return read(fd, &c, 1) == 1 && c == UInt8(ascii: "1")
+    }
+
+    func vipIndex(_ i: Instance, _ v: KeepalivedConfiguration.VirtualAddress) -> UInt32 {
+        v.device.flatMap(InterfaceAddresses.index(of:)) ?? i.interfaceIndex
+    }
+}

@@ -1,0 +1,158 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ConfigParsing
+import Conntrack
+import Netlink
+import VRRP
+import IPAddressing
+import LinkIO
+import Logging
+
+/// One configured VRRP instance as the loop runs it: its machine, sockets and state.
+extension KeepalivedDaemon {
+    final class Instance {
+        var config: KeepalivedConfiguration.Instance
+        var machine: InstanceMachine
+        let socket: VRRPSocket
+        let garp: GratuitousARPSender?
+        let source: IPAddress
+        var password: [UInt8]?
+        let interfaceIndex: UInt32
+        var group: Int?
+        var garpSecondBurst: UInt64?
+        /// garp_master_refresh: the next periodic announcement while MASTER.
+        var garpRefresh: UInt64?
+        var identification: UInt16 = 0
+        /// Sync group: its own down timer ran out while a sibling's had not.
+        var wantsMaster = false
+        var filter: ReceiveFilter
+        var stats = InstanceStatistics()
+        /// Names of the tracked items holding this instance in FAULT (empty = healthy).
+        var faults: [String] = []
+        var trackWeight = 0
+        /// Wall-clock time of the last state change (for the dumps).
+        var lastTransition = InstanceStatistics.wallClock()
+
+        init(config: KeepalivedConfiguration.Instance, machine: InstanceMachine, socket: VRRPSocket, garp: GratuitousARPSender?,
+             source: IPAddress, password: [UInt8]?, interfaceIndex: UInt32) {
+            self.config = config
+            self.machine = machine
+            self.socket = socket
+            self.garp = garp
+            self.source = source
+            self.password = password
+            self.interfaceIndex = interfaceIndex
+            filter = Self.filter(config, password: password, source: source)
+        }
+
+        static func filter(_ config: KeepalivedConfiguration.Instance, password: [UInt8]?, source: IPAddress) -> ReceiveFilter {
+            let version: Advertisement.Version = config.effectiveVersion == 3 ? .v3 : .v2
+            var f = ReceiveFilter(virtualRouterID: UInt8(config.virtualRouterID ?? 0), version: version, password: password,
+                                  addresses: config.virtualAddresses.map(\.address),
+                                  intervalSeconds: UInt16(max(1, min(255, config.advertisementInterval.rounded()))),
+                                  unicast: !config.unicastPeers.isEmpty, ownAddress: source)
+            f.authenticationHeader = KeepalivedDaemon.usesAH(config)
+            return f
+        }
+
+        var version: Advertisement.Version { config.effectiveVersion == 3 ? .v3 : .v2 }
+        var multicastGroup: IPAddress { source.family == AddressFamily.inet6 ? Advertisement.groupV6 : Advertisement.groupV4 }
+        var virtualRouterID: UInt8 { UInt8(config.virtualRouterID ?? 0) }
+        /// The sync group's configuration, when the instance is in one.
+        var groupConfig: KeepalivedConfiguration.SyncGroup?
+        /// Own interface (unless dont_track_primary) plus the instance's and its group's
+        /// track_interface items. In a sync group weights count only with
+        /// sync_group_tracking_weight, so members keep equal priorities (keepalived).
+        var trackedInterfaces: [Tracking.Item] {
+            let own = config.dontTrackPrimary ? [] : [Tracking.Item(name: config.interface ?? "")]
+            return own + (config.trackInterfaces + (groupConfig?.trackInterfaces ?? [])).map {
+                Tracking.Item(name: $0.name, weight: groupConfig.map { $0.trackingWeight } == false ? 0 : $0.weight ?? 0, reverse: $0.reverse)
+            }
+        }
+        var intervalField: UInt16 {
+            version == .v2 ? UInt16(max(1, min(255, config.advertisementInterval.rounded())))
+                : UInt16(max(1, min(4095, (config.advertisementInterval * 100).rounded())))
+        }
+    }
+
+    /// The sockets and machine for one configured instance.
+    static func makeInstance(_ ic: KeepalivedConfiguration.Instance) throws -> Instance {
+        guard let name = ic.interface, ic.virtualRouterID != nil else {
+            throw SetupError.configuration("vrrp_instance \(ic.name): interface and virtual_router_id are required")
+        }
+        guard let index = InterfaceAddresses.index(of: name) else { throw SetupError.unavailable("interface \(name) does not exist") }
+        // An IPv6 instance speaks from the interface's link-local address (RFC 5798 §5.1.2.1).
+        let ipv6 = (ic.unicastSource ?? ic.virtualAddresses.first?.address)?.family == AddressFamily.inet6
+        guard let source = ic.unicastSource ?? ic.multicastSource ?? (ipv6 ? Self.linkLocalAddress(of: name) : Self.primaryAddress(of: name)) else {
+            throw SetupError.unavailable("vrrp_instance \(ic.name): no \(ipv6 ? "IPv6 link-local" : "IPv4") source address on \(name)")
+        }
+        let socket: VRRPSocket
+        do { socket = try VRRPSocket(interface: name, source: source, multicast: ic.unicastPeers.isEmpty, authenticationHeader: usesAH(ic)) }
+        catch { throw SetupError.unavailable(error.description) }
+        let garp = try? GratuitousARPSender(interface: name)
+        return Instance(config: ic, machine: InstanceMachine(parameters(ic, source: source)), socket: socket, garp: garp, source: source,
+                        password: password(ic), interfaceIndex: index)
+    }
+
+    static func parameters(_ ic: KeepalivedConfiguration.Instance, source: IPAddress) -> InstanceMachine.Parameters {
+        let interval = UInt64((ic.advertisementInterval * 1_000_000).rounded())
+        return InstanceMachine.Parameters(
+            version: ic.effectiveVersion == 3 ? .v3 : .v2, priority: UInt8(ic.effectivePriority),
+            interval: ic.effectiveVersion == 2 ? max(1_000_000, (interval + 500_000) / 1_000_000 * 1_000_000)
+                : max(10_000, (interval + 5_000) / 10_000 * 10_000),
+            preempt: !ic.noPreempt, preemptDelay: UInt64(ic.preemptDelay * 1_000_000), configuredMaster: ic.initialState == "MASTER",
+            address: source)
+    }
+
+    /// The PASS password or the AH key: both are the password NUL-padded to 8 bytes.
+    static func password(_ ic: KeepalivedConfiguration.Instance) -> [UInt8]? {
+        ["PASS", "AH"].contains(ic.authenticationType) && ic.effectiveVersion == 2 ? Advertisement.passwordData(ic.authenticationPassword ?? "") : nil
+    }
+
+    static func usesAH(_ ic: KeepalivedConfiguration.Instance) -> Bool {
+        ic.authenticationType == "AH" && ic.effectiveVersion == 2 && ic.virtualAddresses.first?.address.family != AddressFamily.inet6
+    }
+
+    func assignGroups() {
+        for i in instances { i.group = nil; i.groupConfig = nil }
+        for (gi, g) in configuration.syncGroups.enumerated() {
+            for m in g.members {
+                guard let i = instances.first(where: { $0.config.name == m }) else { continue }
+                i.group = gi
+                i.groupConfig = g
+            }
+        }
+    }
+
+    /// The first IPv4 address of an interface.
+    static func primaryAddress(of name: String) -> IPAddress? {
+        interfaceAddresses(of: name, family: AF_INET).first
+    }
+
+    /// The interface's first link-local IPv6 address (fe80::/10).
+    static func linkLocalAddress(of name: String) -> IPAddress? {
+        interfaceAddresses(of: name, family: AF_INET6).first { $0.bytes[0] == 0xfe && $0.bytes[1] & 0xc0 == 0x80 }
+    }
+
+    static func interfaceAddresses(of name: String, family: Int32) -> [IPAddress] {
+        var found: [IPAddress] = []
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0, let first = list else { return [] }
+        defer { freeifaddrs(list) }
+        var p: UnsafeMutablePointer<ifaddrs>? = first
+        while let e = p {
+            if let a = e.pointee.ifa_addr, a.pointee.sa_family == sa_family_t(family), String(cString: e.pointee.ifa_name) == name {
+                if family == AF_INET {
+                    found.append(.v4(a.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt32(bigEndian: $0.pointee.sin_addr.s_addr) }))
+                } else if let v6 = a.withMemoryRebound(to: sockaddr_in6.self, capacity: 1, { p in
+                    withUnsafeBytes(of: p.pointee.sin6_addr) { IPAddress(bytes: ArraySlice($0)) }
+                }) {
+                    found.append(v6)
+                }
+            }
+            p = e.pointee.ifa_next
+        }
+        return found
+    }
+}

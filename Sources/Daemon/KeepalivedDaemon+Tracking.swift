@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ConfigParsing
+import Conntrack
+import Netlink
+import VRRP
+import IPAddressing
+import LinkIO
+import Logging
+
+/// Tracked interfaces and scripts (spec §2.6, §2.10): faults and priority weights.
+extension KeepalivedDaemon {
+    // MARK: tracking (spec §2.6, §2.10)
+
+    func refreshLinks() {
+        var names = Set<String>()
+        for i in instances { for t in i.trackedInterfaces { names.insert(t.name) } }
+        for n in names { linkUp[n] = LinkMonitor.isUp(n) }
+    }
+
+    /// Faults and weights from the current link and script states; priority applied.
+    func evaluateTracking(_ i: Instance) {
+        let interfaces = Tracking.evaluate(i.trackedInterfaces) { self.linkUp[$0] ?? LinkMonitor.isUp($0) }
+        let items = (i.config.trackScripts + (i.groupConfig?.trackScripts ?? [])).map { t in
+            let s = configuration.scripts.first { $0.name == t.name }
+            let weight = i.groupConfig.map { $0.trackingWeight } == false ? 0 : t.weight ?? s?.weight ?? 0
+            return Tracking.Item(name: t.name, weight: weight, reverse: t.reverse || (s?.reverse ?? false))
+        }
+        let checks = Tracking.evaluate(items) { self.scripts.status($0) }
+        i.faults = interfaces.faults + checks.faults
+        let weight = interfaces.weight + checks.weight
+        if weight != i.trackWeight {
+            i.trackWeight = weight
+            if applyPriority(i) { log("(\(i.config.name)) Changing effective priority to \(i.machine.parameters.priority)") }
+        }
+    }
+
+    /// A link or script changed: faults enter FAULT (the sync group follows); a unit whose
+    /// last fault cleared goes back through BACKUP.
+    func trackingChanged(now: UInt64) {
+        for i in instances { evaluateTracking(i) }
+        for i in instances where !i.faults.isEmpty && [.backup, .master].contains(i.machine.state) {
+            log("(\(i.config.name)) entering FAULT state (\(i.faults.joined(separator: ", ")) down)")
+            perform(i, i.machine.fault(now: now))
+        }
+        for i in instances where i.machine.state == .fault && i.faults.isEmpty {
+            let unit = i.group.map { g in instances.filter { $0.group == g } } ?? [i]
+            guard unit.allSatisfy({ $0.faults.isEmpty }) else { continue }
+            for (n, member) in unit.enumerated() where member.machine.state == .fault {
+                perform(member, member.machine.recover(now: now), following: n > 0)
+            }
+        }
+    }
+
+    /// The VRRP side of `tandem status`.
+}
