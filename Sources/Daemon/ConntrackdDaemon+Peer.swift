@@ -22,6 +22,7 @@ extension ConntrackdDaemon {
         var events: [SyncEngineEvent] = []
         /// A message the mode will judge arrived on link `index`: answer on that link.
         func judging(on index: Int) {
+            link.heard(now: now)
             link.follow(index)
             events.removeAll(keepingCapacity: true)
         }
@@ -62,7 +63,8 @@ extension ConntrackdDaemon {
                 handleEvents()
                 return true
             }
-        link.receive(now: now, fastFlow: fastFlow) { index, received in
+        link.receive(fastFlow: fastFlow) { index, received in
+            link.heard(now: now)
             guard case .message(let m) = received else { return }
             judging(on: index)
             if engine.receive(m, places: &internalCache, events: &events) {

@@ -22,7 +22,8 @@ public final class ConntrackdDaemon {
     let shouldStop: () -> Bool
     var internalCache: InternalCache
     var externalCache: ExternalCache
-    var engine: ModeEngine
+    /// The sync mode's engine (set once: a `let` is read without a retain per message).
+    let engine: ModeEngine
     var expectations: ExpectationSyncState
     var internalBypass = InternalBypass()
     /// The sync link: channels, receiver, coalescer, whether the peer is heard.

@@ -33,32 +33,27 @@ final class PeerLink {
     var foreignDatagrams: Int { channels.channels.reduce(0) { $0 + $1.foreignDatagrams } }
 
     /// Hands each message that arrived to `handle` with its link's index (and, when
-    /// `fastFlow` takes it, a flow message straight from its bytes). Logs the peer heard
-    /// again, and datagrams from anyone else once per turn, not once per datagram: a
-    /// flood must not flood the log too.
-    func receive(now: UInt64, fastFlow: ((Int, SyncHeader, SyncMessageType, UnsafeRawBufferPointer) -> Bool)?,
+    /// `fastFlow` takes it, a flow message straight from its bytes). The handlers call
+    /// `heard(now:)` for each message they take. Datagrams from anyone else are logged
+    /// once per turn, not once per datagram: a flood must not flood the log too.
+    func receive(fastFlow: ((Int, SyncHeader, SyncMessageType, UnsafeRawBufferPointer) -> Bool)?,
                  _ handle: (Int, ReceivedSyncMessage) -> Void) {
         let foreign = foreignDatagrams
-        var heard = false
-        func arrived() {
-            guard !heard else { return }
-            heard = true
-            if case .heardAgain(let after) = liveness.heard(now: now) {
-                log("peer \(peerAddress) heard again after \(after / 1_000_000_000) s of silence")
-            }
-        }
-        channels.receive(into: &receiver, fastFlow: fastFlow.map { take in
-            { index, header, type, payload in
-                guard take(index, header, type, payload) else { return false }
-                arrived()
-                return true
-            }
-        }) { index, received in
-            arrived()
-            handle(index, received)
-        }
+        heardThisTurn = false
+        channels.receive(into: &receiver, fastFlow: fastFlow, handle)
         if foreignDatagrams > foreign, let a = channels.channels.compactMap(\.lastForeignSource).last {
             log("ignored \(foreignDatagrams - foreign) datagram(s) not from the peer, last from \(IPAddress.v4(a))")
+        }
+    }
+
+    private var heardThisTurn = false
+
+    /// A message from the peer arrived: logs the peer heard again after a silence.
+    func heard(now: UInt64) {
+        guard !heardThisTurn else { return }
+        heardThisTurn = true
+        if case .heardAgain(let after) = liveness.heard(now: now) {
+            log("peer \(peerAddress) heard again after \(after / 1_000_000_000) s of silence")
         }
     }
 
