@@ -40,7 +40,7 @@ public final class KeepalivedDaemon {
     /// run`) takes them from `takeTransitions()`, once per unit and in order.
     public enum Transition: Sendable, Equatable {
         /// The unit is MASTER. Its members' first adverts, addresses, routes and GARP wait
-        /// until the owner calls `announce(_:)`.
+        /// until the owner calls `announceUnit(_:)`.
         case master(unit: String)
         case backup(unit: String)
         case fault(unit: String)
@@ -63,7 +63,7 @@ public final class KeepalivedDaemon {
     /// Lets a held unit announce itself: each member's first advert, addresses, routes and
     /// GARP, in the order the members moved. false when nothing was held (the unit left
     /// MASTER before this).
-    public func announce(_ unit: String) -> Bool {
+    public func announceUnit(_ unit: String) -> Bool {
         guard let members = held.removeValue(forKey: unit), !members.isEmpty else { return false }
         for (i, rest) in members { perform(i, rest, following: true) }
         return true

@@ -85,7 +85,7 @@ protocol PromotionReplication: AnyObject {
 
 /// The VRRP side: releases a held unit's announcements; false if it left MASTER meanwhile.
 protocol PromotionAnnouncer: AnyObject {
-    func announce(_ unit: String) -> Bool
+    func announceUnit(_ unit: String) -> Bool
 }
 
 /// Performs a promotion's actions, in order, to the end.
@@ -99,7 +99,7 @@ enum PromotionDriver {
             case .commit:
                 pending += promotion.committed(replication.commitForPromotion(now: clock()))
             case .announce:
-                pending += vrrp.announce(unit) ? promotion.announced(now: clock()) : promotion.abandoned()
+                pending += vrrp.announceUnit(unit) ? promotion.announced(now: clock()) : promotion.abandoned()
             case .sendTable(let seconds):
                 replication.sendTable(reconcileAfterSeconds: seconds, now: clock())
             case .log(let line):

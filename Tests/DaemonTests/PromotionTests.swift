@@ -28,7 +28,7 @@ import Testing
         let record: Record
         var stillMaster = true
         init(_ record: Record) { self.record = record }
-        func announce(_ unit: String) -> Bool {
+        func announceUnit(_ unit: String) -> Bool {
             record.steps.append("announce \(unit)")
             record.now += 500_000
             return stillMaster
