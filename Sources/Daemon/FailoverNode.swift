@@ -42,6 +42,11 @@ public final class FailoverNode {
 
     /// Called once both sides are started (systemd's READY=1).
     public var onReady: (() -> Void)?
+    /// Called after every loop turn (the owner's signals: reload, dumps).
+    public var afterTurn: (() -> Void)?
+
+    /// The VRRP half, for the owner's reloads and dumps.
+    public var keepalived: KeepalivedDaemon { vrrp }
 
     public func run() throws {
         try replication.start()
@@ -65,6 +70,10 @@ public final class FailoverNode {
             followVRRP()
             try replication.service(now: ConntrackdDaemon.monotonicNow(), ready: ConntrackdDaemon.readable(fds))
             followVRRP()
+            if let afterTurn {
+                afterTurn()
+                followVRRP()
+            }
         }
         replication.flushPendingDatagram()
         vrrp.finish()

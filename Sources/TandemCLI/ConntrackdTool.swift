@@ -177,14 +177,16 @@ public struct ConntrackdTool {
     }
 
     func runDaemon(_ config: ConntrackdConfiguration) -> Int32 {
-        let lock = config.general.lockFile
-        let fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            output.err("[ERROR] lockfile `\(lock)' exists, perhaps conntrackd already running?")
+        let lock: LockFile
+        do {
+            lock = try LockFile(config.general.lockFile)
+        } catch {
+            // conntrackd's words first (scripts match them), then who holds it.
+            output.err("[ERROR] lockfile `\(config.general.lockFile)' exists, perhaps conntrackd already running?")
+            if case .held = error { output.err("[ERROR] \(error)") }
             return 1
         }
-        close(fd)
-        defer { unlink(lock) }
+        defer { lock.release() }
         var logFD: Int32 = -1
         if case .file(let path) = config.general.logFile { logFD = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600) }
         defer { if logFD >= 0 { close(logFD) } }
@@ -207,6 +209,7 @@ public struct ConntrackdTool {
         let syslog = SyslogLogHandler(facility: config.general.syslogFacility, ident: "conntrackd")
         let logger = Logger.tandem("conntrackd", handlers: [lines] + (syslog.map { [$0] } ?? []))
         let log: (String) -> Void = { logger.notice("\($0)") }
+        if let pid = lock.tookOverFrom { log("took over the stale lockfile `\(lock.path)' of pid \(pid), no longer running") }
         for w in config.warnings { log("warning: \(w)") }
         do {
             let daemon = try ConntrackdDaemon(config: config, logger: logger, shouldStop: shouldStop)

@@ -18,6 +18,13 @@ func installStopSignals() {
     signal(SIGTERM, handler)
 }
 
+/// The daemons write to whatever stderr they were given: a reader that went away must cost
+/// a log line, not the process (the default action of SIGPIPE). `tandem conntrack` keeps
+/// the default, as conntrack(8) does: `tandem conntrack -L | head` ends quietly.
+func ignoreBrokenPipes() {
+    signal(SIGPIPE, SIG_IGN)
+}
+
 /// Busybox-style dispatch: the program name (a link called `conntrack`, `conntrackd` or
 /// `keepalived`) or the first argument picks the personality.
 public enum Entry {
@@ -64,11 +71,13 @@ public enum Entry {
 
     static func runConntrackd(_ args: [String], programName: String = "conntrackd") -> Int32 {
         installStopSignals()
+        ignoreBrokenPipes()
         return ConntrackdTool(output: StandardOutput(), programName: programName) { stopRequested.load(ordering: .relaxed) }.run(args)
     }
 
     static func runKeepalived(_ args: [String]) -> Int32 {
         installStopSignals()
+        ignoreBrokenPipes()
         installDaemonSignals()
         return KeepalivedTool(output: StandardOutput(), shouldStop: { stopRequested.load(ordering: .relaxed) },
                               signals: takeDaemonSignals).run(args)
@@ -76,7 +85,9 @@ public enum Entry {
 
     static func runNode(_ args: [String]) -> Int32 {
         installStopSignals()
-        return RunTool(output: StandardOutput()) { stopRequested.load(ordering: .relaxed) }.run(args)
+        ignoreBrokenPipes()
+        installDaemonSignals()
+        return RunTool(output: StandardOutput(), shouldStop: { stopRequested.load(ordering: .relaxed) }, signals: takeDaemonSignals).run(args)
     }
 }
 

@@ -80,12 +80,17 @@ public struct KeepalivedTool {
 extension KeepalivedTool {
     func runDaemon(_ config: KeepalivedConfiguration, file: String, pidFiles: [String]) -> Int32 {
         for e in config.errors { output.err(e.description) }
+        // keepalived's single-instance rule: a pid file naming a live process means one is
+        // running already (two would both be master, and the one that exits would take the
+        // other's addresses away). A pid file whose process is gone is stale.
         for path in pidFiles {
-            let text = Array("\(getpid())\n".utf8)
-            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            if fd >= 0 { _ = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }; close(fd) }
+            if let pid = PidFile.livePid(in: path) {
+                output.err("Keepalived: daemon is already running (pid \(pid) in \(path))")
+                return 1
+            }
         }
-        defer { for path in pidFiles { unlink(path) } }
+        for path in pidFiles { PidFile.write(path) }
+        defer { for path in pidFiles { PidFile.remove(path) } }
         let out = output
         let logger = Logger.tandem("keepalived", handlers: [LineLogHandler(format: { _, message in "Keepalived_vrrp[\(getpid())]: \(message)" },
                                                                           write: { out.err($0) })])
@@ -105,13 +110,15 @@ extension KeepalivedTool {
             var fds = daemon.pollDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             _ = poll(&fds, nfds_t(fds.count), wait)
             daemon.service(now: KeepalivedDaemon.now())
-            for s in signals() { handle(s, daemon: daemon, file: file, log: log) }
+            for s in signals() { Self.act(on: s, daemon: daemon, file: file, log: log) }
         }
         daemon.finish()
         return 0
     }
 
-    func handle(_ s: DaemonSignal, daemon: KeepalivedDaemon, file: String, log: (String) -> Void) {
+    /// keepalived's answer to each of its signals: reload keeping state, or a dump into
+    /// TMPDIR (spec §3.8, §3.9). `tandem run` answers them the same way.
+    static func act(on s: DaemonSignal, daemon: KeepalivedDaemon, file: String, log: (String) -> Void) {
         let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         switch s {
         case .reload:

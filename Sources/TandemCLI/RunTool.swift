@@ -41,10 +41,17 @@ struct RunCommand: ParsableCommand {
 public struct RunTool {
     let output: OutputSink
     let shouldStop: () -> Bool
+    /// keepalived's signals received since the last turn (SIGHUP, SIGUSR1, SIGUSR2, …).
+    let signals: () -> Set<DaemonSignal>
 
     public init(output: OutputSink, shouldStop: @escaping () -> Bool = { false }) {
+        self.init(output: output, shouldStop: shouldStop, signals: { [] })
+    }
+
+    init(output: OutputSink, shouldStop: @escaping () -> Bool, signals: @escaping () -> Set<DaemonSignal>) {
         self.output = output
         self.shouldStop = shouldStop
+        self.signals = signals
     }
 
     public func run(_ argv: [String]) -> Int32 {
@@ -94,19 +101,20 @@ public struct RunTool {
     }
 
     func runNode(_ command: RunCommand, keepalived: KeepalivedConfiguration, conntrackd: ConntrackdConfiguration) -> Int32 {
-        let lock = conntrackd.general.lockFile
-        let fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            output.err("tandem run: lock file \(lock) exists: is conntrackd or another tandem running?")
+        let lock: LockFile
+        do {
+            lock = try LockFile(conntrackd.general.lockFile)
+        } catch {
+            output.err("tandem run: \(error)")
             return 1
         }
-        close(fd)
-        defer { unlink(lock) }
+        defer { lock.release() }
         let out = output
         let lines = LineLogHandler(format: { _, message in Self.stamp() + " tandem[\(getpid())]: " + message }, write: { out.err($0) })
         let syslog = SyslogLogHandler(facility: conntrackd.general.syslogFacility, ident: "tandem")
         let logger = Logger.tandem("tandem", handlers: [lines] + (syslog.map { [$0] } ?? []))
         let log: (String) -> Void = { logger.notice("\($0)") }
+        if let pid = lock.tookOverFrom { log("took over the stale lock file \(lock.path) of pid \(pid), no longer running") }
         var lastProblem = ""
         while !shouldStop() {
             do {
@@ -115,6 +123,10 @@ public struct RunTool {
                 if !lastProblem.isEmpty { log("started after: \(lastProblem)") }
                 let systemd = SystemdNotifier(enabled: conntrackd.general.systemd)
                 node.onReady = { systemd.notify("READY=1\nSTATUS=VRRP and replication running") }
+                let signals = self.signals
+                node.afterTurn = {
+                    for s in signals() { Self.act(on: s, node: node, command: command, running: conntrackd, log: log) }
+                }
                 defer { systemd.notify("STOPPING=1") }
                 try node.run()
                 return 0
@@ -131,6 +143,22 @@ public struct RunTool {
             }
         }
         return 0
+    }
+
+    /// keepalived's signals, answered as `tandem keepalived` answers them. A reload also
+    /// re-reads conntrackd.conf: conntrackd itself cannot reload, so a changed file is
+    /// reported and takes effect at the next start, never half-applied.
+    static func act(on s: DaemonSignal, node: FailoverNode, command: RunCommand, running: ConntrackdConfiguration, log: (String) -> Void) {
+        KeepalivedTool.act(on: s, daemon: node.keepalived, file: command.keepalivedConfig, log: log)
+        guard s == .reload else { return }
+        do {
+            let reread = try ConntrackdConfigParser.parse(file: command.conntrackdConfig)
+            if reread != running {
+                log("\(command.conntrackdConfig) changed: its settings take effect when tandem run restarts (conntrackd cannot reload either); the running ones stay")
+            }
+        } catch {
+            log("\(command.conntrackdConfig) re-read on reload: \(error.description); the running settings stay")
+        }
     }
 
     /// ISO-8601 UTC with milliseconds: the lab reads these to build its timeline.
