@@ -12,7 +12,7 @@ import Timekeeping
 
 /// The control socket (spec §6): requests answered, statistics and listings assembled.
 extension ConntrackdDaemon {
-    func handleControl(now: UInt64) throws {
+    func handleControl(now: UInt64) {
         guard let control else { return }
         for result in control.poll(now: now) {
             switch result {
@@ -26,7 +26,14 @@ extension ConntrackdDaemon {
                     log("unknown local request \(code)")
                     continue
                 }
-                ControlServer.reply(client, try answer(request, now: now))
+                do {
+                    ControlServer.reply(client, try answer(request, now: now))
+                } catch {
+                    // The request failed, not the daemon: the client hears nothing, as
+                    // conntrackd's does, and the loop goes on.
+                    recovered(.controlRequest, "local request \(request) failed: \(error)")
+                    ControlServer.reply(client, "")
+                }
             }
         }
     }
@@ -91,7 +98,7 @@ extension ConntrackdDaemon {
             link: .init(sent: k.packetsSent, received: k.packetsReceived, sendErrors: k.sendErrors),
             gaps: gapRepair.counters, resyncPending: gapRepair.hasOpenGaps, retransmitted: engine.retransmissions,
             lost: engine.tracker.lost, malformed: link.receiver.counters.malformed, foreign: link.foreignDatagrams,
-            overruns: runtime.overruns), now: now)
+            overruns: runtime.overruns, recovered: recoveredErrorsText), now: now)
     }
 
     func statistics() -> ConntrackdStatistics {

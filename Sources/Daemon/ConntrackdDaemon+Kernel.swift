@@ -68,6 +68,10 @@ extension ConntrackdDaemon {
     /// sent and vanished ones destroyed (resync after overrun, and PollSecs polling —
     /// where, unlike conntrackd, unchanged entries are not sent again every poll).
     func populateFromKernel(send: Bool) throws {
+        if injectedDumpFailures > 0 {
+            injectedDumpFailures -= 1
+            throw InjectedFault.kernelDump
+        }
         guard !bypassesInternalCache else {
             if send { log("resync is unsupported in this mode") }
             return

@@ -40,6 +40,11 @@ public final class ConntrackdDaemon {
     var stopping = false
     /// When the kernel's table is next re-read or flushed.
     var schedule = KernelTableSchedule()
+    /// Errors the loop survived, by kind, and the current retry spacing of a failing re-read (s).
+    var recoveredErrors: [RecoveredError: Int] = [:]
+    var rereadBackoff: UInt64 = 0
+    /// Test-only: kernel dumps still to fail (see `armInjectedFaults`).
+    var injectedDumpFailures = 0
     var runtime = ConntrackdStatistics.Runtime()
     let startedAt: UInt64
     /// Has the peer's table arrived since we last asked for it (sync health)?
@@ -147,7 +152,7 @@ public final class ConntrackdDaemon {
         while !stopping && !shouldStop() {
             var fds = pollDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             Self.wait(&fds, until: nextDeadline)
-            try service(now: Self.monotonicNow(), ready: Self.readable(fds))
+            service(now: Self.monotonicNow(), ready: Self.readable(fds))
         }
         flushPendingDatagram()
         log("-- exiting --")
@@ -158,6 +163,7 @@ public final class ConntrackdDaemon {
         log("-- starting in console mode --")
         try populateFromKernel(send: false)
         try loadExpectationsFromKernel()
+        armInjectedFaults()
         if sync.startupResync { requestResync(now: Self.monotonicNow()) }
     }
 
@@ -202,18 +208,24 @@ public final class ConntrackdDaemon {
     /// is then only visited when it has a caller: an `accept` that finds nobody still
     /// makes the kernel build and free a socket and a file, which every turn of a burst
     /// made a twentieth of the sender's CPU.
-    public func service(now t: UInt64, ready: Set<Int32>? = nil) throws {
+    public func service(now t: UInt64, ready: Set<Int32>? = nil) {
         released.removeAll()
         var backlogged = false
         if let reader, reader.shouldRead(now: t, ready: ready) {
-            backlogged = try reader.read(now: t)
+            do {
+                backlogged = try reader.read(now: t)
+            } catch {
+                // What the socket lost is what a dump brings back.
+                if schedule.resyncAt == nil { schedule.resyncAt = t + 1_000_000_000 }
+                recovered(.eventSocket, "reading kernel events failed: \(error); the kernel table is re-read in 1 s")
+            }
             handleKernelEvents(reader, now: t)
         }
         handleChannel(now: t)
         if let control, ready.map({ r in control.hasPendingClients || control.descriptors.contains(where: r.contains) }) ?? true {
-            try handleControl(now: t)
+            handleControl(now: t)
         }
-        try timers(now: t)
+        timers(now: t)
         // While a burst still fills the event socket, reading it comes first: an event
         // the kernel cannot queue is lost (and costs a resync), a message sent a little
         // later is not. So a backlogged turn sends a slice, and reading resumes soon.
@@ -229,7 +241,7 @@ public final class ConntrackdDaemon {
     /// so reading stays ahead of the kernel during a burst; the rest goes out after it.
     static let transmitSlice = 256
 
-    func timers(now: UInt64) throws {
+    func timers(now: UInt64) {
         engine.fire(now: now)
         link.service(now: now)
         if let r = resync.nextRequest, now >= r { requestResync(now: now) }
@@ -242,21 +254,30 @@ public final class ConntrackdDaemon {
             if schedule.pollPending || events == nil {
                 schedule.pollPending = false
                 runtime.polls += 1
-                try populateFromKernel(send: true)
+                do { try populateFromKernel(send: true) } catch { rereadFailed(error, now: now) }
             }
             schedule.nextPoll = now + UInt64(config.general.pollSeconds ?? 5) * 1_000_000_000
         }
         if let r = schedule.resyncAt, now >= r {
             schedule.resyncAt = nil
             runtime.kernelResyncs += 1
-            try populateFromKernel(send: true)
-            log("resync with kernel conntrack table done: \(internalCache.activeCount) flows")
+            do {
+                try populateFromKernel(send: true)
+                rereadBackoff = 0
+                log("resync with kernel conntrack table done: \(internalCache.activeCount) flows")
+            } catch {
+                rereadFailed(error, now: now)
+            }
         }
         if let p = schedule.purgeAt, now >= p {
             schedule.purgeAt = nil
             runtime.kernelFlushes += 1
-            try kernel.flush()
-            log("kernel conntrack table flushed (purge)")
+            do {
+                try kernel.flush()
+                log("kernel conntrack table flushed (purge)")
+            } catch {
+                recovered(.kernelFlush, "flushing the kernel conntrack table (purge) failed: \(error); the table stays as it is")
+            }
         }
     }
 

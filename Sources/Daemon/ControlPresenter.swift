@@ -63,6 +63,8 @@ enum ControlPresenter {
         var malformed: Int
         var foreign: Int
         var overruns: Int
+        /// Errors the loop survived, as "2 event socket, 1 control request" or "none".
+        var recovered: String = "none"
     }
 
     /// The link's counters as the status shows them.
@@ -96,6 +98,7 @@ enum ControlPresenter {
                      + (s.resyncPending ? ", a resync pending" : ""))
         lines.append("  reliability: \(s.retransmitted) retransmitted, \(s.lost) lost, "
                      + "\(s.malformed) malformed, \(s.foreign) not from the peer, \(s.overruns) netlink overruns")
+        lines.append("  errors recovered: \(s.recovered)")
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -68,7 +68,7 @@ public final class FailoverNode {
             // VRRP first: an advert that moves us must act before replication work queues up.
             vrrp.service(now: KeepalivedDaemon.now())
             followVRRP()
-            try replication.service(now: ConntrackdDaemon.monotonicNow(), ready: ConntrackdDaemon.readable(fds))
+            replication.service(now: ConntrackdDaemon.monotonicNow(), ready: ConntrackdDaemon.readable(fds))
             followVRRP()
             if let afterTurn {
                 afterTurn()

@@ -45,6 +45,7 @@ import Testing
               link: udp on eth1 (2 configured), 7 sent / 3 received, 0 send errors
               gaps: 2 (40 messages), 0 sequence jumps, 0 NACKed again, 0 resync requests covering 0 messages, 0 stale flows removed, a resync pending
               reliability: 4 retransmitted, 40 lost, 1 malformed, 0 not from the peer, 0 netlink overruns
+              errors recovered: none
 
             """)
     }

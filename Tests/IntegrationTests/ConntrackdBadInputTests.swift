@@ -46,6 +46,30 @@ struct ConntrackdBadInputTests {
             .flatMap { $0.split(separator: "\t").last.map { Int($0.trimmingCharacters(in: .whitespaces)) } } ?? nil
     }
 
+    /// A kernel dump that fails (injected into the daemon's first dump after start-up) costs
+    /// the request that needed it, not the daemon: the failure is logged and counted, and
+    /// the daemon keeps answering and replicating. The control: the same request, once the
+    /// fault is spent, succeeds.
+    @Test func aFailedKernelDumpEndsOnlyItsRequest() throws {
+        var extra = Pair.Extra()
+        extra.tandemEnvironment = ["TANDEM_TEST_FAIL_KERNEL_DUMPS=1"]
+        let pair = try Pair("dumpfail", a: .tandem, b: .tandem, extra: extra)
+        defer { pair.stop() }
+        #expect(pair.eventually(5) { FileManager.default.fileExists(atPath: "\(pair.dir)/b.ctl") })
+        usleep(500_000)
+        let log = { (try? String(contentsOfFile: "\(pair.dir)/b.log", encoding: .utf8)) ?? "" }
+        _ = pair.b.run([Shell.tandem, "conntrackd", "-C", "\(pair.dir)/b.conf", "-R"])
+        #expect(pair.eventually(5) { log().contains("local request resyncAllKernel failed: injected fault") }, "\(log())")
+        let status = pair.b.run([Shell.tandem, "status", "--conntrackd-config", "\(pair.dir)/b.conf"])
+        #expect(status.stdout.contains("errors recovered: 1 control request"), "\(status.stdout)\(status.stderr)")
+        _ = pair.b.run([Shell.tandem, "conntrackd", "-C", "\(pair.dir)/b.conf", "-R"])
+        usleep(300_000)
+        #expect(log().components(separatedBy: "resync with master conntrack table").count == 3, "\(log())")
+        #expect(log().components(separatedBy: "injected fault").count == 2, "the control request failed too: \(log())")
+        for f in ConntrackdInteropTests.flows { pair.a.run(["conntrack", "-I"] + f) }
+        #expect(pair.eventually { pair.query("b", ["-e"]) == ConntrackdInteropTests.expectedLines })
+    }
+
     @Test func malformedControlRequestsAreCountedAndLogged() throws {
         let pair = try Pair("bad", a: .tandem, b: .tandem)
         defer { pair.stop() }

@@ -1,0 +1,50 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// No error ends the daemon (DESIGN: "logged, counted and recovered from"). A failed turn
+/// of the loop names its cause in the log, counts it by kind, and leaves the daemon in a
+/// state the next turns repair: a failed re-read of the kernel table is retried with
+/// backoff, an event-socket error is followed by a re-read, a failed control request
+/// fails only that request. Only a start-up error or a signal asking it ends the loop.
+extension ConntrackdDaemon {
+    /// What failed, one counter each.
+    enum RecoveredError: String, CaseIterable {
+        case eventSocket = "event socket"
+        case kernelReread = "kernel table re-read"
+        case kernelFlush = "kernel table flush"
+        case controlRequest = "control request"
+    }
+
+    func recovered(_ kind: RecoveredError, _ line: String) {
+        recoveredErrors[kind, default: 0] += 1
+        log(line)
+    }
+
+    /// A dump of the kernel table (poll, or the resync after an overrun) failed: try again
+    /// in 1 s, doubling up to a minute while it keeps failing.
+    func rereadFailed(_ error: Error, now: UInt64) {
+        rereadBackoff = rereadBackoff == 0 ? 1 : min(rereadBackoff * 2, 60)
+        schedule.resyncAt = now + rereadBackoff * 1_000_000_000
+        recovered(.kernelReread, "re-reading the kernel conntrack table failed: \(error); retrying in \(rereadBackoff) s")
+    }
+
+    /// Test-only (`TANDEM_TEST_FAIL_KERNEL_DUMPS=N`): the first N kernel dumps after
+    /// start-up fail, so the tests can show the loop surviving what a real dump error does.
+    enum InjectedFault: Error, CustomStringConvertible {
+        case kernelDump
+        var description: String { "injected fault (TANDEM_TEST_FAIL_KERNEL_DUMPS)" }
+    }
+
+    func armInjectedFaults() {
+        guard let text = getenv("TANDEM_TEST_FAIL_KERNEL_DUMPS").map({ String(cString: $0) }), let n = Int(text), n > 0 else { return }
+        injectedDumpFailures = n
+        log("TANDEM_TEST_FAIL_KERNEL_DUMPS is set: the next \(n) kernel dump(s) fail (test-only)")
+    }
+
+    /// "2 event socket, 1 control request", or "none".
+    var recoveredErrorsText: String {
+        let parts = RecoveredError.allCases.compactMap { k in recoveredErrors[k].map { "\($0) \(k.rawValue)" } }
+        return parts.isEmpty ? "none" : parts.joined(separator: ", ")
+    }
+}
