@@ -11,6 +11,34 @@ public struct CommitReport: Sendable {
     public var succeeded: Int
     public var failed: Int
     public var nanoseconds: UInt64
+    /// How many flows the kernel refused, by errno.
+    public var failuresByErrno: [Int32: Int] = [:]
+
+    /// "120 ENOMEM (the conntrack table is full: nf_conntrack_max), 3 EINVAL (Invalid
+    /// argument)", most frequent first: what an operator needs to act on a failed commit.
+    public var failureCauses: String {
+        failuresByErrno.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { errno, count in
+            "\(count) \(Self.errnoName(errno)) (\(Self.meaning(errno)))"
+        }.joined(separator: ", ")
+    }
+
+    static func errnoName(_ e: Int32) -> String {
+        switch e {
+        case ENOMEM: "ENOMEM"
+        case EEXIST: "EEXIST"
+        case EINVAL: "EINVAL"
+        case ENOENT: "ENOENT"
+        case EBUSY: "EBUSY"
+        case EOPNOTSUPP: "EOPNOTSUPP"
+        case EPERM: "EPERM"
+        default: "errno \(e)"
+        }
+    }
+
+    static func meaning(_ e: Int32) -> String {
+        // The kernel answers ENOMEM to a create once the table holds nf_conntrack_max entries.
+        e == ENOMEM ? "the conntrack table is full: nf_conntrack_max" : String(cString: strerror(e))
+    }
 }
 
 /// Writes replicated flows into the kernel: the commit of the external cache (`-c`, and a
@@ -63,8 +91,10 @@ struct Committer {
         let started = ConntrackdDaemon.monotonicNow()
         let write = { try self.kernel.create(flows, updateExisting: true, acknowledge: false) }
         let r = try listener.map { try $0.withoutEvents(write) } ?? write()
+        var byErrno: [Int32: Int] = [:]
+        for failure in r.failures { byErrno[failure.error.errno, default: 0] += 1 }
         return CommitReport(flows: flows.count, succeeded: r.succeeded, failed: r.failed,
-                            nanoseconds: ConntrackdDaemon.monotonicNow() - started)
+                            nanoseconds: ConntrackdDaemon.monotonicNow() - started, failuresByErrno: byErrno)
     }
 
     /// DisableExternalCache (spec §5.3): a loop turn's messages go into the kernel in one

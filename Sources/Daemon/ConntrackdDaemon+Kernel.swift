@@ -130,6 +130,7 @@ extension ConntrackdDaemon {
         if report.failed > 0 { log("\(report.failed) entries can't be committed") }
         let us = report.nanoseconds / 1_000
         log("commit has taken \(us / 1_000_000).\(String(repeating: "0", count: 6 - String(us % 1_000_000).count))\(us % 1_000_000) seconds")
+        if report.failed > 0 { log("commit failures by cause: \(report.failureCauses)") }
         if withExpectations { commitExpectations(now: Self.monotonicNow()) }
         return report
     }

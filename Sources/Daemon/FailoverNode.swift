@@ -129,7 +129,12 @@ extension FailoverNode: PromotionReplication {
             outcome.error = "\(error)"
         }
         outcome.peerTableIncomplete = replication.resync.isWaiting
-        replication.releaseExternalCache()
+        if outcome.error == nil {
+            replication.releaseExternalCache()
+        } else {
+            // The kernel may hold only part of it: what was replicated stays for `conntrackd -c`.
+            log("external cache kept (\(replication.externalFlowCount) flows) after the failed commit: commit again with conntrackd -c")
+        }
         replication.settleResync(now: now)
         updateDemotion()
         return outcome

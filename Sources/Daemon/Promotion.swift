@@ -50,7 +50,8 @@ struct Promotion {
         var text = outcome.error.map { "commit failed: \($0)" }
             ?? "committed \(outcome.succeeded) flows (\(outcome.failed) failed) in \(Self.milliseconds(outcome.nanoseconds)) ms"
         if outcome.peerTableIncomplete { text += " (the peer's table had not fully arrived)" }
-        return [.log("(\(unit)) master actions: \(text); caches flushed, internal cache holds what was committed"), .announce]
+        let caches = outcome.error == nil ? "caches flushed, internal cache holds what was committed" : "external cache kept for another commit"
+        return [.log("(\(unit)) master actions: \(text); \(caches)"), .announce]
     }
 
     /// The unit's addresses are up and announced.

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import Daemon
 import Testing
 
@@ -59,7 +62,7 @@ import Testing
         let lines = drive(kernel, FakeVRRP(record), record)
         #expect(record.steps == ["commit", "announce G1", "sendTable(1)"])
         #expect(lines.first == "(G1) master actions: commit failed: netlink: No buffer space available (the peer's table had not fully arrived); "
-            + "caches flushed, internal cache holds what was committed")
+            + "external cache kept for another commit")
     }
 
     @Test func aUnitThatLeftMasterSendsNothingAsMaster() {
@@ -85,5 +88,16 @@ import Testing
         #expect(p.announced(now: 1_000_000).contains(.sendTable(reconcileAfterSeconds: 1)))
         #expect(p.step == .done)
         #expect(p.announced(now: 2_000_000).isEmpty)
+    }
+}
+
+/// What an operator reads after a commit the kernel partly refused.
+@Suite struct CommitReportTests {
+    @Test func failuresAreNamedByCauseMostFrequentFirst() {
+        var report = CommitReport(flows: 200, succeeded: 77, failed: 123, nanoseconds: 0)
+        report.failuresByErrno = [EINVAL: 3, ENOMEM: 120]
+        #expect(report.failureCauses == "120 ENOMEM (the conntrack table is full: nf_conntrack_max), 3 EINVAL (Invalid argument)")
+        report.failuresByErrno = [:]
+        #expect(report.failureCauses == "")
     }
 }
