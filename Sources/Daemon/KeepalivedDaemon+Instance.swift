@@ -31,6 +31,8 @@ extension KeepalivedDaemon {
         /// Names of the tracked items holding this instance in FAULT (empty = healthy).
         var faults: [String] = []
         var trackWeight = 0
+        /// What could not be set up (the GARP socket), logged when the instance starts.
+        var setupProblem: String?
         /// Wall-clock time of the last state change (for the dumps).
         var lastTransition = InstanceStatistics.wallClock()
 
@@ -90,9 +92,16 @@ extension KeepalivedDaemon {
         let socket: VRRPSocket
         do { socket = try VRRPSocket(interface: name, source: source, multicast: ic.unicastPeers.isEmpty, authenticationHeader: usesAH(ic)) }
         catch { throw SetupError.unavailable(error.description) }
-        let garp = try? GratuitousARPSender(interface: name)
-        return Instance(config: ic, machine: InstanceMachine(parameters(ic, source: source)), socket: socket, garp: garp, source: source,
-                        password: password(ic), interfaceIndex: index)
+        var garp: GratuitousARPSender?
+        var problem: String?
+        do { garp = try GratuitousARPSender(interface: name) } catch {
+            // The instance still runs; its addresses are then not announced (said at start).
+            problem = "(\(ic.name)) no GARP / NA socket on \(name) (\(error)): its addresses will not be announced"
+        }
+        let i = Instance(config: ic, machine: InstanceMachine(parameters(ic, source: source)), socket: socket, garp: garp, source: source,
+                         password: password(ic), interfaceIndex: index)
+        i.setupProblem = problem
+        return i
     }
 
     static func parameters(_ ic: KeepalivedConfiguration.Instance, source: IPAddress) -> InstanceMachine.Parameters {

@@ -31,7 +31,9 @@ extension KeepalivedDaemon {
         guard let table = routeTable, let routes = virtualRoutes[i.config.name] else { return }
         for v in routes {
             guard let r = kernelRoute(v, of: i) else { continue }
-            try? table.remove(r)
+            do { try table.remove(r) } catch where !Self.alreadyGone(error) {
+                actionFailed("route removal", "(\(i.config.name)) cannot remove route \(describe(v)): \(error)")
+            } catch {}
         }
     }
 

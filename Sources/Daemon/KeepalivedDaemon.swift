@@ -31,6 +31,8 @@ public final class KeepalivedDaemon {
     var demotion = 0
     var groupStates: [Int: InstanceMachine.State] = [:]
     var fifo: NotifyFifo?
+    /// Host actions that failed, by action (see `actionFailed`).
+    var actionFailures: [String: Int] = [:]
     /// Programs the owner does the work of itself (`tandem run` and primary-backup.sh):
     /// not run, and said so once.
     public var isHandledInternally: ((String) -> Bool)?
@@ -88,8 +90,13 @@ public final class KeepalivedDaemon {
             }
             virtualRoutes[ic.name] = parsed
         }
-        if !virtualRoutes.isEmpty { routeTable = try? Routes() }
-        links = try? LinkMonitor()
+        if !virtualRoutes.isEmpty {
+            do { routeTable = try Routes() } catch { log("virtual_routes cannot be installed: no route socket (\(error))") }
+        }
+        do { links = try LinkMonitor() } catch {
+            links = nil
+            log("no link event socket (\(error)): tracked interfaces are read at start and on reload only")
+        }
         scripts = ScriptRunner(c.scripts, now: Self.now(), log: log)
         if links == nil { log("cannot watch link state over rtnetlink; track_interface follows the start-up state only") }
         if let path = c.notifyFifo {
@@ -128,7 +135,8 @@ public final class KeepalivedDaemon {
         }
         for i in instances {
             // Stale VIPs from an earlier run go first, as keepalived does.
-            for v in i.config.virtualAddresses { try? addresses.remove(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v)) }
+            removeStaleAddresses(of: i)
+            if let problem = i.setupProblem { actionFailed("GARP socket", problem) }
             if !i.faults.isEmpty { log("(\(i.config.name)) entering FAULT state (\(i.faults.joined(separator: ", ")) down)") }
             perform(i, i.machine.start(now: start, faulty: !i.faults.isEmpty))
         }
@@ -244,6 +252,7 @@ public final class KeepalivedDaemon {
             if rejected > 0 { line += ", \(rejected) adverts rejected" }
             lines.append(line)
         }
+        if let failures = actionFailuresText { lines.append("  host actions failed: \(failures)") }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -317,7 +326,11 @@ public final class KeepalivedDaemon {
                 i.garpSecondBurst = nil
                 i.garpRefresh = nil
                 removeRoutes(of: i)
-                for v in i.config.virtualAddresses { try? addresses.remove(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v)) }
+                for v in i.config.virtualAddresses {
+                    do { try addresses.remove(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v)) } catch where !Self.alreadyGone(error) {
+                        actionFailed("address removal", "(\(i.config.name)) cannot remove \(v.address): \(error)")
+                    } catch {}
+                }
             case .transition(let from, let to):
                 i.lastTransition = InstanceStatistics.wallClock()
                 if to == .master { i.stats.becameMaster += 1 }

@@ -54,7 +54,8 @@ extension KeepalivedDaemon {
         refreshLinks()
         for i in next { evaluateTracking(i); applyPriority(i) }
         for i in started {
-            for v in i.config.virtualAddresses { try? addresses.remove(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v)) }
+            if let problem = i.setupProblem { actionFailed("GARP socket", problem) }
+            removeStaleAddresses(of: i)
             perform(i, i.machine.start(now: now, faulty: !i.faults.isEmpty))
         }
         trackingChanged(now: now)
