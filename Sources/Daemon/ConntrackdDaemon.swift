@@ -11,9 +11,13 @@ import IPAddressing
 import LinkIO
 import Timekeeping
 
-/// `tandem conntrackd`: conntrackd 1.4.7's sync daemon (FTFW over UDP) on one thread.
-/// The loop owns every socket; the protocol is the pure FTFWEngine; the caches are plain
-/// values. I/O happens only here.
+/// `tandem conntrackd`: conntrackd 1.4.7's sync daemon (FTFW, NOTRACK or ALARM over UDP,
+/// multicast or TCP) on one thread. This type wires the parts and runs the loop: kernel
+/// events come from `KernelEventReader`, the peer's messages through `PeerLink`, the sync
+/// protocol is the pure engine in `ModeEngine`, the caches are plain values, the kernel is
+/// written by `Committer`, and the control socket's text comes from `ControlPresenter`.
+/// Each side of the loop lives in its own extension file (Kernel, Peer, Transmit, Control,
+/// Recovery).
 public final class ConntrackdDaemon {
     let config: ConntrackdConfiguration
     let sync: ConntrackdConfiguration.Sync

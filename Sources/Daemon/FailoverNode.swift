@@ -6,9 +6,11 @@ import Logging
 
 /// `tandem run`: one firewall of the pair, VRRP and state replication in one loop. A VRRP
 /// transition drives the replication directly, in the order primary-backup.sh intends but
-/// cannot guarantee: on becoming master the replicated flows reach the kernel *before* the
-/// virtual addresses are added and announced, so the first redirected packets find their
-/// states; on becoming backup the table is purged later and the peer's table requested.
+/// cannot guarantee: a unit becoming master runs the `Promotion` sequence, whose commit
+/// puts the replicated flows in the kernel *before* VRRP lets the unit announce itself
+/// (KeepalivedDaemon holds its adverts, addresses and GARP until then), so the first
+/// redirected packets find their states; on becoming backup the table is purged later and
+/// the peer's table requested.
 /// While that table has not arrived, the node advertises a lowered priority so it cannot
 /// win an election with an empty table (sync-health demotion, like pfsync's of CARP).
 public final class FailoverNode {
