@@ -9,7 +9,16 @@ public struct ChannelCounters: Hashable, Sendable {
     public var bytesSent = 0, bytesReceived = 0
     public var packetsSent = 0, packetsReceived = 0
     public var sendErrors = 0, receiveErrors = 0
+    /// Of the send errors, datagrams (or TCP buffers) dropped because the send buffer was
+    /// full: FTFW resends them, NOTRACK and ALARM do not.
+    public var droppedSendBufferFull = 0
     public init() {}
+
+    /// Counts a failed send by its errno.
+    mutating func sendFailed(_ e: Int32) {
+        sendErrors += 1
+        if e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS { droppedSendBufferFull += 1 }
+    }
 }
 
 /// What arrived on a channel: whole datagrams, or (TCP) the bytes read from the stream,
@@ -92,7 +101,7 @@ enum ChannelSocket {
                 }
             }
         }
-        if n < 0 { counters.sendErrors += 1 } else { counters.bytesSent += n; counters.packetsSent += 1 }
+        if n < 0 { counters.sendFailed(errno) } else { counters.bytesSent += n; counters.packetsSent += 1 }
     }
 
     /// `send` for a batch (see `SyncChannel.send(batch:ends:)`), 64 datagrams per system
@@ -113,7 +122,7 @@ enum ChannelSocket {
                         }
                         if n < 0 {
                             if errno == EINTR { continue }
-                            counters.sendErrors += 1
+                            counters.sendFailed(errno)
                             first += 1
                             continue
                         }

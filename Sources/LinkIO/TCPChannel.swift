@@ -80,6 +80,7 @@ public final class TCPChannel: SyncChannel {
                 pending.remove(at: victim)
                 droppedBuffers += 1
                 counters.sendErrors += 1
+                counters.droppedSendBufferFull += 1
             }
         }
         pending.append(bytes)

@@ -33,7 +33,7 @@ import Testing
             mode: "ftfw", startedAt: 0, peerAddress: "10.9.9.2", peerSilent: true, peerLastHeard: 50 * Self.second,
             resync: .waiting(since: 58 * Self.second, acknowledged: true, ticks: 0), pollSeconds: 5, readsEvents: true, polls: 1,
             internalFlows: 10, externalFlows: nil, linkKind: "udp", linkInterface: "eth1", linksConfigured: 2,
-            link: .init(sent: 7, received: 3, sendErrors: 0), gaps: gaps, resyncPending: true, retransmitted: 4, lost: 40,
+            link: .init(sent: 7, received: 3, sendErrors: 2, droppedFull: 2), gaps: gaps, resyncPending: true, retransmitted: 4, lost: 40,
             malformed: 1, foreign: 0, overruns: 0)
         let text = ControlPresenter.status(status, now: 60 * Self.second)
         #expect(text == """
@@ -42,7 +42,7 @@ import Testing
               resync: WAITING for the peer's table for 2s (request acknowledged)
               kernel: PollSecs 5, events replicated at once, 1 re-reads after overruns
               caches: internal 10 flows, external injected into the kernel
-              link: udp on eth1 (2 configured), 7 sent / 3 received, 0 send errors
+              link: udp on eth1 (2 configured), 7 sent / 3 received, 2 send errors (2 dropped with the send buffer full)
               gaps: 2 (40 messages), 0 sequence jumps, 0 NACKed again, 0 resync requests covering 0 messages, 0 stale flows removed, a resync pending
               reliability: 4 retransmitted, 40 lost, 1 malformed, 0 not from the peer, 0 netlink overruns
               errors recovered: none
