@@ -54,7 +54,7 @@ let package = Package(
         ),
         .executableTarget(name: "tandem", dependencies: ["TandemCLI"]),
         .executableTarget(name: "conntrack-bench", dependencies: ["IPAddressing", "Conntrack", "Netlink", "Daemon"], path: "bench/ConntrackBench"),
-        .target(name: "TestSupport", dependencies: ["Netlink"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Netlink", "Conntrack", "IPAddressing"], path: "Tests/TestSupport"),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CLinux", "TestSupport"]),
         .testTarget(name: "IPAddressingTests", dependencies: ["IPAddressing"]),
         .testTarget(name: "TimekeepingTests", dependencies: ["Timekeeping"]),

@@ -1,6 +1,7 @@
 import Conntrack
 @testable import Daemon
 import StateSync
+import TestSupport
 import Testing
 
 /// What `-i`, `-e` and `tandem status` print, from fixed figures.
@@ -8,7 +9,7 @@ import Testing
     static let second: UInt64 = 1_000_000_000
 
     @Test func listingsHideWhatConntrackdHides() {
-        let f = CachedFormsTests.tcp
+        let f = FlowFixtures.tcp
         let now = 100 * Self.second
         let internalText = ControlPresenter.listing([.init(flow: f, since: 95 * Self.second)], internal: true, xml: false, now: now)
         #expect(internalText.hasSuffix(" [active since 5s]\n"))

@@ -1,5 +1,6 @@
 import Conntrack
 @testable import Daemon
+import TestSupport
 import Testing
 import IPAddressing
 
@@ -28,7 +29,7 @@ struct FlowTableTests {
     }
 
     @Test(arguments: [1, 2, 3]) func matchesDictionaryUnderRandomOperations(seed: UInt64) {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var table = FlowTable<Int>()
         var model: [FlowKey: Int] = [:]
         for step in 0 ..< 60_000 {
@@ -67,18 +68,5 @@ struct FlowTableTests {
         for n in 0 ..< 250_000 { table[Self.key(UInt32(n))] = n }
         #expect(table.count == 250_000)
         #expect((0 ..< 250_000).allSatisfy { table[Self.key(UInt32($0))] == $0 })
-    }
-}
-
-/// A small deterministic generator: the random cases replay exactly.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

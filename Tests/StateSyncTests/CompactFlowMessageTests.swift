@@ -1,5 +1,4 @@
 import Conntrack
-@testable import Daemon
 import StateSync
 import TestSupport
 import Testing
@@ -7,7 +6,7 @@ import IPAddressing
 
 /// The sender writes a packed flow's message straight from the packed fields: it must be
 /// byte for byte the message the general path encodes.
-struct PackedFlowMessageTests {
+struct CompactFlowMessageTests {
     static let optionSets = [SyncSenderOptions(), SyncSenderOptions(includeTimeout: false, windowTracking: true),
                              SyncSenderOptions(includeTimeout: true, windowTracking: true)]
 
@@ -25,7 +24,7 @@ struct PackedFlowMessageTests {
 
     @Test func theFixtureFlowsWriteTheirMessages() throws {
         var checked = 0
-        for f in CachedFormsTests.flows {
+        for f in FlowFixtures.flows {
             guard case .packed(let p) = CompactFlow(f) else { continue }
             for options in Self.optionSets {
                 for type in [SyncMessageType.flowNew, .flowUpdate, .flowDestroy] {

@@ -1,12 +1,12 @@
 import Conntrack
-@testable import Daemon
 import Netlink
+import TestSupport
 import Testing
 import IPAddressing
 
 /// The event fast path must hold exactly what the general decoder and the cache's packing
 /// would, and decline whatever the packed form cannot hold.
-struct PackedEventDecoderTests {
+struct CompactFlowEventDecoderTests {
     /// An event payload as the kernel sends it: the request attributes plus id, use and
     /// counters.
     static func payload(_ f: Flow, extras: Bool = true) -> [UInt8] {
@@ -31,22 +31,22 @@ struct PackedEventDecoderTests {
     }
 
     static var variants: [Flow] {
-        var out = CachedFormsTests.flows
-        var unreplied = CachedFormsTests.tcp
+        var out = FlowFixtures.flows
+        var unreplied = FlowFixtures.tcp
         unreplied.protocolInfo = .tcp(TCPInfo(state: .synSent))
         unreplied.mark = nil
         out.append(unreplied)
-        var noInfo = CachedFormsTests.tcp
+        var noInfo = FlowFixtures.tcp
         noInfo.protocolInfo = nil
         noInfo.synproxy = nil
         out.append(noInfo)
-        var emptyInfo = CachedFormsTests.tcp
+        var emptyInfo = FlowFixtures.tcp
         emptyInfo.protocolInfo = .tcp(TCPInfo())
         out.append(emptyInfo)
-        var sctp = CachedFormsTests.tcp
+        var sctp = FlowFixtures.tcp
         sctp.protocolInfo = .sctp(SCTPInfo(state: 3, verificationTagOriginal: 1, verificationTagReply: 2))
         out.append(sctp)
-        var natted = CachedFormsTests.tcp
+        var natted = FlowFixtures.tcp
         natted.sourceNAT = NATRange(minimumAddress: .v4(5), maximumAddress: .v4(5))
         out.append(natted)
         return out
@@ -68,7 +68,7 @@ struct PackedEventDecoderTests {
     }
 
     @Test func truncatedOrOddAttributesDecline() {
-        let good = Self.payload(CachedFormsTests.tcp)
+        let good = Self.payload(FlowFixtures.tcp)
         for cut in stride(from: 0, to: good.count, by: 3) {
             let bytes = Array(good[..<cut])
             // Either declined, or (cut at an attribute boundary) what the general path holds.
@@ -89,7 +89,7 @@ struct PackedEventDecoderTests {
     /// inside the payload (debug builds trap otherwise) and never packs what the general
     /// decoder would not.
     @Test(arguments: [77, 78, 79] as [UInt64]) func corruptedPayloadsNeverCrashOrDisagree(seed: UInt64) {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let seeds = Self.variants.map { Self.payload($0) }
         for round in 0 ..< 20000 {
             var bytes: [UInt8]
@@ -110,30 +110,6 @@ struct PackedEventDecoderTests {
                 continue
             }
             #expect(CompactFlow.packed(fast).flow == p.flow, "round \(round): \(bytes)")
-        }
-    }
-
-    @Test(arguments: CachedFormsTests.flows) func packedKeyIsTheTuplesKey(_ f: Flow) throws {
-        guard let o = f.original, let p = PackedTuple(o) else { return }
-        #expect(FlowKey(packed: p) == FlowKey(o))
-    }
-
-    /// An update merged in packed form equals the general merge.
-    @Test func packedMergeMatchesTheGeneralMerge() throws {
-        let base = CachedFormsTests.tcp
-        var bare = Flow(family: AddressFamily.inet)
-        bare.original = base.original
-        bare.reply = base.reply
-        var stateOnly = bare
-        stateOnly.protocolInfo = .tcp(TCPInfo(state: .finWait))
-        var markOnly = bare
-        markOnly.mark = 9
-        for (old, new) in [(base, bare), (base, stateOnly), (base, markOnly), (bare, base), (stateOnly, markOnly)] {
-            guard case .packed(let o) = CompactFlow(old), case .packed(let n) = CompactFlow(new) else {
-                Issue.record("not packed"); continue
-            }
-            let expected = InternalCache.merged(old, with: new)
-            #expect(CompactFlow.packed(o.merged(with: n)).flow == expected)
         }
     }
 }
