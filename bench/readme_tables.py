@@ -5,9 +5,8 @@ The README marks each generated block with `<!-- bench/report: NAME -->` and
 states no figure that a results file does not hold. Each block names the files it came from.
 """
 import os
-import statistics
 
-from results_lib import good, replication_iterations, replication_ratios, summary
+from results_lib import failover_cells, good, replication_iterations, replication_ratios, summary, vrrp_ratios
 
 README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "README.md")
 
@@ -40,15 +39,9 @@ def failover(files):
     for key in sorted(latest, key=lambda k: (k[0], order.get(k[1], 9), stacks.get(k[2], 9))):
         flows, how, stack = key
         rows = latest[key][1]
-        ok = [r for r in rows if r["outcome"] == "ok"]
-        stalls = sorted(s for r in ok for s in r["tcp_stalls_ms"])
-        allin = [r["all_in_ms"] for r in ok if r["all_in_ms"] is not None]
-        out.append(f"| {stack} | {HOW.get(how, how)} | {flows:,} | {len(rows)} ({len(rows) - len(ok)}) "
-                   f"| {sum(r['tcp_survived'] for r in ok)}/{sum(r['tcp_sessions'] for r in ok)} "
-                   f"| {sum(r['udp_icmp_survived'] for r in ok)}/{sum(r['udp_icmp_sessions'] for r in ok)} "
-                   f"| {statistics.median_low(stalls) if stalls else '-'} / {stalls[-1] if stalls else '-'} "
-                   f"| {statistics.median_low(allin) if allin else '-'} "
-                   f"| {sum(1 for r in ok if r['commit_before_vips'])}/{len(allin)} |")
+        c = failover_cells(rows)
+        out.append(f"| {stack} | {HOW.get(how, how)} | {flows:,} | {len(rows)} ({len(rows) - len(c['ok'])}) "
+                   f"| {c['tcp']} | {c['other']} | {c['stall']} | {c['allin']} | {c['early']} |")
     out += ["", source(*sorted({p for p, _ in latest.values()}))]
     return out
 
@@ -177,11 +170,7 @@ def vrrp(files):
            "|---|---|---|---|---|---|"]
     for mode, event in sorted({(r["mode"], r["event"]) for r in rows}, key=lambda k: (k[0], k[1] != "kill")):
         group = [r for r in rows if r["mode"] == mode and r["event"] == event]
-        by_run = {}
-        for r in group:
-            if r["outcome"] == "ok":
-                by_run.setdefault(r["run"], {})[r["impl"]] = r["from_packet_ms"]
-        ratios = [v["tandem"] / v["keepalived"] for v in by_run.values() if len(v) == 2 and v["keepalived"] > 0]
+        ratios = vrrp_ratios(group)
         med = {i: summary([r["from_packet_ms"] for r in group if r["impl"] == i and r["outcome"] == "ok"], "{:.0f}")
                for i in ("keepalived", "tandem")}
         fails = {i: sum(1 for r in group if r["impl"] == i and r["outcome"] != "ok") for i in ("keepalived", "tandem")}

@@ -42,3 +42,28 @@ def replication_ratios(iterations, pair, keys=("secs", "us_a", "us_b", "bpf_b"))
             if isinstance(c.get(k), (int, float)) and c[k] > 0 and isinstance(t.get(k), (int, float)):
                 ratios[k].append(t[k] / c[k])
     return ratios
+
+
+def failover_cells(rows):
+    """One failover row's figures over its good runs: TCP and UDP+ICMP survived, TCP stall
+    p50 / max, all-flows-in p50, commit before the VIPs."""
+    ok = [r for r in rows if r["outcome"] == "ok"]
+    stalls = sorted(s for r in ok for s in r["tcp_stalls_ms"])
+    allin = [r["all_in_ms"] for r in ok if r["all_in_ms"] is not None]
+    return {
+        "ok": ok,
+        "tcp": f"{sum(r['tcp_survived'] for r in ok)}/{sum(r['tcp_sessions'] for r in ok)}",
+        "other": f"{sum(r['udp_icmp_survived'] for r in ok)}/{sum(r['udp_icmp_sessions'] for r in ok)}",
+        "stall": f"{statistics.median_low(stalls) if stalls else '-'} / {stalls[-1] if stalls else '-'}",
+        "allin": f"{statistics.median_low(allin) if allin else '-'}",
+        "early": f"{sum(1 for r in ok if r['commit_before_vips'])}/{len(allin)}",
+    }
+
+
+def vrrp_ratios(group):
+    """Tandem / keepalived from the packet, per iteration where both runs were good."""
+    by_run = {}
+    for r in group:
+        if r["outcome"] == "ok":
+            by_run.setdefault(r["run"], {})[r["impl"]] = r["from_packet_ms"]
+    return [v["tandem"] / v["keepalived"] for v in by_run.values() if "tandem" in v and "keepalived" in v and v["keepalived"] > 0]

@@ -4,6 +4,7 @@ import Glibc
 import Conntrack
 import IPAddressing
 import StateSync
+import Timekeeping
 
 /// What a commit wrote into the kernel.
 public struct CommitReport: Sendable {
@@ -88,13 +89,13 @@ struct Committer {
             adopt?(f)
             return f
         }
-        let started = ConntrackdDaemon.monotonicNow()
+        let started = MonotonicClock.nanoseconds()
         let write = { try self.kernel.create(flows, updateExisting: true, acknowledge: false) }
         let r = try listener.map { try $0.withoutEvents(write) } ?? write()
         var byErrno: [Int32: Int] = [:]
         for failure in r.failures { byErrno[failure.error.errno, default: 0] += 1 }
         return CommitReport(flows: flows.count, succeeded: r.succeeded, failed: r.failed,
-                            nanoseconds: ConntrackdDaemon.monotonicNow() - started, failuresByErrno: byErrno)
+                            nanoseconds: MonotonicClock.nanoseconds() - started, failuresByErrno: byErrno)
     }
 
     /// DisableExternalCache (spec §5.3): a loop turn's messages go into the kernel in one

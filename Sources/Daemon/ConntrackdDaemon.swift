@@ -181,9 +181,9 @@ public final class ConntrackdDaemon {
 
     /// When `service` next has timed work (monotonic nanoseconds).
     public var nextDeadline: UInt64 {
-        var deadline = engine.nextDeadline
-        for d in [nextResyncRequest, gapRepair.nextDeadline].compactMap({ $0 }) { deadline = min(deadline, d) }
-        deadline = min(deadline, schedule.deadline)
+        var deadline = min(engine.nextDeadline, schedule.deadline)
+        if let d = nextResyncRequest { deadline = min(deadline, d) }
+        if let d = gapRepair.nextDeadline { deadline = min(deadline, d) }
         deadline = min(deadline, link.deadline)
         if let until = reader?.restingUntil { deadline = min(deadline, until) }
         if sentSlice { deadline = 0 }

@@ -25,10 +25,13 @@ extension KeepalivedDaemon {
     }
 
     /// An earlier run's addresses go first, as keepalived's do; usually there are none.
-    func removeStaleAddresses(of i: Instance) {
+    func removeStaleAddresses(of i: Instance) { removeAddresses(of: i, stale: true) }
+
+    /// Takes the instance's virtual addresses off its interfaces.
+    func removeAddresses(of i: Instance, stale: Bool = false) {
         for v in i.config.virtualAddresses {
             do { try addresses.remove(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v)) } catch where !Self.alreadyGone(error) {
-                actionFailed("address removal", "(\(i.config.name)) cannot remove the stale address \(v.address): \(error)")
+                actionFailed("address removal", "(\(i.config.name)) cannot remove \(stale ? "the stale address " : "")\(v.address): \(error)")
             } catch {}
         }
     }

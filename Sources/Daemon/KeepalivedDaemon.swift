@@ -8,6 +8,7 @@ import VRRP
 import IPAddressing
 import LinkIO
 import Logging
+import Timekeeping
 
 /// `tandem keepalived`: VRRP instances and sync groups from keepalived.conf on one thread.
 /// The protocol is InstanceMachine (pure); this loop owns the sockets, addresses, GARPs
@@ -71,11 +72,8 @@ public final class KeepalivedDaemon {
         return true
     }
 
-    public static func now() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000 + UInt64(ts.tv_nsec) / 1000
-    }
+    /// The monotonic clock in microseconds, the unit of InstanceMachine's arithmetic.
+    public static func now() -> UInt64 { MonotonicClock.nanoseconds() / 1000 }
 
     public init(configuration c: KeepalivedConfiguration, logger: Logger, shouldStop: @escaping () -> Bool) throws {
         configuration = c
@@ -326,11 +324,7 @@ public final class KeepalivedDaemon {
                 i.garpSecondBurst = nil
                 i.garpRefresh = nil
                 removeRoutes(of: i)
-                for v in i.config.virtualAddresses {
-                    do { try addresses.remove(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v)) } catch where !Self.alreadyGone(error) {
-                        actionFailed("address removal", "(\(i.config.name)) cannot remove \(v.address): \(error)")
-                    } catch {}
-                }
+                removeAddresses(of: i)
             case .transition(let from, let to):
                 i.lastTransition = InstanceStatistics.wallClock()
                 if to == .master { i.stats.becameMaster += 1 }

@@ -12,5 +12,5 @@ struct KernelTableSchedule {
 
     /// The earliest of the deadlines above that is set (ALARM's expiry rides on the loop's
     /// one-second wake-ups).
-    var deadline: UInt64 { [nextPoll, resyncAt, purgeAt].compactMap { $0 }.min() ?? .max }
+    var deadline: UInt64 { min(nextPoll ?? .max, resyncAt ?? .max, purgeAt ?? .max) }
 }

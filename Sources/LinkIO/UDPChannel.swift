@@ -53,7 +53,6 @@ public final class UDPChannel: SyncChannel {
         ChannelSocket.send(descriptor, batch: bytes, ends: ends, to: peer, counters: &counters)
     }
 
-    /// Every datagram waiting on the socket.
     /// Reused for every read: a fresh 64 KiB buffer per turn was zeroed each time.
     private var buffer = [UInt8](repeating: 0, count: 65536)
 
