@@ -25,15 +25,15 @@ let package = Package(
         // IP addresses and the numbers every layer shares (families, protocols): the one thing
         // VRRP, the config grammars and conntrack have in common.
         .target(name: "IPAddressing", swiftSettings: crossModule),
-        // The monotonic clock the loops read.
-        .target(name: "Timekeeping"),
+        // The one time type: instants on the monotonic clock the loops read, spans as Duration.
+        .target(name: "Timekeeping", swiftSettings: crossModule),
         .target(name: "Conntrack", dependencies: ["Netlink", "IPAddressing"], swiftSettings: crossModule),
         // The sync engines are generic over the daemon's key: without it every per-flow
         // call into them is unspecialized (metadata look-ups, value-witness copies).
-        .target(name: "StateSync", dependencies: ["Conntrack", "IPAddressing"], swiftSettings: crossModule),
+        .target(name: "StateSync", dependencies: ["Conntrack", "IPAddressing", "Timekeeping"], swiftSettings: crossModule),
         .target(name: "ConfigParsing", dependencies: ["Conntrack", "IPAddressing"]),
         // AH's HMAC-MD5-96 comes from swift-crypto.
-        .target(name: "VRRP", dependencies: ["IPAddressing", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "VRRP", dependencies: ["IPAddressing", "Timekeeping", .product(name: "Crypto", package: "swift-crypto")]),
         // The daemon's loop is a class whose caches and engine are touched per flow; the
         // run-time exclusivity checks on those accesses (a thread-local access set each)
         // were 3% of the sender's CPU. Debug builds, which the tests run, keep them.
@@ -47,24 +47,24 @@ let package = Package(
         .target(
             name: "TandemCLI",
             dependencies: [
-                "IPAddressing", "Netlink", "Conntrack", "ConfigParsing", "StateSync", "LinkIO", "Daemon", "Lab",
+                "IPAddressing", "Timekeeping", "Netlink", "Conntrack", "ConfigParsing", "StateSync", "LinkIO", "Daemon", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "tandem", dependencies: ["TandemCLI"]),
         .executableTarget(name: "conntrack-bench", dependencies: ["IPAddressing", "Conntrack", "Netlink", "Daemon"], path: "bench/ConntrackBench"),
-        .target(name: "TestSupport", dependencies: ["Netlink", "Conntrack", "IPAddressing"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Netlink", "Conntrack", "IPAddressing", "Timekeeping"], path: "Tests/TestSupport"),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CLinux", "TestSupport"]),
         .testTarget(name: "IPAddressingTests", dependencies: ["IPAddressing"]),
         .testTarget(name: "TimekeepingTests", dependencies: ["Timekeeping"]),
-        .testTarget(name: "LinkIOTests", dependencies: ["LinkIO", "ConfigParsing", "StateSync"]),
+        .testTarget(name: "LinkIOTests", dependencies: ["LinkIO", "Timekeeping", "TestSupport", "ConfigParsing", "StateSync"]),
         .testTarget(name: "ConntrackTests", dependencies: ["Conntrack", "IPAddressing", "Netlink", "CLinux", "TestSupport"], exclude: ["Vectors"]),
         .testTarget(name: "ConfigParsingTests", dependencies: ["ConfigParsing", "Conntrack", "IPAddressing", "TestSupport"]),
-        .testTarget(name: "VRRPTests", dependencies: ["VRRP", "IPAddressing", "TestSupport"]),
-        .testTarget(name: "StateSyncTests", dependencies: ["StateSync", "Conntrack", "IPAddressing", "TestSupport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Conntrack", "IPAddressing", "Netlink", "StateSync", "LinkIO", "TestSupport"]),
-        .testTarget(name: "TandemCLITests", dependencies: ["TandemCLI", "Daemon", "Conntrack", "IPAddressing", "Netlink", "TestSupport"]),
+        .testTarget(name: "VRRPTests", dependencies: ["VRRP", "Timekeeping", "IPAddressing", "TestSupport"]),
+        .testTarget(name: "StateSyncTests", dependencies: ["StateSync", "Timekeeping", "Conntrack", "IPAddressing", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Timekeeping", "Conntrack", "IPAddressing", "Netlink", "StateSync", "LinkIO", "TestSupport"]),
+        .testTarget(name: "TandemCLITests", dependencies: ["TandemCLI", "Timekeeping", "Daemon", "Conntrack", "IPAddressing", "Netlink", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["IPAddressing", "Conntrack", "Netlink", "TandemCLI", "TestSupport", "VRRP", "LinkIO",
                                                           .product(name: "Logging", package: "swift-log")]),
     ]

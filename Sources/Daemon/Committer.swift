@@ -11,7 +11,7 @@ public struct CommitReport: Sendable {
     public var flows: Int
     public var succeeded: Int
     public var failed: Int
-    public var nanoseconds: UInt64
+    public var duration: Duration
     /// How many flows the kernel refused, by errno.
     public var failuresByErrno: [Int32: Int] = [:]
 
@@ -89,13 +89,13 @@ struct Committer {
             adopt?(f)
             return f
         }
-        let started = MonotonicClock.nanoseconds()
+        let started = Instant.now()
         let write = { try self.kernel.create(flows, updateExisting: true, acknowledge: false) }
         let r = try listener.map { try $0.withoutEvents(write) } ?? write()
         var byErrno: [Int32: Int] = [:]
         for failure in r.failures { byErrno[failure.error.errno, default: 0] += 1 }
         return CommitReport(flows: flows.count, succeeded: r.succeeded, failed: r.failed,
-                            nanoseconds: MonotonicClock.nanoseconds() - started, failuresByErrno: byErrno)
+                            duration: Instant.now() - started, failuresByErrno: byErrno)
     }
 
     /// DisableExternalCache (spec §5.3): a loop turn's messages go into the kernel in one

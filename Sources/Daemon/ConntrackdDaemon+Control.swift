@@ -12,7 +12,7 @@ import Timekeeping
 
 /// The control socket (spec §6): requests answered, statistics and listings assembled.
 extension ConntrackdDaemon {
-    func handleControl(now: UInt64) {
+    func handleControl(now: Instant) {
         guard let control else { return }
         for result in control.poll(now: now) {
             switch result {
@@ -38,7 +38,7 @@ extension ConntrackdDaemon {
         }
     }
 
-    func answer(_ request: ControlRequest, now: UInt64) throws -> String {
+    func answer(_ request: ControlRequest, now: Instant) throws -> String {
         if let text = try answerExpectation(request, now: now) { return text }
         if let text = try answerBypassed(request) { return text }
         switch request {
@@ -48,10 +48,10 @@ extension ConntrackdDaemon {
         case .dumpExternalXML: return listing(internal: false, now: now, xml: true)
         case .commit: _ = try commit(expectations: false); return ""
         case .commitAll: _ = try commit(); return ""
-        case .flushCaches: schedule.purgeAt = nil; internalCache.removeAll(); externalCache.removeAll(); return ""
+        case .flushCaches: schedule.purgeAt = nil; state.internalCache.removeAll(); state.externalCache.removeAll(); return ""
         case .flushAllCaches: flushCaches(); return ""
-        case .flushInternalCache: schedule.purgeAt = nil; internalCache.removeAll(); return ""
-        case .flushExternalCache: externalCache.removeAll(); return ""
+        case .flushInternalCache: schedule.purgeAt = nil; state.internalCache.removeAll(); return ""
+        case .flushExternalCache: state.externalCache.removeAll(); return ""
         case .kill: stopping = true; return ""
         case .statistics: return statistics().general
         case .networkStatistics: return statistics().network
@@ -69,7 +69,7 @@ extension ConntrackdDaemon {
             runtime.kernelFlushes += 1
             log("flushing kernel conntrack table")
             try kernel.flush()
-            if request == .flushAllKernel && expectations.enabled { try kernel.flushExpectations() }
+            if request == .flushAllKernel && state.expectations.enabled { try kernel.flushExpectations() }
             return ""
         case .resyncKernel, .resyncAllKernel:
             runtime.kernelResyncs += 1
@@ -87,31 +87,31 @@ extension ConntrackdDaemon {
     }
 
     /// The replication side of `tandem status`.
-    func statusReport(now: UInt64) -> String {
+    func statusReport(now: Instant) -> String {
         let k = channel.counters
         return ControlPresenter.status(.init(
             mode: sync.mode.rawValue, startedAt: startedAt, peerAddress: link.peerAddress, peerSilent: link.liveness.silent,
-            peerLastHeard: link.liveness.lastHeard, resync: resync.phase, pollSeconds: config.general.pollSeconds,
-            readsEvents: events != nil, polls: runtime.polls, internalFlows: internalCache.activeCount,
-            externalFlows: sync.disableExternalCache ? nil : externalCache.entries.count, linkKind: channel.kind.rawValue,
+            peerLastHeard: link.liveness.lastHeard, resync: state.resync.phase, pollSeconds: config.general.pollSeconds,
+            readsEvents: events != nil, polls: runtime.polls, internalFlows: state.internalCache.activeCount,
+            externalFlows: sync.disableExternalCache ? nil : state.externalCache.entries.count, linkKind: channel.kind.rawValue,
             linkInterface: channel.interface, linksConfigured: link.channels.channels.count,
             link: .init(sent: k.packetsSent, received: k.packetsReceived, sendErrors: k.sendErrors, droppedFull: k.droppedSendBufferFull),
-            gaps: gapRepair.counters, resyncPending: gapRepair.hasOpenGaps, retransmitted: engine.retransmissions,
+            gaps: state.gapRepair.counters, resyncPending: state.gapRepair.hasOpenGaps, retransmitted: engine.retransmissions,
             lost: engine.tracker.lost, malformed: link.receiver.counters.malformed, foreign: link.foreignDatagrams,
-            overruns: runtime.overruns, recovered: recoveredErrorsText), now: now)
+            overruns: runtime.overruns, recovered: recovery.text), now: now)
     }
 
     func statistics() -> ConntrackdStatistics {
-        let internalStats = ConntrackdStatistics.Cache(name: "internal", objects: internalCache.entries.count,
-                                                       active: internalCache.activeCount, counters: internalCache.counters)
-        let externalStats = ConntrackdStatistics.Cache(name: "external", objects: externalCache.entries.count,
-                                                       active: externalCache.entries.count,
-                                                       counters: sync.disableExternalCache ? committer.injectCounters : externalCache.counters)
+        let internalStats = ConntrackdStatistics.Cache(name: "internal", objects: state.internalCache.entries.count,
+                                                       active: state.internalCache.activeCount, counters: state.internalCache.counters)
+        let externalStats = ConntrackdStatistics.Cache(name: "external", objects: state.externalCache.entries.count,
+                                                       active: state.externalCache.entries.count,
+                                                       counters: sync.disableExternalCache ? committer.injectCounters : state.externalCache.counters)
         var s = ConntrackdStatistics(internalCache: internalStats, externalCache: externalStats)
         s.externalInject = sync.disableExternalCache
         if bypassesInternalCache {
             s.internalBypass = true
-            s.internalCache.counters = internalBypass.counters
+            s.internalCache.counters = state.internalBypass.counters
         }
         s.trafficBytes = runtime.trafficBytes
         s.trafficPackets = runtime.trafficPackets
@@ -135,8 +135,8 @@ extension ConntrackdDaemon {
         s.modeMalformed = runtime.modeMalformed
         s.lost = engine.tracker.lost
         s.before = engine.tracker.before
-        s.gapRepair = gapRepair.counters
-        s.uptimeSeconds = (Self.monotonicNow() - startedAt) / 1_000_000_000
+        s.gapRepair = state.gapRepair.counters
+        s.uptimeSeconds = UInt64(max(0, (Instant.now() - startedAt).wholeSeconds))
         s.runtime = runtime
         s.runtime.eventsReceived += reader?.received ?? 0
         s.runtime.eventsFiltered += reader?.filtered ?? 0
@@ -154,13 +154,13 @@ extension ConntrackdDaemon {
     }
 
     /// `-i` / `-e`: dead internal entries hidden; ALARM's external entries show their expiry.
-    func listing(internal isInternal: Bool, now: UInt64, xml: Bool = false) -> String {
+    func listing(internal isInternal: Bool, now: Instant, xml: Bool = false) -> String {
         if isInternal {
-            let flows = internalCache.entries.values.lazy.filter { $0.state != .dead }.map { ControlPresenter.ListedFlow(flow: $0.flow, since: $0.since) }
+            let flows = state.internalCache.entries.values.lazy.filter { $0.state != .dead }.map { ControlPresenter.ListedFlow(flow: $0.flow, since: $0.since) }
             return ControlPresenter.listing(flows, internal: true, xml: xml, now: now)
         }
-        let lifetime = UInt64(sync.cacheTimeout) * 1_000_000_000
-        let flows = externalCache.entries.values.lazy.compactMap { e in
+        let lifetime = Duration.seconds(sync.cacheTimeout)
+        let flows = state.externalCache.entries.values.lazy.compactMap { e in
             e.synced.flow.map { ControlPresenter.ListedFlow(flow: $0, since: e.since, expires: self.sync.mode == .alarm ? e.updated + lifetime : nil) }
         }
         return ControlPresenter.listing(flows, internal: false, xml: xml, now: now)

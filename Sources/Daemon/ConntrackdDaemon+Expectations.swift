@@ -4,49 +4,50 @@ import Glibc
 import Conntrack
 import Netlink
 import StateSync
+import Timekeeping
 
 /// ExpectationSync (spec §5.9): kernel expectations into the internal expectation cache
 /// and to the peer, the peer's into the external one, and from there into the kernel.
 extension ConntrackdDaemon {
     // MARK: kernel side
 
-    func handleExpectationEvent(_ kind: FlowPrinter.EventKind, _ x: Expectation, origin: UInt32, now: UInt64) {
-        guard expectations.enabled else { return }
+    func handleExpectationEvent(_ kind: FlowPrinter.EventKind, _ x: Expectation, origin: UInt32, now: Instant) {
+        guard state.expectations.enabled else { return }
         // Our own commits come back as events: never echo them to the peer (§5.4).
         if origin != 0 && origin == kernel.socket.portID { return }
         runtime.eventsReceived += 1
         // A destroy is sent for whatever we announced, even if its master is already gone.
         if kind != .destroy && !admits(x) { runtime.eventsFiltered += 1; return }
-        if let key = expectations.internalCache.record(x, kind: kind, now: now) { engine.enqueue(.expectation(key), places: &internalCache) }
+        if let key = state.expectations.internalCache.record(x, kind: kind, now: now) { engine.enqueue(.expectation(key), places: &state.internalCache) }
     }
 
     /// Replicated only for a listed helper, and only when the master is one of the flows
     /// we replicate: the peer could not create it without its master.
     func admits(_ x: Expectation) -> Bool {
-        guard expectations.accepts(helper: x.helperName), let m = x.master,
-              let master = internalCache.entries[FlowKey(m)] else { return false }
+        guard state.expectations.accepts(helper: x.helperName), let m = x.master,
+              let master = state.internalCache.entries[FlowKey(m)] else { return false }
         return master.state != .dead
     }
 
     /// Start-up and `-R expect`: the kernel's expectations, cached silently.
     func loadExpectationsFromKernel() throws {
-        guard expectations.enabled else { return }
-        let now = Self.monotonicNow()
+        guard state.expectations.enabled else { return }
+        let now = Instant.now()
         try kernel.dumpExpectations { x in
             guard self.admits(x) else { return }
-            _ = self.expectations.internalCache.record(x, kind: .new, now: now)
+            _ = self.state.expectations.internalCache.record(x, kind: .new, now: now)
         }
     }
 
     func bulkSendExpectations() {
-        for (k, e) in expectations.internalCache.entries where e.state != .dead { engine.enqueue(.expectation(k), places: &internalCache) }
+        for (k, e) in state.expectations.internalCache.entries where e.state != .dead { engine.enqueue(.expectation(k), places: &state.internalCache) }
     }
 
     /// The message an expectation's current state makes, or a bypassed event's; nil for
     /// flows and vanished keys.
     func render(other object: SyncObjectKey) -> (SyncMessageType, SyncMessage.Body)? {
-        if case .bypassed(let id) = object { return internalBypass.take(id) }
-        guard case .expectation(let key) = object, let e = expectations.internalCache.entries[key] else { return nil }
+        if case .bypassed(let id) = object { return state.internalBypass.take(id) }
+        guard case .expectation(let key) = object, let e = state.expectations.internalCache.entries[key] else { return nil }
         let type: SyncMessageType = switch e.state {
         case .new: .expectationNew
         case .alive: .expectationUpdate
@@ -58,8 +59,8 @@ extension ConntrackdDaemon {
     /// The peer has the object (or will never get it): a dead one may go.
     func forget(_ object: SyncObjectKey) {
         switch object {
-        case .flow(let key): internalCache.forget(key)
-        case .expectation(let key): expectations.internalCache.forget(key)
+        case .flow(let key): state.internalCache.forget(key)
+        case .expectation(let key): state.expectations.internalCache.forget(key)
         case .bypassed: break
         }
     }
@@ -68,11 +69,11 @@ extension ConntrackdDaemon {
 
     /// Received EXP messages are stored even without ExpectationSync (conntrackd does);
     /// they are then never committed.
-    func applyReceived(_ type: SyncMessageType, _ x: SyncedExpectation, now: UInt64) {
-        if sync.disableExternalCache && expectations.enabled {
+    func applyReceived(_ type: SyncMessageType, _ x: SyncedExpectation, now: Instant) {
+        if sync.disableExternalCache && state.expectations.enabled {
             inject(type, x)
         } else {
-            expectations.externalCache.apply(type, x, now: now)
+            state.expectations.externalCache.apply(type, x, now: now)
         }
     }
 
@@ -80,22 +81,22 @@ extension ConntrackdDaemon {
     /// DESTROY is no failure.
     func inject(_ type: SyncMessageType, _ synced: SyncedExpectation) {
         guard let x = synced.expectation(timeout: synced.timeout ?? 60) else {
-            expectations.injected.createFailed += 1
+            state.expectations.injected.createFailed += 1
             log("replicated expectation without master, expected or mask tuple: not injected")
             return
         }
         do {
             if type == .expectationDestroy {
                 do { try kernel.deleteExpectation(x) } catch let e as NetlinkKernelError where e.errno == ENOENT {}
-                expectations.injected.destroyed += 1
+                state.expectations.injected.destroyed += 1
             } else {
                 try createReplacing(x)
-                if type == .expectationNew { expectations.injected.created += 1 } else { expectations.injected.updated += 1 }
+                if type == .expectationNew { state.expectations.injected.created += 1 } else { state.expectations.injected.updated += 1 }
             }
         } catch {
-            if type == .expectationDestroy { expectations.injected.destroyFailed += 1 }
-            else if type == .expectationNew { expectations.injected.createFailed += 1 }
-            else { expectations.injected.updateFailed += 1 }
+            if type == .expectationDestroy { state.expectations.injected.destroyFailed += 1 }
+            else if type == .expectationNew { state.expectations.injected.createFailed += 1 }
+            else { state.expectations.injected.updateFailed += 1 }
             log("cannot inject a replicated expectation into the kernel: \(error)")
         }
     }
@@ -115,18 +116,18 @@ extension ConntrackdDaemon {
     /// Creates the external expectations in the kernel, after their masters. The timeout
     /// is CommitTimeout, else what remains of the received one, else 60 s.
     @discardableResult
-    func commitExpectations(now: UInt64) -> (succeeded: Int, failed: Int) {
-        guard expectations.enabled else { return (0, 0) }
+    func commitExpectations(now: Instant) -> (succeeded: Int, failed: Int) {
+        guard state.expectations.enabled else { return (0, 0) }
         log("committing expectation cache")
         var failed = 0
         var batch: [Expectation] = []
-        for e in expectations.externalCache.entries.values {
+        for e in state.expectations.externalCache.entries.values {
             let timeout: UInt32
             if sync.commitTimeout > 0 {
                 timeout = UInt32(sync.commitTimeout)
             } else {
-                let elapsed = (now - e.updated) / 1_000_000_000
-                let left = Int64(e.synced.timeout ?? 0) - Int64(elapsed)
+                let elapsed = (now - e.updated).wholeSeconds
+                let left = Int64(e.synced.timeout ?? 0) - elapsed
                 timeout = left > 0 ? UInt32(left) : 60
             }
             guard let x = e.synced.expectation(timeout: timeout) else { failed += 1; continue }
@@ -161,11 +162,11 @@ extension ConntrackdDaemon {
 
     /// The answer to an expectation request; nil for the requests that are not about
     /// expectations. Without ExpectationSync they print nothing and do nothing.
-    func answerExpectation(_ request: ControlRequest, now: UInt64) throws -> String? {
+    func answerExpectation(_ request: ControlRequest, now: Instant) throws -> String? {
         switch request {
         case .expectationStatistics, .flushKernelExpectations, .resyncKernelExpectations, .dumpInternalExpectations,
              .dumpExternalExpectations, .commitExpectations, .dumpInternalExpectationsXML, .dumpExternalExpectationsXML:
-            guard expectations.enabled else { return "" }
+            guard state.expectations.enabled else { return "" }
         default:
             return nil
         }
@@ -188,38 +189,38 @@ extension ConntrackdDaemon {
     }
 
     func flushExpectationCaches() {
-        expectations.internalCache.removeAll()
-        expectations.externalCache.removeAll()
+        state.expectations.internalCache.removeAll()
+        state.expectations.externalCache.removeAll()
     }
 
     /// `-s expect`: the expectation caches in the blocks `-s` uses for conntracks.
     func expectationStatistics() -> String {
         var s = statistics()
-        s.internalCache = .init(name: "internal", objects: expectations.internalCache.entries.count,
-                                active: expectations.internalCache.activeCount, counters: expectations.internalCache.counters)
-        s.externalCache = .init(name: "external", objects: expectations.externalCache.entries.count,
-                                active: expectations.externalCache.entries.count,
-                                counters: sync.disableExternalCache ? expectations.injected : expectations.externalCache.counters)
+        s.internalCache = .init(name: "internal", objects: state.expectations.internalCache.entries.count,
+                                active: state.expectations.internalCache.activeCount, counters: state.expectations.internalCache.counters)
+        s.externalCache = .init(name: "external", objects: state.expectations.externalCache.entries.count,
+                                active: state.expectations.externalCache.entries.count,
+                                counters: sync.disableExternalCache ? state.expectations.injected : state.expectations.externalCache.counters)
         return s.general
     }
 
     /// `-i expect` / `-e expect` (spec §6.4), or XML (§6.5): no timeout; dead entries hidden.
-    func expectationListing(internal isInternal: Bool, now: UInt64, xml: Bool = false) -> String {
+    func expectationListing(internal isInternal: Bool, now: Instant, xml: Bool = false) -> String {
         var out = ""
-        func line(_ x: Expectation, since: UInt64) {
+        func line(_ x: Expectation, since: Instant) {
             var x = x
             x.timeout = nil
             x.id = nil
             if xml {
                 out += ExpectationXMLPrinter.format(x) + "\n"
             } else {
-                out += Self.expectationLine(x) + " [active since \((now - since) / 1_000_000_000)s]\n"
+                out += Self.expectationLine(x) + " [active since \((now - since).wholeSeconds)s]\n"
             }
         }
         if isInternal {
-            for e in expectations.internalCache.entries.values where e.state != .dead { line(e.expectation, since: e.since) }
+            for e in state.expectations.internalCache.entries.values where e.state != .dead { line(e.expectation, since: e.since) }
         } else if !sync.disableExternalCache {
-            for e in expectations.externalCache.entries.values {
+            for e in state.expectations.externalCache.entries.values {
                 if let x = e.synced.expectation(timeout: nil) { line(x, since: e.since) }
             }
         }

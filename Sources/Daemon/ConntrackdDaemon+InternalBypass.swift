@@ -8,8 +8,8 @@ extension ConntrackdDaemon {
     var bypassesInternalCache: Bool { sync.disableInternalCache }
 
     func bypass(_ flow: Flow, kind: FlowPrinter.EventKind) {
-        let id = internalBypass.add(flow, kind: kind, options: options)
-        engine.enqueue(.bypassed(id), places: &internalCache)
+        let id = state.internalBypass.add(flow, kind: kind, options: options)
+        engine.enqueue(.bypassed(id), places: &state.internalCache)
     }
 
     /// `-B` and the peer's resync request: every kernel entry that passes the filter, as NEW.

@@ -20,7 +20,7 @@ extension ConntrackdDaemon {
     /// A compact event's cache slot is prefetched a few events before it is recorded, so
     /// the cache misses, which were the largest single cost of recording an event, overlap
     /// with the work on the events before it.
-    func handleKernelEvents(_ reader: KernelEventReader, now: UInt64) {
+    func handleKernelEvents(_ reader: KernelEventReader, now: Instant) {
         var events: [KernelEvent] = []
         swap(&events, &reader.events)
         defer {
@@ -28,14 +28,14 @@ extension ConntrackdDaemon {
             swap(&events, &reader.events)
         }
         func prefetch(_ i: Int) {
-            if i < events.count, case .compact(_, let key, _) = events[i] { internalCache.prefetch(key) }
+            if i < events.count, case .compact(_, let key, _) = events[i] { state.internalCache.prefetch(key) }
         }
         for i in 0 ..< min(Self.prefetchDistance, events.count) { prefetch(i) }
         for i in events.indices {
             prefetch(i + Self.prefetchDistance)
             switch events[i] {
             case .compact(let kind, let key, let p):
-                if let k = internalCache.record(packed: p, key: key, kind: kind, now: now) { engine.enqueue(.flow(k), places: &internalCache) }
+                if let k = state.internalCache.record(packed: p, key: key, kind: kind, now: now) { engine.enqueue(.flow(k), places: &state.internalCache) }
             case .flow(let kind, let flow):
                 if kind == .destroy {
                     for c in [flow.countersOriginal, flow.countersReply].compactMap({ $0 }) {
@@ -44,14 +44,14 @@ extension ConntrackdDaemon {
                     }
                 }
                 if bypassesInternalCache { bypass(flow, kind: kind); continue }
-                if let key = internalCache.record(flow, kind: kind, now: now) { engine.enqueue(.flow(key), places: &internalCache) }
+                if let key = state.internalCache.record(flow, kind: kind, now: now) { engine.enqueue(.flow(key), places: &state.internalCache) }
             case .overrun:
                 runtime.overruns += 1
                 if schedule.nextPoll != nil {
                     if !schedule.pollPending { log("netlink event socket overrun: the table is re-read at the next poll") }
                     schedule.pollPending = true
                 } else if let delay = config.general.netlinkOverrunResync, schedule.resyncAt == nil {
-                    schedule.resyncAt = now + UInt64(delay) * 1_000_000_000
+                    schedule.resyncAt = now + .seconds(delay)
                     log("netlink event socket overrun: resync with the kernel in \(delay)s")
                 }
             case .malformed(let reason):
@@ -68,34 +68,34 @@ extension ConntrackdDaemon {
     /// sent and vanished ones destroyed (resync after overrun, and PollSecs polling —
     /// where, unlike conntrackd, unchanged entries are not sent again every poll).
     func populateFromKernel(send: Bool) throws {
-        if injectedDumpFailures > 0 {
-            injectedDumpFailures -= 1
+        if recovery.injectedDumpFailures > 0 {
+            recovery.injectedDumpFailures -= 1
             throw InjectedFault.kernelDump
         }
         guard !bypassesInternalCache else {
             if send { log("resync is unsupported in this mode") }
             return
         }
-        let now = Self.monotonicNow()
+        let now = Instant.now()
         guard send else {
             // `-R` and start-up: nothing to compare or send, so one cache write per flow.
             try kernel.dump { flow in
                 guard filter.passes(flow) else { return }
-                _ = self.internalCache.record(flow, kind: .new, now: now)
+                _ = self.state.internalCache.record(flow, kind: .new, now: now)
             }
             return
         }
         // Sized for the table up front: growing it rehashed every key a few times per poll.
-        var seen = Set<FlowKey>(minimumCapacity: internalCache.entries.count)
+        var seen = Set<FlowKey>(minimumCapacity: state.internalCache.entries.count)
         try kernel.dump { flow in
             guard let o = flow.original, filter.passes(flow) else { return }
             let key = FlowKey(o)
             seen.insert(key)
-            let before = self.internalCache.entries[key]
-            guard let k = self.internalCache.record(flow, kind: before == nil ? .new : .update, now: now) else { return }
-            if send && (before == nil || Self.changed(before!.flow, flow)) { self.engine.enqueue(.flow(k), places: &self.internalCache) }
+            let before = self.state.internalCache.entries[key]
+            guard let k = self.state.internalCache.record(flow, kind: before == nil ? .new : .update, now: now) else { return }
+            if send && (before == nil || Self.changed(before!.flow, flow)) { self.engine.enqueue(.flow(k), places: &self.state.internalCache) }
         }
-        if send { for k in internalCache.markMissing(keeping: seen) { engine.enqueue(.flow(k), places: &internalCache) } }
+        if send { for k in state.internalCache.markMissing(keeping: seen) { engine.enqueue(.flow(k), places: &state.internalCache) } }
     }
 
     static func changed(_ a: Flow, _ b: Flow) -> Bool {
@@ -118,20 +118,20 @@ extension ConntrackdDaemon {
     /// new master needs no kernel dump before its bulk send (a reconciling dump follows;
     /// see `adoptCommittedTable`).
     public func commit(quiet: Bool = false, expectations withExpectations: Bool = true, adopt: Bool = false) throws -> CommitReport {
-        let now = Self.monotonicNow()
+        let now = Instant.now()
         schedule.purgeAt = nil
-        log(withExpectations && expectations.enabled ? "committing all external caches" : "committing conntrack cache")
+        log(withExpectations && state.expectations.enabled ? "committing all external caches" : "committing conntrack cache")
         let adopting: ((Flow) -> Void)? = adopt && !bypassesInternalCache ? { f in
-            if self.filter.passes(f) { _ = self.internalCache.record(f, kind: .new, now: now) }
+            if self.filter.passes(f) { _ = self.state.internalCache.record(f, kind: .new, now: now) }
         } : nil
-        let report = try committer.commit(externalCache.entries.values, adopt: adopting, quietly: quiet ? events : nil)
+        let report = try committer.commit(state.externalCache.entries.values, adopt: adopting, quietly: quiet ? events : nil)
         // conntrackd's three lines, word for word (scripts grep them).
         log("Committed \(report.succeeded) new entries")
         if report.failed > 0 { log("\(report.failed) entries can't be committed") }
-        let us = report.nanoseconds / 1_000
+        let us = max(0, report.duration.microsecondCount)
         log("commit has taken \(us / 1_000_000).\(String(repeating: "0", count: 6 - String(us % 1_000_000).count))\(us % 1_000_000) seconds")
         if report.failed > 0 { log("commit failures by cause: \(report.failureCauses)") }
-        if withExpectations { commitExpectations(now: Self.monotonicNow()) }
+        if withExpectations { commitExpectations(now: Instant.now()) }
         return report
     }
 }

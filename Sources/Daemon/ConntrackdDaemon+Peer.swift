@@ -16,7 +16,7 @@ extension ConntrackdDaemon {
     /// The peer's messages: each judged by the sync mode as it is decoded (a turn's
     /// datagrams never exist as an array of decoded messages, and a data message is applied
     /// without being copied into an engine event), then applied to the external cache.
-    func handleChannel(now: UInt64) {
+    func handleChannel(now: Instant) {
         var injections: [(SyncMessageType, SyncedFlow)] = []
         defer { if !injections.isEmpty { inject(injections) } }
         var events: [SyncEngineEvent] = []
@@ -34,9 +34,9 @@ extension ConntrackdDaemon {
                     log("resync requested by other node")
                     bulkSend()
                 case .peerAcknowledged(let range):
-                    if resync.isWaiting || gapResync != nil, let s = engine.lastResyncSequence, range.contains(s) {
-                        if resync.isWaiting { resync.requestAcknowledged() }
-                        gapResync?.progress.requestAcknowledged()
+                    if state.resync.isWaiting || state.gapResync != nil, let s = engine.lastResyncSequence, range.contains(s) {
+                        if state.resync.isWaiting { state.resync.requestAcknowledged() }
+                        state.gapResync?.progress.requestAcknowledged()
                     } else {
                         peerTick(now: now)
                     }
@@ -47,7 +47,7 @@ extension ConntrackdDaemon {
                 case .peerHello:
                     break
                 case .sequenceGap(let range):
-                    gapRepair.gap(range, now: now)
+                    state.gapRepair.gap(range, now: now)
                 }
             }
         }
@@ -57,8 +57,8 @@ extension ConntrackdDaemon {
             !engine.isFTFW || sync.disableExternalCache ? nil : { index, header, type, payload in
                 guard let p = CompactSyncedFlow.Packed(payload: payload) else { return false }
                 judging(on: index)
-                if self.engine.receiveData(flags: header.flags, sequence: header.sequence, places: &self.internalCache, events: &events) {
-                    self.externalCache.apply(type, packed: p, now: now)
+                if self.engine.receiveData(flags: header.flags, sequence: header.sequence, places: &self.state.internalCache, events: &events) {
+                    self.state.externalCache.apply(type, packed: p, now: now)
                 }
                 handleEvents()
                 return true
@@ -67,11 +67,11 @@ extension ConntrackdDaemon {
             link.heard(now: now)
             guard case .message(let m) = received else { return }
             judging(on: index)
-            if engine.receive(m, places: &internalCache, events: &events) {
+            if engine.receive(m, places: &state.internalCache, events: &events) {
                 switch m.body {
                 case .expectation(let x): applyReceived(m.type, x, now: now)
                 case .flow(let f):
-                    if sync.disableExternalCache { injections.append((m.type, f)) } else { externalCache.apply(m.type, f, now: now) }
+                    if sync.disableExternalCache { injections.append((m.type, f)) } else { state.externalCache.apply(m.type, f, now: now) }
                 case .control: break
                 }
             }
@@ -79,30 +79,30 @@ extension ConntrackdDaemon {
         }
     }
 
-    func repairGaps(now: UInt64) {
-        for action in gapRepair.fire(now: now) {
+    func repairGaps(now: Instant) {
+        for action in state.gapRepair.fire(now: now) {
             switch action {
             case .nack(let range):
                 engine.requestRetransmission(range)
             case .requestResync(let reason):
                 log("requesting the peer's whole table (resync): \(reason)")
                 engine.requestResync()
-                if !sync.disableExternalCache { gapResync = GapResync(mark: now, gaps: gapsSeen, acknowledgements: engine.isFTFW) }
+                if !sync.disableExternalCache { state.gapResync = GapResync(mark: now, gaps: gapsSeen, acknowledgements: engine.isFTFW) }
             }
         }
     }
 
-    func peerTick(now: UInt64) {
-        if resync.receivedTick(now: now) {
-            log("resync complete: \(externalCache.entries.count) flows in the external cache")
+    func peerTick(now: Instant) {
+        if state.resync.receivedTick(now: now) {
+            log("resync complete: \(state.externalCache.entries.count) flows in the external cache")
         }
-        if gapResync?.progress.receivedTick(now: now) == true, let done = gapResync {
-            gapResync = nil
+        if state.gapResync?.progress.receivedTick(now: now) == true, let done = state.gapResync {
+            state.gapResync = nil
             // Only a table that arrived without a gap of its own proves what the peer lacks.
             if gapsSeen == done.gaps {
-                let removed = externalCache.removeNotUpdated(since: done.mark)
-                gapRepair.recordStaleRemoved(removed)
-                log("the peer's table arrived whole: \(externalCache.entries.count) flows, \(removed) stale flow(s) it no longer has removed")
+                let removed = state.externalCache.removeNotUpdated(since: done.mark)
+                state.gapRepair.recordStaleRemoved(removed)
+                log("the peer's table arrived whole: \(state.externalCache.entries.count) flows, \(removed) stale flow(s) it no longer has removed")
             } else {
                 log("the peer's table arrived with gaps of its own: stale flows are kept until the next resync")
             }
@@ -110,5 +110,5 @@ extension ConntrackdDaemon {
     }
 
     /// Gaps and jumps seen so far, to tell whether a resync's answer had any.
-    var gapsSeen: Int { gapRepair.counters.gaps + gapRepair.counters.jumps }
+    var gapsSeen: Int { state.gapRepair.counters.gaps + state.gapRepair.counters.jumps }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Timekeeping
 
 /// No error ends the daemon (DESIGN: "logged, counted and recovered from"). A failed turn
 /// of the loop names its cause in the log, counts it by kind, and leaves the daemon in a
@@ -17,16 +18,15 @@ extension ConntrackdDaemon {
     }
 
     func recovered(_ kind: RecoveredError, _ line: String) {
-        recoveredErrors[kind, default: 0] += 1
+        recovery.counts[kind, default: 0] += 1
         log(line)
     }
 
     /// A dump of the kernel table (poll, or the resync after an overrun) failed: try again
     /// in 1 s, doubling up to a minute while it keeps failing.
-    func rereadFailed(_ error: Error, now: UInt64) {
-        rereadBackoff = rereadBackoff == 0 ? 1 : min(rereadBackoff * 2, 60)
-        schedule.resyncAt = now + rereadBackoff * 1_000_000_000
-        recovered(.kernelReread, "re-reading the kernel conntrack table failed: \(error); retrying in \(rereadBackoff) s")
+    func rereadFailed(_ error: Error, now: Instant) {
+        let delay = schedule.rereadFailed(now: now)
+        recovered(.kernelReread, "re-reading the kernel conntrack table failed: \(error); retrying in \(delay.wholeSeconds) s")
     }
 
     /// Test-only (`TANDEM_TEST_FAIL_KERNEL_DUMPS=N`): the first N kernel dumps after
@@ -38,13 +38,21 @@ extension ConntrackdDaemon {
 
     func armInjectedFaults() {
         guard let text = getenv("TANDEM_TEST_FAIL_KERNEL_DUMPS").map({ String(cString: $0) }), let n = Int(text), n > 0 else { return }
-        injectedDumpFailures = n
+        recovery.injectedDumpFailures = n
         log("TANDEM_TEST_FAIL_KERNEL_DUMPS is set: the next \(n) kernel dump(s) fail (test-only)")
     }
 
+}
+
+/// The errors the loop survived, by kind, and the test-only faults still to inject.
+struct LoopRecovery {
+    var counts: [ConntrackdDaemon.RecoveredError: Int] = [:]
+    /// Test-only: kernel dumps still to fail (see `armInjectedFaults`).
+    var injectedDumpFailures = 0
+
     /// "2 event socket, 1 control request", or "none".
-    var recoveredErrorsText: String {
-        let parts = RecoveredError.allCases.compactMap { k in recoveredErrors[k].map { "\($0) \(k.rawValue)" } }
+    var text: String {
+        let parts = ConntrackdDaemon.RecoveredError.allCases.compactMap { k in counts[k].map { "\($0) \(k.rawValue)" } }
         return parts.isEmpty ? "none" : parts.joined(separator: ", ")
     }
 }

@@ -13,7 +13,7 @@ import Timekeeping
 
 /// What goes to the peer: the sync mode's messages packed into datagrams, and bulk sends.
 extension ConntrackdDaemon {
-    func flushTransmit(now: UInt64, limit objectLimit: Int = .max) {
+    func flushTransmit(now: Instant, limit objectLimit: Int = .max) {
         // Each message is encoded into the batch as the engine makes it (a bulk send of
         // 100k flows never exists as 100k messages at once) and packed into datagrams
         // (spec §4.4); every 64 datagrams go out in one system call. What is left at the
@@ -23,7 +23,7 @@ extension ConntrackdDaemon {
         var out = TransmitCoalescer()
         swap(&out, &link.coalescer)
         if engine.isFTFW {
-            engine.transmitFTFW(now: now, limit: objectLimit, places: &internalCache, render: { object, slot, cache in
+            engine.transmitFTFW(now: now, limit: objectLimit, places: &state.internalCache, render: { object, slot, cache in
                 // `cache` is the internal cache, lent to the engine for this run.
                 self.outgoing(object, at: slot, in: cache)
             }, emitObject: { type, flags, sequence, object in
@@ -49,7 +49,7 @@ extension ConntrackdDaemon {
         } else {
             engine.transmitOther(now: now, render: { object in
                 guard case .flow(let key) = object else { return self.render(other: object) }
-                guard let e = self.internalCache.entries[key] else { return nil }
+                guard let e = self.state.internalCache.entries[key] else { return nil }
                 return (Self.messageType(e.state), .flow(e.stored.synced(options: self.options)))
             }, emit: { m in
                 let start = out.batch.bytes.count
@@ -61,8 +61,8 @@ extension ConntrackdDaemon {
         out.endRun(now: now, through: link.channels)
         link.coalescer = out
         // Only dead entries are freed on release: with none, skip the per-key look-ups.
-        if internalCache.deadCount > 0 || expectations.enabled {
-            for object in engine.takeReleased(places: internalCache) { forget(object) }
+        if state.internalCache.deadCount > 0 || state.expectations.enabled {
+            for object in engine.takeReleased(places: state.internalCache) { forget(object) }
         } else {
             engine.discardReleased()
         }
@@ -98,8 +98,8 @@ extension ConntrackdDaemon {
     func bulkSend() {
         guard !bypassesInternalCache else { return bulkSendFromKernel() }
         // By position: iterating a copy of the table while places change would copy it.
-        for p in 0 ..< internalCache.entries.count where internalCache.entries[valueAt: p].state != .dead {
-            engine.enqueue(.flow(internalCache.entries.key(at: p)), at: .flow(p), places: &internalCache)
+        for p in 0 ..< state.internalCache.entries.count where state.internalCache.entries[valueAt: p].state != .dead {
+            engine.enqueue(.flow(state.internalCache.entries.key(at: p)), at: .flow(p), places: &state.internalCache)
         }
         bulkSendExpectations()
     }

@@ -24,44 +24,34 @@ public final class ConntrackdDaemon {
     /// Every line at notice, as conntrackd logs (its lines are what operators grep).
     let log: (String) -> Void
     let shouldStop: () -> Bool
-    var internalCache: InternalCache
-    var externalCache: ExternalCache
+    /// The caches, expectations, resync progress and gap repair, changed in place.
+    var state: SyncState
     /// The sync mode's engine (set once: a `let` is read without a retain per message).
     let engine: ModeEngine
-    var expectations: ExpectationSyncState
-    var internalBypass = InternalBypass()
     /// The sync link: channels, receiver, coalescer, whether the peer is heard.
     let link: PeerLink
     /// The link messages currently leave on.
     var channel: any SyncChannel { link.active }
     let control: ControlServer?
-    let kernel: ConntrackConnection
-    let events: ConntrackEventListener?
-    /// Reads `events` a turn at a time.
+    /// The kernel's conntrack table, for dumps, flushes and (through `committer`) writes.
+    var kernel: ConntrackConnection { committer.kernel }
+    /// The kernel's event socket, when there is one; `reader` reads it a turn at a time.
+    var events: ConntrackEventListener? { reader?.listener }
     let reader: KernelEventReader?
     let options: SyncSenderOptions
     let filter: FlowFilter
     var stopping = false
     /// When the kernel's table is next re-read or flushed.
     var schedule = KernelTableSchedule()
-    /// Errors the loop survived, by kind, and the current retry spacing of a failing re-read (s).
-    var recoveredErrors: [RecoveredError: Int] = [:]
-    var rereadBackoff: UInt64 = 0
-    /// Test-only: kernel dumps still to fail (see `armInjectedFaults`).
-    var injectedDumpFailures = 0
+    /// Errors the loop survived, by kind.
+    var recovery = LoopRecovery()
     var runtime = ConntrackdStatistics.Runtime()
-    let startedAt: UInt64
+    let startedAt: Instant
     /// Has the peer's table arrived since we last asked for it (sync health)?
-    public internal(set) var resync: ResyncProgress
-    var nextResyncRequest: UInt64? { resync.nextRequest }
+    public var resync: ResyncProgress { state.resync }
+    var nextResyncRequest: Instant? { state.resync.nextRequest }
     /// Writes replicated flows into the kernel (commit, and DisableExternalCache's injection).
     var committer: Committer
-    /// Gaps in the peer's messages that its resends may not have filled.
-    var gapRepair: GapRepair
-    /// The resync asked for by gap repair, while its answer is on the way.
-    var gapResync: GapResync?
-
-    public static func monotonicNow() -> UInt64 { MonotonicClock.nanoseconds() }
 
     public init(config: ConntrackdConfiguration, logger: Logger, shouldStop: @escaping () -> Bool) throws {
         guard let sync = config.sync else { throw SetupError.configuration("statistics mode is not supported by tandem yet; configure Sync") }
@@ -71,18 +61,15 @@ public final class ConntrackdDaemon {
         self.log = log
         self.shouldStop = shouldStop
         filter = FlowFilter(rules: config.general.filters)
-        let now = Self.monotonicNow()
+        let now = Instant.now()
         startedAt = now
-        resync = ResyncProgress(acknowledgements: sync.mode == .ftfw)
-        internalCache = InternalCache(limit: config.general.hashLimit)
-        externalCache = ExternalCache(limit: config.general.hashLimit)
         let first = UInt32(truncatingIfNeeded: time(nil))
         switch sync.mode {
         case .notrack:
             engine = .notrack(NotrackEngine<SyncObjectKey>(firstSequence: first, now: now))
         case .alarm:
             engine = .alarm(AlarmEngine<SyncObjectKey>(firstSequence: first, refreshSeconds: sync.refreshTime,
-                                                           seed: UInt64(truncatingIfNeeded: now)))
+                                                           seed: now.nanoseconds))
         default:
             engine = .ftfw(FTFWEngine<SyncObjectKey>(configuration: .init(ackWindowSize: sync.ackWindowSize, resendQueueSize: sync.resendQueueSize),
                                                                 firstSequence: first, now: now))
@@ -90,13 +77,17 @@ public final class ConntrackdDaemon {
         // ALARM has neither NACKs nor resync requests. The environment switch exists for
         // the tests' control runs only (what the sender alone repairs) and says so.
         let repairOff = getenv("TANDEM_TEST_NO_GAP_REPAIR") != nil
-        gapRepair = GapRepair(configuration: .init(renacks: sync.mode == .ftfw, enabled: sync.mode != .alarm && !repairOff))
         if repairOff { log("TANDEM_TEST_NO_GAP_REPAIR is set: gaps are NACKed once and never repaired by resync (test-only)") }
         options = SyncSenderOptions(includeTimeout: sync.commitTimeout == 0, windowTracking: sync.tcpWindowTracking)
-        expectations = ExpectationSyncState(setting: sync.expectationSync, limit: config.general.hashLimit, options: options)
+        state = SyncState(
+            internalCache: InternalCache(limit: config.general.hashLimit),
+            externalCache: ExternalCache(limit: config.general.hashLimit),
+            expectations: ExpectationSyncState(setting: sync.expectationSync, limit: config.general.hashLimit, options: options),
+            resync: ResyncProgress(acknowledgements: sync.mode == .ftfw),
+            gapRepair: GapRepair(configuration: .init(renacks: sync.mode == .ftfw, enabled: sync.mode != .alarm && !repairOff)))
         link = PeerLink(channels: try ChannelSet.open(sync.channels), peerAddress: ChannelSet.peerDescription(sync.channels), now: now, log: log)
         control = try config.general.unixPath.map { path throws(SetupError) in try ControlServer(path: path) }
-        kernel = try ConntrackConnection()
+        let kernel = try ConntrackConnection()
         committer = Committer(kernel: kernel, commitTimeout: sync.commitTimeout, windowTracking: sync.tcpWindowTracking)
         let g = config.general
         // NetlinkBufferSize applies only when set and within the growth limit (spec §5.7).
@@ -111,6 +102,7 @@ public final class ConntrackdDaemon {
                                        bufferPolicy: ReceiveBufferPolicy(initial: ceiling, maximum: ceiling),
                                        reliable: g.netlinkEventsReliable)
         }
+        let events: ConntrackEventListener?
         if let secs = g.pollSeconds {
             // PollSecs (the seed's mode): conntrackd re-reads and re-sends the whole table
             // every N s, so a flow waits up to N s and an idle 250k-flow table costs most
@@ -147,16 +139,14 @@ public final class ConntrackdDaemon {
 
     // MARK: loop
 
-    /// Called once start-up is done (the kernel table loaded, every socket open).
-    public var onReady: (() -> Void)?
-
-    public func run() throws {
+    /// `onReady` is called once start-up is done (the kernel table loaded, every socket open).
+    public func run(onReady: () -> Void = {}) throws {
         try start()
-        onReady?()
+        onReady()
         while !stopping && !shouldStop() {
             var fds = pollDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             Self.wait(&fds, until: nextDeadline)
-            service(now: Self.monotonicNow(), ready: Self.readable(fds))
+            service(now: Instant.now(), ready: Self.readable(fds))
         }
         flushPendingDatagram()
         log("-- exiting --")
@@ -168,38 +158,37 @@ public final class ConntrackdDaemon {
         try populateFromKernel(send: false)
         try loadExpectationsFromKernel()
         armInjectedFaults()
-        if sync.startupResync { requestResync(now: Self.monotonicNow()) }
+        if sync.startupResync { requestResync(now: Instant.now()) }
     }
 
     /// The descriptors an owning loop polls for input.
     public var pollDescriptors: [Int32] {
         var fds = link.descriptors
-        if let reader, !reader.isResting(now: Self.monotonicNow()) { fds.append(reader.descriptor) }
+        if let reader, !reader.isResting(now: Instant.now()) { fds.append(reader.descriptor) }
         if let control { fds += control.descriptors }
         return fds
     }
 
-    /// When `service` next has timed work (monotonic nanoseconds).
-    public var nextDeadline: UInt64 {
+    /// When `service` next has timed work.
+    public var nextDeadline: Instant {
         var deadline = min(engine.nextDeadline, schedule.deadline)
         if let d = nextResyncRequest { deadline = min(deadline, d) }
-        if let d = gapRepair.nextDeadline { deadline = min(deadline, d) }
+        if let d = state.gapRepair.nextDeadline { deadline = min(deadline, d) }
         deadline = min(deadline, link.deadline)
         if let until = reader?.restingUntil { deadline = min(deadline, until) }
-        if sentSlice { deadline = 0 }
+        if sentSlice { deadline = .zero }
         return deadline
     }
 
     /// `-k` on the control socket.
     public var stopRequestedByControl: Bool { stopping }
 
-    /// Polls `fds` until one is readable or `deadline` (monotonic nanoseconds; at most
-    /// 200 ms ahead) passes, to the microsecond: the loop's short waits (event moderation,
-    /// datagram coalescing) are well under poll's millisecond.
-    public static func wait(_ fds: inout [pollfd], until deadline: UInt64) {
-        let now = monotonicNow()
-        let ns = deadline > now ? min(deadline - now, 200_000_000) : 0
-        _ = clinux_poll_ns(&fds, UInt(fds.count), Int64(ns))
+    /// Polls `fds` until one is readable or `deadline` (at most 200 ms ahead) passes, to
+    /// the microsecond: the loop's short waits (event moderation, datagram coalescing) are
+    /// well under poll's millisecond.
+    public static func wait(_ fds: inout [pollfd], until deadline: Instant) {
+        let wait = min(Instant.now().remaining(until: deadline), .milliseconds(200))
+        _ = clinux_poll_ns(&fds, UInt(fds.count), wait.nanosecondCount)
     }
 
     /// The descriptors a poll found with something to read.
@@ -212,15 +201,15 @@ public final class ConntrackdDaemon {
     /// is then only visited when it has a caller: an `accept` that finds nobody still
     /// makes the kernel build and free a socket and a file, which every turn of a burst
     /// made a twentieth of the sender's CPU.
-    public func service(now t: UInt64, ready: Set<Int32>? = nil) {
-        released.removeAll()
+    public func service(now t: Instant, ready: Set<Int32>? = nil) {
+        state.released.removeAll()
         var backlogged = false
         if let reader, reader.shouldRead(now: t, ready: ready) {
             do {
                 backlogged = try reader.read(now: t)
             } catch {
                 // What the socket lost is what a dump brings back.
-                if schedule.resyncAt == nil { schedule.resyncAt = t + 1_000_000_000 }
+                if schedule.resyncAt == nil { schedule.resyncAt = t + .seconds(1) }
                 recovered(.eventSocket, "reading kernel events failed: \(error); the kernel table is re-read in 1 s")
             }
             handleKernelEvents(reader, now: t)
@@ -245,14 +234,14 @@ public final class ConntrackdDaemon {
     /// so reading stays ahead of the kernel during a burst; the rest goes out after it.
     static let transmitSlice = 256
 
-    func timers(now: UInt64) {
+    func timers(now: Instant) {
         engine.fire(now: now)
         link.service(now: now)
-        if let r = resync.nextRequest, now >= r { requestResync(now: now) }
+        if let r = state.resync.nextRequest, now >= r { requestResync(now: now) }
         repairGaps(now: now)
         if sync.mode == .alarm && now >= schedule.nextExpiry {
-            externalCache.expire(now: now, lifetime: UInt64(sync.cacheTimeout) * 1_000_000_000)
-            schedule.nextExpiry = now + 1_000_000_000
+            state.externalCache.expire(now: now, lifetime: .seconds(sync.cacheTimeout))
+            schedule.nextExpiry = now + .seconds(1)
         }
         if let p = schedule.nextPoll, now >= p {
             if schedule.pollPending || events == nil {
@@ -260,15 +249,15 @@ public final class ConntrackdDaemon {
                 runtime.polls += 1
                 do { try populateFromKernel(send: true) } catch { rereadFailed(error, now: now) }
             }
-            schedule.nextPoll = now + UInt64(config.general.pollSeconds ?? 5) * 1_000_000_000
+            schedule.nextPoll = now + .seconds(config.general.pollSeconds ?? 5)
         }
         if let r = schedule.resyncAt, now >= r {
             schedule.resyncAt = nil
             runtime.kernelResyncs += 1
             do {
                 try populateFromKernel(send: true)
-                rereadBackoff = 0
-                log("resync with kernel conntrack table done: \(internalCache.activeCount) flows")
+                schedule.rereadSucceeded()
+                log("resync with kernel conntrack table done: \(state.internalCache.activeCount) flows")
             } catch {
                 rereadFailed(error, now: now)
             }
@@ -295,20 +284,20 @@ public final class ConntrackdDaemon {
     // MARK: actions (the control socket's, and `tandem run`'s on a VRRP transition)
 
     /// Asks the peer for its whole table (`-n`); ALARM has no such request.
-    public func requestResync(now: UInt64) {
+    public func requestResync(now: Instant) {
         guard sync.mode != .alarm else { return }
         engine.requestResync()
-        resync.requested(now: now)
+        state.resync.requested(now: now)
     }
 
     /// This node's own kernel table is now the reference: no resync to wait for.
-    public func settleResync(now: UInt64) { resync.settle(now: now) }
+    public func settleResync(now: Instant) { state.resync.settle(now: now) }
 
     /// `-f`: empties both caches.
     public func flushCaches() {
         schedule.purgeAt = nil
-        internalCache.removeAll()
-        externalCache.removeAll()
+        state.internalCache.removeAll()
+        state.externalCache.removeAll()
         flushExpectationCaches()
     }
 
@@ -318,19 +307,18 @@ public final class ConntrackdDaemon {
     /// what the kernel held besides (sending only what differs).
     public func releaseInternalCache() {
         schedule.purgeAt = nil
-        released.append((internalCache.takeAll(), FlowTable()))
+        state.released.append((state.internalCache.takeAll(), FlowTable()))
     }
 
     public func releaseExternalCache() {
-        released.append((FlowTable(), externalCache.takeAll()))
+        state.released.append((FlowTable(), state.externalCache.takeAll()))
         flushExpectationCaches()
     }
 
     /// Schedules a kernel dump that sends what the internal cache lacks or has wrong.
-    public func reconcileWithKernel(after seconds: UInt64, now: UInt64) {
-        schedule.resyncAt = now + seconds * 1_000_000_000
+    public func reconcileWithKernel(after delay: Duration, now: Instant) {
+        schedule.resyncAt = now + delay
     }
-    var released: [(FlowTable<InternalCache.Entry>, FlowTable<ExternalCache.Entry>)] = []
 
     /// `-R`: reloads the internal cache from the kernel table.
     public func resyncWithKernel() throws {
@@ -343,11 +331,11 @@ public final class ConntrackdDaemon {
 
     /// `-t`: flushes the kernel table after PurgeTimeout.
     /// A commit or a cache flush cancels it; a pending one is not moved.
-    public func schedulePurge(now: UInt64) {
+    public func schedulePurge(now: Instant) {
         guard schedule.purgeAt == nil else { return }
-        schedule.purgeAt = now + UInt64(sync.purgeTimeout) * 1_000_000_000
+        schedule.purgeAt = now + .seconds(sync.purgeTimeout)
         log("flushing conntrack table in \(sync.purgeTimeout) secs")
     }
 
-    public var externalFlowCount: Int { externalCache.entries.count }
+    public var externalFlowCount: Int { state.externalCache.entries.count }
 }

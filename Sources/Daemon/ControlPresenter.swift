@@ -1,5 +1,6 @@
 import Conntrack
 import StateSync
+import Timekeeping
 
 /// The text the control socket answers `-i`/`-e` (plain and XML) and `tandem status` with:
 /// pure functions of what they show, so the daemon only gathers the figures.
@@ -7,13 +8,13 @@ enum ControlPresenter {
     /// One listed flow: when it entered the cache, and (ALARM's external cache) when it expires.
     struct ListedFlow {
         var flow: Flow
-        var since: UInt64
-        var expires: UInt64?
+        var since: Instant
+        var expires: Instant?
     }
 
     /// `-i` / `-e`, plain (spec §6.4) or XML (§6.5): no timeout, use count or byte
     /// counters; ids only in the internal cache's XML; external entries have no reply tuple.
-    static func listing(_ flows: some Sequence<ListedFlow>, internal isInternal: Bool, xml: Bool, now: UInt64) -> String {
+    static func listing(_ flows: some Sequence<ListedFlow>, internal isInternal: Bool, xml: Bool, now: Instant) -> String {
         var out: [UInt8] = []
         let printer = FlowPrinter()
         let xmlPrinter = FlowXMLPrinter()
@@ -31,8 +32,8 @@ enum ControlPresenter {
                 continue
             }
             printer.append(f, to: &out)
-            if let expires = entry.expires { out.append(contentsOf: " [expires in \(expires > now ? (expires - now) / 1_000_000_000 : 0)s]".utf8) }
-            out.append(contentsOf: " [active since \((now - entry.since) / 1_000_000_000)s]\n".utf8)
+            if let expires = entry.expires { out.append(contentsOf: " [expires in \(now.remaining(until: expires).wholeSeconds)s]".utf8) }
+            out.append(contentsOf: " [active since \((now - entry.since).wholeSeconds)s]\n".utf8)
         }
         return String(decoding: out, as: UTF8.self)
     }
@@ -40,10 +41,10 @@ enum ControlPresenter {
     /// The replication side of `tandem status`: what an operator asks first.
     struct NodeStatus {
         var mode: String
-        var startedAt: UInt64
+        var startedAt: Instant
         var peerAddress: String
         var peerSilent: Bool
-        var peerLastHeard: UInt64
+        var peerLastHeard: Instant
         var resync: ResyncProgress.Phase
         /// PollSecs, when set, and whether kernel events are read besides.
         var pollSeconds: Int?
@@ -76,8 +77,8 @@ enum ControlPresenter {
         var droppedFull = 0
     }
 
-    static func status(_ s: NodeStatus, now: UInt64) -> String {
-        func seconds(_ ns: UInt64) -> String { "\(ns / 1_000_000_000)s" }
+    static func status(_ s: NodeStatus, now: Instant) -> String {
+        func seconds(_ d: Duration) -> String { "\(d.wholeSeconds)s" }
         var lines = ["sync: mode \(s.mode), up \(seconds(now - s.startedAt)), peer \(s.peerAddress)"]
         lines.append("  peer: " + (s.peerSilent ? "SILENT for \(seconds(now - s.peerLastHeard))" : "heard \(seconds(now - s.peerLastHeard)) ago"))
         let resyncText: String = switch s.resync {

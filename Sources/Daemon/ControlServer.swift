@@ -1,7 +1,8 @@
 #if canImport(Glibc)
-import LinkIO
 import Glibc
 #endif
+import LinkIO
+import Timekeeping
 
 /// The UNIX stream socket conntrackd's CLI talks to (spec §6.1): a client sends one
 /// native int, gets plain text back, and the connection closes.
@@ -40,13 +41,13 @@ public final class ControlServer {
     struct PendingClient {
         var descriptor: Int32
         var bytes: [UInt8]
-        var acceptedAt: UInt64
+        var acceptedAt: Instant
     }
 
     private var pending: [PendingClient] = []
     /// How long a client may take to send its request before it is dropped: a silent
     /// client must not hold up replication (conntrackd blocks in read(2) here).
-    public static let requestTimeout: UInt64 = 1_000_000_000
+    public static let requestTimeout = Duration.seconds(1)
 
     /// The listening socket and the clients whose request is still incomplete.
     public var descriptors: [Int32] { [descriptor] + pending.map(\.descriptor) }
@@ -56,7 +57,7 @@ public final class ControlServer {
     /// Accepts whoever is waiting and reads what the pending clients sent, without
     /// blocking. Complete requests come back with their client (the caller answers and
     /// closes it); failed ones are closed here and reported.
-    public func poll(now: UInt64) -> [Result<(client: Int32, code: Int32), ControlRequestError>] {
+    public func poll(now: Instant) -> [Result<(client: Int32, code: Int32), ControlRequestError>] {
         while true {
             let c = Glibc.accept(descriptor, nil, nil)
             guard c >= 0 else { break }

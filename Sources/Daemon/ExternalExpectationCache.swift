@@ -1,11 +1,12 @@
 import StateSync
+import Timekeeping
 
 /// Expectations the peer told us about (spec §5.2), kept as it sent them.
 public struct ExternalExpectationCache: Sendable {
     public struct Entry: Sendable {
         public var synced: SyncedExpectation
-        public var since: UInt64
-        public var updated: UInt64
+        public var since: Instant
+        public var updated: Instant
     }
 
     public private(set) var entries: [ExpectationKey: Entry] = [:]
@@ -16,7 +17,7 @@ public struct ExternalExpectationCache: Sendable {
 
     /// NEW replaces, UPDATE refreshes (or creates), DESTROY removes (spec §2.7). Every
     /// attribute but the timeout is part of the key, so a refresh can change only that.
-    public mutating func apply(_ type: SyncMessageType, _ synced: SyncedExpectation, now: UInt64) {
+    public mutating func apply(_ type: SyncMessageType, _ synced: SyncedExpectation, now: Instant) {
         let key = ExpectationKey(synced)
         switch type {
         case .expectationDestroy:

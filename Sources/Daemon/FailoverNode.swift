@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ConfigParsing
 import Logging
+import Timekeeping
 
 /// `tandem run`: one firewall of the pair, VRRP and state replication in one loop. A VRRP
 /// transition drives the replication directly, in the order primary-backup.sh intends but
@@ -42,15 +43,14 @@ public final class FailoverNode {
         vrrp = try KeepalivedDaemon(configuration: keepalived, logger: logger.part("vrrp"), shouldStop: shouldStop)
     }
 
-    /// Called once both sides are started (systemd's READY=1).
-    public var onReady: (() -> Void)?
     /// Called after every loop turn (the owner's signals: reload, dumps).
     public var afterTurn: (() -> Void)?
 
     /// The VRRP half, for the owner's reloads and dumps.
     public var keepalived: KeepalivedDaemon { vrrp }
 
-    public func run() throws {
+    /// `onReady` is called once both sides are started (systemd's READY=1).
+    public func run(onReady: () -> Void = {}) throws {
         try replication.start()
         vrrp.ownedByNode = true
         replication.extraStatus = { [unowned self] in
@@ -61,16 +61,14 @@ public final class FailoverNode {
         }
         vrrp.start()
         followVRRP()
-        onReady?()
+        onReady()
         while !shouldStop() && !replication.stopRequestedByControl {
-            let syncDeadline = replication.nextDeadline
-            let vrrpDeadline = vrrp.nextDeadline == .max ? UInt64.max : vrrp.nextDeadline * 1000
             var fds = (replication.pollDescriptors + vrrp.pollDescriptors).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            ConntrackdDaemon.wait(&fds, until: min(syncDeadline, vrrpDeadline))
+            ConntrackdDaemon.wait(&fds, until: min(replication.nextDeadline, vrrp.nextDeadline))
             // VRRP first: an advert that moves us must act before replication work queues up.
-            vrrp.service(now: KeepalivedDaemon.now())
+            vrrp.service(now: Instant.now())
             followVRRP()
-            replication.service(now: ConntrackdDaemon.monotonicNow(), ready: ConntrackdDaemon.readable(fds))
+            replication.service(now: Instant.now(), ready: ConntrackdDaemon.readable(fds))
             followVRRP()
             if let afterTurn {
                 afterTurn()
@@ -100,10 +98,10 @@ public final class FailoverNode {
     }
 
     func transition(_ t: KeepalivedDaemon.Transition) {
-        let now = ConntrackdDaemon.monotonicNow()
+        let now = Instant.now()
         switch t {
         case .master(let unit):
-            PromotionDriver.run(unit: unit, clock: ConntrackdDaemon.monotonicNow, replication: self, vrrp: vrrp, log: log)
+            PromotionDriver.run(unit: unit, clock: Instant.now, replication: self, vrrp: vrrp, log: log)
         case .backup(let unit):
             log("(\(unit)) backup actions: kernel table purge in \(replication.sync.purgeTimeout) s, resync requested from the peer")
             replication.schedulePurge(now: now)
@@ -119,14 +117,14 @@ extension FailoverNode: PromotionReplication {
     /// The committed flows enter the internal cache as they go to the kernel (the `-R` a
     /// dump would do, without the dump on the way). The sync-health demotion ends with
     /// the commit, so the unit's first advert carries its full priority.
-    func commitForPromotion(now: UInt64) -> Promotion.CommitOutcome {
+    func commitForPromotion(now: Instant) -> Promotion.CommitOutcome {
         var outcome = Promotion.CommitOutcome()
         replication.releaseInternalCache()
         do {
             let r = try replication.commit(quiet: true, adopt: true)
             outcome.succeeded = r.succeeded
             outcome.failed = r.failed
-            outcome.nanoseconds = r.nanoseconds
+            outcome.duration = r.duration
         } catch {
             outcome.error = "\(error)"
         }
@@ -142,9 +140,9 @@ extension FailoverNode: PromotionReplication {
         return outcome
     }
 
-    func sendTable(reconcileAfterSeconds seconds: UInt64, now: UInt64) {
+    func sendTable(reconcileAfter delay: Duration, now: Instant) {
         replication.sendBulk()
-        replication.reconcileWithKernel(after: seconds, now: now)
+        replication.reconcileWithKernel(after: delay, now: now)
     }
 }
 

@@ -1,5 +1,6 @@
 import Conntrack
 import StateSync
+import Timekeeping
 
 public struct CacheCounters: Hashable, Sendable {
     public var created = 0, createFailed = 0
@@ -15,12 +16,12 @@ public struct InternalCache: Sendable {
     public struct Entry: Sendable {
         var stored: CompactFlow
         public var state: State
-        public var since: UInt64
+        public var since: Instant
         /// The flow's place in the FTFW engine, kept here so that the engine's steps
         /// for a flow cost no look-up beyond the cache's own.
         public var place: FTFWPlace = .idle
 
-        init(stored: CompactFlow, state: State, since: UInt64) {
+        init(stored: CompactFlow, state: State, since: Instant) {
             self.stored = stored
             self.state = state
             self.since = since
@@ -47,7 +48,7 @@ public struct InternalCache: Sendable {
     public var activeCount: Int { entries.count - deadCount }
 
     /// A kernel event or dumped entry. Returns the key to send, or nil when the cache is full.
-    public mutating func record(_ flow: Flow, kind: FlowPrinter.EventKind, now: UInt64) -> FlowKey? {
+    public mutating func record(_ flow: Flow, kind: FlowPrinter.EventKind, now: Instant) -> FlowKey? {
         guard let o = flow.original else { return nil }
         // Nothing reads the counters or the use count back from the cache (listings drop
         // them): without them most flows fit the packed form.
@@ -70,12 +71,12 @@ public struct InternalCache: Sendable {
 
     /// `record` for an event already in the packed form (NEW or UPDATE), whose key
     /// (`FlowKey(packed: p.original)`) the caller has made.
-    mutating func record(packed p: CompactFlow.Packed, key: FlowKey, kind: FlowPrinter.EventKind, now: UInt64) -> FlowKey? {
+    mutating func record(packed p: CompactFlow.Packed, key: FlowKey, kind: FlowPrinter.EventKind, now: Instant) -> FlowKey? {
         store(key, .packed(p), kind: kind, now: now)
     }
 
     /// Inserts or merges with one look-up whether the flow is new or known.
-    private mutating func store(_ key: FlowKey, _ new: CompactFlow, kind: FlowPrinter.EventKind, now: UInt64) -> FlowKey? {
+    private mutating func store(_ key: FlowKey, _ new: CompactFlow, kind: FlowPrinter.EventKind, now: Instant) -> FlowKey? {
         let full = entries.count >= limit
         switch entries.update(key, { slot in Self.update(&slot, with: new, kind: kind, now: now, full: full) }) {
         case .updated: counters.updated += 1
@@ -88,7 +89,7 @@ public struct InternalCache: Sendable {
 
     private enum Outcome { case updated, created, revived, refused }
 
-    private static func update(_ slot: inout Entry?, with new: CompactFlow, kind: FlowPrinter.EventKind, now: UInt64, full: Bool) -> Outcome {
+    private static func update(_ slot: inout Entry?, with new: CompactFlow, kind: FlowPrinter.EventKind, now: Instant, full: Bool) -> Outcome {
         if slot == nil && full { return .refused }
         guard var e = slot, e.state != .dead else {
             let outcome: Outcome = slot == nil ? .created : .revived
@@ -164,10 +165,10 @@ public struct InternalCache: Sendable {
 public struct ExternalCache: Sendable {
     public struct Entry: Sendable {
         var stored: CompactSyncedFlow
-        public var since: UInt64
-        public var updated: UInt64 = 0
+        public var since: Instant
+        public var updated: Instant
 
-        init(stored: CompactSyncedFlow, since: UInt64, updated: UInt64) {
+        init(stored: CompactSyncedFlow, since: Instant, updated: Instant) {
             self.stored = stored
             self.since = since
             self.updated = updated
@@ -187,9 +188,10 @@ public struct ExternalCache: Sendable {
 
     public var count: Int { entries.count }
 
-    /// ALARM mode: entries not refreshed for `lifetime` nanoseconds are dropped.
-    public mutating func expire(now: UInt64, lifetime: UInt64) {
-        removeEntries { now >= $0.updated + lifetime }
+    /// ALARM mode: entries not refreshed for `lifetime` are dropped.
+    public mutating func expire(now: Instant, lifetime: Duration) {
+        let cutoff = now - lifetime
+        removeEntries { $0.updated <= cutoff }
     }
 
     /// Removes (and counts as destroyed) the entries `stale` picks; returns how many.
@@ -206,21 +208,21 @@ public struct ExternalCache: Sendable {
     }
 
     /// NEW replaces, UPDATE merges what it carries (or creates), DESTROY removes.
-    public mutating func apply(_ type: SyncMessageType, _ synced: SyncedFlow, now: UInt64) {
+    public mutating func apply(_ type: SyncMessageType, _ synced: SyncedFlow, now: Instant) {
         guard let o = synced.originalTuple else { return }
         apply(type, key: FlowKey(o), now: now, stored: { CompactSyncedFlow(synced) }, synced: { synced })
     }
 
     /// `apply` for a message the receiver decoded straight into the packed form (see
     /// `CompactSyncedFlow.Packed(payload:)`): the same outcome and counters.
-    mutating func apply(_ type: SyncMessageType, packed p: CompactSyncedFlow.Packed, now: UInt64) {
+    mutating func apply(_ type: SyncMessageType, packed p: CompactSyncedFlow.Packed, now: Instant) {
         guard let o = p.originalTuple else { return apply(type, p.synced, now: now) }
         apply(type, key: FlowKey(packed: o), now: now, stored: { .packed(p) }, synced: { p.synced })
     }
 
     /// Both forms' `apply`: `stored` is what a NEW keeps, `synced` what an UPDATE
     /// merges (rare in a burst, where NEW comes first).
-    private mutating func apply(_ type: SyncMessageType, key: FlowKey, now: UInt64,
+    private mutating func apply(_ type: SyncMessageType, key: FlowKey, now: Instant,
                                 stored: () -> CompactSyncedFlow, synced: () -> SyncedFlow) {
         switch type {
         case .flowDestroy:
@@ -260,10 +262,10 @@ public struct ExternalCache: Sendable {
 
     public mutating func removeAll() { entries.removeAll() }
 
-    /// Removes the entries no message has created or updated since `mark` (monotonic ns):
+    /// Removes the entries no message has created or updated since `mark`:
     /// after the peer's whole table arrived whole, these are flows it no longer has.
     /// Returns how many went.
-    public mutating func removeNotUpdated(since mark: UInt64) -> Int {
+    public mutating func removeNotUpdated(since mark: Instant) -> Int {
         removeEntries { $0.updated < mark }
     }
 

@@ -1,5 +1,6 @@
 import Conntrack
 import StateSync
+import Timekeeping
 
 /// Local expectations, fed by the kernel (spec §5.1, §5.9). As for flows, an entry's state
 /// picks the message at transmit time: never updated → NEW, updated → UPDATE, gone → DESTROY.
@@ -10,7 +11,7 @@ public struct InternalExpectationCache: Sendable {
         /// What the peer is sent, rendered once with the daemon's sender options.
         public var synced: SyncedExpectation
         public var state: InternalCache.State
-        public var since: UInt64
+        public var since: Instant
     }
 
     public private(set) var entries: [ExpectationKey: Entry] = [:]
@@ -27,7 +28,7 @@ public struct InternalExpectationCache: Sendable {
 
     /// A kernel event or dumped expectation. Returns the key to send, or nil when there is
     /// nothing to send (unknown destroy, full cache, or no tuples to sync).
-    public mutating func record(_ x: Expectation, kind: FlowPrinter.EventKind, now: UInt64) -> ExpectationKey? {
+    public mutating func record(_ x: Expectation, kind: FlowPrinter.EventKind, now: Instant) -> ExpectationKey? {
         guard let synced = SyncedExpectation(expectation: x, options: options) else { return nil }
         let key = ExpectationKey(synced)
         switch kind {

@@ -8,6 +8,7 @@ import VRRP
 import IPAddressing
 import LinkIO
 import Logging
+import Timekeeping
 
 /// One configured VRRP instance as the loop runs it: its machine, sockets and state.
 extension KeepalivedDaemon {
@@ -20,9 +21,9 @@ extension KeepalivedDaemon {
         var password: [UInt8]?
         let interfaceIndex: UInt32
         var group: Int?
-        var garpSecondBurst: UInt64?
+        var garpSecondBurst: Instant?
         /// garp_master_refresh: the next periodic announcement while MASTER.
-        var garpRefresh: UInt64?
+        var garpRefresh: Instant?
         var identification: UInt16 = 0
         /// Sync group: its own down timer ran out while a sibling's had not.
         var wantsMaster = false
@@ -105,12 +106,14 @@ extension KeepalivedDaemon {
     }
 
     static func parameters(_ ic: KeepalivedConfiguration.Instance, source: IPAddress) -> InstanceMachine.Parameters {
-        let interval = UInt64((ic.advertisementInterval * 1_000_000).rounded())
+        // keepalived rounds the interval to whole seconds (v2) or centiseconds (v3), in µs.
+        let us = Int64((ic.advertisementInterval * 1_000_000).rounded())
+        let rounded: Int64 = ic.effectiveVersion == 2 ? max(1_000_000, (us + 500_000) / 1_000_000 * 1_000_000)
+            : max(10_000, (us + 5_000) / 10_000 * 10_000)
         return InstanceMachine.Parameters(
             version: ic.effectiveVersion == 3 ? .v3 : .v2, priority: UInt8(ic.effectivePriority),
-            interval: ic.effectiveVersion == 2 ? max(1_000_000, (interval + 500_000) / 1_000_000 * 1_000_000)
-                : max(10_000, (interval + 5_000) / 10_000 * 10_000),
-            preempt: !ic.noPreempt, preemptDelay: UInt64(ic.preemptDelay * 1_000_000), configuredMaster: ic.initialState == "MASTER",
+            interval: .microseconds(rounded),
+            preempt: !ic.noPreempt, preemptDelay: .seconds(ic.preemptDelay), configuredMaster: ic.initialState == "MASTER",
             address: source)
     }
 

@@ -48,8 +48,8 @@ extension KeepalivedDaemon {
     @discardableResult
     func spawn(_ argv: [String]) -> pid_t? {
         guard let program = argv.first else { return nil }
-        if isHandledInternally?(program) == true {
-            if skippedScripts.insert(program).inserted {
+        if programs.handledInternally?(program) == true {
+            if programs.skipped.insert(program).inserted {
                 log("notify script \(program) not run: its conntrackd steps are done in-process, in order (--run-sync-scripts runs it anyway)")
             }
             return nil
@@ -64,15 +64,23 @@ extension KeepalivedDaemon {
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
         var pid: pid_t = 0
-        if posix_spawnp(&pid, program, nil, &attributes, &cArgs, environ) == 0 { children.append(pid); return pid }
+        if posix_spawnp(&pid, program, nil, &attributes, &cArgs, environ) == 0 { programs.children.append(pid); return pid }
         log("cannot run notify script \(program)")
         return nil
     }
 
     func reapChildren() {
-        children.removeAll { pid in
+        programs.children.removeAll { pid in
             var status: Int32 = 0
             return waitpid(pid, &status, WNOHANG) == pid
         }
     }
+}
+
+/// The notify programs this daemon starts: the children still to reap, and the programs
+/// a node-level owner does the work of itself (not run, and said so once).
+struct NotifyPrograms {
+    var children: [pid_t] = []
+    var handledInternally: ((String) -> Bool)?
+    var skipped: Set<String> = []
 }

@@ -2,6 +2,13 @@ import ConfigParsing
 import Conntrack
 import Netlink
 
+/// Each instance's parsed `virtual_routes` (lines that do not parse are logged once), and
+/// the rtnetlink socket that installs them, opened only when some instance has them.
+struct VirtualRoutes {
+    var table: Routes?
+    var byInstance: [String: [VirtualRoute]] = [:]
+}
+
 /// `virtual_routes`: installed with the virtual addresses, removed with them.
 extension KeepalivedDaemon {
     func kernelRoute(_ v: VirtualRoute, of i: Instance) -> Routes.Route? {
@@ -20,16 +27,16 @@ extension KeepalivedDaemon {
     }
 
     func installRoutes(of i: Instance) {
-        guard let table = routeTable, let routes = virtualRoutes[i.config.name] else { return }
-        for v in routes {
+        guard let table = routes.table, let lines = routes.byInstance[i.config.name] else { return }
+        for v in lines {
             guard let r = kernelRoute(v, of: i) else { continue }
             do { try table.add(r) } catch { log("(\(i.config.name)) cannot add route \(describe(v)): \(error)") }
         }
     }
 
     func removeRoutes(of i: Instance) {
-        guard let table = routeTable, let routes = virtualRoutes[i.config.name] else { return }
-        for v in routes {
+        guard let table = routes.table, let lines = routes.byInstance[i.config.name] else { return }
+        for v in lines {
             guard let r = kernelRoute(v, of: i) else { continue }
             do { try table.remove(r) } catch where !Self.alreadyGone(error) {
                 actionFailed("route removal", "(\(i.config.name)) cannot remove route \(describe(v)): \(error)")

@@ -8,6 +8,7 @@ import VRRP
 import IPAddressing
 import LinkIO
 import Logging
+import Timekeeping
 
 /// Tracked interfaces and scripts (spec §2.6, §2.10): faults and priority weights.
 extension KeepalivedDaemon {
@@ -16,12 +17,12 @@ extension KeepalivedDaemon {
     func refreshLinks() {
         var names = Set<String>()
         for i in instances { for t in i.trackedInterfaces { names.insert(t.name) } }
-        for n in names { linkUp[n] = LinkMonitor.isUp(n) }
+        for n in names { links.up[n] = LinkMonitor.isUp(n) }
     }
 
     /// Faults and weights from the current link and script states; priority applied.
     func evaluateTracking(_ i: Instance) {
-        let interfaces = Tracking.evaluate(i.trackedInterfaces) { self.linkUp[$0] ?? LinkMonitor.isUp($0) }
+        let interfaces = Tracking.evaluate(i.trackedInterfaces) { self.links.up[$0] ?? LinkMonitor.isUp($0) }
         let items = (i.config.trackScripts + (i.groupConfig?.trackScripts ?? [])).map { t in
             let s = configuration.scripts.first { $0.name == t.name }
             let weight = i.groupConfig.map { $0.trackingWeight } == false ? 0 : t.weight ?? s?.weight ?? 0
@@ -38,7 +39,7 @@ extension KeepalivedDaemon {
 
     /// A link or script changed: faults enter FAULT (the sync group follows); a unit whose
     /// last fault cleared goes back through BACKUP.
-    func trackingChanged(now: UInt64) {
+    func trackingChanged(now: Instant) {
         for i in instances { evaluateTracking(i) }
         for i in instances where !i.faults.isEmpty && [.backup, .master].contains(i.machine.state) {
             log("(\(i.config.name)) entering FAULT state (\(i.faults.joined(separator: ", ")) down)")

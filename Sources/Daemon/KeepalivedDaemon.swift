@@ -20,13 +20,9 @@ public final class KeepalivedDaemon {
     let shouldStop: () -> Bool
     var instances: [Instance] = []
     let addresses: InterfaceAddresses
-    /// rtnetlink for `virtual_routes`, opened only when some instance has them.
-    var routeTable: Routes?
-    /// Each instance's parsed `virtual_routes` (lines that do not parse are logged once).
-    var virtualRoutes: [String: [VirtualRoute]] = [:]
-    var children: [pid_t] = []
-    let links: LinkMonitor?
-    var linkUp: [String: Bool] = [:]
+    var routes = VirtualRoutes()
+    /// Tracked interfaces' link states, and the rtnetlink socket that reports them.
+    var links: TrackedLinks
     var scripts: ScriptRunner
     /// Sync-health demotion from a node-level owner (`tandem run`), on top of tracking.
     var demotion = 0
@@ -34,10 +30,13 @@ public final class KeepalivedDaemon {
     var fifo: NotifyFifo?
     /// Host actions that failed, by action (see `actionFailed`).
     var actionFailures: [String: Int] = [:]
+    var programs = NotifyPrograms()
     /// Programs the owner does the work of itself (`tandem run` and primary-backup.sh):
     /// not run, and said so once.
-    public var isHandledInternally: ((String) -> Bool)?
-    var skippedScripts: Set<String> = []
+    public var isHandledInternally: ((String) -> Bool)? {
+        get { programs.handledInternally }
+        set { programs.handledInternally = newValue }
+    }
 
     /// A sync group's or lone instance's change of state, as a node-level owner (`tandem
     /// run`) takes them from `takeTransitions()`, once per unit and in order.
@@ -51,29 +50,35 @@ public final class KeepalivedDaemon {
 
     /// Set by a node-level owner: transitions are queued for it, and a new master's
     /// announcements are held until it has done what must come first (the commit).
-    public var ownedByNode = false
-    var transitions: [Transition] = []
-    /// Per unit becoming MASTER under an owner: each member's actions after its transition.
-    var held: [String: [(Instance, [InstanceMachine.Action])]] = [:]
+    public var ownedByNode: Bool {
+        get { handOff.owned }
+        set { handOff.owned = newValue }
+    }
+    var handOff = NodeHandOff()
 
-    public func takeTransitions() -> [Transition] {
-        defer { transitions.removeAll() }
-        return transitions
+    /// What a node-level owner has not yet taken: transitions, and held announcements.
+    struct NodeHandOff {
+        var owned = false
+        var transitions: [Transition] = []
+        /// Per unit becoming MASTER under an owner: each member's actions after its transition.
+        var held: [String: [(Instance, [InstanceMachine.Action])]] = [:]
     }
 
-    public var hasTransitions: Bool { !transitions.isEmpty }
+    public func takeTransitions() -> [Transition] {
+        defer { handOff.transitions.removeAll() }
+        return handOff.transitions
+    }
+
+    public var hasTransitions: Bool { !handOff.transitions.isEmpty }
 
     /// Lets a held unit announce itself: each member's first advert, addresses, routes and
     /// GARP, in the order the members moved. false when nothing was held (the unit left
     /// MASTER before this).
     public func announceUnit(_ unit: String) -> Bool {
-        guard let members = held.removeValue(forKey: unit), !members.isEmpty else { return false }
+        guard let members = handOff.held.removeValue(forKey: unit), !members.isEmpty else { return false }
         for (i, rest) in members { perform(i, rest, following: true) }
         return true
     }
-
-    /// The monotonic clock in microseconds, the unit of InstanceMachine's arithmetic.
-    public static func now() -> UInt64 { MonotonicClock.nanoseconds() / 1000 }
 
     public init(configuration c: KeepalivedConfiguration, logger: Logger, shouldStop: @escaping () -> Bool) throws {
         configuration = c
@@ -86,17 +91,17 @@ public final class KeepalivedDaemon {
             for words in ic.virtualRoutes {
                 do { parsed.append(try VirtualRoute(words)) } catch { log("(\(ic.name)) \(error): ignored") }
             }
-            virtualRoutes[ic.name] = parsed
+            routes.byInstance[ic.name] = parsed
         }
-        if !virtualRoutes.isEmpty {
-            do { routeTable = try Routes() } catch { log("virtual_routes cannot be installed: no route socket (\(error))") }
+        if !routes.byInstance.isEmpty {
+            do { routes.table = try Routes() } catch { log("virtual_routes cannot be installed: no route socket (\(error))") }
         }
-        do { links = try LinkMonitor() } catch {
-            links = nil
+        do { links = TrackedLinks(monitor: try LinkMonitor()) } catch {
+            links = TrackedLinks(monitor: nil)
             log("no link event socket (\(error)): tracked interfaces are read at start and on reload only")
         }
-        scripts = ScriptRunner(c.scripts, now: Self.now(), log: log)
-        if links == nil { log("cannot watch link state over rtnetlink; track_interface follows the start-up state only") }
+        scripts = ScriptRunner(c.scripts, now: Instant.now(), log: log)
+        if links.monitor == nil { log("cannot watch link state over rtnetlink; track_interface follows the start-up state only") }
         if let path = c.notifyFifo {
             // A FIFO that cannot be made is reported; VRRP runs without it, as keepalived does.
             do { fifo = try NotifyFifo(path: path) } catch { log("\(error)") }
@@ -107,21 +112,21 @@ public final class KeepalivedDaemon {
 
     // MARK: loop
 
-    public func run() throws {
+    /// `afterTurn` runs after every turn (the owner's signal handling).
+    public func run(afterTurn: () -> Void = {}) {
         start()
         while !shouldStop() {
-            let now = Self.now()
-            let deadline = nextDeadline
-            let wait = deadline == .max ? 200 : Int32(min(200, deadline > now ? (deadline - now) / 1000 + 1 : 0))
+            let wait = Int32(min(200, Instant.now().remaining(until: nextDeadline).millisecondsRoundedUp))
             var fds = pollDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             _ = poll(&fds, nfds_t(fds.count), wait)
-            service(now: Self.now())
+            service(now: Instant.now())
+            afterTurn()
         }
         finish()
     }
 
     public func start() {
-        let start = Self.now()
+        let start = Instant.now()
         if let fifo, let script = configuration.notifyFifoScript {
             fifo.reader = spawn(ScriptCommand.argv(script) + [fifo.path])
         }
@@ -140,11 +145,11 @@ public final class KeepalivedDaemon {
         }
     }
 
-    public var pollDescriptors: [Int32] { instances.map { $0.socket.descriptor } + (links.map { [$0.descriptor] } ?? []) }
+    public var pollDescriptors: [Int32] { instances.map { $0.socket.descriptor } + (links.monitor.map { [$0.descriptor] } ?? []) }
 
-    /// When `service` next has timed work (monotonic microseconds; .max = none).
-    public var nextDeadline: UInt64 {
-        var deadline = UInt64.max
+    /// When `service` next has timed work (`.never`: none).
+    public var nextDeadline: Instant {
+        var deadline = Instant.never
         for i in instances {
             if let d = i.machine.nextDeadline { deadline = min(deadline, d) }
             if let g = i.garpSecondBurst { deadline = min(deadline, g) }
@@ -154,15 +159,15 @@ public final class KeepalivedDaemon {
     }
 
     /// One turn: received adverts, timers, the second GARP burst, finished scripts.
-    public func service(now t: UInt64) {
-        if let links {
-            let events = links.drain()
-            if links.overrun { refreshLinks() }
-            for e in events where linkUp[e.name] != e.up {
-                linkUp[e.name] = e.up
+    public func service(now t: Instant) {
+        if let monitor = links.monitor {
+            let events = monitor.drain()
+            if monitor.overrun { refreshLinks() }
+            for e in events where links.up[e.name] != e.up {
+                links.up[e.name] = e.up
                 log("Netlink reports \(e.name) \(e.up ? "up" : "down")")
             }
-            if !events.isEmpty || links.overrun { trackingChanged(now: t) }
+            if !events.isEmpty || monitor.overrun { trackingChanged(now: t) }
         }
         if !scripts.service(now: t).isEmpty { trackingChanged(now: t) }
         for i in instances {
@@ -174,7 +179,7 @@ public final class KeepalivedDaemon {
             perform(i, i.machine.fire(now: t))
             if let g = i.garpRefresh, t >= g {
                 // Switches that age out their tables between elections keep the VIPs.
-                i.garpRefresh = t + UInt64(i.config.garpMasterRefresh * 1_000_000)
+                i.garpRefresh = t + .seconds(i.config.garpMasterRefresh)
                 announce(i, repeats: i.config.garpMasterRefreshRepeat)
             }
             if let g = i.garpSecondBurst, t >= g {
@@ -187,7 +192,7 @@ public final class KeepalivedDaemon {
 
     /// SIGTERM: masters resign with priority 0 and drop their addresses.
     public func finish() {
-        let t = Self.now()
+        let t = Instant.now()
         scripts.stopAll()
         for i in instances { perform(i, i.machine.shutdown(now: t), following: true) }
         for g in configuration.syncGroups { notifyGroup(g, state: "STOP") }
@@ -263,7 +268,7 @@ public final class KeepalivedDaemon {
         Dictionary(uniqueKeysWithValues: instances.map { ($0.config.name, $0.machine.parameters.priority) })
     }
 
-    func receive(_ received: Result<IPPacket, VRRPPacketError>, on i: Instance, now: UInt64) {
+    func receive(_ received: Result<IPPacket, VRRPPacketError>, on i: Instance, now: Instant) {
         let packet: IPPacket
         do { packet = try received.get() } catch {
             i.filter.countMalformed()
@@ -291,7 +296,7 @@ public final class KeepalivedDaemon {
             }
             return
         }
-        let interval: UInt64? = i.version == .v3 ? UInt64(advert.interval) * 10_000 : nil
+        let interval: Duration? = i.version == .v3 ? .milliseconds(10 * Int64(advert.interval)) : nil
         let deadline = i.machine.masterDownDeadline
         perform(i, i.machine.receive(.init(priority: advert.priority, interval: interval, source: packet.source), now: now))
         // An accepted master's advert restarts the timer: this member no longer wants MASTER.
@@ -318,8 +323,8 @@ public final class KeepalivedDaemon {
                 }
                 installRoutes(of: i)
                 announce(i)
-                i.garpSecondBurst = Self.now() + UInt64(i.config.garpMasterDelay * 1_000_000)
-                i.garpRefresh = i.config.garpMasterRefresh > 0 ? Self.now() + UInt64(i.config.garpMasterRefresh * 1_000_000) : nil
+                i.garpSecondBurst = Instant.now() + .seconds(i.config.garpMasterDelay)
+                i.garpRefresh = i.config.garpMasterRefresh > 0 ? Instant.now() + .seconds(i.config.garpMasterRefresh) : nil
             case .removeAddresses:
                 i.garpSecondBurst = nil
                 i.garpRefresh = nil
@@ -331,13 +336,13 @@ public final class KeepalivedDaemon {
                 if from == .master { i.stats.releasedMaster += 1 }
                 let unit = unitName(of: i)
                 // A member leaving MASTER before its unit announced itself announces nothing.
-                if from == .master { held[unit]?.removeAll { $0.0 === i } }
+                if from == .master { handOff.held[unit]?.removeAll { $0.0 === i } }
                 // The owner hears of a unit's change once, however many members move.
-                if ownedByNode && !following && (i.group.map { groupStates[$0] != to } ?? true) {
+                if handOff.owned && !following && (i.group.map { groupStates[$0] != to } ?? true) {
                     switch to {
-                    case .master: transitions.append(.master(unit: unit))
-                    case .backup: transitions.append(.backup(unit: unit))
-                    case .fault: transitions.append(.fault(unit: unit))
+                    case .master: handOff.transitions.append(.master(unit: unit))
+                    case .backup: handOff.transitions.append(.backup(unit: unit))
+                    case .fault: handOff.transitions.append(.fault(unit: unit))
                     default: break
                     }
                 }
@@ -345,8 +350,8 @@ public final class KeepalivedDaemon {
                 notifyInstance(i, state: to)
                 if !following { moveGroup(of: i, to: to) }
                 // Under an owner, what a new master does next waits for its word.
-                if to == .master && ownedByNode {
-                    held[unit, default: []].append((i, Array(actions[(index + 1)...])))
+                if to == .master && handOff.owned {
+                    handOff.held[unit, default: []].append((i, Array(actions[(index + 1)...])))
                     return
                 }
             }
@@ -357,7 +362,7 @@ public final class KeepalivedDaemon {
     /// member that drops to BACKUP or FAULT brings the others down.
     func moveGroup(of i: Instance, to state: InstanceMachine.State) {
         guard let gi = i.group else { return }
-        let now = Self.now()
+        let now = Instant.now()
         for other in instances where other !== i && other.group == gi && other.machine.state != state {
             switch state {
             case .master where other.machine.state == .backup:
@@ -379,7 +384,7 @@ public final class KeepalivedDaemon {
     /// keepalived's sync-group rule (spec §3.1): a member whose timer ran out goes MASTER
     /// only when its group already is, or every sibling's timer has run out too; one
     /// sibling still hearing a master holds the whole group in BACKUP.
-    func groupMayBecomeMaster(_ i: Instance, now: UInt64) -> Bool {
+    func groupMayBecomeMaster(_ i: Instance, now: Instant) -> Bool {
         guard let g = i.group, groupStates[g] != .master else { return true }
         i.wantsMaster = true
         let siblings = instances.filter { $0 !== i && $0.group == g }

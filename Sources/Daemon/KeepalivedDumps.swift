@@ -62,7 +62,7 @@ extension KeepalivedDaemon {
             out += "   State = \(m.state.rawValue)\n"
             out += "   Number of interface and track script faults = \(i.faults.count)\n"
             out += "   Last transition = \(Self.epoch(i.lastTransition))\n"
-            out += "   Master down timer = \(m.masterDownInterval) usecs\n"
+            out += "   Master down timer = \(m.masterDownInterval.microsecondCount) usecs\n"
             out += "   Interface = \(c.interface ?? "")\n"
             out += "   Using src_ip = \(i.source)\n"
             if c.unicastPeers.isEmpty {
@@ -79,8 +79,8 @@ extension KeepalivedDaemon {
             out += "   Effective priority = \(m.parameters.priority)\n"
             out += "   Total priority = \(c.effectivePriority + i.trackWeight)\n"
             if demotion > 0 { out += "   Demotion (sync incomplete) = \(demotion)\n" }
-            out += i.version == .v2 ? "   Advert interval = \(m.parameters.interval / 1_000_000) sec\n"
-                : "   Advert interval = \(m.parameters.interval / 1000) milli-sec\n"
+            out += i.version == .v2 ? "   Advert interval = \(m.parameters.interval.wholeSeconds) sec\n"
+                : "   Advert interval = \(m.parameters.interval.microsecondCount / 1000) milli-sec\n"
             out += "   Preempt = \(c.noPreempt ? "disabled" : "enabled")\n"
             if c.preemptDelay > 0 { out += "   Preempt delay = \(Self.number(c.preemptDelay)) secs\n" }
             if i.password != nil {
@@ -91,7 +91,7 @@ extension KeepalivedDaemon {
             for v in c.virtualAddresses { out += "     \(vipText(i, v))\n" }
             if !c.trackInterfaces.isEmpty {
                 out += "   Tracked interfaces :\n"
-                for t in c.trackInterfaces { out += "     \(t.name) weight \(t.weight ?? 0)\(t.reverse ? " reverse" : "") \(linkUp[t.name] == true ? "UP" : "DOWN")\n" }
+                for t in c.trackInterfaces { out += "     \(t.name) weight \(t.weight ?? 0)\(t.reverse ? " reverse" : "") \(links.up[t.name] == true ? "UP" : "DOWN")\n" }
             }
             if !c.trackScripts.isEmpty {
                 out += "   Tracked scripts :\n"
@@ -130,8 +130,8 @@ extension KeepalivedDaemon {
                 ("lower_prio_no_advert", m.parameters.lowerPriorityNoAdvert ? "1" : "0"), ("higher_prio_send_advert", "0"),
                 ("vrid", "\(c.virtualRouterID ?? 0)"), ("base_priority", "\(c.effectivePriority)"),
                 ("effective_priority", "\(m.parameters.priority)"), ("vipset", m.state == .master ? "true" : "false"),
-                ("promote_secondaries", "false"), ("adver_int", Self.number(Double(m.parameters.interval) / 1e6)),
-                ("master_adver_int", Self.number(Double(m.masterAdvertisementInterval) / 1e6)), ("accept", "1"),
+                ("promote_secondaries", "false"), ("adver_int", Self.number(m.parameters.interval.secondsValue)),
+                ("master_adver_int", Self.number(m.masterAdvertisementInterval.secondsValue)), ("accept", "1"),
                 ("nopreempt", c.noPreempt ? "true" : "false"), ("preempt_delay", Self.number(c.preemptDelay)),
                 ("state", "\(stateCode)"), ("wantstate", "\(stateCode)"), ("version", "\(i.version.rawValue)"),
                 ("smtp_alert", "false"), ("notify_deleted", "false"),

@@ -2,6 +2,7 @@ import ConfigParsing
 import Conntrack
 import VRRP
 import IPAddressing
+import Timekeeping
 
 /// SIGHUP (spec §3.9): instances that still exist keep their state, counters and sockets;
 /// a master stays master, re-advertises at once and only the virtual addresses that
@@ -15,7 +16,7 @@ extension KeepalivedDaemon {
     }
 
     public func reload(_ new: KeepalivedConfiguration) {
-        let now = Self.now()
+        let now = Instant.now()
         var remaining = instances
         var next: [Instance] = []
         var started: [Instance] = []

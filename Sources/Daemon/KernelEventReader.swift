@@ -1,4 +1,5 @@
 import Conntrack
+import Timekeeping
 
 /// What the sync daemon takes from one read of the kernel's conntrack events, in the
 /// kernel's order. Flows the daemon does not replicate (its own commits coming back,
@@ -27,7 +28,7 @@ final class KernelEventReader {
     private(set) var received = 0
     private(set) var filtered = 0
     /// While resting, the event socket is left alone until then.
-    private(set) var restingUntil: UInt64?
+    private(set) var restingUntil: Instant?
     /// The last turn's events, for the owner to take (`read` appends, the owner empties).
     var events: [KernelEvent] = []
 
@@ -35,7 +36,7 @@ final class KernelEventReader {
     /// of events instead of the one or two that arrived since the last, which cost a sleep
     /// and a wake-up each. An event after a quiet spell is read at once; the kernel's
     /// socket buffer holds far more than a burst brings in this time.
-    static let moderation: UInt64 = 500_000
+    static let moderation = Duration.microseconds(500)
 
     /// The kernel sends one event per datagram; conntrackd takes 100 per wake-up
     /// (EventIterationLimit), which costs a loop turn per 100 flows in a burst.
@@ -50,18 +51,18 @@ final class KernelEventReader {
 
     var descriptor: Int32 { listener.socket.descriptor }
 
-    func isResting(now: UInt64) -> Bool { restingUntil.map { now < $0 } ?? false }
+    func isResting(now: Instant) -> Bool { restingUntil.map { now < $0 } ?? false }
 
     /// Whether this turn should read: not while resting, and (when the owner polled) only
     /// if the socket is readable. A rest that is over ends here even if nothing came in
     /// meanwhile: a stale deadline would keep the loop from ever sleeping.
-    func shouldRead(now: UInt64, ready: Set<Int32>?) -> Bool {
+    func shouldRead(now: Instant, ready: Set<Int32>?) -> Bool {
         if let until = restingUntil, now >= until { restingUntil = nil }
         return restingUntil == nil && (ready?.contains(descriptor) ?? true)
     }
 
     /// Appends this turn's events to `events`; returns whether more are waiting.
-    func read(now: UInt64) throws -> Bool {
+    func read(now: Instant) throws -> Bool {
         let before = listener.counters
         let backlogged = try listener.poll(timeoutMilliseconds: 0, maximumReads: Self.readsPerTurn,
                                            fastFlow: compact ? { [unowned self] kind, payload, origin in

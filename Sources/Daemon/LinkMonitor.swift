@@ -79,3 +79,10 @@ final class LinkMonitor {
     /// The current state of one interface (absent = down), for start-up and after an overrun.
     static func isUp(_ name: String) -> Bool { InterfaceStatus.of(name) == "RUNNING" }
 }
+
+/// The link states `track_interface` reads: from the monitor's events, or read once per
+/// interface at start and on reload when there is no monitor.
+struct TrackedLinks {
+    let monitor: LinkMonitor?
+    var up: [String: Bool] = [:]
+}

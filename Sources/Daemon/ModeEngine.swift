@@ -1,4 +1,5 @@
 import StateSync
+import Timekeeping
 
 /// The sync mode's engine. Each engine is held as its concrete type: through
 /// `any SyncEngine` every per-flow call ran the unspecialized generic code, and its
@@ -28,7 +29,7 @@ enum ModeEngine {
     /// FTFW's engine, for its resend-queue figures; nil in the other modes.
     var ftfw: FTFWEngine<SyncObjectKey>? { if case .ftfw(let c) = self { c.engine } else { nil } }
 
-    var nextDeadline: UInt64 {
+    var nextDeadline: Instant {
         switch self {
         case .ftfw(let c): c.engine.nextDeadline
         case .notrack(let c): c.engine.nextDeadline
@@ -90,7 +91,7 @@ enum ModeEngine {
         if case .ftfw(let c) = self { c.engine.requestRetransmission(range) }
     }
 
-    func fire(now: UInt64) {
+    func fire(now: Instant) {
         switch self {
         case .ftfw(let c): c.engine.fire(now: now)
         case .notrack(let c): c.engine.fire(now: now)
@@ -100,7 +101,7 @@ enum ModeEngine {
 
     /// FTFW's transmit run: state messages written straight from the cache (`render`,
     /// `emitObject`), control messages through `emitControl`; see `FTFWEngine.transmit`.
-    func transmitFTFW<Payload>(now: UInt64, limit: Int, places: inout InternalCache,
+    func transmitFTFW<Payload>(now: Instant, limit: Int, places: inout InternalCache,
                                render: (SyncObjectKey, InternalCache.Slot, InternalCache) -> (SyncMessageType, Payload)?,
                                emitObject: (SyncMessageType, SyncFlags, UInt32, Payload) -> Void,
                                emitControl: (ControlMessage) -> Void) {
@@ -110,7 +111,7 @@ enum ModeEngine {
 
     /// NOTRACK's and ALARM's transmit run, whole messages rendered from the cache, which
     /// these engines do not borrow (so `render` may read it).
-    func transmitOther(now: UInt64, render: (SyncObjectKey) -> (SyncMessageType, SyncMessage.Body)?, emit: (SyncMessage) -> Void) {
+    func transmitOther(now: Instant, render: (SyncObjectKey) -> (SyncMessageType, SyncMessage.Body)?, emit: (SyncMessage) -> Void) {
         switch self {
         case .ftfw: return
         case .notrack(let c): c.engine.transmit(now: now, render: render, emit: emit)

@@ -1,6 +1,7 @@
 import IPAddressing
 import LinkIO
 import StateSync
+import Timekeeping
 
 /// The daemon's side of the sync link: the configured channels, the receiver that parses
 /// what arrives, the coalescer that packs what leaves, and whether the peer is heard.
@@ -15,7 +16,7 @@ final class PeerLink {
     private(set) var liveness: PeerLiveness
     let log: (String) -> Void
 
-    init(channels: ChannelSet, peerAddress: String, now: UInt64, log: @escaping (String) -> Void) {
+    init(channels: ChannelSet, peerAddress: String, now: Instant, log: @escaping (String) -> Void) {
         self.channels = channels
         self.peerAddress = peerAddress
         liveness = PeerLiveness(now: now)
@@ -27,7 +28,7 @@ final class PeerLink {
     var descriptors: [Int32] { channels.descriptors }
 
     /// When the link next has timed work: a datagram waiting for company, the peer's silence.
-    var deadline: UInt64 { min(liveness.deadline, coalescer.deadline ?? .max) }
+    var deadline: Instant { min(liveness.deadline, coalescer.deadline ?? .never) }
 
     /// Datagrams dropped across all links because they did not come from the peer.
     var foreignDatagrams: Int { channels.channels.reduce(0) { $0 + $1.foreignDatagrams } }
@@ -49,11 +50,11 @@ final class PeerLink {
     private var heardThisTurn = false
 
     /// A message from the peer arrived: logs the peer heard again after a silence.
-    func heard(now: UInt64) {
+    func heard(now: Instant) {
         guard !heardThisTurn else { return }
         heardThisTurn = true
         if case .heardAgain(let after) = liveness.heard(now: now) {
-            log("peer \(peerAddress) heard again after \(after / 1_000_000_000) s of silence")
+            log("peer \(peerAddress) heard again after \(after.wholeSeconds) s of silence")
         }
     }
 
@@ -63,10 +64,10 @@ final class PeerLink {
     }
 
     /// Link failover and TCP reconnection; reports a peer that fell silent.
-    func service(now: UInt64) {
+    func service(now: Instant) {
         if let line = channels.service(now: now) { log(line) }
         if case .fellSilent(let d) = liveness.check(now: now) {
-            log("no message from peer \(peerAddress) for \(d / 1_000_000_000) s (\(active.counters.sendErrors) send errors so far): "
+            log("no message from peer \(peerAddress) for \(d.wholeSeconds) s (\(active.counters.sendErrors) send errors so far): "
                 + "unreachable or stopped; still sending")
         }
     }

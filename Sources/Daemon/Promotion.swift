@@ -1,3 +1,5 @@
+import Timekeeping
+
 /// `tandem run`'s promotion of one unit (a sync group, or a lone instance) to MASTER, as one
 /// explicit sequence. Its order is why `tandem run` exists: the replicated flows are in the
 /// kernel before the unit's first advert and addresses go out, so the first redirected
@@ -19,14 +21,14 @@ struct Promotion {
         /// Let the unit announce itself: its first advert, addresses, routes and GARP.
         case announce
         /// primary-backup.sh's `-B`, and the kernel re-read in place of its dump.
-        case sendTable(reconcileAfterSeconds: UInt64)
+        case sendTable(reconcileAfter: Duration)
         case log(String)
     }
 
     /// What the commit did.
     struct CommitOutcome: Equatable {
         var succeeded = 0, failed = 0
-        var nanoseconds: UInt64 = 0
+        var duration = Duration.zero
         /// Why it stopped, when it threw.
         var error: String?
         /// The peer's table had not fully arrived (a resync was still outstanding).
@@ -34,10 +36,10 @@ struct Promotion {
     }
 
     let unit: String
-    let startedAt: UInt64
+    let startedAt: Instant
     private(set) var step = Step.commit
 
-    init(unit: String, now: UInt64) {
+    init(unit: String, now: Instant) {
         self.unit = unit
         startedAt = now
     }
@@ -48,19 +50,19 @@ struct Promotion {
         guard step == .commit else { return [] }
         step = .announce
         var text = outcome.error.map { "commit failed: \($0)" }
-            ?? "committed \(outcome.succeeded) flows (\(outcome.failed) failed) in \(Self.milliseconds(outcome.nanoseconds)) ms"
+            ?? "committed \(outcome.succeeded) flows (\(outcome.failed) failed) in \(Self.milliseconds(outcome.duration)) ms"
         if outcome.peerTableIncomplete { text += " (the peer's table had not fully arrived)" }
         let caches = outcome.error == nil ? "caches flushed, internal cache holds what was committed" : "external cache kept for another commit"
         return [.log("(\(unit)) master actions: \(text); \(caches)"), .announce]
     }
 
     /// The unit's addresses are up and announced.
-    mutating func announced(now: UInt64) -> [Action] {
+    mutating func announced(now: Instant) -> [Action] {
         guard step == .announce else { return [] }
         step = .done
-        let after = Self.milliseconds(now &- startedAt)
+        let after = Self.milliseconds(now - startedAt)
         return [.log("(\(unit)) addresses added and announced \(after) ms after the transition"),
-                .sendTable(reconcileAfterSeconds: 1),
+                .sendTable(reconcileAfter: .seconds(1)),
                 .log("(\(unit)) bulk send queued; kernel table reconciled in 1 s; all master actions done \(after) ms after the transition")]
     }
 
@@ -72,16 +74,16 @@ struct Promotion {
     }
 
     /// Milliseconds with one decimal, as the log lines give them.
-    static func milliseconds(_ nanoseconds: UInt64) -> String {
-        let tenths = (nanoseconds + 50_000) / 100_000
+    static func milliseconds(_ d: Duration) -> String {
+        let tenths = (max(0, d.nanosecondCount) + 50_000) / 100_000
         return "\(tenths / 10).\(tenths % 10)"
     }
 }
 
 /// The replication side of a promotion.
 protocol PromotionReplication: AnyObject {
-    func commitForPromotion(now: UInt64) -> Promotion.CommitOutcome
-    func sendTable(reconcileAfterSeconds: UInt64, now: UInt64)
+    func commitForPromotion(now: Instant) -> Promotion.CommitOutcome
+    func sendTable(reconcileAfter: Duration, now: Instant)
 }
 
 /// The VRRP side: releases a held unit's announcements; false if it left MASTER meanwhile.
@@ -91,7 +93,7 @@ protocol PromotionAnnouncer: AnyObject {
 
 /// Performs a promotion's actions, in order, to the end.
 enum PromotionDriver {
-    static func run(unit: String, clock: () -> UInt64, replication: some PromotionReplication,
+    static func run(unit: String, clock: () -> Instant, replication: some PromotionReplication,
                     vrrp: some PromotionAnnouncer, log: (String) -> Void) {
         var promotion = Promotion(unit: unit, now: clock())
         var pending = promotion.start()
@@ -101,8 +103,8 @@ enum PromotionDriver {
                 pending += promotion.committed(replication.commitForPromotion(now: clock()))
             case .announce:
                 pending += vrrp.announceUnit(unit) ? promotion.announced(now: clock()) : promotion.abandoned()
-            case .sendTable(let seconds):
-                replication.sendTable(reconcileAfterSeconds: seconds, now: clock())
+            case .sendTable(let delay):
+                replication.sendTable(reconcileAfter: delay, now: clock())
             case .log(let line):
                 log(line)
             }

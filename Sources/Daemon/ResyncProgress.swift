@@ -1,3 +1,5 @@
+import Timekeeping
+
 /// Whether the external cache holds the peer's whole table, for `tandem run`'s sync-health
 /// demotion. The protocol has no end-of-resync marker, so completion is inferred from
 /// ordering: the peer queues its whole table when it processes our request, and sends
@@ -10,8 +12,8 @@ public struct ResyncProgress: Hashable, Sendable {
     public enum Phase: Hashable, Sendable {
         /// Nothing was asked: the table is whatever arrived (a master, or no sync).
         case notRequested
-        case waiting(since: UInt64, acknowledged: Bool, ticks: Int)
-        case complete(at: UInt64)
+        case waiting(since: Instant, acknowledged: Bool, ticks: Int)
+        case complete(at: Instant)
     }
 
     public private(set) var phase: Phase = .notRequested
@@ -19,10 +21,10 @@ public struct ResyncProgress: Hashable, Sendable {
     public let acknowledgements: Bool
     /// While waiting, the request is repeated: the first one may have been lost or sent
     /// while the peer was down.
-    public let repeatInterval: UInt64
-    public private(set) var nextRequest: UInt64?
+    public let repeatInterval: Duration
+    public private(set) var nextRequest: Instant?
 
-    public init(acknowledgements: Bool = true, repeatInterval: UInt64 = 5_000_000_000) {
+    public init(acknowledgements: Bool = true, repeatInterval: Duration = .seconds(5)) {
         self.acknowledgements = acknowledgements
         self.repeatInterval = repeatInterval
     }
@@ -39,7 +41,7 @@ public struct ResyncProgress: Hashable, Sendable {
 
     /// A resync request went out at `now`. A repeat restarts the evidence: only an
     /// acknowledgement of the latest request counts.
-    public mutating func requested(now: UInt64) {
+    public mutating func requested(now: Instant) {
         if case .waiting(let since, _, _) = phase {
             phase = .waiting(since: since, acknowledged: false, ticks: 0)
         } else {
@@ -56,7 +58,7 @@ public struct ResyncProgress: Hashable, Sendable {
 
     /// The peer sent an idle tick (ALIVE, or its timer's ACK). Returns true when this
     /// completes the resync.
-    public mutating func receivedTick(now: UInt64) -> Bool {
+    public mutating func receivedTick(now: Instant) -> Bool {
         guard case .waiting(let since, let acknowledged, let ticks) = phase else { return false }
         if acknowledgements ? acknowledged : ticks >= 1 {
             phase = .complete(at: now)
@@ -68,7 +70,7 @@ public struct ResyncProgress: Hashable, Sendable {
     }
 
     /// The node's own table became the reference (it is master): nothing to wait for.
-    public mutating func settle(now: UInt64) {
+    public mutating func settle(now: Instant) {
         phase = .complete(at: now)
         nextRequest = nil
     }

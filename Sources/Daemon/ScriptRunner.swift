@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ConfigParsing
 import VRRP
+import Timekeeping
 
 /// Runs the vrrp_scripts every `interval` without ever waiting for one: each run is a
 /// child in its own process group, reaped when it exits and killed when it outlives its
@@ -11,29 +12,29 @@ final class ScriptRunner {
     final class Script {
         let config: KeepalivedConfiguration.Script
         var health: ScriptHealth
-        var nextRun: UInt64
-        var running: (pid: pid_t, deadline: UInt64)?
+        var nextRun: Instant
+        var running: (pid: pid_t, deadline: Instant)?
         /// Set when the timeout's SIGTERM went out; SIGKILL follows at this time.
-        var killAt: UInt64?
-        init(config: KeepalivedConfiguration.Script, now: UInt64) {
+        var killAt: Instant?
+        init(config: KeepalivedConfiguration.Script, now: Instant) {
             self.config = config
             health = ScriptHealth(rise: config.rise, fall: config.fall, initFail: config.initFail)
             nextRun = now
         }
-        var interval: UInt64 { UInt64(max(0.01, config.interval) * 1_000_000) }
-        var timeout: UInt64 { UInt64(max(0.01, config.timeout ?? config.interval) * 1_000_000) }
+        var interval: Duration { .seconds(max(0.01, config.interval)) }
+        var timeout: Duration { .seconds(max(0.01, config.timeout ?? config.interval)) }
     }
 
     private(set) var scripts: [String: Script] = [:]
     let log: (String) -> Void
 
-    init(_ configs: [KeepalivedConfiguration.Script], now: UInt64, log: @escaping (String) -> Void) {
+    init(_ configs: [KeepalivedConfiguration.Script], now: Instant, log: @escaping (String) -> Void) {
         self.log = log
         for c in configs where c.command != nil { scripts[c.name] = Script(config: c, now: now) }
     }
 
     /// A reload keeps the status of scripts whose command is unchanged.
-    func reload(_ configs: [KeepalivedConfiguration.Script], now: UInt64) {
+    func reload(_ configs: [KeepalivedConfiguration.Script], now: Instant) {
         var next: [String: Script] = [:]
         for c in configs where c.command != nil {
             if let old = scripts[c.name], old.config == c { next[c.name] = old } else { next[c.name] = Script(config: c, now: now) }
@@ -46,16 +47,16 @@ final class ScriptRunner {
 
     func status(_ name: String) -> Bool? { scripts[name]?.health.isOK }
 
-    var nextDeadline: UInt64 {
+    var nextDeadline: Instant {
         scripts.values.map { s in
             if let k = s.killAt { return k }
             if let r = s.running { return r.deadline }
             return s.nextRun
-        }.min() ?? .max
+        }.min() ?? .never
     }
 
     /// Reaps, kills the overdue, starts the due. Returns the scripts whose status changed.
-    func service(now: UInt64) -> [String] {
+    func service(now: Instant) -> [String] {
         var changed: [String] = []
         for (name, s) in scripts {
             if let r = s.running {
@@ -75,7 +76,7 @@ final class ScriptRunner {
                 } else if s.killAt == nil, now >= r.deadline {
                     log("VRRP_Script(\(name)) timed out")
                     kill(-r.pid, SIGTERM)
-                    s.killAt = now + 2_000_000
+                    s.killAt = now + .seconds(2)
                 }
                 continue
             }

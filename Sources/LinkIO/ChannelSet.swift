@@ -1,5 +1,6 @@
 import ConfigParsing
 import StateSync
+import Timekeeping
 
 /// The dedicated links of one node (spec §4.6): up to four of one kind, all receiving,
 /// one sending. The sender follows the peer (the channel a valid message last came in
@@ -9,7 +10,7 @@ public final class ChannelSet {
     public private(set) var current: Int
     /// TCP: the partial message at the end of what was read, per channel.
     var partial: [Int: [UInt8]] = [:]
-    var nextLinkCheck: UInt64 = 0
+    var nextLinkCheck = Instant.zero
     var noneAvailable = false
     /// How interface state is read; replaced in tests.
     public var linkStatus: (String) -> String = InterfaceStatus.of
@@ -57,10 +58,10 @@ public final class ChannelSet {
     public func send(batch bytes: [UInt8], ends: [Int]) { active.send(batch: bytes, ends: ends) }
 
     /// Connection upkeep, and once a second the link check; returns a log line on change.
-    public func service(now: UInt64) -> String? {
+    public func service(now: Instant) -> String? {
         for c in channels { c.service(now: now) }
         guard channels.count > 1, now >= nextLinkCheck else { return nil }
-        nextLinkCheck = now + 1_000_000_000
+        nextLinkCheck = now + .seconds(1)
         guard let name = active.interface, linkStatus(name) != "RUNNING" else { return nil }
         for step in 1..<channels.count {
             let i = (current + step) % channels.count

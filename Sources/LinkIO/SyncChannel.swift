@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CLinux
 import ConfigParsing
+import Timekeeping
 
 /// Traffic counters of one dedicated link, as `conntrackd -s` reports them.
 public struct ChannelCounters: Hashable, Sendable {
@@ -47,7 +48,7 @@ public protocol SyncChannel: AnyObject {
     func send(batch bytes: [UInt8], ends: [Int])
     func receiveAll() -> [ChannelInput]
     /// Connection upkeep (TCP: accept, reconnect); nothing for datagram channels.
-    func service(now: UInt64)
+    func service(now: Instant)
 }
 
 extension SyncChannel {
@@ -61,7 +62,7 @@ extension SyncChannel {
 
     public var foreignDatagrams: Int { 0 }
     public var lastForeignSource: UInt32? { nil }
-    public func service(now: UInt64) {}
+    public func service(now: Instant) {}
 }
 
 /// Socket plumbing shared by the channel kinds.

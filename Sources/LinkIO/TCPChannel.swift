@@ -13,14 +13,16 @@ import Timekeeping
 /// client reconnects at most once a second.
 public final class TCPChannel: SyncChannel {
     enum Client {
-        case idle(retryAt: UInt64)
+        case idle(retryAt: Instant)
         case connecting(Int32)
         case connected(Int32)
     }
 
     let listener: Int32
     var accepted: Int32?
-    var client: Client = .idle(retryAt: 0)
+    var client: Client = .idle(retryAt: .zero)
+    /// conntrackd retries a failed connection at most once a second.
+    static let reconnectDelay = Duration.seconds(1)
     let peer: sockaddr_in
     let local: UInt32
     public let interface: String?
@@ -84,10 +86,10 @@ public final class TCPChannel: SyncChannel {
             }
         }
         pending.append(bytes)
-        drain(now: MonotonicClock.nanoseconds())
+        drain(now: .now())
     }
 
-    public func service(now: UInt64) {
+    public func service(now: Instant) {
         switch client {
         case .connecting(let fd):
             var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
@@ -99,7 +101,7 @@ public final class TCPChannel: SyncChannel {
                 client = .connected(fd)
             } else {
                 close(fd)
-                client = .idle(retryAt: now + 1_000_000_000)
+                client = .idle(retryAt: now + Self.reconnectDelay)
             }
         case .idle, .connected:
             break
@@ -108,7 +110,7 @@ public final class TCPChannel: SyncChannel {
     }
 
     /// Writes what is queued; (re)connects first when needed, at most once a second.
-    func drain(now: UInt64) {
+    func drain(now: Instant) {
         switch client {
         case .idle(let retryAt):
             guard now >= retryAt else { return }
@@ -128,7 +130,7 @@ public final class TCPChannel: SyncChannel {
                     counters.sendErrors += 1
                     close(fd)
                     written = 0
-                    client = .idle(retryAt: now + 1_000_000_000)
+                    client = .idle(retryAt: now + Self.reconnectDelay)
                     return
                 }
                 counters.bytesSent += n
@@ -142,9 +144,9 @@ public final class TCPChannel: SyncChannel {
         }
     }
 
-    func connect(now: UInt64) {
+    func connect(now: Instant) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { client = .idle(retryAt: now + 1_000_000_000); return }
+        guard fd >= 0 else { client = .idle(retryAt: now + Self.reconnectDelay); return }
         ChannelSocket.option(fd, SOL_SOCKET, SO_KEEPALIVE, 1)
         ChannelSocket.setBuffers(fd, send: sendBuffer, receive: nil)
         _ = ChannelSocket.bindToDevice(fd, interface)
@@ -159,7 +161,7 @@ public final class TCPChannel: SyncChannel {
             client = .connecting(fd)
         } else {
             close(fd)
-            client = .idle(retryAt: now + 1_000_000_000)
+            client = .idle(retryAt: now + Self.reconnectDelay)
         }
     }
 

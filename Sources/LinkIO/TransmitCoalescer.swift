@@ -1,3 +1,5 @@
+import Timekeeping
+
 /// Packs a transmit run's messages into datagrams and decides when they leave.
 ///
 /// While datagrams are streaming (the last send was less than `window` ago), what a run
@@ -8,20 +10,20 @@
 /// up (on a virtual link the sender's CPU pays for the peer's receive and for the switch
 /// to it). Within a run, closed datagrams go out `datagramsPerSend` at a time.
 public struct TransmitCoalescer {
-    public static let window: UInt64 = 1_000_000
+    public static let window = Duration.milliseconds(1)
     /// Datagrams handed to the channel per system call.
     public static let datagramsPerSend = 64
 
     /// The datagrams being packed, kept between runs so sending allocates nothing.
     public var batch = DatagramBatch()
-    private var lastSentAt: UInt64 = 0
-    private var partialSince: UInt64?
+    private var lastSentAt = Instant.zero
+    private var partialSince: Instant?
     private var sentThisRun = false
 
     public init() {}
 
     /// When the datagram waiting for company must go (monotonic nanoseconds).
-    public var deadline: UInt64? { partialSince.map { $0 &+ Self.window } }
+    public var deadline: Instant? { partialSince.map { $0 + Self.window } }
 
     /// Sends the closed datagrams once at least `count` of them are ready.
     public mutating func sendClosed(atLeast count: Int = Self.datagramsPerSend, through channels: ChannelSet) {
@@ -32,12 +34,12 @@ public struct TransmitCoalescer {
     }
 
     /// The end of a transmit run: what is left goes now, or waits while a stream goes on.
-    public mutating func endRun(now: UInt64, through channels: ChannelSet) {
+    public mutating func endRun(now: Instant, through channels: ChannelSet) {
         if sentThisRun { lastSentAt = now }
         sentThisRun = false
         guard !batch.openIsEmpty || batch.closedCount > 0 else { return }
         let since = partialSince ?? now
-        if now &- lastSentAt >= Self.window || now &- since >= Self.window {
+        if now - lastSentAt >= Self.window || now - since >= Self.window {
             batch.closeOpen()
             sendClosed(atLeast: 1, through: channels)
             sentThisRun = false

@@ -1,8 +1,11 @@
+import Timekeeping
+
 /// conntrackd's ALARM mode (spec §3.6): every change is sent at once, and every object is
 /// sent again when its refresh timer fires (a random 1…RefreshTime s plus k·0.2 s − 1 µs).
 /// No control messages at all. A receiver ignores any message with flags and lets its
 /// external entries expire CacheTimeout after their last update.
 public struct AlarmEngine<Key: Hashable & Sendable>: SyncEngine {
+    /// Whole seconds (conntrackd draws the refresh delay in seconds).
     public let refreshTime: UInt64
     public private(set) var tracker = SequenceTracker()
     public private(set) var badMessageType = 0
@@ -12,7 +15,7 @@ public struct AlarmEngine<Key: Hashable & Sendable>: SyncEngine {
     private var queue: [Key] = []
     private var queued: Set<Key> = []
     private var timers = DeadlineHeap<Key>()
-    private var deadlines: [Key: UInt64] = [:]
+    private var deadlines: [Key: Instant] = [:]
     private var released: [Key] = []
     private var random: UInt64
 
@@ -23,7 +26,7 @@ public struct AlarmEngine<Key: Hashable & Sendable>: SyncEngine {
         random = seed
     }
 
-    public var nextDeadline: UInt64 { timers.peek?.deadline ?? UInt64.max }
+    public var nextDeadline: Instant { timers.peek?.deadline ?? .never }
 
     public mutating func enqueue(_ key: Key) {
         if queued.insert(key).inserted { queue.append(key) }
@@ -32,7 +35,7 @@ public struct AlarmEngine<Key: Hashable & Sendable>: SyncEngine {
     /// ALARM has no resync: `-n` does nothing.
     public mutating func requestResync() {}
 
-    public mutating func fire(now: UInt64) {
+    public mutating func fire(now: Instant) {
         while let top = timers.peek, top.deadline <= now {
             _ = timers.pop()
             // Stale heap entries (the key was re-armed or removed since) are skipped.
@@ -43,7 +46,7 @@ public struct AlarmEngine<Key: Hashable & Sendable>: SyncEngine {
         }
     }
 
-    public mutating func transmit(now: UInt64, render: (Key) -> (SyncMessageType, SyncMessage.Body)?) -> [SyncMessage] {
+    public mutating func transmit(now: Instant, render: (Key) -> (SyncMessageType, SyncMessage.Body)?) -> [SyncMessage] {
         var out: [SyncMessage] = []
         for key in queue {
             guard let (type, body) = render(key) else { deadlines[key] = nil; continue }
@@ -77,12 +80,12 @@ public struct AlarmEngine<Key: Hashable & Sendable>: SyncEngine {
         return released.filter { !queued.contains($0) && deadlines[$0] == nil }
     }
 
-    private mutating func arm(_ key: Key, now: UInt64) {
+    private mutating func arm(_ key: Key, now: Instant) {
         // conntrackd: random whole seconds in 1…RefreshTime, plus k·0.2 s − 1 µs (k = 1…5).
         random = random &* 6364136223846793005 &+ 1442695040888963407
         let seconds = 1 + (random >> 33) % refreshTime
         let k = 1 + (random >> 13) % 5
-        let delay = seconds * 1_000_000_000 + k * 200_000_000 - 1_000
+        let delay = Duration.seconds(Int64(seconds)) + .milliseconds(200 * Int64(k)) - .microseconds(1)
         let deadline = now + delay
         deadlines[key] = deadline
         timers.push(deadline, key)
@@ -96,12 +99,12 @@ public struct AlarmEngine<Key: Hashable & Sendable>: SyncEngine {
 
 /// A binary min-heap of (deadline, key), for per-object timers.
 struct DeadlineHeap<Key: Sendable>: Sendable {
-    private var items: [(deadline: UInt64, key: Key)] = []
+    private var items: [(deadline: Instant, key: Key)] = []
 
-    var peek: (deadline: UInt64, key: Key)? { items.first }
+    var peek: (deadline: Instant, key: Key)? { items.first }
     var count: Int { items.count }
 
-    mutating func push(_ deadline: UInt64, _ key: Key) {
+    mutating func push(_ deadline: Instant, _ key: Key) {
         items.append((deadline, key))
         var i = items.count - 1
         while i > 0 {
@@ -112,7 +115,7 @@ struct DeadlineHeap<Key: Sendable>: Sendable {
         }
     }
 
-    mutating func pop() -> (deadline: UInt64, key: Key)? {
+    mutating func pop() -> (deadline: Instant, key: Key)? {
         guard !items.isEmpty else { return nil }
         items.swapAt(0, items.count - 1)
         let top = items.removeLast()

@@ -1,3 +1,5 @@
+import Timekeeping
+
 /// conntrackd's reliable mode (FTFW, spec §3.3) as a pure state machine: fed received
 /// messages, object changes and the time, it returns the messages to send and the data
 /// to apply. No sockets, no clock of its own: tests drive it with a virtual clock.
@@ -12,7 +14,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         public var ackWindowSize: Int
         public var resendQueueSize: Int
         /// conntrackd's alive timer: fixed at one second.
-        public var aliveInterval: UInt64
+        public var aliveInterval: Duration
         /// Tandem: send state only once the peer answered our HELLO. A receiver skips the
         /// sequence check on HELLO-marked messages, so state sent before the handshake
         /// completes could be lost without a NACK (conntrackd 1.4.7 has that hole).
@@ -30,7 +32,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         /// conntrackd sizes its hash, so a bulk send never rehashes it on the way.
         public var expectedObjects: Int
 
-        public init(ackWindowSize: Int = 300, resendQueueSize: Int = 131072, aliveInterval: UInt64 = 1_000_000_000,
+        public init(ackWindowSize: Int = 300, resendQueueSize: Int = 131072, aliveInterval: Duration = .seconds(1),
                     holdDataUntilHandshake: Bool = true, resendToRestartedPeer: Bool = true, backPressure: Bool = true,
                     expectedObjects: Int = 0) {
             self.ackWindowSize = max(1, ackWindowSize)
@@ -85,7 +87,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     public private(set) var tracker = SequenceTracker()
     public private(set) var hello: HelloState = .initial
     public private(set) var counters = Counters()
-    public private(set) var nextDeadline: UInt64
+    public private(set) var nextDeadline: Instant
     public private(set) var lastResyncSequence: UInt32?
     private var sayHelloBack = false
     private var window: Int
@@ -103,11 +105,11 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     private var fence: UInt32?
     private var fenceSent = false
 
-    public init(configuration: Configuration = Configuration(), firstSequence: UInt32, now: UInt64) {
+    public init(configuration: Configuration = Configuration(), firstSequence: UInt32, now: Instant) {
         self.configuration = configuration
         window = configuration.ackWindowSize
         nextSequence = firstSequence
-        nextDeadline = now &+ configuration.aliveInterval
+        nextDeadline = now + configuration.aliveInterval
         ownPlaces = FTFWPlaceIndex(minimumCapacity: configuration.expectedObjects)
     }
 
@@ -184,14 +186,14 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     /// Drains the transmit queue: each entry gets a fresh sequence number and the HELLO
     /// marking; ACK/NACK/RESYNC and objects then wait in the resend queue. `render`
     /// returns an object's current message (type and body), or nil if it is gone.
-    public mutating func transmit(now: UInt64, render: (Key) -> (SyncMessageType, SyncMessage.Body)?) -> [SyncMessage] {
+    public mutating func transmit(now: Instant, render: (Key) -> (SyncMessageType, SyncMessage.Body)?) -> [SyncMessage] {
         var out: [SyncMessage] = []
         transmit(now: now, render: render) { out.append($0) }
         return out
     }
 
     /// `transmit`, handing each message to `emit` as it is made.
-    public mutating func transmit(now: UInt64, limit: Int = .max, render: (Key) -> (SyncMessageType, SyncMessage.Body)?,
+    public mutating func transmit(now: Instant, limit: Int = .max, render: (Key) -> (SyncMessageType, SyncMessage.Body)?,
                                   emit: (SyncMessage) -> Void) {
         var places = takeOwnPlaces()
         transmit(now: now, limit: limit, places: &places, render: { key, _, _ in render(key) },
@@ -208,7 +210,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     /// `limit` bounds the objects sent in this run (the rest stay queued, in order): an
     /// owner still reading a burst from the kernel sends in slices between reads.
     public mutating func transmit<P: FTFWObjectPlaces, Payload>(
-        now: UInt64, limit: Int = .max, places: inout P,
+        now: Instant, limit: Int = .max, places: inout P,
         render: (Key, P.Slot, P) -> (SyncMessageType, Payload)?,
         emitObject: (SyncMessageType, SyncFlags, UInt32, Payload) -> Void,
         emitControl: (ControlMessage) -> Void
@@ -278,11 +280,11 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             }
         }
         // Only a run that sent something re-arms the alive timer.
-        if sent > 0 { nextDeadline = now &+ configuration.aliveInterval }
+        if sent > 0 { nextDeadline = now + configuration.aliveInterval }
     }
 
     /// The alive timer: acknowledge what is unacknowledged, or say we are alive.
-    public mutating func fire(now: UInt64) {
+    public mutating func fire(now: Instant) {
         guard now >= nextDeadline else { return }
         if let from = ackFrom, tracker.isSet {
             transmitQueue.append(.control(.ack, ClosedRangeOfSequences(from: from, to: tracker.last)))
@@ -290,7 +292,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         } else {
             transmitQueue.append(.control(.alive, nil))
         }
-        nextDeadline = now &+ configuration.aliveInterval
+        nextDeadline = now + configuration.aliveInterval
     }
 
     private mutating func takeSequence() -> UInt32 {

@@ -1,3 +1,5 @@
+import Timekeeping
+
 /// The receiver's repair of sequence gaps, for a sender it does not trust to resend.
 ///
 /// FTFW answers a gap with a NACK, and a conforming sender resends what it still holds.
@@ -25,11 +27,11 @@
 /// A pure value: fed gaps and the time, it returns what to send.
 public struct GapRepair: Hashable, Sendable {
     public struct Configuration: Hashable, Sendable {
-        public var renackDelay: UInt64
-        public var settleDelay: UInt64
-        public var maximumDeferral: UInt64
-        public var minimumInterval: UInt64
-        public var maximumInterval: UInt64
+        public var renackDelay: Duration
+        public var settleDelay: Duration
+        public var maximumDeferral: Duration
+        public var minimumInterval: Duration
+        public var maximumInterval: Duration
         public var largestRepairableGap: UInt32
         /// FTFW: gaps are NACKed again. NOTRACK has no NACK.
         public var renacks: Bool
@@ -38,9 +40,9 @@ public struct GapRepair: Hashable, Sendable {
         /// Ranges remembered for their second NACK; past this the resync covers them.
         public var pendingRenackLimit: Int
 
-        public init(renackDelay: UInt64 = 250_000_000, settleDelay: UInt64 = 1_000_000_000,
-                    maximumDeferral: UInt64 = 5_000_000_000, minimumInterval: UInt64 = 5_000_000_000,
-                    maximumInterval: UInt64 = 60_000_000_000, largestRepairableGap: UInt32 = SequenceTracker.largestGap,
+        public init(renackDelay: Duration = .milliseconds(250), settleDelay: Duration = .seconds(1),
+                    maximumDeferral: Duration = .seconds(5), minimumInterval: Duration = .seconds(5),
+                    maximumInterval: Duration = .seconds(60), largestRepairableGap: UInt32 = SequenceTracker.largestGap,
                     renacks: Bool = true, enabled: Bool = true, pendingRenackLimit: Int = 1024) {
             self.renackDelay = renackDelay
             self.settleDelay = settleDelay
@@ -80,14 +82,14 @@ public struct GapRepair: Hashable, Sendable {
         public var gaps: Int
         public var messages: Int
         public var jumps: Int
-        /// How long ago the first of these gaps was seen (ns).
-        public var age: UInt64
+        /// How long ago the first of these gaps was seen.
+        public var age: Duration
 
         public var description: String {
             var parts: [String] = []
             if gaps > 0 { parts.append("\(gaps) sequence gap(s), \(messages) message(s) missing") }
             if jumps > 0 { parts.append("\(jumps) sequence jump(s) too large to be loss") }
-            let ms = age / 1_000_000
+            let ms = age.nanosecondCount / 1_000_000
             return parts.joined(separator: " and ") + " since \(ms) ms ago; resends cannot be matched to gaps"
         }
     }
@@ -98,7 +100,7 @@ public struct GapRepair: Hashable, Sendable {
     }
 
     struct PendingNack: Hashable, Sendable {
-        var due: UInt64
+        var due: Instant
         var range: ClosedRangeOfSequences
     }
 
@@ -107,11 +109,11 @@ public struct GapRepair: Hashable, Sendable {
     private var renackQueue: [PendingNack] = []
     private var renackHead = 0
     /// Gaps not yet covered by a resync request.
-    private var open = Reason(gaps: 0, messages: 0, jumps: 0, age: 0)
-    private var firstOpenGap: UInt64?
-    private var lastGap: UInt64 = 0
-    private var lastRequest: UInt64?
-    private var interval: UInt64
+    private var open = Reason(gaps: 0, messages: 0, jumps: 0, age: .zero)
+    private var firstOpenGap: Instant?
+    private var lastGap = Instant.zero
+    private var lastRequest: Instant?
+    private var interval: Duration
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -122,7 +124,7 @@ public struct GapRepair: Hashable, Sendable {
     public var hasOpenGaps: Bool { firstOpenGap != nil }
 
     /// The messages between `range.from` and `range.to` never arrived (seen at `now`).
-    public mutating func gap(_ range: ClosedRangeOfSequences, now: UInt64) {
+    public mutating func gap(_ range: ClosedRangeOfSequences, now: Instant) {
         let size = range.to &- range.from &+ 1
         lastGap = now
         if firstOpenGap == nil { firstOpenGap = now }
@@ -140,29 +142,29 @@ public struct GapRepair: Hashable, Sendable {
             counters.renacksSkipped += 1
             return
         }
-        renackQueue.append(PendingNack(due: now &+ configuration.renackDelay, range: range))
+        renackQueue.append(PendingNack(due: now + configuration.renackDelay, range: range))
     }
 
     /// The owner removed flows the peer's table no longer held.
     public mutating func recordStaleRemoved(_ count: Int) { counters.staleFlowsRemoved += count }
 
     /// When `fire` next has something to do.
-    public var nextDeadline: UInt64? {
+    public var nextDeadline: Instant? {
         guard configuration.enabled else { return nil }
-        var d: UInt64?
+        var d: Instant?
         if renackHead < renackQueue.count { d = renackQueue[renackHead].due }
         if let r = resyncDue { d = min(d ?? r, r) }
         return d
     }
 
-    private var resyncDue: UInt64? {
+    private var resyncDue: Instant? {
         guard let first = firstOpenGap else { return nil }
-        var due = min(lastGap &+ configuration.settleDelay, first &+ configuration.maximumDeferral)
-        if let last = lastRequest { due = max(due, last &+ interval) }
+        var due = min(lastGap + configuration.settleDelay, first + configuration.maximumDeferral)
+        if let last = lastRequest { due = max(due, last + interval) }
         return due
     }
 
-    public mutating func fire(now: UInt64) -> [Action] {
+    public mutating func fire(now: Instant) -> [Action] {
         guard configuration.enabled else { return [] }
         var actions: [Action] = []
         while renackHead < renackQueue.count, renackQueue[renackHead].due <= now {
@@ -177,17 +179,17 @@ public struct GapRepair: Hashable, Sendable {
         if let due = resyncDue, now >= due, let first = firstOpenGap {
             // Gaps that began within the longest spacing of the last request mean the link
             // is still lossy: space the next request further. A quiet spell resets it.
-            if let last = lastRequest, first &- last < configuration.maximumInterval {
-                interval = min(interval &* 2, configuration.maximumInterval)
+            if let last = lastRequest, first - last < configuration.maximumInterval {
+                interval = min(interval * 2, configuration.maximumInterval)
             } else {
                 interval = configuration.minimumInterval
             }
             var reason = open
-            reason.age = now &- first
+            reason.age = now - first
             actions.append(.requestResync(reason))
             counters.resyncRequests += 1
             counters.messagesCoveredByResync += open.messages
-            open = Reason(gaps: 0, messages: 0, jumps: 0, age: 0)
+            open = Reason(gaps: 0, messages: 0, jumps: 0, age: .zero)
             firstOpenGap = nil
             lastRequest = now
         }

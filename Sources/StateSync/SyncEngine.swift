@@ -1,17 +1,19 @@
+import Timekeeping
+
 /// What the daemon needs from a sync mode: objects to send, messages received, a timer.
 /// FTFW and NOTRACK implement it; each is a pure state machine driven with a clock.
 public protocol SyncEngine<Key>: Sendable {
     associatedtype Key: Hashable & Sendable
 
-    var nextDeadline: UInt64 { get }
+    var nextDeadline: Instant { get }
     var tracker: SequenceTracker { get }
     var retransmissions: Int { get }
     mutating func enqueue(_ key: Key)
     mutating func requestResync()
-    mutating func transmit(now: UInt64, render: (Key) -> (SyncMessageType, SyncMessage.Body)?) -> [SyncMessage]
+    mutating func transmit(now: Instant, render: (Key) -> (SyncMessageType, SyncMessage.Body)?) -> [SyncMessage]
     /// The same, one message at a time, so a bulk send need not exist as messages at once.
-    mutating func transmit(now: UInt64, render: (Key) -> (SyncMessageType, SyncMessage.Body)?, emit: (SyncMessage) -> Void)
-    mutating func fire(now: UInt64)
+    mutating func transmit(now: Instant, render: (Key) -> (SyncMessageType, SyncMessage.Body)?, emit: (SyncMessage) -> Void)
+    mutating func fire(now: Instant)
     mutating func receive(_ m: SyncMessage) -> [SyncEngineEvent]
     mutating func takeReleased() -> [Key]
     /// Forgets the released objects unseen: for an owner with nothing to free.
@@ -26,7 +28,7 @@ extension SyncEngine {
 
     public mutating func discardReleased() { _ = takeReleased() }
 
-    public mutating func transmit(now: UInt64, render: (Key) -> (SyncMessageType, SyncMessage.Body)?,
+    public mutating func transmit(now: Instant, render: (Key) -> (SyncMessageType, SyncMessage.Body)?,
                                   emit: (SyncMessage) -> Void) {
         for m in transmit(now: now, render: render) { emit(m) }
     }
@@ -58,9 +60,9 @@ extension FTFWEngine: SyncEngine {
 /// conntrackd's NOTRACK mode (spec §3.5): sequence numbers and a 1-second ALIVE, no
 /// HELLO, no ACK/NACK, no resend queue. Received sequence numbers only feed statistics.
 public struct NotrackEngine<Key: Hashable & Sendable>: SyncEngine {
-    public let aliveInterval: UInt64
+    public let aliveInterval: Duration
     public private(set) var tracker = SequenceTracker()
-    public private(set) var nextDeadline: UInt64
+    public private(set) var nextDeadline: Instant
     public private(set) var malformedHeader = 0
     public var retransmissions: Int { 0 }
     private var nextSequence: UInt32
@@ -69,10 +71,10 @@ public struct NotrackEngine<Key: Hashable & Sendable>: SyncEngine {
     private var controls: [ControlMessage] = []
     private var released: [Key] = []
 
-    public init(firstSequence: UInt32, now: UInt64, aliveInterval: UInt64 = 1_000_000_000) {
+    public init(firstSequence: UInt32, now: Instant, aliveInterval: Duration = .seconds(1)) {
         nextSequence = firstSequence
         self.aliveInterval = aliveInterval
-        nextDeadline = now &+ aliveInterval
+        nextDeadline = now + aliveInterval
     }
 
     public mutating func enqueue(_ key: Key) {
@@ -83,13 +85,13 @@ public struct NotrackEngine<Key: Hashable & Sendable>: SyncEngine {
         controls.append(ControlMessage(flags: .resync, sequence: 0, range: ClosedRangeOfSequences(from: 0, to: 0)))
     }
 
-    public mutating func fire(now: UInt64) {
+    public mutating func fire(now: Instant) {
         guard now >= nextDeadline else { return }
         controls.append(ControlMessage(flags: .alive, sequence: 0))
-        nextDeadline = now &+ aliveInterval
+        nextDeadline = now + aliveInterval
     }
 
-    public mutating func transmit(now: UInt64, render: (Key) -> (SyncMessageType, SyncMessage.Body)?) -> [SyncMessage] {
+    public mutating func transmit(now: Instant, render: (Key) -> (SyncMessageType, SyncMessage.Body)?) -> [SyncMessage] {
         var out: [SyncMessage] = []
         for var c in controls {
             c.sequence = takeSequence()
@@ -104,7 +106,7 @@ public struct NotrackEngine<Key: Hashable & Sendable>: SyncEngine {
         }
         queue.removeAll(keepingCapacity: true)
         queued.removeAll(keepingCapacity: true)
-        if !out.isEmpty { nextDeadline = now &+ aliveInterval }
+        if !out.isEmpty { nextDeadline = now + aliveInterval }
         return out
     }
 

@@ -214,9 +214,8 @@ public struct ConntrackdTool {
         do {
             let daemon = try ConntrackdDaemon(config: config, logger: logger, shouldStop: shouldStop)
             let systemd = SystemdNotifier(enabled: config.general.systemd)
-            daemon.onReady = { systemd.notify("READY=1\nSTATUS=synchronizing") }
             defer { systemd.notify("STOPPING=1") }
-            try daemon.run()
+            try daemon.run { systemd.notify("READY=1\nSTATUS=synchronizing") }
             return 0
         } catch {
             log("ERROR: \(error)")

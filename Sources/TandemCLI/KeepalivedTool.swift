@@ -102,17 +102,7 @@ extension KeepalivedTool {
             output.err("Keepalived_vrrp: \(error)")
             return 1
         }
-        daemon.start()
-        while !shouldStop() {
-            let now = KeepalivedDaemon.now()
-            let deadline = daemon.nextDeadline
-            let wait = deadline == .max ? 200 : Int32(min(200, deadline > now ? (deadline - now) / 1000 + 1 : 0))
-            var fds = daemon.pollDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            _ = poll(&fds, nfds_t(fds.count), wait)
-            daemon.service(now: KeepalivedDaemon.now())
-            for s in signals() { Self.act(on: s, daemon: daemon, file: file, log: log) }
-        }
-        daemon.finish()
+        daemon.run { for s in signals() { Self.act(on: s, daemon: daemon, file: file, log: log) } }
         return 0
     }
 

@@ -6,6 +6,7 @@ import ConfigParsing
 import Daemon
 import Logging
 import LinkIO
+import Timekeeping
 
 /// `tandem run`: the node daemon reading the two legacy files.
 struct RunCommand: ParsableCommand {
@@ -122,13 +123,12 @@ public struct RunTool {
                                             options: .init(syncDemotion: command.syncDemotion, runSyncScripts: command.runSyncScripts), logger: logger, shouldStop: shouldStop)
                 if !lastProblem.isEmpty { log("started after: \(lastProblem)") }
                 let systemd = SystemdNotifier(enabled: conntrackd.general.systemd)
-                node.onReady = { systemd.notify("READY=1\nSTATUS=VRRP and replication running") }
                 let signals = self.signals
                 node.afterTurn = {
                     for s in signals() { Self.act(on: s, node: node, command: command, running: conntrackd, log: log) }
                 }
                 defer { systemd.notify("STOPPING=1") }
-                try node.run()
+                try node.run { systemd.notify("READY=1\nSTATUS=VRRP and replication running") }
                 return 0
             } catch let e as SetupError where !e.isTransient {
                 log("cannot start: \(e)")
@@ -138,8 +138,8 @@ public struct RunTool {
                 let problem = "\(error)"
                 if problem != lastProblem { log("cannot start yet: \(problem); retrying every \(command.retryInterval) s") }
                 lastProblem = problem
-                let deadline = Double(ConntrackdDaemon.monotonicNow()) / 1e9 + command.retryInterval
-                while !shouldStop() && Double(ConntrackdDaemon.monotonicNow()) / 1e9 < deadline { usleep(50_000) }
+                let deadline = Instant.now() + .seconds(command.retryInterval)
+                while !shouldStop() && Instant.now() < deadline { usleep(50_000) }
             }
         }
         return 0

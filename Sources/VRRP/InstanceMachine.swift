@@ -1,7 +1,8 @@
 import IPAddressing
+import Timekeeping
 
 /// One VRRP instance as keepalived 2.2 runs it (spec §2), as a pure state machine:
-/// fed adverts, faults and the time (microseconds), it returns actions. No sockets, no
+/// fed adverts, faults and the time, it returns actions. No sockets, no
 /// clock of its own.
 public struct InstanceMachine: Sendable {
     public enum State: String, Sendable { case initial = "INIT", backup = "BACKUP", master = "MASTER", fault = "FAULT", stopped = "STOP" }
@@ -10,12 +11,12 @@ public struct InstanceMachine: Sendable {
         public var version: Advertisement.Version
         /// The effective priority (1–255); 255 = address owner.
         public var priority: UInt8
-        /// Own advertisement interval in microseconds.
-        public var interval: UInt64
+        /// Own advertisement interval.
+        public var interval: Duration
         public var preempt: Bool
-        /// Microseconds, counted from the first lower-priority advert heard as BACKUP, during
-        /// which a lower-priority master is still accepted (keepalived's preempt_delay).
-        public var preemptDelay: UInt64
+        /// Counted from the first lower-priority advert heard as BACKUP: while it runs a
+        /// lower-priority master is still accepted (keepalived's preempt_delay).
+        public var preemptDelay: Duration
         /// `state MASTER` in the configuration.
         public var configuredMaster: Bool
         /// This instance's source address, for the equal-priority tie-break.
@@ -24,8 +25,8 @@ public struct InstanceMachine: Sendable {
         /// RFC behaviour when a lower-priority master is heard (`lower_prio_no_advert`).
         public var lowerPriorityNoAdvert: Bool
 
-        public init(version: Advertisement.Version = .v2, priority: UInt8 = 100, interval: UInt64 = 1_000_000, preempt: Bool = true,
-                    preemptDelay: UInt64 = 0, configuredMaster: Bool = false, address: IPAddress,
+        public init(version: Advertisement.Version = .v2, priority: UInt8 = 100, interval: Duration = .seconds(1), preempt: Bool = true,
+                    preemptDelay: Duration = .zero, configuredMaster: Bool = false, address: IPAddress,
                     downTimerAdverts: UInt64 = 3, lowerPriorityNoAdvert: Bool = false) {
             self.version = version
             self.priority = priority
@@ -50,10 +51,10 @@ public struct InstanceMachine: Sendable {
     /// What a received, already validated advert says.
     public struct Heard: Hashable, Sendable {
         public var priority: UInt8
-        /// v3: the sender's interval in microseconds.
-        public var interval: UInt64?
+        /// v3: the sender's interval.
+        public var interval: Duration?
         public var source: IPAddress
-        public init(priority: UInt8, interval: UInt64? = nil, source: IPAddress) {
+        public init(priority: UInt8, interval: Duration? = nil, source: IPAddress) {
             self.priority = priority
             self.interval = interval
             self.source = source
@@ -62,11 +63,11 @@ public struct InstanceMachine: Sendable {
 
     public private(set) var parameters: Parameters
     public private(set) var state: State = .initial
-    public private(set) var masterAdvertisementInterval: UInt64
-    public private(set) var masterDownDeadline: UInt64?
-    public private(set) var advertisementDeadline: UInt64?
+    public private(set) var masterAdvertisementInterval: Duration
+    public private(set) var masterDownDeadline: Instant?
+    public private(set) var advertisementDeadline: Instant?
     /// When a running preempt_delay ends; nil while none runs.
-    public private(set) var preemptDeadline: UInt64?
+    public private(set) var preemptDeadline: Instant?
 
     public init(_ p: Parameters) {
         parameters = p
@@ -75,21 +76,23 @@ public struct InstanceMachine: Sendable {
 
     // MARK: timers (spec §2.2, keepalived's microsecond arithmetic)
 
-    public static func skew(priority: UInt8, version: Advertisement.Version, masterInterval: UInt64) -> UInt64 {
-        let gap = UInt64(256 - Int(priority))
+    /// Computed in whole microseconds, with keepalived's truncations, so both daemons'
+    /// timers agree to the microsecond.
+    public static func skew(priority: UInt8, version: Advertisement.Version, masterInterval: Duration) -> Duration {
+        let gap = Int64(256 - Int(priority))
         switch version {
-        case .v2: return gap * 1_000_000 / 256
-        case .v3: return gap * (masterInterval / 10_000) * 625 / 16
+        case .v2: return .microseconds(gap * 1_000_000 / 256)
+        case .v3: return .microseconds(gap * (masterInterval.microsecondCount / 10_000) * 625 / 16)
         }
     }
 
-    public var skewTime: UInt64 {
+    public var skewTime: Duration {
         Self.skew(priority: parameters.priority, version: parameters.version, masterInterval: masterAdvertisementInterval)
     }
 
-    public var masterDownInterval: UInt64 { parameters.downTimerAdverts * masterAdvertisementInterval + skewTime }
+    public var masterDownInterval: Duration { masterAdvertisementInterval * Int(parameters.downTimerAdverts) + skewTime }
 
-    public var nextDeadline: UInt64? {
+    public var nextDeadline: Instant? {
         switch state {
         case .backup: masterDownDeadline
         case .master: advertisementDeadline
@@ -101,13 +104,13 @@ public struct InstanceMachine: Sendable {
 
     /// Start-up: an address owner configured MASTER takes over at once; everybody else
     /// (including a non-owner `state MASTER`) starts as BACKUP with a full down timer.
-    public mutating func start(now: UInt64, faulty: Bool = false) -> [Action] {
+    public mutating func start(now: Instant, faulty: Bool = false) -> [Action] {
         if faulty { return move(to: .fault) }
         if parameters.configuredMaster && parameters.priority == 255 { return becomeMaster(now: now) }
         return becomeBackup(now: now)
     }
 
-    public mutating func fire(now: UInt64) -> [Action] {
+    public mutating func fire(now: Instant) -> [Action] {
         switch state {
         case .backup:
             guard let d = masterDownDeadline, now >= d else { return [] }
@@ -122,14 +125,14 @@ public struct InstanceMachine: Sendable {
         }
     }
 
-    public mutating func receive(_ heard: Heard, now: UInt64) -> [Action] {
+    public mutating func receive(_ heard: Heard, now: Instant) -> [Action] {
         switch state {
         case .backup:
             if heard.priority == 0 {
                 masterDownDeadline = now + skewTime
                 return []
             }
-            if parameters.preemptDelay > 0 && parameters.preempt {
+            if parameters.preemptDelay > .zero && parameters.preempt {
                 if heard.priority >= parameters.priority {
                     preemptDeadline = nil
                 } else if preemptDeadline == nil {
@@ -160,7 +163,7 @@ public struct InstanceMachine: Sendable {
         }
     }
 
-    public mutating func fault(now: UInt64) -> [Action] {
+    public mutating func fault(now: Instant) -> [Action] {
         switch state {
         case .master: return [.sendAdvertisement(priority: 0), .removeAddresses] + move(to: .fault)
         case .fault, .stopped: return []
@@ -169,39 +172,39 @@ public struct InstanceMachine: Sendable {
     }
 
     /// Leaving FAULT always goes through BACKUP with a fresh down timer.
-    public mutating func recover(now: UInt64) -> [Action] {
+    public mutating func recover(now: Instant) -> [Action] {
         guard state == .fault else { return [] }
         return becomeBackup(now: now)
     }
 
     /// SIGTERM: a master resigns with one priority-0 advert and drops its addresses.
-    public mutating func shutdown(now: UInt64) -> [Action] {
+    public mutating func shutdown(now: Instant) -> [Action] {
         var actions: [Action] = []
         if state == .master { actions = [.sendAdvertisement(priority: 0), .removeAddresses] }
         return actions + move(to: .stopped)
     }
 
     /// Sync group: a sibling became MASTER, so this member follows at once.
-    public mutating func forceMaster(now: UInt64) -> [Action] {
+    public mutating func forceMaster(now: Instant) -> [Action] {
         guard state == .backup else { return [] }
         return becomeMaster(now: now)
     }
 
     /// Whether a BACKUP's down timer has run out (it would become MASTER on `fire`).
-    public func masterDownExpired(now: UInt64) -> Bool {
+    public func masterDownExpired(now: Instant) -> Bool {
         state == .backup && (masterDownDeadline.map { now >= $0 } ?? false)
     }
 
     /// Sync group: this member's timer ran out but a sibling still hears a master, so it
     /// stays BACKUP and waits a whole Master_Down_Interval again (keepalived's unanimity
     /// rule, spec §3.1).
-    public mutating func holdBackup(now: UInt64) {
+    public mutating func holdBackup(now: Instant) {
         guard state == .backup else { return }
         masterDownDeadline = now + masterDownInterval
     }
 
     /// Sync group: a sibling stepped down, so this member follows.
-    public mutating func forceBackup(now: UInt64) -> [Action] {
+    public mutating func forceBackup(now: Instant) -> [Action] {
         guard state == .master else { return [] }
         return [.removeAddresses] + becomeBackup(now: now)
     }
@@ -214,19 +217,19 @@ public struct InstanceMachine: Sendable {
         parameters.priority = priority
         if state == .backup, let d = masterDownDeadline {
             let newSkew = skewTime
-            masterDownDeadline = newSkew >= oldSkew ? d + (newSkew - oldSkew) : d - min(d, oldSkew - newSkew)
+            masterDownDeadline = d + (newSkew - oldSkew)
         }
     }
 
     /// A reload: new parameters, same state. A master re-advertises at once (keepalived
     /// does after a reload); a backup keeps its timer.
-    public mutating func reconfigure(_ p: Parameters, now: UInt64) -> [Action] {
+    public mutating func reconfigure(_ p: Parameters, now: Instant) -> [Action] {
         let priorityChanged = p.priority != parameters.priority
         var next = p
         next.priority = parameters.priority
         parameters = next
         if priorityChanged { changePriority(to: p.priority) }
-        if !parameters.preempt || parameters.preemptDelay == 0 { preemptDeadline = nil }
+        if !parameters.preempt || parameters.preemptDelay == .zero { preemptDeadline = nil }
         guard state == .master else { return [] }
         masterAdvertisementInterval = parameters.interval
         advertisementDeadline = now + parameters.interval
@@ -235,14 +238,14 @@ public struct InstanceMachine: Sendable {
 
     // MARK: transitions
 
-    private mutating func becomeMaster(now: UInt64) -> [Action] {
+    private mutating func becomeMaster(now: Instant) -> [Action] {
         masterAdvertisementInterval = parameters.interval
         advertisementDeadline = now + parameters.interval
         masterDownDeadline = nil
         return move(to: .master) + [.sendAdvertisement(priority: parameters.priority), .addAddresses]
     }
 
-    private mutating func becomeBackup(now: UInt64) -> [Action] {
+    private mutating func becomeBackup(now: Instant) -> [Action] {
         advertisementDeadline = nil
         preemptDeadline = nil
         masterDownDeadline = now + masterDownInterval

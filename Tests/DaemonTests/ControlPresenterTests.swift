@@ -3,6 +3,7 @@ import Conntrack
 import StateSync
 import TestSupport
 import Testing
+import Timekeeping
 
 /// What `-i`, `-e` and `tandem status` print, from fixed figures.
 @Suite struct ControlPresenterTests {
@@ -11,19 +12,19 @@ import Testing
     @Test func listingsHideWhatConntrackdHides() {
         let f = FlowFixtures.tcp
         let now = 100 * Self.second
-        let internalText = ControlPresenter.listing([.init(flow: f, since: 95 * Self.second)], internal: true, xml: false, now: now)
+        let internalText = ControlPresenter.listing([.init(flow: f, since: ns(95 * Self.second))], internal: true, xml: false, now: ns(now))
         #expect(internalText.hasSuffix(" [active since 5s]\n"))
         #expect(internalText.hasPrefix("tcp      6 ESTABLISHED src=10.64.0.1 dst=172.20.0.1 sport=40000 dport=80"))
         // No timeout, no id in plain listings; the reply tuple only in the internal cache's.
         #expect(!internalText.contains("600") && !internalText.contains("id="))
         #expect(internalText.contains("src=172.20.0.1 dst=10.64.0.1"))
-        let externalText = ControlPresenter.listing([.init(flow: f, since: 40 * Self.second, expires: 130 * Self.second)],
-                                                    internal: false, xml: false, now: now)
+        let externalText = ControlPresenter.listing([.init(flow: f, since: ns(40 * Self.second), expires: ns(130 * Self.second))],
+                                                    internal: false, xml: false, now: ns(now))
         #expect(!externalText.contains("src=172.20.0.1 dst=10.64.0.1"))
         #expect(externalText.hasSuffix(" [expires in 30s] [active since 60s]\n"))
-        let xml = ControlPresenter.listing([.init(flow: f, since: 0)], internal: true, xml: true, now: now)
+        let xml = ControlPresenter.listing([.init(flow: f, since: .zero)], internal: true, xml: true, now: ns(now))
         #expect(xml.hasPrefix("<flow>") && xml.contains("<id>2395713667</id>"))
-        #expect(!ControlPresenter.listing([.init(flow: f, since: 0)], internal: false, xml: true, now: now).contains("<id>"))
+        #expect(!ControlPresenter.listing([.init(flow: f, since: .zero)], internal: false, xml: true, now: ns(now)).contains("<id>"))
     }
 
     @Test func statusNamesWhatAnOperatorAsksFirst() {
@@ -31,12 +32,12 @@ import Testing
         gaps.gaps = 2
         gaps.messagesLost = 40
         let status = ControlPresenter.NodeStatus(
-            mode: "ftfw", startedAt: 0, peerAddress: "10.9.9.2", peerSilent: true, peerLastHeard: 50 * Self.second,
-            resync: .waiting(since: 58 * Self.second, acknowledged: true, ticks: 0), pollSeconds: 5, readsEvents: true, polls: 1,
+            mode: "ftfw", startedAt: .zero, peerAddress: "10.9.9.2", peerSilent: true, peerLastHeard: ns(50 * Self.second),
+            resync: .waiting(since: ns(58 * Self.second), acknowledged: true, ticks: 0), pollSeconds: 5, readsEvents: true, polls: 1,
             internalFlows: 10, externalFlows: nil, linkKind: "udp", linkInterface: "eth1", linksConfigured: 2,
             link: .init(sent: 7, received: 3, sendErrors: 2, droppedFull: 2), gaps: gaps, resyncPending: true, retransmitted: 4, lost: 40,
             malformed: 1, foreign: 0, overruns: 0)
-        let text = ControlPresenter.status(status, now: 60 * Self.second)
+        let text = ControlPresenter.status(status, now: ns(60 * Self.second))
         #expect(text == """
             sync: mode ftfw, up 60s, peer 10.9.9.2
               peer: SILENT for 10s

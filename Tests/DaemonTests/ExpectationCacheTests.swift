@@ -3,6 +3,8 @@ import Daemon
 import StateSync
 import Testing
 import IPAddressing
+import TestSupport
+import Timekeeping
 
 /// The expectation caches and the ExpectationSync helper filter (spec §2.7, §5.9).
 @Suite struct ExpectationCacheTests {
@@ -33,28 +35,28 @@ import IPAddressing
 
     @Test func internalCacheTracksKernelEvents() throws {
         var cache = InternalExpectationCache(limit: 10, options: SyncSenderOptions())
-        let first = cache.record(Self.expectation(), kind: .new, now: 1)
+        let first = cache.record(Self.expectation(), kind: .new, now: ns(1))
         let key = try #require(first)
         #expect(cache.entries[key]?.state == .new)
         // The timeout is not part of the identity: a refresh finds the same entry.
-        let again = cache.record(Self.expectation(timeout: 100), kind: .new, now: 2)
+        let again = cache.record(Self.expectation(timeout: 100), kind: .new, now: ns(2))
         #expect(again == key)
         #expect(cache.entries[key]?.state == .alive && cache.entries.count == 1)
-        let destroyed = cache.record(Self.expectation(), kind: .destroy, now: 3)
+        let destroyed = cache.record(Self.expectation(), kind: .destroy, now: ns(3))
         #expect(destroyed == key)
         #expect(cache.activeCount == 0 && cache.entries.count == 1)
         cache.forget(key)
         #expect(cache.entries.isEmpty)
         // An unknown destroy is counted, not sent.
-        let unknown = cache.record(Self.expectation(), kind: .destroy, now: 4)
+        let unknown = cache.record(Self.expectation(), kind: .destroy, now: ns(4))
         #expect(unknown == nil)
         #expect(cache.counters.destroyFailed == 1)
     }
 
     @Test func internalCacheRefusesBeyondItsLimit() {
         var cache = InternalExpectationCache(limit: 1, options: SyncSenderOptions())
-        let one = cache.record(Self.expectation(port: 1), kind: .new, now: 1)
-        let two = cache.record(Self.expectation(port: 2), kind: .new, now: 1)
+        let one = cache.record(Self.expectation(port: 1), kind: .new, now: ns(1))
+        let two = cache.record(Self.expectation(port: 2), kind: .new, now: ns(1))
         #expect(one != nil && two == nil)
         #expect(cache.counters.createFailed == 1)
     }
@@ -62,26 +64,26 @@ import IPAddressing
     @Test func externalCacheAppliesNewUpdateDestroy() throws {
         var cache = ExternalExpectationCache(limit: 10)
         let x = try #require(SyncedExpectation(expectation: Self.expectation()))
-        cache.apply(.expectationUpdate, x, now: 1) // an unknown UPDATE creates
+        cache.apply(.expectationUpdate, x, now: ns(1)) // an unknown UPDATE creates
         #expect(cache.entries.count == 1 && cache.counters.created == 1)
         var refreshed = x
         refreshed.timeout = 10
-        cache.apply(.expectationUpdate, refreshed, now: 2)
+        cache.apply(.expectationUpdate, refreshed, now: ns(2))
         #expect(cache.entries.count == 1 && cache.entries.values.first?.synced.timeout == 10)
         // Changed flags make another expectation, as in conntrackd.
         var flagged = x
         flagged.flags = 1
-        cache.apply(.expectationUpdate, flagged, now: 3)
+        cache.apply(.expectationUpdate, flagged, now: ns(3))
         #expect(cache.entries.count == 2)
-        cache.apply(.expectationDestroy, x, now: 4)
-        cache.apply(.expectationDestroy, x, now: 4)
+        cache.apply(.expectationDestroy, x, now: ns(4))
+        cache.apply(.expectationDestroy, x, now: ns(4))
         #expect(cache.entries.count == 1 && cache.counters.destroyed == 1 && cache.counters.destroyFailed == 1)
     }
 
     @Test func externalCacheRefusesBeyondItsLimit() throws {
         var cache = ExternalExpectationCache(limit: 1)
-        cache.apply(.expectationNew, try #require(SyncedExpectation(expectation: Self.expectation(port: 1))), now: 1)
-        cache.apply(.expectationNew, try #require(SyncedExpectation(expectation: Self.expectation(port: 2))), now: 1)
+        cache.apply(.expectationNew, try #require(SyncedExpectation(expectation: Self.expectation(port: 1))), now: ns(1))
+        cache.apply(.expectationNew, try #require(SyncedExpectation(expectation: Self.expectation(port: 2))), now: ns(1))
         #expect(cache.entries.count == 1 && cache.counters.createFailed == 1)
     }
 }

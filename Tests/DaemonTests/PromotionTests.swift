@@ -1,7 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import TestSupport
 @testable import Daemon
+import Timekeeping
 import Testing
 
 /// The promotion's order is the product's promise: the kernel holds the replicated flows
@@ -10,20 +12,20 @@ import Testing
     /// Records what each side was asked to do, in one shared order.
     final class Record {
         var steps: [String] = []
-        var now: UInt64 = 1_000_000_000
+        var now = Instant(nanoseconds: 1_000_000_000)
     }
 
     final class FakeKernel: PromotionReplication {
         let record: Record
-        var outcome = Promotion.CommitOutcome(succeeded: 7, failed: 1, nanoseconds: 2_340_000)
+        var outcome = Promotion.CommitOutcome(succeeded: 7, failed: 1, duration: .microseconds(2_340))
         init(_ record: Record) { self.record = record }
-        func commitForPromotion(now: UInt64) -> Promotion.CommitOutcome {
+        func commitForPromotion(now: Instant) -> Promotion.CommitOutcome {
             record.steps.append("commit")
-            record.now += 2_000_000
+            record.now += .milliseconds(2)
             return outcome
         }
-        func sendTable(reconcileAfterSeconds: UInt64, now: UInt64) {
-            record.steps.append("sendTable(\(reconcileAfterSeconds))")
+        func sendTable(reconcileAfter: Duration, now: Instant) {
+            record.steps.append("sendTable(\(reconcileAfter.wholeSeconds))")
         }
     }
 
@@ -33,7 +35,7 @@ import Testing
         init(_ record: Record) { self.record = record }
         func announceUnit(_ unit: String) -> Bool {
             record.steps.append("announce \(unit)")
-            record.now += 500_000
+            record.now += .microseconds(500)
             return stillMaster
         }
     }
@@ -77,24 +79,24 @@ import Testing
     /// The value refuses steps out of order: a second commit report or an early
     /// announcement changes nothing.
     @Test func stepsOutOfOrderAreIgnored() {
-        var p = Promotion(unit: "VI_1", now: 0)
+        var p = Promotion(unit: "VI_1", now: ns(0))
         #expect(p.start() == [.commit])
-        #expect(p.announced(now: 5).isEmpty)
+        #expect(p.announced(now: ns(5)).isEmpty)
         #expect(p.abandoned().isEmpty)
         #expect(p.step == .commit)
         let next = p.committed(.init())
         #expect(next.last == .announce)
         #expect(p.committed(.init()).isEmpty)
-        #expect(p.announced(now: 1_000_000).contains(.sendTable(reconcileAfterSeconds: 1)))
+        #expect(p.announced(now: ns(1_000_000)).contains(.sendTable(reconcileAfter: .seconds(1))))
         #expect(p.step == .done)
-        #expect(p.announced(now: 2_000_000).isEmpty)
+        #expect(p.announced(now: ns(2_000_000)).isEmpty)
     }
 }
 
 /// What an operator reads after a commit the kernel partly refused.
 @Suite struct CommitReportTests {
     @Test func failuresAreNamedByCauseMostFrequentFirst() {
-        var report = CommitReport(flows: 200, succeeded: 77, failed: 123, nanoseconds: 0)
+        var report = CommitReport(flows: 200, succeeded: 77, failed: 123, duration: .zero)
         report.failuresByErrno = [EINVAL: 3, ENOMEM: 120]
         #expect(report.failureCauses == "120 ENOMEM (the conntrack table is full: nf_conntrack_max), 3 EINVAL (Invalid argument)")
         report.failuresByErrno = [:]

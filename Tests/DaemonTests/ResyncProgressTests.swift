@@ -1,50 +1,52 @@
 import Daemon
 import Testing
+import TestSupport
+import Timekeeping
 
 /// When the peer's table counts as arrived, from the order of what the peer sends.
 struct ResyncProgressTests {
     @Test func theTickAfterTheAcknowledgementCompletes() {
         var p = ResyncProgress()
-        p.requested(now: 0)
+        p.requested(now: ns(0))
         #expect(p.isWaiting)
-        let early = p.receivedTick(now: 1)
+        let early = p.receivedTick(now: ns(1))
         #expect(!early, "a tick before the acknowledgement may predate the request")
         p.requestAcknowledged()
-        let done = p.receivedTick(now: 2)
+        let done = p.receivedTick(now: ns(2))
         #expect(done)
         #expect(p.isComplete && p.nextRequest == nil)
     }
 
     @Test func withoutAcknowledgementsTheSecondTickCompletes() {
         var p = ResyncProgress(acknowledgements: false)
-        p.requested(now: 0)
-        let first = p.receivedTick(now: 1)
-        let second = p.receivedTick(now: 2)
+        p.requested(now: ns(0))
+        let first = p.receivedTick(now: ns(1))
+        let second = p.receivedTick(now: ns(2))
         #expect(!first && second)
     }
 
     @Test func aRepeatedRequestNeedsItsOwnAcknowledgement() {
-        var p = ResyncProgress(repeatInterval: 5)
-        p.requested(now: 0)
-        #expect(p.nextRequest == 5)
+        var p = ResyncProgress(repeatInterval: .nanoseconds(5))
+        p.requested(now: ns(0))
+        #expect(p.nextRequest == ns(5))
         p.requestAcknowledged()
-        p.requested(now: 5)
-        #expect(p.nextRequest == 10)
-        let tick = p.receivedTick(now: 6)
+        p.requested(now: ns(5))
+        #expect(p.nextRequest == ns(10))
+        let tick = p.receivedTick(now: ns(6))
         #expect(!tick)
         p.requestAcknowledged()
-        let done = p.receivedTick(now: 7)
+        let done = p.receivedTick(now: ns(7))
         #expect(done)
     }
 
     @Test func nothingRequestedNothingAwaited() {
         var p = ResyncProgress()
         p.requestAcknowledged()
-        let tick = p.receivedTick(now: 1)
+        let tick = p.receivedTick(now: ns(1))
         #expect(!tick)
         #expect(!p.isWaiting && !p.isComplete)
-        p.requested(now: 2)
-        p.settle(now: 3)
+        p.requested(now: ns(2))
+        p.settle(now: ns(3))
         #expect(p.isComplete && !p.isWaiting)
     }
 }
@@ -52,18 +54,18 @@ struct ResyncProgressTests {
 /// A silent peer is reported once, and once again when it comes back.
 struct PeerLivenessTests {
     @Test func silenceAndReturnAreReportedOnce() {
-        var p = PeerLiveness(threshold: 5, now: 0)
-        let early = p.check(now: 4)
+        var p = PeerLiveness(threshold: .nanoseconds(5), now: ns(0))
+        let early = p.check(now: ns(4))
         #expect(early == nil)
-        let silent = p.check(now: 6)
-        #expect(silent == .fellSilent(for: 6))
-        let again = p.check(now: 9)
+        let silent = p.check(now: ns(6))
+        #expect(silent == .fellSilent(for: .nanoseconds(6)))
+        let again = p.check(now: ns(9))
         #expect(again == nil)
-        #expect(p.deadline == .max)
-        let back = p.heard(now: 10)
-        #expect(back == .heardAgain(after: 10))
-        let steady = p.heard(now: 11)
+        #expect(p.deadline == .never)
+        let back = p.heard(now: ns(10))
+        #expect(back == .heardAgain(after: .nanoseconds(10)))
+        let steady = p.heard(now: ns(11))
         #expect(steady == nil)
-        #expect(p.deadline == 16)
+        #expect(p.deadline == ns(16))
     }
 }

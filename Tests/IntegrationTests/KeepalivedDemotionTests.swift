@@ -5,6 +5,7 @@ import Foundation
 import Netlink
 import TestSupport
 import Testing
+import Timekeeping
 
 /// `tandem run`'s sync-health demotion and keepalived's tracking weights add up: the
 /// advertised priority is base + weights − demotion, and lifting either leaves the other.
@@ -24,7 +25,7 @@ struct KeepalivedDemotionTests {
             // Bounded turns of the loop, long enough for the script to run and be reaped.
             func turn(until done: () -> Bool) {
                 for _ in 0..<300 where !done() {
-                    daemon.service(now: KeepalivedDaemon.now())
+                    daemon.service(now: .now())
                     usleep(10_000)
                 }
             }

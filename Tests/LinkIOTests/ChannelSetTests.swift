@@ -1,6 +1,8 @@
 import ConfigParsing
 import LinkIO
 import Testing
+import TestSupport
+import Timekeeping
 
 /// Which link sends (spec §4.6): the default first, then the one the peer used last,
 /// and on link loss the next usable one.
@@ -32,12 +34,12 @@ struct ChannelSetTests {
         let set = ChannelSet([FakeChannel("s0"), FakeChannel("s1"), FakeChannel("s2")], defaultIndex: 0)
         var status = ["s0": "RUNNING", "s1": "DOWN", "s2": "NO-CARRIER"]
         set.linkStatus = { status[$0] ?? "DOWN" }
-        #expect(set.service(now: 0) == nil)
+        #expect(set.service(now: ns(0)) == nil)
         status["s0"] = "NO-CARRIER"
-        #expect(set.service(now: 1_000_000_000) == "device `s2' becomes dedicated link")
+        #expect(set.service(now: ns(1_000_000_000)) == "device `s2' becomes dedicated link")
         #expect(set.current == 2)
         status = ["s0": "DOWN", "s1": "DOWN", "s2": "DOWN"]
-        #expect(set.service(now: 2_000_000_000) == "no dedicated links available!")
-        #expect(set.service(now: 3_000_000_000) == nil, "said once")
+        #expect(set.service(now: ns(2_000_000_000)) == "no dedicated links available!")
+        #expect(set.service(now: ns(3_000_000_000)) == nil, "said once")
     }
 }

@@ -2,6 +2,7 @@ import Conntrack
 import StateSync
 import TestSupport
 import Testing
+import Timekeeping
 
 /// FTFW against the transcripts observed between real conntrackd daemons (spec §3.3,
 /// vectors V1–V3, V6 and the ACK-window example), with a virtual clock.
@@ -31,14 +32,14 @@ import Testing
     /// A limited run sends a slice in queue order and leaves the rest queued, in order;
     /// control messages are not counted against the limit.
     @Test func limitedTransmitSendsSlicesInOrder() {
-        var e = Engine(configuration: .compatible(), firstSequence: 1, now: 0)
+        var e = Engine(configuration: .compatible(), firstSequence: 1, now: ns(0))
         for k in 0 ..< 10 { e.enqueue(k) }
-        e.fire(now: Self.second)
+        e.fire(now: ns(Self.second))
         var keys: [Int] = []
         var slices: [Int] = []
         while e.hasPendingTransmit {
             var n = 0
-            e.transmit(now: Self.second, limit: 3, render: { k in (.flowNew, Self.flowBody(k, version: 1)) }) { m in
+            e.transmit(now: ns(Self.second), limit: 3, render: { k in (.flowNew, Self.flowBody(k, version: 1)) }) { m in
                 if case .flow(let f) = m.body, case .v4(let a)? = f.source { keys.append(Int(a & 0xff)); n += 1 }
             }
             slices.append(n)
@@ -48,52 +49,52 @@ import Testing
         #expect(slices == [3, 3, 3, 1])
         // Re-queued between slices: still one pending transmission per object.
         for k in [4, 4, 5] { e.enqueue(k) }
-        let again = e.transmit(now: 2 * Self.second) { k in (.flowUpdate, Self.flowBody(k, version: 2)) }
+        let again = e.transmit(now: ns(2 * Self.second)) { k in (.flowUpdate, Self.flowBody(k, version: 2)) }
         #expect(again.filter { if case .flow = $0.body { true } else { false } }.count == 2)
     }
 
     @Test func helloHandshakeMatchesTheCapture() {
-        var a = Engine(firstSequence: 1795533973, now: 0)
-        var b = Engine(firstSequence: 1795533973, now: 0)
-        a.fire(now: Self.second)
-        let v1 = a.transmit(now: Self.second) { _ in nil }
+        var a = Engine(firstSequence: 1795533973, now: ns(0))
+        var b = Engine(firstSequence: 1795533973, now: ns(0))
+        a.fire(now: ns(Self.second))
+        let v1 = a.transmit(now: ns(Self.second)) { _ in nil }
         #expect(v1 == [.control(.alive(sequence: 1795533973, handshake: .hello))])
         #expect(b.receive(v1[0]) == [.peerHello, .peerAlive])
-        b.fire(now: Self.second + 500)
-        let v2 = b.transmit(now: Self.second + 500) { _ in nil }
+        b.fire(now: ns(Self.second + 500))
+        let v2 = b.transmit(now: ns(Self.second + 500)) { _ in nil }
         #expect(v2 == [.control(.ack(1795533973, 1795533973, sequence: 1795533973, handshake: [.hello, .helloBack]))])
         _ = a.receive(v2[0])
         #expect(a.hello == .done)
-        a.fire(now: 2 * Self.second)
-        let v3 = a.transmit(now: 2 * Self.second) { _ in nil }
+        a.fire(now: ns(2 * Self.second))
+        let v3 = a.transmit(now: ns(2 * Self.second)) { _ in nil }
         #expect(v3 == [.control(.ack(1795533973, 1795533973, sequence: 1795533974, handshake: .helloBack))])
         _ = b.receive(v3[0])
         #expect(b.hello == .done)
         // Steady state: plain ALIVE / ACK, no handshake bits.
-        a.fire(now: 3 * Self.second)
-        #expect(a.transmit(now: 3 * Self.second) { _ in nil }.allSatisfy { $0.flags.intersection(.handshake).isEmpty })
+        a.fire(now: ns(3 * Self.second))
+        #expect(a.transmit(now: ns(3 * Self.second)) { _ in nil }.allSatisfy { $0.flags.intersection(.handshake).isEmpty })
     }
 
     @Test func ackWindowMatchesTheObservedExample() {
-        var c = Engine(configuration: .init(ackWindowSize: 5), firstSequence: 1, now: 0)
+        var c = Engine(configuration: .init(ackWindowSize: 5), firstSequence: 1, now: ns(0))
         _ = c.receive(SyncMessage.control(.alive(sequence: 5000, handshake: .hello)))
-        c.fire(now: Self.second)
-        let first = Self.controls(c.transmit(now: Self.second) { _ in nil }).filter { $0.flags.contains(.ack) }
+        c.fire(now: ns(Self.second))
+        let first = Self.controls(c.transmit(now: ns(Self.second)) { _ in nil }).filter { $0.flags.contains(.ack) }
         #expect(first.map(\.range) == [ClosedRangeOfSequences(from: 5000, to: 5000)])
         for s in UInt32(5001)...5012 { _ = c.receive(Self.data(s)) }
-        let batch = Self.controls(c.transmit(now: Self.second + 10) { _ in nil })
+        let batch = Self.controls(c.transmit(now: ns(Self.second + 10)) { _ in nil })
         #expect(batch.map(\.range) == [ClosedRangeOfSequences(from: 5001, to: 5004), ClosedRangeOfSequences(from: 5005, to: 5009)])
-        c.fire(now: 2 * Self.second + 10)
-        let later = Self.controls(c.transmit(now: 2 * Self.second + 10) { _ in nil })
+        c.fire(now: ns(2 * Self.second + 10))
+        let later = Self.controls(c.transmit(now: ns(2 * Self.second + 10)) { _ in nil })
         #expect(later.map(\.range) == [ClosedRangeOfSequences(from: 5010, to: 5012)])
     }
 
     @Test func gapIsNackedReportedAndCountedTruly() {
-        var c = Engine(firstSequence: 1, now: 0)
+        var c = Engine(firstSequence: 1, now: ns(0))
         for s in UInt32(1000)...1003 { _ = c.receive(Self.data(s)) }
         let events = c.receive(Self.data(1008))
         #expect(events == [.sequenceGap(ClosedRangeOfSequences(from: 1004, to: 1007)), .apply(Self.data(1008))])
-        let out = Self.controls(c.transmit(now: 1) { _ in nil })
+        let out = Self.controls(c.transmit(now: ns(1)) { _ in nil })
         #expect(out.map { $0.flags.subtracting(.handshake) } == [.ack, .nack])
         #expect(out[0].range == ClosedRangeOfSequences(from: 1000, to: 1003))
         #expect(out[1].range == ClosedRangeOfSequences(from: 1004, to: 1007))
@@ -105,14 +106,14 @@ import Testing
     }
 
     @Test func nackResendsCurrentStateWithNewSequence() {
-        var s = Engine(configuration: .compatible(), firstSequence: 100, now: 0)
+        var s = Engine(configuration: .compatible(), firstSequence: 100, now: ns(0))
         var version: UInt32 = 1
         s.enqueue(7)
-        let first = s.transmit(now: 0) { (.flowUpdate, Self.flowBody($0, version: version)) }
+        let first = s.transmit(now: ns(0)) { (.flowUpdate, Self.flowBody($0, version: version)) }
         #expect(first.map(\.sequence) == [100])
         version = 2
         _ = s.receive(SyncMessage.control(.nack(100, 100, sequence: 50)))
-        let again = s.transmit(now: 1) { (.flowUpdate, Self.flowBody($0, version: version)) }
+        let again = s.transmit(now: ns(1)) { (.flowUpdate, Self.flowBody($0, version: version)) }
         #expect(again.map(\.sequence) == [101])
         guard case .flow(let f) = again.first?.body else { Issue.record("no resend"); return }
         #expect(f.mark == 2)
@@ -121,9 +122,9 @@ import Testing
 
     /// Only final objects (sent as destroys) are released for the owner to forget.
     @Test func ackReleasesAndHelloFlushes() {
-        var s = Engine(configuration: .compatible(), firstSequence: 10, now: 0)
+        var s = Engine(configuration: .compatible(), firstSequence: 10, now: ns(0))
         for k in 0..<5 { s.enqueue(k) }
-        _ = s.transmit(now: 0) { (.flowDestroy, Self.flowBody($0, version: 1)) }
+        _ = s.transmit(now: ns(0)) { (.flowDestroy, Self.flowBody($0, version: 1)) }
         #expect(s.resendQueueCount == 5)
         _ = s.receive(SyncMessage.control(.ack(10, 12, sequence: 1)))
         #expect(Set(s.takeReleased()) == [0, 1, 2])
@@ -134,42 +135,42 @@ import Testing
     }
 
     @Test func acknowledgedUpdatesAreNotReleased() {
-        var s = Engine(configuration: .compatible(), firstSequence: 10, now: 0)
+        var s = Engine(configuration: .compatible(), firstSequence: 10, now: ns(0))
         s.enqueue(1)
         s.enqueue(2)
-        _ = s.transmit(now: 0) { ($0 == 1 ? .flowUpdate : .flowDestroy, Self.flowBody($0, version: 1)) }
+        _ = s.transmit(now: ns(0)) { ($0 == 1 ? .flowUpdate : .flowDestroy, Self.flowBody($0, version: 1)) }
         _ = s.receive(SyncMessage.control(.ack(10, 11, sequence: 1)))
         #expect(s.resendQueueCount == 0)
         #expect(s.takeReleased() == [2])
         // The acknowledged update is idle again: a change sends it anew.
         s.enqueue(1)
-        #expect(s.transmit(now: 1) { (.flowUpdate, Self.flowBody($0, version: 2)) }.map(\.sequence) == [12])
+        #expect(s.transmit(now: ns(1)) { (.flowUpdate, Self.flowBody($0, version: 2)) }.map(\.sequence) == [12])
     }
 
     /// Tandem holds state until the peer answered HELLO, and re-sends to a restarted peer.
     @Test func dataWaitsForTheHandshake() {
-        var s = Engine(firstSequence: 1, now: 0)
+        var s = Engine(firstSequence: 1, now: ns(0))
         s.enqueue(1)
-        let first = s.transmit(now: 0) { (.flowUpdate, Self.flowBody($0, version: 1)) }
+        let first = s.transmit(now: ns(0)) { (.flowUpdate, Self.flowBody($0, version: 1)) }
         #expect(first == [.control(.alive(sequence: 1, handshake: .hello))])
         #expect(s.hasPendingTransmit)
         _ = s.receive(SyncMessage.control(.ack(1, 1, sequence: 77, handshake: [.hello, .helloBack])))
         // First a fence message without HELLO; state follows once the peer acknowledges it.
-        let fence = s.transmit(now: 1) { (.flowUpdate, Self.flowBody($0, version: 1)) }
+        let fence = s.transmit(now: ns(1)) { (.flowUpdate, Self.flowBody($0, version: 1)) }
         #expect(fence == [.control(.alive(sequence: 2, handshake: .helloBack))])
         _ = s.receive(SyncMessage.control(.ack(2, 2, sequence: 78)))
-        let next = s.transmit(now: 2) { (.flowUpdate, Self.flowBody($0, version: 1)) }
+        let next = s.transmit(now: ns(2)) { (.flowUpdate, Self.flowBody($0, version: 1)) }
         #expect(next.count == 1)
         #expect(next.last?.type == .flowUpdate)
         #expect(next.last?.flags == [])
         // The peer restarts: what it had not acknowledged is sent again.
         _ = s.receive(SyncMessage.control(.alive(sequence: 5, handshake: .hello)))
-        let again = s.transmit(now: 2) { (.flowUpdate, Self.flowBody($0, version: 1)) }
+        let again = s.transmit(now: ns(2)) { (.flowUpdate, Self.flowBody($0, version: 1)) }
         #expect(again.contains { $0.type == .flowUpdate })
     }
 
     @Test func malformedControlIsCountedAndNotSequenced() {
-        var c = Engine(firstSequence: 1, now: 0)
+        var c = Engine(firstSequence: 1, now: ns(0))
         _ = c.receive(Self.data(10))
         let bad = SyncMessage.control(ControlMessage(flags: .ack, sequence: 11, range: ClosedRangeOfSequences(from: 50, to: 40)))
         #expect(c.receive(bad) == [.malformed(bad)])
@@ -178,9 +179,9 @@ import Testing
     }
 
     @Test func resendQueueOverflowDropsTheOldest() {
-        var s = Engine(configuration: .compatible(resendQueueSize: 3), firstSequence: 1, now: 0)
+        var s = Engine(configuration: .compatible(resendQueueSize: 3), firstSequence: 1, now: ns(0))
         for k in 0..<5 { s.enqueue(k) }
-        _ = s.transmit(now: 0) { (.flowDestroy, Self.flowBody($0, version: 1)) }
+        _ = s.transmit(now: ns(0)) { (.flowDestroy, Self.flowBody($0, version: 1)) }
         #expect(s.resendQueueCount == 3)
         #expect(s.counters.resendQueueOverflows == 2)
         #expect(Set(s.takeReleased()) == [0, 1])
@@ -215,8 +216,8 @@ import Testing
     static func simulate(seed: UInt64, flows: Int, loss: UInt64, duplicate: UInt64, jitterMilliseconds: UInt64, replication: Bool = true, watch: Int? = nil, watchSeqs: [UInt32] = []) -> Outcome {
         let ms: UInt64 = 1_000_000
         var rng = SplitMix64(seed: seed)
-        var a = Engine(configuration: .init(ackWindowSize: 50), firstSequence: 1_000_000, now: 0)
-        var b = Engine(configuration: .init(ackWindowSize: 50), firstSequence: 7, now: 0)
+        var a = Engine(configuration: .init(ackWindowSize: 50), firstSequence: 1_000_000, now: ns(0))
+        var b = Engine(configuration: .init(ackWindowSize: 50), firstSequence: 7, now: ns(0))
         var receiverA = SyncReceiver()
         var receiverB = SyncReceiver()
         // A's localCache cache: key → (version, dead); B's external cache: key → version.
@@ -260,7 +261,7 @@ import Testing
         var nextKey = 0
         while now < end {
             if now < changesUntil {
-                // Create, update and destroy flows.
+                // Create), update and destroy flows.
                 for _ in 0..<(flows / 1500 + 1) where nextKey < flows {
                     localCache[nextKey] = (1, false)
                     live.append(nextKey)
@@ -280,12 +281,12 @@ import Testing
                     a.enqueue(key)
                 }
             }
-            a.fire(now: now)
-            b.fire(now: now)
-            let sentByA = a.transmit(now: now, render: render)
+            a.fire(now: ns(now))
+            b.fire(now: ns(now))
+            let sentByA = a.transmit(now: ns(now), render: render)
             if let watch { for m in sentByA { if case .flow(let f) = m.body, f.source == .v4(0x0a00_0000 | UInt32(watch)) { print("t=\(now/ms) A sends seq=\(m.sequence) \(m.type) v=\(f.mark!)") } else if case .control(let c) = m.body { if c.flags.contains(.nack) || c.flags.contains(.ack) { } } } }
             send(sentByA, now: now, toB: true)
-            send(b.transmit(now: now) { _ in nil }, now: now, toB: false)
+            send(b.transmit(now: ns(now)) { _ in nil }, now: now, toB: false)
             for k in a.takeReleased() where localCache[k]?.dead == true {
                 if k == watch { print("t=\(now/ms) A releases \(k)") }
                 localCache[k] = nil

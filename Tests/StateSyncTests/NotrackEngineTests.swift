@@ -1,6 +1,8 @@
 import Conntrack
 import StateSync
 import Testing
+import TestSupport
+import Timekeeping
 
 /// NOTRACK (spec §3.5): best effort, no handshake, no acknowledgements.
 @Suite struct NotrackEngineTests {
@@ -9,27 +11,27 @@ import Testing
     static func body(_ key: Int) -> SyncMessage.Body { EngineTestFlows.body(key) }
 
     @Test func sendsOnceWithoutHandshakeAndForgets() {
-        var e = Engine(firstSequence: 100, now: 0)
+        var e = Engine(firstSequence: 100, now: ns(0))
         e.enqueue(1)
         e.enqueue(2)
         e.enqueue(1)
-        let out = e.transmit(now: 0) { (.flowUpdate, Self.body($0)) }
+        let out = e.transmit(now: ns(0)) { (.flowUpdate, Self.body($0)) }
         #expect(out.map(\.sequence) == [100, 101])
         #expect(out.allSatisfy { $0.flags.isEmpty })
         #expect(Set(e.takeReleased()) == [1, 2])
-        #expect(e.transmit(now: 1) { (.flowUpdate, Self.body($0)) }.isEmpty)
+        #expect(e.transmit(now: ns(1)) { (.flowUpdate, Self.body($0)) }.isEmpty)
     }
 
     @Test func aliveEverySecondAndResyncIsRanged() {
-        var e = Engine(firstSequence: 7, now: 0)
-        e.fire(now: 1_000_000_000)
+        var e = Engine(firstSequence: 7, now: ns(0))
+        e.fire(now: ns(1_000_000_000))
         e.requestResync()
-        let out = e.transmit(now: 1_000_000_000) { _ in nil }
+        let out = e.transmit(now: ns(1_000_000_000)) { _ in nil }
         #expect(out == [.control(.alive(sequence: 7)), .control(.resync(sequence: 8))])
     }
 
     @Test func receiveRules() {
-        var e = Engine(firstSequence: 1, now: 0)
+        var e = Engine(firstSequence: 1, now: ns(0))
         let data = SyncMessage(type: .flowNew, sequence: 10, body: Self.body(1))
         #expect(e.receive(data) == [.apply(data)])
         // A gap is counted and reported (the owner may ask for the table); an older

@@ -2,6 +2,7 @@ import Conntrack
 import StateSync
 import TestSupport
 import Testing
+import Timekeeping
 
 /// Random bytes after valid messages in one datagram, and random datagrams between
 /// valid ones: the receiver never crashes, every valid message before the garbage comes
@@ -35,7 +36,7 @@ import Testing
     func purelyRandomDatagramsNeverCrash(seed: UInt64) {
         var rng = SplitMix64(seed: seed)
         var receiver = SyncReceiver()
-        var engine = FTFWEngine<Int>(firstSequence: 1, now: 0)
+        var engine = FTFWEngine<Int>(firstSequence: 1, now: ns(0))
         for _ in 0..<20_000 {
             // Bias towards plausible headers so the deeper checks run too.
             var bytes = (0..<Int(rng.next() % 64)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }

@@ -1,6 +1,8 @@
 import Conntrack
 import StateSync
 import Testing
+import TestSupport
+import Timekeeping
 
 /// A bulk send larger than the resend queue, into a receiver whose socket buffer
 /// overflows (conntrackd 1.4.7 lost flows exactly this way): with back-pressure every
@@ -21,8 +23,8 @@ import Testing
     /// B's socket buffer holds `bufferMessages` per millisecond and drops the rest, as a
     /// UDP receive buffer does under a burst. Runs until B has everything or 60 virtual s.
     static func bulk(flows: Int, configuration: Engine.Configuration, bufferMessages: Int) -> Outcome {
-        var a = Engine(configuration: configuration, firstSequence: 1, now: 0)
-        var b = Engine(configuration: .init(ackWindowSize: configuration.ackWindowSize), firstSequence: 900_000_000, now: 0)
+        var a = Engine(configuration: configuration, firstSequence: 1, now: ns(0))
+        var b = Engine(configuration: .init(ackWindowSize: configuration.ackWindowSize), firstSequence: 900_000_000, now: ns(0))
         var toB: [SyncMessage] = []
         var toA: [SyncMessage] = []
         var external = Set<Int>()
@@ -30,9 +32,9 @@ import Testing
         // Both past the handshake first, so the bulk is not held behind it.
         var now: UInt64 = 0
         for _ in 0..<5 {
-            a.fire(now: now); b.fire(now: now)
-            toB += a.transmit(now: now, render: render)
-            toA += b.transmit(now: now) { _ in nil }
+            a.fire(now: ns(now)); b.fire(now: ns(now))
+            toB += a.transmit(now: ns(now), render: render)
+            toA += b.transmit(now: ns(now)) { _ in nil }
             for m in toB { _ = b.receive(m) }
             for m in toA { _ = a.receive(m) }
             toB.removeAll(); toA.removeAll()
@@ -41,12 +43,12 @@ import Testing
         for k in 0..<flows { a.enqueue(k) }
         let end = now + 60_000 * ms
         while now < end && external.count < flows {
-            a.fire(now: now)
-            b.fire(now: now)
+            a.fire(now: ns(now))
+            b.fire(now: ns(now))
             let arriving = toB
             let acks = toA
-            toB = a.transmit(now: now, render: render)
-            toA = b.transmit(now: now) { _ in nil }
+            toB = a.transmit(now: ns(now), render: render)
+            toA = b.transmit(now: ns(now)) { _ in nil }
             for m in arriving.prefix(bufferMessages) {
                 for e in b.receive(m) {
                     if case .apply(let msg) = e, case .flow(let f) = msg.body, case .v4(let v)? = f.source {
@@ -87,18 +89,18 @@ import Testing
 
     /// ACKs and NACKs are not held back by a full queue: the peer's progress depends on them.
     @Test func controlMessagesPassAFullQueue() {
-        var a = Engine(configuration: .init(ackWindowSize: 5, resendQueueSize: 2, holdDataUntilHandshake: false), firstSequence: 1, now: 0)
+        var a = Engine(configuration: .init(ackWindowSize: 5, resendQueueSize: 2, holdDataUntilHandshake: false), firstSequence: 1, now: ns(0))
         for k in 0..<4 { a.enqueue(k) }
-        let first = a.transmit(now: 0) { (.flowUpdate, EngineTestFlows.body($0)) }
+        let first = a.transmit(now: ns(0)) { (.flowUpdate, EngineTestFlows.body($0)) }
         #expect(first.filter { $0.type == .flowUpdate }.count == 2)
         #expect(a.transmitQueueCount == 2)
         for s in UInt32(50)..<55 { _ = a.receive(SyncMessage(type: .flowUpdate, sequence: s, body: EngineTestFlows.body(9))) }
-        let second = a.transmit(now: 1) { (.flowUpdate, EngineTestFlows.body($0)) }
+        let second = a.transmit(now: ns(1)) { (.flowUpdate, EngineTestFlows.body($0)) }
         #expect(second.contains { if case .control(let c) = $0.body { c.flags.contains(.ack) } else { false } })
         #expect(!second.contains { $0.type == .flowUpdate })
         // The peer acknowledges the first two and our ACK: the other two go.
         _ = a.receive(SyncMessage.control(.ack(1, 3, sequence: 60)))
-        let third = a.transmit(now: 2) { (.flowUpdate, EngineTestFlows.body($0)) }
+        let third = a.transmit(now: ns(2)) { (.flowUpdate, EngineTestFlows.body($0)) }
         #expect(third.filter { $0.type == .flowUpdate }.count == 2)
     }
 }

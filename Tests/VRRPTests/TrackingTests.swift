@@ -1,5 +1,7 @@
 import Testing
 import VRRP
+import Timekeeping
+import TestSupport
 
 /// keepalived's tracking arithmetic (spec §2.10) and vrrp_script's rise/fall.
 @Suite struct TrackingTests {
@@ -61,18 +63,18 @@ import VRRP
 
     @Test func priorityChangeShiftsTheBackupsDownTimer() {
         var m = InstanceMachine(.init(priority: 100, address: .v4(1)))
-        _ = m.start(now: 0)
+        _ = m.start(now: us(0))
         let before = m.masterDownDeadline!
         m.changePriority(to: 200)
         // Skew shrinks from (256−100)/256 s to (256−200)/256 s.
-        #expect(before - m.masterDownDeadline! == 609_375 - 218_750)
+        #expect(before - m.masterDownDeadline! == µs(609_375 - 218_750))
     }
 
     @Test func reloadKeepsTheMasterAndReadvertises() {
         var m = InstanceMachine(.init(priority: 255, configuredMaster: true, address: .v4(1)))
-        _ = m.start(now: 0)
+        _ = m.start(now: us(0))
         #expect(m.state == .master)
-        let actions = m.reconfigure(.init(priority: 200, address: .v4(1)), now: 10)
+        let actions = m.reconfigure(.init(priority: 200, address: .v4(1)), now: us(10))
         #expect(m.state == .master && m.parameters.priority == 200 && actions == [.sendAdvertisement(priority: 200)])
     }
 }

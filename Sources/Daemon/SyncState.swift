@@ -1,0 +1,22 @@
+import Conntrack
+import StateSync
+
+/// What the sync keeps from one loop turn to the next, as plain values the daemon changes
+/// in place: the flow caches (spec §5), the expectation caches, kernel events that bypass
+/// the internal cache, whether the peer's whole table has arrived, and the repair of gaps
+/// in its messages.
+struct SyncState {
+    var internalCache: InternalCache
+    var externalCache: ExternalCache
+    var expectations: ExpectationSyncState
+    var internalBypass = InternalBypass()
+    /// Has the peer's table arrived since we last asked for it (sync health)?
+    var resync: ResyncProgress
+    /// Gaps in the peer's messages that its resends may not have filled.
+    var gapRepair: GapRepair
+    /// The resync asked for by gap repair, while its answer is on the way.
+    var gapResync: GapResync?
+    /// Cache tables emptied this turn (a promotion's `-f`), freed at the start of the next:
+    /// freeing a quarter-million entries must not delay the commit that emptied them.
+    var released: [(FlowTable<InternalCache.Entry>, FlowTable<ExternalCache.Entry>)] = []
+}
