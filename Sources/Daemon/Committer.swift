@@ -14,6 +14,9 @@ public struct CommitReport: Sendable {
     public var duration: Duration
     /// How many flows the kernel refused, by errno.
     public var failuresByErrno: [Int32: Int] = [:]
+    /// The flows refused because the table was full, as they were written: what
+    /// `PendingCommit` writes again as space frees.
+    var refusedForSpace: [Flow] = []
 
     /// "120 ENOMEM (the conntrack table is full: nf_conntrack_max), 3 EINVAL (Invalid
     /// argument)", most frequent first: what an operator needs to act on a failed commit.
@@ -94,8 +97,22 @@ struct Committer {
         let r = try listener.map { try $0.withoutEvents(write) } ?? write()
         var byErrno: [Int32: Int] = [:]
         for failure in r.failures { byErrno[failure.error.errno, default: 0] += 1 }
-        return CommitReport(flows: flows.count, succeeded: r.succeeded, failed: r.failed,
-                            duration: Instant.now() - started, failuresByErrno: byErrno)
+        var report = CommitReport(flows: flows.count, succeeded: r.succeeded, failed: r.failed,
+                                  duration: Instant.now() - started, failuresByErrno: byErrno)
+        let full = Set(r.failures.lazy.filter { $0.error.errno == ENOMEM }.map(\.index))
+        if !full.isEmpty {
+            // Found again by position: the write went through `ordered` in this order.
+            for (i, e) in ordered.enumerated() where full.contains(i) {
+                if let f = kernelFlow(e.synced, timeout: nil) { report.refusedForSpace.append(f) }
+            }
+        }
+        return report
+    }
+
+    /// Writes again flows a full table refused. Returns the kernel's refusals by position.
+    func retry(_ flows: [Flow]) throws -> [Int: Int32] {
+        let r = try kernel.create(flows, updateExisting: true, acknowledge: false)
+        return Dictionary(r.failures.map { ($0.index, $0.error.errno) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// DisableExternalCache (spec §5.3): a loop turn's messages go into the kernel in one

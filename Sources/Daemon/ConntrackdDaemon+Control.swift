@@ -98,7 +98,9 @@ extension ConntrackdDaemon {
             link: .init(sent: k.packetsSent, received: k.packetsReceived, sendErrors: k.sendErrors, droppedFull: k.droppedSendBufferFull),
             gaps: state.gapRepair.counters, resyncPending: state.gapRepair.hasOpenGaps, retransmitted: engine.retransmissions,
             lost: engine.tracker.lost, malformed: link.receiver.counters.malformed, foreign: link.foreignDatagrams,
-            overruns: runtime.overruns, recovered: recovery.text), now: now)
+            overruns: runtime.overruns, recovered: recovery.text,
+            waitingForSpace: state.pendingCommit.count, committedLater: state.pendingCommit.committedLater,
+            expiredWaiting: state.pendingCommit.expired), now: now)
     }
 
     func statistics() -> ConntrackdStatistics {

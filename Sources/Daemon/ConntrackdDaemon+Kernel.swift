@@ -131,7 +131,48 @@ extension ConntrackdDaemon {
         let us = max(0, report.duration.microsecondCount)
         log("commit has taken \(us / 1_000_000).\(String(repeating: "0", count: 6 - String(us % 1_000_000).count))\(us % 1_000_000) seconds")
         if report.failed > 0 { log("commit failures by cause: \(report.failureCauses)") }
+        state.pendingCommit.refused(report.refusedForSpace, now: Instant.now())
+        if !report.refusedForSpace.isEmpty {
+            log("\(report.refusedForSpace.count) flows did not fit (the conntrack table is full: nf_conntrack_max): "
+                + "they are written as space frees, each for at most its timeout")
+        }
         if withExpectations { commitExpectations(now: Instant.now()) }
         return report
+    }
+
+    /// The flows a full table refused (`PendingCommit`): those past their timeout are
+    /// dropped and said so, the rest written again.
+    func servicePendingCommit(now: Instant) {
+        let expiredBefore = state.pendingCommit.expired
+        let flows = state.pendingCommit.due(now: now)
+        let expired = state.pendingCommit.expired - expiredBefore
+        if expired > 0 { log("\(expired) flows that did not fit expired before the table had space for them") }
+        if let flows { retryPendingCommit(flows, now: now) }
+    }
+
+    /// Those now in the kernel enter the internal cache and go to the peer, as a commit's
+    /// adopted flows do.
+    func retryPendingCommit(_ flows: [Flow], now: Instant) {
+        let refused: [Int: Int32]
+        do {
+            refused = try committer.retry(flows)
+        } catch {
+            state.pendingCommit.attempted(stillRefused: Set(flows.indices), now: now)
+            recovered(.kernelCommit, "writing the \(flows.count) flows that did not fit failed: \(error); trying again")
+            return
+        }
+        let full = Set(refused.filter { $0.value == ENOMEM }.keys)
+        let dropped = refused.count - full.count
+        for (i, f) in flows.enumerated() where refused[i] == nil && !bypassesInternalCache && filter.passes(f) {
+            if let key = state.internalCache.record(f, kind: .new, now: now) { engine.enqueue(.flow(key), places: &state.internalCache) }
+        }
+        state.pendingCommit.attempted(stillRefused: full, dropped: dropped, now: now)
+        let written = flows.count - refused.count
+        if written > 0 || dropped > 0 {
+            var line = "\(written) of the \(flows.count) flows that did not fit are now in the kernel"
+            if dropped > 0 { line += ", \(dropped) refused for other reasons (dropped)" }
+            line += full.isEmpty ? "; none left waiting" : "; \(full.count) still wait for space"
+            log(line)
+        }
     }
 }

@@ -176,6 +176,7 @@ public final class ConntrackdDaemon {
         if let d = state.gapRepair.nextDeadline { deadline = min(deadline, d) }
         deadline = min(deadline, link.deadline)
         if let until = reader?.restingUntil { deadline = min(deadline, until) }
+        if let retry = state.pendingCommit.nextAttempt { deadline = min(deadline, retry) }
         if sentSlice { deadline = .zero }
         return deadline
     }
@@ -239,6 +240,7 @@ public final class ConntrackdDaemon {
         link.service(now: now)
         if let r = state.resync.nextRequest, now >= r { requestResync(now: now) }
         repairGaps(now: now)
+        if let at = state.pendingCommit.nextAttempt, now >= at { servicePendingCommit(now: now) }
         if sync.mode == .alarm && now >= schedule.nextExpiry {
             state.externalCache.expire(now: now, lifetime: .seconds(sync.cacheTimeout))
             schedule.nextExpiry = now + .seconds(1)
@@ -296,6 +298,7 @@ public final class ConntrackdDaemon {
     /// `-f`: empties both caches.
     public func flushCaches() {
         schedule.purgeAt = nil
+        state.pendingCommit.cancel()
         state.internalCache.removeAll()
         state.externalCache.removeAll()
         flushExpectationCaches()
@@ -332,6 +335,7 @@ public final class ConntrackdDaemon {
     /// `-t`: flushes the kernel table after PurgeTimeout.
     /// A commit or a cache flush cancels it; a pending one is not moved.
     public func schedulePurge(now: Instant) {
+        state.pendingCommit.cancel()
         guard schedule.purgeAt == nil else { return }
         schedule.purgeAt = now + .seconds(sync.purgeTimeout)
         log("flushing conntrack table in \(sync.purgeTimeout) secs")

@@ -66,6 +66,8 @@ enum ControlPresenter {
         var overruns: Int
         /// Errors the loop survived, as "2 event socket, 1 control request" or "none".
         var recovered: String = "none"
+        /// Committed flows a full table refused: still waiting, written later, expired waiting.
+        var waitingForSpace = 0, committedLater = 0, expiredWaiting = 0
     }
 
     /// The link's counters as the status shows them.
@@ -102,6 +104,10 @@ enum ControlPresenter {
                      + (s.resyncPending ? ", a resync pending" : ""))
         lines.append("  reliability: \(s.retransmitted) retransmitted, \(s.lost) lost, "
                      + "\(s.malformed) malformed, \(s.foreign) not from the peer, \(s.overruns) netlink overruns")
+        if s.waitingForSpace + s.committedLater + s.expiredWaiting > 0 {
+            lines.append("  table full at commit: \(s.waitingForSpace) flows wait for space (nf_conntrack_max), "
+                         + "\(s.committedLater) written later, \(s.expiredWaiting) expired waiting")
+        }
         lines.append("  errors recovered: \(s.recovered)")
         return lines.joined(separator: "\n") + "\n"
     }

@@ -16,6 +16,8 @@ struct SyncState {
     var gapRepair: GapRepair
     /// The resync asked for by gap repair, while its answer is on the way.
     var gapResync: GapResync?
+    /// Committed flows a full conntrack table refused, written again as space frees.
+    var pendingCommit = PendingCommit()
     /// Cache tables emptied this turn (a promotion's `-f`), freed at the start of the next:
     /// freeing a quarter-million entries must not delay the commit that emptied them.
     var released: [(FlowTable<InternalCache.Entry>, FlowTable<ExternalCache.Entry>)] = []
