@@ -57,11 +57,29 @@ public final class ConntrackEventListener {
     /// Leaves the multicast groups while `body` runs. With no listener left the kernel
     /// skips building events altogether, so a bulk write runs at its listener-free rate;
     /// what changed meanwhile is not reported, and the caller resyncs by dump afterwards.
+    /// A group it could not join again is kept in `missingGroups`, never forgotten: events
+    /// would otherwise stop with no sign. The owner calls `rejoin()`.
     public func withoutEvents<T>(_ body: () throws -> T) throws -> T {
         let groups = Self.groups(events)
         for g in groups { try socket.leave(group: g) }
-        defer { for g in groups { try? socket.join(group: g) } }
+        defer {
+            for g in groups {
+                do { try socket.join(group: g) } catch { missingGroups.insert(g) }
+            }
+        }
         return try body()
+    }
+
+    /// Groups `withoutEvents` left and could not join again.
+    public private(set) var missingGroups: Set<UInt32> = []
+
+    /// Joins the groups `withoutEvents` could not; throws the first failure (those still
+    /// missing stay listed).
+    public func rejoin() throws {
+        for g in missingGroups.sorted() {
+            try socket.join(group: g)
+            missingGroups.remove(g)
+        }
     }
 
     /// `reliable` mirrors conntrackd's NetlinkEventsReliable: the kernel reports delivery

@@ -124,7 +124,11 @@ extension ConntrackdDaemon {
         let adopting: ((Flow) -> Void)? = adopt && !bypassesInternalCache ? { f in
             if self.filter.passes(f) { _ = self.state.internalCache.record(f, kind: .new, now: now) }
         } : nil
-        let report = try committer.commit(state.externalCache.entries.values, adopt: adopting, quietly: quiet ? events : nil)
+        let report: CommitReport
+        do {
+            defer { restoreEventGroups(now: Instant.now()) }
+            report = try committer.commit(state.externalCache.entries.values, adopt: adopting, quietly: quiet ? events : nil)
+        }
         // conntrackd's three lines, word for word (scripts grep them).
         log("Committed \(report.succeeded) new entries")
         if report.failed > 0 { log("\(report.failed) entries can't be committed") }

@@ -30,14 +30,50 @@ extension ConntrackdDaemon {
         recovered(.kernelReread, "re-reading the kernel conntrack table failed: \(error); retrying in \(delay.wholeSeconds) s")
     }
 
+    /// The event socket failed (a read, or joining its groups again after a quiet commit):
+    /// a fresh socket replaces it, and what the old one missed is re-read from the kernel
+    /// table in 1 s. A socket that cannot be opened now is tried again at the next failure,
+    /// after a rest, so a lasting fault costs a line a second, not a busy loop.
+    func eventSocketFailed(_ reader: KernelEventReader, _ what: String, now: Instant) {
+        if schedule.resyncAt == nil { schedule.resyncAt = now + .seconds(1) }
+        do {
+            try reader.reopen()
+            recovered(.eventSocket, "\(what); kernel event socket reopened, the kernel table is re-read in 1 s")
+        } catch {
+            reader.rest(until: now + .seconds(1))
+            recovered(.eventSocket, "\(what); reopening the kernel event socket failed (\(error)): trying again in 1 s")
+        }
+    }
+
+    /// After a quiet commit: the event groups it could not join again.
+    func restoreEventGroups(now: Instant) {
+        guard let reader, !reader.listener.missingGroups.isEmpty else { return }
+        do {
+            try reader.listener.rejoin()
+            if schedule.resyncAt == nil { schedule.resyncAt = now + .seconds(1) }
+        } catch {
+            eventSocketFailed(reader, "joining the kernel's event groups again failed: \(error)", now: now)
+        }
+    }
+
     /// Test-only (`TANDEM_TEST_FAIL_KERNEL_DUMPS=N`): the first N kernel dumps after
     /// start-up fail, so the tests can show the loop surviving what a real dump error does.
+    /// `TANDEM_TEST_BREAK_EVENT_SOCKET`: the event socket's descriptor is turned into
+    /// /dev/null after start-up, so every read fails as on a broken socket.
     enum InjectedFault: Error, CustomStringConvertible {
         case kernelDump
         var description: String { "injected fault (TANDEM_TEST_FAIL_KERNEL_DUMPS)" }
     }
 
     func armInjectedFaults() {
+        if getenv("TANDEM_TEST_BREAK_EVENT_SOCKET") != nil, let reader {
+            let null = open("/dev/null", O_RDONLY)
+            if null >= 0 {
+                dup2(null, reader.descriptor)
+                close(null)
+                log("TANDEM_TEST_BREAK_EVENT_SOCKET is set: the kernel event socket is broken (test-only)")
+            }
+        }
         guard let text = getenv("TANDEM_TEST_FAIL_KERNEL_DUMPS").map({ String(cString: $0) }), let n = Int(text), n > 0 else { return }
         recovery.injectedDumpFailures = n
         log("TANDEM_TEST_FAIL_KERNEL_DUMPS is set: the next \(n) kernel dump(s) fail (test-only)")

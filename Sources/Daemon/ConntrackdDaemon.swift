@@ -97,12 +97,29 @@ public final class ConntrackdDaemon {
         // starts at the ceiling the operator allowed: the kernel charges the memory only
         // while events wait in it.
         let ceiling = max(configured, g.netlinkBufferSizeMaxGrowth)
-        let open = {
-            try ConntrackEventListener(events: sync.expectationSync == .off ? .flows : [.flows, .expectations],
-                                       bufferPolicy: ReceiveBufferPolicy(initial: ceiling, maximum: ceiling),
-                                       reliable: g.netlinkEventsReliable)
+        let ownPort = kernel.socket.portID, filter = filter
+        let program = KernelEventFilter.program(g.filters)
+        var filterState: String?
+        // Every event socket, the first and any reopened after a failure, gets the same
+        // groups, buffer and kernel-side filter. The daemon's own filter still runs on what
+        // passes: the program only drops what it would drop, and passes on what it cannot judge.
+        let open = { () throws -> ConntrackEventListener in
+            let events = try ConntrackEventListener(events: sync.expectationSync == .off ? .flows : [.flows, .expectations],
+                                                    bufferPolicy: ReceiveBufferPolicy(initial: ceiling, maximum: ceiling),
+                                                    reliable: g.netlinkEventsReliable)
+            if let program {
+                do {
+                    try events.socket.attachFilter(try program.instructions())
+                    if filterState == nil { log("using kernel-space event filtering") }
+                    filterState = "kernel"
+                } catch {
+                    if filterState != "userspace" { log("kernel-space event filtering unavailable (\(error)): filtering in userspace") }
+                    filterState = "userspace"
+                }
+            }
+            return events
         }
-        let events: ConntrackEventListener?
+        let makeReader = { try KernelEventReader(open: open, ownPort: ownPort, filter: filter, compact: !sync.disableInternalCache) }
         if let secs = g.pollSeconds {
             // PollSecs (the seed's mode): conntrackd re-reads and re-sends the whole table
             // every N s, so a flow waits up to N s and an idle 250k-flow table costs most
@@ -114,26 +131,14 @@ public final class ConntrackdDaemon {
             // the first poll has nothing to re-read.
             schedule.nextPoll = now
             do {
-                events = try open()
+                reader = try makeReader()
                 log("polling mode, PollSecs \(secs): kernel events are replicated at once; the table is re-read within \(secs) s after an event overrun")
             } catch {
-                events = nil
+                reader = nil
                 log("polling mode, PollSecs \(secs): no kernel event socket (\(error)): the table is re-read every \(secs) s")
             }
         } else {
-            events = try open()
-        }
-        let ownPort = kernel.socket.portID, filter = filter
-        reader = events.map { KernelEventReader(listener: $0, ownPort: ownPort, filter: filter, compact: !sync.disableInternalCache) }
-        if let events, let program = KernelEventFilter.program(g.filters) {
-            // The daemon's own filter still runs on what passes: the program only drops
-            // what it would drop, and passes on what it cannot judge.
-            do {
-                try events.socket.attachFilter(try program.instructions())
-                log("using kernel-space event filtering")
-            } catch {
-                log("kernel-space event filtering unavailable (\(error)): filtering in userspace")
-            }
+            reader = try makeReader()
         }
     }
 
@@ -209,9 +214,7 @@ public final class ConntrackdDaemon {
             do {
                 backlogged = try reader.read(now: t)
             } catch {
-                // What the socket lost is what a dump brings back.
-                if schedule.resyncAt == nil { schedule.resyncAt = t + .seconds(1) }
-                recovered(.eventSocket, "reading kernel events failed: \(error); the kernel table is re-read in 1 s")
+                eventSocketFailed(reader, "reading kernel events failed: \(error)", now: t)
             }
             handleKernelEvents(reader, now: t)
         }

@@ -18,7 +18,9 @@ enum KernelEvent {
 /// per loop turn, so the peer and the control socket get their turns during a burst, and
 /// after a turn that read events a short rest, as a NIC moderates its interrupts.
 final class KernelEventReader {
-    let listener: ConntrackEventListener
+    private(set) var listener: ConntrackEventListener
+    /// Opens a listener as the first was opened (groups, buffer, kernel-side filter).
+    let open: () throws -> ConntrackEventListener
     /// Our own commits come back as events: never echo them to the peer (spec §5.4).
     let ownPort: UInt32
     let filter: FlowFilter
@@ -42,14 +44,25 @@ final class KernelEventReader {
     /// (EventIterationLimit), which costs a loop turn per 100 flows in a burst.
     static let readsPerTurn = 4096
 
-    init(listener: ConntrackEventListener, ownPort: UInt32, filter: FlowFilter, compact: Bool) {
-        self.listener = listener
+    init(open: @escaping () throws -> ConntrackEventListener, ownPort: UInt32, filter: FlowFilter, compact: Bool) throws {
+        self.open = open
+        listener = try open()
         self.ownPort = ownPort
         self.filter = filter
         self.compact = compact
     }
 
     var descriptor: Int32 { listener.socket.descriptor }
+
+    /// Leaves the socket alone until `until` (after a failure that a retry cannot mend at once).
+    func rest(until: Instant) { restingUntil = until }
+
+    /// Replaces a socket that failed with a fresh one; what the old one lost is the
+    /// owner's to re-read by dump.
+    func reopen() throws {
+        listener = try open()
+        restingUntil = nil
+    }
 
     func isResting(now: Instant) -> Bool { restingUntil.map { now < $0 } ?? false }
 

@@ -70,6 +70,30 @@ struct ConntrackdBadInputTests {
         #expect(pair.eventually { pair.query("b", ["-e"]) == ConntrackdInteropTests.expectedLines })
     }
 
+    /// A broken event socket (its descriptor turned into /dev/null after start-up, so every
+    /// read fails) is replaced by a fresh one: flows made afterwards reach the peer through
+    /// kernel events again, not only through the re-read that follows every failure. The
+    /// old answer, a re-read alone, left the daemon reading no event at all (events received
+    /// stayed 0), which the last expectation would catch.
+    @Test func aBrokenEventSocketIsReopened() throws {
+        var extra = Pair.Extra()
+        extra.tandemEnvironment = ["TANDEM_TEST_BREAK_EVENT_SOCKET=1"]
+        let pair = try Pair("evbrk", a: .tandem, b: .tandem, extra: extra)
+        defer { pair.stop() }
+        #expect(pair.eventually(5) { FileManager.default.fileExists(atPath: "\(pair.dir)/a.ctl") })
+        usleep(1_500_000)
+        let log = { Vectors.readText("\(pair.dir)/a.log") }
+        #expect(pair.eventually(5) { log().contains("kernel event socket reopened") }, "\(log())")
+        for f in ConntrackdInteropTests.flows { pair.a.run(["conntrack", "-I"] + f) }
+        #expect(pair.eventually { pair.query("b", ["-e"]) == ConntrackdInteropTests.expectedLines }, "\(log())")
+        let status = pair.a.run([Shell.tandem, "status", "--conntrackd-config", "\(pair.dir)/a.conf"]).stdout
+        #expect(status.contains("errors recovered: 1 event socket"), "\(status)")
+        let runtime = pair.a.run([Shell.tandem, "conntrackd", "-C", "\(pair.dir)/a.conf", "-s", "runtime"]).stdout
+        let received = runtime.split(separator: "\n").first { $0.contains("events received:") }
+            .flatMap { Int($0.split(separator: "\t").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "") } ?? 0
+        #expect(received >= ConntrackdInteropTests.flows.count, "\(runtime)")
+    }
+
     @Test func malformedControlRequestsAreCountedAndLogged() throws {
         let pair = try Pair("bad", a: .tandem, b: .tandem)
         defer { pair.stop() }
