@@ -95,7 +95,7 @@ extension ConntrackdDaemon {
             readsEvents: events != nil, polls: runtime.polls, internalFlows: state.internalCache.activeCount,
             externalFlows: sync.disableExternalCache ? nil : state.externalCache.entries.count, linkKind: channel.kind.rawValue,
             linkInterface: channel.interface, linksConfigured: link.channels.channels.count,
-            link: .init(sent: k.packetsSent, received: k.packetsReceived, sendErrors: k.sendErrors, droppedFull: k.droppedSendBufferFull),
+            link: .init(sent: k.packetsSent, received: k.packetsReceived, sendErrors: k.sendErrors, droppedFull: k.droppedSendBufferFull, deferredFull: k.deferredSendBufferFull),
             gaps: state.gapRepair.counters, resyncPending: state.gapRepair.hasOpenGaps, retransmitted: engine.retransmissions,
             lost: engine.tracker.lost, malformed: link.receiver.counters.malformed, foreign: link.foreignDatagrams,
             overruns: runtime.overruns, recovered: recovery.text,

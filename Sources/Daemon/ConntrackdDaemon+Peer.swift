@@ -32,7 +32,7 @@ extension ConntrackdDaemon {
                 case .apply: break
                 case .resyncRequested:
                     log("resync requested by other node")
-                    bulkSend()
+                    engine.answerResync { bulkSend() }
                 case .peerAcknowledged(let range):
                     if state.resync.isWaiting || state.gapResync != nil, let s = engine.lastResyncSequence, range.contains(s) {
                         if state.resync.isWaiting { state.resync.requestAcknowledged() }

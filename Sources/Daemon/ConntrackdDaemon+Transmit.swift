@@ -59,6 +59,7 @@ extension ConntrackdDaemon {
             })
         }
         out.endRun(now: now, through: link.channels)
+        link.sent(now: now)
         link.coalescer = out
         // Only dead entries are freed on release: with none, skip the per-key look-ups.
         if state.internalCache.deadCount > 0 || state.expectations.enabled {

@@ -77,6 +77,8 @@ enum ControlPresenter {
         var sendErrors: Int
         /// Of those, dropped with the send buffer full.
         var droppedFull = 0
+        /// Datagrams that waited for room in the send buffer (and were not dropped for it).
+        var deferredFull = 0
     }
 
     static func status(_ s: NodeStatus, now: Instant) -> String {
@@ -96,7 +98,8 @@ enum ControlPresenter {
         lines.append("  caches: internal \(s.internalFlows) flows, external " + (s.externalFlows.map { "\($0) flows" } ?? "injected into the kernel"))
         lines.append("  link: \(s.linkKind) on \(s.linkInterface ?? "?") (\(s.linksConfigured) configured), "
                      + "\(s.link.sent) sent / \(s.link.received) received, \(s.link.sendErrors) send errors"
-                     + (s.link.droppedFull > 0 ? " (\(s.link.droppedFull) dropped with the send buffer full)" : ""))
+                     + (s.link.droppedFull > 0 ? " (\(s.link.droppedFull) dropped with the send buffer full)" : "")
+                     + (s.link.deferredFull > 0 ? ", \(s.link.deferredFull) waited for room in the send buffer" : ""))
         let g = s.gaps
         lines.append("  gaps: \(g.gaps) (\(g.messagesLost) messages), \(g.jumps) sequence jumps, \(g.renacksSent) NACKed again, "
                      + "\(g.resyncRequests) resync requests covering \(g.messagesCoveredByResync) messages, "

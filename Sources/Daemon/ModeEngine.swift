@@ -86,6 +86,23 @@ enum ModeEngine {
         }
     }
 
+    /// The peer asked for our table: `enqueueTable` queues it, framed so the peer can tell
+    /// when it has all of it however busy we are: FTFW acknowledges the request at once
+    /// and ends the answer with an ALIVE, NOTRACK ends it with two (`ResyncProgress` reads
+    /// them on the other side).
+    func answerResync(_ enqueueTable: () -> Void) {
+        switch self {
+        case .ftfw(let c): c.engine.acknowledgeReceived()
+        case .notrack, .alarm: break
+        }
+        enqueueTable()
+        switch self {
+        case .ftfw(let c): c.engine.markEndOfTable()
+        case .notrack(let c): c.engine.markEndOfTable()
+        case .alarm: break
+        }
+    }
+
     /// FTFW: NACK these sequence numbers of the peer's again (the other modes have no NACK).
     func requestRetransmission(_ range: ClosedRangeOfSequences) {
         if case .ftfw(let c) = self { c.engine.requestRetransmission(range) }

@@ -28,7 +28,16 @@ final class PeerLink {
     var descriptors: [Int32] { channels.descriptors }
 
     /// When the link next has timed work: a datagram waiting for company, the peer's silence.
-    var deadline: Instant { min(liveness.deadline, coalescer.deadline ?? .never) }
+    var deadline: Instant { min(liveness.deadline, coalescer.deadline ?? .never, backlogRetry ?? .never) }
+
+    /// While datagrams wait for room in the send buffer, the loop comes back this soon.
+    static let backlogPause = Duration.milliseconds(1)
+    private(set) var backlogRetry: Instant?
+
+    /// After a turn's sends: a backlog brings the loop back within `backlogPause`.
+    func sent(now: Instant) {
+        backlogRetry = active.backlogged ? now + Self.backlogPause : nil
+    }
 
     /// Datagrams dropped across all links because they did not come from the peer.
     var foreignDatagrams: Int { channels.channels.reduce(0) { $0 + $1.foreignDatagrams } }
@@ -66,6 +75,7 @@ final class PeerLink {
     /// Link failover and TCP reconnection; reports a peer that fell silent.
     func service(now: Instant) {
         if let line = channels.service(now: now) { log(line) }
+        sent(now: now)
         if case .fellSilent(let d) = liveness.check(now: now) {
             log("no message from peer \(peerAddress) for \(d.wholeSeconds) s (\(active.counters.sendErrors) send errors so far): "
                 + "unreachable or stopped; still sending")

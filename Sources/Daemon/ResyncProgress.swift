@@ -7,7 +7,9 @@ import Timekeeping
 /// proves it processed the request; the next idle tick it sends (ALIVE, or the ACK its
 /// timer sends instead when it has something to acknowledge) was queued behind the
 /// table, so the table has arrived. Without acknowledgements (NOTRACK) the second tick
-/// after the request counts: the first may have been in flight when we asked.
+/// after the request counts: the first may have been in flight when we asked. A peer that
+/// replicates steady churn never idles, so Tandem, answering a request, acknowledges it at
+/// once and ends the table with those ticks itself; a conntrackd peer is waited for.
 public struct ResyncProgress: Hashable, Sendable {
     public enum Phase: Hashable, Sendable {
         /// Nothing was asked: the table is whatever arrived (a master, or no sync).

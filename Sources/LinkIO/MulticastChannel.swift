@@ -4,16 +4,19 @@ import Glibc
 import ConfigParsing
 import Conntrack
 import IPAddressing
+import Timekeeping
 
 /// conntrackd's multicast dedicated link (spec §4.2): one socket bound to the wildcard
 /// address on the group's port (`Group` is the port) and joined to the group on the
 /// local interface address; sends go to the group from that interface, without loopback.
-public final class MulticastChannel: SyncChannel {
+public final class MulticastChannel: SyncChannel, BackloggedSender {
     public let descriptor: Int32
     let group: sockaddr_in
     public let interface: String?
     public let maximumPayload: Int
-    public private(set) var counters = ChannelCounters()
+    public internal(set) var counters = ChannelCounters()
+    var backlog = SendBacklog()
+    var target: sockaddr_in { group }
 
     public var kind: ConntrackdConfiguration.Channel.Kind { .multicast }
     public var descriptors: [Int32] { [descriptor] }
@@ -49,13 +52,13 @@ public final class MulticastChannel: SyncChannel {
 
     deinit { close(descriptor) }
 
-    public func send(_ datagram: [UInt8]) {
-        ChannelSocket.send(descriptor, datagram[...], to: group, counters: &counters)
-    }
+    public func send(_ datagram: [UInt8]) { sendThroughBacklog(datagram, ends: [datagram.count]) }
 
-    public func send(batch bytes: [UInt8], ends: [Int]) {
-        ChannelSocket.send(descriptor, batch: bytes, ends: ends, to: group, counters: &counters)
-    }
+    public func send(batch bytes: [UInt8], ends: [Int]) { sendThroughBacklog(bytes, ends: ends) }
+
+    public func service(now: Instant) { flushBacklog() }
+
+    public var backlogged: Bool { !backlog.isEmpty }
 
     /// Reused for every read: a fresh 64 KiB buffer per turn was zeroed each time.
     private var buffer = [UInt8](repeating: 0, count: 65536)

@@ -10,9 +10,11 @@ public struct ChannelCounters: Hashable, Sendable {
     public var bytesSent = 0, bytesReceived = 0
     public var packetsSent = 0, packetsReceived = 0
     public var sendErrors = 0, receiveErrors = 0
-    /// Of the send errors, datagrams (or TCP buffers) dropped because the send buffer was
-    /// full: FTFW resends them, NOTRACK and ALARM do not.
+    /// Datagrams (or TCP buffers) dropped because the send buffer was full and the
+    /// channel's backlog too (counted among the send errors).
     public var droppedSendBufferFull = 0
+    /// Datagrams that waited in the backlog for the send buffer, and were sent after.
+    public var deferredSendBufferFull = 0
     public init() {}
 
     /// Counts a failed send by its errno.
@@ -47,8 +49,10 @@ public protocol SyncChannel: AnyObject {
     /// Datagrams back to back in `bytes`, datagram i ending at `ends[i]`.
     func send(batch bytes: [UInt8], ends: [Int])
     func receiveAll() -> [ChannelInput]
-    /// Connection upkeep (TCP: accept, reconnect); nothing for datagram channels.
+    /// Connection upkeep (TCP: accept, reconnect); datagram channels send their backlog.
     func service(now: Instant)
+    /// Datagrams wait for room in the send buffer: the owner comes back soon.
+    var backlogged: Bool { get }
 }
 
 extension SyncChannel {
@@ -63,6 +67,7 @@ extension SyncChannel {
     public var foreignDatagrams: Int { 0 }
     public var lastForeignSource: UInt32? { nil }
     public func service(now: Instant) {}
+    public var backlogged: Bool { false }
 }
 
 /// Socket plumbing shared by the channel kinds.
@@ -107,10 +112,15 @@ enum ChannelSocket {
 
     /// `send` for a batch (see `SyncChannel.send(batch:ends:)`), 64 datagrams per system
     /// call: the peer is woken once per call, not once per datagram. A datagram the
-    /// kernel refuses is counted and dropped, as one `sendto` would.
-    static func send(_ fd: Int32, batch bytes: [UInt8], ends: [Int], to target: sockaddr_in, counters: inout ChannelCounters) {
+    /// kernel refuses is counted and dropped, as one `sendto` would, except that with
+    /// `deferring` a full send buffer stops the batch: returned is the index of the first
+    /// datagram not sent, for the caller's backlog.
+    @discardableResult
+    static func send(_ fd: Int32, batch bytes: [UInt8], ends: [Int], to target: sockaddr_in, counters: inout ChannelCounters,
+                     deferring: Bool = false) -> Int? {
         var target = target
         var first = 0
+        var stopped: Int?
         bytes.withUnsafeBytes { raw in
             ends.withUnsafeBufferPointer { e in
                 e.withMemoryRebound(to: UInt.self) { ends in
@@ -123,6 +133,10 @@ enum ChannelSocket {
                         }
                         if n < 0 {
                             if errno == EINTR { continue }
+                            if deferring && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+                                stopped = first
+                                break
+                            }
                             counters.sendFailed(errno)
                             first += 1
                             continue
@@ -136,6 +150,7 @@ enum ChannelSocket {
                 }
             }
         }
+        return stopped
     }
 
     static func option(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) {
@@ -152,3 +167,47 @@ enum ChannelSocket {
 
 /// Datagrams a link reads per loop turn.
 let datagramsPerTurn = 256
+
+/// A datagram channel's sends through its backlog: what waits goes first, what the
+/// kernel will not take yet waits (see `SendBacklog`).
+protocol BackloggedSender: AnyObject {
+    var descriptor: Int32 { get }
+    var target: sockaddr_in { get }
+    var counters: ChannelCounters { get set }
+    var backlog: SendBacklog { get set }
+}
+
+extension BackloggedSender {
+    func sendThroughBacklog(_ bytes: [UInt8], ends: [Int]) {
+        if !backlog.isEmpty {
+            flushBacklog()
+            if !backlog.isEmpty {
+                backlog.keep(bytes, ends: ends, from: 0, fresh: true)
+                noteDrops()
+                return
+            }
+        }
+        if let stop = ChannelSocket.send(descriptor, batch: bytes, ends: ends, to: target, counters: &counters, deferring: true) {
+            backlog.keep(bytes, ends: ends, from: stop, fresh: true)
+            noteDrops()
+        }
+    }
+
+    func flushBacklog() {
+        guard !backlog.isEmpty else { return }
+        let (bytes, ends) = backlog.take()
+        if let stop = ChannelSocket.send(descriptor, batch: bytes, ends: ends, to: target, counters: &counters, deferring: true) {
+            backlog.keep(bytes, ends: ends, from: stop, fresh: false)
+        }
+        counters.deferredSendBufferFull = backlog.deferred
+    }
+
+    private func noteDrops() {
+        counters.deferredSendBufferFull = backlog.deferred
+        let new = backlog.dropped - counters.droppedSendBufferFull
+        if new > 0 {
+            counters.droppedSendBufferFull += new
+            counters.sendErrors += new
+        }
+    }
+}

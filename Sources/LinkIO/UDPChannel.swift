@@ -4,15 +4,18 @@ import Glibc
 import ConfigParsing
 import Conntrack
 import IPAddressing
+import Timekeeping
 
 /// conntrackd's UDP dedicated link (spec §4.1): bound to the local address and port,
 /// sending to the peer's; messages of one transmit run are packed into datagrams.
-public final class UDPChannel: SyncChannel {
+public final class UDPChannel: SyncChannel, BackloggedSender {
     public let descriptor: Int32
     let peer: sockaddr_in
     public let interface: String?
     public let maximumPayload: Int
-    public private(set) var counters = ChannelCounters()
+    public internal(set) var counters = ChannelCounters()
+    var backlog = SendBacklog()
+    var target: sockaddr_in { peer }
     /// Datagrams from an address other than the peer's, dropped unread. conntrackd reads
     /// them: one stray datagram that happens to parse can move its sequence tracking far
     /// ahead, after which the real peer's messages all count as old and are dropped.
@@ -43,15 +46,13 @@ public final class UDPChannel: SyncChannel {
 
     deinit { close(descriptor) }
 
-    public func send(_ datagram: [UInt8]) { send(datagram[...]) }
+    public func send(_ datagram: [UInt8]) { sendThroughBacklog(datagram, ends: [datagram.count]) }
 
-    public func send(_ datagram: ArraySlice<UInt8>) {
-        ChannelSocket.send(descriptor, datagram, to: peer, counters: &counters)
-    }
+    public func send(batch bytes: [UInt8], ends: [Int]) { sendThroughBacklog(bytes, ends: ends) }
 
-    public func send(batch bytes: [UInt8], ends: [Int]) {
-        ChannelSocket.send(descriptor, batch: bytes, ends: ends, to: peer, counters: &counters)
-    }
+    public func service(now: Instant) { flushBacklog() }
+
+    public var backlogged: Bool { !backlog.isEmpty }
 
     /// Reused for every read: a fresh 64 KiB buffer per turn was zeroed each time.
     private var buffer = [UInt8](repeating: 0, count: 65536)

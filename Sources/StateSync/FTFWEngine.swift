@@ -164,6 +164,24 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         transmitQueue.append(.control(.resync, ClosedRangeOfSequences(from: 0, to: 0)))
     }
 
+    /// Acknowledges at once what the peer has sent so far, its resync request included.
+    /// The alive timer, which would otherwise send this ACK, fires only when we have been
+    /// quiet for a second: a node replicating steady churn never is, and the peer, waiting
+    /// for proof that its request was taken, would wait for ever.
+    public mutating func acknowledgeReceived() {
+        guard let from = ackFrom, tracker.isSet else { return }
+        transmitQueue.append(.control(.ack, ClosedRangeOfSequences(from: from, to: tracker.last)))
+        window = configuration.ackWindowSize
+        ackFrom = nil
+    }
+
+    /// An ALIVE queued behind a resync answer's table. The peer counts the table as
+    /// arrived at the first idle tick after its request was acknowledged; a node under
+    /// steady churn never idles, so the answer ends with that tick itself.
+    public mutating func markEndOfTable() {
+        transmitQueue.append(.control(.alive, nil))
+    }
+
     /// Asks the peer again for messages it was NACKed for once (see `GapRepair`).
     public mutating func requestRetransmission(_ range: ClosedRangeOfSequences) {
         transmitQueue.append(.control(.nack, range))

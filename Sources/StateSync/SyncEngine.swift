@@ -69,6 +69,8 @@ public struct NotrackEngine<Key: Hashable & Sendable>: SyncEngine {
     private var queue: [Key] = []
     private var queued: Set<Key> = []
     private var controls: [ControlMessage] = []
+    /// Control messages that go out after the queued objects (the end of a resync answer).
+    private var trailing: [ControlMessage] = []
     private var released: [Key] = []
 
     public init(firstSequence: UInt32, now: Instant, aliveInterval: Duration = .seconds(1)) {
@@ -106,8 +108,21 @@ public struct NotrackEngine<Key: Hashable & Sendable>: SyncEngine {
         }
         queue.removeAll(keepingCapacity: true)
         queued.removeAll(keepingCapacity: true)
+        for var c in trailing {
+            c.sequence = takeSequence()
+            out.append(.control(c))
+        }
+        trailing.removeAll(keepingCapacity: true)
         if !out.isEmpty { nextDeadline = now + aliveInterval }
         return out
+    }
+
+    /// Two ALIVEs behind a resync answer's table: without acknowledgements the peer counts
+    /// its table as arrived at the second tick after its request (the first may have been
+    /// on its way already), and a node under steady churn never idles long enough to tick.
+    public mutating func markEndOfTable() {
+        trailing.append(ControlMessage(flags: .alive, sequence: 0))
+        trailing.append(ControlMessage(flags: .alive, sequence: 0))
     }
 
     public mutating func receive(_ m: SyncMessage) -> [SyncEngineEvent] {

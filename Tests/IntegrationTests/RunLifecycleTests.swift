@@ -78,6 +78,41 @@ struct RunLifecycleTests {
         }
     }
 
+    /// A backup killed with SIGKILL loses its external cache with its memory. Restarted
+    /// over its stale lock, it asks the master for the table again (the backup's `-n`),
+    /// and when the master then stops it takes over with every flow in its kernel.
+    @Test func aKilledBackupRestartsResyncsAndLosesNoFlow() throws {
+        let link = try VethLink(tag: "kbk", prefix: "tdl", addressA: "10.95.0.1/24", addressB: "10.95.0.2/24")
+        defer { link.remove() }
+        let base = NSTemporaryDirectory() + "tdt-life-kbk-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let a = FailoverNodeTests.Node(namespace: link.a, interface: link.interfaceA, address: "10.95.0.1", peer: "10.95.0.2", directory: base + "/a")
+        let b = FailoverNodeTests.Node(namespace: link.b, interface: link.interfaceB, address: "10.95.0.2", peer: "10.95.0.1", directory: base + "/b")
+        try a.writeConfigs(priority: 200, state: "MASTER")
+        try b.writeConfigs(priority: 100, state: "BACKUP")
+        let nodeA = try start(a, log: a.log)
+        defer { nodeA.stop() }
+        try #require(FailoverNodeTests.waitUntil(15) { holdsVIP(link.a) }, "\(Vectors.readText(a.log))")
+        let firstB = try start(b, log: b.log)
+        usleep(2_000_000)
+        let flows = 300
+        try #require(ConntrackdLossTests.insert(flows, in: link.a).status == 0)
+        let external = { link.b.run([Shell.tandem, "conntrackd", "-C", b.directory + "/conntrackd.conf", "-e"]).lines.count }
+        try #require(FailoverNodeTests.waitUntil(20) { external() == flows }, "B's external cache: \(external())")
+        firstB.signal(SIGKILL)
+        firstB.wait()
+        let secondB = try start(b, log: b.log + ".2")
+        defer { secondB.stop() }
+        let restarted = { Vectors.readText(b.log + ".2") }
+        #expect(FailoverNodeTests.waitUntil(15) { restarted().contains("took over the stale lock file") }, "\(restarted())")
+        #expect(FailoverNodeTests.waitUntil(20) { external() == flows }, "after the restart B's external cache holds \(external()): \(restarted())")
+        nodeA.stop()
+        #expect(FailoverNodeTests.waitUntil(10) { holdsVIP(link.b) }, "\(restarted())")
+        let inKernel = { Int(link.b.run(["conntrack", "-C"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1 }
+        #expect(FailoverNodeTests.waitUntil(5) { inKernel() >= flows }, "B's kernel holds \(inKernel()) of \(flows): \(restarted())")
+        #expect(restarted().contains("committed \(flows) flows (0 failed)"), "\(restarted())")
+    }
+
     @Test func aStderrNobodyReadsCostsNothing() throws {
         try withMaster("pipe") { node, ns in
             // The reader of tandem's stderr exits at once; every log line then meets EPIPE.
