@@ -48,9 +48,9 @@ extension ConntrackdDaemon {
         case .dumpExternalXML: return listing(internal: false, now: now, xml: true)
         case .commit: _ = try commit(expectations: false); return ""
         case .commitAll: _ = try commit(); return ""
-        case .flushCaches: schedule.purgeAt = nil; state.internalCache.removeAll(); state.externalCache.removeAll(); return ""
+        case .flushCaches: schedule.purgeAt = nil; internalCache.removeAll(); state.externalCache.removeAll(); return ""
         case .flushAllCaches: flushCaches(); return ""
-        case .flushInternalCache: schedule.purgeAt = nil; state.internalCache.removeAll(); return ""
+        case .flushInternalCache: schedule.purgeAt = nil; internalCache.removeAll(); return ""
         case .flushExternalCache: state.externalCache.removeAll(); return ""
         case .kill: stopping = true; return ""
         case .statistics: return statistics().general
@@ -92,7 +92,7 @@ extension ConntrackdDaemon {
         return ControlPresenter.status(.init(
             mode: sync.mode.rawValue, startedAt: startedAt, peerAddress: link.peerAddress, peerSilent: link.liveness.silent,
             peerLastHeard: link.liveness.lastHeard, resync: state.resync.phase, pollSeconds: config.general.pollSeconds,
-            readsEvents: events != nil, polls: runtime.polls, internalFlows: state.internalCache.activeCount,
+            readsEvents: events != nil, polls: runtime.polls, internalFlows: internalCache.activeCount,
             externalFlows: sync.disableExternalCache ? nil : state.externalCache.entries.count, linkKind: channel.kind.rawValue,
             linkInterface: channel.interface, linksConfigured: link.channels.channels.count,
             link: .init(sent: k.packetsSent, received: k.packetsReceived, sendErrors: k.sendErrors, droppedFull: k.droppedSendBufferFull, deferredFull: k.deferredSendBufferFull),
@@ -104,8 +104,8 @@ extension ConntrackdDaemon {
     }
 
     func statistics() -> ConntrackdStatistics {
-        let internalStats = ConntrackdStatistics.Cache(name: "internal", objects: state.internalCache.entries.count,
-                                                       active: state.internalCache.activeCount, counters: state.internalCache.counters)
+        let internalStats = ConntrackdStatistics.Cache(name: "internal", objects: internalCache.entries.count,
+                                                       active: internalCache.activeCount, counters: internalCache.counters)
         let externalStats = ConntrackdStatistics.Cache(name: "external", objects: state.externalCache.entries.count,
                                                        active: state.externalCache.entries.count,
                                                        counters: sync.disableExternalCache ? committer.injectCounters : state.externalCache.counters)
@@ -158,7 +158,7 @@ extension ConntrackdDaemon {
     /// `-i` / `-e`: dead internal entries hidden; ALARM's external entries show their expiry.
     func listing(internal isInternal: Bool, now: Instant, xml: Bool = false) -> String {
         if isInternal {
-            let flows = state.internalCache.entries.values.lazy.filter { $0.state != .dead }.map { ControlPresenter.ListedFlow(flow: $0.flow, since: $0.since) }
+            let flows = internalCache.entries.values.lazy.filter { $0.state != .dead }.map { ControlPresenter.ListedFlow(flow: $0.flow, since: $0.since) }
             return ControlPresenter.listing(flows, internal: true, xml: xml, now: now)
         }
         let lifetime = Duration.seconds(sync.cacheTimeout)

@@ -18,14 +18,14 @@ extension ConntrackdDaemon {
         runtime.eventsReceived += 1
         // A destroy is sent for whatever we announced, even if its master is already gone.
         if kind != .destroy && !admits(x) { runtime.eventsFiltered += 1; return }
-        if let key = state.expectations.internalCache.record(x, kind: kind, now: now) { engine.enqueue(.expectation(key), places: &state.internalCache) }
+        if let key = state.expectations.internalCache.record(x, kind: kind, now: now) { engine.enqueue(.expectation(key), places: &internalCache) }
     }
 
     /// Replicated only for a listed helper, and only when the master is one of the flows
     /// we replicate: the peer could not create it without its master.
     func admits(_ x: Expectation) -> Bool {
         guard state.expectations.accepts(helper: x.helperName), let m = x.master,
-              let master = state.internalCache.entries[FlowKey(m)] else { return false }
+              let master = internalCache.entries[FlowKey(m)] else { return false }
         return master.state != .dead
     }
 
@@ -40,7 +40,7 @@ extension ConntrackdDaemon {
     }
 
     func bulkSendExpectations() {
-        for (k, e) in state.expectations.internalCache.entries where e.state != .dead { engine.enqueue(.expectation(k), places: &state.internalCache) }
+        for (k, e) in state.expectations.internalCache.entries where e.state != .dead { engine.enqueue(.expectation(k), places: &internalCache) }
     }
 
     /// The message an expectation's current state makes, or a bypassed event's; nil for
@@ -59,7 +59,7 @@ extension ConntrackdDaemon {
     /// The peer has the object (or will never get it): a dead one may go.
     func forget(_ object: SyncObjectKey) {
         switch object {
-        case .flow(let key): state.internalCache.forget(key)
+        case .flow(let key): internalCache.forget(key)
         case .expectation(let key): state.expectations.internalCache.forget(key)
         case .bypassed: break
         }

@@ -9,7 +9,7 @@ extension ConntrackdDaemon {
 
     func bypass(_ flow: Flow, kind: FlowPrinter.EventKind) {
         let id = state.internalBypass.add(flow, kind: kind, options: options)
-        engine.enqueue(.bypassed(id), places: &state.internalCache)
+        engine.enqueue(.bypassed(id), places: &internalCache)
     }
 
     /// `-B` and the peer's resync request: every kernel entry that passes the filter, as NEW.

@@ -28,14 +28,14 @@ extension ConntrackdDaemon {
             swap(&events, &reader.events)
         }
         func prefetch(_ i: Int) {
-            if i < events.count, case .compact(_, let key, _) = events[i] { state.internalCache.prefetch(key) }
+            if i < events.count, case .compact(_, let key, _) = events[i] { internalCache.prefetch(key) }
         }
         for i in 0 ..< min(Self.prefetchDistance, events.count) { prefetch(i) }
         for i in events.indices {
             prefetch(i + Self.prefetchDistance)
             switch events[i] {
             case .compact(let kind, let key, let p):
-                if let k = state.internalCache.record(packed: p, key: key, kind: kind, now: now) { engine.enqueue(.flow(k), places: &state.internalCache) }
+                if let k = internalCache.record(packed: p, key: key, kind: kind, now: now) { engine.enqueue(.flow(k), places: &internalCache) }
             case .flow(let kind, let flow):
                 if kind == .destroy {
                     for c in [flow.countersOriginal, flow.countersReply].compactMap({ $0 }) {
@@ -44,7 +44,7 @@ extension ConntrackdDaemon {
                     }
                 }
                 if bypassesInternalCache { bypass(flow, kind: kind); continue }
-                if let key = state.internalCache.record(flow, kind: kind, now: now) { engine.enqueue(.flow(key), places: &state.internalCache) }
+                if let key = internalCache.record(flow, kind: kind, now: now) { engine.enqueue(.flow(key), places: &internalCache) }
             case .overrun:
                 runtime.overruns += 1
                 if schedule.nextPoll != nil {
@@ -81,21 +81,21 @@ extension ConntrackdDaemon {
             // `-R` and start-up: nothing to compare or send, so one cache write per flow.
             try kernel.dump { flow in
                 guard filter.passes(flow) else { return }
-                _ = self.state.internalCache.record(flow, kind: .new, now: now)
+                _ = self.internalCache.record(flow, kind: .new, now: now)
             }
             return
         }
         // Sized for the table up front: growing it rehashed every key a few times per poll.
-        var seen = Set<FlowKey>(minimumCapacity: state.internalCache.entries.count)
+        var seen = Set<FlowKey>(minimumCapacity: internalCache.entries.count)
         try kernel.dump { flow in
             guard let o = flow.original, filter.passes(flow) else { return }
             let key = FlowKey(o)
             seen.insert(key)
-            let before = self.state.internalCache.entries[key]
-            guard let k = self.state.internalCache.record(flow, kind: before == nil ? .new : .update, now: now) else { return }
-            if send && (before == nil || Self.changed(before!.flow, flow)) { self.engine.enqueue(.flow(k), places: &self.state.internalCache) }
+            let before = self.internalCache.entries[key]
+            guard let k = self.internalCache.record(flow, kind: before == nil ? .new : .update, now: now) else { return }
+            if send && (before == nil || Self.changed(before!.flow, flow)) { self.engine.enqueue(.flow(k), places: &self.internalCache) }
         }
-        if send { for k in state.internalCache.markMissing(keeping: seen) { engine.enqueue(.flow(k), places: &state.internalCache) } }
+        if send { for k in internalCache.markMissing(keeping: seen) { engine.enqueue(.flow(k), places: &internalCache) } }
     }
 
     static func changed(_ a: Flow, _ b: Flow) -> Bool {
@@ -122,7 +122,7 @@ extension ConntrackdDaemon {
         schedule.purgeAt = nil
         log(withExpectations && state.expectations.enabled ? "committing all external caches" : "committing conntrack cache")
         let adopting: ((Flow) -> Void)? = adopt && !bypassesInternalCache ? { f in
-            if self.filter.passes(f) { _ = self.state.internalCache.record(f, kind: .new, now: now) }
+            if self.filter.passes(f) { _ = self.internalCache.record(f, kind: .new, now: now) }
         } : nil
         let report: CommitReport
         do {
@@ -168,7 +168,7 @@ extension ConntrackdDaemon {
         let full = Set(refused.filter { $0.value == ENOMEM }.keys)
         let dropped = refused.count - full.count
         for (i, f) in flows.enumerated() where refused[i] == nil && !bypassesInternalCache && filter.passes(f) {
-            if let key = state.internalCache.record(f, kind: .new, now: now) { engine.enqueue(.flow(key), places: &state.internalCache) }
+            if let key = internalCache.record(f, kind: .new, now: now) { engine.enqueue(.flow(key), places: &internalCache) }
         }
         state.pendingCommit.attempted(stillRefused: full, dropped: dropped, now: now)
         let written = flows.count - refused.count

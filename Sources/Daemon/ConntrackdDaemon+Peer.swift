@@ -57,7 +57,7 @@ extension ConntrackdDaemon {
             !engine.isFTFW || sync.disableExternalCache ? nil : { index, header, type, payload in
                 guard let p = CompactSyncedFlow.Packed(payload: payload) else { return false }
                 judging(on: index)
-                if self.engine.receiveData(flags: header.flags, sequence: header.sequence, places: &self.state.internalCache, events: &events) {
+                if self.engine.receiveData(flags: header.flags, sequence: header.sequence, places: &self.internalCache, events: &events) {
                     self.state.externalCache.apply(type, packed: p, now: now)
                 }
                 handleEvents()
@@ -67,7 +67,7 @@ extension ConntrackdDaemon {
             link.heard(now: now)
             guard case .message(let m) = received else { return }
             judging(on: index)
-            if engine.receive(m, places: &state.internalCache, events: &events) {
+            if engine.receive(m, places: &internalCache, events: &events) {
                 switch m.body {
                 case .expectation(let x): applyReceived(m.type, x, now: now)
                 case .flow(let f):

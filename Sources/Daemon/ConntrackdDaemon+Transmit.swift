@@ -23,7 +23,7 @@ extension ConntrackdDaemon {
         var out = TransmitCoalescer()
         swap(&out, &link.coalescer)
         if engine.isFTFW {
-            engine.transmitFTFW(now: now, limit: objectLimit, places: &state.internalCache, render: { object, slot, cache in
+            engine.transmitFTFW(now: now, limit: objectLimit, places: &internalCache, render: { object, slot, cache in
                 // `cache` is the internal cache, lent to the engine for this run.
                 self.outgoing(object, at: slot, in: cache)
             }, emitObject: { type, flags, sequence, object in
@@ -49,7 +49,7 @@ extension ConntrackdDaemon {
         } else {
             engine.transmitOther(now: now, render: { object in
                 guard case .flow(let key) = object else { return self.render(other: object) }
-                guard let e = self.state.internalCache.entries[key] else { return nil }
+                guard let e = self.internalCache.entries[key] else { return nil }
                 return (Self.messageType(e.state), .flow(e.stored.synced(options: self.options)))
             }, emit: { m in
                 let start = out.batch.bytes.count
@@ -62,8 +62,8 @@ extension ConntrackdDaemon {
         link.sent(now: now)
         link.coalescer = out
         // Only dead entries are freed on release: with none, skip the per-key look-ups.
-        if state.internalCache.deadCount > 0 || state.expectations.enabled {
-            for object in engine.takeReleased(places: state.internalCache) { forget(object) }
+        if internalCache.deadCount > 0 || state.expectations.enabled {
+            for object in engine.takeReleased(places: internalCache) { forget(object) }
         } else {
             engine.discardReleased()
         }
@@ -99,8 +99,8 @@ extension ConntrackdDaemon {
     func bulkSend() {
         guard !bypassesInternalCache else { return bulkSendFromKernel() }
         // By position: iterating a copy of the table while places change would copy it.
-        for p in 0 ..< state.internalCache.entries.count where state.internalCache.entries[valueAt: p].state != .dead {
-            engine.enqueue(.flow(state.internalCache.entries.key(at: p)), at: .flow(p), places: &state.internalCache)
+        for p in 0 ..< internalCache.entries.count where internalCache.entries[valueAt: p].state != .dead {
+            engine.enqueue(.flow(internalCache.entries.key(at: p)), at: .flow(p), places: &internalCache)
         }
         bulkSendExpectations()
     }

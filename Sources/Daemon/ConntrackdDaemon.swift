@@ -24,7 +24,12 @@ public final class ConntrackdDaemon {
     /// Every line at notice, as conntrackd logs (its lines are what operators grep).
     let log: (String) -> Void
     let shouldStop: () -> Bool
-    /// The caches, expectations, resync progress and gap repair, changed in place.
+    /// Local flows (spec §5.1). Apart from `state` on purpose: the FTFW engine keeps its
+    /// per-flow places here and takes it `inout` for a whole transmit run, while rendering
+    /// expectations and bypassed events reads and changes `state`; one value holding both
+    /// would be two overlapping accesses.
+    var internalCache: InternalCache
+    /// The external and expectation caches, resync progress, gap repair, changed in place.
     var state: SyncState
     /// The sync mode's engine (set once: a `let` is read without a retain per message).
     let engine: ModeEngine
@@ -79,8 +84,8 @@ public final class ConntrackdDaemon {
         let repairOff = getenv("TANDEM_TEST_NO_GAP_REPAIR") != nil
         if repairOff { log("TANDEM_TEST_NO_GAP_REPAIR is set: gaps are NACKed once and never repaired by resync (test-only)") }
         options = SyncSenderOptions(includeTimeout: sync.commitTimeout == 0, windowTracking: sync.tcpWindowTracking)
+        internalCache = InternalCache(limit: config.general.hashLimit)
         state = SyncState(
-            internalCache: InternalCache(limit: config.general.hashLimit),
             externalCache: ExternalCache(limit: config.general.hashLimit),
             expectations: ExpectationSyncState(setting: sync.expectationSync, limit: config.general.hashLimit, options: options),
             resync: ResyncProgress(acknowledgements: sync.mode == .ftfw),
@@ -262,7 +267,7 @@ public final class ConntrackdDaemon {
             do {
                 try populateFromKernel(send: true)
                 schedule.rereadSucceeded()
-                log("resync with kernel conntrack table done: \(state.internalCache.activeCount) flows")
+                log("resync with kernel conntrack table done: \(internalCache.activeCount) flows")
             } catch {
                 rereadFailed(error, now: now)
             }
@@ -302,7 +307,7 @@ public final class ConntrackdDaemon {
     public func flushCaches() {
         schedule.purgeAt = nil
         state.pendingCommit.cancel()
-        state.internalCache.removeAll()
+        internalCache.removeAll()
         state.externalCache.removeAll()
         flushExpectationCaches()
     }
@@ -313,7 +318,7 @@ public final class ConntrackdDaemon {
     /// what the kernel held besides (sending only what differs).
     public func releaseInternalCache() {
         schedule.purgeAt = nil
-        state.released.append((state.internalCache.takeAll(), FlowTable()))
+        state.released.append((internalCache.takeAll(), FlowTable()))
     }
 
     public func releaseExternalCache() {

@@ -2,11 +2,11 @@ import Conntrack
 import StateSync
 
 /// What the sync keeps from one loop turn to the next, as plain values the daemon changes
-/// in place: the flow caches (spec §5), the expectation caches, kernel events that bypass
-/// the internal cache, whether the peer's whole table has arrived, and the repair of gaps
-/// in its messages.
+/// in place: the external cache (spec §5.2), the expectation caches, kernel events that
+/// bypass the internal cache, whether the peer's whole table has arrived, the repair of
+/// gaps in its messages, and committed flows waiting for table space. The internal cache
+/// lives beside it (see `ConntrackdDaemon.internalCache`).
 struct SyncState {
-    var internalCache: InternalCache
     var externalCache: ExternalCache
     var expectations: ExpectationSyncState
     var internalBypass = InternalBypass()
