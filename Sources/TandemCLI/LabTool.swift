@@ -13,19 +13,25 @@ enum LabTool {
       down
       demo      [--stack …] [--how …] [--no-sync] [--sessions N] [--push S] [--post S] [--advert-int S] [--flows N]
                 (up, failover --failback and down in one; down always runs)
+      soak      [--duration S] [--every S] [--rate N] [--lifetime S] [--min-age S] [--stall-limit S]
+                [--link-down S] [--sessions N] [--push S] [--results FILE] [--meta JSON-FIELDS]
+                (on a lab up with --stack tandem-run: churn on the master, a failover every S
+                seconds — stop, kill, link in turn — sessions throughout; JSON lines to FILE;
+                bench/soak.sh runs it and defines what it measures)
     The seed's two-firewall topology in network namespaces named P* (default tl-, or
     $TANDEM_LAB_PREFIX); state, configs and logs in /run/tandem-lab/P. Needs root.
     --flows N adds N established flows to fw1's table (replicated before the failover) and
     times how long the new master's kernel takes to hold them all.
     """
 
-    enum Subcommand: String, CaseIterable { case up, failover, status, down, demo }
+    enum Subcommand: String, CaseIterable { case up, failover, status, down, demo, soak }
 
     struct Arguments {
         var subcommand: Subcommand
         var prefix: String
         var up = UpOptions()
         var failover = FailoverOptions()
+        var soak = SoakOptions()
     }
 
     struct UsageError: Error { let message: String }
@@ -36,6 +42,7 @@ enum LabTool {
         var prefix = environmentPrefix.flatMap { $0.isEmpty ? nil : $0 } ?? "tl-"
         var up = UpOptions()
         var failover = FailoverOptions()
+        var soak = SoakOptions()
         var seen: Set<String> = []
         func value(_ option: String) throws(UsageError) -> String {
             guard let v = rest.popFirst() else { throw UsageError(message: "\(option) needs a value") }
@@ -79,10 +86,19 @@ enum LabTool {
                 }
                 failover.how = h
             case "--failback": failover.failback = true
-            case "--sessions": failover.sessions = Int(try number(a, 1...64))
-            case "--push": failover.push = try number(a, 0...10)
+            case "--sessions": failover.sessions = Int(try number(a, 1...64)); soak.sessions = failover.sessions
+            case "--push": failover.push = try number(a, 0...10); soak.push = failover.push
             case "--post": failover.post = try number(a, 2...300)
             case "--flows": failover.flows = Int(try number(a, 0...1_000_000))
+            case "--duration": soak.duration = try number(a, 10...86_400)
+            case "--every": soak.every = try number(a, 10...3600)
+            case "--rate": soak.rate = try number(a, 1...50_000)
+            case "--lifetime": soak.lifetime = try number(a, 0.1...600)
+            case "--min-age": soak.minAge = try number(a, 0...60)
+            case "--stall-limit": soak.stallLimit = try number(a, 0.5...600)
+            case "--link-down": soak.linkDown = try number(a, 0...600)
+            case "--results": soak.results = try value(a)
+            case "--meta": soak.meta = try value(a)
             case "-h", "--help": throw UsageError(message: "")
             default: throw UsageError(message: "unknown option \(a)")
             }
@@ -94,12 +110,14 @@ enum LabTool {
         case .failover: allowed = ["--prefix", "--how", "--failback", "--sessions", "--push", "--post", "--flows"]
         case .status, .down: allowed = ["--prefix"]
         case .demo: allowed = ["--prefix", "--stack", "--no-sync", "--advert-int", "--how", "--sessions", "--push", "--post", "--flows"]
+        case .soak: allowed = ["--prefix", "--duration", "--every", "--rate", "--lifetime", "--min-age", "--stall-limit", "--link-down",
+                               "--sessions", "--push", "--results", "--meta"]
         }
         if let wrong = seen.subtracting(allowed).sorted().first {
             throw UsageError(message: "\(wrong) does not apply to `tandem lab \(subcommand.rawValue)`")
         }
         if subcommand == .demo { failover.failback = true }
-        return Arguments(subcommand: subcommand, prefix: prefix, up: up, failover: failover)
+        return Arguments(subcommand: subcommand, prefix: prefix, up: up, failover: failover, soak: soak)
     }
 
     static func run(_ args: [String]) -> Int32 {
@@ -131,6 +149,7 @@ enum LabTool {
             case .status: try lab.status()
             case .failover: return try lab.failover(arguments.failover) ? 0 : 1
             case .demo: return demo(lab, arguments, output)
+            case .soak: return try lab.soak(arguments.soak) ? 0 : 1
             }
             return 0
         } catch {
