@@ -48,7 +48,7 @@ extension ConntrackdDaemon {
         case .dumpExternalXML: return listing(internal: false, now: now, xml: true)
         case .commit: _ = try commit(expectations: false); return ""
         case .commitAll: _ = try commit(); return ""
-        case .flushCaches: schedule.purgeAt = nil; internalCache.removeAll(); state.externalCache.removeAll(); return ""
+        case .flushCaches: schedule.purgeAt = nil; state.pendingCommit.cancel(); internalCache.removeAll(); state.externalCache.removeAll(); return ""
         case .flushAllCaches: flushCaches(); return ""
         case .flushInternalCache: schedule.purgeAt = nil; internalCache.removeAll(); return ""
         case .flushExternalCache: state.externalCache.removeAll(); return ""
