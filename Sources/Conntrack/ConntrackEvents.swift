@@ -54,13 +54,22 @@ public final class ConntrackEventListener {
         return all.filter { events.contains($0.0) }.map(\.1)
     }
 
-    /// Leaves the multicast groups while `body` runs. With no listener left the kernel
-    /// skips building events altogether, so a bulk write runs at its listener-free rate;
-    /// what changed meanwhile is not reported, and the caller resyncs by dump afterwards.
+    /// Leaves the NEW and UPDATE groups (and the expectation groups) while `body` runs:
+    /// with no listener for them the kernel skips building those events, so a bulk write
+    /// runs near its listener-free rate; what changed meanwhile is not reported, and the
+    /// caller resyncs by dump afterwards.
     /// A group it could not join again is kept in `missingGroups`, never forgotten: events
     /// would otherwise stop with no sign. The owner calls `rejoin()`.
+    ///
+    /// The DESTROY group stays joined. With nf_conntrack_events at its default (2), the
+    /// kernel gives a new entry the means to report events at all only while some socket
+    /// on the host listens to a conntrack group: entries created with none listening never
+    /// report their end. A new master whose peer is down is the only listener on its host,
+    /// so leaving every group made its committed flows silent for their whole life, and
+    /// their ends never reached the peer. A DESTROY listener costs the write nothing: the
+    /// kernel builds the NEW and UPDATE messages only for their own groups' listeners.
     public func withoutEvents<T>(_ body: () throws -> T) throws -> T {
-        let groups = Self.groups(events)
+        let groups = Self.groups(events.subtracting(.destroy))
         for g in groups { try socket.leave(group: g) }
         defer {
             for g in groups {

@@ -90,7 +90,7 @@ extension ConntrackdDaemon {
     func statusReport(now: Instant) -> String {
         let k = channel.counters
         return ControlPresenter.status(.init(
-            mode: sync.mode.rawValue, startedAt: startedAt, peerAddress: link.peerAddress, peerSilent: link.liveness.silent,
+            mode: sync.mode.rawValue, startedAt: runtime.startedAt, peerAddress: link.peerAddress, peerSilent: link.liveness.silent,
             peerLastHeard: link.liveness.lastHeard, resync: state.resync.phase, pollSeconds: config.general.pollSeconds,
             readsEvents: events != nil, polls: runtime.polls, internalFlows: internalCache.activeCount,
             externalFlows: sync.disableExternalCache ? nil : state.externalCache.entries.count, linkKind: channel.kind.rawValue,
@@ -138,7 +138,7 @@ extension ConntrackdDaemon {
         s.lost = engine.tracker.lost
         s.before = engine.tracker.before
         s.gapRepair = state.gapRepair.counters
-        s.uptimeSeconds = UInt64(max(0, (Instant.now() - startedAt).wholeSeconds))
+        s.uptimeSeconds = UInt64(max(0, (Instant.now() - runtime.startedAt).wholeSeconds))
         s.runtime = runtime
         s.runtime.eventsReceived += reader?.received ?? 0
         s.runtime.eventsFiltered += reader?.filtered ?? 0

@@ -8,7 +8,7 @@ extension ConntrackdDaemon {
     var bypassesInternalCache: Bool { sync.disableInternalCache }
 
     func bypass(_ flow: Flow, kind: FlowPrinter.EventKind) {
-        let id = state.internalBypass.add(flow, kind: kind, options: options)
+        let id = state.internalBypass.add(flow, kind: kind, options: policy.options)
         engine.enqueue(.bypassed(id), places: &internalCache)
     }
 
@@ -16,7 +16,7 @@ extension ConntrackdDaemon {
     func bulkSendFromKernel() {
         do {
             try kernel.dump { flow in
-                guard self.filter.passes(flow) else { return }
+                guard self.policy.filter.passes(flow) else { return }
                 self.bypass(flow, kind: .new)
             }
         } catch {
@@ -44,7 +44,7 @@ extension ConntrackdDaemon {
         let plain = FlowPrinter()
         let tagged = FlowXMLPrinter()
         try kernel.dump { flow in
-            guard self.filter.passes(flow) else { return }
+            guard self.policy.filter.passes(flow) else { return }
             var f = flow
             f.countersOriginal = nil
             f.countersReply = nil

@@ -80,7 +80,7 @@ extension ConntrackdDaemon {
         guard send else {
             // `-R` and start-up: nothing to compare or send, so one cache write per flow.
             try kernel.dump { flow in
-                guard filter.passes(flow) else { return }
+                guard policy.filter.passes(flow) else { return }
                 _ = self.internalCache.record(flow, kind: .new, now: now)
             }
             return
@@ -88,7 +88,7 @@ extension ConntrackdDaemon {
         // Sized for the table up front: growing it rehashed every key a few times per poll.
         var seen = Set<FlowKey>(minimumCapacity: internalCache.entries.count)
         try kernel.dump { flow in
-            guard let o = flow.original, filter.passes(flow) else { return }
+            guard let o = flow.original, policy.filter.passes(flow) else { return }
             let key = FlowKey(o)
             seen.insert(key)
             let before = self.internalCache.entries[key]
@@ -122,7 +122,7 @@ extension ConntrackdDaemon {
         schedule.purgeAt = nil
         log(withExpectations && state.expectations.enabled ? "committing all external caches" : "committing conntrack cache")
         let adopting: ((Flow) -> Void)? = adopt && !bypassesInternalCache ? { f in
-            if self.filter.passes(f) { _ = self.internalCache.record(f, kind: .new, now: now) }
+            if self.policy.filter.passes(f) { _ = self.internalCache.record(f, kind: .new, now: now) }
         } : nil
         let report: CommitReport
         do {
@@ -167,7 +167,7 @@ extension ConntrackdDaemon {
         }
         let full = Set(refused.filter { $0.value == ENOMEM }.keys)
         let dropped = refused.count - full.count
-        for (i, f) in flows.enumerated() where refused[i] == nil && !bypassesInternalCache && filter.passes(f) {
+        for (i, f) in flows.enumerated() where refused[i] == nil && !bypassesInternalCache && policy.filter.passes(f) {
             if let key = internalCache.record(f, kind: .new, now: now) { engine.enqueue(.flow(key), places: &internalCache) }
         }
         state.pendingCommit.attempted(stillRefused: full, dropped: dropped, now: now)

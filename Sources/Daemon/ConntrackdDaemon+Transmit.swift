@@ -30,7 +30,7 @@ extension ConntrackdDaemon {
                 switch object {
                 case .packed(let p):
                     withUnsafeTemporaryAllocation(byteCount: CompactFlow.Packed.messageCapacity, alignment: 8) { scratch in
-                        let n = p.writeMessage(type: type, flags: flags, sequence: sequence, options: self.options, to: scratch.baseAddress!)
+                        let n = p.writeMessage(type: type, flags: flags, sequence: sequence, options: self.policy.options, to: scratch.baseAddress!)
                         out.batch.makeRoom(for: n, limit: limit)
                         out.batch.append(UnsafeRawBufferPointer(start: scratch.baseAddress, count: n))
                     }
@@ -50,7 +50,7 @@ extension ConntrackdDaemon {
             engine.transmitOther(now: now, render: { object in
                 guard case .flow(let key) = object else { return self.render(other: object) }
                 guard let e = self.internalCache.entries[key] else { return nil }
-                return (Self.messageType(e.state), .flow(e.stored.synced(options: self.options)))
+                return (Self.messageType(e.state), .flow(e.stored.synced(options: self.policy.options)))
             }, emit: { m in
                 let start = out.batch.bytes.count
                 m.encode(into: &out.batch.bytes)
@@ -82,7 +82,7 @@ extension ConntrackdDaemon {
         case .flow(let p):
             let type = Self.messageType(cache.entries[valueAt: p].state)
             if case .packed(let packed) = cache.entries[valueAt: p].stored { return (type, .packed(packed)) }
-            return (type, .message(.flow(cache.entries[valueAt: p].stored.synced(options: options))))
+            return (type, .message(.flow(cache.entries[valueAt: p].stored.synced(options: policy.options))))
         case .other(let key):
             return render(other: key).map { ($0.0, .message($0.1)) }
         }

@@ -43,15 +43,14 @@ public final class ConntrackdDaemon {
     /// The kernel's event socket, when there is one; `reader` reads it a turn at a time.
     var events: ConntrackEventListener? { reader?.listener }
     let reader: KernelEventReader?
-    let options: SyncSenderOptions
-    let filter: FlowFilter
+    /// Which flows are replicated, and what their messages carry.
+    let policy: ReplicationPolicy
     var stopping = false
     /// When the kernel's table is next re-read or flushed.
     var schedule = KernelTableSchedule()
     /// Errors the loop survived, by kind.
     var recovery = LoopRecovery()
     var runtime = ConntrackdStatistics.Runtime()
-    let startedAt: Instant
     /// Has the peer's table arrived since we last asked for it (sync health)?
     public var resync: ResyncProgress { state.resync }
     var nextResyncRequest: Instant? { state.resync.nextRequest }
@@ -65,9 +64,8 @@ public final class ConntrackdDaemon {
         let log: (String) -> Void = { logger.notice("\($0)") }
         self.log = log
         self.shouldStop = shouldStop
-        filter = FlowFilter(rules: config.general.filters)
         let now = Instant.now()
-        startedAt = now
+        runtime.startedAt = now
         let first = UInt32(truncatingIfNeeded: time(nil))
         switch sync.mode {
         case .notrack:
@@ -83,11 +81,12 @@ public final class ConntrackdDaemon {
         // the tests' control runs only (what the sender alone repairs) and says so.
         let repairOff = getenv("TANDEM_TEST_NO_GAP_REPAIR") != nil
         if repairOff { log("TANDEM_TEST_NO_GAP_REPAIR is set: gaps are NACKed once and never repaired by resync (test-only)") }
-        options = SyncSenderOptions(includeTimeout: sync.commitTimeout == 0, windowTracking: sync.tcpWindowTracking)
+        policy = ReplicationPolicy(filter: FlowFilter(rules: config.general.filters),
+                                   options: SyncSenderOptions(includeTimeout: sync.commitTimeout == 0, windowTracking: sync.tcpWindowTracking))
         internalCache = InternalCache(limit: config.general.hashLimit)
         state = SyncState(
             externalCache: ExternalCache(limit: config.general.hashLimit),
-            expectations: ExpectationSyncState(setting: sync.expectationSync, limit: config.general.hashLimit, options: options),
+            expectations: ExpectationSyncState(setting: sync.expectationSync, limit: config.general.hashLimit, options: policy.options),
             resync: ResyncProgress(acknowledgements: sync.mode == .ftfw),
             gapRepair: GapRepair(configuration: .init(renacks: sync.mode == .ftfw, enabled: sync.mode != .alarm && !repairOff)))
         link = PeerLink(channels: try ChannelSet.open(sync.channels), peerAddress: ChannelSet.peerDescription(sync.channels), now: now, log: log)
@@ -102,7 +101,7 @@ public final class ConntrackdDaemon {
         // starts at the ceiling the operator allowed: the kernel charges the memory only
         // while events wait in it.
         let ceiling = max(configured, g.netlinkBufferSizeMaxGrowth)
-        let ownPort = kernel.socket.portID, filter = filter
+        let ownPort = kernel.socket.portID, filter = policy.filter
         let program = KernelEventFilter.program(g.filters)
         var filterState: String?
         // Every event socket, the first and any reopened after a failure, gets the same

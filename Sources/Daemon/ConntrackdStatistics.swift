@@ -1,4 +1,5 @@
 import StateSync
+import Timekeeping
 
 /// What `conntrackd -s` and its variants print (spec §6.3), rendered from a snapshot of
 /// the daemon's counters so the layouts can be tested without sockets.
@@ -41,6 +42,8 @@ public struct ConntrackdStatistics: Sendable {
         public var trafficBytes: UInt64 = 0, trafficPackets: UInt64 = 0
         /// Messages the sync mode refused (BAD): "Malformed header".
         public var modeMalformed = 0
+        /// When the daemon started: its uptime.
+        public var startedAt = Instant.zero
         public init() {}
     }
 

@@ -1,6 +1,7 @@
 import ConfigParsing
 import Conntrack
 import IPAddressing
+import StateSync
 
 /// conntrackd's `Filter From Userspace` (spec §5.8): which kernel flows are replicated.
 /// Every configured rule must pass; a rule without a policy for a field passes it. The
@@ -39,4 +40,11 @@ struct FlowFilter {
         }
         return true
     }
+}
+
+/// What the configuration says to replicate and how: which flows (`Filter`), and what
+/// their messages carry (the timeout unless CommitTimeout is set; TCP window tracking).
+struct ReplicationPolicy {
+    let filter: FlowFilter
+    let options: SyncSenderOptions
 }

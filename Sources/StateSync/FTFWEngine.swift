@@ -74,11 +74,15 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         /// Only these are looked up when the peer acknowledges them, to be released.
         case finalObject(Key)
         case control(SyncFlags, ClosedRangeOfSequences?)
+        /// The ALIVE that ends a resync answer: unlike other control messages it never
+        /// overtakes an object held back (handshake fence, back-pressure), or the peer would
+        /// take its table as arrived before it was sent.
+        case endOfTable
 
         var objectKey: Key? {
             switch self {
             case .object(let k), .finalObject(let k): k
-            case .control: nil
+            case .control, .endOfTable: nil
             }
         }
     }
@@ -90,6 +94,10 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     public private(set) var nextDeadline: Instant
     public private(set) var lastResyncSequence: UInt32?
     private var sayHelloBack = false
+    /// After our HELLO_BACK, the peer's next ALIVE (its fence: its data waits for our ACK
+    /// of it) is acknowledged at once. The window or the alive timer would send that ACK
+    /// late, or, while we send every second, never.
+    private var acknowledgeFence = false
     private var window: Int
     private var ackFrom: UInt32?
     private var nextSequence: UInt32
@@ -179,7 +187,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     /// arrived at the first idle tick after its request was acknowledged; a node under
     /// steady churn never idles, so the answer ends with that tick itself.
     public mutating func markEndOfTable() {
-        transmitQueue.append(.control(.alive, nil))
+        transmitQueue.append(.endOfTable)
     }
 
     /// Asks the peer again for messages it was NACKed for once (see `GapRepair`).
@@ -245,6 +253,10 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 held.append(entry)
                 continue
             }
+            if case .endOfTable = entry, holding || stalled || !held.isEmpty {
+                held.append(entry)
+                continue
+            }
             // Control messages still go out: the peer's ACKs, which free the queue, may
             // wait for ours.
             if configuration.backPressure, case .object = entry, resend.count >= configuration.resendQueueSize {
@@ -262,6 +274,9 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 if flags.contains(.ack) { counters.acksSent += 1 }
                 if flags.contains(.nack) { counters.nacksSent += 1 }
                 if range != nil { storeForResend(seq, entry, places: &places) }
+            case .endOfTable:
+                emitControl(ControlMessage(flags: SyncFlags.alive.union(markHello()), sequence: takeSequence()))
+                sent += 1
             case .object(let key), .finalObject(let key):
                 guard let slot = places.slot(of: key), places[place: slot] == .queued else { continue }
                 guard let (type, payload) = render(key, slot, places) else {
@@ -325,6 +340,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         if sayHelloBack {
             flags.insert(.helloBack)
             sayHelloBack = false
+            acknowledgeFence = true
         }
         return flags
     }
@@ -349,7 +365,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             guard let slot = places.slot(of: k), places[place: slot] == .awaitingAcknowledgement(item.sequence) else { return }
             places[place: slot] = .idle
             released.append(k)
-        case .control:
+        case .control, .endOfTable:
             break
         }
     }
@@ -452,7 +468,9 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         }
         if ackFrom == nil { ackFrom = seq }
         window -= 1
-        if window <= 0 {
+        let fenceArrived = acknowledgeFence && m.map { $0.flags.contains(.alive) } == true
+        if fenceArrived { acknowledgeFence = false }
+        if window <= 0 || fenceArrived {
             transmitQueue.append(.control(.ack, ClosedRangeOfSequences(from: ackFrom!, to: seq)))
             window = configuration.ackWindowSize
             ackFrom = nil

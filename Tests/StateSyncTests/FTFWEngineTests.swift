@@ -169,6 +169,44 @@ import Timekeeping
         #expect(again.contains { $0.type == .flowUpdate })
     }
 
+    /// A resync answer from a node whose data still waits for the handshake (a restarted
+    /// node, promoted before the peer acknowledged its fence): the end-of-table ALIVE waits
+    /// behind the held table, so the peer cannot take the table as arrived before it was sent.
+    @Test func theEndOfATableNeverOvertakesItsHeldObjects() {
+        var s = Engine(firstSequence: 1, now: ns(0))
+        s.fire(now: ns(1_000_000_000))
+        _ = s.transmit(now: ns(1_000_000_000)) { _ in nil }                 // HELLO, 1
+        _ = s.receive(SyncMessage.control(.ack(1, 1, sequence: 77, handshake: [.hello, .helloBack])))
+        s.fire(now: ns(2_000_000_000))
+        _ = s.transmit(now: ns(2_000_000_000)) { _ in nil }                 // the fence, 2: not acknowledged yet
+        _ = s.receive(SyncMessage.control(.resync(sequence: 78)))
+        s.acknowledgeReceived()
+        for k in 0..<3 { s.enqueue(k) }
+        s.markEndOfTable()
+        let held = s.transmit(now: ns(2_100_000_000)) { (.flowUpdate, Self.flowBody($0, version: 1)) }
+        // The request is acknowledged at once; the table and its ALIVE wait for the fence.
+        #expect(Self.controls(held).map(\.flags) == [.ack] && held.first.flatMap { Self.controls([$0]).first?.range?.to } == 78, "\(held)")
+        _ = s.receive(SyncMessage.control(.ack(1, 3, sequence: 79)))
+        let answer = s.transmit(now: ns(2_200_000_000)) { (.flowUpdate, Self.flowBody($0, version: 1)) }
+        #expect(answer.map(\.type) == [.flowUpdate, .flowUpdate, .flowUpdate, .control], "\(answer)")
+        #expect(answer.last.flatMap { Self.controls([$0]).first?.flags } == .alive, "\(answer)")
+    }
+
+    /// After answering a HELLO, the peer's fence (its first ALIVE) is acknowledged at once,
+    /// not when the window fills or we fall quiet: its data waits for that ACK.
+    @Test func theRestartedPeersFenceIsAcknowledgedAtOnce() {
+        var s = Engine(firstSequence: 1, now: ns(0))
+        _ = s.receive(SyncMessage.control(.alive(sequence: 40, handshake: .hello)))
+        s.fire(now: ns(1_000_000_000))
+        _ = s.transmit(now: ns(1_000_000_000)) { _ in nil }                 // says HELLO_BACK
+        _ = s.receive(SyncMessage.control(.alive(sequence: 41)))            // the peer's fence
+        let out = s.transmit(now: ns(1_100_000_000)) { _ in nil }
+        #expect(Self.controls(out).contains { $0.flags.contains(.ack) && $0.range?.to == 41 }, "\(out)")
+        // Only the fence: later ALIVEs wait for the window or the timer again.
+        _ = s.receive(SyncMessage.control(.alive(sequence: 42)))
+        #expect(s.transmit(now: ns(1_200_000_000)) { _ in nil }.isEmpty)
+    }
+
     @Test func malformedControlIsCountedAndNotSequenced() {
         var c = Engine(firstSequence: 1, now: ns(0))
         _ = c.receive(Self.data(10))
