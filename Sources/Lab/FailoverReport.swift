@@ -125,18 +125,7 @@ struct FailoverReport {
     func json() -> String {
         let origin = phases.first?.action ?? 0
         func ms(_ t: Double) -> String { String(Double(Int(((t - origin) * 10000).rounded())) / 10) }
-        func str(_ s: String) -> String {
-            var o = "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": o += "\\\""
-                case "\\": o += "\\\\"
-                case "\n": o += "\\n"
-                default: o += u.value < 0x20 ? "\\u00" + (u.value < 16 ? "0" : "") + String(u.value, radix: 16) : String(u)
-                }
-            }
-            return o + "\""
-        }
+        func str(_ s: String) -> String { JSONObject.string(s) }
         func list(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
         let all = verdicts
         var phaseObjects: [String] = []

@@ -82,27 +82,15 @@ struct GlobalTableLimitTests {
     /// `tandem run`: the master stops, the backup's promotion meets a full table. It takes
     /// the VIP with what fit, says what did not, and writes the rest once there is room.
     @Test func aPromotionIntoAFullTableRaisesTheVIPAndCatchesUp() throws {
-        let link = try VethLink(tag: "lip", prefix: "tdq", addressA: "10.98.0.1/24", addressB: "10.98.0.2/24")
-        defer { link.remove() }
-        let base = NSTemporaryDirectory() + "tdt-lip-\(getpid())"
-        defer { try? FileManager.default.removeItem(atPath: base) }
-        typealias Node = FailoverNodeTests.Node
-        let a = Node(namespace: link.a, interface: link.interfaceA, address: "10.98.0.1", peer: "10.98.0.2", directory: base + "/a")
-        let b = Node(namespace: link.b, interface: link.interfaceB, address: "10.98.0.2", peer: "10.98.0.1", directory: base + "/b")
-        try a.writeConfigs(priority: 200, state: "MASTER")
-        try b.writeConfigs(priority: 100, state: "BACKUP")
-        let nodeA = try a.start(demotion: 0)
-        defer { nodeA.stop() }
-        try #require(FailoverNodeTests.waitUntil(15) { a.holdsVIP }, "A never became master: \(Vectors.readText(a.log))")
-        let nodeB = try b.start(demotion: 0)
-        defer { nodeB.stop() }
-        usleep(2_000_000)
+        let pair = try RunPair(tag: "lip", prefix: "tdq", subnet: "10.98.0")
+        defer { pair.remove() }
+        let (link, b) = (pair.link, pair.b)
         try #require(ConntrackdLossTests.insert(Self.flows, in: link.a).status == 0)
-        let external = { Int(link.b.run([Shell.tandem, "conntrackd", "-C", b.directory + "/conntrackd.conf", "-e"]).lines.count) }
+        let external = { pair.count("-e", on: b) }
         try #require(FailoverNodeTests.waitUntil(20) { external() == Self.flows }, "B's external cache: \(external())")
         let limit = 200
         let atPromotion = try Self.withTableLimit(limit) { () -> (vip: Bool, count: Int) in
-            nodeA.stop()
+            pair.nodeA?.stop()
             let vip = FailoverNodeTests.waitUntil(10) { b.holdsVIP }
             usleep(500_000)
             return (vip, Self.count(link.b))

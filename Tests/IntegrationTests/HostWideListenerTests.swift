@@ -11,27 +11,15 @@ import Testing
 @Suite(.serialized, .enabled(if: Shell.isRoot && Shell.which("conntrack"), "needs root and conntrack"))
 struct HostWideListenerTests {
     @Test func flowsCommittedByALoneMasterReportTheirEnd() throws {
-        let link = try VethLink(tag: "hwl", prefix: "tdh", addressA: "10.94.0.1/24", addressB: "10.94.0.2/24")
-        defer { link.remove() }
-        let base = NSTemporaryDirectory() + "tdt-hwl-\(getpid())"
-        defer { try? FileManager.default.removeItem(atPath: base) }
-        typealias Node = FailoverNodeTests.Node
-        let a = Node(namespace: link.a, interface: link.interfaceA, address: "10.94.0.1", peer: "10.94.0.2", directory: base + "/a")
-        let b = Node(namespace: link.b, interface: link.interfaceB, address: "10.94.0.2", peer: "10.94.0.1", directory: base + "/b")
-        try a.writeConfigs(priority: 200, state: "MASTER")
-        try b.writeConfigs(priority: 100, state: "BACKUP")
-        let nodeA = try a.start(demotion: 0)
-        defer { nodeA.stop() }
-        try #require(FailoverNodeTests.waitUntil(15) { a.holdsVIP }, "A never became master: \(Vectors.readText(a.log))")
-        let nodeB = try b.start(demotion: 0)
-        defer { nodeB.stop() }
-        usleep(2_000_000)
+        let pair = try RunPair(tag: "hwl", prefix: "tdh", subnet: "10.94.0")
+        defer { pair.remove() }
+        let (link, b) = (pair.link, pair.b)
         let flows = 100
         try #require(ConntrackdLossTests.insert(flows, in: link.a).status == 0)
-        let query = { (what: String) in link.b.run([Shell.tandem, "conntrackd", "-C", b.directory + "/conntrackd.conf", what]).lines.count }
+        let query = { (what: String) in pair.count(what, on: b) }
         try #require(FailoverNodeTests.waitUntil(20) { query("-e") == flows }, "B's external cache: \(query("-e"))")
         // A goes: B's own event socket is now the host's only listener, and B commits.
-        nodeA.stop()
+        pair.nodeA?.stop()
         try #require(FailoverNodeTests.waitUntil(10) { b.holdsVIP }, "\(Vectors.readText(b.log))")
         // Past the reconciling dump a second after the promotion: from here on only kernel
         // events tell B that a flow ended.

@@ -1,0 +1,45 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Two `tandem run` nodes on one veth link (VRRP and sync on it): A, priority 200, is
+/// master of the VIP; B, priority 100, its backup. Both are started, A holds the VIP, and
+/// B has had time to say hello. `remove()` stops both and removes the namespaces.
+final class RunPair {
+    let link: VethLink
+    let base: String
+    let a: FailoverNodeTests.Node
+    let b: FailoverNodeTests.Node
+    var nodeA: Spawned?
+    var nodeB: Spawned?
+
+    init(tag: String, prefix: String, subnet: String) throws {
+        link = try VethLink(tag: tag, prefix: prefix, addressA: "\(subnet).1/24", addressB: "\(subnet).2/24")
+        base = NSTemporaryDirectory() + "tdt-\(tag)-\(getpid())"
+        a = FailoverNodeTests.Node(namespace: link.a, interface: link.interfaceA, address: "\(subnet).1", peer: "\(subnet).2", directory: base + "/a")
+        b = FailoverNodeTests.Node(namespace: link.b, interface: link.interfaceB, address: "\(subnet).2", peer: "\(subnet).1", directory: base + "/b")
+        do {
+            try a.writeConfigs(priority: 200, state: "MASTER")
+            try b.writeConfigs(priority: 100, state: "BACKUP")
+            nodeA = try a.start(demotion: 0)
+            try #require(FailoverNodeTests.waitUntil(15) { a.holdsVIP }, "A never became master: \(Vectors.readText(a.log))")
+            nodeB = try b.start(demotion: 0)
+            usleep(2_000_000)
+        } catch {
+            remove()
+            throw error
+        }
+    }
+
+    /// Lines of B's `tandem conntrackd -C … what` (`-i`, `-e`): its caches' flow counts.
+    func count(_ what: String, on node: FailoverNodeTests.Node) -> Int {
+        node.namespace.run([Shell.tandem, "conntrackd", "-C", node.directory + "/conntrackd.conf", what]).lines.count
+    }
+
+    func remove() {
+        nodeB?.stop()
+        nodeA?.stop()
+        link.remove()
+        try? FileManager.default.removeItem(atPath: base)
+    }
+}
