@@ -83,7 +83,7 @@ struct Committer {
     /// the kernel refuses a related flow whose master it does not have. An entry that
     /// cannot become a flow goes out without a tuple, so the kernel refuses it and it is
     /// counted as failed rather than skipped unseen. `adopt` sees each flow as it goes out;
-    /// `quietly` leaves that listener's event groups during the write.
+    /// `quietly` leaves that listener's NEW and UPDATE groups during the write.
     func commit<Entries: Collection>(_ entries: Entries, adopt: ((Flow) -> Void)?,
                                      quietly listener: ConntrackEventListener?) throws -> CommitReport where Entries.Element == ExternalCache.Entry {
         let ordered = [entries.lazy.filter { $0.synced.masterSource == nil }, entries.lazy.filter { $0.synced.masterSource != nil }].joined()

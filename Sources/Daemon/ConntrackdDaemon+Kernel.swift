@@ -111,7 +111,8 @@ extension ConntrackdDaemon {
     }
 
     /// Writes the external cache into the kernel: batched, updating entries that exist.
-    /// `quiet` leaves the event groups during the write (the caller resyncs by dump after).
+    /// `quiet` leaves the NEW and UPDATE event groups during the write (the caller resyncs
+    /// by dump after; see `ConntrackEventListener.withoutEvents`).
     /// Then, with ExpectationSync and `expectations`, the expectations (spec §5.5).
     @discardableResult
     /// `adopt`: each committed flow also enters the internal cache as it goes out, so a
