@@ -82,6 +82,11 @@ final class SoakRun {
     var failovers = 0
     var transitions = 0
     var failed: [String] = []
+    /// Reads of the pair that failed (VIP probes, control-socket and kernel counts): each
+    /// is retried at the next poll or shows as a null in its record, and all are counted
+    /// in the end record.
+    var readErrors = 0
+    var lastReadError: String?
 
     // Samples: CPU accumulated per firewall over its successive processes.
     var interval = 0
@@ -158,6 +163,8 @@ final class SoakRun {
         func errors(_ e: [Int32: Int]) -> [String] { e.sorted { $0.key < $1.key }.map { "\($0.value) × errno \($0.key) (\(errnoText($0.key)))" } }
         o.add("create_errors", strings: errors(c.createErrors))
         o.add("delete_errors", strings: errors(c.deleteErrors))
+        o.add("read_errors", readErrors)
+        o.add("last_read_error", lastReadError)
         o.add("aborted", aborted)
         o.add("failed_steps", failed.count)
         out.append(o)
@@ -242,12 +249,21 @@ final class SoakRun {
         return why
     }
 
+    /// `body`'s value, or nil counted in `readErrors`.
+    func read<T>(_ what: String, _ body: () throws -> T) -> T? {
+        do { return try body() } catch {
+            readErrors += 1
+            lastReadError = "\(what): \(error)"
+            return nil
+        }
+    }
+
     /// The firewall the traffic reaches: it holds both VIPs with its cables in, and its
     /// peer holds none or is unplugged.
     func holder() -> Firewall? {
         var holds: [Firewall: VIPHolding] = [:]
         for fw in Firewall.allCases {
-            guard let h = try? probes[fw]?.virtualAddresses() else { return nil }
+            guard let h = read("VIP probe of \(fw)", { try probes[fw]?.virtualAddresses() }) ?? nil else { return nil }
             holds[fw] = h
         }
         let candidates = Firewall.allCases.filter { holds[$0]!.both && portsUp[$0]! }

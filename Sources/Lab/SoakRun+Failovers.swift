@@ -87,7 +87,7 @@ extension SoakRun {
                 out.append(o)
             } else if now - r.since > Self.resyncLimit {
                 resyncDue[fw] = nil
-                let external = (try? supervisor.control(fw, "-s")).flatMap { Lab.externalCount($0.text) }
+                let external = read("\(fw) -s", { try supervisor.control(fw, "-s") }).flatMap { Lab.externalCount($0.text) }
                 // Evidence: how often the peer was asked for (and sent) its whole table meanwhile.
                 let asked = events[fw.peer]?.filter { $0.time >= r.since - 2 && $0.text.contains("resync requested by other node") }.count ?? 0
                 fail("resync \(fw)", "no `resync complete` in its log within \(Int(Self.resyncLimit)) s of \(r.cause)"

@@ -40,7 +40,7 @@ extension SoakRun {
                 p.add("error", "no running process to sample")
             }
             p.add("cpu_s_interval", cpuTotal[fw]! - cpuAtSample[fw]!)
-            p.add("kernel_flows", (try? counters[fw]!.count()).map { Int($0) })
+            p.add("kernel_flows", read("\(fw) kernel count", { try counters[fw]!.count() }).map { Int($0) })
             procs.append(p)
             cpuAtSample[fw] = cpuTotal[fw]!
         }
