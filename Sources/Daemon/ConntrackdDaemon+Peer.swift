@@ -34,9 +34,9 @@ extension ConntrackdDaemon {
                     log("resync requested by other node")
                     engine.answerResync { bulkSend() }
                 case .peerAcknowledged(let range):
-                    if state.resync.isWaiting || state.gapResync != nil, let s = engine.lastResyncSequence, range.contains(s) {
+                    if state.resync.isWaiting || state.resyncSweep != nil, let s = engine.lastResyncSequence, range.contains(s) {
                         if state.resync.isWaiting { state.resync.requestAcknowledged() }
-                        state.gapResync?.progress.requestAcknowledged()
+                        state.resyncSweep?.progress.requestAcknowledged()
                     } else {
                         peerTick(now: now)
                     }
@@ -87,7 +87,7 @@ extension ConntrackdDaemon {
             case .requestResync(let reason):
                 log("requesting the peer's whole table (resync): \(reason)")
                 engine.requestResync()
-                if !sync.disableExternalCache { state.gapResync = GapResync(mark: now, gaps: gapsSeen, acknowledgements: engine.isFTFW) }
+                watchResyncAnswer(now: now)
             }
         }
     }
@@ -96,8 +96,8 @@ extension ConntrackdDaemon {
         if state.resync.receivedTick(now: now) {
             log("resync complete: \(state.externalCache.entries.count) flows in the external cache")
         }
-        if state.gapResync?.progress.receivedTick(now: now) == true, let done = state.gapResync {
-            state.gapResync = nil
+        if state.resyncSweep?.progress.receivedTick(now: now) == true, let done = state.resyncSweep {
+            state.resyncSweep = nil
             // Only a table that arrived without a gap of its own proves what the peer lacks.
             if gapsSeen == done.gaps {
                 let removed = state.externalCache.removeNotUpdated(since: done.mark)
@@ -106,6 +106,17 @@ extension ConntrackdDaemon {
             } else {
                 log("the peer's table arrived with gaps of its own: stale flows are kept until the next resync")
             }
+        }
+    }
+
+    /// A resync request just went out: its answer, once whole, shows the stale flows.
+    /// Without an external cache the kernel holds the peer's flows, and nothing is swept.
+    func watchResyncAnswer(now: Instant) {
+        guard !sync.disableExternalCache else { return }
+        if state.resyncSweep == nil {
+            state.resyncSweep = ResyncSweep(mark: now, gaps: gapsSeen, acknowledgements: engine.isFTFW)
+        } else {
+            state.resyncSweep?.requestedAgain(now: now, gaps: gapsSeen)
         }
     }
 

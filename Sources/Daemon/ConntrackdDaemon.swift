@@ -297,6 +297,7 @@ public final class ConntrackdDaemon {
         guard sync.mode != .alarm else { return }
         engine.requestResync()
         state.resync.requested(now: now)
+        watchResyncAnswer(now: now)
     }
 
     /// This node's own kernel table is now the reference: no resync to wait for.

@@ -14,8 +14,8 @@ struct SyncState {
     var resync: ResyncProgress
     /// Gaps in the peer's messages that its resends may not have filled.
     var gapRepair: GapRepair
-    /// The resync asked for by gap repair, while its answer is on the way.
-    var gapResync: GapResync?
+    /// The latest resync request, while its answer is on the way (stale flows go after it).
+    var resyncSweep: ResyncSweep?
     /// Committed flows a full conntrack table refused, written again as space frees.
     var pendingCommit = PendingCommit()
     /// Cache tables emptied this turn (a promotion's `-f`), freed at the start of the next:

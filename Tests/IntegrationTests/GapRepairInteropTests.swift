@@ -178,6 +178,39 @@ struct GapRepairInteropTests {
         }
     }
 
+    /// Destroys lost while the link was down, with gap repair off (so only the request
+    /// asks for the table): a node that asks for the peer's table (`-n`; a node becoming
+    /// backup after a failback asks the same way) keeps only the flows the answer names.
+    /// The control does not ask, and keeps the flows conntrackd no longer has.
+    @Test(arguments: [true, false])
+    func destroysLostWhileTheLinkWasDownAreSweptByAResync(resync: Bool) throws {
+        let pair = try Self.pair(resync ? "gdr" : "gdc", ("UDP", "FTFW"), environment: Self.noRepair)
+        defer { pair.stop() }
+        usleep(2_000_000)
+        let r = pair.a.run([ConntrackdLossTests.bench, "insert", String(Self.flows), "--batch", "500"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let before = Self.difference(pair, within: 30)
+        #expect(before.missing == 0 && before.extra == 0, "before the cut: B lacks \(before.missing), has \(before.extra) extra")
+        Self.filterAtB(pair, input: ["udp dport 3780 counter drop"])
+        // Half the flows end while B hears nothing.
+        let cut = pair.a.run([ConntrackdLossTests.bench, "delete", String(Self.flows / 2), "--batch", "500"])
+        #expect(cut.status == 0, "\(cut.stdout)\(cut.stderr)")
+        usleep(1_500_000)
+        #expect(pair.b.run(["nft", "delete", "table", "inet", "tdgap"]).status == 0)
+        // The request goes out once B has heard A again (and seen the jump over what it
+        // missed): a gap seen while the answer is on the way would keep every flow.
+        usleep(2_500_000)
+        if resync { _ = ConntrackdLossTests.statistics(pair, "b", ["-n"]) }
+        let d = Self.difference(pair, within: resync ? 30 : 12, emptyAllowed: true)
+        let log = Self.log(pair, "b")
+        if resync {
+            #expect(d.missing == 0 && d.extra == 0, "B lacks \(d.missing) and has \(d.extra) extra of A's \(d.a) flows; \(d.sample)\n\(log.suffix(2000))")
+            #expect(log.contains("stale flow(s) it no longer has removed"), "\(log.suffix(2000))")
+        } else {
+            #expect(d.extra > 0, "without a resync B holds no flow A lacks (\(d.a) in A): the destroys were not lost")
+        }
+    }
+
     /// 30% of the sync datagrams dropped each way at B, 5,000 flows from a conntrackd
     /// sender: all of them in B's external cache within 60 s.
     @Test func thirtyPercentLossEachWayFromAConntrackdSender() throws {
