@@ -15,6 +15,9 @@ public struct BatchResult: Sendable {
     /// Index into the input and the kernel's error, for each rejected flow.
     public var failures: [(index: Int, error: NetlinkKernelError)] = []
     public var failed: Int { failures.count }
+    /// Batches the socket failed on (see `BatchOutcome.unanswered`): input indices and error.
+    public var unanswered: [(indices: Range<Int>, error: NetlinkSocketError)] = []
+    public var unansweredCount: Int { unanswered.reduce(0) { $0 + $1.indices.count } }
 }
 
 /// Requests to the kernel's conntrack table over one ctnetlink socket: dumps, single gets,
@@ -122,12 +125,16 @@ public final class ConntrackConnection {
 
     /// Creates flows; IPS_CONFIRMED is added to a given status as the kernel requires. With `updateExisting`,
     /// NLM_F_EXCL is left out so an existing entry is updated instead of failing (what a
-    /// commit of replicated state needs).
-    public func create<C: Collection>(_ flows: C, updateExisting: Bool = false, acknowledge: Bool = true) throws -> BatchResult where C.Element == Flow {
+    /// commit of replicated state needs). A socket error is thrown once every batch has
+    /// been tried, unless `reportingUnanswered`: then the batches it failed are in the
+    /// result's `unanswered` beside what the kernel answered of the rest.
+    public func create<C: Collection>(_ flows: C, updateExisting: Bool = false, acknowledge: Bool = true,
+                                      reportingUnanswered: Bool = false) throws -> BatchResult where C.Element == Flow {
         var flags: NetlinkFlags = [.request, .create]
         if !updateExisting { flags.insert(.excl) }
         if acknowledge { flags.insert(.ack) }
-        return try apply(flows, type: ConntrackMessageType.new, flags: flags, acknowledge: acknowledge) { flow in
+        return try apply(flows, type: ConntrackMessageType.new, flags: flags, acknowledge: acknowledge,
+                         reportingUnanswered: reportingUnanswered) { flow in
             // The kernel refuses a status without IPS_CONFIRMED (EBUSY); no status at all is fine.
             var f = flow
             if let s = f.status { f.status = s.union(.confirmed) }
@@ -173,15 +180,16 @@ public final class ConntrackConnection {
     }
 
     private func apply<C: Collection>(
-        _ flows: C, type: UInt16, flags: NetlinkFlags, acknowledge: Bool, transform: (Flow) -> Flow
+        _ flows: C, type: UInt16, flags: NetlinkFlags, acknowledge: Bool, reportingUnanswered: Bool = false, transform: (Flow) -> Flow
     ) throws -> BatchResult where C.Element == Flow {
-        try pipelined(flows, type: type, flags: flags, acknowledge: acknowledge) { flow, e in
+        try pipelined(flows, type: type, flags: flags, acknowledge: acknowledge, reportingUnanswered: reportingUnanswered) { flow, e in
             FlowCodec.encode(transform(flow), into: &e)
         }
     }
 
     private func pipelined<C: Collection>(
-        _ items: C, type: UInt16, flags: NetlinkFlags, acknowledge: Bool, encode: (C.Element, inout AttributeEncoder) -> Void
+        _ items: C, type: UInt16, flags: NetlinkFlags, acknowledge: Bool, reportingUnanswered: Bool = false,
+        encode: (C.Element, inout AttributeEncoder) -> Void
     ) throws -> BatchResult {
         var iterator = items.makeIterator()
         var sequence = socket.reserveSequences(items.count)
@@ -199,7 +207,10 @@ public final class ConntrackConnection {
             }
             return batch.isEmpty ? nil : (batch, first)
         }
-        return BatchResult(succeeded: outcome.succeeded, failures: outcome.failures)
+        if !reportingUnanswered, let first = outcome.unanswered.first { throw first.error }
+        var result = BatchResult(succeeded: outcome.succeeded, failures: outcome.failures)
+        result.unanswered = outcome.unanswered
+        return result
     }
 
     // MARK: expectations

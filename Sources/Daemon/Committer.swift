@@ -17,6 +17,10 @@ public struct CommitReport: Sendable {
     /// The flows refused because the table was full, as they were written: what
     /// `PendingCommit` writes again as space frees.
     var refusedForSpace: [Flow] = []
+    /// Flows in batches the netlink socket failed on (the kernel may or may not hold
+    /// them; writing them again is harmless, since a commit updates what exists), and why.
+    var unconfirmed: [Flow] = []
+    public var socketErrors: [String] = []
 
     /// "120 ENOMEM (the conntrack table is full: nf_conntrack_max), 3 EINVAL (Invalid
     /// argument)", most frequent first: what an operator needs to act on a failed commit.
@@ -93,23 +97,28 @@ struct Committer {
             return f
         }
         let started = Instant.now()
-        let write = { try self.kernel.create(flows, updateExisting: true, acknowledge: false) }
+        let write = { try self.kernel.create(flows, updateExisting: true, acknowledge: false, reportingUnanswered: true) }
         let r = try listener.map { try $0.withoutEvents(write) } ?? write()
         var byErrno: [Int32: Int] = [:]
         for failure in r.failures { byErrno[failure.error.errno, default: 0] += 1 }
-        var report = CommitReport(flows: flows.count, succeeded: r.succeeded, failed: r.failed,
+        var report = CommitReport(flows: flows.count, succeeded: r.succeeded, failed: r.failed + r.unansweredCount,
                                   duration: Instant.now() - started, failuresByErrno: byErrno)
+        report.socketErrors = r.unanswered.map { "\($0.indices.count) flows: \($0.error)" }
         let full = Set(r.failures.lazy.filter { $0.error.errno == ENOMEM }.map(\.index))
-        if !full.isEmpty {
+        let unanswered = r.unanswered.map(\.indices)
+        if !full.isEmpty || !unanswered.isEmpty {
             // Found again by position: the write went through `ordered` in this order.
-            for (i, e) in ordered.enumerated() where full.contains(i) {
-                if let f = kernelFlow(e.synced, timeout: nil) { report.refusedForSpace.append(f) }
+            for (i, e) in ordered.enumerated() {
+                let lacksSpace = full.contains(i)
+                guard lacksSpace || unanswered.contains(where: { $0.contains(i) }), let f = kernelFlow(e.synced, timeout: nil) else { continue }
+                if lacksSpace { report.refusedForSpace.append(f) } else { report.unconfirmed.append(f) }
             }
         }
         return report
     }
 
-    /// Writes again flows a full table refused. Returns the kernel's refusals by position.
+    /// Writes again flows a full table refused. Returns the kernel's refusals by position;
+    /// a socket error is thrown (every flow is then tried again later).
     func retry(_ flows: [Flow]) throws -> [Int: Int32] {
         let r = try kernel.create(flows, updateExisting: true, acknowledge: false)
         return Dictionary(r.failures.map { ($0.index, $0.error.errno) }, uniquingKeysWith: { a, _ in a })

@@ -135,11 +135,15 @@ extension ConntrackdDaemon {
         if report.failed > 0 { log("\(report.failed) entries can't be committed") }
         let us = max(0, report.duration.microsecondCount)
         log("commit has taken \(us / 1_000_000).\(String(repeating: "0", count: 6 - String(us % 1_000_000).count))\(us % 1_000_000) seconds")
-        if report.failed > 0 { log("commit failures by cause: \(report.failureCauses)") }
-        state.pendingCommit.refused(report.refusedForSpace, now: Instant.now())
+        if !report.failuresByErrno.isEmpty { log("commit failures by cause: \(report.failureCauses)") }
+        for e in report.socketErrors { recovered(.kernelCommit, "commit: the netlink socket failed on a batch of \(e); written again") }
+        state.pendingCommit.refused(report.refusedForSpace + report.unconfirmed, now: Instant.now())
         if !report.refusedForSpace.isEmpty {
             log("\(report.refusedForSpace.count) flows did not fit (the conntrack table is full: nf_conntrack_max): "
                 + "they are written as space frees, each for at most its timeout")
+        }
+        if !report.unconfirmed.isEmpty {
+            log("\(report.unconfirmed.count) flows unconfirmed after netlink socket errors: they are written again, each for at most its timeout")
         }
         if withExpectations { commitExpectations(now: Instant.now()) }
         return report

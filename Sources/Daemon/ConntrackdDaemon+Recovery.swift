@@ -15,7 +15,7 @@ extension ConntrackdDaemon {
         case kernelReread = "kernel table re-read"
         case kernelFlush = "kernel table flush"
         case controlRequest = "control request"
-        case kernelCommit = "kernel write of flows that did not fit"
+        case kernelCommit = "kernel write of committed flows"
     }
 
     func recovered(_ kind: RecoveredError, _ line: String) {

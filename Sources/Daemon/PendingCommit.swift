@@ -1,8 +1,9 @@
 import Conntrack
 import Timekeeping
 
-/// Flows a commit could not write because the conntrack table was full (ENOMEM), written
-/// again as the kernel frees space. The policy is service first: a new master raises its
+/// Flows a commit could not write because the conntrack table was full (ENOMEM), or whose
+/// batch the netlink socket failed on (unconfirmed), written again as the kernel frees
+/// space or the socket recovers. The policy is service first: a new master raises its
 /// addresses with what fit, and the rest follow as entries expire or are deleted, each
 /// for at most its own timeout (past that it would have expired in the kernel anyway).
 ///

@@ -5,6 +5,16 @@ public struct BatchOutcome: Sendable {
     public var succeeded: Int = 0
     /// Per failed request: its index in the batch and the kernel's error.
     public var failures: [(index: Int, error: NetlinkKernelError)] = []
+    /// Requests whose fate is unknown because the socket failed (a send refused, answers
+    /// lost or late): a whole batch each, with the error, and none of its answers counted
+    /// above. Some may have been applied; a caller whose requests are idempotent sends
+    /// them again.
+    public var unanswered: [(indices: Range<Int>, error: NetlinkSocketError)] = []
+
+    public init() {}
+
+    /// How many requests `unanswered` covers.
+    public var unansweredCount: Int { unanswered.reduce(0) { $0 + $1.indices.count } }
 }
 
 extension NetlinkSocket {

@@ -86,7 +86,9 @@ extension NetlinkSocket {
     /// Sends batches produced by `produce` (called on the caller's thread until it returns
     /// nil) from a helper thread, so the next batch is encoded while the kernel applies the
     /// previous one. Failures keep their index: `produce` returns each batch with the
-    /// input index of its first message.
+    /// input index of its first message. A socket error fails only its own batch, which
+    /// is reported whole in `unanswered`; the batches after it are still sent (a late
+    /// answer to the failed batch is told apart by its sequence number).
     public func executePipelined(
         expectAcks: Bool, depth: Int = 2, timeoutMilliseconds: Int32 = 5000,
         produce: () -> (batch: MessageBatch, firstIndex: Int)?
@@ -94,26 +96,23 @@ extension NetlinkSocket {
         let work = HandoffQueue<(MessageBatch, Int)?>(capacity: depth)
         final class Box: @unchecked Sendable {
             var outcome = BatchOutcome()
-            var error: Error?
         }
         let box = Box()
         let sender = try WorkerThread { [self] in
             var buffer = [UInt8](repeating: 0, count: 1 << 16)
             while let (batch, first) = work.pop() {
-                guard box.error == nil else { continue }
-                do {
+                do throws(NetlinkSocketError) {
                     let o = try self.execute(batch, expectAcks: expectAcks, buffer: &buffer, timeoutMilliseconds: timeoutMilliseconds)
                     box.outcome.succeeded += o.succeeded
                     for f in o.failures { box.outcome.failures.append((first + f.index, f.error)) }
                 } catch {
-                    box.error = error
+                    box.outcome.unanswered.append((first..<first + batch.count, error))
                 }
             }
         }
         while let next = produce() { work.push(next) }
         work.push(nil)
         sender.join()
-        if let e = box.error { throw e }
         return box.outcome
     }
 }

@@ -56,4 +56,32 @@ struct NetlinkSocketTests {
         #expect(listener.counters.overruns >= 1)
         #expect(listener.socket.receiveBufferSize > before)
     }
+
+    /// A socket error fails only its own batch: the answers to a batch of 500 overflow a
+    /// receive buffer of a few hundred bytes (lost, so the wait for them times out), and
+    /// the batch after it is still sent. The kernel applies creates inside sendmsg, so it holds all 1,000 flows, and
+    /// the result accounts for each of them. The control, with a receive buffer that takes
+    /// the answers, has none unanswered.
+    @Test(arguments: [true, false])
+    func aSocketErrorFailsOnlyItsBatch(overflow: Bool) throws {
+        let ns = try TestNamespace(overflow ? "unans" : "unanc")
+        defer { ns.remove() }
+        let c = try ConntrackConnection(namespace: ns.name, batchSize: 500)
+        _ = try c.socket.setReceiveBuffer(bytes: overflow ? 256 : 4 << 20)
+        let flows = TestFlows.udp(1000)
+        let r = try c.create(flows, acknowledge: true, reportingUnanswered: true)
+        var inKernel = 0
+        try ConntrackConnection(namespace: ns.name).dump { _ in inKernel += 1 }
+        #expect(inKernel == 1000)
+        #expect(r.succeeded + r.failed + r.unansweredCount == 1000)
+        if overflow {
+            #expect(r.unanswered.map(\.indices) == [0..<500, 500..<1000], "\(r.unanswered.map { "\($0.indices): \($0.error)" })")
+            // Without asking for the partial result the error is thrown, once all were sent.
+            let again = try ConntrackConnection(namespace: ns.name, batchSize: 500)
+            _ = try again.socket.setReceiveBuffer(bytes: 256)
+            #expect(throws: NetlinkSocketError.self) { try again.create(flows, updateExisting: true, acknowledge: true) }
+        } else {
+            #expect(r.unanswered.isEmpty && r.succeeded == 1000)
+        }
+    }
 }
