@@ -78,11 +78,14 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         /// overtakes an object held back (handshake fence, back-pressure), or the peer would
         /// take its table as arrived before it was sent.
         case endOfTable
+        /// The ACK of a restarted peer's fence: its data waits for it, so it is never held,
+        /// even where other ACKs wait (see `transmit`).
+        case fenceAcknowledgement(ClosedRangeOfSequences)
 
         var objectKey: Key? {
             switch self {
             case .object(let k), .finalObject(let k): k
-            case .control, .endOfTable: nil
+            case .control, .endOfTable, .fenceAcknowledgement: nil
             }
         }
     }
@@ -128,8 +131,11 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     /// The resend queue in order, for `conntrackd -s rsqueue`.
     public var resendQueueEntries: [(sequence: UInt32, control: SyncFlags?)] {
         resend.ordered.map { item in
-            if case .control(let flags, _) = item.entry { return (item.sequence, flags) }
-            return (item.sequence, nil)
+            switch item.entry {
+            case .control(let flags, _): (item.sequence, flags)
+            case .fenceAcknowledgement: (item.sequence, .ack)
+            default: (item.sequence, nil)
+            }
         }
     }
 
@@ -244,6 +250,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         var sent = 0
         var objectsSent = 0
         var held: [Pending] = []
+        var heldEndOfTable = false
         let holding = configuration.holdDataUntilHandshake && (hello != .done || fence != nil)
         var stalled = false
         while transmitHead < transmitQueue.count && objectsSent < limit {
@@ -254,6 +261,14 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 continue
             }
             if case .endOfTable = entry, holding || stalled || !held.isEmpty {
+                held.append(entry)
+                heldEndOfTable = true
+                continue
+            }
+            // Nor does an idle tick (ACK, ALIVE) while the handshake holds a table's end:
+            // the peer would take it for the end. The handshake needs only the fence's ACK,
+            // which goes out; back-pressure, which needs every ACK, lets them pass.
+            if holding, heldEndOfTable, case .control(let flags, _) = entry, !flags.isDisjoint(with: [.ack, .alive]) {
                 held.append(entry)
                 continue
             }
@@ -277,6 +292,12 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             case .endOfTable:
                 emitControl(ControlMessage(flags: SyncFlags.alive.union(markHello()), sequence: takeSequence()))
                 sent += 1
+            case .fenceAcknowledgement(let range):
+                let seq = takeSequence()
+                emitControl(ControlMessage(flags: SyncFlags.ack.union(markHello()), sequence: seq, range: range))
+                sent += 1
+                counters.acksSent += 1
+                storeForResend(seq, entry, places: &places)
             case .object(let key), .finalObject(let key):
                 guard let slot = places.slot(of: key), places[place: slot] == .queued else { continue }
                 guard let (type, payload) = render(key, slot, places) else {
@@ -330,6 +351,8 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
 
     private mutating func takeSequence() -> UInt32 {
         defer { nextSequence &+= 1 }
+        // Whatever message takes the fence's number is the fence: no ALIVE is needed for it.
+        if nextSequence == fence { fenceSent = true }
         return nextSequence
     }
 
@@ -365,7 +388,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             guard let slot = places.slot(of: k), places[place: slot] == .awaitingAcknowledgement(item.sequence) else { return }
             places[place: slot] = .idle
             released.append(k)
-        case .control, .endOfTable:
+        case .control, .endOfTable, .fenceAcknowledgement:
             break
         }
     }
@@ -470,7 +493,11 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         window -= 1
         let fenceArrived = acknowledgeFence && m.map { $0.flags.contains(.alive) } == true
         if fenceArrived { acknowledgeFence = false }
-        if window <= 0 || fenceArrived {
+        if fenceArrived {
+            transmitQueue.append(.fenceAcknowledgement(ClosedRangeOfSequences(from: ackFrom!, to: seq)))
+            window = configuration.ackWindowSize
+            ackFrom = nil
+        } else if window <= 0 {
             transmitQueue.append(.control(.ack, ClosedRangeOfSequences(from: ackFrom!, to: seq)))
             window = configuration.ackWindowSize
             ackFrom = nil

@@ -186,10 +186,36 @@ import Timekeeping
         let held = s.transmit(now: ns(2_100_000_000)) { (.flowUpdate, Self.flowBody($0, version: 1)) }
         // The request is acknowledged at once; the table and its ALIVE wait for the fence.
         #expect(Self.controls(held).map(\.flags) == [.ack] && held.first.flatMap { Self.controls([$0]).first?.range?.to } == 78, "\(held)")
-        _ = s.receive(SyncMessage.control(.ack(1, 3, sequence: 79)))
-        let answer = s.transmit(now: ns(2_200_000_000)) { (.flowUpdate, Self.flowBody($0, version: 1)) }
-        #expect(answer.map(\.type) == [.flowUpdate, .flowUpdate, .flowUpdate, .control], "\(answer)")
-        #expect(answer.last.flatMap { Self.controls([$0]).first?.flags } == .alive, "\(answer)")
+        // The peer's own messages meanwhile: the ACK the timer owes them waits behind the
+        // table's end too, or the peer would take it for the end.
+        _ = s.receive(Self.data(79))
+        s.fire(now: ns(3_200_000_000))
+        #expect(s.transmit(now: ns(3_200_000_000)) { (.flowUpdate, Self.flowBody($0, version: 1)) }.isEmpty)
+        _ = s.receive(SyncMessage.control(.ack(1, 3, sequence: 80)))
+        let answer = s.transmit(now: ns(3_300_000_000)) { (.flowUpdate, Self.flowBody($0, version: 1)) }
+        #expect(answer.map(\.type) == [.flowUpdate, .flowUpdate, .flowUpdate, .control, .control], "\(answer)")
+        #expect(Self.controls(answer).map(\.flags) == [.alive, .ack], "\(answer)")
+    }
+
+    /// Both nodes restarted and each answers the other's resync: each holds its table's
+    /// end and the ACKs behind it until its fence is acknowledged, so the ACK of the
+    /// other's fence must still go out, or each would wait for the other for ever.
+    @Test func theFencesAckGoesOutWhileATablesEndIsHeld() {
+        var s = Engine(firstSequence: 1, now: ns(0))
+        s.fire(now: ns(1_000_000_000))
+        _ = s.transmit(now: ns(1_000_000_000)) { _ in nil }                 // HELLO, 1
+        // The peer restarted too: it says HELLO and answers ours.
+        _ = s.receive(SyncMessage.control(.ack(1, 1, sequence: 77, handshake: [.hello, .helloBack])))
+        _ = s.receive(SyncMessage.control(.resync(sequence: 78)))
+        s.acknowledgeReceived()
+        for k in 0..<3 { s.enqueue(k) }
+        s.markEndOfTable()
+        let first = s.transmit(now: ns(1_100_000_000)) { (.flowUpdate, Self.flowBody($0, version: 1)) }
+        #expect(first.allSatisfy { $0.type == .control }, "\(first)")                // our fence and HELLO_BACK; the table waits
+        _ = s.receive(SyncMessage.control(.alive(sequence: 79)))            // the peer's fence
+        let out = s.transmit(now: ns(1_200_000_000)) { (.flowUpdate, Self.flowBody($0, version: 1)) }
+        #expect(Self.controls(out).contains { $0.flags.contains(.ack) && $0.range?.to == 79 }, "\(out)")
+        #expect(!out.contains { $0.type == .flowUpdate }, "\(out)")
     }
 
     /// After answering a HELLO, the peer's fence (its first ALIVE) is acknowledged at once,
