@@ -327,6 +327,9 @@ final class SoakRun {
         o.add("lost", check.lost)
         o.add("lost_examples", strings: check.examples)
         o.add("stale", check.stale)
+        var ages = JSONObject()
+        for (bucket, n) in check.staleByAge.sorted(by: { $0.key < $1.key }) { ages.add(bucket, n) }
+        o.raw("stale_by_deletion_age", ages.text)
         o.add("kernel_flows", check.kernelFlows)
         o.add("kernel_churn_flows", check.kernelChurnFlows)
         o.add("check_ms", check.milliseconds, places: 1)

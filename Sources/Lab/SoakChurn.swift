@@ -72,6 +72,8 @@ final class ChurnGenerator: @unchecked Sendable {
     private let connections: [Firewall: ConntrackConnection]
     private var target: Firewall?
     private var ring: [Double]
+    /// When each flow of the ring was deleted: a stale flow's age tells where it came from.
+    private var deletedAt: [Double]
     private var low = 0, high = 0
     private var owed = 0.0
     private var lastTick = 0.0
@@ -92,6 +94,7 @@ final class ChurnGenerator: @unchecked Sendable {
         connections = c
         // Room for the live flows across the longest pause the soak allows (takeover limits).
         ring = [Double](repeating: .nan, count: max(1 << 16, Int(rate * (lifetime + 120))))
+        deletedAt = [Double](repeating: .nan, count: ring.count)
     }
 
     func start(on fw: Firewall) throws(LabError) {
@@ -144,6 +147,7 @@ final class ChurnGenerator: @unchecked Sendable {
             if born.isNaN { low += 1; continue } // its creation failed
             guard born <= now - lifetime else { break }
             doomed.append(ChurnFlows.flow(low, timeout: timeout))
+            deletedAt[low % ring.count] = now
             low += 1
         }
         do {
@@ -166,7 +170,7 @@ final class ChurnGenerator: @unchecked Sendable {
         guard n > 0 else { return }
         let first = high
         let fresh = (first..<first + n).map { ChurnFlows.flow($0, timeout: timeout) }
-        for i in first..<first + n { ring[i % ring.count] = now }
+        for i in first..<first + n { ring[i % ring.count] = now; deletedAt[i % ring.count] = .nan }
         high += n
         do {
             let r = try kernel.create(fresh, acknowledge: true)
@@ -224,6 +228,21 @@ final class ChurnGenerator: @unchecked Sendable {
                 }
             }
             check.stale = churnFlows - presentLive
+            // Each stale flow by how long before the pause its last incarnation was deleted.
+            if check.stale > 0 {
+                let mask = ChurnFlows.space - 1
+                for word in present.indices where present[word] != 0 {
+                    var bits = present[word]
+                    while bits != 0 {
+                        let k = word << 6 | bits.trailingZeroBitCount
+                        bits &= bits - 1
+                        let newest = high - 1 - ((high - 1 - k) & mask)
+                        guard newest < low else { continue } // live
+                        let deleted = newest >= max(0, high - ring.count) ? deletedAt[newest % ring.count] : .nan
+                        check.staleByAge[LossCheck.ageBucket(deleted.isNaN ? nil : pausedAt - deleted), default: 0] += 1
+                    }
+                }
+            }
             check.milliseconds = (WallClock.now() - started) * 1000
             return check
         }
@@ -238,6 +257,13 @@ struct LossCheck {
     var lost = 0
     /// Churn flows in the table that are no longer live: destroyed on the old master, back.
     var stale = 0
+    /// The stale flows by how long before the churn paused they were deleted.
+    var staleByAge: [String: Int] = [:]
+
+    static func ageBucket(_ seconds: Double?) -> String {
+        guard let s = seconds else { return "unknown" }
+        return s < 0 ? "after the pause" : s < 0.1 ? "under 100 ms" : s < 1 ? "under 1 s" : s < 10 ? "under 10 s" : s < 60 ? "under 60 s" : "older"
+    }
     var examples: [String] = []
     var milliseconds = 0.0
 }
