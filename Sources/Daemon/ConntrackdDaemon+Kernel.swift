@@ -104,6 +104,15 @@ extension ConntrackdDaemon {
     }
 
     /// DisableExternalCache (spec §5.3): what arrives goes straight into the kernel.
+    /// A turn's messages from the old master during a promotion's handover.
+    func handOver(_ queued: [(SyncMessageType, SyncedFlow)]) {
+        do {
+            try committer.handOver(queued, into: &state.handover)
+        } catch {
+            recovered(.kernelCommit, "handover: writing \(queued.count) of the old master's flows into the kernel failed: \(error)")
+        }
+    }
+
     func inject(_ queued: [(SyncMessageType, SyncedFlow)]) {
         if let error = committer.inject(queued) {
             log("cannot inject \(queued.count) replicated flows into the kernel: \(error)")

@@ -19,6 +19,9 @@ extension ConntrackdDaemon {
     func handleChannel(now: Instant) {
         var injections: [(SyncMessageType, SyncedFlow)] = []
         defer { if !injections.isEmpty { inject(injections) } }
+        let handingOver = state.handover.isOpen(now: now)
+        var handovers: [(SyncMessageType, SyncedFlow)] = []
+        defer { if !handovers.isEmpty { handOver(handovers) } }
         var events: [SyncEngineEvent] = []
         /// A message the mode will judge arrived on link `index`: answer on that link.
         func judging(on index: Int) {
@@ -54,7 +57,7 @@ extension ConntrackdDaemon {
         // FTFW with an external cache: flow messages that fit the cache's compact form
         // are decoded straight into it, and never exist as a `SyncedFlow`.
         let fastFlow: ((Int, SyncHeader, SyncMessageType, UnsafeRawBufferPointer) -> Bool)? =
-            !engine.isFTFW || sync.disableExternalCache ? nil : { index, header, type, payload in
+            !engine.isFTFW || sync.disableExternalCache || handingOver ? nil : { index, header, type, payload in
                 guard let p = CompactSyncedFlow.Packed(payload: payload) else { return false }
                 judging(on: index)
                 if self.engine.receiveData(flags: header.flags, sequence: header.sequence, places: &self.internalCache, events: &events) {
@@ -71,7 +74,12 @@ extension ConntrackdDaemon {
                 switch m.body {
                 case .expectation(let x): applyReceived(m.type, x, now: now)
                 case .flow(let f):
-                    if sync.disableExternalCache { injections.append((m.type, f)) } else { state.externalCache.apply(m.type, f, now: now) }
+                    if sync.disableExternalCache {
+                        injections.append((m.type, f))
+                    } else {
+                        state.externalCache.apply(m.type, f, now: now)
+                        if handingOver && PromotionHandover.handsOver(m.type) { handovers.append((m.type, f)) }
+                    }
                 case .control: break
                 }
             }

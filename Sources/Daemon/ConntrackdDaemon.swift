@@ -89,6 +89,10 @@ public final class ConntrackdDaemon {
             expectations: ExpectationSyncState(setting: sync.expectationSync, limit: config.general.hashLimit, options: policy.options),
             resync: ResyncProgress(acknowledgements: sync.mode == .ftfw),
             gapRepair: GapRepair(configuration: .init(renacks: sync.mode == .ftfw, enabled: sync.mode != .alarm && !repairOff)))
+        if getenv("TANDEM_TEST_NO_HANDOVER") != nil {
+            state.handover.enabled = false
+            log("TANDEM_TEST_NO_HANDOVER is set: after a promotion the peer's messages go to the external cache only (test-only)")
+        }
         link = PeerLink(channels: try ChannelSet.open(sync.channels), peerAddress: ChannelSet.peerDescription(sync.channels), now: now, log: log)
         control = try config.general.unixPath.map { path throws(SetupError) in try ControlServer(path: path) }
         let kernel = try ConntrackConnection()
@@ -302,6 +306,18 @@ public final class ConntrackdDaemon {
 
     /// This node's own kernel table is now the reference: no resync to wait for.
     public func settleResync(now: Instant) { state.resync.settle(now: now) }
+
+    /// A promotion's commit is done: for a moment the old master's NEW and DESTROY
+    /// messages also go to the kernel (see `PromotionHandover`). No window without an
+    /// external cache (every message goes to the kernel anyway).
+    public func beginHandover(now: Instant) {
+        guard !sync.disableExternalCache else { return }
+        let window = PromotionHandover.window(purgeTimeout: sync.purgeTimeout)
+        state.handover.begin(now: now, window: window)
+        if state.handover.until != nil {
+            log("handover: for \(window.millisecondsRoundedUp) ms the peer's new and ended flows also go to the kernel")
+        }
+    }
 
     /// `-f`: empties both caches.
     public func flushCaches() {

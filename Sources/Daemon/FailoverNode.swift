@@ -131,6 +131,7 @@ extension FailoverNode: PromotionReplication {
         outcome.peerTableIncomplete = replication.resync.isWaiting
         if outcome.error == nil {
             replication.releaseExternalCache()
+            replication.beginHandover(now: Instant.now())
         } else {
             // The kernel may hold only part of it: what was replicated stays for `conntrackd -c`.
             log("external cache kept (\(replication.externalFlowCount) flows) after the failed commit: commit again with conntrackd -c")

@@ -18,6 +18,8 @@ struct SyncState {
     var resyncSweep: ResyncSweep?
     /// Committed flows a full conntrack table refused, written again as space frees.
     var pendingCommit = PendingCommit()
+    /// Right after a promotion: the old master's NEW and DESTROY messages also go to the kernel.
+    var handover = PromotionHandover()
     /// Cache tables emptied this turn (a promotion's `-f`), freed at the start of the next:
     /// freeing a quarter-million entries must not delay the commit that emptied them.
     var released: [(FlowTable<InternalCache.Entry>, FlowTable<ExternalCache.Entry>)] = []

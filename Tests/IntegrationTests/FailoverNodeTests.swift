@@ -74,8 +74,9 @@ struct FailoverNodeTests {
             try conntrackd.write(toFile: directory + "/conntrackd.conf", atomically: true, encoding: .utf8)
         }
 
-        func start(demotion: Int) throws -> Spawned {
-            try namespace.start([Shell.tandem, "run", "--keepalived-config", directory + "/keepalived.conf",
+        /// `environment`: VAR=value settings for this node alone (the test-only switches).
+        func start(demotion: Int, environment: [String] = []) throws -> Spawned {
+            try namespace.start((environment.isEmpty ? [] : ["env"] + environment) + [Shell.tandem, "run", "--keepalived-config", directory + "/keepalived.conf",
                                  "--conntrackd-config", directory + "/conntrackd.conf", "--sync-demotion", String(demotion)],
                                 stdout: log + ".out", stderr: log)
         }

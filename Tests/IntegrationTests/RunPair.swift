@@ -13,7 +13,8 @@ final class RunPair {
     var nodeA: Spawned?
     var nodeB: Spawned?
 
-    init(tag: String, prefix: String, subnet: String) throws {
+    /// `environmentB`: VAR=value settings for B's process (the test-only switches).
+    init(tag: String, prefix: String, subnet: String, environmentB: [String] = []) throws {
         link = try VethLink(tag: tag, prefix: prefix, addressA: "\(subnet).1/24", addressB: "\(subnet).2/24")
         base = NSTemporaryDirectory() + "tdt-\(tag)-\(getpid())"
         a = FailoverNodeTests.Node(namespace: link.a, interface: link.interfaceA, address: "\(subnet).1", peer: "\(subnet).2", directory: base + "/a")
@@ -23,7 +24,7 @@ final class RunPair {
             try b.writeConfigs(priority: 100, state: "BACKUP")
             nodeA = try a.start(demotion: 0)
             try #require(FailoverNodeTests.waitUntil(15) { a.holdsVIP }, "A never became master: \(Vectors.readText(a.log))")
-            nodeB = try b.start(demotion: 0)
+            nodeB = try b.start(demotion: 0, environment: environmentB)
             usleep(2_000_000)
         } catch {
             remove()

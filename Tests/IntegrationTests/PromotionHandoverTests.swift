@@ -1,0 +1,45 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// A promotion while the old master still forwards (here its adverts no longer reach B,
+/// and the sync link is up): flows that end on the old master just after B committed its
+/// table must end in B's kernel too, or they live on there (and, recommitted at every
+/// failover, for ever). The control, with the handover off (test-only), keeps them.
+@Suite(.serialized, .enabled(if: Shell.isRoot && Shell.which("conntrack") && Shell.which("nft"), "needs root, conntrack and nft"))
+struct PromotionHandoverTests {
+    static let flows = 2_000
+
+    @Test(arguments: [true, false])
+    func flowsTheOldMasterEndsJustAfterThePromotionEndInTheNewMastersKernel(handover: Bool) throws {
+        let pair = try RunPair(tag: handover ? "pho" : "phc", prefix: "tdw", subnet: "10.93.0",
+                               environmentB: handover ? [] : ["TANDEM_TEST_NO_HANDOVER=1"])
+        defer { pair.remove() }
+        let (link, b) = (pair.link, pair.b)
+        try #require(ConntrackdLossTests.insert(Self.flows, in: link.a).status == 0)
+        try #require(FailoverNodeTests.waitUntil(20) { pair.count("-e", on: b) == Self.flows }, "B's external cache: \(pair.count("-e", on: b))")
+        // B stops hearing A's adverts (the sync link stays up): B takes over while A still forwards.
+        for argv in [["nft", "add", "table", "inet", "tdho"],
+                     ["nft", "add", "chain", "inet", "tdho", "in", "{ type filter hook input priority 0; }"],
+                     ["nft", "add", "rule", "inet", "tdho", "in", "ip protocol vrrp drop"]] {
+            let r = link.b.run(argv)
+            try #require(r.status == 0, "\(argv): \(r.stderr)")
+        }
+        try #require(FailoverNodeTests.waitUntil(10) { b.holdsVIP }, "\(Vectors.readText(b.log))")
+        let inB = { link.b.run(["conntrack", "-L", "-p", "tcp", "--dport", "80"]).stdout.split(separator: "\n").count }
+        let committed = inB()
+        // Half the flows end on A at once.
+        let cut = link.a.run([ConntrackdLossTests.bench, "delete", String(Self.flows / 2), "--batch", "500"])
+        try #require(cut.status == 0, "\(cut.stdout)\(cut.stderr)")
+        var left = -1
+        let ended = FailoverNodeTests.waitUntil(handover ? 10 : 4) { left = inB(); return left == Self.flows / 2 }
+        let log = Vectors.readText(b.log)
+        #expect(committed == Self.flows, "B committed \(committed) of \(Self.flows)\n\(log)")
+        if handover {
+            #expect(ended, "B's kernel still holds \(left) flows, A \(Self.flows / 2)\n\(log)")
+            #expect(log.contains("handover: for"), "\(log)")
+        } else {
+            #expect(!ended && left == Self.flows, "without the handover B's kernel holds \(left) flows: the ends reached it anyway")
+        }
+    }
+}
