@@ -113,10 +113,13 @@ extension ConntrackdDaemon {
     /// Without an external cache the kernel holds the peer's flows, and nothing is swept.
     func watchResyncAnswer(now: Instant) {
         guard !sync.disableExternalCache else { return }
+        // Read before `state` is modified: reading it inside the mutation below is an
+        // overlapping access (a debug build traps on the repeated request).
+        let gaps = gapsSeen
         if state.resyncSweep == nil {
-            state.resyncSweep = ResyncSweep(mark: now, gaps: gapsSeen, acknowledgements: engine.isFTFW)
+            state.resyncSweep = ResyncSweep(mark: now, gaps: gaps, acknowledgements: engine.isFTFW)
         } else {
-            state.resyncSweep?.requestedAgain(now: now, gaps: gapsSeen)
+            state.resyncSweep?.requestedAgain(now: now, gaps: gaps)
         }
     }
 
