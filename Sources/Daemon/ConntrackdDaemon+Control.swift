@@ -79,6 +79,7 @@ extension ConntrackdDaemon {
             return ""
         case .resetTimers: schedulePurge(now: now); return ""
         case .nodeStatus: return statusReport(now: now) + (extraStatus?() ?? "")
+        case .nodeStatusJSON: return try statusDocument(now: now).json()
         // The expectation requests were answered above.
         case .debugInfo, .expectationStatistics, .flushKernelExpectations, .resyncKernelExpectations, .dumpInternalExpectations,
              .dumpExternalExpectations, .commitExpectations, .dumpInternalExpectationsXML, .dumpExternalExpectationsXML:
@@ -88,8 +89,12 @@ extension ConntrackdDaemon {
 
     /// The replication side of `tandem status`.
     func statusReport(now: Instant) -> String {
+        ControlPresenter.status(nodeStatus(), now: now)
+    }
+
+    func nodeStatus() -> ControlPresenter.NodeStatus {
         let k = channel.counters
-        return ControlPresenter.status(.init(
+        return ControlPresenter.NodeStatus(
             mode: sync.mode.rawValue, startedAt: runtime.startedAt, peerAddress: link.peerAddress, peerSilent: link.liveness.silent,
             peerLastHeard: link.liveness.lastHeard, resync: state.resync.phase, pollSeconds: config.general.pollSeconds,
             readsEvents: events != nil, polls: runtime.polls, internalFlows: internalCache.activeCount,
@@ -100,7 +105,18 @@ extension ConntrackdDaemon {
             lost: engine.tracker.lost, malformed: link.receiver.counters.malformed, foreign: link.foreignDatagrams,
             overruns: runtime.overruns, recovered: recovery.text,
             waitingForSpace: state.pendingCommit.count, committedLater: state.pendingCommit.committedLater,
-            expiredWaiting: state.pendingCommit.expired), now: now)
+            expiredWaiting: state.pendingCommit.expired, peerHeard: link.liveness.everHeard)
+    }
+
+    /// `tandem status --json`: the figures of the text status and of `-s`, gathered once.
+    func statusDocument(now: Instant) -> StatusDocument {
+        let stats = statistics()
+        var document = StatusDocument(mode: .conntrackd, node: nodeStatus(), statistics: stats,
+                                      expectations: state.expectations.enabled ? expectationCaches() : nil,
+                                      recovered: recovery.byKind, lastPromotion: lastPromotion,
+                                      process: .current(uptimeSeconds: Int(stats.uptimeSeconds)), now: now)
+        extraStatusDocument?(&document)
+        return document
     }
 
     func statistics() -> ConntrackdStatistics {

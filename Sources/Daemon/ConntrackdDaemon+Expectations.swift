@@ -196,12 +196,16 @@ extension ConntrackdDaemon {
     /// `-s expect`: the expectation caches in the blocks `-s` uses for conntracks.
     func expectationStatistics() -> String {
         var s = statistics()
-        s.internalCache = .init(name: "internal", objects: state.expectations.internalCache.entries.count,
-                                active: state.expectations.internalCache.activeCount, counters: state.expectations.internalCache.counters)
-        s.externalCache = .init(name: "external", objects: state.expectations.externalCache.entries.count,
-                                active: state.expectations.externalCache.entries.count,
-                                counters: sync.disableExternalCache ? state.expectations.injected : state.expectations.externalCache.counters)
+        (s.internalCache, s.externalCache) = expectationCaches()
         return s.general
+    }
+
+    func expectationCaches() -> (internal: ConntrackdStatistics.Cache, external: ConntrackdStatistics.Cache) {
+        (.init(name: "internal", objects: state.expectations.internalCache.entries.count,
+               active: state.expectations.internalCache.activeCount, counters: state.expectations.internalCache.counters),
+         .init(name: "external", objects: state.expectations.externalCache.entries.count,
+               active: state.expectations.externalCache.entries.count,
+               counters: sync.disableExternalCache ? state.expectations.injected : state.expectations.externalCache.counters))
     }
 
     /// `-i expect` / `-e expect` (spec §6.4), or XML (§6.5): no timeout; dead entries hidden.

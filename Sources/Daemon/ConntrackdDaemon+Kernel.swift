@@ -135,10 +135,15 @@ extension ConntrackdDaemon {
             if self.policy.filter.passes(f) { _ = self.internalCache.record(f, kind: .new, now: now) }
         } : nil
         let report: CommitReport
+        let incomplete = state.resync.isWaiting
         do {
             defer { restoreEventGroups(now: Instant.now()) }
             report = try committer.commit(state.externalCache.entries.values, adopt: adopting, quietly: quiet ? events : nil)
+        } catch {
+            lastPromotion = PromotionRecord(startedAt: now, error: "\(error)", peerTableIncomplete: incomplete)
+            throw error
         }
+        lastPromotion = PromotionRecord(startedAt: now, report: report, peerTableIncomplete: incomplete)
         // conntrackd's three lines, word for word (scripts grep them).
         log("Committed \(report.succeeded) new entries")
         if report.failed > 0 { log("\(report.failed) entries can't be committed") }

@@ -92,4 +92,9 @@ struct LoopRecovery {
         let parts = ConntrackdDaemon.RecoveredError.allCases.compactMap { k in counts[k].map { "\($0) \(k.rawValue)" } }
         return parts.isEmpty ? "none" : parts.joined(separator: ", ")
     }
+
+    /// Every kind by its case name, 0 when none: the JSON status keeps its keys fixed.
+    var byKind: [String: Int] {
+        Dictionary(uniqueKeysWithValues: ConntrackdDaemon.RecoveredError.allCases.map { ("\($0)", counts[$0] ?? 0) })
+    }
 }

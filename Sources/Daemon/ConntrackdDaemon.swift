@@ -289,6 +289,10 @@ public final class ConntrackdDaemon {
 
     /// More of the node's state for `tandem status` (`tandem run` adds VRRP's).
     public var extraStatus: (() -> String)?
+    /// The same for `tandem status --json`: `tandem run` adds VRRP's part and says so in `mode`.
+    var extraStatusDocument: ((inout StatusDocument) -> Void)?
+    /// The last write of the external cache into the kernel, for the JSON status.
+    var lastPromotion: PromotionRecord?
 
 
     /// Sends a datagram still waiting for company (on the way out).

@@ -68,6 +68,8 @@ enum ControlPresenter {
         var recovered: String = "none"
         /// Committed flows a full table refused: still waiting, written later, expired waiting.
         var waitingForSpace = 0, committedLater = 0, expiredWaiting = 0
+        /// Whether the peer was heard at all (`peerLastHeard` is the start until then).
+        var peerHeard = true
     }
 
     /// The link's counters as the status shows them.

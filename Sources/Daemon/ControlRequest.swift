@@ -39,4 +39,8 @@ public enum ControlRequest: Int32, CaseIterable, Sendable {
     /// Tandem's own: the node's state in one report (`tandem status`). conntrackd does
     /// not know the code and answers with nothing, which the client reports as such.
     case nodeStatus = 200
+    /// Tandem's own: the same state as one JSON document (`tandem status --json`,
+    /// docs/status.md). A code of its own rather than a flag on 200, so a Tandem that
+    /// predates it, like conntrackd, answers nothing instead of text a parser chokes on.
+    case nodeStatusJSON = 201
 }

@@ -56,6 +56,10 @@ public final class FailoverNode {
         replication.extraStatus = { [unowned self] in
             self.vrrp.statusReport() + (self.demotion > 0 ? "  demoted by \(self.demotion) until the peer's table has arrived\n" : "")
         }
+        replication.extraStatusDocument = { [unowned self] document in
+            document.mode = .run
+            document.vrrp = self.vrrp.statusDocument()
+        }
         if !options.runSyncScripts {
             vrrp.isHandledInternally = { ($0.split(separator: "/").last ?? "") == "primary-backup.sh" }
         }
@@ -101,7 +105,10 @@ public final class FailoverNode {
         let now = Instant.now()
         switch t {
         case .master(let unit):
-            PromotionDriver.run(unit: unit, clock: Instant.now, replication: self, vrrp: vrrp, log: log)
+            let promotion = PromotionDriver.run(unit: unit, clock: Instant.now, replication: self, vrrp: vrrp, log: log)
+            // The commit recorded itself as the control socket's; it was this unit's promotion.
+            replication.lastPromotion?.unit = unit
+            replication.lastPromotion?.announcedAfter = promotion.announcedAfter
         case .backup(let unit):
             log("(\(unit)) backup actions: kernel table purge in \(replication.sync.purgeTimeout) s, resync requested from the peer")
             replication.schedulePurge(now: now)

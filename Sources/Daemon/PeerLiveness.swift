@@ -10,6 +10,8 @@ public struct PeerLiveness: Hashable, Sendable {
     public let threshold: Duration
     public private(set) var lastHeard: Instant
     public private(set) var silent = false
+    /// `lastHeard` starts at start-up: this tells a real message from that.
+    public private(set) var everHeard = false
 
     public init(threshold: Duration = .seconds(5), now: Instant) {
         self.threshold = threshold
@@ -19,7 +21,7 @@ public struct PeerLiveness: Hashable, Sendable {
     public var deadline: Instant { silent ? .never : lastHeard + threshold }
 
     public mutating func heard(now: Instant) -> Change? {
-        defer { lastHeard = now }
+        defer { lastHeard = now; everHeard = true }
         guard silent else { return nil }
         silent = false
         return .heardAgain(after: now - lastHeard)

@@ -38,6 +38,8 @@ struct Promotion {
     let unit: String
     let startedAt: Instant
     private(set) var step = Step.commit
+    /// From the transition to the announcement; nil if the unit never announced itself.
+    private(set) var announcedAfter: Duration?
 
     init(unit: String, now: Instant) {
         self.unit = unit
@@ -60,6 +62,7 @@ struct Promotion {
     mutating func announced(now: Instant) -> [Action] {
         guard step == .announce else { return [] }
         step = .done
+        announcedAfter = now - startedAt
         let after = Self.milliseconds(now - startedAt)
         return [.log("(\(unit)) addresses added and announced \(after) ms after the transition"),
                 .sendTable(reconcileAfter: .seconds(1)),
@@ -93,8 +96,10 @@ protocol PromotionAnnouncer: AnyObject {
 
 /// Performs a promotion's actions, in order, to the end.
 enum PromotionDriver {
+    /// Returns the finished promotion, for the status's record of it.
+    @discardableResult
     static func run(unit: String, clock: () -> Instant, replication: some PromotionReplication,
-                    vrrp: some PromotionAnnouncer, log: (String) -> Void) {
+                    vrrp: some PromotionAnnouncer, log: (String) -> Void) -> Promotion {
         var promotion = Promotion(unit: unit, now: clock())
         var pending = promotion.start()
         while !pending.isEmpty {
@@ -109,5 +114,6 @@ enum PromotionDriver {
                 log(line)
             }
         }
+        return promotion
     }
 }

@@ -103,7 +103,7 @@ struct Tandem: ParsableCommand {
           tandem conntrackd ARGS    conntrackd 1.4.7 compatible daemon (FTFW, NOTRACK, ALARM over UDP, Multicast or TCP; --check -C FILE)
           tandem keepalived ARGS    keepalived 2.2 VRRP compatible daemon (-f FILE, -t; HUP/USR1/USR2 like keepalived)
           tandem run [OPTIONS]      both in one process (--keepalived-config, --conntrackd-config)
-          tandem status [-C FILE]   a running node's VRRP and replication state
+          tandem status [-C FILE]   a running node's VRRP and sync state (--json)
           tandem lab COMMAND        the seed's two firewalls in namespaces: up, failover, status, down, demo
         """,
         version: "0.1.0"

@@ -99,7 +99,7 @@ struct FailoverNodeTests {
 
     /// A (priority 100) is master with 40 flows; B (priority 200, preempting) starts while
     /// the sync traffic is blocked, then the block is lifted.
-    func freshPeer(demotion: Int) throws -> (bWhileBlocked: Bool, bAfter: Bool, bFlowsAtTakeover: Int, logB: String) {
+    func freshPeer(demotion: Int) throws -> (bWhileBlocked: Bool, bAfter: Bool, bFlowsAtTakeover: Int, logB: String, jsonWhileBlocked: String) {
         let link = try VethLink(tag: "run", prefix: "tdr", addressA: "10.98.0.1/24", addressB: "10.98.0.2/24")
         defer { link.remove() }
         let base = NSTemporaryDirectory() + "tdt-run-\(getpid())-\(demotion)"
@@ -123,6 +123,7 @@ struct FailoverNodeTests {
         usleep(7_000_000)
         let whileBlocked = b.holdsVIP
         let status = link.b.tandem(["status", "--conntrackd-config", b.directory + "/conntrackd.conf"])
+        let json = link.b.tandem(["status", "--json", "--conntrackd-config", b.directory + "/conntrackd.conf"]).stdout
         _ = link.b.run(["nft", "delete", "table", "ip", "tdtblock"])
         let after = Self.waitUntil(20) { b.holdsVIP }
         let flows = b.trackedTestFlows
@@ -130,7 +131,7 @@ struct FailoverNodeTests {
         if !after {
             for n in [a, b] { logs += "\n--- stats \(n.address):\n" + n.namespace.tandem(["conntrackd", "-C", n.directory + "/conntrackd.conf", "-s"]).stdout }
         }
-        return (whileBlocked, after, flows, logs + "\n--- status of B while blocked:\n" + status.stdout + status.stderr)
+        return (whileBlocked, after, flows, logs + "\n--- status of B while blocked:\n" + status.stdout + status.stderr, json)
     }
 
     @Test func freshPeerWaitsForTheTableBeforeTakingOver() throws {
@@ -144,6 +145,14 @@ struct FailoverNodeTests {
         #expect(r.logB.contains("V: BACKUP on tdr"), "\(r.logB)")
         #expect(r.logB.contains("priority 50 (configured 200)"), "\(r.logB)")
         #expect(r.logB.contains("peer: SILENT"), "\(r.logB)")
+        // The JSON status says the same, the priority taken apart.
+        let json = try JSONValue.parse(r.jsonWhileBlocked)
+        #expect(try JSONSchemaSubset.statusSchema().errors(in: json) == [], "\(r.jsonWhileBlocked)")
+        let v = json["vrrp"]?["instances"]?[0]
+        #expect(v?["state"] == .string("BACKUP") && v?["basePriority"] == .integer(200), "\(r.jsonWhileBlocked)")
+        #expect(v?["syncDemotion"] == .integer(150) && v?["effectivePriority"] == .integer(50), "\(r.jsonWhileBlocked)")
+        #expect(json["sync"]?["resync"]?["phase"] == .string("waiting"), "\(r.jsonWhileBlocked)")
+        #expect(json["sync"]?["peer"]?["lastHeardMs"] == .null, "\(r.jsonWhileBlocked)")
         #expect(r.logB.contains("resync complete: 40 flows"), "\(r.logB)")
         // The unreachable peer was reported, and its return.
         #expect(r.logB.contains("no message from peer 10.98.0.1"), "\(r.logB)")
