@@ -105,7 +105,7 @@ extension ConntrackdDaemon {
             lost: engine.tracker.lost, malformed: link.receiver.counters.malformed, foreign: link.foreignDatagrams,
             overruns: runtime.overruns, recovered: recovery.text,
             waitingForSpace: state.pendingCommit.count, committedLater: state.pendingCommit.committedLater,
-            expiredWaiting: state.pendingCommit.expired, peerHeard: link.liveness.everHeard)
+            expiredWaiting: state.pendingCommit.expired, handover: state.handover.counters, peerHeard: link.liveness.everHeard)
     }
 
     /// `tandem status --json`: the figures of the text status and of `-s`, gathered once.

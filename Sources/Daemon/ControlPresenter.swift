@@ -68,6 +68,8 @@ enum ControlPresenter {
         var recovered: String = "none"
         /// Committed flows a full table refused: still waiting, written later, expired waiting.
         var waitingForSpace = 0, committedLater = 0, expiredWaiting = 0
+        /// The old master's messages written into the kernel right after promotions.
+        var handover = PromotionHandover.Counters()
         /// Whether the peer was heard at all (`peerLastHeard` is the start until then).
         var peerHeard = true
     }
@@ -109,6 +111,11 @@ enum ControlPresenter {
                      + (s.resyncPending ? ", a resync pending" : ""))
         lines.append("  reliability: \(s.retransmitted) retransmitted, \(s.lost) lost, "
                      + "\(s.malformed) malformed, \(s.foreign) not from the peer, \(s.overruns) netlink overruns")
+        if s.handover.windows > 0 {
+            let h = s.handover
+            lines.append("  promotion handover: \(h.windows) windows; the old master's flows \(h.created) created (\(h.alreadyPresent) present), "
+                         + "\(h.destroyed) ended (\(h.alreadyGone) already gone), \(h.failed) failed")
+        }
         if s.waitingForSpace + s.committedLater + s.expiredWaiting > 0 {
             lines.append("  table full at commit: \(s.waitingForSpace) flows wait for space (nf_conntrack_max), "
                          + "\(s.committedLater) written later, \(s.expiredWaiting) expired waiting")

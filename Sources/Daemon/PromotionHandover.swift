@@ -18,7 +18,7 @@ import Timekeeping
 /// The window closes well before the old master, now backup, purges its own table
 /// (PurgeTimeout): the destroys of that purge must not reach the new master's kernel.
 struct PromotionHandover {
-    struct Counters: Equatable {
+    struct Counters: Equatable, Sendable, Encodable {
         var created = 0, alreadyPresent = 0, destroyed = 0, alreadyGone = 0, failed = 0
         var windows = 0
     }

@@ -54,6 +54,7 @@ extension StatusDocument {
                 }),
             lastPromotion: lastPromotion?.document(now: now),
             pendingCommit: PendingCommitView(waiting: s.waitingForSpace, committedLater: s.committedLater, expiredWaiting: s.expiredWaiting),
+            handover: s.handover,
             errorsRecovered: recovered, vrrp: nil)
     }
 

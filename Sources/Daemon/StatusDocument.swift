@@ -22,6 +22,7 @@ struct StatusDocument: Encodable, Sendable {
     var caches: Caches
     @Nullable var lastPromotion: PromotionRecord.Document?
     var pendingCommit: PendingCommitView
+    var handover: PromotionHandover.Counters
     /// Errors the loop survived, by kind; every kind is present, 0 when none.
     var errorsRecovered: [String: Int]
     /// Only `tandem run` has a VRRP half.

@@ -35,10 +35,16 @@ struct PromotionHandoverTests {
         let ended = FailoverNodeTests.waitUntil(handover ? 10 : 4) { left = inB(); return left == Self.flows / 2 }
         let log = Vectors.readText(b.log)
         #expect(committed == Self.flows, "B committed \(committed) of \(Self.flows)\n\(log)")
+        // The counters, from `tandem status --json`.
+        let status = link.b.run([Shell.tandem, "status", "--json", "-C", b.directory + "/conntrackd.conf"])
+        let document = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+        let counters = document?["handover"] as? [String: Int] ?? [:]
         if handover {
             #expect(ended, "B's kernel still holds \(left) flows, A \(Self.flows / 2)\n\(log)")
             #expect(log.contains("handover: for"), "\(log)")
+            #expect(counters["windows"] == 1 && counters["destroyed"] == Self.flows / 2 && counters["failed"] == 0, "\(counters)")
         } else {
+            #expect(counters["windows"] == 0 && counters["destroyed"] == 0, "\(counters)")
             #expect(!ended && left == Self.flows, "without the handover B's kernel holds \(left) flows: the ends reached it anyway")
         }
     }
