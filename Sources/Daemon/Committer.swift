@@ -25,9 +25,15 @@ public struct CommitReport: Sendable {
     /// "120 ENOMEM (the conntrack table is full: nf_conntrack_max), 3 EINVAL (Invalid
     /// argument)", most frequent first: what an operator needs to act on a failed commit.
     public var failureCauses: String {
-        failuresByErrno.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { errno, count in
+        failuresMostFrequentFirst.map { errno, count in
             "\(count) \(Self.errnoName(errno)) (\(Self.meaning(errno)))"
         }.joined(separator: ", ")
+    }
+
+    /// The failures by errno, most frequent first (ties by errno): the log line's order
+    /// and the JSON status's.
+    var failuresMostFrequentFirst: [(errno: Int32, flows: Int)] {
+        failuresByErrno.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
     static func errnoName(_ e: Int32) -> String {

@@ -53,12 +53,13 @@ struct PromotionHandover {
     /// The messages of one loop turn that go to the kernel: NEW and DESTROY of flows.
     static func handsOver(_ type: SyncMessageType) -> Bool { type == .flowNew || type == .flowDestroy }
 
-    mutating func record(created: Int, present: Int, destroyed: Int, gone: Int, failed: Int) {
-        counters.created += created
-        counters.alreadyPresent += present
-        counters.destroyed += destroyed
-        counters.alreadyGone += gone
-        counters.failed += failed
+    /// Adds one turn's tally.
+    mutating func record(_ turn: Counters) {
+        counters.created += turn.created
+        counters.alreadyPresent += turn.alreadyPresent
+        counters.destroyed += turn.destroyed
+        counters.alreadyGone += turn.alreadyGone
+        counters.failed += turn.failed
     }
 }
 
@@ -66,27 +67,31 @@ extension Committer {
     /// Writes a turn's handed-over messages: creates that find the flow already there and
     /// deletes that find it gone are counted apart, not as failures.
     func handOver(_ queued: [(SyncMessageType, SyncedFlow)], into handover: inout PromotionHandover) throws {
+        var turn = PromotionHandover.Counters()
+        defer { handover.record(turn) }
         var creates: [Flow] = [], deletes: [Flow] = []
         for (type, synced) in queued {
             switch type {
             case .flowNew:
-                guard let f = kernelFlow(synced, timeout: nil) else { handover.record(created: 0, present: 0, destroyed: 0, gone: 0, failed: 1); continue }
-                creates.append(f)
+                if let f = kernelFlow(synced, timeout: nil) { creates.append(f) } else { turn.failed += 1 }
             case .flowDestroy:
-                guard let o = synced.flow?.original else { handover.record(created: 0, present: 0, destroyed: 0, gone: 0, failed: 1); continue }
-                deletes.append(Flow(original: o))
+                if let o = synced.flow?.original { deletes.append(Flow(original: o)) } else { turn.failed += 1 }
             default: continue
             }
         }
         if !creates.isEmpty {
             let r = try kernel.create(creates, acknowledge: true)
             let present = r.failures.filter { $0.error.errno == EEXIST }.count
-            handover.record(created: r.succeeded, present: present, destroyed: 0, gone: 0, failed: r.failed - present)
+            turn.created += r.succeeded
+            turn.alreadyPresent += present
+            turn.failed += r.failed - present
         }
         if !deletes.isEmpty {
             let r = try kernel.delete(deletes, acknowledge: true)
             let gone = r.failures.filter { $0.error.errno == ENOENT }.count
-            handover.record(created: 0, present: 0, destroyed: r.succeeded, gone: gone, failed: r.failed - gone)
+            turn.destroyed += r.succeeded
+            turn.alreadyGone += gone
+            turn.failed += r.failed - gone
         }
     }
 }

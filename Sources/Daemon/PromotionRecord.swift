@@ -36,9 +36,8 @@ struct PromotionRecord: Sendable {
     }
 
     func document(now: Instant) -> Document {
-        let failures = (report?.failuresByErrno ?? [:])
-            .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-            .map { Failure(errno: Int($0.key), name: CommitReport.errnoName($0.key), flows: $0.value) }
+        let failures = (report?.failuresMostFrequentFirst ?? [])
+            .map { Failure(errno: Int($0.errno), name: CommitReport.errnoName($0.errno), flows: $0.flows) }
         return Document(unit: unit, ageMs: Self.milliseconds(now - startedAt), flows: report?.flows ?? 0,
                         committed: report?.succeeded ?? 0, failed: report?.failed ?? 0,
                         durationMs: Self.fractionalMilliseconds(report?.duration ?? .zero), failuresByErrno: failures,

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import StateSync
 
 /// `tandem status --json`: the node's state as one document whose shape is a promise
 /// (docs/status.md, docs/status.schema.json). Field names change only with the schema's
@@ -37,7 +38,7 @@ struct StatusDocument: Encodable, Sendable {
         var queues: Queues
         var messages: Messages
         var receive: Receive
-        var gapRepair: GapRepairCounters
+        var gapRepair: GapRepair.Counters
     }
 
     struct Peer: Encodable, Sendable {
@@ -108,17 +109,6 @@ struct StatusDocument: Encodable, Sendable {
         var badType: Int
         /// Refused by the sync mode rather than the receiver.
         var modeMalformed: Int
-    }
-
-    struct GapRepairCounters: Encodable, Sendable {
-        var gaps: Int
-        var messagesLost: Int
-        var jumps: Int
-        var renacksSent: Int
-        var renacksSkipped: Int
-        var resyncRequests: Int
-        var messagesCoveredByResync: Int
-        var staleFlowsRemoved: Int
     }
 
     /// The kernel side: events, polls, overruns, flushes (`conntrackd -s runtime`).

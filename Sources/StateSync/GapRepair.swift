@@ -56,7 +56,8 @@ public struct GapRepair: Hashable, Sendable {
         }
     }
 
-    public struct Counters: Hashable, Sendable {
+    /// Encodable: `tandem status --json` shows them as they are.
+    public struct Counters: Hashable, Sendable, Encodable {
         /// Gaps seen (each a NACK in FTFW).
         public var gaps = 0
         /// Messages missing in those gaps: the true count, never the jumps below.
