@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <poll.h>
 #include <time.h>
+#include <malloc.h>
 #include "CLinux.h"
 
 int clinux_setns(int fd, int nstype) { return setns(fd, nstype); }
@@ -49,3 +50,5 @@ int clinux_poll_ns(struct pollfd *fds, unsigned long count, long long timeout_ns
     struct timespec t = { .tv_sec = timeout_ns / 1000000000LL, .tv_nsec = timeout_ns % 1000000000LL };
     return ppoll(fds, count, &t, 0);
 }
+
+int clinux_return_free_memory(void) { return malloc_trim(0); }

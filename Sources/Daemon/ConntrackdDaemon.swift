@@ -216,7 +216,13 @@ public final class ConntrackdDaemon {
     /// makes the kernel build and free a socket and a file, which every turn of a burst
     /// made a twentieth of the sender's CPU.
     public func service(now t: Instant, ready: Set<Int32>? = nil) {
-        state.released.removeAll()
+        if !state.released.isEmpty {
+            state.released.removeAll()
+            // A promotion or demotion just dropped a whole cache. glibc keeps the freed pages,
+            // so a node that has been both master and backup would hold both caches' peak for
+            // good; handing them back keeps its RSS at what it holds now.
+            _ = clinux_return_free_memory()
+        }
         var backlogged = false
         if let reader, reader.shouldRead(now: t, ready: ready) {
             do {

@@ -32,6 +32,8 @@ int clinux_send_batch(int fd, const void *buffer, unsigned long start, const uns
 
 // poll with a timeout in nanoseconds (ppoll, which glibc declares only for _GNU_SOURCE).
 int clinux_poll_ns(struct pollfd *fds, unsigned long count, long long timeout_ns);
+/* Hands the heap's free pages back to the kernel (glibc's malloc_trim). */
+int clinux_return_free_memory(void);
 
 /// Starts loading the cache line at `p` (a hash table slot about to be probed), so that
 /// a batch of look-ups waits for memory once instead of once per look-up.
