@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .target(name: "CLinux"),
@@ -41,7 +42,8 @@ let package = Package(
         // (UDP, multicast, TCP) and the link that carries them.
         .target(name: "LinkIO", dependencies: ["CLinux", "IPAddressing", "Timekeeping", "VRRP", "StateSync", "ConfigParsing"]),
         .target(name: "Daemon", dependencies: ["CLinux", "IPAddressing", "Timekeeping", "Netlink", "Conntrack", "StateSync", "ConfigParsing", "VRRP", "LinkIO",
-                                               .product(name: "Logging", package: "swift-log")],
+                                               .product(name: "Logging", package: "swift-log"),
+                                               .product(name: "Histogram", package: "hdrhistogram-swift")],
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         .target(name: "Lab", dependencies: ["IPAddressing", "Netlink", "Conntrack"]),
         .target(

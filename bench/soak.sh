@@ -31,7 +31,11 @@
 #   acknowledge a flow) must be in the new master's kernel table, read with a ctnetlink dump
 #   as soon as it holds the VIPs (`tandem run` commits before it adds them). A flow of
 #   that set missing from the dump is lost. The same dump counts stale flows: churn flows
-#   in the new master's table that were already destroyed (reported, not judged).
+#   in the new master's table that were already destroyed (reported, not judged). A flow
+#   younger than MIN_AGE that the new master lacks died with the old master ("died_young"
+#   in the transition record): it leaves the live set, so a quick failback does not judge
+#   it later as lost (it is in no table; before 2026-12-04 such flows were counted lost at
+#   the next transition when it came within their lifetime).
 # Session broken: one of the SESSIONS SSH-like TCP sessions of the lab's session engine
 #   (client line every 50 ms, server echo and push every 50 ms, TCP_USER_TIMEOUT 15 s) that
 #   saw a reset, EOF or error, or went silent for more than STALL_LIMIT s (default 10: a

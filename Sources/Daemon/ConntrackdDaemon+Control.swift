@@ -89,10 +89,10 @@ extension ConntrackdDaemon {
 
     /// The replication side of `tandem status`.
     func statusReport(now: Instant) -> String {
-        ControlPresenter.status(nodeStatus(), now: now)
+        ControlPresenter.status(nodeStatus(now: now), now: now)
     }
 
-    func nodeStatus() -> ControlPresenter.NodeStatus {
+    func nodeStatus(now: Instant) -> ControlPresenter.NodeStatus {
         let k = channel.counters
         return ControlPresenter.NodeStatus(
             mode: sync.mode.rawValue, startedAt: runtime.startedAt, peerAddress: link.peerAddress, peerSilent: link.liveness.silent,
@@ -105,13 +105,20 @@ extension ConntrackdDaemon {
             lost: engine.tracker.lost, malformed: link.receiver.counters.malformed, foreign: link.foreignDatagrams,
             overruns: runtime.overruns, recovered: recovery.text,
             waitingForSpace: state.pendingCommit.count, committedLater: state.pendingCommit.committedLater,
-            expiredWaiting: state.pendingCommit.expired, handover: state.handover.counters, peerHeard: link.liveness.everHeard)
+            expiredWaiting: state.pendingCommit.expired, handover: state.handover.counters, peerHeard: link.liveness.everHeard,
+            lag: engine.isFTFW ? lagView(now: now) : nil)
+    }
+
+    func lagView(now: Instant) -> ControlPresenter.LagView {
+        let l = state.replicationLag
+        return ControlPresenter.LagView(samples: l.overall?.samples ?? 0, last: l.last, lastAt: l.lastAt,
+                                        recent: l.recent(now: now), probesUnanswered: engine.lagProbesAbandoned)
     }
 
     /// `tandem status --json`: the figures of the text status and of `-s`, gathered once.
     func statusDocument(now: Instant) -> StatusDocument {
         let stats = statistics()
-        var document = StatusDocument(mode: .conntrackd, node: nodeStatus(), statistics: stats,
+        var document = StatusDocument(mode: .conntrackd, node: nodeStatus(now: now), statistics: stats,
                                       expectations: state.expectations.enabled ? expectationCaches() : nil,
                                       recovered: recovery.byKind, lastPromotion: lastPromotion,
                                       process: .current(uptimeSeconds: Int(stats.uptimeSeconds)), now: now)

@@ -31,11 +31,18 @@ extension ConntrackdDaemon {
             if i < events.count, case .compact(_, let key, _) = events[i] { internalCache.prefetch(key) }
         }
         for i in 0 ..< min(Self.prefetchDistance, events.count) { prefetch(i) }
+        // The turn's last queued flow is followed for the replication lag, now and then.
+        let sampling = engine.wantsLagSample(now: now)
+        var lastQueued: SyncObjectKey?
+        defer { if let k = lastQueued { engine.followForLag(k, now: now) } }
         for i in events.indices {
             prefetch(i + Self.prefetchDistance)
             switch events[i] {
             case .compact(let kind, let key, let p):
-                if let k = internalCache.record(packed: p, key: key, kind: kind, now: now) { engine.enqueue(.flow(k), places: &internalCache) }
+                if let k = internalCache.record(packed: p, key: key, kind: kind, now: now) {
+                    engine.enqueue(.flow(k), places: &internalCache)
+                    if sampling { lastQueued = .flow(k) }
+                }
             case .flow(let kind, let flow):
                 if kind == .destroy {
                     for c in [flow.countersOriginal, flow.countersReply].compactMap({ $0 }) {
@@ -44,7 +51,10 @@ extension ConntrackdDaemon {
                     }
                 }
                 if bypassesInternalCache { bypass(flow, kind: kind); continue }
-                if let key = internalCache.record(flow, kind: kind, now: now) { engine.enqueue(.flow(key), places: &internalCache) }
+                if let key = internalCache.record(flow, kind: kind, now: now) {
+                    engine.enqueue(.flow(key), places: &internalCache)
+                    if sampling { lastQueued = .flow(key) }
+                }
             case .overrun:
                 runtime.overruns += 1
                 if schedule.nextPoll != nil {

@@ -37,6 +37,7 @@ extension ConntrackdDaemon {
                     log("resync requested by other node")
                     engine.answerResync { bulkSend() }
                 case .peerAcknowledged(let range):
+                    if let lag = engine.lagAcknowledged(range, now: now) { state.replicationLag.record(lag, now: now) }
                     if state.resync.isWaiting || state.resyncSweep != nil, let s = engine.lastResyncSequence, range.contains(s) {
                         if state.resync.isWaiting { state.resync.requestAcknowledged() }
                         state.resyncSweep?.progress.requestAcknowledged()

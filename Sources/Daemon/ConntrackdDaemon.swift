@@ -74,7 +74,8 @@ public final class ConntrackdDaemon {
             engine = .alarm(AlarmEngine<SyncObjectKey>(firstSequence: first, refreshSeconds: sync.refreshTime,
                                                            seed: now.nanoseconds))
         default:
-            engine = .ftfw(FTFWEngine<SyncObjectKey>(configuration: .init(ackWindowSize: sync.ackWindowSize, resendQueueSize: sync.resendQueueSize),
+            engine = .ftfw(FTFWEngine<SyncObjectKey>(configuration: .init(ackWindowSize: sync.ackWindowSize, resendQueueSize: sync.resendQueueSize,
+                                                                                      acknowledgementDelay: Self.acknowledgementDelay),
                                                                 firstSequence: first, now: now))
         }
         // ALARM has neither NACKs nor resync requests. The environment switch exists for
@@ -251,6 +252,10 @@ public final class ConntrackdDaemon {
     /// Objects sent per turn while kernel events are still waiting: a sixteenth of a turn's reads,
     /// so reading stays ahead of the kernel during a burst; the rest goes out after it.
     static let transmitSlice = 256
+
+    /// FTFW: received data is acknowledged within this (see `FTFWEngine.Configuration`). A
+    /// peer's lag figure holds up to this much of our delay; at most 200 ACKs a second.
+    static let acknowledgementDelay: Duration = .milliseconds(5)
 
     func timers(now: Instant) {
         engine.fire(now: now)

@@ -21,9 +21,12 @@ public final class FailoverNode {
         /// Run conntrack-tools' primary-backup.sh too when keepalived.conf names it (it
         /// would repeat the commit, dump and bulk send this node already did).
         public var runSyncScripts: Bool
-        public init(syncDemotion: Int = 50, runSyncScripts: Bool = false) {
+        /// Run with (kind, instance, begin|end) when a split brain is suspected or over.
+        public var notifySplitBrain: String?
+        public init(syncDemotion: Int = 50, runSyncScripts: Bool = false, notifySplitBrain: String? = nil) {
             self.syncDemotion = syncDemotion
             self.runSyncScripts = runSyncScripts
+            self.notifySplitBrain = notifySplitBrain
         }
     }
 
@@ -33,6 +36,7 @@ public final class FailoverNode {
     let log: (String) -> Void
     let shouldStop: () -> Bool
     var demotion = 0
+    var splitBrain = SplitBrainWatch()
 
     public init(keepalived: KeepalivedConfiguration, conntrackd: ConntrackdConfiguration, options: Options = Options(),
                 logger: Logger, shouldStop: @escaping () -> Bool) throws {
@@ -55,10 +59,12 @@ public final class FailoverNode {
         vrrp.ownedByNode = true
         replication.extraStatus = { [unowned self] in
             self.vrrp.statusReport() + (self.demotion > 0 ? "  demoted by \(self.demotion) until the peer's table has arrived\n" : "")
+                + self.splitBrainStatus(now: Instant.now())
         }
         replication.extraStatusDocument = { [unowned self] document in
             document.mode = .run
             document.vrrp = self.vrrp.statusDocument()
+            document.splitBrain = self.splitBrainDocument(now: Instant.now())
         }
         if !options.runSyncScripts {
             vrrp.isHandledInternally = { ($0.split(separator: "/").last ?? "") == "primary-backup.sh" }
@@ -68,7 +74,7 @@ public final class FailoverNode {
         onReady()
         while !shouldStop() && !replication.stopRequestedByControl {
             var fds = (replication.pollDescriptors + vrrp.pollDescriptors).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            ConntrackdDaemon.wait(&fds, until: min(replication.nextDeadline, vrrp.nextDeadline))
+            ConntrackdDaemon.wait(&fds, until: min(replication.nextDeadline, vrrp.nextDeadline, splitBrain.nextCheck))
             // VRRP first: an advert that moves us must act before replication work queues up.
             vrrp.service(now: Instant.now())
             followVRRP()
@@ -78,6 +84,7 @@ public final class FailoverNode {
                 afterTurn()
                 followVRRP()
             }
+            watchSplitBrain(now: Instant.now())
         }
         replication.flushPendingDatagram()
         vrrp.finish()

@@ -36,6 +36,11 @@ extension KeepalivedDaemon {
         var setupProblem: String?
         /// Wall-clock time of the last state change (for the dumps).
         var lastTransition = InstanceStatistics.wallClock()
+        /// For the split-brain watch (`tandem run`): the other router's last accepted advert,
+        /// its last claim of MASTER that left us MASTER, and when we last became MASTER.
+        var peerAdvert: SplitBrainMonitor.PeerAdvert?
+        var lastClaimWhileMaster: Instant?
+        var masterSince: Instant?
 
         init(config: KeepalivedConfiguration.Instance, machine: InstanceMachine, socket: VRRPSocket, garp: GratuitousARPSender?,
              source: IPAddress, password: [UInt8]?, interfaceIndex: UInt32) {

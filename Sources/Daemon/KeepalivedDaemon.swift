@@ -263,6 +263,15 @@ public final class KeepalivedDaemon {
         Dictionary(uniqueKeysWithValues: instances.map { ($0.config.name, $0.machine.state) })
     }
 
+    /// Each instance as the split-brain watch reads it.
+    var splitBrainViews: [SplitBrainMonitor.InstanceView] {
+        instances.map { i in
+            SplitBrainMonitor.InstanceView(name: i.config.name, isMaster: i.machine.state == .master, masterSince: i.masterSince,
+                                           masterDownInterval: i.machine.masterDownInterval, peerAdvert: i.peerAdvert,
+                                           lastClaimWhileMaster: i.lastClaimWhileMaster)
+        }
+    }
+
     /// What each instance advertises now: base priority, tracking weights and demotion.
     public var priorities: [String: UInt8] {
         Dictionary(uniqueKeysWithValues: instances.map { ($0.config.name, $0.machine.parameters.priority) })
@@ -298,7 +307,10 @@ public final class KeepalivedDaemon {
         }
         let interval: Duration? = i.version == .v3 ? .milliseconds(10 * Int64(advert.interval)) : nil
         let deadline = i.machine.masterDownDeadline
+        let wasMaster = i.machine.state == .master
         perform(i, i.machine.receive(.init(priority: advert.priority, interval: interval, source: packet.source), now: now))
+        i.peerAdvert = .init(at: now, priority: advert.priority, source: "\(packet.source)")
+        if wasMaster && i.machine.state == .master && advert.priority != 0 { i.lastClaimWhileMaster = now }
         // An accepted master's advert restarts the timer: this member no longer wants MASTER.
         if i.machine.masterDownDeadline != deadline && advert.priority != 0 { i.wantsMaster = false }
     }
@@ -332,6 +344,7 @@ public final class KeepalivedDaemon {
                 removeAddresses(of: i)
             case .transition(let from, let to):
                 i.lastTransition = InstanceStatistics.wallClock()
+                i.masterSince = to == .master ? Instant.now() : nil
                 if to == .master { i.stats.becameMaster += 1 }
                 if from == .master { i.stats.releasedMaster += 1 }
                 let unit = unitName(of: i)

@@ -108,6 +108,26 @@ enum ModeEngine {
         if case .ftfw(let c) = self { c.engine.requestRetransmission(range) }
     }
 
+    /// FTFW: whether a flow queued now would be followed for the replication lag.
+    func wantsLagSample(now: Instant) -> Bool {
+        if case .ftfw(let c) = self { c.engine.lagProbe.wantsSample(now: now) } else { false }
+    }
+
+    /// FTFW: follow this queued object until the peer acknowledges it.
+    func followForLag(_ key: SyncObjectKey, now: Instant) {
+        if case .ftfw(let c) = self { c.engine.lagProbe.follow(key, now: now) }
+    }
+
+    /// FTFW: the followed object's lag, if the peer's ACK of `range` covers it.
+    func lagAcknowledged(_ range: ClosedRangeOfSequences, now: Instant) -> Duration? {
+        if case .ftfw(let c) = self { c.engine.lagProbe.acknowledged(range, now: now) } else { nil }
+    }
+
+    /// Lag probes given up (no ACK within their patience).
+    var lagProbesAbandoned: Int {
+        if case .ftfw(let c) = self { c.engine.lagProbe.abandoned } else { 0 }
+    }
+
     func fire(now: Instant) {
         switch self {
         case .ftfw(let c): c.engine.fire(now: now)

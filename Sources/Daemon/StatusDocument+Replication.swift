@@ -36,7 +36,7 @@ extension StatusDocument {
                 receive: Receive(truncated: st.receive.truncated, badSize: st.receive.badSize, wrongVersion: st.receive.wrongVersion,
                                  malformedHeader: st.receive.malformedHeader, malformedPayload: st.receive.malformedPayload,
                                  badType: st.receive.badType, modeMalformed: st.modeMalformed),
-                gapRepair: g),
+                gapRepair: g, replicationLag: s.lag.map { Self.lag($0, now: now) }),
             kernel: Kernel(pollSeconds: s.pollSeconds, readsEvents: s.readsEvents, polls: s.polls, eventsReceived: r.eventsReceived,
                            eventsFiltered: r.eventsFiltered, eventsUnknown: r.eventsUnknown, catchEventFailed: r.catchEventFailed,
                            dumpUnknown: r.dumpUnknown, overruns: r.overruns, flushes: r.kernelFlushes, resyncs: r.kernelResyncs,
@@ -54,6 +54,13 @@ extension StatusDocument {
             pendingCommit: PendingCommitView(waiting: s.waitingForSpace, committedLater: s.committedLater, expiredWaiting: s.expiredWaiting),
             handover: s.handover,
             errorsRecovered: recovered, vrrp: nil)
+    }
+
+    static func lag(_ l: ControlPresenter.LagView, now: Instant) -> Lag {
+        func ms(_ d: Duration) -> Double { (d.secondsValue * 1e6).rounded() / 1e3 }
+        return Lag(samples: l.samples, lastMs: l.last.map(ms), lastAgeMs: l.lastAt.map { PromotionRecord.milliseconds(now - $0) },
+                   recent: l.recent.map { Lag.Figures(samples: $0.samples, medianMs: ms($0.median), p99Ms: ms($0.p99), maxMs: ms($0.max)) },
+                   probesUnanswered: l.probesUnanswered)
     }
 
     static func cache(_ c: ConntrackdStatistics.Cache, flows: Int?) -> Cache {

@@ -28,6 +28,21 @@ struct StatusDocument: Encodable, Sendable {
     var errorsRecovered: [String: Int]
     /// Only `tandem run` has a VRRP half.
     @Nullable var vrrp: VRRP?
+    /// Only `tandem run` sees both halves: what they disagree on (`SplitBrainMonitor`).
+    @Nullable var splitBrain: SplitBrain? = nil
+
+    struct SplitBrain: Encodable, Sendable {
+        struct Disagreement: Encodable, Sendable {
+            var kind: String
+            var instance: String
+            var sinceMs: Int
+            var detail: String
+        }
+        /// What holds now.
+        var active: [Disagreement]
+        /// How often each began, by kind (every kind present).
+        var reports: [String: Int]
+    }
 
     struct Sync: Encodable, Sendable {
         var mode: String
@@ -39,6 +54,26 @@ struct StatusDocument: Encodable, Sendable {
         var messages: Messages
         var receive: Receive
         var gapRepair: GapRepair.Counters
+        /// FTFW only: how far behind the peer is (`ReplicationLag`).
+        @Nullable var replicationLag: Lag?
+    }
+
+    struct Lag: Encodable, Sendable {
+        /// Samples since the start.
+        var samples: UInt64
+        @Nullable var lastMs: Double?
+        @Nullable var lastAgeMs: Int?
+        /// The last two minutes at most; null with no sample in them.
+        @Nullable var recent: Figures?
+        /// Followed flows whose ACK never came (peer restarted, queue overflow).
+        var probesUnanswered: Int
+
+        struct Figures: Encodable, Sendable {
+            var samples: UInt64
+            var medianMs: Double
+            var p99Ms: Double
+            var maxMs: Double
+        }
     }
 
     struct Peer: Encodable, Sendable {

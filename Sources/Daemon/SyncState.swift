@@ -20,6 +20,8 @@ struct SyncState {
     var pendingCommit = PendingCommit()
     /// Right after a promotion: the old master's NEW and DESTROY messages also go to the kernel.
     var handover = PromotionHandover()
+    /// How far behind the peer is, from its ACKs of sampled flows.
+    var replicationLag = ReplicationLag()
     /// Cache tables emptied this turn (a promotion's `-f`), freed at the start of the next:
     /// freeing a quarter-million entries must not delay the commit that emptied them.
     var released: [(FlowTable<InternalCache.Entry>, FlowTable<ExternalCache.Entry>)] = []

@@ -327,6 +327,7 @@ final class SoakRun {
         o.add("lost", check.lost)
         o.add("lost_examples", strings: check.examples)
         o.add("stale", check.stale)
+        o.add("died_young", check.diedYoung)
         var ages = JSONObject()
         for (bucket, n) in check.staleByAge.sorted(by: { $0.key < $1.key }) { ages.add(bucket, n) }
         o.raw("stale_by_deletion_age", ages.text)

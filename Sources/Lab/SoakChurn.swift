@@ -218,7 +218,17 @@ final class ChurnGenerator: @unchecked Sendable {
                 let k = i & (ChurnFlows.space - 1)
                 let there = present[k >> 6] & (1 << UInt64(k & 63)) != 0
                 if there { presentLive += 1 }
-                guard born <= pausedAt - minAge else { continue }
+                guard born <= pausedAt - minAge else {
+                    // Too young to judge, and not on the new master: it died with the old
+                    // one (stopped, killed or cut off before it could replicate it). It is
+                    // in no table now, so it leaves the live set rather than count as lost
+                    // at the next transition (and fail its delete).
+                    if !there {
+                        ring[i % ring.count] = .nan
+                        check.diedYoung += 1
+                    }
+                    continue
+                }
                 check.atRisk += 1
                 if !there {
                     check.lost += 1
@@ -257,6 +267,9 @@ struct LossCheck {
     var lost = 0
     /// Churn flows in the table that are no longer live: destroyed on the old master, back.
     var stale = 0
+    /// Flows too young to judge (under MIN_AGE at the pause) that the new master does not
+    /// hold: they died with the old master and are no longer counted live.
+    var diedYoung = 0
     /// The stale flows by how long before the churn paused they were deleted.
     var staleByAge: [String: Int] = [:]
 

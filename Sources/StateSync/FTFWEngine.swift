@@ -31,10 +31,15 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         /// the engine's own index (used without `places:`) is sized for them up front, as
         /// conntrackd sizes its hash, so a bulk send never rehashes it on the way.
         public var expectedObjects: Int
+        /// Tandem: received data is acknowledged within this delay, not only when the window
+        /// fills or after a second of our own silence (conntrackd 1.4.7; nil). The sender's
+        /// replication lag is read from our ACKs (`LagProbe`), and its resend queue empties
+        /// sooner; it costs at most one ACK per delay.
+        public var acknowledgementDelay: Duration?
 
         public init(ackWindowSize: Int = 300, resendQueueSize: Int = 131072, aliveInterval: Duration = .seconds(1),
                     holdDataUntilHandshake: Bool = true, resendToRestartedPeer: Bool = true, backPressure: Bool = true,
-                    expectedObjects: Int = 0) {
+                    expectedObjects: Int = 0, acknowledgementDelay: Duration? = nil) {
             self.ackWindowSize = max(1, ackWindowSize)
             self.resendQueueSize = max(1, resendQueueSize)
             self.aliveInterval = aliveInterval
@@ -42,6 +47,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             self.resendToRestartedPeer = resendToRestartedPeer
             self.backPressure = backPressure
             self.expectedObjects = max(0, expectedObjects)
+            self.acknowledgementDelay = acknowledgementDelay
         }
 
         /// conntrackd 1.4.7's behaviour exactly, for interop transcripts.
@@ -94,7 +100,14 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     public private(set) var tracker = SequenceTracker()
     public private(set) var hello: HelloState = .initial
     public private(set) var counters = Counters()
-    public private(set) var nextDeadline: Instant
+    /// The alive timer's next tick.
+    private var aliveDeadline: Instant
+    /// When the data received since our last ACK must be acknowledged (`acknowledgementDelay`).
+    private var acknowledgementDue: Instant?
+    public var nextDeadline: Instant { acknowledgementDue.map { min($0, aliveDeadline) } ?? aliveDeadline }
+    /// Replication lag, sampled: the owner names a flow it queued, the engine notes its
+    /// transmission, the owner hands it the peer's ACKs.
+    public var lagProbe = LagProbe<Key>()
     public private(set) var lastResyncSequence: UInt32?
     private var sayHelloBack = false
     /// After our HELLO_BACK, the peer's next ALIVE (its fence: its data waits for our ACK
@@ -120,7 +133,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         self.configuration = configuration
         window = configuration.ackWindowSize
         nextSequence = firstSequence
-        nextDeadline = now + configuration.aliveInterval
+        aliveDeadline = now + configuration.aliveInterval
         ownPlaces = FTFWPlaceIndex(minimumCapacity: configuration.expectedObjects)
     }
 
@@ -305,6 +318,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                     continue
                 }
                 let seq = takeSequence()
+                if let followed = lagProbe.followedKey, followed == key { lagProbe.transmitted(sequence: seq) }
                 emitObject(type, markHello(), seq, payload)
                 sent += 1
                 objectsSent += 1
@@ -334,19 +348,31 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             }
         }
         // Only a run that sent something re-arms the alive timer.
-        if sent > 0 { nextDeadline = now + configuration.aliveInterval }
+        if sent > 0 { aliveDeadline = now + configuration.aliveInterval }
     }
 
     /// The alive timer: acknowledge what is unacknowledged, or say we are alive.
     public mutating func fire(now: Instant) {
-        guard now >= nextDeadline else { return }
+        if let delay = configuration.acknowledgementDelay {
+            if ackFrom == nil || !tracker.isSet {
+                acknowledgementDue = nil
+            } else if let due = acknowledgementDue {
+                if now >= due {
+                    acknowledgeReceived()
+                    acknowledgementDue = nil
+                }
+            } else {
+                acknowledgementDue = now + delay
+            }
+        }
+        guard now >= aliveDeadline else { return }
         if let from = ackFrom, tracker.isSet {
             transmitQueue.append(.control(.ack, ClosedRangeOfSequences(from: from, to: tracker.last)))
             ackFrom = nil
         } else {
             transmitQueue.append(.control(.alive, nil))
         }
-        nextDeadline = now + configuration.aliveInterval
+        aliveDeadline = now + configuration.aliveInterval
     }
 
     private mutating func takeSequence() -> UInt32 {

@@ -32,6 +32,10 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("run-sync-scripts"), help: "Also run notify scripts named primary-backup.sh (their steps are done in-process).")
     var runSyncScripts = false
 
+    @Option(name: .customLong("notify-split-brain"),
+            help: "Script run with KIND INSTANCE begin|end when a split brain is suspected or over (bothMaster, vrrpLostSyncAlive, syncLostVRRPAlive).")
+    var notifySplitBrain: String?
+
     @Flag(name: .customLong("check"), help: "Check both files and exit.")
     var check = false
 
@@ -120,7 +124,8 @@ public struct RunTool {
         while !shouldStop() {
             do {
                 let node = try FailoverNode(keepalived: keepalived, conntrackd: conntrackd,
-                                            options: .init(syncDemotion: command.syncDemotion, runSyncScripts: command.runSyncScripts), logger: logger, shouldStop: shouldStop)
+                                            options: .init(syncDemotion: command.syncDemotion, runSyncScripts: command.runSyncScripts,
+                                                          notifySplitBrain: command.notifySplitBrain), logger: logger, shouldStop: shouldStop)
                 if !lastProblem.isEmpty { log("started after: \(lastProblem)") }
                 let systemd = SystemdNotifier(enabled: conntrackd.general.systemd)
                 let signals = self.signals

@@ -1,0 +1,49 @@
+import ConfigParsing
+import Timekeeping
+
+/// The split-brain watch (`SplitBrainMonitor`) fed from both halves: a change is one log
+/// line with both views, a count, the operator's `--notify-split-brain` script, and the status.
+extension FailoverNode {
+    /// How often both halves are compared when nothing else wakes the loop.
+    static let splitBrainPeriod: Duration = .milliseconds(250)
+
+    func watchSplitBrain(now: Instant) {
+        guard now >= splitBrain.nextCheck else { return }
+        splitBrain.nextCheck = now + Self.splitBrainPeriod
+        let liveness = replication.link.liveness
+        let sync = SplitBrainMonitor.SyncView(peer: replication.link.peerAddress, lastHeard: liveness.everHeard ? liveness.lastHeard : nil)
+        for r in splitBrain.monitor.evaluate(vrrp.splitBrainViews, sync: sync, now: now) {
+            log((r.began ? "SPLIT BRAIN suspected (\(r.instance)): " : "split brain over (\(r.instance)): ") + r.detail)
+            if let script = options.notifySplitBrain {
+                vrrp.spawn(ScriptCommand.argv(script) + [r.kind.rawValue, r.instance, r.began ? "begin" : "end"])
+            }
+        }
+    }
+
+    func splitBrainStatus(now: Instant) -> String {
+        let m = splitBrain.monitor
+        var lines: [String] = []
+        for (key, a) in m.active.sorted(by: { $0.value.since < $1.value.since }) {
+            lines.append("  SPLIT BRAIN suspected (\(key.instance)) for \((now - a.since).wholeSeconds)s: \(a.detail)")
+        }
+        let counts = SplitBrainMonitor.Kind.allCases.map { "\(SplitBrainMonitor.title($0)) \(m.reports[$0] ?? 0)" }
+        lines.append("  split-brain reports: " + counts.joined(separator: ", "))
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func splitBrainDocument(now: Instant) -> StatusDocument.SplitBrain {
+        let m = splitBrain.monitor
+        let active = m.active.sorted { ($0.value.since, $0.key.instance) < ($1.value.since, $1.key.instance) }.map { key, a in
+            StatusDocument.SplitBrain.Disagreement(kind: key.kind.rawValue, instance: key.instance,
+                                                   sinceMs: PromotionRecord.milliseconds(now - a.since), detail: a.detail)
+        }
+        let reports = Dictionary(uniqueKeysWithValues: SplitBrainMonitor.Kind.allCases.map { ($0.rawValue, m.reports[$0] ?? 0) })
+        return StatusDocument.SplitBrain(active: active, reports: reports)
+    }
+}
+
+/// The watch and when it next looks.
+struct SplitBrainWatch {
+    var monitor = SplitBrainMonitor()
+    var nextCheck = Instant.zero
+}

@@ -1,0 +1,152 @@
+import Timekeeping
+
+/// `tandem run` sees both halves of the pair, VRRP and the sync link; each can tell when the
+/// other has gone wrong. Three disagreements are reported, each with both views:
+/// - **both master**: we are MASTER and the peer keeps claiming MASTER of the same instance
+///   (its adverts arrive for a whole Master_Down_Interval; a single claim is an ordinary
+///   election, answered at once).
+/// - **VRRP lost, sync alive**: we took over because the peer's adverts stopped, not because
+///   it resigned (priority 0), yet its sync messages still arrive after the takeover: the
+///   peer is alive and probably MASTER too (the VRRP path between us is cut). A dead peer
+///   sends nothing after its last advert. The sync peer proves it is alive at least once a
+///   second (ALIVE), so this is judged `syncProof` after the takeover.
+/// - **sync lost, VRRP alive**: the peer's adverts still arrive (we are BACKUP, or it claims
+///   MASTER) well after its sync messages stopped: failover would now lose what it replicates.
+/// A pure state machine: the node hands it what both halves say and the time, and it
+/// returns the reports that began or ended.
+struct SplitBrainMonitor {
+    enum Kind: String, CaseIterable, Sendable {
+        case bothMaster, vrrpLostSyncAlive, syncLostVRRPAlive
+    }
+
+    /// The other router's last advert that this instance accepted.
+    struct PeerAdvert: Equatable, Sendable {
+        var at: Instant
+        var priority: UInt8
+        var source: String
+    }
+
+    /// One VRRP instance, as the node reads it each turn.
+    struct InstanceView: Sendable {
+        var name: String
+        var isMaster: Bool
+        /// When it last became MASTER (nil unless MASTER).
+        var masterSince: Instant?
+        var masterDownInterval: Duration
+        var peerAdvert: PeerAdvert?
+        /// The last advert with a priority above 0 heard while MASTER that left us MASTER.
+        var lastClaimWhileMaster: Instant?
+    }
+
+    struct SyncView: Sendable {
+        var peer: String
+        /// nil until the peer has been heard once.
+        var lastHeard: Instant?
+    }
+
+    struct Report: Equatable, Sendable {
+        var kind: Kind
+        var instance: String
+        var began: Bool
+        /// Both views, as one log line says them.
+        var detail: String
+    }
+
+    struct Active: Equatable, Sendable {
+        var since: Instant
+        var detail: String
+    }
+
+    struct Key: Hashable, Sendable {
+        var kind: Kind
+        var instance: String
+    }
+
+    /// How long after a takeover the sync link is given to prove the peer alive.
+    static let syncProof: Duration = .milliseconds(1_500)
+    /// The sync peer's ALIVE interval: it is heard at least this often while it is up.
+    static let aliveInterval: Duration = .seconds(1)
+    /// Sync silence after which the link counts as lost: two missed ALIVEs and a half.
+    static let syncSilence: Duration = .milliseconds(2_500)
+
+    private(set) var active: [Key: Active] = [:]
+    private(set) var reports: [Kind: Int] = [:]
+    /// Per instance: the first of the peer's uninterrupted claims while we are MASTER.
+    private var firstClaim: [String: Instant] = [:]
+    /// Per instance: the takeover already judged for `vrrpLostSyncAlive`.
+    private var judgedTakeover: [String: Instant] = [:]
+
+    mutating func evaluate(_ instances: [InstanceView], sync: SyncView, now: Instant) -> [Report] {
+        var out: [Report] = []
+        for i in instances {
+            func set(_ kind: Kind, _ holds: Bool) {
+                let key = Key(kind: kind, instance: i.name)
+                guard holds != (active[key] != nil) else { return }
+                // Said only when it changes: the loop asks every turn.
+                let detail = Self.title(kind) + ": " + Self.views(i, sync: sync, now: now)
+                if holds {
+                    active[key] = Active(since: now, detail: detail)
+                    reports[kind, default: 0] += 1
+                } else {
+                    active[key] = nil
+                }
+                out.append(Report(kind: kind, instance: i.name, began: holds, detail: detail))
+            }
+            set(.bothMaster, bothMaster(i, now: now))
+            set(.vrrpLostSyncAlive, vrrpLostSyncAlive(i, sync: sync, now: now))
+            set(.syncLostVRRPAlive, syncLostVRRPAlive(i, sync: sync, now: now))
+        }
+        return out
+    }
+
+    private mutating func bothMaster(_ i: InstanceView, now: Instant) -> Bool {
+        guard i.isMaster, let claim = i.lastClaimWhileMaster, now - claim <= i.masterDownInterval else {
+            firstClaim[i.name] = nil
+            return false
+        }
+        let first = firstClaim[i.name] ?? claim
+        firstClaim[i.name] = first
+        return now - first >= i.masterDownInterval
+    }
+
+    private mutating func vrrpLostSyncAlive(_ i: InstanceView, sync: SyncView, now: Instant) -> Bool {
+        let key = Key(kind: .vrrpLostSyncAlive, instance: i.name)
+        guard i.isMaster, let since = i.masterSince else { judgedTakeover[i.name] = nil; return false }
+        if active[key] != nil {
+            // It ends when the peer is heard on VRRP again or its sync falls silent too.
+            let vrrpBack = i.peerAdvert.map { $0.at > since } ?? false
+            let syncGone = sync.lastHeard.map { now - $0 > Self.syncSilence } ?? true
+            return !vrrpBack && !syncGone
+        }
+        guard judgedTakeover[i.name] != since, now - since >= Self.syncProof else { return false }
+        judgedTakeover[i.name] = since
+        // Only a takeover after adverts that stopped: not a resignation, not a lone start.
+        guard let advert = i.peerAdvert, advert.priority != 0, advert.at <= since else { return false }
+        guard let heard = sync.lastHeard else { return false }
+        return heard > since
+    }
+
+    private func syncLostVRRPAlive(_ i: InstanceView, sync: SyncView, now: Instant) -> Bool {
+        guard let advert = i.peerAdvert, advert.priority != 0, now - advert.at <= i.masterDownInterval else { return false }
+        guard let heard = sync.lastHeard, now - heard > Self.syncSilence else { return false }
+        // Adverts went on after the sync stopped: a peer that died stopped both at once.
+        return advert.at > heard + Self.aliveInterval
+    }
+
+    static func title(_ kind: Kind) -> String {
+        switch kind {
+        case .bothMaster: "both master"
+        case .vrrpLostSyncAlive: "VRRP lost, sync alive"
+        case .syncLostVRRPAlive: "sync lost, VRRP fine"
+        }
+    }
+
+    /// "VRRP: VI_1 MASTER, peer 10.0.0.2 last advert 4.1 s ago (priority 100); sync: peer 10.0.1.2 heard 0.3 s ago".
+    static func views(_ i: InstanceView, sync: SyncView, now: Instant) -> String {
+        func ago(_ t: Instant) -> String { "\(((now - t).secondsValue * 10).rounded() / 10) s ago" }
+        let vrrp = "VRRP: \(i.name) \(i.isMaster ? "MASTER" : "not master"), "
+            + (i.peerAdvert.map { "peer \($0.source) last advert \(ago($0.at)) (priority \($0.priority))" } ?? "no advert from a peer heard")
+        let link = "sync: peer \(sync.peer) " + (sync.lastHeard.map { "heard \(ago($0))" } ?? "never heard")
+        return vrrp + "; " + link
+    }
+}

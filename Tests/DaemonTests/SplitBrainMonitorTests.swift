@@ -1,0 +1,99 @@
+@testable import Daemon
+import TestSupport
+import Testing
+import Timekeeping
+
+/// The split-brain watch with a virtual clock: each disagreement is reported once when it
+/// begins and once when it ends, and its control (the ordinary case it must not mistake
+/// for one) reports nothing.
+@Suite struct SplitBrainMonitorTests {
+    typealias Monitor = SplitBrainMonitor
+    static let mdi: Duration = .milliseconds(3_600)
+
+    static func t(_ seconds: Double) -> Instant { ns(UInt64(seconds * 1e9)) }
+
+    static func instance(master: Bool, since: Double? = nil, advert: (Double, UInt8)? = nil, claim: Double? = nil) -> Monitor.InstanceView {
+        Monitor.InstanceView(name: "VI_1", isMaster: master, masterSince: since.map(t), masterDownInterval: mdi,
+                             peerAdvert: advert.map { Monitor.PeerAdvert(at: t($0.0), priority: $0.1, source: "10.0.0.2") },
+                             lastClaimWhileMaster: claim.map(t))
+    }
+
+    static func sync(_ heard: Double?) -> Monitor.SyncView { Monitor.SyncView(peer: "10.0.1.2", lastHeard: heard.map(t)) }
+
+    /// Runs the monitor every 250 ms from `from` to `to`, the views given by `at`.
+    static func run(_ m: inout Monitor, from: Double, to: Double,
+                    _ at: (Double) -> (Monitor.InstanceView, Monitor.SyncView)) -> [(Double, Monitor.Report)] {
+        var out: [(Double, Monitor.Report)] = []
+        var now = from
+        while now <= to {
+            let (i, s) = at(now)
+            out += m.evaluate([i], sync: s, now: t(now)).map { (now, $0) }
+            now += 0.25
+        }
+        return out
+    }
+
+    @Test(arguments: [true, false]) func aPeerThatKeepsClaimingMasterIsReported(persistent: Bool) {
+        var m = Monitor()
+        // The peer claims every second from t = 10 (persistent) or once (an ordinary election).
+        let last = persistent ? 20.0 : 10.0
+        let reports = Self.run(&m, from: 0, to: 30) { now in
+            let claim: Double? = now < 10 ? nil : min(last, now.rounded(.down))
+            return (Self.instance(master: true, since: 0, advert: claim.map { ($0, 100) }, claim: claim), Self.sync(now))
+        }
+        if persistent {
+            #expect(reports.map(\.1.kind) == [.bothMaster, .bothMaster])
+            #expect(reports.map(\.1.began) == [true, false])
+            let began = reports[0].0, ended = reports[1].0
+            #expect(began >= 13.6 && began <= 10 + 2 * 3.6, "\(began)")
+            #expect(ended > 23.6 && ended <= 24, "\(ended)")
+            #expect(reports[0].1.detail.hasPrefix("both master: VRRP: VI_1 MASTER, peer 10.0.0.2 last advert"), "\(reports[0].1.detail)")
+            #expect(m.reports[.bothMaster] == 1)
+        } else {
+            #expect(reports.isEmpty, "\(reports)")
+        }
+    }
+
+    enum Takeover: String, CaseIterable { case vrrpCut, peerDied, peerResigned }
+
+    /// A takeover while the peer's sync messages still arrive is reported; the controls, a
+    /// dead peer (its sync stops with its adverts) and a resignation (priority 0), are not.
+    @Test(arguments: Takeover.allCases) func aTakeoverFromAPeerWhoseSyncLivesIsReported(_ how: Takeover) {
+        var m = Monitor()
+        let lastAdvert = 10.0, takeover = 13.6
+        let reports = Self.run(&m, from: 0, to: 20) { now in
+            let advert = (min(now.rounded(.down), lastAdvert), UInt8(how == .peerResigned && now >= lastAdvert ? 0 : 200))
+            let master = now >= takeover
+            // The peer's sync ALIVE every second, or nothing after its death at the last advert.
+            let heard = how == .peerDied ? min(now, lastAdvert + 0.05) : now.rounded(.down)
+            return (Self.instance(master: master, since: master ? takeover : nil, advert: advert), Self.sync(heard))
+        }
+        if how == .vrrpCut {
+            #expect(reports.count == 1 && reports.first?.1.kind == .vrrpLostSyncAlive && reports.first?.1.began == true, "\(reports)")
+            let at = reports.first?.0 ?? 0
+            #expect(at >= takeover + 1.5 && at <= takeover + 1.75, "\(at)")
+            // The peer's adverts heard again end it.
+            let after = Self.run(&m, from: 21, to: 22) { now in
+                (Self.instance(master: true, since: takeover, advert: (21, 200), claim: 21), Self.sync(now))
+            }
+            #expect(after.map(\.1.began) == [false], "\(after)")
+        } else {
+            #expect(reports.isEmpty, "\(reports)")
+        }
+    }
+
+    @Test(arguments: [true, false]) func syncLostWhileVRRPIsFineIsReported(syncCut: Bool) {
+        var m = Monitor()
+        let reports = Self.run(&m, from: 0, to: 20) { now in
+            let heard = syncCut && now >= 5 ? 5.0 : now.rounded(.down)
+            return (Self.instance(master: false, advert: (now.rounded(.down), 200)), Self.sync(heard))
+        }
+        if syncCut {
+            #expect(reports.count == 1 && reports.first?.1.kind == .syncLostVRRPAlive, "\(reports)")
+            #expect((reports.first?.0 ?? 0) > 7.5 && (reports.first?.0 ?? 0) <= 7.75)
+            #expect(reports.first?.1.detail.hasPrefix("sync lost, VRRP fine: ") == true)
+        } else {
+            #expect(reports.isEmpty, "\(reports)")
+        }
+    }
+}
