@@ -81,7 +81,7 @@ extension FailoverPicture {
         var items: [(Swatch, String)] = [SessionKind.tcp, .udp, .icmp].map { (Swatch.tick($0.colour), $0.legend) }
         items.append((.shade("#f5b041", "0.45"), "longest gap (ms)"))
         items.append((.shade("#e74c3c", "0.3"), "longest gap, session broke"))
-        items += Milestone.allCases.map { (Swatch.marker($0.colour), $0 == .action ? "the lab's action (fw1 stopped, back)" : $0.caption) }
+        items += Milestone.allCases.map { (Swatch.marker($0.colour), $0 == .action ? "the lab's action on fw1" : $0.caption) }
         w.open("g", ["class": "legend"])
         var x = 20.0, y = legendY + 12
         for (swatch, label) in items {
