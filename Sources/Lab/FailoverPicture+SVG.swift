@@ -10,8 +10,10 @@ extension FailoverPicture {
         w.element("title", [:], text: title + " — " + verdict)
         w.element("rect", ["width": size, "height": tall, "fill": "white"])
         w.element("text", ["class": "title", "x": "20", "y": "24", "font-size": "16", "font-weight": "bold"], text: title)
-        w.element("text", ["class": "verdict", "x": "20", "y": "44", "font-size": "13", "font-weight": "bold",
-                           "fill": survived ? "#1e8449" : "#c0392b"], text: verdict)
+        for (i, line) in verdictLines.enumerated() {
+            w.element("text", ["class": "verdict", "x": "20", "y": SVGWriter.number(Self.verdictY + Double(i) * Self.lineHeight),
+                               "font-size": "13", "font-weight": "bold", "fill": survived ? "#1e8449" : "#c0392b"], text: line)
+        }
         for p in panels { draw(p, into: &w) }
         drawLegend(into: &w)
         w.close("svg")
@@ -21,7 +23,10 @@ extension FailoverPicture {
     private func draw(_ p: Panel, into w: inout SVGWriter) {
         let n = SVGWriter.number
         w.open("g", ["class": "panel"])
-        w.element("text", ["class": "heading", "x": "20", "y": n(p.headingY), "font-size": "12", "font-weight": "bold"], text: p.heading)
+        for (i, line) in p.heading.enumerated() {
+            w.element("text", ["class": "heading", "x": "20", "y": n(p.headingY + Double(i) * Self.lineHeight), "font-size": "12",
+                               "font-weight": "bold"], text: line)
+        }
         w.open("g", ["class": "axis", "fill": "#555"])
         for t in p.axis {
             w.element("line", ["class": "axis-tick", "data-s": n(t.seconds), "x1": n(t.x), "x2": n(t.x), "y1": n(p.plotTop),

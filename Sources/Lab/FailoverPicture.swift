@@ -64,7 +64,8 @@ struct FailoverPicture: Sendable {
     }
 
     struct Panel: Sendable {
-        let heading: String
+        /// The heading wrapped to the page; the first line's baseline is `headingY`.
+        let heading: [String]
         let headingY: Double
         /// The lanes' area: markers and gaps span it.
         let plotTop: Double
@@ -80,6 +81,8 @@ struct FailoverPicture: Sendable {
 
     let title: String
     let verdict: String
+    /// The verdict wrapped to the page (a long list of broken sessions takes lines).
+    let verdictLines: [String]
     let survived: Bool
     let width: Double
     let height: Double
@@ -92,6 +95,8 @@ struct FailoverPicture: Sendable {
     static let plotRight = 980.0
     static let laneHeight = 30.0
     static let labelRowHeight = 14.0
+    static let lineHeight = 16.0
+    static let verdictY = 44.0
     /// Seconds shown before the action: the window the verdict also looks at.
     static let lead = 1.0
     /// A rough advance per character at the labels' 11 px: enough to keep labels apart.
@@ -100,9 +105,10 @@ struct FailoverPicture: Sendable {
     init(_ run: RecordedRun) {
         title = run.title
         verdict = run.verdict
+        verdictLines = Self.wrap(run.verdict, fontSize: 13)
         survived = run.survived
         width = Self.pageWidth
-        var y = 62.0
+        var y = Self.verdictY + Double(verdictLines.count - 1) * Self.lineHeight + 20
         var panels: [Panel] = []
         if run.phases.isEmpty {
             let times = run.sessions.flatMap(\.arrivals)
@@ -131,6 +137,7 @@ struct FailoverPicture: Sendable {
         func x(_ t: Double) -> Double {
             plotLeft + (min(max(t, window.from), window.to) - window.from) / span * (plotRight - plotLeft)
         }
+        let lines = wrap(heading, fontSize: 12)
         let headingY = y
         // One marker per milestone: its first occurrence in the phase.
         var firsts: [(milestone: Milestone, event: TimelineEvent)] = []
@@ -143,7 +150,7 @@ struct FailoverPicture: Sendable {
             return LabelRequest(x: x(f.event.time), text: label)
         })
         let rows = placed.map { $0.row }.max().map { $0 + 1 } ?? 0
-        let plotTop = headingY + 16 + Double(rows) * labelRowHeight
+        let plotTop = headingY + Double(lines.count - 1) * lineHeight + 16 + Double(rows) * labelRowHeight
         let markers = zip(firsts, placed).map { f, p in
             Marker(milestone: f.milestone, x: p.request.x, offset: f.event.time - origin, label: p.request.text, detail: f.event.text,
                    labelY: plotTop - 4 - Double(p.row) * labelRowHeight, labelX: p.x, labelAnchor: p.anchor)
@@ -172,7 +179,7 @@ struct FailoverPicture: Sendable {
             AxisTick(x: x($0 + origin), seconds: $0, label: axisLabel($0))
         }
         y = plotBottom + 46
-        return Panel(heading: heading, headingY: headingY, plotTop: plotTop, plotBottom: plotBottom,
+        return Panel(heading: lines, headingY: headingY, plotTop: plotTop, plotBottom: plotBottom,
                      axis: axis, axisY: plotBottom + 14, axisCaption: phase == nil ? "time since the first message" : "time after the action",
                      lanes: lanes, markers: markers)
     }
@@ -226,6 +233,22 @@ struct FailoverPicture: Sendable {
     }
 
     static func textWidth(_ s: String) -> Double { Double(s.count) * characterWidth }
+
+    /// Words in lines that fit the page at `fontSize` (bold, by the same rough estimate).
+    static func wrap(_ text: String, fontSize: Double) -> [String] {
+        let room = Int((plotRight - 20) / (fontSize * 0.62))
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            if !line.isEmpty && line.count + 1 + word.count > room {
+                lines.append(line)
+                line = String(word)
+            } else {
+                line += (line.isEmpty ? "" : " ") + word
+            }
+        }
+        return lines + [line]
+    }
 
     /// Round steps (0.1, 0.2, 0.5, 1, 2, 5 … s) giving at most ten ticks, always through 0.
     static func axisTicks(from: Double, to: Double) -> [Double] {

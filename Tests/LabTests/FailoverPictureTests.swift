@@ -164,6 +164,31 @@ import Testing
         #expect(xs.first == FailoverPicture.plotLeft && xs.last == FailoverPicture.plotRight)
     }
 
+    /// A verdict listing many broken sessions, and a long heading, take several lines inside
+    /// the page instead of running off its edge; nothing is lost in the wrapping.
+    @Test func longTextsWrapInsideThePage() throws {
+        var run = Self.recorded()
+        run.verdict = "verdict: 5/6 sessions broke (stack tandem-run, failover stop, replication off): "
+            + (1...5).map { "ssh-\($0) (silent, server got RST)" }.joined(separator: ", ")
+        run.phases[0].action = String(repeating: "a long action ", count: 20)
+        let svg = try XMLTree.parse(FailoverPicture(run).svg)
+        let verdict = svg.all("text", class: "verdict")
+        #expect(verdict.count >= 2)
+        #expect(verdict.map(\.text).joined(separator: " ") == run.verdict)
+        let heading = svg.all("text", class: "heading")
+        #expect(heading.count >= 2)
+        #expect(heading.map(\.text).joined(separator: " ") == "failover: " + run.phases[0].action)
+        for line in verdict + heading {
+            let size = try #require(line.number("font-size"))
+            #expect(20 + Double(line.text.count) * size * 0.62 <= FailoverPicture.plotRight, "\(line.text)")
+        }
+        // Each line below the one before, and the lanes below the last heading line.
+        let ys = (verdict + heading).compactMap { $0.number("y") }
+        #expect(ys == ys.sorted() && Set(ys).count == ys.count, "\(ys)")
+        let firstLane = try #require(svg.all("g", class: "lane").first?.all("rect").first?.number("y"))
+        #expect(firstLane > ys.last! + 10)
+    }
+
     @Test func numbersAndEscapes() {
         #expect(SVGWriter.number(12.34) == "12.3" && SVGWriter.number(-0.05) == "-0.1" && SVGWriter.number(7) == "7")
         #expect(SVGWriter.number(.nan) == "0")
