@@ -66,6 +66,7 @@ let package = Package(
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "Timekeeping", "IPAddressing", "TestSupport"]),
         .testTarget(name: "StateSyncTests", dependencies: ["StateSync", "Timekeeping", "Conntrack", "IPAddressing", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Timekeeping", "Conntrack", "IPAddressing", "Netlink", "StateSync", "LinkIO", "TestSupport"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "TestSupport"]),
         .testTarget(name: "TandemCLITests", dependencies: ["TandemCLI", "Timekeeping", "Daemon", "Conntrack", "IPAddressing", "Netlink", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["IPAddressing", "Conntrack", "Netlink", "TandemCLI", "TestSupport", "VRRP", "LinkIO",
                                                           .product(name: "Logging", package: "swift-log")]),

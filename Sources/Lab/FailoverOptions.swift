@@ -24,5 +24,16 @@ public struct FailoverOptions: Sendable {
     public var flows = 0
     /// Where to keep results.json beyond `down` (the demo removes the state directory).
     public var keepResults: String?
+    /// Where to draw the run as an SVG picture, if anywhere (checked before the lab starts).
+    public var plot: String?
     public init() {}
+}
+
+extension FailoverOptions {
+    /// Why the `--plot` path cannot take the picture (a missing directory, a directory, no
+    /// permission), so the command refuses before the lab spends a minute on a run.
+    public static func plotPathProblem(_ path: String) -> String? {
+        guard !path.isEmpty else { return "empty path" }
+        return FileSystem.writeProblem(path).map(errnoText)
+    }
 }

@@ -25,7 +25,7 @@ struct FailoverReport {
 
     var allSurvived: Bool { broken.isEmpty }
 
-    private var context: String {
+    var context: String {
         var parts = ["stack \(settings.stack.rawValue)", "failover \(options.how.rawValue)"]
         if options.failback { parts.append("with failback") }
         if !settings.sync { parts.append("replication off") }
@@ -58,28 +58,49 @@ struct FailoverReport {
         out.append("note: ICMP echo survives even without sync (each request may create a new flow), so its row measures the stall only")
         if !settings.sync { out.append("note: replication was off (--no-sync): the sync link was down on both firewalls") }
         for n in notes { out.append("note: " + n) }
-        let b = broken
-        if b.isEmpty {
-            out.append("verdict: \(records.count)/\(records.count) sessions survived (\(context))")
-        } else {
-            let list = b.map { "\($0.name) (\($0.reason))" }.joined(separator: ", ")
-            out.append("verdict: \(b.count)/\(records.count) sessions broke (\(context)): \(list)")
-        }
+        out.append(verdictLine)
         return out
+    }
+
+    var verdictLine: String {
+        let b = broken
+        if b.isEmpty { return "verdict: \(records.count)/\(records.count) sessions survived (\(context))" }
+        let list = b.map { "\($0.name) (\($0.reason))" }.joined(separator: ", ")
+        return "verdict: \(b.count)/\(records.count) sessions broke (\(context)): \(list)"
+    }
+
+    /// The run as the picture sees it: the same timelines, verdicts and records the report prints.
+    var recordedRun: RecordedRun {
+        RecordedRun(title: "tandem lab failover: " + context, verdict: verdictLine, survived: allSurvived,
+                    phases: phases.indices.map { i in
+                        RecordedPhase(phase: phases[i], action: actions[i], actionLabel: actionLabel(i), events: timeline(i))
+                    },
+                    sessions: records)
+    }
+
+    /// The action in a few words, for its marker.
+    private func actionLabel(_ i: Int) -> String {
+        guard i == 0 else { return "fw1 back" }
+        switch options.how {
+        case .stop: return "fw1 stopped"
+        case .kill: return "fw1 killed"
+        case .link: return "fw1 unplugged"
+        }
     }
 
     /// Events of phase `i`, in time order.
     func timeline(_ i: Int) -> [TimelineEvent] {
         let phase = phases[i]
         let newMaster: Firewall = i == 0 ? .fw2 : .fw1
-        var events = [TimelineEvent(time: phase.action, text: actions[i])]
+        var events = [TimelineEvent(time: phase.action, text: actions[i], milestone: .action)]
         let old = newMaster.peer
         if let t = firstChange(old, since: phase.action, end: phase.end, where: { $0.none }) {
             events.append(TimelineEvent(time: t, text: "\(old) released both VIPs"))
         }
         let moved = movedTime(i)
         if let moved {
-            events.append(TimelineEvent(time: moved, text: "VIP moved: \(newMaster) holds \(SeedAddressing.lanVIP) and \(SeedAddressing.wanVIP)"))
+            events.append(TimelineEvent(time: moved, text: "VIP moved: \(newMaster) holds \(SeedAddressing.lanVIP) and \(SeedAddressing.wanVIP)",
+                                        milestone: .vipMoved))
         } else {
             events.append(TimelineEvent(time: phase.end, text: "VIP did not move to \(newMaster) before the end of the observation"))
         }
@@ -90,7 +111,7 @@ struct FailoverReport {
         }
         if let moved, let first = records.compactMap({ r in r.arrivals.first { $0 > moved }.map { (r.name, $0) } }).min(by: { $0.1 < $1.1 }),
            first.1 <= phase.end {
-            events.append(TimelineEvent(time: first.1, text: "first packet after VIP moved (\(first.0))"))
+            events.append(TimelineEvent(time: first.1, text: "first packet after VIP moved (\(first.0))", milestone: .firstPacket))
         }
         events += extraEvents.filter { $0.time >= phase.action && $0.time <= phase.end }
         for r in records {

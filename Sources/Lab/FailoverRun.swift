@@ -87,6 +87,11 @@ extension Lab {
         } else {
             console.out("raw data: \(names.resultsFile)")
         }
+        // Drawn only now, from what was recorded: the picture costs the run nothing.
+        if let plot = options.plot {
+            try FileSystem.write(FailoverPicture(report.recordedRun).svg, to: plot)
+            console.out("picture: \(plot)")
+        }
         return report.allSurvived && notes.isEmpty
     }
 

@@ -35,6 +35,17 @@ enum FileSystem {
         fchmod(fd, mode)
     }
 
+    /// Why `path` could not be written, or nil if it can: opened for writing without
+    /// truncating, and removed again if this made it.
+    static func writeProblem(_ path: String) -> Int32? {
+        let existed = exists(path)
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return errno }
+        close(fd)
+        if !existed { unlink(path) }
+        return nil
+    }
+
     /// The file's text, or nil if it cannot be read (the lab reads logs that may not exist yet).
     static func read(_ path: String, limit: Int = 64 << 20) -> String? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)

@@ -12,6 +12,8 @@ struct SessionVerdict: Sendable {
     /// Longest gap between consecutive messages around the action (open at the end if
     /// the session went silent).
     let stall: Double
+    /// When that longest gap began (the message before it); it ends `stall` later.
+    let stallStart: Double
     /// UDP and ICMP only: messages sent in the phase that never arrived.
     let lost: Int?
     let received: Int
@@ -29,11 +31,16 @@ struct SessionVerdict: Sendable {
         let inWindow = r.arrivals.filter { $0 >= windowStart && $0 <= phase.end }
         var previous = r.arrivals.last { $0 < windowStart } ?? min(windowStart, inWindow.first ?? windowStart)
         var longest = 0.0
+        var longestFrom = previous
         for t in inWindow + [phase.end] {
-            longest = max(longest, t - previous)
+            if t - previous > longest {
+                longest = t - previous
+                longestFrom = previous
+            }
             previous = t
         }
         stall = longest
+        stallStart = longestFrom
         received = r.arrivals.filter { $0 >= phase.action && $0 <= phase.end }.count
         switch r.kind {
         case .tcp:

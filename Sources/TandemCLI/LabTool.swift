@@ -8,10 +8,11 @@ enum LabTool {
     static let usage = """
     usage: tandem lab SUBCOMMAND [--prefix P] [options]
       up        [--stack tandem-run|tandem-split|reference|mixed] [--no-sync] [--advert-int S]
-      failover  [--how stop|kill|link] [--failback] [--sessions N] [--push S] [--post S] [--flows N]
+      failover  [--how stop|kill|link] [--failback] [--sessions N] [--push S] [--post S] [--flows N] [--plot FILE.svg]
       status
       down
       demo      [--stack …] [--how …] [--no-sync] [--sessions N] [--push S] [--post S] [--advert-int S] [--flows N]
+                [--plot FILE.svg]
                 (up, failover --failback and down in one; down always runs)
       soak      [--duration S] [--every S] [--rate N] [--lifetime S] [--min-age S] [--stall-limit S]
                 [--link-down S] [--sessions N] [--push S] [--results FILE] [--meta JSON-FIELDS]
@@ -22,6 +23,8 @@ enum LabTool {
     $TANDEM_LAB_PREFIX); state, configs and logs in /run/tandem-lab/P. Needs root.
     --flows N adds N established flows to fw1's table (replicated before the failover) and
     times how long the new master's kernel takes to hold them all.
+    --plot FILE.svg draws the run: each session's messages over time, the failover's events
+    as markers, each session's longest gap shaded (open it in a browser).
     """
 
     enum Subcommand: String, CaseIterable { case up, failover, status, down, demo, soak }
@@ -90,6 +93,7 @@ enum LabTool {
             case "--push": failover.push = try number(a, 0...10); soak.push = failover.push
             case "--post": failover.post = try number(a, 2...300)
             case "--flows": failover.flows = Int(try number(a, 0...1_000_000))
+            case "--plot": failover.plot = try value(a)
             case "--duration": soak.duration = try number(a, 10...86_400)
             case "--every": soak.every = try number(a, 10...3600)
             case "--rate": soak.rate = try number(a, 1...50_000)
@@ -107,9 +111,10 @@ enum LabTool {
         let allowed: Set<String>
         switch subcommand {
         case .up: allowed = ["--prefix", "--stack", "--no-sync", "--advert-int"]
-        case .failover: allowed = ["--prefix", "--how", "--failback", "--sessions", "--push", "--post", "--flows"]
+        case .failover: allowed = ["--prefix", "--how", "--failback", "--sessions", "--push", "--post", "--flows", "--plot"]
         case .status, .down: allowed = ["--prefix"]
-        case .demo: allowed = ["--prefix", "--stack", "--no-sync", "--advert-int", "--how", "--sessions", "--push", "--post", "--flows"]
+        case .demo: allowed = ["--prefix", "--stack", "--no-sync", "--advert-int", "--how", "--sessions", "--push", "--post", "--flows",
+                               "--plot"]
         case .soak: allowed = ["--prefix", "--duration", "--every", "--rate", "--lifetime", "--min-age", "--stall-limit", "--link-down",
                                "--sessions", "--push", "--results", "--meta"]
         }
@@ -132,6 +137,11 @@ enum LabTool {
                 return 0
             }
             output.err("tandem lab: \(error.message)\n\(usage)")
+            return 2
+        }
+        // A picture that cannot be written is known now, not after the run.
+        if let plot = arguments.failover.plot, let problem = FailoverOptions.plotPathProblem(plot) {
+            output.err("tandem lab: --plot \(plot): cannot write the picture there: \(problem)")
             return 2
         }
         installStopSignals()

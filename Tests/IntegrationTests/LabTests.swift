@@ -111,6 +111,33 @@ struct LabTests {
         Self.expectSurvived(Self.failover(p, up: ["--stack", "mixed"], failover: ["--how", "stop"]))
     }
 
+    /// `--plot` on a real run: the picture parses, has a lane per session, each session's
+    /// gap shaded, and the four milestones as markers in the order they happened.
+    @Test func failoverDrawsAPicture() throws {
+        let p = Self.prefix("p")
+        defer { Self.down(p) }
+        let file = NSTemporaryDirectory() + "tdt-lab-\(getpid())-picture.svg"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let r = Self.failover(p, up: [], failover: ["--how", "stop", "--post", "3", "--plot", file])
+        Self.expectSurvived(r)
+        #expect(r.output.contains("picture: \(file)"), "\(r.output)")
+        let svg = try XMLTree.parse(try String(contentsOfFile: file, encoding: .utf8))
+        let sessions = ["ssh-1", "ssh-2", "ssh-3", "ssh-4", "udp-stream", "ping"]
+        #expect(svg.all("g", class: "lane").map { $0["data-session"] } == sessions)
+        #expect(svg.all("rect", class: "gap").map { $0["data-session"] } == sessions)
+        for lane in svg.all("g", class: "lane") {
+            #expect((lane.all("path", class: "ticks").first?.number("data-count") ?? 0) > 20, "\(lane["data-session"] ?? "?") drew too few messages")
+        }
+        let markers = svg.all("g", class: "marker")
+        let order = markers.compactMap { $0["data-milestone"] }
+        #expect(Set(order) == ["action", "vipMoved", "commitDone", "firstPacket"] && order.count == 4, "\(order)")
+        #expect(order.first == "action")
+        #expect((order.firstIndex(of: "vipMoved") ?? 9) < (order.firstIndex(of: "firstPacket") ?? -1), "\(order)")
+        let xs = markers.compactMap { $0.all("line").first?.number("x1") }
+        #expect(xs == xs.sorted(), "\(xs)")
+        #expect(svg.all("text", class: "verdict").first?.text.hasPrefix("verdict: 6/6 sessions survived") == true)
+    }
+
     @Test func refusesWithoutRootOrWithoutALab() throws {
         let p = Self.prefix("f")
         defer { Self.down(p) }
