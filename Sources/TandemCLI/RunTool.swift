@@ -77,8 +77,8 @@ public struct RunTool {
             output.err(error.description)
             return 1
         }
-        for e in keepalived.errors { output.err(e.description) }
-        guard keepalived.errors.isEmpty else { return 1 }
+        for e in keepalived.errors + keepalived.unsupported { output.err(e.description) }
+        guard keepalived.errors.isEmpty && keepalived.unsupported.isEmpty else { return 1 }
         do {
             conntrackd = try ConntrackdConfigParser.parse(file: command.conntrackdConfig)
         } catch {

@@ -30,6 +30,8 @@ import Glibc
         let text = Self.seedConfig(host)
         let c = try KeepalivedConfigParser.parse(text, file: "/etc/keepalived/keepalived.conf")
         #expect(c.errors.isEmpty, "\(c.errors)")
+        // Nothing in the seed's file is refused: it must run unchanged.
+        #expect(c.unsupported.isEmpty, "\(c.unsupported)")
         let g = try #require(c.syncGroups.first)
         #expect(g.name == "G1" && g.members == ["EXT", "INT"])
         #expect(g.notify.master == "/etc/conntrackd/primary-backup.sh primary")
@@ -67,6 +69,7 @@ import Glibc
             // Debian's example says `state SLAVE`, which keepalived reports and treats as BACKUP.
             #expect(c.errors.allSatisfy { $0.message == "unknown state `SLAVE', using BACKUP" }, "\(f): \(c.errors)")
             #expect(!c.instances.isEmpty, "\(f)")
+            #expect(c.unsupported.isEmpty, "\(f): \(c.unsupported)")
             loaded += 1
         }
         #expect(loaded >= 10)
