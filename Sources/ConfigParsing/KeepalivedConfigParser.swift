@@ -112,6 +112,10 @@ public struct KeepalivedConfigParser {
 
     mutating func warn(_ message: String, _ t: Token) { config.warnings.append(ConfigWarning(message, at: t.location)) }
     mutating func error(_ message: String, _ t: Token) { config.errors.append(ConfigError(message, at: t.location, token: t.text)) }
+    /// keepalived reports these as configuration errors (`-t` exits 5) and runs anyway.
+    mutating func tolerate(_ message: String, _ t: Token) {
+        config.toleratedErrors.append(ConfigError(message, at: t.location, token: t.text))
+    }
     mutating func unsupported(_ what: String, _ t: Token) {
         config.unsupported.append(ConfigError("\(what) is not supported by tandem", at: t.location, token: t.text))
     }
@@ -151,6 +155,14 @@ public struct KeepalivedConfigParser {
 
     /// Defaults keepalived applies once every instance is read.
     mutating func finish() {
+        // With script security on, keepalived runs scripts as keepalived_script by default;
+        // a host without that user is a configuration error it reports (and runs them as root).
+        let scripted = config.scripts.contains { $0.command != nil } || config.notifyFifoScript != nil
+            || config.instances.contains { $0.notify != .init() } || config.syncGroups.contains { $0.notify != .init() }
+        if config.enableScriptSecurity && scripted && getpwnam("keepalived_script") == nil {
+            config.toleratedErrors.append(ConfigError("Unable to set default user keepalived_script for script",
+                                                      at: SourceLocation(file: config.file, line: 0, column: 0), token: ""))
+        }
         for i in config.instances.indices {
             config.instances[i].defaultVersion = config.vrrpVersion
             let v = config.instances[i]
@@ -394,13 +406,13 @@ public struct KeepalivedConfigParser {
         }
         if v.authenticationType == "AH" && v.initialState == "MASTER" && v.effectivePriority != 255 {
             // An AH sender must first learn the sequence numbers in use (keepalived).
-            warn("(\(name)) Initial state master is incompatible with AH authentication - clearing", n.keyword)
+            tolerate("(\(name)) Initial state master is incompatible with AH authentication - clearing", n.keyword)
             v.priority = v.effectivePriority
             v.initialState = "BACKUP"
         }
         if v.noPreempt && v.initialState == "MASTER" {
             // keepalived clears nopreempt for a MASTER-configured instance, with a warning.
-            warn("(\(name)) Warning - nopreempt will not work with initial state MASTER - clearing", n.keyword)
+            tolerate("(\(name)) Warning - nopreempt will not work with initial state MASTER - clearing", n.keyword)
             v.noPreempt = false
         }
         config.instances.append(v)

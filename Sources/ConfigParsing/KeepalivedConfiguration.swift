@@ -129,6 +129,9 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     }
     public var garpDefaults = GARPDefaults()
     public var warnings: [ConfigWarning] = []
+    /// What keepalived reports as a configuration error (its `-t` exits 5) and then works
+    /// around and runs with: Tandem does the same, at start too.
+    public var toleratedErrors: [ConfigError] = []
     /// Keywords and options Tandem refuses (file:line:column, "not supported"): `-t` fails
     /// and the daemons do not start.
     public var unsupported: [ConfigError] = []
