@@ -159,9 +159,15 @@ public struct KeepalivedConfigParser {
         // a host without that user is a configuration error it reports (and runs them as root).
         let scripted = config.scripts.contains { $0.command != nil } || config.notifyFifoScript != nil
             || config.instances.contains { $0.notify != .init() } || config.syncGroups.contains { $0.notify != .init() }
-        if config.enableScriptSecurity && scripted && getpwnam("keepalived_script") == nil {
+        let defaultUser = getpwnam("keepalived_script")
+        if config.enableScriptSecurity && scripted && defaultUser == nil {
             config.toleratedErrors.append(ConfigError("Unable to set default user keepalived_script for script",
                                                       at: SourceLocation(file: config.file, line: 0, column: 0), token: ""))
+        }
+        // keepalived would run every script as that user; Tandem runs them as itself.
+        if scripted, let u = defaultUser, u.pointee.pw_uid != getuid() {
+            config.unsupported.append(ConfigError("running scripts as keepalived's default script user keepalived_script is not supported by tandem",
+                                                  at: SourceLocation(file: config.file, line: 0, column: 0), token: ""))
         }
         for i in config.instances.indices {
             config.instances[i].defaultVersion = config.vrrpVersion
