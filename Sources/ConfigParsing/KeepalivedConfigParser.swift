@@ -16,16 +16,24 @@ public struct KeepalivedConfigParser {
         public var children: [Node]?
     }
 
-    public static func parse(file: String) throws(ConfigError) -> KeepalivedConfiguration {
-        let nodes = try tree(file: file, depth: 0)
-        var p = KeepalivedConfigParser(config: KeepalivedConfiguration(file: file))
-        p.top(nodes)
-        return p.config
+    /// `configID` picks the `@id` lines (keepalived's `-i`; by default the node name).
+    public static func parse(file: String, configID: String? = KeepalivedLineFilter.nodeName) throws(ConfigError) -> KeepalivedConfiguration {
+        var lines = KeepalivedLineFilter(configID: configID)
+        let nodes = try tree(file: file, depth: 0, lines: &lines)
+        return interpret(nodes, file: file, lines: lines)
     }
 
-    public static func parse(_ text: String, file: String = "keepalived.conf") throws(ConfigError) -> KeepalivedConfiguration {
-        let nodes = try tree(text: text, file: file, depth: 0)
+    public static func parse(_ text: String, file: String = "keepalived.conf",
+                             configID: String? = KeepalivedLineFilter.nodeName) throws(ConfigError) -> KeepalivedConfiguration {
+        var lines = KeepalivedLineFilter(configID: configID)
+        let nodes = try tree(text: text, file: file, depth: 0, lines: &lines)
+        return interpret(nodes, file: file, lines: lines)
+    }
+
+    static func interpret(_ nodes: [Node], file: String, lines: KeepalivedLineFilter) -> KeepalivedConfiguration {
         var p = KeepalivedConfigParser(config: KeepalivedConfiguration(file: file))
+        p.config.unsupported = lines.unsupported
+        p.config.errors = lines.errors
         p.top(nodes)
         return p.config
     }
@@ -34,15 +42,15 @@ public struct KeepalivedConfigParser {
 
     // MARK: tree
 
-    static func tree(file: String, depth: Int) throws(ConfigError) -> [Node] {
+    static func tree(file: String, depth: Int, lines: inout KeepalivedLineFilter) throws(ConfigError) -> [Node] {
         guard let text = readWholeFile(file) else {
             throw ConfigError("can't open configuration file: \(errnoText())", at: SourceLocation(file: file, line: 0, column: 0), token: "")
         }
-        return try tree(text: text, file: file, depth: depth)
+        return try tree(text: text, file: file, depth: depth, lines: &lines)
     }
 
-    static func tree(text: String, file: String, depth: Int) throws(ConfigError) -> [Node] {
-        let tokens = try Lexer(file: file, commentCharacters: ["#", "!"], allowsQuotes: true).tokenize(text)
+    static func tree(text: String, file: String, depth: Int, lines: inout KeepalivedLineFilter) throws(ConfigError) -> [Node] {
+        let tokens = try Lexer(file: file, commentCharacters: ["#", "!"], allowsQuotes: true).tokenize(lines.apply(text, file: file))
         var i = 0
         let directory = file.contains("/") ? String(file[..<file.lastIndex(of: "/")!]) : "."
         func block(_ opener: Token?) throws(ConfigError) -> [Node] {
@@ -76,11 +84,12 @@ public struct KeepalivedConfigParser {
                     i += 1
                     node.children = try block(tokens[i - 1])
                 }
-                if t.text.hasPrefix("include") && t.kind == .word {
+                // `include` and keepalived's `includet` (global_defs has an include_check).
+                if (t.text == "include" || t.text == "includet") && t.kind == .word {
                     for pattern in args {
                         let path = pattern.text.hasPrefix("/") ? pattern.text : directory + "/" + pattern.text
                         guard depth < 16 else { throw ConfigError("includes nested too deeply", at: pattern.location, token: pattern.text) }
-                        for match in Self.glob(path) { nodes += try tree(file: match, depth: depth + 1) }
+                        for match in Self.glob(path) { nodes += try tree(file: match, depth: depth + 1, lines: &lines) }
                     }
                     continue
                 }
@@ -103,41 +112,99 @@ public struct KeepalivedConfigParser {
 
     mutating func warn(_ message: String, _ t: Token) { config.warnings.append(ConfigWarning(message, at: t.location)) }
     mutating func error(_ message: String, _ t: Token) { config.errors.append(ConfigError(message, at: t.location, token: t.text)) }
+    /// keepalived reports these as configuration errors (`-t` exits 5) and runs anyway.
+    mutating func tolerate(_ message: String, _ t: Token) {
+        config.toleratedErrors.append(ConfigError(message, at: t.location, token: t.text))
+    }
+    mutating func unsupported(_ what: String, _ t: Token) {
+        config.unsupported.append(ConfigError("\(what) is not supported by tandem", at: t.location, token: t.text))
+    }
 
     mutating func top(_ nodes: [Node]) {
         for n in nodes {
+            guard admit(n, in: KeepalivedKeywords.topLevel) else { continue }
             switch n.keyword.text {
             case "global_defs": globalDefs(n.children ?? [])
             case "vrrp_instance": instance(n)
             case "vrrp_sync_group": syncGroup(n)
             case "vrrp_script": script(n)
-            case "virtual_server", "virtual_server_group":
-                warn("`\(n.keyword.text)' (LVS) is not handled by tandem; block skipped", n.keyword)
-            case "static_ipaddress", "static_routes", "static_rules", "garp_group", "track_file", "vrrp_track_process",
-                 "track_group", "linkbeat_interfaces", "interface_up_down_delays", "bfd_instance", "instance",
-                 "net_namespace", "use_pid_dir", "child_wait_time":
-                warn("`\(n.keyword.text)' is accepted but not implemented by tandem yet", n.keyword)
-            default:
-                error("Unknown keyword '\(n.keyword.text)'", n.keyword)
+            default: error("Unknown keyword '\(n.keyword.text)'", n.keyword)
+            }
+        }
+        finish()
+    }
+
+    /// Whether a statement is one to interpret: a keyword Tandem refuses is recorded as
+    /// unsupported, a part of keepalived Tandem leaves out gets its one warning, and a
+    /// word keepalived does not know either is reported as keepalived reports it.
+    mutating func admit(_ n: Node, in block: String) -> Bool {
+        let name = n.keyword.text
+        switch KeepalivedKeywords.status(of: name, in: block) {
+        case .actedOn?:
+            return true
+        case .refused?:
+            unsupported("`\(name)'" + (block == KeepalivedKeywords.topLevel ? "" : " in \(block)"), n.keyword)
+        case .outOfScope?:
+            let what = n.children != nil ? "block `\(name)\(n.arguments.first.map { " " + $0.text } ?? "")'" : "`\(name)'"
+            warn("\(what) is outside tandem's scope (keepalived's LVS, BFD, SMTP, SNMP and DBus parts): skipped", n.keyword)
+        case nil:
+            error("Unknown keyword '\(name)'", n.keyword)
+        }
+        return false
+    }
+
+    /// Defaults keepalived applies once every instance is read.
+    mutating func finish() {
+        // With script security on, keepalived runs scripts as keepalived_script by default;
+        // a host without that user is a configuration error it reports (and runs them as root).
+        let scripted = config.scripts.contains { $0.command != nil } || config.notifyFifoScript != nil
+            || config.instances.contains { $0.notify != .init() } || config.syncGroups.contains { $0.notify != .init() }
+        let defaultUser = getpwnam("keepalived_script")
+        if config.enableScriptSecurity && scripted && defaultUser == nil {
+            config.toleratedErrors.append(ConfigError("Unable to set default user keepalived_script for script",
+                                                      at: SourceLocation(file: config.file, line: 0, column: 0), token: ""))
+        }
+        // keepalived would run every script as that user; Tandem runs them as itself.
+        if scripted, let u = defaultUser, u.pointee.pw_uid != getuid() {
+            config.unsupported.append(ConfigError("running scripts as keepalived's default script user keepalived_script is not supported by tandem",
+                                                  at: SourceLocation(file: config.file, line: 0, column: 0), token: ""))
+        }
+        for i in config.instances.indices {
+            config.instances[i].defaultVersion = config.vrrpVersion
+            let v = config.instances[i]
+            if v.effectiveVersion == 3, v.authenticationType != nil {
+                warn("(\(v.name)) VRRP version 3 does not support authentication. Ignoring.", Token(kind: .word, text: v.name, location: v.location, startsLine: true))
+                config.instances[i].authenticationType = nil
+                config.instances[i].authenticationPassword = nil
             }
         }
     }
 
     mutating func globalDefs(_ nodes: [Node]) {
         for n in nodes {
+            guard admit(n, in: "global_defs") else { continue }
             let a = n.arguments.map(\.text)
+            func number(_ range: ClosedRange<Double>) -> Double? {
+                guard let s = a.first, let x = Double(s), range.contains(x) else {
+                    error("`\(n.keyword.text)' needs a number in \(range.lowerBound)–\(range.upperBound)", n.arguments.first ?? n.keyword)
+                    return nil
+                }
+                return x
+            }
             switch n.keyword.text {
             case "router_id": config.routerID = a.first
             case "vrrp_version":
                 if let v = a.first.flatMap(Int.init), v == 2 || v == 3 { config.vrrpVersion = v } else { error("vrrp_version must be 2 or 3", n.keyword) }
-            case "vrrp_strict": config.strict = true
             case "vrrp_notify_fifo", "notify_fifo": config.notifyFifo = a.first
             case "vrrp_notify_fifo_script", "notify_fifo_script": config.notifyFifoScript = n.arguments.first?.text
-            case "script_user": config.scriptUser = a.first
             case "enable_script_security": config.enableScriptSecurity = true
-            default:
-                // keepalived has many global_defs keywords; those not modelled are kept as warnings.
-                warn("global_defs keyword `\(n.keyword.text)' is accepted but not used by tandem", n.keyword)
+            // keepalived copies these into each instance as it is created, so they reach
+            // only the instances that follow global_defs in the file.
+            case "vrrp_garp_master_delay": if let x = number(0...Double(Int32.max)) { config.garpDefaults.delay = x }
+            case "vrrp_garp_master_repeat": if let x = number(1...Double(Int32.max)) { config.garpDefaults.repeats = Int(x) }
+            case "vrrp_garp_master_refresh": if let x = number(0...Double(Int32.max)) { config.garpDefaults.refresh = x }
+            case "vrrp_garp_master_refresh_repeat": if let x = number(1...Double(Int32.max)) { config.garpDefaults.refreshRepeats = Int(x) }
+            default: error("Unknown keyword '\(n.keyword.text)'", n.keyword)
             }
         }
     }
@@ -146,6 +213,7 @@ public struct KeepalivedConfigParser {
         guard let name = n.arguments.first?.text else { error("vrrp_script needs a name", n.keyword); return }
         var s = KeepalivedConfiguration.Script(name: name)
         for c in n.children ?? [] {
+            guard admit(c, in: "vrrp_script") else { continue }
             let a = c.arguments.map(\.text)
             switch c.keyword.text {
             case "script": s.command = a.joined(separator: " ")
@@ -158,7 +226,6 @@ public struct KeepalivedConfigParser {
             case "rise": s.rise = max(1, Int(a.first ?? "") ?? 1)
             case "fall": s.fall = max(1, Int(a.first ?? "") ?? 1)
             case "init_fail": s.initFail = true
-            case "user": break
             default: error("Unknown keyword '\(c.keyword.text)'", c.keyword)
             }
         }
@@ -171,9 +238,10 @@ public struct KeepalivedConfigParser {
         guard ["notify_master", "notify_backup", "notify_fault", "notify_stop", "notify"].contains(c.keyword.text) else { return false }
         let command = c.arguments.first?.text ?? ""
         if c.arguments.count > 1 {
+            // keepalived reads the words after the command as the user (and group) to run
+            // it as; Tandem runs every script as its own user.
             let user = c.arguments[1]
-            warn("`\(c.keyword.text)': `\(user.text)' is taken as the user to run the script as, as keepalived does"
-                 + " (quote the command to pass it arguments); tandem runs notify scripts as its own user", user)
+            unsupported("`\(c.keyword.text)' with a user to run the script as (`\(user.text)'; quote the command to pass it arguments)", user)
         }
         switch c.keyword.text {
         case "notify_master": n.master = command
@@ -190,6 +258,7 @@ public struct KeepalivedConfigParser {
         guard let name = n.arguments.first?.text else { error("vrrp_sync_group needs a name", n.keyword); return }
         var g = KeepalivedConfiguration.SyncGroup(name: name)
         for c in n.children ?? [] {
+            guard admit(c, in: "vrrp_sync_group") else { continue }
             if c.keyword.text == "group" {
                 // Every token of the block is a member name, several per line allowed.
                 for m in c.children ?? [] { g.members += [m.keyword.text] + m.arguments.map(\.text) }
@@ -200,7 +269,9 @@ public struct KeepalivedConfigParser {
             case "track_interface": g.trackInterfaces += tracked(c.children ?? [])
             case "track_script": g.trackScripts += tracked(c.children ?? [])
             case "sync_group_tracking_weight": g.trackingWeight = true
-            case "smtp_alert", "global_tracking", "notify_priority_changes": break
+            case "global_tracking":
+                error("(\(name)) global_tracking is deprecated. Use track_interface/script/file on the sync group", c.keyword)
+                g.trackingWeight = true
             default: error("Unknown keyword '\(c.keyword.text)'", c.keyword)
             }
         }
@@ -220,11 +291,12 @@ public struct KeepalivedConfigParser {
             let value = i + 1 < a.count ? a[i + 1].text : nil
             switch key {
             case "dev": v.device = value; i += 2
-            case "brd", "broadcast": v.broadcast = value; i += 2
-            case "scope": v.scope = value; i += 2
             case "label": v.label = value; i += 2
-            case "no_track", "home", "-nodad", "nodad", "noprefixroute", "autojoin": i += 1
-            case "preferred_lft", "valid_lft": i += 2
+            case "scope" where value == "global": v.scope = value; i += 2
+            case "brd", "broadcast", "scope", "preferred_lft", "valid_lft":
+                unsupported("virtual_ipaddress option `\(key)'" + (key == "scope" ? " other than global" : ""), a[i]); i += 2
+            case "no_track", "home", "-nodad", "nodad", "noprefixroute", "autojoin":
+                unsupported("virtual_ipaddress option `\(key)'", a[i]); i += 1
             default: error("unknown virtual_ipaddress option `\(key)'", a[i]); i += 1
             }
         }
@@ -246,7 +318,13 @@ public struct KeepalivedConfigParser {
     mutating func instance(_ n: Node) {
         guard let name = n.arguments.first?.text else { error("vrrp_instance needs a name", n.keyword); return }
         var v = KeepalivedConfiguration.Instance(name: name, location: n.keyword.location)
+        v.defaultVersion = config.vrrpVersion
+        v.garpMasterDelay = config.garpDefaults.delay
+        v.garpMasterRepeat = config.garpDefaults.repeats
+        v.garpMasterRefresh = config.garpDefaults.refresh
+        v.garpMasterRefreshRepeat = config.garpDefaults.refreshRepeats
         for c in n.children ?? [] {
+            guard admit(c, in: "vrrp_instance") else { continue }
             let a = c.arguments
             let first = a.first?.text
             func int(_ range: ClosedRange<Int>) -> Int? {
@@ -273,7 +351,7 @@ public struct KeepalivedConfigParser {
             case "advert_int": if let s = seconds(0.01...255) { v.advertisementInterval = s }
             case "version": v.version = int(2...3)
             case "authentication":
-                for x in c.children ?? [] {
+                for x in c.children ?? [] where admit(x, in: "authentication") {
                     switch x.keyword.text {
                     case "auth_type": v.authenticationType = x.arguments.first?.text
                     case "auth_pass":
@@ -288,17 +366,20 @@ public struct KeepalivedConfigParser {
             case "unicast_peer":
                 for p in c.children ?? [] {
                     guard let addr = IPAddress(p.keyword.text) else { error("invalid unicast peer", p.keyword); continue }
-                    var peer = KeepalivedConfiguration.UnicastPeer(address: addr)
+                    let peer = KeepalivedConfiguration.UnicastPeer(address: addr)
                     var i = 0
-                    while i + 1 < p.arguments.count {
-                        if p.arguments[i].text == "min_ttl" { peer.minTTL = Int(p.arguments[i + 1].text) }
-                        if p.arguments[i].text == "max_ttl" { peer.maxTTL = Int(p.arguments[i + 1].text) }
+                    while i < p.arguments.count {
+                        let option = p.arguments[i]
+                        if option.text == "min_ttl" || option.text == "max_ttl" {
+                            unsupported("unicast_peer option `\(option.text)'", option)
+                        } else {
+                            error("unknown unicast_peer option `\(option.text)'", option)
+                        }
                         i += 2
                     }
                     v.unicastPeers.append(peer)
                 }
             case "virtual_ipaddress": v.virtualAddresses += (c.children ?? []).compactMap { virtualAddress($0) }
-            case "virtual_ipaddress_excluded": v.excludedAddresses += (c.children ?? []).compactMap { virtualAddress($0) }
             case "virtual_routes": v.virtualRoutes += (c.children ?? []).map { [$0.keyword.text] + $0.arguments.map(\.text) }
             case "nopreempt": v.noPreempt = true
             case "preempt": v.noPreempt = false
@@ -309,15 +390,7 @@ public struct KeepalivedConfigParser {
             case "garp_master_refresh_repeat": if let x = int(1...Int(Int32.max)) { v.garpMasterRefreshRepeat = x }
             case "track_interface": v.trackInterfaces += tracked(c.children ?? [])
             case "track_script": v.trackScripts += tracked(c.children ?? [])
-            case "notify_fifo": v.notifyFifo = first
             case "dont_track_primary": v.dontTrackPrimary = true
-            case "accept", "no_accept", "check_unicast_src", "unicast_fault_no_peer", "smtp_alert",
-                 "lower_prio_no_advert", "higher_prio_send_advert", "skip_check_adv_addr", "strict_mode", "unicast_ttl",
-                 "mcast_dst_ip", "old_unicast_checksum", "track_src_ip", "down_timer_adverts", "garp_lower_prio_delay",
-                 "garp_lower_prio_repeat", "promote_secondaries", "debug", "notify_priority_changes", "use_vmac",
-                 "vmac_xmit_base", "use_vmac_addr", "kernel_rx_buf_size", "vrf", "virtual_rules", "track_file",
-                 "track_process", "track_bfd":
-                v.unknown.append(c.keyword.text)
             default:
                 error("Unknown keyword '\(c.keyword.text)'", c.keyword)
             }
@@ -339,13 +412,13 @@ public struct KeepalivedConfigParser {
         }
         if v.authenticationType == "AH" && v.initialState == "MASTER" && v.effectivePriority != 255 {
             // An AH sender must first learn the sequence numbers in use (keepalived).
-            warn("(\(name)) Initial state master is incompatible with AH authentication - clearing", n.keyword)
+            tolerate("(\(name)) Initial state master is incompatible with AH authentication - clearing", n.keyword)
             v.priority = v.effectivePriority
             v.initialState = "BACKUP"
         }
         if v.noPreempt && v.initialState == "MASTER" {
             // keepalived clears nopreempt for a MASTER-configured instance, with a warning.
-            warn("(\(name)) Warning - nopreempt will not work with initial state MASTER - clearing", n.keyword)
+            tolerate("(\(name)) Warning - nopreempt will not work with initial state MASTER - clearing", n.keyword)
             v.noPreempt = false
         }
         config.instances.append(v)

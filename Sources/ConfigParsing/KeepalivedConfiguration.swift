@@ -22,8 +22,6 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
 
     public struct UnicastPeer: Hashable, Sendable {
         public var address: IPAddress
-        public var minTTL: Int?
-        public var maxTTL: Int?
     }
 
     public struct Tracked: Hashable, Sendable {
@@ -58,13 +56,14 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         /// Seconds (microsecond resolution).
         public var advertisementInterval: Double = 1
         public var version: Int?
+        /// global_defs' vrrp_version, for an instance that sets none.
+        public var defaultVersion = 2
         public var authenticationType: String?
         public var authenticationPassword: String?
         public var unicastSource: IPAddress?
         public var unicastPeers: [UnicastPeer] = []
         public var multicastSource: IPAddress?
         public var virtualAddresses: [VirtualAddress] = []
-        public var excludedAddresses: [VirtualAddress] = []
         public var virtualRoutes: [[String]] = []
         public var noPreempt = false
         public var preemptDelay: Double = 0
@@ -77,14 +76,12 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         /// The instance's own interface going down is not a fault.
         public var dontTrackPrimary = false
         public var notify = Notify()
-        public var notifyFifo: String?
-        public var unknown: [String] = []
 
         /// keepalived: 255 when `state MASTER` leaves the priority unset, else 100.
         public var effectivePriority: Int { priority ?? (initialState == "MASTER" ? 255 : 100) }
         /// IPv6 virtual addresses imply version 3.
         public var effectiveVersion: Int {
-            version ?? (virtualAddresses.first?.address.family == AddressFamily.inet6 ? 3 : 2)
+            version ?? (virtualAddresses.first?.address.family == AddressFamily.inet6 ? 3 : defaultVersion)
         }
     }
 
@@ -114,16 +111,30 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     public var file: String
     public var routerID: String?
     public var vrrpVersion = 2
+    /// vrrp_strict is refused, so never set; the dumps show it as keepalived does.
     public var strict = false
     public var notifyFifo: String?
     /// Started with the FIFO's path as its last argument, to read the events.
     public var notifyFifoScript: String?
-    public var scriptUser: String?
     public var enableScriptSecurity = false
     public var instances: [Instance] = []
     public var syncGroups: [SyncGroup] = []
     public var scripts: [Script] = []
+    /// global_defs' vrrp_garp_master_*: the GARP settings of the instances that follow.
+    public struct GARPDefaults: Hashable, Sendable {
+        public var delay: Double = 5
+        public var repeats = 5
+        public var refresh: Double = 0
+        public var refreshRepeats = 1
+    }
+    public var garpDefaults = GARPDefaults()
     public var warnings: [ConfigWarning] = []
+    /// What keepalived reports as a configuration error (its `-t` exits 5) and then works
+    /// around and runs with: Tandem does the same, at start too.
+    public var toleratedErrors: [ConfigError] = []
+    /// Keywords and options Tandem refuses (file:line:column, "not supported"): `-t` fails
+    /// and the daemons do not start.
+    public var unsupported: [ConfigError] = []
     /// Configuration errors keepalived logs (and works around) and `-t` reports.
     public var errors: [ConfigError] = []
 

@@ -34,14 +34,14 @@ public enum Entry {
         switch name {
         case "conntrack": return runConntrack(rest)
         case "conntrackd": return runConntrackd(rest, programName: argv.first ?? "conntrackd")
-        case "keepalived": return runKeepalived(rest)
+        case "keepalived": return runKeepalived(rest, programName: argv.first ?? "keepalived")
         default: break
         }
         if let first = rest.first {
             switch first {
             case "conntrack": return runConntrack(Array(rest.dropFirst()))
             case "conntrackd": return runConntrackd(Array(rest.dropFirst()))
-            case "keepalived": return runKeepalived(Array(rest.dropFirst()))
+            case "keepalived": return runKeepalived(Array(rest.dropFirst()), programName: "tandem keepalived")
             case "run": return runNode(Array(rest.dropFirst()))
             case "lab": return LabTool.run(Array(rest.dropFirst()))
             case "status": return StatusTool(output: StandardOutput()).run(Array(rest.dropFirst()))
@@ -75,12 +75,12 @@ public enum Entry {
         return ConntrackdTool(output: StandardOutput(), programName: programName) { stopRequested.load(ordering: .relaxed) }.run(args)
     }
 
-    static func runKeepalived(_ args: [String]) -> Int32 {
+    static func runKeepalived(_ args: [String], programName: String) -> Int32 {
         installStopSignals()
         ignoreBrokenPipes()
         installDaemonSignals()
         return KeepalivedTool(output: StandardOutput(), shouldStop: { stopRequested.load(ordering: .relaxed) },
-                              signals: takeDaemonSignals).run(args)
+                              signals: takeDaemonSignals).run(args, programName: programName)
     }
 
     static func runNode(_ args: [String]) -> Int32 {

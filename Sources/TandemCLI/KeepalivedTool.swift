@@ -7,8 +7,9 @@ import Logging
 
 /// `tandem keepalived` and the `keepalived` link: the VRRP daemon, and `-t` /
 /// `--config-test` with keepalived 2.2.7's exit codes (0 OK, 4 cannot run, 5 errors but
-/// would run, 6 scripts without script security). The flags the reference lab passes are
-/// accepted. Signals as keepalived: HUP reloads, USR1/USR2/RTMIN+2 dump data, stats, JSON
+/// would run, 6 scripts without script security). The command line is keepalived's
+/// (KeepalivedFlags: each flag acted on, answered, accepted as changing nothing, or
+/// refused). Signals as keepalived: HUP reloads, USR1/USR2/RTMIN+2 dump data, stats, JSON
 /// into $TMPDIR (default /tmp).
 public struct KeepalivedTool {
     let output: OutputSink
@@ -25,60 +26,106 @@ public struct KeepalivedTool {
         self.signals = signals
     }
 
-    static let flagsWithValue: Set<String> = ["-p", "--pid", "-r", "--vrrp_pid", "-c", "--checkers_pid", "-b", "--bfd_pid",
-                                               "-S", "--log-facility", "-g", "--log-file", "-i", "--config-id", "-s", "--namespace"]
-
     public func run(_ argv: [String]) -> Int32 {
-        var file = "/etc/keepalived/keepalived.conf"
-        var test = false
-        var pidFiles: [String] = []
-        var i = 0
-        while i < argv.count {
-            let a = argv[i]
-            if a == "-f" || a == "--use-file" {
-                guard i + 1 < argv.count else { output.err("keepalived: option -f needs a file"); return 2 }
-                file = argv[i + 1]
-                i += 2
-                continue
+        run(argv, programName: "keepalived")
+    }
+
+    func run(_ argv: [String], programName: String) -> Int32 {
+        let line: KeepalivedCommandLine
+        switch KeepalivedCommandLine.parse(argv, programName: programName, output: output) {
+        case .exit(let code): return code
+        case .proceed(let l): line = l
+        }
+        if let mask = line.fileMask { umask(mask) }
+        if line.test {
+            guard let path = line.testLog else { return check(line, report: output) }
+            let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            guard fd >= 0 else {
+                output.err("Unable to open config-test log file \(path) \(errno) - \(String(cString: strerror(errno)))")
+                return 1
             }
-            if a.hasPrefix("--use-file=") { file = String(a.dropFirst("--use-file=".count)) }
-            else if a == "-t" || a.hasPrefix("--config-test") { test = true }
-            else if ["-p", "--pid", "-r", "--vrrp_pid"].contains(a), i + 1 < argv.count { pidFiles.append(argv[i + 1]); i += 1 }
-            else if Self.flagsWithValue.contains(a) { i += 1 }
-            else if a == "-v" || a == "--version" { output.out("Keepalived v2.2.7 compatible (tandem)"); return 0 }
-            i += 1
+            defer { close(fd) }
+            return check(line, report: AppendingReport(fd: fd, output: output))
         }
         let config: KeepalivedConfiguration
         do {
-            config = try KeepalivedConfigParser.parse(file: file)
+            config = try KeepalivedConfigParser.parse(file: line.file, configID: line.configID ?? KeepalivedLineFilter.nodeName)
         } catch {
             output.err(error.description)
             return 4
         }
         for w in config.warnings { output.err(w.description) }
-        if !test { return runDaemon(config, file: file, pidFiles: pidFiles) }
+        for e in config.toleratedErrors { output.err(e.description) }
+        // Tandem does not start on what it would otherwise have to ignore.
+        if !config.unsupported.isEmpty {
+            for e in config.unsupported { output.err(e.description) }
+            output.err("Keepalived: \(config.unsupported.count) configuration item(s) not supported by tandem; not starting")
+            return 4
+        }
+        for f in line.inert { output.err("Keepalived: \(f.names): \(f.note)") }
+        let vetting = ScriptVetting(config)
+        for l in vetting.logLines + vetting.errors + [vetting.securityViolation].compactMap({ $0 }) { output.err(l) }
+        return runDaemon(vetting.vetted, file: line.file, configID: line.configID, pidFiles: line.pidFiles)
+    }
+
+    /// `-t`: keepalived 2.2.7's verdict. 0 OK; 5 errors it would run with, or a missing
+    /// interface (where keepalived's check stops); 6 scripts found without
+    /// enable_script_security (outranking the errors, as keepalived's most-severe-last
+    /// ordering does). 4: the file cannot be read, or Tandem refuses something in it.
+    func check(_ line: KeepalivedCommandLine, report: OutputSink) -> Int32 {
+        let config: KeepalivedConfiguration
+        do {
+            config = try KeepalivedConfigParser.parse(file: line.file, configID: line.configID ?? KeepalivedLineFilter.nodeName)
+        } catch {
+            report.err(error.description)
+            return 4
+        }
+        for w in config.warnings { report.err(w.description) }
         var missingInterface = false
         for v in config.instances {
             for name in [v.interface].compactMap({ $0 }) + v.virtualAddresses.compactMap(\.device) where if_nametoindex(name) == 0 {
-                output.err("\(v.location): warning: interface \(name) for vrrp_instance \(v.name) doesn't exist")
+                report.err("\(v.location): warning: interface \(name) for vrrp_instance \(v.name) doesn't exist")
                 missingInterface = true
             }
         }
-        for e in config.errors { output.err(e.description) }
-        if missingInterface { output.err("Non-existent interface specified in configuration") }
-        let scripts = !config.scripts.isEmpty || config.syncGroups.contains { $0.notify != .init() }
-            || config.instances.contains { $0.notify != .init() }
-        if !config.errors.isEmpty || missingInterface { return 5 }
-        if scripts && !config.enableScriptSecurity && config.scriptUser == nil {
-            output.err("SECURITY VIOLATION - scripts are being executed but script_security not enabled.")
-            return 6
+        for e in config.errors { report.err(e.description) }
+        for e in config.unsupported { report.err(e.description) }
+        if !config.unsupported.isEmpty { return 4 }
+        // keepalived's VRRP set-up stops at a missing interface, before it completes the
+        // instances or looks at a script.
+        if missingInterface {
+            report.err("Non-existent interface specified in configuration")
+            return 5
         }
+        for e in config.toleratedErrors { report.err(e.description) }
+        let vetting = ScriptVetting(config)
+        for l in vetting.logLines + vetting.errors { report.err(l) }
+        if let v = vetting.securityViolation { report.err(v) }
+        if vetting.securityViolation != nil { return 6 }
+        if !config.errors.isEmpty || !config.toleratedErrors.isEmpty || !vetting.errors.isEmpty { return 5 }
         return 0
     }
 }
 
+/// `-t LOG_FILE`: the check's lines appended to the file (keepalived points its stderr there).
+final class AppendingReport: OutputSink {
+    let fd: Int32
+    let output: OutputSink
+    init(fd: Int32, output: OutputSink) {
+        self.fd = fd
+        self.output = output
+    }
+    func out(_ line: String) { output.out(line) }
+    func outLine(_ body: (inout [UInt8]) -> Void) { output.outLine(body) }
+    func err(_ line: String) {
+        let bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    }
+    func flush() {}
+}
+
 extension KeepalivedTool {
-    func runDaemon(_ config: KeepalivedConfiguration, file: String, pidFiles: [String]) -> Int32 {
+    func runDaemon(_ config: KeepalivedConfiguration, file: String, configID: String?, pidFiles: [String]) -> Int32 {
         for e in config.errors { output.err(e.description) }
         // keepalived's single-instance rule: a pid file naming a live process means one is
         // running already (two would both be master, and the one that exits would take the
@@ -102,20 +149,25 @@ extension KeepalivedTool {
             output.err("Keepalived_vrrp: \(error)")
             return 1
         }
-        daemon.run { for s in signals() { Self.act(on: s, daemon: daemon, file: file, log: log) } }
+        daemon.run { for s in signals() { Self.act(on: s, daemon: daemon, file: file, configID: configID, log: log) } }
         return 0
     }
 
     /// keepalived's answer to each of its signals: reload keeping state, or a dump into
     /// TMPDIR (spec §3.8, §3.9). `tandem run` answers them the same way.
-    static func act(on s: DaemonSignal, daemon: KeepalivedDaemon, file: String, log: (String) -> Void) {
+    static func act(on s: DaemonSignal, daemon: KeepalivedDaemon, file: String, configID: String? = nil, log: (String) -> Void) {
         let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         switch s {
         case .reload:
             log("Reloading ...")
             do {
-                let config = try KeepalivedConfigParser.parse(file: file)
+                let config = try KeepalivedConfigParser.parse(file: file, configID: configID ?? KeepalivedLineFilter.nodeName)
                 for e in config.errors { log(e.description) }
+                guard config.unsupported.isEmpty else {
+                    for e in config.unsupported { log(e.description) }
+                    log("reload refused, keeping the running configuration: it uses what tandem does not support")
+                    return
+                }
                 daemon.reload(config)
             } catch {
                 // keepalived may die on a bad reload; keeping the running configuration is safer.

@@ -81,8 +81,8 @@ public struct RunTool {
             output.err(error.description)
             return 1
         }
-        for e in keepalived.errors { output.err(e.description) }
-        guard keepalived.errors.isEmpty else { return 1 }
+        for e in keepalived.errors + keepalived.unsupported { output.err(e.description) }
+        guard keepalived.errors.isEmpty && keepalived.unsupported.isEmpty else { return 1 }
         do {
             conntrackd = try ConntrackdConfigParser.parse(file: command.conntrackdConfig)
         } catch {
@@ -90,6 +90,7 @@ public struct RunTool {
             return 1
         }
         for w in keepalived.warnings + conntrackd.warnings { output.err(w.description) }
+        for e in keepalived.toleratedErrors { output.err(e.description) }
         if keepalived.instances.isEmpty {
             output.err("\(command.keepalivedConfig): no vrrp_instance configured")
             return 1
@@ -102,7 +103,11 @@ public struct RunTool {
             output.out("\(command.keepalivedConfig), \(command.conntrackdConfig): configuration OK")
             return 0
         }
-        return runNode(command, keepalived: keepalived, conntrackd: conntrackd)
+        // Scripts keepalived would disable (missing, not executable, unsafe under
+        // enable_script_security) are not run here either.
+        let vetting = ScriptVetting(keepalived)
+        for l in vetting.logLines + vetting.errors + [vetting.securityViolation].compactMap({ $0 }) { output.err(l) }
+        return runNode(command, keepalived: vetting.vetted, conntrackd: conntrackd)
     }
 
     func runNode(_ command: RunCommand, keepalived: KeepalivedConfiguration, conntrackd: ConntrackdConfiguration) -> Int32 {

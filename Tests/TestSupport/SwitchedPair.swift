@@ -11,15 +11,20 @@ public final class SwitchedPair: @unchecked Sendable {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var next = 0
     private let id: Int
+    /// Names of namespaces and links start with it; segment s is `network`.s.0/24.
+    public let prefix: String
+    public let network: String
 
-    public init(tag: String, segments: Int = 1) throws {
+    public init(tag: String, segments: Int = 1, prefix: String = "tdt", network: String = "10.77") throws {
+        self.prefix = prefix
+        self.network = network
         Self.lock.lock()
         Self.next += 1
         id = Self.next
         Self.lock.unlock()
-        a = try TestNamespace("\(tag)a")
-        b = try TestNamespace("\(tag)b")
-        sw = try TestNamespace("\(tag)s")
+        a = try TestNamespace("\(tag)a", prefix: prefix)
+        b = try TestNamespace("\(tag)b", prefix: prefix)
+        sw = try TestNamespace("\(tag)s", prefix: prefix)
         self.segments = segments
         for s in 0..<segments {
             let bridge = "br\(s)"
@@ -33,7 +38,7 @@ public final class SwitchedPair: @unchecked Sendable {
                     ["ip", "link", "add", inner, "netns", ns.name, "type", "veth", "peer", "name", outer, "netns", sw.name],
                     ["ip", "-n", sw.name, "link", "set", outer, "master", bridge],
                     ["ip", "-n", sw.name, "link", "set", outer, "up"],
-                    ["ip", "-n", ns.name, "addr", "add", "10.77.\(s).\(host)/24", "dev", inner],
+                    ["ip", "-n", ns.name, "addr", "add", "\(network).\(s).\(host)/24", "dev", inner],
                     ["ip", "-n", ns.name, "link", "set", inner, "up"],
                 ]
             }
@@ -45,8 +50,8 @@ public final class SwitchedPair: @unchecked Sendable {
     }
 
     /// The router-side interface name on segment `s` of side "a" or "b".
-    public func interface(_ side: String, _ s: Int) -> String { "tdt\(getpid() % 100000)\(id % 10)\(side)\(s)" }
-    public func address(_ side: String, _ s: Int) -> String { "10.77.\(s).\(side == "a" ? 1 : 2)" }
+    public func interface(_ side: String, _ s: Int) -> String { "\(prefix)\(getpid() % 100000)\(id % 10)\(side)\(s)" }
+    public func address(_ side: String, _ s: Int) -> String { "\(network).\(s).\(side == "a" ? 1 : 2)" }
     public func namespace(_ side: String) -> TestNamespace { side == "a" ? a : b }
 
     /// Drops (or lets through again) IP protocol 112 between the routers in the bridge, so

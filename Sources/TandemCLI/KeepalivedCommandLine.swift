@@ -1,0 +1,147 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `tandem keepalived`'s arguments read as keepalived 2.2.7 reads them (getopt_long:
+/// clustered short flags, `-fFILE` / `-f FILE`, `--long=value` / `--long value`, unique
+/// prefixes of long names, optional values only attached). `-v`, `-h` and `--signum`
+/// answer where they stand; a flag keepalived does not know, a missing value or a flag
+/// Tandem refuses ends the command with 1 once every argument was read.
+struct KeepalivedCommandLine {
+    var file = "/etc/keepalived/keepalived.conf"
+    var test = false
+    /// `-t LOG_FILE`: the check's report goes there instead of stderr.
+    var testLog: String?
+    var pidFiles: [String] = []
+    var fileMask: mode_t?
+    /// `-i`; nil: the node name.
+    var configID: String?
+    /// Accepted flags that change nothing, each with its reason (logged at start).
+    var inert: [KeepalivedFlag] = []
+
+    enum Outcome {
+        case proceed(KeepalivedCommandLine)
+        case exit(Int32)
+    }
+
+    static func parse(_ argv: [String], programName: String, output: OutputSink) -> Outcome {
+        var line = KeepalivedCommandLine()
+        var bad = false
+        var refused: [KeepalivedFlag] = []
+        var extra: [String] = []
+        var i = 0
+        /// One flag with its value; nil ends the command with that code.
+        func apply(_ f: KeepalivedFlag, _ value: String?) -> Int32? {
+            switch f.status {
+            case .answers: return answer(f, value, programName: programName, output: output)
+            case .refused:
+                refused.append(f)
+                return nil
+            case .accepted:
+                if !line.inert.contains(f) { line.inert.append(f) }
+                return nil
+            case .actedOn: break
+            }
+            switch f.short ?? " " {
+            case "f": line.file = value ?? line.file
+            case "p", "r": if let value { line.pidFiles.append(value) }
+            case "i": line.configID = value
+            case "t":
+                line.test = true
+                if let value, !value.isEmpty { line.testLog = value }
+            case "u":
+                guard let value, let mask = Self.fileMask(value) else {
+                    output.err("Invalid --umask option \(value ?? "")")
+                    bad = true
+                    return nil
+                }
+                line.fileMask = mask
+            default: break
+            }
+            return nil
+        }
+        while i < argv.count {
+            let a = argv[i]
+            i += 1
+            if a == "--" { extra += argv[i...]; break }
+            if a.hasPrefix("--") {
+                let body = a.dropFirst(2)
+                let name = String(body.prefix { $0 != "=" })
+                let attached: String? = body.contains("=") ? String(body.drop { $0 != "=" }.dropFirst()) : nil
+                let exact = KeepalivedFlags.all.first { $0.long == name }
+                let prefixed = KeepalivedFlags.all.filter { $0.long?.hasPrefix(name) == true }
+                guard !name.isEmpty, let f = exact ?? (prefixed.count == 1 ? prefixed[0] : nil) else {
+                    output.err("Unknown option \(a)")
+                    bad = true
+                    continue
+                }
+                var value = attached
+                switch f.argument {
+                case .none:
+                    if attached != nil { output.err("Unknown option \(a)"); bad = true; continue }
+                case .required:
+                    if value == nil, i < argv.count { value = argv[i]; i += 1 }
+                    guard let v = value, !v.isEmpty else { output.err("Missing parameter for option --\(f.long!)"); bad = true; continue }
+                case .optional: break
+                }
+                if let code = apply(f, value) { return .exit(code) }
+                continue
+            }
+            guard a.hasPrefix("-"), a.count > 1 else { extra.append(a); continue }
+            var rest = Substring(a.dropFirst())
+            while let c = rest.first {
+                rest = rest.dropFirst()
+                guard let f = KeepalivedFlags.all.first(where: { $0.short == c }) else {
+                    output.err("Unknown option -\(c)")
+                    bad = true
+                    continue
+                }
+                var value: String?
+                switch f.argument {
+                case .none: break
+                case .required:
+                    if !rest.isEmpty { value = String(rest); rest = "" } else if i < argv.count { value = argv[i]; i += 1 }
+                    guard value != nil else { output.err("Missing parameter for option -\(c)"); bad = true; continue }
+                case .optional:
+                    if !rest.isEmpty { value = String(rest); rest = "" }
+                }
+                if let code = apply(f, value) { return .exit(code) }
+            }
+        }
+        // keepalived reports stray words on stdout and carries on.
+        if !extra.isEmpty { output.out("Unexpected argument(s): " + extra.map { $0 + " " }.joined()) }
+        for f in refused {
+            output.err("keepalived: \(f.names) is not supported by tandem" + (f.note.isEmpty ? "" : " (\(f.note))"))
+        }
+        if bad || !refused.isEmpty { return .exit(1) }
+        return .proceed(line)
+    }
+
+    static func answer(_ f: KeepalivedFlag, _ value: String?, programName: String, output: OutputSink) -> Int32 {
+        switch f.long {
+        case "version":
+            for l in KeepalivedHelp.version() { output.err(l) }
+            return 0
+        case "help":
+            for l in KeepalivedHelp.usage(programName: programName) { output.err(l) }
+            return 0
+        default:
+            guard let number = KeepalivedFlags.signalNumbers.first(where: { $0.0 == value })?.1 else {
+                output.err("Unknown sigfunc \(value ?? "")")
+                return 1
+            }
+            output.out("\(number)")
+            return 0
+        }
+    }
+
+    /// strtol with base 0 (0x…, 0…, decimal), the whole word, within 0777.
+    static func fileMask(_ s: String) -> mode_t? {
+        let parsed: Int?
+        if s.hasPrefix("0x") || s.hasPrefix("0X") { parsed = Int(s.dropFirst(2), radix: 16) }
+        else if s.hasPrefix("0") && s.count > 1 { parsed = Int(s.dropFirst(), radix: 8) }
+        else { parsed = Int(s) }
+        guard let m = parsed, (0...0o777).contains(m) else { return nil }
+        return mode_t(m)
+    }
+}

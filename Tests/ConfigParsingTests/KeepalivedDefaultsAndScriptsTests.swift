@@ -1,0 +1,77 @@
+import ConfigParsing
+import Foundation
+import TestSupport
+import Testing
+
+/// global_defs' VRRP defaults as keepalived applies them, and scripts looked at as
+/// keepalived looks at them before running anything.
+@Suite struct KeepalivedDefaultsAndScriptsTests {
+    static func instance(_ name: String, _ extra: String = "") -> String {
+        "vrrp_instance \(name) {\n interface eth0\n virtual_router_id 9\n\(extra)}\n"
+    }
+
+    @Test func vrrpVersionReachesEveryInstanceThatSetsNone() throws {
+        // Wherever global_defs stands: keepalived applies it once every instance is read.
+        let c = try KeepalivedConfigParser.parse(Self.instance("BEFORE") + "global_defs {\n vrrp_version 3\n}\n"
+            + Self.instance("OWN", " version 2\n") + Self.instance("V6", " virtual_ipaddress {\n  fd00::1/64\n }\n"))
+        #expect(c.instances.map(\.effectiveVersion) == [3, 2, 3])
+        // The control: without the global line the default is 2.
+        #expect(try KeepalivedConfigParser.parse(Self.instance("A")).instances.first?.effectiveVersion == 2)
+    }
+
+    @Test func garpDefaultsReachTheInstancesThatFollow() throws {
+        let c = try KeepalivedConfigParser.parse(Self.instance("BEFORE") + """
+        global_defs {
+         vrrp_garp_master_delay 2
+         vrrp_garp_master_repeat 3
+         vrrp_garp_master_refresh 60
+         vrrp_garp_master_refresh_repeat 4
+        }
+        """ + "\n" + Self.instance("AFTER") + Self.instance("OWN", " garp_master_delay 7\n"))
+        #expect(c.errors.isEmpty && c.unsupported.isEmpty, "\(c.errors) \(c.unsupported)")
+        let before = c.instances[0], after = c.instances[1], own = c.instances[2]
+        #expect(before.garpMasterDelay == 5 && before.garpMasterRepeat == 5 && before.garpMasterRefresh == 0 && before.garpMasterRefreshRepeat == 1)
+        #expect(after.garpMasterDelay == 2 && after.garpMasterRepeat == 3 && after.garpMasterRefresh == 60 && after.garpMasterRefreshRepeat == 4)
+        #expect(own.garpMasterDelay == 7 && own.garpMasterRepeat == 3)
+    }
+
+    @Test func scriptsAreFoundOrDisabledAsKeepalivedDoes() throws {
+        let dir = NSTemporaryDirectory() + "tdu-scripts-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let runnable = dir + "/run.sh", plain = dir + "/plain.sh"
+        FileManager.default.createFile(atPath: runnable, contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755])
+        FileManager.default.createFile(atPath: plain, contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o644])
+        let me = (uid: getuid(), gid: getgid())
+        #expect(ScriptSecurity.check("\(runnable) arg", uid: me.uid, gid: me.gid).verdict == .runnable)
+        #expect(ScriptSecurity.check("\(dir)/absent.sh", uid: me.uid, gid: me.gid).verdict == .missing)
+        #expect(ScriptSecurity.check("tdu-no-such-program x", uid: me.uid, gid: me.gid).verdict == .missing)
+        #expect(ScriptSecurity.check("run.sh x", uid: me.uid, gid: me.gid, path: "/nonexistent:" + dir).verdict == .runnable)
+        #expect(ScriptSecurity.check("</dev/tcp/127.0.0.1/80", uid: me.uid, gid: me.gid).verdict == .fileTest)
+        if me.uid != 0 {
+            #expect(ScriptSecurity.check(plain, uid: me.uid, gid: me.gid).verdict == .notExecutable)
+        } else {
+            // Root may execute a file with any execute bit, and none here.
+            #expect(ScriptSecurity.check(plain, uid: 0, gid: 0).verdict == .notExecutable)
+        }
+    }
+
+    @Test(.enabled(if: Shell.isRoot, "needs root to own the path")) func aPathOthersCanWriteIsUnsafeForRoot() throws {
+        let dir = NSTemporaryDirectory() + "tdu-unsafe-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = dir + "/s.sh"
+        FileManager.default.createFile(atPath: script, contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755])
+        chmod(dir, 0o755)
+        #expect(ScriptSecurity.check(script, uid: 0, gid: 0).insecure == false)
+        chmod(dir, 0o777)
+        #expect(ScriptSecurity.check(script, uid: 0, gid: 0).insecure == true)
+        // enable_script_security disables it; without, it runs and is named.
+        let text = "global_defs {\n enable_script_security\n}\n" + Self.instance("A", " notify_master \(script)\n")
+        let guarded = ScriptVetting(try KeepalivedConfigParser.parse(text), user: (0, 0))
+        #expect(guarded.vetted.instances.first?.notify.master == nil && guarded.securityViolation == nil)
+        let open = ScriptVetting(try KeepalivedConfigParser.parse(Self.instance("A", " notify_master \(script)\n")), user: (0, 0))
+        #expect(open.vetted.instances.first?.notify.master == script)
+        #expect(open.securityViolation?.hasSuffix("There are insecure scripts.") == true)
+    }
+}

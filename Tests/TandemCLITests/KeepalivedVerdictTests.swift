@@ -1,0 +1,93 @@
+import Foundation
+import TandemCLI
+import TestSupport
+import Testing
+
+/// `tandem keepalived -t` gives keepalived 2.2.7's exit code on the seed's files, the
+/// reference lab's and every keepalived.conf sample of Debian's package, except where
+/// docs/compatibility.md lists the file as a deliberate difference.
+@Suite(.enabled(if: Shell.which("keepalived"), "needs keepalived")) struct KeepalivedVerdictTests {
+    static let samples = "/usr/share/doc/keepalived/samples"
+
+    /// Sample file → Tandem's exit code and why it differs from keepalived's.
+    static let deliberate: [String: (Int32, String)] = [
+        "keepalived.conf.conditional_conf": (4, "use_vmac is refused"),
+        "keepalived.conf.track_interface": (4, "static_routes is refused"),
+        "keepalived.conf.vrrp.routes": (4, "static_routes is refused"),
+        "keepalived.conf.vrrp.rules": (4, "static_rules and virtual_rules are refused"),
+        "keepalived.conf.vrrp.static_ipaddress": (4, "static_ipaddress is refused"),
+        "keepalived.conf.fwmark": (0, "keepalived's 5 is a warning about its virtual_server (LVS), which Tandem skips"),
+    ]
+
+    /// The seed's keepalived.conf for one firewall, cut from seed-howto.txt.
+    static func seedConfig(_ marker: String, until end: String) -> String {
+        let text = (try? String(contentsOfFile: SharedVectors.sharedDirectory + "/reference/seed-howto.txt", encoding: .utf8)) ?? ""
+        guard let a = text.range(of: marker), let b = text.range(of: end, range: a.upperBound..<text.endIndex) else { return "" }
+        return String(text[a.upperBound..<b.lowerBound])
+    }
+
+    static var files: [String] {
+        let fm = FileManager.default
+        var out = ((try? fm.contentsOfDirectory(atPath: samples)) ?? []).filter { $0.hasPrefix("keepalived.conf") }.sorted().map { samples + "/" + $0 }
+        let lab = SharedVectors.sharedDirectory + "/vectors/reference-output"
+        for run in ((try? fm.contentsOfDirectory(atPath: lab)) ?? []).sorted() {
+            out += ["fw1-keepalived.conf", "fw2-keepalived.conf"].map { "\(lab)/\(run)/\($0)" }.filter { fm.fileExists(atPath: $0) }
+        }
+        out.append("/usr/share/doc/conntrackd/examples/sync/keepalived.conf")
+        return out.filter { fm.fileExists(atPath: $0) }
+    }
+
+    @Test func theSeedsFilesGetKeepalivedsVerdict() throws {
+        let dir = NSTemporaryDirectory() + "tdu-seed-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fw1 = Self.seedConfig("Primary fw-1 keepalived configuration file.", until: "Standby fw-2 Keepalived configuration file.")
+        let fw2 = Self.seedConfig("Standby fw-2 Keepalived configuration file.", until: "Ofcourse you need")
+        for (name, text) in [("fw1", fw1), ("fw2", fw2)] {
+            #expect(text.contains("vrrp_sync_group G1") && text.contains("vrrp_instance EXT"), "\(name): the seed's file was not found")
+            let path = "\(dir)/\(name)-keepalived.conf"
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let theirs = Shell.run(["keepalived", "-t", "-f", path])
+            let out = CapturedOutput()
+            let ours = KeepalivedTool(output: out).run(["-t", "-f", path])
+            #expect(ours == theirs.status, "\(name): keepalived \(theirs.status), tandem \(ours): \(out.stderr)")
+            // The notify script (absent here) is disabled, so there is no script-security verdict.
+            #expect(ours != 6)
+        }
+    }
+
+    /// The script-security verdict itself, and its control: a notify script that exists
+    /// makes both exit 6 without enable_script_security, and neither with it. keepalived
+    /// looks at scripts only when every interface exists, so both run in a namespace
+    /// holding the instance's link.
+    @Test(.enabled(if: Shell.isRoot, "needs root"), arguments: [false, true])
+    func scriptSecurityVerdictMatches(secured: Bool) throws {
+        let ns = try TestNamespace("sec\(secured ? 1 : 0)", prefix: "tdu")
+        defer { ns.remove() }
+        #expect(ns.run(["ip", "link", "add", "tdu0", "type", "veth", "peer", "name", "tdu1"]).status == 0)
+        ns.run(["ip", "link", "set", "tdu0", "up"])
+        let dir = NSTemporaryDirectory() + "tdu-sec-\(getpid())-\(secured)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let text = (secured ? "global_defs {\n enable_script_security\n}\n" : "")
+            + "vrrp_instance A {\n interface tdu0\n virtual_router_id 7\n virtual_ipaddress {\n  10.234.9.9/24\n }\n notify_master /bin/true\n}\n"
+        try text.write(toFile: dir + "/k.conf", atomically: true, encoding: .utf8)
+        let theirs = ns.run(["keepalived", "-t", "-f", dir + "/k.conf"])
+        let ours = ns.tandem(["keepalived", "-t", "-f", dir + "/k.conf"])
+        #expect(ours.status == theirs.status, "keepalived \(theirs.status) \(theirs.stderr) | tandem \(ours.status) \(ours.stderr)")
+        #expect((ours.status == 6) == !secured)
+    }
+
+    @Test(arguments: files)
+    func verdictMatchesKeepalived(file: String) {
+        let theirs = Shell.run(["keepalived", "-t", "-f", file])
+        let out = CapturedOutput()
+        let ours = KeepalivedTool(output: out).run(["-t", "-f", file])
+        let name = file.split(separator: "/").last.map(String.init) ?? file
+        if let (expected, why) = Self.deliberate[name], file.hasPrefix(Self.samples) {
+            #expect(ours == expected && ours != theirs.status, "\(name): \(why): keepalived \(theirs.status), tandem \(ours): \(out.stderr)")
+        } else {
+            #expect(ours == theirs.status, "\(name): keepalived \(theirs.status) [\(theirs.stderr)], tandem \(ours): \(out.stderr)")
+        }
+    }
+}
