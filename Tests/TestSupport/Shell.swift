@@ -94,12 +94,13 @@ public final class TestNamespace: @unchecked Sendable {
     private static let counter = NSLock()
     nonisolated(unsafe) private static var next = 0
 
-    public init(_ tag: String) throws {
+    /// `prefix`: each engineer's tests use their own (tdt by default).
+    public init(_ tag: String, prefix: String = "tdt") throws {
         Self.counter.lock()
         Self.next += 1
         let n = Self.next
         Self.counter.unlock()
-        name = "tdt-\(tag)-\(getpid())-\(n)"
+        name = "\(prefix)-\(tag)-\(getpid())-\(n)"
         let r = Shell.run(["ip", "netns", "add", name])
         guard r.status == 0 else { throw TestSetupError("ip netns add \(name): \(r.stderr)") }
         Shell.run(["ip", "-n", name, "link", "set", "lo", "up"])
