@@ -85,6 +85,10 @@ public struct RunTool {
             output.err(error.description)
             return 1
         }
+        if !conntrackd.unsupported.isEmpty {
+            for e in conntrackd.unsupported { output.err(e.description) }
+            return 1
+        }
         for w in keepalived.warnings + conntrackd.warnings { output.err(w.description) }
         if keepalived.instances.isEmpty {
             output.err("\(command.keepalivedConfig): no vrrp_instance configured")
@@ -116,6 +120,9 @@ public struct RunTool {
         let logger = Logger.tandem("tandem", handlers: [lines] + (syslog.map { [$0] } ?? []))
         let log: (String) -> Void = { logger.notice("\($0)") }
         if let pid = lock.tookOverFrom { log("took over the stale lock file \(lock.path) of pid \(pid), no longer running") }
+        if let scheduler = conntrackd.general.scheduler {
+            log(RealtimeScheduler.apply(scheduler) ?? RealtimeScheduler.describe(scheduler))
+        }
         var lastProblem = ""
         while !shouldStop() {
             do {
