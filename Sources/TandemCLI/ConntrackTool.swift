@@ -20,21 +20,39 @@ public struct ConntrackTool {
 
     /// Runs one command line; returns the process exit status.
     public func run(_ argv: [String]) -> Int32 {
+        // conntrack takes -R only as its first argument, with a file after it.
+        if argv.count > 1 && (argv[0] == "-R" || argv[0] == "--load-file") {
+            defer { output.flush() }
+            return load(file: argv[1])
+        }
         let arguments: ConntrackArguments
         do {
             arguments = try ConntrackArguments.parse(argv)
         } catch {
-            output.err("\(Self.banner): \(error.message)")
-            output.err("Try `conntrack -h' or 'conntrack --help' for more information.")
-            return 2
+            return refuse(error)
         }
         defer { output.flush() }
         do {
             return try execute(arguments)
-        } catch let e as NetlinkKernelError {
-            output.err("\(Self.banner): Operation failed: \(Self.describe(e, arguments.command))")
-            return 1
         } catch {
+            return fail(error, arguments.command)
+        }
+    }
+
+    func refuse(_ error: ConntrackUsageError) -> Int32 {
+        output.err("\(Self.banner): \(error.message)")
+        if error.status == 2 { output.err("Try `conntrack -h' or 'conntrack --help' for more information.") }
+        return error.status
+    }
+
+    func fail(_ error: any Error, _ command: ConntrackArguments.Command) -> Int32 {
+        switch error {
+        case let e as NetlinkKernelError:
+            output.err("\(Self.banner): Operation failed: \(Self.describe(e, command))")
+            return 1
+        case let e as ConntrackUsageError:
+            return refuse(e)
+        default:
             output.err("\(Self.banner): \(error)")
             return 1
         }
@@ -49,8 +67,12 @@ public struct ConntrackTool {
         }
     }
 
-    func execute(_ a: ConntrackArguments) throws -> Int32 {
+    /// `quiet`: no "N flow entries have been …" line (conntrack -R prints none), and no
+    /// failure for touching nothing.
+    func execute(_ a: ConntrackArguments, quiet: Bool = false) throws -> Int32 {
         let printer = FlowPrinter(showLayer3: a.extendedOutput, showID: a.showID, showTimestamps: a.showTimestamp)
+        let save = FlowSavePrinter()
+        func report(_ line: String) { if !quiet { output.err("\(Self.banner): \(line)") } }
         switch (a.command, a.table) {
         case (.help, _):
             output.out(Self.usage)
@@ -66,7 +88,9 @@ public struct ConntrackTool {
             try c.dump(family: a.family ?? AddressFamily.unspecified,
                        mark: a.mark.map { ($0, a.markMask ?? UInt32.max) }, zeroCounters: a.zeroCounters, table: table) { flow in
                 guard a.selects(flow) else { return }
-                if a.xmlOutput {
+                if a.saveOutput {
+                    if let line = save.format(flow) { output.out(line) }
+                } else if a.xmlOutput {
                     if shown == 0 { output.out(FlowXMLPrinter.header) }
                     output.outLine { xml.append(flow, to: &$0) }
                 } else {
@@ -97,12 +121,13 @@ public struct ConntrackTool {
             output.out(printer.format(flow))
             output.err("\(Self.banner): 1 flow entries have been shown.")
             return 0
-        case (.create, .conntrack):
+        case (.create, .conntrack), (.add, .conntrack):
             guard let flow = a.flowToCreate() else { throw ConntrackUsageError("missing tuple") }
             let c = try ConntrackConnection()
             let r = try c.create([flow])
-            if let f = r.failures.first { throw f.error }
-            output.err("\(Self.banner): 1 flow entries have been created.")
+            // -A is -I that takes an existing flow as done (the restore idiom).
+            if let f = r.failures.first, !(a.command == .add && f.error.errno == EEXIST) { throw f.error }
+            report("\(r.succeeded) flow entries have been \(a.command == .add ? "added" : "created").")
             return 0
         case (.create, .expect):
             guard let x = a.expectationToCreate() else { throw ConntrackUsageError("missing expectation tuple") }
@@ -116,23 +141,34 @@ public struct ConntrackTool {
                 if a.selects(flow) { selected.append(flow) }
             }
             let isUpdate = a.command == .update
-            let requests: [Flow] = selected.map { flow in
-                var f = Flow(family: flow.family)
-                f.original = flow.original
-                f.reply = flow.reply
-                f.zone = flow.zone
+            var requests: [Flow] = []
+            for flow in selected {
                 if isUpdate {
-                    f.mark = a.mark ?? flow.mark
-                    f.timeout = a.timeout
-                    if let s = a.status { f.status = s }
-                    if let p = a.protocolInfo(includeState: true), a.tcpState != nil { f.protocolInfo = p }
+                    if let r = a.updateRequest(for: flow) { requests.append(r) }
+                } else {
+                    var f = Flow(family: flow.family)
+                    f.original = flow.original
+                    f.reply = flow.reply
+                    f.zone = flow.zone
+                    requests.append(f)
                 }
-                return f
             }
             let r = isUpdate ? try c.update(requests) : try c.delete(requests)
             if let f = r.failures.first(where: { $0.error.errno != ENOENT }) { throw f.error }
-            output.err("\(Self.banner): \(r.succeeded) flow entries have been \(isUpdate ? "updated" : "deleted").")
-            return 0
+            if isUpdate {
+                // conntrack prints each flow as the update left it.
+                let failed = Set(r.failures.map(\.index))
+                for (i, request) in requests.enumerated() where !failed.contains(i) {
+                    guard let now = try c.get(request) else { continue }
+                    if a.saveOutput {
+                        if let line = save.format(now) { output.out(line) }
+                    } else {
+                        output.out(printer.format(now))
+                    }
+                }
+            }
+            report("\(r.succeeded) flow entries have been \(isUpdate ? "updated" : "deleted").")
+            return r.succeeded == 0 && !quiet ? 1 : 0
         case (.delete, .expect):
             let c = try ConntrackConnection()
             var selected: [Expectation] = []
@@ -146,6 +182,7 @@ public struct ConntrackTool {
             return 0
         case (.flush, .conntrack):
             try ConntrackConnection().flush(family: a.family ?? AddressFamily.unspecified)
+            // Printed by the command itself, so under -R too.
             output.err("\(Self.banner): connection tracking table has been emptied.")
             return 0
         case (.flush, .expect):
@@ -191,6 +228,11 @@ public struct ConntrackTool {
                 switch event {
                 case .flow(let kind, let flow, let origin):
                     guard a.selects(flow) else { continue }
+                    if a.saveOutput {
+                        if let line = FlowSavePrinter().format(flow, event: kind) { output.out(line) }
+                        shown += 1
+                        continue
+                    }
                     if a.xmlOutput && shown == 0 { output.out(FlowXMLPrinter.header) }
                     var line = a.xmlOutput ? xml.format(flow, event: kind) : printer.format(flow, event: kind)
                     if origin != 0 {
