@@ -125,6 +125,11 @@ extension ConntrackdConfigParser {
         }
     }
 
+    /// conntrackd keeps whichever family came last for the whole link; one link is one family.
+    func mixed(_ k: Token) -> ConfigError {
+        s.error("`\(k.text)' mixes IPv4 and IPv6 in one UDP link", at: k)
+    }
+
     /// One dedicated link. What it cannot work without is an error naming the block's line.
     private mutating func channel(_ opener: Token, _ c: inout ConntrackdConfiguration.Channel) throws(ConfigError) {
         let isMulticast = c.kind == .multicast
@@ -133,9 +138,17 @@ extension ConntrackdConfigParser {
         while try !closes(opener) {
             let k = try s.word("a keyword")
             switch (k.text, c.kind) {
-            case ("IPv4_address", _): c.ipv4Address = try address(k, family: AddressFamily.inet)
+            case ("IPv4_address", _):
+                if c.kind == .udp && (c.ipv6Address ?? c.ipv6Destination) != nil { throw mixed(k) }
+                c.ipv4Address = try address(k, family: AddressFamily.inet)
             case ("IPv4_Destination_Address", .udp), ("IPv4_Destination_Address", .tcp):
+                if c.kind == .udp && (c.ipv6Address ?? c.ipv6Destination) != nil { throw mixed(k) }
                 c.ipv4Destination = try address(k, family: AddressFamily.inet)
+            // UDP links run over IPv6 too; TCP and Multicast ones do not yet.
+            case ("IPv6_address", .udp), ("IPv6_Destination_Address", .udp):
+                if (c.ipv4Address ?? c.ipv4Destination) != nil { throw mixed(k) }
+                let a = try address(k, family: AddressFamily.inet6)
+                if k.text == "IPv6_address" { c.ipv6Address = a } else { c.ipv6Destination = a }
             case ("IPv4_interface", .multicast): c.ipv4Interface = try address(k, family: AddressFamily.inet)
             case ("IPv6_address", _), ("IPv6_Destination_Address", .udp), ("IPv6_Destination_Address", .tcp), ("IPv6_interface", .multicast):
                 let a = try address(k, family: AddressFamily.inet6)
@@ -144,7 +157,7 @@ extension ConntrackdConfigParser {
                 case "IPv6_Destination_Address": c.ipv6Destination = a
                 default: break
                 }
-                config.unsupported.append(notSupported("`\(k.text)' (an IPv6 dedicated link)", because: "Tandem's sync links are IPv4 only so far", at: k))
+                config.unsupported.append(notSupported("`\(k.text)' (an IPv6 dedicated link)", because: "Tandem's TCP and Multicast links are IPv4 only so far (UDP links take IPv6)", at: k))
                 ipv6 = true
             case ("Interface", _): c.interface = try s.word("an interface name").text
             case ("Port", .udp), ("Port", .tcp), ("Group", .multicast):
@@ -178,6 +191,10 @@ extension ConntrackdConfigParser {
             }
             guard c.ipv4Interface != nil else { throw missing("IPv4_interface") }
             guard portGiven else { throw missing("Group") }
+        } else if c.ipv6Address != nil || c.ipv6Destination != nil {
+            guard c.ipv6Address != nil else { throw missing("IPv6_address") }
+            guard c.ipv6Destination != nil else { throw missing("IPv6_Destination_Address") }
+            guard portGiven else { throw missing("Port") }
         } else {
             guard c.ipv4Address != nil else { throw missing("IPv4_address") }
             guard c.ipv4Destination != nil else { throw missing("IPv4_Destination_Address") }

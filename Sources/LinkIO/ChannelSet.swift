@@ -91,8 +91,8 @@ extension ChannelSet {
             let port = UInt16(clamping: c.port)
             switch c.kind {
             case .udp:
-                guard let local = c.ipv4Address, let peer = c.ipv4Destination else {
-                    throw .configuration("\(c.location): the UDP link needs IPv4_address and IPv4_Destination_Address")
+                guard let local = c.ipv4Address ?? c.ipv6Address, let peer = c.ipv4Destination ?? c.ipv6Destination else {
+                    throw .configuration("\(c.location): the UDP link needs IPv4_address and IPv4_Destination_Address (or their IPv6 pair)")
                 }
                 channels.append(try UDPChannel(local: local, peer: peer, port: port, interface: c.interface,
                                                sendBuffer: c.sendBuffer, receiveBuffer: c.receiveBuffer, checksum: c.checksum))
@@ -119,7 +119,7 @@ extension ChannelSet {
         guard let c = configured.first(where: \.isDefault) ?? configured.first else { return "?" }
         switch c.kind {
         case .multicast: return "group \(c.ipv4Address.map { "\($0)" } ?? "?")"
-        default: return c.ipv4Destination.map { "\($0)" } ?? "?"
+        default: return (c.ipv4Destination ?? c.ipv6Destination).map { "\($0)" } ?? "?"
         }
     }
 }

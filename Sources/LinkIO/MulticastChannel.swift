@@ -16,7 +16,7 @@ public final class MulticastChannel: SyncChannel, BackloggedSender {
     public let maximumPayload: Int
     public internal(set) var counters = ChannelCounters()
     var backlog = SendBacklog()
-    var target: sockaddr_in { group }
+    var target: SocketTarget { SocketTarget(.v4(UInt32(bigEndian: group.sin_addr.s_addr)), port: UInt16(bigEndian: group.sin_port)) }
 
     public var kind: ConntrackdConfiguration.Channel.Kind { .multicast }
     public var descriptors: [Int32] { [descriptor] }

@@ -118,7 +118,14 @@ public enum ConntrackdConfigCorpus {
         ("PurgeTimeout not a number", .syntaxErrorSameLine, replace("PurgeTimeout 5", with: "PurgeTimeout five")),
         ("RefreshTime inside Mode FTFW", .syntaxErrorSameLine, insert(after: "PurgeTimeout 5", "RefreshTime 5")),
         ("ResendQueueSize at the Sync level", .syntaxErrorSameLine, insert(after: "Mode FTFW {", "}\nResendQueueSize 100\nMode NOTRACK {", faultOffset: 1)),
-        ("IPv6 dedicated link", .starts, insert(after: "Port 3780", "IPv6_address fd00::1")),
+        ("IPv4 and IPv6 in one link", .starts, insert(after: "Port 3780", "IPv6_address fd00::1")),
+        ("IPv6 TCP link", .starts, { lines in
+            let u = ConntrackdConfigCorpus.index(lines, "UDP {")
+            lines[u] = "    TCP {"
+            let p = ConntrackdConfigCorpus.index(lines, "Port 3780")
+            lines.insert("IPv6_address fd00::1", at: p + 1)
+            return p + 1
+        }),
         // General
         ("HashSize overflows", .starts, replace("HashSize 32768", with: "HashSize 4294967296")),
         ("HashSize in hexadecimal", .syntaxErrorSameLine, replace("HashSize 32768", with: "HashSize 0x8000")),
