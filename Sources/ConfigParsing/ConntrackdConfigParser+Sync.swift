@@ -127,7 +127,7 @@ extension ConntrackdConfigParser {
 
     /// conntrackd keeps whichever family came last for the whole link; one link is one family.
     func mixed(_ k: Token) -> ConfigError {
-        s.error("`\(k.text)' mixes IPv4 and IPv6 in one UDP link", at: k)
+        s.error("`\(k.text)' mixes IPv4 and IPv6 in one link", at: k)
     }
 
     /// One dedicated link. What it cannot work without is an error naming the block's line.
@@ -139,25 +139,25 @@ extension ConntrackdConfigParser {
             let k = try s.word("a keyword")
             switch (k.text, c.kind) {
             case ("IPv4_address", _):
-                if c.kind == .udp && (c.ipv6Address ?? c.ipv6Destination) != nil { throw mixed(k) }
+                if !isMulticast && (c.ipv6Address ?? c.ipv6Destination) != nil { throw mixed(k) }
                 c.ipv4Address = try address(k, family: AddressFamily.inet)
             case ("IPv4_Destination_Address", .udp), ("IPv4_Destination_Address", .tcp):
-                if c.kind == .udp && (c.ipv6Address ?? c.ipv6Destination) != nil { throw mixed(k) }
+                if (c.ipv6Address ?? c.ipv6Destination) != nil { throw mixed(k) }
                 c.ipv4Destination = try address(k, family: AddressFamily.inet)
-            // UDP links run over IPv6 too; TCP and Multicast ones do not yet.
-            case ("IPv6_address", .udp), ("IPv6_Destination_Address", .udp):
+            // UDP and TCP links run over IPv6 too; Multicast ones do not yet.
+            case ("IPv6_address", .udp), ("IPv6_Destination_Address", .udp), ("IPv6_address", .tcp), ("IPv6_Destination_Address", .tcp):
                 if (c.ipv4Address ?? c.ipv4Destination) != nil { throw mixed(k) }
                 let a = try address(k, family: AddressFamily.inet6)
                 if k.text == "IPv6_address" { c.ipv6Address = a } else { c.ipv6Destination = a }
             case ("IPv4_interface", .multicast): c.ipv4Interface = try address(k, family: AddressFamily.inet)
-            case ("IPv6_address", _), ("IPv6_Destination_Address", .udp), ("IPv6_Destination_Address", .tcp), ("IPv6_interface", .multicast):
+            case ("IPv6_address", .multicast), ("IPv6_interface", .multicast):
                 let a = try address(k, family: AddressFamily.inet6)
                 switch k.text {
                 case "IPv6_address": c.ipv6Address = a
                 case "IPv6_Destination_Address": c.ipv6Destination = a
                 default: break
                 }
-                config.unsupported.append(notSupported("`\(k.text)' (an IPv6 dedicated link)", because: "Tandem's TCP and Multicast links are IPv4 only so far (UDP links take IPv6)", at: k))
+                config.unsupported.append(notSupported("`\(k.text)' (an IPv6 dedicated link)", because: "Tandem's Multicast links are IPv4 only so far (UDP and TCP links take IPv6)", at: k))
                 ipv6 = true
             case ("Interface", _): c.interface = try s.word("an interface name").text
             case ("Port", .udp), ("Port", .tcp), ("Group", .multicast):

@@ -103,8 +103,8 @@ extension ChannelSet {
                 channels.append(try MulticastChannel(group: group, port: port, localInterfaceAddress: local, interface: c.interface,
                                                      sendBuffer: c.sendBuffer, receiveBuffer: c.receiveBuffer, checksum: c.checksum))
             case .tcp:
-                guard let local = c.ipv4Address, let peer = c.ipv4Destination else {
-                    throw .configuration("\(c.location): the TCP link needs IPv4_address and IPv4_Destination_Address")
+                guard let local = c.ipv4Address ?? c.ipv6Address, let peer = c.ipv4Destination ?? c.ipv6Destination else {
+                    throw .configuration("\(c.location): the TCP link needs IPv4_address and IPv4_Destination_Address (or their IPv6 pair)")
                 }
                 channels.append(try TCPChannel(local: local, peer: peer, port: port, interface: c.interface,
                                                sendBuffer: c.sendBuffer, receiveBuffer: c.receiveBuffer,

@@ -26,7 +26,7 @@ import Testing
         let link = "UDP { IPv4_address 10.0.0.1 IPv4_Destination_Address 10.0.0.2 Port 3780 }"
         _ = try ConntrackdConfigParser.check("Sync { \(link) }")
         for text in ["Stats { }", "Sync { \(link) }\nHelper { }", "General { }",
-                     "Sync { TCP { IPv6_address fd00::1 } }", "Sync { TCP { IPv6_Destination_Address fd00::1 } }",
+                     "Sync { Multicast { IPv6_address ff02::1 } }",
                      "Sync { Multicast { IPv6_interface fd00::1 } }"] {
             do {
                 _ = try ConntrackdConfigParser.check(text)

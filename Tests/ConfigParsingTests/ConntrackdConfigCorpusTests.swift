@@ -29,7 +29,7 @@ import Testing
             #expect(error.location.line == v.line, "\(name): \(error)")
             #expect(error.description.hasPrefix("/etc/conntrackd/conntrackd.conf:\(v.line):\(error.location.column): error: "), "\(error)")
             // What Tandem does not do is said in so many words.
-            if v.name.contains("IPv6 TCP") || v.name.contains("Helper") {
+            if v.name.contains("Helper") {
                 #expect(error.message.contains("not supported"), "\(error)")
             }
             // With a Sync section, Stats is conntrackd's own error.

@@ -120,7 +120,8 @@ import IPAddressing
         ("Sync { \(ConntrackdConfigTests.link) }\nGeneral { Scheduler { Type RR } }", 2, 11, "Scheduler"),
         ("Sync { \(ConntrackdConfigTests.link) }\nGeneral { Scheduler { Type RR Priority 100 } }", 2, 40, "100"),
         ("Sync { \(ConntrackdConfigTests.link) }\nGeneral { Scheduler { Type BATCH Priority 10 } }", 2, 28, "BATCH"),
-        ("Sync { TCP { IPv6_address fd00::1 } }", 1, 14, "IPv6_address"),
+        ("Sync { Multicast { IPv6_address ff02::1 } }", 1, 20, "IPv6_address"),
+        ("Sync { TCP { IPv6_address fd00::1 } }", 1, 8, "TCP"),
         ("Sync {\n  UDP { IPv6_address fd00::1 IPv6_Destination_Address fd00::2 }\n}", 2, 3, "UDP"),
         ("Sync { UDP { IPv4_address 10.0.0.1 IPv6_Destination_Address fd00::2 } }", 1, 36, "IPv6_Destination_Address"),
     ])

@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-/// A UDP dedicated link over IPv6 (IPv6_address / IPv6_Destination_Address), between
+/// UDP and TCP dedicated links over IPv6 (IPv6_address / IPv6_Destination_Address), between
 /// Tandem and Debian's conntrackd 1.4.7 both ways and between two Tandems, on a veth
 /// pair carrying IPv6 only, in namespaces of their own (prefix tdn).
 @Suite(.serialized, .enabled(if: Shell.isRoot && Shell.which("conntrackd") && Shell.which("conntrack"), "needs root, conntrackd and conntrack"))
@@ -12,8 +12,9 @@ struct ConntrackdIPv6LinkTests {
         ["-p", "udp", "-s", "10.235.3.1", "-d", "10.235.4.1", "--sport", "1000", "--dport", "53", "-t", "60"],
     ]
 
-    @Test(arguments: [("tandem", "conntrackd"), ("conntrackd", "tandem"), ("tandem", "tandem")])
-    func flowsCrossAnIPv6Link(sender: String, receiver: String) throws {
+    @Test(arguments: [("tandem", "conntrackd", "UDP"), ("conntrackd", "tandem", "UDP"), ("tandem", "tandem", "UDP"),
+                      ("tandem", "conntrackd", "TCP"), ("conntrackd", "tandem", "TCP")])
+    func flowsCrossAnIPv6Link(sender: String, receiver: String, link: String) throws {
         let a = try TestNamespace("v6a", prefix: "tdn")
         let b = try TestNamespace("v6b", prefix: "tdn")
         defer { a.remove(); b.remove() }
@@ -35,7 +36,7 @@ struct ConntrackdIPv6LinkTests {
                 Mode FTFW {
                     DisableExternalCache Off
                 }
-                UDP {
+                \(link) {
                     IPv6_address \(me)
                     IPv6_Destination_Address \(peer)
                     Port 3780
@@ -76,7 +77,7 @@ struct ConntrackdIPv6LinkTests {
             usleep(100_000)
         }
         let logs = ["a.out", "a.err", "b.out", "b.err"].map { (try? String(contentsOfFile: "\(dir)/\($0)", encoding: .utf8)) ?? "" }.joined(separator: "\n")
-        #expect(seen.count == Self.flows.count, "\(sender) → \(receiver) over IPv6: \(seen)\n\(logs)")
+        #expect(seen.count == Self.flows.count, "\(sender) → \(receiver) over \(link)/IPv6: \(seen)\n\(logs)")
         #expect(seen.contains { $0.hasPrefix("tcp      6 ESTABLISHED src=10.235.3.1 dst=10.235.4.1 sport=1000 dport=80 ") }, "\(seen)")
     }
 }

@@ -119,7 +119,7 @@ public enum ConntrackdConfigCorpus {
         ("RefreshTime inside Mode FTFW", .syntaxErrorSameLine, insert(after: "PurgeTimeout 5", "RefreshTime 5")),
         ("ResendQueueSize at the Sync level", .syntaxErrorSameLine, insert(after: "Mode FTFW {", "}\nResendQueueSize 100\nMode NOTRACK {", faultOffset: 1)),
         ("IPv4 and IPv6 in one link", .starts, insert(after: "Port 3780", "IPv6_address fd00::1")),
-        ("IPv6 TCP link", .starts, { lines in
+        ("TCP link mixing IPv4 and IPv6", .starts, { lines in
             let u = ConntrackdConfigCorpus.index(lines, "UDP {")
             lines[u] = "    TCP {"
             let p = ConntrackdConfigCorpus.index(lines, "Port 3780")
