@@ -134,31 +134,27 @@ extension ConntrackdConfigParser {
     private mutating func channel(_ opener: Token, _ c: inout ConntrackdConfiguration.Channel) throws(ConfigError) {
         let isMulticast = c.kind == .multicast
         var portGiven = false
-        var ipv6 = false
         while try !closes(opener) {
             let k = try s.word("a keyword")
             switch (k.text, c.kind) {
             case ("IPv4_address", _):
-                if !isMulticast && (c.ipv6Address ?? c.ipv6Destination) != nil { throw mixed(k) }
+                if (c.ipv6Address ?? c.ipv6Destination) != nil { throw mixed(k) }
                 c.ipv4Address = try address(k, family: AddressFamily.inet)
             case ("IPv4_Destination_Address", .udp), ("IPv4_Destination_Address", .tcp):
                 if (c.ipv6Address ?? c.ipv6Destination) != nil { throw mixed(k) }
                 c.ipv4Destination = try address(k, family: AddressFamily.inet)
-            // UDP and TCP links run over IPv6 too; Multicast ones do not yet.
-            case ("IPv6_address", .udp), ("IPv6_Destination_Address", .udp), ("IPv6_address", .tcp), ("IPv6_Destination_Address", .tcp):
-                if (c.ipv4Address ?? c.ipv4Destination) != nil { throw mixed(k) }
+            // Every link kind runs over IPv6 too (a Multicast link's IPv6_address is its group).
+            case ("IPv6_address", _), ("IPv6_Destination_Address", .udp), ("IPv6_Destination_Address", .tcp):
+                if (c.ipv4Address ?? c.ipv4Destination ?? c.ipv4Interface) != nil { throw mixed(k) }
                 let a = try address(k, family: AddressFamily.inet6)
                 if k.text == "IPv6_address" { c.ipv6Address = a } else { c.ipv6Destination = a }
-            case ("IPv4_interface", .multicast): c.ipv4Interface = try address(k, family: AddressFamily.inet)
-            case ("IPv6_address", .multicast), ("IPv6_interface", .multicast):
-                let a = try address(k, family: AddressFamily.inet6)
-                switch k.text {
-                case "IPv6_address": c.ipv6Address = a
-                case "IPv6_Destination_Address": c.ipv6Destination = a
-                default: break
-                }
-                config.unsupported.append(notSupported("`\(k.text)' (an IPv6 dedicated link)", because: "Tandem's Multicast links are IPv4 only so far (UDP and TCP links take IPv6)", at: k))
-                ipv6 = true
+            case ("IPv4_interface", .multicast):
+                if c.ipv6Address != nil { throw mixed(k) }
+                c.ipv4Interface = try address(k, family: AddressFamily.inet)
+            case ("IPv6_interface", .multicast):
+                // conntrackd ignores it too: an IPv6 group is joined on Interface's index.
+                _ = try address(k, family: AddressFamily.inet6)
+                config.warnings.append(ConfigWarning("`IPv6_interface' not required, ignoring", at: k.location))
             case ("Interface", _): c.interface = try s.word("an interface name").text
             case ("Port", .udp), ("Port", .tcp), ("Group", .multicast):
                 c.port = try number(k, 1 ... 65535)
@@ -182,9 +178,13 @@ extension ConntrackdConfigParser {
         func missing(_ what: String) -> ConfigError {
             ConfigError("the \(kind) block needs `\(what)'", at: opener.location, token: opener.text)
         }
-        // An IPv6 link is already refused as such; its own needs are not checked here.
-        if ipv6 { return }
-        if isMulticast {
+        if isMulticast, let group = c.ipv6Address {
+            guard group.isMulticast else {
+                throw ConfigError("the Multicast block's `IPv6_address' must be a multicast group (ff00::/8), not \(group)", at: opener.location, token: opener.text)
+            }
+            guard c.interface != nil else { throw missing("Interface") }
+            guard portGiven else { throw missing("Group") }
+        } else if isMulticast {
             guard let group = c.ipv4Address else { throw missing("IPv4_address") }
             guard group.isMulticast else {
                 throw ConfigError("the Multicast block's `IPv4_address' must be a multicast group (224.0.0.0/4), not \(group)", at: opener.location, token: opener.text)

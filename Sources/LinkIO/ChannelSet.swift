@@ -97,9 +97,10 @@ extension ChannelSet {
                 channels.append(try UDPChannel(local: local, peer: peer, port: port, interface: c.interface,
                                                sendBuffer: c.sendBuffer, receiveBuffer: c.receiveBuffer, checksum: c.checksum))
             case .multicast:
-                guard let group = c.ipv4Address, let local = c.ipv4Interface else {
-                    throw .configuration("\(c.location): the Multicast link needs IPv4_address (the group) and IPv4_interface")
+                guard let group = c.ipv4Address ?? c.ipv6Address, c.ipv4Interface != nil || c.ipv6Address != nil else {
+                    throw .configuration("\(c.location): the Multicast link needs IPv4_address (the group) and IPv4_interface, or IPv6_address and Interface")
                 }
+                let local = c.ipv4Interface
                 channels.append(try MulticastChannel(group: group, port: port, localInterfaceAddress: local, interface: c.interface,
                                                      sendBuffer: c.sendBuffer, receiveBuffer: c.receiveBuffer, checksum: c.checksum))
             case .tcp:
@@ -118,7 +119,7 @@ extension ChannelSet {
     public static func peerDescription(_ configured: [ConntrackdConfiguration.Channel]) -> String {
         guard let c = configured.first(where: \.isDefault) ?? configured.first else { return "?" }
         switch c.kind {
-        case .multicast: return "group \(c.ipv4Address.map { "\($0)" } ?? "?")"
+        case .multicast: return "group \((c.ipv4Address ?? c.ipv6Address).map { "\($0)" } ?? "?")"
         default: return (c.ipv4Destination ?? c.ipv6Destination).map { "\($0)" } ?? "?"
         }
     }

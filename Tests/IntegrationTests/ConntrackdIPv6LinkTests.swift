@@ -2,7 +2,8 @@ import Foundation
 import TestSupport
 import Testing
 
-/// UDP and TCP dedicated links over IPv6 (IPv6_address / IPv6_Destination_Address), between
+/// UDP, TCP and Multicast dedicated links over IPv6 (IPv6_address / IPv6_Destination_Address,
+/// or an IPv6 group joined on Interface), between
 /// Tandem and Debian's conntrackd 1.4.7 both ways and between two Tandems, on a veth
 /// pair carrying IPv6 only, in namespaces of their own (prefix tdn).
 @Suite(.serialized, .enabled(if: Shell.isRoot && Shell.which("conntrackd") && Shell.which("conntrack"), "needs root, conntrackd and conntrack"))
@@ -13,7 +14,8 @@ struct ConntrackdIPv6LinkTests {
     ]
 
     @Test(arguments: [("tandem", "conntrackd", "UDP"), ("conntrackd", "tandem", "UDP"), ("tandem", "tandem", "UDP"),
-                      ("tandem", "conntrackd", "TCP"), ("conntrackd", "tandem", "TCP")])
+                      ("tandem", "conntrackd", "TCP"), ("conntrackd", "tandem", "TCP"),
+                      ("tandem", "conntrackd", "Multicast"), ("conntrackd", "tandem", "Multicast")])
     func flowsCrossAnIPv6Link(sender: String, receiver: String, link: String) throws {
         let a = try TestNamespace("v6a", prefix: "tdn")
         let b = try TestNamespace("v6b", prefix: "tdn")
@@ -37,9 +39,8 @@ struct ConntrackdIPv6LinkTests {
                     DisableExternalCache Off
                 }
                 \(link) {
-                    IPv6_address \(me)
-                    IPv6_Destination_Address \(peer)
-                    Port 3780
+                    IPv6_address \(link == "Multicast" ? "ff02::5c" : me)
+                    \(link == "Multicast" ? "Group 3780" : "IPv6_Destination_Address \(peer)\n        Port 3780")
                     Interface \(dev)
                     Checksum on
                 }
