@@ -54,7 +54,11 @@ public struct ConntrackArguments: Equatable, Sendable {
     public var anyNAT: IPAddress?
     public var extendedOutput = false
     public var showID = false
+    /// `-o ktimestamp`: the kernel's start/stop times in each line.
     public var showTimestamp = false
+    /// `-o timestamp`: each event line starts with the time it was read, `[sec.usec]<TAB>`
+    /// (in XML, as before, the kernel's times).
+    public var eventTimestamp = false
     public var xmlOutput = false
     /// `-o save`: flows as the `-A …` lines `-R` reads back.
     public var saveOutput = false
@@ -314,7 +318,8 @@ extension ConntrackArguments {
                 switch kind {
                 case "extended": extendedOutput = true
                 case "id": showID = true
-                case "timestamp", "ktimestamp": showTimestamp = true
+                case "timestamp": eventTimestamp = true
+                case "ktimestamp": showTimestamp = true
                 // conntrack 1.4.7 maps `userspace' to no flag (the origin is always shown).
                 case "userspace": break
                 case "labels": throw ConntrackUsageError("output format `labels' is not supported by tandem yet (no connection labels)")
@@ -323,7 +328,7 @@ extension ConntrackArguments {
                 default: throw ConntrackUsageError("Bad parameter `\(kind)'")
                 }
             }
-            if saveOutput && (xmlOutput || extendedOutput || showID || showTimestamp || v.split(separator: ",").contains("labels")) {
+            if saveOutput && (xmlOutput || extendedOutput || showID || showTimestamp || eventTimestamp || v.split(separator: ",").contains("labels")) {
                 throw ConntrackUsageError("cannot combine save output with any other output type, use -o save only", status: 1)
             }
         case "-e", "--event-mask":

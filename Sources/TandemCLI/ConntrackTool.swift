@@ -83,7 +83,7 @@ public struct ConntrackTool {
         case (.list, .conntrack), (.list, .dying), (.list, .unconfirmed):
             let c = try ConntrackConnection()
             var shown = 0
-            let xml = FlowXMLPrinter(showTimestamps: a.showTimestamp)
+            let xml = FlowXMLPrinter(showTimestamps: a.showTimestamp || a.eventTimestamp)
             let table: ConntrackConnection.Table = a.table == .dying ? .dying : a.table == .unconfirmed ? .unconfirmed : .confirmed
             try c.dump(family: a.family ?? AddressFamily.unspecified,
                        mark: a.mark.map { ($0, a.markMask ?? UInt32.max) }, zeroCounters: a.zeroCounters, table: table) { flow in
@@ -220,7 +220,7 @@ public struct ConntrackTool {
         let policy = ReceiveBufferPolicy(initial: a.bufferSize ?? (2 << 20), maximum: 64 << 20)
         let listener = try ConntrackEventListener(events: mask, bufferPolicy: policy)
         let xp = ExpectationPrinter()
-        let xml = FlowXMLPrinter(showTimestamps: a.showTimestamp)
+        let xml = FlowXMLPrinter(showTimestamps: a.showTimestamp || a.eventTimestamp)
         var programs = NetlinkPortOwners()
         var shown = 0
         while !shouldStop() {
@@ -228,13 +228,16 @@ public struct ConntrackTool {
                 switch event {
                 case .flow(let kind, let flow, let origin):
                     guard a.selects(flow) else { continue }
+                    var line: String
                     if a.saveOutput {
-                        if let line = FlowSavePrinter().format(flow, event: kind) { output.out(line) }
-                        shown += 1
-                        continue
+                        guard let saved = FlowSavePrinter().format(flow, event: kind) else { continue }
+                        line = saved
+                    } else {
+                        if a.xmlOutput && shown == 0 { output.out(FlowXMLPrinter.header) }
+                        line = a.xmlOutput ? xml.format(flow, event: kind) : printer.format(flow, event: kind)
+                        // conntrack: the moment the event was read, before the line.
+                        if a.eventTimestamp && !a.xmlOutput { line = Self.eventTime(width: false) + line }
                     }
-                    if a.xmlOutput && shown == 0 { output.out(FlowXMLPrinter.header) }
-                    var line = a.xmlOutput ? xml.format(flow, event: kind) : printer.format(flow, event: kind)
                     if origin != 0 {
                         line += " [USERSPACE] portid=\(origin)"
                         if let name = programs.name(ofNetlinkPort: origin) { line += " progname=\(name)" }
@@ -242,7 +245,7 @@ public struct ConntrackTool {
                     output.out(line)
                     shown += 1
                 case .expectation(let kind, let x, _):
-                    output.out(xp.format(x, event: kind))
+                    output.out((a.eventTimestamp ? Self.eventTime(width: true) : "") + xp.format(x, event: kind))
                     shown += 1
                 case .overrun:
                     // conntrack(8) stops here; a listener that keeps going must say so.
@@ -256,6 +259,18 @@ public struct ConntrackTool {
         if a.xmlOutput && shown > 0 { output.out(FlowXMLPrinter.footer) }
         output.err("\(Self.banner): \(shown) \(expect ? "expectation" : "flow") events have been shown.")
         return 0
+    }
+
+    /// `[sec.usec]<TAB>` as conntrack prints it before an event with `-o timestamp`: for
+    /// flows `%-.8ld.%-.6ld` (the microseconds zero-padded to 6), for expectations
+    /// `%-8ld.%-6ld` (space-padded on the right).
+    static func eventTime(width: Bool) -> String {
+        var tv = timeval()
+        gettimeofday(&tv, nil)
+        let usec = String(tv.tv_usec)
+        let micro = width ? usec + String(repeating: " ", count: max(0, 6 - usec.count))
+                          : String(repeating: "0", count: max(0, 6 - usec.count)) + usec
+        return "[\(tv.tv_sec).\(micro)]\t"
     }
 
     /// CTA_STATS_* names as conntrack -S prints them.

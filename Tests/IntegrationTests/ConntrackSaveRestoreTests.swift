@@ -149,4 +149,53 @@ struct ConntrackSaveRestoreTests {
         #expect(update.contains("{nla_len=8, nla_type=0x8}, \"\\x00\\x00\\x00\\x1b\""), "\(traced.stderr)")
         #expect(traced.status == 1 && traced.stderr.contains("Operation failed: Operation not supported"), "conntrack 1.4.7's -U on this kernel: \(traced.stderr)")
     }
+
+    /// -E -o timestamp puts the moment of the event before each line, -E -o save writes
+    /// -A/-U/-D lines, and -L -o timestamp changes nothing: each beside conntrack.
+    @Test func eventTimestampAndEventSaveLikeConntrack() throws {
+        let ns = try TestNamespace("evt", prefix: "tdn")
+        defer { ns.remove() }
+        let dir = NSTemporaryDirectory() + "/\(ns.name)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for output in ["timestamp", "save"] {
+            ns.run(["conntrack", "-F"])
+            let ours = try ns.start([Shell.tandem, "conntrack", "-E", "-o", output], stdout: "\(dir)/ours.\(output)", stderr: "\(dir)/ours.err")
+            let theirs = try ns.start(["conntrack", "-E", "-o", output], stdout: "\(dir)/theirs.\(output)", stderr: "\(dir)/theirs.err")
+            usleep(700_000)
+            ns.run(["conntrack", "-I"] + Self.args("-p udp -s 10.235.5.1 -d 10.235.5.2 --sport 5 --dport 6 -t 300"))
+            usleep(700_000)
+            ours.terminate(); theirs.terminate()
+            ours.wait(); theirs.wait()
+            func lines(_ f: String) -> [String] {
+                ((try? String(contentsOfFile: "\(dir)/\(f).\(output)", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            }
+            // progname= comes from /proc while the creating process still runs: a race
+            // either tool can lose, so it is left out of the comparison.
+            func unraced(_ l: [String]) -> [String] {
+                l.map { line in line.range(of: " progname=").map { String(line[..<$0.lowerBound]) } ?? line }
+            }
+            let (a, b) = (unraced(lines("ours")), unraced(lines("theirs")))
+            #expect(a.count == 1 && b.count == 1, "\(output): \(a) / \(b)")
+            guard let x = a.first, let y = b.first else { continue }
+            if output == "timestamp" {
+                // [seconds.microseconds]<TAB>, then the line conntrack prints without it.
+                func split(_ line: String) -> (String, String) {
+                    let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
+                    return (parts.first ?? "", parts.count > 1 ? parts[1] : "")
+                }
+                let (stampA, restA) = split(x), (stampB, restB) = split(y)
+                let shape = /^\[\d{10}\.\d{6}\]$/
+                #expect(stampA.wholeMatch(of: shape) != nil && stampB.wholeMatch(of: shape) != nil, "\(stampA) / \(stampB)")
+                #expect(restA == restB, "\(restA)\n\(restB)")
+                #expect(restA.hasPrefix("    [NEW] udp      17 300 "), "\(restA)")
+            } else {
+                #expect(x == y, "\(x)\n\(y)")
+                #expect(x.hasPrefix("-A -t 300 -u UNSET -s 10.235.5.1 "), "\(x)")
+            }
+        }
+        let (same, ours, theirs) = ConntrackListTests.sameListing(ns, ["-o", "timestamp"])
+        #expect(same, "-L -o timestamp\n--- tandem\n\(ours)\n--- conntrack\n\(theirs)")
+    }
 }
+
