@@ -189,6 +189,12 @@ public struct ConntrackTool {
             try ConntrackConnection().flushExpectations(family: a.family ?? AddressFamily.unspecified)
             output.err("\(Self.banner): expectation table has been emptied.")
             return 0
+        case (.count, .expect):
+            // conntrack counts expectations by dumping them (there is no kernel counter).
+            var n = 0
+            try ConntrackConnection().dumpExpectations(family: a.family ?? AddressFamily.unspecified) { _ in n += 1 }
+            output.out("\(n)")
+            return 0
         case (.count, .conntrack):
             output.out("\(try ConntrackConnection().count())")
             return 0

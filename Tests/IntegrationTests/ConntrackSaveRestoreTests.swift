@@ -197,5 +197,18 @@ struct ConntrackSaveRestoreTests {
         let (same, ours, theirs) = ConntrackListTests.sameListing(ns, ["-o", "timestamp"])
         #expect(same, "-L -o timestamp\n--- tandem\n\(ours)\n--- conntrack\n\(theirs)")
     }
+
+    /// -C expect counts the expectation table as conntrack does (by dumping it).
+    @Test func countExpectationsLikeConntrack() throws {
+        let ns = try TestNamespace("cexp", prefix: "tdn")
+        defer { ns.remove() }
+        func both() -> (Shell.Output, Shell.Output) { (ns.tandem(["conntrack", "-C", "expect"]), ns.run(["conntrack", "-C", "expect"])) }
+        let (ours0, theirs0) = both()
+        #expect(ours0.stdout == "0\n" && theirs0.stdout == "0\n" && ours0.status == theirs0.status && ours0.stderr == theirs0.stderr)
+        try ConntrackdInteropTests.makeFTPExpectation(in: ns)
+        let (ours1, theirs1) = both()
+        #expect(ours1.stdout == "1\n" && theirs1.stdout == "1\n", "\(ours1.stdout) / \(theirs1.stdout)")
+        #expect(ours1.status == theirs1.status && ours1.stderr == theirs1.stderr)
+    }
 }
 
