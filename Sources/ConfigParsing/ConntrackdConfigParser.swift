@@ -4,14 +4,22 @@ import Glibc
 import Conntrack
 import IPAddressing
 
-/// The conntrackd.conf grammar of 1.4.7 (spec §7): case-sensitive keywords, free-form
-/// whitespace, `#` comments. Anything the original refuses is an error naming the file,
-/// line, column and token; what it accepts with a warning becomes a warning.
+/// The conntrackd.conf grammar of 1.4.7 (spec §7; src/read_config_yy.y): case-sensitive
+/// keywords, case-insensitive `on`/`off`/`yes`/`no` and mode names, free-form whitespace,
+/// `#` comments. Every keyword is acted on or refused: anything conntrackd refuses, and
+/// anything it would skip with a warning that changes what is replicated (an unknown
+/// protocol, a malformed address), is an error naming the file, line, column and token.
+/// What Tandem does not do (statistics mode, user-space helpers, IPv6 links) is refused
+/// with "not supported". What conntrackd itself accepts and ignores with a warning
+/// (`Nice`, `Backlog`) stays a warning.
 public struct ConntrackdConfigParser {
-    private var s: TokenStream
-    private var config: ConntrackdConfiguration
+    var s: TokenStream
+    var config: ConntrackdConfiguration
     /// Where CommitTimeout was set, for the warning when DisableExternalCache overrides it.
-    private var commitTimeoutAt: SourceLocation?
+    var commitTimeoutAt: SourceLocation?
+    /// Blocks conntrackd reads once (a second one would merge into or silently replace the
+    /// first), by a key naming the block and its parent.
+    var seenBlocks: [String: Token] = [:]
 
     public static func parse(file: String) throws(ConfigError) -> ConntrackdConfiguration {
         guard let text = readWholeFile(file) else {
@@ -27,81 +35,211 @@ public struct ConntrackdConfigParser {
         return p.config
     }
 
+    /// `parse`, then the first thing Tandem does not do is an error: what `--check` and
+    /// the daemon's start use.
+    public static func check(_ text: String, file: String = "conntrackd.conf") throws(ConfigError) -> ConntrackdConfiguration {
+        let c = try parse(text, file: file)
+        if let first = c.unsupported.first { throw first }
+        return c
+    }
+
+    public static func check(file: String) throws(ConfigError) -> ConntrackdConfiguration {
+        let c = try parse(file: file)
+        if let first = c.unsupported.first { throw first }
+        return c
+    }
+
     private mutating func top() throws(ConfigError) {
         while let t = s.next() {
-            guard t.kind == .word else { throw s.error("syntax error", at: t) }
+            guard t.kind == .word else { throw s.error("syntax error: expected a section (General, Sync)", at: t) }
             switch t.text {
-            case "General": try s.open(); try general()
+            case "General":
+                try once("General", t)
+                try open(t)
+                try general()
             case "Sync":
-                if config.stats != nil { throw s.error("cannot use both `Stats' and `Sync' clauses in conntrackd.conf", at: t) }
-                try s.open(); try sync()
+                try once("Sync", t)
+                if let stats = seenBlocks["Stats"] {
+                    throw s.error("cannot use both `Stats' and `Sync' clauses in conntrackd.conf (`Stats' at line \(stats.location.line))", at: t)
+                }
+                try open(t)
+                try sync(t)
             case "Stats":
-                if config.sync != nil { throw s.error("cannot use both `Stats' and `Sync' clauses in conntrackd.conf", at: t) }
-                try s.open(); try stats()
-            case "Helper": try s.open(); try skipBlock()
-            default: throw s.error("syntax error: unknown section", at: t)
+                try once("Stats", t)
+                if let sync = seenBlocks["Sync"] {
+                    throw s.error("cannot use both `Stats' and `Sync' clauses in conntrackd.conf (`Sync' at line \(sync.location.line))", at: t)
+                }
+                try open(t)
+                try stats(t)
+                config.unsupported.append(notSupported("the `Stats' section (statistics mode)",
+                                                       because: "Tandem replicates state; it does not log flows. Configure `Sync' instead", at: t))
+            case "Helper":
+                try once("Helper", t)
+                try open(t)
+                try helper(t)
+                config.unsupported.append(notSupported("the `Helper' section (user-space conntrack helpers)",
+                                                       because: "they take packets from NFQUEUE, which Tandem does not implement. Use the kernel's helpers (nft `ct helper')", at: t))
+            default:
+                throw unknown(t, in: "the top level (sections are General and Sync)")
             }
         }
-        if let sync = config.sync {
-            if sync.channels.isEmpty {
-                throw ConfigError("no dedicated link (UDP, Multicast or TCP) in Sync", at: SourceLocation(file: s.file, line: 1, column: 1), token: "Sync")
+        if config.sync == nil && seenBlocks["Stats"] == nil {
+            config.unsupported.append(ConfigError("no `Sync' section: statistics mode (neither Sync nor Stats) is not supported by Tandem",
+                                                  at: SourceLocation(file: s.file, line: 1, column: 1), token: ""))
+        }
+    }
+
+    /// `Stats { LogFile … Syslog … }`, read so that its errors are found too.
+    private mutating func stats(_ opener: Token) throws(ConfigError) {
+        var st = ConntrackdConfiguration.Stats()
+        while try !closes(opener) {
+            let k = try s.word("a keyword")
+            switch k.text {
+            case "LogFile": st.logFile = try logTarget(k, defaultPath: "/var/log/conntrackd-stats.log")
+            case "Syslog": st.syslogFacility = try syslog(k)
+            default: throw unknown(k, in: "Stats")
             }
         }
+        config.stats = st
+    }
+
+    /// `Helper { Setup on|off  Type NAME inet|inet6 tcp|udp { QueueNum N QueueLen N
+    /// Policy NAME { ExpectMax N ExpectTimeout N } } }`, read for its errors only.
+    private mutating func helper(_ opener: Token) throws(ConfigError) {
+        while try !closes(opener) {
+            let k = try s.word("Type or Setup")
+            switch k.text {
+            case "Setup": _ = try bool(k)
+            case "Type":
+                _ = try s.word("a helper name")
+                let l3 = try s.word("inet or inet6")
+                guard l3.text == "inet" || l3.text == "inet6" else { throw s.error("unknown layer 3 protocol (inet or inet6)", at: l3) }
+                let l4 = try s.word("tcp or udp")
+                guard l4.text == "tcp" || l4.text == "udp" else { throw s.error("unknown layer 4 protocol (tcp or udp)", at: l4) }
+                try open(k)
+                while try !closes(k) {
+                    let h = try s.word("QueueNum, QueueLen or Policy")
+                    switch h.text {
+                    case "QueueNum", "QueueLen": _ = try number(h, Self.anyCount)
+                    case "Policy":
+                        _ = try s.word("a policy name")
+                        try open(h)
+                        while try !closes(h) {
+                            let p = try s.word("ExpectMax or ExpectTimeout")
+                            guard p.text == "ExpectMax" || p.text == "ExpectTimeout" else { throw unknown(p, in: "Policy") }
+                            _ = try number(p, Self.anyCount)
+                        }
+                    default: throw unknown(h, in: "Helper Type")
+                    }
+                }
+            default: throw unknown(k, in: "Helper")
+            }
+        }
+    }
+
+    // MARK: blocks
+
+    mutating func open(_ opener: Token) throws(ConfigError) {
+        guard let t = s.next() else { throw s.error("expected `{' after `\(opener.text)', found end of file", at: nil) }
+        // Named on the opener's line: that is where the brace is missing.
+        guard t.kind == .openBrace else {
+            throw ConfigError("syntax error: expected `{' after `\(opener.text)' (found `\(t.text)' at line \(t.location.line))", at: opener.location, token: opener.text)
+        }
+    }
+
+    /// True (and consumed) when the next token closes the block `opener` opened; at the
+    /// end of file the error names the block's line, where the `}' is missing.
+    mutating func closes(_ opener: Token) throws(ConfigError) -> Bool {
+        guard let t = s.peek else {
+            throw ConfigError("missing `}': the `\(opener.text)' block opened at line \(opener.location.line) is still open at the end of file (line \(s.endLocation.line))",
+                              at: opener.location, token: opener.text)
+        }
+        if t.kind == .closeBrace { _ = s.next(); return true }
+        return false
+    }
+
+    mutating func once(_ key: String, _ t: Token) throws(ConfigError) {
+        if let first = seenBlocks[key] {
+            throw s.error("a second `\(t.text)' block (the first is at line \(first.location.line)): conntrackd would merge or replace it; write one", at: t)
+        }
+        seenBlocks[key] = t
+    }
+
+    func unknown(_ k: Token, in place: String) -> ConfigError {
+        if ConntrackdKeywords.set.contains(k.text) { return s.error("syntax error: `\(k.text)' is not valid in \(place)", at: k) }
+        if let right = ConntrackdKeywords.spelling(of: k.text) {
+            return s.error("syntax error: unknown keyword in \(place) (keywords are case-sensitive: `\(right)')", at: k)
+        }
+        return s.error("syntax error: unknown keyword in \(place)", at: k)
+    }
+
+    func notSupported(_ what: String, because why: String, at t: Token) -> ConfigError {
+        s.error("\(what) is not supported: \(why)", at: t)
     }
 
     // MARK: values
 
-    private mutating func int(_ what: String) throws(ConfigError) -> Int {
-        let t = try s.word(what)
-        guard let v = Int32(t.text), v >= 0 else { throw s.error("syntax error: \(what) must be an unsigned integer", at: t) }
-        return Int(v)
+    /// An unsigned decimal number, as conntrackd's lexer reads one (`[0-9]+`), within `range`.
+    mutating func number(_ keyword: Token, _ range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        let t = try s.word("a number after `\(keyword.text)'")
+        let digitsOnly = !t.text.isEmpty && t.text.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
+        let limits = range.upperBound == Int(Int32.max) ? "\(range.lowerBound) or more" : "from \(range.lowerBound) to \(range.upperBound)"
+        guard digitsOnly else { throw s.error("syntax error: `\(keyword.text)' takes a number \(limits)", at: t) }
+        guard let v = Int(t.text), range.contains(v) else { throw s.error("`\(keyword.text)' out of range: it takes a number \(limits)", at: t) }
+        return v
     }
 
-    private mutating func bool() throws(ConfigError) -> Bool {
-        let t = try s.word("on or off")
+    static let anyCount = 0 ... Int(Int32.max)
+
+    mutating func bool(_ keyword: Token) throws(ConfigError) -> Bool {
+        let t = try s.word("on or off after `\(keyword.text)'")
         switch t.text.lowercased() {
         case "on", "yes": return true
         case "off", "no": return false
-        default: throw s.error("syntax error: expected on or off", at: t)
+        default: throw s.error("syntax error: `\(keyword.text)' takes on or off", at: t)
         }
     }
 
-    private mutating func path() throws(ConfigError) -> String {
-        let t = try s.word("a path")
-        guard t.text.hasPrefix("/") else { throw s.error("syntax error: a path must start with `/'", at: t) }
+    mutating func path(_ keyword: Token, maximumLength: Int) throws(ConfigError) -> String {
+        let t = try s.word("a path after `\(keyword.text)'")
+        guard t.text.hasPrefix("/") else { throw s.error("syntax error: `\(keyword.text)' takes an absolute path", at: t) }
+        guard t.text.utf8.count <= maximumLength else { throw s.error("`\(keyword.text)' path is longer than \(maximumLength) characters", at: t) }
         return t.text
     }
 
-    private mutating func address(family: UInt8, keyword: Token) throws(ConfigError) -> IPAddress? {
-        let t = try s.word("an address")
-        let text = t.text.split(separator: "/").first.map(String.init) ?? t.text
-        guard let a = IPAddress(text), a.family == family else {
-            config.warnings.append(ConfigWarning("\(t.text) is not a valid \(family == AddressFamily.inet ? "IPv4" : "IPv6") address", at: t.location))
-            return nil
+    mutating func address(_ keyword: Token, family: UInt8) throws(ConfigError) -> IPAddress {
+        let t = try s.word("an address after `\(keyword.text)'")
+        guard let a = IPAddress(t.text), a.family == family else {
+            throw s.error("`\(keyword.text)' takes an \(family == AddressFamily.inet ? "IPv4" : "IPv6") address", at: t)
         }
         return a
     }
 
-    private mutating func logTarget(defaultPath: String) throws(ConfigError) -> ConntrackdConfiguration.LogTarget {
-        let t = try s.word("on, off or a path")
+    mutating func logTarget(_ keyword: Token, defaultPath: String) throws(ConfigError) -> ConntrackdConfiguration.LogTarget {
+        guard let t = s.peek, t.kind == .word else { _ = try s.word("on, off or a path after `LogFile'"); return .off }
         switch t.text.lowercased() {
-        case "on", "yes": return .file(defaultPath)
-        case "off", "no": return .off
+        case "on", "yes": _ = s.next(); return .file(defaultPath)
+        case "off", "no": _ = s.next(); return .off
         default:
-            guard t.text.hasPrefix("/") else { throw s.error("syntax error: expected on, off or a path", at: t) }
-            return .file(t.text)
+            guard t.text.hasPrefix("/") else { throw s.error("syntax error: `LogFile' takes on, off or an absolute path", at: t) }
+            return .file(try path(keyword, maximumLength: 256))
         }
     }
 
-    private mutating func syslog() throws(ConfigError) -> String? {
-        let t = try s.word("on, off or a facility")
+    static let facilities = ["daemon", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"]
+
+    mutating func syslog(_ keyword: Token) throws(ConfigError) -> String? {
+        let t = try s.word("on, off or a facility after `Syslog'")
         switch t.text.lowercased() {
         case "on", "yes": return "daemon"
         case "off", "no": return nil
-        case "daemon", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7": return t.text.lowercased()
         default:
-            config.warnings.append(ConfigWarning("'\(t.text)' is not a known syslog facility, ignoring", at: t.location))
-            return nil
+            // conntrackd compares facility names exactly and skips an unknown one with a
+            // warning, which leaves the daemon logging nowhere the operator expects.
+            guard Self.facilities.contains(t.text) else {
+                throw s.error("unknown syslog facility (daemon, local0 … local7)", at: t)
+            }
+            return t.text
         }
     }
 
@@ -109,318 +247,97 @@ public struct ConntrackdConfigParser {
 
     private mutating func general() throws(ConfigError) {
         var g = config.general
-        while try !s.closes() {
+        let opener = seenBlocks["General"]!
+        while try !closes(opener) {
             let k = try s.word("a keyword")
             switch k.text {
-            case "HashSize": g.hashSize = try int("HashSize")
-            case "HashLimit": g.hashLimit = try int("HashLimit")
-            case "LogFile": g.logFile = try logTarget(defaultPath: "/var/log/conntrackd.log")
-            case "Syslog": g.syslogFacility = try syslog()
-            case "LockFile": g.lockFile = try path()
+            // HashSize sizes the caches' tables up front; they grow past it (see docs).
+            case "HashSize": g.hashSize = Self.orDefault(try number(k, 0 ... 1 << 24), 65536)
+            case "HashLimit": g.hashLimit = Self.orDefault(try number(k, Self.anyCount), 262144)
+            case "LogFile": g.logFile = try logTarget(k, defaultPath: "/var/log/conntrackd.log")
+            case "Syslog": g.syslogFacility = try syslog(k)
+            case "LockFile": g.lockFile = try path(k, maximumLength: 256)
             case "UNIX":
-                try s.open()
-                while try !s.closes() {
+                try once("General.UNIX", k)
+                try open(k)
+                while try !closes(k) {
                     let u = try s.word("Path or Backlog")
                     switch u.text {
-                    case "Path": g.unixPath = try path()
+                    case "Path": g.unixPath = try path(u, maximumLength: 107)
                     case "Backlog":
-                        _ = try int("Backlog")
+                        _ = try number(u, Self.anyCount)
                         config.warnings.append(ConfigWarning("Backlog option inside UNIX clause is obsolete, please remove it", at: u.location))
-                    default: throw s.error("syntax error", at: u)
+                    default: throw unknown(u, in: "UNIX")
                     }
                 }
-            case "NetlinkBufferSize", "SocketBufferSize": g.netlinkBufferSize = try int(k.text)
+            case "NetlinkBufferSize", "SocketBufferSize": g.netlinkBufferSize = try number(k, Self.anyCount)
             case "NetlinkBufferSizeMaxGrowth", "SocketBufferSizeMaxGrowth", "SocketBufferSizeMaxGrown":
-                g.netlinkBufferSizeMaxGrowth = try int(k.text)
+                g.netlinkBufferSizeMaxGrowth = try number(k, Self.anyCount)
             case "NetlinkOverrunResync":
-                let t = try s.word("on, off or seconds")
+                guard let t = s.peek, t.kind == .word else { _ = try s.word("on, off or seconds"); break }
                 switch t.text.lowercased() {
-                case "on", "yes": g.netlinkOverrunResync = 30
-                case "off", "no": g.netlinkOverrunResync = nil
-                default:
-                    guard let v = Int32(t.text), v >= 0 else { throw s.error("syntax error", at: t) }
-                    g.netlinkOverrunResync = Int(v)
+                case "on", "yes": _ = s.next(); g.netlinkOverrunResync = 30
+                case "off", "no": _ = s.next(); g.netlinkOverrunResync = nil
+                default: g.netlinkOverrunResync = Self.orDefault(try number(k, Self.anyCount), 30)
                 }
-            case "NetlinkEventsReliable": g.netlinkEventsReliable = try bool()
-            case "EventIterationLimit": g.eventIterationLimit = try int("EventIterationLimit")
+            case "NetlinkEventsReliable": g.netlinkEventsReliable = try bool(k)
+            case "EventIterationLimit": g.eventIterationLimit = Self.orDefault(try number(k, Self.anyCount), 100)
             case "PollSecs":
                 let t = s.peek
-                let v = try int("PollSecs")
+                let v = try number(k, Self.anyCount)
                 if v == 0 { throw s.error("`PollSecs' clause must be > 0", at: t) }
                 g.pollSeconds = v
             case "Nice":
-                // Only a signed number is accepted, and then ignored (deprecated in 1.4.7).
+                // conntrackd takes a signed number only, and ignores it with a warning.
                 let t = try s.word("a signed number")
                 guard t.text.hasPrefix("-") || t.text.hasPrefix("+"), Int(t.text) != nil else {
                     throw s.error("syntax error: Nice takes a signed number such as -20", at: t)
                 }
-                config.warnings.append(ConfigWarning("Nice is deprecated and ignored, use the scheduler of your service manager", at: k.location))
+                config.warnings.append(ConfigWarning("Nice is deprecated and ignored (as by conntrackd), use the scheduler of your service manager", at: k.location))
             case "Scheduler":
-                try s.open()
-                while try !s.closes() {
-                    let u = try s.word("Type or Priority")
-                    switch u.text {
-                    case "Type":
-                        let t = try s.word("RR or FIFO")
-                        guard t.text == "RR" || t.text == "FIFO" else { throw s.error("unknown scheduler `\(t.text)'", at: t) }
-                        g.schedulerType = t.text
-                    case "Priority":
-                        let t = s.peek
-                        let v = try int("Priority")
-                        guard v <= 99 else { throw s.error("`Priority' must be between 0 and 99", at: t) }
-                        g.schedulerPriority = v
-                    default: throw s.error("syntax error", at: u)
-                    }
-                }
-            case "Systemd": g.systemd = try bool()
-            case "Filter": g.filters.append(try filter())
-            default: throw s.error("syntax error: unknown keyword in General", at: k)
+                try once("General.Scheduler", k)
+                g.scheduler = try scheduler(k)
+            case "Systemd": g.systemd = try bool(k)
+            case "Filter":
+                // conntrackd pours every Filter block into one filter, so a second block
+                // widens or narrows the first in ways its text does not show.
+                try once("General.Filter", k)
+                g.filters.append(try filter(k))
+            default: throw unknown(k, in: "General")
             }
         }
         config.general = g
     }
 
-    private mutating func filter() throws(ConfigError) -> ConntrackdConfiguration.Filter {
-        var f = ConntrackdConfiguration.Filter()
-        if let t = s.peek, t.kind == .word, t.text == "From" {
-            _ = s.next()
-            let w = try s.word("Userspace or Kernelspace")
-            switch w.text {
-            case "Userspace": f.source = .userspace
-            case "Kernelspace": f.source = .kernelspace
-            default: throw s.error("syntax error: expected Userspace or Kernelspace", at: w)
-            }
-        }
-        try s.open()
-        while try !s.closes() {
-            let k = try s.word("Protocol, Address or State")
-            let policyToken = try s.word("Accept or Ignore")
-            guard let policy = ConntrackdConfiguration.Policy(rawValue: policyToken.text) else {
-                throw s.error("syntax error: expected Accept or Ignore", at: policyToken)
-            }
-            try s.open()
-            switch k.text {
-            case "Protocol":
-                f.protocolPolicy = policy
-                while try !s.closes() {
-                    let name = try s.word("a protocol name")
-                    if let n = Self.protocolNumber(name.text) {
-                        f.protocolNumbers.append(n)
-                    } else {
-                        config.warnings.append(ConfigWarning("protocol `\(name.text)' unknown, ignoring", at: name.location))
-                    }
+    /// `Scheduler { Type RR|FIFO Priority 1-99 }`. conntrackd turns a missing or zero
+    /// priority into a failed `sched_setscheduler` and a warning, and a Priority without a
+    /// Type into SCHED_RR at the highest priority; both are refused here.
+    private mutating func scheduler(_ opener: Token) throws(ConfigError) -> ConntrackdConfiguration.Scheduler {
+        try open(opener)
+        var policy: ConntrackdConfiguration.Scheduler.Policy?
+        var priority: Int?
+        while try !closes(opener) {
+            let u = try s.word("Type or Priority")
+            switch u.text {
+            case "Type":
+                let t = try s.word("RR or FIFO")
+                switch t.text.lowercased() {
+                case "rr": policy = .roundRobin
+                case "fifo": policy = .fifo
+                default: throw s.error("unknown scheduler (RR or FIFO)", at: t)
                 }
-            case "Address":
-                f.addressPolicy = policy
-                while try !s.closes() {
-                    let kind = try s.word("IPv4_address or IPv6_address")
-                    let family: UInt8
-                    switch kind.text {
-                    case "IPv4_address": family = AddressFamily.inet
-                    case "IPv6_address": family = AddressFamily.inet6
-                    default: throw s.error("syntax error: expected IPv4_address or IPv6_address", at: kind)
-                    }
-                    let t = try s.word("an address")
-                    let parts = t.text.split(separator: "/", maxSplits: 1).map(String.init)
-                    let full = family == AddressFamily.inet ? 32 : 128
-                    guard let a = IPAddress(parts[0]), a.family == family else {
-                        config.warnings.append(ConfigWarning("\(t.text) is not a valid address, ignoring", at: t.location))
-                        continue
-                    }
-                    var prefix = full
-                    if parts.count == 2 {
-                        guard let p = Int(parts[1]), p >= 0, p <= full else {
-                            throw s.error("syntax error: bad prefix length", at: t)
-                        }
-                        prefix = p
-                    }
-                    f.addresses.append(ConntrackdConfiguration.NetworkPrefix(address: a, prefix: prefix))
-                }
-            case "State":
-                f.statePolicy = policy
-                while try !s.closes() {
-                    let name = try s.word("a TCP state")
-                    if name.text == "for" {
-                        let proto = try s.word("TCP")
-                        guard proto.text == "TCP" else { throw s.error("syntax error: states are for TCP only", at: proto) }
-                        continue
-                    }
-                    let text = name.text == "CLOSED" ? "CLOSE" : name.text
-                    guard let state = TCPState(name: text) else { throw s.error("syntax error: unknown TCP state", at: name) }
-                    f.states.append(state)
-                }
-            default: throw s.error("syntax error: unknown filter", at: k)
+            case "Priority":
+                priority = try number(u, 1 ... 99)
+            default: throw unknown(u, in: "Scheduler")
             }
         }
-        return f
+        guard let policy else { throw s.error("`Scheduler' needs `Type RR' or `Type FIFO'", at: opener) }
+        guard let priority else { throw s.error("`Scheduler' needs `Priority' (1 to 99) with `Type \(policy.rawValue)'", at: opener) }
+        return .init(policy: policy, priority: priority)
     }
 
-    static func protocolNumber(_ name: String) -> UInt8? {
-        switch name.uppercased() {
-        case "TCP": IPProtocolNumber.tcp
-        case "UDP": IPProtocolNumber.udp
-        case "ICMP": IPProtocolNumber.icmp
-        case "IPV6-ICMP", "ICMPV6": IPProtocolNumber.icmpv6
-        case "SCTP": IPProtocolNumber.sctp
-        case "DCCP": IPProtocolNumber.dccp
-        case "UDPLITE": IPProtocolNumber.udplite
-        case "GRE": IPProtocolNumber.gre
-        case "VRRP": 112
-        default: UInt8(name)
-        }
-    }
-
-    // MARK: Sync
-
-    private mutating func sync() throws(ConfigError) {
-        var y = config.sync ?? ConntrackdConfiguration.Sync()
-        while try !s.closes() {
-            let k = try s.word("a keyword")
-            switch k.text {
-            case "Mode":
-                let m = try s.word("FTFW, NOTRACK or ALARM")
-                switch m.text {
-                case "FTFW": y.mode = .ftfw
-                case "NOTRACK": y.mode = .notrack
-                case "ALARM": y.mode = .alarm
-                case "nack":
-                    y.mode = .ftfw
-                    config.warnings.append(ConfigWarning("the `nack' mode is deprecated, use FTFW", at: m.location))
-                case "persistent":
-                    y.mode = .alarm
-                    config.warnings.append(ConfigWarning("the `persistent' mode is deprecated, use ALARM", at: m.location))
-                default: throw s.error("syntax error: unknown mode", at: m)
-                }
-                y.modeWasGiven = true
-                try s.open()
-                try modeItems(&y)
-            case "UDP", "Multicast", "TCP":
-                if y.channels.count >= 4 { throw s.error("too many dedicated links in the configuration file (Maximum: 4)", at: k) }
-                let kind = ConntrackdConfiguration.Channel.Kind(rawValue: k.text)!
-                if let other = y.channels.first(where: { ($0.kind == .multicast) != (kind == .multicast) }) {
-                    throw s.error("cannot use `\(kind == .multicast ? "Multicast" : other.kind.rawValue)' with other dedicated link protocols!", at: k)
-                }
-                var c = ConntrackdConfiguration.Channel(kind: kind, location: k.location)
-                if let t = s.peek, t.kind == .word, t.text == "Default" { _ = s.next(); c.isDefault = true }
-                try s.open()
-                try channel(&c)
-                y.channels.append(c)
-            case "Options":
-                try s.open()
-                while try !s.closes() {
-                    let o = try s.word("an option")
-                    switch o.text {
-                    case "TCPWindowTracking": y.tcpWindowTracking = try bool()
-                    case "ExpectationSync":
-                        if let t = s.peek, t.kind == .openBrace {
-                            _ = s.next()
-                            var names: [String] = []
-                            while try !s.closes() { names.append(try s.word("a helper name").text) }
-                            y.expectationSync = .helpers(names)
-                        } else {
-                            y.expectationSync = try bool() ? .all : .off
-                        }
-                    default: throw s.error("syntax error: unknown option", at: o)
-                    }
-                }
-            case "RefreshTime": y.refreshTime = try int(k.text)
-            case "CacheTimeout": y.cacheTimeout = try int(k.text)
-            case "CommitTimeout": commitTimeoutAt = k.location; y.commitTimeout = try int(k.text)
-            case "PurgeTimeout": y.purgeTimeout = try int(k.text)
-            // Accepted at this level by 1.4.x as well.
-            case "ResendQueueSize": y.resendQueueSize = try int(k.text)
-            case "ACKWindowSize": y.ackWindowSize = try int(k.text)
-            default: throw s.error("syntax error: unknown keyword in Sync", at: k)
-            }
-        }
-        if !y.modeWasGiven {
-            config.warnings.append(ConfigWarning("No synchronization mode specified. Defaulting to FT-FW mode.", at: SourceLocation(file: s.file, line: 1, column: 1)))
-        }
-        if y.disableExternalCache && y.commitTimeout != 0 {
-            config.warnings.append(ConfigWarning("`CommitTimeout' can't be combined with `DisableExternalCache', ignoring this option. Fix your configuration file.",
-                                                 at: commitTimeoutAt ?? SourceLocation(file: s.file, line: 1, column: 1)))
-            y.commitTimeout = 0
-        }
-        config.sync = y
-    }
-
-    private mutating func modeItems(_ y: inout ConntrackdConfiguration.Sync) throws(ConfigError) {
-        let allowed: Set<String> = switch y.mode {
-        case .ftfw: ["ResendQueueSize", "CommitTimeout", "PurgeTimeout", "ACKWindowSize", "DisableExternalCache", "StartupResync"]
-        case .notrack: ["CommitTimeout", "PurgeTimeout", "DisableInternalCache", "DisableExternalCache", "StartupResync"]
-        case .alarm: ["RefreshTime", "CacheTimeout", "CommitTimeout", "PurgeTimeout"]
-        }
-        while try !s.closes() {
-            let k = try s.word("a keyword")
-            guard allowed.contains(k.text) else {
-                throw s.error("syntax error: `\(k.text)' is not valid in Mode \(y.mode.rawValue)", at: k)
-            }
-            switch k.text {
-            case "ResendQueueSize": y.resendQueueSize = try int(k.text)
-            case "ACKWindowSize": y.ackWindowSize = try int(k.text)
-            case "CommitTimeout": commitTimeoutAt = k.location; y.commitTimeout = try int(k.text)
-            case "PurgeTimeout": y.purgeTimeout = try int(k.text)
-            case "RefreshTime": y.refreshTime = try int(k.text)
-            case "CacheTimeout": y.cacheTimeout = try int(k.text)
-            case "DisableExternalCache": y.disableExternalCache = try bool()
-            case "DisableInternalCache": y.disableInternalCache = try bool()
-            case "StartupResync": y.startupResync = try bool()
-            default: break
-            }
-        }
-    }
-
-    private mutating func channel(_ c: inout ConntrackdConfiguration.Channel) throws(ConfigError) {
-        while try !s.closes() {
-            let k = try s.word("a keyword")
-            switch (k.text, c.kind) {
-            case ("IPv4_address", _): c.ipv4Address = try address(family: AddressFamily.inet, keyword: k)
-            case ("IPv6_address", _): c.ipv6Address = try address(family: AddressFamily.inet6, keyword: k)
-            case ("IPv4_Destination_Address", .udp), ("IPv4_Destination_Address", .tcp):
-                c.ipv4Destination = try address(family: AddressFamily.inet, keyword: k)
-            case ("IPv6_Destination_Address", .udp), ("IPv6_Destination_Address", .tcp):
-                c.ipv6Destination = try address(family: AddressFamily.inet6, keyword: k)
-            case ("IPv4_interface", .multicast): c.ipv4Interface = try address(family: AddressFamily.inet, keyword: k)
-            case ("IPv6_interface", .multicast):
-                _ = try s.word("an interface")
-                config.warnings.append(ConfigWarning("IPv6_interface is ignored", at: k.location))
-            case ("Interface", _):
-                let t = try s.word("an interface name")
-                c.interface = t.text
-            case ("Port", .udp), ("Port", .tcp), ("Group", .multicast): c.port = try int(k.text)
-            case ("SndSocketBuffer", _): c.sendBuffer = try int(k.text)
-            case ("RcvSocketBuffer", _): c.receiveBuffer = try int(k.text)
-            case ("Checksum", _): c.checksum = try bool()
-            case ("ErrorQueueLength", .tcp): c.errorQueueLength = try int(k.text)
-            default: throw s.error("syntax error: `\(k.text)' is not valid in a \(c.kind.rawValue) block", at: k)
-            }
-        }
-    }
-
-    // MARK: Stats, Helper
-
-    private mutating func stats() throws(ConfigError) {
-        var st = ConntrackdConfiguration.Stats()
-        while try !s.closes() {
-            let k = try s.word("a keyword")
-            switch k.text {
-            case "LogFile": st.logFile = try logTarget(defaultPath: "/var/log/conntrackd-stats.log")
-            case "Syslog": st.syslogFacility = try syslog()
-            default: throw s.error("syntax error: unknown keyword in Stats", at: k)
-            }
-        }
-        config.stats = st
-    }
-
-    /// Helper blocks configure user-space helpers (NFQUEUE), which sync does not use.
-    private mutating func skipBlock() throws(ConfigError) {
-        var depth = 1
-        while depth > 0 {
-            guard let t = s.next() else { throw s.error("missing `}' at end of file", at: nil) }
-            if t.kind == .openBrace { depth += 1 }
-            if t.kind == .closeBrace { depth -= 1 }
-        }
-    }
+    /// conntrackd treats 0 as "not set" for most numbers and puts its default in.
+    static func orDefault(_ v: Int, _ fallback: Int) -> Int { v == 0 ? fallback : v }
 }
 
 func readWholeFile(_ path: String) -> String? {

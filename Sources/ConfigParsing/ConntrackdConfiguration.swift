@@ -102,9 +102,22 @@ public struct ConntrackdConfiguration: Hashable, Sendable {
         public var eventIterationLimit = 100
         public var pollSeconds: Int?
         public var filters: [Filter] = []
-        public var schedulerType: String?
-        public var schedulerPriority: Int?
+        /// `Scheduler { Type … Priority … }`; nil keeps the system's default scheduler.
+        public var scheduler: Scheduler?
         public var systemd = true
+    }
+
+    /// A real-time scheduling class for the daemon's thread, as conntrackd's
+    /// `sched_setscheduler(0, type, priority)`.
+    public struct Scheduler: Hashable, Sendable {
+        public enum Policy: String, Hashable, Sendable { case roundRobin = "RR", fifo = "FIFO" }
+        public var policy: Policy
+        /// 1 … 99, as the kernel takes for SCHED_RR and SCHED_FIFO.
+        public var priority: Int
+        public init(policy: Policy, priority: Int) {
+            self.policy = policy
+            self.priority = priority
+        }
     }
 
     public struct Stats: Hashable, Sendable {
@@ -117,6 +130,11 @@ public struct ConntrackdConfiguration: Hashable, Sendable {
     public var general = General()
     public var stats: Stats?
     public var warnings: [ConfigWarning] = []
+    /// What the file asks for that Tandem does not do (statistics mode, user-space
+    /// helpers, IPv6 links), in file order. A client command (`-s`, `-c`, `tandem
+    /// status`) needs only the socket's path and goes on; `--check` and starting the
+    /// daemon refuse the file with these.
+    public var unsupported: [ConfigError] = []
 
     public init(file: String) { self.file = file }
 

@@ -84,9 +84,12 @@ public final class ConntrackdDaemon {
         if repairOff { log("TANDEM_TEST_NO_GAP_REPAIR is set: gaps are NACKed once and never repaired by resync (test-only)") }
         policy = ReplicationPolicy(filter: FlowFilter(rules: config.general.filters),
                                    options: SyncSenderOptions(includeTimeout: sync.commitTimeout == 0, windowTracking: sync.tcpWindowTracking))
-        internalCache = InternalCache(limit: config.general.hashLimit)
+        // HashSize: the tables start with room for that many flows (conntrackd's fixed
+        // bucket count); Tandem's grow past it instead of chaining.
+        let room = min(config.general.hashSize, config.general.hashLimit)
+        internalCache = InternalCache(limit: config.general.hashLimit, initialCapacity: room)
         state = SyncState(
-            externalCache: ExternalCache(limit: config.general.hashLimit),
+            externalCache: ExternalCache(limit: config.general.hashLimit, initialCapacity: room),
             expectations: ExpectationSyncState(setting: sync.expectationSync, limit: config.general.hashLimit, options: policy.options),
             resync: ResyncProgress(acknowledgements: sync.mode == .ftfw),
             gapRepair: GapRepair(configuration: .init(renacks: sync.mode == .ftfw, enabled: sync.mode != .alarm && !repairOff)))
@@ -128,7 +131,8 @@ public final class ConntrackdDaemon {
             }
             return events
         }
-        let makeReader = { try KernelEventReader(open: open, ownPort: ownPort, filter: filter, compact: !sync.disableInternalCache) }
+        let makeReader = { try KernelEventReader(open: open, ownPort: ownPort, filter: filter, compact: !sync.disableInternalCache,
+                                                           readsPerTurn: g.eventIterationLimit) }
         if let secs = g.pollSeconds {
             // PollSecs (the seed's mode): conntrackd re-reads and re-sends the whole table
             // every N s, so a flow waits up to N s and an idle 250k-flow table costs most

@@ -41,7 +41,13 @@ public struct InternalCache: Sendable {
     public private(set) var deadCount = 0
     public let limit: Int
 
-    public init(limit: Int) { self.limit = limit }
+    /// `initialCapacity`: flows the table holds before it first grows (HashSize).
+    public init(limit: Int, initialCapacity: Int = 0) {
+        self.limit = limit
+        entries = FlowTable(minimumCapacity: initialCapacity)
+    }
+
+    public var capacityBeforeGrowth: Int { entries.capacity }
 
     public var count: Int { entries.count }
 
@@ -184,7 +190,13 @@ public struct ExternalCache: Sendable {
     public private(set) var counters = CacheCounters()
     public let limit: Int
 
-    public init(limit: Int) { self.limit = limit }
+    /// `initialCapacity`: flows the table holds before it first grows (HashSize).
+    public init(limit: Int, initialCapacity: Int = 0) {
+        self.limit = limit
+        entries = FlowTable(minimumCapacity: initialCapacity)
+    }
+
+    public var capacityBeforeGrowth: Int { entries.capacity }
 
     public var count: Int { entries.count }
 

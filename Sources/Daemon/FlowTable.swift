@@ -40,6 +40,9 @@ struct FlowTable<Value> {
 
     var isEmpty: Bool { count == 0 }
 
+    /// Entries the index takes before it next doubles.
+    var capacity: Int { slots.count / 2 }
+
     // MARK: slots
 
     private static func tag(of slot: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: slot >> 32) }

@@ -40,12 +40,15 @@ final class KernelEventReader {
     /// socket buffer holds far more than a burst brings in this time.
     static let moderation = Duration.microseconds(500)
 
-    /// The kernel sends one event per datagram; conntrackd takes 100 per wake-up
-    /// (EventIterationLimit), which costs a loop turn per 100 flows in a burst.
-    static let readsPerTurn = 4096
+    /// conntrackd.conf's EventIterationLimit: how many events a turn takes before the
+    /// loop serves the peer and the control socket (the kernel sends one event per
+    /// datagram; reads come in recvmmsg batches of 64, so a turn may take up to 63 more).
+    let readsPerTurn: Int
 
-    init(open: @escaping () throws -> ConntrackEventListener, ownPort: UInt32, filter: FlowFilter, compact: Bool) throws {
+    init(open: @escaping () throws -> ConntrackEventListener, ownPort: UInt32, filter: FlowFilter, compact: Bool,
+         readsPerTurn: Int = 100) throws {
         self.open = open
+        self.readsPerTurn = max(1, readsPerTurn)
         listener = try open()
         self.ownPort = ownPort
         self.filter = filter
@@ -77,7 +80,7 @@ final class KernelEventReader {
     /// Appends this turn's events to `events`; returns whether more are waiting.
     func read(now: Instant) throws -> Bool {
         let before = listener.counters
-        let backlogged = try listener.poll(timeoutMilliseconds: 0, maximumReads: Self.readsPerTurn,
+        let backlogged = try listener.poll(timeoutMilliseconds: 0, maximumReads: readsPerTurn,
                                            fastFlow: compact ? { [unowned self] kind, payload, origin in
             guard let p = CompactFlow.Packed(eventPayload: payload) else { return false }
             if origin != 0 && origin == self.ownPort { return true }

@@ -91,20 +91,21 @@ extension ChannelSet {
             let port = UInt16(clamping: c.port)
             switch c.kind {
             case .udp:
-                guard let local = c.ipv4Address, let peer = c.ipv4Destination else {
-                    throw .configuration("\(c.location): the UDP link needs IPv4_address and IPv4_Destination_Address")
+                guard let local = c.ipv4Address ?? c.ipv6Address, let peer = c.ipv4Destination ?? c.ipv6Destination else {
+                    throw .configuration("\(c.location): the UDP link needs IPv4_address and IPv4_Destination_Address (or their IPv6 pair)")
                 }
                 channels.append(try UDPChannel(local: local, peer: peer, port: port, interface: c.interface,
                                                sendBuffer: c.sendBuffer, receiveBuffer: c.receiveBuffer, checksum: c.checksum))
             case .multicast:
-                guard let group = c.ipv4Address, let local = c.ipv4Interface else {
-                    throw .configuration("\(c.location): the Multicast link needs IPv4_address (the group) and IPv4_interface")
+                guard let group = c.ipv4Address ?? c.ipv6Address, c.ipv4Interface != nil || c.ipv6Address != nil else {
+                    throw .configuration("\(c.location): the Multicast link needs IPv4_address (the group) and IPv4_interface, or IPv6_address and Interface")
                 }
+                let local = c.ipv4Interface
                 channels.append(try MulticastChannel(group: group, port: port, localInterfaceAddress: local, interface: c.interface,
                                                      sendBuffer: c.sendBuffer, receiveBuffer: c.receiveBuffer, checksum: c.checksum))
             case .tcp:
-                guard let local = c.ipv4Address, let peer = c.ipv4Destination else {
-                    throw .configuration("\(c.location): the TCP link needs IPv4_address and IPv4_Destination_Address")
+                guard let local = c.ipv4Address ?? c.ipv6Address, let peer = c.ipv4Destination ?? c.ipv6Destination else {
+                    throw .configuration("\(c.location): the TCP link needs IPv4_address and IPv4_Destination_Address (or their IPv6 pair)")
                 }
                 channels.append(try TCPChannel(local: local, peer: peer, port: port, interface: c.interface,
                                                sendBuffer: c.sendBuffer, receiveBuffer: c.receiveBuffer,
@@ -118,8 +119,8 @@ extension ChannelSet {
     public static func peerDescription(_ configured: [ConntrackdConfiguration.Channel]) -> String {
         guard let c = configured.first(where: \.isDefault) ?? configured.first else { return "?" }
         switch c.kind {
-        case .multicast: return "group \(c.ipv4Address.map { "\($0)" } ?? "?")"
-        default: return c.ipv4Destination.map { "\($0)" } ?? "?"
+        case .multicast: return "group \((c.ipv4Address ?? c.ipv6Address).map { "\($0)" } ?? "?")"
+        default: return (c.ipv4Destination ?? c.ipv6Destination).map { "\($0)" } ?? "?"
         }
     }
 }

@@ -9,29 +9,48 @@ import Timekeeping
 /// conntrackd's multicast dedicated link (spec §4.2): one socket bound to the wildcard
 /// address on the group's port (`Group` is the port) and joined to the group on the
 /// local interface address; sends go to the group from that interface, without loopback.
+/// Over IPv6 (an `IPv6_address` group) the interface is named by `Interface`, as in
+/// conntrackd.
 public final class MulticastChannel: SyncChannel, BackloggedSender {
     public let descriptor: Int32
-    let group: sockaddr_in
+    let group: SocketTarget
     public let interface: String?
     public let maximumPayload: Int
     public internal(set) var counters = ChannelCounters()
     var backlog = SendBacklog()
-    var target: sockaddr_in { group }
+    var target: SocketTarget { group }
 
     public var kind: ConntrackdConfiguration.Channel.Kind { .multicast }
     public var descriptors: [Int32] { [descriptor] }
 
-    public init(group: IPAddress, port: UInt16, localInterfaceAddress: IPAddress, interface: String?,
+    public init(group: IPAddress, port: UInt16, localInterfaceAddress: IPAddress?, interface: String?,
                 sendBuffer: Int?, receiveBuffer: Int?, checksum: Bool = true) throws(SetupError) {
-        guard case .v4(let g) = group, case .v4(let local) = localInterfaceAddress else {
-            throw .configuration("only IPv4 multicast channels are supported so far")
+        let opened: (fd: Int32, group: SocketTarget, headers: Int)
+        if case .v6 = group {
+            opened = try Self.open6(group: group, port: port, interface: interface)
+        } else {
+            opened = try Self.open4(group: group, port: port, local: localInterfaceAddress)
         }
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        descriptor = opened.fd
+        ChannelSocket.setBuffers(opened.fd, send: sendBuffer, receive: receiveBuffer)
+        if !checksum { ChannelSocket.option(opened.fd, SOL_SOCKET, 11, 1) }
+        self.group = opened.group
+        self.interface = interface
+        maximumPayload = ChannelSocket.mtu(interface) - opened.headers
+    }
+
+    private static func socket(_ family: Int32) throws(SetupError) -> Int32 {
+        let fd = Glibc.socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw .system("socket", errno) }
-        descriptor = fd
         ChannelSocket.option(fd, SOL_SOCKET, SO_REUSEADDR, 1)
-        ChannelSocket.setBuffers(fd, send: sendBuffer, receive: receiveBuffer)
-        if !checksum { ChannelSocket.option(fd, SOL_SOCKET, 11, 1) }
+        return fd
+    }
+
+    private static func open4(group: IPAddress, port: UInt16, local: IPAddress?) throws(SetupError) -> (Int32, SocketTarget, Int) {
+        guard case .v4(let g) = group, case .v4(let local)? = local else {
+            throw .configuration("an IPv4 multicast link needs an IPv4 group and IPv4_interface")
+        }
+        let fd = try socket(AF_INET)
         guard ChannelSocket.bind(fd, ChannelSocket.address(0, port: port)) == 0 else {
             let e = errno; close(fd); throw .system("bind 0.0.0.0:\(port)", e)
         }
@@ -39,15 +58,35 @@ public final class MulticastChannel: SyncChannel, BackloggedSender {
         membership.imr_multiaddr.s_addr = g.bigEndian
         membership.imr_interface.s_addr = local.bigEndian
         guard setsockopt(fd, Int32(IPPROTO_IP), IP_ADD_MEMBERSHIP, &membership, socklen_t(MemoryLayout<ip_mreq>.size)) == 0 else {
-            let e = errno; close(fd); throw .unavailable("cannot join multicast group \(group) on \(localInterfaceAddress): \(String(cString: strerror(e)))")
+            let e = errno; close(fd); throw .unavailable("cannot join multicast group \(group) on \(IPAddress.v4(local)): \(String(cString: strerror(e)))")
         }
         // Our own datagrams must not come back to us as the peer's.
         ChannelSocket.option(fd, Int32(IPPROTO_IP), IP_MULTICAST_LOOP, 0)
         var outgoing = in_addr(s_addr: local.bigEndian)
         setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_IF, &outgoing, socklen_t(MemoryLayout<in_addr>.size))
-        self.group = ChannelSocket.address(g, port: port)
-        self.interface = interface
-        maximumPayload = ChannelSocket.mtu(interface) - 28
+        return (fd, SocketTarget(group, port: port), 28)
+    }
+
+    /// The IPv6 link: bound to [::]:port, joined to the group on the interface's index
+    /// (IPV6_JOIN_GROUP), sending through that interface without loopback.
+    private static func open6(group: IPAddress, port: UInt16, interface: String?) throws(SetupError) -> (Int32, SocketTarget, Int) {
+        let index = interface.map { if_nametoindex($0) } ?? 0
+        guard let interface, index != 0 else {
+            throw .unavailable("an IPv6 multicast link needs its Interface (\(interface ?? "none") has no index)")
+        }
+        let fd = try socket(AF_INET6)
+        guard ChannelSocket.bind(fd, SocketTarget(.v6(0, 0), port: port)) == 0 else {
+            let e = errno; close(fd); throw .system("bind [::]:\(port)", e)
+        }
+        // struct ipv6_mreq: the group's 16 bytes, then the interface index.
+        var membership = group.bytes
+        withUnsafeBytes(of: UInt32(index)) { membership += $0 }
+        guard setsockopt(fd, Int32(IPPROTO_IPV6), 20 /* IPV6_JOIN_GROUP */, &membership, socklen_t(membership.count)) == 0 else {
+            let e = errno; close(fd); throw .unavailable("cannot join multicast group \(group) on \(interface): \(String(cString: strerror(e)))")
+        }
+        ChannelSocket.option(fd, Int32(IPPROTO_IPV6), 19 /* IPV6_MULTICAST_LOOP */, 0)
+        ChannelSocket.option(fd, Int32(IPPROTO_IPV6), 17 /* IPV6_MULTICAST_IF */, Int32(index))
+        return (fd, SocketTarget(group, port: port, scope: index), 48)
     }
 
     deinit { close(descriptor) }

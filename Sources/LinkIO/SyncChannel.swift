@@ -87,6 +87,10 @@ enum ChannelSocket {
         }
     }
 
+    static func bind(_ fd: Int32, _ a: SocketTarget) -> Int32 {
+        a.withSocketAddress { Glibc.bind(fd, $0, $1) }
+    }
+
     static func bindToDevice(_ fd: Int32, _ interface: String?) -> Bool {
         guard let interface else { return true }
         return interface.withCString { setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, $0, socklen_t(strlen($0) + 1)) } == 0
@@ -119,6 +123,22 @@ enum ChannelSocket {
     static func send(_ fd: Int32, batch bytes: [UInt8], ends: [Int], to target: sockaddr_in, counters: inout ChannelCounters,
                      deferring: Bool = false) -> Int? {
         var target = target
+        return withUnsafePointer(to: &target) {
+            send(fd, batch: bytes, ends: ends, to: UnsafeRawPointer($0), length: UInt32(MemoryLayout<sockaddr_in>.size),
+                 counters: &counters, deferring: deferring)
+        }
+    }
+
+    @discardableResult
+    static func send(_ fd: Int32, batch bytes: [UInt8], ends: [Int], to target: SocketTarget, counters: inout ChannelCounters,
+                     deferring: Bool = false) -> Int? {
+        target.withSocketAddress {
+            send(fd, batch: bytes, ends: ends, to: UnsafeRawPointer($0), length: UInt32($1), counters: &counters, deferring: deferring)
+        }
+    }
+
+    private static func send(_ fd: Int32, batch bytes: [UInt8], ends: [Int], to target: UnsafeRawPointer, length: UInt32,
+                             counters: inout ChannelCounters, deferring: Bool) -> Int? {
         var first = 0
         var stopped: Int?
         bytes.withUnsafeBytes { raw in
@@ -127,10 +147,8 @@ enum ChannelSocket {
                     while first < ends.count {
                         let start = first == 0 ? 0 : ends[first - 1]
                         let count = min(64, ends.count - first)
-                        let n = withUnsafePointer(to: &target) {
-                            clinux_send_batch(fd, raw.baseAddress, start, ends.baseAddress! + first, UInt32(count),
-                                              $0, UInt32(MemoryLayout<sockaddr_in>.size))
-                        }
+                        let n = clinux_send_batch(fd, raw.baseAddress, start, ends.baseAddress! + first, UInt32(count),
+                                                  target, length)
                         if n < 0 {
                             if errno == EINTR { continue }
                             if deferring && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
@@ -172,7 +190,7 @@ let datagramsPerTurn = 256
 /// kernel will not take yet waits (see `SendBacklog`).
 protocol BackloggedSender: AnyObject {
     var descriptor: Int32 { get }
-    var target: sockaddr_in { get }
+    var target: SocketTarget { get }
     var counters: ChannelCounters { get set }
     var backlog: SendBacklog { get set }
 }

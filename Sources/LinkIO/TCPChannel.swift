@@ -23,8 +23,8 @@ public final class TCPChannel: SyncChannel {
     var client: Client = .idle(retryAt: .zero)
     /// conntrackd retries a failed connection at most once a second.
     static let reconnectDelay = Duration.seconds(1)
-    let peer: sockaddr_in
-    let local: UInt32
+    let peer: SocketTarget
+    let local: IPAddress
     public let interface: String?
     public let maximumPayload: Int
     let queueLimit: Int
@@ -46,23 +46,26 @@ public final class TCPChannel: SyncChannel {
 
     public init(local: IPAddress, peer: IPAddress, port: UInt16, interface: String?, sendBuffer: Int?, receiveBuffer: Int?,
                 errorQueueLength: Int) throws(SetupError) {
-        guard case .v4(let l) = local, case .v4(let p) = peer else { throw .configuration("only IPv4 TCP channels are supported so far") }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard local.family == peer.family else { throw .configuration("the TCP link's local and peer addresses are of different families") }
+        let scope = interface.map { if_nametoindex($0) } ?? 0
+        let bound = SocketTarget(local, port: port, scope: scope)
+        let fd = socket(bound.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw .system("socket", errno) }
         ChannelSocket.option(fd, SOL_SOCKET, SO_REUSEADDR, 1)
         ChannelSocket.option(fd, SOL_SOCKET, SO_KEEPALIVE, 1)
         ChannelSocket.setBuffers(fd, send: nil, receive: receiveBuffer)
         if !ChannelSocket.bindToDevice(fd, interface) { let e = errno; close(fd); throw .system("SO_BINDTODEVICE \(interface ?? "")", e) }
-        guard ChannelSocket.bind(fd, ChannelSocket.address(l, port: port)) == 0, listen(fd, 1) == 0 else {
+        guard ChannelSocket.bind(fd, bound) == 0, listen(fd, 1) == 0 else {
             let e = errno; close(fd); throw .system("bind/listen \(local):\(port)", e)
         }
         listener = fd
-        self.local = l
-        self.peer = ChannelSocket.address(p, port: port)
+        self.local = local
+        self.peer = SocketTarget(peer, port: port, scope: scope)
         self.interface = interface
         self.sendBuffer = sendBuffer
         queueLimit = max(1, errorQueueLength)
-        maximumPayload = ChannelSocket.mtu(interface) - 40
+        // IP and TCP headers: 20 + 20 bytes, or 40 + 20 over IPv6.
+        maximumPayload = ChannelSocket.mtu(interface) - (bound.family == AF_INET6 ? 60 : 40)
     }
 
     deinit {
@@ -145,15 +148,12 @@ public final class TCPChannel: SyncChannel {
     }
 
     func connect(now: Instant) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        let fd = socket(peer.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { client = .idle(retryAt: now + Self.reconnectDelay); return }
         ChannelSocket.option(fd, SOL_SOCKET, SO_KEEPALIVE, 1)
         ChannelSocket.setBuffers(fd, send: sendBuffer, receive: nil)
         _ = ChannelSocket.bindToDevice(fd, interface)
-        var target = peer
-        let rc = withUnsafePointer(to: &target) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        let rc = peer.withSocketAddress { Glibc.connect(fd, $0, $1) }
         if rc == 0 {
             client = .connected(fd)
             drain(now: now)

@@ -7,15 +7,16 @@ import IPAddressing
 import Timekeeping
 
 /// conntrackd's UDP dedicated link (spec §4.1): bound to the local address and port,
-/// sending to the peer's; messages of one transmit run are packed into datagrams.
+/// sending to the peer's; messages of one transmit run are packed into datagrams. IPv4
+/// or IPv6 (IPv6_address / IPv6_Destination_Address), as conntrackd.
 public final class UDPChannel: SyncChannel, BackloggedSender {
     public let descriptor: Int32
-    let peer: sockaddr_in
+    let peer: SocketTarget
     public let interface: String?
     public let maximumPayload: Int
     public internal(set) var counters = ChannelCounters()
     var backlog = SendBacklog()
-    var target: sockaddr_in { peer }
+    var target: SocketTarget { peer }
     /// Datagrams from an address other than the peer's, dropped unread. conntrackd reads
     /// them: one stray datagram that happens to parse can move its sequence tracking far
     /// ahead, after which the real peer's messages all count as old and are dropped.
@@ -27,8 +28,11 @@ public final class UDPChannel: SyncChannel, BackloggedSender {
 
     public init(local: IPAddress, peer: IPAddress, port: UInt16, interface: String?, sendBuffer: Int?, receiveBuffer: Int?,
                 checksum: Bool = true) throws(SetupError) {
-        guard case .v4(let l) = local, case .v4(let p) = peer else { throw .configuration("only IPv4 UDP channels are supported so far") }
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard local.family == peer.family else { throw .configuration("the UDP link's local and peer addresses are of different families") }
+        // A link-local IPv6 address needs the interface (conntrackd takes its index too).
+        let scope = interface.map { if_nametoindex($0) } ?? 0
+        let bound = SocketTarget(local, port: port, scope: scope)
+        let fd = socket(bound.family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw .system("socket", errno) }
         descriptor = fd
         ChannelSocket.option(fd, SOL_SOCKET, SO_REUSEADDR, 1)
@@ -36,12 +40,13 @@ public final class UDPChannel: SyncChannel, BackloggedSender {
         ChannelSocket.setBuffers(fd, send: sendBuffer, receive: receiveBuffer)
         // `Checksum off`: datagrams leave with a zero UDP checksum (SO_NO_CHECK).
         if !checksum { ChannelSocket.option(fd, SOL_SOCKET, 11, 1) }
-        guard ChannelSocket.bind(fd, ChannelSocket.address(l, port: port)) == 0 else {
+        guard ChannelSocket.bind(fd, bound) == 0 else {
             let e = errno; close(fd); throw .system("bind \(local):\(port)", e)
         }
-        self.peer = ChannelSocket.address(p, port: port)
+        self.peer = SocketTarget(peer, port: port, scope: scope)
         self.interface = interface
-        maximumPayload = ChannelSocket.mtu(interface) - 28
+        // IP and UDP headers: 20 + 8 bytes, or 40 + 8 over IPv6.
+        maximumPayload = ChannelSocket.mtu(interface) - (bound.family == AF_INET6 ? 48 : 28)
     }
 
     deinit { close(descriptor) }
@@ -62,8 +67,8 @@ public final class UDPChannel: SyncChannel, BackloggedSender {
         // Bounded per turn: the loop comes straight back while the socket stays readable,
         // and a full 24 MB receive buffer is never decoded into messages all at once.
         for _ in 0 ..< datagramsPerTurn {
-            var source = sockaddr_in()
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            var source = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let n = withUnsafeMutablePointer(to: &source) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                     recvfrom(descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT), $0, &length)
@@ -73,9 +78,9 @@ public final class UDPChannel: SyncChannel, BackloggedSender {
                 if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { counters.receiveErrors += 1 }
                 break
             }
-            if source.sin_addr.s_addr != peer.sin_addr.s_addr {
+            if !peer.isSameAddress(as: source) {
                 foreignDatagrams += 1
-                lastForeignSource = UInt32(bigEndian: source.sin_addr.s_addr)
+                lastForeignSource = SocketTarget.firstWord(of: source)
                 continue
             }
             counters.bytesReceived += n

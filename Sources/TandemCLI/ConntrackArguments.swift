@@ -5,7 +5,7 @@ import IPAddressing
 /// error is a unit test.
 public struct ConntrackArguments: Equatable, Sendable {
     public enum Command: String, Sendable {
-        case list, get, delete, create, update, event, flush, count, stats, help, version
+        case list, get, delete, create, add, update, event, flush, count, stats, help, version
     }
 
     public enum Table: String, Sendable {
@@ -29,6 +29,8 @@ public struct ConntrackArguments: Equatable, Sendable {
     public var icmpID: UInt16?
     public var greSourceKey: UInt16?
     public var greDestinationKey: UInt16?
+    public var greReplySourceKey: UInt16?
+    public var greReplyDestinationKey: UInt16?
     public var tcpState: TCPState?
     public var sctpState: UInt8?
     public var sctpVtagOriginal: UInt32?
@@ -42,13 +44,24 @@ public struct ConntrackArguments: Equatable, Sendable {
     public var zone: UInt16?
     public var originalZone: UInt16?
     public var replyZone: UInt16?
+    /// `-n/--src-nat [ADDR]`, `-g/--dst-nat [ADDR]`, `-j/--any-nat [ADDR]`: given without
+    /// an address they select every source- (destination-, either-) NATted flow.
+    public var sourceNATGiven = false
+    public var destinationNATGiven = false
+    public var anyNATGiven = false
     public var sourceNAT: IPAddress?
     public var destinationNAT: IPAddress?
     public var anyNAT: IPAddress?
     public var extendedOutput = false
     public var showID = false
+    /// `-o ktimestamp`: the kernel's start/stop times in each line.
     public var showTimestamp = false
+    /// `-o timestamp`: each event line starts with the time it was read, `[sec.usec]<TAB>`
+    /// (in XML, as before, the kernel's times).
+    public var eventTimestamp = false
     public var xmlOutput = false
+    /// `-o save`: flows as the `-A …` lines `-R` reads back.
+    public var saveOutput = false
     public var eventMask: ConntrackEventMask?
     public var zeroCounters = false
     public var bufferSize: Int?
@@ -84,18 +97,23 @@ public struct AddressFilter: Equatable, Sendable {
     }
 }
 
-/// A usage error, worded as conntrack(8) words it; exit status 2.
+/// A usage error, worded as conntrack(8) words it: exit status 2 and the "Try `conntrack
+/// -h'" line (PARAMETER_PROBLEM), or status 1 without it (OTHER_PROBLEM).
 public struct ConntrackUsageError: Error, Equatable, CustomStringConvertible {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    public var status: Int32
+    public init(_ message: String, status: Int32 = 2) {
+        self.message = message
+        self.status = status
+    }
     public var description: String { message }
 }
 
 extension ConntrackArguments {
     private static let commands: [String: Command] = [
         "-L": .list, "--dump": .list, "-G": .get, "--get": .get, "-D": .delete, "--delete": .delete,
-        "-I": .create, "--create": .create, "-U": .update, "--update": .update, "-E": .event,
-        "--event": .event, "-F": .flush, "--flush": .flush, "-C": .count, "--count": .count,
+        "-I": .create, "--create": .create, "-A": .add, "--add": .add, "-U": .update, "--update": .update, "-E": .event,
+        "--event": .event, "-F": .flush, "--flush": .flush, "-C": .count, "--count": .count, "--counter": .count,
         "-S": .stats, "--stats": .stats, "-h": .help, "--help": .help, "-V": .version, "--version": .version,
     ]
 
@@ -106,11 +124,45 @@ extension ConntrackArguments {
         "-w", "--zone", "--orig-zone", "--reply-zone", "-o", "--output", "-e", "--event-mask",
         "-b", "--buffer-size", "--sport", "--orig-port-src", "--dport", "--orig-port-dst",
         "--reply-port-src", "--reply-port-dst", "--state", "--icmp-type", "--icmp-code", "--icmp-id",
-        "--icmpv6-type", "--icmpv6-code", "--icmpv6-id", "--srckey", "--dstkey", "--orig-vtag",
-        "--reply-vtag", "--role", "-n", "--src-nat", "-g", "--dst-nat", "-j", "--any-nat",
+        "--icmpv6-type", "--icmpv6-code", "--icmpv6-id", "--srckey", "--dstkey", "--orig-key-src", "--orig-key-dst",
+        "--reply-key-src", "--reply-key-dst", "--orig-vtag",
+        "--reply-vtag", "--role",
         "--tuple-src", "--tuple-dst", "--tuple-port-src", "--tuple-port-dst", "--mask-src", "--mask-dst",
         "--mask-port-src", "--mask-port-dst", "--helper", "-c", "--secmark", "-l", "--label",
     ]
+
+    /// The NAT options, whose address is optional: conntrack takes the next argument when
+    /// it does not start with `-` or `!` (its get_optional_arg).
+    private static let natOptions: Set<String> = ["-n", "--src-nat", "-g", "--dst-nat", "-j", "--any-nat"]
+
+    /// conntrack 1.4.7 options Tandem does not take: each ends in "unknown option".
+    public static let unsupportedSpellings: Set<String> = [
+        "--label-add", "--label-del", "--mask-key-src", "--mask-key-dst", "--tuple-key-src", "--tuple-key-dst",
+        "-i", "--id", "-a", "--nat-range",
+    ]
+
+    /// Every option spelling this parser knows (docs/compatibility.md lists each).
+    public static var spellings: Set<String> {
+        Set(commands.keys).union(valued).union(natOptions).union(["-z", "--zero", "-R", "--load-file"])
+    }
+
+    /// Spellings getopt_long takes for one option (the same `val` in conntrack's tables).
+    private static let synonyms: [String: String] = [
+        "--orig-src": "--src", "--orig-dst": "--dst", "--orig-port-src": "--sport", "--orig-port-dst": "--dport",
+        "--orig-key-src": "--srckey", "--orig-key-dst": "--dstkey",
+    ]
+
+    /// getopt_long's abbreviations: an exact name, or a prefix of exactly one option
+    /// (several spellings of one option count once). conntrack sets opterr = 0, so an
+    /// ambiguous or unknown prefix is only its own "unknown option".
+    static func expand(_ arg: String) throws(ConntrackUsageError) -> String {
+        let longs = spellings.filter { $0.hasPrefix("--") && $0 != "--load-file" }
+        if longs.contains(arg) { return arg }
+        let candidates = longs.filter { $0.hasPrefix(arg) }
+        let meanings = Set(candidates.map { synonyms[$0] ?? $0 })
+        guard meanings.count == 1, let only = meanings.first else { throw ConntrackUsageError("unknown option `\(arg)'") }
+        return only
+    }
 
     public static func parse(_ argv: [String]) throws(ConntrackUsageError) -> ConntrackArguments {
         var command: Command?
@@ -124,7 +176,11 @@ extension ConntrackArguments {
             if arg.hasPrefix("--"), let eq = arg.firstIndex(of: "=") {
                 inline = String(arg[arg.index(after: eq)...])
                 arg = String(arg[..<eq])
-            } else if !arg.hasPrefix("--"), arg.hasPrefix("-"), arg.count > 2, valued.contains(String(arg.prefix(2))) {
+            }
+            if arg.hasPrefix("--") && arg.count > 2 {
+                arg = try expand(arg)
+            } else if !arg.hasPrefix("--"), arg.hasPrefix("-"), arg.count > 2,
+                      valued.contains(String(arg.prefix(2))) || natOptions.contains(String(arg.prefix(2))) {
                 inline = String(arg.dropFirst(2))
                 arg = String(arg.prefix(2))
             }
@@ -136,6 +192,18 @@ extension ConntrackArguments {
                     table = t
                     i += 1
                 }
+            } else if natOptions.contains(arg) {
+                // conntrack 1.4.7 drops an address written inside the option (its
+                // get_optional_arg ignores getopt's optarg): refused rather than ignored.
+                if let inline {
+                    throw ConntrackUsageError("an address attached to `\(arg)' is ignored by conntrack 1.4.7 and not supported: write `\(arg) \(inline)'")
+                }
+                var value = ""
+                if i + 1 < argv.count, !argv[i + 1].hasPrefix("-"), !argv[i + 1].hasPrefix("!") {
+                    value = argv[i + 1]
+                    i += 1
+                }
+                values.append((arg, value))
             } else if valued.contains(arg) {
                 let value: String
                 if let inline {
@@ -250,12 +318,18 @@ extension ConntrackArguments {
                 switch kind {
                 case "extended": extendedOutput = true
                 case "id": showID = true
-                case "timestamp", "ktimestamp": showTimestamp = true
-                case "userspace", "labels": break
+                case "timestamp": eventTimestamp = true
+                case "ktimestamp": showTimestamp = true
+                // conntrack 1.4.7 maps `userspace' to no flag (the origin is always shown).
+                case "userspace": break
+                case "labels": throw ConntrackUsageError("output format `labels' is not supported by tandem yet (no connection labels)")
                 case "xml": xmlOutput = true
-                case "save": throw ConntrackUsageError("output format `save' is not supported by tandem yet")
+                case "save": saveOutput = true
                 default: throw ConntrackUsageError("Bad parameter `\(kind)'")
                 }
+            }
+            if saveOutput && (xmlOutput || extendedOutput || showID || showTimestamp || eventTimestamp || v.split(separator: ",").contains("labels")) {
+                throw ConntrackUsageError("cannot combine save output with any other output type, use -o save only", status: 1)
             }
         case "-e", "--event-mask":
             var m = ConntrackEventMask()
@@ -290,8 +364,10 @@ extension ConntrackArguments {
         case "--icmp-type", "--icmpv6-type": icmpType = try Self.integer(v, key)
         case "--icmp-code", "--icmpv6-code": icmpCode = try Self.integer(v, key)
         case "--icmp-id", "--icmpv6-id": icmpID = try Self.integer(v, key)
-        case "--srckey": greSourceKey = try Self.integer(v, key)
-        case "--dstkey": greDestinationKey = try Self.integer(v, key)
+        case "--srckey", "--orig-key-src": greSourceKey = try Self.integer(v, key)
+        case "--dstkey", "--orig-key-dst": greDestinationKey = try Self.integer(v, key)
+        case "--reply-key-src": greReplySourceKey = try Self.integer(v, key)
+        case "--reply-key-dst": greReplyDestinationKey = try Self.integer(v, key)
         case "--orig-vtag": sctpVtagOriginal = try Self.integer(v, key)
         case "--reply-vtag": sctpVtagReply = try Self.integer(v, key)
         case "--role":
@@ -300,9 +376,15 @@ extension ConntrackArguments {
             case "server": dccpRole = 1
             default: throw ConntrackUsageError("Bad parameter `\(v)' for --role")
             }
-        case "-n", "--src-nat": sourceNAT = try Self.address(v, key).address
-        case "-g", "--dst-nat": destinationNAT = try Self.address(v, key).address
-        case "-j", "--any-nat": anyNAT = try Self.address(v, key).address
+        case "-n", "--src-nat":
+            sourceNATGiven = true
+            sourceNAT = v.isEmpty ? nil : try Self.address(v, key).address
+        case "-g", "--dst-nat":
+            destinationNATGiven = true
+            destinationNAT = v.isEmpty ? nil : try Self.address(v, key).address
+        case "-j", "--any-nat":
+            anyNATGiven = true
+            anyNAT = v.isEmpty ? nil : try Self.address(v, key).address
         case "--tuple-src": tupleSource = try Self.address(v, key).address
         case "--tuple-dst": tupleDestination = try Self.address(v, key).address
         case "--tuple-port-src": tupleSourcePort = try port(v)
@@ -325,11 +407,13 @@ extension ConntrackArguments {
             if !present { throw ConntrackUsageError("You need to supply the `\(option)' option for this command") }
         }
         switch (command, table) {
-        case (.create, .conntrack):
+        case (.create, .conntrack), (.add, .conntrack):
             try need(timeout != nil, "--timeout")
             try need(originalSource != nil || replySource != nil, "--src")
             try need(originalDestination != nil || replyDestination != nil, "--dst")
             try need(protocolNumber != nil, "--protonum")
+            // conntrack's TCP extension insists on a state for a new flow.
+            if protocolNumber == IPProtocolNumber.tcp { try need(tcpState != nil, "--state") }
         case (.get, .conntrack):
             try need(originalSource != nil || replySource != nil, "--src")
             try need(originalDestination != nil || replyDestination != nil, "--dst")
@@ -342,10 +426,13 @@ extension ConntrackArguments {
             try need(maskDestination != nil, "--mask-dst")
         default: break
         }
-        if command == .create || command == .get {
+        if command == .create || command == .add || command == .get {
             for f in [originalSource, originalDestination, replySource, replyDestination] where f?.prefix != nil {
                 throw ConntrackUsageError("a netmask is only valid for listing")
             }
+        }
+        if anyNATGiven && (sourceNATGiven || destinationNATGiven) {
+            throw ConntrackUsageError("cannot specify `--src-nat' or `--dst-nat' with `--any-nat'")
         }
         if let s = originalSource?.address, let d = originalDestination?.address, s.family != d.family {
             throw ConntrackUsageError("mismatched address families")

@@ -20,21 +20,39 @@ public struct ConntrackTool {
 
     /// Runs one command line; returns the process exit status.
     public func run(_ argv: [String]) -> Int32 {
+        // conntrack takes -R only as its first argument, with a file after it.
+        if argv.count > 1 && (argv[0] == "-R" || argv[0] == "--load-file") {
+            defer { output.flush() }
+            return load(file: argv[1])
+        }
         let arguments: ConntrackArguments
         do {
             arguments = try ConntrackArguments.parse(argv)
         } catch {
-            output.err("\(Self.banner): \(error.message)")
-            output.err("Try `conntrack -h' or 'conntrack --help' for more information.")
-            return 2
+            return refuse(error)
         }
         defer { output.flush() }
         do {
             return try execute(arguments)
-        } catch let e as NetlinkKernelError {
-            output.err("\(Self.banner): Operation failed: \(Self.describe(e, arguments.command))")
-            return 1
         } catch {
+            return fail(error, arguments.command)
+        }
+    }
+
+    func refuse(_ error: ConntrackUsageError) -> Int32 {
+        output.err("\(Self.banner): \(error.message)")
+        if error.status == 2 { output.err("Try `conntrack -h' or 'conntrack --help' for more information.") }
+        return error.status
+    }
+
+    func fail(_ error: any Error, _ command: ConntrackArguments.Command) -> Int32 {
+        switch error {
+        case let e as NetlinkKernelError:
+            output.err("\(Self.banner): Operation failed: \(Self.describe(e, command))")
+            return 1
+        case let e as ConntrackUsageError:
+            return refuse(e)
+        default:
             output.err("\(Self.banner): \(error)")
             return 1
         }
@@ -49,8 +67,12 @@ public struct ConntrackTool {
         }
     }
 
-    func execute(_ a: ConntrackArguments) throws -> Int32 {
+    /// `quiet`: no "N flow entries have been …" line (conntrack -R prints none), and no
+    /// failure for touching nothing.
+    func execute(_ a: ConntrackArguments, quiet: Bool = false) throws -> Int32 {
         let printer = FlowPrinter(showLayer3: a.extendedOutput, showID: a.showID, showTimestamps: a.showTimestamp)
+        let save = FlowSavePrinter()
+        func report(_ line: String) { if !quiet { output.err("\(Self.banner): \(line)") } }
         switch (a.command, a.table) {
         case (.help, _):
             output.out(Self.usage)
@@ -61,12 +83,14 @@ public struct ConntrackTool {
         case (.list, .conntrack), (.list, .dying), (.list, .unconfirmed):
             let c = try ConntrackConnection()
             var shown = 0
-            let xml = FlowXMLPrinter(showTimestamps: a.showTimestamp)
+            let xml = FlowXMLPrinter(showTimestamps: a.showTimestamp || a.eventTimestamp)
             let table: ConntrackConnection.Table = a.table == .dying ? .dying : a.table == .unconfirmed ? .unconfirmed : .confirmed
             try c.dump(family: a.family ?? AddressFamily.unspecified,
                        mark: a.mark.map { ($0, a.markMask ?? UInt32.max) }, zeroCounters: a.zeroCounters, table: table) { flow in
                 guard a.selects(flow) else { return }
-                if a.xmlOutput {
+                if a.saveOutput {
+                    if let line = save.format(flow) { output.out(line) }
+                } else if a.xmlOutput {
                     if shown == 0 { output.out(FlowXMLPrinter.header) }
                     output.outLine { xml.append(flow, to: &$0) }
                 } else {
@@ -97,12 +121,13 @@ public struct ConntrackTool {
             output.out(printer.format(flow))
             output.err("\(Self.banner): 1 flow entries have been shown.")
             return 0
-        case (.create, .conntrack):
+        case (.create, .conntrack), (.add, .conntrack):
             guard let flow = a.flowToCreate() else { throw ConntrackUsageError("missing tuple") }
             let c = try ConntrackConnection()
             let r = try c.create([flow])
-            if let f = r.failures.first { throw f.error }
-            output.err("\(Self.banner): 1 flow entries have been created.")
+            // -A is -I that takes an existing flow as done (the restore idiom).
+            if let f = r.failures.first, !(a.command == .add && f.error.errno == EEXIST) { throw f.error }
+            report("\(r.succeeded) flow entries have been \(a.command == .add ? "added" : "created").")
             return 0
         case (.create, .expect):
             guard let x = a.expectationToCreate() else { throw ConntrackUsageError("missing expectation tuple") }
@@ -116,23 +141,34 @@ public struct ConntrackTool {
                 if a.selects(flow) { selected.append(flow) }
             }
             let isUpdate = a.command == .update
-            let requests: [Flow] = selected.map { flow in
-                var f = Flow(family: flow.family)
-                f.original = flow.original
-                f.reply = flow.reply
-                f.zone = flow.zone
+            var requests: [Flow] = []
+            for flow in selected {
                 if isUpdate {
-                    f.mark = a.mark ?? flow.mark
-                    f.timeout = a.timeout
-                    if let s = a.status { f.status = s }
-                    if let p = a.protocolInfo(includeState: true), a.tcpState != nil { f.protocolInfo = p }
+                    if let r = a.updateRequest(for: flow) { requests.append(r) }
+                } else {
+                    var f = Flow(family: flow.family)
+                    f.original = flow.original
+                    f.reply = flow.reply
+                    f.zone = flow.zone
+                    requests.append(f)
                 }
-                return f
             }
             let r = isUpdate ? try c.update(requests) : try c.delete(requests)
             if let f = r.failures.first(where: { $0.error.errno != ENOENT }) { throw f.error }
-            output.err("\(Self.banner): \(r.succeeded) flow entries have been \(isUpdate ? "updated" : "deleted").")
-            return 0
+            if isUpdate {
+                // conntrack prints each flow as the update left it.
+                let failed = Set(r.failures.map(\.index))
+                for (i, request) in requests.enumerated() where !failed.contains(i) {
+                    guard let now = try c.get(request) else { continue }
+                    if a.saveOutput {
+                        if let line = save.format(now) { output.out(line) }
+                    } else {
+                        output.out(printer.format(now))
+                    }
+                }
+            }
+            report("\(r.succeeded) flow entries have been \(isUpdate ? "updated" : "deleted").")
+            return r.succeeded == 0 && !quiet ? 1 : 0
         case (.delete, .expect):
             let c = try ConntrackConnection()
             var selected: [Expectation] = []
@@ -146,11 +182,18 @@ public struct ConntrackTool {
             return 0
         case (.flush, .conntrack):
             try ConntrackConnection().flush(family: a.family ?? AddressFamily.unspecified)
+            // Printed by the command itself, so under -R too.
             output.err("\(Self.banner): connection tracking table has been emptied.")
             return 0
         case (.flush, .expect):
             try ConntrackConnection().flushExpectations(family: a.family ?? AddressFamily.unspecified)
             output.err("\(Self.banner): expectation table has been emptied.")
+            return 0
+        case (.count, .expect):
+            // conntrack counts expectations by dumping them (there is no kernel counter).
+            var n = 0
+            try ConntrackConnection().dumpExpectations(family: a.family ?? AddressFamily.unspecified) { _ in n += 1 }
+            output.out("\(n)")
             return 0
         case (.count, .conntrack):
             output.out("\(try ConntrackConnection().count())")
@@ -183,7 +226,7 @@ public struct ConntrackTool {
         let policy = ReceiveBufferPolicy(initial: a.bufferSize ?? (2 << 20), maximum: 64 << 20)
         let listener = try ConntrackEventListener(events: mask, bufferPolicy: policy)
         let xp = ExpectationPrinter()
-        let xml = FlowXMLPrinter(showTimestamps: a.showTimestamp)
+        let xml = FlowXMLPrinter(showTimestamps: a.showTimestamp || a.eventTimestamp)
         var programs = NetlinkPortOwners()
         var shown = 0
         while !shouldStop() {
@@ -191,8 +234,16 @@ public struct ConntrackTool {
                 switch event {
                 case .flow(let kind, let flow, let origin):
                     guard a.selects(flow) else { continue }
-                    if a.xmlOutput && shown == 0 { output.out(FlowXMLPrinter.header) }
-                    var line = a.xmlOutput ? xml.format(flow, event: kind) : printer.format(flow, event: kind)
+                    var line: String
+                    if a.saveOutput {
+                        guard let saved = FlowSavePrinter().format(flow, event: kind) else { continue }
+                        line = saved
+                    } else {
+                        if a.xmlOutput && shown == 0 { output.out(FlowXMLPrinter.header) }
+                        line = a.xmlOutput ? xml.format(flow, event: kind) : printer.format(flow, event: kind)
+                        // conntrack: the moment the event was read, before the line.
+                        if a.eventTimestamp && !a.xmlOutput { line = Self.eventTime(width: false) + line }
+                    }
                     if origin != 0 {
                         line += " [USERSPACE] portid=\(origin)"
                         if let name = programs.name(ofNetlinkPort: origin) { line += " progname=\(name)" }
@@ -200,7 +251,7 @@ public struct ConntrackTool {
                     output.out(line)
                     shown += 1
                 case .expectation(let kind, let x, _):
-                    output.out(xp.format(x, event: kind))
+                    output.out((a.eventTimestamp ? Self.eventTime(width: true) : "") + xp.format(x, event: kind))
                     shown += 1
                 case .overrun:
                     // conntrack(8) stops here; a listener that keeps going must say so.
@@ -214,6 +265,18 @@ public struct ConntrackTool {
         if a.xmlOutput && shown > 0 { output.out(FlowXMLPrinter.footer) }
         output.err("\(Self.banner): \(shown) \(expect ? "expectation" : "flow") events have been shown.")
         return 0
+    }
+
+    /// `[sec.usec]<TAB>` as conntrack prints it before an event with `-o timestamp`: for
+    /// flows `%-.8ld.%-.6ld` (the microseconds zero-padded to 6), for expectations
+    /// `%-8ld.%-6ld` (space-padded on the right).
+    static func eventTime(width: Bool) -> String {
+        var tv = timeval()
+        gettimeofday(&tv, nil)
+        let usec = String(tv.tv_usec)
+        let micro = width ? usec + String(repeating: " ", count: max(0, 6 - usec.count))
+                          : String(repeating: "0", count: max(0, 6 - usec.count)) + usec
+        return "[\(tv.tv_sec).\(micro)]\t"
     }
 
     /// CTA_STATS_* names as conntrack -S prints them.

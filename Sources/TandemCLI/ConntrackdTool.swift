@@ -50,6 +50,10 @@ public struct ConntrackdTool {
 
     """ }
 
+    /// Every flag `run` takes (docs/compatibility.md has a row for each).
+    public static let flags = ["-d", "-C", "--config", "--check", "-h", "--help", "-v", "--version", "-c", "-f", "-F",
+                               "-i", "-e", "-x", "-k", "-s", "-R", "-n", "-B", "-t"]
+
     static let subcommands = ["network", "cache", "runtime", "multicast", "link", "rsqueue", "process", "queue", "ct", "expect"]
 
     public func run(_ argv: [String]) -> Int32 {
@@ -127,6 +131,12 @@ public struct ConntrackdTool {
             config = try ConntrackdConfigParser.parse(file: file)
         } catch {
             output.err(error.description)
+            return 1
+        }
+        // What Tandem does not do stops --check and the daemon; a client request only
+        // needs the socket's path.
+        if check || code == nil, !config.unsupported.isEmpty {
+            for e in config.unsupported { output.err(e.description) }
             return 1
         }
         if check {
@@ -211,6 +221,9 @@ public struct ConntrackdTool {
         let log: (String) -> Void = { logger.notice("\($0)") }
         if let pid = lock.tookOverFrom { log("took over the stale lockfile `\(lock.path)' of pid \(pid), no longer running") }
         for w in config.warnings { log("warning: \(w)") }
+        if let scheduler = config.general.scheduler {
+            log(RealtimeScheduler.apply(scheduler) ?? RealtimeScheduler.describe(scheduler))
+        }
         do {
             let daemon = try ConntrackdDaemon(config: config, logger: logger, shouldStop: shouldStop)
             let systemd = SystemdNotifier(enabled: config.general.systemd)

@@ -22,8 +22,8 @@ extension ConntrackArguments {
         if let p = replySourcePort { t.sourcePort = p }
         if let p = replyDestinationPort { t.destinationPort = p }
         if original.protocolNumber == IPProtocolNumber.gre {
-            t.sourcePort = greDestinationKey ?? original.destinationPort
-            t.destinationPort = greSourceKey ?? original.sourcePort
+            t.sourcePort = greReplySourceKey ?? greDestinationKey ?? original.destinationPort
+            t.destinationPort = greReplyDestinationKey ?? greSourceKey ?? original.sourcePort
         }
         t.zone = replyZone
         return t
@@ -72,6 +72,9 @@ extension ConntrackArguments {
         f.mark = mark
         f.protocolInfo = protocolInfo(includeState: true)
         f.zone = zone
+        // -I/-A with --src-nat/--dst-nat ADDR: the kernel sets the NAT binding up.
+        if let n = sourceNAT ?? anyNAT { f.sourceNAT = NATRange(minimumAddress: n, maximumAddress: n) }
+        if let n = destinationNAT ?? anyNAT { f.destinationNAT = NATRange(minimumAddress: n, maximumAddress: n) }
         return f
     }
 
@@ -83,6 +86,37 @@ extension ConntrackArguments {
         f.protocolInfo = protocolInfo(includeState: false)
         f.zone = zone
         return f
+    }
+
+    /// What `-U` sends for one selected flow, or nil when it would change nothing
+    /// (conntrack skips, and does not count, those). `-m VALUE[/MASK]` keeps the bits
+    /// outside MASK and flips those of VALUE inside it, `(mark & ~MASK) ^ VALUE`, as
+    /// conntrack 1.4.7; `-u` only adds status bits.
+    public func updateRequest(for flow: Flow) -> Flow? {
+        var f = Flow(family: flow.family)
+        f.original = flow.original
+        f.reply = flow.reply
+        f.zone = flow.zone
+        var changed = false
+        if let value = mark {
+            let new = ((flow.mark ?? 0) & ~(markMask ?? .max)) ^ value
+            f.mark = new
+            changed = changed || new != (flow.mark ?? 0)
+        }
+        if let t = timeout {
+            f.timeout = t
+            changed = changed || t != flow.timeout
+        }
+        if let s = status {
+            let merged = (flow.status ?? []).union(s)
+            f.status = merged
+            changed = changed || merged != (flow.status ?? [])
+        }
+        if tcpState != nil, let p = protocolInfo(includeState: true) {
+            f.protocolInfo = p
+            changed = changed || p.tcp?.state != flow.protocolInfo?.tcp?.state
+        }
+        return changed ? f : nil
     }
 
     /// Whether a flow from the table is selected by the given options.
@@ -102,12 +136,13 @@ extension ConntrackArguments {
             if let f = replyDestination, !f.matches(r.destination) { return false }
             if let p = replySourcePort, r.sourcePort != p { return false }
             if let p = replyDestinationPort, r.destinationPort != p { return false }
-            if let n = sourceNAT, !(flow.isSourceNATted && r.destination == n) { return false }
-            if let n = destinationNAT, !(flow.isDestinationNATted && r.source == n) { return false }
-            if let n = anyNAT,
-               !((flow.isSourceNATted && r.destination == n) || (flow.isDestinationNATted && r.source == n)) {
-                return false
-            }
+            // conntrack's filter_nat: a NAT option without an address asks for any NAT
+            // of its kind; -j for either kind.
+            let snat = flow.isSourceNATted && (sourceNAT ?? anyNAT).map { r.destination == $0 } ?? flow.isSourceNATted
+            let dnat = flow.isDestinationNATted && (destinationNAT ?? anyNAT).map { r.source == $0 } ?? flow.isDestinationNATted
+            if anyNATGiven && !(snat || dnat) { return false }
+            if sourceNATGiven && !snat { return false }
+            if destinationNATGiven && !dnat { return false }
         }
         // For -U the mark and status are the new values, not filters.
         if let m = mark, command != .update {

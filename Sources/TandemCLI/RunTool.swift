@@ -89,6 +89,10 @@ public struct RunTool {
             output.err(error.description)
             return 1
         }
+        if !conntrackd.unsupported.isEmpty {
+            for e in conntrackd.unsupported { output.err(e.description) }
+            return 1
+        }
         for w in keepalived.warnings + conntrackd.warnings { output.err(w.description) }
         for e in keepalived.toleratedErrors { output.err(e.description) }
         if keepalived.instances.isEmpty {
@@ -125,6 +129,9 @@ public struct RunTool {
         let logger = Logger.tandem("tandem", handlers: [lines] + (syslog.map { [$0] } ?? []))
         let log: (String) -> Void = { logger.notice("\($0)") }
         if let pid = lock.tookOverFrom { log("took over the stale lock file \(lock.path) of pid \(pid), no longer running") }
+        if let scheduler = conntrackd.general.scheduler {
+            log(RealtimeScheduler.apply(scheduler) ?? RealtimeScheduler.describe(scheduler))
+        }
         var lastProblem = ""
         while !shouldStop() {
             do {

@@ -277,7 +277,7 @@ struct ConntrackdInteropTests {
                     IPv4_address 10.9.9.0/24
                 }
                 State Accept {
-                    ESTABLISHED
+                    ESTABLISHED for TCP
                 }
             }
         """

@@ -55,11 +55,18 @@ import Testing
     }
 
     @Test(.enabled(if: Shell.which("keepalived"), "needs keepalived"),
-          arguments: [["-Z"], ["--tdu-no-such-flag"], ["-f"], ["--use-file"], ["--use-file="], ["-g"], ["--vrrp=1"], ["-t", "-q"]])
+          arguments: [["-Z"], ["--tdu-no-such-flag"], ["-f"], ["--use-file="], ["-g"], ["--vrrp=1"], ["-t", "-q"]])
     func badFlagsFailLikeKeepalived(argv: [String]) {
         let theirs = Shell.run(["keepalived"] + argv)
         let (status, out) = Self.ours(argv)
         #expect(status == theirs.status && status == 1, "\(theirs.stderr) | \(out.stderr)")
+    }
+
+    /// keepalived 2.2.7 prints the same line and exits 1 here, but about one run in two it
+    /// then dies of a segmentation fault (exit 139), so it is not run for the comparison.
+    @Test func aLongFlagWithoutItsValueFails() {
+        let (status, out) = Self.ours(["--use-file"])
+        #expect(status == 1 && out.stderr == ["Missing parameter for option --use-file"], "\(out.stderr)")
     }
 
     @Test func everyRefusedFlagIsRefusedByName() {
