@@ -4,6 +4,7 @@ import Glibc
 import ConfigParsing
 import Daemon
 import Logging
+import MetricsEndpoint
 
 /// `tandem keepalived` and the `keepalived` link: the VRRP daemon, and `-t` /
 /// `--config-test` with keepalived 2.2.7's exit codes (0 OK, 4 cannot run, 5 errors but
@@ -32,6 +33,7 @@ public struct KeepalivedTool {
         var file = "/etc/keepalived/keepalived.conf"
         var test = false
         var pidFiles: [String] = []
+        var metricsAddress: ListenAddress?
         var i = 0
         while i < argv.count {
             let a = argv[i]
@@ -41,7 +43,24 @@ public struct KeepalivedTool {
                 i += 2
                 continue
             }
-            if a.hasPrefix("--use-file=") { file = String(a.dropFirst("--use-file=".count)) }
+            if a == "--metrics-listen" || a.hasPrefix("--metrics-listen=") {
+                // Tandem's own: keepalived 2.2.7 has no metrics endpoint.
+                let value: String
+                if a == "--metrics-listen" {
+                    guard i + 1 < argv.count else { output.err("keepalived: option --metrics-listen needs ADDR:PORT"); return 2 }
+                    value = argv[i + 1]
+                    i += 1
+                } else {
+                    value = String(a.dropFirst("--metrics-listen=".count))
+                }
+                do {
+                    metricsAddress = try ListenAddress(value)
+                } catch {
+                    output.err("keepalived: --metrics-listen: \(error)")
+                    return 2
+                }
+            }
+            else if a.hasPrefix("--use-file=") { file = String(a.dropFirst("--use-file=".count)) }
             else if a == "-t" || a.hasPrefix("--config-test") { test = true }
             else if ["-p", "--pid", "-r", "--vrrp_pid"].contains(a), i + 1 < argv.count { pidFiles.append(argv[i + 1]); i += 1 }
             else if Self.flagsWithValue.contains(a) { i += 1 }
@@ -56,7 +75,11 @@ public struct KeepalivedTool {
             return 4
         }
         for w in config.warnings { output.err(w.description) }
-        if !test { return runDaemon(config, file: file, pidFiles: pidFiles) }
+        if !test { return runDaemon(config, file: file, pidFiles: pidFiles, metricsAddress: metricsAddress) }
+        if metricsAddress != nil {
+            output.err("keepalived: --metrics-listen is for the daemon; it is not supported with -t")
+            return 2
+        }
         var missingInterface = false
         for v in config.instances {
             for name in [v.interface].compactMap({ $0 }) + v.virtualAddresses.compactMap(\.device) where if_nametoindex(name) == 0 {
@@ -78,7 +101,7 @@ public struct KeepalivedTool {
 }
 
 extension KeepalivedTool {
-    func runDaemon(_ config: KeepalivedConfiguration, file: String, pidFiles: [String]) -> Int32 {
+    func runDaemon(_ config: KeepalivedConfiguration, file: String, pidFiles: [String], metricsAddress: ListenAddress? = nil) -> Int32 {
         for e in config.errors { output.err(e.description) }
         // keepalived's single-instance rule: a pid file naming a live process means one is
         // running already (two would both be master, and the one that exits would take the
@@ -89,6 +112,17 @@ extension KeepalivedTool {
                 return 1
             }
         }
+        // Listening is a start-up step: a port in use ends the start before any pid file is written.
+        var metricsServer: MetricsServer?
+        if let metricsAddress {
+            do {
+                metricsServer = try MetricsServer.start(metricsAddress)
+            } catch {
+                output.err("Keepalived_vrrp: --metrics-listen: \(error)")
+                return 1
+            }
+        }
+        defer { metricsServer?.stop() }
         for path in pidFiles { PidFile.write(path) }
         defer { for path in pidFiles { PidFile.remove(path) } }
         let out = output
@@ -102,6 +136,8 @@ extension KeepalivedTool {
             output.err("Keepalived_vrrp: \(error)")
             return 1
         }
+        if let metricsServer { log("metrics on http://\(metricsServer.address)/metrics") }
+        daemon.metrics = metricsServer?.feed()
         daemon.run { for s in signals() { Self.act(on: s, daemon: daemon, file: file, log: log) } }
         return 0
     }
