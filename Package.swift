@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // The per-flow decode path crosses Netlink → Conntrack; without cross-module optimization
@@ -19,6 +19,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // --metrics-listen: swift-metrics as the API the daemons write to, swift-prometheus
+        // as its backend and text format, Hummingbird (on swift-nio) as the HTTP server.
+        // Hummingbird's default traits (swift-configuration support, full Foundation) serve
+        // nothing here and cost build time: off (the `traits:` argument needs tools 6.1).
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .target(name: "CLinux"),
@@ -43,13 +51,22 @@ let package = Package(
         .target(name: "LinkIO", dependencies: ["CLinux", "IPAddressing", "Timekeeping", "VRRP", "StateSync", "ConfigParsing"]),
         .target(name: "Daemon", dependencies: ["CLinux", "IPAddressing", "Timekeeping", "Netlink", "Conntrack", "StateSync", "ConfigParsing", "VRRP", "LinkIO",
                                                .product(name: "Logging", package: "swift-log"),
-                                               .product(name: "Histogram", package: "hdrhistogram-swift")],
+                                               .product(name: "Histogram", package: "hdrhistogram-swift"),
+                                               .product(name: "CoreMetrics", package: "swift-metrics")],
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+        // `/metrics` over HTTP: the only module with a server library in it.
+        .target(name: "MetricsEndpoint", dependencies: ["Daemon",
+                                                        .product(name: "CoreMetrics", package: "swift-metrics"),
+                                                        .product(name: "Prometheus", package: "swift-prometheus"),
+                                                        .product(name: "Hummingbird", package: "hummingbird"),
+                                                        .product(name: "NIOCore", package: "swift-nio"),
+                                                        .product(name: "NIOPosix", package: "swift-nio"),
+                                                        .product(name: "Logging", package: "swift-log")]),
         .target(name: "Lab", dependencies: ["IPAddressing", "Netlink", "Conntrack"]),
         .target(
             name: "TandemCLI",
             dependencies: [
-                "IPAddressing", "Timekeeping", "Netlink", "Conntrack", "ConfigParsing", "StateSync", "LinkIO", "Daemon", "Lab",
+                "IPAddressing", "Timekeeping", "Netlink", "Conntrack", "ConfigParsing", "StateSync", "LinkIO", "Daemon", "Lab", "MetricsEndpoint",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -67,6 +84,8 @@ let package = Package(
         .testTarget(name: "StateSyncTests", dependencies: ["StateSync", "Timekeeping", "Conntrack", "IPAddressing", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Timekeeping", "Conntrack", "IPAddressing", "Netlink", "StateSync", "LinkIO", "TestSupport"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "TestSupport"]),
+        .testTarget(name: "MetricsEndpointTests", dependencies: ["MetricsEndpoint", "Daemon", "StateSync", "Timekeeping", "LinkIO", "TestSupport",
+                                                             .product(name: "Prometheus", package: "swift-prometheus")]),
         .testTarget(name: "TandemCLITests", dependencies: ["TandemCLI", "Timekeeping", "Daemon", "Conntrack", "IPAddressing", "Netlink", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["IPAddressing", "Conntrack", "Netlink", "TandemCLI", "TestSupport", "VRRP", "LinkIO",
                                                           .product(name: "Logging", package: "swift-log")]),

@@ -7,7 +7,9 @@ have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok ins
 # gcc and libmnl-dev build the benches' C yardstick (../shared/bench/ctbulk.c).
 # python3-jsonschema checks `tandem status --json` against docs/status.schema.json with a
 # full draft 2020-12 validator (StatusJSONTests), besides the tests' own subset.
-for p in iproute2 nftables iptables conntrack conntrackd keepalived tcpdump strace iputils-ping python3 python3-jsonschema gcc libmnl-dev bc; do
+# python3-prometheus-client parses /metrics with the reference text parser (MetricsScrapeTests);
+# curl fetches it in MetricsServerTests.
+for p in iproute2 nftables iptables conntrack conntrackd keepalived tcpdump strace iputils-ping python3 python3-jsonschema python3-prometheus-client curl gcc libmnl-dev bc; do
   have "$p" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -116,8 +116,10 @@ extension ConntrackdDaemon {
     }
 
     /// `tandem status --json`: the figures of the text status and of `-s`, gathered once.
-    func statusDocument(now: Instant) -> StatusDocument {
-        let stats = statistics()
+    /// `listing`: with the resend queue's entries, which only `-s rsqueue` prints; the
+    /// metrics leave them out (a full queue is a large copy for one number).
+    func statusDocument(now: Instant, listing: Bool = true) -> StatusDocument {
+        let stats = statistics(listing: listing)
         var document = StatusDocument(mode: .conntrackd, node: nodeStatus(now: now), statistics: stats,
                                       expectations: state.expectations.enabled ? expectationCaches() : nil,
                                       recovered: recovery.byKind, lastPromotion: lastPromotion,
@@ -126,7 +128,7 @@ extension ConntrackdDaemon {
         return document
     }
 
-    func statistics() -> ConntrackdStatistics {
+    func statistics(listing: Bool = true) -> ConntrackdStatistics {
         let internalStats = ConntrackdStatistics.Cache(name: "internal", objects: internalCache.entries.count,
                                                        active: internalCache.activeCount, counters: internalCache.counters)
         let externalStats = ConntrackdStatistics.Cache(name: "external", objects: state.externalCache.entries.count,
@@ -170,7 +172,8 @@ extension ConntrackdDaemon {
         s.foreignDatagrams = link.foreignDatagrams
         s.errorQueueLimit = current?.errorQueueLength ?? 128
         if let ftfw = engine.ftfw {
-            s.resendQueue = ftfw.resendQueueEntries
+            s.resendQueue = listing ? ftfw.resendQueueEntries : nil
+            s.resendQueueCount = ftfw.resendQueueCount
             s.resendQueueLimit = ftfw.configuration.resendQueueSize
             s.resendQueueOverflows = ftfw.counters.resendQueueOverflows
             s.transmitQueue = ftfw.transmitQueueCount

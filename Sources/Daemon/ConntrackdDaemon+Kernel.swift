@@ -151,9 +151,11 @@ extension ConntrackdDaemon {
             report = try committer.commit(state.externalCache.entries.values, adopt: adopting, quietly: quiet ? events : nil)
         } catch {
             lastPromotion = PromotionRecord(startedAt: now, error: "\(error)", peerTableIncomplete: incomplete)
+            promotionTally.recordFailure()
             throw error
         }
         lastPromotion = PromotionRecord(startedAt: now, report: report, peerTableIncomplete: incomplete)
+        promotionTally.record(report)
         // conntrackd's three lines, word for word (scripts grep them).
         log("Committed \(report.succeeded) new entries")
         if report.failed > 0 { log("\(report.failed) entries can't be committed") }

@@ -60,6 +60,7 @@ extension ConntrackdDaemon {
         let fastFlow: ((Int, SyncHeader, SyncMessageType, UnsafeRawBufferPointer) -> Bool)? =
             !engine.isFTFW || sync.disableExternalCache || handingOver ? nil : { index, header, type, payload in
                 guard let p = CompactSyncedFlow.Packed(payload: payload) else { return false }
+                self.messageTally.count(.received, SyncMessageKind.of(type, header.flags), link: index)
                 judging(on: index)
                 if self.engine.receiveData(flags: header.flags, sequence: header.sequence, places: &self.internalCache, events: &events) {
                     self.state.externalCache.apply(type, packed: p, now: now)
@@ -70,6 +71,7 @@ extension ConntrackdDaemon {
         link.receive(fastFlow: fastFlow) { index, received in
             link.heard(now: now)
             guard case .message(let m) = received else { return }
+            messageTally.count(.received, SyncMessageKind.of(m.type, m.flags), link: index)
             judging(on: index)
             if engine.receive(m, places: &internalCache, events: &events) {
                 switch m.body {

@@ -27,6 +27,7 @@ extension ConntrackdDaemon {
                 // `cache` is the internal cache, lent to the engine for this run.
                 self.outgoing(object, at: slot, in: cache)
             }, emitObject: { type, flags, sequence, object in
+                self.messageTally.count(.sent, SyncMessageKind.of(type, flags), link: self.link.channels.current)
                 switch object {
                 case .packed(let p):
                     withUnsafeTemporaryAllocation(byteCount: CompactFlow.Packed.messageCapacity, alignment: 8) { scratch in
@@ -41,6 +42,7 @@ extension ConntrackdDaemon {
                 }
                 out.sendClosed(through: link.channels)
             }, emitControl: { c in
+                self.messageTally.count(.sent, SyncMessageKind.of(.control, c.flags), link: self.link.channels.current)
                 let start = out.batch.bytes.count
                 c.encode(into: &out.batch.bytes)
                 out.batch.settle(messageAt: start, limit: limit)
@@ -52,6 +54,7 @@ extension ConntrackdDaemon {
                 guard let e = self.internalCache.entries[key] else { return nil }
                 return (Self.messageType(e.state), .flow(e.stored.synced(options: self.policy.options)))
             }, emit: { m in
+                self.messageTally.count(.sent, SyncMessageKind.of(m.type, m.flags), link: self.link.channels.current)
                 let start = out.batch.bytes.count
                 m.encode(into: &out.batch.bytes)
                 out.batch.settle(messageAt: start, limit: limit)

@@ -56,6 +56,12 @@ public final class ConntrackdDaemon {
     var nextResyncRequest: Instant? { state.resync.nextRequest }
     /// Writes replicated flows into the kernel (commit, and DisableExternalCache's injection).
     var committer: Committer
+    /// Messages sent and received per link and kind, for the metrics.
+    var messageTally: SyncMessageTally
+    /// Every commit of the external cache since start, for the metrics.
+    var promotionTally = PromotionTally()
+    /// `--metrics-listen`: copies the counters for the HTTP side between turns.
+    public var metrics: MetricsFeed?
 
     public init(config: ConntrackdConfiguration, logger: Logger, shouldStop: @escaping () -> Bool) throws {
         guard let sync = config.sync else { throw SetupError.configuration("statistics mode is not supported by tandem yet; configure Sync") }
@@ -98,6 +104,7 @@ public final class ConntrackdDaemon {
             log("TANDEM_TEST_NO_HANDOVER is set: after a promotion the peer's messages go to the external cache only (test-only)")
         }
         link = PeerLink(channels: try ChannelSet.open(sync.channels), peerAddress: ChannelSet.peerDescription(sync.channels), now: now, log: log)
+        messageTally = SyncMessageTally(links: link.channels.channels.count)
         control = try config.general.unixPath.map { path throws(SetupError) in try ControlServer(path: path) }
         let kernel = try ConntrackConnection()
         committer = Committer(kernel: kernel, commitTimeout: sync.commitTimeout, windowTracking: sync.tcpWindowTracking)
@@ -165,6 +172,7 @@ public final class ConntrackdDaemon {
             var fds = pollDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             Self.wait(&fds, until: nextDeadline)
             service(now: Instant.now(), ready: Self.readable(fds))
+            metrics?.service(now: Instant.now()) { $0.replication = replicationFigures(now: Instant.now()) }
         }
         flushPendingDatagram()
         log("-- exiting --")

@@ -65,6 +65,9 @@ public struct ConntrackdStatistics: Sendable {
     public var runtime = Runtime()
     /// FTFW only: nil in the other modes.
     public var resendQueue: [(sequence: UInt32, control: SyncFlags?)]?
+    /// FTFW only: its length, also when the entries were not listed.
+    public var resendQueueCount: Int?
+    var resendQueueLength: Int? { resendQueueCount ?? resendQueue?.count }
     public var resendQueueLimit = 0
     public var resendQueueOverflows = 0
     public var transmitQueue = 0

@@ -50,6 +50,9 @@ public final class FailoverNode {
     /// Called after every loop turn (the owner's signals: reload, dumps).
     public var afterTurn: (() -> Void)?
 
+    /// `--metrics-listen`: copies both halves' figures for the HTTP side between turns.
+    public var metrics: MetricsFeed?
+
     /// The VRRP half, for the owner's reloads and dumps.
     public var keepalived: KeepalivedDaemon { vrrp }
 
@@ -85,6 +88,10 @@ public final class FailoverNode {
                 followVRRP()
             }
             watchSplitBrain(now: Instant.now())
+            metrics?.service(now: Instant.now()) { snapshot in
+                snapshot.replication = replication.replicationFigures(now: Instant.now())
+                snapshot.vrrp = vrrp.vrrpFigures()
+            }
         }
         replication.flushPendingDatagram()
         vrrp.finish()
@@ -116,6 +123,7 @@ public final class FailoverNode {
             // The commit recorded itself as the control socket's; it was this unit's promotion.
             replication.lastPromotion?.unit = unit
             replication.lastPromotion?.announcedAfter = promotion.announcedAfter
+            if let after = promotion.announcedAfter { replication.promotionTally.announceDelays.append(after) }
         case .backup(let unit):
             log("(\(unit)) backup actions: kernel table purge in \(replication.sync.purgeTimeout) s, resync requested from the peer")
             replication.schedulePurge(now: now)

@@ -29,6 +29,9 @@ extension KeepalivedDaemon {
         var wantsMaster = false
         var filter: ReceiveFilter
         var stats = InstanceStatistics()
+        /// Entries into each state since start, by state name: kept apart from `stats`,
+        /// which an operator may clear, so the metrics' counters only go up.
+        var transitionsInto: [String: Int] = [:]
         /// Names of the tracked items holding this instance in FAULT (empty = healthy).
         var faults: [String] = []
         var trackWeight = 0

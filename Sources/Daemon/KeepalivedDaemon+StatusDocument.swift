@@ -14,4 +14,17 @@ extension KeepalivedDaemon {
                 faults: i.faults, advertsRejected: i.filter.counters.values.reduce(0, +))
         })
     }
+
+    /// The VRRP side of a metrics snapshot: the document above, and per instance what it
+    /// sums up (rejections by reason) or leaves out (state code, adverts sent, transitions).
+    func vrrpFigures() -> VRRPFigures {
+        var extras: [String: VRRPFigures.InstanceFigures] = [:]
+        for i in instances {
+            extras[i.config.name] = VRRPFigures.InstanceFigures(
+                stateCode: KeepalivedDaemon.stateCode(i.machine.state), advertsSent: i.stats.sent,
+                rejected: Dictionary(uniqueKeysWithValues: i.filter.counters.map { ($0.key.rawValue, $0.value) }),
+                transitions: i.transitionsInto)
+        }
+        return VRRPFigures(document: statusDocument(), instances: extras)
+    }
 }

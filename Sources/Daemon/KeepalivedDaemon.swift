@@ -31,6 +31,8 @@ public final class KeepalivedDaemon {
     /// Host actions that failed, by action (see `actionFailed`).
     var actionFailures: [String: Int] = [:]
     var programs = NotifyPrograms()
+    /// `--metrics-listen` (`tandem keepalived`): copies the figures for the HTTP side between turns.
+    public var metrics: MetricsFeed?
     /// Programs the owner does the work of itself (`tandem run` and primary-backup.sh):
     /// not run, and said so once.
     public var isHandledInternally: ((String) -> Bool)? {
@@ -121,6 +123,7 @@ public final class KeepalivedDaemon {
             _ = poll(&fds, nfds_t(fds.count), wait)
             service(now: Instant.now())
             afterTurn()
+            metrics?.service(now: Instant.now()) { $0.vrrp = vrrpFigures() }
         }
         finish()
     }
@@ -345,6 +348,7 @@ public final class KeepalivedDaemon {
             case .transition(let from, let to):
                 i.lastTransition = InstanceStatistics.wallClock()
                 i.masterSince = to == .master ? Instant.now() : nil
+                i.transitionsInto[to.rawValue, default: 0] += 1
                 if to == .master { i.stats.becameMaster += 1 }
                 if from == .master { i.stats.releasedMaster += 1 }
                 let unit = unitName(of: i)

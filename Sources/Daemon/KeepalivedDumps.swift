@@ -9,6 +9,18 @@ import VRRP
 /// data (the lines tooling greps for) and the JSON array. Unlike keepalived, passwords
 /// are never written: the files are world-readable evidence, not configuration.
 extension KeepalivedDaemon {
+    /// keepalived's numbers for its states (vrrp.h), as its JSON dump and the
+    /// `tandem_vrrp_state` metric give them.
+    static func stateCode(_ s: InstanceMachine.State) -> Int {
+        switch s {
+        case .initial: 0
+        case .backup: 1
+        case .master: 2
+        case .fault: 3
+        case .stopped: 98
+        }
+    }
+
     public func statisticsText() -> String {
         var out = ""
         for i in instances {
@@ -118,7 +130,7 @@ extension KeepalivedDaemon {
             let m = i.machine
             let c = i.config
             let n = { (r: ReceiveFilter.Rejection) in i.filter.counters[r, default: 0] }
-            let stateCode = switch m.state { case .initial: 0; case .backup: 1; case .master: 2; case .fault: 3; case .stopped: 98 }
+            let stateCode = KeepalivedDaemon.stateCode(m.state)
             var data: [(String, String)] = [
                 ("iname", Self.json(c.name)), ("dont_track_primary", "0"), ("skip_check_adv_addr", "0"),
                 ("strict_mode", configuration.strict ? "1" : "0"), ("vmac_ifname", "\"\""), ("ifp_ifname", Self.json(c.interface ?? "")),

@@ -6,6 +6,7 @@ import Conntrack
 import IPAddressing
 import Daemon
 import Logging
+import MetricsEndpoint
 
 /// `tandem conntrackd` and the `conntrackd` link: conntrackd 1.4.7's command line. With a
 /// client option it sends that request code to the daemon's UNIX socket (Tandem's or
@@ -61,6 +62,7 @@ public struct ConntrackdTool {
         var check = false
         var daemonize = false
         var code: Int32?
+        var metricsAddress: ListenAddress?
         var i = 0
         func optionalArgument() -> String? {
             guard i + 1 < argv.count, !argv[i + 1].hasPrefix("-") else { return nil }
@@ -75,6 +77,22 @@ public struct ConntrackdTool {
                 file = argv[i + 1]
                 i += 1
             case "--check": check = true
+            case let m where m == "--metrics-listen" || m.hasPrefix("--metrics-listen="):
+                // Tandem's own: conntrackd 1.4.7 has no metrics endpoint.
+                let value: String
+                if m == "--metrics-listen" {
+                    guard i + 1 < argv.count else { output.err("conntrackd: option --metrics-listen needs ADDR:PORT"); return 1 }
+                    value = argv[i + 1]
+                    i += 1
+                } else {
+                    value = String(m.dropFirst("--metrics-listen=".count))
+                }
+                do {
+                    metricsAddress = try ListenAddress(value)
+                } catch {
+                    output.err("conntrackd: --metrics-listen: \(error)")
+                    return 1
+                }
             case "-d": daemonize = true
             case "-h", "--help":
                 output.out(help)
@@ -133,6 +151,10 @@ public struct ConntrackdTool {
             output.err(error.description)
             return 1
         }
+        if metricsAddress != nil && (check || code != nil) {
+            output.err("conntrackd: --metrics-listen is for the daemon; it is not supported with --check or a client request")
+            return 1
+        }
         // What Tandem does not do stops --check and the daemon; a client request only
         // needs the socket's path.
         if check || code == nil, !config.unsupported.isEmpty {
@@ -165,7 +187,7 @@ public struct ConntrackdTool {
             rest.insert("conntrackd", at: 0)
             return Self.spawnDetached(["tandem"] + rest)
         }
-        return runDaemon(config)
+        return runDaemon(config, metricsAddress: metricsAddress)
     }
 
     static func spawnDetached(_ argv: [String]) -> Int32 {
@@ -186,7 +208,7 @@ public struct ConntrackdTool {
         return rc == 0 ? 0 : 1
     }
 
-    func runDaemon(_ config: ConntrackdConfiguration) -> Int32 {
+    func runDaemon(_ config: ConntrackdConfiguration, metricsAddress: ListenAddress? = nil) -> Int32 {
         let lock: LockFile
         do {
             lock = try LockFile(config.general.lockFile)
@@ -224,8 +246,22 @@ public struct ConntrackdTool {
         if let scheduler = config.general.scheduler {
             log(RealtimeScheduler.apply(scheduler) ?? RealtimeScheduler.describe(scheduler))
         }
+        // Listening is a start-up step: a port in use ends the start here.
+        var metricsServer: MetricsServer?
+        if let metricsAddress {
+            do {
+                metricsServer = try MetricsServer.start(metricsAddress)
+            } catch {
+                log("ERROR: --metrics-listen: \(error)")
+                output.err("conntrackd cannot start: --metrics-listen: \(error)")
+                return 1
+            }
+        }
+        defer { metricsServer?.stop() }
+        if let metricsServer { log("metrics on http://\(metricsServer.address)/metrics") }
         do {
             let daemon = try ConntrackdDaemon(config: config, logger: logger, shouldStop: shouldStop)
+            daemon.metrics = metricsServer?.feed()
             let systemd = SystemdNotifier(enabled: config.general.systemd)
             defer { systemd.notify("STOPPING=1") }
             try daemon.run { systemd.notify("READY=1\nSTATUS=synchronizing") }

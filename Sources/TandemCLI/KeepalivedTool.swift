@@ -4,6 +4,7 @@ import Glibc
 import ConfigParsing
 import Daemon
 import Logging
+import MetricsEndpoint
 
 /// `tandem keepalived` and the `keepalived` link: the VRRP daemon, and `-t` /
 /// `--config-test` with keepalived 2.2.7's exit codes (0 OK, 4 cannot run, 5 errors but
@@ -31,13 +32,45 @@ public struct KeepalivedTool {
     }
 
     func run(_ argv: [String], programName: String) -> Int32 {
+        // Tandem's own flag (keepalived 2.2.7 has no metrics endpoint), taken out before
+        // keepalived's own are read.
+        var keepalivedArguments: [String] = []
+        var metricsAddress: ListenAddress?
+        var i = 0
+        while i < argv.count {
+            let a = argv[i]
+            if a == "--" { keepalivedArguments += argv[i...]; break }
+            if a == "--metrics-listen" || a.hasPrefix("--metrics-listen=") {
+                let value: String
+                if a == "--metrics-listen" {
+                    guard i + 1 < argv.count else { output.err("keepalived: option --metrics-listen needs ADDR:PORT"); return 2 }
+                    value = argv[i + 1]
+                    i += 1
+                } else {
+                    value = String(a.dropFirst("--metrics-listen=".count))
+                }
+                do {
+                    metricsAddress = try ListenAddress(value)
+                } catch {
+                    output.err("keepalived: --metrics-listen: \(error)")
+                    return 2
+                }
+            } else {
+                keepalivedArguments.append(a)
+            }
+            i += 1
+        }
         let line: KeepalivedCommandLine
-        switch KeepalivedCommandLine.parse(argv, programName: programName, output: output) {
+        switch KeepalivedCommandLine.parse(keepalivedArguments, programName: programName, output: output) {
         case .exit(let code): return code
         case .proceed(let l): line = l
         }
         if let mask = line.fileMask { umask(mask) }
         if line.test {
+            if metricsAddress != nil {
+                output.err("keepalived: --metrics-listen is for the daemon; it is not supported with -t")
+                return 2
+            }
             guard let path = line.testLog else { return check(line, report: output) }
             let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
             guard fd >= 0 else {
@@ -65,7 +98,7 @@ public struct KeepalivedTool {
         for f in line.inert { output.err("Keepalived: \(f.names): \(f.note)") }
         let vetting = ScriptVetting(config)
         for l in vetting.logLines + vetting.errors + [vetting.securityViolation].compactMap({ $0 }) { output.err(l) }
-        return runDaemon(vetting.vetted, file: line.file, configID: line.configID, pidFiles: line.pidFiles)
+        return runDaemon(vetting.vetted, file: line.file, configID: line.configID, pidFiles: line.pidFiles, metricsAddress: metricsAddress)
     }
 
     /// `-t`: keepalived 2.2.7's verdict. 0 OK; 5 errors it would run with, or a missing
@@ -125,7 +158,8 @@ final class AppendingReport: OutputSink {
 }
 
 extension KeepalivedTool {
-    func runDaemon(_ config: KeepalivedConfiguration, file: String, configID: String?, pidFiles: [String]) -> Int32 {
+    func runDaemon(_ config: KeepalivedConfiguration, file: String, configID: String?, pidFiles: [String],
+                   metricsAddress: ListenAddress? = nil) -> Int32 {
         for e in config.errors { output.err(e.description) }
         // keepalived's single-instance rule: a pid file naming a live process means one is
         // running already (two would both be master, and the one that exits would take the
@@ -136,6 +170,17 @@ extension KeepalivedTool {
                 return 1
             }
         }
+        // Listening is a start-up step: a port in use ends the start before any pid file is written.
+        var metricsServer: MetricsServer?
+        if let metricsAddress {
+            do {
+                metricsServer = try MetricsServer.start(metricsAddress)
+            } catch {
+                output.err("Keepalived_vrrp: --metrics-listen: \(error)")
+                return 1
+            }
+        }
+        defer { metricsServer?.stop() }
         for path in pidFiles { PidFile.write(path) }
         defer { for path in pidFiles { PidFile.remove(path) } }
         let out = output
@@ -149,6 +194,8 @@ extension KeepalivedTool {
             output.err("Keepalived_vrrp: \(error)")
             return 1
         }
+        if let metricsServer { log("metrics on http://\(metricsServer.address)/metrics") }
+        daemon.metrics = metricsServer?.feed()
         daemon.run { for s in signals() { Self.act(on: s, daemon: daemon, file: file, configID: configID, log: log) } }
         return 0
     }

@@ -6,6 +6,7 @@ import ConfigParsing
 import Daemon
 import Logging
 import LinkIO
+import MetricsEndpoint
 import Timekeeping
 
 /// `tandem run`: the node daemon reading the two legacy files.
@@ -41,6 +42,9 @@ struct RunCommand: ParsableCommand {
 
     @Option(name: .customLong("retry-interval"), help: "Seconds between attempts when an interface or address is missing.")
     var retryInterval = 2.0
+
+    @Option(name: .customLong("metrics-listen"), help: "Serve Prometheus metrics on http://ADDR:PORT/metrics (IPv4 ADDR:PORT or [IPv6]:PORT).")
+    var metricsListen: String?
 }
 
 public struct RunTool {
@@ -71,6 +75,15 @@ public struct RunTool {
         guard (0...254).contains(command.syncDemotion) else {
             output.err("tandem run: --sync-demotion must be between 0 and 254")
             return 64
+        }
+        var metricsAddress: ListenAddress?
+        if let text = command.metricsListen {
+            do {
+                metricsAddress = try ListenAddress(text)
+            } catch {
+                output.err("tandem run: --metrics-listen: \(error)")
+                return 64
+            }
         }
         // Both files are checked before anything touches the network.
         let keepalived: KeepalivedConfiguration
@@ -111,10 +124,11 @@ public struct RunTool {
         // enable_script_security) are not run here either.
         let vetting = ScriptVetting(keepalived)
         for l in vetting.logLines + vetting.errors + [vetting.securityViolation].compactMap({ $0 }) { output.err(l) }
-        return runNode(command, keepalived: vetting.vetted, conntrackd: conntrackd)
+        return runNode(command, keepalived: vetting.vetted, conntrackd: conntrackd, metricsAddress: metricsAddress)
     }
 
-    func runNode(_ command: RunCommand, keepalived: KeepalivedConfiguration, conntrackd: ConntrackdConfiguration) -> Int32 {
+    func runNode(_ command: RunCommand, keepalived: KeepalivedConfiguration, conntrackd: ConntrackdConfiguration,
+                 metricsAddress: ListenAddress?) -> Int32 {
         let lock: LockFile
         do {
             lock = try LockFile(conntrackd.general.lockFile)
@@ -132,6 +146,20 @@ public struct RunTool {
         if let scheduler = conntrackd.general.scheduler {
             log(RealtimeScheduler.apply(scheduler) ?? RealtimeScheduler.describe(scheduler))
         }
+        // Listening is a start-up step: a port in use ends the start here, not later.
+        var metricsServer: MetricsServer?
+        if let metricsAddress {
+            do {
+                metricsServer = try MetricsServer.start(metricsAddress)
+            } catch {
+                output.err("tandem run: --metrics-listen: \(error)")
+                return 1
+            }
+        }
+        defer { metricsServer?.stop() }
+        if let metricsServer { log("metrics on http://\(metricsServer.address)/metrics") }
+        // One feed for every start of the node: its series carry on across a restart.
+        let metrics = metricsServer?.feed()
         var lastProblem = ""
         while !shouldStop() {
             do {
@@ -141,6 +169,7 @@ public struct RunTool {
                 if !lastProblem.isEmpty { log("started after: \(lastProblem)") }
                 let systemd = SystemdNotifier(enabled: conntrackd.general.systemd)
                 let signals = self.signals
+                node.metrics = metrics
                 node.afterTurn = {
                     for s in signals() { Self.act(on: s, node: node, command: command, running: conntrackd, log: log) }
                 }

@@ -74,10 +74,11 @@ struct FailoverNodeTests {
             try conntrackd.write(toFile: directory + "/conntrackd.conf", atomically: true, encoding: .utf8)
         }
 
-        /// `environment`: VAR=value settings for this node alone (the test-only switches).
-        func start(demotion: Int, environment: [String] = []) throws -> Spawned {
+        /// `environment`: VAR=value settings for this node alone (the test-only switches);
+        /// `arguments`: more of `tandem run`'s options.
+        func start(demotion: Int, environment: [String] = [], arguments: [String] = []) throws -> Spawned {
             try namespace.start((environment.isEmpty ? [] : ["env"] + environment) + [Shell.tandem, "run", "--keepalived-config", directory + "/keepalived.conf",
-                                 "--conntrackd-config", directory + "/conntrackd.conf", "--sync-demotion", String(demotion)],
+                                 "--conntrackd-config", directory + "/conntrackd.conf", "--sync-demotion", String(demotion)] + arguments,
                                 stdout: log + ".out", stderr: log)
         }
 

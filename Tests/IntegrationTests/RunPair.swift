@@ -13,8 +13,9 @@ final class RunPair {
     var nodeA: Spawned?
     var nodeB: Spawned?
 
-    /// `environmentB`: VAR=value settings for B's process (the test-only switches).
-    init(tag: String, prefix: String, subnet: String, environmentB: [String] = []) throws {
+    /// `environmentB`: VAR=value settings for B's process (the test-only switches);
+    /// `arguments`: more `tandem run` options for A and for B.
+    init(tag: String, prefix: String, subnet: String, environmentB: [String] = [], arguments: (a: [String], b: [String]) = ([], [])) throws {
         link = try VethLink(tag: tag, prefix: prefix, addressA: "\(subnet).1/24", addressB: "\(subnet).2/24")
         base = NSTemporaryDirectory() + "tdt-\(tag)-\(getpid())"
         a = FailoverNodeTests.Node(namespace: link.a, interface: link.interfaceA, address: "\(subnet).1", peer: "\(subnet).2", directory: base + "/a")
@@ -22,9 +23,9 @@ final class RunPair {
         do {
             try a.writeConfigs(priority: 200, state: "MASTER")
             try b.writeConfigs(priority: 100, state: "BACKUP")
-            nodeA = try a.start(demotion: 0)
+            nodeA = try a.start(demotion: 0, arguments: arguments.a)
             try #require(FailoverNodeTests.waitUntil(15) { a.holdsVIP }, "A never became master: \(Vectors.readText(a.log))")
-            nodeB = try b.start(demotion: 0, environment: environmentB)
+            nodeB = try b.start(demotion: 0, environment: environmentB, arguments: arguments.b)
             usleep(2_000_000)
         } catch {
             remove()

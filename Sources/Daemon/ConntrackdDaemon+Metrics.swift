@@ -1,0 +1,13 @@
+import Timekeeping
+
+/// The replication side of a metrics snapshot: the status document the JSON status
+/// would show now (one source of truth), and the figures a time series needs besides.
+extension ConntrackdDaemon {
+    func replicationFigures(now: Instant) -> ReplicationFigures {
+        let links = link.channels.channels.enumerated().map { index, c in
+            LinkFigures(name: "\(c.kind.rawValue):\(c.interface ?? "#\(index)")", active: index == link.channels.current, counters: c.counters)
+        }
+        return ReplicationFigures(document: statusDocument(now: now, listing: false), links: links, messages: messageTally,
+                                  promotions: promotionTally)
+    }
+}
