@@ -69,6 +69,23 @@ extension MetricsPublisher {
             gauge("tandem_sync_resync_state", [("state", Self.snake(phase.rawValue))], sync.resync.phase == phase)
         }
         gauge("tandem_sync_gap_resync_pending", sync.resync.gapResyncPending)
+        if let lag = sync.replicationLag {
+            counter("tandem_replication_lag_samples_total", Int(clamping: lag.samples))
+            counter("tandem_replication_lag_probes_unanswered_total", lag.probesUnanswered)
+            if let last = lag.lastMs { gauge("tandem_replication_lag_seconds", [("stat", "last")], last / 1000) }
+            if let r = lag.recent {
+                for (stat, ms) in [("median", r.medianMs), ("p99", r.p99Ms), ("max", r.maxMs)] {
+                    gauge("tandem_replication_lag_seconds", [("stat", stat)], ms / 1000)
+                }
+            }
+        }
+        if let split = d.splitBrain {
+            for kind in SplitBrainMonitor.Kind.allCases {
+                let l = [("kind", Self.snake(kind.rawValue))]
+                counter("tandem_split_brain_reports_total", l, split.reports[kind.rawValue] ?? 0)
+                gauge("tandem_split_brain_active", l, split.active.filter { $0.kind == kind.rawValue }.count)
+            }
+        }
         publishKernel(d)
         publishCaches(d.caches)
         publishPromotions(r.promotions, d)

@@ -20,12 +20,16 @@ import Timekeeping
         var gaps = GapRepair.Counters()
         gaps.gaps = 2
         gaps.renacksSkipped = 1
-        let node = ControlPresenter.NodeStatus(
+        var node = ControlPresenter.NodeStatus(
             mode: "FTFW", startedAt: .zero, peerAddress: "10.9.9.2", peerSilent: false, peerLastHeard: ns(59 * second),
             resync: .complete(at: ns(50 * second)), pollSeconds: nil, readsEvents: true, polls: 0,
             internalFlows: 10, externalFlows: externalFlows, linkKind: "UDP", linkInterface: "eth1", linksConfigured: 1,
             link: .init(sent: 7, received: 3, sendErrors: 2, droppedFull: 2), gaps: gaps, resyncPending: false, retransmitted: 4, lost: 5,
             malformed: 1, foreign: 6, overruns: 0)
+        var lag = ReplicationLag()
+        lag.record(.milliseconds(3), now: ns(58 * second))
+        node.lag = ControlPresenter.LagView(samples: 1, last: lag.last, lastAt: lag.lastAt, recent: lag.recent(now: ns(60 * second)),
+                                            probesUnanswered: 1)
         var internalCounters = CacheCounters()
         internalCounters.created = 12
         internalCounters.createFailed = 1
@@ -48,6 +52,8 @@ import Timekeeping
                                       lastPromotion: nil, process: ProcessFootprint(pid: 42, uptimeSeconds: 60, rssBytes: 4096, openFds: 9),
                                       now: ns(60 * second))
         document.vrrp = nil
+        document.splitBrain = .init(active: [.init(kind: "bothMaster", instance: "V", sinceMs: 500, detail: "both master: …")],
+                                    reports: ["bothMaster": 1, "vrrpLostSyncAlive": 0, "syncLostVRRPAlive": 2])
         var link = ChannelCounters()
         link.packetsSent = 7
         link.packetsReceived = 3
