@@ -113,6 +113,8 @@ public final class MetricsServer: Sendable {
     public func stop() {
         task.cancel()
         _ = finished.wait(timeout: .now() + .seconds(2))
+        // The event-loop group's shutdown can only fail if it is already shut down; here, and
+        // on the failed starts above, the process is past serving anything.
         try? group.syncShutdownGracefully()
     }
 

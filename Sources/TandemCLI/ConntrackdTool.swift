@@ -77,21 +77,19 @@ public struct ConntrackdTool {
                 file = argv[i + 1]
                 i += 1
             case "--check": check = true
-            case let m where m == "--metrics-listen" || m.hasPrefix("--metrics-listen="):
+            case let m where m.hasPrefix(ListenAddress.flag):
                 // Tandem's own: conntrackd 1.4.7 has no metrics endpoint.
-                let value: String
-                if m == "--metrics-listen" {
-                    guard i + 1 < argv.count else { output.err("conntrackd: option --metrics-listen needs ADDR:PORT"); return 1 }
-                    value = argv[i + 1]
-                    i += 1
-                } else {
-                    value = String(m.dropFirst("--metrics-listen=".count))
-                }
-                do {
-                    metricsAddress = try ListenAddress(value)
-                } catch {
-                    output.err("conntrackd: --metrics-listen: \(error)")
+                switch ListenAddress.readFlag(argv, at: i) {
+                case .read(let address, let taking):
+                    metricsAddress = address
+                    i += taking - 1
+                case .refused(let why):
+                    output.err("conntrackd: \(why)")
                     return 1
+                case .otherArgument:
+                    // As any other unknown option (conntrackd's answer, exit 0).
+                    output.err("Unknown option: \(m)")
+                    return 0
                 }
             case "-d": daemonize = true
             case "-h", "--help":

@@ -40,25 +40,17 @@ public struct KeepalivedTool {
         while i < argv.count {
             let a = argv[i]
             if a == "--" { keepalivedArguments += argv[i...]; break }
-            if a == "--metrics-listen" || a.hasPrefix("--metrics-listen=") {
-                let value: String
-                if a == "--metrics-listen" {
-                    guard i + 1 < argv.count else { output.err("keepalived: option --metrics-listen needs ADDR:PORT"); return 2 }
-                    value = argv[i + 1]
-                    i += 1
-                } else {
-                    value = String(a.dropFirst("--metrics-listen=".count))
-                }
-                do {
-                    metricsAddress = try ListenAddress(value)
-                } catch {
-                    output.err("keepalived: --metrics-listen: \(error)")
-                    return 2
-                }
-            } else {
+            switch ListenAddress.readFlag(argv, at: i) {
+            case .otherArgument:
                 keepalivedArguments.append(a)
+                i += 1
+            case .read(let address, let taking):
+                metricsAddress = address
+                i += taking
+            case .refused(let why):
+                output.err("keepalived: \(why)")
+                return 2
             }
-            i += 1
         }
         let line: KeepalivedCommandLine
         switch KeepalivedCommandLine.parse(keepalivedArguments, programName: programName, output: output) {
