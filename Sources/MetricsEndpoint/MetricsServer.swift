@@ -87,7 +87,7 @@ public final class MetricsServer: Sendable {
             },
             eventLoopGroupProvider: .shared(group),
             logger: Logger(label: "tandem.metrics", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let task = Task.detached {
+        let task = Task.detached(executorPreference: ServerThreadExecutor()) {
             do {
                 try await app.run()
             } catch {
@@ -98,12 +98,11 @@ public final class MetricsServer: Sendable {
         }
         if started.wait(timeout: .now() + .seconds(10)) == .timedOut {
             task.cancel()
-            try? group.syncShutdownGracefully()
+            shutDown(group, after: finished)
             throw .timedOut(address)
         }
         if case .failure(let why) = outcome.result {
-            _ = finished.wait(timeout: .now() + .seconds(2))
-            try? group.syncShutdownGracefully()
+            shutDown(group, after: finished)
             throw .cannotListen(address, why.reason)
         }
         return MetricsServer(address: address, registry: registry, requests: requests, group: group, task: task, finished: finished)
@@ -112,9 +111,15 @@ public final class MetricsServer: Sendable {
     /// Stops serving: the daemon is on its way out.
     public func stop() {
         task.cancel()
-        _ = finished.wait(timeout: .now() + .seconds(2))
-        // The event-loop group's shutdown can only fail if it is already shut down; here, and
-        // on the failed starts above, the process is past serving anything.
+        Self.shutDown(group, after: finished)
+    }
+
+    /// The event loops go only once the server's task has ended: a task still running on a
+    /// loop that is gone is a crash (SwiftNIO's leaked promise). If it has not ended within
+    /// the wait, the loop's thread is left to the process's exit instead.
+    static func shutDown(_ group: MultiThreadedEventLoopGroup, after finished: DispatchSemaphore) {
+        guard finished.wait(timeout: .now() + .seconds(10)) == .success else { return }
+        // Its shutdown can only fail if it is already shut down; the process is past serving.
         try? group.syncShutdownGracefully()
     }
 
