@@ -164,14 +164,16 @@ public final class ConntrackdDaemon {
 
     // MARK: loop
 
-    /// `onReady` is called once start-up is done (the kernel table loaded, every socket open).
-    public func run(onReady: () -> Void = {}) throws {
+    /// `onReady` is called once start-up is done (the kernel table loaded, every socket open);
+    /// `afterTurn` after every turn (systemd's watchdog).
+    public func run(onReady: () -> Void = {}, afterTurn: () -> Void = {}) throws {
         try start()
         onReady()
         while !stopping && !shouldStop() {
             var fds = pollDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             Self.wait(&fds, until: nextDeadline)
             service(now: Instant.now(), ready: Self.readable(fds))
+            afterTurn()
             metrics?.service(now: Instant.now()) { $0.replication = replicationFigures(now: Instant.now()) }
         }
         flushPendingDatagram()

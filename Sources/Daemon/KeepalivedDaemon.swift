@@ -114,9 +114,11 @@ public final class KeepalivedDaemon {
 
     // MARK: loop
 
-    /// `afterTurn` runs after every turn (the owner's signal handling).
-    public func run(afterTurn: () -> Void = {}) {
+    /// `onReady` runs once every instance has started (systemd's READY=1); `afterTurn`
+    /// after every turn (the owner's signal handling and watchdog).
+    public func run(onReady: () -> Void = {}, afterTurn: () -> Void = {}) {
         start()
+        onReady()
         while !shouldStop() {
             let wait = Int32(min(200, Instant.now().remaining(until: nextDeadline).millisecondsRoundedUp))
             var fds = pollDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }

@@ -30,7 +30,8 @@ public struct LineLogHandler: LogHandler, @unchecked Sendable {
 extension Logger {
     /// A logger whose lines go to `handlers` (each a LogHandler), at `level` and above.
     public static func tandem(_ label: String, level: Logger.Level = .info, handlers: [any LogHandler]) -> Logger {
-        var logger = Logger(label: label) { _ in MultiplexLogHandler(handlers) }
+        // keepalived with -G and without -l logs nowhere; swift-log wants at least one handler.
+        var logger = Logger(label: label) { _ in handlers.isEmpty ? SwiftLogNoOpLogHandler() as any LogHandler : MultiplexLogHandler(handlers) }
         logger.logLevel = level
         return logger
     }

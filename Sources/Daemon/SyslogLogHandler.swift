@@ -35,6 +35,11 @@ public struct SyslogLogHandler: LogHandler {
         connection = Connection(ident: ident, facility: Self.facilities[facility.lowercased()] ?? LOG_DAEMON)
     }
 
+    /// keepalived's `-S`: the facility as syslog(3)'s code.
+    public init(facilityCode: Int32, ident: String) {
+        connection = Connection(ident: ident, facility: facilityCode)
+    }
+
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }

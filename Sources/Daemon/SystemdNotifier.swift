@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Timekeeping
 
 /// sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET. A unit with
 /// Type=notify (as Debian's conntrackd.service is) waits for READY=1 before it counts the
@@ -37,5 +38,43 @@ public struct SystemdNotifier: Sendable {
             }
         }
         return sent == message.count
+    }
+}
+
+/// A daemon's conversation with systemd over its whole life: READY=1 once it serves,
+/// RELOADING=1 then READY=1 around a reload (what Type=notify-reload units wait for),
+/// STOPPING=1 on the way out, STATUS= lines, and the watchdog's pings from the loop.
+/// Without NOTIFY_SOCKET every call is a no-op.
+public final class SystemdSession {
+    let notifier: SystemdNotifier
+    var watchdog: SystemdWatchdog
+
+    public init(enabled: Bool, environment: (String) -> String? = { getenv($0).map { String(cString: $0) } },
+                now: Instant = .now()) {
+        notifier = SystemdNotifier(enabled: enabled, environment: environment("NOTIFY_SOCKET"))
+        watchdog = SystemdWatchdog(usec: enabled ? environment("WATCHDOG_USEC") : nil, pid: environment("WATCHDOG_PID"),
+                                   ownPid: getpid(), now: now)
+    }
+
+    public var isActive: Bool { notifier.isActive }
+
+    /// keepalived sends its MAINPID with READY=1; so do we, for units started through a wrapper.
+    public func ready(status: String) {
+        notifier.notify("READY=1\nMAINPID=\(getpid())\nSTATUS=\(status)")
+    }
+
+    /// systemd (253 and later) matches a reload to this message by its CLOCK_MONOTONIC time.
+    public func reloading() {
+        notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(Instant.now().microseconds)")
+    }
+
+    public func status(_ text: String) { notifier.notify("STATUS=\(text)") }
+
+    public func stopping() { notifier.notify("STOPPING=1") }
+
+    /// Called every loop turn: pings the watchdog when due, so a loop that stops turning
+    /// is noticed by systemd.
+    public func turn(now: Instant) {
+        if watchdog.due(now: now) { notifier.notify("WATCHDOG=1") }
     }
 }

@@ -5,6 +5,7 @@ import ConfigParsing
 import Conntrack
 import IPAddressing
 import Daemon
+import Timekeeping
 import Logging
 import MetricsEndpoint
 
@@ -260,9 +261,9 @@ public struct ConntrackdTool {
         do {
             let daemon = try ConntrackdDaemon(config: config, logger: logger, shouldStop: shouldStop)
             daemon.metrics = metricsServer?.feed()
-            let systemd = SystemdNotifier(enabled: config.general.systemd)
-            defer { systemd.notify("STOPPING=1") }
-            try daemon.run { systemd.notify("READY=1\nSTATUS=synchronizing") }
+            let systemd = SystemdSession(enabled: config.general.systemd)
+            defer { systemd.stopping() }
+            try daemon.run(onReady: { systemd.ready(status: "synchronizing") }, afterTurn: { systemd.turn(now: Instant.now()) })
             return 0
         } catch {
             log("ERROR: \(error)")

@@ -18,6 +18,12 @@ struct KeepalivedCommandLine {
     var configID: String?
     /// Accepted flags that change nothing, each with its reason (logged at start).
     var inert: [KeepalivedFlag] = []
+    /// `-l`: the log also goes to stderr (keepalived writes there only with --dont-fork,
+    /// and Tandem never forks).
+    var logConsole = false
+    /// `-G` turns syslog off; `-S` picks its facility.
+    var syslog = true
+    var syslogFacility: Int32 = LOG_DAEMON
 
     enum Outcome {
         case proceed(KeepalivedCommandLine)
@@ -46,6 +52,13 @@ struct KeepalivedCommandLine {
             case "f": line.file = value ?? line.file
             case "p", "r": if let value { line.pidFiles.append(value) }
             case "i": line.configID = value
+            case "l": line.logConsole = true
+            case "G": line.syslog = false
+            case "S":
+                // keepalived names what it cannot read and keeps its default facility.
+                if let value, let facility = Self.syslogFacility(value) { line.syslogFacility = facility } else {
+                    output.err("Invalid log facility '\(value ?? "")'")
+                }
             case "t":
                 line.test = true
                 if let value, !value.isEmpty { line.testLog = value }
@@ -115,6 +128,16 @@ struct KeepalivedCommandLine {
         }
         if bad || !refused.isEmpty { return .exit(1) }
         return .proceed(line)
+    }
+
+    /// `-S`: 0 to 7 or local0 to local7 (LOG_LOCALn), or daemon or user, as keepalived reads it.
+    static func syslogFacility(_ value: String) -> Int32? {
+        let locals = [LOG_LOCAL0, LOG_LOCAL1, LOG_LOCAL2, LOG_LOCAL3, LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7]
+        let digits = value.hasPrefix("local") ? String(value.dropFirst(5)) : value
+        if !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber), let n = Int(digits), n < locals.count {
+            return locals[n]
+        }
+        return ["daemon": LOG_DAEMON, "user": LOG_USER][value]
     }
 
     static func answer(_ f: KeepalivedFlag, _ value: String?, programName: String, output: OutputSink) -> Int32 {

@@ -5,6 +5,7 @@ import ConfigParsing
 import Daemon
 import Logging
 import MetricsEndpoint
+import Timekeeping
 
 /// `tandem keepalived` and the `keepalived` link: the VRRP daemon, and `-t` /
 /// `--config-test` with keepalived 2.2.7's exit codes (0 OK, 4 cannot run, 5 errors but
@@ -90,7 +91,7 @@ public struct KeepalivedTool {
         for f in line.inert { output.err("Keepalived: \(f.names): \(f.note)") }
         let vetting = ScriptVetting(config)
         for l in vetting.logLines + vetting.errors + [vetting.securityViolation].compactMap({ $0 }) { output.err(l) }
-        return runDaemon(vetting.vetted, file: line.file, configID: line.configID, pidFiles: line.pidFiles, metricsAddress: metricsAddress)
+        return runDaemon(vetting.vetted, line: line, metricsAddress: metricsAddress)
     }
 
     /// `-t`: keepalived 2.2.7's verdict. 0 OK; 5 errors it would run with, or a missing
@@ -150,8 +151,8 @@ final class AppendingReport: OutputSink {
 }
 
 extension KeepalivedTool {
-    func runDaemon(_ config: KeepalivedConfiguration, file: String, configID: String?, pidFiles: [String],
-                   metricsAddress: ListenAddress? = nil) -> Int32 {
+    func runDaemon(_ config: KeepalivedConfiguration, line: KeepalivedCommandLine, metricsAddress: ListenAddress? = nil) -> Int32 {
+        let (file, configID, pidFiles) = (line.file, line.configID, line.pidFiles)
         for e in config.errors { output.err(e.description) }
         // keepalived's single-instance rule: a pid file naming a live process means one is
         // running already (two would both be master, and the one that exits would take the
@@ -175,9 +176,15 @@ extension KeepalivedTool {
         defer { metricsServer?.stop() }
         for path in pidFiles { PidFile.write(path) }
         defer { for path in pidFiles { PidFile.remove(path) } }
+        // As keepalived: syslog unless -G, stderr only with -l. Start-up refusals above
+        // went to stderr regardless, so a start that fails is never silent.
         let out = output
-        let logger = Logger.tandem("keepalived", handlers: [LineLogHandler(format: { _, message in "Keepalived_vrrp[\(getpid())]: \(message)" },
-                                                                          write: { out.err($0) })])
+        var handlers: [any LogHandler] = []
+        if line.logConsole {
+            handlers.append(LineLogHandler(format: { _, message in "Keepalived_vrrp[\(getpid())]: \(message)" }, write: { out.err($0) }))
+        }
+        if line.syslog { handlers.append(SyslogLogHandler(facilityCode: line.syslogFacility, ident: "Keepalived_vrrp")) }
+        let logger = Logger.tandem("keepalived", handlers: handlers)
         let log: (String) -> Void = { logger.notice("\($0)") }
         let daemon: KeepalivedDaemon
         do {
@@ -188,7 +195,18 @@ extension KeepalivedTool {
         }
         if let metricsServer { log("metrics on http://\(metricsServer.address)/metrics") }
         daemon.metrics = metricsServer?.feed()
-        daemon.run { for s in signals() { Self.act(on: s, daemon: daemon, file: file, configID: configID, log: log) } }
+        // keepalived tells systemd only when systemd is its parent; Tandem whenever
+        // NOTIFY_SOCKET is set (unset it to keep Tandem quiet).
+        let systemd = SystemdSession(enabled: true)
+        defer { systemd.stopping() }
+        daemon.run(onReady: { systemd.ready(status: "VRRP running") }, afterTurn: {
+            for s in signals() {
+                if s == .reload { systemd.reloading() }
+                Self.act(on: s, daemon: daemon, file: file, configID: configID, log: log)
+                if s == .reload { systemd.ready(status: "VRRP running (reloaded)") }
+            }
+            systemd.turn(now: Instant.now())
+        })
         return 0
     }
 

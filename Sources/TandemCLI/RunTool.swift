@@ -167,14 +167,19 @@ public struct RunTool {
                                             options: .init(syncDemotion: command.syncDemotion, runSyncScripts: command.runSyncScripts,
                                                           notifySplitBrain: command.notifySplitBrain), logger: logger, shouldStop: shouldStop)
                 if !lastProblem.isEmpty { log("started after: \(lastProblem)") }
-                let systemd = SystemdNotifier(enabled: conntrackd.general.systemd)
+                let systemd = SystemdSession(enabled: conntrackd.general.systemd)
                 let signals = self.signals
                 node.metrics = metrics
                 node.afterTurn = {
-                    for s in signals() { Self.act(on: s, node: node, command: command, running: conntrackd, log: log) }
+                    for s in signals() {
+                        if s == .reload { systemd.reloading() }
+                        Self.act(on: s, node: node, command: command, running: conntrackd, log: log)
+                        if s == .reload { systemd.ready(status: "VRRP and replication running (reloaded)") }
+                    }
+                    systemd.turn(now: Instant.now())
                 }
-                defer { systemd.notify("STOPPING=1") }
-                try node.run { systemd.notify("READY=1\nSTATUS=VRRP and replication running") }
+                defer { systemd.stopping() }
+                try node.run { systemd.ready(status: "VRRP and replication running") }
                 return 0
             } catch let e as SetupError where !e.isTransient {
                 log("cannot start: \(e)")

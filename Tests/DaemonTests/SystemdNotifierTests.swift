@@ -1,6 +1,7 @@
 import Daemon
 import Foundation
 import Testing
+import Timekeeping
 
 /// sd_notify's datagram reaches the socket systemd names, path or abstract.
 struct SystemdNotifierTests {
@@ -46,5 +47,26 @@ struct SystemdNotifierTests {
         #expect(!SystemdNotifier(enabled: false, environment: "/run/x").isActive)
         #expect(!SystemdNotifier(enabled: true, environment: nil).isActive)
         #expect(!SystemdNotifier(enabled: true, environment: nil).notify("READY=1"))
+    }
+
+    /// WatchdogSec=: pings at half the period, from the first turn on; nothing when the
+    /// unit asks for none, or when WATCHDOG_PID names another process.
+    @Test func theWatchdogPingsAtHalfItsPeriod() {
+        let t0 = Instant(nanoseconds: 1_000_000_000)
+        var w = SystemdWatchdog(usec: "2000000", pid: nil, ownPid: 42, now: t0)
+        #expect(w.interval == .seconds(1))
+        let pings = [t0, t0 + .milliseconds(999), t0 + .seconds(1), t0 + .milliseconds(1500)].map { w.due(now: $0) }
+        #expect(pings == [true, false, true, false])
+        var own = SystemdWatchdog(usec: "2000000", pid: "42", ownPid: 42, now: t0)
+        let ownPing = own.due(now: t0)
+        #expect(ownPing)
+        var other = SystemdWatchdog(usec: "2000000", pid: "1", ownPid: 42, now: t0)
+        let otherPing = other.due(now: t0 + .seconds(5))
+        #expect(other.interval == nil && !otherPing)
+        for usec in [nil, "", "0", "x"] {
+            var none = SystemdWatchdog(usec: usec, pid: nil, ownPid: 42, now: t0)
+            let ping = none.due(now: t0 + .seconds(5))
+            #expect(!ping, "\(usec ?? "nil")")
+        }
     }
 }

@@ -124,4 +124,29 @@ import Testing
         }
         #expect(rows == KeepalivedFlags.all.map { "\($0.names) \($0.status.rawValue)" })
     }
+
+    /// -S as keepalived reads it: 0-7 and local0-local7, daemon, user; anything else is
+    /// named and the default (daemon) kept. -l and -G set where the log goes.
+    @Test func logFlagsAreReadAsKeepalivedReadsThem() throws {
+        #expect(KeepalivedCommandLine.syslogFacility("3") == LOG_LOCAL3)
+        #expect(KeepalivedCommandLine.syslogFacility("local7") == LOG_LOCAL7)
+        #expect(KeepalivedCommandLine.syslogFacility("daemon") == LOG_DAEMON)
+        #expect(KeepalivedCommandLine.syslogFacility("user") == LOG_USER)
+        for bad in ["8", "local8", "-1", "kern", "", "local", "３"] {
+            #expect(KeepalivedCommandLine.syslogFacility(bad) == nil, "\(bad)")
+        }
+        let out = CapturedOutput()
+        guard case .proceed(let line) = KeepalivedCommandLine.parse(["-S", "local9", "-l", "-G"], programName: "keepalived", output: out) else {
+            Issue.record("refused: \(out.stderr)")
+            return
+        }
+        #expect(out.stderr.contains("Invalid log facility 'local9'"))
+        #expect(line.syslogFacility == LOG_DAEMON)
+        #expect(line.logConsole && !line.syslog)
+        guard case .proceed(let plain) = KeepalivedCommandLine.parse(["-S2"], programName: "keepalived", output: CapturedOutput()) else {
+            Issue.record("refused")
+            return
+        }
+        #expect(plain.syslogFacility == LOG_LOCAL2 && !plain.logConsole && plain.syslog)
+    }
 }
