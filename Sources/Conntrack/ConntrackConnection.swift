@@ -225,6 +225,24 @@ public final class ConntrackConnection {
         }
     }
 
+    /// The expectation whose expected tuple is `x.tuple` (conntrack's `-G expect`); nil
+    /// when the kernel has none.
+    public func getExpectation(_ x: Expectation) throws -> Expectation? {
+        var batch = MessageBatch()
+        batch.append(type: ConntrackMessageType.expectGet, flags: [.request, .ack], sequence: socket.makeSequence()) {
+            ExpectationCodec.encode(x, into: &$0)
+        }
+        var found: Expectation?
+        do {
+            try socket.request(batch, buffer: &buffer) { bytes, m in
+                found = try ExpectationCodec.decode(bytes, payload: m.payload)
+            }
+        } catch let e as NetlinkKernelError where e.errno == ENOENT {
+            return nil
+        }
+        return found
+    }
+
     public func createExpectation(_ x: Expectation) throws {
         try single(type: ConntrackMessageType.expectNew, flags: [.request, .create, .excl, .ack]) { ExpectationCodec.encode(x, into: &$0) }
     }

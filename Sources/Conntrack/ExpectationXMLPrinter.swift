@@ -1,7 +1,18 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// conntrackd's `-i expect -x` / `-e expect -x` element (spec §6.5): one `<flow>` per
 /// expectation, its three tuples grouped by layer, each child only when known.
 public enum ExpectationXMLPrinter {
-    public static func format(_ x: Expectation) -> String {
+    /// conntrack's `-L expect -o xml` wraps the elements as its flow listing does.
+    public static let header = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<expect>"
+    public static let footer = "</expect>"
+
+    /// `when`: conntrack's `-o xml,timestamp` adds the local time of printing, field by
+    /// field as libnetfilter_conntrack writes it (minutes and seconds two digits, weekday
+    /// counted from 1 on Sunday).
+    public static func format(_ x: Expectation, when: tm? = nil) -> String {
         var s = "<flow>"
         let tuples: [(String, Tuple?)] = [("expected", x.tuple), ("mask", x.mask), ("master", x.master)]
         s += "<layer3 protonum=\"\(x.family)\" protoname=\"\(FlowPrinter.layer3Name(x.family))\">"
@@ -25,6 +36,12 @@ public enum ExpectationXMLPrinter {
             if f.contains(.permanent) { s += "<permanent/>" }
             if f.contains(.inactive) { s += "<inactive/>" }
             if f.contains(.userspace) { s += "<userspace/>" }
+        }
+        if let t = when {
+            let minute = t.tm_min < 10 ? "0\(t.tm_min)" : "\(t.tm_min)"
+            let second = t.tm_sec < 10 ? "0\(t.tm_sec)" : "\(t.tm_sec)"
+            s += "<when><hour>\(t.tm_hour)</hour><min>\(minute)</min><sec>\(second)</sec><wday>\(t.tm_wday + 1)</wday>"
+                + "<day>\(t.tm_mday)</day><month>\(t.tm_mon + 1)</month><year>\(t.tm_year + 1900)</year></when>"
         }
         return s + "</meta></flow>"
     }

@@ -231,6 +231,9 @@ extension ConntrackArguments {
         for (k, v) in values where k == "-p" || k == "--protonum" { a.protocolNumber = try protocolNumber(v) }
         for (k, v) in values where k == "-f" || k == "--family" { a.family = try family(v) }
         for (k, v) in values { try a.apply(k, v) }
+        if a.command == .get && a.table == .expect {
+            try ExpectationGetOptions.check(given: values.map(\.0) + flags, protocolNumber: a.protocolNumber)
+        }
         try a.validate()
         return a
     }

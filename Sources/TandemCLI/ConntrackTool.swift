@@ -107,10 +107,24 @@ public struct ConntrackTool {
             let xp = ExpectationPrinter()
             try c.dumpExpectations(family: a.family ?? AddressFamily.unspecified) { x in
                 guard a.selects(x) else { return }
-                output.out(xp.format(x))
+                if a.xmlOutput {
+                    if shown == 0 { output.out(ExpectationXMLPrinter.header) }
+                    output.out(ExpectationXMLPrinter.format(x, when: a.eventTimestamp ? Self.localTime() : nil))
+                } else {
+                    output.out((a.eventTimestamp ? Self.eventTime(width: true) : "") + xp.format(x))
+                }
                 shown += 1
             }
+            if a.xmlOutput && shown > 0 { output.out(ExpectationXMLPrinter.footer) }
             output.err("\(Self.banner): \(shown) expectations have been shown.")
+            return 0
+        case (.get, .expect):
+            guard let key = a.expectationToGet() else { throw ConntrackUsageError("missing expectation tuple") }
+            // conntrack prints the entry alone, without a count; a miss is plain ENOENT.
+            guard let x = try ConntrackConnection().getExpectation(key) else {
+                throw ConntrackUsageError("Operation failed: \(errnoDescription(ENOENT))", status: 1)
+            }
+            output.out(ExpectationPrinter().format(x))
             return 0
         case (.get, .conntrack):
             guard let request = a.flowToGet() else { throw ConntrackUsageError("missing tuple") }
@@ -217,6 +231,13 @@ public struct ConntrackTool {
         default:
             throw ConntrackUsageError("this command is not supported by tandem yet for table \(a.table.rawValue)")
         }
+    }
+
+    static func localTime() -> tm {
+        var now = time(nil)
+        var t = tm()
+        localtime_r(&now, &t)
+        return t
     }
 
     func events(_ a: ConntrackArguments, _ printer: FlowPrinter) throws -> Int32 {

@@ -184,4 +184,14 @@ extension ConntrackArguments {
         x.helperName = helper
         return x
     }
+
+    /// `-G expect`: conntrack sends -s/-d/--sport/--dport as the expectation's master, and
+    /// the kernel looks that tuple up as the expected one; Tandem sends it as the expected
+    /// tuple, the same lookup.
+    func expectationToGet() -> Expectation? {
+        guard let t = originalTuple() else { return nil }
+        var x = Expectation(family: t.source.family)
+        x.tuple = t
+        return x
+    }
 }
