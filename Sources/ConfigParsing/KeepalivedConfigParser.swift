@@ -39,6 +39,8 @@ public struct KeepalivedConfigParser {
     }
 
     var config: KeepalivedConfiguration
+    /// Each sync group's member names as written, checked once every instance is known.
+    var syncMembers: [(group: String, member: Token)] = []
 
     // MARK: tree
 
@@ -53,12 +55,20 @@ public struct KeepalivedConfigParser {
         let tokens = try Lexer(file: file, commentCharacters: ["#", "!"], allowsQuotes: true).tokenize(lines.apply(text, file: file))
         var i = 0
         let directory = file.contains("/") ? String(file[..<file.lastIndex(of: "/")!]) : "."
-        func block(_ opener: Token?) throws(ConfigError) -> [Node] {
+        // With a `}' missing, the error surfaces only at the end of the file, on the outermost
+        // block; the first `}' indented unlike the statement it closes points at the block
+        // that really lost its brace, so that is the line named.
+        var misindented: (keyword: Token, brace: Token)?
+        func block(_ opener: Token?, _ keyword: Token?) throws(ConfigError) -> [Node] {
             var nodes: [Node] = []
             while i < tokens.count {
                 let t = tokens[i]
                 if t.kind == .closeBrace {
                     guard opener != nil else { throw ConfigError("unexpected `}'", at: t.location, token: "}") }
+                    if misindented == nil, let keyword, t.location.line != keyword.location.line,
+                       t.location.column != keyword.location.column {
+                        misindented = (keyword, t)
+                    }
                     i += 1
                     return nodes
                 }
@@ -68,7 +78,7 @@ public struct KeepalivedConfigParser {
                         throw ConfigError("`{' without a keyword", at: t.location, token: "{")
                     }
                     i += 1
-                    last.children = try block(t)
+                    last.children = try block(t, last.keyword)
                     nodes.append(last)
                     continue
                 }
@@ -82,7 +92,11 @@ public struct KeepalivedConfigParser {
                 var node = Node(keyword: t, arguments: args, children: nil)
                 if i < tokens.count, tokens[i].kind == .openBrace, !tokens[i].startsLine {
                     i += 1
-                    node.children = try block(tokens[i - 1])
+                    node.children = try block(tokens[i - 1], t)
+                } else if t.kind == .word, Self.blockKeywords.contains(t.text), !(i < tokens.count && tokens[i].kind == .openBrace) {
+                    // Read on, the lines meant for the block would land in the enclosing one and
+                    // the error would surface at some later `}'.
+                    throw ConfigError("`\(t.text)' opens a block: `{' expected", at: t.location, token: t.text)
                 }
                 // `include` and keepalived's `includet` (global_defs has an include_check).
                 if (t.text == "include" || t.text == "includet") && t.kind == .word {
@@ -95,11 +109,24 @@ public struct KeepalivedConfigParser {
                 }
                 nodes.append(node)
             }
-            if let opener { throw ConfigError("missing `}' for the block opened here", at: opener.location, token: "{") }
+            if let opener {
+                if let m = misindented {
+                    throw ConfigError("missing `}' for the block opened here (the `}' on line \(m.brace.location.line) is indented as for an outer block)",
+                                      at: m.keyword.location, token: m.keyword.text)
+                }
+                throw ConfigError("missing `}' for the block opened here", at: opener.location, token: "{")
+            }
             return nodes
         }
-        return try block(nil)
+        return try block(nil, nil)
     }
+
+    /// Keywords whose values are a `{ … }' block, never a word on their own line.
+    public static let blockKeywords: Set<String> = [
+        "global_defs", "vrrp_instance", "vrrp_sync_group", "vrrp_script", "group", "authentication",
+        "unicast_peer", "virtual_ipaddress", "virtual_ipaddress_excluded", "virtual_routes",
+        "track_interface", "track_script",
+    ]
 
     static func glob(_ pattern: String) -> [String] {
         var g = glob_t()
@@ -155,6 +182,18 @@ public struct KeepalivedConfigParser {
 
     /// Defaults keepalived applies once every instance is read.
     mutating func finish() {
+        // keepalived drops a member it cannot find, and an instance can be in one group only.
+        let known = Set(config.instances.map(\.name))
+        var seen: [String: String] = [:]
+        for (group, member) in syncMembers {
+            if !known.contains(member.text) {
+                error("Virtual router \(member.text) specified in sync group \(group) doesn't exist", member)
+            } else if let first = seen[member.text] {
+                error("Virtual router \(member.text) is already in sync group \(first)", member)
+            } else {
+                seen[member.text] = group
+            }
+        }
         // With script security on, keepalived runs scripts as keepalived_script by default;
         // a host without that user is a configuration error it reports (and runs them as root).
         let scripted = config.scripts.contains { $0.command != nil } || config.notifyFifoScript != nil
@@ -237,6 +276,7 @@ public struct KeepalivedConfigParser {
     mutating func notify(_ c: Node, into n: inout KeepalivedConfiguration.Notify) -> Bool {
         guard ["notify_master", "notify_backup", "notify_fault", "notify_stop", "notify"].contains(c.keyword.text) else { return false }
         let command = c.arguments.first?.text ?? ""
+        if command.isEmpty { error("`\(c.keyword.text)' needs a script", c.keyword) }
         if c.arguments.count > 1 {
             // keepalived reads the words after the command as the user (and group) to run
             // it as; Tandem runs every script as its own user.
@@ -261,7 +301,12 @@ public struct KeepalivedConfigParser {
             guard admit(c, in: "vrrp_sync_group") else { continue }
             if c.keyword.text == "group" {
                 // Every token of the block is a member name, several per line allowed.
-                for m in c.children ?? [] { g.members += [m.keyword.text] + m.arguments.map(\.text) }
+                for m in c.children ?? [] {
+                    for t in [m.keyword] + m.arguments {
+                        g.members.append(t.text)
+                        syncMembers.append((name, t))
+                    }
+                }
                 continue
             }
             if notify(c, into: &g.notify) { continue }
@@ -278,6 +323,27 @@ public struct KeepalivedConfigParser {
         config.syncGroups.append(g)
     }
 
+    /// One instance speaks one address family; the address that disagrees with the others
+    /// is the one named.
+    mutating func addressFamilies(_ name: String, source: Token?, peers: [Token], virtuals: [(Token, UInt8)]) {
+        func family(_ t: Token) -> UInt8? { IPAddress(t.text)?.family }
+        let peerFamilies = peers.compactMap { family($0) }
+        // The family most of its addresses have is the instance's; a tie goes to the source's.
+        let all = (source.flatMap { family($0) }.map { [$0] } ?? []) + peerFamilies + virtuals.map(\.1)
+        guard let first = all.first else { return }
+        let counts = Dictionary(all.map { ($0, 1) }, uniquingKeysWith: +)
+        let expected = counts.max { a, b in a.value < b.value || (a.value == b.value && b.key == first) }?.key
+        if let s = source, family(s) != expected {
+            error("(\(name)) unicast_src_ip \(s.text) is not of the instance's address family", s)
+        }
+        for p in peers where family(p) != expected {
+            error("(\(name)) unicast peer \(p.text) is not of the instance's address family", p)
+        }
+        for (t, f) in virtuals where f != expected {
+            error("(\(name)) virtual address \(t.text) is not of the instance's address family", t)
+        }
+    }
+
     mutating func virtualAddress(_ n: Node) -> KeepalivedConfiguration.VirtualAddress? {
         let parts = n.keyword.text.split(separator: "/", maxSplits: 1).map(String.init)
         guard let address = IPAddress(parts[0]) else { error("invalid address `\(n.keyword.text)'", n.keyword); return nil }
@@ -290,8 +356,10 @@ public struct KeepalivedConfigParser {
             let key = a[i].text
             let value = i + 1 < a.count ? a[i + 1].text : nil
             switch key {
-            case "dev": v.device = value; i += 2
-            case "label": v.label = value; i += 2
+            case "dev", "label":
+                guard let value, !value.isEmpty else { error("`\(key)' needs a value", a[i]); i += 1; continue }
+                if key == "dev" { v.device = value } else { v.label = value }
+                i += 2
             case "scope" where value == "global": v.scope = value; i += 2
             case "brd", "broadcast", "scope", "preferred_lft", "valid_lft":
                 unsupported("virtual_ipaddress option `\(key)'" + (key == "scope" ? " other than global" : ""), a[i]); i += 2
@@ -323,6 +391,11 @@ public struct KeepalivedConfigParser {
         v.garpMasterRepeat = config.garpDefaults.repeats
         v.garpMasterRefresh = config.garpDefaults.refresh
         v.garpMasterRefreshRepeat = config.garpDefaults.refreshRepeats
+        // Where each address was written, to name the one whose family is the odd one out.
+        var authType: Token?
+        var source: Token?
+        var peers: [Token] = []
+        var virtuals: [(Token, UInt8)] = []
         for c in n.children ?? [] {
             guard admit(c, in: "vrrp_instance") else { continue }
             let a = c.arguments
@@ -345,7 +418,11 @@ public struct KeepalivedConfigParser {
             switch c.keyword.text {
             case "state":
                 if first == "MASTER" || first == "BACKUP" { v.initialState = first! } else { error("unknown state `\(first ?? "")', using BACKUP", a.first ?? c.keyword) }
-            case "interface": v.interface = first
+            case "interface":
+                // IFNAMSIZ less the terminating NUL.
+                if let f = first, !f.isEmpty, f.utf8.count <= 15 { v.interface = f } else {
+                    error("`interface' needs an interface name of at most 15 characters", a.first ?? c.keyword)
+                }
             case "virtual_router_id": v.virtualRouterID = int(1...255)
             case "priority": v.priority = int(1...255)
             case "advert_int": if let s = seconds(0.01...255) { v.advertisementInterval = s }
@@ -353,20 +430,31 @@ public struct KeepalivedConfigParser {
             case "authentication":
                 for x in c.children ?? [] where admit(x, in: "authentication") {
                     switch x.keyword.text {
-                    case "auth_type": v.authenticationType = x.arguments.first?.text
+                    case "auth_type":
+                        guard let t = x.arguments.first else { error("`auth_type' needs PASS or AH", x.keyword); continue }
+                        v.authenticationType = t.text
+                        authType = t
                     case "auth_pass":
+                        guard x.arguments.first != nil else { error("`auth_pass' needs a password", x.keyword); continue }
                         let p = x.arguments.first?.text ?? ""
                         if p.utf8.count > 8 { warn("auth_pass is longer than 8 characters, truncated", x.keyword) }
                         v.authenticationPassword = String(decoding: p.utf8.prefix(8), as: UTF8.self)
                     default: error("Unknown keyword '\(x.keyword.text)'", x.keyword)
                     }
                 }
-            case "unicast_src_ip": v.unicastSource = first.flatMap(IPAddress.init)
+            case "unicast_src_ip":
+                guard let t = a.first, let address = IPAddress(t.text) else {
+                    error("`unicast_src_ip' needs an address", a.first ?? c.keyword); continue
+                }
+                v.unicastSource = address
+                v.unicastSourceLocation = t.location
+                source = t
             case "mcast_src_ip": v.multicastSource = first.flatMap(IPAddress.init)
             case "unicast_peer":
                 for p in c.children ?? [] {
                     guard let addr = IPAddress(p.keyword.text) else { error("invalid unicast peer", p.keyword); continue }
                     let peer = KeepalivedConfiguration.UnicastPeer(address: addr)
+                    peers.append(p.keyword)
                     var i = 0
                     while i < p.arguments.count {
                         let option = p.arguments[i]
@@ -379,7 +467,12 @@ public struct KeepalivedConfigParser {
                     }
                     v.unicastPeers.append(peer)
                 }
-            case "virtual_ipaddress": v.virtualAddresses += (c.children ?? []).compactMap { virtualAddress($0) }
+            case "virtual_ipaddress":
+                for x in c.children ?? [] {
+                    guard let address = virtualAddress(x) else { continue }
+                    v.virtualAddresses.append(address)
+                    virtuals.append((x.keyword, address.address.family))
+                }
             case "virtual_routes": v.virtualRoutes += (c.children ?? []).map { [$0.keyword.text] + $0.arguments.map(\.text) }
             case "nopreempt": v.noPreempt = true
             case "preempt": v.noPreempt = false
@@ -396,6 +489,7 @@ public struct KeepalivedConfigParser {
             }
         }
         if v.virtualRouterID == nil { error("vrrp_instance \(name): virtual_router_id is required", n.keyword) }
+        addressFamilies(name, source: source, peers: peers, virtuals: virtuals)
         if v.interface == nil && v.unicastSource == nil { error("vrrp_instance \(name): interface is required", n.keyword) }
         if v.effectiveVersion == 3, v.authenticationType != nil {
             warn("VRRP version 3 does not support authentication. Ignoring.", n.keyword)
@@ -403,7 +497,7 @@ public struct KeepalivedConfigParser {
             v.authenticationPassword = nil
         }
         if let t = v.authenticationType, t != "PASS" && t != "AH" {
-            error("(\(name)) unknown auth_type `\(t)', authentication ignored", n.keyword)
+            error("(\(name)) unknown auth_type `\(t)', authentication ignored", authType ?? n.keyword)
             v.authenticationType = nil
         }
         if v.authenticationType == "AH" && v.virtualAddresses.first?.address.family == AddressFamily.inet6 {

@@ -61,6 +61,8 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var authenticationType: String?
         public var authenticationPassword: String?
         public var unicastSource: IPAddress?
+        /// Where unicast_src_ip was written, for errors found once the host is looked at.
+        public var unicastSourceLocation: SourceLocation?
         public var unicastPeers: [UnicastPeer] = []
         public var multicastSource: IPAddress?
         public var virtualAddresses: [VirtualAddress] = []

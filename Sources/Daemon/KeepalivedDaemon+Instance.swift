@@ -107,6 +107,12 @@ extension KeepalivedDaemon {
             // The instance still runs; its addresses are then not announced (said at start).
             problem = "(\(ic.name)) no GARP / NA socket on \(name) (\(error)): its addresses will not be announced"
         }
+        if let own = ic.unicastSource, !interfaceAddresses(of: name, family: own.family == AddressFamily.inet6 ? AF_INET6 : AF_INET).contains(own) {
+            // Not refused: the address may be added later (keepalived also runs), but peers
+            // filtering on it would ignore this router, so it is said at start.
+            let line = ic.unicastSourceLocation.map { "\($0): " } ?? ""
+            problem = [problem, "\(line)(\(ic.name)) unicast_src_ip \(own) is not an address of \(name)"].compactMap { $0 }.joined(separator: "; ")
+        }
         let i = Instance(config: ic, machine: InstanceMachine(parameters(ic, source: source)), socket: socket, garp: garp, source: source,
                          password: password(ic), interfaceIndex: index)
         i.setupProblem = problem
@@ -155,7 +161,7 @@ extension KeepalivedDaemon {
         interfaceAddresses(of: name, family: AF_INET6).first { $0.bytes[0] == 0xfe && $0.bytes[1] & 0xc0 == 0x80 }
     }
 
-    static func interfaceAddresses(of name: String, family: Int32) -> [IPAddress] {
+    public static func interfaceAddresses(of name: String, family: Int32) -> [IPAddress] {
         var found: [IPAddress] = []
         var list: UnsafeMutablePointer<ifaddrs>?
         guard getifaddrs(&list) == 0, let first = list else { return [] }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ConfigParsing
 import Daemon
+import IPAddressing
 import Logging
 import MetricsEndpoint
 import Timekeeping
@@ -114,6 +115,18 @@ public struct KeepalivedTool {
                 missingInterface = true
             }
         }
+        // keepalived's -t does not look: an instance that speaks from an address its
+        // interface lacks is one whose peers may never hear it.
+        var foreignSource = false
+        for v in config.instances {
+            guard let own = v.unicastSource, let name = v.interface, if_nametoindex(name) != 0 else { continue }
+            let family = own.family == AddressFamily.inet6 ? AF_INET6 : AF_INET
+            if !KeepalivedDaemon.interfaceAddresses(of: name, family: family).contains(own) {
+                let at = v.unicastSourceLocation ?? v.location
+                report.err("\(at): error: (\(v.name)) unicast_src_ip \(own) is not an address of \(name)")
+                foreignSource = true
+            }
+        }
         for e in config.errors { report.err(e.description) }
         for e in config.unsupported { report.err(e.description) }
         if !config.unsupported.isEmpty { return 4 }
@@ -128,7 +141,7 @@ public struct KeepalivedTool {
         for l in vetting.logLines + vetting.errors { report.err(l) }
         if let v = vetting.securityViolation { report.err(v) }
         if vetting.securityViolation != nil { return 6 }
-        if !config.errors.isEmpty || !config.toleratedErrors.isEmpty || !vetting.errors.isEmpty { return 5 }
+        if foreignSource || !config.errors.isEmpty || !config.toleratedErrors.isEmpty || !vetting.errors.isEmpty { return 5 }
         return 0
     }
 }

@@ -62,10 +62,11 @@ import Testing
 
     /// One statement of `keyword` inside its block, on line 2 (or line 1 at the top level).
     static func config(_ k: KeepalivedKeyword) -> String {
-        switch k.block {
+        let statement = KeepalivedConfigParser.blockKeywords.contains(k.name) ? "\(k.name) {\n }" : "\(k.name) 1"
+        return switch k.block {
         case KeepalivedKeywords.topLevel: "\(k.name) X {\n}\n"
         case "authentication": "vrrp_instance V {\n authentication {\n  \(k.name) PASS\n }\n}\n"
-        default: "\(k.block) \(k.block == "global_defs" ? "" : "V") {\n \(k.name) 1\n}\n"
+        default: "\(k.block) \(k.block == "global_defs" ? "" : "V") {\n \(statement)\n}\n"
         }
     }
 
