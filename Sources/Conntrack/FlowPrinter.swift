@@ -24,6 +24,9 @@ public struct FlowPrinter: Sendable {
     public var showID = false
     /// `-o ktimestamp`: absolute start/stop times.
     public var showTimestamps = false
+    /// Label names, given once conntrack would have loaded them (`-o labels`, `-l`,
+    /// `--label-add`, `--label-del`): only then are labels shown.
+    public var labelMap: ConnectionLabelMap?
     /// Seconds since the epoch for delta-time of live flows; injected so tests are stable.
     public var now: @Sendable () -> Int64 = { Int64(time(nil)) }
 
@@ -121,6 +124,14 @@ public struct FlowPrinter: Sendable {
         if let h = flow.helper { TextBuffer.append("helper=", to: &out); TextBuffer.append(h.name, to: &out); out.append(32) }
         if let u = flow.use { TextBuffer.append("use=", to: &out); TextBuffer.decimal(u, to: &out); out.append(32) }
         if showID, let id = flow.id { TextBuffer.append("id=", to: &out); TextBuffer.decimal(id, to: &out); out.append(32) }
+        if let map = labelMap, let bitmap = flow.labels, bitmap.contains(where: { $0 != 0 }) {
+            // As the library writes it: "labels=" and each name with a comma, the last
+            // character then dropped, so a flow whose bits have no names shows "labels".
+            TextBuffer.append("labels=", to: &out)
+            for name in map.names(in: bitmap) { TextBuffer.append(name, to: &out); out.append(UInt8(ascii: ",")) }
+            out.removeLast()
+            out.append(32)
+        }
         if out.count > start, out.last == 32 { out.removeLast() }
     }
 

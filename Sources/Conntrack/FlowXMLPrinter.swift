@@ -10,6 +10,8 @@ public struct FlowXMLPrinter: Sendable {
     public static let footer = "</conntrack>"
 
     public var showTimestamps = false
+    /// As FlowPrinter's: labels are shown only with the names loaded.
+    public var labelMap: ConnectionLabelMap?
     public var now: @Sendable () -> Int64 = { Int64(time(nil)) }
 
     public init(showTimestamps: Bool = false) { self.showTimestamps = showTimestamps }
@@ -58,6 +60,13 @@ public struct FlowXMLPrinter: Sendable {
             TextBuffer.append("<secctx>", to: &out); TextBuffer.append(c, to: &out); TextBuffer.append("</secctx>", to: &out)
         }
         element("zone", flow.zone, to: &out)
+        if let map = labelMap, let bitmap = flow.labels, bitmap.contains(where: { $0 != 0 }) {
+            TextBuffer.append("<labels>", to: &out)
+            for name in map.names(in: bitmap) {
+                TextBuffer.append("<label>", to: &out); TextBuffer.append(name, to: &out); TextBuffer.append("</label>", to: &out)
+            }
+            TextBuffer.append("</labels>", to: &out)
+        }
         element("use", flow.use, to: &out)
         element("id", flow.id, to: &out)
         if let s = flow.status {

@@ -75,6 +75,16 @@ public struct ConntrackArguments: Equatable, Sendable {
     public var maskSourcePort: UInt16?
     public var maskDestinationPort: UInt16?
     public var helper: String?
+    /// `-l`: the flow must carry every one of these label bits.
+    public var labelFilter: Set<Int>?
+    /// `--label-add` (-I, -A, -U) and `--label-del` (-U; empty: every label).
+    public var labelsToAdd: Set<Int>?
+    public var labelsToDelete: Set<Int>?
+    /// Loaded as conntrack loads it, the first time a label option needs it; flows are then
+    /// printed with their labels.
+    public var labelMap: ConnectionLabelMap?
+    /// conntrack's perror line when connlabel.conf cannot be read (it carries on).
+    public var labelMapProblem: String?
 
     public init(command: Command) { self.command = command }
 }
@@ -102,9 +112,12 @@ public struct AddressFilter: Equatable, Sendable {
 public struct ConntrackUsageError: Error, Equatable, CustomStringConvertible {
     public var message: String
     public var status: Int32
-    public init(_ message: String, status: Int32 = 2) {
+    /// A line conntrack printed before it failed (its perror of connlabel.conf).
+    public var preamble: String?
+    public init(_ message: String, status: Int32 = 2, preamble: String? = nil) {
         self.message = message
         self.status = status
+        self.preamble = preamble
     }
     public var description: String { message }
 }
@@ -128,16 +141,16 @@ extension ConntrackArguments {
         "--reply-key-src", "--reply-key-dst", "--orig-vtag",
         "--reply-vtag", "--role",
         "--tuple-src", "--tuple-dst", "--tuple-port-src", "--tuple-port-dst", "--mask-src", "--mask-dst",
-        "--mask-port-src", "--mask-port-dst", "--helper", "-c", "--secmark", "-l", "--label",
+        "--mask-port-src", "--mask-port-dst", "--helper", "-c", "--secmark", "-l", "--label", "--label-add",
     ]
 
     /// The NAT options, whose address is optional: conntrack takes the next argument when
     /// it does not start with `-` or `!` (its get_optional_arg).
-    private static let natOptions: Set<String> = ["-n", "--src-nat", "-g", "--dst-nat", "-j", "--any-nat"]
+    private static let natOptions: Set<String> = ["-n", "--src-nat", "-g", "--dst-nat", "-j", "--any-nat", "--label-del"]
 
     /// conntrack 1.4.7 options Tandem does not take: each ends in "unknown option".
     public static let unsupportedSpellings: Set<String> = [
-        "--label-add", "--label-del", "--mask-key-src", "--mask-key-dst", "--tuple-key-src", "--tuple-key-dst",
+        "--mask-key-src", "--mask-key-dst", "--tuple-key-src", "--tuple-key-dst",
         "-i", "--id", "-a", "--nat-range",
     ]
 
@@ -231,6 +244,7 @@ extension ConntrackArguments {
         for (k, v) in values where k == "-p" || k == "--protonum" { a.protocolNumber = try protocolNumber(v) }
         for (k, v) in values where k == "-f" || k == "--family" { a.family = try family(v) }
         for (k, v) in values { try a.apply(k, v) }
+        try a.checkLabelAndSecmarkCommands(given: values.map(\.0))
         if a.command == .get && a.table == .expect {
             try ExpectationGetOptions.check(given: values.map(\.0) + flags, protocolNumber: a.protocolNumber)
         }
@@ -325,7 +339,7 @@ extension ConntrackArguments {
                 case "ktimestamp": showTimestamp = true
                 // conntrack 1.4.7 maps `userspace' to no flag (the origin is always shown).
                 case "userspace": break
-                case "labels": throw ConntrackUsageError("output format `labels' is not supported by tandem yet (no connection labels)")
+                case "labels": loadLabelMap()
                 case "xml": xmlOutput = true
                 case "save": saveOutput = true
                 default: throw ConntrackUsageError("Bad parameter `\(kind)'")
@@ -397,6 +411,13 @@ extension ConntrackArguments {
         case "--mask-port-src": maskSourcePort = try port(v)
         case "--mask-port-dst": maskDestinationPort = try port(v)
         case "--helper": helper = v
+        case "-l", "--label": labelFilter = try labelBits(v)
+        case "--label-add": labelsToAdd = try labelBits(v)
+        case "--label-del":
+            loadLabelMap()
+            labelsToDelete = v.isEmpty ? [] : try labelBits(v)
+        // conntrack 1.4.7 reads the secmark and filters nothing with it (-L, -E): the same here.
+        case "-c", "--secmark": _ = try Self.integer(v, "secmark") as UInt32
         default: throw ConntrackUsageError("option `\(key)' is not supported by tandem yet")
         }
     }

@@ -40,6 +40,7 @@ public struct ConntrackTool {
     }
 
     func refuse(_ error: ConntrackUsageError) -> Int32 {
+        if let p = error.preamble { output.err(p) }
         output.err("\(Self.banner): \(error.message)")
         if error.status == 2 { output.err("Try `conntrack -h' or 'conntrack --help' for more information.") }
         return error.status
@@ -70,7 +71,11 @@ public struct ConntrackTool {
     /// `quiet`: no "N flow entries have been …" line (conntrack -R prints none), and no
     /// failure for touching nothing.
     func execute(_ a: ConntrackArguments, quiet: Bool = false) throws -> Int32 {
-        let printer = FlowPrinter(showLayer3: a.extendedOutput, showID: a.showID, showTimestamps: a.showTimestamp)
+        var printer = FlowPrinter(showLayer3: a.extendedOutput, showID: a.showID, showTimestamps: a.showTimestamp)
+        printer.labelMap = a.labelMap
+        // conntrack prints a deleted flow as the dump gave it, labels never shown.
+        let deletedPrinter = FlowPrinter(showLayer3: a.extendedOutput, showID: a.showID, showTimestamps: a.showTimestamp)
+        if let p = a.labelMapProblem, !quiet { output.err(p) }
         let save = FlowSavePrinter()
         func report(_ line: String) { if !quiet { output.err("\(Self.banner): \(line)") } }
         switch (a.command, a.table) {
@@ -83,7 +88,8 @@ public struct ConntrackTool {
         case (.list, .conntrack), (.list, .dying), (.list, .unconfirmed):
             let c = try ConntrackConnection()
             var shown = 0
-            let xml = FlowXMLPrinter(showTimestamps: a.showTimestamp || a.eventTimestamp)
+            var xml = FlowXMLPrinter(showTimestamps: a.showTimestamp || a.eventTimestamp)
+            xml.labelMap = a.labelMap
             let table: ConntrackConnection.Table = a.table == .dying ? .dying : a.table == .unconfirmed ? .unconfirmed : .confirmed
             try c.dump(family: a.family ?? AddressFamily.unspecified,
                        mark: a.mark.map { ($0, a.markMask ?? UInt32.max) }, zeroCounters: a.zeroCounters, table: table) { flow in
@@ -181,6 +187,10 @@ public struct ConntrackTool {
                     }
                 }
             }
+            if !isUpdate && !quiet {
+                let failed = Set(r.failures.map(\.index))
+                for (i, flow) in selected.enumerated() where !failed.contains(i) { output.out(deletedPrinter.format(flow)) }
+            }
             report("\(r.succeeded) flow entries have been \(isUpdate ? "updated" : "deleted").")
             return r.succeeded == 0 && !quiet ? 1 : 0
         case (.delete, .expect):
@@ -247,7 +257,8 @@ public struct ConntrackTool {
         let policy = ReceiveBufferPolicy(initial: a.bufferSize ?? (2 << 20), maximum: 64 << 20)
         let listener = try ConntrackEventListener(events: mask, bufferPolicy: policy)
         let xp = ExpectationPrinter()
-        let xml = FlowXMLPrinter(showTimestamps: a.showTimestamp || a.eventTimestamp)
+        var xml = FlowXMLPrinter(showTimestamps: a.showTimestamp || a.eventTimestamp)
+        xml.labelMap = a.labelMap
         var programs = NetlinkPortOwners()
         var shown = 0
         while !shouldStop() {

@@ -68,6 +68,7 @@ extension ConntrackArguments {
         guard let o = originalTuple() else { return nil }
         var f = Flow(original: o, reply: replyTuple(inverting: o))
         f.status = status
+        if let add = labelsToAdd { f.labels = ConnectionLabelMap.bitmap(add) }
         f.timeout = timeout
         f.mark = mark
         f.protocolInfo = protocolInfo(includeState: true)
@@ -116,12 +117,17 @@ extension ConntrackArguments {
             f.protocolInfo = p
             changed = changed || p.tcp?.state != flow.protocolInfo?.tcp?.state
         }
+        if let l = labelUpdate(for: flow) {
+            f.labels = l.labels
+            f.labelsMask = l.mask
+            changed = true
+        }
         return changed ? f : nil
     }
 
     /// Whether a flow from the table is selected by the given options.
     public func selects(_ flow: Flow) -> Bool {
-        guard let o = flow.original else { return false }
+        guard let o = flow.original, hasFilterLabels(flow) else { return false }
         if let fam = family, o.family != fam { return false }
         if let p = protocolNumber, o.protocolNumber != p { return false }
         if let f = originalSource, !f.matches(o.source) { return false }

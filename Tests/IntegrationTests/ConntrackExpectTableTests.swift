@@ -72,6 +72,6 @@ struct ConntrackExpectTableTests {
         let xml = ns.tandem(["conntrack"] + Self.commands[1]).stdout
         #expect(xml.hasPrefix("<?xml") && xml.contains("<when><hour>") && xml.hasSuffix("</expect>\n"), "\(xml)")
         let stamped = ns.tandem(["conntrack"] + Self.commands[2]).stdout
-        #expect(stamped.range(of: #"^\[\d+\.\d+ *\]\t299 proto=6 "#, options: .regularExpression) != nil, "\(stamped)")
+        #expect(stamped.range(of: #"^\[\d+\.\d+ *\]\t\d+ proto=6 "#, options: .regularExpression) != nil, "\(stamped)")
     }
 }

@@ -37,7 +37,7 @@ import Glibc
         (["-L", "--d"], "unknown option `--d'"),
         (["-L", "--src-nat=1.2.3.4"], "an address attached to `--src-nat' is ignored by conntrack 1.4.7 and not supported: write `--src-nat 1.2.3.4'"),
         (["-L", "-j", "-n"], "cannot specify `--src-nat' or `--dst-nat' with `--any-nat'"),
-        (["-L", "-o", "labels"], "output format `labels' is not supported by tandem yet (no connection labels)"),
+        (["-C", "-c", "1"], "Illegal option `--secmark' with this command"),
         (["-L", "--foo"], "unknown option `--foo'"),
         (["-L", "-L"], "Invalid commands combination"),
         (["-I", "-p", "tcp", "-s", "1.1.1.1"], "You need to supply the `--timeout' option for this command"),
