@@ -210,6 +210,7 @@ public struct KeepalivedConfigParser {
         }
         for i in config.instances.indices {
             config.instances[i].defaultVersion = config.vrrpVersion
+            if config.checkUnicastSource { config.instances[i].checkUnicastSource = true }
             let v = config.instances[i]
             if v.effectiveVersion == 3, v.authenticationType != nil {
                 warn("(\(v.name)) VRRP version 3 does not support authentication. Ignoring.", Token(kind: .word, text: v.name, location: v.location, startsLine: true))
@@ -237,6 +238,7 @@ public struct KeepalivedConfigParser {
             case "vrrp_notify_fifo", "notify_fifo": config.notifyFifo = a.first
             case "vrrp_notify_fifo_script", "notify_fifo_script": config.notifyFifoScript = n.arguments.first?.text
             case "enable_script_security": config.enableScriptSecurity = true
+            case "vrrp_check_unicast_src": config.checkUnicastSource = true
             // keepalived copies these into each instance as it is created, so they reach
             // only the instances that follow global_defs in the file.
             case "vrrp_garp_master_delay": if let x = number(0...Double(Int32.max)) { config.garpDefaults.delay = x }
@@ -484,6 +486,7 @@ public struct KeepalivedConfigParser {
             case "track_interface": v.trackInterfaces += tracked(c.children ?? [])
             case "track_script": v.trackScripts += tracked(c.children ?? [])
             case "dont_track_primary": v.dontTrackPrimary = true
+            case "check_unicast_src": v.checkUnicastSource = true
             default:
                 error("Unknown keyword '\(c.keyword.text)'", c.keyword)
             }

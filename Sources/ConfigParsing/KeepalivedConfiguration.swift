@@ -77,6 +77,9 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var trackScripts: [Tracked] = []
         /// The instance's own interface going down is not a fault.
         public var dontTrackPrimary = false
+        /// check_unicast_src (or global_defs' vrrp_check_unicast_src): unicast adverts only
+        /// from the listed peers.
+        public var checkUnicastSource = false
         public var notify = Notify()
 
         /// keepalived: 255 when `state MASTER` leaves the priority unset, else 100.
@@ -113,6 +116,8 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     public var file: String
     public var routerID: String?
     public var vrrpVersion = 2
+    /// global_defs' vrrp_check_unicast_src: check_unicast_src for every instance.
+    public var checkUnicastSource = false
     /// vrrp_strict is refused, so never set; the dumps show it as keepalived does.
     public var strict = false
     public var notifyFifo: String?

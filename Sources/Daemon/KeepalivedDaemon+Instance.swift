@@ -64,6 +64,7 @@ extension KeepalivedDaemon {
                                   intervalSeconds: UInt16(max(1, min(255, config.advertisementInterval.rounded()))),
                                   unicast: !config.unicastPeers.isEmpty, ownAddress: source)
             f.authenticationHeader = KeepalivedDaemon.usesAH(config)
+            if config.checkUnicastSource && !config.unicastPeers.isEmpty { f.permittedSources = Set(config.unicastPeers.map(\.address)) }
             return f
         }
 

@@ -18,6 +18,7 @@ public struct ReceiveFilter: Sendable {
         case addressMismatch    // VIP count or list differs, or unicast/multicast mix-up
         case intervalMismatch   // v2: advert interval differs
         case ownPacket
+        case unlistedSource     // check_unicast_src: a unicast advert from an address not in unicast_peer
     }
 
     public var virtualRouterID: UInt8
@@ -34,6 +35,8 @@ public struct ReceiveFilter: Sendable {
     public var intervalSeconds: UInt16
     public var unicast: Bool
     public var ownAddress: IPAddress
+    /// check_unicast_src: the unicast peers, the only senders heard; nil hears anyone.
+    public var permittedSources: Set<IPAddress>?
     public private(set) var counters: [Rejection: Int] = [:]
     /// Adverts that passed every check up to the address list (keepalived's "Received").
     public private(set) var received = 0
@@ -83,6 +86,7 @@ public struct ReceiveFilter: Sendable {
     public mutating func accept(_ packet: IPPacket) -> Advertisement? {
         func reject(_ r: Rejection) -> Advertisement? { counters[r, default: 0] += 1; return nil }
         if packet.source == ownAddress { return reject(.ownPacket) }
+        if let permitted = permittedSources, !permitted.contains(packet.source) { return reject(.unlistedSource) }
         let inAH = packet.protocolNumber == AuthenticationHeader.protocolNumber
         guard packet.protocolNumber == Advertisement.protocolNumber || inAH else { return reject(.malformed) }
         // keepalived's step 4: AH present exactly when configured.
