@@ -455,13 +455,16 @@ public struct KeepalivedConfigParser {
             case "unicast_peer":
                 for p in c.children ?? [] {
                     guard let addr = IPAddress(p.keyword.text) else { error("invalid unicast peer", p.keyword); continue }
-                    let peer = KeepalivedConfiguration.UnicastPeer(address: addr)
+                    var peer = KeepalivedConfiguration.UnicastPeer(address: addr)
                     peers.append(p.keyword)
                     var i = 0
                     while i < p.arguments.count {
                         let option = p.arguments[i]
                         if option.text == "min_ttl" || option.text == "max_ttl" {
-                            unsupported("unicast_peer option `\(option.text)'", option)
+                            guard i + 1 < p.arguments.count, let ttl = UInt8(p.arguments[i + 1].text) else {
+                                error("`\(option.text)' needs a TTL in 0–255", option); i += 2; continue
+                            }
+                            if option.text == "min_ttl" { peer.minTTL = ttl } else { peer.maxTTL = ttl }
                         } else {
                             error("unknown unicast_peer option `\(option.text)'", option)
                         }
@@ -487,6 +490,7 @@ public struct KeepalivedConfigParser {
             case "track_script": v.trackScripts += tracked(c.children ?? [])
             case "dont_track_primary": v.dontTrackPrimary = true
             case "check_unicast_src": v.checkUnicastSource = true
+            case "unicast_ttl": if let t = int(1...255) { v.unicastTTL = UInt8(t) }
             default:
                 error("Unknown keyword '\(c.keyword.text)'", c.keyword)
             }

@@ -22,6 +22,9 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
 
     public struct UnicastPeer: Hashable, Sendable {
         public var address: IPAddress
+        /// min_ttl / max_ttl: the TTLs its adverts may arrive with (keepalived's defaults 0 and 255).
+        public var minTTL: UInt8 = 0
+        public var maxTTL: UInt8 = 255
     }
 
     public struct Tracked: Hashable, Sendable {
@@ -80,6 +83,8 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         /// check_unicast_src (or global_defs' vrrp_check_unicast_src): unicast adverts only
         /// from the listed peers.
         public var checkUnicastSource = false
+        /// unicast_ttl: the TTL of the unicast adverts sent.
+        public var unicastTTL: UInt8 = 255
         public var notify = Notify()
 
         /// keepalived: 255 when `state MASTER` leaves the priority unset, else 100.

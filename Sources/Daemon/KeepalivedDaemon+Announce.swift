@@ -29,7 +29,7 @@ extension KeepalivedDaemon {
             if ah {
                 // keepalived numbers its IP IDs per instance from 1, skipping 0.
                 i.identification = i.identification == UInt16.max ? 1 : i.identification + 1
-                message = AuthenticationHeader.seal(vrrp: message, source: i.source, destination: t, ttl: 255, identification: i.identification,
+                message = AuthenticationHeader.seal(vrrp: message, source: i.source, destination: t, ttl: i.config.unicastPeers.isEmpty ? 255 : i.config.unicastTTL, identification: i.identification,
                                                     sequence: i.filter.nextSequence(), key: i.password ?? [])
             }
             do { try i.socket.send(message, to: t) }

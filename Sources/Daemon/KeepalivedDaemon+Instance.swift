@@ -65,6 +65,9 @@ extension KeepalivedDaemon {
                                   unicast: !config.unicastPeers.isEmpty, ownAddress: source)
             f.authenticationHeader = KeepalivedDaemon.usesAH(config)
             if config.checkUnicastSource && !config.unicastPeers.isEmpty { f.permittedSources = Set(config.unicastPeers.map(\.address)) }
+            for p in config.unicastPeers where p.minTTL != 0 || p.maxTTL != 255 {
+                f.peerTTLs[p.address] = min(p.minTTL, p.maxTTL)...max(p.minTTL, p.maxTTL)
+            }
             return f
         }
 
@@ -100,7 +103,10 @@ extension KeepalivedDaemon {
             throw SetupError.unavailable("vrrp_instance \(ic.name): no \(ipv6 ? "IPv6 link-local" : "IPv4") source address on \(name)")
         }
         let socket: VRRPSocket
-        do { socket = try VRRPSocket(interface: name, source: source, multicast: ic.unicastPeers.isEmpty, authenticationHeader: usesAH(ic)) }
+        do {
+            socket = try VRRPSocket(interface: name, source: source, multicast: ic.unicastPeers.isEmpty, authenticationHeader: usesAH(ic),
+                                    unicastTTL: ic.unicastTTL)
+        }
         catch { throw SetupError.unavailable(error.description) }
         var garp: GratuitousARPSender?
         var problem: String?

@@ -12,7 +12,7 @@ extension KeepalivedDaemon {
     static func sameRouter(_ a: KeepalivedConfiguration.Instance, _ b: KeepalivedConfiguration.Instance) -> Bool {
         a.virtualRouterID == b.virtualRouterID && a.interface == b.interface && a.effectiveVersion == b.effectiveVersion
             && a.unicastPeers.isEmpty == b.unicastPeers.isEmpty && a.unicastSource == b.unicastSource
-            && a.multicastSource == b.multicastSource
+            && a.multicastSource == b.multicastSource && a.unicastTTL == b.unicastTTL
     }
 
     public func reload(_ new: KeepalivedConfiguration) {

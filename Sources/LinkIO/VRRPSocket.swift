@@ -30,7 +30,9 @@ public final class VRRPSocket {
     /// `authenticationHeader`: keepalived's AH mode, IPv4 only. Adverts then arrive as
     /// protocol 51, and leave as whole packets built by the caller (IP_HDRINCL), because
     /// the ICV covers the IP header's identification field, which the kernel would choose.
-    public init(interface: String, source: IPAddress, multicast: Bool, authenticationHeader: Bool = false) throws(GratuitousARPSender.SenderError) {
+    /// `unicastTTL`: keepalived's unicast_ttl, the TTL (hop limit) of unicast adverts.
+    public init(interface: String, source: IPAddress, multicast: Bool, authenticationHeader: Bool = false,
+                unicastTTL: UInt8 = 255) throws(GratuitousARPSender.SenderError) {
         let index = if_nametoindex(interface)
         guard index != 0 else { throw .system("interface \(interface)", ENODEV) }
         interfaceIndex = index
@@ -41,7 +43,7 @@ public final class VRRPSocket {
         guard fd >= 0 else { throw .system("socket(IPPROTO_VRRP)", errno) }
         descriptor = fd
         do throws(GratuitousARPSender.SenderError) {
-            try configure(interface: interface, source: source, multicast: multicast)
+            try configure(interface: interface, source: source, multicast: multicast, unicastTTL: Int32(unicastTTL))
             if authenticationHeader { option(Int32(IPPROTO_IP), IP_HDRINCL, 1) }
         } catch {
             close(fd)
@@ -54,13 +56,13 @@ public final class VRRPSocket {
         setsockopt(descriptor, level, name, &v, socklen_t(4))
     }
 
-    private func configure(interface: String, source: IPAddress, multicast: Bool) throws(GratuitousARPSender.SenderError) {
+    private func configure(interface: String, source: IPAddress, multicast: Bool, unicastTTL: Int32) throws(GratuitousARPSender.SenderError) {
         let fd = descriptor
         let bound = interface.withCString { setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, $0, socklen_t(strlen($0) + 1)) }
         if bound != 0 { throw .system("SO_BINDTODEVICE \(interface)", errno) }
         switch source {
         case .v4(let src):
-            option(Int32(IPPROTO_IP), IP_TTL, 255)
+            option(Int32(IPPROTO_IP), IP_TTL, multicast ? 255 : unicastTTL)
             option(Int32(IPPROTO_IP), IP_TOS, 0xc0)
             option(Int32(IPPROTO_IP), IP_MULTICAST_TTL, 255)
             option(Int32(IPPROTO_IP), IP_MULTICAST_LOOP, 0)
@@ -83,7 +85,7 @@ public final class VRRPSocket {
             }
         case .v6:
             let level = Int32(IPPROTO_IPV6)
-            option(level, IPv6Option.unicastHops, 255)
+            option(level, IPv6Option.unicastHops, multicast ? 255 : unicastTTL)
             option(level, IPv6Option.multicastHops, 255)
             option(level, IPv6Option.multicastLoop, 0)
             option(level, IPv6Option.trafficClass, 0xc0)

@@ -37,6 +37,8 @@ public struct ReceiveFilter: Sendable {
     public var ownAddress: IPAddress
     /// check_unicast_src: the unicast peers, the only senders heard; nil hears anyone.
     public var permittedSources: Set<IPAddress>?
+    /// Unicast peers' min_ttl / max_ttl: a peer's adverts arriving with another TTL are dropped.
+    public var peerTTLs: [IPAddress: ClosedRange<UInt8>] = [:]
     public private(set) var counters: [Rejection: Int] = [:]
     /// Adverts that passed every check up to the address list (keepalived's "Received").
     public private(set) var received = 0
@@ -87,6 +89,7 @@ public struct ReceiveFilter: Sendable {
         func reject(_ r: Rejection) -> Advertisement? { counters[r, default: 0] += 1; return nil }
         if packet.source == ownAddress { return reject(.ownPacket) }
         if let permitted = permittedSources, !permitted.contains(packet.source) { return reject(.unlistedSource) }
+        if unicast, let range = peerTTLs[packet.source], !range.contains(packet.ttl) { return reject(.wrongTTL) }
         let inAH = packet.protocolNumber == AuthenticationHeader.protocolNumber
         guard packet.protocolNumber == Advertisement.protocolNumber || inAH else { return reject(.malformed) }
         // keepalived's step 4: AH present exactly when configured.
