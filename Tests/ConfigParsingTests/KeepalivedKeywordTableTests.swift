@@ -128,7 +128,6 @@ import Testing
         """, file: "/etc/keepalived/keepalived.conf")
         #expect(c.unsupported.map(\.description) == [
             "/etc/keepalived/keepalived.conf:4:5: error: `use_vmac' in vrrp_instance is not supported by tandem (at `use_vmac')",
-            "/etc/keepalived/keepalived.conf:6:20: error: unicast_peer option `min_ttl' is not supported by tandem (at `min_ttl')",
             "/etc/keepalived/keepalived.conf:9:32: error: virtual_ipaddress option `brd' is not supported by tandem (at `brd')",
             "/etc/keepalived/keepalived.conf:11:29: error: `notify_master' with a user to run the script as (`nobody'; quote the command to pass it arguments) is not supported by tandem (at `nobody')",
         ])
