@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import StateSync
+import Timekeeping
+
+/// The daemon's part of the sync link's hardening without a key (docs/sync-hardening.md):
+/// the sequence-jump guard in front of the sync mode, and the rate limit on bulk sends
+/// the peer asks for. The links' source checks and the FTFW engine's own refusals are
+/// switched with it; `TANDEM_TEST_NO_SYNC_HARDENING=1` turns everything off, for the
+/// tests' control runs only.
+struct SyncHardening {
+    let enabled: Bool
+    private(set) var jumpGuard = SequenceJumpGuard()
+    private(set) var bulkSends = ControlMessageRateLimit()
+    /// Refusals already logged, so each turn logs only what is new.
+    private var logged = 0
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    /// Whether the hardening is on: always, except for a test's control run.
+    static var fromEnvironment: Bool { getenv("TANDEM_TEST_NO_SYNC_HARDENING").map { String(cString: $0) } != "1" }
+
+    /// Whether a message with this header goes on to the sync mode. `expected`: the mode's
+    /// next sequence number, nil before the peer's first message.
+    mutating func admits(flags: SyncFlags, sequence: UInt32, expected: UInt32?, now: Instant) -> Bool {
+        guard enabled else { return true }
+        return jumpGuard.judge(sequence: sequence, hello: flags.contains(.hello), expected: expected, now: now) == .admit
+    }
+
+    /// Whether a resync request may be answered now (a bulk send of the whole table).
+    mutating func permitsBulkSend(now: Instant) -> Bool {
+        guard enabled else { return true }
+        return bulkSends.permit(.bulkSend, now: now)
+    }
+
+    /// A log line for the refusals made since the last one, if any (once per turn: a
+    /// flood must not flood the log too).
+    mutating func newRefusals(_ r: SyncRefusals) -> String? {
+        let counted = r.sequenceJumpUnconfirmed + r.rateLimited + r.ackBeyondSent
+        guard counted > logged else { return nil }
+        defer { logged = counted }
+        return "refused \(counted - logged) message(s) from the sync link (jump unconfirmed \(r.sequenceJumpUnconfirmed), "
+            + "rate-limited \(r.rateLimited), ACK beyond sent \(r.ackBeyondSent) so far)"
+    }
+}
+
+extension ConntrackdDaemon {
+    /// Every refusal of the hardened link so far, by reason.
+    var syncRefusals: SyncRefusals {
+        var r = SyncRefusals()
+        r.notFromPeer = link.foreignDatagrams
+        r.tcpSecondConnection = link.channels.channels.reduce(0) { $0 + $1.secondConnections }
+        r.sequenceJumpUnconfirmed = hardening.jumpGuard.refused
+        let engineCounts = engine.hardeningRefusals
+        r.rateLimited = hardening.bulkSends.refused + engineCounts.rateLimited
+        r.ackBeyondSent = engineCounts.acknowledgementsBeyondSent
+        r.cacheFull = sync.disableExternalCache ? 0 : state.externalCache.counters.createFailed
+        return r
+    }
+}
+
+extension ModeEngine {
+    /// FTFW's own refusals (the other modes have neither ACKs nor a resend queue).
+    var hardeningRefusals: (rateLimited: Int, acknowledgementsBeyondSent: Int) {
+        if case .ftfw(let c) = self { (c.engine.counters.rateLimited, c.engine.counters.acknowledgementsBeyondSent) } else { (0, 0) }
+    }
+
+    /// The time of the messages about to be handed over (FTFW's rate limit reads it).
+    func receiving(at now: Instant) {
+        if case .ftfw(let c) = self { c.engine.receiving(at: now) }
+    }
+
+    /// The mode's next expected sequence number, nil before the peer's first message.
+    var expectedSequence: UInt32? {
+        let t = tracker
+        return t.isSet ? t.expected : nil
+    }
+}
