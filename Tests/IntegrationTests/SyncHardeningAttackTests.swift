@@ -268,16 +268,17 @@ struct SyncHardeningAttackTests {
 
     // MARK: one forged sequence jump does not stop replication
 
-    /// UDP: one datagram from the peer's own address (spoofed through a raw socket) jumps
-    /// B's sequence 2 million ahead. Hardened, it is refused as an unconfirmed jump, its
+    /// One datagram from the peer's own address (spoofed through a raw socket; over
+    /// Multicast, sent to the group) jumps B's sequence 2 million ahead: the source checks
+    /// cannot tell it from the peer's. Hardened, it is refused as an unconfirmed jump, its
     /// flow is not planted, and every flow made afterwards arrives. Unhardened, the jump is
     /// adopted: the planted flow arrives, and A's genuine messages then count as old, so
     /// the flows made afterwards do not.
-    @Test(arguments: [true, false]) func aForgedJumpDoesNotStopReplication(hardened: Bool) throws {
-        let lab = try Lab(hardened ? "jh" : "jc", channel: "UDP", hardened: hardened)
+    @Test(arguments: ["UDP", "Multicast"], [true, false]) func aForgedJumpDoesNotStopReplication(channel: String, hardened: Bool) throws {
+        let lab = try Lab("j\(channel.prefix(1).lowercased())\(hardened ? "h" : "c")", channel: channel, hardened: hardened)
         defer { lab.remove() }
         #expect(lab.ready(), "B: \(lab.log("b"))")
-        try Self.sendSpoofed(in: lab, from: "10.236.1.1", to: "10.236.1.2", Self.forgedMessage())
+        try Self.sendSpoofed(in: lab, from: "10.236.1.1", to: channel == "UDP" ? "10.236.1.2" : "225.0.0.50", Self.forgedMessage())
         usleep(300_000)
         lab.makeFlows(20)
         if hardened {
