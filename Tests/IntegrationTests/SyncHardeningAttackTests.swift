@@ -266,6 +266,24 @@ struct SyncHardeningAttackTests {
         }
     }
 
+    /// TCP: a second connection from the peer's own address (here from A's namespace,
+    /// beside A's live one) writes the forged flow. Hardened, it is closed unread and counted
+    /// while A's connection, heard within 3 s, is kept; unhardened, it displaces A's.
+    @Test(arguments: [true, false]) func tcpSecondConnectionDoesNotDisplaceALiveOne(hardened: Bool) throws {
+        let lab = try Lab(hardened ? "sh" : "sc", channel: "TCP", hardened: hardened)
+        defer { lab.remove() }
+        #expect(lab.ready(), "B: \(lab.log("b"))")
+        try Self.sendStream(in: lab.a, to: "10.236.1.2", Self.forgedMessage())
+        if hardened {
+            #expect(lab.eventually(5) { Self.refused(lab.refusals(), "tcp-second-connection") >= 1 }, "\(lab.refusals())")
+            lab.makeFlows(5)
+            #expect(lab.eventually(10) { lab.arrived(5) == 5 }, "\(lab.external)")
+            #expect(!lab.external.contains("src=\(Self.forgedSource) "), "\(lab.external)")
+        } else {
+            #expect(lab.eventually(5) { lab.external.contains("src=\(Self.forgedSource) ") }, "control: \(lab.external)")
+        }
+    }
+
     // MARK: one forged sequence jump does not stop replication
 
     /// One datagram from the peer's own address (spoofed through a raw socket; over
