@@ -284,6 +284,33 @@ struct SyncHardeningAttackTests {
         }
     }
 
+    // MARK: costly control messages
+
+    /// Twenty RESYNC requests from the peer's address (spoofed), numbered a little ahead of
+    /// the peer's own line so that the sequence guard lets them through: hardened, B answers
+    /// one with a bulk send and counts the rest as rate-limited; unhardened, it answers
+    /// every one.
+    @Test(arguments: [true, false]) func resyncRequestsCostOneBulkSendASecond(hardened: Bool) throws {
+        let lab = try Lab(hardened ? "rh" : "rc", channel: "UDP", hardened: hardened)
+        defer { lab.remove() }
+        #expect(lab.ready(), "B: \(lab.log("b"))")
+        // A's numbers start at the time of day it started, a few seconds ago, and it has
+        // sent a few messages since: this is within the window ahead of them.
+        let first = UInt32(truncatingIfNeeded: time(nil)) &+ 5_000
+        for i in 0 ..< 20 {
+            var bytes: [UInt8] = []
+            ControlMessage(flags: .resync, sequence: first &+ UInt32(i), range: ClosedRangeOfSequences(from: 0, to: 0)).encode(into: &bytes)
+            try Self.sendSpoofed(in: lab, from: "10.236.1.1", to: "10.236.1.2", bytes)
+        }
+        let answered = { lab.log("b").components(separatedBy: "resync requested by other node").count - 1 }
+        if hardened {
+            #expect(lab.eventually(5) { Self.refused(lab.refusals(), "rate-limited") >= 18 }, "\(lab.refusals())")
+            #expect(answered() <= 2, "\(lab.log("b"))")
+        } else {
+            #expect(lab.eventually(5) { answered() >= 15 }, "control: \(lab.log("b"))")
+        }
+    }
+
     // MARK: one forged sequence jump does not stop replication
 
     /// One datagram from the peer's own address (spoofed through a raw socket; over
