@@ -76,9 +76,11 @@ extension ConntrackdDaemon {
                 return true
             }
         link.receive(fastFlow: fastFlow) { index, received in
+            // Refused by the jump guard: dropped before it counts as the peer heard.
+            if case .message(let m) = received,
+               !hardening.admits(flags: m.flags, sequence: m.sequence, expected: engine.expectedSequence, now: now) { return }
             link.heard(now: now)
             guard case .message(let m) = received else { return }
-            guard hardening.admits(flags: m.flags, sequence: m.sequence, expected: engine.expectedSequence, now: now) else { return }
             messageTally.count(.received, SyncMessageKind.of(m.type, m.flags), link: index)
             judging(on: index)
             if engine.receive(m, places: &internalCache, events: &events) {

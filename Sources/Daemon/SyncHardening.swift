@@ -36,12 +36,14 @@ struct SyncHardening {
 
     /// A log line for the refusals made since the last one, if any (once per turn: a
     /// flood must not flood the log too).
+    /// Datagrams and connections not from the peer are left out: `PeerLink` logs those.
     mutating func newRefusals(_ r: SyncRefusals) -> String? {
-        let counted = r.sequenceJumpUnconfirmed + r.rateLimited + r.ackBeyondSent
+        let counted = r.total - r.notFromPeer
         guard counted > logged else { return nil }
         defer { logged = counted }
-        return "refused \(counted - logged) message(s) from the sync link (jump unconfirmed \(r.sequenceJumpUnconfirmed), "
-            + "rate-limited \(r.rateLimited), ACK beyond sent \(r.ackBeyondSent) so far)"
+        let reasons = r.byReason.filter { $0.reason != "not-from-peer" && $0.count > 0 }.map { "\($0.count) \($0.reason)" }
+        return "refused \(counted - logged) message(s) from the sync link (so far: \(reasons.joined(separator: ", ")); "
+            + "see docs/sync-hardening.md)"
     }
 }
 

@@ -29,6 +29,13 @@ import Timekeeping
         #expect(h.newRefusals(r)?.hasPrefix("refused 2 message(s) from the sync link") == true)
         #expect(h.newRefusals(r) == nil)
         r.rateLimited = 1
-        #expect(h.newRefusals(r)?.hasPrefix("refused 1 message(s)") == true)
+        #expect(h.newRefusals(r) == "refused 1 message(s) from the sync link (so far: 2 sequence-jump-unconfirmed, 1 rate-limited; "
+            + "see docs/sync-hardening.md)")
+        // Not from the peer: the link logs those itself.
+        r.notFromPeer = 5
+        #expect(h.newRefusals(r) == nil)
+        r.tcpSecondConnection = 1
+        r.cacheFull = 1
+        #expect(h.newRefusals(r)?.hasPrefix("refused 2 message(s)") == true)
     }
 }
