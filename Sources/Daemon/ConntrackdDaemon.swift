@@ -75,9 +75,9 @@ public final class ConntrackdDaemon {
         let now = Instant.now()
         runtime.startedAt = now
         let first = UInt32(truncatingIfNeeded: time(nil))
-        let hardened = SyncHardening.fromEnvironment
+        let (hardened, hardeningNote) = SyncHardening.fromEnvironment()
         hardening = SyncHardening(enabled: hardened)
-        if !hardened { log("TANDEM_TEST_NO_SYNC_HARDENING is set: the sync link's source checks and guards are off (test-only)") }
+        if let hardeningNote { log(hardeningNote) }
         switch sync.mode {
         case .notrack:
             engine = .notrack(NotrackEngine<SyncObjectKey>(firstSequence: first, now: now))

@@ -18,8 +18,15 @@ struct SyncHardening {
 
     init(enabled: Bool) { self.enabled = enabled }
 
-    /// Whether the hardening is on: always, except for a test's control run.
-    static var fromEnvironment: Bool { getenv("TANDEM_TEST_NO_SYNC_HARDENING").map { String(cString: $0) } != "1" }
+    /// Whether the hardening is on (always, except for a test's control run), and the log
+    /// line that says why when the switch is set.
+    static func fromEnvironment() -> (enabled: Bool, note: String?) {
+        guard let value = getenv("TANDEM_TEST_NO_SYNC_HARDENING").map({ String(cString: $0) }) else { return (true, nil) }
+        if value == "1" {
+            return (false, "TANDEM_TEST_NO_SYNC_HARDENING is set: the sync link's source checks and guards are off (test-only)")
+        }
+        return (true, "TANDEM_TEST_NO_SYNC_HARDENING=\(value) ignored: only 1 turns the sync link's hardening off")
+    }
 
     /// Whether a message with this header goes on to the sync mode. `expected`: the mode's
     /// next sequence number, nil before the peer's first message.
