@@ -65,8 +65,8 @@ extension ConntrackdDaemon {
             !engine.isFTFW || sync.disableExternalCache || handingOver ? nil : { index, header, type, payload in
                 guard let p = CompactSyncedFlow.Packed(payload: payload) else { return false }
                 // Refused by the jump guard: taken, and dropped.
-                guard self.hardening.admits(flags: header.flags, sequence: header.sequence,
-                                            expected: self.engine.expectedSequence, now: now) else { return true }
+                guard self.hardening.admits(flags: header.flags, sequence: header.sequence, expected: self.engine.expectedSequence,
+                                            now: now, resume: self.resumePeerLine) else { return true }
                 self.messageTally.count(.received, SyncMessageKind.of(type, header.flags), link: index)
                 judging(on: index)
                 if self.engine.receiveData(flags: header.flags, sequence: header.sequence, places: &self.internalCache, events: &events) {
@@ -78,7 +78,8 @@ extension ConntrackdDaemon {
         link.receive(fastFlow: fastFlow) { index, received in
             // Refused by the jump guard: dropped before it counts as the peer heard.
             if case .message(let m) = received,
-               !hardening.admits(flags: m.flags, sequence: m.sequence, expected: engine.expectedSequence, now: now) { return }
+               !hardening.admits(flags: m.flags, sequence: m.sequence, expected: engine.expectedSequence, now: now,
+                                 resume: resumePeerLine) { return }
             link.heard(now: now)
             guard case .message(let m) = received else { return }
             messageTally.count(.received, SyncMessageKind.of(m.type, m.flags), link: index)

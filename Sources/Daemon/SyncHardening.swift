@@ -30,9 +30,18 @@ struct SyncHardening {
 
     /// Whether a message with this header goes on to the sync mode. `expected`: the mode's
     /// next sequence number, nil before the peer's first message.
-    mutating func admits(flags: SyncFlags, sequence: UInt32, expected: UInt32?, now: Instant) -> Bool {
+    /// `resume`: called first when the message shows a gap was forged, with where the
+    /// peer's line is expected again (the mode is to be set back there).
+    mutating func admits(flags: SyncFlags, sequence: UInt32, expected: UInt32?, now: Instant,
+                         resume: (UInt32) -> Void = { _ in }) -> Bool {
         guard enabled else { return true }
-        return jumpGuard.judge(sequence: sequence, hello: flags.contains(.hello), expected: expected, now: now) == .admit
+        switch jumpGuard.judge(sequence: sequence, hello: flags.contains(.hello), expected: expected, now: now) {
+        case .admit: return true
+        case .unconfirmedJump: return false
+        case .resumeOldLine(let s):
+            resume(s)
+            return true
+        }
     }
 
     /// Whether a resync request may be answered now (a bulk send of the whole table).
@@ -55,6 +64,13 @@ struct SyncHardening {
 }
 
 extension ConntrackdDaemon {
+    /// The jump guard found a gap forged: back to the peer's own line, whose messages lost
+    /// meanwhile the mode will see as a gap (FTFW NACKs it, gap repair follows it up).
+    func resumePeerLine(expecting s: UInt32) {
+        log("a sequence gap was forged: the peer's messages go on from \(s); resuming its line (see docs/sync-hardening.md)")
+        engine.resumeLine(expecting: s)
+    }
+
     /// Every refusal of the hardened link so far, by reason.
     var syncRefusals: SyncRefusals {
         var r = SyncRefusals()
@@ -70,6 +86,15 @@ extension ConntrackdDaemon {
 }
 
 extension ModeEngine {
+    /// A gap was found forged: the peer's line is expected at `s` again.
+    func resumeLine(expecting s: UInt32) {
+        switch self {
+        case .ftfw(let c): c.engine.resumeLine(expecting: s)
+        case .notrack(let c): c.engine.resumeLine(expecting: s)
+        case .alarm(let c): c.engine.resumeLine(expecting: s)
+        }
+    }
+
     /// FTFW's own refusals (the other modes have neither ACKs nor a resend queue).
     var hardeningRefusals: (rateLimited: Int, acknowledgementsBeyondSent: Int) {
         if case .ftfw(let c) = self { (c.engine.counters.rateLimited, c.engine.counters.acknowledgementsBeyondSent) } else { (0, 0) }

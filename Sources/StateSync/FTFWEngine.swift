@@ -435,6 +435,14 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     /// The time of the messages about to be received (the rate limit's clock).
     public mutating func receiving(at now: Instant) { receiveClock = now }
 
+    /// Hardening: a gap was found forged (`SequenceJumpGuard.Verdict.resumeOldLine`): the
+    /// peer's line is expected at `s` again, and nothing of the forged line is acknowledged.
+    public mutating func resumeLine(expecting s: UInt32) {
+        tracker.accept(s &- 1)
+        ackFrom = nil
+        window = configuration.ackWindowSize
+    }
+
     /// Whether a costly piece of work asked for by the peer may be done now.
     private mutating func permitsCostly() -> Bool {
         guard configuration.hardened else { return true }

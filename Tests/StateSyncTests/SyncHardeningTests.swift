@@ -110,6 +110,45 @@ import Timekeeping
         #expect(v18 == .admit)
     }
 
+    /// A forged gap within the window is taken as loss; when the line it left behind goes
+    /// on in order while the gap's line stays silent for 2 s, the old line is resumed.
+    @Test func aForgedGapWithinTheWindowIsUndone() {
+        var g = SequenceJumpGuard()
+        var expected: UInt32 = 1_000
+        let first = verdict(&g, sequence: 1_000, hello: false, expected: expected, now: Self.ms(0))
+        #expect(first == .admit)
+        expected = 1_001
+        // A second forged gap soon after must not hide the first.
+        for forged: UInt32 in [61_000, 62_000] {
+            let v = verdict(&g, sequence: forged, hello: false, expected: expected, now: Self.ms(100))
+            #expect(v == .admit)
+            expected = forged + 1
+        }
+        var verdicts: [SequenceJumpGuard.Verdict] = []
+        for (i, at) in [UInt64(200), 500, 1_000, 2_200].enumerated() {
+            verdicts.append(verdict(&g, sequence: 1_001 + UInt32(i), hello: false, expected: expected, now: Self.ms(at)))
+        }
+        #expect(verdicts == [.admit, .admit, .admit, .resumeOldLine(expecting: 1_001)])
+        #expect(g.resumed == 1)
+    }
+
+    /// Control: real loss. The line after the gap talks, and a straggler from before it
+    /// changes nothing.
+    @Test func realLossIsNeverUndone() {
+        var g = SequenceJumpGuard()
+        _ = verdict(&g, sequence: 1_000, hello: false, expected: 1_000, now: Self.ms(0))
+        var expected: UInt32 = 1_001
+        for i in 0 ..< 12 {
+            let s = 1_100 + UInt32(i)
+            let v = verdict(&g, sequence: s, hello: false, expected: expected, now: Self.ms(UInt64(i) * 500))
+            #expect(v == .admit)
+            expected = s + 1
+            let straggler = verdict(&g, sequence: 1_001 + UInt32(i), hello: false, expected: expected, now: Self.ms(UInt64(i) * 500 + 1))
+            #expect(straggler == .admit)
+        }
+        #expect(g.resumed == 0)
+    }
+
     // MARK: rate limit
 
     @Test func costlyWorkOncePerSecond() {
