@@ -313,6 +313,30 @@ struct SyncHardeningAttackTests {
 
     // MARK: one forged sequence jump does not stop replication
 
+    /// UDP: one spoofed datagram from the peer's address numbered 5,000 ahead of its line,
+    /// within the window: taken as loss, its flow planted (only a key stops that). Hardened,
+    /// the peer's own messages, arriving as "before", show the gap forged once its line has
+    /// been silent 2 s: B resumes the peer's line, NACKs what it dropped meanwhile, and every
+    /// flow made afterwards arrives. Unhardened, they never do.
+    @Test(arguments: [true, false]) func aForgedGapWithinTheWindowIsUndone(hardened: Bool) throws {
+        let lab = try Lab(hardened ? "wh" : "wc", channel: "UDP", hardened: hardened)
+        defer { lab.remove() }
+        #expect(lab.ready(), "B: \(lab.log("b"))")
+        var bytes = Self.forgedMessage()
+        let sequence = UInt32(truncatingIfNeeded: time(nil)) &+ 5_000
+        bytes.replaceSubrange(4 ..< 8, with: [UInt8(sequence >> 24), UInt8(sequence >> 16 & 0xff), UInt8(sequence >> 8 & 0xff), UInt8(sequence & 0xff)])
+        try Self.sendSpoofed(in: lab, from: "10.236.1.1", to: "10.236.1.2", bytes)
+        #expect(lab.eventually(5) { lab.external.contains("src=\(Self.forgedSource) ") }, "\(lab.external)")
+        lab.makeFlows(20)
+        if hardened {
+            #expect(lab.eventually(15) { lab.arrived(20) == 20 }, "\(lab.external)\n\(lab.log("b"))")
+            #expect(lab.log("b").contains("a sequence gap was forged"), "\(lab.log("b"))")
+        } else {
+            usleep(4_000_000)
+            #expect(lab.arrived(20) < 20, "control: the forged gap should have stalled replication: \(lab.external)")
+        }
+    }
+
     /// One datagram from the peer's own address (spoofed through a raw socket; over
     /// Multicast, sent to the group) jumps B's sequence 2 million ahead: the source checks
     /// cannot tell it from the peer's. Hardened, it is refused as an unconfirmed jump, its
