@@ -94,7 +94,7 @@ extension ConntrackdDaemon {
 
     func nodeStatus(now: Instant) -> ControlPresenter.NodeStatus {
         let k = channel.counters
-        return ControlPresenter.NodeStatus(
+        var status = ControlPresenter.NodeStatus(
             mode: sync.mode.rawValue, startedAt: runtime.startedAt, peerAddress: link.peerAddress, peerSilent: link.liveness.silent,
             peerLastHeard: link.liveness.lastHeard, resync: state.resync.phase, pollSeconds: config.general.pollSeconds,
             readsEvents: events != nil, polls: runtime.polls, internalFlows: internalCache.activeCount,
@@ -107,6 +107,8 @@ extension ConntrackdDaemon {
             waitingForSpace: state.pendingCommit.count, committedLater: state.pendingCommit.committedLater,
             expiredWaiting: state.pendingCommit.expired, handover: state.handover.counters, peerHeard: link.liveness.everHeard,
             lag: engine.isFTFW ? lagView(now: now) : nil)
+        status.refusals = syncRefusals
+        return status
     }
 
     func lagView(now: Instant) -> ControlPresenter.LagView {
@@ -170,6 +172,7 @@ extension ConntrackdDaemon {
         s.runtime.bufferSize = events?.socket.receiveBufferSize ?? 0
         s.retransmitted = engine.retransmissions
         s.foreignDatagrams = link.foreignDatagrams
+        s.refusals = syncRefusals
         s.errorQueueLimit = current?.errorQueueLength ?? 128
         if let ftfw = engine.ftfw {
             s.resendQueue = listing ? ftfw.resendQueueEntries : nil

@@ -23,6 +23,8 @@ extension ConntrackdDaemon {
         var handovers: [(SyncMessageType, SyncedFlow)] = []
         defer { if !handovers.isEmpty { handOver(handovers) } }
         var events: [SyncEngineEvent] = []
+        engine.receiving(at: now)
+        defer { if let line = hardening.newRefusals(syncRefusals) { log(line) } }
         /// A message the mode will judge arrived on link `index`: answer on that link.
         func judging(on index: Int) {
             link.heard(now: now)
@@ -34,6 +36,8 @@ extension ConntrackdDaemon {
                 switch e {
                 case .apply: break
                 case .resyncRequested:
+                    // One bulk send a second at most: anyone who reaches the link can ask.
+                    guard hardening.permitsBulkSend(now: now) else { continue }
                     log("resync requested by other node")
                     engine.answerResync { bulkSend() }
                 case .peerAcknowledged(let range):
@@ -60,6 +64,9 @@ extension ConntrackdDaemon {
         let fastFlow: ((Int, SyncHeader, SyncMessageType, UnsafeRawBufferPointer) -> Bool)? =
             !engine.isFTFW || sync.disableExternalCache || handingOver ? nil : { index, header, type, payload in
                 guard let p = CompactSyncedFlow.Packed(payload: payload) else { return false }
+                // Refused by the jump guard: taken, and dropped.
+                guard self.hardening.admits(flags: header.flags, sequence: header.sequence, expected: self.engine.expectedSequence,
+                                            now: now, resume: self.resumePeerLine) else { return true }
                 self.messageTally.count(.received, SyncMessageKind.of(type, header.flags), link: index)
                 judging(on: index)
                 if self.engine.receiveData(flags: header.flags, sequence: header.sequence, places: &self.internalCache, events: &events) {
@@ -69,6 +76,10 @@ extension ConntrackdDaemon {
                 return true
             }
         link.receive(fastFlow: fastFlow) { index, received in
+            // Refused by the jump guard: dropped before it counts as the peer heard.
+            if case .message(let m) = received,
+               !hardening.admits(flags: m.flags, sequence: m.sequence, expected: engine.expectedSequence, now: now,
+                                 resume: resumePeerLine) { return }
             link.heard(now: now)
             guard case .message(let m) = received else { return }
             messageTally.count(.received, SyncMessageKind.of(m.type, m.flags), link: index)

@@ -62,6 +62,8 @@ public final class ConntrackdDaemon {
     var promotionTally = PromotionTally()
     /// `--metrics-listen`: copies the counters for the HTTP side between turns.
     public var metrics: MetricsFeed?
+    /// The sync link's guards without a key (docs/sync-hardening.md).
+    var hardening: SyncHardening
 
     public init(config: ConntrackdConfiguration, logger: Logger, shouldStop: @escaping () -> Bool) throws {
         guard let sync = config.sync else { throw SetupError.configuration("statistics mode is not supported by tandem yet; configure Sync") }
@@ -73,6 +75,9 @@ public final class ConntrackdDaemon {
         let now = Instant.now()
         runtime.startedAt = now
         let first = UInt32(truncatingIfNeeded: time(nil))
+        let (hardened, hardeningNote) = SyncHardening.fromEnvironment()
+        hardening = SyncHardening(enabled: hardened)
+        if let hardeningNote { log(hardeningNote) }
         switch sync.mode {
         case .notrack:
             engine = .notrack(NotrackEngine<SyncObjectKey>(firstSequence: first, now: now))
@@ -81,7 +86,8 @@ public final class ConntrackdDaemon {
                                                            seed: now.nanoseconds))
         default:
             engine = .ftfw(FTFWEngine<SyncObjectKey>(configuration: .init(ackWindowSize: sync.ackWindowSize, resendQueueSize: sync.resendQueueSize,
-                                                                                      acknowledgementDelay: Self.acknowledgementDelay),
+                                                                                      acknowledgementDelay: Self.acknowledgementDelay,
+                                                                                      hardened: hardened),
                                                                 firstSequence: first, now: now))
         }
         // ALARM has neither NACKs nor resync requests. The environment switch exists for
@@ -103,7 +109,7 @@ public final class ConntrackdDaemon {
             state.handover.enabled = false
             log("TANDEM_TEST_NO_HANDOVER is set: after a promotion the peer's messages go to the external cache only (test-only)")
         }
-        link = PeerLink(channels: try ChannelSet.open(sync.channels), peerAddress: ChannelSet.peerDescription(sync.channels), now: now, log: log)
+        link = PeerLink(channels: try ChannelSet.open(sync.channels, hardened: hardened), peerAddress: ChannelSet.peerDescription(sync.channels), now: now, log: log)
         messageTally = SyncMessageTally(links: link.channels.channels.count)
         control = try config.general.unixPath.map { path throws(SetupError) in try ControlServer(path: path) }
         let kernel = try ConntrackConnection()

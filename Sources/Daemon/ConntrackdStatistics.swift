@@ -74,6 +74,8 @@ public struct ConntrackdStatistics: Sendable {
     public var errorQueueLimit = 128
     public var retransmitted = 0
     public var foreignDatagrams = 0
+    /// The hardened sync link's refusals (docs/sync-hardening.md).
+    public var refusals = SyncRefusals()
 
     public init(internalCache: Cache, externalCache: Cache) {
         self.internalCache = internalCache
@@ -145,6 +147,7 @@ public struct ConntrackdStatistics: Sendable {
         s += "\t\tResync requests:\t\(Self.pad(g.resyncRequests, 20))\n"
         s += "\t\tLost, resynced:\t\t\(Self.pad(g.messagesCoveredByResync, 20))\n"
         s += "\t\tStale flows removed:\t\(Self.pad(g.staleFlowsRemoved, 20))\n\n"
+        s += refusedBlock
         return s
     }
 

@@ -74,6 +74,8 @@ enum ControlPresenter {
         var peerHeard = true
         /// FTFW: replication lag; nil in the other modes.
         var lag: LagView?
+        /// The hardened sync link's refusals (docs/sync-hardening.md).
+        var refusals = SyncRefusals()
     }
 
     /// The replication lag as the status shows it.
@@ -123,6 +125,10 @@ enum ControlPresenter {
         lines.append("  reliability: \(s.retransmitted) retransmitted, \(s.lost) lost, "
                      + "\(s.malformed) malformed, \(s.foreign) not from the peer, \(s.overruns) netlink overruns")
         if let l = s.lag { lines.append("  replication lag: " + lagText(l, now: now)) }
+        // Only when something was refused: the reasons are in docs/sync-hardening.md.
+        if s.refusals.total > 0 {
+            lines.append("  refused: " + s.refusals.byReason.filter { $0.count > 0 }.map { "\($0.count) \($0.reason)" }.joined(separator: ", "))
+        }
         if s.handover.windows > 0 {
             let h = s.handover
             lines.append("  promotion handover: \(h.windows) windows; the old master's flows \(h.created) created (\(h.alreadyPresent) present), "

@@ -47,6 +47,10 @@ extension MetricsPublisher {
             ("not_from_peer", sync.messages.notFromPeer),
         ]
         for (reason, n) in refused { counter("tandem_sync_received_dropped_total", [("reason", reason)], n) }
+        // The hardened link's refusals (docs/sync-hardening.md), one series per reason.
+        for (reason, n) in sync.refusals.byReason {
+            counter("tandem_sync_refused_total", [("reason", String(reason.map { $0 == "-" ? "_" : $0 }))], n)
+        }
         counter("tandem_sync_messages_lost_total", sync.messages.lost)
         counter("tandem_sync_messages_before_total", sync.messages.before)
         counter("tandem_sync_retransmitted_total", sync.messages.retransmitted)

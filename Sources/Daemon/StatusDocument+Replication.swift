@@ -36,7 +36,7 @@ extension StatusDocument {
                 receive: Receive(truncated: st.receive.truncated, badSize: st.receive.badSize, wrongVersion: st.receive.wrongVersion,
                                  malformedHeader: st.receive.malformedHeader, malformedPayload: st.receive.malformedPayload,
                                  badType: st.receive.badType, modeMalformed: st.modeMalformed),
-                gapRepair: g, replicationLag: s.lag.map { Self.lag($0, now: now) }),
+                gapRepair: g, replicationLag: s.lag.map { Self.lag($0, now: now) }, refusals: st.refusals),
             kernel: Kernel(pollSeconds: s.pollSeconds, readsEvents: s.readsEvents, polls: s.polls, eventsReceived: r.eventsReceived,
                            eventsFiltered: r.eventsFiltered, eventsUnknown: r.eventsUnknown, catchEventFailed: r.catchEventFailed,
                            dumpUnknown: r.dumpUnknown, overruns: r.overruns, flushes: r.kernelFlushes, resyncs: r.kernelResyncs,

@@ -56,6 +56,8 @@ struct StatusDocument: Encodable, Sendable {
         var gapRepair: GapRepair.Counters
         /// FTFW only: how far behind the peer is (`ReplicationLag`).
         @Nullable var replicationLag: Lag?
+        /// What the hardened link refused, by reason (docs/sync-hardening.md).
+        var refusals: SyncRefusals
     }
 
     struct Lag: Encodable, Sendable {

@@ -79,8 +79,9 @@ public final class ChannelSet {
 
 extension ChannelSet {
     /// Opens the configured links (spec §4): one kind only, at most four, each with the
-    /// addresses its kind needs.
-    public static func open(_ configured: [ConntrackdConfiguration.Channel]) throws(SetupError) -> ChannelSet {
+    /// addresses its kind needs. `hardened`: the source checks of docs/sync-hardening.md
+    /// (off only for the tests' control runs).
+    public static func open(_ configured: [ConntrackdConfiguration.Channel], hardened: Bool = true) throws(SetupError) -> ChannelSet {
         guard let first = configured.first else { throw .configuration("no dedicated link (UDP, Multicast or TCP) in Sync") }
         guard configured.allSatisfy({ $0.kind == first.kind }) else {
             throw .configuration("\(first.location): dedicated links of different kinds cannot be mixed")
@@ -102,14 +103,15 @@ extension ChannelSet {
                 }
                 let local = c.ipv4Interface
                 channels.append(try MulticastChannel(group: group, port: port, localInterfaceAddress: local, interface: c.interface,
-                                                     sendBuffer: c.sendBuffer, receiveBuffer: c.receiveBuffer, checksum: c.checksum))
+                                                     sendBuffer: c.sendBuffer, receiveBuffer: c.receiveBuffer, checksum: c.checksum,
+                                                     hardened: hardened))
             case .tcp:
                 guard let local = c.ipv4Address ?? c.ipv6Address, let peer = c.ipv4Destination ?? c.ipv6Destination else {
                     throw .configuration("\(c.location): the TCP link needs IPv4_address and IPv4_Destination_Address (or their IPv6 pair)")
                 }
                 channels.append(try TCPChannel(local: local, peer: peer, port: port, interface: c.interface,
                                                sendBuffer: c.sendBuffer, receiveBuffer: c.receiveBuffer,
-                                               errorQueueLength: c.errorQueueLength))
+                                               errorQueueLength: c.errorQueueLength, hardened: hardened))
             }
         }
         return ChannelSet(channels, defaultIndex: configured.firstIndex(where: \.isDefault) ?? 0)

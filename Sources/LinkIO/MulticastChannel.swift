@@ -11,6 +11,11 @@ import Timekeeping
 /// local interface address; sends go to the group from that interface, without loopback.
 /// Over IPv6 (an `IPv6_address` group) the interface is named by `Interface`, as in
 /// conntrackd.
+///
+/// Hardened (the default; docs/sync-hardening.md), the socket is bound to the group
+/// address rather than the wildcard (no unicast datagram to the port reaches it) and to
+/// the interface's device (nor does the group on another interface), and each datagram's
+/// source must be on the interface's subnet (`MulticastSourceCheck`).
 public final class MulticastChannel: SyncChannel, BackloggedSender {
     public let descriptor: Int32
     let group: SocketTarget
@@ -19,17 +24,33 @@ public final class MulticastChannel: SyncChannel, BackloggedSender {
     public internal(set) var counters = ChannelCounters()
     var backlog = SendBacklog()
     var target: SocketTarget { group }
+    /// Who may send to us; nil when hardening is off (every datagram is read).
+    let sourceCheck: MulticastSourceCheck?
+    public private(set) var foreignDatagrams = 0
+    public private(set) var lastForeignSource: UInt32?
 
     public var kind: ConntrackdConfiguration.Channel.Kind { .multicast }
     public var descriptors: [Int32] { [descriptor] }
 
     public init(group: IPAddress, port: UInt16, localInterfaceAddress: IPAddress?, interface: String?,
-                sendBuffer: Int?, receiveBuffer: Int?, checksum: Bool = true) throws(SetupError) {
+                sendBuffer: Int?, receiveBuffer: Int?, checksum: Bool = true, hardened: Bool = true) throws(SetupError) {
         let opened: (fd: Int32, group: SocketTarget, headers: Int)
         if case .v6 = group {
-            opened = try Self.open6(group: group, port: port, interface: interface)
+            opened = try Self.open6(group: group, port: port, interface: interface, hardened: hardened)
         } else {
-            opened = try Self.open4(group: group, port: port, local: localInterfaceAddress)
+            opened = try Self.open4(group: group, port: port, local: localInterfaceAddress, interface: interface, hardened: hardened)
+        }
+        if hardened {
+            let device = interface ?? localInterfaceAddress.flatMap(MulticastSourceCheck.interface(holding:))
+            let family: Int32 = if case .v6 = group { AF_INET6 } else { AF_INET }
+            let subnets = device.map { MulticastSourceCheck.subnets(of: $0, family: family) } ?? []
+            guard !subnets.isEmpty else {
+                close(opened.fd)
+                throw .unavailable("the Multicast link's interface \(device ?? "?") has no address to check the peer's against")
+            }
+            sourceCheck = MulticastSourceCheck(subnets: subnets)
+        } else {
+            sourceCheck = nil
         }
         descriptor = opened.fd
         ChannelSocket.setBuffers(opened.fd, send: sendBuffer, receive: receiveBuffer)
@@ -46,13 +67,21 @@ public final class MulticastChannel: SyncChannel, BackloggedSender {
         return fd
     }
 
-    private static func open4(group: IPAddress, port: UInt16, local: IPAddress?) throws(SetupError) -> (Int32, SocketTarget, Int) {
+    private static func open4(group: IPAddress, port: UInt16, local: IPAddress?, interface: String?,
+                              hardened: Bool) throws(SetupError) -> (Int32, SocketTarget, Int) {
         guard case .v4(let g) = group, case .v4(let local)? = local else {
             throw .configuration("an IPv4 multicast link needs an IPv4 group and IPv4_interface")
         }
         let fd = try socket(AF_INET)
-        guard ChannelSocket.bind(fd, ChannelSocket.address(0, port: port)) == 0 else {
-            let e = errno; close(fd); throw .system("bind 0.0.0.0:\(port)", e)
+        if hardened {
+            guard let device = interface ?? MulticastSourceCheck.interface(holding: .v4(local)) else {
+                close(fd); throw .unavailable("no interface holds the Multicast link's IPv4_interface \(IPAddress.v4(local))")
+            }
+            if !ChannelSocket.bindToDevice(fd, device) { let e = errno; close(fd); throw .system("SO_BINDTODEVICE \(device)", e) }
+        }
+        let bound = hardened ? g : 0
+        guard ChannelSocket.bind(fd, ChannelSocket.address(bound, port: port)) == 0 else {
+            let e = errno; close(fd); throw .system("bind \(IPAddress.v4(bound)):\(port)", e)
         }
         var membership = ip_mreq()
         membership.imr_multiaddr.s_addr = g.bigEndian
@@ -69,14 +98,16 @@ public final class MulticastChannel: SyncChannel, BackloggedSender {
 
     /// The IPv6 link: bound to [::]:port, joined to the group on the interface's index
     /// (IPV6_JOIN_GROUP), sending through that interface without loopback.
-    private static func open6(group: IPAddress, port: UInt16, interface: String?) throws(SetupError) -> (Int32, SocketTarget, Int) {
+    private static func open6(group: IPAddress, port: UInt16, interface: String?, hardened: Bool) throws(SetupError) -> (Int32, SocketTarget, Int) {
         let index = interface.map { if_nametoindex($0) } ?? 0
         guard let interface, index != 0 else {
             throw .unavailable("an IPv6 multicast link needs its Interface (\(interface ?? "none") has no index)")
         }
         let fd = try socket(AF_INET6)
-        guard ChannelSocket.bind(fd, SocketTarget(.v6(0, 0), port: port)) == 0 else {
-            let e = errno; close(fd); throw .system("bind [::]:\(port)", e)
+        if hardened, !ChannelSocket.bindToDevice(fd, interface) { let e = errno; close(fd); throw .system("SO_BINDTODEVICE \(interface)", e) }
+        let bound = hardened ? SocketTarget(group, port: port, scope: index) : SocketTarget(.v6(0, 0), port: port)
+        guard ChannelSocket.bind(fd, bound) == 0 else {
+            let e = errno; close(fd); throw .system("bind [\(hardened ? "\(group)" : "::")]:\(port)", e)
         }
         // struct ipv6_mreq: the group's 16 bytes, then the interface index.
         var membership = group.bytes
@@ -107,10 +138,21 @@ public final class MulticastChannel: SyncChannel, BackloggedSender {
         // Bounded per turn: the loop comes straight back while the socket stays readable,
         // and a full 24 MB receive buffer is never decoded into messages all at once.
         for _ in 0 ..< datagramsPerTurn {
-            let n = recv(descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            var source = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let n = withUnsafeMutablePointer(to: &source) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    recvfrom(descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT), $0, &length)
+                }
+            }
             if n < 0 {
                 if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { counters.receiveErrors += 1 }
                 break
+            }
+            if let sourceCheck, !(SocketTarget.ipAddress(of: source).map(sourceCheck.admits) ?? false) {
+                foreignDatagrams += 1
+                lastForeignSource = SocketTarget.firstWord(of: source)
+                continue
             }
             counters.bytesReceived += n
             counters.packetsReceived += 1

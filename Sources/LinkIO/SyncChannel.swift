@@ -45,6 +45,8 @@ public protocol SyncChannel: AnyObject {
     /// Datagrams dropped because they did not come from the configured peer.
     var foreignDatagrams: Int { get }
     var lastForeignSource: UInt32? { get }
+    /// TCP: connections from the peer's address refused while its live one was kept.
+    var secondConnections: Int { get }
     func send(_ bytes: [UInt8])
     /// Datagrams back to back in `bytes`, datagram i ending at `ends[i]`.
     func send(batch bytes: [UInt8], ends: [Int])
@@ -66,6 +68,7 @@ extension SyncChannel {
 
     public var foreignDatagrams: Int { 0 }
     public var lastForeignSource: UInt32? { nil }
+    public var secondConnections: Int { 0 }
     public func service(now: Instant) {}
     public var backlogged: Bool { false }
 }

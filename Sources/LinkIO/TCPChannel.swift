@@ -10,7 +10,8 @@ import Timekeeping
 /// its peer; it writes only on the connection it made and reads only on the one it
 /// accepted. A failed or partial write keeps the rest queued (at most ErrorQueueLength
 /// buffers, the oldest unstarted one dropped and counted), sent before new data; the
-/// client reconnects at most once a second.
+/// client reconnects at most once a second. Which connection is read is
+/// `TCPAcceptPolicy`'s (hardened: the peer's only, and a live one is not displaced).
 public final class TCPChannel: SyncChannel {
     enum Client {
         case idle(retryAt: Instant)
@@ -35,6 +36,13 @@ public final class TCPChannel: SyncChannel {
     var freshConnection = false
     public private(set) var counters = ChannelCounters()
     public private(set) var droppedBuffers = 0
+    let acceptPolicy: TCPAcceptPolicy
+    /// When the accepted connection was last heard from.
+    var acceptedHeard: Instant?
+    /// Connections refused by `acceptPolicy`.
+    public private(set) var foreignDatagrams = 0
+    public private(set) var lastForeignSource: UInt32?
+    public private(set) var secondConnections = 0
 
     public var kind: ConntrackdConfiguration.Channel.Kind { .tcp }
 
@@ -45,7 +53,7 @@ public final class TCPChannel: SyncChannel {
     }
 
     public init(local: IPAddress, peer: IPAddress, port: UInt16, interface: String?, sendBuffer: Int?, receiveBuffer: Int?,
-                errorQueueLength: Int) throws(SetupError) {
+                errorQueueLength: Int, hardened: Bool = true) throws(SetupError) {
         guard local.family == peer.family else { throw .configuration("the TCP link's local and peer addresses are of different families") }
         let scope = interface.map { if_nametoindex($0) } ?? 0
         let bound = SocketTarget(local, port: port, scope: scope)
@@ -64,6 +72,7 @@ public final class TCPChannel: SyncChannel {
         self.interface = interface
         self.sendBuffer = sendBuffer
         queueLimit = max(1, errorQueueLength)
+        acceptPolicy = TCPAcceptPolicy(hardened: hardened)
         // IP and TCP headers: 20 + 20 bytes, or 40 + 20 over IPv6.
         maximumPayload = ChannelSocket.mtu(interface) - (bound.family == AF_INET6 ? 60 : 40)
     }
@@ -166,14 +175,34 @@ public final class TCPChannel: SyncChannel {
     }
 
     public func receiveAll() -> [ChannelInput] {
-        // Only one accepted connection is kept: a new one replaces it (the peer restarted).
+        // Only one accepted connection is kept; `acceptPolicy` says whether a new one
+        // replaces it (the peer restarted) or is refused.
+        let now = Instant.now()
         while true {
-            let fd = accept(listener, nil, nil)
+            var source = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let fd = withUnsafeMutablePointer(to: &source) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listener, $0, &length) }
+            }
             guard fd >= 0 else { break }
+            switch acceptPolicy.decide(fromPeer: peer.isSameAddress(as: source), held: accepted == nil ? nil : acceptedHeard, now: now) {
+            case .refuseNotFromPeer:
+                close(fd)
+                foreignDatagrams += 1
+                lastForeignSource = SocketTarget.firstWord(of: source)
+                continue
+            case .refuseSecondConnection:
+                close(fd)
+                secondConnections += 1
+                continue
+            case .take, .replace:
+                break
+            }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             if let old = accepted { close(old) }
             accepted = fd
+            acceptedHeard = now
             freshConnection = true
         }
         guard let fd = accepted else { return [] }
@@ -182,6 +211,7 @@ public final class TCPChannel: SyncChannel {
         while true {
             let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
             if n > 0 {
+                acceptedHeard = now
                 counters.bytesReceived += n
                 counters.packetsReceived += 1
                 out.append(.stream(Array(buffer[0..<n]), restarted: freshConnection))

@@ -28,6 +28,9 @@ public struct AlarmEngine<Key: Hashable & Sendable>: SyncEngine {
 
     public var nextDeadline: Instant { timers.peek?.deadline ?? .never }
 
+    /// Hardening: the peer's line is expected at `s` again (see `SequenceJumpGuard`).
+    public mutating func resumeLine(expecting s: UInt32) { tracker.accept(s &- 1) }
+
     public mutating func enqueue(_ key: Key) {
         if queued.insert(key).inserted { queue.append(key) }
     }

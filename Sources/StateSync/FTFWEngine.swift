@@ -36,10 +36,14 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         /// replication lag is read from our ACKs (`LagProbe`), and its resend queue empties
         /// sooner; it costs at most one ACK per delay.
         public var acknowledgementDelay: Duration?
+        /// Tandem hardening (docs/sync-hardening.md): an ACK naming sequence numbers never
+        /// sent is refused, and a HELLO's resend-queue flush or a wide NACK is served at
+        /// most once a second (`ControlMessageRateLimit`).
+        public var hardened: Bool
 
         public init(ackWindowSize: Int = 300, resendQueueSize: Int = 131072, aliveInterval: Duration = .seconds(1),
                     holdDataUntilHandshake: Bool = true, resendToRestartedPeer: Bool = true, backPressure: Bool = true,
-                    expectedObjects: Int = 0, acknowledgementDelay: Duration? = nil) {
+                    expectedObjects: Int = 0, acknowledgementDelay: Duration? = nil, hardened: Bool = false) {
             self.ackWindowSize = max(1, ackWindowSize)
             self.resendQueueSize = max(1, resendQueueSize)
             self.aliveInterval = aliveInterval
@@ -48,6 +52,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             self.backPressure = backPressure
             self.expectedObjects = max(0, expectedObjects)
             self.acknowledgementDelay = acknowledgementDelay
+            self.hardened = hardened
         }
 
         /// conntrackd 1.4.7's behaviour exactly, for interop transcripts.
@@ -72,6 +77,9 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         public var nacksSent = 0
         public var malformedHeader = 0
         public var helloFlushes = 0
+        /// Hardening refusals (see `Configuration.hardened`).
+        public var acknowledgementsBeyondSent = 0
+        public var rateLimited = 0
     }
 
     enum Pending: Hashable, Sendable {
@@ -128,6 +136,9 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     /// rewind its acknowledgement window over messages it never got.
     private var fence: UInt32?
     private var fenceSent = false
+    /// The costly control messages' limit (hardening), and the time the owner last gave.
+    private var costlyControl = ControlMessageRateLimit()
+    private var receiveClock = Instant.zero
 
     public init(configuration: Configuration = Configuration(), firstSequence: UInt32, now: Instant) {
         self.configuration = configuration
@@ -421,6 +432,25 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
 
     // MARK: receiving side
 
+    /// The time of the messages about to be received (the rate limit's clock).
+    public mutating func receiving(at now: Instant) { receiveClock = now }
+
+    /// Hardening: a gap was found forged (`SequenceJumpGuard.Verdict.resumeOldLine`): the
+    /// peer's line is expected at `s` again, and nothing of the forged line is acknowledged.
+    public mutating func resumeLine(expecting s: UInt32) {
+        tracker.accept(s &- 1)
+        ackFrom = nil
+        window = configuration.ackWindowSize
+    }
+
+    /// Whether a costly piece of work asked for by the peer may be done now.
+    private mutating func permitsCostly() -> Bool {
+        guard configuration.hardened else { return true }
+        if costlyControl.permit(.resendQueueFlush, now: receiveClock) { return true }
+        counters.rateLimited += 1
+        return false
+    }
+
     public mutating func receive(_ m: SyncMessage) -> [Event] {
         var events: [Event] = []
         if receive(m, events: &events) { events.append(.apply(m)) }
@@ -469,8 +499,10 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 ackFrom = seq
             }
             // The restarted peer cannot NACK what it never saw: pending resends are
-            // dropped (conntrackd) or sent again (Tandem).
-            for dropped in resend.removeAll() {
+            // dropped (conntrackd) or sent again (Tandem). Hardened, at most once a second:
+            // every message of a restarting peer says HELLO, and so can a forger's.
+            let flushing = resend.count == 0 || permitsCostly()
+            for dropped in flushing ? resend.removeAll() : [] {
                 guard let k = dropped.entry.objectKey, let slot = places.slot(of: k),
                       places[place: slot] == .awaitingAcknowledgement(dropped.sequence) else { continue }
                 if configuration.resendToRestartedPeer {
@@ -541,6 +573,11 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         case .control(let c):
             if c.flags.contains(.ack) {
                 guard let r = c.range, r.isWellFormed else { return nil }
+                // Nothing at or after `nextSequence` was ever sent: such an ACK is forged.
+                if configuration.hardened, !sequence(r.to, isBefore: nextSequence) {
+                    counters.acknowledgementsBeyondSent += 1
+                    return false
+                }
                 if let f = fence, !sequence(r.to, isBefore: f) { fence = nil }
                 for entry in resend.remove(in: r) { settle(entry, places: &places) }
                 events.append(.peerAcknowledged(r))
@@ -548,6 +585,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             }
             if c.flags.contains(.nack) {
                 guard let r = c.range, r.isWellFormed else { return nil }
+                if ControlMessageRateLimit.isWide(r), !permitsCostly() { return false }
                 for entry in resend.remove(in: r) {
                     if let k = entry.entry.objectKey {
                         // Only the object's latest transmission is retransmitted; a queued

@@ -83,6 +83,9 @@ public struct NotrackEngine<Key: Hashable & Sendable>: SyncEngine {
         if queued.insert(key).inserted { queue.append(key) }
     }
 
+    /// Hardening: the peer's line is expected at `s` again (see `SequenceJumpGuard`).
+    public mutating func resumeLine(expecting s: UInt32) { tracker.accept(s &- 1) }
+
     public mutating func requestResync() {
         controls.append(ControlMessage(flags: .resync, sequence: 0, range: ClosedRangeOfSequences(from: 0, to: 0)))
     }

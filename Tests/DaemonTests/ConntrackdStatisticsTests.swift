@@ -53,6 +53,14 @@ import Testing
         let text = Self.sample().network
         #expect(text.hasPrefix("network statistics:\n\trecv:\n\t\tMalformed messages:\t                   0\n\t\tWrong protocol version:\t"))
         #expect(text.contains("sequence tracking statistics:\n\trecv:\n\t\tPackets lost:\t\t                   6\n\t\tPackets before:\t\t                   1\n\nUDP traffic (active device=eth1):\n"))
+        var refused = Self.sample()
+        refused.refusals.sequenceJumpUnconfirmed = 7
+        refused.refusals.cacheFull = 2
+        // Tandem's refusals close the report, one line per reason.
+        #expect(refused.network.hasSuffix("refused (tandem):\n\t\tnot-from-peer:\t\t                   0\n"
+            + "\t\tsequence-jump-unconfirmed:\t                   7\n\t\trate-limited:\t\t                   0\n"
+            + "\t\tack-beyond-sent:\t                   0\n\t\ttcp-second-connection:\t                   0\n"
+            + "\t\tcache-full:\t\t                   2\n\n"))
     }
 
     @Test func linkShowsEveryChannelWithItsRole() {

@@ -50,5 +50,11 @@ import Timekeeping
               errors recovered: none
 
             """)
+        // The hardened link's refusals get a line once there are any (docs/sync-hardening.md).
+        var refusing = status
+        refusing.refusals.notFromPeer = 3
+        refusing.refusals.sequenceJumpUnconfirmed = 1
+        let refusedText = ControlPresenter.status(refusing, now: ns(60 * Self.second))
+        #expect(refusedText.contains("\n  refused: 3 not-from-peer, 1 sequence-jump-unconfirmed\n"), "\(refusedText)")
     }
 }

@@ -39,6 +39,8 @@ import Timekeeping
         stats.resendQueueLimit = 131072
         stats.runtime.eventsReceived = 99
         stats.gapRepair = gaps
+        stats.refusals.sequenceJumpUnconfirmed = 4
+        stats.refusals.rateLimited = 2
         var report = CommitReport(flows: 10, succeeded: 6, failed: 4, duration: .microseconds(2500))
         report.failuresByErrno = [ENOMEM: 3, EEXIST: 1]
         let promotion = PromotionRecord(startedAt: ns(58_500_000_000), report: report, peerTableIncomplete: true)
@@ -74,6 +76,9 @@ import Timekeeping
         #expect(sync["channels"]?[0]?["packetsSent"] == .integer(7))
         #expect(sync["queues"]?["resend"] == .integer(1))
         #expect(sync["gapRepair"]?["messagesLost"] == .integer(40))
+        #expect(sync["refusals"]?["sequenceJumpUnconfirmed"] == .integer(4))
+        #expect(sync["refusals"]?["rateLimited"] == .integer(2))
+        #expect(sync["refusals"]?["cacheFull"] == .integer(0))
         #expect(j["caches"]?["internal"]?["flows"] == .integer(10))
         #expect(j["caches"]?["internal"]?["counters"]?["created"] == .integer(12))
         #expect(j["caches"]?["external"]?["flows"] == .null)

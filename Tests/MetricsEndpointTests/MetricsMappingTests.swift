@@ -44,6 +44,9 @@ import Timekeeping
         stats.runtime.eventsFiltered = 9
         stats.receive.truncated = 1
         stats.foreignDatagrams = 6
+        stats.refusals.notFromPeer = 6
+        stats.refusals.sequenceJumpUnconfirmed = 3
+        stats.refusals.tcpSecondConnection = 2
         stats.lost = 5
         stats.gapRepair = gaps
         var recovery = LoopRecovery()
@@ -113,6 +116,10 @@ import Timekeeping
         #expect(s[#"tandem_sync_send_errors_total{link="UDP:eth1",reason="other"}"#] == "0")
         #expect(s[#"tandem_sync_received_dropped_total{reason="truncated"}"#] == "1")
         #expect(s[#"tandem_sync_received_dropped_total{reason="not_from_peer"}"#] == "6")
+        #expect(s[#"tandem_sync_refused_total{reason="not_from_peer"}"#] == "6")
+        #expect(s[#"tandem_sync_refused_total{reason="sequence_jump_unconfirmed"}"#] == "3")
+        #expect(s[#"tandem_sync_refused_total{reason="tcp_second_connection"}"#] == "2")
+        #expect(s[#"tandem_sync_refused_total{reason="cache_full"}"#] == "0")
         #expect(s["tandem_sync_messages_lost_total"] == "5")
         #expect(s[#"tandem_sync_queue_messages{queue="resend"}"#] == "3.0")
         #expect(s["tandem_sync_gaps_total"] == "2")
