@@ -211,6 +211,8 @@ public struct KeepalivedConfigParser {
         for i in config.instances.indices {
             config.instances[i].defaultVersion = config.vrrpVersion
             if config.checkUnicastSource { config.instances[i].checkUnicastSource = true }
+            config.instances[i].multicastGroup4 = config.multicastGroup4
+            config.instances[i].multicastGroup6 = config.multicastGroup6
             let v = config.instances[i]
             if v.effectiveVersion == 3, v.authenticationType != nil {
                 warn("(\(v.name)) VRRP version 3 does not support authentication. Ignoring.", Token(kind: .word, text: v.name, location: v.location, startsLine: true))
@@ -239,6 +241,12 @@ public struct KeepalivedConfigParser {
             case "vrrp_notify_fifo_script", "notify_fifo_script": config.notifyFifoScript = n.arguments.first?.text
             case "enable_script_security": config.enableScriptSecurity = true
             case "vrrp_check_unicast_src": config.checkUnicastSource = true
+            case "vrrp_mcast_group4", "vrrp_mcast_group6":
+                let v6 = n.keyword.text.hasSuffix("6")
+                guard let g = a.first.flatMap(IPAddress.init), g.isMulticast, (g.family == AddressFamily.inet6) == v6 else {
+                    error("`\(n.keyword.text)' needs an IPv\(v6 ? 6 : 4) multicast address", n.arguments.first ?? n.keyword); continue
+                }
+                if v6 { config.multicastGroup6 = g } else { config.multicastGroup4 = g }
             // keepalived copies these into each instance as it is created, so they reach
             // only the instances that follow global_defs in the file.
             case "vrrp_garp_master_delay": if let x = number(0...Double(Int32.max)) { config.garpDefaults.delay = x }

@@ -85,6 +85,9 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var checkUnicastSource = false
         /// unicast_ttl: the TTL of the unicast adverts sent.
         public var unicastTTL: UInt8 = 255
+        /// The global vrrp_mcast_group4/6, set once the file is read.
+        public var multicastGroup4: IPAddress?
+        public var multicastGroup6: IPAddress?
         public var notify = Notify()
 
         /// keepalived: 255 when `state MASTER` leaves the priority unset, else 100.
@@ -123,6 +126,9 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     public var vrrpVersion = 2
     /// global_defs' vrrp_check_unicast_src: check_unicast_src for every instance.
     public var checkUnicastSource = false
+    /// vrrp_mcast_group4 / vrrp_mcast_group6: the groups adverts go to instead of 224.0.0.18 / ff02::12.
+    public var multicastGroup4: IPAddress?
+    public var multicastGroup6: IPAddress?
     /// vrrp_strict is refused, so never set; the dumps show it as keepalived does.
     public var strict = false
     public var notifyFifo: String?

@@ -72,7 +72,9 @@ extension KeepalivedDaemon {
         }
 
         var version: Advertisement.Version { config.effectiveVersion == 3 ? .v3 : .v2 }
-        var multicastGroup: IPAddress { source.family == AddressFamily.inet6 ? Advertisement.groupV6 : Advertisement.groupV4 }
+        var multicastGroup: IPAddress {
+            source.family == AddressFamily.inet6 ? config.multicastGroup6 ?? Advertisement.groupV6 : config.multicastGroup4 ?? Advertisement.groupV4
+        }
         var virtualRouterID: UInt8 { UInt8(config.virtualRouterID ?? 0) }
         /// The sync group's configuration, when the instance is in one.
         var groupConfig: KeepalivedConfiguration.SyncGroup?
@@ -105,7 +107,8 @@ extension KeepalivedDaemon {
         let socket: VRRPSocket
         do {
             socket = try VRRPSocket(interface: name, source: source, multicast: ic.unicastPeers.isEmpty, authenticationHeader: usesAH(ic),
-                                    unicastTTL: ic.unicastTTL)
+                                    unicastTTL: ic.unicastTTL,
+                                    group: source.family == AddressFamily.inet6 ? ic.multicastGroup6 : ic.multicastGroup4)
         }
         catch { throw SetupError.unavailable(error.description) }
         var garp: GratuitousARPSender?

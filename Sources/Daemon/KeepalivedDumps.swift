@@ -78,7 +78,7 @@ extension KeepalivedDaemon {
             out += "   Interface = \(c.interface ?? "")\n"
             out += "   Using src_ip = \(i.source)\n"
             if c.unicastPeers.isEmpty {
-                out += "   Multicast address \(Advertisement.groupV4)\n"
+                out += "   Multicast address \(i.multicastGroup)\n"
             } else {
                 out += "   Unicast Peer(s) (\(c.unicastPeers.count)):\n"
                 for p in c.unicastPeers { out += "     \(p.address)\n" }

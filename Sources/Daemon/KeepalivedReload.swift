@@ -13,6 +13,7 @@ extension KeepalivedDaemon {
         a.virtualRouterID == b.virtualRouterID && a.interface == b.interface && a.effectiveVersion == b.effectiveVersion
             && a.unicastPeers.isEmpty == b.unicastPeers.isEmpty && a.unicastSource == b.unicastSource
             && a.multicastSource == b.multicastSource && a.unicastTTL == b.unicastTTL
+            && a.multicastGroup4 == b.multicastGroup4 && a.multicastGroup6 == b.multicastGroup6
     }
 
     public func reload(_ new: KeepalivedConfiguration) {

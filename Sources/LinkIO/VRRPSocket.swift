@@ -32,7 +32,7 @@ public final class VRRPSocket {
     /// the ICV covers the IP header's identification field, which the kernel would choose.
     /// `unicastTTL`: keepalived's unicast_ttl, the TTL (hop limit) of unicast adverts.
     public init(interface: String, source: IPAddress, multicast: Bool, authenticationHeader: Bool = false,
-                unicastTTL: UInt8 = 255) throws(GratuitousARPSender.SenderError) {
+                unicastTTL: UInt8 = 255, group: IPAddress? = nil) throws(GratuitousARPSender.SenderError) {
         let index = if_nametoindex(interface)
         guard index != 0 else { throw .system("interface \(interface)", ENODEV) }
         interfaceIndex = index
@@ -43,7 +43,8 @@ public final class VRRPSocket {
         guard fd >= 0 else { throw .system("socket(IPPROTO_VRRP)", errno) }
         descriptor = fd
         do throws(GratuitousARPSender.SenderError) {
-            try configure(interface: interface, source: source, multicast: multicast, unicastTTL: Int32(unicastTTL))
+            let joined = group ?? (source.family == AddressFamily.inet6 ? Advertisement.groupV6 : Advertisement.groupV4)
+            try configure(interface: interface, source: source, multicast: multicast, unicastTTL: Int32(unicastTTL), group: joined)
             if authenticationHeader { option(Int32(IPPROTO_IP), IP_HDRINCL, 1) }
         } catch {
             close(fd)
@@ -56,7 +57,7 @@ public final class VRRPSocket {
         setsockopt(descriptor, level, name, &v, socklen_t(4))
     }
 
-    private func configure(interface: String, source: IPAddress, multicast: Bool, unicastTTL: Int32) throws(GratuitousARPSender.SenderError) {
+    private func configure(interface: String, source: IPAddress, multicast: Bool, unicastTTL: Int32, group: IPAddress) throws(GratuitousARPSender.SenderError) {
         let fd = descriptor
         let bound = interface.withCString { setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, $0, socklen_t(strlen($0) + 1)) }
         if bound != 0 { throw .system("SO_BINDTODEVICE \(interface)", errno) }
@@ -75,7 +76,7 @@ public final class VRRPSocket {
             if rc != 0 { throw .system("bind \(source)", errno) }
             if multicast {
                 var m = ip_mreqn()
-                m.imr_multiaddr.s_addr = UInt32(0xe000_0012).bigEndian
+                if case .v4(let g) = group { m.imr_multiaddr.s_addr = g.bigEndian }
                 m.imr_ifindex = Int32(interfaceIndex)
                 if setsockopt(fd, Int32(IPPROTO_IP), IP_ADD_MEMBERSHIP, &m, socklen_t(MemoryLayout<ip_mreqn>.size)) != 0 {
                     throw .system("IP_ADD_MEMBERSHIP", errno)
@@ -103,7 +104,7 @@ public final class VRRPSocket {
             if multicast {
                 // ipv6_mreq: the group, then the interface index.
                 var m = [UInt8](repeating: 0, count: 20)
-                for (k, b) in Advertisement.groupV6.bytes.enumerated() { m[k] = b }
+                for (k, b) in group.bytes.enumerated() { m[k] = b }
                 withUnsafeBytes(of: interfaceIndex) { for k in 0..<4 { m[16 + k] = $0[k] } }
                 if setsockopt(fd, level, IPv6Option.joinGroup, m, socklen_t(20)) != 0 { throw .system("IPV6_JOIN_GROUP", errno) }
             }

@@ -119,3 +119,35 @@ struct UnicastSourceCheckTests {
         #expect(ttls == [c.check ? 7 : 255], "\(c): adverts arrived with TTL \(ttls)\n\(router.log)")
     }
 }
+
+/// vrrp_mcast_group4 beside keepalived 2.2.7: Tandem and keepalived both sending to
+/// 224.0.0.99 elect one master (Tandem, the higher priority); the control, keepalived on
+/// the default group, hears nothing of Tandem, and both hold the address.
+@Suite(.serialized, .enabled(if: Shell.isRoot && Shell.which("keepalived"), "needs root and keepalived"))
+struct MulticastGroupTests {
+    static let config = VRRPTestConfig(version: 3, interval: 0.2, unicast: false, password: nil, vrid: 62)
+
+    @Test(arguments: [true, false])
+    func bothOnTheConfiguredGroupElectOneMaster(keepalivedOnGroup: Bool) throws {
+        let pair = try SwitchedPair(tag: "mg", prefix: "tduc", network: "10.79")
+        defer { pair.remove() }
+        let vip = "10.79.0.101"
+        func text(_ side: String, priority: Int, group: Bool) -> String {
+            let t = Self.config.text(pair, side: side, instances: [.init(priority: priority, vips: [vip])])
+            return group ? t.replacingOccurrences(of: "  router_id tdt-\(side)\n", with: "  router_id tdt-\(side)\n  vrrp_mcast_group4 224.0.0.99\n") : t
+        }
+        let tandem = try VRRPRouter(.tandem, in: pair.a, config: text("a", priority: 150, group: true))
+        defer { tandem.remove() }
+        let keepalived = try VRRPRouter(.keepalived, in: pair.b, config: text("b", priority: 100, group: keepalivedOnGroup))
+        defer { keepalived.remove() }
+        try #require(eventually(within: 10) { pair.holds("a", vip) }, "\(tandem.log)")
+        #expect(tandem.data().contains("Multicast address 224.0.0.99"), "\(tandem.data())")
+        // Long enough for a lone backup to have taken over (several master-down intervals).
+        usleep(2_000_000)
+        if keepalivedOnGroup {
+            #expect(pair.holds("a", vip) && !pair.holds("b", vip), "\(keepalived.log)")
+        } else {
+            #expect(pair.holds("a", vip) && pair.holds("b", vip), "the control: keepalived on 224.0.0.18 should not hear Tandem\n\(keepalived.log)")
+        }
+    }
+}
