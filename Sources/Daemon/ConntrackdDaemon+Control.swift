@@ -170,6 +170,7 @@ extension ConntrackdDaemon {
         s.runtime.bufferSize = events?.socket.receiveBufferSize ?? 0
         s.retransmitted = engine.retransmissions
         s.foreignDatagrams = link.foreignDatagrams
+        s.authentication = authenticationCounters
         s.errorQueueLimit = current?.errorQueueLength ?? 128
         if let ftfw = engine.ftfw {
             s.resendQueue = listing ? ftfw.resendQueueEntries : nil

@@ -63,7 +63,7 @@ public final class ConntrackdDaemon {
     /// `--metrics-listen`: copies the counters for the HTTP side between turns.
     public var metrics: MetricsFeed?
 
-    public init(config: ConntrackdConfiguration, logger: Logger, shouldStop: @escaping () -> Bool) throws {
+    public init(config: ConntrackdConfiguration, logger: Logger, shouldStop: @escaping () -> Bool, syncKeys: SyncKeys? = nil) throws {
         guard let sync = config.sync else { throw SetupError.configuration("statistics mode is not supported by tandem yet; configure Sync") }
         self.config = config
         self.sync = sync
@@ -103,7 +103,9 @@ public final class ConntrackdDaemon {
             state.handover.enabled = false
             log("TANDEM_TEST_NO_HANDOVER is set: after a promotion the peer's messages go to the external cache only (test-only)")
         }
-        link = PeerLink(channels: try ChannelSet.open(sync.channels), peerAddress: ChannelSet.peerDescription(sync.channels), now: now, log: log)
+        let channels = try ChannelSet.open(sync.channels)
+        if let syncKeys { channels.authenticator = Self.authenticator(syncKeys, log: log) }
+        link = PeerLink(channels: channels, peerAddress: ChannelSet.peerDescription(sync.channels), now: now, log: log)
         messageTally = SyncMessageTally(links: link.channels.channels.count)
         control = try config.general.unixPath.map { path throws(SetupError) in try ControlServer(path: path) }
         let kernel = try ConntrackConnection()

@@ -74,6 +74,8 @@ public struct ConntrackdStatistics: Sendable {
     public var errorQueueLimit = 128
     public var retransmitted = 0
     public var foreignDatagrams = 0
+    /// `--sync-key`: frames sealed, accepted and refused by reason; nil when off.
+    public var authentication: SyncAuthenticator.Counters?
 
     public init(internalCache: Cache, externalCache: Cache) {
         self.internalCache = internalCache
@@ -145,6 +147,7 @@ public struct ConntrackdStatistics: Sendable {
         s += "\t\tResync requests:\t\(Self.pad(g.resyncRequests, 20))\n"
         s += "\t\tLost, resynced:\t\t\(Self.pad(g.messagesCoveredByResync, 20))\n"
         s += "\t\tStale flows removed:\t\(Self.pad(g.staleFlowsRemoved, 20))\n\n"
+        if let a = authentication { s += authenticationBlock(a) }
         return s
     }
 

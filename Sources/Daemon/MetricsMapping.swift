@@ -47,6 +47,7 @@ extension MetricsPublisher {
             ("not_from_peer", sync.messages.notFromPeer),
         ]
         for (reason, n) in refused { counter("tandem_sync_received_dropped_total", [("reason", reason)], n) }
+        if let a = sync.authentication { publishAuthentication(a) }
         counter("tandem_sync_messages_lost_total", sync.messages.lost)
         counter("tandem_sync_messages_before_total", sync.messages.before)
         counter("tandem_sync_retransmitted_total", sync.messages.retransmitted)

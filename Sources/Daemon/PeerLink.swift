@@ -54,9 +54,13 @@ final class PeerLink {
         if foreignDatagrams > foreign, let a = channels.channels.compactMap(\.lastForeignSource).last {
             log("ignored \(foreignDatagrams - foreign) datagram(s) not from the peer, last from \(IPAddress.v4(a))")
         }
+        if let counters = channels.authenticator?.counters {
+            for line in authenticationLog.lines(counters, peer: peerAddress, now: .now()) { log(line) }
+        }
     }
 
     private var heardThisTurn = false
+    private var authenticationLog = SyncAuthenticationLog()
 
     /// A message from the peer arrived: logs the peer heard again after a silence.
     func heard(now: Instant) {

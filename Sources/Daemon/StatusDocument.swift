@@ -56,6 +56,8 @@ struct StatusDocument: Encodable, Sendable {
         var gapRepair: GapRepair.Counters
         /// FTFW only: how far behind the peer is (`ReplicationLag`).
         @Nullable var replicationLag: Lag?
+        /// `--sync-key`: null when the link is not authenticated.
+        @Nullable var authentication: Authentication? = nil
     }
 
     struct Lag: Encodable, Sendable {

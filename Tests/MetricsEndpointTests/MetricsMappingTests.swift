@@ -44,6 +44,12 @@ import Timekeeping
         stats.runtime.eventsFiltered = 9
         stats.receive.truncated = 1
         stats.foreignDatagrams = 6
+        var authentication = SyncAuthenticator.Counters()
+        authentication.sealed = 11
+        authentication.accepted = 3
+        authentication.badTag = 7
+        authentication.replay = 2
+        stats.authentication = authentication
         stats.lost = 5
         stats.gapRepair = gaps
         var recovery = LoopRecovery()
@@ -113,6 +119,11 @@ import Timekeeping
         #expect(s[#"tandem_sync_send_errors_total{link="UDP:eth1",reason="other"}"#] == "0")
         #expect(s[#"tandem_sync_received_dropped_total{reason="truncated"}"#] == "1")
         #expect(s[#"tandem_sync_received_dropped_total{reason="not_from_peer"}"#] == "6")
+        #expect(s[#"tandem_sync_auth_refused_total{reason="bad_tag"}"#] == "7")
+        #expect(s[#"tandem_sync_auth_refused_total{reason="replay"}"#] == "2")
+        #expect(s[#"tandem_sync_auth_refused_total{reason="not_authenticated"}"#] == "0")
+        #expect(s[#"tandem_sync_auth_frames_total{outcome="sealed"}"#] == "11")
+        #expect(s[#"tandem_sync_auth_frames_total{outcome="accepted"}"#] == "3")
         #expect(s["tandem_sync_messages_lost_total"] == "5")
         #expect(s[#"tandem_sync_queue_messages{queue="resend"}"#] == "3.0")
         #expect(s["tandem_sync_gaps_total"] == "2")
