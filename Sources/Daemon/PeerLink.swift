@@ -79,6 +79,10 @@ final class PeerLink {
     /// Link failover and TCP reconnection; reports a peer that fell silent.
     func service(now: Instant) {
         if let line = channels.service(now: now) { log(line) }
+        // Refusals after the last one logged are summed up even when the flood has stopped.
+        if let counters = channels.authenticator?.counters {
+            for line in authenticationLog.lines(counters, peer: peerAddress, now: now) { log(line) }
+        }
         sent(now: now)
         if case .fellSilent(let d) = liveness.check(now: now) {
             log("no message from peer \(peerAddress) for \(d.wholeSeconds) s (\(active.counters.sendErrors) send errors so far): "
