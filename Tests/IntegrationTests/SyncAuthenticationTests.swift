@@ -22,8 +22,12 @@ struct SyncAuthenticationTests {
         var daemons: [String: Spawned] = [:]
         static let key = "tqa-test-key-0123456789abcdef0123456789abcdef"
 
-        init(_ tag: String, net: Int) throws {
+        /// The dedicated link's kind: UDP, TCP or Multicast.
+        let channel: String
+
+        init(_ tag: String, net: Int, channel: String = "UDP") throws {
             self.net = net
+            self.channel = channel
             a = try TestNamespace("\(tag)a", prefix: "tqa")
             b = try TestNamespace("\(tag)b", prefix: "tqa")
             m = try TestNamespace("\(tag)m", prefix: "tqa")
@@ -66,15 +70,7 @@ struct SyncAuthenticationTests {
                     CommitTimeout 180
                     PurgeTimeout 5
                 }
-                UDP {
-                    IPv4_address \(address(me))
-                    IPv4_Destination_Address \(address(peer))
-                    Port 3780
-                    Interface \(interface(name))
-                    Checksum on
-                    RcvSocketBuffer 8388608
-                    SndSocketBuffer 8388608
-                }
+                \(channelBlock(name, me: me, peer: peer))
             }
             General {
                 HashSize 32768
@@ -88,6 +84,21 @@ struct SyncAuthenticationTests {
             }
             """
             try text.write(toFile: "\(dir)/\(name).conf", atomically: true, encoding: .utf8)
+        }
+
+        func channelBlock(_ name: String, me: Int, peer: Int) -> String {
+            let addresses = channel == "Multicast"
+                ? "IPv4_address 225.0.0.50\n        Group 3780\n        IPv4_interface \(address(me))"
+                : "IPv4_address \(address(me))\n        IPv4_Destination_Address \(address(peer))\n        Port 3780"
+            return """
+            \(channel) {
+                    \(addresses)
+                    Interface \(interface(name))
+                    Checksum on
+                    RcvSocketBuffer 8388608
+                    SndSocketBuffer 8388608
+                }
+            """
         }
 
         /// Starts Tandem (with or without the key) or the reference conntrackd on `node`.
@@ -365,6 +376,26 @@ struct SyncAuthenticationTests {
         print("control, no key: B has \(o.arrived) of 5000, foreign \(o.foreign.count) (\(o.foreign.prefix(2))); sent \(o.sent) \(o.kinds)")
         #expect(o.sent == 20_000)
         #expect(!o.foreign.isEmpty || o.arrived < 5_000, "the attack did nothing: B has \(o.arrived), no foreign flow")
+    }
+
+    /// The envelope on every link kind (TCP: frames reassembled from the stream): a keyed
+    /// pair replicates, every frame B takes is accepted, none refused.
+    @Test func keyedReplicationOverEveryLinkKind() throws {
+        for (i, kind) in ["UDP", "TCP", "Multicast"].enumerated() {
+            let lab = try Lab("k\(kind.prefix(3).lowercased())", net: 10 + i, channel: kind)
+            defer { lab.remove() }
+            try lab.start("b", keyed: true)
+            try lab.start("a", keyed: true)
+            usleep(1_500_000)
+            for f in ConntrackdInteropTests.flows { lab.a.run(["conntrack", "-I"] + f) }
+            var last: [String] = []
+            #expect(eventually(within: 15) { last = lab.external().sorted(); return last == ConntrackdInteropTests.expectedLines },
+                    "\(kind): \(last)\n\(lab.log("b"))")
+            let network = lab.tandem("b", ["-s", "network"])
+            #expect((Loss.tabbedCounter(network, "Accepted:") ?? 0) > 0, "\(kind): \(network)")
+            let refused = Self.refusalCounters(network).values.reduce(0, +)
+            #expect(refused == 0, "\(kind): \(network)")
+        }
     }
 
     /// conntrackd 1.4.7 cannot pair with an authenticating Tandem: nothing it sends is
