@@ -54,6 +54,9 @@ public struct SyncAuthenticator: Sendable {
     public static let maximumFrame = 1 << 20
 
     public private(set) var keys: SyncKeys
+    /// HMAC keyed once per key: each frame copies it instead of deriving the pads again.
+    private var keyedCurrent: HMAC<SHA256>
+    private var keyedNext: HMAC<SHA256>?
     /// This start's epoch: the wall clock in nanoseconds when the node started, so a
     /// restarted peer's epoch is above the one the receiver holds, and an old epoch's
     /// captured frames are below it.
@@ -67,10 +70,16 @@ public struct SyncAuthenticator: Sendable {
     public init(keys: SyncKeys, epoch: UInt64) {
         self.keys = keys
         self.epoch = epoch
+        keyedCurrent = HMAC<SHA256>(key: keys.current.symmetric)
+        keyedNext = keys.next.map { HMAC<SHA256>(key: $0.symmetric) }
     }
 
     /// Key rotation: the new pair applies to the next frame sent and received.
-    public mutating func replaceKeys(_ keys: SyncKeys) { self.keys = keys }
+    public mutating func replaceKeys(_ keys: SyncKeys) {
+        self.keys = keys
+        keyedCurrent = HMAC<SHA256>(key: keys.current.symmetric)
+        keyedNext = keys.next.map { HMAC<SHA256>(key: $0.symmetric) }
+    }
 
     /// Appends the sealed form of `payload` to `out`.
     public mutating func seal(_ payload: ArraySlice<UInt8>, into out: inout [UInt8]) {
@@ -79,10 +88,9 @@ public struct SyncAuthenticator: Sendable {
         AuthenticatedFrame(keyID: keys.current.id, epoch: epoch, counter: sendCounter, length: UInt32(payload.count))
             .encodeHeader(into: &out)
         out += payload
-        let tag = out.withUnsafeBytes { raw in
-            HMAC<SHA256>.authenticationCode(for: UnsafeRawBufferPointer(rebasing: raw[start...]), using: keys.current.symmetric)
-        }
-        out += tag
+        var mac = keyedCurrent
+        out.withUnsafeBytes { raw in mac.update(data: UnsafeRawBufferPointer(rebasing: raw[start...])) }
+        out += mac.finalize()
         counters.sealed += 1
     }
 
@@ -187,7 +195,14 @@ public struct SyncAuthenticator: Sendable {
         case .failure(let p): return .failure(Self.refusal(p))
         }
         guard frame.count == AuthenticatedFrame.overhead + Int(header.length) else { return .failure(.malformed) }
-        guard let key = keys.key(id: header.keyID) else { return .failure(.unknownKey) }
+        let keyed: HMAC<SHA256>
+        if header.keyID == keys.current.id {
+            keyed = keyedCurrent
+        } else if let next = keys.next, header.keyID == next.id, let keyedNext {
+            keyed = keyedNext
+        } else {
+            return .failure(.unknownKey)
+        }
         let newEpoch: Bool
         if let peerEpoch {
             if header.epoch < peerEpoch { return .failure(.replay) }
@@ -197,8 +212,10 @@ public struct SyncAuthenticator: Sendable {
             newEpoch = true
         }
         let tagStart = frame.endIndex - AuthenticatedFrame.tagSize
-        let valid = HMAC<SHA256>.isValidAuthenticationCode(frame[tagStart...], authenticating: frame[frame.startIndex..<tagStart],
-                                                           using: key.symmetric)
+        var mac = keyed
+        frame.withUnsafeBytes { raw in mac.update(data: UnsafeRawBufferPointer(rebasing: raw[..<(tagStart - frame.startIndex)])) }
+        // The MAC's == against bytes is swift-crypto's constant-time comparison.
+        let valid = mac.finalize() == frame[tagStart...]
         guard valid else { return .failure(.badTag) }
         if newEpoch {
             if peerEpoch != nil { counters.epochChanges += 1 }
