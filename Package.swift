@@ -39,7 +39,9 @@ let package = Package(
         .target(name: "Conntrack", dependencies: ["Netlink", "IPAddressing"], swiftSettings: crossModule),
         // The sync engines are generic over the daemon's key: without it every per-flow
         // call into them is unspecialized (metadata look-ups, value-witness copies).
-        .target(name: "StateSync", dependencies: ["Conntrack", "IPAddressing", "Timekeeping"], swiftSettings: crossModule),
+        // Sync authentication's HMAC-SHA-256 comes from swift-crypto.
+        .target(name: "StateSync", dependencies: ["Conntrack", "IPAddressing", "Timekeeping", .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: crossModule),
         .target(name: "ConfigParsing", dependencies: ["Conntrack", "IPAddressing"]),
         // AH's HMAC-MD5-96 comes from swift-crypto.
         .target(name: "VRRP", dependencies: ["IPAddressing", "Timekeeping", .product(name: "Crypto", package: "swift-crypto")]),

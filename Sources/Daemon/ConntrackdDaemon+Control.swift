@@ -173,6 +173,7 @@ extension ConntrackdDaemon {
         s.retransmitted = engine.retransmissions
         s.foreignDatagrams = link.foreignDatagrams
         s.refusals = syncRefusals
+        s.authentication = authenticationCounters
         s.errorQueueLimit = current?.errorQueueLength ?? 128
         if let ftfw = engine.ftfw {
             s.resendQueue = listing ? ftfw.resendQueueEntries : nil

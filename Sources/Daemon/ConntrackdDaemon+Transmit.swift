@@ -18,7 +18,7 @@ extension ConntrackdDaemon {
         // 100k flows never exists as 100k messages at once) and packed into datagrams
         // (spec §4.4); every 64 datagrams go out in one system call. What is left at the
         // end goes out now or, while messages are streaming, may wait a little for company.
-        let limit = channel.maximumPayload
+        let limit = link.channels.maximumPayload
         // Out of the daemon for the run: the emit closures touch it once per message.
         var out = TransmitCoalescer()
         swap(&out, &link.coalescer)

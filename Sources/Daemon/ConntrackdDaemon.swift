@@ -65,7 +65,7 @@ public final class ConntrackdDaemon {
     /// The sync link's guards without a key (docs/sync-hardening.md).
     var hardening: SyncHardening
 
-    public init(config: ConntrackdConfiguration, logger: Logger, shouldStop: @escaping () -> Bool) throws {
+    public init(config: ConntrackdConfiguration, logger: Logger, shouldStop: @escaping () -> Bool, syncKeys: SyncKeys? = nil) throws {
         guard let sync = config.sync else { throw SetupError.configuration("statistics mode is not supported by tandem yet; configure Sync") }
         self.config = config
         self.sync = sync
@@ -109,7 +109,9 @@ public final class ConntrackdDaemon {
             state.handover.enabled = false
             log("TANDEM_TEST_NO_HANDOVER is set: after a promotion the peer's messages go to the external cache only (test-only)")
         }
-        link = PeerLink(channels: try ChannelSet.open(sync.channels, hardened: hardened), peerAddress: ChannelSet.peerDescription(sync.channels), now: now, log: log)
+        let channels = try ChannelSet.open(sync.channels, hardened: hardened)
+        if let syncKeys { channels.authenticator = Self.authenticator(syncKeys, log: log) }
+        link = PeerLink(channels: channels, peerAddress: ChannelSet.peerDescription(sync.channels), now: now, log: log)
         messageTally = SyncMessageTally(links: link.channels.channels.count)
         control = try config.general.unixPath.map { path throws(SetupError) in try ControlServer(path: path) }
         let kernel = try ConntrackConnection()

@@ -76,6 +76,8 @@ public struct ConntrackdStatistics: Sendable {
     public var foreignDatagrams = 0
     /// The hardened sync link's refusals (docs/sync-hardening.md).
     public var refusals = SyncRefusals()
+    /// `--sync-key`: frames sealed, accepted and refused by reason; nil when off.
+    public var authentication: SyncAuthenticator.Counters?
 
     public init(internalCache: Cache, externalCache: Cache) {
         self.internalCache = internalCache
@@ -148,6 +150,7 @@ public struct ConntrackdStatistics: Sendable {
         s += "\t\tLost, resynced:\t\t\(Self.pad(g.messagesCoveredByResync, 20))\n"
         s += "\t\tStale flows removed:\t\(Self.pad(g.staleFlowsRemoved, 20))\n\n"
         s += refusedBlock
+        if let a = authentication { s += authenticationBlock(a) }
         return s
     }
 

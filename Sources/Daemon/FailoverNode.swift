@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ConfigParsing
+import StateSync
 import Logging
 import Timekeeping
 
@@ -23,10 +24,13 @@ public final class FailoverNode {
         public var runSyncScripts: Bool
         /// Run with (kind, instance, begin|end) when a split brain is suspected or over.
         public var notifySplitBrain: String?
-        public init(syncDemotion: Int = 50, runSyncScripts: Bool = false, notifySplitBrain: String? = nil) {
+        /// `--sync-key` (and `--sync-key-next`): the sync link authenticated.
+        public var syncKeys: SyncKeys?
+        public init(syncDemotion: Int = 50, runSyncScripts: Bool = false, notifySplitBrain: String? = nil, syncKeys: SyncKeys? = nil) {
             self.syncDemotion = syncDemotion
             self.runSyncScripts = runSyncScripts
             self.notifySplitBrain = notifySplitBrain
+            self.syncKeys = syncKeys
         }
     }
 
@@ -43,7 +47,7 @@ public final class FailoverNode {
         self.options = options
         log = { logger.notice("\($0)") }
         self.shouldStop = shouldStop
-        replication = try ConntrackdDaemon(config: conntrackd, logger: logger.part("sync"), shouldStop: shouldStop)
+        replication = try ConntrackdDaemon(config: conntrackd, logger: logger.part("sync"), shouldStop: shouldStop, syncKeys: options.syncKeys)
         vrrp = try KeepalivedDaemon(configuration: keepalived, logger: logger.part("vrrp"), shouldStop: shouldStop)
     }
 
@@ -55,6 +59,9 @@ public final class FailoverNode {
 
     /// The VRRP half, for the owner's reloads and dumps.
     public var keepalived: KeepalivedDaemon { vrrp }
+
+    /// The replication half, for the owner's key rotation.
+    public var conntrackd: ConntrackdDaemon { replication }
 
     /// `onReady` is called once both sides are started (systemd's READY=1).
     public func run(onReady: () -> Void = {}) throws {

@@ -51,6 +51,7 @@ extension MetricsPublisher {
         for (reason, n) in sync.refusals.byReason {
             counter("tandem_sync_refused_total", [("reason", String(reason.map { $0 == "-" ? "_" : $0 }))], n)
         }
+        if let a = sync.authentication { publishAuthentication(a) }
         counter("tandem_sync_messages_lost_total", sync.messages.lost)
         counter("tandem_sync_messages_before_total", sync.messages.before)
         counter("tandem_sync_retransmitted_total", sync.messages.retransmitted)

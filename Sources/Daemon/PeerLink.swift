@@ -54,9 +54,13 @@ final class PeerLink {
         if foreignDatagrams > foreign, let a = channels.channels.compactMap(\.lastForeignSource).last {
             log("ignored \(foreignDatagrams - foreign) datagram(s) not from the peer, last from \(IPAddress.v4(a))")
         }
+        if let counters = channels.authenticator?.counters {
+            for line in authenticationLog.lines(counters, peer: peerAddress, now: .now()) { log(line) }
+        }
     }
 
     private var heardThisTurn = false
+    private var authenticationLog = SyncAuthenticationLog()
 
     /// A message from the peer arrived: logs the peer heard again after a silence.
     func heard(now: Instant) {
@@ -75,6 +79,10 @@ final class PeerLink {
     /// Link failover and TCP reconnection; reports a peer that fell silent.
     func service(now: Instant) {
         if let line = channels.service(now: now) { log(line) }
+        // Refusals after the last one logged are summed up even when the flood has stopped.
+        if let counters = channels.authenticator?.counters {
+            for line in authenticationLog.lines(counters, peer: peerAddress, now: now) { log(line) }
+        }
         sent(now: now)
         if case .fellSilent(let d) = liveness.check(now: now) {
             log("no message from peer \(peerAddress) for \(d.wholeSeconds) s (\(active.counters.sendErrors) send errors so far): "

@@ -58,6 +58,8 @@ struct StatusDocument: Encodable, Sendable {
         @Nullable var replicationLag: Lag?
         /// What the hardened link refused, by reason (docs/sync-hardening.md).
         var refusals: SyncRefusals
+        /// `--sync-key`: null when the link is not authenticated.
+        @Nullable var authentication: Authentication? = nil
     }
 
     struct Lag: Encodable, Sendable {

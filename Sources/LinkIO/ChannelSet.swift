@@ -14,6 +14,12 @@ public final class ChannelSet {
     var noneAvailable = false
     /// How interface state is read; replaced in tests.
     public var linkStatus: (String) -> String = InterfaceStatus.of
+    /// `--sync-key`: every datagram and TCP frame sealed and checked (nil: conntrackd's wire).
+    public var authenticator: SyncAuthenticator?
+    /// TCP with a key: the partial frame at the end of what was read, per channel, and
+    /// the channels whose stream lost its framing until they reconnect.
+    var sealedPartial: [Int: [UInt8]] = [:]
+    var brokenStreams: Set<Int> = []
 
     public init(_ channels: [any SyncChannel], defaultIndex: Int) {
         self.channels = channels
@@ -23,6 +29,11 @@ public final class ChannelSet {
     public var active: any SyncChannel { channels[current] }
 
     public var descriptors: [Int32] { channels.flatMap(\.descriptors) }
+
+    /// Largest batch of messages one send may carry, room left for the envelope.
+    public var maximumPayload: Int {
+        active.maximumPayload - (authenticator == nil ? 0 : AuthenticatedFrame.overhead)
+    }
 
     /// Reads every channel, handing each message over as it is decoded with the index
     /// of the channel it came in on.
@@ -34,9 +45,18 @@ public final class ChannelSet {
         for (i, c) in channels.enumerated() {
             for input in c.receiveAll() {
                 switch input {
-                case .datagram(let bytes):
+                case .datagram(var bytes):
+                    if authenticator != nil {
+                        guard case .success(let payload) = authenticator!.open(datagram: bytes) else { continue }
+                        bytes = Array(bytes[payload])
+                    }
                     receiver.receive(datagram: bytes, fastFlow: { fastFlow?(i, $0, $1, $2) ?? false }) { handle(i, $0) }
-                case .stream(let bytes, let restarted):
+                case .stream(var bytes, let restarted):
+                    if authenticator != nil {
+                        if restarted { partial[i] = nil }
+                        guard let opened = openSealed(bytes, restarted: restarted, channel: i) else { continue }
+                        bytes = opened
+                    }
                     var buffered = restarted ? [] : (partial[i] ?? [])
                     buffered += bytes
                     let (messages, consumed) = receiver.receive(stream: buffered)
@@ -54,8 +74,35 @@ public final class ChannelSet {
         return "device `\(channels[index].interface ?? "")' becomes dedicated link"
     }
 
-    public func send(_ bytes: [UInt8]) { active.send(bytes) }
-    public func send(batch bytes: [UInt8], ends: [Int]) { active.send(batch: bytes, ends: ends) }
+    public func send(_ bytes: [UInt8]) {
+        if authenticator != nil { active.send(authenticator!.seal(bytes)) } else { active.send(bytes) }
+    }
+
+    public func send(batch bytes: [UInt8], ends: [Int]) {
+        if authenticator != nil {
+            let sealed = authenticator!.seal(batch: bytes, ends: ends)
+            active.send(batch: sealed.bytes, ends: sealed.ends)
+        } else {
+            active.send(batch: bytes, ends: ends)
+        }
+    }
+
+    /// The payloads of the sealed frames complete so far on stream channel `i`; nil when
+    /// nothing is to be handed on.
+    private func openSealed(_ bytes: [UInt8], restarted: Bool, channel i: Int) -> [UInt8]? {
+        if restarted { brokenStreams.remove(i); sealedPartial[i] = nil }
+        guard !brokenStreams.contains(i) else { return nil }
+        var buffered = sealedPartial[i] ?? []
+        buffered += bytes
+        let result = authenticator!.open(stream: buffered)
+        if result.broken != nil {
+            brokenStreams.insert(i)
+            sealedPartial[i] = nil
+        } else {
+            sealedPartial[i] = result.consumed < buffered.count ? Array(buffered[result.consumed...]) : nil
+        }
+        return result.payload.isEmpty ? nil : result.payload
+    }
 
     /// Connection upkeep, and once a second the link check; returns a log line on change.
     public func service(now: Instant) -> String? {

@@ -8,6 +8,7 @@ import Daemon
 import Timekeeping
 import Logging
 import MetricsEndpoint
+import StateSync
 
 /// `tandem conntrackd` and the `conntrackd` link: conntrackd 1.4.7's command line. With a
 /// client option it sends that request code to the daemon's UNIX socket (Tandem's or
@@ -64,6 +65,7 @@ public struct ConntrackdTool {
         var daemonize = false
         var code: Int32?
         var metricsAddress: ListenAddress?
+        var keyFlags = SyncKeyFlags()
         var i = 0
         func optionalArgument() -> String? {
             guard i + 1 < argv.count, !argv[i + 1].hasPrefix("-") else { return nil }
@@ -78,6 +80,13 @@ public struct ConntrackdTool {
                 file = argv[i + 1]
                 i += 1
             case "--check": check = true
+            case let k where k.hasPrefix(SyncKeyFlags.current):
+                // Tandem's own (docs/sync-authentication.md): conntrackd has no authentication.
+                switch keyFlags.read(argv, at: i) {
+                case .read(let taking): i += taking - 1
+                case .refused(let why): output.err("conntrackd: \(why)"); return 1
+                case .notMine: output.err("Unknown option: \(k)"); return 0
+                }
             case let m where m.hasPrefix(ListenAddress.flag):
                 // Tandem's own: conntrackd 1.4.7 has no metrics endpoint.
                 switch ListenAddress.readFlag(argv, at: i) {
@@ -150,6 +159,17 @@ public struct ConntrackdTool {
             output.err(error.description)
             return 1
         }
+        if keyFlags.isSet && code != nil {
+            output.err("conntrackd: --sync-key is for the daemon; it is not supported with a client request")
+            return 1
+        }
+        let syncKeys: SyncKeys?
+        do {
+            syncKeys = try keyFlags.load()
+        } catch {
+            output.err("conntrackd cannot start: \(error)")
+            return 1
+        }
         if metricsAddress != nil && (check || code != nil) {
             output.err("conntrackd: --metrics-listen is for the daemon; it is not supported with --check or a client request")
             return 1
@@ -186,7 +206,7 @@ public struct ConntrackdTool {
             rest.insert("conntrackd", at: 0)
             return Self.spawnDetached(["tandem"] + rest)
         }
-        return runDaemon(config, metricsAddress: metricsAddress)
+        return runDaemon(config, metricsAddress: metricsAddress, syncKeys: syncKeys)
     }
 
     static func spawnDetached(_ argv: [String]) -> Int32 {
@@ -207,7 +227,7 @@ public struct ConntrackdTool {
         return rc == 0 ? 0 : 1
     }
 
-    func runDaemon(_ config: ConntrackdConfiguration, metricsAddress: ListenAddress? = nil) -> Int32 {
+    func runDaemon(_ config: ConntrackdConfiguration, metricsAddress: ListenAddress? = nil, syncKeys: SyncKeys? = nil) -> Int32 {
         let lock: LockFile
         do {
             lock = try LockFile(config.general.lockFile)
@@ -259,7 +279,7 @@ public struct ConntrackdTool {
         defer { metricsServer?.stop() }
         if let metricsServer { log("metrics on http://\(metricsServer.address)/metrics") }
         do {
-            let daemon = try ConntrackdDaemon(config: config, logger: logger, shouldStop: shouldStop)
+            let daemon = try ConntrackdDaemon(config: config, logger: logger, shouldStop: shouldStop, syncKeys: syncKeys)
             daemon.metrics = metricsServer?.feed()
             let systemd = SystemdSession(enabled: config.general.systemd)
             defer { systemd.stopping() }

@@ -7,6 +7,7 @@ import Daemon
 import Logging
 import LinkIO
 import MetricsEndpoint
+import StateSync
 import Timekeeping
 
 /// `tandem run`: the node daemon reading the two legacy files.
@@ -45,6 +46,12 @@ struct RunCommand: ParsableCommand {
 
     @Option(name: .customLong("metrics-listen"), help: "Serve Prometheus metrics on http://ADDR:PORT/metrics (IPv4 ADDR:PORT or [IPv6]:PORT).")
     var metricsListen: String?
+
+    @Option(name: .customLong("sync-key"), help: "Authenticate the sync link with the key in FILE (owner-only, at least 32 bytes); SIGHUP re-reads it.")
+    var syncKey: String?
+
+    @Option(name: .customLong("sync-key-next"), help: "Also accept messages under the key in FILE (key rotation); SIGHUP re-reads it, a missing file means none.")
+    var syncKeyNext: String?
 }
 
 public struct RunTool {
@@ -85,6 +92,13 @@ public struct RunTool {
                 return 64
             }
         }
+        let syncKeys: SyncKeys?
+        do {
+            syncKeys = try SyncKeyFlags(currentFile: command.syncKey, nextFile: command.syncKeyNext).load()
+        } catch {
+            output.err("tandem run: \(error)")
+            return 1
+        }
         // Both files are checked before anything touches the network.
         let keepalived: KeepalivedConfiguration
         let conntrackd: ConntrackdConfiguration
@@ -124,11 +138,11 @@ public struct RunTool {
         // enable_script_security) are not run here either.
         let vetting = ScriptVetting(keepalived)
         for l in vetting.logLines + vetting.errors + [vetting.securityViolation].compactMap({ $0 }) { output.err(l) }
-        return runNode(command, keepalived: vetting.vetted, conntrackd: conntrackd, metricsAddress: metricsAddress)
+        return runNode(command, keepalived: vetting.vetted, conntrackd: conntrackd, metricsAddress: metricsAddress, syncKeys: syncKeys)
     }
 
     func runNode(_ command: RunCommand, keepalived: KeepalivedConfiguration, conntrackd: ConntrackdConfiguration,
-                 metricsAddress: ListenAddress?) -> Int32 {
+                 metricsAddress: ListenAddress?, syncKeys: SyncKeys? = nil) -> Int32 {
         let lock: LockFile
         do {
             lock = try LockFile(conntrackd.general.lockFile)
@@ -165,7 +179,7 @@ public struct RunTool {
             do {
                 let node = try FailoverNode(keepalived: keepalived, conntrackd: conntrackd,
                                             options: .init(syncDemotion: command.syncDemotion, runSyncScripts: command.runSyncScripts,
-                                                          notifySplitBrain: command.notifySplitBrain), logger: logger, shouldStop: shouldStop)
+                                                          notifySplitBrain: command.notifySplitBrain, syncKeys: syncKeys), logger: logger, shouldStop: shouldStop)
                 if !lastProblem.isEmpty { log("started after: \(lastProblem)") }
                 let systemd = SystemdSession(enabled: conntrackd.general.systemd)
                 let signals = self.signals
@@ -202,6 +216,7 @@ public struct RunTool {
     static func act(on s: DaemonSignal, node: FailoverNode, command: RunCommand, running: ConntrackdConfiguration, log: (String) -> Void) {
         KeepalivedTool.act(on: s, daemon: node.keepalived, file: command.keepalivedConfig, log: log)
         guard s == .reload else { return }
+        reloadSyncKeys(node: node, command: command, log: log)
         do {
             let reread = try ConntrackdConfigParser.parse(file: command.conntrackdConfig)
             if reread != running {

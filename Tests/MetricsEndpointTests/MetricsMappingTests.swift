@@ -47,6 +47,12 @@ import Timekeeping
         stats.refusals.notFromPeer = 6
         stats.refusals.sequenceJumpUnconfirmed = 3
         stats.refusals.tcpSecondConnection = 2
+        var authentication = SyncAuthenticator.Counters()
+        authentication.sealed = 11
+        authentication.accepted = 3
+        authentication.badTag = 7
+        authentication.replay = 2
+        stats.authentication = authentication
         stats.lost = 5
         stats.gapRepair = gaps
         var recovery = LoopRecovery()
@@ -120,6 +126,11 @@ import Timekeeping
         #expect(s[#"tandem_sync_refused_total{reason="sequence_jump_unconfirmed"}"#] == "3")
         #expect(s[#"tandem_sync_refused_total{reason="tcp_second_connection"}"#] == "2")
         #expect(s[#"tandem_sync_refused_total{reason="cache_full"}"#] == "0")
+        #expect(s[#"tandem_sync_auth_refused_total{reason="bad_tag"}"#] == "7")
+        #expect(s[#"tandem_sync_auth_refused_total{reason="replay"}"#] == "2")
+        #expect(s[#"tandem_sync_auth_refused_total{reason="not_authenticated"}"#] == "0")
+        #expect(s[#"tandem_sync_auth_frames_total{outcome="sealed"}"#] == "11")
+        #expect(s[#"tandem_sync_auth_frames_total{outcome="accepted"}"#] == "3")
         #expect(s["tandem_sync_messages_lost_total"] == "5")
         #expect(s[#"tandem_sync_queue_messages{queue="resend"}"#] == "3.0")
         #expect(s["tandem_sync_gaps_total"] == "2")

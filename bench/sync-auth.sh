@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# What `--sync-key` costs: `tandem conntrackd` → `tandem conntrackd` replicating N flows
+# (FTFW over UDP on a veth link between two namespaces), with the key and without it,
+# alternating in one run (off, on, off, on, …; RUNS of each). Per run: the time until B's
+# external cache holds N flows (read from outside by `conntrack-bench watch`, 10-ms
+# sampler), and the CPU time of each daemon during it from /proc/PID/stat (utime+stime,
+# clock ticks) and from the scheduler's account (/proc/PID/task/*/schedstat, ns), per flow.
+# Summary: medians (min-max) per setting and the key-on/key-off ratio of the medians.
+# Target (issue #15): authentication costs at most 15% CPU on each side.
+# A run that does not complete is reported as failed, kept out of the summary, and makes
+# the script exit non-zero. Raw per-run results: bench/results/sync-auth-<UTC>-<commit>.jsonl.
+#
+#   N=100000 RUNS=3 bench/sync-auth.sh
+#
+# Namespaces are tqa-bench-*; subnet 10.99.200.0/24; daemons stopped by PID on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
+N=${N:-100000}
+RUNS=${RUNS:-3}
+LIMIT=${LIMIT:-120}
+SETTLE=${SETTLE:-4}
+work=$(mktemp -d)
+a="tqa-bench-a-$$"; b="tqa-bench-b-$$"
+pids=()
+stop_daemons() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  pids=()
+}
+cleanup() {
+  stop_daemons
+  ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [ -z "${SKIP_BUILD:-}" ]; then
+  swift build -c release --product tandem >/dev/null
+  swift build -c release --product conntrack-bench >/dev/null
+fi
+T=${TANDEM:-$PWD/.build/release/tandem}
+B=$PWD/.build/release/conntrack-bench
+head -c 48 /dev/urandom | base64 > "$work/sync.key"
+chmod 600 "$work/sync.key"
+
+conf() { # name self peer dev
+  cat > "$work/$1.conf" <<CONF
+Sync {
+    Mode FTFW {
+        DisableExternalCache Off
+        CommitTimeout 180
+        PurgeTimeout 5
+    }
+    UDP {
+        IPv4_address $2
+        IPv4_Destination_Address $3
+        Port 3780
+        Interface $4
+        SndSocketBuffer 24985600
+        RcvSocketBuffer 24985600
+        Checksum on
+    }
+}
+General {
+    HashSize 262144
+    HashLimit 1048576
+    LogFile $work/$1.log
+    LockFile $work/$1.lock
+    UNIX { Path $work/$1.ctl }
+    NetlinkBufferSize 67108864
+    NetlinkBufferSizeMaxGrowth 67108864
+}
+CONF
+}
+
+hz=$(getconf CLK_TCK)
+stat_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+sched_ns() { cat /proc/"$1"/task/*/schedstat | awk '{t += $1} END {printf "%d\n", t}'; }
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+# One run with the key (on) or without (off); prints "key=… outcome=… secs=… …".
+run() {
+  local key=$1 flags=""
+  [ "$key" = on ] && flags="--sync-key $work/sync.key"
+  ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
+  ip netns add "$a"; ip netns add "$b"
+  ip link add tqaba0 netns "$a" type veth peer name tqabb0 netns "$b"
+  ip -n "$a" addr add 10.99.200.1/24 dev tqaba0; ip -n "$a" link set tqaba0 up; ip -n "$a" link set lo up
+  ip -n "$b" addr add 10.99.200.2/24 dev tqabb0; ip -n "$b" link set tqabb0 up; ip -n "$b" link set lo up
+  conf a 10.99.200.1 10.99.200.2 tqaba0
+  conf b 10.99.200.2 10.99.200.1 tqabb0
+  rm -f "$work"/a.log "$work"/b.log
+  # shellcheck disable=SC2086
+  ip netns exec "$a" "$T" conntrackd -C "$work/a.conf" $flags >"$work/a.out" 2>&1 & local pa=$!; pids+=("$pa")
+  # shellcheck disable=SC2086
+  ip netns exec "$b" "$T" conntrackd -C "$work/b.conf" $flags >"$work/b.out" 2>&1 & local pb=$!; pids+=("$pb")
+  sleep "$SETTLE"
+  local ta0 tb0 sa0 sb0 t0
+  ta0=$(stat_ticks "$pa"); tb0=$(stat_ticks "$pb"); sa0=$(sched_ns "$pa"); sb0=$(sched_ns "$pb")
+  t0=$(date +%s.%N)
+  "$B" watch --receiver "$work/b.ctl" --sender "$work/a.ctl" --target "$N" --since "$t0" --timeout "$LIMIT" > "$work/watch" &
+  local pw=$!
+  ip netns exec "$a" "$B" insert "$N" --batch 1000 >/dev/null
+  wait "$pw" || true
+  local w; w=$(cat "$work/watch")
+  local ta1 tb1 sa1 sb1
+  ta1=$(stat_ticks "$pa"); tb1=$(stat_ticks "$pb"); sa1=$(sched_ns "$pa"); sb1=$(sched_ns "$pb")
+  local refused="-"
+  if [ "$key" = on ]; then
+    refused=$(ip netns exec "$b" "$T" conntrackd -C "$work/b.conf" -s network | awk -F'\t' '/Not authenticated:|Malformed envelope:|Unknown version:|Unknown key:|Bad tag:|Replayed:/ {s += $NF} END {print s + 0}')
+  fi
+  stop_daemons
+  printf 'key=%s n=%s have=%s outcome=%s secs=%s cpu_a_s=%s cpu_b_s=%s us_a=%s us_b=%s sched_us_a=%s sched_us_b=%s refused_b=%s\n' \
+    "$key" "$N" "$(field "$w" have)" "$(field "$w" outcome)" "$(field "$w" secs)" \
+    "$(echo "scale=3; ($ta1 - $ta0) / $hz" | bc)" "$(echo "scale=3; ($tb1 - $tb0) / $hz" | bc)" \
+    "$(echo "scale=3; ($ta1 - $ta0) * 1000000 / $hz / $N" | bc)" "$(echo "scale=3; ($tb1 - $tb0) * 1000000 / $hz / $N" | bc)" \
+    "$(echo "scale=3; ($sa1 - $sa0) / 1000 / $N" | bc)" "$(echo "scale=3; ($sb1 - $sb0) / 1000 / $N" | bc)" "$refused"
+}
+
+. bench/record.sh
+results=$(results_file sync-auth)
+settings="$(results_meta),\"bench\":\"sync-auth\",\"limit_secs\":$LIMIT,\"settle_secs\":$SETTLE,\"clock_ticks\":$hz"
+record() {
+  echo "$1" | awk -v settings="$settings" -v run="$2" '{
+    printf "{%s,\"run\":%s", settings, run
+    for (i = 1; i <= NF; i++) { split($i, kv, "="); v = kv[2]; if (v ~ /^-?[0-9.]+$/) { if (v ~ /^\./) v = "0" v; printf ",\"%s\":%s", kv[1], v } else printf ",\"%s\":\"%s\"", kv[1], v }
+    print "}" }' >> "$results"
+}
+echo "N=$N RUNS=$RUNS, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+failed=0
+lines=$work/lines
+: > "$lines"
+for run in $(seq 1 "$RUNS"); do
+  for key in off on; do
+    line=$(run "$key")
+    record "$line" "$run"
+    echo "run $run: $line"
+    if [ "$(field "$line" outcome)" != complete ] || [ "$(field "$line" have)" != "$N" ]; then
+      failed=$((failed + 1))
+      echo "FAILED run $run key=$key: $(field "$line" outcome), B has $(field "$line" have) of $N" >&2
+    else
+      echo "$line" >> "$lines"
+    fi
+  done
+done
+
+median() { sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR + 1) / 2)]; else print "-"}'; }
+range() { sort -g | awk '{v[NR]=$1} END {if (NR) printf "%s (%s-%s)", v[int((NR + 1) / 2)], v[1], v[NR]; else print "-"}'; }
+col() { grep "key=$1 " "$lines" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+echo
+echo "Summary, medians (min-max) over good runs; results in $results"
+printf '%-14s %-28s %-28s %s\n' metric "key off" "key on" "on/off (medians)"
+for m in secs us_a us_b sched_us_a sched_us_b; do
+  off=$(col off "$m" | median); on=$(col on "$m" | median)
+  ratio="-"
+  if [ "$off" != - ] && [ "$on" != - ] && [ "$(echo "$off > 0" | bc)" = 1 ]; then ratio=$(printf '%.3f' "$(echo "$on / $off" | bc -l)"); fi
+  printf '%-14s %-28s %-28s %s\n' "$m" "$(col off "$m" | range)" "$(col on "$m" | range)" "$ratio"
+done
+echo "(us_*: CPU µs per flow from /proc/PID/stat utime+stime; sched_us_*: the same from schedstat, finer; a = sender, b = receiver)"
+if [ "$failed" -gt 0 ]; then echo "$failed run(s) FAILED" >&2; exit 1; fi
