@@ -74,6 +74,10 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "tandem", dependencies: ["TandemCLI"]),
+        // One harness per decoder reachable from outside (issue #15): driven by tandem-fuzz,
+        // by libFuzzer (scripts/fuzz) and by the corpus replay test.
+        .target(name: "FuzzHarnesses", dependencies: ["IPAddressing", "Timekeeping", "Netlink", "Conntrack", "StateSync", "ConfigParsing", "VRRP", "LinkIO", "Daemon"]),
+        .executableTarget(name: "tandem-fuzz", dependencies: ["FuzzHarnesses"]),
         .executableTarget(name: "conntrack-bench", dependencies: ["IPAddressing", "Conntrack", "Netlink", "Daemon"], path: "bench/ConntrackBench"),
         .target(name: "TestSupport", dependencies: ["Netlink", "Conntrack", "IPAddressing", "Timekeeping"], path: "Tests/TestSupport"),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CLinux", "TestSupport"]),
@@ -85,6 +89,7 @@ let package = Package(
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "Timekeeping", "IPAddressing", "TestSupport"]),
         .testTarget(name: "StateSyncTests", dependencies: ["StateSync", "Timekeeping", "Conntrack", "IPAddressing", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Timekeeping", "Conntrack", "IPAddressing", "Netlink", "StateSync", "LinkIO", "TestSupport"]),
+        .testTarget(name: "FuzzHarnessesTests", dependencies: ["FuzzHarnesses"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "TestSupport"]),
         .testTarget(name: "MetricsEndpointTests", dependencies: ["MetricsEndpoint", "Daemon", "StateSync", "Timekeeping", "LinkIO", "TestSupport",
                                                              .product(name: "Prometheus", package: "swift-prometheus")]),

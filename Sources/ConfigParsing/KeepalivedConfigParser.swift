@@ -355,7 +355,8 @@ public struct KeepalivedConfigParser {
     }
 
     mutating func virtualAddress(_ n: Node) -> KeepalivedConfiguration.VirtualAddress? {
-        let parts = n.keyword.text.split(separator: "/", maxSplits: 1).map(String.init)
+        // Empty parts kept: "/" alone is an invalid address, not an empty list of parts.
+        let parts = n.keyword.text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let address = IPAddress(parts[0]) else { error("invalid address `\(n.keyword.text)'", n.keyword); return nil }
         let full = address.family == AddressFamily.inet ? 32 : 128
         var v = KeepalivedConfiguration.VirtualAddress(address: address, prefix: parts.count == 2 ? (Int(parts[1]) ?? -1) : full)

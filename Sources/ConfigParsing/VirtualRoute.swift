@@ -83,7 +83,8 @@ public struct VirtualRoute: Hashable, Sendable {
         if dest == "default" {
             family = (gateway ?? source).map { $0.family } ?? AddressFamily.inet
         } else {
-            let parts = dest.split(separator: "/", maxSplits: 1)
+            // Empty parts kept: "/" alone is a bad address, not an empty list of parts.
+            let parts = dest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
             let a = try address(String(parts[0]))
             destination = a
             family = a.family

@@ -40,8 +40,7 @@ public final class ControlServer {
     /// A client that connected and has not yet sent its 4-byte request.
     struct PendingClient {
         var descriptor: Int32
-        var bytes: [UInt8]
-        var acceptedAt: Instant
+        var request: ControlRequestAssembly
     }
 
     private var pending: [PendingClient] = []
@@ -62,33 +61,20 @@ public final class ControlServer {
             let c = Glibc.accept(descriptor, nil, nil)
             guard c >= 0 else { break }
             _ = fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK)
-            pending.append(PendingClient(descriptor: c, bytes: [], acceptedAt: now))
+            pending.append(PendingClient(descriptor: c, request: ControlRequestAssembly(acceptedAt: now)))
         }
         var out: [Result<(client: Int32, code: Int32), ControlRequestError>] = []
         var kept: [PendingClient] = []
         for var p in pending {
-            var chunk = [UInt8](repeating: 0, count: 4 - p.bytes.count)
+            var chunk = [UInt8](repeating: 0, count: p.request.missing)
             let n = read(p.descriptor, &chunk, chunk.count)
-            if n > 0 { p.bytes += chunk[0..<n] }
-            if p.bytes.count == 4 {
-                let code = p.bytes.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
+            switch p.request.take(count: n, of: chunk, error: n < 0 ? errno : 0, now: now) {
+            case .complete(let code):
                 out.append(.success((p.descriptor, code)))
-                continue
-            }
-            let failure: ControlRequestError?
-            if n == 0 {
-                failure = p.bytes.isEmpty ? .closedEarly : .short(p.bytes.count)
-            } else if n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
-                failure = .readFailed(errno)
-            } else if now >= p.acceptedAt + Self.requestTimeout {
-                failure = .timedOut(p.bytes.count)
-            } else {
-                failure = nil
-            }
-            if let failure {
+            case .failed(let failure):
                 close(p.descriptor)
                 out.append(.failure(failure))
-            } else {
+            case .waiting:
                 kept.append(p)
             }
         }

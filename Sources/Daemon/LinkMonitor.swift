@@ -7,16 +7,16 @@ import LinkIO
 /// Link state from rtnetlink (RTMGRP_LINK): the daemon learns of an interface going down
 /// or coming back from the kernel's own events, as keepalived's netlink reflector does,
 /// instead of polling.
-final class LinkMonitor {
-    struct Event: Hashable {
-        var name: String
+package final class LinkMonitor {
+    package struct Event: Hashable {
+        package var name: String
         /// keepalived's notion of up: IFF_UP and IFF_RUNNING (carrier).
-        var up: Bool
+        package var up: Bool
     }
 
     static let linkGroup: UInt32 = 1
-    static let newLink: UInt16 = 16
-    static let deleteLink: UInt16 = 17
+    package static let newLink: UInt16 = 16
+    package static let deleteLink: UInt16 = 17
     static let interfaceNameAttribute: UInt16 = 3
     static let iffUp: UInt32 = 0x1
     static let iffRunning: UInt32 = 0x40
@@ -58,7 +58,7 @@ final class LinkMonitor {
     }
 
     /// ifinfomsg (16 bytes: family, pad, type, index, flags, change) then attributes.
-    static func parse(_ b: [UInt8], _ payload: Range<Int>, deleted: Bool) -> Event? {
+    package static func parse(_ b: [UInt8], _ payload: Range<Int>, deleted: Bool) -> Event? {
         guard payload.count >= 16 else { return nil }
         let f = payload.lowerBound + 8
         let flags = UInt32(b[f]) | UInt32(b[f + 1]) << 8 | UInt32(b[f + 2]) << 16 | UInt32(b[f + 3]) << 24

@@ -58,7 +58,8 @@ public struct NetlinkErrorMessage: Hashable, Sendable {
         }
         let raw = UInt32(bytes[p.lowerBound]) | UInt32(bytes[p.lowerBound + 1]) << 8
             | UInt32(bytes[p.lowerBound + 2]) << 16 | UInt32(bytes[p.lowerBound + 3]) << 24
-        let code = -Int32(bitPattern: raw)
+        // Wrapping: a hostile INT32_MIN has no positive counterpart, and must not trap.
+        let code = 0 &- Int32(bitPattern: raw)
         let request = NetlinkHeaderCodec.read(bytes, at: p.lowerBound + 4)
         var message: String?
         if view.header.flags.contains(.ackTLVs) {

@@ -110,9 +110,12 @@ extension SyncTLVReader {
         IPAddress(raw: UnsafeRawBufferPointer(rebasing: bytes[(t.value.lowerBound + offset)..<(t.value.lowerBound + offset + size)]))!
     }
     func pair(_ t: TLV, size: Int) -> (IPAddress, IPAddress) { (address(t, offset: 0, size: size), address(t, offset: size, size: size)) }
-    func string(_ t: TLV) -> String {
+    func string(_ t: TLV) throws(SyncPayloadError) -> String {
         let slice = UnsafeRawBufferPointer(rebasing: bytes[t.value])
         let cut = slice.firstIndex(of: 0) ?? slice.count
-        return String(decoding: UnsafeRawBufferPointer(rebasing: slice[0..<cut]), as: UTF8.self)
+        guard let s = String(validating: UnsafeRawBufferPointer(rebasing: slice[0..<cut]), as: UTF8.self) else {
+            throw .notText(type: t.type)
+        }
+        return s
     }
 }

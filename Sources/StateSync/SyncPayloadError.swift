@@ -6,4 +6,7 @@ public enum SyncPayloadError: Error, Hashable, Sendable {
     case unknownAttribute(type: UInt16)
     case wrongSize(type: UInt16, length: Int, expected: Int)
     case tooLarge(type: UInt16, length: Int, maximum: Int)
+    /// A name (helper, function) that is not UTF-8: read with replacement characters it
+    /// would grow past its attribute's limit when sent on (found by fuzzing).
+    case notText(type: UInt16)
 }

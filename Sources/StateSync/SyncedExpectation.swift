@@ -84,8 +84,8 @@ public enum SyncedExpectationCodec {
             case A.flags: x.flags = r.be32(t)
             case A.class: x.expectationClass = r.be32(t)
             case A.natDir: x.natDirection = r.be32(t)
-            case A.helperName: x.helper = r.string(t)
-            case A.function: x.function = r.string(t)
+            case A.helperName: x.helper = try r.string(t)
+            case A.function: x.function = try r.string(t)
             default: throw .unknownAttribute(type: t.type)
             }
         }

@@ -80,7 +80,7 @@ public enum SyncedFlowCodec {
             case A.icmpID: f.icmpID = r.le16(t)
             case A.tcpWscaleOrig: f.windowScaleOriginal = r.u8(t)
             case A.tcpWscaleRepl: f.windowScaleReply = r.u8(t)
-            case A.helperName: f.helper = r.string(t)
+            case A.helperName: f.helper = try r.string(t)
             case A.labels:
                 // A length that is not whole words is ignored, as the C receiver does.
                 if t.value.count % 4 == 0 { f.labels = (0..<(t.value.count / 4)).map { r.be32(t, word: $0) } }

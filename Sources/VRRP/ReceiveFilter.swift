@@ -92,8 +92,10 @@ public struct ReceiveFilter: Sendable {
         if unicast, let range = peerTTLs[packet.source], !range.contains(packet.ttl) { return reject(.wrongTTL) }
         let inAH = packet.protocolNumber == AuthenticationHeader.protocolNumber
         guard packet.protocolNumber == Advertisement.protocolNumber || inAH else { return reject(.malformed) }
-        // keepalived's step 4: AH present exactly when configured.
-        if version == .v2 && inAH != authenticationHeader { return reject(.authTypeMismatch) }
+        // keepalived's step 4: AH present exactly when configured. AH exists only for
+        // VRRPv2, where it is verified below; a v3 instance takes no packet in AH, whose
+        // header would otherwise be stripped unverified (found by fuzzing).
+        if inAH != (authenticationHeader && version == .v2) { return reject(.authTypeMismatch) }
         let p = packet.vrrpMessage
         guard p.count >= 8 else { return reject(.length) }
         if p[1] != virtualRouterID { return reject(.unknownVRID) }
