@@ -86,12 +86,13 @@ conf b 10.238.99.2 10.238.99.1 tqcb0
 # Conntrack event listeners (NETLINK_NETFILTER sockets in groups 1-3) in every named namespace
 # and the initial one, except namespace $1: what else slows the inserts on the host.
 listeners() {
-  local skip=$1 total=0 n
+  local skip=$1 total=0 g
   for ns in "" $(ip netns list | awk '{print $1}'); do
     [ "$ns" = "$skip" ] && continue
-    if [ -z "$ns" ]; then n=$(awk 'NR > 1 && $2 == 12 && and(strtonum("0x" $4), 7) {c++} END {print c + 0}' /proc/net/netlink)
-    else n=$(ip netns exec "$ns" awk 'NR > 1 && $2 == 12 && and(strtonum("0x" $4), 7) {c++} END {print c + 0}' /proc/net/netlink 2>/dev/null || echo 0); fi
-    total=$((total + n))
+    # Column 2 is the protocol (12: NETLINK_NETFILTER), column 4 the group bitmap in hex.
+    for g in $(if [ -z "$ns" ]; then cat /proc/net/netlink; else ip netns exec "$ns" cat /proc/net/netlink 2>/dev/null; fi | awk 'NR > 1 && $2 == 12 {print $4}'); do
+      (( 0x$g & 7 )) && total=$((total + 1))
+    done
   done
   echo "$total"
 }
