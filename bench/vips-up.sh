@@ -25,7 +25,9 @@ stop_all() {
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   pids=()
 }
+mp=""
 cleanup() {
+  [ -n "$mp" ] && kill "$mp" 2>/dev/null
   stop_all
   ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
   echo "$saved_max" > /proc/sys/net/netfilter/nf_conntrack_max
@@ -131,7 +133,7 @@ for n in $NS; do
     kill -KILL "$pa"
     up=""
     for _ in $(seq 1 1000); do
-      up=$(grep -m1 "10.238.98.100/" "$work/monitor" | sed -n 's/^\[\([^]]*\)\].*/\1/p')
+      up=$(grep -m1 "10.238.98.100/" "$work/monitor" | sed -n 's/^\[\([^]]*\)\].*/\1/p' || true)
       [ -n "$up" ] && break; sleep 0.01
     done
     kill "$mp" 2>/dev/null || true; wait "$mp" 2>/dev/null || true
