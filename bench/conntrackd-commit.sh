@@ -1,38 +1,55 @@
 #!/usr/bin/env bash
-# Commit benchmark: conntrackd 1.4.7's own `conntrackd -c` against Tandem's batched
-# create of the same flows, and `tandem conntrackd -c` after the same replication between
-# two Tandem daemons. Two namespaces (tdc-a, tdc-b) joined by a veth sync link;
-# flows made in A's kernel replicate into B's external cache over FTFW/UDP; then B
-# commits them to its kernel. Tandem inserts the same flow set into an empty table.
-# RUNS iterations (default 5); per-run rates and ratios, summarised as median (min-max); a
-# run whose replication or commit was incomplete is reported as failed, kept out of the
-# summary, and makes the script exit non-zero. Raw results: bench/results/commit-*.jsonl.
+# Commit benchmark (issue #18): `conntrackd -c` (1.4.7) against `tandem conntrackd -c`, each
+# after replicating the same N flows between two daemons of its own kind, with ctbulk (the
+# C yardstick, ../shared/bench/ctbulk.c) and Tandem's batched create (conntrack-bench)
+# inserting the same flows into the same empty namespace in the same run.
+#
+# Two namespaces (tqc-a-PID, tqc-b-PID) joined by a veth sync link (10.238.99.0/24). Flows
+# made in A's kernel replicate into B's external cache over FTFW/UDP. Then, unless
+# KEEP_PEER=1, node A's daemon is stopped and A's table flushed: any conntrack event
+# listener anywhere on the host makes every insert ~3× slower (shared/notes/machine-facts),
+# so a live peer measures the peer as much as the commit. Then B commits into an empty table.
+#
+# Per run and implementation: the wall time of `-c` (the client returns once the daemon has
+# written every flow; the count is then checked in the kernel) and the daemon's own figure
+# ("commit has taken"); for Tandem the per-phase line TANDEM_COMMIT_TIMING=1 logs; for ctbulk
+# its own rate and its wall rate; the number of other conntrack event listeners on the host
+# (stray_listeners) at commit time, since they slow every figure of the run.
+# RUNS iterations (default 3); a run whose replication or commit was incomplete is reported as
+# failed, kept out of the summary, and makes the script exit non-zero.
+# Raw results: bench/results/commit-<UTC>-<commit>.jsonl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
 scripts/install-deps.sh
 N=${N:-100000}
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-3}
+KEEP_PEER=${KEEP_PEER:-0}
 shared=${SHARED:-../shared}
 work=$(mktemp -d)
-a="tdc-a-$$"; b="tdc-b-$$"
+a="tqc-a-$$"; b="tqc-b-$$"
 pids=()
+saved_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max)
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   sleep 0.3
   ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
+  echo "$saved_max" > /proc/sys/net/netfilter/nf_conntrack_max
   rm -rf "$work"
 }
 trap cleanup EXIT
+# Above the default table size the global limit is raised for the run (restored on exit).
+if [ "$N" -gt $((saved_max - 1000)) ]; then echo $((N + N / 4)) > /proc/sys/net/netfilter/nf_conntrack_max; fi
 gcc -O2 -Wall -o "$work/ctbulk" "$shared/bench/ctbulk.c" -lmnl
 swift build -c release --product conntrack-bench >/dev/null
 swift build -c release --product tandem >/dev/null
 B=$PWD/.build/release/conntrack-bench
 T=${TANDEM:-$PWD/.build/release/tandem}
 ip netns add "$a"; ip netns add "$b"
-ip link add tdca0 netns "$a" type veth peer name tdcb0 netns "$b"
-ip -n "$a" addr add 172.31.99.1/24 dev tdca0; ip -n "$a" link set tdca0 up; ip -n "$a" link set lo up
-ip -n "$b" addr add 172.31.99.2/24 dev tdcb0; ip -n "$b" link set tdcb0 up; ip -n "$b" link set lo up
+ip link add tqca0 netns "$a" type veth peer name tqcb0 netns "$b"
+ip -n "$a" addr add 10.238.99.1/24 dev tqca0; ip -n "$a" link set tqca0 up; ip -n "$a" link set lo up
+ip -n "$b" addr add 10.238.99.2/24 dev tqcb0; ip -n "$b" link set tqcb0 up; ip -n "$b" link set lo up
+hash=$((N > 262144 ? N : 262144))
 conf() { # name self peer dev
   cat > "$work/$1.conf" <<CONF
 Sync {
@@ -52,8 +69,8 @@ Sync {
     }
 }
 General {
-    HashSize 262144
-    HashLimit 1048576
+    HashSize $hash
+    HashLimit $((hash * 4))
     LogFile $work/$1.log
     LockFile $work/$1.lock
     UNIX { Path $work/$1.ctl
@@ -64,67 +81,107 @@ General {
 }
 CONF
 }
-conf a 172.31.99.1 172.31.99.2 tdca0
-conf b 172.31.99.2 172.31.99.1 tdcb0
+conf a 10.238.99.1 10.238.99.2 tqca0
+conf b 10.238.99.2 10.238.99.1 tqcb0
+# Conntrack event listeners (NETLINK_NETFILTER sockets in groups 1-3) in every named namespace
+# and the initial one, except namespace $1: what else slows the inserts on the host.
+listeners() {
+  local skip=$1 total=0 g
+  for ns in "" $(ip netns list | awk '{print $1}'); do
+    [ "$ns" = "$skip" ] && continue
+    # Column 2 is the protocol (12: NETLINK_NETFILTER), column 4 the group bitmap in hex.
+    for g in $(if [ -z "$ns" ]; then cat /proc/net/netlink; else ip netns exec "$ns" cat /proc/net/netlink 2>/dev/null; fi | awk 'NR > 1 && $2 == 12 {print $4}'); do
+      (( 0x$g & 7 )) && total=$((total + 1))
+    done
+  done
+  echo "$total"
+}
+now() { date +%s.%N; }
 # Replicate N flows from A to B with the daemon `$1` (conntrackd or "$T conntrackd"), time
-# B's commit; prints "have rate committed".
+# B's commit; writes "have wall_rate committed daemon_secs stray" to stdout.
 replicate_and_commit() {
   local cli=$1
-  ip netns exec "$a" $cli -C "$work/a.conf" >/dev/null 2>&1 & pids+=($!)
-  ip netns exec "$b" $cli -C "$work/b.conf" >/dev/null 2>&1 & pids+=($!)
+  rm -f "$work/a.log" "$work/b.log"
+  ip netns exec "$a" env TANDEM_COMMIT_TIMING=1 $cli -C "$work/a.conf" >/dev/null 2>&1 & local pa=$!; pids+=($pa)
+  ip netns exec "$b" env TANDEM_COMMIT_TIMING=1 $cli -C "$work/b.conf" >/dev/null 2>&1 & pids+=($!)
   sleep 1
   ip netns exec "$a" "$work/ctbulk" insert "$N" --batch 1000 --timeout 3600 >/dev/null
   external() { ip netns exec "$b" $cli -C "$work/b.conf" -s 2>/dev/null | awk '/cache external/{f=1} f && /current active/{print $NF; exit}'; }
-  for _ in $(seq 1 120); do
+  for _ in $(seq 1 $((60 + N / 2000))); do
     [ "$(external)" -ge "$N" ] 2>/dev/null && break
     sleep 0.5
   done
-  local have t0 t1 committed
+  local have t0 t1 committed secs stray
   have=$(external)
-  t0=$(date +%s.%N)
+  if [ "$KEEP_PEER" != 1 ]; then
+    kill "$pa"; wait "$pa" 2>/dev/null || true
+    ip netns exec "$a" "$work/ctbulk" flush >/dev/null
+  fi
+  ip netns exec "$b" "$work/ctbulk" flush >/dev/null
+  stray=$(listeners "$b")
+  t0=$(now)
   ip netns exec "$b" $cli -C "$work/b.conf" -c >/dev/null 2>&1
-  t1=$(date +%s.%N)
+  t1=$(now)
   # The benchmark's own flows only (10.64.x.x → 172.20.0.1:80).
   committed=$(ip netns exec "$b" conntrack -L -p tcp -d 172.20.0.1 --dport 80 2>/dev/null | wc -l)
+  sleep 0.2
+  secs=$(sed -n 's/.*commit has taken \([0-9.]*\) seconds.*/\1/p' "$work/b.log" | tail -1)
+  sed -n 's/.*\(commit timing: .*\)/\1/p' "$work/b.log" | tail -1 > "$work/timing"
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   pids=()
   ip netns exec "$a" "$work/ctbulk" flush >/dev/null
   ip netns exec "$b" "$work/ctbulk" flush >/dev/null
-  echo "$have $(echo "$committed / ($t1 - $t0)" | bc) $committed"
+  echo "$have $(echo "$committed / ($t1 - $t0)" | bc) $committed ${secs:-0} $stray"
 }
+# ctbulk into B's empty table: "own_rate wall_rate".
+ctbulk_insert() {
+  local t0 t1 out
+  t0=$(now); out=$(ip netns exec "$b" "$work/ctbulk" insert "$N" --batch 1000); t1=$(now)
+  echo "$(echo "$out" | tr ' ' '\n' | sed -n 's/^rate=//p') $(echo "$N / ($t1 - $t0)" | bc)"
+}
+rate_of() { [ "${2:-0}" = 0 ] && echo 0 || echo "$1 / $2" | bc; } # flows secs
+ratio() { [ "${2:-0}" = 0 ] && echo 0 || echo "scale=3; $1 / $2" | bc; }
 . bench/record.sh
 results=$(results_file commit)
-meta="$(results_meta),\"n\":$N"
+meta="$(results_meta),\"n\":$N,\"keep_peer\":$KEEP_PEER"
 failed=0
 : > "$work/ok"
 for r in $(seq 1 "$RUNS"); do
   # (Through a file, not a pipe: the function runs in this shell, so the trap knows its PIDs.)
-  replicate_and_commit conntrackd > "$work/c.result"; read -r have cd_rate committed < "$work/c.result"
-  replicate_and_commit "$T conntrackd" > "$work/t.result"; read -r t_have td_rate t_committed < "$work/t.result"
-  c_rate=$(ip netns exec "$b" "$work/ctbulk" insert "$N" --batch 1000 | tr ' ' '\n' | sed -n 's/^rate=//p')
+  replicate_and_commit conntrackd > "$work/c.result"; read -r have cd_wall committed cd_secs cd_stray < "$work/c.result"
+  replicate_and_commit "$T conntrackd" > "$work/t.result"; read -r t_have td_wall t_committed td_secs td_stray < "$work/t.result"
+  timing=$(cat "$work/timing")
+  read -r c_rate c_wall < <(ctbulk_insert)
   ip netns exec "$b" "$work/ctbulk" flush >/dev/null
   out=$(ip netns exec "$b" "$B" insert "$N" --batch 1000)
   t_rate=$(echo "$out" | tr ' ' '\n' | sed -n 's/^rate=//p')
   ip netns exec "$b" "$work/ctbulk" flush >/dev/null
+  cd_rate=$(rate_of "$committed" "$cd_secs"); td_rate=$(rate_of "$t_committed" "$td_secs")
   outcome=ok
   # A run counts only when both replicated every flow and committed all they held.
   if [ "$have" -lt "$N" ] || [ "$t_have" -lt "$N" ]; then outcome="replication incomplete ($have / $t_have of $N)"
   elif [ "$committed" -lt "$have" ] || [ "$t_committed" -lt "$t_have" ]; then outcome="commit incomplete ($committed / $t_committed)"; fi
-  r_td=$(echo "scale=3; $td_rate / $cd_rate" | bc); r_t=$(echo "scale=3; $t_rate / $cd_rate" | bc); r_c=$(echo "scale=3; $t_rate / $c_rate" | bc)
-  r_tdc=$(echo "scale=3; $td_rate / $c_rate" | bc)
-  echo "run $r: $outcome conntrackd_c=$cd_rate tandem_c=$td_rate tandem_batched=$t_rate ctbulk=$c_rate ratio_c=$r_td ratio_c_ctbulk=$r_tdc ratio_batched_ctbulk=$r_c (external $have / $t_have, committed $committed / $t_committed)"
-  echo "{$meta,\"run\":$r,\"outcome\":\"$outcome\",\"external_conntrackd\":$have,\"external_tandem\":$t_have,\"committed_conntrackd\":$committed,\"committed_tandem\":$t_committed,\"conntrackd_c_rate\":$cd_rate,\"tandem_c_rate\":$td_rate,\"tandem_batched_rate\":$t_rate,\"ctbulk_rate\":$c_rate}" >> "$results"
-  if [ "$outcome" = ok ]; then echo "$cd_rate $td_rate $t_rate $c_rate $r_td $r_tdc $r_c" >> "$work/ok"; else failed=$((failed + 1)); echo "FAILED run $r: $outcome" >&2; fi
+  echo "run $r: $outcome conntrackd_c=$cd_rate (wall $cd_wall) tandem_c=$td_rate (wall $td_wall) ctbulk=$c_rate (wall $c_wall)" \
+       "tandem_batched=$t_rate ratio_c_conntrackd=$(ratio "$td_rate" "$cd_rate") ratio_c_ctbulk=$(ratio "$td_rate" "$c_rate")" \
+       "ratio_wall_c_ctbulk=$(ratio "$td_wall" "$c_wall") stray listeners $cd_stray/$td_stray"
+  echo "  $timing"
+  echo "{$meta,\"run\":$r,\"outcome\":\"$outcome\",\"external_conntrackd\":$have,\"external_tandem\":$t_have,\"committed_conntrackd\":$committed,\"committed_tandem\":$t_committed,\"conntrackd_c_rate\":$cd_rate,\"conntrackd_c_wall_rate\":$cd_wall,\"conntrackd_c_secs\":$cd_secs,\"tandem_c_rate\":$td_rate,\"tandem_c_wall_rate\":$td_wall,\"tandem_c_secs\":$td_secs,\"tandem_batched_rate\":$t_rate,\"ctbulk_rate\":$c_rate,\"ctbulk_wall_rate\":$c_wall,\"stray_listeners_conntrackd\":$cd_stray,\"stray_listeners_tandem\":$td_stray,\"tandem_timing\":\"$timing\"}" >> "$results"
+  if [ "$outcome" = ok ]; then
+    echo "$cd_rate $td_rate $t_rate $c_rate $(ratio "$td_rate" "$cd_rate") $(ratio "$td_rate" "$c_rate") $(ratio "$t_rate" "$c_rate") $td_wall $c_wall $(ratio "$td_wall" "$c_wall")" >> "$work/ok"
+  else failed=$((failed + 1)); echo "FAILED run $r: $outcome" >&2; fi
 done
 col() { awk -v c="$1" '{print $c}' "$work/ok" | summary_range; }
-echo "== $N flows, medians (min-max) over the good runs of $RUNS; failed runs: $failed"
-printf '%-44s %s\n' "conntrackd -c (one message per ACK), flows/s" "$(col 1)"
-printf '%-44s %s\n' "tandem conntrackd -c, flows/s" "$(col 2)"
-printf '%-44s %s\n' "tandem batched create, flows/s" "$(col 3)"
-printf '%-44s %s\n' "ctbulk (kernel ceiling), flows/s" "$(col 4)"
-printf '%-44s %s\n' "ratio tandem -c / conntrackd -c (per run)" "$(col 5)"
-printf '%-44s %s\n' "ratio tandem -c / ctbulk (per run)" "$(col 6)"
-printf '%-44s %s\n' "ratio tandem batched / ctbulk (per run)" "$(col 7)"
+echo "== $N flows, peer $([ "$KEEP_PEER" = 1 ] && echo kept running || echo stopped) during the commit; medians (min-max) over the good runs of $RUNS; failed runs: $failed"
+printf '%-52s %s\n' "conntrackd -c (daemon's own time), flows/s" "$(col 1)"
+printf '%-52s %s\n' "tandem conntrackd -c (daemon's own time), flows/s" "$(col 2)"
+printf '%-52s %s\n' "tandem batched create, flows/s" "$(col 3)"
+printf '%-52s %s\n' "ctbulk (kernel ceiling), flows/s" "$(col 4)"
+printf '%-52s %s\n' "ratio tandem -c / conntrackd -c (per run)" "$(col 5)"
+printf '%-52s %s\n' "ratio tandem -c / ctbulk (per run)" "$(col 6)"
+printf '%-52s %s\n' "ratio tandem batched / ctbulk (per run)" "$(col 7)"
+printf '%-52s %s\n' "tandem -c wall (client started to kernel holds all)" "$(col 8)"
+printf '%-52s %s\n' "ctbulk wall (process started to exit)" "$(col 9)"
+printf '%-52s %s\n' "ratio of walls tandem -c / ctbulk (per run)" "$(col 10)"
 echo "raw results: $results"
 [ "$failed" = 0 ] || { echo "$failed run(s) failed" >&2; exit 1; }

@@ -18,6 +18,8 @@ public struct BatchResult: Sendable {
     /// Batches the socket failed on (see `BatchOutcome.unanswered`): input indices and error.
     public var unanswered: [(indices: Range<Int>, error: NetlinkSocketError)] = []
     public var unansweredCount: Int { unanswered.reduce(0) { $0 + $1.indices.count } }
+    /// Where a pipelined write spent its time (see `PipelineTiming`).
+    public var timing = PipelineTiming()
 }
 
 /// Requests to the kernel's conntrack table over one ctnetlink socket: dumps, single gets,
@@ -210,6 +212,7 @@ public final class ConntrackConnection {
         if !reportingUnanswered, let first = outcome.unanswered.first { throw first.error }
         var result = BatchResult(succeeded: outcome.succeeded, failures: outcome.failures)
         result.unanswered = outcome.unanswered
+        result.timing = outcome.timing
         return result
     }
 

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Conntrack
 import IPAddressing
+import Netlink
 import StateSync
 import Timekeeping
 
@@ -21,6 +22,10 @@ public struct CommitReport: Sendable {
     /// them; writing them again is harmless, since a commit updates what exists), and why.
     var unconfirmed: [Flow] = []
     public var socketErrors: [String] = []
+    /// Where the write spent its time (`TANDEM_COMMIT_TIMING`), and how long leaving and
+    /// joining the event groups took around it (a quiet commit's own cost).
+    public var timing = PipelineTiming()
+    public var quietOverhead: Duration = .zero
 
     /// "120 ENOMEM (the conntrack table is full: nf_conntrack_max), 3 EINVAL (Invalid
     /// argument)", most frequent first: what an operator needs to act on a failed commit.
@@ -93,9 +98,10 @@ struct Committer {
     /// the kernel refuses a related flow whose master it does not have. An entry that
     /// cannot become a flow goes out without a tuple, so the kernel refuses it and it is
     /// counted as failed rather than skipped unseen. `adopt` sees each flow as it goes out;
-    /// `quietly` leaves that listener's NEW and UPDATE groups during the write.
+    /// `quietly` leaves that listener's NEW and UPDATE groups during the write; `hold`
+    /// keeps them left that much longer (test-only: a change the events then miss).
     func commit<Entries: Collection>(_ entries: Entries, adopt: ((Flow) -> Void)?,
-                                     quietly listener: ConntrackEventListener?) throws -> CommitReport where Entries.Element == ExternalCache.Entry {
+                                     quietly listener: ConntrackEventListener?, hold: Duration = .zero) throws -> CommitReport where Entries.Element == ExternalCache.Entry {
         let ordered = [entries.lazy.filter { $0.synced.masterSource == nil }, entries.lazy.filter { $0.synced.masterSource != nil }].joined()
         let flows = ordered.lazy.map { e -> Flow in
             guard let f = self.kernelFlow(e.synced, timeout: nil) else { return Flow() }
@@ -103,12 +109,26 @@ struct Committer {
             return f
         }
         let started = Instant.now()
-        let write = { try self.kernel.create(flows, updateExisting: true, acknowledge: false, reportingUnanswered: true) }
-        let r = try listener.map { try $0.withoutEvents(write) } ?? write()
+        var writing = Duration.zero
+        let write = { () throws -> BatchResult in
+            let begun = Instant.now()
+            defer { writing = Instant.now() - begun }
+            return try self.kernel.create(flows, updateExisting: true, acknowledge: false, reportingUnanswered: true)
+        }
+        let r = try listener.map { l in
+            try l.withoutEvents {
+                let r = try write()
+                if hold > .zero { usleep(UInt32(clamping: hold.microsecondCount)) }
+                return r
+            }
+        } ?? write()
         var byErrno: [Int32: Int] = [:]
         for failure in r.failures { byErrno[failure.error.errno, default: 0] += 1 }
+        let duration = Instant.now() - started
         var report = CommitReport(flows: flows.count, succeeded: r.succeeded, failed: r.failed + r.unansweredCount,
-                                  duration: Instant.now() - started, failuresByErrno: byErrno)
+                                  duration: duration, failuresByErrno: byErrno)
+        report.timing = r.timing
+        if listener != nil { report.quietOverhead = duration - writing - hold }
         report.socketErrors = r.unanswered.map { "\($0.indices.count) flows: \($0.error)" }
         let full = Set(r.failures.lazy.filter { $0.error.errno == ENOMEM }.map(\.index))
         let unanswered = r.unanswered.map(\.indices)

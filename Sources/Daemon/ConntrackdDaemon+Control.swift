@@ -46,8 +46,8 @@ extension ConntrackdDaemon {
         case .dumpExternal: return listing(internal: false, now: now)
         case .dumpInternalXML: return listing(internal: true, now: now, xml: true)
         case .dumpExternalXML: return listing(internal: false, now: now, xml: true)
-        case .commit: _ = try commit(expectations: false); return ""
-        case .commitAll: _ = try commit(); return ""
+        case .commit: try commitFromControl(expectations: false); return ""
+        case .commitAll: try commitFromControl(expectations: true); return ""
         case .flushCaches: schedule.purgeAt = nil; state.pendingCommit.cancel(); internalCache.removeAll(); state.externalCache.removeAll(); return ""
         case .flushAllCaches: flushCaches(); return ""
         case .flushInternalCache: schedule.purgeAt = nil; internalCache.removeAll(); return ""
@@ -169,6 +169,7 @@ extension ConntrackdDaemon {
         s.runtime = runtime
         s.runtime.eventsReceived += reader?.received ?? 0
         s.runtime.eventsFiltered += reader?.filtered ?? 0
+        s.runtime.ownCommitEchoes = reader?.ownEchoes ?? 0
         s.runtime.bufferSize = events?.socket.receiveBufferSize ?? 0
         s.retransmitted = engine.retransmissions
         s.foreignDatagrams = link.foreignDatagrams

@@ -142,13 +142,19 @@ extension ConntrackdDaemon {
         schedule.purgeAt = nil
         log(withExpectations && state.expectations.enabled ? "committing all external caches" : "committing conntrack cache")
         let adopting: ((Flow) -> Void)? = adopt && !bypassesInternalCache ? { f in
-            if self.policy.filter.passes(f) { _ = self.internalCache.record(f, kind: .new, now: now) }
+            guard self.policy.filter.passes(f) else { return }
+            // As the kernel will list it (it confirms what it is given), so the reconciling
+            // dump finds it unchanged and does not send it back to the peer.
+            var adopted = f
+            if let s = adopted.status { adopted.status = s.union(.confirmed) }
+            _ = self.internalCache.record(adopted, kind: .new, now: now)
         } : nil
         let report: CommitReport
         let incomplete = state.resync.isWaiting
         do {
             defer { restoreEventGroups(now: Instant.now()) }
-            report = try committer.commit(state.externalCache.entries.values, adopt: adopting, quietly: quiet ? events : nil)
+            report = try committer.commit(state.externalCache.entries.values, adopt: adopting, quietly: quiet ? events : nil,
+                                          hold: quiet ? commitTuning.holdQuietWindow : .zero)
         } catch {
             lastPromotion = PromotionRecord(startedAt: now, error: "\(error)", peerTableIncomplete: incomplete)
             promotionTally.recordFailure()
@@ -162,6 +168,7 @@ extension ConntrackdDaemon {
         let us = max(0, report.duration.microsecondCount)
         log("commit has taken \(us / 1_000_000).\(String(repeating: "0", count: 6 - String(us % 1_000_000).count))\(us % 1_000_000) seconds")
         if !report.failuresByErrno.isEmpty { log("commit failures by cause: \(report.failureCauses)") }
+        if commitTuning.logsTiming { log(CommitTuning.timingLine(report, quiet: quiet)) }
         for e in report.socketErrors { recovered(.kernelCommit, "commit: the netlink socket failed on a batch of \(e); written again") }
         state.pendingCommit.refused(report.refusedForSpace + report.unconfirmed, now: Instant.now())
         if !report.refusedForSpace.isEmpty {

@@ -51,6 +51,8 @@ public final class ConntrackdDaemon {
     /// Errors the loop survived, by kind.
     var recovery = LoopRecovery()
     var runtime = ConntrackdStatistics.Runtime()
+    /// How `-c` commits (quiet or not, timing logged), read from the environment once.
+    let commitTuning = CommitTuning.fromEnvironment()
     /// Has the peer's table arrived since we last asked for it (sync health)?
     public var resync: ResyncProgress { state.resync }
     var nextResyncRequest: Instant? { state.resync.nextRequest }

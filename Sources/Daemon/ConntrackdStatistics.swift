@@ -37,6 +37,10 @@ public struct ConntrackdStatistics: Sendable {
         public var overruns = 0, kernelFlushes = 0, kernelResyncs = 0, bufferSize = 0
         /// PollSecs: kernel table re-reads done by the poll timer.
         public var polls = 0
+        /// Events for flows this daemon wrote itself (a commit's echo), read and skipped.
+        public var ownCommitEchoes = 0
+        /// `-c` commits done with the event groups left (each followed by a resync dump).
+        public var quietCommits = 0
         public var localReadFailed = 0, localUnknownRequest = 0
         /// Bytes and packets of destroyed flows ("traffic processed").
         public var trafficBytes: UInt64 = 0, trafficPackets: UInt64 = 0
@@ -100,7 +104,7 @@ public struct ConntrackdStatistics: Sendable {
         s += "message tracking:\n\(Self.pad(malformed, 20)) Malformed msgs \(Self.pad(lost, 20)) Lost msgs\n\n"
         s += "tandem:\n\(Self.pad(retransmitted, 20)) Retransmitted\n"
         s += "\(Self.pad(runtime.overruns, 20)) Netlink overruns \(Self.pad(runtime.eventsFiltered, 20)) Filtered events\n"
-        s += "\(Self.pad(foreignDatagrams, 20)) Not from peer\n"
+        s += "\(Self.pad(foreignDatagrams, 20)) Not from peer \(Self.pad(runtime.ownCommitEchoes, 20)) Own commit echoes\n"
         return s
     }
 

@@ -29,6 +29,8 @@ final class KernelEventReader {
     /// Flow events read, and those the filter dropped (conntrackd's "events received / filtered").
     private(set) var received = 0
     private(set) var filtered = 0
+    /// Events of our own writes, skipped (a loud commit's echo; a quiet one has none).
+    private(set) var ownEchoes = 0
     /// While resting, the event socket is left alone until then.
     private(set) var restingUntil: Instant?
     /// The last turn's events, for the owner to take (`read` appends, the owner empties).
@@ -83,7 +85,7 @@ final class KernelEventReader {
         let backlogged = try listener.poll(timeoutMilliseconds: 0, maximumReads: readsPerTurn,
                                            fastFlow: compact ? { [unowned self] kind, payload, origin in
             guard let p = CompactFlow.Packed(eventPayload: payload) else { return false }
-            if origin != 0 && origin == self.ownPort { return true }
+            if origin != 0 && origin == self.ownPort { self.ownEchoes += 1; return true }
             self.received += 1
             guard self.filter.passes(p) else { self.filtered += 1; return true }
             self.events.append(.compact(kind, FlowKey(packed: p.original), p))
@@ -91,7 +93,7 @@ final class KernelEventReader {
         } : nil) { event in
             switch event {
             case .flow(let kind, let flow, let origin):
-                if origin != 0 && origin == ownPort { return }
+                if origin != 0 && origin == ownPort { ownEchoes += 1; return }
                 received += 1
                 guard filter.passes(flow) else { filtered += 1; return }
                 events.append(.flow(kind, flow))

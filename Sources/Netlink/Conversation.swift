@@ -10,6 +10,8 @@ public struct BatchOutcome: Sendable {
     /// above. Some may have been applied; a caller whose requests are idempotent sends
     /// them again.
     public var unanswered: [(indices: Range<Int>, error: NetlinkSocketError)] = []
+    /// Filled by `executePipelined` (zero otherwise).
+    public var timing = PipelineTiming()
 
     public init() {}
 
@@ -27,7 +29,13 @@ extension NetlinkSocket {
         var outcome = BatchOutcome()
         guard !batch.isEmpty else { return outcome }
         let index = SequenceIndex(batch.sequences)
+        let sending = PipelineTiming.now()
         try send(batch.bytes)
+        let sent = PipelineTiming.now()
+        outcome.timing.sendNanoseconds = sent &- sending
+        outcome.timing.batches = 1
+        outcome.timing.largestBatchBytes = batch.bytes.count
+        defer { outcome.timing.acknowledgementNanoseconds = PipelineTiming.now() &- sent }
         if !expectAcks {
             // Errors, if any, are already queued: the kernel handles the batch inside sendmsg.
             setNonBlocking(true)

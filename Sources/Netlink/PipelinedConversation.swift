@@ -100,19 +100,36 @@ extension NetlinkSocket {
         let box = Box()
         let sender = try WorkerThread { [self] in
             var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            var waiting = PipelineTiming.now()
             while let (batch, first) = work.pop() {
+                box.outcome.timing.senderIdleNanoseconds &+= PipelineTiming.now() &- waiting
                 do throws(NetlinkSocketError) {
                     let o = try self.execute(batch, expectAcks: expectAcks, buffer: &buffer, timeoutMilliseconds: timeoutMilliseconds)
                     box.outcome.succeeded += o.succeeded
                     for f in o.failures { box.outcome.failures.append((first + f.index, f.error)) }
+                    box.outcome.timing.sendNanoseconds &+= o.timing.sendNanoseconds
+                    box.outcome.timing.acknowledgementNanoseconds &+= o.timing.acknowledgementNanoseconds
+                    box.outcome.timing.largestBatchBytes = max(box.outcome.timing.largestBatchBytes, o.timing.largestBatchBytes)
                 } catch {
                     box.outcome.unanswered.append((first..<first + batch.count, error))
                 }
+                box.outcome.timing.batches += 1
+                waiting = PipelineTiming.now()
             }
         }
-        while let next = produce() { work.push(next) }
+        var build: UInt64 = 0, blocked: UInt64 = 0
+        var mark = PipelineTiming.now()
+        while let next = produce() {
+            let built = PipelineTiming.now()
+            build &+= built &- mark
+            work.push(next)
+            mark = PipelineTiming.now()
+            blocked &+= mark &- built
+        }
         work.push(nil)
         sender.join()
+        box.outcome.timing.buildNanoseconds = build
+        box.outcome.timing.producerWaitNanoseconds = blocked
         return box.outcome
     }
 }

@@ -1,0 +1,38 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Timekeeping
+
+/// How a commit of the external cache runs, from the environment:
+/// - `TANDEM_COMMIT_TIMING=1` logs where each commit spent its time (build, sendmsg,
+///   acks, waits), the figures the commit benchmark needs to place its gap to ctbulk;
+/// - `TANDEM_TEST_LOUD_COMMIT=1` (test-only) makes `-c` commit with the event groups
+///   joined, so the kernel echoes every committed flow to our event socket — the
+///   control for the quiet commit's test;
+/// - `TANDEM_TEST_HOLD_QUIET_COMMIT_MS=N` (test-only) keeps the groups left N ms after
+///   the write, so a test can change the table while the events cannot see it.
+struct CommitTuning {
+    var logsTiming = false
+    var loud = false
+    var holdQuietWindow: Duration = .zero
+
+    static func fromEnvironment() -> CommitTuning {
+        func value(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+        var t = CommitTuning()
+        t.logsTiming = value("TANDEM_COMMIT_TIMING").map { $0 != "" && $0 != "0" } ?? false
+        t.loud = value("TANDEM_TEST_LOUD_COMMIT").map { $0 != "" && $0 != "0" } ?? false
+        if let ms = value("TANDEM_TEST_HOLD_QUIET_COMMIT_MS").flatMap({ Int($0) }), ms > 0 {
+            t.holdQuietWindow = .milliseconds(Int64(min(ms, 60_000)))
+        }
+        return t
+    }
+
+    /// One line: the whole commit, then each thread's part (see `PipelineTiming`).
+    static func timingLine(_ r: CommitReport, quiet: Bool) -> String {
+        let us = max(0, r.duration.microsecondCount)
+        let rate = us > 0 ? Int64(r.flows) * 1_000_000 / us : 0
+        var line = "commit timing: \(r.flows) flows in \(us / 1000).\((us % 1000) / 100) ms (\(rate) flows/s); \(r.timing.summary)"
+        if quiet { line += "; event groups left and joined again: \(max(0, r.quietOverhead.microsecondCount)) us" }
+        return line
+    }
+}
