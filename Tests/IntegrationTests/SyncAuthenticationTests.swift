@@ -102,9 +102,12 @@ struct SyncAuthenticationTests {
         }
 
         /// Starts Tandem (with or without the key) or the reference conntrackd on `node`.
-        func start(_ node: String, keyed: Bool, reference: Bool = false) throws {
+        /// `hardened: false`: the key-less hardening off too (docs/sync-hardening.md), so the
+        /// link is conntrackd's own.
+        func start(_ node: String, keyed: Bool, reference: Bool = false, hardened: Bool = true) throws {
             let argv = reference ? ["conntrackd", "-C", "\(dir)/\(node).conf"]
-                : [Shell.tandem, "conntrackd", "-C", "\(dir)/\(node).conf"] + (keyed ? ["--sync-key", keyPath] : [])
+                : (hardened ? [] : ["env", "TANDEM_TEST_NO_SYNC_HARDENING=1"])
+                    + [Shell.tandem, "conntrackd", "-C", "\(dir)/\(node).conf"] + (keyed ? ["--sync-key", keyPath] : [])
             daemons[node] = try namespace(node).start(argv, stdout: "\(dir)/\(node).out", stderr: "\(dir)/\(node).err")
         }
 
@@ -308,14 +311,15 @@ struct SyncAuthenticationTests {
     }
 
     /// The attack (`hostile` datagrams, paced) while A makes `flows` flows.
-    static func attackDuringReplication(_ tag: String, net: Int, keyed: Bool, flows: Int = 5_000, hostile: Int = 20_000) throws -> Outcome {
+    static func attackDuringReplication(_ tag: String, net: Int, keyed: Bool, hardened: Bool = true, flows: Int = 5_000,
+                                        hostile: Int = 20_000) throws -> Outcome {
         let lab = try Lab(tag, net: net)
         defer { lab.remove() }
         // B first: a datagram A sent before B listened was never accepted, so its replay
         // would pass (harmlessly, but the count would be off by it).
-        try lab.start("b", keyed: keyed)
+        try lab.start("b", keyed: keyed, hardened: hardened)
         usleep(300_000)
-        try lab.start("a", keyed: keyed)
+        try lab.start("a", keyed: keyed, hardened: hardened)
         let attacker = try Attacker(lab: lab)
         usleep(1_500_000)
         attacker.capture()
@@ -369,10 +373,11 @@ struct SyncAuthenticationTests {
         #expect(o.log.contains("refused "), "the summary line; \(report)")
     }
 
-    /// The control: without the key the same attack succeeds (a foreign flow in B's cache,
-    /// or real flows lost).
+    /// The control: without the key, and without the key-less hardening (which alone stops
+    /// much of this attack), the same attack succeeds (a foreign flow in B's cache, or real
+    /// flows lost).
     @Test func withoutTheKeyTheSameAttackSucceeds() throws {
-        let o = try Self.attackDuringReplication("ctl", net: 2, keyed: false)
+        let o = try Self.attackDuringReplication("ctl", net: 2, keyed: false, hardened: false)
         print("control, no key: B has \(o.arrived) of 5000, foreign \(o.foreign.count) (\(o.foreign.prefix(2))); sent \(o.sent) \(o.kinds)")
         #expect(o.sent == 20_000)
         #expect(!o.foreign.isEmpty || o.arrived < 5_000, "the attack did nothing: B has \(o.arrived), no foreign flow")
