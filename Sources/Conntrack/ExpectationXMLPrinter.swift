@@ -9,9 +9,7 @@ public enum ExpectationXMLPrinter {
     public static let header = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<expect>"
     public static let footer = "</expect>"
 
-    /// `when`: conntrack's `-o xml,timestamp` adds the local time of printing, field by
-    /// field as libnetfilter_conntrack writes it (minutes and seconds two digits, weekday
-    /// counted from 1 on Sunday).
+    /// `when`: conntrack's `-o xml,timestamp` adds the local time of printing.
     public static func format(_ x: Expectation, when: tm? = nil) -> String {
         var s = "<flow>"
         let tuples: [(String, Tuple?)] = [("expected", x.tuple), ("mask", x.mask), ("master", x.master)]
@@ -37,12 +35,8 @@ public enum ExpectationXMLPrinter {
             if f.contains(.inactive) { s += "<inactive/>" }
             if f.contains(.userspace) { s += "<userspace/>" }
         }
-        if let t = when {
-            let minute = t.tm_min < 10 ? "0\(t.tm_min)" : "\(t.tm_min)"
-            let second = t.tm_sec < 10 ? "0\(t.tm_sec)" : "\(t.tm_sec)"
-            s += "<when><hour>\(t.tm_hour)</hour><min>\(minute)</min><sec>\(second)</sec><wday>\(t.tm_wday + 1)</wday>"
-                + "<day>\(t.tm_mday)</day><month>\(t.tm_mon + 1)</month><year>\(t.tm_year + 1900)</year></when>"
-        }
+        // Inside the expectation's meta element, where the library writes it for expectations.
+        if let t = when { s += XMLWhenElement.text(t) }
         return s + "</meta></flow>"
     }
 }

@@ -16,15 +16,17 @@ public struct FlowXMLPrinter: Sendable {
 
     public init(showTimestamps: Bool = false) { self.showTimestamps = showTimestamps }
 
-    public func format(_ flow: Flow, event: FlowPrinter.EventKind? = nil) -> String {
+    /// `when`: an event's `<when>` (conntrack's `-E -o xml,timestamp`), the local time of
+    /// printing, after the flow's last meta element.
+    public func format(_ flow: Flow, event: FlowPrinter.EventKind? = nil, when: tm? = nil) -> String {
         var out: [UInt8] = []
-        append(flow, event: event, to: &out)
+        append(flow, event: event, when: when, to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
     /// `emptyReply`: conntrackd's rendering of a flow without a reply tuple (its external
     /// cache): an empty reply block instead of none.
-    public func append(_ flow: Flow, event: FlowPrinter.EventKind? = nil, emptyReply: Bool = false, to out: inout [UInt8]) {
+    public func append(_ flow: Flow, event: FlowPrinter.EventKind? = nil, emptyReply: Bool = false, when: tm? = nil, to out: inout [UInt8]) {
         switch event {
         case .new?: TextBuffer.append("<flow type=\"new\">", to: &out)
         case .update?: TextBuffer.append("<flow type=\"update\">", to: &out)
@@ -89,6 +91,7 @@ public struct FlowXMLPrinter: Sendable {
         if let h = flow.helper {
             TextBuffer.append("<helper>", to: &out); TextBuffer.append(h.name, to: &out); TextBuffer.append("</helper>", to: &out)
         }
+        if let t = when { TextBuffer.append(XMLWhenElement.text(t), to: &out) }
         TextBuffer.append("</flow>", to: &out)
     }
 

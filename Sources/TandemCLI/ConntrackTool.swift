@@ -88,7 +88,7 @@ public struct ConntrackTool {
         case (.list, .conntrack), (.list, .dying), (.list, .unconfirmed):
             let c = try ConntrackConnection()
             var shown = 0
-            var xml = FlowXMLPrinter(showTimestamps: a.showTimestamp || a.eventTimestamp)
+            var xml = FlowXMLPrinter(showTimestamps: a.showTimestamp)
             xml.labelMap = a.labelMap
             let table: ConntrackConnection.Table = a.table == .dying ? .dying : a.table == .unconfirmed ? .unconfirmed : .confirmed
             try c.dump(family: a.family ?? AddressFamily.unspecified,
@@ -257,7 +257,7 @@ public struct ConntrackTool {
         let policy = ReceiveBufferPolicy(initial: a.bufferSize ?? (2 << 20), maximum: 64 << 20)
         let listener = try ConntrackEventListener(events: mask, bufferPolicy: policy)
         let xp = ExpectationPrinter()
-        var xml = FlowXMLPrinter(showTimestamps: a.showTimestamp || a.eventTimestamp)
+        var xml = FlowXMLPrinter(showTimestamps: a.showTimestamp)
         xml.labelMap = a.labelMap
         var programs = NetlinkPortOwners()
         var shown = 0
@@ -272,7 +272,8 @@ public struct ConntrackTool {
                         line = saved
                     } else {
                         if a.xmlOutput && shown == 0 { output.out(FlowXMLPrinter.header) }
-                        line = a.xmlOutput ? xml.format(flow, event: kind) : printer.format(flow, event: kind)
+                        line = a.xmlOutput ? xml.format(flow, event: kind, when: a.eventTimestamp ? Self.localTime() : nil)
+                            : printer.format(flow, event: kind)
                         // conntrack: the moment the event was read, before the line.
                         if a.eventTimestamp && !a.xmlOutput { line = Self.eventTime(width: false) + line }
                     }
