@@ -25,7 +25,13 @@ public final class MulticastChannel: SyncChannel, BackloggedSender {
     var backlog = SendBacklog()
     var target: SocketTarget { group }
     /// Who may send to us; nil when hardening is off (every datagram is read).
-    let sourceCheck: MulticastSourceCheck?
+    var sourceCheck: MulticastSourceCheck?
+    /// The interface whose subnets the check holds, read again (at most once a second) when
+    /// a source is refused: an address can come after the link opened — an IPv6 peer
+    /// speaks from its link-local address, which appears only once DAD is done.
+    let checkedDevice: String?
+    let checkedFamily: Int32
+    var subnetsReadAt = MulticastChannel.monotonicSeconds()
     public private(set) var foreignDatagrams = 0
     public private(set) var lastForeignSource: UInt32?
 
@@ -49,8 +55,12 @@ public final class MulticastChannel: SyncChannel, BackloggedSender {
                 throw .unavailable("the Multicast link's interface \(device ?? "?") has no address to check the peer's against")
             }
             sourceCheck = MulticastSourceCheck(subnets: subnets)
+            checkedDevice = device
+            checkedFamily = family
         } else {
             sourceCheck = nil
+            checkedDevice = nil
+            checkedFamily = AF_UNSPEC
         }
         descriptor = opened.fd
         ChannelSocket.setBuffers(opened.fd, send: sendBuffer, receive: receiveBuffer)
@@ -149,7 +159,7 @@ public final class MulticastChannel: SyncChannel, BackloggedSender {
                 if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { counters.receiveErrors += 1 }
                 break
             }
-            if let sourceCheck, !(SocketTarget.ipAddress(of: source).map(sourceCheck.admits) ?? false) {
+            if sourceCheck != nil, !admits(source) {
                 foreignDatagrams += 1
                 lastForeignSource = SocketTarget.firstWord(of: source)
                 continue
@@ -159,5 +169,25 @@ public final class MulticastChannel: SyncChannel, BackloggedSender {
             out.append(.datagram(Array(buffer[0..<n])))
         }
         return out
+    }
+}
+
+extension MulticastChannel {
+    func admits(_ source: sockaddr_storage) -> Bool {
+        guard let check = sourceCheck else { return true }
+        guard let address = SocketTarget.ipAddress(of: source) else { return false }
+        if check.admits(address) { return true }
+        let now = Self.monotonicSeconds()
+        guard let device = checkedDevice, now - subnetsReadAt >= 1 else { return false }
+        subnetsReadAt = now
+        let subnets = MulticastSourceCheck.subnets(of: device, family: checkedFamily)
+        if !subnets.isEmpty { sourceCheck = MulticastSourceCheck(subnets: subnets) }
+        return sourceCheck?.admits(address) ?? false
+    }
+
+    static func monotonicSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 }
