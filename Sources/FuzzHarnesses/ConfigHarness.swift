@@ -1,6 +1,8 @@
 import ConfigParsing
 
-/// Both config grammars, as text from anywhere (the bytes need not be UTF-8).
+/// Both config grammars, as text from anywhere (the bytes need not be UTF-8). A thrown
+/// ConfigError is the parser doing its job on junk: only a trap is a finding, and no
+/// daemon state exists here to lose, so the errors are dropped on purpose.
 enum ConfigHarness {
     static let conntrackdTarget = FuzzTarget(
         name: "conntrackd-conf",
