@@ -31,7 +31,7 @@ public final class MulticastChannel: SyncChannel, BackloggedSender {
     /// speaks from its link-local address, which appears only once DAD is done.
     let checkedDevice: String?
     let checkedFamily: Int32
-    var subnetsReadAt = MulticastChannel.monotonicSeconds()
+    var subnetsReadAt = Instant.now()
     public private(set) var foreignDatagrams = 0
     public private(set) var lastForeignSource: UInt32?
 
@@ -177,17 +177,11 @@ extension MulticastChannel {
         guard let check = sourceCheck else { return true }
         guard let address = SocketTarget.ipAddress(of: source) else { return false }
         if check.admits(address) { return true }
-        let now = Self.monotonicSeconds()
-        guard let device = checkedDevice, now - subnetsReadAt >= 1 else { return false }
+        let now = Instant.now()
+        guard let device = checkedDevice, now - subnetsReadAt >= .seconds(1) else { return false }
         subnetsReadAt = now
         let subnets = MulticastSourceCheck.subnets(of: device, family: checkedFamily)
         if !subnets.isEmpty { sourceCheck = MulticastSourceCheck(subnets: subnets) }
         return sourceCheck?.admits(address) ?? false
-    }
-
-    static func monotonicSeconds() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 }
