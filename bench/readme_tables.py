@@ -3,10 +3,13 @@
 The README marks each generated block with `<!-- bench/report: NAME -->` and
 `<!-- /bench/report: NAME -->`; `bench/report` replaces what lies between them, so the README
 states no figure that a results file does not hold. Each block names the files it came from.
+A block shows the newest file that measured its rows with at least MIN_RUNS runs and no
+uncommitted changes; a newer file that falls short is named under the block as not
+published, and when no file qualifies the block says so instead of showing a median.
 """
 import os
 
-from results_lib import failover_cells, good, replication_iterations, replication_ratios, summary, vrrp_ratios
+from results_lib import MIN_RUNS, failover_cells, good, replication_iterations, replication_ratios, summary, vrrp_ratios
 
 README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "README.md")
 
@@ -18,17 +21,56 @@ def newest(files, prefix, accept=lambda rows: True):
     return found[-1] if found else (None, None)
 
 
+def dirty(rows):
+    return any(r.get("dirty") for r in rows)
+
+
+def publishable(rows, runs):
+    """A file may feed the README when every row it shows has MIN_RUNS runs, and the commit
+    it names is the code that ran."""
+    return runs >= MIN_RUNS and not dirty(rows)
+
+
+def why_not(rows, runs):
+    reasons = [f"{runs} run{'s' if runs != 1 else ''}"] if runs < MIN_RUNS else []
+    if dirty(rows):
+        reasons.append("uncommitted changes")
+    return ", ".join(reasons) + ", not a published figure"
+
+
+def pick(files, prefix, runs, accept=lambda rows: True):
+    """The newest publishable file of a bench, and notes on newer ones that are not.
+    Without any publishable file: the newest one, with the note saying why it is not."""
+    candidates = [(p, rows) for p, rows in sorted(files.items())
+                  if os.path.basename(p).startswith(prefix) and accept(rows)]
+    if not candidates:
+        return None, None, []
+    good_ones = [(p, rows) for p, rows in candidates if publishable(rows, runs(rows))]
+    path, rows = good_ones[-1] if good_ones else candidates[-1]
+    later = [(p, r) for p, r in candidates if p > path or (not good_ones and p == path)]
+    notes = [f"Not published: `bench/results/{os.path.basename(p)}` ({why_not(r, runs(r))}; in docs/benchmarks.md)."
+             for p, r in later]
+    return path, rows, notes
+
+
 def source(*paths):
     return "Raw results: " + ", ".join(f"`bench/results/{os.path.basename(p)}`" for p in paths) + "."
 
 
 def failover(files):
     """Per (flows, how, stack) the rows of the newest file that measured it."""
-    latest = {}
+    latest, short = {}, {}
     for path, rows in sorted(files.items()):
         if os.path.basename(path).startswith("failover-"):
             for key in {(r["flows"], r["how"], r["stack"]) for r in rows}:
-                latest[key] = (path, [r for r in rows if (r["flows"], r["how"], r["stack"]) == key])
+                group = [r for r in rows if (r["flows"], r["how"], r["stack"]) == key]
+                if publishable(group, len(group)):
+                    latest[key] = (path, group)
+                    short.pop(key, None)
+                else:
+                    short[key] = (path, group)
+    for key, (path, group) in short.items():
+        latest.setdefault(key, (path, group))
     if not latest:
         return None
     order = {"stop": 0, "kill": 1, "link": 2}
@@ -40,38 +82,51 @@ def failover(files):
         flows, how, stack = key
         rows = latest[key][1]
         c = failover_cells(rows)
-        out.append(f"| {stack} | {HOW.get(how, how)} | {flows:,} | {len(rows)} ({len(rows) - len(c['ok'])}) "
+        mark = "" if publishable(rows, len(rows)) else f" ({why_not(rows, len(rows))})"
+        out.append(f"| {stack} | {HOW.get(how, how)} | {flows:,} | {len(rows)} ({len(rows) - len(c['ok'])}){mark} "
                    f"| {c['tcp']} | {c['other']} | {c['stall']} | {c['allin']} | {c['early']} |")
     out += ["", source(*sorted({p for p, _ in latest.values()}))]
+    out += sorted({f"Not published: `bench/results/{os.path.basename(p)}` ({why_not(g, len(g))}; in docs/benchmarks.md)."
+                   for key, (p, g) in short.items() if latest[key][0] != p})
     return out
 
 
 def promotion(files):
-    path, rows = newest(files, "promotion-")
+    path, rows, notes = pick(files, "promotion-", len)
     if not path:
         return None
     ok = [r for r in rows if r["outcome"] == "ok"]
     n = rows[0]["n"]
-    return [f"| {n:,} flows, {len(ok)} good runs, {len(rows) - len(ok)} failed | reference (conntrackd -c) | tandem run |",
+    mark = f" ({why_not(rows, len(rows))})" if not publishable(rows, len(rows)) else ""
+    return [f"| {n:,} flows, {len(ok)} good runs, {len(rows) - len(ok)} failed{mark} | reference (conntrackd -c) | tandem run |",
             "|---|---|---|",
             f"| until the kernel holds every flow, s | {summary([r['reference_secs'] for r in ok], '{:.3f}')} "
             f"| {summary([r['tandem_secs'] for r in ok], '{:.3f}')} |",
             f"| ratio per run | | {summary([r['tandem_secs'] / r['reference_secs'] for r in ok if r['reference_secs'] > 0])} |",
             f"| flows lost | {summary([n - r['reference_kernel'] for r in ok], '{:.0f}')} "
             f"| {summary([n - r['tandem_kernel'] for r in ok], '{:.0f}')} |",
-            "", source(path)]
+            "", source(path)] + notes
 
 
 def replication(files, profile="roomy"):
     """Per (mode, flows), the rows of the newest file of this profile that ran both pairs."""
-    latest = {}
+    def runs(group):
+        its = replication_iterations(group)
+        return min(sum(1 for it in its if pair in it) for pair in ("conntrackd", "tandem"))
+    latest, short = {}, {}
     for path, rows in sorted(files.items()):
         if not os.path.basename(path).startswith("replication-") or rows[0].get("profile") != profile:
             continue
         for key in {(r["mode"], r["n"]) for r in rows}:
             group = [r for r in rows if (r["mode"], r["n"]) == key]
             if {"conntrackd", "tandem"} <= {r["pair"] for r in group}:
-                latest[key] = (path, group)
+                if publishable(group, runs(group)):
+                    latest[key] = (path, group)
+                    short.pop(key, None)
+                else:
+                    short[key] = (path, group)
+    for key, (path, group) in short.items():
+        latest.setdefault(key, (path, group))
     if not latest:
         return None
     keys = sorted(latest, key=lambda k: (k[0] != "event", k[1]))
@@ -85,7 +140,9 @@ def replication(files, profile="roomy"):
             cells[k].append(summary(ratios[k]))
         c = [it["conntrackd"] for it in its if "conntrackd" in it]
         t = [it["tandem"] for it in its if "tandem" in it]
-        cells["runs"].append(f"{sum(map(good, c))}/{len(c)}, {sum(map(good, t))}/{len(t)}")
+        group = latest[key][1]
+        mark = "" if publishable(group, runs(group)) else f" ({why_not(group, runs(group))})"
+        cells["runs"].append(f"{sum(map(good, c))}/{len(c)}, {sum(map(good, t))}/{len(t)}{mark}")
         if key[0] == "poll":
             ci = [r["idle_cpu_pct"] for r in c if good(r)]
             ti = [r["idle_cpu_pct"] for r in t if good(r)]
@@ -98,13 +155,22 @@ def replication(files, profile="roomy"):
                      ("receiver peak RSS per flow", "bpf_b"), ("sender's idle CPU with the table loaded, %", "idle")):
         out.append(f"| {label} | " + " | ".join(cells[k]) + " |")
     out += ["", source(*sorted({p for p, _ in latest.values()}))]
+    out += sorted({f"Not published: `bench/results/{os.path.basename(p)}` ({why_not(g, runs(g))}; in docs/benchmarks.md)."
+                   for key, (p, g) in short.items() if latest[key][0] != p})
     return out
 
 
 def mixed_burst(files):
     def seed_mixed(rows):
         return rows[0].get("profile") == "seed" and any(r["pair"] == "mixed" for r in rows)
-    path, rows = newest(files, "replication-", seed_mixed)
+
+    def fewest(rows):
+        counts = {}
+        for r in rows:
+            if r["pair"] == "mixed":
+                counts[(r["mode"], r["n"])] = counts.get((r["mode"], r["n"]), 0) + 1
+        return min(counts.values(), default=0)
+    path, rows, notes = pick(files, "replication-", fewest, seed_mixed)
     if not path:
         return None
     out = ["| conntrackd → Tandem, seed's buffers | good runs | Tandem's external cache held all conntrackd had "
@@ -120,27 +186,33 @@ def mixed_burst(files):
         out.append(f"| {n:,} flows, {mode} mode | {len(ok)}/{len(mixed)} | {sum(1 for r in ok if r['have'] >= r['sender_has'])}/{len(ok)} "
                    f"| {sum(r['drops_b'] for r in ok)} | {sum(1 for r in ok if r['outcome'] == 'sender-short')} runs "
                    f"| {summary(replication_ratios(its, 'mixed')['us_b'])} |")
-    out += ["", source(path)]
+    if not publishable(rows, fewest(rows)):
+        out.append(f"| ({why_not(rows, fewest(rows))}) | | | | | |")
+    out += ["", source(path)] + notes
     return out
 
 
 def commit(files):
-    path, rows = newest(files, "commit-")
+    path, rows, notes = pick(files, "commit-", len)
     if not path:
         return None
     ok = [r for r in rows if r["outcome"] == "ok"]
-    return [f"| commit of {rows[0]['n']:,} replicated flows, {len(ok)} good runs, {len(rows) - len(ok)} failed | flows/s, median (min-max) |",
+    mark = f" ({why_not(rows, len(rows))})" if not publishable(rows, len(rows)) else ""
+    return [f"| commit of {rows[0]['n']:,} replicated flows, {len(ok)} good runs, {len(rows) - len(ok)} failed{mark} | flows/s, median (min-max) |",
             "|---|---|",
             f"| `conntrackd -c` | {summary([r['conntrackd_c_rate'] for r in ok], '{:.0f}')} |",
             f"| `tandem conntrackd -c` | {summary([r['tandem_c_rate'] for r in ok], '{:.0f}')} |",
             f"| ratio per run, Tandem / conntrackd | {summary([r['tandem_c_rate'] / r['conntrackd_c_rate'] for r in ok])} |",
             f"| kernel ceiling (ctbulk, same namespace) | {summary([r['ctbulk_rate'] for r in ok], '{:.0f}')} |",
             f"| ratio per run, `tandem conntrackd -c` / ctbulk | {summary([r['tandem_c_rate'] / r['ctbulk_rate'] for r in ok])} |",
-            "", source(path)]
+            "", source(path)] + notes
 
 
 def ctnetlink(files):
-    path, rows = newest(files, "conntrack-")
+    def fewest(rows):
+        runs = [r for r in rows if "n" in r]
+        return min((sum(1 for r in runs if r["n"] == n) for n in {r["n"] for r in runs}), default=0)
+    path, rows, notes = pick(files, "conntrack-", fewest)
     if not path:
         return None
     runs = [r for r in rows if "n" in r]
@@ -158,12 +230,19 @@ def ctnetlink(files):
     out.append("| good runs (failed) | " + " | ".join(
         f"{sum(1 for r in runs if r['n'] == n and r['outcome'] == 'ok')} "
         f"({sum(1 for r in runs if r['n'] == n and r['outcome'] != 'ok')})" for n in sizes) + " |")
-    out += ["", source(path)]
+    if not publishable(rows, fewest(rows)):
+        out.append(f"| ({why_not(rows, fewest(rows))}) | " + " | ".join("" for _ in sizes) + " |")
+    out += ["", source(path)] + notes
     return out
 
 
 def vrrp(files):
-    path, rows = newest(files, "vrrp-takeover-")
+    def fewest(rows):
+        counts = {}
+        for r in rows:
+            counts[(r["mode"], r["event"], r["impl"])] = counts.get((r["mode"], r["event"], r["impl"]), 0) + 1
+        return min(counts.values(), default=0)
+    path, rows, notes = pick(files, "vrrp-takeover-", fewest)
     if not path:
         return None
     out = ["| VRRP takeover | target ms | keepalived ms | Tandem ms | ratio per run | runs failed (keepalived, Tandem) |",
@@ -178,7 +257,9 @@ def vrrp(files):
         interval = group[0]["advert_int"]
         out.append(f"| {mode}, advert_int {interval}, {what} | {group[0]['target_ms']:.0f} | {med['keepalived']} "
                    f"| {med['tandem']} | {summary(ratios)} | {fails['keepalived']}, {fails['tandem']} |")
-    out += ["", source(path)]
+    if not publishable(rows, fewest(rows)):
+        out.append(f"| ({why_not(rows, fewest(rows))}) | | | | | |")
+    out += ["", source(path)] + notes
     return out
 
 

@@ -17,6 +17,16 @@ def summary(values, fmt="{:.2f}"):
     return f"{fmt.format(statistics.median_low(values))} ({fmt.format(values[0])}-{fmt.format(values[-1])})"
 
 
+# Fewer runs than this make a figure a look, not a result: the README publishes none of them,
+# and docs/benchmarks.md labels them.
+MIN_RUNS = 5
+
+
+def fewer_runs_note(runs):
+    """The label a summary over `runs` (< MIN_RUNS) carries; empty when it may be published."""
+    return "" if runs >= MIN_RUNS else f"{runs} run{'s' if runs != 1 else ''}, not a published figure"
+
+
 def good(row):
     return row.get("outcome") in ("complete", "sender-short")
 
