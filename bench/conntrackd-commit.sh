@@ -15,15 +15,17 @@
 # ("commit has taken"); for Tandem the per-phase line TANDEM_COMMIT_TIMING=1 logs; for ctbulk
 # its own rate and its wall rate; the number of other conntrack event listeners on the host
 # (stray_listeners) at commit time, since they slow every figure of the run.
-# RUNS iterations (default 3); a run whose replication or commit was incomplete is reported as
-# failed, kept out of the summary, and makes the script exit non-zero.
+# RUNS iterations (default 5, what a published figure needs); a run whose replication or
+# commit was incomplete, or that lacks a figure (no "commit has taken" line, no ctbulk or
+# batched rate), is reported as failed, kept out of the summary, and makes the script exit
+# non-zero.
 # Raw results: bench/results/commit-<UTC>-<commit>.jsonl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
 scripts/install-deps.sh
 N=${N:-100000}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 KEEP_PEER=${KEEP_PEER:-0}
 shared=${SHARED:-../shared}
 work=$(mktemp -d)
@@ -144,7 +146,7 @@ rate_of() { [ "${2:-0}" = 0 ] && echo 0 || echo "$1 / $2" | bc; } # flows secs
 ratio() { [ "${2:-0}" = 0 ] && echo 0 || echo "scale=3; $1 / $2" | bc; }
 . bench/record.sh
 results=$(results_file commit)
-meta="$(results_meta),\"n\":$N,\"keep_peer\":$KEEP_PEER"
+meta="$(results_meta),\"n\":$N,\"keep_peer\":$KEEP_PEER,\"runs\":$RUNS,\"rates\":\"*_c_rate: the daemon's own commit time; *_c_wall_rate: the -c client timed from outside\""
 failed=0
 : > "$work/ok"
 for r in $(seq 1 "$RUNS"); do
@@ -157,11 +159,15 @@ for r in $(seq 1 "$RUNS"); do
   out=$(ip netns exec "$b" "$B" insert "$N" --batch 1000)
   t_rate=$(echo "$out" | tr ' ' '\n' | sed -n 's/^rate=//p')
   ip netns exec "$b" "$work/ctbulk" flush >/dev/null
+  c_rate=${c_rate:-0}; t_rate=${t_rate:-0}
   cd_rate=$(rate_of "$committed" "$cd_secs"); td_rate=$(rate_of "$t_committed" "$td_secs")
   outcome=ok
   # A run counts only when both replicated every flow and committed all they held.
   if [ "$have" -lt "$N" ] || [ "$t_have" -lt "$N" ]; then outcome="replication incomplete ($have / $t_have of $N)"
-  elif [ "$committed" -lt "$have" ] || [ "$t_committed" -lt "$t_have" ]; then outcome="commit incomplete ($committed / $t_committed)"; fi
+  elif [ "$committed" -lt "$have" ] || [ "$t_committed" -lt "$t_have" ]; then outcome="commit incomplete ($committed / $t_committed)"
+  # A figure that is missing must not enter a median as 0 (nor a ratio as its divisor).
+  elif [ "$cd_secs" = 0 ] || [ "$td_secs" = 0 ]; then outcome="no commit-has-taken line (conntrackd ${cd_secs}s, tandem ${td_secs}s)"
+  elif [ "$c_rate" = 0 ] || [ "$t_rate" = 0 ]; then outcome="no rate from ctbulk ($c_rate) or conntrack-bench ($t_rate)"; fi
   echo "run $r: $outcome conntrackd_c=$cd_rate (wall $cd_wall) tandem_c=$td_rate (wall $td_wall) ctbulk=$c_rate (wall $c_wall)" \
        "tandem_batched=$t_rate ratio_c_conntrackd=$(ratio "$td_rate" "$cd_rate") ratio_c_ctbulk=$(ratio "$td_rate" "$c_rate")" \
        "ratio_wall_c_ctbulk=$(ratio "$td_wall" "$c_wall") stray listeners $cd_stray/$td_stray"

@@ -130,8 +130,8 @@ real_ns() { date +%s%N; }
 sampled_ns() { sed -n 's/^op=waitcount reached=1 .* t_ns=\([0-9]*\).*/\1/p' "$work/sampler"; }
 . bench/record.sh
 results=$(results_file promotion)
-meta="$(results_meta),\"n\":$N"
 RUNS=${RUNS:-5}
+meta="$(results_meta),\"n\":$N,\"runs\":$RUNS,\"reference\":$([ -n "${SKIP_REFERENCE:-}" ] && echo false || echo true),\"sampler\":\"ctbulk waitcount, 1 ms\""
 failed=0
 : > "$work/ok"
 for run in $(seq 1 "$RUNS"); do
@@ -141,7 +141,7 @@ ip netns exec "$a" conntrackd -C "$work/a.conf" >/dev/null 2>&1 & pids+=($!)
 ip netns exec "$b" conntrackd -C "$work/b.conf" >/dev/null 2>&1 & pids+=($!)
 sleep 1
 ip netns exec "$a" "$work/ctbulk" insert "$N" --batch 1000 --timeout 3600 >/dev/null
-ref_have=$(wait_external)
+ref_have=$(wait_external); ref_have=${ref_have:-0}
 base=$(ip netns exec "$b" cat /proc/sys/net/netfilter/nf_conntrack_count)
 ip netns exec "$b" "$work/ctbulk" waitcount $((base + ref_have)) --timeout 120 > "$work/sampler" 2>&1 & sp=$!
 sleep 0.05
@@ -157,14 +157,14 @@ ref_steps_s=$(echo "scale=3; ($t1 - $t0) / 1000000000" | bc)
 stop_all
 flush_kernels
 rm -f "$work"/*.lock "$work"/*.ctl
-else ref_have=0 ref_kernel=0 ref_s=1 ref_steps_s=1; fi
+else ref_have=0 ref_kernel=0 ref_s=- ref_steps_s=-; fi
 
 ip netns exec "$a" "$T" run --keepalived-config "$work/a-k.conf" --conntrackd-config "$work/a.conf" 2>"$work/a.run.log" & pids+=($!)
 for _ in $(seq 1 100); do ip -n "$a" -4 -o addr show | grep -q " 172.31.98.100/" && break; sleep 0.1; done
 ip netns exec "$b" "$T" run --keepalived-config "$work/b-k.conf" --conntrackd-config "$work/b.conf" 2>"$work/b.run.log" & pids+=($!)
 sleep 2
 ip netns exec "$a" "$work/ctbulk" insert "$N" --batch 1000 --timeout 3600 >/dev/null
-tan_have=$(wait_external)
+tan_have=$(wait_external); tan_have=${tan_have:-0}
 if [ -n "${DEBUG:-}" ]; then
   echo "A's kernel: $(ip netns exec "$a" conntrack -C)"
   for n in a b; do echo "-- $n"; ip netns exec "${!n}" "$T" conntrackd -C "$work/$n.conf" -s | head -4; done
@@ -199,13 +199,22 @@ outcome=ok
 [ "$ref_have" -ge "$N" ] || [ -n "${SKIP_REFERENCE:-}" ] || ref_fail="${ref_fail:+$ref_fail; }reference replicated only $ref_have of $N"
 [ "$tan_have" -ge "$N" ] || tan_fail="${tan_fail:+$tan_fail; }tandem replicated only $tan_have of $N"
 if [ -n "$ref_fail$tan_fail" ]; then outcome="$ref_fail${ref_fail:+${tan_fail:+; }}$tan_fail"; fi
-ratio=$(echo "scale=3; $tan_s / $ref_s" | bc)
+# Without the reference (SKIP_REFERENCE) there is no ratio, and its fields are null in the
+# raw results rather than a stand-in figure a report could take for a measured one.
+ratio=-
+[ -n "${SKIP_REFERENCE:-}" ] || [ "$(echo "$ref_s > 0" | bc)" != 1 ] || ratio=$(echo "scale=3; $tan_s / $ref_s" | bc)
 printf 'run %s: %s reference %s s (-c -f -R -B %s s, %s of %s in the kernel), tandem %s s (log %.3f s, VIPs %.3f s, %s of %s in the kernel), ratio %s\n' \
   "$run" "$outcome" "$ref_s" "$ref_steps_s" "$ref_kernel" "$N" "$tan_s" "$tan_log_s" "$tan_vip" "$tan_kernel" "$N" "$ratio"
 num() { printf '%.3f' "$1"; }
-echo "{$meta,\"run\":$run,\"outcome\":\"$outcome\",\"reference_secs\":$(num "$ref_s"),\"reference_steps_secs\":$(num "$ref_steps_s"),\"reference_replicated\":$ref_have,\"reference_kernel\":$ref_kernel,\"tandem_secs\":$(num "$tan_s"),\"tandem_log_secs\":$(num "$tan_log_s"),\"tandem_vips_secs\":$(num "$tan_vip"),\"tandem_replicated\":$tan_have,\"tandem_kernel\":$tan_kernel,\"master_overrun_lines\":$overruns_a}" >> "$results"
+if [ -n "${SKIP_REFERENCE:-}" ]; then
+  ref_json='"reference_secs":null,"reference_steps_secs":null,"reference_replicated":null,"reference_kernel":null'
+else
+  ref_json="\"reference_secs\":$(num "$ref_s"),\"reference_steps_secs\":$(num "$ref_steps_s"),\"reference_replicated\":$ref_have,\"reference_kernel\":$ref_kernel"
+fi
+echo "{$meta,\"run\":$run,\"outcome\":\"$outcome\",$ref_json,\"tandem_secs\":$(num "$tan_s"),\"tandem_log_secs\":$(num "$tan_log_s"),\"tandem_vips_secs\":$(num "$tan_vip"),\"tandem_replicated\":$tan_have,\"tandem_kernel\":$tan_kernel,\"master_overrun_lines\":$overruns_a}" >> "$results"
 if [ "$outcome" = ok ]; then
-  echo "$ref_s $tan_s $ratio $((N - ref_kernel)) $((N - tan_kernel)) $tan_vip" >> "$work/ok"
+  if [ -n "${SKIP_REFERENCE:-}" ]; then ref_lost=-; else ref_lost=$((N - ref_kernel)); fi
+  echo "$ref_s $tan_s $ratio $ref_lost $((N - tan_kernel)) $tan_vip" >> "$work/ok"
 else
   failed=$((failed + 1)); echo "FAILED run $run: $outcome" >&2
   grep -v "Entering\|priority" "$work/b.run.log" | tail -10 >&2

@@ -9,7 +9,7 @@ published, and when no file qualifies the block says so instead of showing a med
 """
 import os
 
-from results_lib import MIN_RUNS, failover_cells, good, replication_iterations, replication_ratios, summary, vrrp_ratios
+from results_lib import MIN_RUNS, commit_outside, failover_cells, good, replication_iterations, replication_ratios, summary, vrrp_ratios
 
 README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "README.md")
 
@@ -102,8 +102,8 @@ def promotion(files):
             "|---|---|---|",
             f"| until the kernel holds every flow, s | {summary([r['reference_secs'] for r in ok], '{:.3f}')} "
             f"| {summary([r['tandem_secs'] for r in ok], '{:.3f}')} |",
-            f"| ratio per run | | {summary([r['tandem_secs'] / r['reference_secs'] for r in ok if r['reference_secs'] > 0])} |",
-            f"| flows lost | {summary([n - r['reference_kernel'] for r in ok], '{:.0f}')} "
+            f"| ratio per run | | {summary([r['tandem_secs'] / r['reference_secs'] for r in ok if (r.get('reference_secs') or 0) > 0])} |",
+            f"| flows lost | {summary([n - r['reference_kernel'] for r in ok if r.get('reference_kernel') is not None], '{:.0f}')} "
             f"| {summary([n - r['tandem_kernel'] for r in ok], '{:.0f}')} |",
             "", source(path)] + notes
 
@@ -200,11 +200,11 @@ def commit(files):
     mark = f" ({why_not(rows, len(rows))})" if not publishable(rows, len(rows)) else ""
     return [f"| commit of {rows[0]['n']:,} replicated flows, {len(ok)} good runs, {len(rows) - len(ok)} failed{mark} | flows/s, median (min-max) |",
             "|---|---|",
-            f"| `conntrackd -c` | {summary([r['conntrackd_c_rate'] for r in ok], '{:.0f}')} |",
-            f"| `tandem conntrackd -c` | {summary([r['tandem_c_rate'] for r in ok], '{:.0f}')} |",
-            f"| ratio per run, Tandem / conntrackd | {summary([r['tandem_c_rate'] / r['conntrackd_c_rate'] for r in ok])} |",
-            f"| kernel ceiling (ctbulk, same namespace) | {summary([r['ctbulk_rate'] for r in ok], '{:.0f}')} |",
-            f"| ratio per run, `tandem conntrackd -c` / ctbulk | {summary([r['tandem_c_rate'] / r['ctbulk_rate'] for r in ok])} |",
+            f"| `conntrackd -c`, timed from outside | {summary([commit_outside(r, 'conntrackd') for r in ok], '{:.0f}')} |",
+            f"| `tandem conntrackd -c`, timed from outside | {summary([commit_outside(r, 'tandem') for r in ok], '{:.0f}')} |",
+            f"| ratio per run, Tandem / conntrackd | {summary([commit_outside(r, 'tandem') / commit_outside(r, 'conntrackd') for r in ok])} |",
+            f"| kernel ceiling (ctbulk's own timing, same namespace) | {summary([r['ctbulk_rate'] for r in ok], '{:.0f}')} |",
+            f"| ratio per run, `tandem conntrackd -c` / ctbulk | {summary([commit_outside(r, 'tandem') / r['ctbulk_rate'] for r in ok])} |",
             "", source(path)] + notes
 
 

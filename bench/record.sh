@@ -1,7 +1,8 @@
 # Sourced by the benches that keep raw per-run results (from the repository's root).
 # results_file NAME: a new JSON-lines file under bench/results/ named for the bench, the time
 # and the commit. results_meta: the fields every record starts with (what was measured).
-# summary_range: numbers on stdin → "median (min-max)".
+# summary_range: numbers on stdin → "median (min-max)"; anything not a number (a "-" for a
+# figure a run did not have) is left out rather than read as 0.
 results_file() {
   mkdir -p bench/results
   echo "bench/results/$1-$(date -u +%Y%m%dT%H%M%SZ)-$(git rev-parse --short HEAD 2>/dev/null || echo unknown).jsonl"
@@ -12,4 +13,4 @@ results_meta() {
   printf '"commit":"%s","dirty":%s,"date":"%s","kernel":"%s","cores":%s' \
     "$(git rev-parse HEAD 2>/dev/null || echo unknown)" "$dirty" "$(date -u +%FT%TZ)" "$(uname -r)" "$(nproc)"
 }
-summary_range() { sort -g | awk '{v[NR]=$1} END {if (NR) printf "%s (%s-%s)", v[int((NR + 1) / 2)], v[1], v[NR]; else print "-"}'; }
+summary_range() { awk '$1 ~ /^-?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$/' | sort -g | awk '{v[NR]=$1} END {if (NR) printf "%s (%s-%s)", v[int((NR + 1) / 2)], v[1], v[NR]; else print "-"}'; }

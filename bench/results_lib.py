@@ -28,7 +28,11 @@ def fewer_runs_note(runs):
 
 
 def good(row):
-    return row.get("outcome") in ("complete", "sender-short")
+    """A replication run is good when B holds every flow, or all a conntrackd sender held
+    (its own missed kernel events); a Tandem sender stopping short is a failed run."""
+    if row.get("outcome") == "complete":
+        return True
+    return row.get("outcome") == "sender-short" and row.get("pair") in ("conntrackd", "mixed")
 
 
 def replication_iterations(group):
@@ -77,3 +81,10 @@ def vrrp_ratios(group):
         if r["outcome"] == "ok":
             by_run.setdefault(r["run"], {})[r["impl"]] = r["from_packet_ms"]
     return [v["tandem"] / v["keepalived"] for v in by_run.values() if "tandem" in v and "keepalived" in v and v["keepalived"] > 0]
+
+
+def commit_outside(row, who):
+    """`who -c` timed from outside (the client call, until the kernel holds the flows). Files
+    from before the daemons' own times were recorded kept that figure in `*_c_rate`; later
+    ones keep it in `*_c_wall_rate` and the daemon's own "commit has taken" in `*_c_rate`."""
+    return row.get(f"{who}_c_wall_rate", row[f"{who}_c_rate"])

@@ -173,7 +173,7 @@ target() {
 setup
 . bench/record.sh
 results=$(results_file vrrp-takeover)
-meta=$(results_meta)
+meta="$(results_meta),\"runs\":$RUNS,\"capture\":\"tcpdump -tt on the backup's interface\""
 echo "# VRRP takeover, $RUNS run(s) each; tandem=$TANDEM_BIN; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 printf "%-10s %-4s %-5s %-6s %12s %12s %10s %s\n" impl mode event failed "from-signal" "from-packet" target verdict
 failed_total=0
