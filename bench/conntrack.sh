@@ -32,7 +32,7 @@ B=$PWD/.build/release/conntrack-bench
 T=$PWD/.build/release/tandem
 . bench/record.sh
 results=$(results_file conntrack)
-meta=$(results_meta)
+meta="$(results_meta),\"runs\":$RUNS,\"sizes\":\"$SIZES\",\"batch\":1000"
 ip netns add "$ns"
 N() { ip netns exec "$ns" "$@"; }
 field() { tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
@@ -83,7 +83,12 @@ done
 t1=$(now)
 made=$(count)
 N "$work/ctbulk" flush >/dev/null
-echo "{$meta,\"sample\":$SAMPLE,\"outcome\":\"$([ "$made" = "$SAMPLE" ] && echo ok || echo "conntrack -I made $made of $SAMPLE")\",\"conntrack_insert_loop_rate\":$(rate "$SAMPLE" "$(echo "$t1 - $t0" | bc -l)")}" >> "$results"
+loop_outcome=ok
+if [ "$made" != "$SAMPLE" ]; then
+  loop_outcome="conntrack -I made $made of $SAMPLE"; failed_total=$((failed_total + 1))
+  echo "FAILED: $loop_outcome" >&2
+fi
+echo "{$meta,\"sample\":$SAMPLE,\"outcome\":\"$loop_outcome\",\"conntrack_insert_loop_rate\":$(rate "$SAMPLE" "$(echo "$t1 - $t0" | bc -l)")}" >> "$results"
 bench/report --stdout --only "$results"
 echo "raw results: $results"
 [ "$failed_total" = 0 ] || { echo "$failed_total run(s) failed" >&2; exit 1; }

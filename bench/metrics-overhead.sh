@@ -156,10 +156,10 @@ run() {
 
 . bench/record.sh
 results=$(results_file metrics-overhead)
-settings="$(results_meta),\"scrape_ms\":$SCRAPE_MS,\"limit_secs\":$LIMIT,\"settle_secs\":$SETTLE,\"generator\":\"conntrack-bench insert, batch 1000\",\"timing\":\"control-socket sampler, 10 ms\",\"listeners\":\"none but the two daemons\""
+settings="$(results_meta),\"runs\":$RUNS,\"scrape_ms\":$SCRAPE_MS,\"limit_secs\":$LIMIT,\"settle_secs\":$SETTLE,\"generator\":\"conntrack-bench insert, batch 1000\",\"timing\":\"control-socket sampler, 10 ms\",\"listeners\":\"none but the two daemons\""
 record() {
-  echo "$1" | awk -v settings="$settings" '{
-    printf "{%s,\"condition\":\"%s\"", settings, $1
+  echo "$1" | awk -v settings="$settings" -v run="$2" '{
+    printf "{%s,\"run\":%s,\"condition\":\"%s\"", settings, run, $1
     for (i = 2; i <= NF; i++) { split($i, kv, "="); v = kv[2]; if (v ~ /^-?[0-9.]+$/) { if (v ~ /^\./) v = "0" v; printf ",\"%s\":%s", kv[1], v } else printf ",\"%s\":\"%s\"", kv[1], v }
     print "}" }' >> "$results"
 }
@@ -179,7 +179,7 @@ for r in $(seq 1 "$RUNS"); do
   if [ $((r % 2)) = 1 ]; then order="off scraped"; else order="scraped off"; fi
   declare -A row=()
   for cond in $order; do
-    line=$(run "$cond"); echo "$line"; record "$line"; row[$cond]=$line
+    line=$(run "$cond"); echo "$line"; record "$line" "$r"; row[$cond]=$line
   done
   if good "${row[off]}" && good "${row[scraped]}"; then
     for m in secs cpu_a cpu_b; do

@@ -5,19 +5,20 @@
 # external cache holds N flows (read from outside by `conntrack-bench watch`, 10-ms
 # sampler), and the CPU time of each daemon during it from /proc/PID/stat (utime+stime,
 # clock ticks) and from the scheduler's account (/proc/PID/task/*/schedstat, ns), per flow.
-# Summary: medians (min-max) per setting and the key-on/key-off ratio of the medians.
+# Summary: medians (min-max) per setting, the key-on/key-off ratio of the medians, and the
+# on/off ratio taken per run (the off and on runs of one iteration) as median (min-max).
 # Target (issue #15): authentication costs at most 15% CPU on each side.
 # A run that does not complete is reported as failed, kept out of the summary, and makes
 # the script exit non-zero. Raw per-run results: bench/results/sync-auth-<UTC>-<commit>.jsonl.
 #
-#   N=100000 RUNS=3 bench/sync-auth.sh
+#   N=100000 RUNS=5 bench/sync-auth.sh
 #
 # Namespaces are tqa-bench-*; subnet 10.99.200.0/24; daemons stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
 N=${N:-100000}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 LIMIT=${LIMIT:-120}
 SETTLE=${SETTLE:-4}
 work=$(mktemp -d)
@@ -124,7 +125,7 @@ run() {
 
 . bench/record.sh
 results=$(results_file sync-auth)
-settings="$(results_meta),\"bench\":\"sync-auth\",\"limit_secs\":$LIMIT,\"settle_secs\":$SETTLE,\"clock_ticks\":$hz"
+settings="$(results_meta),\"bench\":\"sync-auth\",\"runs\":$RUNS,\"limit_secs\":$LIMIT,\"settle_secs\":$SETTLE,\"clock_ticks\":$hz"
 record() {
   echo "$1" | awk -v settings="$settings" -v run="$2" '{
     printf "{%s,\"run\":%s", settings, run
@@ -135,7 +136,9 @@ echo "N=$N RUNS=$RUNS, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 failed=0
 lines=$work/lines
 : > "$lines"
+: > "$work/ratios"
 for run in $(seq 1 "$RUNS"); do
+  declare -A this=()
   for key in off on; do
     line=$(run "$key")
     record "$line" "$run"
@@ -145,8 +148,17 @@ for run in $(seq 1 "$RUNS"); do
       echo "FAILED run $run key=$key: $(field "$line" outcome), B has $(field "$line" have) of $N" >&2
     else
       echo "$line" >> "$lines"
+      this[$key]=$line
     fi
   done
+  # Ratios per run: the on and off runs of one iteration, only when both were good.
+  if [ -n "${this[off]:-}" ] && [ -n "${this[on]:-}" ]; then
+    for m in secs sched_us_a sched_us_b; do
+      o=$(field "${this[off]}" "$m"); n=$(field "${this[on]}" "$m")
+      [ "$(echo "$o > 0" | bc)" = 1 ] && echo "$m $(echo "scale=4; $n / $o" | bc)" >> "$work/ratios"
+    done
+  fi
+  unset this
 done
 
 median() { sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR + 1) / 2)]; else print "-"}'; }
@@ -161,5 +173,8 @@ for m in secs us_a us_b sched_us_a sched_us_b; do
   if [ "$off" != - ] && [ "$on" != - ] && [ "$(echo "$off > 0" | bc)" = 1 ]; then ratio=$(printf '%.3f' "$(echo "$on / $off" | bc -l)"); fi
   printf '%-14s %-28s %-28s %s\n' "$m" "$(col off "$m" | range)" "$(col on "$m" | range)" "$ratio"
 done
+echo "on/off per run, median (min-max): time $(awk '$1 == "secs" {print $2}' "$work/ratios" | summary_range)," \
+  "sender CPU $(awk '$1 == "sched_us_a" {print $2}' "$work/ratios" | summary_range)," \
+  "receiver CPU $(awk '$1 == "sched_us_b" {print $2}' "$work/ratios" | summary_range)"
 echo "(us_*: CPU µs per flow from /proc/PID/stat utime+stime; sched_us_*: the same from schedstat, finer; a = sender, b = receiver)"
 if [ "$failed" -gt 0 ]; then echo "$failed run(s) FAILED" >&2; exit 1; fi
