@@ -18,10 +18,12 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 # The Swift toolchain is not a Debian package: it cannot be installed from here.
-need_swift="Tandem needs the Swift 6 toolchain for Linux (6.0 or newer; tested with 6.3.1) on PATH: download it from swift.org's Linux install page for Debian 12 and unpack it, e.g. under /opt/swift"
+# 6.1 is Package.swift's swift-tools-version: an older SwiftPM refuses the package.
+need_swift="Tandem needs the Swift toolchain for Linux, 6.1 or newer (tested with 6.3.1), on PATH: download it from swift.org's Linux install page for Debian 12 and unpack it, e.g. under /opt/swift"
 command -v swift >/dev/null || { echo "swift not found. $need_swift" >&2; exit 1; }
-version=$(swift --version 2>/dev/null | sed -n 's/.*Swift version \([0-9][0-9]*\)\..*/\1/p' | head -1)
-if [ -z "$version" ] || [ "$version" -lt 6 ]; then
+major=$(swift --version 2>/dev/null | sed -n 's/.*Swift version \([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1/p' | head -1)
+minor=$(swift --version 2>/dev/null | sed -n 's/.*Swift version \([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\2/p' | head -1)
+if [ -z "$major" ] || [ -z "$minor" ] || [ "$major" -lt 6 ] || { [ "$major" = 6 ] && [ "$minor" -lt 1 ]; }; then
   echo "found $(swift --version 2>/dev/null | head -1). $need_swift" >&2
   exit 1
 fi

@@ -104,7 +104,7 @@ struct Tandem: ParsableCommand {
           tandem keepalived ARGS    keepalived 2.2 VRRP compatible daemon (-f FILE, -t; HUP/USR1/USR2 like keepalived)
           tandem run [OPTIONS]      both in one process (--keepalived-config, --conntrackd-config)
           tandem status [-C FILE]   a running node's VRRP and sync state (--json)
-          tandem lab COMMAND        the seed's two firewalls in namespaces: up, failover, status, down, demo
+          tandem lab COMMAND        the seed's two firewalls in namespaces: up, failover, status, down, demo, soak
         """,
         version: "0.1.0"
     )
