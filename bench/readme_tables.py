@@ -132,7 +132,7 @@ def replication(files, profile="roomy"):
     keys = sorted(latest, key=lambda k: (k[0] != "event", k[1]))
     poll_secs = {k: latest[k][1][0]["poll_secs"] for k in keys}
     head = [f"{n // 1000}k {'event' if mode == 'event' else 'PollSecs ' + str(poll_secs[(mode, n)])}" for mode, n in keys]
-    cells = {"secs": [], "us_a": [], "us_b": [], "bpf_b": [], "idle": [], "runs": []}
+    cells = {"secs": [], "us_a": [], "us_b": [], "bpf_b": [], "idle": [], "runs": [], "generator": []}
     for key in keys:
         its = replication_iterations(latest[key][1])
         ratios = replication_ratios(its, "tandem")
@@ -141,6 +141,7 @@ def replication(files, profile="roomy"):
         c = [it["conntrackd"] for it in its if "conntrackd" in it]
         t = [it["tandem"] for it in its if "tandem" in it]
         group = latest[key][1]
+        cells["generator"].append({"bench": "conntrack-bench", "ctbulk": "ctbulk"}.get(group[0].get("generator"), "?"))
         mark = "" if publishable(group, runs(group)) else f" ({why_not(group, runs(group))})"
         cells["runs"].append(f"{sum(map(good, c))}/{len(c)}, {sum(map(good, t))}/{len(t)}{mark}")
         if key[0] == "poll":
@@ -152,7 +153,8 @@ def replication(files, profile="roomy"):
     out = ["| Tandem / conntrackd, per run | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
     for label, k in (("good runs (conntrackd pair, Tandem pair)", "runs"), ("time until B holds every flow", "secs"),
                      ("sender CPU per flow", "us_a"), ("receiver CPU per flow", "us_b"),
-                     ("receiver peak RSS per flow", "bpf_b"), ("sender's idle CPU with the table loaded, %", "idle")):
+                     ("receiver peak RSS per flow", "bpf_b"), ("sender's idle CPU with the table loaded, %", "idle"),
+                     ("flows made by", "generator")):
         out.append(f"| {label} | " + " | ".join(cells[k]) + " |")
     out += ["", source(*sorted({p for p, _ in latest.values()}))]
     out += sorted({f"Not published: `bench/results/{os.path.basename(p)}` ({why_not(g, runs(g))}; in docs/benchmarks.md)."
