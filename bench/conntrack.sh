@@ -15,22 +15,20 @@
 #   SIZES="100000 250000" RUNS=5 SAMPLE=1000 bench/conntrack.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
+. bench/lib.sh
+need_root bench/conntrack.sh
 scripts/install-deps.sh
 SIZES=${SIZES:-"100000 250000"}
 RUNS=${RUNS:-5}
 SAMPLE=${SAMPLE:-1000}
-shared=${SHARED:-../shared}
 work=$(mktemp -d)
 ns="tdb-$$"
 cleanup() { ip netns del "$ns" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-gcc -O2 -Wall -o "$work/ctbulk" "$shared/bench/ctbulk.c" -lmnl
-swift build -c release --product conntrack-bench >/dev/null
-swift build -c release --product tandem >/dev/null
+build_ctbulk "$work/ctbulk"
+build_release conntrack-bench tandem
 B=$PWD/.build/release/conntrack-bench
 T=$PWD/.build/release/tandem
-. bench/record.sh
 results=$(results_file conntrack)
 meta="$(results_meta),\"runs\":$RUNS,\"sizes\":\"$SIZES\",\"batch\":1000"
 ip netns add "$ns"

@@ -22,35 +22,29 @@
 # Raw results: bench/results/commit-<UTC>-<commit>.jsonl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
+. bench/lib.sh
+need_root bench/conntrackd-commit.sh
 scripts/install-deps.sh
 N=${N:-100000}
 RUNS=${RUNS:-5}
 KEEP_PEER=${KEEP_PEER:-0}
-shared=${SHARED:-../shared}
 work=$(mktemp -d)
 a="tqc-a-$$"; b="tqc-b-$$"
 pids=()
-saved_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max)
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  sleep 0.3
+  stop_pids
   ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
-  echo "$saved_max" > /proc/sys/net/netfilter/nf_conntrack_max
+  restore_conntrack_max
   rm -rf "$work"
 }
 trap cleanup EXIT
 # Above the default table size the global limit is raised for the run (restored on exit).
-if [ "$N" -gt $((saved_max - 1000)) ]; then echo $((N + N / 4)) > /proc/sys/net/netfilter/nf_conntrack_max; fi
-gcc -O2 -Wall -o "$work/ctbulk" "$shared/bench/ctbulk.c" -lmnl
-swift build -c release --product conntrack-bench >/dev/null
-swift build -c release --product tandem >/dev/null
+raise_conntrack_max "$N"
+build_ctbulk "$work/ctbulk"
+build_release conntrack-bench tandem
 B=$PWD/.build/release/conntrack-bench
 T=${TANDEM:-$PWD/.build/release/tandem}
-ip netns add "$a"; ip netns add "$b"
-ip link add tqca0 netns "$a" type veth peer name tqcb0 netns "$b"
-ip -n "$a" addr add 10.238.99.1/24 dev tqca0; ip -n "$a" link set tqca0 up; ip -n "$a" link set lo up
-ip -n "$b" addr add 10.238.99.2/24 dev tqcb0; ip -n "$b" link set tqcb0 up; ip -n "$b" link set lo up
+veth_pair "$a" "$b" tqca0 tqcb0 10.238.99.1/24 10.238.99.2/24
 hash=$((N > 262144 ? N : 262144))
 conf() { # name self peer dev
   cat > "$work/$1.conf" <<CONF
@@ -144,7 +138,6 @@ ctbulk_insert() {
 }
 rate_of() { [ "${2:-0}" = 0 ] && echo 0 || echo "$1 / $2" | bc; } # flows secs
 ratio() { [ "${2:-0}" = 0 ] && echo 0 || echo "scale=3; $1 / $2" | bc; }
-. bench/record.sh
 results=$(results_file commit)
 meta="$(results_meta),\"n\":$N,\"keep_peer\":$KEEP_PEER,\"runs\":$RUNS,\"rates\":\"*_c_rate: the daemon's own commit time; *_c_wall_rate: the -c client timed from outside\""
 failed=0

@@ -18,7 +18,8 @@
 # Namespaces are tdb-*; every daemon started here is stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
+. bench/lib.sh
+need_root bench/conntrackd-replication.sh
 scripts/install-deps.sh
 N=${N:-50000}
 NS=${NS:-$N}
@@ -30,32 +31,20 @@ MODES=${MODES:-"event poll"}
 work=$(mktemp -d)
 a="tdb-a-$$"; b="tdb-b-$$"
 pids=()
-stop_daemons() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
-  done
-  pids=()
-}
 cleanup() {
-  stop_daemons
+  stop_pids
   ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-if [ -z "${SKIP_BUILD:-}" ]; then
-  swift build -c release --product tandem >/dev/null
-  swift build -c release --product conntrack-bench >/dev/null
-fi
+build_release tandem conntrack-bench
 T=${TANDEM:-$PWD/.build/release/tandem}
 B=$PWD/.build/release/conntrack-bench
 # GENERATOR=ctbulk: the C yardstick makes the flows (../shared/bench/ctbulk.c, built here).
 if [ "${GENERATOR:-bench}" = ctbulk ]; then
   CTBULK=$work/ctbulk
-  gcc -O2 -Wall -o "$CTBULK" ../shared/bench/ctbulk.c -lmnl
+  build_ctbulk "$CTBULK"
 fi
 # CPU time in microseconds from the scheduler's own account (every thread's
 # /proc/PID/task/*/schedstat): /proc/PID/stat counts in 10-ms ticks, which at 100k flows
@@ -124,10 +113,7 @@ secs() { echo "scale=3; $1 / $ticks" | bc; }
 run() {
   local impl=$1 impl_b=$2 mode=$3 cli cli_b
   ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
-  ip netns add "$a"; ip netns add "$b"
-  ip link add tdba0 netns "$a" type veth peer name tdbb0 netns "$b"
-  ip -n "$a" addr add 172.31.98.1/24 dev tdba0; ip -n "$a" link set tdba0 up; ip -n "$a" link set lo up
-  ip -n "$b" addr add 172.31.98.2/24 dev tdbb0; ip -n "$b" link set tdbb0 up; ip -n "$b" link set lo up
+  veth_pair "$a" "$b" tdba0 tdbb0 172.31.98.1/24 172.31.98.2/24
   conf a 172.31.98.1 172.31.98.2 tdba0 "$mode"
   conf b 172.31.98.2 172.31.98.1 tdbb0 "$mode"
   if [ "$impl" = tandem ]; then cli="$T conntrackd"; else cli=conntrackd; fi
@@ -167,7 +153,7 @@ run() {
     local i0; i0=$(cpu "$pa"); sleep "$IDLE"; idle=$(echo "scale=3; ($(cpu "$pa") - $i0) / $ticks / $IDLE * 100" | bc)
   fi
   local rss_a rss_b; rss_a=$(hwm "$pa"); rss_b=$(hwm "$pb")
-  stop_daemons
+  stop_pids
   printf '%s %s n=%s have=%s sender_has=%s outcome=%s drops_b=%s secs=%.3f cpu_a=%s cpu_b=%s rss_a_kib=%s rss_b_kib=%s idle_cpu_pct=%s us_a=%.2f us_b=%.2f bpf_a=%d bpf_b=%d\n' \
     "$(pair_name "$impl" "$impl_b")" "$mode" "$N" "$have" "$sender" "$outcome" "$drops_b" "$(echo "$t1 - $t0" | bc)" "$(secs $((ca1 - ca0)))" "$(secs $((cb1 - cb0)))" \
     "$rss_a" "$rss_b" "${idle:--}" \
@@ -185,7 +171,6 @@ failed=0
 # "mixed" adds conntrackd → tandem, compared with conntrackd → conntrackd of the same run.
 PAIRS=${PAIRS:-same}
 # Raw per-run results, one JSON object per run, with what the run was measured on.
-. bench/record.sh
 results=$(results_file replication)
 settings="$(results_meta),\"profile\":\"${PROFILE:-roomy}\",\"generator\":\"${GENERATOR:-bench}\",\"poll_secs\":$POLL_SECS,\"limit_secs\":$LIMIT,\"settle_secs\":${SETTLE:-4},\"socket_buffer\":$SOCKET_BUFFER,\"netlink_buffer\":$NETLINK_BUFFER,\"netlink_growth\":$NETLINK_GROWTH,\"timing\":\"control-socket sampler, 10 ms\",\"runs\":$RUNS,\"pairs\":\"${PAIRS:-same}\",\"modes\":\"$MODES\",\"idle_secs\":$IDLE"
 record() { # one result line → one JSON object

@@ -18,19 +18,19 @@
 # up, and the failed runs. Raw per-run results: bench/results/failover-*.jsonl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ "$(id -u)" = 0 ] || { echo "bench/failover.sh needs root" >&2; exit 1; }
+. bench/lib.sh
+need_root bench/failover.sh
 RUNS=${RUNS:-5}
 FLOWS=${FLOWS:-"1000 100000"}
 STACKS=${STACKS:-"tandem-run reference mixed"}
 HOWS=${HOWS:-"stop kill link"}
 scripts/install-deps.sh
-swift build -c release --product tandem >/dev/null
+build_release tandem
 T=$PWD/.build/release/tandem
 prefix="tdf-"
 out=$(mktemp -d)
 cleanup() { "$T" lab down --prefix "$prefix" >/dev/null 2>&1 || true; rm -rf "$out"; }
 trap cleanup EXIT
-. bench/record.sh
 results=$(results_file failover)
 meta="$(results_meta),\"runs\":$RUNS,\"push_secs\":0.05"
 

@@ -17,7 +17,8 @@
 # BIN: the directory holding release builds of tandem and conntrack-bench (default .build/release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ "$(id -u)" = 0 ] || { echo "bench/metrics-overhead.sh needs root" >&2; exit 1; }
+. bench/lib.sh
+need_root bench/metrics-overhead.sh
 scripts/install-deps.sh
 N=${N:-100000}
 RUNS=${RUNS:-5}
@@ -28,25 +29,13 @@ BIN=${BIN:-$PWD/.build/release}
 work=$(mktemp -d)
 a="tdz-ma-$$"; b="tdz-mb-$$"
 pids=()
-stop_all() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
-  done
-  pids=()
-}
 cleanup() {
-  stop_all
+  stop_pids
   ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
-if [ -z "${SKIP_BUILD:-}" ]; then
-  swift build -c release --product tandem >/dev/null
-  swift build -c release --product conntrack-bench >/dev/null
-fi
+build_release tandem conntrack-bench
 T=$BIN/tandem
 B=$BIN/conntrack-bench
 ticks=1000000
@@ -105,10 +94,7 @@ field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 cpu() { cat /proc/"$1"/task/*/schedstat | awk '{t += $1} END {printf "%d\n", t / 1000}'; }
 secs() { echo "scale=3; $1 / $ticks" | bc; }
 
-ip netns add "$a"; ip netns add "$b"
-ip link add tdzma0 netns "$a" type veth peer name tdzmb0 netns "$b"
-ip -n "$a" addr add 10.233.98.1/24 dev tdzma0; ip -n "$a" link set tdzma0 up; ip -n "$a" link set lo up
-ip -n "$b" addr add 10.233.98.2/24 dev tdzmb0; ip -n "$b" link set tdzmb0 up; ip -n "$b" link set lo up
+veth_pair "$a" "$b" tdzma0 tdzmb0 10.233.98.1/24 10.233.98.2/24
 conf a 10.233.98.1 10.233.98.2 tdzma0
 conf b 10.233.98.2 10.233.98.1 tdzmb0
 
@@ -148,13 +134,12 @@ run() {
       scrapes=$((scrapes + ${n:-0})); failed_scrapes=$((failed_scrapes + ${m:-1}))
     done
   fi
-  stop_all
+  stop_pids
   printf '%s n=%s have=%s outcome=%s secs=%s cpu_a=%s cpu_b=%s scrapes=%s failed_scrapes=%s\n' \
     "$cond" "$N" "$(field "$w" have)" "$(field "$w" outcome)" "$(field "$w" secs)" \
     "$(secs $((ca1 - ca0)))" "$(secs $((cb1 - cb0)))" "$scrapes" "$failed_scrapes"
 }
 
-. bench/record.sh
 results=$(results_file metrics-overhead)
 settings="$(results_meta),\"runs\":$RUNS,\"scrape_ms\":$SCRAPE_MS,\"limit_secs\":$LIMIT,\"settle_secs\":$SETTLE,\"generator\":\"conntrack-bench insert, batch 1000\",\"timing\":\"control-socket sampler, 10 ms\",\"listeners\":\"none but the two daemons\""
 record() {

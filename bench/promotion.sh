@@ -15,31 +15,23 @@
 # everything is removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ "$(id -u)" = 0 ] || { echo "bench/promotion.sh needs root" >&2; exit 1; }
+. bench/lib.sh
+need_root bench/promotion.sh
 scripts/install-deps.sh
 N=${N:-250000}
-shared=${SHARED:-../shared}
 work=$(mktemp -d)
 a="tdp-a-$$"; b="tdp-b-$$"
 pids=()
-stop_all() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  pids=()
-}
 cleanup() {
-  stop_all
+  stop_pids
   ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
-gcc -O2 -Wall -o "$work/ctbulk" "$shared/bench/ctbulk.c" -lmnl
-swift build -c release --product tandem >/dev/null
+build_ctbulk "$work/ctbulk"
+build_release tandem
 T=$PWD/.build/release/tandem
-ip netns add "$a"; ip netns add "$b"
-ip link add tdpa0 netns "$a" type veth peer name tdpb0 netns "$b"
-ip -n "$a" addr add 172.31.98.1/24 dev tdpa0; ip -n "$a" link set tdpa0 up; ip -n "$a" link set lo up
-ip -n "$b" addr add 172.31.98.2/24 dev tdpb0; ip -n "$b" link set tdpb0 up; ip -n "$b" link set lo up
+veth_pair "$a" "$b" tdpa0 tdpb0 172.31.98.1/24 172.31.98.2/24
 
 conntrackd_conf() { # name self peer dev
   cat > "$work/$1.conf" <<CONF
@@ -128,7 +120,6 @@ flush_kernels() { ip netns exec "$a" "$work/ctbulk" flush >/dev/null; ip netns e
 # nf_conntrack_count inside the backup's namespace.
 real_ns() { date +%s%N; }
 sampled_ns() { sed -n 's/^op=waitcount reached=1 .* t_ns=\([0-9]*\).*/\1/p' "$work/sampler"; }
-. bench/record.sh
 results=$(results_file promotion)
 RUNS=${RUNS:-5}
 meta="$(results_meta),\"n\":$N,\"runs\":$RUNS,\"reference\":$([ -n "${SKIP_REFERENCE:-}" ] && echo false || echo true),\"sampler\":\"ctbulk waitcount, 1 ms\""
@@ -154,7 +145,7 @@ ref_kernel=$(bench_flows "$b")
 [ -n "$ref_reached" ] || ref_fail="reference: the backup's kernel never held the $ref_have replicated flows"
 ref_s=$(echo "scale=3; (${ref_reached:-$t1} - $t0) / 1000000000" | bc)
 ref_steps_s=$(echo "scale=3; ($t1 - $t0) / 1000000000" | bc)
-stop_all
+stop_pids
 flush_kernels
 rm -f "$work"/*.lock "$work"/*.ctl
 else ref_have=0 ref_kernel=0 ref_s=- ref_steps_s=-; fi
@@ -191,7 +182,7 @@ tan_fail=""
 tan_s=$(echo "scale=3; (${tan_reached:-$t0} - $t0) / 1000000000" | bc)
 tan_log_s=$(echo "scale=3; ${done_ms:-0} / 1000" | bc)
 tan_vip=$(echo "scale=3; ${added:-0} / 1000" | bc)
-stop_all
+stop_pids
 flush_kernels
 rm -f "$work"/*.lock "$work"/*.ctl
 

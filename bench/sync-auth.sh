@@ -16,7 +16,8 @@
 # Namespaces are tqa-bench-*; subnet 10.99.200.0/24; daemons stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
+. bench/lib.sh
+need_root bench/sync-auth.sh
 N=${N:-100000}
 RUNS=${RUNS:-5}
 LIMIT=${LIMIT:-120}
@@ -24,26 +25,14 @@ SETTLE=${SETTLE:-4}
 work=$(mktemp -d)
 a="tqa-bench-a-$$"; b="tqa-bench-b-$$"
 pids=()
-stop_daemons() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
-  done
-  pids=()
-}
 cleanup() {
-  stop_daemons
+  stop_pids
   ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-if [ -z "${SKIP_BUILD:-}" ]; then
-  swift build -c release --product tandem >/dev/null
-  swift build -c release --product conntrack-bench >/dev/null
-fi
+build_release tandem conntrack-bench
 T=${TANDEM:-$PWD/.build/release/tandem}
 B=$PWD/.build/release/conntrack-bench
 head -c 48 /dev/urandom | base64 > "$work/sync.key"
@@ -89,10 +78,7 @@ run() {
   local key=$1 flags=""
   [ "$key" = on ] && flags="--sync-key $work/sync.key"
   ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
-  ip netns add "$a"; ip netns add "$b"
-  ip link add tqaba0 netns "$a" type veth peer name tqabb0 netns "$b"
-  ip -n "$a" addr add 10.99.200.1/24 dev tqaba0; ip -n "$a" link set tqaba0 up; ip -n "$a" link set lo up
-  ip -n "$b" addr add 10.99.200.2/24 dev tqabb0; ip -n "$b" link set tqabb0 up; ip -n "$b" link set lo up
+  veth_pair "$a" "$b" tqaba0 tqabb0 10.99.200.1/24 10.99.200.2/24
   conf a 10.99.200.1 10.99.200.2 tqaba0
   conf b 10.99.200.2 10.99.200.1 tqabb0
   rm -f "$work"/a.log "$work"/b.log
@@ -115,7 +101,7 @@ run() {
   if [ "$key" = on ]; then
     refused=$(ip netns exec "$b" "$T" conntrackd -C "$work/b.conf" -s network | awk -F'\t' '/Not authenticated:|Malformed envelope:|Unknown version:|Unknown key:|Bad tag:|Replayed:/ {s += $NF} END {print s + 0}')
   fi
-  stop_daemons
+  stop_pids
   printf 'key=%s n=%s have=%s outcome=%s secs=%s cpu_a_s=%s cpu_b_s=%s us_a=%s us_b=%s sched_us_a=%s sched_us_b=%s refused_b=%s\n' \
     "$key" "$N" "$(field "$w" have)" "$(field "$w" outcome)" "$(field "$w" secs)" \
     "$(echo "scale=3; ($ta1 - $ta0) / $hz" | bc)" "$(echo "scale=3; ($tb1 - $tb0) / $hz" | bc)" \
@@ -123,7 +109,6 @@ run() {
     "$(echo "scale=3; ($sa1 - $sa0) / 1000 / $N" | bc)" "$(echo "scale=3; ($sb1 - $sb0) / 1000 / $N" | bc)" "$refused"
 }
 
-. bench/record.sh
 results=$(results_file sync-auth)
 settings="$(results_meta),\"bench\":\"sync-auth\",\"runs\":$RUNS,\"limit_secs\":$LIMIT,\"settle_secs\":$SETTLE,\"clock_ticks\":$hz"
 record() {

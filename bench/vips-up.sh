@@ -11,38 +11,29 @@
 # Raw results: bench/results/vips-up-<UTC>-<commit>.jsonl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
+. bench/lib.sh
+need_root bench/vips-up.sh
 scripts/install-deps.sh
 NS=${NS:-"1000 250000"}
 RUNS=${RUNS:-5}
-shared=${SHARED:-../shared}
 work=$(mktemp -d)
 a="tqc-va-$$"; b="tqc-vb-$$"
 pids=()
-saved_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max)
-stop_all() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  pids=()
-}
 mp=""
 cleanup() {
-  [ -n "$mp" ] && kill "$mp" 2>/dev/null
-  stop_all
+  if [ -n "$mp" ]; then kill "$mp" 2>/dev/null || true; fi  # a dead monitor must not end the cleanup (set -e)
+  stop_pids
   ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
-  echo "$saved_max" > /proc/sys/net/netfilter/nf_conntrack_max
+  restore_conntrack_max
   rm -rf "$work"
 }
 trap cleanup EXIT
 largest=$(echo $NS | tr ' ' '\n' | sort -n | tail -1)
-if [ "$largest" -gt $((saved_max - 1000)) ]; then echo $((largest + largest / 4)) > /proc/sys/net/netfilter/nf_conntrack_max; fi
-gcc -O2 -Wall -o "$work/ctbulk" "$shared/bench/ctbulk.c" -lmnl
-swift build -c release --product tandem >/dev/null
+raise_conntrack_max "$largest"
+build_ctbulk "$work/ctbulk"
+build_release tandem
 T=$PWD/.build/release/tandem
-ip netns add "$a"; ip netns add "$b"
-ip link add tqcva0 netns "$a" type veth peer name tqcvb0 netns "$b"
-ip -n "$a" addr add 10.238.98.1/24 dev tqcva0; ip -n "$a" link set tqcva0 up; ip -n "$a" link set lo up
-ip -n "$b" addr add 10.238.98.2/24 dev tqcvb0; ip -n "$b" link set tqcvb0 up; ip -n "$b" link set lo up
+veth_pair "$a" "$b" tqcva0 tqcvb0 10.238.98.1/24 10.238.98.2/24
 hash=$((largest > 262144 ? largest : 262144))
 conntrackd_conf() { # name self peer dev
   cat > "$work/$1.conf" <<CONF
@@ -111,7 +102,6 @@ keepalived_conf b BACKUP $PRIO_B 10.238.98.2 10.238.98.1 tqcvb0
 mdi_ms=$(echo "scale=3; 3000 + (256 - $PRIO_B) * 1000 / 256" | bc)
 bench_flows() { ip netns exec "$1" conntrack -L -p tcp -d 172.20.0.1 --dport 80 2>/dev/null | wc -l; }
 flush_kernels() { ip netns exec "$a" "$work/ctbulk" flush >/dev/null; ip netns exec "$b" "$work/ctbulk" flush >/dev/null; }
-. bench/record.sh
 results=$(results_file vips-up)
 settings="\"runs\":$RUNS,\"advert_int\":1,\"backup_priority\":$PRIO_B,\"disable_external_cache\":true,\"timing\":\"SIGKILL to ip -ts monitor address on the backup\""
 failed=0
@@ -147,7 +137,7 @@ for n in $NS; do
     else ms=$(echo "($(date -d "$up" +%s.%N) - $t0) * 1000" | bc); ms=$(printf '%.1f' "$ms"); fi
     over=$(echo "$ms - $mdi_ms" | bc)
     within=$(echo "$ms <= $mdi_ms + 20" | bc)
-    stop_all; flush_kernels
+    stop_pids; flush_kernels
     echo "N=$n run $run: $outcome VIP up after $ms ms (Master_Down_Interval $mdi_ms ms, over by $over ms; within +20 ms: $within)"
     echo "{$(results_meta),$settings,\"n\":$n,\"run\":$run,\"outcome\":\"$outcome\",\"vip_ms\":$ms,\"master_down_interval_ms\":$mdi_ms,\"backup_kernel_flows\":$have}" >> "$results"
     if [ "$outcome" = ok ]; then echo "$n $ms $over" >> "$work/ok"; else failed=$((failed + 1)); echo "FAILED N=$n run $run: $outcome" >&2; fi

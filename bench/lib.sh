@@ -1,0 +1,57 @@
+# Sourced by the benches (from the repository's root): the set-up they all repeat. Also
+# brings in bench/record.sh (results file, record fields, median and range).
+#
+# need_root NAME                  refuse to run without root, naming the bench
+# build_release PRODUCT...        release builds, unless SKIP_BUILD is set
+# build_ctbulk OUT                the C yardstick (../shared/bench/ctbulk.c, or $SHARED's)
+# veth_pair NS_A NS_B IF_A IF_B ADDR_A ADDR_B
+#                                 two new namespaces joined by one veth, ADDR_* with their
+#                                 prefix (10.0.0.1/24), both ends and lo up
+# stop_pids                       stop every PID in the array `pids` (SIGTERM, up to 5 s,
+#                                 then SIGKILL), reap them, and empty the array
+# raise_conntrack_max N           raise the global nf_conntrack_max to N + N/4 when N would
+#                                 not fit; restore_conntrack_max puts the saved value back
+# shellcheck source=bench/record.sh
+. "$(dirname "${BASH_SOURCE[0]}")/record.sh"
+
+need_root() {
+  [ "$(id -u)" = 0 ] || { echo "$1 needs root" >&2; exit 1; }
+}
+
+build_release() {
+  [ -n "${SKIP_BUILD:-}" ] && return 0
+  local product
+  for product in "$@"; do swift build -c release --product "$product" >/dev/null; done
+}
+
+build_ctbulk() {
+  gcc -O2 -Wall -o "$1" "${SHARED:-../shared}/bench/ctbulk.c" -lmnl
+}
+
+veth_pair() {
+  local na=$1 nb=$2 ia=$3 ib=$4 aa=$5 ab=$6
+  ip netns add "$na"; ip netns add "$nb"
+  ip link add "$ia" netns "$na" type veth peer name "$ib" netns "$nb"
+  ip -n "$na" addr add "$aa" dev "$ia"; ip -n "$na" link set "$ia" up; ip -n "$na" link set lo up
+  ip -n "$nb" addr add "$ab" dev "$ib"; ip -n "$nb" link set "$ib" up; ip -n "$nb" link set lo up
+}
+
+stop_pids() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  pids=()
+}
+
+saved_conntrack_max=""
+raise_conntrack_max() {
+  saved_conntrack_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max)
+  if [ "$1" -gt $((saved_conntrack_max - 1000)) ]; then echo $(($1 + $1 / 4)) > /proc/sys/net/netfilter/nf_conntrack_max; fi
+}
+restore_conntrack_max() {
+  [ -z "$saved_conntrack_max" ] || echo "$saved_conntrack_max" > /proc/sys/net/netfilter/nf_conntrack_max
+}
