@@ -53,6 +53,7 @@ struct FailoverReport {
             }
             let ok = all[i].filter(\.survived).count
             out.append("\(phase.name): \(ok)/\(all[i].count) sessions survived")
+            if let race = commitRace(i) { out.append(race.line(newMaster: i == 0 ? .fw2 : .fw1)) }
         }
         out.append("")
         out.append("note: ICMP echo survives even without sync (each request may create a new flow), so its row measures the stall only")
@@ -125,6 +126,13 @@ struct FailoverReport {
         return events.sorted { $0.time < $1.time }
     }
 
+    /// The seed's VIPs-before-commit race in phase `i`, if broken sessions crossed it.
+    func commitRace(_ i: Int) -> CommitRace? {
+        guard i < takeovers.count else { return nil }
+        let commit = takeovers[i].events(since: phases[i].action).commitDone
+        return CommitRace.find(records: records, verdicts: verdicts[i], vipMoved: movedTime(i), commitDone: commit)
+    }
+
     private func movedTime(_ i: Int) -> Double? {
         let phase = phases[i]
         let fw: Firewall = i == 0 ? .fw2 : .fw1
@@ -157,8 +165,13 @@ struct FailoverReport {
                     + "\"survived\":\(v.survived),\"broken\":\(v.broken.map(str) ?? "null")}"
             }
             let events = timeline(i).map { "{\"ms\":\(ms($0.time)),\"event\":\(str($0.text))}" }
+            let race = commitRace(i).map { r in
+                "{\"vip_moved_ms\":\(ms(r.vipMoved)),\"commit_done_ms\":\(ms(r.commitDone)),"
+                    + "\"caught\":\(list(r.caught.map(str))),\"unexplained\":\(list(r.unexplained.map(str)))}"
+            } ?? "null"
             phaseObjects.append("{\"name\":\(str(p.name)),\"action_ms\":\(ms(p.action)),\"end_ms\":\(ms(p.end)),"
-                                + "\"action\":\(str(actions[i])),\"timeline\":\(list(events)),\"sessions\":\(list(sessions))}")
+                                + "\"action\":\(str(actions[i])),\"timeline\":\(list(events)),\"sessions\":\(list(sessions)),"
+                                + "\"commit_race\":\(race)}")
         }
         let raw = records.map { r in
             "{\"name\":\(str(r.name)),\"kind\":\(str(r.kind.rawValue)),\"local_port\":\(r.localPort),"
