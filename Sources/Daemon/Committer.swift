@@ -26,6 +26,9 @@ public struct CommitReport: Sendable {
     /// joining the event groups took around it (a quiet commit's own cost).
     public var timing = PipelineTiming()
     public var quietOverhead: Duration = .zero
+    /// Entries the kernel held that could not take the replicated NAT, helper or master:
+    /// removed and created again (counted in `succeeded` too).
+    public var replaced = 0
 
     /// "120 ENOMEM (the conntrack table is full: nf_conntrack_max), 3 EINVAL (Invalid
     /// argument)", most frequent first: what an operator needs to act on a failed commit.
@@ -122,15 +125,27 @@ struct Committer {
                 return r
             }
         } ?? write()
+        var failures = r.failures.map { (index: $0.index, errno: $0.error.errno) }
+        var replaced = 0
+        let colliding = Set(failures.lazy.filter { $0.errno == EOPNOTSUPP }.map(\.index))
+        if !colliding.isEmpty {
+            let written = ordered.enumerated().compactMap { i, e in
+                colliding.contains(i) ? kernelFlow(e.synced, timeout: nil).map { (index: i, flow: $0) } : nil
+            }
+            let again = try replace(written)
+            replaced = again.replaced
+            failures = failures.filter { !colliding.contains($0.index) } + again.failures
+        }
         var byErrno: [Int32: Int] = [:]
-        for failure in r.failures { byErrno[failure.error.errno, default: 0] += 1 }
+        for failure in failures { byErrno[failure.errno, default: 0] += 1 }
         let duration = Instant.now() - started
-        var report = CommitReport(flows: flows.count, succeeded: r.succeeded, failed: r.failed + r.unansweredCount,
+        var report = CommitReport(flows: flows.count, succeeded: r.succeeded + replaced, failed: failures.count + r.unansweredCount,
                                   duration: duration, failuresByErrno: byErrno)
+        report.replaced = replaced
         report.timing = r.timing
         if listener != nil { report.quietOverhead = duration - writing - hold }
         report.socketErrors = r.unanswered.map { "\($0.indices.count) flows: \($0.error)" }
-        let full = Set(r.failures.lazy.filter { $0.error.errno == ENOMEM }.map(\.index))
+        let full = Set(failures.lazy.filter { $0.errno == ENOMEM }.map(\.index))
         let unanswered = r.unanswered.map(\.indices)
         if !full.isEmpty || !unanswered.isEmpty {
             // Found again by position: the write went through `ordered` in this order.

@@ -168,6 +168,9 @@ extension ConntrackdDaemon {
         let us = max(0, report.duration.microsecondCount)
         log("commit has taken \(us / 1_000_000).\(String(repeating: "0", count: 6 - String(us % 1_000_000).count))\(us % 1_000_000) seconds")
         if !report.failuresByErrno.isEmpty { log("commit failures by cause: \(report.failureCauses)") }
+        if report.replaced > 0 {
+            log("\(report.replaced) committed flows replaced local entries that could not take their NAT, helper or master")
+        }
         if commitTuning.logsTiming { log(CommitTuning.timingLine(report, quiet: quiet)) }
         for e in report.socketErrors { recovered(.kernelCommit, "commit: the netlink socket failed on a batch of \(e); written again") }
         state.pendingCommit.refused(report.refusedForSpace + report.unconfirmed, now: Instant.now())
