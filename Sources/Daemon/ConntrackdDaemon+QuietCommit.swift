@@ -20,6 +20,9 @@ extension ConntrackdDaemon {
     func commitFromControl(expectations: Bool) throws {
         let quiet = commitsQuietly
         _ = try commit(quiet: quiet, expectations: expectations, adopt: quiet)
+        // The seed's notify script runs `-c` as the node becomes master: the same moment as
+        // `tandem run`'s promotion, with the old master possibly still forwarding.
+        beginHandover(now: Instant.now())
         guard quiet else { return }
         runtime.quietCommits += 1
         reconcileWithKernel(after: Self.quietCommitReconcileDelay, now: Instant.now())
