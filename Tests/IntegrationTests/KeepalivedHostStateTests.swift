@@ -1,0 +1,165 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// What keepalived 2.2.7 puts on the host besides the VIPs, side by side with Tandem: each
+/// runs the same keepalived.conf in its own namespace (a lone router, its own VRID) and
+/// the kernel's tables are compared with `ip`. The control runs the same files without
+/// the keywords and finds nothing installed by either.
+@Suite(.serialized, .enabled(if: Shell.isRoot && Shell.which("keepalived"), "needs root and keepalived"))
+struct KeepalivedHostStateTests {
+    static func config(_ dev: String, vrid: Int, keywords: Bool, global: String = "") -> String {
+        let extra = !keywords ? "" : """
+            virtual_ipaddress_excluded {
+                10.82.0.5/24 dev \(dev)
+                2001:db8:82::5/64 dev \(dev)
+            }
+            virtual_rules {
+                from 10.83.0.0/16 table 100 priority 200
+                to 10.84.0.0/16 iif \(dev) fwmark 0x10/0xff lookup 1000 priority 201
+                not from 10.85.0.0/16 blackhole priority 202 no_track
+                to 10.89.0.0/16 table 102
+            }
+        """
+        let statics = !keywords ? "" : """
+        static_ipaddress {
+            10.86.0.5/24 dev \(dev)
+        }
+        static_routes {
+            10.87.0.0/24 via 10.81.0.254 dev \(dev)
+        }
+        static_rules {
+            from 10.88.0.0/16 table 101 priority 300
+        }
+
+        """
+        return """
+        global_defs {
+            router_id tk1-\(vrid)
+        \(global)}
+        \(statics)vrrp_instance HS {
+            state BACKUP
+            interface \(dev)
+            virtual_router_id \(vrid)
+            priority 100
+            version 3
+            advert_int 0.2
+            virtual_ipaddress {
+                10.81.0.100/24 dev \(dev)
+            }
+        \(extra)
+        }
+
+        """
+    }
+
+    static let ownAddress = try! NSRegularExpression(pattern: "10\\.81\\.0\\.[12](?![0-9])")
+
+    /// The side's rules, addresses and routes with its interface name and own address taken out.
+    static func picture(_ ns: TestNamespace, _ dev: String) -> (rules: String, addresses: String, routes: String) {
+        func clean(_ s: String) -> String {
+            s.split(separator: "\n").map { line in
+                let l = line.replacingOccurrences(of: dev, with: "IF").trimmingCharacters(in: .whitespaces)
+                return ownAddress.stringByReplacingMatches(in: l, range: NSRange(l.startIndex..., in: l), withTemplate: "SELF")
+            }
+                .filter { !$0.contains("valid_lft") && !$0.contains("fe80::") }.sorted().joined(separator: "\n")
+        }
+        let rules = ns.run(["ip", "-4", "rule"]).stdout + ns.run(["ip", "-6", "rule"]).stdout
+        let addresses = ns.run(["ip", "-o", "addr", "show", "dev", dev]).stdout
+            .split(separator: "\n").map { $0.split(separator: " ").prefix(4).joined(separator: " ") }.joined(separator: "\n")
+        let routes = ns.run(["ip", "route", "show", "table", "all"]).stdout
+        return (clean(rules), clean(addresses), clean(routes))
+    }
+
+    @Test(arguments: [true, false])
+    func bothInstallTheSameRulesAddressesAndRoutes(keywords: Bool) throws {
+        let pair = try SwitchedPair(tag: "hs", prefix: "tk1", network: "10.81")
+        defer { pair.remove() }
+        // Both sides carry the same addresses on their own interface; only the VRIDs differ,
+        // so each is a lone master.
+        let tandem = try VRRPRouter(.tandem, in: pair.a, config: Self.config(pair.interface("a", 0), vrid: 81, keywords: keywords))
+        defer { tandem.remove() }
+        let keepalived = try VRRPRouter(.keepalived, in: pair.b, config: Self.config(pair.interface("b", 0), vrid: 82, keywords: keywords))
+        defer { keepalived.remove() }
+        try #require(eventually(within: 15) { pair.holds("a", "10.81.0.100") && pair.holds("b", "10.81.0.100") },
+                     "\(tandem.log)\n\(keepalived.log)")
+        // Masters settle their host state within the same turn as the VIPs; a moment for keepalived's.
+        _ = eventually(within: 5) { Self.picture(pair.b, pair.interface("b", 0)).rules.contains("10.89.0.0/16") == keywords
+                                    && Self.picture(pair.a, pair.interface("a", 0)).rules.contains("10.89.0.0/16") == keywords }
+        let ours = Self.picture(pair.a, pair.interface("a", 0))
+        let theirs = Self.picture(pair.b, pair.interface("b", 0))
+        #expect(ours.rules == theirs.rules, "tandem:\n\(ours.rules)\nkeepalived:\n\(theirs.rules)")
+        #expect(ours.addresses == theirs.addresses, "tandem:\n\(ours.addresses)\nkeepalived:\n\(theirs.addresses)")
+        #expect(ours.routes == theirs.routes, "tandem:\n\(ours.routes)\nkeepalived:\n\(theirs.routes)")
+        let expected = ["200:\tfrom 10.83.0.0/16 lookup 100 proto keepalived",
+                        "201:\tfrom all to 10.84.0.0/16 fwmark 0x10/0xff iif IF lookup 1000 proto keepalived",
+                        "202:\tnot from 10.85.0.0/16 blackhole", "300:\tfrom 10.88.0.0/16 lookup 101 proto keepalived",
+                        "16384:\tfrom all to 10.89.0.0/16 lookup 102 proto keepalived"]
+        for line in expected { #expect(ours.rules.contains(line) == keywords, "\(line)\n\(ours.rules)") }
+        for address in ["10.82.0.5/24", "2001:db8:82::5/64", "10.86.0.5/24"] {
+            #expect(ours.addresses.contains(address) == keywords, "\(address)\n\(ours.addresses)")
+        }
+        #expect(ours.routes.contains("10.87.0.0/24 via 10.81.0.254 dev IF proto keepalived") == keywords, "\(ours.routes)")
+        // The excluded addresses ride in no advert: a master's lists only its VIP.
+        if keywords {
+            #expect(tandem.data().contains("Virtual IP Excluded :"))
+            #expect(!tandem.log.contains("cannot"), "\(tandem.log)")
+        }
+        // At stop both take everything out, the static entries included.
+        tandem.stop()
+        keepalived.stop()
+        #expect(eventually(within: 10) {
+            let a = Self.picture(pair.a, pair.interface("a", 0)), b = Self.picture(pair.b, pair.interface("b", 0))
+            return a.rules == b.rules && a.addresses == b.addresses && a.routes == b.routes && !a.rules.contains("keepalived")
+                && !a.addresses.contains("10.86.0.5") && !a.addresses.contains("10.82.0.5")
+        }, "tandem:\n\(Self.picture(pair.a, pair.interface("a", 0)))\nkeepalived:\n\(Self.picture(pair.b, pair.interface("b", 0)))")
+    }
+
+    /// vrrp_startup_delay: with a long delay neither daemon becomes MASTER while the control
+    /// pair (the same files without it) has long done so.
+    @Test func startupDelayHoldsBothInBackup() throws {
+        let pair = try SwitchedPair(tag: "sd", prefix: "tk1", network: "10.81")
+        defer { pair.remove() }
+        let control = try SwitchedPair(tag: "sc", prefix: "tk1", network: "10.81")
+        defer { control.remove() }
+        func text(_ p: SwitchedPair, _ side: String, _ vrid: Int, delay: Bool) -> String {
+            Self.config(p.interface(side, 0), vrid: vrid, keywords: false, global: delay ? "    vrrp_startup_delay 60\n" : "")
+        }
+        let routers = [
+            try VRRPRouter(.tandem, in: pair.a, config: text(pair, "a", 83, delay: true)),
+            try VRRPRouter(.keepalived, in: pair.b, config: text(pair, "b", 84, delay: true)),
+            try VRRPRouter(.tandem, in: control.a, config: text(control, "a", 85, delay: false)),
+            try VRRPRouter(.keepalived, in: control.b, config: text(control, "b", 86, delay: false)),
+        ]
+        defer { for r in routers { r.remove() } }
+        try #require(eventually(within: 15) { control.holds("a", "10.81.0.100") && control.holds("b", "10.81.0.100") },
+                     "\(routers[2].log)\n\(routers[3].log)")
+        // Several down intervals (0.2 s adverts) after the control's masters took over.
+        usleep(1_500_000)
+        #expect(!pair.holds("a", "10.81.0.100"), "\(routers[0].log)")
+        #expect(!pair.holds("b", "10.81.0.100"), "\(routers[1].log)")
+        #expect(routers[0].log.contains("Delaying startup for 60 seconds"), "\(routers[0].log)")
+        #expect(routers[1].log.contains("Delaying startup for 60 seconds"), "\(routers[1].log)")
+    }
+
+    /// vrrp_priority: keepalived's VRRP process and Tandem's VRRP thread run at the nice
+    /// value given; the control (no keyword) leaves both at 0.
+    @Test(arguments: [true, false])
+    func processPriorityRenicesTheVRRPSide(set: Bool) throws {
+        let pair = try SwitchedPair(tag: "np", prefix: "tk1", network: "10.81")
+        defer { pair.remove() }
+        let global = set ? "    vrrp_priority -7\n" : ""
+        let tandem = try VRRPRouter(.tandem, in: pair.a, config: Self.config(pair.interface("a", 0), vrid: 87, keywords: false, global: global))
+        defer { tandem.remove() }
+        let keepalived = try VRRPRouter(.keepalived, in: pair.b, config: Self.config(pair.interface("b", 0), vrid: 88, keywords: false, global: global))
+        defer { keepalived.remove() }
+        try #require(eventually(within: 15) { pair.holds("a", "10.81.0.100") && pair.holds("b", "10.81.0.100") })
+        func nices(_ pid: pid_t) -> [String] {
+            Shell.run(["ps", "-L", "-o", "nice=", "-p", "\(pid)"]).stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        let theirs = nices(try #require(keepalived.vrrpPID))
+        let ours = nices(tandem.process.pid)
+        #expect(theirs == [set ? "-7" : "0"], "\(theirs)")
+        #expect(ours.contains(set ? "-7" : "0") && (set || !ours.contains("-7")), "\(ours)")
+    }
+}
