@@ -115,6 +115,35 @@ struct KeepalivedHostStateTests {
         }, "tandem:\n\(Self.picture(pair.a, pair.interface("a", 0)))\nkeepalived:\n\(Self.picture(pair.b, pair.interface("b", 0)))")
     }
 
+    /// More VIPs than an advert holds at the interface's MTU (200 bytes: 37 IPv4 addresses
+    /// in a VRRPv2 advert): both daemons advertise the first 37, install all 40, and say so
+    /// in their data dumps; the control at MTU 1500 advertises all 40 and excludes none.
+    @Test(arguments: [200, 1500])
+    func excessVIPsAreInstalledButNotAdvertised(mtu: Int) throws {
+        let pair = try SwitchedPair(tag: "ev", prefix: "tk1", network: "10.81")
+        defer { pair.remove() }
+        for side in ["a", "b"] {
+            pair.namespace(side).run(["ip", "link", "set", pair.interface(side, 0), "mtu", "\(mtu)"])
+        }
+        func text(_ side: String, _ vrid: Int) -> String {
+            let vips = (1...40).map { "        10.90.0.\($0)/24 dev \(pair.interface(side, 0))" }.joined(separator: "\n")
+            return "vrrp_instance EV {\n    interface \(pair.interface(side, 0))\n    virtual_router_id \(vrid)\n    advert_int 1\n"
+                + "    priority 255\n    state MASTER\n    virtual_ipaddress {\n\(vips)\n    }\n}\n"
+        }
+        let tandem = try VRRPRouter(.tandem, in: pair.a, config: text("a", 89))
+        defer { tandem.remove() }
+        let keepalived = try VRRPRouter(.keepalived, in: pair.b, config: text("b", 90))
+        defer { keepalived.remove() }
+        try #require(eventually(within: 15) { pair.holds("a", "10.90.0.40") && pair.holds("b", "10.90.0.40") },
+                     "\(tandem.log)\n\(keepalived.log)")
+        let advertised = mtu == 200 ? 37 : 40
+        for (name, dump) in [("tandem", tandem.data()), ("keepalived", keepalived.data())] {
+            #expect(dump.contains("Virtual IP (\(advertised)):"), "\(name):\n\(dump)")
+            #expect(dump.contains("Virtual IP Excluded :") == (mtu == 200), "\(name):\n\(dump)")
+        }
+        for n in 1...40 { #expect(pair.holds("a", "10.90.0.\(n)"), "10.90.0.\(n)") }
+    }
+
     /// vrrp_startup_delay: with a long delay neither daemon becomes MASTER while the control
     /// pair (the same files without it) has long done so.
     @Test func startupDelayHoldsBothInBackup() throws {
