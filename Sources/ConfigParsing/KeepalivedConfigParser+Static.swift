@@ -17,13 +17,25 @@ extension KeepalivedConfigParser {
         for x in n.children ?? [] {
             guard var v = virtualAddress(x) else { continue }
             if v.device == nil { v.device = Self.defaultInterface }
+            requireInterface(v.device!, for: "ip address \(x.keyword.text)", x)
             config.staticAddresses.append(v)
         }
     }
 
+    /// keepalived reports a line naming an interface the host lacks (and runs without
+    /// it); the daemon then reports the address, route or rule it cannot install.
+    mutating func requireInterface(_ name: String, for what: String, _ line: Node) {
+        guard if_nametoindex(name) == 0 else { return }
+        tolerate("WARNING - interface \(name) for \(what) doesn't exist", line.keyword)
+    }
+
     mutating func staticRoutes(_ n: Node) {
         for x in n.children ?? [] {
-            do { config.staticRoutes.append(try VirtualRoute([x.keyword.text] + x.arguments.map(\.text))) } catch {
+            do {
+                let r = try VirtualRoute([x.keyword.text] + x.arguments.map(\.text))
+                if let d = r.device { requireInterface(d, for: "VROUTE nexthop", x) }
+                config.staticRoutes.append(r)
+            } catch {
                 let text = error.message.hasPrefix("virtual_routes: ") ? String(error.message.dropFirst(16)) : error.message
                 self.error("static_routes: \(text)", x.keyword)
             }
@@ -44,6 +56,7 @@ extension KeepalivedConfigParser {
                     r.priority = next
                     tolerate("Rule has no preference specified - setting to \(next). This is probably not what you want.", x.keyword)
                 }
+                for d in [r.inputInterface, r.outputInterface].compactMap({ $0 }) { requireInterface(d, for: "rule", x) }
                 parsed.append(r)
             } catch {
                 let t = tokens[min(error.word, tokens.count - 1)]
@@ -56,7 +69,9 @@ extension KeepalivedConfigParser {
     mutating func excludedAddresses(_ n: Node, into v: inout KeepalivedConfiguration.Instance) {
         // Unlike the advertised ones, these may be of the other address family.
         for x in n.children ?? [] {
-            if let address = virtualAddress(x) { v.excludedAddresses.append(address) }
+            guard let address = virtualAddress(x) else { continue }
+            if let d = address.device { requireInterface(d, for: "ip address \(x.keyword.text)", x) }
+            v.excludedAddresses.append(address)
         }
     }
 

@@ -388,13 +388,24 @@ public struct KeepalivedConfigParser {
                 guard let value, !value.isEmpty else { error("`\(key)' needs a value", a[i]); i += 1; continue }
                 if key == "dev" { v.device = value } else { v.label = value }
                 i += 2
-            case "scope" where value == "global": v.scope = value; i += 2
-            case "brd", "broadcast", "scope", "preferred_lft", "valid_lft":
-                unsupported("virtual_ipaddress option `\(key)'" + (key == "scope" ? " other than global" : ""), a[i]); i += 2
+            case "scope":
+                guard let value else { error("`scope' needs a value", a[i]); i += 1; continue }
+                if KeepalivedConfiguration.VirtualAddress.scopeNames[value] != nil || UInt8(value) != nil {
+                    v.scope = value
+                } else {
+                    error("Invalid scope '\(value)' specified for \(n.keyword.text) - ignoring", a[i + 1])
+                }
+                i += 2
+            case "brd", "broadcast", "preferred_lft", "valid_lft":
+                unsupported("virtual_ipaddress option `\(key)'", a[i]); i += 2
             case "no_track", "home", "-nodad", "nodad", "noprefixroute", "autojoin":
                 unsupported("virtual_ipaddress option `\(key)'", a[i]); i += 1
             default: error("unknown virtual_ipaddress option `\(key)'", a[i]); i += 1
             }
+        }
+        if address.family == AddressFamily.inet6, v.scope != nil {
+            tolerate("Cannot specify scope for IPv6 addresses (\(n.keyword.text)) - ignoring scope", n.keyword)
+            v.scope = nil
         }
         return v
     }

@@ -10,6 +10,12 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var scope: String?
         public var label: String?
 
+        /// iproute2's scope names (rt_scopes) keepalived knows without the file.
+        public static let scopeNames: [String: UInt8] = ["global": 0, "nowhere": 255, "host": 254, "link": 253, "site": 200]
+
+        /// The ifaddrmsg scope: a name from `scopeNames` or a number; global without one.
+        public var scopeNumber: UInt8 { scope.flatMap { Self.scopeNames[$0] ?? UInt8($0) } ?? 0 }
+
         public init(address: IPAddress, prefix: Int, device: String? = nil, broadcast: String? = nil, scope: String? = nil, label: String? = nil) {
             self.address = address
             self.prefix = prefix

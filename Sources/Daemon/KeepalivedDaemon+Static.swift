@@ -33,7 +33,8 @@ extension KeepalivedDaemon {
             guard let index = staticIndex(v) else { continue }
             do {
                 try addresses.add(v.address.bytes, prefix: UInt8(v.prefix), interface: index,
-                                  label: v.address.family == AddressFamily.inet ? v.label : nil, nodad: v.address.family == AddressFamily.inet6)
+                                  label: v.address.family == AddressFamily.inet ? v.label : nil, nodad: v.address.family == AddressFamily.inet6,
+                                  scope: v.scopeNumber)
             } catch {
                 actionFailed("static address", "cannot add static address \(v.address) dev \(v.device ?? "?"): \(error)")
             }

@@ -351,7 +351,7 @@ public final class KeepalivedDaemon {
                     do {
                         try addresses.add(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v),
                                           label: v.address.family == AddressFamily.inet ? v.label : nil,
-                                          nodad: v.address.family == AddressFamily.inet6)
+                                          nodad: v.address.family == AddressFamily.inet6, scope: v.scopeNumber)
                     }
                     catch { log("(\(i.config.name)) cannot add \(v.address): \(error)") }
                 }

@@ -86,7 +86,7 @@ extension KeepalivedDaemon {
         }
         let added = new.filter { !old.contains($0) }
         for v in added {
-            do { try addresses.add(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v), label: v.label) }
+            do { try addresses.add(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v), label: v.label, scope: v.scopeNumber) }
             catch { log("(\(i.config.name)) cannot add \(v.address): \(error)") }
         }
         if let garp = i.garp {

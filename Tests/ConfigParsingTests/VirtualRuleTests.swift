@@ -87,7 +87,7 @@ import Testing
                 10.9.0.1/24
             }
             virtual_ipaddress_excluded {
-                10.9.1.1/24 dev eth1
+                10.9.1.1/24 dev lo
                 2001:db8::5/64
             }
         }
@@ -123,5 +123,40 @@ import Testing
         // The control: without them, no delay and the nice value left alone.
         let none = try KeepalivedConfigParser.parse("global_defs {\n router_id x\n}\n")
         #expect(none.startupDelay == 0 && none.processPriority == nil)
+    }
+}
+
+/// Lines naming an interface the host lacks are reported as keepalived reports them (its
+/// `-t` exits 5); the same lines on an interface that exists are the control.
+@Suite struct HostInterfaceReportTests {
+    @Test(arguments: ["tk1-nosuch", "lo"])
+    func missingInterfacesAreReported(device: String) throws {
+        let c = try KeepalivedConfigParser.parse("""
+        static_ipaddress {
+            192.168.200.17/24 dev \(device)
+        }
+        static_routes {
+            10.60.0.0/24 dev \(device)
+        }
+        static_rules {
+            iif \(device) table 7 priority 9
+        }
+        vrrp_instance V {
+            interface lo
+            virtual_router_id 9
+            virtual_ipaddress_excluded {
+                10.9.1.1/24 dev \(device)
+            }
+        }
+        """, file: "k.conf")
+        let reported = c.toleratedErrors.map { "\($0.location.line) \($0.message)" }
+        if device == "lo" {
+            #expect(reported.isEmpty, "\(reported)")
+        } else {
+            #expect(reported == ["2 WARNING - interface tk1-nosuch for ip address 192.168.200.17/24 doesn't exist",
+                                 "5 WARNING - interface tk1-nosuch for VROUTE nexthop doesn't exist",
+                                 "8 WARNING - interface tk1-nosuch for rule doesn't exist",
+                                 "14 WARNING - interface tk1-nosuch for ip address 10.9.1.1/24 doesn't exist"])
+        }
     }
 }
