@@ -12,6 +12,7 @@ struct KeepalivedHostStateTests {
         let extra = !keywords ? "" : """
             virtual_ipaddress_excluded {
                 10.82.0.5/24 dev \(dev)
+                10.92.0.6/24 dev \(dev) scope host
                 2001:db8:82::5/64 dev \(dev)
             }
             virtual_rules {
@@ -24,6 +25,7 @@ struct KeepalivedHostStateTests {
         let statics = !keywords ? "" : """
         static_ipaddress {
             10.86.0.5/24 dev \(dev)
+            10.91.0.6/24 dev \(dev) scope link
         }
         static_routes {
             10.87.0.0/24 via 10.81.0.254 dev \(dev)
@@ -65,8 +67,13 @@ struct KeepalivedHostStateTests {
                 .filter { !$0.contains("valid_lft") && !$0.contains("fe80::") }.sorted().joined(separator: "\n")
         }
         let rules = ns.run(["ip", "-4", "rule"]).stdout + ns.run(["ip", "-6", "rule"]).stdout
-        let addresses = ns.run(["ip", "-o", "addr", "show", "dev", dev]).stdout
-            .split(separator: "\n").map { $0.split(separator: " ").prefix(4).joined(separator: " ") }.joined(separator: "\n")
+        // Each address with its scope: "10.86.0.6/24 scope link".
+        let addresses = ns.run(["ip", "-o", "addr", "show", "dev", dev]).stdout.split(separator: "\n").map { line in
+            let words = line.split(separator: " ")
+            let at = words.firstIndex { $0 == "inet" || $0 == "inet6" }.map { words.index(after: $0) }
+            let scope = words.firstIndex(of: "scope").map { words.index(after: $0) }
+            return [at, scope].compactMap { $0.flatMap { $0 < words.endIndex ? String(words[$0]) : nil } }.joined(separator: " scope ")
+        }.joined(separator: "\n")
         let routes = ns.run(["ip", "route", "show", "table", "all"]).stdout
         return (clean(rules), clean(addresses), clean(routes))
     }
@@ -96,7 +103,8 @@ struct KeepalivedHostStateTests {
                         "202:\tnot from 10.85.0.0/16 blackhole", "300:\tfrom 10.88.0.0/16 lookup 101 proto keepalived",
                         "16384:\tfrom all to 10.89.0.0/16 lookup 102 proto keepalived"]
         for line in expected { #expect(ours.rules.contains(line) == keywords, "\(line)\n\(ours.rules)") }
-        for address in ["10.82.0.5/24", "2001:db8:82::5/64", "10.86.0.5/24"] {
+        for address in ["10.82.0.5/24 scope global", "2001:db8:82::5/64 scope global", "10.86.0.5/24 scope global",
+                        "10.92.0.6/24 scope host", "10.91.0.6/24 scope link"] {
             #expect(ours.addresses.contains(address) == keywords, "\(address)\n\(ours.addresses)")
         }
         #expect(ours.routes.contains("10.87.0.0/24 via 10.81.0.254 dev IF proto keepalived") == keywords, "\(ours.routes)")
