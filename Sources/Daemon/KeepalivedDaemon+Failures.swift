@@ -25,7 +25,12 @@ extension KeepalivedDaemon {
     }
 
     /// An earlier run's addresses go first, as keepalived's do; usually there are none.
-    func removeStaleAddresses(of i: Instance) { removeAddresses(of: i, stale: true) }
+    /// Its virtual rules too: a master that died leaves them, and an instance starting as
+    /// BACKUP must not route by them (a rule that is not there is no failure).
+    func removeStaleAddresses(of i: Instance) {
+        removeRules(of: i)
+        removeAddresses(of: i, stale: true)
+    }
 
     /// Takes the instance's virtual addresses off its interfaces.
     func removeAddresses(of i: Instance, stale: Bool = false) {

@@ -168,6 +168,26 @@ struct KeepalivedHostStateTests {
         }
     }
 
+    /// An earlier run's virtual rule (a master that died) is taken out when an instance
+    /// starts, as its VIPs are, so a BACKUP does not route by it; the control, the same
+    /// rule with no virtual_rules naming it, is left alone.
+    @Test(arguments: [true, false])
+    func staleVirtualRulesGoAtStart(named: Bool) throws {
+        let pair = try SwitchedPair(tag: "st", prefix: "tk1", network: "10.81")
+        defer { pair.remove() }
+        let dev = pair.interface("a", 0)
+        pair.a.run(["ip", "rule", "add", "from", "10.83.0.0/16", "table", "100", "priority", "200", "protocol", "keepalived"])
+        // The delay keeps the instance in BACKUP for the whole test.
+        var text = Self.config(dev, vrid: 93, keywords: named, global: "    vrrp_startup_delay 60\n")
+        if !named { text = text.replacingOccurrences(of: "vrrp_instance HS {", with: "vrrp_instance HS {\n    virtual_rules {\n        from 10.99.0.0/16 table 100 priority 210\n    }") }
+        let tandem = try VRRPRouter(.tandem, in: pair.a, config: text)
+        defer { tandem.remove() }
+        try #require(eventually(within: 10) { tandem.log.contains("Entering BACKUP STATE") }, "\(tandem.log)")
+        let gone = eventually(within: 3) { !Self.picture(pair.a, dev).rules.contains("10.83.0.0/16") }
+        #expect(gone == named, "\(Self.picture(pair.a, dev).rules)\n\(tandem.log)")
+        #expect(!pair.holds("a", "10.81.0.100"))
+    }
+
     /// More VIPs than an advert holds at the interface's MTU (200 bytes: 37 IPv4 addresses
     /// in a VRRPv2 advert): both daemons advertise the first 37, install all 40, and say so
     /// in their data dumps; the control at MTU 1500 advertises all 40 and excludes none.
