@@ -57,6 +57,7 @@ extension KeepalivedConfigParser {
                     tolerate("Rule has no preference specified - setting to \(next). This is probably not what you want.", x.keyword)
                 }
                 for d in [r.inputInterface, r.outputInterface].compactMap({ $0 }) { requireInterface(d, for: "rule", x) }
+                for p in r.problems { tolerate(p.message, tokens[min(p.word, tokens.count - 1)]) }
                 parsed.append(r)
             } catch {
                 let t = tokens[min(error.word, tokens.count - 1)]

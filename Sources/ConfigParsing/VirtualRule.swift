@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import IPAddressing
 
 /// One line of `virtual_rules` or `static_rules`, in `ip rule add` syntax as keepalived
@@ -34,6 +37,15 @@ public struct VirtualRule: Hashable, Sendable {
     public var outputInterface: String?
     /// false with `no_track`: the rule is not marked as keepalived's (protocol 18).
     public var tracked = true
+    /// `protocol N`: sent only with `no_track` (keepalived marks tracked rules as its own).
+    public var protocolNumber: UInt8?
+    public var suppressPrefixLength: UInt32?
+    public var uidRange: ClosedRange<UInt32>?
+    public var ipProtocol: UInt8?
+    public var sourcePorts: ClosedRange<UInt16>?
+    public var destinationPorts: ClosedRange<UInt16>?
+    /// What keepalived reports about the line and then leaves out while keeping the rule.
+    public private(set) var problems: [ParseError] = []
 
     /// What is wrong with a line, and the word it is about (its index in the line).
     public struct ParseError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -46,14 +58,15 @@ public struct VirtualRule: Hashable, Sendable {
 
     /// Options keepalived 2.2.7 accepts that Tandem refuses rather than installs half.
     public static let unsupportedOptions: Set<String> = [
-        "realms", "suppress_prefixlength", "sup_pl", "suppress_ifgroup", "sup_group", "tunnel-id", "uidrange", "l3mdev",
-        "protocol", "ipproto", "sport", "dport", "track_group",
+        "realms", "suppress_ifgroup", "sup_group", "tunnel-id", "l3mdev", "track_group",
     ]
 
     public init(_ words: [String]) throws(ParseError) {
         var i = 0
         var family: UInt8?
         var action: Action?
+        var tableOption = false
+        var problems: [ParseError] = []
         func fail(_ message: String, _ at: Int? = nil) -> ParseError { ParseError(message: message, word: min(at ?? i, max(0, words.count - 1))) }
         func value(_ what: String) throws(ParseError) -> String {
             i += 1
@@ -108,6 +121,31 @@ public struct VirtualRule: Hashable, Sendable {
             case "dev", "iif": inputInterface = try value("an interface")
             case "oif": outputInterface = try value("an interface")
             case "no_track": tracked = false
+            case "suppress_prefixlength", "sup_pl":
+                let t = try value("a length")
+                guard let n = UInt32(t), n <= UInt32(Int32.max) else { throw fail("Invalid suppress_prefixlength \(t) specified") }
+                suppressPrefixLength = n
+                tableOption = true
+            case "uidrange":
+                let t = try value("a range")
+                let parts = t.split(separator: "-", maxSplits: 1).map { UInt32($0) }
+                guard parts.count == 2, let a = parts[0], let b = parts[1], a <= b else { throw fail("Invalid uidrange \(t) specified") }
+                uidRange = a...b
+            case "protocol":
+                let t = try value("a number")
+                if let n = UInt8(t) { protocolNumber = n } else { problems.append(fail("Invalid protocol \(t)")) }
+            case "ipproto":
+                let t = try value("a protocol")
+                if let n = Self.ipProtocol(t) { ipProtocol = n } else { problems.append(fail("Invalid ipproto \(t)")) }
+            case "sport", "dport":
+                // keepalived 2.2.7 takes START-END only: a single port is reported and left out.
+                let t = try value("a port range")
+                let parts = t.split(separator: "-", maxSplits: 1).map { UInt16($0) }
+                guard parts.count == 2, let a = parts[0], let b = parts[1] else {
+                    problems.append(fail("invalid \(w) range \(t)"))
+                    break
+                }
+                if w == "sport" { sourcePorts = a...max(a, b) } else { destinationPorts = a...max(a, b) }
             case _ where Self.unsupportedOptions.contains(w):
                 throw ParseError(message: "rule option `\(w)'", word: i, unsupported: true)
             default:
@@ -125,6 +163,14 @@ public struct VirtualRule: Hashable, Sendable {
             i += 1
         }
         guard let action else { throw fail("No action specified for rule - ignoring", 0) }
+        if tableOption, case .table = action {} else if tableOption {
+            throw fail("suppressor/realm specified for non table action - skipping", 0)
+        }
+        if tracked, let p = protocolNumber, p != 18 {
+            problems.append(fail("Rule cannot be tracked if protocol is not RTPROT_KEEPALIVED(18), resetting protocol", 0))
+        }
+        if tracked { protocolNumber = nil }
+        self.problems = problems
         if case .goto(let target) = action {
             guard let p = priority else { throw fail("Invalid rule - goto target \(target) specified without preference", 0) }
             guard p < target else { throw fail("Invalid rule - preference \(p) >= goto target \(target)", 0) }
@@ -142,6 +188,13 @@ public struct VirtualRule: Hashable, Sendable {
         guard parts.count == 2 else { return Prefix(address: a, length: maximum) }
         guard let n = Int(parts[1]), (0...maximum).contains(n) else { return nil }
         return Prefix(address: a, length: n)
+    }
+
+    /// A number up to 127, or a name from /etc/protocols, as keepalived reads it.
+    static func ipProtocol(_ text: String) -> UInt8? {
+        if let n = UInt8(text) { return n <= 127 ? n : nil }
+        guard let entry = getprotobyname(text) else { return nil }
+        return UInt8(exactly: entry.pointee.p_proto)
     }
 
     /// The names iproute2 always knows, or a number.

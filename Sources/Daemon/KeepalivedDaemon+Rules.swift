@@ -38,7 +38,12 @@ extension KeepalivedDaemon {
         r.fwmask = v.fwmask
         r.inputInterface = v.inputInterface
         r.outputInterface = v.outputInterface
-        r.protocolNumber = v.tracked ? Rules.protocolKeepalived : nil
+        r.protocolNumber = v.tracked ? Rules.protocolKeepalived : v.protocolNumber
+        r.suppressPrefixLength = v.suppressPrefixLength
+        r.uidRange = v.uidRange
+        r.ipProtocol = v.ipProtocol
+        r.sourcePorts = v.sourcePorts
+        r.destinationPorts = v.destinationPorts
         return r
     }
 

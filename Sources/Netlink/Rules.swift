@@ -14,8 +14,13 @@ public final class Rules {
         static let fwmark: UInt16 = 10
         static let table: UInt16 = 15
         static let fwmask: UInt16 = 16
+        static let suppressPrefixLength: UInt16 = 14
         static let outputInterface: UInt16 = 17
+        static let uidRange: UInt16 = 20
         static let `protocol`: UInt16 = 21
+        static let ipProtocol: UInt16 = 22
+        static let sourcePorts: UInt16 = 23
+        static let destinationPorts: UInt16 = 24
     }
     /// FIB_RULE_INVERT: `not`.
     static let invertFlag: UInt32 = 2
@@ -45,6 +50,11 @@ public final class Rules {
         public var outputInterface: String?
         /// nil: no FRA_PROTOCOL (keepalived's `no_track`).
         public var protocolNumber: UInt8?
+        public var suppressPrefixLength: UInt32?
+        public var uidRange: ClosedRange<UInt32>?
+        public var ipProtocol: UInt8?
+        public var sourcePorts: ClosedRange<UInt16>?
+        public var destinationPorts: ClosedRange<UInt16>?
 
         public init(family: UInt8, action: Action) {
             self.family = family
@@ -67,12 +77,20 @@ public final class Rules {
             if let p = r.priority { e.uint32Host(FRA.priority, p) }
             if let m = r.fwmark { e.uint32Host(FRA.fwmark, m) }
             if let m = r.fwmask { e.uint32Host(FRA.fwmask, m) }
+            if let s = r.suppressPrefixLength { e.uint32Host(FRA.suppressPrefixLength, s) }
             if let i = r.inputInterface { e.string(FRA.inputInterface, i) }
             if let o = r.outputInterface { e.string(FRA.outputInterface, o) }
+            if let u = r.uidRange { e.data(FRA.uidRange, hostBytes(u.lowerBound) + hostBytes(u.upperBound)) }
             if let p = r.protocolNumber { e.uint8(FRA.protocol, p) }
+            if let p = r.ipProtocol { e.uint8(FRA.ipProtocol, p) }
+            if let p = r.sourcePorts { e.data(FRA.sourcePorts, hostBytes(p.lowerBound) + hostBytes(p.upperBound)) }
+            if let p = r.destinationPorts { e.data(FRA.destinationPorts, hostBytes(p.lowerBound) + hostBytes(p.upperBound)) }
             if r.action == .goto { e.uint32Host(FRA.goto, r.gotoTarget) }
         }
     }
+
+    static func hostBytes(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xff), UInt8((v >> 8) & 0xff), UInt8((v >> 16) & 0xff), UInt8(v >> 24)] }
+    static func hostBytes(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xff), UInt8(v >> 8)] }
 
     /// Reads a rule message (as sent, or as the kernel reports one); attributes Tandem does
     /// not set are skipped, a malformed message is a typed error.
@@ -106,6 +124,21 @@ public final class Rules {
                 case FRA.outputInterface: r.outputInterface = d.string(a)
                 case FRA.protocol: r.protocolNumber = d.uint8(a)
                 case FRA.goto: r.gotoTarget = d.uint32Host(a)
+                case FRA.suppressPrefixLength: r.suppressPrefixLength = d.uint32Host(a)
+                case FRA.ipProtocol: r.ipProtocol = d.uint8(a)
+                case FRA.uidRange:
+                    let b = d.data(a)
+                    guard b.count == 8 else { d.fail(.wrongPayloadSize(attribute: a.type, expected: 8, actual: b.count)); break }
+                    let low = UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24
+                    let high = UInt32(b[4]) | UInt32(b[5]) << 8 | UInt32(b[6]) << 16 | UInt32(b[7]) << 24
+                    guard low <= high else { d.fail(.invalidValue("FRA_UID_RANGE")); break }
+                    r.uidRange = low...high
+                case FRA.sourcePorts, FRA.destinationPorts:
+                    let b = d.data(a)
+                    guard b.count == 4 else { d.fail(.wrongPayloadSize(attribute: a.type, expected: 4, actual: b.count)); break }
+                    let low = UInt16(b[0]) | UInt16(b[1]) << 8, high = UInt16(b[2]) | UInt16(b[3]) << 8
+                    guard low <= high else { d.fail(.invalidValue("FRA port range")); break }
+                    if a.type == FRA.sourcePorts { r.sourcePorts = low...high } else { r.destinationPorts = low...high }
                 default: break
                 }
             }

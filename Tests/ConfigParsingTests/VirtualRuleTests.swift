@@ -20,6 +20,19 @@ import Testing
         #expect(try VirtualRule(["to", "10.0.0.0/8", "prohibit"]).priority == nil)
     }
 
+    /// What keepalived reports and leaves out while keeping the rule: a single port (it
+    /// reads START-END only), an unknown ipproto, a protocol on a tracked rule.
+    @Test func reportedButKept() throws {
+        let r = try VirtualRule(["to", "10.0.0.0/8", "dport", "80", "sport", "1-2", "ipproto", "nosuchproto", "protocol", "99", "table", "7"])
+        #expect(r.destinationPorts == nil && r.sourcePorts == 1...2 && r.ipProtocol == nil && r.protocolNumber == nil)
+        #expect(r.problems.map(\.message) == ["invalid dport range 80", "Invalid ipproto nosuchproto",
+                                              "Rule cannot be tracked if protocol is not RTPROT_KEEPALIVED(18), resetting protocol"])
+        let control = try VirtualRule(["to", "10.0.0.0/8", "dport", "80-80", "ipproto", "udp", "protocol", "99", "no_track", "table", "7"])
+        #expect(control.problems.isEmpty && control.destinationPorts == 80...80 && control.ipProtocol == 17 && control.protocolNumber == 99)
+        #expect(throws: VirtualRule.ParseError.self) { try VirtualRule(["to", "10.0.0.0/8", "suppress_prefixlength", "8", "blackhole"]) }
+        #expect(throws: VirtualRule.ParseError.self) { try VirtualRule(["to", "10.0.0.0/8", "uidrange", "5", "table", "7"]) }
+    }
+
     /// keepalived 2.2.7 steps over the word after `inet` / `inet6` (`inet6 from X` is an
     /// unknown option X there, and `keepalived -t` says so); Tandem judges it the same.
     @Test func inetSwallowsTheNextWordAsInKeepalived() throws {
@@ -43,7 +56,7 @@ import Testing
             virtual_rules {
                 from 10.1.0.0/16 table 100
                 to 10.2.0.0/16 table 101 priority 7
-                from 10.3.0.0/16 table 102 sport 80
+                from 10.3.0.0/16 table 102 realms 80
                 from 10.4.0.0/16 tabel 103
             }
         }
@@ -57,7 +70,7 @@ import Testing
         #expect(c.staticRules.map(\.priority) == [16383, 16384])
         #expect(c.toleratedErrors.map(\.location.line) == [5, 12, 13])
         #expect(c.toleratedErrors[0].message.contains("Rule has no preference specified - setting to 16384"))
-        #expect(c.unsupported.map(\.description) == ["k.conf:7:36: error: virtual_rules rule option `sport' is not supported by tandem (at `sport')"])
+        #expect(c.unsupported.map(\.description) == ["k.conf:7:36: error: virtual_rules rule option `realms' is not supported by tandem (at `realms')"])
         #expect(c.errors.map(\.description) == ["k.conf:8:26: error: Unknown rule option tabel (at `tabel')"])
     }
 

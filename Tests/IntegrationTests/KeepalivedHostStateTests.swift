@@ -20,6 +20,7 @@ struct KeepalivedHostStateTests {
                 to 10.84.0.0/16 iif \(dev) fwmark 0x10/0xff lookup 1000 priority 201
                 not from 10.85.0.0/16 blackhole priority 202 no_track
                 to 10.89.0.0/16 table 102
+                from 10.94.0.0/16 ipproto tcp sport 1000-2000 dport 80-90 uidrange 100-200 suppress_prefixlength 8 table 103 priority 220
             }
         """
         let statics = !keywords ? "" : """
@@ -101,7 +102,8 @@ struct KeepalivedHostStateTests {
         let expected = ["200:\tfrom 10.83.0.0/16 lookup 100 proto keepalived",
                         "201:\tfrom all to 10.84.0.0/16 fwmark 0x10/0xff iif IF lookup 1000 proto keepalived",
                         "202:\tnot from 10.85.0.0/16 blackhole", "300:\tfrom 10.88.0.0/16 lookup 101 proto keepalived",
-                        "16384:\tfrom all to 10.89.0.0/16 lookup 102 proto keepalived"]
+                        "16384:\tfrom all to 10.89.0.0/16 lookup 102 proto keepalived",
+                        "220:\tfrom 10.94.0.0/16 uidrange 100-200 ipproto tcp sport 1000-2000 dport 80-90 lookup 103 suppress_prefixlength 8 proto keepalived"]
         for line in expected { #expect(ours.rules.contains(line) == keywords, "\(line)\n\(ours.rules)") }
         for address in ["10.82.0.5/24 scope global", "2001:db8:82::5/64 scope global", "10.86.0.5/24 scope global",
                         "10.92.0.6/24 scope host", "10.91.0.6/24 scope link"] {
