@@ -65,7 +65,24 @@ import Testing
                 + "08000600cb0000000500150012000000080004002c010000")
     }()
 
-    static let cases = [fromTable, bigTableWithMark, invertedBlackhole, ipv6Goto]
+    /// `from 10.1.0.0/16 ipproto tcp sport 1000-2000 uidrange 100-200 suppress_prefixlength 8 table 100 priority 210`:
+    /// ranges as two host-order numbers.
+    static let rangesAndProtocols: (rule: Rules.Rule, sequence: UInt32, bytes: String) = {
+        var r = Rules.Rule(family: 2, action: .table)
+        r.table = 100
+        r.source = [10, 1, 0, 0]
+        r.sourceLength = 16
+        r.priority = 210
+        r.suppressPrefixLength = 8
+        r.uidRange = 100...200
+        r.protocolNumber = 18
+        r.ipProtocol = 6
+        r.sourcePorts = 1000...2000
+        return (r, 0x6b12_e7b7, "5800000020000506b7e7126b00000000020010006400000100000000080002000a01000008000600d200000008000e0008000000"
+                + "0c00140064000000c80000000500150012000000050016000600000008001700e803d007")
+    }()
+
+    static let cases = [fromTable, bigTableWithMark, invertedBlackhole, ipv6Goto, rangesAndProtocols]
 
     @Test(arguments: 0..<cases.count)
     func encodesAsKeepalivedDoes(index: Int) {
@@ -97,6 +114,10 @@ import Testing
         var longAttribute = good
         longAttribute[28] = 200
         #expect(throws: NetlinkDecodingError.self) { try Rules.decode(longAttribute) }
+        var reversedPorts = Self.hex(Self.rangesAndProtocols.bytes)
+        reversedPorts.swapAt(84, 86)
+        reversedPorts.swapAt(85, 87)
+        #expect(throws: NetlinkDecodingError.self) { try Rules.decode(reversedPorts) }
         var shortSource = good
         shortSource[28] = 6
         #expect(throws: NetlinkDecodingError.self) { try Rules.decode(shortSource) }
