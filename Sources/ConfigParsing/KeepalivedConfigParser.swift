@@ -41,6 +41,8 @@ public struct KeepalivedConfigParser {
     var config: KeepalivedConfiguration
     /// Each sync group's member names as written, checked once every instance is known.
     var syncMembers: [(group: String, member: Token)] = []
+    /// The next preference given to a rule written without one, by address family.
+    var nextRulePriority: [UInt8: UInt32] = [:]
 
     // MARK: tree
 
@@ -124,7 +126,8 @@ public struct KeepalivedConfigParser {
     /// Keywords whose values are a `{ … }' block, never a word on their own line.
     public static let blockKeywords: Set<String> = [
         "global_defs", "vrrp_instance", "vrrp_sync_group", "vrrp_script", "group", "authentication",
-        "unicast_peer", "virtual_ipaddress", "virtual_ipaddress_excluded", "virtual_routes",
+        "unicast_peer", "virtual_ipaddress", "virtual_ipaddress_excluded", "virtual_routes", "virtual_rules",
+        "static_ipaddress", "static_routes", "static_rules",
         "track_interface", "track_script",
     ]
 
@@ -155,6 +158,9 @@ public struct KeepalivedConfigParser {
             case "vrrp_instance": instance(n)
             case "vrrp_sync_group": syncGroup(n)
             case "vrrp_script": script(n)
+            case "static_ipaddress": staticAddresses(n)
+            case "static_routes": staticRoutes(n)
+            case "static_rules": config.staticRules += rules(n)
             default: error("Unknown keyword '\(n.keyword.text)'", n.keyword)
             }
         }
@@ -220,6 +226,7 @@ public struct KeepalivedConfigParser {
                 config.instances[i].authenticationPassword = nil
             }
         }
+        moveExcessAddresses()
     }
 
     mutating func globalDefs(_ nodes: [Node]) {
@@ -253,6 +260,16 @@ public struct KeepalivedConfigParser {
             case "vrrp_garp_master_repeat": if let x = number(1...Double(Int32.max)) { config.garpDefaults.repeats = Int(x) }
             case "vrrp_garp_master_refresh": if let x = number(0...Double(Int32.max)) { config.garpDefaults.refresh = x }
             case "vrrp_garp_master_refresh_repeat": if let x = number(1...Double(Int32.max)) { config.garpDefaults.refreshRepeats = Int(x) }
+            // keepalived takes 1 ms and more; without the keyword there is no delay.
+            case "vrrp_startup_delay":
+                guard let s = a.first, let x = Double(s), x >= 0.001, x <= Double(UInt32.max) / 1_000_000 else {
+                    error("vrrp_startup_delay '\(a.first ?? "")' is invalid", n.arguments.first ?? n.keyword); continue
+                }
+                config.startupDelay = x
+            case "vrrp_priority":
+                guard let s = a.first else { error("No vrrp process priority specified", n.keyword); continue }
+                guard let x = Int32(s), (-20...19).contains(x) else { error("Invalid vrrp process priority specified", n.arguments[0]); continue }
+                config.processPriority = x
             default: error("Unknown keyword '\(n.keyword.text)'", n.keyword)
             }
         }
@@ -371,13 +388,24 @@ public struct KeepalivedConfigParser {
                 guard let value, !value.isEmpty else { error("`\(key)' needs a value", a[i]); i += 1; continue }
                 if key == "dev" { v.device = value } else { v.label = value }
                 i += 2
-            case "scope" where value == "global": v.scope = value; i += 2
-            case "brd", "broadcast", "scope", "preferred_lft", "valid_lft":
-                unsupported("virtual_ipaddress option `\(key)'" + (key == "scope" ? " other than global" : ""), a[i]); i += 2
+            case "scope":
+                guard let value else { error("`scope' needs a value", a[i]); i += 1; continue }
+                if KeepalivedConfiguration.VirtualAddress.scopeNames[value] != nil || UInt8(value) != nil {
+                    v.scope = value
+                } else {
+                    error("Invalid scope '\(value)' specified for \(n.keyword.text) - ignoring", a[i + 1])
+                }
+                i += 2
+            case "brd", "broadcast", "preferred_lft", "valid_lft":
+                unsupported("virtual_ipaddress option `\(key)'", a[i]); i += 2
             case "no_track", "home", "-nodad", "nodad", "noprefixroute", "autojoin":
                 unsupported("virtual_ipaddress option `\(key)'", a[i]); i += 1
             default: error("unknown virtual_ipaddress option `\(key)'", a[i]); i += 1
             }
+        }
+        if address.family == AddressFamily.inet6, v.scope != nil {
+            tolerate("Cannot specify scope for IPv6 addresses (\(n.keyword.text)) - ignoring scope", n.keyword)
+            v.scope = nil
         }
         return v
     }
@@ -488,6 +516,8 @@ public struct KeepalivedConfigParser {
                     virtuals.append((x.keyword, address.address.family))
                 }
             case "virtual_routes": v.virtualRoutes += (c.children ?? []).map { [$0.keyword.text] + $0.arguments.map(\.text) }
+            case "virtual_ipaddress_excluded": excludedAddresses(c, into: &v)
+            case "virtual_rules": v.virtualRules += rules(c)
             case "nopreempt": v.noPreempt = true
             case "preempt": v.noPreempt = false
             case "preempt_delay": if let s = seconds(0...1000) { v.preemptDelay = s }

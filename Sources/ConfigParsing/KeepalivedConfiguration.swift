@@ -10,6 +10,12 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var scope: String?
         public var label: String?
 
+        /// iproute2's scope names (rt_scopes) keepalived knows without the file.
+        public static let scopeNames: [String: UInt8] = ["global": 0, "nowhere": 255, "host": 254, "link": 253, "site": 200]
+
+        /// The ifaddrmsg scope: a name from `scopeNames` or a number; global without one.
+        public var scopeNumber: UInt8 { scope.flatMap { Self.scopeNames[$0] ?? UInt8($0) } ?? 0 }
+
         public init(address: IPAddress, prefix: Int, device: String? = nil, broadcast: String? = nil, scope: String? = nil, label: String? = nil) {
             self.address = address
             self.prefix = prefix
@@ -70,6 +76,11 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var multicastSource: IPAddress?
         public var virtualAddresses: [VirtualAddress] = []
         public var virtualRoutes: [[String]] = []
+        /// virtual_ipaddress_excluded, and the virtual addresses past what an advert can
+        /// carry: installed and announced with the others, never advertised or checked.
+        public var excludedAddresses: [VirtualAddress] = []
+        /// virtual_rules: FIB rules added on becoming MASTER, removed on leaving it.
+        public var virtualRules: [VirtualRule] = []
         public var noPreempt = false
         public var preemptDelay: Double = 0
         public var garpMasterDelay: Double = 5
@@ -146,6 +157,15 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var refreshRepeats = 1
     }
     public var garpDefaults = GARPDefaults()
+    /// static_ipaddress / static_routes / static_rules: installed at start whatever the
+    /// VRRP state, removed at stop (keepalived also clears an earlier run's first).
+    public var staticAddresses: [VirtualAddress] = []
+    public var staticRoutes: [VirtualRoute] = []
+    public var staticRules: [VirtualRule] = []
+    /// vrrp_startup_delay: seconds the instances wait at start before they may become MASTER.
+    public var startupDelay: Double = 0
+    /// vrrp_priority: the process's nice value (-20...19).
+    public var processPriority: Int32?
     public var warnings: [ConfigWarning] = []
     /// What keepalived reports as a configuration error (its `-t` exits 5) and then works
     /// around and runs with: Tandem does the same, at start too.

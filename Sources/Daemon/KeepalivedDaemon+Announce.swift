@@ -42,7 +42,8 @@ extension KeepalivedDaemon {
         guard let garp = i.garp else { return }
         let router = Self.forwardsIPv6(i.config.interface ?? "")
         for _ in 0..<max(1, repeats ?? i.config.garpMasterRepeat) {
-            for v in i.config.virtualAddresses {
+            // The excluded addresses are announced too: only the advert leaves them out.
+            for v in i.config.virtualAddresses + i.config.excludedAddresses {
                 do { try garp.announce(v.address, router: router) } catch {
                     actionFailed("GARP", "(\(i.config.name)) cannot announce \(v.address): \(error)")
                 }

@@ -25,11 +25,16 @@ extension KeepalivedDaemon {
     }
 
     /// An earlier run's addresses go first, as keepalived's do; usually there are none.
-    func removeStaleAddresses(of i: Instance) { removeAddresses(of: i, stale: true) }
+    /// Its virtual rules too: a master that died leaves them, and an instance starting as
+    /// BACKUP must not route by them (a rule that is not there is no failure).
+    func removeStaleAddresses(of i: Instance) {
+        removeRules(of: i)
+        removeAddresses(of: i, stale: true)
+    }
 
     /// Takes the instance's virtual addresses off its interfaces.
     func removeAddresses(of i: Instance, stale: Bool = false) {
-        for v in i.config.virtualAddresses {
+        for v in i.config.virtualAddresses + i.config.excludedAddresses {
             do { try addresses.remove(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v)) } catch where !Self.alreadyGone(error) {
                 actionFailed("address removal", "(\(i.config.name)) cannot remove \(stale ? "the stale address " : "")\(v.address): \(error)")
             } catch {}

@@ -11,11 +11,12 @@ struct VirtualRoutes {
 
 /// `virtual_routes`: installed with the virtual addresses, removed with them.
 extension KeepalivedDaemon {
-    func kernelRoute(_ v: VirtualRoute, of i: Instance) -> Routes.Route? {
+    /// `owner`: the instance's name, or "static", for the log line.
+    func kernelRoute(_ v: VirtualRoute, owner: String) -> Routes.Route? {
         var interface: UInt32?
         if let d = v.device {
             guard let index = InterfaceAddresses.index(of: d) else {
-                log("(\(i.config.name)) virtual route to \(v.destination.map { "\($0)" } ?? "default"): no interface \(d)")
+                log("(\(owner)) \(owner == "static" ? "static" : "virtual") route to \(v.destination.map { "\($0)" } ?? "default"): no interface \(d)")
                 return nil
             }
             interface = index
@@ -29,7 +30,7 @@ extension KeepalivedDaemon {
     func installRoutes(of i: Instance) {
         guard let table = routes.table, let lines = routes.byInstance[i.config.name] else { return }
         for v in lines {
-            guard let r = kernelRoute(v, of: i) else { continue }
+            guard let r = kernelRoute(v, owner: i.config.name) else { continue }
             do { try table.add(r) } catch { log("(\(i.config.name)) cannot add route \(describe(v)): \(error)") }
         }
     }
@@ -37,7 +38,7 @@ extension KeepalivedDaemon {
     func removeRoutes(of i: Instance) {
         guard let table = routes.table, let lines = routes.byInstance[i.config.name] else { return }
         for v in lines {
-            guard let r = kernelRoute(v, of: i) else { continue }
+            guard let r = kernelRoute(v, owner: i.config.name) else { continue }
             do { try table.remove(r) } catch where !Self.alreadyGone(error) {
                 actionFailed("route removal", "(\(i.config.name)) cannot remove route \(describe(v)): \(error)")
             } catch {}

@@ -21,6 +21,7 @@ public final class KeepalivedDaemon {
     var instances: [Instance] = []
     let addresses: InterfaceAddresses
     var routes = VirtualRoutes()
+    var rules = HostRules()
     /// Tracked interfaces' link states, and the rtnetlink socket that reports them.
     var links: TrackedLinks
     var scripts: ScriptRunner
@@ -95,8 +96,11 @@ public final class KeepalivedDaemon {
             }
             routes.byInstance[ic.name] = parsed
         }
-        if !routes.byInstance.isEmpty {
+        if !routes.byInstance.isEmpty || !c.staticRoutes.isEmpty {
             do { routes.table = try Routes() } catch { log("virtual_routes cannot be installed: no route socket (\(error))") }
+        }
+        if !c.staticRules.isEmpty || c.instances.contains(where: { !$0.virtualRules.isEmpty }) {
+            do { rules.table = try Rules() } catch { log("virtual_rules and static_rules cannot be installed: no rule socket (\(error))") }
         }
         do { links = TrackedLinks(monitor: try LinkMonitor()) } catch {
             links = TrackedLinks(monitor: nil)
@@ -132,6 +136,18 @@ public final class KeepalivedDaemon {
 
     public func start() {
         let start = Instant.now()
+        if let nice = configuration.processPriority {
+            // Linux keeps a nice value per thread and `who` 0 is the calling one: this
+            // is the VRRP loop's, as keepalived's applies to its VRRP child only.
+            if setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice) != 0 {
+                actionFailed("process priority", "cannot set the VRRP thread's nice value to \(nice): \(String(cString: strerror(errno)))")
+            }
+        }
+        installStatics()
+        if configuration.startupDelay > 0 {
+            log("Delaying startup for \(Self.number(configuration.startupDelay)) seconds")
+            for i in instances { i.machine.delayedStart = start + .seconds(configuration.startupDelay) }
+        }
         if let fifo, let script = configuration.notifyFifoScript {
             fifo.reader = spawn(ScriptCommand.argv(script) + [fifo.path])
         }
@@ -219,6 +235,7 @@ public final class KeepalivedDaemon {
         for i in instances where !i.filter.counters.isEmpty {
             log("(\(i.config.name)) rejected adverts: " + rejectionSummary(i))
         }
+        clearStatics()
         reapChildren()
     }
 
@@ -328,23 +345,25 @@ public final class KeepalivedDaemon {
             // The priority may have changed since the action was made (demotion lifted).
             case .sendAdvertisement(let priority): advertise(i, priority: priority == 0 ? 0 : i.machine.parameters.priority)
             case .addAddresses:
-                for v in i.config.virtualAddresses {
+                for v in i.config.virtualAddresses + i.config.excludedAddresses {
                     // IPv6 VIPs skip DAD: the old master has just released them, and a tentative
                     // address could neither answer nor be announced (keepalived adds them nodad too).
                     do {
                         try addresses.add(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v),
                                           label: v.address.family == AddressFamily.inet ? v.label : nil,
-                                          nodad: v.address.family == AddressFamily.inet6)
+                                          nodad: v.address.family == AddressFamily.inet6, scope: v.scopeNumber)
                     }
                     catch { log("(\(i.config.name)) cannot add \(v.address): \(error)") }
                 }
                 installRoutes(of: i)
+                installRules(of: i)
                 announce(i)
                 i.garpSecondBurst = Instant.now() + .seconds(i.config.garpMasterDelay)
                 i.garpRefresh = i.config.garpMasterRefresh > 0 ? Instant.now() + .seconds(i.config.garpMasterRefresh) : nil
             case .removeAddresses:
                 i.garpSecondBurst = nil
                 i.garpRefresh = nil
+                removeRules(of: i)
                 removeRoutes(of: i)
                 removeAddresses(of: i)
             case .transition(let from, let to):

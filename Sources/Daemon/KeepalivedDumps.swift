@@ -101,6 +101,14 @@ extension KeepalivedDaemon {
             }
             out += "   Virtual IP (\(c.virtualAddresses.count)):\n"
             for v in c.virtualAddresses { out += "     \(vipText(i, v))\n" }
+            if !c.excludedAddresses.isEmpty {
+                out += "   Virtual IP Excluded :\n"
+                for v in c.excludedAddresses { out += "     \(vipText(i, v))\n" }
+            }
+            if !c.virtualRules.isEmpty {
+                out += "   Virtual Rules :\n"
+                for r in c.virtualRules { out += "     \(Self.describe(r))\n" }
+            }
             if !c.trackInterfaces.isEmpty {
                 out += "   Tracked interfaces :\n"
                 for t in c.trackInterfaces { out += "     \(t.name) weight \(t.weight ?? 0)\(t.reverse ? " reverse" : "") \(links.up[t.name] == true ? "UP" : "DOWN")\n" }

@@ -2,6 +2,7 @@ import ConfigParsing
 import Conntrack
 import VRRP
 import IPAddressing
+import Netlink
 import Timekeeping
 
 /// SIGHUP (spec §3.9): instances that still exist keep their state, counters and sockets;
@@ -24,13 +25,18 @@ extension KeepalivedDaemon {
         for ic in new.instances {
             if let index = remaining.firstIndex(where: { Self.sameRouter($0.config, ic) }) {
                 let i = remaining.remove(at: index)
-                let oldAddresses = i.config.virtualAddresses
+                let oldAddresses = i.config.virtualAddresses + i.config.excludedAddresses
+                let oldRules = i.config.virtualRules
                 i.config = ic
                 i.password = Self.password(ic)
                 var f = Instance.filter(ic, password: i.password, source: i.source)
                 f.inheritCounters(from: i.filter)
                 i.filter = f
-                if i.machine.state == .master { applyAddressChanges(i, from: oldAddresses) }
+                if i.machine.state == .master {
+                    applyAddressChanges(i, from: oldAddresses)
+                    removeRules(oldRules.filter { !ic.virtualRules.contains($0) }, owner: "(\(ic.name)) ")
+                    addRules(ic.virtualRules.filter { !oldRules.contains($0) }, owner: "(\(ic.name)) ")
+                }
                 perform(i, i.machine.reconfigure(Self.parameters(ic, source: i.source), now: now), following: true)
                 next.append(i)
             } else {
@@ -48,6 +54,13 @@ extension KeepalivedDaemon {
             log("(\(gone.config.name)) removed by reload")
             perform(gone, gone.machine.shutdown(now: now), following: true)
         }
+        if routes.table == nil && !new.staticRoutes.isEmpty {
+            do { routes.table = try Routes() } catch { log("reload: static_routes cannot be installed: no route socket (\(error))") }
+        }
+        if rules.table == nil && (!new.staticRules.isEmpty || new.instances.contains(where: { !$0.virtualRules.isEmpty })) {
+            do { rules.table = try Rules() } catch { log("reload: virtual_rules and static_rules cannot be installed: no rule socket (\(error))") }
+        }
+        reloadStatics(from: configuration, to: new)
         configuration = new
         instances = next
         assignGroups()
@@ -66,14 +79,14 @@ extension KeepalivedDaemon {
 
     /// Removes addresses no longer configured and adds (and announces) the new ones.
     func applyAddressChanges(_ i: Instance, from old: [KeepalivedConfiguration.VirtualAddress]) {
-        let new = i.config.virtualAddresses
+        let new = i.config.virtualAddresses + i.config.excludedAddresses
         for v in old where !new.contains(v) {
             do { try addresses.remove(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v)) }
             catch { log("(\(i.config.name)) cannot remove \(v.address): \(error)") }
         }
         let added = new.filter { !old.contains($0) }
         for v in added {
-            do { try addresses.add(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v), label: v.label) }
+            do { try addresses.add(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v), label: v.label, scope: v.scopeNumber) }
             catch { log("(\(i.config.name)) cannot add \(v.address): \(error)") }
         }
         if let garp = i.garp {

@@ -33,22 +33,23 @@ public final class InterfaceAddresses {
     /// `address` is 4 or 16 network-order bytes.
     /// `nodad`: IFA_F_NODAD, so an IPv6 address is usable at once instead of tentative
     /// for the duplicate-address-detection period.
+    /// `scope`: RT_SCOPE_* (0 global, 253 link, 254 host...).
     public func add(_ address: [UInt8], prefix: UInt8, interface: UInt32, label: String? = nil, broadcast: [UInt8]? = nil,
-                    nodad: Bool = false) throws {
-        try send(Self.newAddress, [.request, .ack, .create, .excl], address, prefix, interface, label, broadcast, nodad ? 0x02 : 0)
+                    nodad: Bool = false, scope: UInt8 = 0) throws {
+        try send(Self.newAddress, [.request, .ack, .create, .excl], address, prefix, interface, label, broadcast, nodad ? 0x02 : 0, scope)
     }
 
     public func remove(_ address: [UInt8], prefix: UInt8, interface: UInt32) throws {
-        try send(Self.deleteAddress, [.request, .ack], address, prefix, interface, nil, nil, 0)
+        try send(Self.deleteAddress, [.request, .ack], address, prefix, interface, nil, nil, 0, 0)
     }
 
     private func send(_ type: UInt16, _ flags: NetlinkFlags, _ address: [UInt8], _ prefix: UInt8, _ interface: UInt32,
-                      _ label: String?, _ broadcast: [UInt8]?, _ addressFlags: UInt8) throws {
+                      _ label: String?, _ broadcast: [UInt8]?, _ addressFlags: UInt8, _ scope: UInt8) throws {
         var batch = MessageBatch()
         batch.append(type: type, flags: flags, sequence: socket.makeSequence()) { e in
             let family: UInt8 = address.count == 4 ? UInt8(AF_INET) : UInt8(AF_INET6)
-            // ifaddrmsg: family, prefix length, flags, scope (universe), ifindex (host order)
-            e.bytes += [family, prefix, addressFlags, 0]
+            // ifaddrmsg: family, prefix length, flags, scope, ifindex (host order)
+            e.bytes += [family, prefix, addressFlags, scope]
             e.bytes += [UInt8(interface & 0xff), UInt8((interface >> 8) & 0xff), UInt8((interface >> 16) & 0xff), UInt8(interface >> 24)]
             e.data(IFA.local, address)
             e.data(IFA.address, address)

@@ -68,6 +68,13 @@ public struct InstanceMachine: Sendable {
     public private(set) var advertisementDeadline: Instant?
     /// When a running preempt_delay ends; nil while none runs.
     public private(set) var preemptDeadline: Instant?
+    /// vrrp_startup_delay: until this instant a backup's down timer counts from it rather
+    /// than from now, so no instance, an address owner included, becomes MASTER before
+    /// the delay and a whole down interval have passed (keepalived's delayed start).
+    public var delayedStart: Instant?
+
+    /// Where a down timer set at `now` starts counting.
+    func downTimerBase(_ now: Instant) -> Instant { delayedStart.map { max($0, now) } ?? now }
 
     public init(_ p: Parameters) {
         parameters = p
@@ -106,7 +113,13 @@ public struct InstanceMachine: Sendable {
     /// (including a non-owner `state MASTER`) starts as BACKUP with a full down timer.
     public mutating func start(now: Instant, faulty: Bool = false) -> [Action] {
         if faulty { return move(to: .fault) }
-        if parameters.configuredMaster && parameters.priority == 255 { return becomeMaster(now: now) }
+        if parameters.configuredMaster && parameters.priority == 255 {
+            // keepalived starts an owner as a backup whose timer ends at once: with a delay, at its end.
+            guard let d = delayedStart, now < d else { return becomeMaster(now: now) }
+            let actions = becomeBackup(now: now)
+            masterDownDeadline = d
+            return actions
+        }
         return becomeBackup(now: now)
     }
 
@@ -142,7 +155,7 @@ public struct InstanceMachine: Sendable {
             let preemptDelayPending = preemptDeadline.map { now < $0 } ?? false
             if !parameters.preempt || heard.priority >= parameters.priority || preemptDelayPending {
                 if parameters.version == .v3, let i = heard.interval { masterAdvertisementInterval = i }
-                masterDownDeadline = now + masterDownInterval
+                masterDownDeadline = downTimerBase(now) + masterDownInterval
             }
             // A lower-priority master is discarded: the down timer keeps running.
             return []
@@ -200,7 +213,7 @@ public struct InstanceMachine: Sendable {
     /// rule, spec §3.1).
     public mutating func holdBackup(now: Instant) {
         guard state == .backup else { return }
-        masterDownDeadline = now + masterDownInterval
+        masterDownDeadline = downTimerBase(now) + masterDownInterval
     }
 
     /// Sync group: a sibling stepped down, so this member follows.
@@ -248,7 +261,7 @@ public struct InstanceMachine: Sendable {
     private mutating func becomeBackup(now: Instant) -> [Action] {
         advertisementDeadline = nil
         preemptDeadline = nil
-        masterDownDeadline = now + masterDownInterval
+        masterDownDeadline = downTimerBase(now) + masterDownInterval
         return move(to: .backup)
     }
 

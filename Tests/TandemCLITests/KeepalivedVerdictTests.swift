@@ -12,10 +12,6 @@ import Testing
     /// Sample file → Tandem's exit code and why it differs from keepalived's.
     static let deliberate: [String: (Int32, String)] = [
         "keepalived.conf.conditional_conf": (4, "use_vmac is refused"),
-        "keepalived.conf.track_interface": (4, "static_routes is refused"),
-        "keepalived.conf.vrrp.routes": (4, "static_routes is refused"),
-        "keepalived.conf.vrrp.rules": (4, "static_rules and virtual_rules are refused"),
-        "keepalived.conf.vrrp.static_ipaddress": (4, "static_ipaddress is refused"),
         "keepalived.conf.fwmark": (0, "keepalived's 5 is a warning about its virtual_server (LVS), which Tandem skips"),
     ]
 

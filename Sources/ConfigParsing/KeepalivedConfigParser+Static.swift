@@ -1,0 +1,117 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import IPAddressing
+
+/// The host state keepalived manages besides the virtual addresses: static_ipaddress,
+/// static_routes and static_rules (kept whatever the state), an instance's excluded
+/// addresses and virtual_rules, and the VIPs an advert has no room for.
+extension KeepalivedConfigParser {
+    /// keepalived's fallback when a static address names no device (its default_interface).
+    static let defaultInterface = "eth0"
+    /// keepalived numbers rules without a preference downwards from here, per family, in
+    /// the order they are read, so a master's rules always go in in the same order.
+    static let firstAutomaticRulePriority: UInt32 = 16384
+
+    mutating func staticAddresses(_ n: Node) {
+        for x in n.children ?? [] {
+            guard var v = virtualAddress(x) else { continue }
+            if v.device == nil { v.device = Self.defaultInterface }
+            requireInterface(v.device!, for: "ip address \(x.keyword.text)", x)
+            config.staticAddresses.append(v)
+        }
+    }
+
+    /// keepalived reports a line naming an interface the host lacks (and runs without
+    /// it); the daemon then reports the address, route or rule it cannot install.
+    mutating func requireInterface(_ name: String, for what: String, _ line: Node) {
+        guard if_nametoindex(name) == 0 else { return }
+        tolerate("WARNING - interface \(name) for \(what) doesn't exist", line.keyword)
+    }
+
+    mutating func staticRoutes(_ n: Node) {
+        for x in n.children ?? [] {
+            do {
+                let r = try VirtualRoute([x.keyword.text] + x.arguments.map(\.text))
+                if let d = r.device { requireInterface(d, for: "VROUTE nexthop", x) }
+                config.staticRoutes.append(r)
+            } catch {
+                let text = error.message.hasPrefix("virtual_routes: ") ? String(error.message.dropFirst(16)) : error.message
+                self.error("static_routes: \(text)", x.keyword)
+            }
+        }
+    }
+
+    /// Rule lines of `static_rules` or `virtual_rules`; a bad line is reported and left out,
+    /// as keepalived leaves it out.
+    mutating func rules(_ n: Node) -> [VirtualRule] {
+        var parsed: [VirtualRule] = []
+        for x in n.children ?? [] {
+            let tokens = [x.keyword] + x.arguments
+            do {
+                var r = try VirtualRule(tokens.map(\.text))
+                if r.priority == nil {
+                    let next = nextRulePriority[r.family, default: Self.firstAutomaticRulePriority]
+                    nextRulePriority[r.family] = next - 1
+                    r.priority = next
+                    tolerate("Rule has no preference specified - setting to \(next). This is probably not what you want.", x.keyword)
+                }
+                for d in [r.inputInterface, r.outputInterface].compactMap({ $0 }) { requireInterface(d, for: "rule", x) }
+                for p in r.problems { tolerate(p.message, tokens[min(p.word, tokens.count - 1)]) }
+                parsed.append(r)
+            } catch {
+                let t = tokens[min(error.word, tokens.count - 1)]
+                if error.unsupported { unsupported("\(n.keyword.text) \(error.message)", t) } else { self.error(error.message, t) }
+            }
+        }
+        return parsed
+    }
+
+    mutating func excludedAddresses(_ n: Node, into v: inout KeepalivedConfiguration.Instance) {
+        // Unlike the advertised ones, these may be of the other address family.
+        for x in n.children ?? [] {
+            guard let address = virtualAddress(x) else { continue }
+            if let d = address.device { requireInterface(d, for: "ip address \(x.keyword.text)", x) }
+            v.excludedAddresses.append(address)
+        }
+    }
+
+    /// An advert carries at most 255 addresses, and no more than fit in the interface's
+    /// MTU; keepalived moves the rest to the excluded addresses and reports it.
+    mutating func moveExcessAddresses(mtu: (String) -> Int? = KeepalivedConfigParser.interfaceMTU) {
+        for i in config.instances.indices {
+            let v = config.instances[i]
+            let limit = Self.advertisableAddresses(v, mtu: v.interface.flatMap(mtu) ?? 1500)
+            guard v.virtualAddresses.count > limit else { continue }
+            tolerate("(\(v.name)) Number of VIPs (\(v.virtualAddresses.count)) exceeds maximum/space available in packet (max \(limit) addresses) - excess moved to eVIPs",
+                     Token(kind: .word, text: v.name, location: v.location, startsLine: true))
+            config.instances[i].excludedAddresses = Array(v.virtualAddresses[limit...]) + v.excludedAddresses
+            config.instances[i].virtualAddresses = Array(v.virtualAddresses[..<limit])
+        }
+    }
+
+    /// keepalived's sum: an Ethernet frame of the MTU less the headers, one address each.
+    static func advertisableAddresses(_ v: KeepalivedConfiguration.Instance, mtu: Int) -> Int {
+        let ipv6 = v.virtualAddresses.first?.address.family == AddressFamily.inet6
+        var header = 14 + (ipv6 ? 40 : 20) + 8
+        if !ipv6 && v.effectiveVersion == 2 {
+            header += 8
+            if v.authenticationType == "AH" { header += 24 }
+        }
+        return max(0, min(255, (mtu - header) / (ipv6 ? 16 : 4)))
+    }
+
+    /// The interface's MTU (SIOCGIFMTU), nil when there is no such interface.
+    public static func interfaceMTU(_ name: String) -> Int? {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var request = ifreq()
+        let bytes = Array(name.utf8.prefix(Int(IFNAMSIZ) - 1))
+        withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { raw in
+            for (k, b) in bytes.enumerated() { raw[k] = b }
+        }
+        guard ioctl(fd, UInt(SIOCGIFMTU), &request) == 0 else { return nil }
+        return Int(request.ifr_ifru.ifru_mtu)
+    }
+}
