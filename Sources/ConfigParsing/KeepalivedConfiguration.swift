@@ -46,6 +46,38 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var fault: String?
         public var stop: String?
         public var generic: String?
+        /// Who each command runs as: the words after it, else the file's default script
+        /// user (set when the file has been read; a command without an entry is not run).
+        public var runAs: [Slot: ScriptUser] = [:]
+
+        public enum Slot: String, Hashable, Sendable, CaseIterable {
+            case backup = "notify_backup", master = "notify_master", fault = "notify_fault", stop = "notify_stop", generic = "notify"
+        }
+
+        public subscript(slot: Slot) -> String? {
+            get {
+                switch slot {
+                case .master: master
+                case .backup: backup
+                case .fault: fault
+                case .stop: stop
+                case .generic: generic
+                }
+            }
+            set {
+                switch slot {
+                case .master: master = newValue
+                case .backup: backup = newValue
+                case .fault: fault = newValue
+                case .stop: stop = newValue
+                case .generic: generic = newValue
+                }
+                if newValue == nil { runAs[slot] = nil }
+            }
+        }
+
+        /// Whether any command is configured.
+        public var isEmpty: Bool { Slot.allCases.allSatisfy { self[$0] == nil } }
     }
 
     public struct Instance: Hashable, Sendable {
@@ -78,6 +110,8 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var garpMasterRefreshRepeat = 1
         public var trackInterfaces: [Tracked] = []
         public var trackScripts: [Tracked] = []
+        /// track_file entries, their weight and reverse already resolved against the file.
+        public var trackFiles: [Tracked] = []
         /// The instance's own interface going down is not a fault.
         public var dontTrackPrimary = false
         /// check_unicast_src (or global_defs' vrrp_check_unicast_src): unicast adverts only
@@ -105,6 +139,7 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         /// Group-level tracking applies to every member.
         public var trackInterfaces: [Tracked] = []
         public var trackScripts: [Tracked] = []
+        public var trackFiles: [Tracked] = []
         /// keepalived drops members' tracking weights (failures become FAULTs) unless set.
         public var trackingWeight = false
     }
@@ -119,6 +154,22 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var fall = 1
         public var reverse = false
         public var initFail = false
+        /// `user USER [GROUP]`, else the file's default script user once the file is read.
+        public var user: ScriptUser?
+    }
+
+    /// A top-level track_file (or vrrp_track_file): a file holding an integer that,
+    /// times the weight, is added to the priority of the instances tracking it.
+    public struct TrackFile: Hashable, Sendable {
+        public var name: String
+        public var path: String?
+        public var weight = 1
+        public var reverse = false
+        /// init_file: the value written when the file is missing at start (or always,
+        /// with `overwrite`, except on a reload).
+        public var initValue: Int?
+        public var overwrite = false
+        public init(name: String) { self.name = name }
     }
 
     public var file: String
@@ -135,9 +186,12 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     /// Started with the FIFO's path as its last argument, to read the events.
     public var notifyFifoScript: String?
     public var enableScriptSecurity = false
+    /// Who notify_fifo_script runs as (the words after it, else the default script user).
+    public var notifyFifoScriptUser: ScriptUser?
     public var instances: [Instance] = []
     public var syncGroups: [SyncGroup] = []
     public var scripts: [Script] = []
+    public var trackFiles: [TrackFile] = []
     /// global_defs' vrrp_garp_master_*: the GARP settings of the instances that follow.
     public struct GARPDefaults: Hashable, Sendable {
         public var delay: Double = 5
@@ -157,4 +211,9 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     public var errors: [ConfigError] = []
 
     public init(file: String) { self.file = file }
+
+    /// The track_files some instance or sync group tracks (keepalived forgets the rest).
+    public var trackedFileNames: Set<String> {
+        Set(instances.flatMap { $0.trackFiles.map(\.name) } + syncGroups.flatMap { $0.trackFiles.map(\.name) })
+    }
 }

@@ -29,12 +29,31 @@ extension KeepalivedDaemon {
             return Tracking.Item(name: t.name, weight: weight, reverse: t.reverse || (s?.reverse ?? false))
         }
         let checks = Tracking.evaluate(items) { self.scripts.status($0) }
-        i.faults = interfaces.faults + checks.faults
-        let weight = interfaces.weight + checks.weight
+        let files = evaluateTrackedFiles(i)
+        i.faults = interfaces.faults + checks.faults + files.faults
+        let weight = interfaces.weight + checks.weight + files.weight
         if weight != i.trackWeight {
             i.trackWeight = weight
             if applyPriority(i) { log("(\(i.config.name)) Changing effective priority to \(i.machine.parameters.priority)") }
         }
+    }
+
+    /// The instance's and its sync group's track_files: a file in FAULT, or its offset.
+    /// In a sync group without sync_group_tracking_weight, weights are dropped as for
+    /// scripts (a non-zero value is then a fault).
+    func evaluateTrackedFiles(_ i: Instance) -> (faults: [String], weight: Int) {
+        var faults: [String] = []
+        var weight = 0
+        let unweighted = i.groupConfig.map { $0.trackingWeight } == false
+        for t in i.config.trackFiles + (i.groupConfig?.trackFiles ?? []) {
+            // A file keepalived dropped (its directory missing) tracks nothing.
+            guard let value = trackedFiles.value(t.name) else { continue }
+            switch TrackedFileValue.effect(value: value, weight: unweighted ? 0 : t.weight ?? 1, reverse: t.reverse) {
+            case .fault: faults.append("track file \(t.name)")
+            case .offset(let o): weight += o
+            }
+        }
+        return (faults, weight)
     }
 
     /// A link or script changed: faults enter FAULT (the sync group follows); a unit whose

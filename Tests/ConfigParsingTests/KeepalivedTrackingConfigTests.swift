@@ -1,3 +1,4 @@
+import Foundation
 import ConfigParsing
 import Testing
 
@@ -79,13 +80,94 @@ import Testing
             virtual_router_id 5
             notify_backup /x.sh backup
             notify_master "/x.sh primary"
+            notify_fault /x.sh tdu-no-such-user
         }
         """)
         let n = try #require(c.instances.first?.notify)
         #expect(n.backup == "/x.sh" && n.master == "/x.sh primary")
-        // keepalived would run it as user `backup'; Tandem refuses that (the quoted one is fine).
-        #expect(c.unsupported.count == 1, "\(c.unsupported)")
-        #expect(c.unsupported.first?.description.contains("with a user to run the script as (`backup'") == true, "\(c.unsupported)")
-        #expect(c.unsupported.first?.location.line == 4)
+        // keepalived runs it as user `backup' (Debian has one), and so does Tandem now.
+        let backup = getpwnam("backup").map { ScriptUser(uid: $0.pointee.pw_uid, gid: $0.pointee.pw_gid) }
+        #expect(n.runAs[.backup] == backup && backup != nil)
+        // The control: the quoted command names no user and gets the default (no
+        // keepalived_script user on the test host: the daemon's own).
+        if getpwnam("keepalived_script") == nil { #expect(n.runAs[.master] == ScriptUser.ours) }
+        // A user that does not exist leaves the command out with keepalived's log line,
+        // not a configuration error.
+        #expect(n.fault == nil && c.errors.isEmpty && c.unsupported.isEmpty, "\(c.errors) \(c.unsupported)")
+        #expect(c.warnings.contains { $0.message == "Invalid user/group for notify script /x.sh - ignoring" && $0.location.line == 6 }, "\(c.warnings)")
+    }
+}
+
+/// track_file blocks and their use in instances and sync groups, with keepalived's
+/// errors for what it ignores.
+@Suite struct KeepalivedTrackFileConfigTests {
+    @Test func trackFileDeclarationsAndUses() throws {
+        let c = try KeepalivedConfigParser.parse("""
+        track_file tf1 {
+            file /run/tf1
+            weight -3 reverse
+            init_file 7 overwrite
+        }
+        vrrp_track_file tf2 {
+            file /run/tf2
+        }
+        vrrp_instance VI_1 {
+            interface eth0
+            virtual_router_id 5
+            track_file {
+                tf1
+                tf2 weight 5 reverse
+                tf1
+                nosuch
+            }
+        }
+        vrrp_sync_group G {
+            group {
+                VI_1
+            }
+            track_file {
+                tf2 weight 2
+            }
+        }
+        """)
+        #expect(c.trackFiles.map(\.name) == ["tf1", "tf2"])
+        let f = c.trackFiles[0]
+        #expect(f.path == "/run/tf1" && f.weight == -3 && f.reverse && f.initValue == 7 && f.overwrite)
+        #expect(c.trackFiles[1].weight == 1 && c.trackFiles[1].initValue == nil)
+        #expect(c.instances[0].trackFiles == [.init(name: "tf1", weight: -3, reverse: true), .init(name: "tf2", weight: 5, reverse: true)])
+        #expect(c.syncGroups[0].trackFiles == [.init(name: "tf2", weight: 2, reverse: false)])
+        #expect(c.errors.map(\.message) == ["(VI_1) duplicate track_file tf1 - ignoring", "(VI_1) track file nosuch not found, ignoring..."])
+        #expect(c.warnings.contains { $0.message.contains("\"vrrp_track_file\" is deprecated") })
+        #expect(c.unsupported.isEmpty && c.trackedFileNames == ["tf1", "tf2"])
+    }
+
+    @Test func badTrackFileValuesAreKeepalivedsErrors() throws {
+        let c = try KeepalivedConfigParser.parse("""
+        track_file nofile {
+            weight 2
+        }
+        track_file tf {
+            file /run/tf
+            weight 300
+            init_file 12x
+        }
+        vrrp_instance VI_1 {
+            interface eth0
+            virtual_router_id 5
+            track_file {
+                tf weight
+                tf weight 2 sideways
+            }
+        }
+        """)
+        #expect(c.trackFiles.map(\.name) == ["tf"] && c.trackFiles[0].weight == 1)
+        #expect(c.errors.map(\.message) == [
+            "No file set for track_file nofile - ignoring",
+            "Weight (300) for track_file tf must be between [-254..254] inclusive. Ignoring...",
+            "Track file tf init value 12x is invalid",
+            "(VI_1) weight without value specified for track file tf - ignoring",
+            "(VI_1) unknown track file tf weight option sideways - ignoring",
+        ])
+        #expect(c.instances[0].trackFiles.isEmpty)
     }
 }
