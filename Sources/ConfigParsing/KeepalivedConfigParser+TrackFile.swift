@@ -53,31 +53,43 @@ extension KeepalivedConfigParser {
         config.trackFiles.append(f)
     }
 
-    /// The entries of an instance's or sync group's `track_file` block.
-    mutating func trackedFiles(_ nodes: [Node], owner: String, into list: inout [KeepalivedConfiguration.Tracked]) {
+    /// The entries of an instance's or sync group's `track_file` or `track_process`
+    /// block: `NAME [weight W [reverse|noreverse]]`, NAME declared earlier.
+    mutating func trackedItems(_ nodes: [Node], owner: String, kind: String,
+                               declared: (String) -> (weight: Int, reverse: Bool)?, into list: inout [KeepalivedConfiguration.Tracked]) {
         for c in nodes {
             let name = c.keyword.text
-            guard let f = config.trackFiles.last(where: { $0.name == name }) else {
-                error("(\(owner)) track file \(name) not found, ignoring...", c.keyword); continue
+            guard let d = declared(name) else {
+                error("(\(owner)) track \(kind) \(name) not found, ignoring...", c.keyword); continue
             }
-            if list.contains(where: { $0.name == name }) { error("(\(owner)) duplicate track_file \(name) - ignoring", c.keyword); continue }
-            var t = KeepalivedConfiguration.Tracked(name: name, weight: f.weight, reverse: f.reverse)
+            if list.contains(where: { $0.name == name }) { error("(\(owner)) duplicate track_\(kind) \(name) - ignoring", c.keyword); continue }
+            var t = KeepalivedConfiguration.Tracked(name: name, weight: d.weight, reverse: d.reverse)
             let a = c.arguments
             if let option = a.first {
-                guard option.text == "weight" else { error("(\(owner)) unknown track file option \(option.text) - ignoring", option); continue }
-                guard a.count > 1 else { error("(\(owner)) weight without value specified for track file \(name) - ignoring", option); continue }
+                guard option.text == "weight" else { error("(\(owner)) unknown track \(kind) option \(option.text) - ignoring", option); continue }
+                guard a.count > 1 else { error("(\(owner)) weight without value specified for track \(kind) \(name) - ignoring", option); continue }
                 if let w = Int(a[1].text), (-254...254).contains(w) { t.weight = w } else {
-                    error("(\(owner)) weight for track file \(name) must be in [-254..254] inclusive. Ignoring...", a[1])
+                    error("(\(owner)) weight for track \(kind) \(name) must be in [-254..254] inclusive. Ignoring...", a[1])
                 }
                 if a.count > 2 {
                     switch a[2].text {
                     case "reverse": t.reverse = true
                     case "noreverse": t.reverse = false
-                    default: error("(\(owner)) unknown track file \(name) weight option \(a[2].text) - ignoring", a[2]); continue
+                    default: error("(\(owner)) unknown track \(kind) \(name) weight option \(a[2].text) - ignoring", a[2]); continue
                     }
                 }
             }
             list.append(t)
         }
+    }
+
+    mutating func trackedFiles(_ nodes: [Node], owner: String, into list: inout [KeepalivedConfiguration.Tracked]) {
+        let files = config.trackFiles
+        trackedItems(nodes, owner: owner, kind: "file", declared: { n in files.last { $0.name == n }.map { ($0.weight, $0.reverse) } }, into: &list)
+    }
+
+    mutating func trackedProcesses(_ nodes: [Node], owner: String, into list: inout [KeepalivedConfiguration.Tracked]) {
+        let processes = config.trackProcesses
+        trackedItems(nodes, owner: owner, kind: "process", declared: { n in processes.last { $0.name == n }.map { ($0.weight, $0.reverse) } }, into: &list)
     }
 }

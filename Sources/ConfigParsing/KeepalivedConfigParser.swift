@@ -128,7 +128,7 @@ public struct KeepalivedConfigParser {
     public static let blockKeywords: Set<String> = [
         "global_defs", "vrrp_instance", "vrrp_sync_group", "vrrp_script", "group", "authentication",
         "unicast_peer", "virtual_ipaddress", "virtual_ipaddress_excluded", "virtual_routes",
-        "track_interface", "track_script", "track_file", "vrrp_track_file",
+        "track_interface", "track_script", "track_file", "vrrp_track_file", "track_process", "vrrp_track_process",
     ]
 
     static func glob(_ pattern: String) -> [String] {
@@ -159,6 +159,7 @@ public struct KeepalivedConfigParser {
             case "vrrp_sync_group": syncGroup(n)
             case "vrrp_script": script(n)
             case "track_file", "vrrp_track_file": trackFile(n)
+            case "vrrp_track_process": trackProcess(n)
             default: error("Unknown keyword '\(n.keyword.text)'", n.keyword)
             }
         }
@@ -396,6 +397,7 @@ public struct KeepalivedConfigParser {
             case "track_interface": g.trackInterfaces += tracked(c.children ?? [])
             case "track_script": g.trackScripts += tracked(c.children ?? [])
             case "track_file": trackedFiles(c.children ?? [], owner: name, into: &g.trackFiles)
+            case "track_process": trackedProcesses(c.children ?? [], owner: name, into: &g.trackProcesses)
             case "sync_group_tracking_weight": g.trackingWeight = true
             case "global_tracking":
                 error("(\(name)) global_tracking is deprecated. Use track_interface/script/file on the sync group", c.keyword)
@@ -571,6 +573,7 @@ public struct KeepalivedConfigParser {
             case "track_interface": v.trackInterfaces += tracked(c.children ?? [])
             case "track_script": v.trackScripts += tracked(c.children ?? [])
             case "track_file": trackedFiles(c.children ?? [], owner: name, into: &v.trackFiles)
+            case "track_process": trackedProcesses(c.children ?? [], owner: name, into: &v.trackProcesses)
             case "dont_track_primary": v.dontTrackPrimary = true
             case "check_unicast_src": v.checkUnicastSource = true
             case "unicast_ttl": if let t = int(1...255) { v.unicastTTL = UInt8(t) }

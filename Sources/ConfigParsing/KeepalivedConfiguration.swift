@@ -112,6 +112,7 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var trackScripts: [Tracked] = []
         /// track_file entries, their weight and reverse already resolved against the file.
         public var trackFiles: [Tracked] = []
+        public var trackProcesses: [Tracked] = []
         /// The instance's own interface going down is not a fault.
         public var dontTrackPrimary = false
         /// check_unicast_src (or global_defs' vrrp_check_unicast_src): unicast adverts only
@@ -140,6 +141,7 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var trackInterfaces: [Tracked] = []
         public var trackScripts: [Tracked] = []
         public var trackFiles: [Tracked] = []
+        public var trackProcesses: [Tracked] = []
         /// keepalived drops members' tracking weights (failures become FAULTs) unless set.
         public var trackingWeight = false
     }
@@ -172,6 +174,34 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public init(name: String) { self.name = name }
     }
 
+    /// A vrrp_track_process: how many running processes match, against a quorum.
+    public struct TrackProcess: Hashable, Sendable {
+        public enum ParameterMatch: String, Hashable, Sendable {
+            /// Only the name (or argv[0] with full_command) is compared.
+            case none
+            /// The arguments are exactly the configured ones.
+            case exact
+            /// The configured arguments are the first ones, the last possibly cut short.
+            case initial
+            /// The configured arguments are the first ones, each whole.
+            case partial
+        }
+        public var name: String
+        public var process: String?
+        public var parameters: [String] = []
+        public var parameterMatch = ParameterMatch.none
+        /// Compare argv[0] from /proc/PID/cmdline rather than the 15-character comm.
+        public var fullCommand = false
+        public var weight = 0
+        public var reverse = false
+        public var quorum = 1
+        public var quorumMax = Int(UInt32.max)
+        /// Seconds the quorum must hold after it is gained / lost before it counts.
+        public var forkDelay: Double = 0
+        public var terminateDelay: Double = 0
+        public init(name: String) { self.name = name }
+    }
+
     public var file: String
     public var routerID: String?
     public var vrrpVersion = 2
@@ -192,6 +222,7 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     public var syncGroups: [SyncGroup] = []
     public var scripts: [Script] = []
     public var trackFiles: [TrackFile] = []
+    public var trackProcesses: [TrackProcess] = []
     /// global_defs' vrrp_garp_master_*: the GARP settings of the instances that follow.
     public struct GARPDefaults: Hashable, Sendable {
         public var delay: Double = 5
@@ -211,6 +242,11 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     public var errors: [ConfigError] = []
 
     public init(file: String) { self.file = file }
+
+    /// The vrrp_track_processes some instance or sync group tracks.
+    public var trackedProcessNames: Set<String> {
+        Set(instances.flatMap { $0.trackProcesses.map(\.name) } + syncGroups.flatMap { $0.trackProcesses.map(\.name) })
+    }
 
     /// The track_files some instance or sync group tracks (keepalived forgets the rest).
     public var trackedFileNames: Set<String> {

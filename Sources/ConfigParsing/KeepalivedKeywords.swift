@@ -40,9 +40,9 @@ public enum KeepalivedKeywords {
     }()
 
     public static let all: [KeepalivedKeyword] =
-        rows(topLevel, acted: ["global_defs", "vrrp_instance", "vrrp_sync_group", "vrrp_script", "track_file", "vrrp_track_file"],
+        rows(topLevel, acted: ["global_defs", "vrrp_instance", "vrrp_sync_group", "vrrp_script", "track_file", "vrrp_track_file", "vrrp_track_process"],
              refused: ["static_ipaddress", "static_routes", "static_rules", "track_group", "garp_group", "linkbeat_interfaces",
-                       "linkbeat_use_polling", "vrrp_track_process", "interface_up_down_delays",
+                       "linkbeat_use_polling", "interface_up_down_delays",
                        "net_namespace", "namespace_with_ipsets", "use_pid_dir", "instance", "child_wait_time"],
              outOfScope: ["virtual_server", "virtual_server_group", "SSL", "bfd_instance", "net_namespace_ipvs"])
         + rows("global_defs",
@@ -80,9 +80,9 @@ public enum KeepalivedKeywords {
                        "unicast_src_ip", "mcast_src_ip", "unicast_peer", "virtual_ipaddress", "virtual_routes", "preempt", "nopreempt",
                        "preempt_delay", "garp_master_delay", "garp_master_repeat", "garp_master_refresh", "garp_master_refresh_repeat",
                        "track_interface", "track_script", "dont_track_primary", "notify_master", "notify_backup", "notify_fault",
-                       "notify_stop", "notify", "check_unicast_src", "unicast_ttl", "track_file"],
+                       "notify_stop", "notify", "check_unicast_src", "unicast_ttl", "track_file", "track_process"],
                refused: ["use_vmac", "use_vmac_addr", "vmac_xmit_base", "use_ipvlan", "unicast_fault_no_peer",
-                         "old_unicast_checksum", "native_ipv6", "vrf", "track_process", "track_bfd", "mcast_dst_ip",
+                         "old_unicast_checksum", "native_ipv6", "vrf", "track_bfd", "mcast_dst_ip",
                          "track_src_ip", "virtual_ipaddress_excluded", "promote_secondaries", "linkbeat_use_polling",
                          "virtual_rules", "accept", "no_accept", "skip_check_adv_addr", "strict_mode", "debug", "notify_deleted",
                          "notify_master_rx_lower_pri", "notify_priority_changes", "garp_lower_prio_delay", "garp_lower_prio_repeat",
@@ -92,9 +92,11 @@ public enum KeepalivedKeywords {
         + rows("authentication", acted: ["auth_type", "auth_pass"], refused: [], outOfScope: [])
         + rows("vrrp_sync_group",
                acted: ["group", "track_interface", "track_script", "notify_master", "notify_backup", "notify_fault", "notify_stop",
-                       "notify", "global_tracking", "sync_group_tracking_weight", "track_file"],
-               refused: ["track_process", "track_bfd", "notify_priority_changes"],
+                       "notify", "global_tracking", "sync_group_tracking_weight", "track_file", "track_process"],
+               refused: [ "track_bfd", "notify_priority_changes"],
                outOfScope: ["smtp_alert"])
+        + rows("vrrp_track_process", acted: ["process", "param_match", "weight", "quorum", "quorum_max", "delay", "terminate_delay",
+                                             "fork_delay", "full_command"], refused: [], outOfScope: [])
         + rows("track_file", acted: ["file", "weight", "init_file"], refused: [], outOfScope: [])
         + rows("vrrp_script", acted: ["script", "interval", "timeout", "weight", "rise", "fall", "init_fail", "user"],
                refused: [], outOfScope: [])

@@ -26,6 +26,8 @@ public final class KeepalivedDaemon {
     var scripts: ScriptRunner
     /// The track_files' values, watched through inotify.
     var trackedFiles: TrackedFiles
+    /// The vrrp_track_processes' quorums, from /proc.
+    var trackedProcesses: TrackedProcesses
     /// Sync-health demotion from a node-level owner (`tandem run`), on top of tracking.
     var demotion = 0
     var groupStates: [Int: InstanceMachine.State] = [:]
@@ -106,6 +108,7 @@ public final class KeepalivedDaemon {
         }
         scripts = ScriptRunner(c.scripts, now: Instant.now(), log: log)
         trackedFiles = TrackedFiles(c.trackFiles, tracked: c.trackedFileNames, reload: false, log: log)
+        trackedProcesses = TrackedProcesses(c.trackProcesses, tracked: c.trackedProcessNames, now: Instant.now(), log: log)
         if links.monitor == nil { log("cannot watch link state over rtnetlink; track_interface follows the start-up state only") }
         if let path = c.notifyFifo {
             // A FIFO that cannot be made is reported; VRRP runs without it, as keepalived does.
@@ -165,7 +168,7 @@ public final class KeepalivedDaemon {
             if let g = i.garpSecondBurst { deadline = min(deadline, g) }
             if let g = i.garpRefresh { deadline = min(deadline, g) }
         }
-        return min(deadline, scripts.nextDeadline)
+        return min(deadline, scripts.nextDeadline, trackedProcesses.nextDeadline)
     }
 
     /// One turn: received adverts, timers, the second GARP burst, finished scripts.
@@ -181,6 +184,7 @@ public final class KeepalivedDaemon {
         }
         if !scripts.service(now: t).isEmpty { trackingChanged(now: t) }
         if trackedFiles.drain() { trackingChanged(now: t) }
+        if trackedProcesses.service(now: t) { trackingChanged(now: t) }
         for i in instances {
             for packet in i.socket.receivePackets() { receive(packet, on: i, now: t) }
             if i.machine.masterDownExpired(now: t), !groupMayBecomeMaster(i, now: t) {

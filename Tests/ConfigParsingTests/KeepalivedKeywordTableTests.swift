@@ -59,6 +59,8 @@ import Testing
         "authentication": ["auth_pass", "auth_type"],
         "vrrp_script": ["fall", "init_fail", "interval", "rise", "script", "timeout", "user", "weight"],
         "track_file": ["file", "init_file", "weight"],
+        "vrrp_track_process": ["delay", "fork_delay", "full_command", "param_match", "process", "quorum", "quorum_max",
+            "terminate_delay", "weight"],
     ]
 
     /// One statement of `keyword` inside its block, on line 2 (or line 1 at the top level).

@@ -171,3 +171,67 @@ import Testing
         #expect(c.instances[0].trackFiles.isEmpty)
     }
 }
+
+/// vrrp_track_process blocks and their use, with keepalived's errors for what it ignores.
+@Suite struct KeepalivedTrackProcessConfigTests {
+    @Test func trackProcessDeclarationsAndUses() throws {
+        let c = try KeepalivedConfigParser.parse("""
+        vrrp_track_process nginx {
+            process nginx
+            weight -20 reverse
+            quorum 2
+            quorum_max 4
+            delay 1.5
+            fork_delay 0.5
+        }
+        vrrp_track_process worker {
+            process /usr/bin/python3 worker.py --queue
+            param_match partial
+        }
+        vrrp_track_process none {
+            process forbidden
+            quorum_max 0
+        }
+        vrrp_instance VI_1 {
+            interface eth0
+            virtual_router_id 5
+            track_process {
+                nginx
+                worker weight 10
+                ghost
+            }
+        }
+        """)
+        #expect(c.errors.map(\.message) == ["(VI_1) track process ghost not found, ignoring..."])
+        let n = c.trackProcesses[0], w = c.trackProcesses[1], z = c.trackProcesses[2]
+        #expect(n.process == "nginx" && n.weight == -20 && n.reverse && n.quorum == 2 && n.quorumMax == 4 && !n.fullCommand)
+        #expect(n.terminateDelay == 1.5 && n.forkDelay == 0.5)
+        #expect(w.process == "/usr/bin/python3" && w.parameters == ["worker.py", "--queue"] && w.parameterMatch == .partial && w.fullCommand)
+        #expect(z.quorum == 0 && z.quorumMax == 0)
+        #expect(c.instances[0].trackProcesses == [.init(name: "nginx", weight: -20, reverse: true), .init(name: "worker", weight: 10)])
+        #expect(c.unsupported.isEmpty && c.trackedProcessNames == ["nginx", "worker"])
+    }
+
+    @Test func badTrackProcessValuesAreKeepalivedsErrors() throws {
+        let c = try KeepalivedConfigParser.parse("""
+        vrrp_track_process p {
+            weight 2
+        }
+        vrrp_track_process q {
+            process q
+            quorum 0
+            quorum_max 70000
+            param_match sideways
+            delay 0
+        }
+        """)
+        #expect(c.errors.map(\.message) == [
+            "track process 'p' process name not specified",
+            "Quorum (0) for vrrp_track_process q must be between [1..65535] inclusive. Ignoring...",
+            "quorum_max (70000) for vrrp_track_process q must be between [0..65535] inclusive. Ignoring...",
+            "Invalid param_match type sideways - ignoring",
+            "delay (0) for vrrp_track_process q must be between [0.000001..3600] inclusive. Ignoring...",
+        ])
+        #expect(c.trackProcesses.map(\.name) == ["q"])
+    }
+}
