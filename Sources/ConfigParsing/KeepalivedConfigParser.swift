@@ -574,6 +574,9 @@ public struct KeepalivedConfigParser {
             case "track_script": v.trackScripts += tracked(c.children ?? [])
             case "track_file": trackedFiles(c.children ?? [], owner: name, into: &v.trackFiles)
             case "track_process": trackedProcesses(c.children ?? [], owner: name, into: &v.trackProcesses)
+            // keepalived's accept mode: a master's addresses take traffic, no firewall rule
+            // filters them — what Tandem always does (no_accept, the rules, is refused).
+            case "accept": break
             case "dont_track_primary": v.dontTrackPrimary = true
             case "check_unicast_src": v.checkUnicastSource = true
             case "unicast_ttl": if let t = int(1...255) { v.unicastTTL = UInt8(t) }
