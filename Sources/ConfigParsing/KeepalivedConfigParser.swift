@@ -44,6 +44,8 @@ public struct KeepalivedConfigParser {
     /// global_defs' script_user as looked up, and where it was written.
     var scriptUser: (lookup: Result<ScriptUser, ScriptUser.LookupFailure>, at: Token)?
     typealias Notify = KeepalivedConfiguration.Notify
+    /// Where global_defs' vrrp_strict was written.
+    var strictToken: Token?
 
     // MARK: tree
 
@@ -187,6 +189,7 @@ public struct KeepalivedConfigParser {
 
     /// Defaults keepalived applies once every instance is read.
     mutating func finish() {
+        applyStrictMode()
         // keepalived drops a member it cannot find, and an instance can be in one group only.
         let known = Set(config.instances.map(\.name))
         var seen: [String: String] = [:]
@@ -238,6 +241,9 @@ public struct KeepalivedConfigParser {
                     config.notifyFifoScript = nil
                 }
             case "enable_script_security": config.enableScriptSecurity = true
+            case "vrrp_strict":
+                config.strict = true
+                strictToken = n.keyword
             case "script_user":
                 guard let name = a.first else { error("No script username specified", n.keyword); continue }
                 let lookup = ScriptUser.resolve(name, group: a.dropFirst().first)
@@ -576,7 +582,14 @@ public struct KeepalivedConfigParser {
             case "track_process": trackedProcesses(c.children ?? [], owner: name, into: &v.trackProcesses)
             // keepalived's accept mode: a master's addresses take traffic, no firewall rule
             // filters them — what Tandem always does (no_accept, the rules, is refused).
-            case "accept": break
+            case "accept": v.accept = true
+            case "strict_mode":
+                v.strictModeLocation = c.keyword.location
+                switch first {
+                case nil, "on", "true", "yes": v.strictMode = true
+                case "off", "false", "no": v.strictMode = false
+                case let other?: error("(\(name)) invalid strict_mode \(other) specified", a[0])
+                }
             case "dont_track_primary": v.dontTrackPrimary = true
             case "check_unicast_src": v.checkUnicastSource = true
             case "unicast_ttl": if let t = int(1...255) { v.unicastTTL = UInt8(t) }

@@ -124,6 +124,13 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var multicastGroup4: IPAddress?
         public var multicastGroup6: IPAddress?
         public var notify = Notify()
+        /// strict_mode as written (nil: global_defs' vrrp_strict decides), and where.
+        public var strictMode: Bool?
+        public var strictModeLocation: SourceLocation?
+        /// `accept` written; keepalived's default is accept unless strict (owners always).
+        public var accept: Bool?
+        /// Strict mode's RFC behaviour: a master hearing a lower priority does not answer.
+        public var lowerPriorityNoAdvert = false
 
         /// keepalived: 255 when `state MASTER` leaves the priority unset, else 100.
         public var effectivePriority: Int { priority ?? (initialState == "MASTER" ? 255 : 100) }
