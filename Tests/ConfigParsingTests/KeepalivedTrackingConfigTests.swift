@@ -96,6 +96,15 @@ import Testing
         #expect(n.fault == nil && c.errors.isEmpty && c.unsupported.isEmpty, "\(c.errors) \(c.unsupported)")
         #expect(c.warnings.contains { $0.message == "Invalid user/group for notify script /x.sh - ignoring" && $0.location.line == 6 }, "\(c.warnings)")
     }
+
+    @Test func notifyFifoScriptTakesAUserToo() throws {
+        let c = try KeepalivedConfigParser.parse("global_defs {\n notify_fifo /run/f\n notify_fifo_script /x.sh nobody nogroup\n}\n")
+        let nobody = getpwnam("nobody").map { $0.pointee.pw_uid }, nogroup = getgrnam("nogroup").map { $0.pointee.gr_gid }
+        #expect(c.notifyFifoScript == "/x.sh" && c.notifyFifoScriptUser?.uid == nobody && c.notifyFifoScriptUser?.gid == nogroup)
+        // The control: without the words it gets the default (the daemon's own here).
+        let plain = try KeepalivedConfigParser.parse("global_defs {\n notify_fifo /run/f\n notify_fifo_script /x.sh\n}\n")
+        if getpwnam("keepalived_script") == nil { #expect(plain.notifyFifoScriptUser == ScriptUser.ours) }
+    }
 }
 
 /// track_file blocks and their use in instances and sync groups, with keepalived's
