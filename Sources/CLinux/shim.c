@@ -4,6 +4,12 @@
 #include <poll.h>
 #include <time.h>
 #include <malloc.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/wait.h>
 #include "CLinux.h"
 
 int clinux_setns(int fd, int nstype) { return setns(fd, nstype); }
@@ -52,3 +58,52 @@ int clinux_poll_ns(struct pollfd *fds, unsigned long count, long long timeout_ns
 }
 
 int clinux_return_free_memory(void) { return malloc_trim(0); }
+
+int clinux_spawn_as(const char *file, char *const argv[], char *const envp[], int search,
+                    int drop, unsigned uid, unsigned gid) {
+    // The child reports a failed exec (or change of user) through this pipe, closed on
+    // exec, so the caller can tell "could not run" from "ran and failed".
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) return -errno;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(report[0]);
+        close(report[1]);
+        return -e;
+    }
+    if (pid == 0) {
+        // Only async-signal-safe calls from here: the parent has other threads.
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, 0);
+        signal(SIGPIPE, SIG_DFL);
+        setpgid(0, 0);
+        int e = 0;
+        if (drop) {
+            gid_t g = (gid_t)gid;
+            // Group first: once the uid is dropped the right to change groups is gone.
+            if (getgid() != g && setgid(g) != 0) e = errno;
+            else if (setgroups(1, &g) != 0 && (geteuid() == 0 || errno != EPERM)) e = errno;
+            else if (getuid() != (uid_t)uid && setuid((uid_t)uid) != 0) e = errno;
+        }
+        if (e == 0) {
+            if (search) execvpe(file, argv, envp); else execve(file, argv, envp);
+            e = errno;
+        }
+        ssize_t w = write(report[1], &e, sizeof e);
+        (void)w;
+        _exit(127);
+    }
+    close(report[1]);
+    int e = 0;
+    ssize_t n;
+    do { n = read(report[0], &e, sizeof e); } while (n < 0 && errno == EINTR);
+    close(report[0]);
+    if (n == (ssize_t)sizeof e) {
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        return -(e ? e : EPERM);
+    }
+    return pid;
+}

@@ -43,6 +43,11 @@ public struct KeepalivedConfigParser {
     var syncMembers: [(group: String, member: Token)] = []
     /// The next preference given to a rule written without one, by address family.
     var nextRulePriority: [UInt8: UInt32] = [:]
+    /// global_defs' script_user as looked up, and where it was written.
+    var scriptUser: (lookup: Result<ScriptUser, ScriptUser.LookupFailure>, at: Token)?
+    typealias Notify = KeepalivedConfiguration.Notify
+    /// Where global_defs' vrrp_strict was written.
+    var strictToken: Token?
 
     // MARK: tree
 
@@ -128,7 +133,7 @@ public struct KeepalivedConfigParser {
         "global_defs", "vrrp_instance", "vrrp_sync_group", "vrrp_script", "group", "authentication",
         "unicast_peer", "virtual_ipaddress", "virtual_ipaddress_excluded", "virtual_routes", "virtual_rules",
         "static_ipaddress", "static_routes", "static_rules",
-        "track_interface", "track_script",
+        "track_interface", "track_script", "track_file", "vrrp_track_file", "track_process", "vrrp_track_process",
     ]
 
     static func glob(_ pattern: String) -> [String] {
@@ -161,6 +166,8 @@ public struct KeepalivedConfigParser {
             case "static_ipaddress": staticAddresses(n)
             case "static_routes": staticRoutes(n)
             case "static_rules": config.staticRules += rules(n)
+            case "track_file", "vrrp_track_file": trackFile(n)
+            case "vrrp_track_process": trackProcess(n)
             default: error("Unknown keyword '\(n.keyword.text)'", n.keyword)
             }
         }
@@ -188,6 +195,7 @@ public struct KeepalivedConfigParser {
 
     /// Defaults keepalived applies once every instance is read.
     mutating func finish() {
+        applyStrictMode()
         // keepalived drops a member it cannot find, and an instance can be in one group only.
         let known = Set(config.instances.map(\.name))
         var seen: [String: String] = [:]
@@ -200,20 +208,7 @@ public struct KeepalivedConfigParser {
                 seen[member.text] = group
             }
         }
-        // With script security on, keepalived runs scripts as keepalived_script by default;
-        // a host without that user is a configuration error it reports (and runs them as root).
-        let scripted = config.scripts.contains { $0.command != nil } || config.notifyFifoScript != nil
-            || config.instances.contains { $0.notify != .init() } || config.syncGroups.contains { $0.notify != .init() }
-        let defaultUser = getpwnam("keepalived_script")
-        if config.enableScriptSecurity && scripted && defaultUser == nil {
-            config.toleratedErrors.append(ConfigError("Unable to set default user keepalived_script for script",
-                                                      at: SourceLocation(file: config.file, line: 0, column: 0), token: ""))
-        }
-        // keepalived would run every script as that user; Tandem runs them as itself.
-        if scripted, let u = defaultUser, u.pointee.pw_uid != getuid() {
-            config.unsupported.append(ConfigError("running scripts as keepalived's default script user keepalived_script is not supported by tandem",
-                                                  at: SourceLocation(file: config.file, line: 0, column: 0), token: ""))
-        }
+        assignDefaultScriptUser()
         for i in config.instances.indices {
             config.instances[i].defaultVersion = config.vrrpVersion
             if config.checkUnicastSource { config.instances[i].checkUnicastSource = true }
@@ -245,8 +240,26 @@ public struct KeepalivedConfigParser {
             case "vrrp_version":
                 if let v = a.first.flatMap(Int.init), v == 2 || v == 3 { config.vrrpVersion = v } else { error("vrrp_version must be 2 or 3", n.keyword) }
             case "vrrp_notify_fifo", "notify_fifo": config.notifyFifo = a.first
-            case "vrrp_notify_fifo_script", "notify_fifo_script": config.notifyFifoScript = n.arguments.first?.text
+            case "vrrp_notify_fifo_script", "notify_fifo_script":
+                config.notifyFifoScript = n.arguments.first?.text
+                if let user = scriptUserWords(n, kind: "notify_fifo", command: a.first ?? "") {
+                    config.notifyFifoScriptUser = user
+                } else if n.arguments.count > 1 {
+                    config.notifyFifoScript = nil
+                }
             case "enable_script_security": config.enableScriptSecurity = true
+            case "vrrp_strict":
+                config.strict = true
+                strictToken = n.keyword
+            case "script_user":
+                guard let name = a.first else { error("No script username specified", n.keyword); continue }
+                let lookup = ScriptUser.resolve(name, group: a.dropFirst().first)
+                if case .failure(let f) = lookup {
+                    warn(f.message, n.arguments[0])
+                    error("Error setting global script uid/gid", n.keyword)
+                }
+                if a.count > 2 { warn("`script_user' takes a user and a group; `\(a[2])' and what follows are ignored, as keepalived does", n.arguments[2]) }
+                scriptUser = (lookup, n.keyword)
             case "vrrp_check_unicast_src": config.checkUnicastSource = true
             case "vrrp_mcast_group4", "vrrp_mcast_group6":
                 let v6 = n.keyword.text.hasSuffix("6")
@@ -278,6 +291,7 @@ public struct KeepalivedConfigParser {
     mutating func script(_ n: Node) {
         guard let name = n.arguments.first?.text else { error("vrrp_script needs a name", n.keyword); return }
         var s = KeepalivedConfiguration.Script(name: name)
+        var removed = false
         for c in n.children ?? [] {
             guard admit(c, in: "vrrp_script") else { continue }
             let a = c.arguments.map(\.text)
@@ -292,32 +306,97 @@ public struct KeepalivedConfigParser {
             case "rise": s.rise = max(1, Int(a.first ?? "") ?? 1)
             case "fall": s.fall = max(1, Int(a.first ?? "") ?? 1)
             case "init_fail": s.initFail = true
+            case "user":
+                guard let name = a.first else { error("`user' needs a user name", c.keyword); removed = true; continue }
+                switch ScriptUser.resolve(name, group: a.dropFirst().first) {
+                case .success(let u):
+                    s.user = u
+                    removed = false
+                case .failure(let f):
+                    // keepalived leaves the script out, with its reason and the error.
+                    warn(f.message, c.arguments[0])
+                    error("Unable to set uid/gid for script \(s.command ?? "")", c.keyword)
+                    removed = true
+                }
+                if a.count > 2 { warn("`user' takes a user and a group; `\(a[2])' and what follows are ignored, as keepalived does", c.arguments[2]) }
             default: error("Unknown keyword '\(c.keyword.text)'", c.keyword)
             }
         }
+        if removed { return }
         config.scripts.append(s)
+    }
+
+    /// The words after a notify command: the user (and group) to run it as. nil when there
+    /// are none, or when they name no one — keepalived then logs it and leaves the command
+    /// out (not a configuration error).
+    mutating func scriptUserWords(_ c: Node, kind: String, command: String) -> ScriptUser? {
+        guard c.arguments.count > 1 else { return nil }
+        let words = c.arguments.dropFirst().map(\.text)
+        switch ScriptUser.resolve(words[0], group: words.dropFirst().first) {
+        case .success(let u):
+            if words.count > 2 {
+                warn("`\(c.keyword.text)' takes a command, a user and a group; `\(words[2])' and what follows are ignored, as keepalived does (quote the command to pass it arguments)", c.arguments[3])
+            }
+            return u
+        case .failure(let f):
+            warn(f.message, c.arguments[1])
+            warn("Invalid user/group for \(kind) script \(ScriptCommand.argv(command).first ?? command) - ignoring", c.arguments[1])
+            return nil
+        }
+    }
+
+    /// keepalived's default script user, given to every script that names none: a script
+    /// left without one (script_user names no one, or enable_script_security on a host
+    /// with no keepalived_script user) is left out, as keepalived leaves it out.
+    mutating func assignDefaultScriptUser() {
+        let scripted = config.scripts.contains { $0.command != nil && $0.user == nil }
+            || (config.notifyFifoScript != nil && config.notifyFifoScriptUser == nil)
+            || config.instances.contains { v in Notify.Slot.allCases.contains { v.notify[$0] != nil && v.notify.runAs[$0] == nil } }
+            || config.syncGroups.contains { g in Notify.Slot.allCases.contains { g.notify[$0] != nil && g.notify.runAs[$0] == nil } }
+        guard scripted else { return }
+        let nowhere = SourceLocation(file: config.file, line: 0, column: 0)
+        let fallback = DefaultScriptUser.decide(configured: scriptUser?.lookup, scriptSecurity: config.enableScriptSecurity)
+        let user: ScriptUser?
+        switch fallback {
+        case .user(let u): user = u
+        case .failed(let why):
+            user = nil
+            // script_user's own failure was reported at its line.
+            if scriptUser == nil { config.errors.append(ConfigError(why, at: nowhere, token: "")) }
+        }
+        func fill(_ n: inout Notify, kind: String) {
+            for slot in Notify.Slot.allCases where n[slot] != nil && n.runAs[slot] == nil {
+                if let user { n.runAs[slot] = user; continue }
+                config.warnings.append(ConfigWarning("Failed to set default user for \(kind) script \(n[slot].map { ScriptCommand.argv($0).first ?? $0 } ?? "") - ignoring", at: nowhere))
+                n[slot] = nil
+            }
+        }
+        config.scripts.removeAll { s in
+            guard s.command != nil, s.user == nil, user == nil else { return false }
+            config.errors.append(ConfigError("Unable to set default user for vrrp script \(s.name) - removing", at: nowhere, token: ""))
+            return true
+        }
+        for i in config.scripts.indices where config.scripts[i].user == nil { config.scripts[i].user = user }
+        for i in config.instances.indices { fill(&config.instances[i].notify, kind: "notify") }
+        for g in config.syncGroups.indices { fill(&config.syncGroups[g].notify, kind: "notify") }
+        if config.notifyFifoScript != nil, config.notifyFifoScriptUser == nil {
+            if let user { config.notifyFifoScriptUser = user } else {
+                config.warnings.append(ConfigWarning("Failed to set default user for notify_fifo script \(config.notifyFifoScript ?? "") - ignoring", at: nowhere))
+                config.notifyFifoScript = nil
+            }
+        }
     }
 
     /// `notify_* STRING|"QUOTED STRING" [username [groupname]]`: only the first token is
     /// the command (quote it to pass arguments); what follows names the user to run as.
     mutating func notify(_ c: Node, into n: inout KeepalivedConfiguration.Notify) -> Bool {
-        guard ["notify_master", "notify_backup", "notify_fault", "notify_stop", "notify"].contains(c.keyword.text) else { return false }
+        guard let slot = Notify.Slot(rawValue: c.keyword.text) else { return false }
         let command = c.arguments.first?.text ?? ""
         if command.isEmpty { error("`\(c.keyword.text)' needs a script", c.keyword) }
-        if c.arguments.count > 1 {
-            // keepalived reads the words after the command as the user (and group) to run
-            // it as; Tandem runs every script as its own user.
-            let user = c.arguments[1]
-            unsupported("`\(c.keyword.text)' with a user to run the script as (`\(user.text)'; quote the command to pass it arguments)", user)
-        }
-        switch c.keyword.text {
-        case "notify_master": n.master = command
-        case "notify_backup": n.backup = command
-        case "notify_fault": n.fault = command
-        case "notify_stop": n.stop = command
-        case "notify": n.generic = command
-        default: return false
-        }
+        let user = scriptUserWords(c, kind: "notify", command: command)
+        // A user that names no one leaves the command out, as keepalived does.
+        n[slot] = c.arguments.count > 1 && user == nil ? nil : command
+        n.runAs[slot] = user
         return true
     }
 
@@ -340,6 +419,8 @@ public struct KeepalivedConfigParser {
             switch c.keyword.text {
             case "track_interface": g.trackInterfaces += tracked(c.children ?? [])
             case "track_script": g.trackScripts += tracked(c.children ?? [])
+            case "track_file": trackedFiles(c.children ?? [], owner: name, into: &g.trackFiles)
+            case "track_process": trackedProcesses(c.children ?? [], owner: name, into: &g.trackProcesses)
             case "sync_group_tracking_weight": g.trackingWeight = true
             case "global_tracking":
                 error("(\(name)) global_tracking is deprecated. Use track_interface/script/file on the sync group", c.keyword)
@@ -527,6 +608,18 @@ public struct KeepalivedConfigParser {
             case "garp_master_refresh_repeat": if let x = int(1...Int(Int32.max)) { v.garpMasterRefreshRepeat = x }
             case "track_interface": v.trackInterfaces += tracked(c.children ?? [])
             case "track_script": v.trackScripts += tracked(c.children ?? [])
+            case "track_file": trackedFiles(c.children ?? [], owner: name, into: &v.trackFiles)
+            case "track_process": trackedProcesses(c.children ?? [], owner: name, into: &v.trackProcesses)
+            // keepalived's accept mode: a master's addresses take traffic, no firewall rule
+            // filters them — what Tandem always does (no_accept, the rules, is refused).
+            case "accept": v.accept = true
+            case "strict_mode":
+                v.strictModeLocation = c.keyword.location
+                switch first {
+                case nil, "on", "true", "yes": v.strictMode = true
+                case "off", "false", "no": v.strictMode = false
+                case let other?: error("(\(name)) invalid strict_mode \(other) specified", a[0])
+                }
             case "dont_track_primary": v.dontTrackPrimary = true
             case "check_unicast_src": v.checkUnicastSource = true
             case "unicast_ttl": if let t = int(1...255) { v.unicastTTL = UInt8(t) }

@@ -52,6 +52,38 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var fault: String?
         public var stop: String?
         public var generic: String?
+        /// Who each command runs as: the words after it, else the file's default script
+        /// user (set when the file has been read; a command without an entry is not run).
+        public var runAs: [Slot: ScriptUser] = [:]
+
+        public enum Slot: String, Hashable, Sendable, CaseIterable {
+            case backup = "notify_backup", master = "notify_master", fault = "notify_fault", stop = "notify_stop", generic = "notify"
+        }
+
+        public subscript(slot: Slot) -> String? {
+            get {
+                switch slot {
+                case .master: master
+                case .backup: backup
+                case .fault: fault
+                case .stop: stop
+                case .generic: generic
+                }
+            }
+            set {
+                switch slot {
+                case .master: master = newValue
+                case .backup: backup = newValue
+                case .fault: fault = newValue
+                case .stop: stop = newValue
+                case .generic: generic = newValue
+                }
+                if newValue == nil { runAs[slot] = nil }
+            }
+        }
+
+        /// Whether any command is configured.
+        public var isEmpty: Bool { Slot.allCases.allSatisfy { self[$0] == nil } }
     }
 
     public struct Instance: Hashable, Sendable {
@@ -89,6 +121,9 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var garpMasterRefreshRepeat = 1
         public var trackInterfaces: [Tracked] = []
         public var trackScripts: [Tracked] = []
+        /// track_file entries, their weight and reverse already resolved against the file.
+        public var trackFiles: [Tracked] = []
+        public var trackProcesses: [Tracked] = []
         /// The instance's own interface going down is not a fault.
         public var dontTrackPrimary = false
         /// check_unicast_src (or global_defs' vrrp_check_unicast_src): unicast adverts only
@@ -100,6 +135,13 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var multicastGroup4: IPAddress?
         public var multicastGroup6: IPAddress?
         public var notify = Notify()
+        /// strict_mode as written (nil: global_defs' vrrp_strict decides), and where.
+        public var strictMode: Bool?
+        public var strictModeLocation: SourceLocation?
+        /// `accept` written; keepalived's default is accept unless strict (owners always).
+        public var accept: Bool?
+        /// Strict mode's RFC behaviour: a master hearing a lower priority does not answer.
+        public var lowerPriorityNoAdvert = false
 
         /// keepalived: 255 when `state MASTER` leaves the priority unset, else 100.
         public var effectivePriority: Int { priority ?? (initialState == "MASTER" ? 255 : 100) }
@@ -116,6 +158,8 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         /// Group-level tracking applies to every member.
         public var trackInterfaces: [Tracked] = []
         public var trackScripts: [Tracked] = []
+        public var trackFiles: [Tracked] = []
+        public var trackProcesses: [Tracked] = []
         /// keepalived drops members' tracking weights (failures become FAULTs) unless set.
         public var trackingWeight = false
     }
@@ -130,6 +174,50 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var fall = 1
         public var reverse = false
         public var initFail = false
+        /// `user USER [GROUP]`, else the file's default script user once the file is read.
+        public var user: ScriptUser?
+    }
+
+    /// A top-level track_file (or vrrp_track_file): a file holding an integer that,
+    /// times the weight, is added to the priority of the instances tracking it.
+    public struct TrackFile: Hashable, Sendable {
+        public var name: String
+        public var path: String?
+        public var weight = 1
+        public var reverse = false
+        /// init_file: the value written when the file is missing at start (or always,
+        /// with `overwrite`, except on a reload).
+        public var initValue: Int?
+        public var overwrite = false
+        public init(name: String) { self.name = name }
+    }
+
+    /// A vrrp_track_process: how many running processes match, against a quorum.
+    public struct TrackProcess: Hashable, Sendable {
+        public enum ParameterMatch: String, Hashable, Sendable {
+            /// Only the name (or argv[0] with full_command) is compared.
+            case none
+            /// The arguments are exactly the configured ones.
+            case exact
+            /// The configured arguments are the first ones, the last possibly cut short.
+            case initial
+            /// The configured arguments are the first ones, each whole.
+            case partial
+        }
+        public var name: String
+        public var process: String?
+        public var parameters: [String] = []
+        public var parameterMatch = ParameterMatch.none
+        /// Compare argv[0] from /proc/PID/cmdline rather than the 15-character comm.
+        public var fullCommand = false
+        public var weight = 0
+        public var reverse = false
+        public var quorum = 1
+        public var quorumMax = Int(UInt32.max)
+        /// Seconds the quorum must hold after it is gained / lost before it counts.
+        public var forkDelay: Double = 0
+        public var terminateDelay: Double = 0
+        public init(name: String) { self.name = name }
     }
 
     public var file: String
@@ -146,9 +234,13 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     /// Started with the FIFO's path as its last argument, to read the events.
     public var notifyFifoScript: String?
     public var enableScriptSecurity = false
+    /// Who notify_fifo_script runs as (the words after it, else the default script user).
+    public var notifyFifoScriptUser: ScriptUser?
     public var instances: [Instance] = []
     public var syncGroups: [SyncGroup] = []
     public var scripts: [Script] = []
+    public var trackFiles: [TrackFile] = []
+    public var trackProcesses: [TrackProcess] = []
     /// global_defs' vrrp_garp_master_*: the GARP settings of the instances that follow.
     public struct GARPDefaults: Hashable, Sendable {
         public var delay: Double = 5
@@ -177,4 +269,14 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     public var errors: [ConfigError] = []
 
     public init(file: String) { self.file = file }
+
+    /// The vrrp_track_processes some instance or sync group tracks.
+    public var trackedProcessNames: Set<String> {
+        Set(instances.flatMap { $0.trackProcesses.map(\.name) } + syncGroups.flatMap { $0.trackProcesses.map(\.name) })
+    }
+
+    /// The track_files some instance or sync group tracks (keepalived forgets the rest).
+    public var trackedFileNames: Set<String> {
+        Set(instances.flatMap { $0.trackFiles.map(\.name) } + syncGroups.flatMap { $0.trackFiles.map(\.name) })
+    }
 }

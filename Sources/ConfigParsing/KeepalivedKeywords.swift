@@ -41,25 +41,25 @@ public enum KeepalivedKeywords {
 
     public static let all: [KeepalivedKeyword] =
         rows(topLevel, acted: ["global_defs", "vrrp_instance", "vrrp_sync_group", "vrrp_script", "static_ipaddress", "static_routes",
-                                "static_rules"],
+                                "static_rules", "track_file", "vrrp_track_file", "vrrp_track_process"],
              refused: ["track_group", "garp_group", "linkbeat_interfaces",
-                       "linkbeat_use_polling", "track_file", "vrrp_track_file", "vrrp_track_process", "interface_up_down_delays",
+                       "linkbeat_use_polling", "interface_up_down_delays",
                        "net_namespace", "namespace_with_ipsets", "use_pid_dir", "instance", "child_wait_time"],
              outOfScope: ["virtual_server", "virtual_server_group", "SSL", "bfd_instance", "net_namespace_ipvs"])
         + rows("global_defs",
                acted: ["router_id", "vrrp_version", "vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
                        "vrrp_garp_master_refresh_repeat", "notify_fifo", "notify_fifo_script", "vrrp_notify_fifo",
-                       "vrrp_notify_fifo_script", "enable_script_security", "vrrp_check_unicast_src", "vrrp_mcast_group4", "vrrp_mcast_group6",
-                       "vrrp_startup_delay", "vrrp_priority"],
+                       "vrrp_notify_fifo_script", "enable_script_security", "script_user", "vrrp_strict", "vrrp_check_unicast_src",
+                       "vrrp_mcast_group4", "vrrp_mcast_group6", "vrrp_startup_delay", "vrrp_priority"],
                refused: ["process_names", "process_name", "vrrp_process_name", "startup_script", "startup_script_timeout",
                          "shutdown_script", "shutdown_script_timeout", "max_auto_priority", "min_auto_priority_delay",
                          "dynamic_interfaces", "default_interface", "disable_local_igmp",
                          "vrrp_garp_lower_prio_delay", "vrrp_garp_lower_prio_repeat", "vrrp_down_timer_adverts", "vrrp_garp_interval",
                          "vrrp_gna_interval", "vrrp_min_garp", "vrrp_garp_extra_if", "vrrp_vmac_garp_intvl", "vrrp_lower_prio_no_advert",
                          "vrrp_higher_prio_send_advert", "vrrp_iptables", "nftables", "nftables_priority",
-                         "nftables_ifindex", "nftables_counters", "vrrp_skip_check_adv_addr", "vrrp_strict",
+                         "nftables_ifindex", "nftables_counters", "vrrp_skip_check_adv_addr",
                          "vrrp_no_swap", "vrrp_rt_priority", "vrrp_cpu_affinity", "vrrp_rlimit_rttime",
-                         "vrrp_rlimit_rtime", "vrrp_notify_priority_changes", "fifo_write_vrrp_states_on_reload", "script_user",
+                         "vrrp_rlimit_rtime", "vrrp_notify_priority_changes", "fifo_write_vrrp_states_on_reload",
                          "vrrp_netlink_cmd_rcv_bufs", "vrrp_netlink_cmd_rcv_bufs_force", "vrrp_netlink_monitor_rcv_bufs",
                          "vrrp_netlink_monitor_rcv_bufs_force", "process_monitor_rcv_bufs", "process_monitor_rcv_bufs_force",
                          "vrrp_rx_bufs_policy", "vrrp_rx_bufs_multiplier", "log_unknown_vrids", "vmac_prefix",
@@ -82,11 +82,12 @@ public enum KeepalivedKeywords {
                        "unicast_src_ip", "mcast_src_ip", "unicast_peer", "virtual_ipaddress", "virtual_routes", "preempt", "nopreempt",
                        "preempt_delay", "garp_master_delay", "garp_master_repeat", "garp_master_refresh", "garp_master_refresh_repeat",
                        "track_interface", "track_script", "dont_track_primary", "notify_master", "notify_backup", "notify_fault",
-                       "notify_stop", "notify", "check_unicast_src", "unicast_ttl", "virtual_ipaddress_excluded", "virtual_rules"],
+                       "notify_stop", "notify", "check_unicast_src", "unicast_ttl", "virtual_ipaddress_excluded", "virtual_rules",
+                       "track_file", "track_process", "accept", "strict_mode"],
                refused: ["use_vmac", "use_vmac_addr", "vmac_xmit_base", "use_ipvlan", "unicast_fault_no_peer",
-                         "old_unicast_checksum", "native_ipv6", "vrf", "track_file", "track_process", "track_bfd", "mcast_dst_ip",
+                         "old_unicast_checksum", "native_ipv6", "vrf", "track_bfd", "mcast_dst_ip",
                          "track_src_ip", "promote_secondaries", "linkbeat_use_polling",
-                         "accept", "no_accept", "skip_check_adv_addr", "strict_mode", "debug", "notify_deleted",
+                         "no_accept", "skip_check_adv_addr", "debug", "notify_deleted",
                          "notify_master_rx_lower_pri", "notify_priority_changes", "garp_lower_prio_delay", "garp_lower_prio_repeat",
                          "down_timer_adverts", "garp_extra_if", "vmac_garp_intvl", "lower_prio_no_advert", "higher_prio_send_advert",
                          "kernel_rx_buf_size"],
@@ -94,11 +95,14 @@ public enum KeepalivedKeywords {
         + rows("authentication", acted: ["auth_type", "auth_pass"], refused: [], outOfScope: [])
         + rows("vrrp_sync_group",
                acted: ["group", "track_interface", "track_script", "notify_master", "notify_backup", "notify_fault", "notify_stop",
-                       "notify", "global_tracking", "sync_group_tracking_weight"],
-               refused: ["track_file", "track_process", "track_bfd", "notify_priority_changes"],
+                       "notify", "global_tracking", "sync_group_tracking_weight", "track_file", "track_process"],
+               refused: [ "track_bfd", "notify_priority_changes"],
                outOfScope: ["smtp_alert"])
-        + rows("vrrp_script", acted: ["script", "interval", "timeout", "weight", "rise", "fall", "init_fail"],
-               refused: ["user"], outOfScope: [])
+        + rows("vrrp_track_process", acted: ["process", "param_match", "weight", "quorum", "quorum_max", "delay", "terminate_delay",
+                                             "fork_delay", "full_command"], refused: [], outOfScope: [])
+        + rows("track_file", acted: ["file", "weight", "init_file"], refused: [], outOfScope: [])
+        + rows("vrrp_script", acted: ["script", "interval", "timeout", "weight", "rise", "fall", "init_fail", "user"],
+               refused: [], outOfScope: [])
 
     static func rows(_ block: String, acted: [String], refused: [String], outOfScope: [String]) -> [KeepalivedKeyword] {
         acted.map { KeepalivedKeyword(block, $0, .actedOn) } + refused.map { KeepalivedKeyword(block, $0, .refused) }

@@ -17,6 +17,8 @@ public struct ScriptVetting {
     public private(set) var securityViolation: String?
     public private(set) var vetted: KeepalivedConfiguration
 
+    /// Each script is looked at as the user it runs as (the file gave every one its user);
+    /// `user` stands in for one that has none, as in a configuration built by hand.
     public init(_ config: KeepalivedConfiguration, user: (uid: uid_t, gid: gid_t) = ScriptSecurity.defaultUser, path: String? = nil) {
         vetted = config
         guard !config.instances.isEmpty else { return }
@@ -24,8 +26,8 @@ public struct ScriptVetting {
         var sawScript = false
         var sawInsecure = false
         let guarded = config.enableScriptSecurity
-        func look(_ command: String) -> ScriptSecurity.Finding {
-            let f = ScriptSecurity.check(command, uid: user.uid, gid: user.gid, path: path)
+        func look(_ command: String, as runAs: ScriptUser?) -> ScriptSecurity.Finding {
+            let f = ScriptSecurity.check(command, uid: runAs?.uid ?? user.uid, gid: runAs?.gid ?? user.gid, path: path)
             sawScript = sawScript || f.isScript
             sawInsecure = sawInsecure || f.insecure
             if let m = f.message { lines.append(guarded && f.insecure ? m + " - disabling" : m) }
@@ -35,7 +37,7 @@ public struct ScriptVetting {
         var disabled: Set<String> = []
         for s in config.scripts {
             guard let command = s.command else { continue }
-            let f = look(command)
+            let f = look(command, as: s.user)
             switch f.verdict {
             case .missing: failures.append("Disabling track script \(s.name) since not found/accessible")
             case .notExecutable: break
@@ -44,9 +46,9 @@ public struct ScriptVetting {
             }
             disabled.insert(s.name)
         }
-        func keep(_ command: String?) -> String? {
+        func keep(_ command: String?, as runAs: ScriptUser?) -> String? {
             guard let command else { return nil }
-            let f = look(command)
+            let f = look(command, as: runAs)
             switch f.verdict {
             case .missing, .notExecutable: return nil
             case .runnable: return guarded && f.insecure ? nil : command
@@ -55,11 +57,7 @@ public struct ScriptVetting {
         }
         func screened(_ n: KeepalivedConfiguration.Notify) -> KeepalivedConfiguration.Notify {
             var v = n
-            v.backup = keep(n.backup)
-            v.master = keep(n.master)
-            v.fault = keep(n.fault)
-            v.stop = keep(n.stop)
-            v.generic = keep(n.generic)
+            for slot in KeepalivedConfiguration.Notify.Slot.allCases { v[slot] = keep(n[slot], as: n.runAs[slot]) }
             return v
         }
         var result = config
@@ -72,7 +70,7 @@ public struct ScriptVetting {
             result.syncGroups[g].notify = screened(config.syncGroups[g].notify)
             result.syncGroups[g].trackScripts.removeAll { disabled.contains($0.name) }
         }
-        result.notifyFifoScript = keep(config.notifyFifoScript)
+        result.notifyFifoScript = keep(config.notifyFifoScript, as: config.notifyFifoScriptUser)
         self.vetted = result
         logLines = lines
         errors = failures

@@ -15,7 +15,7 @@ extension FailoverNode {
         for r in splitBrain.monitor.evaluate(vrrp.splitBrainViews, sync: sync, now: now) {
             log((r.began ? "SPLIT BRAIN suspected (\(r.instance)): " : "split brain over (\(r.instance)): ") + r.detail)
             if let script = options.notifySplitBrain {
-                vrrp.spawn(ScriptCommand.argv(script) + [r.kind.rawValue, r.instance, r.began ? "begin" : "end"])
+                vrrp.spawn(ScriptCommand.argv(script) + [r.kind.rawValue, r.instance, r.began ? "begin" : "end"], as: nil)
             }
         }
     }

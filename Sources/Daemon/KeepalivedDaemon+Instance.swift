@@ -138,7 +138,7 @@ extension KeepalivedDaemon {
             version: ic.effectiveVersion == 3 ? .v3 : .v2, priority: UInt8(ic.effectivePriority),
             interval: .microseconds(rounded),
             preempt: !ic.noPreempt, preemptDelay: .seconds(ic.preemptDelay), configuredMaster: ic.initialState == "MASTER",
-            address: source)
+            address: source, lowerPriorityNoAdvert: ic.lowerPriorityNoAdvert)
     }
 
     /// The PASS password or the AH key: both are the password NUL-padded to 8 bytes.

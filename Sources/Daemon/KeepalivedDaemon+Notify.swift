@@ -21,8 +21,10 @@ extension KeepalivedDaemon {
         default: nil
         }
         notifyFifo("INSTANCE", name: i.config.name, state: state.rawValue, priority: Int(i.machine.parameters.priority))
-        if let s = specific { spawn(ScriptCommand.argv(s)) }
-        if let g = n.generic { spawn(ScriptCommand.argv(g) + ["INSTANCE", i.config.name, state.rawValue, String(i.machine.parameters.priority)]) }
+        if let s = specific { spawn(ScriptCommand.argv(s), as: n.runAs[slot(state)]) }
+        if let g = n.generic {
+            spawn(ScriptCommand.argv(g) + ["INSTANCE", i.config.name, state.rawValue, String(i.machine.parameters.priority)], as: n.runAs[.generic])
+        }
     }
 
     func notifyGroup(_ g: KeepalivedConfiguration.SyncGroup, state: String) {
@@ -34,8 +36,26 @@ extension KeepalivedDaemon {
         default: nil
         }
         notifyFifo("GROUP", name: g.name, state: state, priority: 0)
-        if let s = specific { spawn(ScriptCommand.argv(s)) }
-        if let n = g.notify.generic { spawn(ScriptCommand.argv(n) + ["GROUP", g.name, state, "0"]) }
+        let slot: KeepalivedConfiguration.Notify.Slot? = switch state {
+        case "MASTER": .master
+        case "BACKUP": .backup
+        case "FAULT": .fault
+        case "STOP": .stop
+        default: nil
+        }
+        if let s = specific { spawn(ScriptCommand.argv(s), as: slot.flatMap { g.notify.runAs[$0] }) }
+        if let n = g.notify.generic { spawn(ScriptCommand.argv(n) + ["GROUP", g.name, state, "0"], as: g.notify.runAs[.generic]) }
+    }
+
+    /// The notify command an instance state runs.
+    func slot(_ state: InstanceMachine.State) -> KeepalivedConfiguration.Notify.Slot {
+        switch state {
+        case .master: .master
+        case .backup: .backup
+        case .fault: .fault
+        case .stopped: .stop
+        default: .generic
+        }
     }
 
     func notifyFifo(_ kind: String, name: String, state: String, priority: Int) {
@@ -46,7 +66,7 @@ extension KeepalivedDaemon {
     }
 
     @discardableResult
-    func spawn(_ argv: [String]) -> pid_t? {
+    func spawn(_ argv: [String], as user: ScriptUser?) -> pid_t? {
         guard let program = argv.first else { return nil }
         if programs.handledInternally?(program) == true {
             if programs.skipped.insert(program).inserted {
@@ -54,19 +74,16 @@ extension KeepalivedDaemon {
             }
             return nil
         }
-        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for p in cArgs { free(p) } }
         // Its own process group, as keepalived does, so a script's signals stay its own;
         // bare names are looked up in PATH.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
-        var pid: pid_t = 0
-        if posix_spawnp(&pid, program, nil, &attributes, &cArgs, environ) == 0 { programs.children.append(pid); return pid }
-        log("cannot run notify script \(program)")
-        return nil
+        switch ScriptLaunch.start(argv, search: true, as: user) {
+        case .success(let pid):
+            programs.children.append(pid)
+            return pid
+        case .failure(let f):
+            log("cannot run notify script \(program): \(f)")
+            return nil
+        }
     }
 
     func reapChildren() {

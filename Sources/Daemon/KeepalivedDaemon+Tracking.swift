@@ -29,12 +29,53 @@ extension KeepalivedDaemon {
             return Tracking.Item(name: t.name, weight: weight, reverse: t.reverse || (s?.reverse ?? false))
         }
         let checks = Tracking.evaluate(items) { self.scripts.status($0) }
-        i.faults = interfaces.faults + checks.faults
-        let weight = interfaces.weight + checks.weight
+        let files = evaluateTrackedFiles(i)
+        let processes = evaluateTrackedProcesses(i)
+        i.faults = interfaces.faults + checks.faults + files.faults + processes.faults
+        let weight = interfaces.weight + checks.weight + files.weight + processes.weight
         if weight != i.trackWeight {
             i.trackWeight = weight
             if applyPriority(i) { log("(\(i.config.name)) Changing effective priority to \(i.machine.parameters.priority)") }
         }
+    }
+
+    /// The instance's and its sync group's track_files: a file in FAULT, or its offset.
+    /// In a sync group without sync_group_tracking_weight, weights are dropped as for
+    /// scripts (a non-zero value is then a fault).
+    func evaluateTrackedFiles(_ i: Instance) -> (faults: [String], weight: Int) {
+        var faults: [String] = []
+        var weight = 0
+        let unweighted = i.groupConfig.map { $0.trackingWeight } == false
+        for t in i.config.trackFiles + (i.groupConfig?.trackFiles ?? []) {
+            // A file keepalived dropped (its directory missing) tracks nothing.
+            guard let value = trackedFiles.value(t.name) else { continue }
+            switch TrackedFileValue.effect(value: value, weight: unweighted ? 0 : t.weight ?? 1, reverse: t.reverse) {
+            case .fault: faults.append("track file \(t.name)")
+            case .offset(let o): weight += o
+            }
+        }
+        return (faults, weight)
+    }
+
+    /// The instance's and its sync group's vrrp_track_processes (keepalived's
+    /// vrrp_track.c): unweighted, a lost quorum is a fault (a held one, with reverse);
+    /// weighted, a positive weight counts while the quorum holds and a negative one while
+    /// it does not, negated by reverse.
+    func evaluateTrackedProcesses(_ i: Instance) -> (faults: [String], weight: Int) {
+        var faults: [String] = []
+        var weight = 0
+        let unweighted = i.groupConfig.map { $0.trackingWeight } == false
+        for t in i.config.trackProcesses + (i.groupConfig?.trackProcesses ?? []) {
+            guard let have = trackedProcesses.haveQuorum(t.name) else { continue }
+            let w = unweighted ? 0 : t.weight ?? 0
+            let sign = t.reverse ? -1 : 1
+            if w == 0 {
+                if have == t.reverse { faults.append("track process \(t.name)") }
+            } else if have == (w > 0) {
+                weight += w * sign
+            }
+        }
+        return (faults, weight)
     }
 
     /// A link or script changed: faults enter FAULT (the sync group follows); a unit whose

@@ -25,6 +25,10 @@ public final class KeepalivedDaemon {
     /// Tracked interfaces' link states, and the rtnetlink socket that reports them.
     var links: TrackedLinks
     var scripts: ScriptRunner
+    /// The track_files' values, watched through inotify.
+    var trackedFiles: TrackedFiles
+    /// The vrrp_track_processes' quorums, from /proc.
+    var trackedProcesses: TrackedProcesses
     /// Sync-health demotion from a node-level owner (`tandem run`), on top of tracking.
     var demotion = 0
     var groupStates: [Int: InstanceMachine.State] = [:]
@@ -107,6 +111,8 @@ public final class KeepalivedDaemon {
             log("no link event socket (\(error)): tracked interfaces are read at start and on reload only")
         }
         scripts = ScriptRunner(c.scripts, now: Instant.now(), log: log)
+        trackedFiles = TrackedFiles(c.trackFiles, tracked: c.trackedFileNames, reload: false, log: log)
+        trackedProcesses = TrackedProcesses(c.trackProcesses, tracked: c.trackedProcessNames, now: Instant.now(), log: log)
         if links.monitor == nil { log("cannot watch link state over rtnetlink; track_interface follows the start-up state only") }
         if let path = c.notifyFifo {
             // A FIFO that cannot be made is reported; VRRP runs without it, as keepalived does.
@@ -149,7 +155,7 @@ public final class KeepalivedDaemon {
             for i in instances { i.machine.delayedStart = start + .seconds(configuration.startupDelay) }
         }
         if let fifo, let script = configuration.notifyFifoScript {
-            fifo.reader = spawn(ScriptCommand.argv(script) + [fifo.path])
+            fifo.reader = spawn(ScriptCommand.argv(script) + [fifo.path], as: configuration.notifyFifoScriptUser)
         }
         refreshLinks()
         for i in instances { evaluateTracking(i) }
@@ -166,7 +172,9 @@ public final class KeepalivedDaemon {
         }
     }
 
-    public var pollDescriptors: [Int32] { instances.map { $0.socket.descriptor } + (links.monitor.map { [$0.descriptor] } ?? []) }
+    public var pollDescriptors: [Int32] {
+        instances.map { $0.socket.descriptor } + (links.monitor.map { [$0.descriptor] } ?? []) + (trackedFiles.descriptor.map { [$0] } ?? [])
+    }
 
     /// When `service` next has timed work (`.never`: none).
     public var nextDeadline: Instant {
@@ -176,7 +184,7 @@ public final class KeepalivedDaemon {
             if let g = i.garpSecondBurst { deadline = min(deadline, g) }
             if let g = i.garpRefresh { deadline = min(deadline, g) }
         }
-        return min(deadline, scripts.nextDeadline)
+        return min(deadline, scripts.nextDeadline, trackedProcesses.nextDeadline)
     }
 
     /// One turn: received adverts, timers, the second GARP burst, finished scripts.
@@ -191,6 +199,8 @@ public final class KeepalivedDaemon {
             if !events.isEmpty || monitor.overrun { trackingChanged(now: t) }
         }
         if !scripts.service(now: t).isEmpty { trackingChanged(now: t) }
+        if trackedFiles.drain() { trackingChanged(now: t) }
+        if trackedProcesses.service(now: t) { trackingChanged(now: t) }
         for i in instances {
             for packet in i.socket.receivePackets() { receive(packet, on: i, now: t) }
             if i.machine.masterDownExpired(now: t), !groupMayBecomeMaster(i, now: t) {

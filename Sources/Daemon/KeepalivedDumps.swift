@@ -141,7 +141,7 @@ extension KeepalivedDaemon {
             let stateCode = KeepalivedDaemon.stateCode(m.state)
             var data: [(String, String)] = [
                 ("iname", Self.json(c.name)), ("dont_track_primary", "0"), ("skip_check_adv_addr", "0"),
-                ("strict_mode", configuration.strict ? "1" : "0"), ("vmac_ifname", "\"\""), ("ifp_ifname", Self.json(c.interface ?? "")),
+                ("strict_mode", (c.strictMode ?? configuration.strict) ? "1" : "0"), ("vmac_ifname", "\"\""), ("ifp_ifname", Self.json(c.interface ?? "")),
                 ("master_priority", "0"), ("last_transition", Self.epoch(i.lastTransition)),
                 ("garp_delay", Self.number(c.garpMasterDelay)), ("garp_refresh", Self.number(c.garpMasterRefresh)),
                 ("garp_rep", "\(c.garpMasterRepeat)"), ("garp_refresh_rep", "\(c.garpMasterRefreshRepeat)"),

@@ -66,6 +66,8 @@ extension KeepalivedDaemon {
         assignGroups()
         groupStates = groupStates.filter { $0.key < new.syncGroups.count }
         scripts.reload(new.scripts, now: now)
+        trackedFiles = TrackedFiles(new.trackFiles, tracked: new.trackedFileNames, reload: true, log: log)
+        trackedProcesses = TrackedProcesses(new.trackProcesses, tracked: new.trackedProcessNames, now: now, log: log)
         refreshLinks()
         for i in next { evaluateTracking(i); applyPriority(i) }
         for i in started {

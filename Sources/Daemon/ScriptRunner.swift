@@ -82,7 +82,7 @@ final class ScriptRunner {
             }
             guard now >= s.nextRun, let command = s.config.command else { continue }
             s.nextRun = now + s.interval
-            if let pid = Self.spawn(command) {
+            if let pid = Self.spawn(command, as: s.config.user) {
                 s.running = (pid, now + s.timeout)
             } else if let ok = s.health.record(success: false) {
                 log("VRRP_Script(\(name)) cannot be run")
@@ -104,20 +104,8 @@ final class ScriptRunner {
     }
 
     /// `/bin/sh -c` so the configured string keeps its shell quoting; a new process group
-    /// so a timeout reaches the script's own children too.
-    static func spawn(_ command: String) -> pid_t? {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK))
-        let argv = ["/bin/sh", "-c", command]
-        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for p in cArgs { free(p) } }
-        var pid: pid_t = 0
-        return posix_spawn(&pid, "/bin/sh", nil, &attributes, &cArgs, environ) == 0 ? pid : nil
+    /// so a timeout reaches the script's own children too; the script's user and group.
+    static func spawn(_ command: String, as user: ScriptUser?) -> pid_t? {
+        try? ScriptLaunch.start(["/bin/sh", "-c", command], search: false, as: user).get()
     }
 }

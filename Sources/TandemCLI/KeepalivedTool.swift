@@ -238,7 +238,11 @@ extension KeepalivedTool {
                     log("reload refused, keeping the running configuration: it uses what tandem does not support")
                     return
                 }
-                daemon.reload(config)
+                // The scripts are looked at again, as at start: a reload must not bring in a
+                // script keepalived would disable, nor lose the user each one runs as.
+                let vetting = ScriptVetting(config)
+                for l in vetting.logLines + vetting.errors + [vetting.securityViolation].compactMap({ $0 }) { log(l) }
+                daemon.reload(vetting.vetted)
             } catch {
                 // keepalived may die on a bad reload; keeping the running configuration is safer.
                 log("reload refused, keeping the running configuration: \(error.description)")

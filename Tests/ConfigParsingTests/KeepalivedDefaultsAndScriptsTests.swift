@@ -75,3 +75,41 @@ import Testing
         #expect(open.securityViolation?.hasSuffix("There are insecure scripts.") == true)
     }
 }
+
+/// Strict mode's repairs, as keepalived 2.2.7 makes them, and its control (the same
+/// instance without strict mode is left as written).
+@Suite struct KeepalivedStrictModeTests {
+    static let text = """
+    vrrp_instance A {
+        interface eth0
+        virtual_router_id 9
+        state MASTER
+        priority 100
+        accept
+        preempt_delay 5
+        authentication {
+            auth_type PASS
+            auth_pass x
+        }
+        virtual_ipaddress {
+            10.234.9.9/24
+        }
+    }
+    """
+
+    @Test func strictModeRepairsWhatBreaksTheRFC() throws {
+        let strict = try KeepalivedConfigParser.parse("global_defs {\n vrrp_strict\n}\n" + Self.text)
+        let v = try #require(strict.instances.first)
+        #expect(v.initialState == "BACKUP" && v.preemptDelay == 0 && v.authenticationType == nil && v.lowerPriorityNoAdvert)
+        #expect(strict.errors.map(\.message) == ["(A) State MASTER must match being address owner",
+                                                 "(A) Strict mode does not support authentication. Ignoring.",
+                                                 "(A) preempt_delay is incompatible with strict mode - resetting",
+                                                 "(A) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting"])
+        // v2 non-owner: accept is reset, so keepalived would filter the addresses: refused.
+        #expect(strict.unsupported.count == 1 && strict.unsupported[0].location.line == 2, "\(strict.unsupported)")
+        let plain = try KeepalivedConfigParser.parse(Self.text)
+        let p = try #require(plain.instances.first)
+        #expect(p.initialState == "MASTER" && p.preemptDelay == 5 && p.authenticationType == "PASS" && !p.lowerPriorityNoAdvert)
+        #expect(plain.unsupported.isEmpty)
+    }
+}

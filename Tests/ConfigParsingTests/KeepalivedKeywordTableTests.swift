@@ -58,6 +58,9 @@ import Testing
             "vmac_garp_intvl", "vmac_xmit_base", "vrf"],
         "authentication": ["auth_pass", "auth_type"],
         "vrrp_script": ["fall", "init_fail", "interval", "rise", "script", "timeout", "user", "weight"],
+        "track_file": ["file", "init_file", "weight"],
+        "vrrp_track_process": ["delay", "fork_delay", "full_command", "param_match", "process", "quorum", "quorum_max",
+            "terminate_delay", "weight"],
     ]
 
     /// One statement of `keyword` inside its block, on line 2 (or line 1 at the top level).
@@ -129,8 +132,9 @@ import Testing
         #expect(c.unsupported.map(\.description) == [
             "/etc/keepalived/keepalived.conf:4:5: error: `use_vmac' in vrrp_instance is not supported by tandem (at `use_vmac')",
             "/etc/keepalived/keepalived.conf:9:32: error: virtual_ipaddress option `brd' is not supported by tandem (at `brd')",
-            "/etc/keepalived/keepalived.conf:11:29: error: `notify_master' with a user to run the script as (`nobody'; quote the command to pass it arguments) is not supported by tandem (at `nobody')",
         ])
+        // A user after a notify command is acted on now (it runs as that user), not refused.
+        #expect(c.instances.first?.notify.runAs[.master] == (try ScriptUser.resolve("nobody", group: nil).get()))
         #expect(c.errors.isEmpty, "\(c.errors)")
     }
 

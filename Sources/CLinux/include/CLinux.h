@@ -39,4 +39,12 @@ int clinux_return_free_memory(void);
 /// a batch of look-ups waits for memory once instead of once per look-up.
 static inline void clinux_prefetch(const void *p) { __builtin_prefetch(p, 1, 3); }
 
+// Starts `file` (searched along PATH when `search` is set) with argv/envp in a child of its
+// own process group with an empty signal mask; when `drop` is set the child takes gid,
+// the single supplementary group gid, then uid before exec, as keepalived does for a
+// script's user. Returns the child's pid, or -errno when the change of user or the exec
+// failed (the child is then already reaped).
+int clinux_spawn_as(const char *file, char *const argv[], char *const envp[], int search,
+                    int drop, unsigned uid, unsigned gid);
+
 #endif
