@@ -44,6 +44,24 @@ struct StatusDocument: Encodable, Sendable {
         var active: [Disagreement]
         /// How often each began, by kind (every kind present).
         var reports: [String: Int]
+        /// `--peer-view`: what the peer says of its instances; null without the flag.
+        @Nullable var peerView: PeerViewStatus? = nil
+    }
+
+    struct PeerViewStatus: Encodable, Sendable {
+        var port: Int
+        /// nil until a view has been heard.
+        @Nullable var lastHeardMs: Int?
+        /// The peer's instances while its view is fresh (empty otherwise).
+        var instances: [PeerInstance]
+        /// Refused datagrams by reason (every reason present).
+        var refused: [String: Int]
+
+        struct PeerInstance: Encodable, Sendable {
+            var name: String
+            var state: String
+            var priority: Int
+        }
     }
 
     struct Sync: Encodable, Sendable {

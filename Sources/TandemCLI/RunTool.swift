@@ -38,6 +38,10 @@ struct RunCommand: ParsableCommand {
             help: "Script run with KIND INSTANCE begin|end when a split brain is suspected or over (bothMaster, vrrpLostSyncAlive, syncLostVRRPAlive).")
     var notifySplitBrain: String?
 
+    @Option(name: .customLong("peer-view"),
+            help: "Exchange VRRP states with a Tandem peer on this UDP port, between the UDP sync link's addresses (both nodes; docs/split-brain.md).")
+    var peerView: Int?
+
     @Flag(name: .customLong("check"), help: "Check both files and exit.")
     var check = false
 
@@ -81,6 +85,10 @@ public struct RunTool {
         }
         guard (0...254).contains(command.syncDemotion) else {
             output.err("tandem run: --sync-demotion must be between 0 and 254")
+            return 64
+        }
+        if let port = command.peerView, !(1...65535).contains(port) {
+            output.err("tandem run: --peer-view must be a UDP port (1-65535)")
             return 64
         }
         var metricsAddress: ListenAddress?
@@ -179,7 +187,9 @@ public struct RunTool {
             do {
                 let node = try FailoverNode(keepalived: keepalived, conntrackd: conntrackd,
                                             options: .init(syncDemotion: command.syncDemotion, runSyncScripts: command.runSyncScripts,
-                                                          notifySplitBrain: command.notifySplitBrain, syncKeys: syncKeys), logger: logger, shouldStop: shouldStop)
+                                                          notifySplitBrain: command.notifySplitBrain, syncKeys: syncKeys,
+                                                          peerViewPort: command.peerView.map { UInt16($0) }),
+                                            logger: logger, shouldStop: shouldStop)
                 if !lastProblem.isEmpty { log("started after: \(lastProblem)") }
                 let systemd = SystemdSession(enabled: conntrackd.general.systemd)
                 let signals = self.signals
