@@ -93,6 +93,10 @@ extension MetricsPublisher {
                 counter("tandem_split_brain_reports_total", l, split.reports[kind.rawValue] ?? 0)
                 gauge("tandem_split_brain_active", l, split.active.filter { $0.kind == kind.rawValue }.count)
             }
+            if let view = split.peerView {
+                for (reason, n) in view.refused { counter("tandem_peer_view_refused_total", [("reason", Self.snake(reason))], n) }
+                if let ms = view.lastHeardMs { gauge("tandem_peer_view_last_heard_seconds", Double(ms) / 1000) }
+            }
         }
         publishKernel(d)
         publishCaches(d.caches)

@@ -92,7 +92,7 @@ enum PeerViewError: Error, Equatable, CustomStringConvertible {
     /// The counter's key (the status's `refused` map).
     var reason: String {
         switch self {
-        case .notAPeerView: "notAPeerView"
+        case .notAPeerView: "noMagic"
         case .truncated: "truncated"
         case .unknownVersion: "unknownVersion"
         case .reservedBits: "reservedBits"
@@ -116,6 +116,6 @@ enum PeerViewError: Error, Equatable, CustomStringConvertible {
         }
     }
 
-    static let reasons = ["notAPeerView", "truncated", "unknownVersion", "reservedBits", "unknownState", "badName", "trailingBytes",
+    static let reasons = ["noMagic", "truncated", "unknownVersion", "reservedBits", "unknownState", "badName", "trailingBytes",
                           "stale", "notFromPeer"]
 }

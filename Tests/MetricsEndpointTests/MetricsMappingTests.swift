@@ -63,7 +63,9 @@ import Timekeeping
                                       now: ns(60 * second))
         document.vrrp = nil
         document.splitBrain = .init(active: [.init(kind: "bothMaster", instance: "V", sinceMs: 500, detail: "both master: …")],
-                                    reports: ["bothMaster": 1, "vrrpLostSyncAlive": 0, "syncLostVRRPAlive": 2])
+                                    reports: ["bothMaster": 1, "vrrpLostSyncAlive": 0, "syncLostVRRPAlive": 2],
+                                    peerView: .init(port: 3790, lastHeardMs: 400, instances: [.init(name: "V", state: "MASTER", priority: 100)],
+                                                    refused: ["stale": 2, "notFromPeer": 1]))
         var link = ChannelCounters()
         link.packetsSent = 7
         link.packetsReceived = 3
@@ -150,6 +152,9 @@ import Timekeeping
         #expect(s[#"tandem_commit_failures_total{errno="ENOMEM"}"#] == "3")
         #expect(s[#"tandem_commit_failures_total{errno="EEXIST"}"#] == "1")
         #expect(s["tandem_promotion_duration_seconds_count"] == "1")
+        #expect(s[#"tandem_peer_view_refused_total{reason="stale"}"#] == "2")
+        #expect(s[#"tandem_peer_view_refused_total{reason="not_from_peer"}"#] == "1")
+        #expect(s["tandem_peer_view_last_heard_seconds"] == "0.4")
         #expect(s[#"tandem_replication_lag_seconds_bucket{le="0.005"}"#] == "1")
         #expect(s[#"tandem_replication_lag_seconds_bucket{le="0.0025"}"#] == "0")
         #expect(s["tandem_replication_lag_seconds_count"] == "1")
