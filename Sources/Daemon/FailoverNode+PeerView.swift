@@ -1,3 +1,4 @@
+import StateSync
 import Timekeeping
 import VRRP
 
@@ -12,6 +13,13 @@ extension FailoverNode {
             PeerView.Instance(name: name, state: Self.wireState(state), priority: priorities[name] ?? 0)
         }
         link.sendIfDue(own, now: now)
+    }
+
+    /// SIGHUP's new sync keys: the sync link's and the peer view's together, so the view
+    /// keeps reaching a peer that rotated.
+    public func replaceSyncKeys(_ keys: SyncKeys) {
+        replication.replaceSyncKeys(keys)
+        if peerView?.authenticator != nil { peerView?.authenticator?.replaceKeys(keys) }
     }
 
     static func wireState(_ s: InstanceMachine.State) -> PeerView.State {

@@ -57,7 +57,7 @@ public final class FailoverNode {
         vrrp = try KeepalivedDaemon(configuration: keepalived, logger: logger.part("vrrp"), shouldStop: shouldStop)
         if let port = options.peerViewPort {
             let log = self.log
-            peerView = try PeerViewLink(sync: replication.sync, port: port, log: log)
+            peerView = try PeerViewLink(sync: replication.sync, port: port, keys: options.syncKeys, log: log)
             log("peer view on UDP port \(port): VRRP states exchanged with the sync peer (docs/split-brain.md)")
         }
     }

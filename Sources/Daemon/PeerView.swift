@@ -117,5 +117,5 @@ enum PeerViewError: Error, Equatable, CustomStringConvertible {
     }
 
     static let reasons = ["noMagic", "truncated", "unknownVersion", "reservedBits", "unknownState", "badName", "trailingBytes",
-                          "stale", "notFromPeer"]
+                          "stale", "notFromPeer", "authentication"]
 }

@@ -4,6 +4,7 @@ import Glibc
 import ConfigParsing
 import IPAddressing
 import LinkIO
+import StateSync
 import Timekeeping
 
 /// `tandem run --peer-view PORT`: the peer views sent and received on a UDP socket of
@@ -27,6 +28,9 @@ final class PeerViewLink {
     private var lastRefusalLog: Instant?
     private var foreignSeen = 0
     let log: (String) -> Void
+    /// `--sync-key`: views sealed and checked as the sync link's frames are (their own
+    /// counter and replay window); nil without a key.
+    var authenticator: SyncAuthenticator?
 
     /// The UDP sync channel's addresses, or why there are none.
     static func endpoints(_ sync: ConntrackdConfiguration.Sync) -> Result<(local: IPAddress, peer: IPAddress, interface: String?), SetupError> {
@@ -37,7 +41,7 @@ final class PeerViewLink {
         return .success((local, peer, c.interface))
     }
 
-    init(sync: ConntrackdConfiguration.Sync, port: UInt16, log: @escaping (String) -> Void) throws(SetupError) {
+    init(sync: ConntrackdConfiguration.Sync, port: UInt16, keys: SyncKeys?, log: @escaping (String) -> Void) throws(SetupError) {
         let (local, peer, interface) = try Self.endpoints(sync).get()
         channel = try UDPChannel(local: local, peer: peer, port: port, interface: interface, sendBuffer: nil, receiveBuffer: nil)
         self.port = port
@@ -45,6 +49,7 @@ final class PeerViewLink {
         clock_gettime(CLOCK_REALTIME, &ts)
         epoch = UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
         self.log = log
+        authenticator = keys.map { SyncAuthenticator(keys: $0, epoch: epoch) }
     }
 
     var descriptors: [Int32] { channel.descriptors }
@@ -53,7 +58,8 @@ final class PeerViewLink {
     func sendIfDue(_ instances: [PeerView.Instance], now: Instant) {
         guard now >= nextSend || instances != lastSent else { return }
         sequence += 1
-        channel.send(PeerView(epoch: epoch, sequence: sequence, instances: instances).encoded())
+        let bytes = PeerView(epoch: epoch, sequence: sequence, instances: instances).encoded()
+        channel.send(authenticator?.seal(bytes) ?? bytes)
         channel.service(now: now)
         lastSent = instances
         nextSend = now + Self.interval
@@ -61,7 +67,15 @@ final class PeerViewLink {
 
     func receive(now: Instant) {
         for input in channel.receiveAll() {
-            guard case .datagram(let bytes) = input else { continue }
+            guard case .datagram(var bytes) = input else { continue }
+            if authenticator != nil {
+                switch authenticator!.open(datagram: bytes) {
+                case .success(let payload): bytes = Array(bytes[payload])
+                case .failure(let refusal):
+                    refuse("authentication", "not authenticated with the sync key (\(refusal))", now: now)
+                    continue
+                }
+            }
             do throws(PeerViewError) {
                 let view = try PeerView.decode(bytes)
                 if let (held, _) = latest, view.epoch < held.epoch || (view.epoch == held.epoch && view.sequence <= held.sequence) {
