@@ -73,6 +73,27 @@ struct KeepalivedStatusTests {
         if let valid = try Self.pythonVerdict(Self.render(.object(o))) { #expect(!valid) }
     }
 
+    /// conntrackd's CLI pointed at the keepalived socket: its request is refused with a log
+    /// line and counted, the client hears nothing; the status request on the same socket
+    /// (the control) is answered.
+    @Test func conntrackdRequestsAreRefusedAndCounted() throws {
+        let pair = try SwitchedPair(tag: "kc", prefix: "tob")
+        defer { pair.remove() }
+        let t = try VRRPRouter(.tandem, in: pair.a, config: KeepalivedInteropTests.v3.text(pair, side: "a", instances: [.init(priority: 150)]))
+        defer { t.remove() }
+        let socket = t.directory + "/k.ctl"
+        try #require(eventually(within: 10) { pair.a.run([Shell.tandem, "status", "--control-socket", socket], timeout: 5).status == 0 },
+                     "\(t.log)")
+        let conf = t.directory + "/c.conf"
+        try "General {\n    UNIX {\n        Path \(socket)\n    }\n}\nSync {\n    Mode FTFW {\n    }\n    UDP {\n        IPv4_address 127.0.0.1\n        IPv4_Destination_Address 127.0.0.2\n        Port 3780\n    }\n}\n".write(toFile: conf, atomically: true, encoding: .utf8)
+        let stats = pair.a.run([Shell.tandem, "conntrackd", "-C", conf, "-s"], timeout: 10)
+        #expect(stats.stdout.isEmpty, "\(stats.stdout)\(stats.stderr)")
+        let r = pair.a.run([Shell.tandem, "status", "--json", "--control-socket", socket], timeout: 10)
+        let document = try JSONValue.parse(r.stdout)
+        #expect(document["control"]?["localUnknownRequest"] == .integer(1), "\(r.stdout)")
+        #expect(eventually(within: 3) { t.log.contains("local request statistics not supported by tandem keepalived") }, "\(t.log)")
+    }
+
     /// A second daemon given the first one's socket refuses to start rather than take it;
     /// the first still answers afterwards (without the check, binding would unlink it).
     @Test func aSocketInUseIsNotTaken() throws {
