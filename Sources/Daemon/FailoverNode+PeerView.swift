@@ -1,3 +1,4 @@
+import ConfigParsing
 import StateSync
 import Timekeeping
 import VRRP
@@ -20,6 +21,12 @@ extension FailoverNode {
     public func replaceSyncKeys(_ keys: SyncKeys) {
         replication.replaceSyncKeys(keys)
         if peerView?.authenticator != nil { peerView?.authenticator?.replaceKeys(keys) }
+    }
+
+    /// Why `--peer-view` cannot run with this Sync section (no UDP link), or nil.
+    public static func peerViewProblem(_ sync: ConntrackdConfiguration.Sync) -> String? {
+        if case .failure(let e) = PeerViewLink.endpoints(sync) { return "\(e)" }
+        return nil
     }
 
     static func wireState(_ s: InstanceMachine.State) -> PeerView.State {

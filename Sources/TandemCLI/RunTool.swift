@@ -134,8 +134,13 @@ public struct RunTool {
             output.err("\(command.keepalivedConfig): no vrrp_instance configured")
             return 1
         }
-        if conntrackd.sync == nil {
+        guard let sync = conntrackd.sync else {
             output.err("\(command.conntrackdConfig): no Sync section: tandem run replicates state and needs one")
+            return 1
+        }
+        // Checked before the start (and by --check): the views go between the UDP link's addresses.
+        if command.peerView != nil, let problem = FailoverNode.peerViewProblem(sync) {
+            output.err("tandem run: \(command.conntrackdConfig): \(problem)")
             return 1
         }
         if command.check {
