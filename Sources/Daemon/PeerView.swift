@@ -2,12 +2,12 @@
 /// link's path (docs/split-brain.md), so a master whose VRRP path is cut both ways still
 /// learns that its peer took over. A datagram of its own, on a port of its own: the sync
 /// socket, which a conntrackd peer reads, never sees it.
-struct PeerView: Equatable, Sendable {
+package struct PeerView: Equatable, Sendable {
     static let magic: [UInt8] = Array("TNDV".utf8)
     static let version: UInt8 = 1
     static let headerSize = 24
 
-    enum State: UInt8, Sendable {
+    package enum State: UInt8, Sendable {
         case initial = 0, backup = 1, master = 2, fault = 3, stopped = 4
 
         var name: String {
@@ -21,19 +21,19 @@ struct PeerView: Equatable, Sendable {
         }
     }
 
-    struct Instance: Equatable, Sendable {
-        var name: String
-        var state: State
-        var priority: UInt8
+    package struct Instance: Equatable, Sendable {
+        package var name: String
+        package var state: State
+        package var priority: UInt8
     }
 
     /// The sender's start (ns since 1970): a restarted peer's numbering starts over.
-    var epoch: UInt64
+    package var epoch: UInt64
     /// +1 per datagram within an epoch; an older or repeated one is refused.
-    var sequence: UInt64
-    var instances: [Instance]
+    package var sequence: UInt64
+    package var instances: [Instance]
 
-    func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var out = Self.magic + [Self.version, 0]
         Self.append(UInt16(instances.count), to: &out)
         Self.append(epoch, to: &out)
@@ -45,7 +45,7 @@ struct PeerView: Equatable, Sendable {
         return out
     }
 
-    static func decode(_ bytes: [UInt8]) throws(PeerViewError) -> PeerView {
+    package static func decode(_ bytes: [UInt8]) throws(PeerViewError) -> PeerView {
         guard bytes.count >= 4, Array(bytes[0..<4]) == magic else { throw .notAPeerView }
         guard bytes.count >= headerSize else { throw .truncated(bytes.count) }
         guard bytes[4] == version else { throw .unknownVersion(bytes[4]) }
@@ -78,7 +78,7 @@ struct PeerView: Equatable, Sendable {
 }
 
 /// Why a peer-view datagram was refused; each reason is counted and logged.
-enum PeerViewError: Error, Equatable, CustomStringConvertible {
+package enum PeerViewError: Error, Equatable, CustomStringConvertible {
     case notAPeerView
     case truncated(Int)
     case unknownVersion(UInt8)
@@ -90,7 +90,7 @@ enum PeerViewError: Error, Equatable, CustomStringConvertible {
     case stale
 
     /// The counter's key (the status's `refused` map).
-    var reason: String {
+    package var reason: String {
         switch self {
         case .notAPeerView: "noMagic"
         case .truncated: "truncated"
@@ -103,7 +103,7 @@ enum PeerViewError: Error, Equatable, CustomStringConvertible {
         }
     }
 
-    var description: String {
+    package var description: String {
         switch self {
         case .notAPeerView: "not a peer view (no TNDV magic)"
         case .truncated(let n): "truncated (\(n) bytes)"
