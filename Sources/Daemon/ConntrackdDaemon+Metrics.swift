@@ -8,6 +8,6 @@ extension ConntrackdDaemon {
             LinkFigures(name: "\(c.kind.rawValue):\(c.interface ?? "#\(index)")", active: index == link.channels.current, counters: c.counters)
         }
         return ReplicationFigures(document: statusDocument(now: now, listing: false), links: links, messages: messageTally,
-                                  promotions: promotionTally)
+                                  promotions: promotionTally, lagSamples: engine.isFTFW ? state.replicationLag.samples : nil)
     }
 }

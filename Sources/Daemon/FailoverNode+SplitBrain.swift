@@ -12,7 +12,7 @@ extension FailoverNode {
         splitBrain.nextCheck = now + Self.splitBrainPeriod
         let liveness = replication.link.liveness
         let sync = SplitBrainMonitor.SyncView(peer: replication.link.peerAddress, lastHeard: liveness.everHeard ? liveness.lastHeard : nil)
-        for r in splitBrain.monitor.evaluate(vrrp.splitBrainViews, sync: sync, now: now) {
+        for r in splitBrain.monitor.evaluate(instanceViews(now: now), sync: sync, now: now) {
             log((r.began ? "SPLIT BRAIN suspected (\(r.instance)): " : "split brain over (\(r.instance)): ") + r.detail)
             if let script = options.notifySplitBrain {
                 vrrp.spawn(ScriptCommand.argv(script) + [r.kind.rawValue, r.instance, r.began ? "begin" : "end"], as: nil)
@@ -38,7 +38,7 @@ extension FailoverNode {
                                                    sinceMs: PromotionRecord.milliseconds(now - a.since), detail: a.detail)
         }
         let reports = Dictionary(uniqueKeysWithValues: SplitBrainMonitor.Kind.allCases.map { ($0.rawValue, m.reports[$0] ?? 0) })
-        return StatusDocument.SplitBrain(active: active, reports: reports)
+        return StatusDocument.SplitBrain(active: active, reports: reports, peerView: peerViewDocument(now: now))
     }
 }
 

@@ -26,11 +26,15 @@ public final class FailoverNode {
         public var notifySplitBrain: String?
         /// `--sync-key` (and `--sync-key-next`): the sync link authenticated.
         public var syncKeys: SyncKeys?
-        public init(syncDemotion: Int = 50, runSyncScripts: Bool = false, notifySplitBrain: String? = nil, syncKeys: SyncKeys? = nil) {
+        /// `--peer-view PORT`: VRRP states exchanged with a Tandem peer (docs/split-brain.md).
+        public var peerViewPort: UInt16?
+        public init(syncDemotion: Int = 50, runSyncScripts: Bool = false, notifySplitBrain: String? = nil, syncKeys: SyncKeys? = nil,
+                    peerViewPort: UInt16? = nil) {
             self.syncDemotion = syncDemotion
             self.runSyncScripts = runSyncScripts
             self.notifySplitBrain = notifySplitBrain
             self.syncKeys = syncKeys
+            self.peerViewPort = peerViewPort
         }
     }
 
@@ -41,6 +45,8 @@ public final class FailoverNode {
     let shouldStop: () -> Bool
     var demotion = 0
     var splitBrain = SplitBrainWatch()
+    /// `--peer-view`: nil without the flag.
+    var peerView: PeerViewLink?
 
     public init(keepalived: KeepalivedConfiguration, conntrackd: ConntrackdConfiguration, options: Options = Options(),
                 logger: Logger, shouldStop: @escaping () -> Bool) throws {
@@ -49,6 +55,11 @@ public final class FailoverNode {
         self.shouldStop = shouldStop
         replication = try ConntrackdDaemon(config: conntrackd, logger: logger.part("sync"), shouldStop: shouldStop, syncKeys: options.syncKeys)
         vrrp = try KeepalivedDaemon(configuration: keepalived, logger: logger.part("vrrp"), shouldStop: shouldStop)
+        if let port = options.peerViewPort {
+            let log = self.log
+            peerView = try PeerViewLink(sync: replication.sync, port: port, keys: options.syncKeys, log: log)
+            log("peer view on UDP port \(port): VRRP states exchanged with the sync peer (docs/split-brain.md)")
+        }
     }
 
     /// Called after every loop turn (the owner's signals: reload, dumps).
@@ -83,7 +94,8 @@ public final class FailoverNode {
         followVRRP()
         onReady()
         while !shouldStop() && !replication.stopRequestedByControl {
-            var fds = (replication.pollDescriptors + vrrp.pollDescriptors).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            var fds = (replication.pollDescriptors + vrrp.pollDescriptors + (peerView?.descriptors ?? []))
+                .map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             ConntrackdDaemon.wait(&fds, until: min(replication.nextDeadline, vrrp.nextDeadline, splitBrain.nextCheck))
             // VRRP first: an advert that moves us must act before replication work queues up.
             vrrp.service(now: Instant.now())
@@ -94,6 +106,7 @@ public final class FailoverNode {
                 afterTurn()
                 followVRRP()
             }
+            servicePeerView(now: Instant.now())
             watchSplitBrain(now: Instant.now())
             metrics?.service(now: Instant.now()) { snapshot in
                 snapshot.replication = replication.replicationFigures(now: Instant.now())

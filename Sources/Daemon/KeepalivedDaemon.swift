@@ -38,6 +38,12 @@ public final class KeepalivedDaemon {
     var programs = NotifyPrograms()
     /// `--metrics-listen` (`tandem keepalived`): copies the figures for the HTTP side between turns.
     public var metrics: MetricsFeed?
+    /// `tandem keepalived`'s control socket (`tandem status`). nil under `tandem run`,
+    /// whose replication half answers for both on conntrackd.conf's socket.
+    public var control: ControlServer?
+    /// Control clients that failed or asked what this mode cannot answer.
+    var controlCounters = StatusDocument.Control(localReadFailed: 0, localUnknownRequest: 0)
+    let startedAt = Instant.now()
     /// Programs the owner does the work of itself (`tandem run` and primary-backup.sh):
     /// not run, and said so once.
     public var isHandledInternally: ((String) -> Bool)? {
@@ -174,6 +180,7 @@ public final class KeepalivedDaemon {
 
     public var pollDescriptors: [Int32] {
         instances.map { $0.socket.descriptor } + (links.monitor.map { [$0.descriptor] } ?? []) + (trackedFiles.descriptor.map { [$0] } ?? [])
+            + (control?.descriptors ?? [])
     }
 
     /// When `service` next has timed work (`.never`: none).
@@ -189,6 +196,7 @@ public final class KeepalivedDaemon {
 
     /// One turn: received adverts, timers, the second GARP burst, finished scripts.
     public func service(now t: Instant) {
+        handleControl(now: t)
         if let monitor = links.monitor {
             let events = monitor.drain()
             if monitor.overrun { refreshLinks() }

@@ -48,6 +48,16 @@ public final class MetricsFeed {
         .seconds(10), .seconds(30),
     ]
 
+    /// The replication lag histogram's buckets: a Tandem peer ACKs within 5 ms, conntrackd
+    /// within a second at low rates, and the probe gives up at 10 s.
+    public static let lagBuckets: [Duration] = [
+        .microseconds(250), .microseconds(500), .milliseconds(1), .microseconds(2_500), .milliseconds(5), .milliseconds(10),
+        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+        .milliseconds(2_500), .seconds(5), .seconds(10),
+    ]
+    /// Histograms whose buckets are not `durationBuckets`.
+    public static let bucketsByName: [String: [Duration]] = ["tandem_replication_lag_seconds": lagBuckets]
+
     let requests: MetricsRequests
     let interval: Duration
     var publisher: MetricsPublisher

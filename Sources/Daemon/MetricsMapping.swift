@@ -77,18 +77,25 @@ extension MetricsPublisher {
         if let lag = sync.replicationLag {
             counter("tandem_replication_lag_samples_total", Int(clamping: lag.samples))
             counter("tandem_replication_lag_probes_unanswered_total", lag.probesUnanswered)
-            if let last = lag.lastMs { gauge("tandem_replication_lag_seconds", [("stat", "last")], last / 1000) }
+            if let last = lag.lastMs { gauge("tandem_replication_lag_recent_seconds", [("stat", "last")], last / 1000) }
             if let r = lag.recent {
                 for (stat, ms) in [("median", r.medianMs), ("p99", r.p99Ms), ("max", r.maxMs)] {
-                    gauge("tandem_replication_lag_seconds", [("stat", stat)], ms / 1000)
+                    gauge("tandem_replication_lag_recent_seconds", [("stat", stat)], ms / 1000)
                 }
             }
         }
+        // Every sample, so Prometheus can aggregate across nodes and take its own quantiles
+        // over any range (the gauges above are the daemon's own two-minute view).
+        if let samples = r.lagSamples { histogram("tandem_replication_lag_seconds", [], samples) }
         if let split = d.splitBrain {
             for kind in SplitBrainMonitor.Kind.allCases {
                 let l = [("kind", Self.snake(kind.rawValue))]
                 counter("tandem_split_brain_reports_total", l, split.reports[kind.rawValue] ?? 0)
                 gauge("tandem_split_brain_active", l, split.active.filter { $0.kind == kind.rawValue }.count)
+            }
+            if let view = split.peerView {
+                for (reason, n) in view.refused { counter("tandem_peer_view_refused_total", [("reason", Self.snake(reason))], n) }
+                if let ms = view.lastHeardMs { gauge("tandem_peer_view_last_heard_seconds", Double(ms) / 1000) }
             }
         }
         publishKernel(d)

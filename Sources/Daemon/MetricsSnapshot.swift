@@ -26,6 +26,8 @@ struct ReplicationFigures: Sendable {
     var links: [LinkFigures]
     var messages: SyncMessageTally
     var promotions: PromotionTally
+    /// FTFW: the lag samples, for the histogram (nil in the modes that take none).
+    var lagSamples: PromotionTally.Observations? = nil
 }
 
 /// One dedicated link's own counters. The status document shows only the active link's

@@ -24,6 +24,9 @@ struct ReplicationLag {
     private var currentSince: Instant?
     private(set) var last: Duration?
     private(set) var lastAt: Instant?
+    /// The newest samples one by one, for the metrics' histogram: at most one per 100 ms
+    /// (the probe's rate), so the kept 256 outlast any publish interval.
+    private(set) var samples = PromotionTally.Observations()
 
     private static func histogram() -> Histogram<UInt64> {
         Histogram(lowestDiscernibleValue: 1, highestTrackableValue: UInt64(ceiling.microsecondCount), numberOfSignificantValueDigits: .two)
@@ -36,6 +39,7 @@ struct ReplicationLag {
         _ = current.record(us)
         last = lag
         lastAt = now
+        samples.append(lag)
     }
 
     /// The last two minutes at most.

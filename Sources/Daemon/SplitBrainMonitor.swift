@@ -36,6 +36,14 @@ struct SplitBrainMonitor {
         var peerAdvert: PeerAdvert?
         /// The last advert with a priority above 0 heard while MASTER that left us MASTER.
         var lastClaimWhileMaster: Instant?
+        /// `--peer-view`: the peer's own word for this instance, while fresh.
+        var peerView: PeerViewState? = nil
+    }
+
+    /// What the peer's view (docs/split-brain.md) said of an instance, and when it came.
+    struct PeerViewState: Equatable, Sendable {
+        var state: String
+        var at: Instant
     }
 
     struct SyncView: Sendable {
@@ -100,7 +108,13 @@ struct SplitBrainMonitor {
     }
 
     private mutating func bothMaster(_ i: InstanceView, now: Instant) -> Bool {
-        guard i.isMaster, let claim = i.lastClaimWhileMaster, now - claim <= i.masterDownInterval else {
+        // The peer's view claims MASTER over the sync path: the only claim that reaches a
+        // master whose VRRP path is cut both ways. Only views that came while we were
+        // MASTER count, as only adverts heard while MASTER do.
+        var viewClaim: Instant?
+        if let v = i.peerView, v.state == "MASTER", let since = i.masterSince, v.at >= since { viewClaim = v.at }
+        let claims = [i.lastClaimWhileMaster, viewClaim].compactMap { $0 }
+        guard i.isMaster, let claim = claims.max(), now - claim <= i.masterDownInterval else {
             firstClaim[i.name] = nil
             return false
         }
@@ -147,6 +161,7 @@ struct SplitBrainMonitor {
         let vrrp = "VRRP: \(i.name) \(i.isMaster ? "MASTER" : "not master"), "
             + (i.peerAdvert.map { "peer \($0.source) last advert \(ago($0.at)) (priority \($0.priority))" } ?? "no advert from a peer heard")
         let link = "sync: peer \(sync.peer) " + (sync.lastHeard.map { "heard \(ago($0))" } ?? "never heard")
-        return vrrp + "; " + link
+        let view = i.peerView.map { "; peer view: \(i.name) \($0.state) \(ago($0.at))" } ?? ""
+        return vrrp + "; " + link + view
     }
 }

@@ -10,9 +10,11 @@ import StateSync
 /// version; a new version is a new `schema` string, so a reader can refuse what it does
 /// not understand instead of misreading it.
 struct StatusDocument: Encodable, Sendable {
-    static let schemaVersion = "tandem-status/1"
+    /// /2 added `tandem keepalived`'s document (mode "keepalived", replication sections
+    /// null); a conntrackd or run document of /2 has /1's keys and meanings unchanged.
+    static let schemaVersion = "tandem-status/2"
 
-    enum Mode: String, Encodable, Sendable { case conntrackd, run }
+    enum Mode: String, Encodable, Sendable { case conntrackd, run, keepalived }
 
     let schema = StatusDocument.schemaVersion
     var mode: Mode
@@ -42,6 +44,24 @@ struct StatusDocument: Encodable, Sendable {
         var active: [Disagreement]
         /// How often each began, by kind (every kind present).
         var reports: [String: Int]
+        /// `--peer-view`: what the peer says of its instances; null without the flag.
+        @Nullable var peerView: PeerViewStatus? = nil
+    }
+
+    struct PeerViewStatus: Encodable, Sendable {
+        var port: Int
+        /// nil until a view has been heard.
+        @Nullable var lastHeardMs: Int?
+        /// The peer's instances while its view is fresh (empty otherwise).
+        var instances: [PeerInstance]
+        /// Refused datagrams by reason (every reason present).
+        var refused: [String: Int]
+
+        struct PeerInstance: Encodable, Sendable {
+            var name: String
+            var state: String
+            var priority: Int
+        }
     }
 
     struct Sync: Encodable, Sendable {
@@ -236,10 +256,13 @@ struct StatusDocument: Encodable, Sendable {
 
     /// Sorted keys: two documents of the same state are byte for byte the same, so an
     /// operator's diff shows what moved.
-    func json() throws -> String {
+    func json() throws -> String { try Self.render(self) }
+
+    /// The one rendering every mode's document goes through.
+    static func render(_ document: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+        return String(decoding: try encoder.encode(document), as: UTF8.self) + "\n"
     }
 }
 

@@ -29,6 +29,7 @@ extension FuzzTarget {
         ConfigHarness.conntrackdTarget,
         ConfigHarness.keepalivedTarget,
         ControlRequestHarness.target,
+        PeerViewHarness.target,
     ]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }

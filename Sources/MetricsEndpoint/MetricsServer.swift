@@ -53,6 +53,7 @@ public final class MetricsServer: Sendable {
     public var factory: any MetricsFactory {
         var f = PrometheusMetricsFactory(registry: registry)
         f.defaultDurationHistogramBuckets = MetricsFeed.durationBuckets
+        f.durationHistogramBuckets = MetricsFeed.bucketsByName
         return f
     }
 

@@ -13,6 +13,8 @@ struct KeepalivedCommandLine {
     /// `-t LOG_FILE`: the check's report goes there instead of stderr.
     var testLog: String?
     var pidFiles: [String] = []
+    /// `-p`: the main pid file, which the control socket's default path follows.
+    var mainPidFile: String?
     var fileMask: mode_t?
     /// `-i`; nil: the node name.
     var configID: String?
@@ -50,7 +52,9 @@ struct KeepalivedCommandLine {
             }
             switch f.short ?? " " {
             case "f": line.file = value ?? line.file
-            case "p", "r": if let value { line.pidFiles.append(value) }
+            case "p", "r":
+                if let value { line.pidFiles.append(value) }
+                if f.short == "p" { line.mainPidFile = value }
             case "i": line.configID = value
             case "l": line.logConsole = true
             case "G": line.syslog = false

@@ -38,10 +38,21 @@ public struct KeepalivedTool {
         // keepalived's own are read.
         var keepalivedArguments: [String] = []
         var metricsAddress: ListenAddress?
+        var controlSocket: String?
         var i = 0
         while i < argv.count {
             let a = argv[i]
             if a == "--" { keepalivedArguments += argv[i...]; break }
+            switch ControlSocketOption.read(argv, at: i) {
+            case .otherArgument: break
+            case .read(let path, let taking):
+                controlSocket = path
+                i += taking
+                continue
+            case .refused(let why):
+                output.err("keepalived: \(why)")
+                return 2
+            }
             switch ListenAddress.readFlag(argv, at: i) {
             case .otherArgument:
                 keepalivedArguments.append(a)
@@ -63,6 +74,10 @@ public struct KeepalivedTool {
         if line.test {
             if metricsAddress != nil {
                 output.err("keepalived: --metrics-listen is for the daemon; it is not supported with -t")
+                return 2
+            }
+            if controlSocket != nil {
+                output.err("keepalived: \(ControlSocketOption.flag) is for the daemon; it is not supported with -t")
                 return 2
             }
             guard let path = line.testLog else { return check(line, report: output) }
@@ -92,7 +107,7 @@ public struct KeepalivedTool {
         for f in line.inert { output.err("Keepalived: \(f.names): \(f.note)") }
         let vetting = ScriptVetting(config)
         for l in vetting.logLines + vetting.errors + [vetting.securityViolation].compactMap({ $0 }) { output.err(l) }
-        return runDaemon(vetting.vetted, line: line, metricsAddress: metricsAddress)
+        return runDaemon(vetting.vetted, line: line, metricsAddress: metricsAddress, controlSocket: controlSocket)
     }
 
     /// `-t`: keepalived 2.2.7's verdict. 0 OK; 5 errors it would run with, or a missing
@@ -164,7 +179,8 @@ final class AppendingReport: OutputSink {
 }
 
 extension KeepalivedTool {
-    func runDaemon(_ config: KeepalivedConfiguration, line: KeepalivedCommandLine, metricsAddress: ListenAddress? = nil) -> Int32 {
+    func runDaemon(_ config: KeepalivedConfiguration, line: KeepalivedCommandLine, metricsAddress: ListenAddress? = nil,
+                   controlSocket: String? = nil) -> Int32 {
         let (file, configID, pidFiles) = (line.file, line.configID, line.pidFiles)
         for e in config.errors { output.err(e.description) }
         // keepalived's single-instance rule: a pid file naming a live process means one is
@@ -187,6 +203,17 @@ extension KeepalivedTool {
             }
         }
         defer { metricsServer?.stop() }
+        let control: ControlServer?
+        let controlNote: String
+        switch openControlSocket(explicit: controlSocket, line: line) {
+        case .opened(let server):
+            (control, controlNote) = (server, "control socket \(server.path) (tandem status --control-socket \(server.path))")
+        case .without(let why):
+            (control, controlNote) = (nil, why)
+        case .refused(let why):
+            output.err("Keepalived_vrrp: \(why)")
+            return 1
+        }
         for path in pidFiles { PidFile.write(path) }
         defer { for path in pidFiles { PidFile.remove(path) } }
         // As keepalived: syslog unless -G, stderr only with -l. Start-up refusals above
@@ -207,6 +234,8 @@ extension KeepalivedTool {
             return 1
         }
         if let metricsServer { log("metrics on http://\(metricsServer.address)/metrics") }
+        log(controlNote)
+        daemon.control = control
         daemon.metrics = metricsServer?.feed()
         // keepalived tells systemd only when systemd is its parent; Tandem whenever
         // NOTIFY_SOCKET is set (unset it to keep Tandem quiet).
@@ -256,6 +285,35 @@ extension KeepalivedTool {
             if s == .statsClear { daemon.clearStatistics() }
         case .json:
             if !KeepalivedDaemon.writeDump(daemon.jsonText(), to: directory + "/keepalived.json") { log("cannot write \(directory)/keepalived.json") }
+        }
+    }
+}
+
+extension KeepalivedTool {
+    enum ControlSocketOutcome {
+        case opened(ControlServer)
+        /// The default path could not be had: VRRP runs, status is not served (logged).
+        case without(String)
+        /// The operator's own path could not be had: the start fails.
+        case refused(String)
+    }
+
+    /// The operator's `--control-socket` must work or the start fails; the default one is
+    /// a convenience, so VRRP never fails to start over it (a keepalived swapped for
+    /// Tandem must start where keepalived would), and its absence is logged.
+    func openControlSocket(explicit: String?, line: KeepalivedCommandLine) -> ControlSocketOutcome {
+        let path = explicit ?? ControlSocketOption.defaultPath(mainPidFile: line.mainPidFile)
+        // Binding unlinks the path first: a live daemon's socket would be taken from it.
+        if ControlServer.isAnswered(path: path) {
+            let why = "control socket \(path): another daemon answers there"
+            return explicit == nil ? .without(why + "; running without one (tandem status cannot reach this node; pass \(ControlSocketOption.flag))")
+                                   : .refused(why)
+        }
+        do {
+            return .opened(try ControlServer(path: path))
+        } catch {
+            let why = "control socket \(path): \(error)"
+            return explicit == nil ? .without(why + "; running without one (tandem status cannot reach this node)") : .refused(why)
         }
     }
 }

@@ -38,6 +38,10 @@ struct RunCommand: ParsableCommand {
             help: "Script run with KIND INSTANCE begin|end when a split brain is suspected or over (bothMaster, vrrpLostSyncAlive, syncLostVRRPAlive).")
     var notifySplitBrain: String?
 
+    @Option(name: .customLong("peer-view"),
+            help: "Exchange VRRP states with a Tandem peer on this UDP port, between the UDP sync link's addresses (both nodes; docs/split-brain.md).")
+    var peerView: Int?
+
     @Flag(name: .customLong("check"), help: "Check both files and exit.")
     var check = false
 
@@ -83,6 +87,10 @@ public struct RunTool {
             output.err("tandem run: --sync-demotion must be between 0 and 254")
             return 64
         }
+        if let port = command.peerView, !(1...65535).contains(port) {
+            output.err("tandem run: --peer-view must be a UDP port (1-65535)")
+            return 64
+        }
         var metricsAddress: ListenAddress?
         if let text = command.metricsListen {
             do {
@@ -126,8 +134,13 @@ public struct RunTool {
             output.err("\(command.keepalivedConfig): no vrrp_instance configured")
             return 1
         }
-        if conntrackd.sync == nil {
+        guard let sync = conntrackd.sync else {
             output.err("\(command.conntrackdConfig): no Sync section: tandem run replicates state and needs one")
+            return 1
+        }
+        // Checked before the start (and by --check): the views go between the UDP link's addresses.
+        if command.peerView != nil, let problem = FailoverNode.peerViewProblem(sync) {
+            output.err("tandem run: \(command.conntrackdConfig): \(problem)")
             return 1
         }
         if command.check {
@@ -179,7 +192,9 @@ public struct RunTool {
             do {
                 let node = try FailoverNode(keepalived: keepalived, conntrackd: conntrackd,
                                             options: .init(syncDemotion: command.syncDemotion, runSyncScripts: command.runSyncScripts,
-                                                          notifySplitBrain: command.notifySplitBrain, syncKeys: syncKeys), logger: logger, shouldStop: shouldStop)
+                                                          notifySplitBrain: command.notifySplitBrain, syncKeys: syncKeys,
+                                                          peerViewPort: command.peerView.map { UInt16($0) }),
+                                            logger: logger, shouldStop: shouldStop)
                 if !lastProblem.isEmpty { log("started after: \(lastProblem)") }
                 let systemd = SystemdSession(enabled: conntrackd.general.systemd)
                 let signals = self.signals

@@ -86,7 +86,7 @@ extension RunTool {
                     next = nil
                 }
             }
-            node.conntrackd.replaceSyncKeys(SyncKeys(current: current, next: next))
+            node.replaceSyncKeys(SyncKeys(current: current, next: next))
         } catch {
             log("sync keys not reloaded: \(error); the running keys stay")
         }

@@ -54,6 +54,8 @@ import Timekeeping
                 .init(name: "V", state: "BACKUP", interface: "eth0", syncGroup: nil, basePriority: 200, effectivePriority: 140,
                       trackWeight: -10, syncDemotion: 50, faults: [], advertsRejected: 0),
             ])
+            // As FailoverNode fills it: a run node always watches for split brain.
+            d.splitBrain = .init(active: [], reports: ["bothMaster": 0, "vrrpLostSyncAlive": 0, "syncLostVRRPAlive": 0])
         }
         return d
     }
@@ -63,7 +65,7 @@ import Timekeeping
     @Test func conntrackdDocumentValidatesAndCarriesItsFigures() throws {
         let j = try Self.parsed(Self.document())
         #expect(try JSONSchemaSubset.statusSchema().errors(in: j) == [])
-        #expect(j["schema"] == .string("tandem-status/1"))
+        #expect(j["schema"] == .string("tandem-status/2"))
         #expect(j["mode"] == .string("conntrackd"))
         #expect(j["vrrp"] == .null)
         let sync = try #require(j["sync"])
@@ -120,13 +122,68 @@ import Timekeeping
         var extra = o
         extra["surprise"] = .integer(1)
         #expect(schema.errors(in: .object(extra)) == [": unexpected key surprise"])
-        o["mode"] = .string("keepalived")
+        o["mode"] = .string("vrrp")
         #expect(schema.errors(in: .object(o)).first?.contains("enum") == true)
         o["mode"] = .string("run")
         guard case .object(var sync) = o["sync"] else { Issue.record("no sync"); return }
         sync["mode"] = .integer(1)
         o["sync"] = .object(sync)
         #expect(schema.errors(in: .object(o)).contains { $0.hasPrefix("/sync/mode:") })
+    }
+
+    static func keepalivedDocument() -> KeepalivedStatusDocument {
+        KeepalivedStatusDocument(
+            process: ProcessFootprint(pid: 7, uptimeSeconds: 3, rssBytes: 8192, openFds: 9),
+            control: .init(localReadFailed: 1, localUnknownRequest: 2),
+            vrrp: .init(syncDemotion: 0, hostActionFailures: [:], instances: [
+                .init(name: "VI_1", state: "MASTER", interface: "eth0", syncGroup: "G", basePriority: 150, effectivePriority: 150,
+                      trackWeight: 0, syncDemotion: 0, faults: [], advertsRejected: 0),
+            ]))
+    }
+
+    /// `tandem keepalived`: the same document, the replication sections null, VRRP filled.
+    @Test func keepalivedDocumentValidatesWithReplicationNull() throws {
+        let j = try JSONValue.parse(try Self.keepalivedDocument().json())
+        #expect(try JSONSchemaSubset.statusSchema().errors(in: j) == [])
+        #expect(j["schema"] == .string("tandem-status/2"))
+        #expect(j["mode"] == .string("keepalived"))
+        for key in ["sync", "kernel", "caches", "lastPromotion", "pendingCommit", "handover", "errorsRecovered", "splitBrain"] {
+            #expect(j[key] == .null, "\(key)")
+        }
+        #expect(j["control"]?["localUnknownRequest"] == .integer(2))
+        #expect(j["process"]?["pid"] == .integer(7))
+        #expect(j["vrrp"]?["instances"]?[0]?["state"] == .string("MASTER"))
+        #expect(j["vrrp"]?["instances"]?[0]?["syncGroup"] == .string("G"))
+        // Every key of the other modes' documents is there: a reader finds what it knows.
+        let run = try Self.parsed(Self.document(mode: .run))
+        #expect(Set(j.object.map { Array($0.keys) } ?? []) == Set(run.object.map { Array($0.keys) } ?? []))
+    }
+
+    /// The mode decides which sections may be null; each wrong pairing is refused, so the
+    /// tests that find a document valid could find it invalid.
+    @Test func theValidatorRefusesSectionsThatDoNotFitTheMode() throws {
+        let schema = try JSONSchemaSubset.statusSchema()
+        guard case .object(let keepalived) = try JSONValue.parse(try Self.keepalivedDocument().json()),
+              case .object(let conntrackd) = try Self.parsed(Self.document()),
+              case .object(let run) = try Self.parsed(Self.document(mode: .run)) else { Issue.record("not objects"); return }
+        // The unmodified documents pass: the refusals below are the changes' doing.
+        #expect(schema.errors(in: .object(keepalived)) == [] && schema.errors(in: .object(conntrackd)) == []
+                && schema.errors(in: .object(run)) == [])
+        var withSync = keepalived
+        withSync["sync"] = conntrackd["sync"]
+        #expect(schema.errors(in: .object(withSync)).contains { $0.contains("fits no anyOf branch") }, "\(schema.errors(in: .object(withSync)))")
+        var withoutVRRP = keepalived
+        withoutVRRP["vrrp"] = .null
+        #expect(schema.errors(in: .object(withoutVRRP)).contains { $0.contains("fits no anyOf branch") })
+        var conntrackdWithoutSync = conntrackd
+        conntrackdWithoutSync["sync"] = .null
+        #expect(schema.errors(in: .object(conntrackdWithoutSync)).contains { $0.contains("fits no anyOf branch") })
+        var runCalledKeepalived = run
+        runCalledKeepalived["mode"] = .string("keepalived")
+        #expect(schema.errors(in: .object(runCalledKeepalived)).contains { $0.contains("fits no anyOf branch") })
+        var oldVersion = keepalived
+        oldVersion["schema"] = .string("tandem-status/1")
+        #expect(schema.errors(in: .object(oldVersion)) == ["/schema: \"tandem-status/1\" is not the constant"])
     }
 
     /// Keys sorted and nothing time-dependent beyond the figures: one state, one text.

@@ -72,4 +72,42 @@ struct SplitBrainTests {
             #expect(Vectors.readText(reporter.log).contains("SPLIT BRAIN suspected"), "\(Vectors.readText(reporter.log))")
         }
     }
+
+    /// `--peer-view` on both nodes (docs/split-brain.md), VRRP cut both ways: B takes over
+    /// as above, and now A hears B's view claim MASTER over the sync path, so BOTH report.
+    /// The control is `eachHalfReportsWhatItCanSee(cut: .vrrpBothWays)`: the same cut
+    /// without the flag, where A reports nothing.
+    @Test func withPeerViewsBothNodesReportAVRRPCutBothWays() throws {
+        let flag = ["--peer-view", "3790"]
+        let pair = try RunPair(tag: "sbpv", prefix: "tdsb", subnet: "10.96.0", arguments: (flag, flag))
+        defer { pair.remove() }
+        let (link, a, b) = (pair.link, pair.a, pair.b)
+        let none = ["bothMaster": 0, "vrrpLostSyncAlive": 0, "syncLostVRRPAlive": 0]
+        #expect(Self.reports(a) == none && Self.reports(b) == none)
+        // Before the cut each node holds the other's view: A MASTER, B BACKUP.
+        #expect(FailoverNodeTests.waitUntil(5) { Self.peerStates(b) == ["MASTER"] && Self.peerStates(a) == ["BACKUP"] },
+                "A sees \(Self.peerStates(a)), B sees \(Self.peerStates(b))")
+        try Self.drop("ip protocol vrrp drop", in: link.a)
+        try Self.drop("ip protocol vrrp drop", in: link.b)
+        let expectedA = ["bothMaster": 1, "vrrpLostSyncAlive": 0, "syncLostVRRPAlive": 0]
+        // B is MASTER and hears A's view claim it too: both kinds hold on B.
+        let expectedB = ["bothMaster": 1, "vrrpLostSyncAlive": 1, "syncLostVRRPAlive": 0]
+        var (seenA, seenB) = (none, none)
+        let settled = FailoverNodeTests.waitUntil(12) {
+            seenA = Self.reports(a)
+            seenB = Self.reports(b)
+            return seenA == expectedA && seenB == expectedB
+        }
+        #expect(settled, "A \(seenA), B \(seenB)\nA: \(Vectors.readText(a.log))\nB: \(Vectors.readText(b.log))")
+        #expect(Vectors.readText(a.log).contains("SPLIT BRAIN suspected (V): both master"), "\(Vectors.readText(a.log))")
+        #expect(Vectors.readText(a.log).contains("peer view: V MASTER"), "\(Vectors.readText(a.log))")
+    }
+
+    /// The instance states in the node's `splitBrain.peerView`.
+    static func peerStates(_ node: FailoverNodeTests.Node) -> [String] {
+        let r = node.namespace.run([Shell.tandem, "status", "--json", "-C", node.directory + "/conntrackd.conf"])
+        let document = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let view = (document?["splitBrain"] as? [String: Any])?["peerView"] as? [String: Any]
+        return (view?["instances"] as? [[String: Any]] ?? []).compactMap { $0["state"] as? String }
+    }
 }

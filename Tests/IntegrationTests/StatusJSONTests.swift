@@ -40,7 +40,7 @@ struct StatusJSONTests {
         defer { pair.stop() }
         #expect(pair.eventually(5) { FileManager.default.fileExists(atPath: "\(pair.dir)/b.ctl") })
         let before = try Self.status(pair.a, config: "\(pair.dir)/a.conf")
-        #expect(before["schema"] == .string("tandem-status/1"))
+        #expect(before["schema"] == .string("tandem-status/2"))
         #expect(before["mode"] == .string("conntrackd"))
         #expect(before["vrrp"] == .null)
         #expect(before["sync"]?["mode"] == .string("FTFW"))

@@ -16,7 +16,8 @@ import Timekeeping
 
     /// A backup of `tandem run`: 10 internal flows, 40 external, a resync complete, one
     /// promotion that the full table partly refused, one VRRP instance in BACKUP.
-    static func snapshot(externalFlows: Int = 40, received: Int = 40, commits: Int = 1, rejected: Int = 2) -> MetricsSnapshot {
+    static func snapshot(externalFlows: Int = 40, received: Int = 40, commits: Int = 1, rejected: Int = 2,
+                         lagSamples: [Duration] = [.milliseconds(3)]) -> MetricsSnapshot {
         var gaps = GapRepair.Counters()
         gaps.gaps = 2
         gaps.renacksSkipped = 1
@@ -27,7 +28,7 @@ import Timekeeping
             link: .init(sent: 7, received: 3, sendErrors: 2, droppedFull: 2), gaps: gaps, resyncPending: false, retransmitted: 4, lost: 5,
             malformed: 1, foreign: 6, overruns: 0)
         var lag = ReplicationLag()
-        lag.record(.milliseconds(3), now: ns(58 * second))
+        for l in lagSamples { lag.record(l, now: ns(58 * second)) }
         node.lag = ControlPresenter.LagView(samples: 1, last: lag.last, lastAt: lag.lastAt, recent: lag.recent(now: ns(60 * second)),
                                             probesUnanswered: 1)
         var internalCounters = CacheCounters()
@@ -62,7 +63,9 @@ import Timekeeping
                                       now: ns(60 * second))
         document.vrrp = nil
         document.splitBrain = .init(active: [.init(kind: "bothMaster", instance: "V", sinceMs: 500, detail: "both master: …")],
-                                    reports: ["bothMaster": 1, "vrrpLostSyncAlive": 0, "syncLostVRRPAlive": 2])
+                                    reports: ["bothMaster": 1, "vrrpLostSyncAlive": 0, "syncLostVRRPAlive": 2],
+                                    peerView: .init(port: 3790, lastHeardMs: 400, instances: [.init(name: "V", state: "MASTER", priority: 100)],
+                                                    refused: ["stale": 2, "notFromPeer": 1]))
         var link = ChannelCounters()
         link.packetsSent = 7
         link.packetsReceived = 3
@@ -87,7 +90,7 @@ import Timekeeping
         return MetricsSnapshot(
             process: ProcessFigures(footprint: document.process, startTimeSeconds: 1_700_000_000, cpuSeconds: 1.25),
             replication: ReplicationFigures(document: document, links: [LinkFigures(name: "UDP:eth1", active: true, counters: link)],
-                                            messages: messages, promotions: promotions),
+                                            messages: messages, promotions: promotions, lagSamples: lag.samples),
             vrrp: vrrp)
     }
 
@@ -105,6 +108,7 @@ import Timekeeping
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = MetricsFeed.durationBuckets
+        factory.durationHistogramBuckets = MetricsFeed.bucketsByName
         let publisher = MetricsPublisher(factory: factory)
         for s in snapshots { publisher.publish(s) }
         let text = registry.emitToString()
@@ -148,6 +152,14 @@ import Timekeeping
         #expect(s[#"tandem_commit_failures_total{errno="ENOMEM"}"#] == "3")
         #expect(s[#"tandem_commit_failures_total{errno="EEXIST"}"#] == "1")
         #expect(s["tandem_promotion_duration_seconds_count"] == "1")
+        #expect(s[#"tandem_peer_view_refused_total{reason="stale"}"#] == "2")
+        #expect(s[#"tandem_peer_view_refused_total{reason="not_from_peer"}"#] == "1")
+        #expect(s["tandem_peer_view_last_heard_seconds"] == "0.4")
+        #expect(s[#"tandem_replication_lag_seconds_bucket{le="0.005"}"#] == "1")
+        #expect(s[#"tandem_replication_lag_seconds_bucket{le="0.0025"}"#] == "0")
+        #expect(s["tandem_replication_lag_seconds_count"] == "1")
+        #expect(s[#"tandem_replication_lag_recent_seconds{stat="last"}"#] == "0.003")
+        #expect(s[#"tandem_replication_lag_recent_seconds{stat="max"}"#] != nil)
         #expect(s[#"tandem_promotion_duration_seconds_bucket{le="0.005"}"#] == "1")
         #expect(s[#"tandem_promotion_duration_seconds_bucket{le="0.0025"}"#] == "0")
         #expect(s[#"tandem_vrrp_state{instance="V"}"#] == "1.0")
@@ -186,6 +198,13 @@ import Timekeeping
         #expect(later[#"tandem_vrrp_adverts_rejected_total{instance="V",reason="wrong_ttl"}"#] == "0")
         let same = Self.publish([Self.snapshot(), Self.snapshot()]).samples
         #expect(same == once)
+        // The lag histogram takes each sample once: the second snapshot's one new sample
+        // (the first is the same 3 ms) adds one observation, in its own bucket.
+        let lagged = Self.publish([Self.snapshot(), Self.snapshot(lagSamples: [.milliseconds(3), .microseconds(400)])]).samples
+        #expect(once["tandem_replication_lag_seconds_count"] == "1")
+        #expect(lagged["tandem_replication_lag_seconds_count"] == "2")
+        #expect(lagged[#"tandem_replication_lag_seconds_bucket{le="0.0005"}"#] == "1")
+        #expect(lagged[#"tandem_replication_lag_seconds_bucket{le="0.00025"}"#] == "0")
     }
 
     /// keepalived mode: no replication series at all, VRRP and the process only.

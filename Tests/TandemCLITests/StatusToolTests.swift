@@ -9,10 +9,11 @@ import Testing
         let out = CapturedOutput()
         #expect(StatusTool(output: out).run(["--help"]) == 0)
         let text = out.stdout.joined(separator: "\n")
-        #expect(text.contains("--json") && text.contains("tandem-status/1"), "\(text)")
+        #expect(text.contains("--json") && text.contains("tandem-status/2"), "\(text)")
     }
 
-    @Test(arguments: [["--jsn"], ["--json", "extra"], ["-C"], ["--json", "--conntrackd-config"], ["-j"]])
+    @Test(arguments: [["--jsn"], ["--json", "extra"], ["-C"], ["--json", "--conntrackd-config"], ["-j"],
+                            ["--control-socket"], ["-C", "a.conf", "--control-socket", "/run/x.ctl"], ["--keepalived", "-C", "a.conf"]])
     func badArgumentsExit64WithAMessage(_ argv: [String]) {
         let out = CapturedOutput()
         #expect(StatusTool(output: out).run(argv) == 64)
@@ -56,6 +57,14 @@ import Testing
         #expect(silent.stdout.isEmpty)
         #expect(silent.stderr.first?.contains("gave no JSON status") == true, "\(silent.stderr)")
         #expect(received.get() == 201)
+    }
+
+    /// `--control-socket` asks that socket directly (tandem keepalived has no conntrackd.conf).
+    @Test func aControlSocketIsAskedDirectly() {
+        let path = NSTemporaryDirectory() + "tdt-statustool-none-\(getpid()).ctl"
+        let out = CapturedOutput()
+        #expect(StatusTool(output: out).run(["--json", "--control-socket", path]) == 1)
+        #expect(out.stderr.first?.contains("no daemon answers on \(path)") == true, "\(out.stderr)")
     }
 
     final class Received: @unchecked Sendable {

@@ -47,14 +47,14 @@ public indirect enum JSONValue: Decodable, Equatable, Sendable {
 }
 
 /// The part of JSON Schema (draft 2020-12) that docs/status.schema.json uses: type, const,
-/// enum, minimum, maximum, required, properties, additionalProperties, items and local
-/// `$ref`s. A keyword outside that subset is an error, so the schema cannot grow a rule
+/// enum, minimum, maximum, required, properties, additionalProperties, items, anyOf and
+/// local `$ref`s. A keyword outside that subset is an error, so the schema cannot grow a rule
 /// this validator would silently skip.
 public struct JSONSchemaSubset {
     let root: JSONValue
     static let annotations: Set<String> = ["$schema", "$defs", "title", "description"]
     static let keywords: Set<String> = ["type", "const", "enum", "minimum", "maximum", "required", "properties",
-                                        "additionalProperties", "items", "$ref"]
+                                        "additionalProperties", "items", "$ref", "anyOf"]
 
     public init(_ schema: JSONValue) { root = schema }
 
@@ -96,6 +96,18 @@ public struct JSONSchemaSubset {
                     }
                 }
             }
+        }
+        if let branches = s["anyOf"]?.array {
+            // Valid if one branch holds; otherwise each branch's first complaint, so the
+            // failure says why the value fits none.
+            var complaints: [String] = []
+            for (i, b) in branches.enumerated() {
+                var e: [String] = []
+                check(v, b, path, &e)
+                if e.isEmpty { complaints = []; break }
+                complaints.append("anyOf[\(i)]: \(e[0])")
+            }
+            if !complaints.isEmpty { out.append("\(path): fits no anyOf branch (\(complaints.joined(separator: "; ")))") }
         }
         if let a = v.array, let items = s["items"] {
             for (i, child) in a.enumerated() { check(child, items, "\(path)/\(i)", &out) }
