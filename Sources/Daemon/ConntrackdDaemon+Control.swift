@@ -145,10 +145,11 @@ extension ConntrackdDaemon {
         s.trafficBytes = runtime.trafficBytes
         s.trafficPackets = runtime.trafficPackets
         let current = sync.channels.first(where: { $0.isDefault }) ?? sync.channels.first
-        for c in sync.channels {
+        for (index, c) in sync.channels.enumerated() {
             let name = c.interface ?? ""
             var block = ConntrackdStatistics.Channel(kind: c.kind == .udp ? "UDP" : (c.kind == .tcp ? "TCP" : "multicast"),
                                                      interface: name, status: InterfaceStatus.of(name), active: c.location == current?.location)
+            (block.refusals, block.authenticationRefused) = refusals(onChannel: index)
             if block.active {
                 let k = channel.counters
                 block.bytesSent = k.bytesSent

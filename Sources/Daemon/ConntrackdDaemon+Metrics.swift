@@ -5,7 +5,9 @@ import Timekeeping
 extension ConntrackdDaemon {
     func replicationFigures(now: Instant) -> ReplicationFigures {
         let links = link.channels.channels.enumerated().map { index, c in
-            LinkFigures(name: "\(c.kind.rawValue):\(c.interface ?? "#\(index)")", active: index == link.channels.current, counters: c.counters)
+            let refused = refusals(onChannel: index)
+            return LinkFigures(name: "\(c.kind.rawValue):\(c.interface ?? "#\(index)")", active: index == link.channels.current,
+                               counters: c.counters, refusals: refused.hardening, authenticationRefused: refused.authentication)
         }
         return ReplicationFigures(document: statusDocument(now: now, listing: false), links: links, messages: messageTally,
                                   promotions: promotionTally, lagSamples: engine.isFTFW ? state.replicationLag.samples : nil)

@@ -24,7 +24,11 @@ extension ConntrackdDaemon {
         defer { if !handovers.isEmpty { handOver(handovers) } }
         var events: [SyncEngineEvent] = []
         engine.receiving(at: now)
-        defer { if let line = hardening.newRefusals(syncRefusals) { log(line) } }
+        channelRefusals.start(messageRefusals)
+        defer {
+            channelRefusals.settle(messageRefusals)
+            if let line = hardening.newRefusals(syncRefusals) { log(line) }
+        }
         /// A message the mode will judge arrived on link `index`: answer on that link.
         func judging(on index: Int) {
             link.heard(now: now)
@@ -64,6 +68,7 @@ extension ConntrackdDaemon {
         let fastFlow: ((Int, SyncHeader, SyncMessageType, UnsafeRawBufferPointer) -> Bool)? =
             !engine.isFTFW || sync.disableExternalCache || handingOver ? nil : { index, header, type, payload in
                 guard let p = CompactSyncedFlow.Packed(payload: payload) else { return false }
+                self.channelRefusals.handling(index, totals: self.messageRefusals)
                 // Refused by the jump guard: taken, and dropped.
                 guard self.hardening.admits(flags: header.flags, sequence: header.sequence, expected: self.engine.expectedSequence,
                                             now: now, resume: self.resumePeerLine) else { return true }
@@ -76,6 +81,7 @@ extension ConntrackdDaemon {
                 return true
             }
         link.receive(fastFlow: fastFlow) { index, received in
+            channelRefusals.handling(index, totals: messageRefusals)
             // Refused by the jump guard: dropped before it counts as the peer heard.
             if case .message(let m) = received,
                !hardening.admits(flags: m.flags, sequence: m.sequence, expected: engine.expectedSequence, now: now,

@@ -66,6 +66,8 @@ public final class ConntrackdDaemon {
     public var metrics: MetricsFeed?
     /// The sync link's guards without a key (docs/sync-hardening.md).
     var hardening: SyncHardening
+    /// The hardened link's refusals by the link they arrived on.
+    var channelRefusals: ChannelRefusals
 
     public init(config: ConntrackdConfiguration, logger: Logger, shouldStop: @escaping () -> Bool, syncKeys: SyncKeys? = nil) throws {
         guard let sync = config.sync else { throw SetupError.configuration("statistics mode is not supported by tandem yet; configure Sync") }
@@ -115,6 +117,7 @@ public final class ConntrackdDaemon {
         if let syncKeys { channels.authenticator = Self.authenticator(syncKeys, log: log) }
         link = PeerLink(channels: channels, peerAddress: ChannelSet.peerDescription(sync.channels), now: now, log: log)
         messageTally = SyncMessageTally(links: link.channels.channels.count)
+        channelRefusals = ChannelRefusals(channels: link.channels.channels.count)
         control = try config.general.unixPath.map { path throws(SetupError) in try ControlServer(path: path) }
         let kernel = try ConntrackConnection()
         committer = Committer(kernel: kernel, commitTimeout: sync.commitTimeout, windowTracking: sync.tcpWindowTracking)

@@ -24,6 +24,11 @@ public struct ConntrackdStatistics: Sendable {
         public var status: String
         public var active: Bool
         public var bytesSent = 0, bytesReceived = 0, packetsSent = 0, packetsReceived = 0, sendErrors = 0, receiveErrors = 0
+        /// What the hardened link refused of what arrived on this channel (unlike the
+        /// traffic counters, kept for every channel, active or not).
+        public var refusals = SyncRefusals()
+        /// `--sync-key`: the frames refused on this channel; nil without a key.
+        public var authenticationRefused: SyncAuthenticator.Counters?
         public init(kind: String, interface: String, status: String, active: Bool) {
             self.kind = kind
             self.interface = interface
@@ -155,6 +160,7 @@ public struct ConntrackdStatistics: Sendable {
         s += "\t\tStale flows removed:\t\(Self.pad(g.staleFlowsRemoved, 20))\n\n"
         s += refusedBlock
         if let a = authentication { s += authenticationBlock(a) }
+        s += refusedByChannelBlock
         return s
     }
 

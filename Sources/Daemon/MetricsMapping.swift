@@ -32,6 +32,13 @@ extension MetricsPublisher {
             counter("tandem_sync_send_errors_total", l + [("reason", "other")], k.sendErrors - k.droppedSendBufferFull)
             counter("tandem_sync_send_deferred_total", l, k.deferredSendBufferFull)
             counter("tandem_sync_receive_errors_total", l, k.receiveErrors)
+            // The refusals by the link they arrived on (their sums are the node's series).
+            for (reason, n) in link.refusals.byReason {
+                counter("tandem_sync_link_refused_total", l + [("reason", String(reason.map { $0 == "-" ? "_" : $0 }))], n)
+            }
+            if let a = link.authenticationRefused {
+                for r in StatusDocument.Authentication(a).reasons { counter("tandem_sync_link_auth_refused_total", l + [("reason", r.label)], r.count) }
+            }
             for direction in SyncMessageTally.Direction.allCases {
                 for kind in SyncMessageKind.allCases {
                     counter("tandem_sync_messages_total", l + [("direction", direction.label), ("kind", kind.label)],

@@ -1,4 +1,5 @@
 import LinkIO
+import StateSync
 
 /// Everything `/metrics` shows, copied by the loop between two turns (`MetricsFeed`).
 /// Its figures are those `tandem status --json` shows (the same `StatusDocument`, built
@@ -37,6 +38,10 @@ struct LinkFigures: Sendable {
     var name: String
     var active: Bool
     var counters: ChannelCounters
+    /// What the hardened link refused of what arrived on this link.
+    var refusals = SyncRefusals()
+    /// `--sync-key`: frames refused on this link; nil without a key.
+    var authenticationRefused: SyncAuthenticator.Counters?
 }
 
 struct VRRPFigures: Sendable {

@@ -77,6 +77,7 @@ extension StatusDocument {
         let kind = c.kind == "multicast" ? "Multicast" : c.kind
         return Channel(kind: kind, interface: c.interface, status: c.status, active: c.active,
                        bytesSent: c.bytesSent, bytesReceived: c.bytesReceived, packetsSent: c.packetsSent,
-                       packetsReceived: c.packetsReceived, sendErrors: c.sendErrors, receiveErrors: c.receiveErrors)
+                       packetsReceived: c.packetsReceived, sendErrors: c.sendErrors, receiveErrors: c.receiveErrors,
+                       refusals: c.refusals, authenticationRefused: c.authenticationRefused.map { Authentication($0).refused })
     }
 }

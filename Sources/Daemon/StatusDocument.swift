@@ -139,6 +139,10 @@ struct StatusDocument: Encodable, Sendable {
         var bytesSent: Int, bytesReceived: Int
         var packetsSent: Int, packetsReceived: Int
         var sendErrors: Int, receiveErrors: Int
+        /// What the hardened link refused of what arrived on this channel, by reason.
+        var refusals: SyncRefusals
+        /// `--sync-key`: the frames refused on this channel; null without a key.
+        @Nullable var authenticationRefused: Authentication.Refused? = nil
     }
 
     struct Queues: Encodable, Sendable {

@@ -73,15 +73,32 @@ extension ConntrackdDaemon {
 
     /// Every refusal of the hardened link so far, by reason.
     var syncRefusals: SyncRefusals {
-        var r = SyncRefusals()
+        var r = messageRefusals
         r.notFromPeer = link.foreignDatagrams
         r.tcpSecondConnection = link.channels.channels.reduce(0) { $0 + $1.secondConnections }
+        return r
+    }
+
+    /// The refusals judged after the link (of a message, not of a datagram or connection).
+    var messageRefusals: SyncRefusals {
+        var r = SyncRefusals()
         r.sequenceJumpUnconfirmed = hardening.jumpGuard.refused
         let engineCounts = engine.hardeningRefusals
         r.rateLimited = hardening.bulkSends.refused + engineCounts.rateLimited
         r.ackBeyondSent = engineCounts.acknowledgementsBeyondSent
         r.cacheFull = sync.disableExternalCache ? 0 : state.externalCache.counters.createFailed
         return r
+    }
+
+    /// The refusals that arrived on link `index`, every reason; the authentication's
+    /// on that link, nil without a key.
+    func refusals(onChannel index: Int) -> (hardening: SyncRefusals, authentication: SyncAuthenticator.Counters?) {
+        let channels = link.channels
+        guard channels.channels.indices.contains(index) else { return (SyncRefusals(), nil) }
+        var r = channelRefusals.byChannel.indices.contains(index) ? channelRefusals.byChannel[index] : SyncRefusals()
+        r.notFromPeer = channels.channels[index].foreignDatagrams
+        r.tcpSecondConnection = channels.channels[index].secondConnections
+        return (r, channels.authenticator == nil ? nil : channels.authenticationRefusals[index])
     }
 }
 

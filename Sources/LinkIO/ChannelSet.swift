@@ -20,10 +20,14 @@ public final class ChannelSet {
     /// the channels whose stream lost its framing until they reconnect.
     var sealedPartial: [Int: [UInt8]] = [:]
     var brokenStreams: Set<Int> = []
+    /// With a key: the authenticator's refusals by the channel they came in on (its own
+    /// counters are the node's totals), so an operator sees which link a forger is on.
+    public private(set) var authenticationRefusals: [SyncAuthenticator.Counters]
 
     public init(_ channels: [any SyncChannel], defaultIndex: Int) {
         self.channels = channels
         current = min(max(0, defaultIndex), channels.count - 1)
+        authenticationRefusals = Array(repeating: SyncAuthenticator.Counters(), count: channels.count)
     }
 
     public var active: any SyncChannel { channels[current] }
@@ -43,6 +47,8 @@ public final class ChannelSet {
                         fastFlow: ((Int, SyncHeader, SyncMessageType, UnsafeRawBufferPointer) -> Bool)? = nil,
                         _ handle: (Int, ReceivedSyncMessage) -> Void) {
         for (i, c) in channels.enumerated() {
+            let before = authenticator?.counters
+            defer { if let before, let after = authenticator?.counters { authenticationRefusals[i].addRefusals(from: before, to: after) } }
             for input in c.receiveAll() {
                 switch input {
                 case .datagram(var bytes):
@@ -121,6 +127,19 @@ public final class ChannelSet {
         if noneAvailable { return nil }
         noneAvailable = true
         return "no dedicated links available!"
+    }
+}
+
+extension SyncAuthenticator.Counters {
+    /// The refusals made between `before` and `after` (two readings of one
+    /// authenticator's counters), added to these.
+    mutating func addRefusals(from before: Self, to after: Self) {
+        notAuthenticated += after.notAuthenticated - before.notAuthenticated
+        malformed += after.malformed - before.malformed
+        unknownVersion += after.unknownVersion - before.unknownVersion
+        unknownKey += after.unknownKey - before.unknownKey
+        badTag += after.badTag - before.badTag
+        replay += after.replay - before.replay
     }
 }
 

@@ -56,6 +56,16 @@ public struct SyncKey: Sendable, Equatable {
     }
 }
 
+extension SyncKey {
+    /// The key in `path`, or nil when there is no such file; any other problem (too
+    /// open, too short, unreadable) is still refused.
+    public static func loadIfPresent(file path: String) throws(SyncKeyError) -> SyncKey? {
+        var st = stat()
+        if stat(path, &st) != 0 && errno == ENOENT { return nil }
+        return try load(file: path)
+    }
+}
+
 /// Why a key file was refused; each description is the one line the daemon prints.
 public enum SyncKeyError: Error, Equatable, CustomStringConvertible {
     case unreadable(file: String, reason: String)
@@ -84,9 +94,11 @@ public struct SyncKeys: Sendable, Equatable {
         self.next = next
     }
 
-    /// `--sync-key` and, when given, `--sync-key-next`.
+    /// `--sync-key` and, when given, `--sync-key-next`. A next-key file that does not
+    /// exist means no next key, at start as on SIGHUP: the rotation's last step removes
+    /// it, and the node must still start afterwards with the same command line.
     public static func load(current: String, next: String?) throws(SyncKeyError) -> SyncKeys {
-        SyncKeys(current: try SyncKey.load(file: current), next: try next.map { p throws(SyncKeyError) in try SyncKey.load(file: p) })
+        SyncKeys(current: try SyncKey.load(file: current), next: try next.flatMap { p throws(SyncKeyError) in try SyncKey.loadIfPresent(file: p) })
     }
 
     func key(id: UInt16) -> SyncKey? {

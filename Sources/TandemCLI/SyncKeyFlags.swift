@@ -77,16 +77,7 @@ extension RunTool {
     static func reloadSyncKeys(node: FailoverNode, command: RunCommand, log: (String) -> Void) {
         guard let currentFile = command.syncKey else { return }
         do {
-            let current = try SyncKey.load(file: currentFile)
-            var next: SyncKey?
-            if let nextFile = command.syncKeyNext {
-                do {
-                    next = try SyncKey.load(file: nextFile)
-                } catch SyncKeyError.unreadable(_, let reason) where reason == String(cString: strerror(ENOENT)) {
-                    next = nil
-                }
-            }
-            node.replaceSyncKeys(SyncKeys(current: current, next: next))
+            node.replaceSyncKeys(try SyncKeys.load(current: currentFile, next: command.syncKeyNext))
         } catch {
             log("sync keys not reloaded: \(error); the running keys stay")
         }

@@ -56,11 +56,26 @@ import Testing
         var refused = Self.sample()
         refused.refusals.sequenceJumpUnconfirmed = 7
         refused.refusals.cacheFull = 2
-        // Tandem's refusals close the report, one line per reason.
-        #expect(refused.network.hasSuffix("refused (tandem):\n\t\tnot-from-peer:\t\t                   0\n"
-            + "\t\tsequence-jump-unconfirmed:\t                   7\n\t\trate-limited:\t\t                   0\n"
-            + "\t\tack-beyond-sent:\t                   0\n\t\ttcp-second-connection:\t                   0\n"
-            + "\t\tcache-full:\t\t                   2\n\n"))
+        refused.channels[1].refusals.sequenceJumpUnconfirmed = 7
+        refused.channels[1].refusals.cacheFull = 2
+        func reasons(jumps: Int, cacheFull: Int) -> String {
+            "\t\tnot-from-peer:\t\t                   0\n"
+                + "\t\tsequence-jump-unconfirmed:\t                   \(jumps)\n\t\trate-limited:\t\t                   0\n"
+                + "\t\tack-beyond-sent:\t                   0\n\t\ttcp-second-connection:\t                   0\n"
+                + "\t\tcache-full:\t\t                   \(cacheFull)\n"
+        }
+        // Tandem's refusals, one line per reason, then the same by the link they arrived
+        // on (every channel, the backup one too) close the report.
+        #expect(refused.network.contains("refused (tandem):\n" + reasons(jumps: 7, cacheFull: 2) + "\n"))
+        #expect(refused.network.hasSuffix("refused by link (tandem):\n\tUDP device=eth1:\n" + reasons(jumps: 0, cacheFull: 0)
+            + "\tUDP device=eth2:\n" + reasons(jumps: 7, cacheFull: 2) + "\n"), "\(refused.network)")
+        // With a key, each link's authentication refusals follow its own.
+        refused.channels[1].authenticationRefused = SyncAuthenticator.Counters()
+        refused.channels[1].authenticationRefused?.badTag = 4
+        #expect(refused.network.hasSuffix(reasons(jumps: 7, cacheFull: 2) + "\t\tauth not authenticated:\t                   0\n"
+            + "\t\tauth malformed envelope:\t                   0\n\t\tauth unknown version:\t                   0\n"
+            + "\t\tauth unknown key:\t                   0\n\t\tauth bad tag:\t\t                   4\n"
+            + "\t\tauth replayed:\t\t                   0\n\n"), "\(refused.network)")
     }
 
     @Test func linkShowsEveryChannelWithItsRole() {

@@ -14,9 +14,11 @@ final class RunPair {
     var nodeB: Spawned?
 
     /// `environmentB`: VAR=value settings for B's process (the test-only switches);
-    /// `arguments`: more `tandem run` options for A and for B.
-    init(tag: String, prefix: String, subnet: String, environmentB: [String] = [], arguments: (a: [String], b: [String]) = ([], [])) throws {
-        link = try VethLink(tag: tag, prefix: prefix, addressA: "\(subnet).1/24", addressB: "\(subnet).2/24")
+    /// `arguments`: more `tandem run` options for A and for B; `namespacePrefix`: the
+    /// namespaces' (see VethLink).
+    init(tag: String, prefix: String, subnet: String, environmentB: [String] = [], arguments: (a: [String], b: [String]) = ([], []),
+         namespacePrefix: String = "tdt") throws {
+        link = try VethLink(tag: tag, prefix: prefix, addressA: "\(subnet).1/24", addressB: "\(subnet).2/24", namespacePrefix: namespacePrefix)
         base = NSTemporaryDirectory() + "tdt-\(tag)-\(getpid())"
         a = FailoverNodeTests.Node(namespace: link.a, interface: link.interfaceA, address: "\(subnet).1", peer: "\(subnet).2", directory: base + "/a")
         b = FailoverNodeTests.Node(namespace: link.b, interface: link.interfaceB, address: "\(subnet).2", peer: "\(subnet).1", directory: base + "/b")

@@ -1,5 +1,6 @@
 import ConfigParsing
 import LinkIO
+import StateSync
 import Testing
 import TestSupport
 import Timekeeping
@@ -41,5 +42,43 @@ struct ChannelSetTests {
         status = ["s0": "DOWN", "s1": "DOWN", "s2": "DOWN"]
         #expect(set.service(now: ns(2_000_000_000)) == "no dedicated links available!")
         #expect(set.service(now: ns(3_000_000_000)) == nil, "said once")
+    }
+}
+
+/// With a key, the authenticator's refusals are kept by the channel they came in on: a
+/// forger on the second link shows there; the genuine frames on the first leave its
+/// count at 0, and the per-channel counts add up to the authenticator's own.
+struct ChannelSetAuthenticationTests {
+    final class InputChannel: SyncChannel {
+        let interface: String?
+        var inputs: [ChannelInput]
+        init(_ name: String, _ inputs: [ChannelInput]) { interface = name; self.inputs = inputs }
+        var kind: ConntrackdConfiguration.Channel.Kind { .udp }
+        var maximumPayload: Int { 1472 }
+        var descriptors: [Int32] { [] }
+        var counters: ChannelCounters { ChannelCounters() }
+        func send(_ bytes: [UInt8]) {}
+        func receiveAll() -> [ChannelInput] { defer { inputs = [] }; return inputs }
+    }
+
+    @Test func refusalsAreKeptByTheChannelTheyCameInOn() throws {
+        let key = try SyncKey(bytes: Array("channel-set-test-key-0123456789abcdef".utf8))
+        var peer = SyncAuthenticator(keys: SyncKeys(current: key), epoch: 7)
+        let payload: [UInt8] = [0, 0, 0, 8, 0, 0, 0, 1]
+        let genuine = [peer.seal(payload), peer.seal(payload)]
+        var forged = peer.seal(payload)
+        forged[forged.count - 1] ^= 0x55
+        let first = InputChannel("s0", genuine.map { .datagram($0) })
+        let second = InputChannel("s1", [.datagram(Array("no envelope".utf8)), .datagram(forged), .datagram(genuine[0])])
+        let set = ChannelSet([first, second], defaultIndex: 0)
+        set.authenticator = SyncAuthenticator(keys: SyncKeys(current: key), epoch: 9)
+        var receiver = SyncReceiver()
+        set.receive(into: &receiver) { _, _ in }
+        let byChannel = set.authenticationRefusals
+        #expect(byChannel[0].refused == 0, "\(byChannel[0])")
+        #expect(byChannel[1].notAuthenticated == 1 && byChannel[1].badTag == 1 && byChannel[1].replay == 1, "\(byChannel[1])")
+        let total = try #require(set.authenticator?.counters)
+        #expect(total.accepted == 2)
+        #expect(byChannel[0].refused + byChannel[1].refused == total.refused)
     }
 }

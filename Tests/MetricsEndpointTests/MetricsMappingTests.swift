@@ -89,7 +89,8 @@ import Timekeeping
         ])
         return MetricsSnapshot(
             process: ProcessFigures(footprint: document.process, startTimeSeconds: 1_700_000_000, cpuSeconds: 1.25),
-            replication: ReplicationFigures(document: document, links: [LinkFigures(name: "UDP:eth1", active: true, counters: link)],
+            replication: ReplicationFigures(document: document, links: [LinkFigures(name: "UDP:eth1", active: true, counters: link,
+                                                                                    refusals: stats.refusals, authenticationRefused: authentication)],
                                             messages: messages, promotions: promotions, lagSamples: lag.samples),
             vrrp: vrrp)
     }
@@ -133,6 +134,12 @@ import Timekeeping
         #expect(s[#"tandem_sync_auth_refused_total{reason="bad_tag"}"#] == "7")
         #expect(s[#"tandem_sync_auth_refused_total{reason="replay"}"#] == "2")
         #expect(s[#"tandem_sync_auth_refused_total{reason="not_authenticated"}"#] == "0")
+        // The same refusals by the link they arrived on (here the only one).
+        #expect(s[#"tandem_sync_link_refused_total{link="UDP:eth1",reason="sequence_jump_unconfirmed"}"#] == "3")
+        #expect(s[#"tandem_sync_link_refused_total{link="UDP:eth1",reason="not_from_peer"}"#] == "6")
+        #expect(s[#"tandem_sync_link_refused_total{link="UDP:eth1",reason="cache_full"}"#] == "0")
+        #expect(s[#"tandem_sync_link_auth_refused_total{link="UDP:eth1",reason="bad_tag"}"#] == "7")
+        #expect(s[#"tandem_sync_link_auth_refused_total{link="UDP:eth1",reason="unknown_key"}"#] == "0")
         #expect(s[#"tandem_sync_auth_frames_total{outcome="sealed"}"#] == "11")
         #expect(s[#"tandem_sync_auth_frames_total{outcome="accepted"}"#] == "3")
         #expect(s["tandem_sync_messages_lost_total"] == "5")

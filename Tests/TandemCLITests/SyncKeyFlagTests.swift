@@ -80,6 +80,28 @@ import Glibc
         #expect(ok.stdout.first?.contains("configuration OK") == true)
     }
 
+    /// The rotation's last step removes the next-key file; the same command line must
+    /// still start the node (with no next key). Any other problem with the file is
+    /// still refused: the control.
+    @Test func aMissingNextKeyFileMeansNoNextKey() throws {
+        let good = Self.keyFile("next-good", Self.good)
+        let open = Self.keyFile("next-open", Self.good, mode: 0o644)
+        let missing = "/tmp/tqa-key-\(getpid())-next-missing"
+        defer { unlink(good); unlink(open) }
+        unlink(missing)
+        let keys = try SyncKeys.load(current: good, next: missing)
+        #expect(keys.next == nil && keys.current.bytes == Self.good)
+        #expect(try SyncKeys.load(current: good, next: good).next == keys.current)
+        #expect(throws: SyncKeyError.tooOpen(file: open, mode: 0o644)) { try SyncKeys.load(current: good, next: open) }
+        #expect(throws: SyncKeyError.self) { try SyncKeys.load(current: missing, next: good) }
+        let started = CapturedOutput()
+        #expect(ConntrackdTool(output: started).run(["--check", "-C", Self.lab, "--sync-key", good, "--sync-key-next", missing]) == 0)
+        #expect(started.stdout.first?.contains("configuration OK") == true, "\(started.stderr)")
+        let refused = CapturedOutput()
+        #expect(ConntrackdTool(output: refused).run(["--check", "-C", Self.lab, "--sync-key", good, "--sync-key-next", open]) == 1)
+        #expect(refused.stderr == ["conntrackd cannot start: sync key file \(open): mode 644 lets group or others at it; chmod 600 it"])
+    }
+
     @Test func runRefusesABadKeyBeforeReadingTheConfiguration() {
         let short = Self.keyFile("run-short", Array("short".utf8))
         let good = Self.keyFile("run-good", Self.good)

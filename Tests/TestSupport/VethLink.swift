@@ -7,10 +7,11 @@ public final class VethLink: @unchecked Sendable {
     public let interfaceA: String
     public let interfaceB: String
 
-    /// `prefix` names the interfaces (prefix + pid + a/b); addresses are CIDR strings.
-    public init(tag: String, prefix: String, addressA: String, addressB: String) throws {
-        a = try TestNamespace("\(tag)a")
-        b = try TestNamespace("\(tag)b")
+    /// `prefix` names the interfaces (prefix + pid + a/b); addresses are CIDR strings;
+    /// `namespacePrefix` starts the namespaces' names (each engineer's tests have their own).
+    public init(tag: String, prefix: String, addressA: String, addressB: String, namespacePrefix: String = "tdt") throws {
+        a = try TestNamespace("\(tag)a", prefix: namespacePrefix)
+        b = try TestNamespace("\(tag)b", prefix: namespacePrefix)
         interfaceA = "\(prefix)\(getpid() % 100000)a"
         interfaceB = "\(prefix)\(getpid() % 100000)b"
         for argv in [
