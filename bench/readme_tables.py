@@ -129,14 +129,19 @@ def commit(files):
     if not path:
         return None
     ok = [r for r in rows if r["outcome"] == "ok"]
-    return [f"| commit of {rows[0]['n']:,} replicated flows, {len(ok)} good runs, {len(rows) - len(ok)} failed | flows/s, median (min-max) |",
+    lines = [f"| commit of {rows[0]['n']:,} replicated flows, {len(ok)} good runs, {len(rows) - len(ok)} failed | flows/s, median (min-max) |",
             "|---|---|",
             f"| `conntrackd -c` | {summary([r['conntrackd_c_rate'] for r in ok], '{:.0f}')} |",
             f"| `tandem conntrackd -c` | {summary([r['tandem_c_rate'] for r in ok], '{:.0f}')} |",
             f"| ratio per run, Tandem / conntrackd | {summary([r['tandem_c_rate'] / r['conntrackd_c_rate'] for r in ok])} |",
             f"| kernel ceiling (ctbulk, same namespace) | {summary([r['ctbulk_rate'] for r in ok], '{:.0f}')} |",
-            f"| ratio per run, `tandem conntrackd -c` / ctbulk | {summary([r['tandem_c_rate'] / r['ctbulk_rate'] for r in ok])} |",
-            "", source(path)]
+            f"| ratio per run, `tandem conntrackd -c` / ctbulk | {summary([r['tandem_c_rate'] / r['ctbulk_rate'] for r in ok])} |"]
+    fair = [r for r in ok if r.get("ctbulk_destroy_listener_rate")]
+    if fair:
+        lines += [f"| ceiling with a DESTROY listener beside it (ctbulk, same namespace) | {summary([r['ctbulk_destroy_listener_rate'] for r in fair], '{:.0f}')} |",
+                  f"| ratio per run, `tandem conntrackd -c` / that ceiling | {summary([r['tandem_c_rate'] / r['ctbulk_destroy_listener_rate'] for r in fair])} |",
+                  f"| load average (1 min) at Tandem's commit | {summary([r['loadavg_tandem'] for r in fair], '{:.1f}')} |"]
+    return lines + ["", source(path)]
 
 
 def ctnetlink(files):
