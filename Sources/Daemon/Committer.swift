@@ -68,6 +68,9 @@ struct Committer {
     let commitTimeout: Int
     /// TCPWindowTracking: without it committed TCP flows are liberal, as conntrackd makes them.
     let windowTracking: Bool
+    /// The commit writes on one thread unless set (`TANDEM_COMMIT_PIPELINED`; see
+    /// `NetlinkSocket.executePipelined`).
+    var writesOnTwoThreads = false
     /// DisableExternalCache: what the kernel took ("external inject" in `-s`).
     var injectCounters = CacheCounters()
 
@@ -117,7 +120,8 @@ struct Committer {
         let write = { () throws -> BatchResult in
             let begun = Instant.now()
             defer { writing = Instant.now() - begun }
-            return try self.kernel.create(encoding: ordered, updateExisting: true, acknowledge: false, reportingUnanswered: true) { stored, e in
+            return try self.kernel.create(encoding: ordered, updateExisting: true, acknowledge: false, reportingUnanswered: true,
+                                          threaded: self.writesOnTwoThreads) { stored, e in
                 switch self.committed(stored) {
                 case .packed(let k)?:
                     adopt?(.packed(k))
