@@ -125,17 +125,28 @@ def mixed_burst(files):
 
 
 def commit(files):
-    path, rows = newest(files, "commit-")
-    if not path:
+    """One table per table size, each from the newest file that measured that size."""
+    latest = {}
+    for path, rows in sorted(files.items()):
+        if os.path.basename(path).startswith("commit-"):
+            latest[rows[0]["n"]] = (path, rows)
+    if not latest:
         return None
+    out = []
+    for n in sorted(latest):
+        out += commit_table(*latest[n]) + [""]
+    return out[:-1]
+
+
+def commit_table(path, rows):
     ok = [r for r in rows if r["outcome"] == "ok"]
     lines = [f"| commit of {rows[0]['n']:,} replicated flows, {len(ok)} good runs, {len(rows) - len(ok)} failed | flows/s, median (min-max) |",
-            "|---|---|",
-            f"| `conntrackd -c` | {summary([r['conntrackd_c_rate'] for r in ok], '{:.0f}')} |",
-            f"| `tandem conntrackd -c` | {summary([r['tandem_c_rate'] for r in ok], '{:.0f}')} |",
-            f"| ratio per run, Tandem / conntrackd | {summary([r['tandem_c_rate'] / r['conntrackd_c_rate'] for r in ok])} |",
-            f"| kernel ceiling (ctbulk, same namespace) | {summary([r['ctbulk_rate'] for r in ok], '{:.0f}')} |",
-            f"| ratio per run, `tandem conntrackd -c` / ctbulk | {summary([r['tandem_c_rate'] / r['ctbulk_rate'] for r in ok])} |"]
+             "|---|---|",
+             f"| `conntrackd -c` | {summary([r['conntrackd_c_rate'] for r in ok], '{:.0f}')} |",
+             f"| `tandem conntrackd -c` | {summary([r['tandem_c_rate'] for r in ok], '{:.0f}')} |",
+             f"| ratio per run, Tandem / conntrackd | {summary([r['tandem_c_rate'] / r['conntrackd_c_rate'] for r in ok])} |",
+             f"| kernel ceiling (ctbulk, same namespace) | {summary([r['ctbulk_rate'] for r in ok], '{:.0f}')} |",
+             f"| ratio per run, `tandem conntrackd -c` / ctbulk | {summary([r['tandem_c_rate'] / r['ctbulk_rate'] for r in ok])} |"]
     fair = [r for r in ok if r.get("ctbulk_destroy_listener_rate")]
     if fair:
         lines += [f"| ceiling with a DESTROY listener beside it (ctbulk, same namespace) | {summary([r['ctbulk_destroy_listener_rate'] for r in fair], '{:.0f}')} |",
