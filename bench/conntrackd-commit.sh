@@ -10,6 +10,12 @@
 # listener anywhere on the host makes every insert ~3× slower (shared/notes/machine-facts),
 # so a live peer measures the peer as much as the commit. Then B commits into an empty table.
 #
+# Two ceilings per run: ctbulk alone in B (no conntrack event listener anywhere, so the kernel
+# gives new entries no event extension) and ctbulk with a DESTROY-only listener in B
+# (`conntrack-bench listen-destroy`): what a correct commit runs beside, since it keeps
+# destroys reported while it writes. The load average at each commit is recorded: the
+# machine is shared, and the figures swing with it.
+#
 # Per run and implementation: the wall time of `-c` (the client returns once the daemon has
 # written every flow; the count is then checked in the kernel) and the daemon's own figure
 # ("commit has taken"); for Tandem the per-phase line TANDEM_COMMIT_TIMING=1 logs; for ctbulk
@@ -42,8 +48,8 @@ trap cleanup EXIT
 raise_conntrack_max "$N"
 build_ctbulk "$work/ctbulk"
 build_release conntrack-bench tandem
-B=$PWD/.build/release/conntrack-bench
-T=${TANDEM:-$PWD/.build/release/tandem}
+B=$PWD/$SCRATCH/release/conntrack-bench
+T=${TANDEM:-$PWD/$SCRATCH/release/tandem}
 veth_pair "$a" "$b" tqca0 tqcb0 10.238.99.1/24 10.238.99.2/24
 hash=$((N > 262144 ? N : 262144))
 conf() { # name self peer dev
@@ -115,6 +121,7 @@ replicate_and_commit() {
   fi
   ip netns exec "$b" "$work/ctbulk" flush >/dev/null
   stray=$(listeners "$b")
+  cut -d' ' -f1 /proc/loadavg > "$work/load.$(basename "${cli%% *}")"
   t0=$(now)
   ip netns exec "$b" $cli -C "$work/b.conf" -c >/dev/null 2>&1
   t1=$(now)
@@ -136,6 +143,15 @@ ctbulk_insert() {
   t0=$(now); out=$(ip netns exec "$b" "$work/ctbulk" insert "$N" --batch 1000); t1=$(now)
   echo "$(echo "$out" | tr ' ' '\n' | sed -n 's/^rate=//p') $(echo "$N / ($t1 - $t0)" | bc)"
 }
+# The same with a DESTROY-only listener in B: "own_rate wall_rate listener_result".
+ctbulk_insert_beside_destroy_listener() {
+  local lp out
+  ip netns exec "$b" "$B" listen-destroy --seconds 600 > "$work/listener" 2>&1 & lp=$!; pids+=($lp)
+  for _ in $(seq 1 100); do grep -q ready "$work/listener" && break; sleep 0.05; done
+  out=$(ctbulk_insert)
+  kill "$lp"; wait "$lp" 2>/dev/null || true
+  echo "$out $(grep -c ready "$work/listener")"
+}
 rate_of() { [ "${2:-0}" = 0 ] && echo 0 || echo "$1 / $2" | bc; } # flows secs
 ratio() { [ "${2:-0}" = 0 ] && echo 0 || echo "scale=3; $1 / $2" | bc; }
 results=$(results_file commit)
@@ -149,6 +165,9 @@ for r in $(seq 1 "$RUNS"); do
   timing=$(cat "$work/timing")
   read -r c_rate c_wall < <(ctbulk_insert)
   ip netns exec "$b" "$work/ctbulk" flush >/dev/null
+  ctbulk_insert_beside_destroy_listener > "$work/cl.result"; read -r cl_rate cl_wall cl_ready < "$work/cl.result"
+  ip netns exec "$b" "$work/ctbulk" flush >/dev/null
+  load_c=$(cat "$work/load.conntrackd"); load_t=$(cat "$work/load.$(basename "$T")")
   out=$(ip netns exec "$b" "$B" insert "$N" --batch 1000)
   t_rate=$(echo "$out" | tr ' ' '\n' | sed -n 's/^rate=//p')
   ip netns exec "$b" "$work/ctbulk" flush >/dev/null
@@ -160,14 +179,16 @@ for r in $(seq 1 "$RUNS"); do
   elif [ "$committed" -lt "$have" ] || [ "$t_committed" -lt "$t_have" ]; then outcome="commit incomplete ($committed / $t_committed)"
   # A figure that is missing must not enter a median as 0 (nor a ratio as its divisor).
   elif [ "$cd_secs" = 0 ] || [ "$td_secs" = 0 ]; then outcome="no commit-has-taken line (conntrackd ${cd_secs}s, tandem ${td_secs}s)"
-  elif [ "$c_rate" = 0 ] || [ "$t_rate" = 0 ]; then outcome="no rate from ctbulk ($c_rate) or conntrack-bench ($t_rate)"; fi
+  elif [ "$c_rate" = 0 ] || [ "$t_rate" = 0 ]; then outcome="no rate from ctbulk ($c_rate) or conntrack-bench ($t_rate)"
+  elif [ "$cl_ready" != 1 ]; then outcome="destroy listener did not start"; fi
   echo "run $r: $outcome conntrackd_c=$cd_rate (wall $cd_wall) tandem_c=$td_rate (wall $td_wall) ctbulk=$c_rate (wall $c_wall)" \
        "tandem_batched=$t_rate ratio_c_conntrackd=$(ratio "$td_rate" "$cd_rate") ratio_c_ctbulk=$(ratio "$td_rate" "$c_rate")" \
-       "ratio_wall_c_ctbulk=$(ratio "$td_wall" "$c_wall") stray listeners $cd_stray/$td_stray"
+       "ratio_wall_c_ctbulk=$(ratio "$td_wall" "$c_wall") stray listeners $cd_stray/$td_stray" \
+       "ctbulk_destroy_listener=$cl_rate ratio_c_ctbulk_destroy_listener=$(ratio "$td_rate" "$cl_rate") load $load_c/$load_t"
   echo "  $timing"
-  echo "{$meta,\"run\":$r,\"outcome\":\"$outcome\",\"external_conntrackd\":$have,\"external_tandem\":$t_have,\"committed_conntrackd\":$committed,\"committed_tandem\":$t_committed,\"conntrackd_c_rate\":$cd_rate,\"conntrackd_c_wall_rate\":$cd_wall,\"conntrackd_c_secs\":$cd_secs,\"tandem_c_rate\":$td_rate,\"tandem_c_wall_rate\":$td_wall,\"tandem_c_secs\":$td_secs,\"tandem_batched_rate\":$t_rate,\"ctbulk_rate\":$c_rate,\"ctbulk_wall_rate\":$c_wall,\"stray_listeners_conntrackd\":$cd_stray,\"stray_listeners_tandem\":$td_stray,\"tandem_timing\":\"$timing\"}" >> "$results"
+  echo "{$meta,\"run\":$r,\"outcome\":\"$outcome\",\"external_conntrackd\":$have,\"external_tandem\":$t_have,\"committed_conntrackd\":$committed,\"committed_tandem\":$t_committed,\"conntrackd_c_rate\":$cd_rate,\"conntrackd_c_wall_rate\":$cd_wall,\"conntrackd_c_secs\":$cd_secs,\"tandem_c_rate\":$td_rate,\"tandem_c_wall_rate\":$td_wall,\"tandem_c_secs\":$td_secs,\"tandem_batched_rate\":$t_rate,\"ctbulk_rate\":$c_rate,\"ctbulk_wall_rate\":$c_wall,\"ctbulk_destroy_listener_rate\":$cl_rate,\"ctbulk_destroy_listener_wall_rate\":$cl_wall,\"loadavg_conntrackd\":$load_c,\"loadavg_tandem\":$load_t,\"stray_listeners_conntrackd\":$cd_stray,\"stray_listeners_tandem\":$td_stray,\"tandem_timing\":\"$timing\"}" >> "$results"
   if [ "$outcome" = ok ]; then
-    echo "$cd_rate $td_rate $t_rate $c_rate $(ratio "$td_rate" "$cd_rate") $(ratio "$td_rate" "$c_rate") $(ratio "$t_rate" "$c_rate") $td_wall $c_wall $(ratio "$td_wall" "$c_wall")" >> "$work/ok"
+    echo "$cd_rate $td_rate $t_rate $c_rate $(ratio "$td_rate" "$cd_rate") $(ratio "$td_rate" "$c_rate") $(ratio "$t_rate" "$c_rate") $td_wall $c_wall $(ratio "$td_wall" "$c_wall") $cl_rate $(ratio "$td_rate" "$cl_rate") $load_t" >> "$work/ok"
   else failed=$((failed + 1)); echo "FAILED run $r: $outcome" >&2; fi
 done
 col() { awk -v c="$1" '{print $c}' "$work/ok" | summary_range; }
@@ -182,5 +203,8 @@ printf '%-52s %s\n' "ratio tandem batched / ctbulk (per run)" "$(col 7)"
 printf '%-52s %s\n' "tandem -c wall (client started to kernel holds all)" "$(col 8)"
 printf '%-52s %s\n' "ctbulk wall (process started to exit)" "$(col 9)"
 printf '%-52s %s\n' "ratio of walls tandem -c / ctbulk (per run)" "$(col 10)"
+printf '%-52s %s\n' "ctbulk beside a DESTROY listener, flows/s" "$(col 11)"
+printf '%-52s %s\n' "ratio tandem -c / ctbulk beside DESTROY listener" "$(col 12)"
+printf '%-52s %s\n' "load average (1 min) at Tandem's commit" "$(col 13)"
 echo "raw results: $results"
 [ "$failed" = 0 ] || { echo "$failed run(s) failed" >&2; exit 1; }

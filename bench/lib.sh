@@ -2,7 +2,9 @@
 # brings in bench/record.sh (results file, record fields, median and range).
 #
 # need_root NAME                  refuse to run without root, naming the bench
-# build_release PRODUCT...        release builds, unless SKIP_BUILD is set
+# build_release PRODUCT...        release builds, unless SKIP_BUILD is set, into SCRATCH
+#                                 (the SwiftPM build folder, default .build; a worktree may
+#                                 keep its own)
 # build_ctbulk OUT                the C yardstick (../shared/bench/ctbulk.c, or $SHARED's)
 # veth_pair NS_A NS_B IF_A IF_B ADDR_A ADDR_B
 #                                 two new namespaces joined by one veth, ADDR_* with their
@@ -14,6 +16,8 @@
 # shellcheck source=bench/record.sh
 . "$(dirname "${BASH_SOURCE[0]}")/record.sh"
 
+SCRATCH=${SCRATCH:-.build}
+
 need_root() {
   [ "$(id -u)" = 0 ] || { echo "$1 needs root" >&2; exit 1; }
 }
@@ -21,7 +25,7 @@ need_root() {
 build_release() {
   [ -n "${SKIP_BUILD:-}" ] && return 0
   local product
-  for product in "$@"; do swift build -c release --product "$product" >/dev/null; done
+  for product in "$@"; do swift build -c release --scratch-path "$SCRATCH" --product "$product" >/dev/null; done
 }
 
 build_ctbulk() {

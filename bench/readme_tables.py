@@ -195,19 +195,32 @@ def mixed_burst(files):
 
 
 def commit(files):
-    path, rows, notes = pick(files, "commit-", len)
-    if not path:
-        return None
+    """One table per table size, each from the newest publishable file that measured it."""
+    sizes = sorted({rows[0]["n"] for p, rows in files.items() if os.path.basename(p).startswith("commit-")})
+    out = []
+    for n in sizes:
+        path, rows, notes = pick(files, "commit-", len, lambda rows, n=n: rows[0]["n"] == n)
+        if path:
+            out += commit_table(path, rows, notes) + [""]
+    return out[:-1] or None
+
+
+def commit_table(path, rows, notes):
     ok = [r for r in rows if r["outcome"] == "ok"]
     mark = f" ({why_not(rows, len(rows))})" if not publishable(rows, len(rows)) else ""
-    return [f"| commit of {rows[0]['n']:,} replicated flows, {len(ok)} good runs, {len(rows) - len(ok)} failed{mark} | flows/s, median (min-max) |",
-            "|---|---|",
-            f"| `conntrackd -c`, timed from outside | {summary([commit_outside(r, 'conntrackd') for r in ok], '{:.0f}')} |",
-            f"| `tandem conntrackd -c`, timed from outside | {summary([commit_outside(r, 'tandem') for r in ok], '{:.0f}')} |",
-            f"| ratio per run, Tandem / conntrackd | {summary([commit_outside(r, 'tandem') / commit_outside(r, 'conntrackd') for r in ok])} |",
-            f"| kernel ceiling (ctbulk's own timing, same namespace) | {summary([r['ctbulk_rate'] for r in ok], '{:.0f}')} |",
-            f"| ratio per run, `tandem conntrackd -c` / ctbulk | {summary([commit_outside(r, 'tandem') / r['ctbulk_rate'] for r in ok])} |",
-            "", source(path)] + notes
+    lines = [f"| commit of {rows[0]['n']:,} replicated flows, {len(ok)} good runs, {len(rows) - len(ok)} failed{mark} | flows/s, median (min-max) |",
+             "|---|---|",
+             f"| `conntrackd -c`, timed from outside | {summary([commit_outside(r, 'conntrackd') for r in ok], '{:.0f}')} |",
+             f"| `tandem conntrackd -c`, timed from outside | {summary([commit_outside(r, 'tandem') for r in ok], '{:.0f}')} |",
+             f"| ratio per run, Tandem / conntrackd | {summary([commit_outside(r, 'tandem') / commit_outside(r, 'conntrackd') for r in ok])} |",
+             f"| kernel ceiling (ctbulk's own timing, same namespace) | {summary([r['ctbulk_rate'] for r in ok], '{:.0f}')} |",
+             f"| ratio per run, `tandem conntrackd -c` / ctbulk | {summary([commit_outside(r, 'tandem') / r['ctbulk_rate'] for r in ok])} |"]
+    fair = [r for r in ok if r.get("ctbulk_destroy_listener_rate")]
+    if fair:
+        lines += [f"| ceiling with a DESTROY listener beside it (ctbulk's own timing) | {summary([r['ctbulk_destroy_listener_rate'] for r in fair], '{:.0f}')} |",
+                  f"| ratio per run, `tandem conntrackd -c` / that ceiling | {summary([commit_outside(r, 'tandem') / r['ctbulk_destroy_listener_rate'] for r in fair])} |",
+                  f"| load average (1 min) at Tandem's commit | {summary([r['loadavg_tandem'] for r in fair], '{:.1f}')} |"]
+    return lines + ["", source(path)] + notes
 
 
 def ctnetlink(files):

@@ -144,6 +144,19 @@ public final class ConntrackConnection {
         }
     }
 
+    /// `create` for a caller that writes each request itself (nfgenmsg and attributes,
+    /// with IPS_CONFIRMED already in any status): a commit encodes its packed flows
+    /// straight from their bits this way instead of unpacking each into a `Flow`.
+    /// `threaded`: see `NetlinkSocket.executePipelined`.
+    public func create<C: Collection>(encoding items: C, updateExisting: Bool, acknowledge: Bool, reportingUnanswered: Bool = false,
+                                      threaded: Bool = true, _ encode: (C.Element, inout AttributeEncoder) -> Void) throws -> BatchResult {
+        var flags: NetlinkFlags = [.request, .create]
+        if !updateExisting { flags.insert(.excl) }
+        if acknowledge { flags.insert(.ack) }
+        return try pipelined(items, type: ConntrackMessageType.new, flags: flags, acknowledge: acknowledge,
+                             reportingUnanswered: reportingUnanswered, threaded: threaded, encode: encode)
+    }
+
     /// Updates existing flows (CT_NEW without NLM_F_CREATE).
     public func update<C: Collection>(_ flows: C, acknowledge: Bool = true) throws -> BatchResult where C.Element == Flow {
         try apply(flows, type: ConntrackMessageType.new, flags: acknowledge ? [.request, .ack] : [.request], acknowledge: acknowledge) { $0 }
@@ -190,7 +203,7 @@ public final class ConntrackConnection {
     }
 
     private func pipelined<C: Collection>(
-        _ items: C, type: UInt16, flags: NetlinkFlags, acknowledge: Bool, reportingUnanswered: Bool = false,
+        _ items: C, type: UInt16, flags: NetlinkFlags, acknowledge: Bool, reportingUnanswered: Bool = false, threaded: Bool = true,
         encode: (C.Element, inout AttributeEncoder) -> Void
     ) throws -> BatchResult {
         var iterator = items.makeIterator()
@@ -199,15 +212,14 @@ public final class ConntrackConnection {
         let size = batchSize
         // Encoding happens here while the helper thread has the kernel apply the
         // previous batch.
-        let outcome = try socket.executePipelined(expectAcks: acknowledge) {
-            var batch = MessageBatch()
+        let outcome = try socket.executePipelined(expectAcks: acknowledge, threaded: threaded) { batch in
             let first = index
             while batch.count < size, let item = iterator.next() {
                 batch.append(type: type, flags: flags, sequence: sequence) { encode(item, &$0) }
                 sequence &+= 1
                 index += 1
             }
-            return batch.isEmpty ? nil : (batch, first)
+            return batch.isEmpty ? nil : first
         }
         if !reportingUnanswered, let first = outcome.unanswered.first { throw first.error }
         var result = BatchResult(succeeded: outcome.succeeded, failures: outcome.failures)

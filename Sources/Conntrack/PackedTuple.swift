@@ -1,3 +1,5 @@
+import IPAddressing
+
 
 /// An IPv4 tuple without a zone in 16 bytes instead of `Tuple`'s 50-odd: the caches hold
 /// one or two per flow, and at 100k+ flows their size decides the daemon's memory and
@@ -66,5 +68,26 @@ public struct PackedTuple: Hashable, Sendable {
     public func hash(into h: inout Hasher) {
         h.combine(UInt64(source) << 32 | UInt64(destination))
         h.combine(UInt64(layer4) << 16 | UInt64(protocolNumber) << 8 | UInt64(fields))
+    }
+}
+
+extension PackedTuple {
+    /// `Tuple.inverted` on the packed bits: the reply direction a commit gives the kernel
+    /// for a flow without NAT, made without unpacking the tuple.
+    public var inverted: PackedTuple {
+        var t = self
+        t.source = destination
+        t.destination = source
+        if fields & Field.ports != 0 {
+            // Each port moves to the other half, and so does its presence bit.
+            let sourceBit = fields & Field.sourcePort, destinationBit = fields & Field.destinationPort
+            t.fields = (fields & ~Field.ports) | (sourceBit << 1) | (destinationBit >> 1)
+            t.layer4 = (layer4 << 16) | (layer4 >> 16)
+        } else if fields & Field.icmpType != 0 {
+            let type = UInt8(truncatingIfNeeded: layer4 >> 24)
+            let mapped = Tuple.invertedICMPType(type, v6: protocolNumber == IPProtocolNumber.icmpv6) ?? type
+            t.layer4 = (layer4 & 0x00FF_FFFF) | UInt32(mapped) << 24
+        }
+        return t
     }
 }

@@ -6,6 +6,9 @@ import Timekeeping
 /// How a commit of the external cache runs, from the environment:
 /// - `TANDEM_COMMIT_TIMING=1` logs where each commit spent its time (build, sendmsg,
 ///   acks, waits), the figures the commit benchmark needs to place its gap to ctbulk;
+/// - `TANDEM_COMMIT_PIPELINED=1` writes the commit from two threads (making batches on
+///   one while the other is inside sendmsg) instead of one: the comparison for the commit
+///   benchmark, since with packed flows making a batch is a fraction of the kernel's work;
 /// - `TANDEM_TEST_LOUD_COMMIT=1` (test-only) makes `-c` commit with the event groups
 ///   joined, so the kernel echoes every committed flow to our event socket — the
 ///   control for the quiet commit's test;
@@ -14,12 +17,14 @@ import Timekeeping
 struct CommitTuning {
     var logsTiming = false
     var loud = false
+    var pipelined = false
     var holdQuietWindow: Duration = .zero
 
     static func fromEnvironment() -> CommitTuning {
         func value(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
         var t = CommitTuning()
         t.logsTiming = value("TANDEM_COMMIT_TIMING").map { $0 != "" && $0 != "0" } ?? false
+        t.pipelined = value("TANDEM_COMMIT_PIPELINED").map { $0 != "" && $0 != "0" } ?? false
         t.loud = value("TANDEM_TEST_LOUD_COMMIT").map { $0 != "" && $0 != "0" } ?? false
         if let ms = value("TANDEM_TEST_HOLD_QUIET_COMMIT_MS").flatMap({ Int($0) }), ms > 0 {
             t.holdQuietWindow = .milliseconds(Int64(min(ms, 60_000)))

@@ -71,6 +71,9 @@ struct Committer {
     let commitTimeout: Int
     /// TCPWindowTracking: without it committed TCP flows are liberal, as conntrackd makes them.
     let windowTracking: Bool
+    /// The commit writes on one thread unless set (`TANDEM_COMMIT_PIPELINED`; see
+    /// `NetlinkSocket.executePipelined`).
+    var writesOnTwoThreads = false
     /// DisableExternalCache: what the kernel took ("external inject" in `-s`).
     var injectCounters = CacheCounters()
 
@@ -100,23 +103,39 @@ struct Committer {
     /// lazily batch by batch while the kernel applies the previous batch. Masters go first:
     /// the kernel refuses a related flow whose master it does not have. An entry that
     /// cannot become a flow goes out without a tuple, so the kernel refuses it and it is
-    /// counted as failed rather than skipped unseen. `adopt` sees each flow as it goes out;
+    /// counted as failed rather than skipped unseen. Packed entries are written and
+    /// adopted packed (`committed`). `adopt` sees each flow as the kernel is given it;
     /// `quietly` leaves that listener's NEW and UPDATE groups during the write; `hold`
     /// keeps them left that much longer (test-only: a change the events then miss).
-    func commit<Entries: Collection>(_ entries: Entries, adopt: ((Flow) -> Void)?,
+    func commit<Entries: Collection>(_ entries: Entries, adopt: ((CompactFlow) -> Void)?,
                                      quietly listener: ConntrackEventListener?, hold: Duration = .zero) throws -> CommitReport where Entries.Element == ExternalCache.Entry {
-        let ordered = [entries.lazy.filter { $0.synced.masterSource == nil }, entries.lazy.filter { $0.synced.masterSource != nil }].joined()
-        let flows = ordered.lazy.map { e -> Flow in
-            guard let f = self.kernelFlow(e.synced, timeout: nil) else { return Flow() }
-            adopt?(f)
-            return f
-        }
         let started = Instant.now()
+        // One pass over the table, taking each entry's stored form as it is: every later
+        // pass (the count the sequence numbers need, the write) reads this array.
+        var ordered: [CompactSyncedFlow] = []
+        ordered.reserveCapacity(entries.count)
+        var related: [CompactSyncedFlow] = []
+        for e in entries {
+            if e.stored.hasMaster { related.append(e.stored) } else { ordered.append(e.stored) }
+        }
+        ordered += related
         var writing = Duration.zero
         let write = { () throws -> BatchResult in
             let begun = Instant.now()
             defer { writing = Instant.now() - begun }
-            return try self.kernel.create(flows, updateExisting: true, acknowledge: false, reportingUnanswered: true)
+            return try self.kernel.create(encoding: ordered, updateExisting: true, acknowledge: false, reportingUnanswered: true,
+                                          threaded: self.writesOnTwoThreads) { stored, e in
+                switch self.committed(stored) {
+                case .packed(let k)?:
+                    adopt?(.packed(k))
+                    k.encodeRequest(into: &e)
+                case .general(let f)?:
+                    adopt?(.general(f))
+                    FlowCodec.encode(f, into: &e)
+                case nil:
+                    FlowCodec.encode(Flow(), into: &e)
+                }
+            }
         }
         let r = try listener.map { l in
             try l.withoutEvents {
@@ -139,7 +158,7 @@ struct Committer {
         var byErrno: [Int32: Int] = [:]
         for failure in failures { byErrno[failure.errno, default: 0] += 1 }
         let duration = Instant.now() - started
-        var report = CommitReport(flows: flows.count, succeeded: r.succeeded + replaced, failed: failures.count + r.unansweredCount,
+        var report = CommitReport(flows: ordered.count, succeeded: r.succeeded + replaced, failed: failures.count + r.unansweredCount,
                                   duration: duration, failuresByErrno: byErrno)
         report.replaced = replaced
         report.timing = r.timing
@@ -149,9 +168,9 @@ struct Committer {
         let unanswered = r.unanswered.map(\.indices)
         if !full.isEmpty || !unanswered.isEmpty {
             // Found again by position: the write went through `ordered` in this order.
-            for (i, e) in ordered.enumerated() {
+            for (i, stored) in ordered.enumerated() {
                 let lacksSpace = full.contains(i)
-                guard lacksSpace || unanswered.contains(where: { $0.contains(i) }), let f = kernelFlow(e.synced, timeout: nil) else { continue }
+                guard lacksSpace || unanswered.contains(where: { $0.contains(i) }), let f = kernelFlow(stored.synced, timeout: nil) else { continue }
                 if lacksSpace { report.refusedForSpace.append(f) } else { report.unconfirmed.append(f) }
             }
         }

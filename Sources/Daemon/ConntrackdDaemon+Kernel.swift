@@ -141,13 +141,17 @@ extension ConntrackdDaemon {
         let now = Instant.now()
         schedule.purgeAt = nil
         log(withExpectations && state.expectations.enabled ? "committing all external caches" : "committing conntrack cache")
-        let adopting: ((Flow) -> Void)? = adopt && !bypassesInternalCache ? { f in
-            guard self.policy.filter.passes(f) else { return }
-            // As the kernel will list it (it confirms what it is given), so the reconciling
-            // dump finds it unchanged and does not send it back to the peer.
-            var adopted = f
-            if let s = adopted.status { adopted.status = s.union(.confirmed) }
-            _ = self.internalCache.record(adopted, kind: .new, now: now)
+        // As the kernel will list it (confirmed, as it is given), so the reconciling dump
+        // finds it unchanged and does not send it back to the peer.
+        let adopting: ((CompactFlow) -> Void)? = adopt && !bypassesInternalCache ? { committed in
+            switch committed {
+            case .packed(let p):
+                guard self.policy.filter.passes(p) else { return }
+                _ = self.internalCache.record(packed: p, key: FlowKey(packed: p.original), kind: .new, now: now)
+            case .general(let f):
+                guard self.policy.filter.passes(f) else { return }
+                _ = self.internalCache.record(f, kind: .new, now: now)
+            }
         } : nil
         let report: CommitReport
         let incomplete = state.resync.isWaiting

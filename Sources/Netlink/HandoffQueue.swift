@@ -7,7 +7,9 @@ import Glibc
 /// encoding or decoding on the other: on the 2-core machines Tandem runs on, that is
 /// the difference between the kernel's ceiling and half of it.
 final class HandoffQueue<Element>: @unchecked Sendable {
-    private var items: [Element] = []
+    /// A taken element's place is emptied at once, so the taker holds the only reference
+    /// (a batch handed back for reuse is then mutated in place, not copied).
+    private var items: [Element?] = []
     private var head = 0
     private let capacity: Int
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -41,14 +43,30 @@ final class HandoffQueue<Element>: @unchecked Sendable {
     func pop() -> Element {
         pthread_mutex_lock(mutex)
         while items.count == head { pthread_cond_wait(notEmpty, mutex) }
-        let e = items[head]
+        let e = takeHead()
+        pthread_mutex_unlock(mutex)
+        return e
+    }
+
+    /// Under the mutex, with an element queued.
+    private func takeHead() -> Element {
+        let e = items[head]!
+        items[head] = nil
         head += 1
         if head > 64 && head * 2 > items.count {
             items.removeFirst(head)
             head = 0
         }
         pthread_cond_signal(notFull)
-        pthread_mutex_unlock(mutex)
+        return e
+    }
+
+    /// `pop` without waiting: nil when nothing is queued.
+    func tryPop() -> Element? {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        guard items.count > head else { return nil }
+        let e = takeHead()
         return e
     }
 }

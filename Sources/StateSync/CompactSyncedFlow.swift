@@ -19,6 +19,15 @@ public enum CompactSyncedFlow: Sendable {
         }
     }
 
+    /// Whether the flow names a master (an expected flow, such as FTP data): a commit
+    /// writes those after the rest, and a packed flow never has one.
+    public var hasMaster: Bool {
+        switch self {
+        case .packed: false
+        case .general(let s): s.masterSource != nil
+        }
+    }
+
     public struct Packed: Sendable {
         public var source: UInt32
         public var destination: UInt32

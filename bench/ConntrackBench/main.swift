@@ -35,13 +35,15 @@ func flows(_ n: Int, base: Int) -> LazyMapSequence<Range<Int>, Flow> {
 
 let args = Array(CommandLine.arguments.dropFirst())
 guard let op = args.first else {
-    print("usage: conntrack-bench insert N [--batch B] [--ack] | dump | delete N [--batch B] | flush | watch …")
+    print("usage: conntrack-bench insert N [--batch B] [--ack] | dump | delete N [--batch B] | flush | watch … | listen-destroy [--seconds S] | profile-commit N")
     exit(2)
 }
 func option(_ name: String) -> String? {
     args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
 }
 if op == "watch" { exit(replicationWatch(args)) }
+if op == "listen-destroy" { exit(listenDestroy(args)) }
+if op == "profile-commit" { exit(profileCommit(args.count > 1 ? Int(args[1]) ?? 100_000 : 100_000)) }
 let n = args.count > 1 ? Int(args[1]) ?? 0 : 0
 let batch = Int(option("--batch") ?? "1000") ?? 1000
 let ack = args.contains("--ack")
