@@ -146,7 +146,7 @@ extension CompactFlow.Packed {
             walk(p, from: v.lowerBound, to: v.upperBound, ok: &inner) { t, a in
                 switch t {
                 case CTA.TCP.state:
-                    guard let s = u8(p, a), TCPState(rawValue: s) != nil else { return false }
+                    guard let s = u8(p, a) else { return false }
                     packed.tcpState = s; packed.present |= Bit.tcpState
                 case CTA.TCP.wscaleOriginal:
                     guard let w = u8(p, a) else { return false }

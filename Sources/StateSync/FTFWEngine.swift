@@ -494,10 +494,6 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             }
         }
         if flags.contains(.hello) {
-            if let from = ackFrom, sequence(seq, isBefore: from) {
-                window = configuration.ackWindowSize - 1
-                ackFrom = seq
-            }
             // The restarted peer cannot NACK what it never saw: pending resends are
             // dropped (conntrackd) or sent again (Tandem). Hardened, at most once a second:
             // every message of a restarting peer says HELLO, and so can a forger's.
@@ -513,7 +509,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 }
             }
             counters.helloFlushes += 1
-            return classifyAndWindow(m, sequence: seq, places: &places, events: &events)
+            return classifyAndWindow(m, sequence: seq, restartsLine: true, places: &places, events: &events)
         }
         switch tracker.classify(seq) {
         case .before:
@@ -540,12 +536,20 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         }
     }
 
-    private mutating func classifyAndWindow<P: FTFWObjectPlaces>(_ m: SyncMessage?, sequence seq: UInt32, places: inout P,
-                                                                 events: inout [Event]) -> Bool where P.Key == Key {
+    /// `restartsLine`: a HELLO, whose sequence may lie before what we were about to
+    /// acknowledge (the peer restarted); the window then starts again at it. Only once the
+    /// message is known good, when the tracker moves to it too: an ACK must never span
+    /// from a refused message's sequence to the tracker's, which may lie before it.
+    private mutating func classifyAndWindow<P: FTFWObjectPlaces>(_ m: SyncMessage?, sequence seq: UInt32, restartsLine: Bool = false,
+                                                                 places: inout P, events: inout [Event]) -> Bool where P.Key == Key {
         guard let apply = classify(m, places: &places, events: &events) else {
             counters.malformedHeader += 1
             events.append(.malformed(m!))
             return false
+        }
+        if restartsLine, let from = ackFrom, sequence(seq, isBefore: from) {
+            window = configuration.ackWindowSize - 1
+            ackFrom = seq
         }
         if ackFrom == nil { ackFrom = seq }
         window -= 1

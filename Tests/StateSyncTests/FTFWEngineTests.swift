@@ -89,6 +89,26 @@ import Timekeeping
         #expect(later.map(\.range) == [ClosedRangeOfSequences(from: 5010, to: 5012)])
     }
 
+    /// A HELLO refused as malformed (its ACK range runs backwards) used to move the
+    /// window's start to its own sequence while the tracker stayed put, so the next ACK
+    /// spanned from the refused message to the last good one (libFuzzer's sync-engine
+    /// finding: an ACK from 1795534044 to 182976514, which no receiver reads). The window
+    /// now restarts only at a HELLO that is taken. The control: a good HELLO before the
+    /// window still restarts it there.
+    @Test func aRefusedHelloLeavesTheAckWindowAlone() {
+        func ackAfter(_ hello: SyncMessage) -> [ClosedRangeOfSequences?] {
+            var c = Engine(configuration: .init(ackWindowSize: 50), firstSequence: 1, now: ns(0))
+            for s in UInt32(1000)...1002 { _ = c.receive(Self.data(s)) }
+            _ = c.receive(hello)
+            c.acknowledgeReceived()
+            return Self.controls(c.transmit(now: ns(10)) { _ in nil }).filter { $0.flags.contains(.ack) }.map(\.range)
+        }
+        let refused = ackAfter(SyncMessage.control(.ack(2000, 10, sequence: 500, handshake: .hello)))
+        #expect(refused == [ClosedRangeOfSequences(from: 1000, to: 1002)])
+        let taken = ackAfter(SyncMessage.control(.alive(sequence: 500, handshake: .hello)))
+        #expect(taken == [ClosedRangeOfSequences(from: 500, to: 500)])
+    }
+
     @Test func gapIsNackedReportedAndCountedTruly() {
         var c = Engine(firstSequence: 1, now: ns(0))
         for s in UInt32(1000)...1003 { _ = c.receive(Self.data(s)) }
