@@ -28,6 +28,8 @@ extension KeepalivedDaemon {
         /// Sync group: its own down timer ran out while a sibling's had not.
         var wantsMaster = false
         var filter: ReceiveFilter
+        /// Refused packets are all counted; their log lines are rate-limited per cause and source.
+        var refusalLog = LogRateLimit()
         var stats = InstanceStatistics()
         /// Entries into each state since start, by state name: kept apart from `stats`,
         /// which an operator may clear, so the metrics' counters only go up.

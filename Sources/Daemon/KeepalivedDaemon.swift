@@ -321,7 +321,7 @@ public final class KeepalivedDaemon {
         let packet: IPPacket
         do { packet = try received.get() } catch {
             i.filter.countMalformed()
-            log("(\(i.config.name)) dropped a malformed packet: \(error)")
+            if let more = i.refusalLog.admit("malformed \(error)", now: now) { log("(\(i.config.name)) dropped a malformed packet: \(error)\(more)") }
             return
         }
         // INIT and FAULT ignore adverts without counting them (keepalived step 3).
@@ -335,13 +335,17 @@ public final class KeepalivedDaemon {
         let before = i.filter.counters
         guard let advert = i.filter.accept(packet) else {
             // Rejected adverts count as not received (the down timer keeps running).
-            if i.filter.counters[.authFailure] != before[.authFailure] { log("(\(i.config.name)) received an invalid passwd!") }
-            if i.filter.counters[.addressMismatch] != before[.addressMismatch] {
-                log("(\(i.config.name)) received an unexpected ip address list from \(packet.source)")
+            if i.filter.counters[.authFailure] != before[.authFailure], let more = i.refusalLog.admit("passwd \(packet.source)", now: now) {
+                log("(\(i.config.name)) received an invalid passwd!\(more)")
+            }
+            if i.filter.counters[.addressMismatch] != before[.addressMismatch], let more = i.refusalLog.admit("addresses \(packet.source)", now: now) {
+                log("(\(i.config.name)) received an unexpected ip address list from \(packet.source)\(more)")
             }
             for r in ReceiveFilter.Rejection.allCases where ![.authFailure, .addressMismatch, .ownPacket].contains(r)
                 && i.filter.counters[r] != before[r] {
-                log("(\(i.config.name)) ignored an advert from \(packet.source): \(r.rawValue)")
+                if let more = i.refusalLog.admit("\(r.rawValue) \(packet.source)", now: now) {
+                    log("(\(i.config.name)) ignored an advert from \(packet.source): \(r.rawValue)\(more)")
+                }
             }
             return
         }
