@@ -134,6 +134,10 @@ import Testing
         ("vrrp_strict", "strict_mode off\n version 2", 0, 0),
         ("vrrp_strict", "version 3", 0, 4),
         ("vrrp_strict", "version 2\n accept\n authentication {\n  auth_type PASS\n  auth_pass x\n }", 5, 4),
+        // Not strict mode: preempt_delay is cleared with a warning for an initial MASTER
+        // (keepalived 2.2.7's -t exits 5); the control, an initial BACKUP, keeps it.
+        ("", "version 3\n state MASTER\n priority 100\n preempt_delay 5", 5, 5),
+        ("", "version 3\n state BACKUP\n priority 100\n preempt_delay 5", 0, 0),
     ]
 
     @Test(.enabled(if: Shell.isRoot, "needs root"), arguments: strictCases.indices)
