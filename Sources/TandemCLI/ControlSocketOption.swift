@@ -12,21 +12,13 @@ enum ControlSocketOption {
     }
 
     static func read(_ argv: [String], at i: Int) -> Reading {
-        let a = argv[i]
-        let value: String
-        let taking: Int
-        if a == flag {
-            guard i + 1 < argv.count else { return .refused("option \(flag) needs a PATH") }
-            value = argv[i + 1]
-            taking = 2
-        } else if a.hasPrefix(flag + "=") {
-            value = String(a.dropFirst(flag.count + 1))
-            taking = 1
-        } else {
-            return .otherArgument
+        switch OwnLongOption.read(argv, at: i, flag: flag) {
+        case .otherArgument: return .otherArgument
+        case .missingValue: return .refused("option \(flag) needs a PATH")
+        case .value(let value, let taking):
+            guard !value.isEmpty, !value.hasPrefix("-") else { return .refused("option \(flag) needs a PATH, not `\(value)'") }
+            return .read(value, taking: taking)
         }
-        guard !value.isEmpty, !value.hasPrefix("-") else { return .refused("option \(flag) needs a PATH, not `\(value)'") }
-        return .read(value, taking: taking)
     }
 
     /// keepalived's own default main pid file.
