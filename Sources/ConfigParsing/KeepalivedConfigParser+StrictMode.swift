@@ -12,7 +12,16 @@ extension KeepalivedConfigParser {
             v.defaultVersion = config.vrrpVersion
             let strict = v.strictMode ?? config.strict
             let at = Token(kind: .word, text: v.name, location: v.location, startsLine: true)
-            guard strict else { kept.append(v); continue }
+            guard strict else {
+                // Outside strict mode keepalived clears a MASTER's preempt_delay (its -t then
+                // exits 5); strict mode has already made such an instance BACKUP below.
+                if v.preemptDelay > 0 && v.initialState == "MASTER" {
+                    tolerate("(\(v.name)) Warning - preempt delay will not work with initial state MASTER - clearing", at)
+                    v.preemptDelay = 0
+                }
+                kept.append(v)
+                continue
+            }
             let v6 = v.virtualAddresses.first?.address.family == AddressFamily.inet6
             if v6 && v.version == 2 {
                 error("(\(v.name)) cannot use IPv6 with VRRP version 2; setting version 3", at)

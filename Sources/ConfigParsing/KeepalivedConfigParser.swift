@@ -654,11 +654,6 @@ public struct KeepalivedConfigParser {
             tolerate("(\(name)) Warning - nopreempt will not work with initial state MASTER - clearing", n.keyword)
             v.noPreempt = false
         }
-        if v.preemptDelay > 0 && v.initialState == "MASTER" {
-            // keepalived 2.2.7 does the same for preempt_delay (its -t then exits 5).
-            tolerate("(\(name)) Warning - preempt delay will not work with initial state MASTER - clearing", n.keyword)
-            v.preemptDelay = 0
-        }
         config.instances.append(v)
     }
 }

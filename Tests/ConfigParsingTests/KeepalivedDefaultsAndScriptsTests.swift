@@ -109,7 +109,9 @@ import Testing
         #expect(strict.unsupported.count == 1 && strict.unsupported[0].location.line == 2, "\(strict.unsupported)")
         let plain = try KeepalivedConfigParser.parse(Self.text)
         let p = try #require(plain.instances.first)
-        #expect(p.initialState == "MASTER" && p.preemptDelay == 5 && p.authenticationType == "PASS" && !p.lowerPriorityNoAdvert)
+        // Left as written, but for keepalived's own clearing of a MASTER's preempt_delay.
+        #expect(p.initialState == "MASTER" && p.preemptDelay == 0 && p.authenticationType == "PASS" && !p.lowerPriorityNoAdvert)
+        #expect(plain.toleratedErrors.map(\.message) == ["(A) Warning - preempt delay will not work with initial state MASTER - clearing"])
         #expect(plain.unsupported.isEmpty)
     }
 }
