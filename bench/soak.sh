@@ -32,10 +32,14 @@
 #   as soon as it holds the VIPs (`tandem run` commits before it adds them). A flow of
 #   that set missing from the dump is lost. The same dump counts stale flows: churn flows
 #   in the new master's table that were already destroyed (reported, not judged). A flow
-#   younger than MIN_AGE that the new master lacks died with the old master ("died_young"
-#   in the transition record): it leaves the live set, so a quick failback does not judge
-#   it later as lost (it is in no table; before 2026-12-04 such flows were counted lost at
-#   the next transition when it came within their lifetime).
+#   younger than MIN_AGE that the new master lacks ("died_young" in the transition record)
+#   is never judged after, so a quick failback does not count it lost (before 2026-12-04
+#   such flows were counted lost at the next transition when it came within their
+#   lifetime). It is still deleted at the end of its lifetime: absent at the check is not
+#   dead, the old master's messages in flight can bring it to the new master a moment
+#   later (a failback's old master stays up). The end record counts those deletes that
+#   found it ("died_young_found_later") and those that did not ("died_young_gone"). Until
+#   2026-12-04 17:00 such flows were no longer deleted and stayed stale for good.
 # Session broken: one of the SESSIONS SSH-like TCP sessions of the lab's session engine
 #   (client line every 50 ms, server echo and push every 50 ms, TCP_USER_TIMEOUT 15 s) that
 #   saw a reset, EOF or error, or went silent for more than STALL_LIMIT s (default 10: a

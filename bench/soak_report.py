@@ -38,6 +38,9 @@ def main(path):
         print(f"churn: {end['flows_created']} flows created ({rate:.0f}/s over the run, pauses included), "
               f"{end['flows_deleted']} deleted; create failures {end['create_failed']}, deletes finding no flow "
               f"{end['delete_missing']}, delete failures {end['delete_failed']}, socket errors {end['churn_socket_errors']}"
+              + (f"\n  flows young and absent at a check (died_young), deleted at their lifetime: "
+                 f"{end['died_young_found_later']} found (they had arrived after the check), {end['died_young_gone']} not found"
+                 if "died_young_found_later" in end else "")
               + "".join(f"\n  create errors: {e}" for e in end.get("create_errors", []))
               + "".join(f"\n  delete errors: {e}" for e in end.get("delete_errors", [])))
 

@@ -158,6 +158,8 @@ final class SoakRun {
         o.add("create_failed", c.createFailed)
         o.add("delete_missing", c.deleteMissing)
         o.add("delete_failed", c.deleteFailed)
+        o.add("died_young_found_later", c.excusedFoundLater)
+        o.add("died_young_gone", c.excusedGone)
         o.add("churn_socket_errors", c.socketErrors)
         o.add("churn_last_error", c.lastError)
         func errors(_ e: [Int32: Int]) -> [String] { e.sorted { $0.key < $1.key }.map { "\($0.value) × errno \($0.key) (\(errnoText($0.key)))" } }

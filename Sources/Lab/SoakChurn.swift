@@ -55,11 +55,15 @@ enum ChurnFlows {
 /// master replicates. With no target (between a failure and the takeover's check) it
 /// creates nothing and deletes nothing; missed creations are skipped, not caught up.
 /// Flows are numbered in creation order and die in that order, so the live flows are the
-/// range `low..<high` with their creation times in a ring.
+/// range `low..<high` of a `ChurnLedger`.
 final class ChurnGenerator: @unchecked Sendable {
     struct Counters: Sendable {
         var created = 0, createFailed = 0, deleted = 0, deleteMissing = 0, deleteFailed = 0
         var skipped = 0, socketErrors = 0
+        /// Flows excused at a check (young, absent from the new master) whose delete at the
+        /// end of their lifetime found them (they arrived after the check) or not (they
+        /// died with the old master).
+        var excusedFoundLater = 0, excusedGone = 0
         var lastError: String?
         /// The kernel's answers to failed creates and deletes: errno → count.
         var createErrors: [Int32: Int] = [:], deleteErrors: [Int32: Int] = [:]
@@ -71,10 +75,7 @@ final class ChurnGenerator: @unchecked Sendable {
     private let lock = LabLock()
     private let connections: [Firewall: ConntrackConnection]
     private var target: Firewall?
-    private var ring: [Double]
-    /// When each flow of the ring was deleted: a stale flow's age tells where it came from.
-    private var deletedAt: [Double]
-    private var low = 0, high = 0
+    private var ledger: ChurnLedger
     private var owed = 0.0
     private var lastTick = 0.0
     private var counters = Counters()
@@ -93,8 +94,7 @@ final class ChurnGenerator: @unchecked Sendable {
         }
         connections = c
         // Room for the live flows across the longest pause the soak allows (takeover limits).
-        ring = [Double](repeating: .nan, count: max(1 << 16, Int(rate * (lifetime + 120))))
-        deletedAt = [Double](repeating: .nan, count: ring.count)
+        ledger = ChurnLedger(capacity: max(1 << 16, Int(rate * (lifetime + 120))), lifetime: lifetime)
     }
 
     func start(on fw: Firewall) throws(LabError) {
@@ -129,7 +129,7 @@ final class ChurnGenerator: @unchecked Sendable {
 
     var current: Firewall? { lock.locked { target } }
     var totals: Counters { lock.locked { counters } }
-    var liveCount: Int { lock.locked { high - low } }
+    var liveCount: Int { lock.locked { ledger.live } }
 
     private func tick() {
         let now = WallClock.now()
@@ -140,24 +140,21 @@ final class ChurnGenerator: @unchecked Sendable {
             return
         }
         // Deletions first, at most four ticks' worth at a time after a pause.
-        var doomed: [Flow] = []
-        let most = Int(rate * 0.04) + 1
-        while low < high && doomed.count < most {
-            let born = ring[low % ring.count]
-            if born.isNaN { low += 1; continue } // its creation failed
-            guard born <= now - lifetime else { break }
-            doomed.append(ChurnFlows.flow(low, timeout: timeout))
-            deletedAt[low % ring.count] = now
-            low += 1
-        }
+        let doomed = ledger.due(now: now, most: Int(rate * 0.04) + 1)
         do {
             if !doomed.isEmpty {
-                let r = try kernel.delete(doomed, acknowledge: true)
+                let r = try kernel.delete(doomed.map { ChurnFlows.flow($0, timeout: timeout) }, acknowledge: true)
                 counters.deleted += r.succeeded
                 for f in r.failures {
-                    if f.error.errno == ENOENT { counters.deleteMissing += 1 } else { counters.deleteFailed += 1 }
+                    if f.error.errno == ENOENT {
+                        if ledger.isExcused(doomed[f.index]) { counters.excusedGone += 1 } else { counters.deleteMissing += 1 }
+                    } else {
+                        counters.deleteFailed += 1
+                    }
                     counters.deleteErrors[f.error.errno, default: 0] += 1
                 }
+                let failed = Set(r.failures.map(\.index))
+                counters.excusedFoundLater += doomed.indices.filter { ledger.isExcused(doomed[$0]) && !failed.contains($0) }.count
             }
         } catch {
             counters.socketErrors += 1
@@ -166,24 +163,22 @@ final class ChurnGenerator: @unchecked Sendable {
         owed += rate * dt
         var n = Int(owed)
         owed -= Double(n)
-        n = min(n, Int(rate * 0.5), ring.count - (high - low))
+        n = min(n, Int(rate * 0.5), ledger.room)
         guard n > 0 else { return }
-        let first = high
-        let fresh = (first..<first + n).map { ChurnFlows.flow($0, timeout: timeout) }
-        for i in first..<first + n { ring[i % ring.count] = now; deletedAt[i % ring.count] = .nan }
-        high += n
+        let numbers = ledger.create(n, at: now)
+        let fresh = numbers.map { ChurnFlows.flow($0, timeout: timeout) }
         do {
             let r = try kernel.create(fresh, acknowledge: true)
             counters.created += r.succeeded
             counters.createFailed += r.failed
             for f in r.failures {
-                ring[(first + f.index) % ring.count] = .nan
+                ledger.creationFailed(numbers.lowerBound + f.index)
                 counters.createErrors[f.error.errno, default: 0] += 1
             }
         } catch {
             counters.socketErrors += 1
             counters.lastError = "create: \(error)"
-            for i in first..<first + n { ring[i % ring.count] = .nan }
+            for i in numbers { ledger.creationFailed(i) }
         }
     }
 
@@ -197,62 +192,20 @@ final class ChurnGenerator: @unchecked Sendable {
         }
         return try lock.locked { () throws(LabError) -> LossCheck in
             let started = WallClock.now()
-            var present = [UInt64](repeating: 0, count: ChurnFlows.space / 64)
+            var present = ChurnPresence()
             var kernelFlows = 0, churnFlows = 0
             do {
                 try kernel.dump { f in
                     kernelFlows += 1
                     if let k = ChurnFlows.key(f) {
                         churnFlows += 1
-                        present[k >> 6] |= 1 << UInt64(k & 63)
+                        present.insert(k)
                     }
                 }
             } catch {
                 throw .badState(path: names.namespace(fw), reason: "kernel dump for the loss check failed: \(error)")
             }
-            var check = LossCheck(live: high - low, kernelFlows: kernelFlows, kernelChurnFlows: churnFlows)
-            var presentLive = 0
-            for i in low..<high {
-                let born = ring[i % ring.count]
-                guard !born.isNaN else { continue }
-                let k = i & (ChurnFlows.space - 1)
-                let there = present[k >> 6] & (1 << UInt64(k & 63)) != 0
-                if there { presentLive += 1 }
-                guard born <= pausedAt - minAge else {
-                    // Too young to judge, and not on the new master: it died with the old
-                    // one (stopped, killed or cut off before it could replicate it). It is
-                    // in no table now, so it leaves the live set rather than count as lost
-                    // at the next transition (and fail its delete).
-                    if !there {
-                        ring[i % ring.count] = .nan
-                        check.diedYoung += 1
-                    }
-                    continue
-                }
-                check.atRisk += 1
-                if !there {
-                    check.lost += 1
-                    if check.examples.count < 5 {
-                        check.examples.append("\(i) (\(ChurnFlows.flow(i, timeout: 0).original!.source):\(1024 + (k & 0x3fff)), age \(Int(((pausedAt - born) * 1000).rounded())) ms)")
-                    }
-                }
-            }
-            check.stale = churnFlows - presentLive
-            // Each stale flow by how long before the pause its last incarnation was deleted.
-            if check.stale > 0 {
-                let mask = ChurnFlows.space - 1
-                for word in present.indices where present[word] != 0 {
-                    var bits = present[word]
-                    while bits != 0 {
-                        let k = word << 6 | bits.trailingZeroBitCount
-                        bits &= bits - 1
-                        let newest = high - 1 - ((high - 1 - k) & mask)
-                        guard newest < low else { continue } // live
-                        let deleted = newest >= max(0, high - ring.count) ? deletedAt[newest % ring.count] : .nan
-                        check.staleByAge[LossCheck.ageBucket(deleted.isNaN ? nil : pausedAt - deleted), default: 0] += 1
-                    }
-                }
-            }
+            var check = ledger.judge(present: present, churnFlows: churnFlows, kernelFlows: kernelFlows, pausedAt: pausedAt, minAge: minAge)
             check.milliseconds = (WallClock.now() - started) * 1000
             return check
         }
@@ -268,7 +221,8 @@ struct LossCheck {
     /// Churn flows in the table that are no longer live: destroyed on the old master, back.
     var stale = 0
     /// Flows too young to judge (under MIN_AGE at the pause) that the new master does not
-    /// hold: they died with the old master and are no longer counted live.
+    /// hold: never judged after, still deleted at the end of their lifetime (they may be
+    /// in flight, not dead; see `ChurnLedger`).
     var diedYoung = 0
     /// The stale flows by how long before the churn paused they were deleted.
     var staleByAge: [String: Int] = [:]
