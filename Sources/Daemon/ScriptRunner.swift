@@ -82,11 +82,16 @@ final class ScriptRunner {
             }
             guard now >= s.nextRun, let command = s.config.command else { continue }
             s.nextRun = now + s.interval
-            if let pid = Self.spawn(command, as: s.config.user) {
+            switch Self.spawn(command, as: s.config.user) {
+            case .success(let pid):
                 s.running = (pid, now + s.timeout)
-            } else if let ok = s.health.record(success: false) {
-                log("VRRP_Script(\(name)) cannot be run")
-                if !ok { changed.append(name) }
+            case .failure(let why):
+                // Counted as a failed check (its fall count applies); logged when that
+                // changes the script's health, so a script that never starts is one line.
+                if let ok = s.health.record(success: false) {
+                    log("VRRP_Script(\(name)) cannot be run: \(why)")
+                    if !ok { changed.append(name) }
+                }
             }
         }
         return changed
@@ -105,7 +110,7 @@ final class ScriptRunner {
 
     /// `/bin/sh -c` so the configured string keeps its shell quoting; a new process group
     /// so a timeout reaches the script's own children too; the script's user and group.
-    static func spawn(_ command: String, as user: ScriptUser?) -> pid_t? {
-        try? ScriptLaunch.start(["/bin/sh", "-c", command], search: false, as: user).get()
+    static func spawn(_ command: String, as user: ScriptUser?) -> Result<pid_t, ScriptLaunch.Failure> {
+        ScriptLaunch.start(["/bin/sh", "-c", command], search: false, as: user)
     }
 }
