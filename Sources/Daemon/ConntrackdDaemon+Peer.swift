@@ -40,10 +40,7 @@ extension ConntrackdDaemon {
                 switch e {
                 case .apply: break
                 case .resyncRequested:
-                    // One bulk send a second at most: anyone who reaches the link can ask.
-                    guard hardening.permitsBulkSend(now: now) else { continue }
-                    log("resync requested by other node")
-                    engine.answerResync { bulkSend() }
+                    answerResyncRequest(now: now)
                 case .peerAcknowledged(let range):
                     if let lag = engine.lagAcknowledged(range, now: now) { state.replicationLag.record(lag, now: now) }
                     if state.resync.isWaiting || state.resyncSweep != nil, let s = engine.lastResyncSequence, range.contains(s) {
@@ -78,14 +75,15 @@ extension ConntrackdDaemon {
                     self.state.externalCache.apply(type, packed: p, now: now)
                 }
                 handleEvents()
+                self.answerHeldResyncRequest(now: now)
                 return true
             }
         link.receive(fastFlow: fastFlow) { index, received in
             channelRefusals.handling(index, totals: messageRefusals)
             // Refused by the jump guard: dropped before it counts as the peer heard.
             if case .message(let m) = received,
-               !hardening.admits(flags: m.flags, sequence: m.sequence, expected: engine.expectedSequence, now: now,
-                                 resume: resumePeerLine) { return }
+               !hardening.admits(flags: m.flags, sequence: m.sequence, asksResync: SyncMessageKind.of(m.type, m.flags) == .resyncRequest,
+                                 expected: engine.expectedSequence, now: now, resume: resumePeerLine) { return }
             link.heard(now: now)
             guard case .message(let m) = received else { return }
             messageTally.count(.received, SyncMessageKind.of(m.type, m.flags), link: index)
@@ -104,7 +102,33 @@ extension ConntrackdDaemon {
                 }
             }
             handleEvents()
+            // After the mode took the message that adopted the line: its ACK then starts
+            // on the new line.
+            answerHeldResyncRequest(now: now)
         }
+    }
+
+    /// The peer asked for our whole table. `heldAt`: the request's sequence number when the
+    /// jump guard held it while the peer's new line was confirmed; the mode never saw it, so
+    /// it is acknowledged here (the peer counts its request as taken only then).
+    func answerResyncRequest(now: Instant, heldAt held: UInt32? = nil) {
+        // One bulk send a second at most: anyone who reaches the link can ask.
+        guard hardening.permitsBulkSend(now: now) else { return }
+        if let held {
+            log("resync requested by other node (its request, \(held), was held while its new sequence line was confirmed)")
+            engine.acknowledgeHeldRequest(held)
+        } else {
+            log("resync requested by other node")
+        }
+        engine.answerResync { bulkSend() }
+    }
+
+    /// The resync request a restarted peer sent while its new line was being confirmed,
+    /// if the message just admitted adopted that line.
+    func answerHeldResyncRequest(now: Instant) {
+        guard let held = hardening.heldResyncRequest else { return }
+        hardening.heldResyncRequest = nil
+        answerResyncRequest(now: now, heldAt: held)
     }
 
     func repairGaps(now: Instant) {

@@ -90,6 +90,12 @@ enum ModeEngine {
     /// when it has all of it however busy we are: FTFW acknowledges the request at once
     /// and ends the answer with an ALIVE, NOTRACK ends it with two (`ResyncProgress` reads
     /// them on the other side).
+    /// FTFW: acknowledge one message the mode never received (a resync request the jump
+    /// guard held); the other modes have no ACKs.
+    func acknowledgeHeldRequest(_ sequence: UInt32) {
+        if case .ftfw(let c) = self { c.engine.acknowledge(ClosedRangeOfSequences(from: sequence, to: sequence)) }
+    }
+
     func answerResync(_ enqueueTable: () -> Void) {
         switch self {
         case .ftfw(let c): c.engine.acknowledgeReceived()

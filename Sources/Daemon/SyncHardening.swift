@@ -11,7 +11,13 @@ import Timekeeping
 /// tests' control runs only.
 struct SyncHardening {
     let enabled: Bool
+    /// Off only for a test's control run (`TANDEM_TEST_NO_HELD_RESYNC=1`): a restarted
+    /// peer's request refused during its line's confirmation is then forgotten.
+    let holdsResyncRequests = getenv("TANDEM_TEST_NO_HELD_RESYNC").map { String(cString: $0) } != "1"
     private(set) var jumpGuard = SequenceJumpGuard()
+    /// A restarted peer's resync request, refused while its line was confirmed, to be
+    /// answered now that the line is adopted.
+    var heldResyncRequest: UInt32?
     private(set) var bulkSends = ControlMessageRateLimit()
     /// Refusals already logged, so each turn logs only what is new.
     private var logged = 0
@@ -32,11 +38,18 @@ struct SyncHardening {
     /// next sequence number, nil before the peer's first message.
     /// `resume`: called first when the message shows a gap was forged, with where the
     /// peer's line is expected again (the mode is to be set back there).
-    mutating func admits(flags: SyncFlags, sequence: UInt32, expected: UInt32?, now: Instant,
+    /// `asksResync`: the message is a resync request. When it adopts a restarted peer's
+    /// line, the resync request that line sent while refused is left in `heldResyncRequest`
+    /// for the caller to answer (it cannot be answered from in here: the answer uses the
+    /// bulk-send limit, which is ours).
+    mutating func admits(flags: SyncFlags, sequence: UInt32, asksResync: Bool = false, expected: UInt32?, now: Instant,
                          resume: (UInt32) -> Void = { _ in }) -> Bool {
         guard enabled else { return true }
-        switch jumpGuard.judge(sequence: sequence, hello: flags.contains(.hello), expected: expected, now: now) {
+        switch jumpGuard.judge(sequence: sequence, hello: flags.contains(.hello), asksResync: asksResync, expected: expected, now: now) {
         case .admit: return true
+        case .adoptLine(let held):
+            if holdsResyncRequests { heldResyncRequest = held }
+            return true
         case .unconfirmedJump: return false
         case .resumeOldLine(let s):
             resume(s)

@@ -213,6 +213,12 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         ackFrom = nil
     }
 
+    /// Acknowledges `range` alone, outside the receive window: messages the owner took
+    /// itself (a resync request held while the peer's new line was confirmed).
+    public mutating func acknowledge(_ range: ClosedRangeOfSequences) {
+        transmitQueue.append(.control(.ack, range))
+    }
+
     /// An ALIVE queued behind a resync answer's table. The peer counts the table as
     /// arrived at the first idle tick after its request was acknowledged; a node under
     /// steady churn never idles, so the answer ends with that tick itself.

@@ -22,6 +22,11 @@ import Timekeeping
 /// stopped — while nothing has come on the line after the gap for `silence`, the gap was
 /// forged, and the mode is sent back to the old line (`resumeOldLine`). Real loss never
 /// looks like that: the old line of a real gap is dead, and the new one talks.
+///
+/// A restarted peer's first message is usually its resync request, refused like the rest of
+/// the line until the line is confirmed. Left there, the peer would wait for its own repeat
+/// (seconds) before its table came; so the line keeps its refused request, and adopting the
+/// line hands it back to be answered.
 public struct SequenceJumpGuard: Hashable, Sendable {
     public struct Rule: Hashable, Sendable {
         public var window: UInt32
@@ -36,6 +41,10 @@ public struct SequenceJumpGuard: Hashable, Sendable {
 
     public enum Verdict: Hashable, Sendable {
         case admit
+        /// A jumped line is confirmed: this message and the line's next ones go to the mode.
+        /// `heldResyncRequest`: the sequence number of a resync request the line sent while
+        /// it was refused, to be answered now (the mode never saw it).
+        case adoptLine(heldResyncRequest: UInt32?)
         /// A jumped message the guard is still waiting to see confirmed.
         case unconfirmedJump
         /// The line a gap left behind goes on and the gap's line is silent: set the mode's
@@ -60,6 +69,7 @@ public struct SequenceJumpGuard: Hashable, Sendable {
     struct Candidate: Hashable, Sendable {
         var next: UInt32
         var followers: Int
+        var heldResyncRequest: UInt32?
     }
 
     public let rule: Rule
@@ -76,8 +86,9 @@ public struct SequenceJumpGuard: Hashable, Sendable {
     public init(rule: Rule = Rule()) { self.rule = rule }
 
     /// Judges a message's sequence number against `expected` (the mode's tracker; nil
-    /// before the first message, when any number is taken).
-    public mutating func judge(sequence s: UInt32, hello: Bool, expected: UInt32?, now: Instant) -> Verdict {
+    /// before the first message, when any number is taken). `asksResync`: the message is a
+    /// resync request.
+    public mutating func judge(sequence s: UInt32, hello: Bool, asksResync: Bool = false, expected: UInt32?, now: Instant) -> Verdict {
         guard let expected else {
             lastOnLine = now
             return .admit
@@ -116,11 +127,14 @@ public struct SequenceJumpGuard: Hashable, Sendable {
         }
         let lineSilent = lastOnLine.map { now - $0 >= rule.silence } ?? true
         if candidate!.followers >= rule.confirmations && lineSilent {
+            // A request that confirms the line goes to the mode itself: not answered twice.
+            let held = asksResync ? nil : candidate!.heldResyncRequest
             candidate = nil
             lastOnLine = now
             adopted += 1
-            return .admit
+            return .adoptLine(heldResyncRequest: held)
         }
+        if asksResync { candidate!.heldResyncRequest = s }
         refused += 1
         return .unconfirmedJump
     }

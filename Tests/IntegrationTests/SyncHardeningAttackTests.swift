@@ -24,7 +24,7 @@ struct SyncHardeningAttackTests {
         let tag: String
         func interface(_ node: String) -> String { "tqh\(getpid() % 100000)\(tag)\(node)" }
 
-        init(_ tag: String, channel: String, hardened: Bool) throws {
+        init(_ tag: String, channel: String, hardened: Bool, environment extra: [String] = []) throws {
             self.tag = tag
             self.channel = channel
             dir = NSTemporaryDirectory() + "tqh-\(tag)-\(getpid())"
@@ -65,7 +65,7 @@ struct SyncHardeningAttackTests {
             Shell.run(["ip", "-n", x.name, "neigh", "replace", "10.236.1.2", "lladdr", mac, "dev", interface("x"), "nud", "permanent"])
             try config("a", "10.236.1.1", "10.236.1.2")
             try config("b", "10.236.1.2", "10.236.1.1")
-            let environment = hardened ? [] : ["TANDEM_TEST_NO_SYNC_HARDENING=1"]
+            let environment = (hardened ? [] : ["TANDEM_TEST_NO_SYNC_HARDENING=1"]) + extra
             for (name, ns) in [("a", a), ("b", b)] {
                 do {
                     daemons.append(try ns.start(["env"] + environment + [Shell.tandem, "conntrackd", "-C", "\(dir)/\(name).conf"],

@@ -76,11 +76,52 @@ import Timekeeping
         // Three followers by 1.6 s, but the old line spoke at 0 s: still refused.
         #expect(verdicts == Array(repeating: .unconfirmedJump, count: 4))
         let v9 = verdict(&g, sequence: fresh + 4, hello: true, expected: 501, now: Self.ms(2_000))
-        #expect(v9 == .admit)
+        #expect(v9 == .adoptLine(heldResyncRequest: nil))
         #expect(g.adopted == 1)
         // From then on it is the line.
         let v10 = verdict(&g, sequence: fresh + 5, hello: false, expected: fresh + 5, now: Self.ms(2_100))
         #expect(v10 == .admit)
+    }
+
+    /// A restarted peer's resync request, refused with the rest of its line until the line
+    /// is confirmed, is handed back when the line is adopted (the peer would otherwise wait
+    /// for its own repeat). Controls: a request on a line that is never adopted is never
+    /// handed back, nor one of a run the line broke off from, nor one that itself adopts
+    /// the line (the mode answers that one).
+    @Test func aRestartedPeersResyncRequestIsHeldUntilItsLineIsAdopted() {
+        func restart(requestAt request: Int?, breakAfterRequest: Bool = false, peerTalks: Bool = false) -> (verdicts: [SequenceJumpGuard.Verdict], guard: SequenceJumpGuard) {
+            var g = SequenceJumpGuard()
+            _ = g.judge(sequence: 500, hello: false, expected: 500, now: ns(0))
+            let fresh: UInt32 = 3_000_000_000
+            var verdicts: [SequenceJumpGuard.Verdict] = []
+            // The mode's expectation: the old line's, until the new line is adopted.
+            var expected: UInt32 = 501
+            for i in 0 ..< 6 {
+                let now = Self.ms(2_100 + UInt64(i) * 100)
+                if peerTalks {
+                    _ = g.judge(sequence: expected, hello: false, expected: expected, now: now)
+                    expected += 1
+                }
+                let s = fresh + UInt32(i) + (breakAfterRequest && i > (request ?? 0) ? 10 : 0)
+                let v = g.judge(sequence: s, hello: true, asksResync: i == request, expected: expected, now: now)
+                if v != .unconfirmedJump && s >= fresh { expected = s + 1 }
+                verdicts.append(v)
+            }
+            return (verdicts, g)
+        }
+        let held = restart(requestAt: 0)
+        #expect(held.verdicts[0 ..< 3].allSatisfy { $0 == .unconfirmedJump })
+        #expect(held.verdicts[3] == .adoptLine(heldResyncRequest: 3_000_000_000))
+        #expect(held.verdicts[4 ... 5].allSatisfy { $0 == .admit })
+        // Controls.
+        let silentPeer = restart(requestAt: 0, peerTalks: true)
+        #expect(silentPeer.verdicts.allSatisfy { $0 == .unconfirmedJump })
+        #expect(silentPeer.guard.adopted == 0)
+        let broken = restart(requestAt: 1, breakAfterRequest: true)
+        #expect(broken.verdicts.contains(.adoptLine(heldResyncRequest: nil)))
+        #expect(!broken.verdicts.contains { if case .adoptLine(.some) = $0 { true } else { false } })
+        let confirming = restart(requestAt: 3)
+        #expect(confirming.verdicts[3] == .adoptLine(heldResyncRequest: nil))
     }
 
     /// A message out of order restarts the count: only a run proves a line.
@@ -98,7 +139,7 @@ import Timekeeping
         let v15 = verdict(&g, sequence: far + 7, hello: false, expected: 10, now: Self.ms(3_000))
         #expect(v15 == .unconfirmedJump)
         let v16 = verdict(&g, sequence: far + 8, hello: false, expected: 10, now: Self.ms(3_000))
-        #expect(v16 == .admit)
+        #expect(v16 == .adoptLine(heldResyncRequest: nil))
     }
 
     /// HELLO skips the modes' own check, so a HELLO far behind is a jump too.
