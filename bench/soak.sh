@@ -77,8 +77,11 @@ LINK_DOWN=${LINK_DOWN:-10}
 SESSIONS=${SESSIONS:-4}
 KEEP_LOGS=${KEEP_LOGS:-}
 scripts/install-deps.sh >/dev/null
-swift build -c release --product tandem >/dev/null
-T=$PWD/.build/release/tandem
+# SCRATCH: the build folder (a soak runs for half an hour: build it apart from a checkout
+# that is rebuilt meanwhile, or a restarted node runs another binary).
+SCRATCH=${SCRATCH:-.build}
+swift build -c release --scratch-path "$SCRATCH" --product tandem >/dev/null
+T=$(cd "$SCRATCH" && pwd)/release/tandem
 prefix="tds-"
 state=/run/tandem-lab/$prefix
 tmp=$(mktemp -d)
