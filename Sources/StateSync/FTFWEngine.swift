@@ -281,8 +281,19 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         var objectsSent = 0
         var held: [Pending] = []
         var heldEndOfTable = false
+        var heldAcknowledgementSpan = 0
         let holding = configuration.holdDataUntilHandshake && (hello != .done || fence != nil)
         var stalled = false
+        func sendControl(_ flags: SyncFlags, _ range: ClosedRangeOfSequences?) {
+            let seq = takeSequence()
+            let c = ControlMessage(flags: flags.union(markHello()), sequence: seq, range: range)
+            if flags.contains(.resync) { lastResyncSequence = seq }
+            emitControl(c)
+            sent += 1
+            if flags.contains(.ack) { counters.acksSent += 1 }
+            if flags.contains(.nack) { counters.nacksSent += 1 }
+            if range != nil { storeForResend(seq, .control(flags, range), places: &places) }
+        }
         while transmitHead < transmitQueue.count && objectsSent < limit {
             let entry = transmitQueue[transmitHead]
             transmitHead += 1
@@ -295,10 +306,14 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 heldEndOfTable = true
                 continue
             }
-            // Nor does an idle tick (ACK, ALIVE) while the handshake holds a table's end:
-            // the peer would take it for the end. The handshake needs only the fence's ACK,
-            // which goes out; back-pressure, which needs every ACK, lets them pass.
-            if holding, heldEndOfTable, case .control(let flags, _) = entry, !flags.isDisjoint(with: [.ack, .alive]) {
+            // Nor does an idle tick (ACK, ALIVE) while a table's end is held: the peer
+            // would take it for the end (it counts its table as arrived at the first tick
+            // after its request was acknowledged). The handshake needs only the fence's ACK,
+            // which goes out. Back-pressure waits on the peer's ACKs, not on ours; but a
+            // peer stalled on its own full queue waits on ours, so ACKs held for half a
+            // resend queue's worth of its messages go out anyway (below).
+            if heldEndOfTable, case .control(let flags, let range) = entry, !flags.isDisjoint(with: [.ack, .alive]) {
+                if !holding, flags.contains(.ack), let range { heldAcknowledgementSpan += Int(range.to &- range.from) + 1 }
                 held.append(entry)
                 continue
             }
@@ -311,14 +326,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             }
             switch entry {
             case .control(let flags, let range):
-                let seq = takeSequence()
-                let c = ControlMessage(flags: flags.union(markHello()), sequence: seq, range: range)
-                if flags.contains(.resync) { lastResyncSequence = seq }
-                emitControl(c)
-                sent += 1
-                if flags.contains(.ack) { counters.acksSent += 1 }
-                if flags.contains(.nack) { counters.nacksSent += 1 }
-                if range != nil { storeForResend(seq, entry, places: &places) }
+                sendControl(flags, range)
             case .endOfTable:
                 emitControl(ControlMessage(flags: SyncFlags.alive.union(markHello()), sequence: takeSequence()))
                 sent += 1
@@ -354,6 +362,15 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             transmitHead = 0
         }
         if stalled { counters.backPressureStalls += 1 }
+        if heldAcknowledgementSpan * 2 >= configuration.resendQueueSize {
+            // The peer may be stalled on these: better an early tick than a deadlock.
+            held.removeAll { entry in
+                guard case .control(let flags, let range) = entry, flags.contains(.ack) else { return false }
+                sendControl(flags, range)
+                counters.transmitted += 1
+                return true
+            }
+        }
         if !held.isEmpty {
             transmitQueue = held + transmitQueue
             // Start the handshake, or send the fence, now rather than at the next alive tick.
