@@ -42,6 +42,22 @@ extension KeepalivedConfigParser {
         }
     }
 
+    /// An instance's `virtual_routes`: each line is read now, so `-t` names a bad one at its
+    /// file:line:column as keepalived does (a configuration error, exit 5); a bad line is
+    /// left out, as keepalived leaves it out.
+    mutating func virtualRoutes(_ n: Node, into v: inout KeepalivedConfiguration.Instance) {
+        for x in n.children ?? [] {
+            let words = [x.keyword.text] + x.arguments.map(\.text)
+            do {
+                let r = try VirtualRoute(words)
+                if let d = r.device { requireInterface(d, for: "VROUTE nexthop", x) }
+                v.virtualRoutes.append(words)
+            } catch {
+                self.error("(\(v.name)) \(error.message)", x.keyword)
+            }
+        }
+    }
+
     /// Rule lines of `static_rules` or `virtual_rules`; a bad line is reported and left out,
     /// as keepalived leaves it out.
     mutating func rules(_ n: Node) -> [VirtualRule] {

@@ -48,6 +48,8 @@ public struct KeepalivedConfigParser {
     typealias Notify = KeepalivedConfiguration.Notify
     /// Where global_defs' vrrp_strict was written.
     var strictToken: Token?
+    /// Each instance's lower/higher-priority options as written, by instance name.
+    var writtenAdvertOptions: [String: WrittenAdvertOptions] = [:]
 
     // MARK: tree
 
@@ -235,6 +237,7 @@ public struct KeepalivedConfigParser {
                 }
                 return x
             }
+            if globalAdvertOption(n) { continue }
             switch n.keyword.text {
             case "router_id": config.routerID = a.first
             case "vrrp_version":
@@ -296,7 +299,13 @@ public struct KeepalivedConfigParser {
             guard admit(c, in: "vrrp_script") else { continue }
             let a = c.arguments.map(\.text)
             switch c.keyword.text {
-            case "script": s.command = a.joined(separator: " ")
+            case "script":
+                // keepalived takes the first word as the whole command line and splits it
+                // again itself (quotes, backslashes): a command with arguments is quoted.
+                s.command = a.first
+                if c.arguments.count > 1 {
+                    warn("`script' takes one word; `\(a[1])' and what follows are ignored, as keepalived does (quote the command to pass it arguments)", c.arguments[1])
+                }
             case "interval": s.interval = Double(a.first ?? "") ?? 1
             case "timeout": s.timeout = Double(a.first ?? "")
             case "weight":
@@ -511,6 +520,8 @@ public struct KeepalivedConfigParser {
         v.garpMasterRepeat = config.garpDefaults.repeats
         v.garpMasterRefresh = config.garpDefaults.refresh
         v.garpMasterRefreshRepeat = config.garpDefaults.refreshRepeats
+        v.downTimerAdverts = config.garpDefaults.downTimerAdverts
+        writtenAdvertOptions[name] = nil
         // Where each address was written, to name the one whose family is the odd one out.
         var authType: Token?
         var source: Token?
@@ -535,6 +546,7 @@ public struct KeepalivedConfigParser {
                 return x
             }
             if notify(c, into: &v.notify) { continue }
+            if advertOption(c, instance: name, into: &v) { continue }
             switch c.keyword.text {
             case "state":
                 if first == "MASTER" || first == "BACKUP" { v.initialState = first! } else { error("unknown state `\(first ?? "")', using BACKUP", a.first ?? c.keyword) }
@@ -596,7 +608,7 @@ public struct KeepalivedConfigParser {
                     v.virtualAddresses.append(address)
                     virtuals.append((x.keyword, address.address.family))
                 }
-            case "virtual_routes": v.virtualRoutes += (c.children ?? []).map { [$0.keyword.text] + $0.arguments.map(\.text) }
+            case "virtual_routes": virtualRoutes(c, into: &v)
             case "virtual_ipaddress_excluded": excludedAddresses(c, into: &v)
             case "virtual_rules": v.virtualRules += rules(c)
             case "nopreempt": v.noPreempt = true
