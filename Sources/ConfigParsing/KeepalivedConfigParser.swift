@@ -300,9 +300,12 @@ public struct KeepalivedConfigParser {
             let a = c.arguments.map(\.text)
             switch c.keyword.text {
             case "script":
-                // keepalived takes the first word as the whole command line and splits it
-                // again itself (quotes, backslashes): a command with arguments is quoted.
-                s.command = a.first
+                // keepalived reads the line once with its quoting rules and takes the first
+                // word as the whole command line, which it splits again when it runs it: a
+                // command with arguments is quoted, and its backslashes are read twice.
+                if let w = c.arguments.first {
+                    s.command = ScriptCommand.argv(w.kind == .quoted ? "\"" + w.text + "\"" : w.text).first
+                }
                 if c.arguments.count > 1 {
                     warn("`script' takes one word; `\(a[1])' and what follows are ignored, as keepalived does (quote the command to pass it arguments)", c.arguments[1])
                 }
