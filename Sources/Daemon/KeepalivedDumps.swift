@@ -4,6 +4,7 @@ import Glibc
 import ConfigParsing
 import Conntrack
 import VRRP
+import IPAddressing
 
 /// keepalived's signal dumps (spec §3.8): SIGUSR2 statistics in its exact layout, SIGUSR1
 /// data (the lines tooling greps for) and the JSON array. Unlike keepalived, passwords
@@ -200,8 +201,10 @@ extension KeepalivedDaemon {
         return bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count
     }
 
+    /// keepalived's format_ipaddress: a host prefix (/32, /128) is not written.
     func vipText(_ i: Instance, _ v: KeepalivedConfiguration.VirtualAddress) -> String {
-        "\(v.address)/\(v.prefix) dev \(v.device ?? i.config.interface ?? "") scope \(v.scope ?? "global")"
+        let full = v.address.family == AddressFamily.inet ? 32 : 128
+        return "\(v.address)\(v.prefix == full ? "" : "/\(v.prefix)") dev \(v.device ?? i.config.interface ?? "") scope \(v.scope ?? "global")"
             + (v.label.map { " label \($0)" } ?? "") + (i.machine.state == .master ? " set" : "")
     }
 
