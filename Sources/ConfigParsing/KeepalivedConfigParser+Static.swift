@@ -51,6 +51,12 @@ extension KeepalivedConfigParser {
             do {
                 let r = try VirtualRoute(words)
                 if let d = r.device { requireInterface(d, for: "VROUTE nexthop", x) }
+                // keepalived tracks a route through its interface; without one it says so
+                // (its -t exits 5) and installs the route untracked, as Tandem does.
+                if r.device == nil && !words.contains("no_track") {
+                    let dest = r.destination.map { "\($0)/\(r.prefix)" } ?? "default"
+                    tolerate("Warning - cannot track route \(dest) with no interface specified, not tracking", x.keyword)
+                }
                 v.virtualRoutes.append(words)
             } catch {
                 self.error("(\(v.name)) \(error.message)", x.keyword)
