@@ -90,6 +90,22 @@ struct KeepalivedLowerPriorityTests {
         #expect(c.garps >= option.rounds * (c.lowerAdverts - 2) && c.garps <= option.rounds * (c.lowerAdverts + 1), "\(option.extra): \(c)")
     }
 
+    /// garp_lower_prio_delay: each advert heard brings a second round that much later, so
+    /// within the window the rounds outnumber the adverts; the control (delay 0) has one
+    /// round per advert.
+    @Test(arguments: VRRPRouter.Kind.allCases, [0, 1])
+    func garpLowerPrioDelayBringsASecondRound(_ kind: VRRPRouter.Kind, _ delay: Int) throws {
+        let c = try splitBrain(kind, extra: ["garp_lower_prio_repeat 1", "garp_lower_prio_delay \(delay)"],
+                               tag: "y\(kind.rawValue.prefix(1))\(delay)")
+        #expect(c.lowerAdverts >= 8, "\(c)")
+        if delay == 0 {
+            #expect(c.garps <= c.lowerAdverts + 1, "\(c)")
+        } else {
+            // Adverts heard in the window's first 1.5 s have had their second round too.
+            #expect(c.garps >= c.lowerAdverts + 4, "\(c)")
+        }
+    }
+
     /// By default each lower-priority advert is answered at once (an advert per advert, far
     /// above a's own 1 s rhythm); lower_prio_no_advert leaves only that rhythm.
     @Test(arguments: VRRPRouter.Kind.allCases, [false, true])
