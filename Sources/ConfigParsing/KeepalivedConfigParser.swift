@@ -244,7 +244,7 @@ public struct KeepalivedConfigParser {
                 if let v = a.first.flatMap(Int.init), v == 2 || v == 3 { config.vrrpVersion = v } else { error("vrrp_version must be 2 or 3", n.keyword) }
             case "vrrp_notify_fifo", "notify_fifo": config.notifyFifo = a.first
             case "vrrp_notify_fifo_script", "notify_fifo_script":
-                config.notifyFifoScript = n.arguments.first?.text
+                config.notifyFifoScript = n.arguments.first.flatMap(Self.commandLine)
                 if let user = scriptUserWords(n, kind: "notify_fifo", command: a.first ?? "") {
                     config.notifyFifoScriptUser = user
                 } else if n.arguments.count > 1 {
@@ -303,9 +303,7 @@ public struct KeepalivedConfigParser {
                 // keepalived reads the line once with its quoting rules and takes the first
                 // word as the whole command line, which it splits again when it runs it: a
                 // command with arguments is quoted, and its backslashes are read twice.
-                if let w = c.arguments.first {
-                    s.command = ScriptCommand.argv(w.kind == .quoted ? "\"" + w.text + "\"" : w.text).first
-                }
+                if let w = c.arguments.first { s.command = Self.commandLine(w) }
                 if c.arguments.count > 1 {
                     warn("`script' takes one word; `\(a[1])' and what follows are ignored, as keepalived does (quote the command to pass it arguments)", c.arguments[1])
                 }
@@ -401,9 +399,15 @@ public struct KeepalivedConfigParser {
 
     /// `notify_* STRING|"QUOTED STRING" [username [groupname]]`: only the first token is
     /// the command (quote it to pass arguments); what follows names the user to run as.
+    /// A script's command line as keepalived reads the configuration line: its first word,
+    /// quotes and backslash escapes taken once (they are taken again when it is run).
+    static func commandLine(_ w: Token) -> String? {
+        ScriptCommand.argv(w.kind == .quoted ? "\"" + w.text + "\"" : w.text).first
+    }
+
     mutating func notify(_ c: Node, into n: inout KeepalivedConfiguration.Notify) -> Bool {
         guard let slot = Notify.Slot(rawValue: c.keyword.text) else { return false }
-        let command = c.arguments.first?.text ?? ""
+        let command = c.arguments.first.flatMap(Self.commandLine) ?? ""
         if command.isEmpty { error("`\(c.keyword.text)' needs a script", c.keyword) }
         let user = scriptUserWords(c, kind: "notify", command: command)
         // A user that names no one leaves the command out, as keepalived does.

@@ -138,6 +138,13 @@ import Testing
         #expect(c.warnings.count == 1 && c.warnings[0].location.line == 5, "\(c.warnings)")
     }
 
+    @Test func notifyCommandsAreReadTwiceToo() throws {
+        let c = try KeepalivedConfigParser.parse(Self.instance("A", " notify_master \"/bin/x c\\\\ d e\\ f\"\n"))
+        let command = try #require(c.instances.first?.notify.master)
+        #expect(command == "/bin/x c\\ d e f")
+        #expect(ScriptCommand.argv(command) == ["/bin/x", "c d", "e", "f"])
+    }
+
     @Test func commandLinesSplitAsKeepalivedSplitsThem() {
         // A backslash escapes inside single quotes too, and names control characters.
         #expect(ScriptCommand.argv(#"/x 'a\'b' "c\"d" e\tf \x41\101 \cA"#) == ["/x", "a'b", "c\"d", "e\tf", "AA", "\u{01}"])
