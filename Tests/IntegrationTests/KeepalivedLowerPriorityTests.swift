@@ -34,7 +34,9 @@ struct KeepalivedLowerPriorityTests {
         var description: String { "b adverts \(lowerAdverts), a adverts \(ownAdverts), a GARPs \(garps)" }
     }
 
-    func splitBrain(_ kind: VRRPRouter.Kind, extra: [String], tag: String) throws -> Counts {
+    /// `sibling`: a second instance on a, in a sync group with the first, whose own VIP's
+    /// GARPs are then the ones counted.
+    func splitBrain(_ kind: VRRPRouter.Kind, extra: [String], tag: String, sibling: [String]? = nil) throws -> Counts {
         let pair = try SwitchedPair(tag: tag, prefix: "tka")
         defer { pair.remove() }
         let capture = NSTemporaryDirectory() + "tka-lp-\(getpid())-\(tag).txt"
@@ -53,12 +55,14 @@ struct KeepalivedLowerPriorityTests {
         let vip = VRRPTestConfig.vip(0)
         try #require(eventually(within: 10) { pair.holds("b", vip) }, "\(lower.log)")
         // a advertises once a second, so an answer stands out against its own rhythm.
-        let aConfig = VRRPTestConfig(version: 3, interval: 1).text(pair, side: "a", instances: [
-            .init(priority: 200, extra: ["garp_master_delay 60", "garp_master_repeat 1"] + extra),
-        ])
+        let siblingVIP = VRRPTestConfig.vip(0, 120)
+        let own = ["garp_master_delay 60", "garp_master_repeat 1"]
+        let aConfig = VRRPTestConfig(version: 3, interval: 1).text(pair, side: "a", instances: [.init(priority: 200, extra: own + extra)]
+            + (sibling.map { [.init(name: "VI_2", priority: 200, vrid: 70, vips: [siblingVIP], extra: own + $0)] } ?? []),
+            syncGroup: sibling != nil)
         let router = try VRRPRouter(kind, in: pair.a, config: aConfig)
         defer { router.remove() }
-        try #require(eventually(within: 10) { pair.holds("a", vip) }, "\(router.log)")
+        try #require(eventually(within: 10) { pair.holds("a", vip) && (sibling == nil || pair.holds("a", siblingVIP)) }, "\(router.log)")
         // Well inside the 5 s garp_lower_prio_delay, so only the first rounds are counted.
         usleep(2_500_000)
         let all = Self.frames(capture)
@@ -69,11 +73,12 @@ struct KeepalivedLowerPriorityTests {
             return Counts()
         }
         let aMac = all[first].mac
+        let counted = sibling == nil ? vip : siblingVIP
         var counts = Counts()
         for f in all[first...] {
             if f.text.contains(": \(b) > 224.0.0.18: VRRP") && f.text.contains("prio 50") { counts.lowerAdverts += 1 }
             if f.mac == aMac && f.text.contains(": \(a) > 224.0.0.18: VRRP") { counts.ownAdverts += 1 }
-            if f.mac == aMac && f.text.contains("Request who-has \(vip) ") && f.text.contains(" tell \(vip),") { counts.garps += 1 }
+            if f.mac == aMac && f.text.contains("Request who-has \(counted) ") && f.text.contains(" tell \(counted),") { counts.garps += 1 }
         }
         // The burst of becoming MASTER (garp_master_repeat 1) is not an answer.
         counts.garps -= 1
@@ -104,6 +109,16 @@ struct KeepalivedLowerPriorityTests {
             // Adverts heard in the window's first 1.5 s have had their second round too.
             #expect(c.garps >= c.lowerAdverts + 4, "\(c)")
         }
+    }
+
+    /// Sync group: the other MASTER member announces its own addresses too, with its own
+    /// garp_lower_prio_repeat; the control gives it 0 and it announces nothing.
+    @Test(arguments: VRRPRouter.Kind.allCases, [0, 2])
+    func syncGroupSiblingsAnnounceTheirAddressesToo(_ kind: VRRPRouter.Kind, _ rounds: Int) throws {
+        let c = try splitBrain(kind, extra: ["garp_lower_prio_repeat 0"], tag: "s\(kind.rawValue.prefix(1))\(rounds)",
+                               sibling: ["garp_lower_prio_repeat \(rounds)", "garp_lower_prio_delay 0"])
+        #expect(c.lowerAdverts >= 8, "\(c)")
+        #expect(c.garps >= rounds * (c.lowerAdverts - 2) && c.garps <= rounds * (c.lowerAdverts + 1), "\(c)")
     }
 
     /// By default each lower-priority advert is answered at once (an advert per advert, far
