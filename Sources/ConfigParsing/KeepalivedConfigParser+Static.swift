@@ -42,6 +42,28 @@ extension KeepalivedConfigParser {
         }
     }
 
+    /// An instance's `virtual_routes`: each line is read now, so `-t` names a bad one at its
+    /// file:line:column as keepalived does (a configuration error, exit 5); a bad line is
+    /// left out, as keepalived leaves it out.
+    mutating func virtualRoutes(_ n: Node, into v: inout KeepalivedConfiguration.Instance) {
+        for x in n.children ?? [] {
+            let words = [x.keyword.text] + x.arguments.map(\.text)
+            do {
+                let r = try VirtualRoute(words)
+                if let d = r.device { requireInterface(d, for: "VROUTE nexthop", x) }
+                // keepalived tracks a route through its interface; without one it says so
+                // (its -t exits 5) and installs the route untracked, as Tandem does.
+                if r.device == nil && !words.contains("no_track") {
+                    let dest = r.destination.map { "\($0)/\(r.prefix)" } ?? "default"
+                    tolerate("Warning - cannot track route \(dest) with no interface specified, not tracking", x.keyword)
+                }
+                v.virtualRoutes.append(words)
+            } catch {
+                self.error("(\(v.name)) \(error.message)", x.keyword)
+            }
+        }
+    }
+
     /// Rule lines of `static_rules` or `virtual_rules`; a bad line is reported and left out,
     /// as keepalived leaves it out.
     mutating func rules(_ n: Node) -> [VirtualRule] {

@@ -19,6 +19,7 @@ extension KeepalivedConfigParser {
                     tolerate("(\(v.name)) Warning - preempt delay will not work with initial state MASTER - clearing", at)
                     v.preemptDelay = 0
                 }
+                resolveAdvertOptions(&v, strict: false, at: at)
                 kept.append(v)
                 continue
             }
@@ -62,7 +63,7 @@ extension KeepalivedConfigParser {
                 let where_ = v.strictModeLocation.map { Token(kind: .word, text: "strict_mode", location: $0, startsLine: true) } ?? strictToken ?? at
                 unsupported("strict mode without `accept' for (\(v.name)) (keepalived then drops traffic to its addresses with firewall rules of its own)", where_)
             }
-            v.lowerPriorityNoAdvert = true
+            resolveAdvertOptions(&v, strict: true, at: at)
             kept.append(v)
         }
         config.instances = kept

@@ -48,6 +48,8 @@ public struct KeepalivedConfigParser {
     typealias Notify = KeepalivedConfiguration.Notify
     /// Where global_defs' vrrp_strict was written.
     var strictToken: Token?
+    /// Each instance's lower/higher-priority options as written, by instance name.
+    var writtenAdvertOptions: [String: WrittenAdvertOptions] = [:]
 
     // MARK: tree
 
@@ -235,13 +237,14 @@ public struct KeepalivedConfigParser {
                 }
                 return x
             }
+            if globalAdvertOption(n) { continue }
             switch n.keyword.text {
             case "router_id": config.routerID = a.first
             case "vrrp_version":
                 if let v = a.first.flatMap(Int.init), v == 2 || v == 3 { config.vrrpVersion = v } else { error("vrrp_version must be 2 or 3", n.keyword) }
             case "vrrp_notify_fifo", "notify_fifo": config.notifyFifo = a.first
             case "vrrp_notify_fifo_script", "notify_fifo_script":
-                config.notifyFifoScript = n.arguments.first?.text
+                config.notifyFifoScript = n.arguments.first.flatMap(Self.commandLine)
                 if let user = scriptUserWords(n, kind: "notify_fifo", command: a.first ?? "") {
                     config.notifyFifoScriptUser = user
                 } else if n.arguments.count > 1 {
@@ -296,7 +299,14 @@ public struct KeepalivedConfigParser {
             guard admit(c, in: "vrrp_script") else { continue }
             let a = c.arguments.map(\.text)
             switch c.keyword.text {
-            case "script": s.command = a.joined(separator: " ")
+            case "script":
+                // keepalived reads the line once with its quoting rules and takes the first
+                // word as the whole command line, which it splits again when it runs it: a
+                // command with arguments is quoted, and its backslashes are read twice.
+                if let w = c.arguments.first { s.command = Self.commandLine(w) }
+                if c.arguments.count > 1 {
+                    warn("`script' takes one word; `\(a[1])' and what follows are ignored, as keepalived does (quote the command to pass it arguments)", c.arguments[1])
+                }
             case "interval": s.interval = Double(a.first ?? "") ?? 1
             case "timeout": s.timeout = Double(a.first ?? "")
             case "weight":
@@ -389,9 +399,15 @@ public struct KeepalivedConfigParser {
 
     /// `notify_* STRING|"QUOTED STRING" [username [groupname]]`: only the first token is
     /// the command (quote it to pass arguments); what follows names the user to run as.
+    /// A script's command line as keepalived reads the configuration line: its first word,
+    /// quotes and backslash escapes taken once (they are taken again when it is run).
+    static func commandLine(_ w: Token) -> String? {
+        ScriptCommand.argv(w.kind == .quoted ? "\"" + w.text + "\"" : w.text).first
+    }
+
     mutating func notify(_ c: Node, into n: inout KeepalivedConfiguration.Notify) -> Bool {
         guard let slot = Notify.Slot(rawValue: c.keyword.text) else { return false }
-        let command = c.arguments.first?.text ?? ""
+        let command = c.arguments.first.flatMap(Self.commandLine) ?? ""
         if command.isEmpty { error("`\(c.keyword.text)' needs a script", c.keyword) }
         let user = scriptUserWords(c, kind: "notify", command: command)
         // A user that names no one leaves the command out, as keepalived does.
@@ -511,6 +527,8 @@ public struct KeepalivedConfigParser {
         v.garpMasterRepeat = config.garpDefaults.repeats
         v.garpMasterRefresh = config.garpDefaults.refresh
         v.garpMasterRefreshRepeat = config.garpDefaults.refreshRepeats
+        v.downTimerAdverts = config.garpDefaults.downTimerAdverts
+        writtenAdvertOptions[name] = nil
         // Where each address was written, to name the one whose family is the odd one out.
         var authType: Token?
         var source: Token?
@@ -535,6 +553,7 @@ public struct KeepalivedConfigParser {
                 return x
             }
             if notify(c, into: &v.notify) { continue }
+            if advertOption(c, instance: name, into: &v) { continue }
             switch c.keyword.text {
             case "state":
                 if first == "MASTER" || first == "BACKUP" { v.initialState = first! } else { error("unknown state `\(first ?? "")', using BACKUP", a.first ?? c.keyword) }
@@ -596,7 +615,7 @@ public struct KeepalivedConfigParser {
                     v.virtualAddresses.append(address)
                     virtuals.append((x.keyword, address.address.family))
                 }
-            case "virtual_routes": v.virtualRoutes += (c.children ?? []).map { [$0.keyword.text] + $0.arguments.map(\.text) }
+            case "virtual_routes": virtualRoutes(c, into: &v)
             case "virtual_ipaddress_excluded": excludedAddresses(c, into: &v)
             case "virtual_rules": v.virtualRules += rules(c)
             case "nopreempt": v.noPreempt = true

@@ -140,8 +140,21 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var strictModeLocation: SourceLocation?
         /// `accept` written; keepalived's default is accept unless strict (owners always).
         public var accept: Bool?
-        /// Strict mode's RFC behaviour: a master hearing a lower priority does not answer.
+        /// lower_prio_no_advert (strict mode's default): a master hearing a lower priority
+        /// does not answer it with an advert of its own.
         public var lowerPriorityNoAdvert = false
+        /// higher_prio_send_advert: a master overruled by a higher priority sends one advert
+        /// before it steps down.
+        public var higherPriorityAdvert = false
+        /// garp_lower_prio_repeat / garp_lower_prio_delay: what a master hearing a lower
+        /// priority announces, at once and again after the delay (whole seconds). Unset, the
+        /// global vrrp_garp_lower_prio_*, themselves by default vrrp_garp_master_repeat /
+        /// vrrp_garp_master_delay; strict mode: neither.
+        public var garpLowerPriorityRepeat = 5
+        public var garpLowerPriorityDelay = 5
+        /// down_timer_adverts (by default global_defs' vrrp_down_timer_adverts, as it stood
+        /// when the instance began): adverts missed before a backup takes over.
+        public var downTimerAdverts = 3
 
         /// keepalived: 255 when `state MASTER` leaves the priority unset, else 100.
         public var effectivePriority: Int { priority ?? (initialState == "MASTER" ? 255 : 100) }
@@ -247,6 +260,12 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var repeats = 5
         public var refresh: Double = 0
         public var refreshRepeats = 1
+        /// vrrp_garp_lower_prio_delay / _repeat as written (whole seconds, a count).
+        public var lowerPriorityDelay: Int?
+        public var lowerPriorityRepeat: Int?
+        public var lowerPriorityNoAdvert = false
+        public var higherPriorityAdvert = false
+        public var downTimerAdverts = 3
     }
     public var garpDefaults = GARPDefaults()
     /// static_ipaddress / static_routes / static_rules: installed at start whatever the

@@ -140,7 +140,9 @@ extension KeepalivedDaemon {
             version: ic.effectiveVersion == 3 ? .v3 : .v2, priority: UInt8(ic.effectivePriority),
             interval: .microseconds(rounded),
             preempt: !ic.noPreempt, preemptDelay: .seconds(ic.preemptDelay), configuredMaster: ic.initialState == "MASTER",
-            address: source, lowerPriorityNoAdvert: ic.lowerPriorityNoAdvert)
+            address: source, downTimerAdverts: UInt64(ic.downTimerAdverts), lowerPriorityNoAdvert: ic.lowerPriorityNoAdvert,
+            higherPriorityAdvert: ic.higherPriorityAdvert, lowerPriorityGARPRepeat: ic.garpLowerPriorityRepeat,
+            lowerPriorityGARPDelay: .seconds(ic.garpLowerPriorityDelay))
     }
 
     /// The PASS password or the AH key: both are the password NUL-padded to 8 bytes.

@@ -382,6 +382,15 @@ public final class KeepalivedDaemon {
                 announce(i)
                 i.garpSecondBurst = Instant.now() + .seconds(i.config.garpMasterDelay)
                 i.garpRefresh = i.config.garpMasterRefresh > 0 ? Instant.now() + .seconds(i.config.garpMasterRefresh) : nil
+            case .announce(let repeats): announce(i, repeats: repeats)
+            case .heardLowerPriority(let priority):
+                log("(\(i.config.name)) Received advert with lower priority \(priority), ours \(i.machine.parameters.priority)"
+                    + (i.machine.parameters.lowerPriorityNoAdvert ? "" : ", forcing new election"))
+                // The group's other masters refresh the neighbours' caches for their addresses too.
+                let now = Instant.now()
+                for other in instances where other !== i && other.group != nil && other.group == i.group {
+                    perform(other, other.machine.siblingHeardLowerPriority(now: now), following: true)
+                }
             case .removeAddresses:
                 i.garpSecondBurst = nil
                 i.garpRefresh = nil

@@ -4,6 +4,7 @@ import Glibc
 import ConfigParsing
 import Conntrack
 import VRRP
+import IPAddressing
 
 /// keepalived's signal dumps (spec §3.8): SIGUSR2 statistics in its exact layout, SIGUSR1
 /// data (the lines tooling greps for) and the JSON array. Unlike keepalived, passwords
@@ -86,6 +87,11 @@ extension KeepalivedDaemon {
             }
             out += "   Gratuitous ARP delay = \(Self.number(c.garpMasterDelay))\n"
             out += "   Gratuitous ARP repeat = \(c.garpMasterRepeat)\n"
+            out += "   Gratuitous ARP lower priority delay = \(c.garpLowerPriorityDelay)\n"
+            out += "   Gratuitous ARP lower priority repeat = \(c.garpLowerPriorityRepeat)\n"
+            out += "   Down timer adverts = \(c.downTimerAdverts)\n"
+            out += "   Send advert after receive lower priority advert = \(!c.lowerPriorityNoAdvert)\n"
+            out += "   Send advert after receive higher priority advert = \(c.higherPriorityAdvert)\n"
             out += "   Virtual Router ID = \(c.virtualRouterID ?? 0)\n"
             out += "   Priority = \(c.effectivePriority)\n"
             out += "   Effective priority = \(m.parameters.priority)\n"
@@ -145,9 +151,9 @@ extension KeepalivedDaemon {
                 ("master_priority", "0"), ("last_transition", Self.epoch(i.lastTransition)),
                 ("garp_delay", Self.number(c.garpMasterDelay)), ("garp_refresh", Self.number(c.garpMasterRefresh)),
                 ("garp_rep", "\(c.garpMasterRepeat)"), ("garp_refresh_rep", "\(c.garpMasterRefreshRepeat)"),
-                // Not configurable in Tandem yet: keepalived's defaults, the master's values.
-                ("garp_lower_prio_delay", Self.number(c.garpMasterDelay)), ("garp_lower_prio_rep", "\(c.garpMasterRepeat)"),
-                ("lower_prio_no_advert", m.parameters.lowerPriorityNoAdvert ? "1" : "0"), ("higher_prio_send_advert", "0"),
+                ("garp_lower_prio_delay", "\(c.garpLowerPriorityDelay)"), ("garp_lower_prio_rep", "\(c.garpLowerPriorityRepeat)"),
+                ("lower_prio_no_advert", m.parameters.lowerPriorityNoAdvert ? "1" : "0"),
+                ("higher_prio_send_advert", m.parameters.higherPriorityAdvert ? "1" : "0"),
                 ("vrid", "\(c.virtualRouterID ?? 0)"), ("base_priority", "\(c.effectivePriority)"),
                 ("effective_priority", "\(m.parameters.priority)"), ("vipset", m.state == .master ? "true" : "false"),
                 ("promote_secondaries", "false"), ("adver_int", Self.number(m.parameters.interval.secondsValue)),
@@ -161,7 +167,13 @@ extension KeepalivedDaemon {
             if let s = c.notify.fault { data.append(("script_fault", Self.json(s))) }
             if let s = c.notify.stop { data.append(("script_stop", Self.json(s))) }
             if let s = c.notify.generic { data.append(("script", Self.json(s))) }
-            data.append(("vips", "[" + c.virtualAddresses.map { Self.json(vipText(i, $0)) }.joined(separator: ",") + "]"))
+            // keepalived leaves an empty list out of the object.
+            if !c.virtualAddresses.isEmpty {
+                data.append(("vips", "[" + c.virtualAddresses.map { Self.json(vipText(i, $0)) }.joined(separator: ",") + "]"))
+            }
+            if !c.excludedAddresses.isEmpty {
+                data.append(("evips", "[" + c.excludedAddresses.map { Self.json(vipText(i, $0)) }.joined(separator: ",") + "]"))
+            }
             if !c.trackInterfaces.isEmpty { data.append(("track_ifp", "[" + c.trackInterfaces.map { Self.json($0.name) }.joined(separator: ",") + "]")) }
             if !c.trackScripts.isEmpty { data.append(("track_script", "[" + c.trackScripts.map { Self.json($0.name) }.joined(separator: ",") + "]")) }
             // The type is reported; the password itself never is.
@@ -189,8 +201,10 @@ extension KeepalivedDaemon {
         return bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count
     }
 
+    /// keepalived's format_ipaddress: a host prefix (/32, /128) is not written.
     func vipText(_ i: Instance, _ v: KeepalivedConfiguration.VirtualAddress) -> String {
-        "\(v.address)/\(v.prefix) dev \(v.device ?? i.config.interface ?? "") scope \(v.scope ?? "global")"
+        let full = v.address.family == AddressFamily.inet ? 32 : 128
+        return "\(v.address)\(v.prefix == full ? "" : "/\(v.prefix)") dev \(v.device ?? i.config.interface ?? "") scope \(v.scope ?? "global")"
             + (v.label.map { " label \($0)" } ?? "") + (i.machine.state == .master ? " set" : "")
     }
 

@@ -108,9 +108,15 @@ final class ScriptRunner {
         }
     }
 
-    /// `/bin/sh -c` so the configured string keeps its shell quoting; a new process group
-    /// so a timeout reaches the script's own children too; the script's user and group.
+    /// As keepalived runs a check: the command line split into words (its quoting rules)
+    /// and executed directly, with no shell between; only a `<FILE` readability test goes
+    /// through the shell, as keepalived's system() does. A new process group so a timeout
+    /// reaches the script's own children too; the script's user and group.
     static func spawn(_ command: String, as user: ScriptUser?) -> Result<pid_t, ScriptLaunch.Failure> {
-        ScriptLaunch.start(["/bin/sh", "-c", command], search: false, as: user)
+        let argv = ScriptCommand.argv(command)
+        if argv.first?.hasPrefix("<") == true {
+            return ScriptLaunch.start(["/bin/sh", "-c", argv.joined(separator: " ")], search: false, as: user)
+        }
+        return ScriptLaunch.start(argv, search: true, as: user)
     }
 }

@@ -24,10 +24,19 @@ public struct InstanceMachine: Sendable {
         public var downTimerAdverts: UInt64
         /// RFC behaviour when a lower-priority master is heard (`lower_prio_no_advert`).
         public var lowerPriorityNoAdvert: Bool
+        /// `higher_prio_send_advert`: a master overruled by a higher priority (or an equal
+        /// one from a higher address) first sends one advert of its own, then steps down.
+        public var higherPriorityAdvert: Bool
+        /// `garp_lower_prio_repeat`: a master hearing a lower-priority advert announces its
+        /// addresses this many times (0: not at all) ...
+        public var lowerPriorityGARPRepeat: Int
+        /// ... and, when this is more than zero, once more after `garp_lower_prio_delay`.
+        public var lowerPriorityGARPDelay: Duration
 
         public init(version: Advertisement.Version = .v2, priority: UInt8 = 100, interval: Duration = .seconds(1), preempt: Bool = true,
                     preemptDelay: Duration = .zero, configuredMaster: Bool = false, address: IPAddress,
-                    downTimerAdverts: UInt64 = 3, lowerPriorityNoAdvert: Bool = false) {
+                    downTimerAdverts: UInt64 = 3, lowerPriorityNoAdvert: Bool = false, higherPriorityAdvert: Bool = false,
+                    lowerPriorityGARPRepeat: Int = 0, lowerPriorityGARPDelay: Duration = .zero) {
             self.version = version
             self.priority = priority
             self.interval = interval
@@ -37,6 +46,9 @@ public struct InstanceMachine: Sendable {
             self.address = address
             self.downTimerAdverts = downTimerAdverts
             self.lowerPriorityNoAdvert = lowerPriorityNoAdvert
+            self.higherPriorityAdvert = higherPriorityAdvert
+            self.lowerPriorityGARPRepeat = lowerPriorityGARPRepeat
+            self.lowerPriorityGARPDelay = lowerPriorityGARPDelay
         }
     }
 
@@ -46,6 +58,12 @@ public struct InstanceMachine: Sendable {
         /// Add the virtual addresses (and routes), then announce them (GARP / NA).
         case addAddresses
         case removeAddresses
+        /// GARP / unsolicited NA for the addresses, this many rounds (a master's answer to a
+        /// lower-priority advert, garp_lower_prio_repeat).
+        case announce(repeats: Int)
+        /// A master heard a lower priority: its sync group siblings announce their addresses
+        /// too (keepalived), and the log says so.
+        case heardLowerPriority(UInt8)
     }
 
     /// What a received, already validated advert says.
@@ -72,6 +90,10 @@ public struct InstanceMachine: Sendable {
     /// than from now, so no instance, an address owner included, becomes MASTER before
     /// the delay and a whole down interval have passed (keepalived's delayed start).
     public var delayedStart: Instant?
+    /// The second GARP rounds owed to lower-priority adverts, one per advert heard: keepalived
+    /// starts a timer for each and never cancels it; one that ends after this instance has
+    /// left MASTER sends nothing, its addresses being gone.
+    public private(set) var lowerPriorityGARPDeadlines: [Instant] = []
 
     /// Where a down timer set at `now` starts counting.
     func downTimerBase(_ now: Instant) -> Instant { delayedStart.map { max($0, now) } ?? now }
@@ -102,7 +124,7 @@ public struct InstanceMachine: Sendable {
     public var nextDeadline: Instant? {
         switch state {
         case .backup: masterDownDeadline
-        case .master: advertisementDeadline
+        case .master: [advertisementDeadline, lowerPriorityGARPDeadlines.min()].compactMap { $0 }.min()
         default: nil
         }
     }
@@ -129,10 +151,14 @@ public struct InstanceMachine: Sendable {
             guard let d = masterDownDeadline, now >= d else { return [] }
             return becomeMaster(now: now)
         case .master:
-            guard let d = advertisementDeadline, now >= d else { return [] }
+            var actions: [Action] = []
+            let due = lowerPriorityGARPDeadlines.filter { $0 <= now }.count
+            lowerPriorityGARPDeadlines.removeAll { $0 <= now }
+            for _ in 0..<due { actions.append(.announce(repeats: parameters.lowerPriorityGARPRepeat)) }
+            guard let d = advertisementDeadline, now >= d else { return actions }
             advertisementDeadline = d + parameters.interval
             if advertisementDeadline! <= now { advertisementDeadline = now + parameters.interval }
-            return [.sendAdvertisement(priority: parameters.priority)]
+            return actions + [.sendAdvertisement(priority: parameters.priority)]
         default:
             return []
         }
@@ -160,20 +186,44 @@ public struct InstanceMachine: Sendable {
             // A lower-priority master is discarded: the down timer keeps running.
             return []
         case .master:
-            if heard.priority == 0 { return [.sendAdvertisement(priority: parameters.priority)] }
+            if heard.priority == 0 { return answered([.sendAdvertisement(priority: parameters.priority)], now: now) }
             if heard.priority > parameters.priority
                 || (heard.priority == parameters.priority && Self.isGreater(heard.source, than: parameters.address)) {
                 if parameters.version == .v3, let i = heard.interval { masterAdvertisementInterval = i }
-                var actions: [Action] = [.removeAddresses]
+                var actions: [Action] = parameters.higherPriorityAdvert ? [.sendAdvertisement(priority: parameters.priority)] : []
+                actions.append(.removeAddresses)
                 actions += becomeBackup(now: now)
                 return actions
             }
-            // keepalived answers a lower master at once to force the election (RFC: discard).
-            return parameters.lowerPriorityNoAdvert ? [] : [.sendAdvertisement(priority: parameters.priority)]
+            // keepalived answers a lower master at once to force the election (RFC: discard),
+            // and refreshes the neighbours' caches, which may point at that other router.
+            var actions: [Action] = [.heardLowerPriority(heard.priority)]
+            if !parameters.lowerPriorityNoAdvert { actions.append(.sendAdvertisement(priority: parameters.priority)) }
+            return answered(actions + lowerPriorityAnnouncements(now: now), now: now)
         default:
             // INIT, FAULT and STOP ignore adverts.
             return []
         }
+    }
+
+    /// Sync group: a sibling heard a lower-priority advert; a MASTER member announces its
+    /// own addresses as that sibling does (keepalived: members with garp_lower_prio_repeat).
+    public mutating func siblingHeardLowerPriority(now: Instant) -> [Action] {
+        guard state == .master else { return [] }
+        return lowerPriorityAnnouncements(now: now)
+    }
+
+    private mutating func lowerPriorityAnnouncements(now: Instant) -> [Action] {
+        guard parameters.lowerPriorityGARPRepeat > 0 else { return [] }
+        if parameters.lowerPriorityGARPDelay > .zero { lowerPriorityGARPDeadlines.append(now + parameters.lowerPriorityGARPDelay) }
+        return [.announce(repeats: parameters.lowerPriorityGARPRepeat)]
+    }
+
+    /// A master that answers adverts restarts its advert timer from the answer, as
+    /// keepalived restarts it after each advert it reads (not with lower_prio_no_advert).
+    private mutating func answered(_ actions: [Action], now: Instant) -> [Action] {
+        if !parameters.lowerPriorityNoAdvert { advertisementDeadline = now + parameters.interval }
+        return actions
     }
 
     public mutating func fault(now: Instant) -> [Action] {
@@ -260,6 +310,7 @@ public struct InstanceMachine: Sendable {
 
     private mutating func becomeBackup(now: Instant) -> [Action] {
         advertisementDeadline = nil
+        lowerPriorityGARPDeadlines = []
         preemptDeadline = nil
         masterDownDeadline = downTimerBase(now) + masterDownInterval
         return move(to: .backup)

@@ -89,7 +89,7 @@ import TestSupport
         _ = m.fire(now: us(3_609_375))
         #expect(m.state == .master)
         // Lower priority: keepalived answers at once.
-        #expect(m.receive(.init(priority: 50, source: Self.b), now: us(4_000_000)) == [.sendAdvertisement(priority: 100)])
+        #expect(m.receive(.init(priority: 50, source: Self.b), now: us(4_000_000)) == [.heardLowerPriority(50), .sendAdvertisement(priority: 100)])
         // Equal priority, higher address: step down (no priority-0 advert).
         #expect(m.receive(.init(priority: 100, source: Self.b), now: us(4_100_000))
                 == [.removeAddresses, .transition(from: .master, to: .backup)])
@@ -97,7 +97,7 @@ import TestSupport
         _ = other.start(now: us(0))
         _ = other.fire(now: us(3_609_375))
         // Equal priority, lower address: stay master and re-advertise.
-        #expect(other.receive(.init(priority: 100, source: Self.a), now: us(4_000_000)) == [.sendAdvertisement(priority: 100)])
+        #expect(other.receive(.init(priority: 100, source: Self.a), now: us(4_000_000)) == [.heardLowerPriority(100), .sendAdvertisement(priority: 100)])
         #expect(other.state == .master)
     }
 
