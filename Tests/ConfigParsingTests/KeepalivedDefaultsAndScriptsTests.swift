@@ -40,8 +40,8 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let runnable = dir + "/run.sh", plain = dir + "/plain.sh"
-        FileManager.default.createFile(atPath: runnable, contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755])
-        FileManager.default.createFile(atPath: plain, contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o644])
+        _ = FileManager.default.createFile(atPath: runnable, contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755])
+        _ = FileManager.default.createFile(atPath: plain, contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o644])
         let me = (uid: getuid(), gid: getgid())
         #expect(ScriptSecurity.check("\(runnable) arg", uid: me.uid, gid: me.gid).verdict == .runnable)
         #expect(ScriptSecurity.check("\(dir)/absent.sh", uid: me.uid, gid: me.gid).verdict == .missing)
@@ -61,7 +61,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let script = dir + "/s.sh"
-        FileManager.default.createFile(atPath: script, contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755])
+        _ = FileManager.default.createFile(atPath: script, contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755])
         chmod(dir, 0o755)
         #expect(ScriptSecurity.check(script, uid: 0, gid: 0).insecure == false)
         chmod(dir, 0o777)
