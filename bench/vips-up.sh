@@ -137,8 +137,9 @@ for n in $NS; do
     # The VIP must be on the master only, or the run measures nothing.
     split=""; ip -n "$b" -4 -o addr show | grep -q " 10.238.98.100/" && split=1
     ip -n "$b" -ts monitor address > "$work/monitor" 2>&1 & mp=$!
-    ip netns exec "$b" tcpdump -i tcmvb0 -tt -n -l -U 'ip proto 112 and src host 10.238.98.1' > "$work/adverts" 2>/dev/null & dp=$!
-    sleep 1.5
+    ip netns exec "$b" tcpdump -i tcmvb0 -tt -n -l -U 'ip proto 112 and src host 10.238.98.1' > "$work/adverts" 2>"$work/tcpdump.err" & dp=$!
+    # The capture must have seen an advert before the kill (bounded: 5 s).
+    for _ in $(seq 1 50); do [ -s "$work/adverts" ] && break; sleep 0.1; done
     # Past the last adverts' jitter: the kill lands at a random point of the advert interval.
     sleep 0.$((RANDOM % 9 + 1))
     load=$(cut -d' ' -f1 /proc/loadavg)
@@ -152,12 +153,12 @@ for n in $NS; do
     kill "$mp" 2>/dev/null || true; wait "$mp" 2>/dev/null || true; mp=""
     kill "$dp" 2>/dev/null || true; wait "$dp" 2>/dev/null || true; dp=""
     # The last advert of the dead master that the backup saw before the kill.
-    last=$(awk -v t0="$t0" '$1 + 0 <= t0 + 0 {t = $1} END {print t}' "$work/adverts")
+    last=$(awk -v t0="$t0" '$1 ~ /^[0-9]+\.[0-9]+$/ && $1 + 0 <= t0 + 0 {t = $1} END {print t}' "$work/adverts")
     outcome=ok; ms=0; ms_advert=0
     if [ -n "$split" ]; then outcome="the backup held the VIP before the kill"
     elif [ "$have" -lt "$n" ]; then outcome="the backup's kernel held $have of $n before the kill"
     elif [ -z "$up" ]; then outcome="the VIP never came up on the backup"
-    elif [ -z "$last" ]; then outcome="no advert of the master captured before the kill"
+    elif [ -z "$last" ]; then outcome="no advert of the master captured before the kill at $t0: $(tr '\n"' '  ' < "$work/adverts")"
     else
       ms=$(printf '%.1f' "$(echo "($(epoch "$up") - $t0) * 1000" | bc)")
       ms_advert=$(printf '%.1f' "$(echo "($(epoch "$up") - $last) * 1000" | bc)")
