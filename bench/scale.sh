@@ -37,8 +37,20 @@ LIMIT=${LIMIT:-300}
 work=$(mktemp -d)
 a="tcm-sa-$$"; b="tcm-sb-$$"
 pids=()
+# Daemons are started inside command substitutions (subshells, whose `pids` the exit trap
+# does not see): each start is also written to $work/started, and the exit stops those
+# still running a conntrackd.
 cleanup() {
   stop_pids
+  if [ -f "$work/started" ]; then
+    while read -r p; do
+      grep -q conntrackd "/proc/$p/cmdline" 2>/dev/null && kill "$p" 2>/dev/null || true
+    done < "$work/started"
+    sleep 1
+    while read -r p; do
+      grep -q conntrackd "/proc/$p/cmdline" 2>/dev/null && kill -9 "$p" 2>/dev/null || true
+    done < "$work/started"
+  fi
   ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
   restore_conntrack_max
   rm -rf "$work"
@@ -99,6 +111,7 @@ start() { # impl node → pid
   if [ "$1" = tandem ]; then cli="$T conntrackd"; else cli=conntrackd; fi
   rm -f "$work/$2.lock" "$work/$2.ctl"
   ip netns exec "${!2}" $cli -C "$work/$2.conf" >>"$work/$2.out" 2>&1 &
+  echo $! >> "$work/started"
   echo $!
 }
 client() { # impl node args...
@@ -123,7 +136,7 @@ run() {
   conf a 10.238.97.1 10.238.97.2 tcmsa0
   conf b 10.238.97.2 10.238.97.1 tcmsb0
   : > "$work/a.out"; : > "$work/b.out"
-  local pa pb; pa=$(start "$impl" a); pids+=("$pa"); pb=$(start "$impl" b)
+  local pa pb; pa=$(start "$impl" a); pids+=("$pa"); pb=$(start "$impl" b); pids+=("$pb")
   answers "$impl" a; answers "$impl" b
   # The pair settles before the burst (Tandem's first plain message waits for the peer's
   # 1-s alive tick after its HELLO).

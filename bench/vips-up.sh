@@ -11,7 +11,10 @@
 # Before each kill the backup's kernel must hold every flow (nf_conntrack_count in its
 # namespace: a new namespace tracks nothing else) and the VIP must be on the master only,
 # else the run is failed. Also recorded: the 1-minute load average at the kill, and the
-# backup's own promotion log line (commit and "addresses added ... after the transition").
+# backup's own promotion log lines (its MASTER transition, from the last advert; commit; and
+# "addresses added ... after the transition"); the backup's whole log goes to
+# bench/results/vips-up-<UTC>-<commit>.backup-logs.txt. The flows are made only after the
+# backup's start-up purge (PurgeTimeout after it enters BACKUP), which would flush them.
 # NS (flow counts, default "1000 250000 1000000"), RUNS per N (default 5, what a published
 # figure needs), RATE (ctbulk's insert pace in flows/s, default 100000: a flat-out burst
 # overruns the master's event socket and the bench would time the resync instead).
@@ -127,7 +130,10 @@ for n in $NS; do
     ip netns exec "$a" "$T" run --keepalived-config "$work/a-k.conf" --conntrackd-config "$work/a.conf" 2>"$work/a.run.log" & pa=$!; pids+=($pa)
     for _ in $(seq 1 100); do ip -n "$a" -4 -o addr show | grep -q " 10.238.98.100/" && break; sleep 0.1; done
     ip netns exec "$b" "$T" run --keepalived-config "$work/b-k.conf" --conntrackd-config "$work/b.conf" 2>"$work/b.run.log" & pids+=($!)
-    sleep 2
+    # A node that starts as backup purges its kernel table PurgeTimeout (5 s) later, as
+    # primary-backup.sh's `-t` does: flows replicated before that would be flushed with it.
+    for _ in $(seq 1 150); do grep -q "kernel conntrack table flushed (purge)" "$work/b.run.log" && break; sleep 0.1; done
+    sleep 0.5
     t_ins=$(date +%s.%N)
     ip netns exec "$a" "$work/ctbulk" insert "$n" --batch 1000 --rate "$RATE" --timeout 3600 >/dev/null
     # Bounded: 60 s plus 1 s per 2,000 flows.
@@ -166,11 +172,15 @@ for n in $NS; do
     over=$(echo "$ms_advert - $mdi_ms" | bc)
     within=$(echo "$ms_advert <= $mdi_ms + 20" | bc)
     promo=$(grep -m1 "addresses added and announced" "$work/b.run.log" | sed 's/"/'"'"'/g' || true)
+    # The backup's own clock of its transition (its log, to the millisecond).
+    became=$(grep -m1 "Entering MASTER STATE" "$work/b.run.log" | cut -d' ' -f1 || true)
+    transition_ms=-; [ -n "$became" ] && [ -n "$last" ] && transition_ms=$(printf '%.1f' "$(echo "($(epoch "$became") - $last) * 1000" | bc)")
+    { echo "== N=$n run $run: backup's log"; cat "$work/b.run.log"; } >> "${results%.jsonl}.backup-logs.txt"
     commit=$(grep -m1 "master actions" "$work/b.run.log" | sed 's/"/'"'"'/g' || true)
     stop_pids; flush_kernels
     echo "N=$n run $run: $outcome; VIP up $ms_advert ms after the last advert, $ms ms after the kill (Master_Down_Interval $mdi_ms ms, over by $over ms; within +20 ms: $within); load $load; replicated in ${replicated_s}s"
-    echo "  backup: ${commit:-no commit line} | ${promo:-no announce line}"
-    echo "{$(results_meta),$settings,\"n\":$n,\"run\":$run,\"outcome\":\"$outcome\",\"vip_ms\":$ms,\"vip_after_last_advert_ms\":$ms_advert,\"over_mdi_ms\":$over,\"within_mdi_plus_20\":$within,\"master_down_interval_ms\":$mdi_ms,\"backup_kernel_flows\":$have,\"replicated_s\":$replicated_s,\"loadavg_1m\":$load,\"backup_commit_line\":\"$commit\",\"backup_announce_line\":\"$promo\"}" >> "$results"
+    echo "  backup: MASTER in its log $transition_ms ms after the last advert | ${commit:-no commit line} | ${promo:-no announce line}"
+    echo "{$(results_meta),$settings,\"n\":$n,\"run\":$run,\"outcome\":\"$outcome\",\"vip_ms\":$ms,\"vip_after_last_advert_ms\":$ms_advert,\"over_mdi_ms\":$over,\"within_mdi_plus_20\":$within,\"master_down_interval_ms\":$mdi_ms,\"backup_kernel_flows\":$have,\"transition_after_last_advert_ms\":\"$transition_ms\",\"replicated_s\":$replicated_s,\"loadavg_1m\":$load,\"backup_commit_line\":\"$commit\",\"backup_announce_line\":\"$promo\"}" >> "$results"
     if [ "$outcome" = ok ]; then echo "$n $ms_advert $over $ms" >> "$work/ok"; else failed=$((failed + 1)); echo "FAILED N=$n run $run: $outcome" >&2; fi
   done
 done
