@@ -16,7 +16,7 @@
 # bench/results/vips-up-<UTC>-<commit>.backup-logs.txt. The flows are made only after the
 # backup's start-up purge (PurgeTimeout after it enters BACKUP), which would flush them.
 # NS (flow counts, default "1000 250000 1000000"), RUNS per N (default 5, what a published
-# figure needs), RATE (ctbulk's insert pace in flows/s, default 100000: a flat-out burst
+# figure needs), WAIT (seconds allowed for the replication, default 60 + N/2000), RATE (ctbulk's insert pace in flows/s, default 100000: a flat-out burst
 # overruns the master's event socket and the bench would time the resync instead).
 # nf_conntrack_max is raised for the largest N and restored on exit.
 # Two namespaces (tcm-va-PID, tcm-vb-PID) joined by one veth (10.238.98.0/24) carry VRRP
@@ -136,10 +136,10 @@ for n in $NS; do
     sleep 0.5
     t_ins=$(date +%s.%N)
     ip netns exec "$a" "$work/ctbulk" insert "$n" --batch 1000 --rate "$RATE" --timeout 3600 >/dev/null
-    # Bounded: 60 s plus 1 s per 2,000 flows.
+    # Bounded: WAIT seconds (default 60 s plus 1 s per 2,000 flows).
     have=$(kernel_flows "$b")
-    for _ in $(seq 1 $((120 + n / 1000))); do have=$(kernel_flows "$b"); [ "$have" -ge "$n" ] && break; sleep 0.5; done
-    replicated_s=$(echo "$(date +%s.%N) - $t_ins" | bc)
+    for _ in $(seq 1 $((${WAIT:-$((60 + n / 2000))} * 2))); do have=$(kernel_flows "$b"); [ "$have" -ge "$n" ] && break; sleep 0.5; done
+    replicated_s=$(printf '%.3f' "$(echo "$(date +%s.%N) - $t_ins" | bc)")
     # The VIP must be on the master only, or the run measures nothing.
     split=""; ip -n "$b" -4 -o addr show | grep -q " 10.238.98.100/" && split=1
     ip -n "$b" -ts monitor address > "$work/monitor" 2>&1 & mp=$!
@@ -169,7 +169,7 @@ for n in $NS; do
       ms=$(printf '%.1f' "$(echo "($(epoch "$up") - $t0) * 1000" | bc)")
       ms_advert=$(printf '%.1f' "$(echo "($(epoch "$up") - $last) * 1000" | bc)")
     fi
-    over=$(echo "$ms_advert - $mdi_ms" | bc)
+    over=$(printf '%.3f' "$(echo "$ms_advert - $mdi_ms" | bc)")
     within=$(echo "$ms_advert <= $mdi_ms + 20" | bc)
     promo=$(grep -m1 "addresses added and announced" "$work/b.run.log" | sed 's/"/'"'"'/g' || true)
     # The backup's own clock of its transition (its log, to the millisecond).
