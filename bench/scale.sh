@@ -187,7 +187,7 @@ run() {
 }
 
 results=$(results_file scale)
-settings="$(results_meta),\"runs\":$RUNS,\"insert_rate\":$RATE,\"limit_secs\":$LIMIT,\"hash_size\":$hash,\"timing\":\"control-socket sampler 10 ms (replication, resync), -c client wall time (commit)\""
+settings="$(results_meta),\"runs\":$RUNS,\"insert_rate\":$RATE,\"limit_secs\":$LIMIT,\"hash_size\":$hash,\"timing\":\"control-socket sampler 10 ms (replication, resync), commit until the -c client returned and B kernel held the flows (ctbulk waitcount 1 ms)\""
 record() { # one result line → one JSON object
   echo "$1" | awk -v settings="$settings" -v good="$2" '{
     printf "{%s,\"impl\":\"%s\",\"outcome\":\"%s\"", settings, $1, good
