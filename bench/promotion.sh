@@ -20,17 +20,23 @@ need_root bench/promotion.sh
 scripts/install-deps.sh
 N=${N:-250000}
 work=$(mktemp -d)
-a="tdp-a-$$"; b="tdp-b-$$"
+# PREFIX names the namespaces (a session running benches beside others passes its own).
+a="${PREFIX:-tdp}-a-$$"; b="${PREFIX:-tdp}-b-$$"
 pids=()
 cleanup() {
   stop_pids
   ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
+  restore_conntrack_max
   rm -rf "$work"
 }
 trap cleanup EXIT
+raise_conntrack_max "$N"
+# RATE: ctbulk's insert pace in flows/s (0, the default, is flat out).
+RATE=${RATE:-0}
+hash=$((N > 262144 ? N : 262144))
 build_ctbulk "$work/ctbulk"
 build_release tandem
-T=$PWD/.build/release/tandem
+T=$PWD/$SCRATCH/release/tandem
 veth_pair "$a" "$b" tdpa0 tdpb0 172.31.98.1/24 172.31.98.2/24
 
 conntrackd_conf() { # name self peer dev
@@ -52,8 +58,8 @@ Sync {
     }
 }
 General {
-    HashSize 262144
-    HashLimit 1048576
+    HashSize $hash
+    HashLimit $((hash * 4))
     LogFile $work/$1.log
     LockFile $work/$1.lock
     UNIX { Path $work/$1.ctl
@@ -122,7 +128,7 @@ real_ns() { date +%s%N; }
 sampled_ns() { sed -n 's/^op=waitcount reached=1 .* t_ns=\([0-9]*\).*/\1/p' "$work/sampler"; }
 results=$(results_file promotion)
 RUNS=${RUNS:-5}
-meta="$(results_meta),\"n\":$N,\"runs\":$RUNS,\"reference\":$([ -n "${SKIP_REFERENCE:-}" ] && echo false || echo true),\"sampler\":\"ctbulk waitcount, 1 ms\""
+meta="$(results_meta),\"n\":$N,\"insert_rate\":$RATE,\"loadavg_1m\":$(cut -d' ' -f1 /proc/loadavg),\"runs\":$RUNS,\"reference\":$([ -n "${SKIP_REFERENCE:-}" ] && echo false || echo true),\"sampler\":\"ctbulk waitcount, 1 ms\""
 failed=0
 : > "$work/ok"
 for run in $(seq 1 "$RUNS"); do
@@ -131,7 +137,7 @@ if [ -z "${SKIP_REFERENCE:-}" ]; then
 ip netns exec "$a" conntrackd -C "$work/a.conf" >/dev/null 2>&1 & pids+=($!)
 ip netns exec "$b" conntrackd -C "$work/b.conf" >/dev/null 2>&1 & pids+=($!)
 sleep 1
-ip netns exec "$a" "$work/ctbulk" insert "$N" --batch 1000 --timeout 3600 >/dev/null
+ip netns exec "$a" "$work/ctbulk" insert "$N" --batch 1000 --rate "$RATE" --timeout 3600 >/dev/null
 ref_have=$(wait_external); ref_have=${ref_have:-0}
 base=$(ip netns exec "$b" cat /proc/sys/net/netfilter/nf_conntrack_count)
 ip netns exec "$b" "$work/ctbulk" waitcount $((base + ref_have)) --timeout 120 > "$work/sampler" 2>&1 & sp=$!
@@ -154,7 +160,7 @@ ip netns exec "$a" "$T" run --keepalived-config "$work/a-k.conf" --conntrackd-co
 for _ in $(seq 1 100); do ip -n "$a" -4 -o addr show | grep -q " 172.31.98.100/" && break; sleep 0.1; done
 ip netns exec "$b" "$T" run --keepalived-config "$work/b-k.conf" --conntrackd-config "$work/b.conf" 2>"$work/b.run.log" & pids+=($!)
 sleep 2
-ip netns exec "$a" "$work/ctbulk" insert "$N" --batch 1000 --timeout 3600 >/dev/null
+ip netns exec "$a" "$work/ctbulk" insert "$N" --batch 1000 --rate "$RATE" --timeout 3600 >/dev/null
 tan_have=$(wait_external); tan_have=${tan_have:-0}
 if [ -n "${DEBUG:-}" ]; then
   echo "A's kernel: $(ip netns exec "$a" conntrack -C)"

@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# A million flows (issue #18 item 3): replication, commit and resync after a peer restart
+# at N flows, conntrackd 1.4.7 against `tandem conntrackd`, with CPU and peak RSS per flow.
+# One pair per implementation and run (the same conntrackd.conf for both, FTFW over UDP,
+# external cache on), in three phases:
+#   replication  ctbulk makes N flows in A's kernel (batches of 1,000, RATE flows/s, 0 =
+#                flat out); `conntrack-bench watch` asks B's control socket every 10 ms
+#                until its external cache holds N (or what A's internal cache holds, when
+#                the sender itself missed kernel events: sender_has). CPU of A (the
+#                sender) and of B during it, from every thread's schedstat.
+#   commit       B's `-c`, timed from outside: until both the client has returned and B's
+#                kernel holds what A's internal cache held (ctbulk's 1-ms sampler of
+#                nf_conntrack_count in B's namespace, which tracks nothing else); lost =
+#                what A's internal cache held minus what B's kernel holds after it.
+#   resync       B is stopped, its kernel flushed, started again; once its control socket
+#                answers, `-n` asks A for its table. Timed from B's start until B's
+#                external cache holds what A holds; CPU of A during it.
+# Peak RSS per flow: (VmHWM − VmRSS before the flows) × 1024 / N, per daemon: A after all
+# phases (its resync sending included), B's first process after its commit.
+# Ratios Tandem / conntrackd are taken per run (the same iteration) and summarised as
+# median (min-max). A run whose replication hits LIMIT, or whose commit leaves flows out,
+# is reported as failed and kept out of the summaries; the script then exits non-zero.
+# NS (default "100000 250000 1000000"), RUNS (default 5, what a published figure needs),
+# LIMIT (seconds per phase, default 300). nf_conntrack_max is raised for the largest N
+# and restored on exit. The 1-minute load average is recorded at each phase's start.
+# Namespaces tcm-sa-PID / tcm-sb-PID (10.238.97.0/24); every daemon is stopped by PID.
+# Raw results: bench/results/scale-<UTC>-<commit>.jsonl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+need_root bench/scale.sh
+scripts/install-deps.sh
+NS=${NS:-"100000 250000 1000000"}
+RUNS=${RUNS:-5}
+RATE=${RATE:-0}
+LIMIT=${LIMIT:-300}
+work=$(mktemp -d)
+a="tcm-sa-$$"; b="tcm-sb-$$"
+pids=()
+# Daemons are started inside command substitutions (subshells, whose `pids` the exit trap
+# does not see): each start is also written to $work/started, and the exit stops those
+# still running a conntrackd.
+cleanup() {
+  stop_pids
+  if [ -f "$work/started" ]; then
+    while read -r p; do
+      grep -q conntrackd "/proc/$p/cmdline" 2>/dev/null && kill "$p" 2>/dev/null || true
+    done < "$work/started"
+    sleep 1
+    while read -r p; do
+      grep -q conntrackd "/proc/$p/cmdline" 2>/dev/null && kill -9 "$p" 2>/dev/null || true
+    done < "$work/started"
+  fi
+  ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
+  restore_conntrack_max
+  rm -rf "$work"
+}
+trap cleanup EXIT
+largest=$(echo $NS | tr ' ' '\n' | sort -n | tail -1)
+raise_conntrack_max "$largest"
+build_ctbulk "$work/ctbulk"
+build_release tandem conntrack-bench
+T=$PWD/$SCRATCH/release/tandem
+CB=$PWD/$SCRATCH/release/conntrack-bench
+hash=$((largest > 262144 ? largest : 262144))
+
+conf() { # name self peer dev
+  cat > "$work/$1.conf" <<CONF
+Sync {
+    Mode FTFW {
+        DisableExternalCache Off
+        CommitTimeout 180
+        PurgeTimeout 5
+        ResendQueueSize 1048576
+    }
+    UDP {
+        IPv4_address $2
+        IPv4_Destination_Address $3
+        Port 3780
+        Interface $4
+        SndSocketBuffer 24985600
+        RcvSocketBuffer 24985600
+        Checksum on
+    }
+}
+General {
+    HashSize $hash
+    HashLimit $((hash * 4))
+    LogFile $work/$1.log
+    LockFile $work/$1.lock
+    UNIX { Path $work/$1.ctl }
+    NetlinkBufferSize 67108864
+    NetlinkBufferSizeMaxGrowth 67108864
+    NetlinkOverrunResync 5
+}
+CONF
+}
+
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+# CPU in microseconds from every thread's schedstat (finer than /proc/PID/stat's ticks).
+cpu() { cat /proc/"$1"/task/*/schedstat | awk '{t += $1} END {printf "%d\n", t / 1000}'; }
+hwm() { awk '/VmHWM/{print $2}' "/proc/$1/status"; }
+rss() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
+load() { cut -d' ' -f1 /proc/loadavg; }
+kernel_flows() { ip netns exec "$1" cat /proc/sys/net/netfilter/nf_conntrack_count; }
+per_flow() { printf '%.3f' "$(echo "$1 / $2" | bc -l)"; }
+now() { date +%s.%N; }
+
+start() { # impl node → pid
+  local cli
+  if [ "$1" = tandem ]; then cli="$T conntrackd"; else cli=conntrackd; fi
+  rm -f "$work/$2.lock" "$work/$2.ctl"
+  ip netns exec "${!2}" $cli -C "$work/$2.conf" >>"$work/$2.out" 2>&1 &
+  echo $! >> "$work/started"
+  echo $!
+}
+client() { # impl node args...
+  local impl=$1 node=$2; shift 2
+  if [ "$impl" = tandem ]; then "$T" conntrackd -C "$work/$node.conf" "$@"; else conntrackd -C "$work/$node.conf" "$@"; fi
+}
+answers() { # impl node: the control socket is up
+  for _ in $(seq 1 100); do client "$1" "$2" -s >/dev/null 2>&1 && return 0; sleep 0.05; done
+  return 1
+}
+stop_one() { # pid: SIGTERM, up to 5 s, then SIGKILL
+  kill "$1" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true
+}
+
+# One run of one implementation at N flows; prints one result line of key=value pairs.
+run() {
+  local impl=$1 n=$2
+  ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
+  veth_pair "$a" "$b" tcmsa0 tcmsb0 10.238.97.1/24 10.238.97.2/24
+  conf a 10.238.97.1 10.238.97.2 tcmsa0
+  conf b 10.238.97.2 10.238.97.1 tcmsb0
+  : > "$work/a.out"; : > "$work/b.out"
+  local pa pb; pa=$(start "$impl" a); pids+=("$pa"); pb=$(start "$impl" b); pids+=("$pb")
+  answers "$impl" a; answers "$impl" b
+  # The pair settles before the burst (Tandem's first plain message waits for the peer's
+  # 1-s alive tick after its HELLO).
+  sleep 4
+  local base_a base_b ca0 cb0 t0 w l_rep
+  base_a=$(rss "$pa"); base_b=$(rss "$pb"); ca0=$(cpu "$pa"); cb0=$(cpu "$pb"); l_rep=$(load)
+  t0=$(now)
+  "$CB" watch --receiver "$work/b.ctl" --sender "$work/a.ctl" --target "$n" --since "$t0" --timeout "$LIMIT" > "$work/watch" &
+  local pw=$!
+  ip netns exec "$a" "$work/ctbulk" insert "$n" --batch 1000 --rate "$RATE" --timeout 3600 >/dev/null
+  wait "$pw"
+  w=$(cat "$work/watch")
+  local rep_outcome rep_have sender rep_secs ca1 cb1
+  rep_outcome=$(field "$w" outcome); rep_have=$(field "$w" have); sender=$(field "$w" sender_has); rep_secs=$(field "$w" secs)
+  ca1=$(cpu "$pa"); cb1=$(cpu "$pb")
+  # Commit: B's -c from outside.
+  local l_com c0 c1 cb2 kernel_b
+  l_com=$(load)
+  # Until B's kernel holds what A held (ctbulk's 1-ms sampler): a client that returns
+  # before the daemon's commit is done would otherwise flatter it.
+  ip netns exec "$b" "$work/ctbulk" waitcount "$sender" --timeout "$LIMIT" > "$work/sampler" 2>&1 & local sp=$!
+  c0=$(now); client "$impl" b -c >/dev/null 2>&1 || true; c1=$(now)
+  wait "$sp" || true
+  local reached; reached=$(sed -n 's/^op=waitcount reached=1 .* t_ns=\([0-9]*\).*/\1/p' "$work/sampler")
+  if [ -n "$reached" ]; then c1=$(echo "scale=9; if ($reached / 1000000000 > $c1) $reached / 1000000000 else $c1" | bc); fi
+  cb2=$(cpu "$pb"); kernel_b=$(kernel_flows "$b")
+  local hwm_b; hwm_b=$(hwm "$pb")
+  # Resync after a restart of B: a new process with empty caches and an empty kernel.
+  stop_one "$pb"
+  ip netns exec "$b" "$work/ctbulk" flush >/dev/null
+  local l_res r0 ca2 pb2 res_outcome res_have res_secs
+  l_res=$(load)
+  ca2=$(cpu "$pa"); r0=$(now)
+  pb2=$(start "$impl" b); pids+=("$pb2")
+  answers "$impl" b
+  client "$impl" b -n >/dev/null 2>&1 || true
+  "$CB" watch --receiver "$work/b.ctl" --sender "$work/a.ctl" --target "$sender" --since "$r0" --timeout "$LIMIT" > "$work/watch2"
+  w=$(cat "$work/watch2")
+  res_outcome=$(field "$w" outcome); res_have=$(field "$w" have); res_secs=$(field "$w" secs)
+  local ca3 hwm_a; ca3=$(cpu "$pa"); hwm_a=$(hwm "$pa")
+  stop_pids
+  local lost=$((sender - kernel_b))
+  printf '%s n=%s rep_outcome=%s rep_have=%s sender_has=%s rep_secs=%s cpu_a_rep_us_per_flow=%s cpu_b_rep_us_per_flow=%s commit_secs=%.3f cpu_b_commit_us_per_flow=%s kernel_b=%s lost=%s res_outcome=%s res_have=%s res_secs=%s cpu_a_res_us_per_flow=%s rss_a_bytes_per_flow=%s rss_b_bytes_per_flow=%s hwm_a_kib=%s hwm_b_kib=%s load_rep=%s load_commit=%s load_resync=%s\n' \
+    "$impl" "$n" "$rep_outcome" "$rep_have" "$sender" "$rep_secs" "$(per_flow $((ca1 - ca0)) "$n")" "$(per_flow $((cb1 - cb0)) "$n")" \
+    "$(echo "$c1 - $c0" | bc)" "$(per_flow $((cb2 - cb1)) "$n")" "$kernel_b" "$lost" "$res_outcome" "$res_have" "$res_secs" \
+    "$(per_flow $((ca3 - ca2)) "$n")" "$(( (hwm_a - base_a) * 1024 / n ))" "$(( (hwm_b - base_b) * 1024 / n ))" "$hwm_a" "$hwm_b" \
+    "$l_rep" "$l_com" "$l_res"
+}
+
+results=$(results_file scale)
+settings="$(results_meta),\"runs\":$RUNS,\"insert_rate\":$RATE,\"limit_secs\":$LIMIT,\"hash_size\":$hash,\"timing\":\"control-socket sampler 10 ms (replication, resync), commit until the -c client returned and B kernel held the flows (ctbulk waitcount 1 ms)\""
+record() { # one result line → one JSON object
+  echo "$1" | awk -v settings="$settings" -v good="$2" '{
+    printf "{%s,\"impl\":\"%s\",\"outcome\":\"%s\"", settings, $1, good
+    for (i = 2; i <= NF; i++) { split($i, kv, "="); v = kv[2]; if (v ~ /^-?[0-9.]+$/) { if (v ~ /^\./) v = "0" v; printf ",\"%s\":%s", kv[1], v } else printf ",\"%s\":\"%s\"", kv[1], v }
+    print "}" }' >> "$results"
+}
+# Good: B got what A held, its kernel holds it after the commit, and the resync refilled
+# it. conntrackd 1.4.7 missing kernel events as a sender (sender_has < N) is its own loss,
+# reported, not a failed run; Tandem's sender must hold N.
+good() {
+  local line=$1
+  [ "$(field "$line" rep_outcome)" = limit ] && return 1
+  [ "$(field "$line" lost)" -gt 0 ] && return 1
+  [ "$(field "$line" res_outcome)" = complete ] || return 1
+  [ "${line%% *}" = tandem ] && [ "$(field "$line" sender_has)" -lt "$(field "$line" n)" ] && return 1
+  return 0
+}
+echo "NS=$NS RUNS=$RUNS RATE=$RATE, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+failed=0
+: > "$work/ok"
+metrics="rep_secs cpu_a_rep_us_per_flow cpu_b_rep_us_per_flow commit_secs cpu_b_commit_us_per_flow res_secs cpu_a_res_us_per_flow rss_a_bytes_per_flow rss_b_bytes_per_flow lost"
+for n in $NS; do
+  for r in $(seq 1 "$RUNS"); do
+    c=$(run conntrackd "$n"); echo "$c"
+    t=$(run tandem "$n"); echo "$t"
+    cg=ok; tg=ok
+    good "$c" || { cg=failed; failed=$((failed + 1)); echo "FAILED: $c" >&2; }
+    good "$t" || { tg=failed; failed=$((failed + 1)); echo "FAILED: $t" >&2; }
+    record "$c" "$cg"; record "$t" "$tg"
+    [ "$cg" = ok ] && echo "$c" >> "$work/ok"
+    [ "$tg" = ok ] && echo "$t" >> "$work/ok"
+    if [ "$cg" = ok ] && [ "$tg" = ok ]; then
+      for m in cpu_a_rep_us_per_flow rss_a_bytes_per_flow rss_b_bytes_per_flow commit_secs res_secs; do
+        cv=$(field "$c" "$m"); tv=$(field "$t" "$m")
+        if [ "$(echo "$cv > 0" | bc)" = 1 ]; then echo "ratio n=$n $m $(echo "$tv / $cv" | bc -l)" >> "$work/ok"; fi
+      done
+    fi
+  done
+done
+echo "== medians (min-max) over good runs; failed runs: $failed"
+for n in $NS; do
+  for impl in conntrackd tandem; do
+    for m in $metrics; do
+      printf 'N=%-8s %-10s %-26s %s\n' "$n" "$impl" "$m" \
+        "$(grep "^$impl n=$n " "$work/ok" | while read -r line; do field "$line" "$m"; done | summary_range)"
+    done
+  done
+  for m in cpu_a_rep_us_per_flow rss_a_bytes_per_flow rss_b_bytes_per_flow commit_secs res_secs; do
+    printf 'N=%-8s ratio tandem/conntrackd %-26s %s\n' "$n" "$m" "$(awk -v n="n=$n" -v m="$m" '$1 == "ratio" && $2 == n && $3 == m {print $4}' "$work/ok" | summary_range)"
+  done
+done
+echo "raw results: $results"
+[ "$failed" = 0 ] || { echo "$failed run(s) failed" >&2; exit 1; }
