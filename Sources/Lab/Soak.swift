@@ -347,7 +347,9 @@ final class SoakRun {
         } else if cause == "link" {
             linkUpDue = (from, max(now, action + options.linkDown))
         } else {
-            resyncDue[from] = (now, "losing the VIPs (\(cause))")
+            // From when the VIPs were seen moving, not from the end of the check: a loaded
+            // machine's check can take seconds, and the old master's resync may be done by then.
+            resyncDue[from] = (detected, "losing the VIPs (\(cause))")
         }
     }
 }
