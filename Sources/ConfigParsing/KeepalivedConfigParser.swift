@@ -251,6 +251,7 @@ public struct KeepalivedConfigParser {
             case "vrrp_strict":
                 config.strict = true
                 strictToken = n.keyword
+            case "nftables", "vrrp_iptables", "nftables_priority", "nftables_counters": firewallSetting(n)
             case "script_user":
                 guard let name = a.first else { error("No script username specified", n.keyword); continue }
                 let lookup = ScriptUser.resolve(name, group: a.dropFirst().first)
@@ -610,9 +611,12 @@ public struct KeepalivedConfigParser {
             case "track_script": v.trackScripts += tracked(c.children ?? [])
             case "track_file": trackedFiles(c.children ?? [], owner: name, into: &v.trackFiles)
             case "track_process": trackedProcesses(c.children ?? [], owner: name, into: &v.trackProcesses)
-            // keepalived's accept mode: a master's addresses take traffic, no firewall rule
-            // filters them — what Tandem always does (no_accept, the rules, is refused).
+            // keepalived's accept mode: a master's addresses take traffic. no_accept: a
+            // master that is not the owner drops it through the nftables set.
             case "accept": v.accept = true
+            case "no_accept":
+                v.accept = false
+                v.noAcceptLocation = c.keyword.location
             case "strict_mode":
                 v.strictModeLocation = c.keyword.location
                 switch first {

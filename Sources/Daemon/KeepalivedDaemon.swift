@@ -22,6 +22,8 @@ public final class KeepalivedDaemon {
     let addresses: InterfaceAddresses
     var routes = VirtualRoutes()
     var rules = HostRules()
+    /// Non-accept mode's nftables drop set (KeepalivedDaemon+Firewall).
+    var firewall: FirewallState
     /// Tracked interfaces' link states, and the rtnetlink socket that reports them.
     var links: TrackedLinks
     var scripts: ScriptRunner
@@ -99,6 +101,7 @@ public final class KeepalivedDaemon {
         self.log = log
         self.shouldStop = shouldStop
         addresses = try InterfaceAddresses()
+        firewall = FirewallState(rules: VIPFirewall(c.firewall))
         for ic in c.instances where !ic.virtualRoutes.isEmpty {
             var parsed: [VirtualRoute] = []
             for words in ic.virtualRoutes {
@@ -253,6 +256,7 @@ public final class KeepalivedDaemon {
         for i in instances where !i.filter.counters.isEmpty {
             log("(\(i.config.name)) rejected adverts: " + rejectionSummary(i))
         }
+        removeFirewall()
         clearStatics()
         reapChildren()
     }
@@ -367,6 +371,7 @@ public final class KeepalivedDaemon {
             // The priority may have changed since the action was made (demotion lifted).
             case .sendAdvertisement(let priority): advertise(i, priority: priority == 0 ? 0 : i.machine.parameters.priority)
             case .addAddresses:
+                setDropRule(of: i)
                 for v in i.config.virtualAddresses + i.config.excludedAddresses {
                     // IPv6 VIPs skip DAD: the old master has just released them, and a tentative
                     // address could neither answer nor be announced (keepalived adds them nodad too).
@@ -388,6 +393,7 @@ public final class KeepalivedDaemon {
                 removeRules(of: i)
                 removeRoutes(of: i)
                 removeAddresses(of: i)
+                removeDropRule(of: i)
             case .transition(let from, let to):
                 i.lastTransition = InstanceStatistics.wallClock()
                 i.masterSince = to == .master ? Instant.now() : nil

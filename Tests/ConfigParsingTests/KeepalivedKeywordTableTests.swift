@@ -65,7 +65,9 @@ import Testing
 
     /// One statement of `keyword` inside its block, on line 2 (or line 1 at the top level).
     static func config(_ k: KeepalivedKeyword) -> String {
-        let statement = KeepalivedConfigParser.blockKeywords.contains(k.name) ? "\(k.name) {\n }" : "\(k.name) 1"
+        // A table name is an nft identifier under Tandem (a digit first is refused on its own).
+        let argument = k.name == "nftables" ? "kv" : "1"
+        let statement = KeepalivedConfigParser.blockKeywords.contains(k.name) ? "\(k.name) {\n }" : "\(k.name) \(argument)"
         return switch k.block {
         case KeepalivedKeywords.topLevel: "\(k.name) X {\n}\n"
         case "authentication": "vrrp_instance V {\n authentication {\n  \(k.name) PASS\n }\n}\n"
