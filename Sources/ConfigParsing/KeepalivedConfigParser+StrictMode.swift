@@ -49,6 +49,10 @@ extension KeepalivedConfigParser {
             if v6, let b = v.virtualAddresses.first?.address.bytes, !(b[0] == 0xfe && b[1] & 0xc0 == 0x80) {
                 error("(\(v.name)) the first IPv6 VIP address must be link local", at)
             }
+            if v.vmacName != nil && v.vmacTransmitBase {
+                error("(\(v.name)) xmit_base is incompatible with strict mode - resetting", at)
+                v.vmacTransmitBase = false
+            }
             if v.preemptDelay > 0 {
                 error("(\(v.name)) preempt_delay is incompatible with strict mode - resetting", at)
                 v.preemptDelay = 0

@@ -614,6 +614,8 @@ public struct KeepalivedConfigParser {
             // keepalived's accept mode: a master's addresses take traffic. no_accept: a
             // master that is not the owner drops it through the nftables set.
             case "accept": v.accept = true
+            case "use_vmac": useVMAC(c, into: &v)
+            case "vmac_xmit_base": v.vmacTransmitBase = true
             case "no_accept":
                 v.accept = false
                 v.noAcceptLocation = c.keyword.location
@@ -632,6 +634,7 @@ public struct KeepalivedConfigParser {
             }
         }
         if v.virtualRouterID == nil { error("vrrp_instance \(name): virtual_router_id is required", n.keyword) }
+        resolveVMAC(&v)
         addressFamilies(name, source: source, peers: peers, virtuals: virtuals)
         if v.interface == nil && v.unicastSource == nil { error("vrrp_instance \(name): interface is required", n.keyword) }
         if v.effectiveVersion == 3, v.authenticationType != nil {

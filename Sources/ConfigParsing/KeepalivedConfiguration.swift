@@ -140,6 +140,13 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var strictModeLocation: SourceLocation?
         /// `accept` / `no_accept` written; keepalived's default is accept unless strict (owners always).
         public var accept: Bool?
+        /// use_vmac: the macvlan keepalived puts the instance on ("" until resolved to
+        /// keepalived's default vrrp.VRID), nil without use_vmac; and vmac_xmit_base.
+        public var vmacName: String?
+        public var vmacTransmitBase = false
+        public var vmacLocation: SourceLocation?
+        /// The VRRP MAC the VMAC takes: 00:00:5e:00:01:VRID (RFC 5798 §7.3).
+        public var vmacAddress: [UInt8] { [0x00, 0x00, 0x5e, 0x00, 0x01, UInt8(truncatingIfNeeded: virtualRouterID ?? 0)] }
         /// Where `no_accept` was written, for the refusals that point at it.
         public var noAcceptLocation: SourceLocation?
         /// Resolved once the file is read: a master that is not the address owner drops

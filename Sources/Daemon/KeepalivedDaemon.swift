@@ -24,6 +24,8 @@ public final class KeepalivedDaemon {
     var rules = HostRules()
     /// Non-accept mode's nftables drop set (KeepalivedDaemon+Firewall).
     var firewall: FirewallState
+    /// use_vmac's macvlans (KeepalivedDaemon+VMAC).
+    var vmacs = VMACLinks()
     /// Tracked interfaces' link states, and the rtnetlink socket that reports them.
     var links: TrackedLinks
     var scripts: ScriptRunner
@@ -127,7 +129,10 @@ public final class KeepalivedDaemon {
             // A FIFO that cannot be made is reported; VRRP runs without it, as keepalived does.
             do { fifo = try NotifyFifo(path: path) } catch { log("\(error)") }
         }
-        for ic in c.instances { instances.append(try Self.makeInstance(ic)) }
+        for ic in c.instances {
+            prepareVMAC(ic)
+            instances.append(try Self.makeInstance(ic))
+        }
         assignGroups()
     }
 
@@ -256,6 +261,7 @@ public final class KeepalivedDaemon {
         for i in instances where !i.filter.counters.isEmpty {
             log("(\(i.config.name)) rejected adverts: " + rejectionSummary(i))
         }
+        removeVMACs()
         removeFirewall()
         clearStatics()
         reapChildren()

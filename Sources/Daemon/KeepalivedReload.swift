@@ -41,6 +41,7 @@ extension KeepalivedDaemon {
                 next.append(i)
             } else {
                 do {
+                    prepareVMAC(ic)
                     let i = try Self.makeInstance(ic)
                     next.append(i)
                     started.append(i)
