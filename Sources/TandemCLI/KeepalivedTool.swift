@@ -129,6 +129,11 @@ public struct KeepalivedTool {
                 report.err("\(v.location): warning: interface \(name) for vrrp_instance \(v.name) doesn't exist")
                 missingInterface = true
             }
+            // keepalived's set-up stops at a tracked interface that is missing too.
+            for t in v.trackInterfaces where if_nametoindex(t.name) == 0 {
+                report.err("\(v.location): warning: (\(v.name)) tracked interface \(t.name) doesn't exist")
+                missingInterface = true
+            }
         }
         // keepalived's -t does not look: an instance that speaks from an address its
         // interface lacks is one whose peers may never hear it.

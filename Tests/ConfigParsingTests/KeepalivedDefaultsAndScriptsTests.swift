@@ -156,3 +156,31 @@ import Testing
         #expect(ifindex.unsupported.count == 1)
     }
 }
+
+/// use_vmac as keepalived 2.2.7 reads it: the default name vrrp.VRID, a name of one's own,
+/// and what Tandem does not build refused where it is written.
+@Suite struct KeepalivedVMACParsingTests {
+    static func instance(_ lines: String, vip: String = "10.234.9.9/24") -> String {
+        "vrrp_instance A {\n interface eth0\n virtual_router_id 9\n \(lines)\n virtual_ipaddress {\n  \(vip)\n }\n}\n"
+    }
+
+    @Test func namesAndMAC() throws {
+        let c = try KeepalivedConfigParser.parse(Self.instance("use_vmac\n vmac_xmit_base"))
+        let v = try #require(c.instances.first)
+        #expect(c.unsupported.isEmpty && v.vmacName == "vrrp.9" && v.vmacTransmitBase && v.vmacAddress == [0, 0, 0x5e, 0, 1, 9])
+        let named = try KeepalivedConfigParser.parse(Self.instance("use_vmac vx9"))
+        #expect(named.instances.first?.vmacName == "vx9")
+        // The control: no use_vmac, no macvlan.
+        #expect(try KeepalivedConfigParser.parse(Self.instance("priority 100")).instances.first?.vmacName == nil)
+    }
+
+    @Test func whatIsNotBuiltIsRefusedWhereWritten() throws {
+        let mac = try KeepalivedConfigParser.parse(Self.instance("use_vmac vx9 02:00:00:00:00:09"))
+        #expect(mac.unsupported.map(\.location.line) == [4] && mac.unsupported[0].location.column == 15, "\(mac.unsupported)")
+        let v6 = try KeepalivedConfigParser.parse(Self.instance("version 3\n use_vmac", vip: "fe80::9/64"))
+        #expect(v6.unsupported.map(\.location.line) == [5], "\(v6.unsupported)")
+        let strict = try KeepalivedConfigParser.parse(Self.instance("strict_mode\n version 3\n accept\n use_vmac\n vmac_xmit_base"))
+        #expect(strict.errors.map(\.message).contains("(A) xmit_base is incompatible with strict mode - resetting")
+                && strict.instances.first?.vmacTransmitBase == false)
+    }
+}

@@ -11,7 +11,6 @@ import Testing
 
     /// Sample file → Tandem's exit code and why it differs from keepalived's.
     static let deliberate: [String: (Int32, String)] = [
-        "keepalived.conf.conditional_conf": (4, "use_vmac is refused"),
         "keepalived.conf.fwmark": (0, "keepalived's 5 is a warning about its virtual_server (LVS), which Tandem skips"),
     ]
 
