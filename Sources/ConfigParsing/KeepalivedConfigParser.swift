@@ -168,6 +168,16 @@ public struct KeepalivedConfigParser {
             case "static_rules": config.staticRules += rules(n)
             case "track_file", "vrrp_track_file": trackFile(n)
             case "vrrp_track_process": trackProcess(n)
+            // keepalived keeps the first and reports the others.
+            case "net_namespace":
+                if let name = n.arguments.first?.text {
+                    if config.netNamespace == nil {
+                        config.netNamespace = name
+                        config.netNamespaceLocation = n.keyword.location
+                    } else { tolerate("Duplicate net_namespace definition \(name) - ignoring", n.arguments[0]) }
+                } else {
+                    tolerate("net_namespace name missing - ignoring", n.keyword)
+                }
             default: error("Unknown keyword '\(n.keyword.text)'", n.keyword)
             }
         }

@@ -246,6 +246,9 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     /// global_defs' nftables, nftables_priority, nftables_counters (and vrrp_iptables,
     /// which Debian's nftables-only keepalived maps onto nftables).
     public var firewall = FirewallSettings()
+    /// net_namespace: the network namespace (/run/netns/NAME) the daemon runs in.
+    public var netNamespace: String?
+    public var netNamespaceLocation: SourceLocation?
     public var notifyFifo: String?
     /// Started with the FIFO's path as its last argument, to read the events.
     public var notifyFifoScript: String?

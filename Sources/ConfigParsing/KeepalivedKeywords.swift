@@ -41,10 +41,10 @@ public enum KeepalivedKeywords {
 
     public static let all: [KeepalivedKeyword] =
         rows(topLevel, acted: ["global_defs", "vrrp_instance", "vrrp_sync_group", "vrrp_script", "static_ipaddress", "static_routes",
-                                "static_rules", "track_file", "vrrp_track_file", "vrrp_track_process"],
+                                "static_rules", "track_file", "vrrp_track_file", "vrrp_track_process", "net_namespace"],
              refused: ["track_group", "garp_group", "linkbeat_interfaces",
                        "linkbeat_use_polling", "interface_up_down_delays",
-                       "net_namespace", "namespace_with_ipsets", "use_pid_dir", "instance", "child_wait_time"],
+                       "namespace_with_ipsets", "use_pid_dir", "instance", "child_wait_time"],
              outOfScope: ["virtual_server", "virtual_server_group", "SSL", "bfd_instance", "net_namespace_ipvs"])
         + rows("global_defs",
                acted: ["router_id", "vrrp_version", "vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",

@@ -71,6 +71,7 @@ public struct KeepalivedTool {
         case .proceed(let l): line = l
         }
         if let mask = line.fileMask { umask(mask) }
+        if let code = enterNamespace(line) { return code }
         if line.test {
             if metricsAddress != nil {
                 output.err("keepalived: --metrics-listen is for the daemon; it is not supported with -t")
@@ -249,7 +250,7 @@ extension KeepalivedTool {
         daemon.run(onReady: { systemd.ready(status: "VRRP running") }, afterTurn: {
             for s in signals() {
                 if s == .reload { systemd.reloading() }
-                Self.act(on: s, daemon: daemon, file: file, configID: configID, log: log)
+                Self.act(on: s, daemon: daemon, file: file, configID: configID, namespaceOverride: line.namespace, log: log)
                 if s == .reload { systemd.ready(status: "VRRP running (reloaded)") }
             }
             systemd.turn(now: Instant.now())
@@ -259,7 +260,8 @@ extension KeepalivedTool {
 
     /// keepalived's answer to each of its signals: reload keeping state, or a dump into
     /// TMPDIR (spec §3.8, §3.9). `tandem run` answers them the same way.
-    static func act(on s: DaemonSignal, daemon: KeepalivedDaemon, file: String, configID: String? = nil, log: (String) -> Void) {
+    static func act(on s: DaemonSignal, daemon: KeepalivedDaemon, file: String, configID: String? = nil, namespaceOverride: String? = nil,
+                    log: (String) -> Void) {
         let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         switch s {
         case .reload:
@@ -267,6 +269,13 @@ extension KeepalivedTool {
             do {
                 let config = try KeepalivedConfigParser.parse(file: file, configID: configID ?? KeepalivedLineFilter.nodeName)
                 for e in config.errors { log(e.description) }
+                // The process cannot move: keepalived refuses such a reload too.
+                let running = getenv(namespaceMarker).map { String(cString: $0) }
+                guard (namespaceOverride ?? config.netNamespace) == running else {
+                    log("Cannot change network namespace at a reload - please restart Keepalived")
+                    log("reload refused, keeping the running configuration")
+                    return
+                }
                 guard config.unsupported.isEmpty else {
                     for e in config.unsupported { log(e.description) }
                     log("reload refused, keeping the running configuration: it uses what tandem does not support")
