@@ -45,6 +45,7 @@ extension KeepalivedConfigParser {
     /// addresses while MASTER. Tandem builds keepalived's IPv4 table; the IPv6 one (with
     /// its neighbour-discovery exemptions and link-local sets) is not built yet.
     mutating func resolveAcceptMode(_ v: inout KeepalivedConfiguration.Instance, accept: Bool, at: Token) {
+        v.acceptMode = accept
         v.dropsTrafficAsMaster = !accept && v.effectivePriority != 255
         guard v.dropsTrafficAsMaster else { return }
         let all = v.virtualAddresses + v.excludedAddresses

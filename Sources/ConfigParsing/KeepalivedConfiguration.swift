@@ -153,6 +153,9 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         /// traffic to and from its addresses through the nftables set (keepalived's
         /// non-accept mode).
         public var dropsTrafficAsMaster = false
+        /// keepalived's resolved accept mode (what its dumps show): `accept` / `no_accept`
+        /// as written, else on unless strict mode keeps it for the owner alone.
+        public var acceptMode = true
         /// Strict mode's RFC behaviour: a master hearing a lower priority does not answer.
         public var lowerPriorityNoAdvert = false
 
