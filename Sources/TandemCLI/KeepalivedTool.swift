@@ -269,12 +269,11 @@ extension KeepalivedTool {
             do {
                 let config = try KeepalivedConfigParser.parse(file: file, configID: configID ?? KeepalivedLineFilter.nodeName)
                 for e in config.errors { log(e.description) }
-                // The process cannot move: keepalived refuses such a reload too.
+                // The process cannot move: it stays where it is, as keepalived does, and
+                // the rest of the file is taken.
                 let running = getenv(namespaceMarker).map { String(cString: $0) }
-                guard (namespaceOverride ?? config.netNamespace) == running else {
+                if (namespaceOverride ?? config.netNamespace) != running {
                     log("Cannot change network namespace at a reload - please restart Keepalived")
-                    log("reload refused, keeping the running configuration")
-                    return
                 }
                 guard config.unsupported.isEmpty else {
                     for e in config.unsupported { log(e.description) }
