@@ -4,7 +4,7 @@ import IPAddressing
 /// strict_mode, else global_defs' vrrp_strict, makes it keep to RFC 5798. keepalived
 /// reports what breaks the RFC and repairs it, or drops the instance; and it answers no
 /// lower-priority master. Without `accept`, a strict non-owner also drops traffic to its
-/// addresses through firewall rules, which Tandem does not install: that is refused.
+/// addresses through keepalived's nftables set (KeepalivedConfigParser+Firewall).
 extension KeepalivedConfigParser {
     mutating func applyStrictMode() {
         var kept: [KeepalivedConfiguration.Instance] = []
@@ -19,6 +19,7 @@ extension KeepalivedConfigParser {
                     tolerate("(\(v.name)) Warning - preempt delay will not work with initial state MASTER - clearing", at)
                     v.preemptDelay = 0
                 }
+                resolveAcceptMode(&v, accept: v.accept ?? true, at: at)
                 resolveAdvertOptions(&v, strict: false, at: at)
                 kept.append(v)
                 continue
@@ -49,6 +50,10 @@ extension KeepalivedConfigParser {
             if v6, let b = v.virtualAddresses.first?.address.bytes, !(b[0] == 0xfe && b[1] & 0xc0 == 0x80) {
                 error("(\(v.name)) the first IPv6 VIP address must be link local", at)
             }
+            if v.vmacName != nil && v.vmacTransmitBase {
+                error("(\(v.name)) xmit_base is incompatible with strict mode - resetting", at)
+                v.vmacTransmitBase = false
+            }
             if v.preemptDelay > 0 {
                 error("(\(v.name)) preempt_delay is incompatible with strict mode - resetting", at)
                 v.preemptDelay = 0
@@ -59,10 +64,8 @@ extension KeepalivedConfigParser {
                 error("(\(v.name)) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting", at)
                 accept = false
             }
-            if !accept {
-                let where_ = v.strictModeLocation.map { Token(kind: .word, text: "strict_mode", location: $0, startsLine: true) } ?? strictToken ?? at
-                unsupported("strict mode without `accept' for (\(v.name)) (keepalived then drops traffic to its addresses with firewall rules of its own)", where_)
-            }
+            let where_ = v.strictModeLocation.map { Token(kind: .word, text: "strict_mode", location: $0, startsLine: true) } ?? strictToken ?? at
+            resolveAcceptMode(&v, accept: accept, at: where_)
             resolveAdvertOptions(&v, strict: true, at: at)
             kept.append(v)
         }

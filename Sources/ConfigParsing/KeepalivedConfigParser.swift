@@ -170,6 +170,16 @@ public struct KeepalivedConfigParser {
             case "static_rules": config.staticRules += rules(n)
             case "track_file", "vrrp_track_file": trackFile(n)
             case "vrrp_track_process": trackProcess(n)
+            // keepalived keeps the first and reports the others.
+            case "net_namespace":
+                if let name = n.arguments.first?.text {
+                    if config.netNamespace == nil {
+                        config.netNamespace = name
+                        config.netNamespaceLocation = n.keyword.location
+                    } else { tolerate("Duplicate net_namespace definition \(name) - ignoring", n.arguments[0]) }
+                } else {
+                    tolerate("net_namespace name missing - ignoring", n.keyword)
+                }
             default: error("Unknown keyword '\(n.keyword.text)'", n.keyword)
             }
         }
@@ -254,6 +264,7 @@ public struct KeepalivedConfigParser {
             case "vrrp_strict":
                 config.strict = true
                 strictToken = n.keyword
+            case "nftables", "vrrp_iptables", "nftables_priority", "nftables_counters": firewallSetting(n)
             case "script_user":
                 guard let name = a.first else { error("No script username specified", n.keyword); continue }
                 let lookup = ScriptUser.resolve(name, group: a.dropFirst().first)
@@ -629,9 +640,14 @@ public struct KeepalivedConfigParser {
             case "track_script": v.trackScripts += tracked(c.children ?? [])
             case "track_file": trackedFiles(c.children ?? [], owner: name, into: &v.trackFiles)
             case "track_process": trackedProcesses(c.children ?? [], owner: name, into: &v.trackProcesses)
-            // keepalived's accept mode: a master's addresses take traffic, no firewall rule
-            // filters them — what Tandem always does (no_accept, the rules, is refused).
+            // keepalived's accept mode: a master's addresses take traffic. no_accept: a
+            // master that is not the owner drops it through the nftables set.
             case "accept": v.accept = true
+            case "use_vmac": useVMAC(c, into: &v)
+            case "vmac_xmit_base": v.vmacTransmitBase = true
+            case "no_accept":
+                v.accept = false
+                v.noAcceptLocation = c.keyword.location
             case "strict_mode":
                 v.strictModeLocation = c.keyword.location
                 switch first {
@@ -647,6 +663,7 @@ public struct KeepalivedConfigParser {
             }
         }
         if v.virtualRouterID == nil { error("vrrp_instance \(name): virtual_router_id is required", n.keyword) }
+        resolveVMAC(&v)
         addressFamilies(name, source: source, peers: peers, virtuals: virtuals)
         if v.interface == nil && v.unicastSource == nil { error("vrrp_instance \(name): interface is required", n.keyword) }
         if v.effectiveVersion == 3, v.authenticationType != nil {

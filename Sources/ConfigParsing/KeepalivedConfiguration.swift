@@ -138,8 +138,24 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         /// strict_mode as written (nil: global_defs' vrrp_strict decides), and where.
         public var strictMode: Bool?
         public var strictModeLocation: SourceLocation?
-        /// `accept` written; keepalived's default is accept unless strict (owners always).
+        /// `accept` / `no_accept` written; keepalived's default is accept unless strict (owners always).
         public var accept: Bool?
+        /// use_vmac: the macvlan keepalived puts the instance on ("" until resolved to
+        /// keepalived's default vrrp.VRID), nil without use_vmac; and vmac_xmit_base.
+        public var vmacName: String?
+        public var vmacTransmitBase = false
+        public var vmacLocation: SourceLocation?
+        /// The VRRP MAC the VMAC takes: 00:00:5e:00:01:VRID (RFC 5798 §7.3).
+        public var vmacAddress: [UInt8] { [0x00, 0x00, 0x5e, 0x00, 0x01, UInt8(truncatingIfNeeded: virtualRouterID ?? 0)] }
+        /// Where `no_accept` was written, for the refusals that point at it.
+        public var noAcceptLocation: SourceLocation?
+        /// Resolved once the file is read: a master that is not the address owner drops
+        /// traffic to and from its addresses through the nftables set (keepalived's
+        /// non-accept mode).
+        public var dropsTrafficAsMaster = false
+        /// keepalived's resolved accept mode (what its dumps show): `accept` / `no_accept`
+        /// as written, else on unless strict mode keeps it for the owner alone.
+        public var acceptMode = true
         /// lower_prio_no_advert (strict mode's default): a master hearing a lower priority
         /// does not answer it with an advert of its own.
         public var lowerPriorityNoAdvert = false
@@ -241,8 +257,14 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     /// vrrp_mcast_group4 / vrrp_mcast_group6: the groups adverts go to instead of 224.0.0.18 / ff02::12.
     public var multicastGroup4: IPAddress?
     public var multicastGroup6: IPAddress?
-    /// vrrp_strict is refused, so never set; the dumps show it as keepalived does.
+    /// global_defs' vrrp_strict: strict_mode for every instance that sets none.
     public var strict = false
+    /// global_defs' nftables, nftables_priority, nftables_counters (and vrrp_iptables,
+    /// which Debian's nftables-only keepalived maps onto nftables).
+    public var firewall = FirewallSettings()
+    /// net_namespace: the network namespace (/run/netns/NAME) the daemon runs in.
+    public var netNamespace: String?
+    public var netNamespaceLocation: SourceLocation?
     public var notifyFifo: String?
     /// Started with the FIFO's path as its last argument, to read the events.
     public var notifyFifoScript: String?
@@ -298,4 +320,16 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     public var trackedFileNames: Set<String> {
         Set(instances.flatMap { $0.trackFiles.map(\.name) } + syncGroups.flatMap { $0.trackFiles.map(\.name) })
     }
+}
+
+/// Where non-accept mode puts its drop rules: keepalived 2.2.7's nftables table (a table
+/// named by `nftables`, default "keepalived"; base chains at `nftables_priority`, -1 being
+/// one step before the filter priority; `nftables_counters` adds a counter to each rule).
+public struct FirewallSettings: Sendable, Hashable {
+    public var table = "keepalived"
+    public var chainPriority: Int32 = -1
+    public var counters = false
+    /// Whether global_defs named the firewall (else keepalived says it chose nftables).
+    public var configured = false
+    public init() {}
 }

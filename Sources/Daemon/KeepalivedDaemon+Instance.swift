@@ -100,7 +100,11 @@ extension KeepalivedDaemon {
         guard let name = ic.interface, ic.virtualRouterID != nil else {
             throw SetupError.configuration("vrrp_instance \(ic.name): interface and virtual_router_id are required")
         }
-        guard let index = InterfaceAddresses.index(of: name) else { throw SetupError.unavailable("interface \(name) does not exist") }
+        // use_vmac: the addresses and GARPs on the macvlan, the adverts too unless
+        // vmac_xmit_base; the source address stays the base interface's.
+        let home = ic.vmacName ?? name
+        let speaking = ic.vmacTransmitBase ? name : home
+        guard let index = InterfaceAddresses.index(of: home) else { throw SetupError.unavailable("interface \(home) does not exist") }
         // An IPv6 instance speaks from the interface's link-local address (RFC 5798 §5.1.2.1).
         let ipv6 = (ic.unicastSource ?? ic.virtualAddresses.first?.address)?.family == AddressFamily.inet6
         guard let source = ic.unicastSource ?? ic.multicastSource ?? (ipv6 ? Self.linkLocalAddress(of: name) : Self.primaryAddress(of: name)) else {
@@ -108,16 +112,16 @@ extension KeepalivedDaemon {
         }
         let socket: VRRPSocket
         do {
-            socket = try VRRPSocket(interface: name, source: source, multicast: ic.unicastPeers.isEmpty, authenticationHeader: usesAH(ic),
+            socket = try VRRPSocket(interface: speaking, source: source, multicast: ic.unicastPeers.isEmpty, authenticationHeader: usesAH(ic),
                                     unicastTTL: ic.unicastTTL,
                                     group: source.family == AddressFamily.inet6 ? ic.multicastGroup6 : ic.multicastGroup4)
         }
         catch { throw SetupError.unavailable(error.description) }
         var garp: GratuitousARPSender?
         var problem: String?
-        do { garp = try GratuitousARPSender(interface: name) } catch {
+        do { garp = try GratuitousARPSender(interface: home) } catch {
             // The instance still runs; its addresses are then not announced (said at start).
-            problem = "(\(ic.name)) no GARP / NA socket on \(name) (\(error)): its addresses will not be announced"
+            problem = "(\(ic.name)) no GARP / NA socket on \(home) (\(error)): its addresses will not be announced"
         }
         if let own = ic.unicastSource, !interfaceAddresses(of: name, family: own.family == AddressFamily.inet6 ? AF_INET6 : AF_INET).contains(own) {
             // Not refused: the address may be added later (keepalived also runs), but peers

@@ -22,6 +22,10 @@ public final class KeepalivedDaemon {
     let addresses: InterfaceAddresses
     var routes = VirtualRoutes()
     var rules = HostRules()
+    /// Non-accept mode's nftables drop set (KeepalivedDaemon+Firewall).
+    var firewall: FirewallState
+    /// use_vmac's macvlans (KeepalivedDaemon+VMAC).
+    var vmacs = VMACLinks()
     /// Tracked interfaces' link states, and the rtnetlink socket that reports them.
     var links: TrackedLinks
     var scripts: ScriptRunner
@@ -99,6 +103,7 @@ public final class KeepalivedDaemon {
         self.log = log
         self.shouldStop = shouldStop
         addresses = try InterfaceAddresses()
+        firewall = FirewallState(rules: VIPFirewall(c.firewall))
         for ic in c.instances where !ic.virtualRoutes.isEmpty {
             var parsed: [VirtualRoute] = []
             for words in ic.virtualRoutes {
@@ -124,7 +129,10 @@ public final class KeepalivedDaemon {
             // A FIFO that cannot be made is reported; VRRP runs without it, as keepalived does.
             do { fifo = try NotifyFifo(path: path) } catch { log("\(error)") }
         }
-        for ic in c.instances { instances.append(try Self.makeInstance(ic)) }
+        for ic in c.instances {
+            prepareVMAC(ic)
+            instances.append(try Self.makeInstance(ic))
+        }
         assignGroups()
     }
 
@@ -253,6 +261,8 @@ public final class KeepalivedDaemon {
         for i in instances where !i.filter.counters.isEmpty {
             log("(\(i.config.name)) rejected adverts: " + rejectionSummary(i))
         }
+        removeVMACs()
+        removeFirewall()
         clearStatics()
         reapChildren()
     }
@@ -367,6 +377,7 @@ public final class KeepalivedDaemon {
             // The priority may have changed since the action was made (demotion lifted).
             case .sendAdvertisement(let priority): advertise(i, priority: priority == 0 ? 0 : i.machine.parameters.priority)
             case .addAddresses:
+                setDropRule(of: i)
                 for v in i.config.virtualAddresses + i.config.excludedAddresses {
                     // IPv6 VIPs skip DAD: the old master has just released them, and a tentative
                     // address could neither answer nor be announced (keepalived adds them nodad too).
@@ -397,6 +408,7 @@ public final class KeepalivedDaemon {
                 removeRules(of: i)
                 removeRoutes(of: i)
                 removeAddresses(of: i)
+                removeDropRule(of: i)
             case .transition(let from, let to):
                 i.lastTransition = InstanceStatistics.wallClock()
                 i.masterSince = to == .master ? Instant.now() : nil

@@ -76,7 +76,11 @@ extension KeepalivedDaemon {
             out += "   Number of interface and track script faults = \(i.faults.count)\n"
             out += "   Last transition = \(Self.epoch(i.lastTransition))\n"
             out += "   Master down timer = \(m.masterDownInterval.microsecondCount) usecs\n"
-            out += "   Interface = \(c.interface ?? "")\n"
+            if let vmac = c.vmacName {
+                out += "   Interface = \(vmac), vmac on \(c.interface ?? "")\(c.vmacTransmitBase ? ", xmit base i/f" : "")\n"
+            } else {
+                out += "   Interface = \(c.interface ?? "")\n"
+            }
             out += "   Using src_ip = \(i.source)\n"
             if c.unicastPeers.isEmpty {
                 out += "   Multicast address \(i.multicastGroup)\n"
@@ -147,7 +151,8 @@ extension KeepalivedDaemon {
             let stateCode = KeepalivedDaemon.stateCode(m.state)
             var data: [(String, String)] = [
                 ("iname", Self.json(c.name)), ("dont_track_primary", "0"), ("skip_check_adv_addr", "0"),
-                ("strict_mode", (c.strictMode ?? configuration.strict) ? "1" : "0"), ("vmac_ifname", "\"\""), ("ifp_ifname", Self.json(c.interface ?? "")),
+                ("strict_mode", (c.strictMode ?? configuration.strict) ? "1" : "0"), ("vmac_ifname", Self.json(c.vmacName ?? "")),
+                ("ifp_ifname", Self.json(c.vmacName ?? c.interface ?? "")),
                 ("master_priority", "0"), ("last_transition", Self.epoch(i.lastTransition)),
                 ("garp_delay", Self.number(c.garpMasterDelay)), ("garp_refresh", Self.number(c.garpMasterRefresh)),
                 ("garp_rep", "\(c.garpMasterRepeat)"), ("garp_refresh_rep", "\(c.garpMasterRefreshRepeat)"),
@@ -157,7 +162,7 @@ extension KeepalivedDaemon {
                 ("vrid", "\(c.virtualRouterID ?? 0)"), ("base_priority", "\(c.effectivePriority)"),
                 ("effective_priority", "\(m.parameters.priority)"), ("vipset", m.state == .master ? "true" : "false"),
                 ("promote_secondaries", "false"), ("adver_int", Self.number(m.parameters.interval.secondsValue)),
-                ("master_adver_int", Self.number(m.masterAdvertisementInterval.secondsValue)), ("accept", "1"),
+                ("master_adver_int", Self.number(m.masterAdvertisementInterval.secondsValue)), ("accept", c.acceptMode ? "1" : "0"),
                 ("nopreempt", c.noPreempt ? "true" : "false"), ("preempt_delay", Self.number(c.preemptDelay)),
                 ("state", "\(stateCode)"), ("wantstate", "\(stateCode)"), ("version", "\(i.version.rawValue)"),
                 ("smtp_alert", "false"), ("notify_deleted", "false"),

@@ -15,10 +15,16 @@ extension KeepalivedDaemon {
             && a.unicastPeers.isEmpty == b.unicastPeers.isEmpty && a.unicastSource == b.unicastSource
             && a.multicastSource == b.multicastSource && a.unicastTTL == b.unicastTTL
             && a.multicastGroup4 == b.multicastGroup4 && a.multicastGroup6 == b.multicastGroup6
+            // A VMAC change moves the instance's sockets: it starts again as a new one.
+            && a.vmacName == b.vmacName && a.vmacTransmitBase == b.vmacTransmitBase
     }
 
     public func reload(_ new: KeepalivedConfiguration) {
         let now = Instant.now()
+        // The rules already in place stay in their table, as keepalived keeps its own.
+        if new.firewall.table != firewall.rules.settings.table {
+            log("Cannot change nftables table name at a reload - please restart Keepalived")
+        }
         var remaining = instances
         var next: [Instance] = []
         var started: [Instance] = []
@@ -41,6 +47,7 @@ extension KeepalivedDaemon {
                 next.append(i)
             } else {
                 do {
+                    prepareVMAC(ic)
                     let i = try Self.makeInstance(ic)
                     next.append(i)
                     started.append(i)

@@ -13,6 +13,8 @@ struct KeepalivedCommandLine {
     /// `-t LOG_FILE`: the check's report goes there instead of stderr.
     var testLog: String?
     var pidFiles: [String] = []
+    /// -s/--namespace: the network namespace to run in, over the file's net_namespace.
+    var namespace: String?
     /// `-p`: the main pid file, which the control socket's default path follows.
     var mainPidFile: String?
     var fileMask: mode_t?
@@ -56,6 +58,7 @@ struct KeepalivedCommandLine {
                 if let value { line.pidFiles.append(value) }
                 if f.short == "p" { line.mainPidFile = value }
             case "i": line.configID = value
+            case "s": line.namespace = value
             case "l": line.logConsole = true
             case "G": line.syslog = false
             case "S":

@@ -66,7 +66,7 @@ enum KeepalivedFlags {
              note: "there is no BFD process; the file is not written"),
         flag("x", "snmp", .none, .refused, "Enable SNMP subsystem"),
         flag("A", "snmp-agent-socket", .required, .refused, value: "FILE", "Use the specified socket for master agent"),
-        flag("s", "namespace", .required, .refused, value: "NAME", "Run in network namespace NAME (overrides config)"),
+        flag("s", "namespace", .required, .actedOn, value: "NAME", "Run in network namespace NAME (overrides config)"),
         flag("m", "core-dump", .none, .refused, "Produce core dump if terminate abnormally"),
         flag("M", "core-dump-pattern", .optional, .refused, value: "PATN", "Also set /proc/sys/kernel/core_pattern to PATN"),
         flag("e", "all-config", .none, .refused, "Error if any configuration file missing"),

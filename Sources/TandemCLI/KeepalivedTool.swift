@@ -71,6 +71,7 @@ public struct KeepalivedTool {
         case .proceed(let l): line = l
         }
         if let mask = line.fileMask { umask(mask) }
+        if let code = enterNamespace(line) { return code }
         if line.test {
             if metricsAddress != nil {
                 output.err("keepalived: --metrics-listen is for the daemon; it is not supported with -t")
@@ -127,6 +128,11 @@ public struct KeepalivedTool {
         for v in config.instances {
             for name in [v.interface].compactMap({ $0 }) + v.virtualAddresses.compactMap(\.device) where if_nametoindex(name) == 0 {
                 report.err("\(v.location): warning: interface \(name) for vrrp_instance \(v.name) doesn't exist")
+                missingInterface = true
+            }
+            // keepalived's set-up stops at a tracked interface that is missing too.
+            for t in v.trackInterfaces where if_nametoindex(t.name) == 0 {
+                report.err("\(v.location): warning: (\(v.name)) tracked interface \(t.name) doesn't exist")
                 missingInterface = true
             }
         }
@@ -244,7 +250,7 @@ extension KeepalivedTool {
         daemon.run(onReady: { systemd.ready(status: "VRRP running") }, afterTurn: {
             for s in signals() {
                 if s == .reload { systemd.reloading() }
-                Self.act(on: s, daemon: daemon, file: file, configID: configID, log: log)
+                Self.act(on: s, daemon: daemon, file: file, configID: configID, namespaceOverride: line.namespace, log: log)
                 if s == .reload { systemd.ready(status: "VRRP running (reloaded)") }
             }
             systemd.turn(now: Instant.now())
@@ -254,7 +260,8 @@ extension KeepalivedTool {
 
     /// keepalived's answer to each of its signals: reload keeping state, or a dump into
     /// TMPDIR (spec §3.8, §3.9). `tandem run` answers them the same way.
-    static func act(on s: DaemonSignal, daemon: KeepalivedDaemon, file: String, configID: String? = nil, log: (String) -> Void) {
+    static func act(on s: DaemonSignal, daemon: KeepalivedDaemon, file: String, configID: String? = nil, namespaceOverride: String? = nil,
+                    log: (String) -> Void) {
         let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         switch s {
         case .reload:
@@ -262,6 +269,12 @@ extension KeepalivedTool {
             do {
                 let config = try KeepalivedConfigParser.parse(file: file, configID: configID ?? KeepalivedLineFilter.nodeName)
                 for e in config.errors { log(e.description) }
+                // The process cannot move: it stays where it is, as keepalived does, and
+                // the rest of the file is taken.
+                let running = getenv(namespaceMarker).map { String(cString: $0) }
+                if (namespaceOverride ?? config.netNamespace) != running {
+                    log("Cannot change network namespace at a reload - please restart Keepalived")
+                }
                 guard config.unsupported.isEmpty else {
                     for e in config.unsupported { log(e.description) }
                     log("reload refused, keeping the running configuration: it uses what tandem does not support")

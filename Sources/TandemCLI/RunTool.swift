@@ -116,8 +116,14 @@ public struct RunTool {
             output.err(error.description)
             return 1
         }
-        for e in keepalived.errors + keepalived.unsupported { output.err(e.description) }
-        guard keepalived.errors.isEmpty && keepalived.unsupported.isEmpty else { return 1 }
+        var refused = keepalived.unsupported
+        // The node runs both halves in one namespace; `tandem keepalived` alone moves itself.
+        if let at = keepalived.netNamespaceLocation {
+            refused.append(ConfigError("`net_namespace' under tandem run is not supported by tandem (start it inside the namespace: ip netns exec)",
+                                       at: at, token: "net_namespace"))
+        }
+        for e in keepalived.errors + refused { output.err(e.description) }
+        guard keepalived.errors.isEmpty && refused.isEmpty else { return 1 }
         do {
             conntrackd = try ConntrackdConfigParser.parse(file: command.conntrackdConfig)
         } catch {

@@ -105,13 +105,82 @@ import Testing
                                                  "(A) Strict mode does not support authentication. Ignoring.",
                                                  "(A) preempt_delay is incompatible with strict mode - resetting",
                                                  "(A) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting"])
-        // v2 non-owner: accept is reset, so keepalived would filter the addresses: refused.
-        #expect(strict.unsupported.count == 1 && strict.unsupported[0].location.line == 2, "\(strict.unsupported)")
+        // v2 non-owner: accept is reset, so a master drops traffic to its addresses.
+        #expect(strict.unsupported.isEmpty && v.dropsTrafficAsMaster, "\(strict.unsupported)")
         let plain = try KeepalivedConfigParser.parse(Self.text)
         let p = try #require(plain.instances.first)
         // Left as written, but for keepalived's own clearing of a MASTER's preempt_delay.
         #expect(p.initialState == "MASTER" && p.preemptDelay == 0 && p.authenticationType == "PASS" && !p.lowerPriorityNoAdvert)
         #expect(plain.toleratedErrors.map(\.message) == ["(A) Warning - preempt delay will not work with initial state MASTER - clearing"])
-        #expect(plain.unsupported.isEmpty)
+        #expect(plain.unsupported.isEmpty && !p.dropsTrafficAsMaster)
+    }
+}
+
+/// Non-accept mode as keepalived 2.2.7 decides it (vrrp.c: an owner always accepts; the
+/// default is accept outside strict mode) and the nftables global_defs it reads.
+@Suite struct KeepalivedNoAcceptTests {
+    static func instance(_ lines: String, family6: Bool = false) -> String {
+        "vrrp_instance A {\n interface eth0\n virtual_router_id 9\n \(lines)\n virtual_ipaddress {\n  "
+            + (family6 ? "fe80::9/64" : "10.234.9.9/24") + "\n }\n}\n"
+    }
+
+    @Test func noAcceptDropsOnlyForANonOwner() throws {
+        let c = try KeepalivedConfigParser.parse(Self.instance("priority 100\n no_accept"))
+        #expect(c.unsupported.isEmpty && c.instances.first?.dropsTrafficAsMaster == true, "\(c.unsupported)")
+        // The controls: the owner and the default (accept) never drop.
+        let owner = try KeepalivedConfigParser.parse(Self.instance("priority 255\n no_accept"))
+        #expect(owner.instances.first?.dropsTrafficAsMaster == false)
+        let plain = try KeepalivedConfigParser.parse(Self.instance("priority 100"))
+        #expect(plain.instances.first?.dropsTrafficAsMaster == false)
+    }
+
+    @Test func ipv6NonAcceptIsRefusedAtNoAccept() throws {
+        let c = try KeepalivedConfigParser.parse(Self.instance("priority 100\n version 3\n no_accept", family6: true))
+        #expect(c.unsupported.map(\.location.line) == [6] && c.unsupported[0].message.contains("not supported"), "\(c.unsupported)")
+        // The control: the same IPv6 instance in accept mode is fine.
+        let ok = try KeepalivedConfigParser.parse(Self.instance("priority 100\n version 3", family6: true))
+        #expect(ok.unsupported.isEmpty)
+    }
+
+    @Test func nftablesGlobalsAsKeepalivedReadsThem() throws {
+        let c = try KeepalivedConfigParser.parse("global_defs {\n nftables_priority 7\n nftables vk\n nftables_counters\n}\n")
+        // `nftables` resets a priority given before it, as keepalived's handler does.
+        #expect(c.firewall.table == "vk" && c.firewall.chainPriority == -1 && c.firewall.counters && c.firewall.configured)
+        let after = try KeepalivedConfigParser.parse("global_defs {\n nftables\n nftables_priority -5\n nftables_counters x\n}\n")
+        #expect(after.firewall.table == "keepalived" && after.firewall.chainPriority == -5)
+        let legacy = try KeepalivedConfigParser.parse("global_defs {\n vrrp_iptables\n}\n")
+        #expect(legacy.firewall.configured && legacy.toleratedErrors.count == 1)
+        let odd = try KeepalivedConfigParser.parse("global_defs {\n nftables \"a b\"\n}\n")
+        #expect(odd.unsupported.count == 1 && odd.unsupported[0].location.line == 2, "\(odd.unsupported)")
+        let ifindex = try KeepalivedConfigParser.parse("global_defs {\n nftables_ifindex\n}\n")
+        #expect(ifindex.unsupported.count == 1)
+    }
+}
+
+/// use_vmac as keepalived 2.2.7 reads it: the default name vrrp.VRID, a name of one's own,
+/// and what Tandem does not build refused where it is written.
+@Suite struct KeepalivedVMACParsingTests {
+    static func instance(_ lines: String, vip: String = "10.234.9.9/24") -> String {
+        "vrrp_instance A {\n interface eth0\n virtual_router_id 9\n \(lines)\n virtual_ipaddress {\n  \(vip)\n }\n}\n"
+    }
+
+    @Test func namesAndMAC() throws {
+        let c = try KeepalivedConfigParser.parse(Self.instance("use_vmac\n vmac_xmit_base"))
+        let v = try #require(c.instances.first)
+        #expect(c.unsupported.isEmpty && v.vmacName == "vrrp.9" && v.vmacTransmitBase && v.vmacAddress == [0, 0, 0x5e, 0, 1, 9])
+        let named = try KeepalivedConfigParser.parse(Self.instance("use_vmac vx9"))
+        #expect(named.instances.first?.vmacName == "vx9")
+        // The control: no use_vmac, no macvlan.
+        #expect(try KeepalivedConfigParser.parse(Self.instance("priority 100")).instances.first?.vmacName == nil)
+    }
+
+    @Test func whatIsNotBuiltIsRefusedWhereWritten() throws {
+        let mac = try KeepalivedConfigParser.parse(Self.instance("use_vmac vx9 02:00:00:00:00:09"))
+        #expect(mac.unsupported.map(\.location.line) == [4] && mac.unsupported[0].location.column == 15, "\(mac.unsupported)")
+        let v6 = try KeepalivedConfigParser.parse(Self.instance("version 3\n use_vmac", vip: "fe80::9/64"))
+        #expect(v6.unsupported.map(\.location.line) == [5], "\(v6.unsupported)")
+        let strict = try KeepalivedConfigParser.parse(Self.instance("strict_mode\n version 3\n accept\n use_vmac\n vmac_xmit_base"))
+        #expect(strict.errors.map(\.message).contains("(A) xmit_base is incompatible with strict mode - resetting")
+                && strict.instances.first?.vmacTransmitBase == false)
     }
 }

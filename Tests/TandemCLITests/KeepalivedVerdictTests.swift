@@ -11,7 +11,6 @@ import Testing
 
     /// Sample file → Tandem's exit code and why it differs from keepalived's.
     static let deliberate: [String: (Int32, String)] = [
-        "keepalived.conf.conditional_conf": (4, "use_vmac is refused"),
         "keepalived.conf.fwmark": (0, "keepalived's 5 is a warning about its virtual_server (LVS), which Tandem skips"),
     ]
 
@@ -118,8 +117,8 @@ import Testing
     }
 
     /// Strict mode, `-t` beside keepalived: (global_defs lines, instance lines, keepalived's
-    /// exit code, Tandem's). Tandem's 4: strict without accept makes keepalived install
-    /// firewall rules dropping traffic to the addresses, which Tandem refuses.
+    /// exit code, Tandem's). Strict without accept drops traffic to the addresses through
+    /// nftables under both (KeepalivedNoAcceptTests in IntegrationTests).
     static let strictCases: [(String, String, Int32, Int32)] = [
         ("vrrp_strict", "version 3\n accept", 0, 0),
         // The control of the checks below: the same lines without strict mode are fine.
@@ -132,8 +131,8 @@ import Testing
         ("vrrp_strict", "version 3\n accept\n unicast_peer {\n  10.234.9.2\n }", 0, 5),
         ("", "strict_mode sideways\n version 3", 5, 5),
         ("vrrp_strict", "strict_mode off\n version 2", 0, 0),
-        ("vrrp_strict", "version 3", 0, 4),
-        ("vrrp_strict", "version 2\n accept\n authentication {\n  auth_type PASS\n  auth_pass x\n }", 5, 4),
+        ("vrrp_strict", "version 3", 0, 0),
+        ("vrrp_strict", "version 2\n accept\n authentication {\n  auth_type PASS\n  auth_pass x\n }", 5, 5),
         // Not strict mode: preempt_delay is cleared with a warning for an initial MASTER
         // (keepalived 2.2.7's -t exits 5); the control, an initial BACKUP, keeps it.
         ("", "version 3\n state MASTER\n priority 100\n preempt_delay 5", 5, 5),

@@ -15,7 +15,8 @@ public final class VRRPRouter: @unchecked Sendable {
     public let process: Spawned
     public var configPath: String { directory + "/keepalived.conf" }
 
-    public init(_ kind: Kind, in namespace: TestNamespace, config: String) throws {
+    /// `extra`: more flags, after the usual ones.
+    public init(_ kind: Kind, in namespace: TestNamespace, config: String, extra: [String] = []) throws {
         self.kind = kind
         self.namespace = namespace
         directory = NSTemporaryDirectory() + "tdt-vrrp-\(namespace.name)-\(kind)"
@@ -29,7 +30,7 @@ public final class VRRPRouter: @unchecked Sendable {
         case .keepalived: ["/usr/sbin/keepalived", "-n", "-l", "-D", "-P", "-R", "-f", d + "/keepalived.conf", "-p", d + "/k.pid",
                            "-r", d + "/kv.pid", "-c", d + "/kc.pid", "-b", d + "/kb.pid"]
         }
-        process = try namespace.start(["env", "TMPDIR=\(d)"] + program, stdout: d + "/out.log", stderr: d + "/err.log")
+        process = try namespace.start(["env", "TMPDIR=\(d)"] + program + extra, stdout: d + "/out.log", stderr: d + "/err.log")
     }
 
     public var log: String { Vectors.readText(directory + "/out.log") + Vectors.readText(directory + "/err.log") }
