@@ -1,15 +1,14 @@
 import ConfigParsing
 import IPAddressing
 import Timekeeping
-import VRRP
 
 /// The split-brain watch (`SplitBrainMonitor`) fed from both halves: a change is one log
 /// line with both views, a count, the operator's `--notify-split-brain` script, and the status.
 extension FailoverNode {
-    /// The instances' shortest Master_Down_Interval as configured (a VRRPv3 backup may
-    /// later adopt its master's interval; both ends normally share advert_int).
-    static func shortestMasterDownInterval(_ keepalived: KeepalivedConfiguration) -> Duration? {
-        keepalived.instances.map { InstanceMachine(KeepalivedDaemon.parameters($0, source: .v4(0))).masterDownInterval }.min()
+    /// The instances' shortest advert interval as configured and rounded (a VRRPv3 backup
+    /// may later adopt its master's; both ends normally share advert_int).
+    static func shortestAdvertInterval(_ keepalived: KeepalivedConfiguration) -> Duration? {
+        keepalived.instances.map { KeepalivedDaemon.parameters($0, source: .v4(0)).interval }.min()
     }
 
     func watchSplitBrain(now: Instant) {
@@ -55,5 +54,5 @@ extension FailoverNode {
 struct SplitBrainWatch {
     var monitor = SplitBrainMonitor()
     var nextCheck = Instant.zero
-    var timing = SplitBrainTiming(masterDownInterval: nil)
+    var timing = SplitBrainTiming(advertInterval: nil)
 }

@@ -54,13 +54,13 @@ public final class FailoverNode {
         log = { logger.notice("\($0)") }
         self.shouldStop = shouldStop
         // The sync link's pace follows VRRP's: the split-brain reports need it (SplitBrainTiming).
-        let timing = SplitBrainTiming(masterDownInterval: Self.shortestMasterDownInterval(keepalived))
+        let timing = SplitBrainTiming(advertInterval: Self.shortestAdvertInterval(keepalived))
         replication = try ConntrackdDaemon(config: conntrackd, logger: logger.part("sync"), shouldStop: shouldStop, syncKeys: options.syncKeys,
                                            aliveInterval: timing.aliveInterval)
         vrrp = try KeepalivedDaemon(configuration: keepalived, logger: logger.part("vrrp"), shouldStop: shouldStop)
         splitBrain.timing = timing
         if timing.aliveInterval < SplitBrainTiming.conntrackdAliveInterval {
-            log("sync ALIVE every \(timing.aliveInterval.microsecondCount / 1_000) ms (a quarter of the shortest Master_Down_Interval), "
+            log("sync ALIVE every \(timing.aliveInterval.microsecondCount / 1_000) ms (3/4 of the shortest advert interval), "
                 + "split brain judged every \(timing.checkPeriod.microsecondCount / 1_000) ms")
         }
         if let port = options.peerViewPort {

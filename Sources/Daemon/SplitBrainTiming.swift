@@ -1,17 +1,24 @@
 import Timekeeping
 
-/// How soon `tandem run` can tell a split brain, derived from the instances'
-/// Master_Down_Interval (MDI) so a report comes within 2 × MDI at advert_int 0.1 as at 1
-/// (issue #19). The sync link is what proves the peer alive, so the node's own sync
-/// messages must come often enough for the peer to judge in time: it sends an ALIVE at
-/// least every MDI / 4 (never slower than conntrackd's once a second). A Tandem peer with
-/// the same advert_int (VRRPv2 requires it; a VRRPv3 backup adopts the master's) sends at
-/// the same pace; a conntrackd peer keeps its once a second.
+/// How soon `tandem run` can tell a split brain, derived from the instances' advert
+/// interval so a report comes within 2 × Master_Down_Interval (MDI) at advert_int 0.1 as
+/// at 1 (issue #19; the windows of each report come from the instance's own MDI,
+/// `SplitBrainMonitor`). The sync link is what proves the peer alive, so the node's own
+/// sync messages must come often enough for the peer to judge in time: it sends an ALIVE
+/// every quarter of 3 advert intervals, the MDI without its skew (never slower than
+/// conntrackd's once a second). Leaving out the skew, which depends on the priority, gives
+/// both nodes of a pair the same pace when they share advert_int (VRRPv2 requires it; a
+/// VRRPv3 backup adopts its master's), so each knows how often a Tandem peer is heard. A
+/// conntrackd peer keeps its once a second.
 public struct SplitBrainTiming: Equatable, Sendable {
-    /// The shortest MDI of the node's instances (nil: no instance, the defaults hold).
-    public let masterDownInterval: Duration?
+    /// The shortest configured advert interval of the node's instances, as InstanceMachine
+    /// rounds it (nil: no instance, the defaults hold).
+    public let advertInterval: Duration?
 
-    public init(masterDownInterval: Duration?) { self.masterDownInterval = masterDownInterval }
+    public init(advertInterval: Duration?) { self.advertInterval = advertInterval }
+
+    /// 3 advert intervals: the MDI without its skew.
+    var unskewedMasterDownInterval: Duration? { advertInterval.map { $0 * 3 } }
 
     /// conntrackd 1.4.7 sends an ALIVE after a second without other messages.
     public static let conntrackdAliveInterval: Duration = .seconds(1)
@@ -23,14 +30,14 @@ public struct SplitBrainTiming: Equatable, Sendable {
     /// How often this node is heard on the sync link while it is up (its ALIVE interval),
     /// and how often its peer view goes out.
     public var aliveInterval: Duration {
-        guard let mdi = masterDownInterval else { return Self.conntrackdAliveInterval }
+        guard let mdi = unskewedMasterDownInterval else { return Self.conntrackdAliveInterval }
         return max(Self.fastestCheck, min(Self.conntrackdAliveInterval, mdi / 4))
     }
 
-    /// How often both halves are compared: an eighth of the MDI, so the check adds little
+    /// How often both halves are compared: an eighth of 3 intervals, so the check adds little
     /// to a report that must come within one more MDI after the takeover.
     public var checkPeriod: Duration {
-        guard let mdi = masterDownInterval else { return Self.slowestCheck }
+        guard let mdi = unskewedMasterDownInterval else { return Self.slowestCheck }
         return max(Self.fastestCheck, min(Self.slowestCheck, mdi / 8))
     }
 

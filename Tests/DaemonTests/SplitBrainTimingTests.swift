@@ -4,36 +4,37 @@ import Timekeeping
 
 /// The split-brain windows derived from the Master_Down_Interval (issue #19: a report
 /// within 2 × MDI). With advert_int 0.1 (VRRPv3, priority 100, MDI 361 ms) the peer is a
-/// Tandem heard every MDI / 4; each disagreement is reported within 2 × MDI of the cut on a
-/// virtual clock ticking at the node's check period, and each control reports nothing.
+/// Tandem heard every 75 ms (3/4 of the interval); each disagreement is reported within
+/// 2 × MDI of the cut on a virtual clock ticking at the node's check period, and each
+/// control reports nothing.
 @Suite struct SplitBrainTimingTests {
     typealias Monitor = SplitBrainMonitor
 
+    static let fast = SplitBrainTiming(advertInterval: .milliseconds(100))
     /// advert_int 0.1, VRRPv3, priority 100: 3 × 100 ms and a skew of 156 × 10 × 625 / 16 µs
     /// (keepalived's arithmetic, InstanceMachine.skew).
-    static let fast = SplitBrainTiming(masterDownInterval: .microseconds(300_000 + 60_937))
+    static let mdiFast: Duration = .microseconds(300_000 + 60_937)
 
-    @Test func windowsFollowTheMasterDownInterval() {
-        #expect(Self.fast.aliveInterval == Self.fast.masterDownInterval! / 4)
-        #expect(Self.fast.checkPeriod == Self.fast.masterDownInterval! / 8)
-        // advert_int 1 (VRRPv2, priority 100): ALIVE just under a second, the old period.
-        let slow = SplitBrainTiming(masterDownInterval: .microseconds(3_609_375))
-        #expect(slow.aliveInterval == .microseconds(3_609_375) / 4 && slow.checkPeriod == .milliseconds(250))
+    @Test func windowsFollowTheAdvertInterval() {
+        #expect(Self.fast.aliveInterval == .milliseconds(75) && Self.fast.checkPeriod == .microseconds(37_500))
+        // advert_int 1: ALIVE every 750 ms, the old 250 ms period.
+        let slow = SplitBrainTiming(advertInterval: .seconds(1))
+        #expect(slow.aliveInterval == .milliseconds(750) && slow.checkPeriod == .milliseconds(250))
         // No instance: conntrackd's pace and the old period.
-        let none = SplitBrainTiming(masterDownInterval: nil)
+        let none = SplitBrainTiming(advertInterval: nil)
         #expect(none.aliveInterval == .seconds(1) && none.checkPeriod == .milliseconds(250))
         // A very short MDI does not make the loop spin.
-        #expect(SplitBrainTiming(masterDownInterval: .milliseconds(30)).checkPeriod == .milliseconds(10))
+        #expect(SplitBrainTiming(advertInterval: .milliseconds(10)).checkPeriod == .milliseconds(10))
     }
 
     static func t(_ seconds: Double) -> Instant { Instant(nanoseconds: UInt64(seconds * 1e9)) }
-    static var mdi: Double { Self.fast.masterDownInterval!.secondsValue }
+    static var mdi: Double { Self.mdiFast.secondsValue }
     static var alive: Double { Self.fast.aliveInterval.secondsValue }
     /// The latest multiple of `period` at or before `now`: a message sent every `period`.
     static func last(_ now: Double, every period: Double) -> Double { (now / period).rounded(.down) * period }
 
     static func instance(master: Bool, since: Double?, advert: (Double, UInt8)?, claim: Double? = nil) -> Monitor.InstanceView {
-        Monitor.InstanceView(name: "V", isMaster: master, masterSince: since.map(t), masterDownInterval: Self.fast.masterDownInterval!,
+        Monitor.InstanceView(name: "V", isMaster: master, masterSince: since.map(t), masterDownInterval: Self.mdiFast,
                              peerAdvert: advert.map { Monitor.PeerAdvert(at: t($0.0), priority: $0.1, source: "10.0.0.1") },
                              lastClaimWhileMaster: claim.map(t))
     }
@@ -90,7 +91,7 @@ import Timekeeping
         }
     }
 
-    /// The sync link cut at 2 s while VRRP is fine: a Tandem peer (heard every MDI / 4) is
+    /// The sync link cut at 2 s while VRRP is fine: a Tandem peer (heard every 75 ms) is
     /// missed within 2 × MDI. The controls: the sync link not cut, and a conntrackd peer's
     /// once-a-second pace, whose ordinary silences must not be read as a cut.
     enum SyncCase: String, CaseIterable { case tandemCut, notCut, conntrackdPeerIdle }
