@@ -69,7 +69,10 @@ public final class ConntrackdDaemon {
     /// The hardened link's refusals by the link they arrived on.
     var channelRefusals: ChannelRefusals
 
-    public init(config: ConntrackdConfiguration, logger: Logger, shouldStop: @escaping () -> Bool, syncKeys: SyncKeys? = nil) throws {
+    /// `aliveInterval`: FTFW's ALIVE pace; `tandem run` quickens it below conntrackd's
+    /// second for sub-second adverts (SplitBrainTiming).
+    public init(config: ConntrackdConfiguration, logger: Logger, shouldStop: @escaping () -> Bool, syncKeys: SyncKeys? = nil,
+                aliveInterval: Duration = SplitBrainTiming.conntrackdAliveInterval) throws {
         guard let sync = config.sync else { throw SetupError.configuration("statistics mode is not supported by tandem yet; configure Sync") }
         self.config = config
         self.sync = sync
@@ -84,12 +87,13 @@ public final class ConntrackdDaemon {
         if let hardeningNote { log(hardeningNote) }
         switch sync.mode {
         case .notrack:
-            engine = .notrack(NotrackEngine<SyncObjectKey>(firstSequence: first, now: now))
+            engine = .notrack(NotrackEngine<SyncObjectKey>(firstSequence: first, now: now, aliveInterval: aliveInterval))
         case .alarm:
             engine = .alarm(AlarmEngine<SyncObjectKey>(firstSequence: first, refreshSeconds: sync.refreshTime,
                                                            seed: now.nanoseconds))
         default:
             engine = .ftfw(FTFWEngine<SyncObjectKey>(configuration: .init(ackWindowSize: sync.ackWindowSize, resendQueueSize: sync.resendQueueSize,
+                                                                                      aliveInterval: aliveInterval,
                                                                                       acknowledgementDelay: Self.acknowledgementDelay,
                                                                                       hardened: hardened),
                                                                 firstSequence: first, now: now))

@@ -1,17 +1,25 @@
 import ConfigParsing
+import IPAddressing
 import Timekeeping
 
 /// The split-brain watch (`SplitBrainMonitor`) fed from both halves: a change is one log
 /// line with both views, a count, the operator's `--notify-split-brain` script, and the status.
 extension FailoverNode {
-    /// How often both halves are compared when nothing else wakes the loop.
-    static let splitBrainPeriod: Duration = .milliseconds(250)
+    /// The instances' shortest advert interval as configured and rounded (a VRRPv3 backup
+    /// may later adopt its master's; both ends normally share advert_int).
+    static func shortestAdvertInterval(_ keepalived: KeepalivedConfiguration) -> Duration? {
+        keepalived.instances.map { KeepalivedDaemon.parameters($0, source: .v4(0)).interval }.min()
+    }
 
     func watchSplitBrain(now: Instant) {
         guard now >= splitBrain.nextCheck else { return }
-        splitBrain.nextCheck = now + Self.splitBrainPeriod
+        splitBrain.nextCheck = now + splitBrain.timing.checkPeriod
         let liveness = replication.link.liveness
-        let sync = SplitBrainMonitor.SyncView(peer: replication.link.peerAddress, lastHeard: liveness.everHeard ? liveness.lastHeard : nil)
+        // A peer heard over the peer view is Tandem and sends at this node's pace; any
+        // other may be conntrackd, heard once a second.
+        let tandemPeer = peerView.map { $0.freshView(now: now) != nil } ?? false
+        let sync = SplitBrainMonitor.SyncView(peer: replication.link.peerAddress, lastHeard: liveness.everHeard ? liveness.lastHeard : nil,
+                                              peerInterval: tandemPeer ? splitBrain.timing.aliveInterval : SplitBrainTiming.conntrackdAliveInterval)
         for r in splitBrain.monitor.evaluate(instanceViews(now: now), sync: sync, now: now) {
             log((r.began ? "SPLIT BRAIN suspected (\(r.instance)): " : "split brain over (\(r.instance)): ") + r.detail)
             if let script = options.notifySplitBrain {
@@ -46,4 +54,5 @@ extension FailoverNode {
 struct SplitBrainWatch {
     var monitor = SplitBrainMonitor()
     var nextCheck = Instant.zero
+    var timing = SplitBrainTiming(advertInterval: nil)
 }

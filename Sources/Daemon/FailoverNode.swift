@@ -53,11 +53,19 @@ public final class FailoverNode {
         self.options = options
         log = { logger.notice("\($0)") }
         self.shouldStop = shouldStop
-        replication = try ConntrackdDaemon(config: conntrackd, logger: logger.part("sync"), shouldStop: shouldStop, syncKeys: options.syncKeys)
+        // The sync link's pace follows VRRP's: the split-brain reports need it (SplitBrainTiming).
+        let timing = SplitBrainTiming(advertInterval: Self.shortestAdvertInterval(keepalived))
+        replication = try ConntrackdDaemon(config: conntrackd, logger: logger.part("sync"), shouldStop: shouldStop, syncKeys: options.syncKeys,
+                                           aliveInterval: timing.aliveInterval)
         vrrp = try KeepalivedDaemon(configuration: keepalived, logger: logger.part("vrrp"), shouldStop: shouldStop)
+        splitBrain.timing = timing
+        if timing.aliveInterval < SplitBrainTiming.conntrackdAliveInterval {
+            log("sync ALIVE every \(timing.aliveInterval.microsecondCount / 1_000) ms (3/4 of the shortest advert interval), "
+                + "split brain judged every \(timing.checkPeriod.microsecondCount / 1_000) ms")
+        }
         if let port = options.peerViewPort {
             let log = self.log
-            peerView = try PeerViewLink(sync: replication.sync, port: port, keys: options.syncKeys, log: log)
+            peerView = try PeerViewLink(sync: replication.sync, port: port, keys: options.syncKeys, interval: timing.aliveInterval, log: log)
             log("peer view on UDP port \(port): VRRP states exchanged with the sync peer (docs/split-brain.md)")
         }
     }

@@ -8,15 +8,16 @@ import StateSync
 import Timekeeping
 
 /// `tandem run --peer-view PORT`: the peer views sent and received on a UDP socket of
-/// their own, between the UDP sync link's addresses. Opt-in on both nodes: a node uses
+/// their own, between the sync link's addresses (UDP, TCP) or on its Multicast group. Opt-in on both nodes: a node uses
 /// what it hears and, until it hears anything, judges split brain as before.
 final class PeerViewLink {
-    /// How often the view is sent when nothing changes (and how fresh the peer's must be:
-    /// `freshness`, the sync link's own silence threshold).
-    static let interval: Duration = .seconds(1)
-    static let freshness: Duration = SplitBrainMonitor.syncSilence
+    /// How often the view is sent when nothing changes: the node's ALIVE interval
+    /// (`SplitBrainTiming`), so a claim over the view stays fresh within a MDI. The peer's
+    /// must be `freshness` young: two views and a half of a peer sending at the same pace.
+    let interval: Duration
+    var freshness: Duration { SplitBrainTiming.silence(peerInterval: interval) }
 
-    let channel: UDPChannel
+    let channel: any SyncChannel
     let port: UInt16
     let epoch: UInt64
     var sequence: UInt64 = 0
@@ -32,18 +33,44 @@ final class PeerViewLink {
     /// counter and replay window); nil without a key.
     var authenticator: SyncAuthenticator?
 
-    /// The UDP sync channel's addresses, or why there are none.
-    static func endpoints(_ sync: ConntrackdConfiguration.Sync) -> Result<(local: IPAddress, peer: IPAddress, interface: String?), SetupError> {
-        let udp = sync.channels.first { $0.kind == .udp && $0.isDefault } ?? sync.channels.first { $0.kind == .udp }
-        guard let c = udp, let local = c.ipv4Address ?? c.ipv6Address, let peer = c.ipv4Destination ?? c.ipv6Destination else {
-            return .failure(.configuration("--peer-view needs a UDP sync link (its peer's address); Multicast and TCP links are not supported"))
-        }
-        return .success((local, peer, c.interface))
+    /// Where the views go: between the sync link's own addresses (UDP or TCP: the view is
+    /// always a UDP datagram of its own, whatever carries the sync messages), or to the
+    /// Multicast link's group on the view's port, read only from the link's subnet as the
+    /// sync messages are (a pair on the group: one peer's sequence is followed).
+    enum Endpoints: Equatable {
+        case unicast(local: IPAddress, peer: IPAddress, interface: String?)
+        case multicast(group: IPAddress, localInterface: IPAddress?, interface: String?)
     }
 
-    init(sync: ConntrackdConfiguration.Sync, port: UInt16, keys: SyncKeys?, log: @escaping (String) -> Void) throws(SetupError) {
-        let (local, peer, interface) = try Self.endpoints(sync).get()
-        channel = try UDPChannel(local: local, peer: peer, port: port, interface: interface, sendBuffer: nil, receiveBuffer: nil)
+    /// The default sync channel's addresses (else the first that has them), or why there
+    /// are none.
+    static func endpoints(_ sync: ConntrackdConfiguration.Sync) -> Result<Endpoints, SetupError> {
+        let ordered = sync.channels.filter(\.isDefault) + sync.channels.filter { !$0.isDefault }
+        for c in ordered {
+            switch c.kind {
+            case .udp, .tcp:
+                if let local = c.ipv4Address ?? c.ipv6Address, let peer = c.ipv4Destination ?? c.ipv6Destination {
+                    return .success(.unicast(local: local, peer: peer, interface: c.interface))
+                }
+            case .multicast:
+                if let group = c.ipv4Address ?? c.ipv6Address, c.ipv4Interface != nil || c.interface != nil {
+                    return .success(.multicast(group: group, localInterface: c.ipv4Interface, interface: c.interface))
+                }
+            }
+        }
+        return .failure(.configuration("--peer-view needs a sync link with its peer's address (UDP or TCP) or a Multicast group"))
+    }
+
+    init(sync: ConntrackdConfiguration.Sync, port: UInt16, keys: SyncKeys?, interval: Duration = .seconds(1),
+         log: @escaping (String) -> Void) throws(SetupError) {
+        self.interval = interval
+        switch try Self.endpoints(sync).get() {
+        case .unicast(let local, let peer, let interface):
+            channel = try UDPChannel(local: local, peer: peer, port: port, interface: interface, sendBuffer: nil, receiveBuffer: nil)
+        case .multicast(let group, let local, let interface):
+            channel = try MulticastChannel(group: group, port: port, localInterfaceAddress: local, interface: interface,
+                                           sendBuffer: nil, receiveBuffer: nil)
+        }
         self.port = port
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
@@ -54,7 +81,7 @@ final class PeerViewLink {
 
     var descriptors: [Int32] { channel.descriptors }
 
-    /// Sends this node's view once a second, and at once when a state or priority moved.
+    /// Sends this node's view every `interval`, and at once when a state or priority moved.
     func sendIfDue(_ instances: [PeerView.Instance], now: Instant) {
         guard now >= nextSend || instances != lastSent else { return }
         sequence += 1
@@ -62,7 +89,7 @@ final class PeerViewLink {
         channel.send(authenticator?.seal(bytes) ?? bytes)
         channel.service(now: now)
         lastSent = instances
-        nextSend = now + Self.interval
+        nextSend = now + interval
     }
 
     func receive(now: Instant) {
@@ -90,7 +117,7 @@ final class PeerViewLink {
         if channel.foreignDatagrams > foreignSeen {
             refused["notFromPeer", default: 0] += channel.foreignDatagrams - foreignSeen
             foreignSeen = channel.foreignDatagrams
-            refuse(nil, "a datagram not from the sync peer's address", now: now)
+            refuse(nil, "a datagram not from the sync peer's address (Multicast: not from the link's subnet)", now: now)
         }
     }
 
@@ -104,7 +131,7 @@ final class PeerViewLink {
 
     /// The peer's view while fresh.
     func freshView(now: Instant) -> PeerView? {
-        guard let (view, at) = latest, now - at <= Self.freshness else { return nil }
+        guard let (view, at) = latest, now - at <= freshness else { return nil }
         return view
     }
 

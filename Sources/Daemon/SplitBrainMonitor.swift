@@ -3,15 +3,20 @@ import Timekeeping
 /// `tandem run` sees both halves of the pair, VRRP and the sync link; each can tell when the
 /// other has gone wrong. Three disagreements are reported, each with both views:
 /// - **both master**: we are MASTER and the peer keeps claiming MASTER of the same instance
-///   (its adverts arrive for a whole Master_Down_Interval; a single claim is an ordinary
-///   election, answered at once).
+///   (its adverts arrive for half a Master_Down_Interval, three adverts at least; an
+///   ordinary election is answered at once and leaves one claim in flight at most).
 /// - **VRRP lost, sync alive**: we took over because the peer's adverts stopped, not because
-///   it resigned (priority 0), yet its sync messages still arrive after the takeover: the
-///   peer is alive and probably MASTER too (the VRRP path between us is cut). A dead peer
-///   sends nothing after its last advert. The sync peer proves it is alive at least once a
-///   second (ALIVE), so this is judged `syncProof` after the takeover.
+///   it resigned (priority 0), yet a sync message of the peer arrives after the takeover:
+///   the peer is alive and probably MASTER too (the VRRP path between us is cut). A dead
+///   peer sends nothing after its last advert. Reported on the first such message, as long
+///   as one counts: for a MDI after the takeover, or one and a half of the peer's ALIVE
+///   intervals if longer (a conntrackd peer's second), after which a peer heard again has
+///   more likely restarted than survived.
 /// - **sync lost, VRRP alive**: the peer's adverts still arrive (we are BACKUP, or it claims
 ///   MASTER) well after its sync messages stopped: failover would now lose what it replicates.
+///   "Well after" is two and a half of the peer's ALIVE intervals (`SyncView.peerInterval`).
+/// Every window comes from the instance's MDI or the peer's ALIVE interval
+/// (`SplitBrainTiming`), so reports come within 2 × MDI when the peer sends at MDI / 4.
 /// A pure state machine: the node hands it what both halves say and the time, and it
 /// returns the reports that began or ended.
 struct SplitBrainMonitor {
@@ -50,6 +55,9 @@ struct SplitBrainMonitor {
         var peer: String
         /// nil until the peer has been heard once.
         var lastHeard: Instant?
+        /// How often the peer is heard at least while it is up: conntrackd's second unless
+        /// the peer is known to be Tandem (its peer view is heard), then its MDI-derived pace.
+        var peerInterval: Duration = SplitBrainTiming.conntrackdAliveInterval
     }
 
     struct Report: Equatable, Sendable {
@@ -70,12 +78,15 @@ struct SplitBrainMonitor {
         var instance: String
     }
 
-    /// How long after a takeover the sync link is given to prove the peer alive.
-    static let syncProof: Duration = .milliseconds(1_500)
-    /// The sync peer's ALIVE interval: it is heard at least this often while it is up.
-    static let aliveInterval: Duration = .seconds(1)
-    /// Sync silence after which the link counts as lost: two missed ALIVEs and a half.
-    static let syncSilence: Duration = .milliseconds(2_500)
+    /// How long after a takeover a sync message still proves the peer survived it.
+    static func proofWindow(_ i: InstanceView, sync: SyncView) -> Duration {
+        max(i.masterDownInterval, sync.peerInterval * 3 / 2)
+    }
+
+    /// How long the peer must keep claiming MASTER, from its first claim to its latest:
+    /// three of its adverts at least (half a MDI is 1.5 intervals and half a skew, less
+    /// than two intervals).
+    static func claimPersistence(_ i: InstanceView) -> Duration { i.masterDownInterval / 2 }
 
     private(set) var active: [Key: Active] = [:]
     private(set) var reports: [Kind: Int] = [:]
@@ -120,7 +131,9 @@ struct SplitBrainMonitor {
         }
         let first = firstClaim[i.name] ?? claim
         firstClaim[i.name] = first
-        return now - first >= i.masterDownInterval
+        // Measured between claims, not to now: one claim alone stays fresh for a MDI and
+        // must not count as a persistent one.
+        return claim - first >= Self.claimPersistence(i)
     }
 
     private mutating func vrrpLostSyncAlive(_ i: InstanceView, sync: SyncView, now: Instant) -> Bool {
@@ -129,22 +142,29 @@ struct SplitBrainMonitor {
         if active[key] != nil {
             // It ends when the peer is heard on VRRP again or its sync falls silent too.
             let vrrpBack = i.peerAdvert.map { $0.at > since } ?? false
-            let syncGone = sync.lastHeard.map { now - $0 > Self.syncSilence } ?? true
+            let syncGone = sync.lastHeard.map { now - $0 > SplitBrainTiming.silence(peerInterval: sync.peerInterval) } ?? true
             return !vrrpBack && !syncGone
         }
-        guard judgedTakeover[i.name] != since, now - since >= Self.syncProof else { return false }
-        judgedTakeover[i.name] = since
+        guard judgedTakeover[i.name] != since else { return false }
         // Only a takeover after adverts that stopped: not a resignation, not a lone start.
-        guard let advert = i.peerAdvert, advert.priority != 0, advert.at <= since else { return false }
-        guard let heard = sync.lastHeard else { return false }
-        return heard > since
+        guard let advert = i.peerAdvert, advert.priority != 0, advert.at <= since else {
+            judgedTakeover[i.name] = since
+            return false
+        }
+        if let heard = sync.lastHeard, heard > since {
+            judgedTakeover[i.name] = since
+            return true
+        }
+        // Nothing yet: keep looking until the window closes, then judge it over.
+        if now - since >= Self.proofWindow(i, sync: sync) { judgedTakeover[i.name] = since }
+        return false
     }
 
     private func syncLostVRRPAlive(_ i: InstanceView, sync: SyncView, now: Instant) -> Bool {
         guard let advert = i.peerAdvert, advert.priority != 0, now - advert.at <= i.masterDownInterval else { return false }
-        guard let heard = sync.lastHeard, now - heard > Self.syncSilence else { return false }
+        guard let heard = sync.lastHeard, now - heard > SplitBrainTiming.silence(peerInterval: sync.peerInterval) else { return false }
         // Adverts went on after the sync stopped: a peer that died stopped both at once.
-        return advert.at > heard + Self.aliveInterval
+        return advert.at > heard + sync.peerInterval
     }
 
     static func title(_ kind: Kind) -> String {

@@ -39,7 +39,7 @@ struct RunCommand: ParsableCommand {
     var notifySplitBrain: String?
 
     @Option(name: .customLong("peer-view"),
-            help: "Exchange VRRP states with a Tandem peer on this UDP port, between the UDP sync link's addresses (both nodes; docs/split-brain.md).")
+            help: "Exchange VRRP states with a Tandem peer on this UDP port, between the sync link's addresses or on its Multicast group (both nodes; docs/split-brain.md).")
     var peerView: Int?
 
     @Flag(name: .customLong("check"), help: "Check both files and exit.")

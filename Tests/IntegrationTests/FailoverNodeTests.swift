@@ -20,8 +20,18 @@ struct FailoverNodeTests {
 
         var log: String { directory + "/tandem.log" }
 
-        func writeConfigs(priority: Int, state: String) throws {
+        /// `advertInterval`: a sub-second advert_int runs VRRPv3 (which has no authentication).
+        /// `syncLink`: UDP, TCP or Multicast (group 225.0.0.50) between the two addresses.
+        func writeConfigs(priority: Int, state: String, advertInterval: String = "1", syncLink: String = "UDP") throws {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let v3 = advertInterval.contains(".")
+            let timing = v3 ? "advert_int \(advertInterval)\n    version 3" : "advert_int \(advertInterval)"
+            let authentication = v3 ? "" : """
+            authentication {
+                    auth_type PASS
+                    auth_pass 1111
+                }
+            """
             let keepalived = """
             ! written by FailoverNodeTests
             vrrp_instance V {
@@ -29,19 +39,31 @@ struct FailoverNodeTests {
                 interface \(interface)
                 virtual_router_id 51
                 priority \(priority)
-                advert_int 1
+                \(timing)
                 unicast_src_ip \(address)
                 unicast_peer {
                     \(peer)
                 }
-                authentication {
-                    auth_type PASS
-                    auth_pass 1111
-                }
+                \(authentication)
                 virtual_ipaddress {
                     \(FailoverNodeTests.vip)/24 dev \(interface)
                 }
             }
+            """
+            let link = syncLink == "Multicast" ? """
+            Multicast {
+                    IPv4_address 225.0.0.50
+                    Group 3780
+                    IPv4_interface \(address)
+                    Interface \(interface)
+                }
+            """ : """
+            \(syncLink) {
+                    IPv4_address \(address)
+                    IPv4_Destination_Address \(peer)
+                    Port 3780
+                    Interface \(interface)
+                }
             """
             let conntrackd = """
             Sync {
@@ -49,12 +71,7 @@ struct FailoverNodeTests {
                     CommitTimeout 180
                     PurgeTimeout 5
                 }
-                UDP {
-                    IPv4_address \(address)
-                    IPv4_Destination_Address \(peer)
-                    Port 3780
-                    Interface \(interface)
-                }
+                \(link)
             }
             General {
                 LockFile \(directory)/lock

@@ -19,10 +19,9 @@ import Testing
         #expect(!out.stderr.joined().contains("--peer-view"), "\(out.stderr)")
     }
 
-    /// The views go between the UDP link's addresses: a Multicast link is refused by
-    /// --check (and at start); the controls, a UDP link with the flag and the Multicast
-    /// link without it, pass.
-    @Test func aLinkWithoutAPeerAddressIsRefused() throws {
+    /// The views go between the sync link's addresses (UDP, TCP) or to its Multicast
+    /// group: --check passes each kind with the flag, as it does without it.
+    @Test func everyLinkKindCarriesTheView() throws {
         let dir = NSTemporaryDirectory() + "tob-peerview-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -31,6 +30,7 @@ import Testing
         let links = [
             "multicast": "Multicast {\n        IPv4_address 225.0.0.50\n        Group 3780\n        IPv4_interface 127.0.0.1\n        Interface lo\n    }",
             "udp": "UDP {\n        IPv4_address 127.0.0.1\n        IPv4_Destination_Address 127.0.0.2\n        Port 3780\n    }",
+            "tcp": "TCP {\n        IPv4_address 127.0.0.1\n        IPv4_Destination_Address 127.0.0.2\n        Port 3780\n    }",
         ]
         for (name, link) in links {
             try "General {\n    UNIX {\n        Path \(dir)/ctl\n    }\n}\nSync {\n    Mode FTFW {\n    }\n    \(link)\n}\n"
@@ -41,10 +41,10 @@ import Testing
             let code = RunTool(output: out).run(flag + ["--check", "--keepalived-config", dir + "/k.conf", "--conntrackd-config", dir + "/\(link).conf"])
             return (code, out.stderr)
         }
-        let refused = check("multicast", ["--peer-view", "3790"])
-        #expect(refused.0 == 1)
-        #expect(refused.1.contains { $0.contains("--peer-view needs a UDP sync link") }, "\(refused.1)")
-        #expect(check("multicast", []).0 == 0, "\(check("multicast", []).1)")
-        #expect(check("udp", ["--peer-view", "3790"]).0 == 0, "\(check("udp", ["--peer-view", "3790"]).1)")
+        for link in links.keys.sorted() {
+            let with = check(link, ["--peer-view", "3790"]), without = check(link, [])
+            #expect(with.0 == 0, "\(link): \(with.1)")
+            #expect(without.0 == 0, "\(link): \(without.1)")
+        }
     }
 }
