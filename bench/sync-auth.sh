@@ -13,7 +13,9 @@
 #
 #   N=100000 RUNS=5 bench/sync-auth.sh
 #
-# Namespaces are tqa-bench-*; subnet 10.99.200.0/24; daemons stopped by PID on exit.
+# Per run the load average before it is recorded (load1/load5): the machine may be shared.
+# Namespaces are $NS_PREFIX-bench-* (NS_PREFIX defaults to tqa; a session running it beside
+# others gives its own); subnet 10.99.200.0/24; daemons stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -23,7 +25,8 @@ RUNS=${RUNS:-5}
 LIMIT=${LIMIT:-120}
 SETTLE=${SETTLE:-4}
 work=$(mktemp -d)
-a="tqa-bench-a-$$"; b="tqa-bench-b-$$"
+NS_PREFIX=${NS_PREFIX:-tqa}
+a="$NS_PREFIX-bench-a-$$"; b="$NS_PREFIX-bench-b-$$"
 pids=()
 cleanup() {
   stop_pids
@@ -33,8 +36,8 @@ cleanup() {
 trap cleanup EXIT
 
 build_release tandem conntrack-bench
-T=${TANDEM:-$PWD/.build/release/tandem}
-B=$PWD/.build/release/conntrack-bench
+T=${TANDEM:-$PWD/$SCRATCH/release/tandem}
+B=$PWD/$SCRATCH/release/conntrack-bench
 head -c 48 /dev/urandom | base64 > "$work/sync.key"
 chmod 600 "$work/sync.key"
 
@@ -75,7 +78,8 @@ field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 # One run with the key (on) or without (off); prints "key=… outcome=… secs=… …".
 run() {
-  local key=$1 flags=""
+  local key=$1 flags="" load
+  load=$(cut -d' ' -f1,2 /proc/loadavg)
   [ "$key" = on ] && flags="--sync-key $work/sync.key"
   ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
   veth_pair "$a" "$b" tqaba0 tqabb0 10.99.200.1/24 10.99.200.2/24
@@ -102,11 +106,11 @@ run() {
     refused=$(ip netns exec "$b" "$T" conntrackd -C "$work/b.conf" -s network | awk -F'\t' '/Not authenticated:|Malformed envelope:|Unknown version:|Unknown key:|Bad tag:|Replayed:/ {s += $NF} END {print s + 0}')
   fi
   stop_pids
-  printf 'key=%s n=%s have=%s outcome=%s secs=%s cpu_a_s=%s cpu_b_s=%s us_a=%s us_b=%s sched_us_a=%s sched_us_b=%s refused_b=%s\n' \
+  printf 'key=%s n=%s have=%s outcome=%s secs=%s cpu_a_s=%s cpu_b_s=%s us_a=%s us_b=%s sched_us_a=%s sched_us_b=%s refused_b=%s load1=%s load5=%s\n' \
     "$key" "$N" "$(field "$w" have)" "$(field "$w" outcome)" "$(field "$w" secs)" \
     "$(echo "scale=3; ($ta1 - $ta0) / $hz" | bc)" "$(echo "scale=3; ($tb1 - $tb0) / $hz" | bc)" \
     "$(echo "scale=3; ($ta1 - $ta0) * 1000000 / $hz / $N" | bc)" "$(echo "scale=3; ($tb1 - $tb0) * 1000000 / $hz / $N" | bc)" \
-    "$(echo "scale=3; ($sa1 - $sa0) / 1000 / $N" | bc)" "$(echo "scale=3; ($sb1 - $sb0) / 1000 / $N" | bc)" "$refused"
+    "$(echo "scale=3; ($sa1 - $sa0) / 1000 / $N" | bc)" "$(echo "scale=3; ($sb1 - $sb0) / 1000 / $N" | bc)" "$refused" "${load% *}" "${load#* }"
 }
 
 results=$(results_file sync-auth)

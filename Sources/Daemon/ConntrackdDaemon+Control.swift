@@ -21,69 +21,86 @@ extension ConntrackdDaemon {
                 log("local request failed: \(e)")
             case .success(let (client, code)):
                 defer { close(client) }
-                guard let request = ControlRequest(rawValue: code) else {
+                let plan: ControlPlan
+                do {
+                    plan = try ControlPlan.planned(code: code, settings: controlSettings)
+                } catch {
                     runtime.localUnknownRequest += 1
-                    log("unknown local request \(code)")
+                    log("\(error)")
                     continue
                 }
                 do {
-                    ControlServer.reply(client, try answer(request, now: now))
+                    ControlServer.reply(client, try perform(plan, now: now))
                 } catch {
                     // The request failed, not the daemon: the client hears nothing, as
                     // conntrackd's does, and the loop goes on.
-                    recovered(.controlRequest, "local request \(request) failed: \(error)")
+                    let name = ControlRequest(rawValue: code).map { "\($0)" } ?? "\(code)"
+                    recovered(.controlRequest, "local request \(name) failed: \(error)")
                     ControlServer.reply(client, "")
                 }
             }
         }
     }
 
+    /// The settings `ControlPlan` reads, from this daemon's configuration.
+    var controlSettings: ControlPlan.Settings {
+        ControlPlan.Settings(mode: sync.mode, expectations: state.expectations.enabled, bypassesInternalCache: bypassesInternalCache)
+    }
+
     func answer(_ request: ControlRequest, now: Instant) throws -> String {
-        if let text = try answerExpectation(request, now: now) { return text }
-        if let text = try answerBypassed(request) { return text }
-        switch request {
-        case .dumpInternal: return listing(internal: true, now: now)
-        case .dumpExternal: return listing(internal: false, now: now)
-        case .dumpInternalXML: return listing(internal: true, now: now, xml: true)
-        case .dumpExternalXML: return listing(internal: false, now: now, xml: true)
-        case .commit: try commitFromControl(expectations: false); return ""
-        case .commitAll: try commitFromControl(expectations: true); return ""
-        case .flushCaches: schedule.purgeAt = nil; state.pendingCommit.cancel(); internalCache.removeAll(); state.externalCache.removeAll(); return ""
-        case .flushAllCaches: flushCaches(); return ""
-        case .flushInternalCache: schedule.purgeAt = nil; internalCache.removeAll(); return ""
-        case .flushExternalCache: state.externalCache.removeAll(); return ""
-        case .kill: stopping = true; return ""
-        case .statistics: return statistics().general
-        case .networkStatistics: return statistics().network
-        case .cacheStatistics: return statistics().cache
-        case .runtimeStatistics: return statistics().runtimeReport
-        case .linkStatistics: return statistics().link
-        case .resendQueueStatistics: return statistics().resendQueueReport
-        case .queueStatistics: return statistics().queues
-        // No child processes: dumps and flushes run in the loop.
-        case .processStatistics: return ""
-        // ALARM has neither bulk sends nor resync requests.
-        case .sendBulk: sendBulk(); return ""
-        case .requestResync: requestResync(now: now); return ""
-        case .flushKernel, .flushAllKernel:
-            runtime.kernelFlushes += 1
-            log("flushing kernel conntrack table")
-            try kernel.flush()
-            if request == .flushAllKernel && state.expectations.enabled { try kernel.flushExpectations() }
-            return ""
-        case .resyncKernel, .resyncAllKernel:
-            runtime.kernelResyncs += 1
-            log("resync with master conntrack table")
-            try populateFromKernel(send: false)
-            if request == .resyncAllKernel { try loadExpectationsFromKernel() }
-            return ""
-        case .resetTimers: schedulePurge(now: now); return ""
+        try perform(ControlPlan.planned(request, settings: controlSettings), now: now)
+    }
+
+    /// Carries a plan out: its effects in order, then the reply. An effect that throws
+    /// (the kernel refusing a flush) ends the request there, as conntrackd's would.
+    func perform(_ plan: ControlPlan, now: Instant) throws -> String {
+        for effect in plan.effects { try perform(effect, now: now) }
+        return try render(plan.reply, now: now)
+    }
+
+    private func perform(_ effect: ControlEffect, now: Instant) throws {
+        switch effect {
+        case .cancelPurge: schedule.purgeAt = nil
+        case .cancelPendingCommit: state.pendingCommit.cancel()
+        case .emptyInternalCache: internalCache.removeAll()
+        case .emptyExternalCache: state.externalCache.removeAll()
+        case .emptyExpectationCaches: flushExpectationCaches()
+        case .commit(let expectations): try commitFromControl(expectations: expectations)
+        case .commitExpectations: _ = commitExpectations(now: now)
+        case .stop: stopping = true
+        case .sendBulk: sendBulk()
+        case .requestResync: requestResync(now: now)
+        case .schedulePurge: schedulePurge(now: now)
+        case .countKernelFlush: runtime.kernelFlushes += 1
+        case .countKernelResync: runtime.kernelResyncs += 1
+        case .flushKernel: try kernel.flush()
+        case .flushKernelExpectations: try kernel.flushExpectations()
+        case .reloadFromKernel: try populateFromKernel(send: false)
+        case .reloadExpectationsFromKernel: try loadExpectationsFromKernel()
+        case .log(let line): log(line)
+        }
+    }
+
+    private func render(_ reply: ControlReply, now: Instant) throws -> String {
+        switch reply {
+        case .nothing: return ""
+        case .flows(let cache, let xml): return listing(internal: cache == .internal, now: now, xml: xml)
+        case .kernelFlows(let xml): return try kernelListing(xml: xml)
+        case .expectations(let cache, let xml): return expectationListing(internal: cache == .internal, now: now, xml: xml)
+        case .expectationStatistics: return expectationStatistics()
         case .nodeStatus: return statusReport(now: now) + (extraStatus?() ?? "")
         case .nodeStatusJSON: return try statusDocument(now: now).json()
-        // The expectation requests were answered above.
-        case .debugInfo, .expectationStatistics, .flushKernelExpectations, .resyncKernelExpectations, .dumpInternalExpectations,
-             .dumpExternalExpectations, .commitExpectations, .dumpInternalExpectationsXML, .dumpExternalExpectationsXML:
-            return ""
+        case .statistics(let section):
+            let s = statistics()
+            switch section {
+            case .general: return s.general
+            case .network: return s.network
+            case .cache: return s.cache
+            case .runtime: return s.runtimeReport
+            case .link: return s.link
+            case .resendQueue: return s.resendQueueReport
+            case .queues: return s.queues
+            }
         }
     }
 

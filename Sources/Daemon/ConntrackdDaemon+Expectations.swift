@@ -160,34 +160,6 @@ extension ConntrackdDaemon {
 
     // MARK: control answers (spec §6)
 
-    /// The answer to an expectation request; nil for the requests that are not about
-    /// expectations. Without ExpectationSync they print nothing and do nothing.
-    func answerExpectation(_ request: ControlRequest, now: Instant) throws -> String? {
-        switch request {
-        case .expectationStatistics, .flushKernelExpectations, .resyncKernelExpectations, .dumpInternalExpectations,
-             .dumpExternalExpectations, .commitExpectations, .dumpInternalExpectationsXML, .dumpExternalExpectationsXML:
-            guard state.expectations.enabled else { return "" }
-        default:
-            return nil
-        }
-        switch request {
-        case .expectationStatistics: return expectationStatistics()
-        case .flushKernelExpectations:
-            log("flushing kernel expectation table")
-            try kernel.flushExpectations()
-        case .resyncKernelExpectations:
-            log("resync with master expectation table")
-            try loadExpectationsFromKernel()
-        case .dumpInternalExpectations: return expectationListing(internal: true, now: now)
-        case .dumpExternalExpectations: return expectationListing(internal: false, now: now)
-        case .dumpInternalExpectationsXML: return expectationListing(internal: true, now: now, xml: true)
-        case .dumpExternalExpectationsXML: return expectationListing(internal: false, now: now, xml: true)
-        case .commitExpectations: commitExpectations(now: now)
-        default: break
-        }
-        return ""
-    }
-
     func flushExpectationCaches() {
         state.expectations.internalCache.removeAll()
         state.expectations.externalCache.removeAll()

@@ -3,7 +3,7 @@ import StateSync
 
 /// DisableInternalCache (spec §5.3): events go to the peer as they come, `-i` shows the
 /// kernel table itself, a bulk send dumps the kernel, and resyncs with the kernel do not
-/// exist.
+/// exist (`ControlPlan` decides the answers).
 extension ConntrackdDaemon {
     var bypassesInternalCache: Bool { sync.disableInternalCache }
 
@@ -21,19 +21,6 @@ extension ConntrackdDaemon {
             }
         } catch {
             log("cannot dump the kernel table for a bulk send: \(error)")
-        }
-    }
-
-    /// The requests DisableInternalCache answers differently; nil for the others.
-    func answerBypassed(_ request: ControlRequest) throws -> String? {
-        guard bypassesInternalCache else { return nil }
-        switch request {
-        case .dumpInternal: return try kernelListing(xml: false)
-        case .dumpInternalXML: return try kernelListing(xml: true)
-        case .resyncKernel, .resyncAllKernel:
-            log("resync is unsupported in this mode")
-            return ""
-        default: return nil
         }
     }
 

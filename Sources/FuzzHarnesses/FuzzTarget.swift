@@ -29,6 +29,7 @@ extension FuzzTarget {
         ConfigHarness.conntrackdTarget,
         ConfigHarness.keepalivedTarget,
         ControlRequestHarness.target,
+        ControlAnswerHarness.target,
         PeerViewHarness.target,
     ]
 
