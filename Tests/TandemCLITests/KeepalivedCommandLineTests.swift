@@ -71,7 +71,7 @@ import Testing
 
     @Test func everyRefusedFlagIsRefusedByName() {
         let file = NSTemporaryDirectory() + "tdu-cl-\(getpid()).conf"
-        FileManager.default.createFile(atPath: file, contents: Data("global_defs {\n}\n".utf8))
+        _ = FileManager.default.createFile(atPath: file, contents: Data("global_defs {\n}\n".utf8))
         defer { try? FileManager.default.removeItem(atPath: file) }
         // The control: the reference lab's flags with -t check the file and pass.
         let lab = ["-n", "-l", "-G", "-D", "-f", file, "-p", "/tmp/tdu-p", "-r", "/tmp/tdu-r", "-c", "/tmp/tdu-c", "-b", "/tmp/tdu-b", "-P", "-R", "-B", "-u", "022"]
@@ -89,7 +89,7 @@ import Testing
 
     @Test func longFlagsTakeUniquePrefixesAndClustersWork() {
         let file = NSTemporaryDirectory() + "tdu-cl2-\(getpid()).conf"
-        FileManager.default.createFile(atPath: file, contents: Data("tdu_bogus 1\n".utf8))
+        _ = FileManager.default.createFile(atPath: file, contents: Data("tdu_bogus 1\n".utf8))
         defer { try? FileManager.default.removeItem(atPath: file) }
         #expect(Self.ours(["--config-te", "--use-f=\(file)"]).status == 5)
         #expect(Self.ours(["-nlt", "-f\(file)"]).status == 5)
