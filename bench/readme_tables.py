@@ -3,8 +3,8 @@
 The README marks each generated block with `<!-- bench/report: NAME -->` and
 `<!-- /bench/report: NAME -->`; `bench/report` replaces what lies between them, so the README
 states no figure that a results file does not hold. Each block names the files it came from.
-A block shows the newest file that measured its rows with at least MIN_RUNS runs and no
-uncommitted changes; a newer file that falls short is named under the block as not
+A block shows the newest file that measured its rows with at least MIN_RUNS runs, no
+uncommitted changes and no load average above twice the cores; a newer file that falls short is named under the block as not
 published, and when no file qualifies the block says so instead of showing a median.
 """
 import os
@@ -25,16 +25,42 @@ def dirty(rows):
     return any(r.get("dirty") for r in rows)
 
 
+def busiest_load(rows):
+    """The highest one-minute load average any run recorded (the benches name it in
+    several ways), or None when none did."""
+    seen = []
+    for r in rows:
+        for k, v in r.items():
+            if (k == "load1" or k.startswith("load_") or k.startswith("loadavg")) and isinstance(v, (int, float)):
+                seen.append(float(v))
+            elif k.startswith("loadavg") and isinstance(v, str):
+                try:
+                    seen.append(float(v.split()[0]))
+                except ValueError:
+                    pass
+    return max(seen) if seen else None
+
+
+def loaded(rows):
+    """Measured on a busy machine: a run saw a load average above twice its cores (other
+    builds and benchmarks were running); such a file is a look, not a result."""
+    load = busiest_load(rows)
+    cores = max([r.get("cores", 0) for r in rows if isinstance(r.get("cores"), int)] or [0])
+    return load is not None and cores > 0 and load > 2 * cores
+
+
 def publishable(rows, runs):
-    """A file may feed the README when every row it shows has MIN_RUNS runs, and the commit
-    it names is the code that ran."""
-    return runs >= MIN_RUNS and not dirty(rows)
+    """A file may feed the README when every row it shows has MIN_RUNS runs, the commit
+    it names is the code that ran, and the machine was not busy with other work."""
+    return runs >= MIN_RUNS and not dirty(rows) and not loaded(rows)
 
 
 def why_not(rows, runs):
     reasons = [f"{runs} run{'s' if runs != 1 else ''}"] if runs < MIN_RUNS else []
     if dirty(rows):
         reasons.append("uncommitted changes")
+    if loaded(rows):
+        reasons.append(f"load average up to {busiest_load(rows):.1f}")
     return ", ".join(reasons) + ", not a published figure"
 
 
