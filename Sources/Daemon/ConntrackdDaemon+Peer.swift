@@ -116,16 +116,17 @@ extension ConntrackdDaemon {
         guard hardening.permitsBulkSend(now: now) else { return }
         if let held {
             log("resync requested by other node (its request, \(held), was held while its new sequence line was confirmed)")
-            engine.acknowledgeHeldRequest(held)
         } else {
             log("resync requested by other node")
         }
-        engine.answerResync { bulkSend() }
+        engine.answerResync(heldRequest: held) { bulkSend() }
     }
 
     /// The resync request a restarted peer sent while its new line was being confirmed,
     /// if the message just admitted adopted that line.
     func answerHeldResyncRequest(now: Instant) {
+        // Refused by the bulk-send limit, the request is not acknowledged either: the peer
+        // repeats it (its 5-s repeat), as for any request refused so.
         guard let held = hardening.heldResyncRequest else { return }
         hardening.heldResyncRequest = nil
         answerResyncRequest(now: now, heldAt: held)

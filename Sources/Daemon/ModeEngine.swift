@@ -90,15 +90,15 @@ enum ModeEngine {
     /// when it has all of it however busy we are: FTFW acknowledges the request at once
     /// and ends the answer with an ALIVE, NOTRACK ends it with two (`ResyncProgress` reads
     /// them on the other side).
-    /// FTFW: acknowledge one message the mode never received (a resync request the jump
-    /// guard held); the other modes have no ACKs.
-    func acknowledgeHeldRequest(_ sequence: UInt32) {
-        if case .ftfw(let c) = self { c.engine.acknowledge(ClosedRangeOfSequences(from: sequence, to: sequence)) }
-    }
-
-    func answerResync(_ enqueueTable: () -> Void) {
+    /// `heldRequest`: the sequence number of a request the mode never received (the jump
+    /// guard held it); FTFW acknowledges it last, right before the table: the peer counts
+    /// its request as taken at that ACK and the next tick as the table's end, so no other
+    /// ACK may come between them.
+    func answerResync(heldRequest: UInt32? = nil, _ enqueueTable: () -> Void) {
         switch self {
-        case .ftfw(let c): c.engine.acknowledgeReceived()
+        case .ftfw(let c):
+            c.engine.acknowledgeReceived()
+            if let s = heldRequest { c.engine.acknowledge(ClosedRangeOfSequences(from: s, to: s)) }
         case .notrack, .alarm: break
         }
         enqueueTable()

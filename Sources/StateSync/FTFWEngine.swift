@@ -136,6 +136,11 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     /// rewind its acknowledgement window over messages it never got.
     private var fence: UInt32?
     private var fenceSent = false
+    /// Since when a resync answer's end has been held (back-pressure or the handshake).
+    private var endHeldSince: Instant?
+
+    /// How long idle ticks wait behind a held table end before they go anyway.
+    static func endHoldLimit(_ c: Configuration) -> Duration { c.aliveInterval * 2 }
     /// The costly control messages' limit (hardening), and the time the owner last gave.
     private var costlyControl = ControlMessageRateLimit()
     private var receiveClock = Instant.zero
@@ -281,19 +286,8 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         var objectsSent = 0
         var held: [Pending] = []
         var heldEndOfTable = false
-        var heldAcknowledgementSpan = 0
         let holding = configuration.holdDataUntilHandshake && (hello != .done || fence != nil)
         var stalled = false
-        func sendControl(_ flags: SyncFlags, _ range: ClosedRangeOfSequences?) {
-            let seq = takeSequence()
-            let c = ControlMessage(flags: flags.union(markHello()), sequence: seq, range: range)
-            if flags.contains(.resync) { lastResyncSequence = seq }
-            emitControl(c)
-            sent += 1
-            if flags.contains(.ack) { counters.acksSent += 1 }
-            if flags.contains(.nack) { counters.nacksSent += 1 }
-            if range != nil { storeForResend(seq, .control(flags, range), places: &places) }
-        }
         while transmitHead < transmitQueue.count && objectsSent < limit {
             let entry = transmitQueue[transmitHead]
             transmitHead += 1
@@ -310,10 +304,11 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             // would take it for the end (it counts its table as arrived at the first tick
             // after its request was acknowledged). The handshake needs only the fence's ACK,
             // which goes out. Back-pressure waits on the peer's ACKs, not on ours; but a
-            // peer stalled on its own full queue waits on ours, so ACKs held for half a
-            // resend queue's worth of its messages go out anyway (below).
-            if heldEndOfTable, case .control(let flags, let range) = entry, !flags.isDisjoint(with: [.ack, .alive]) {
-                if !holding, flags.contains(.ack), let range { heldAcknowledgementSpan += Int(range.to &- range.from) + 1 }
+            // peer stalled on its own full queue may wait on ours (two nodes answering each
+            // other's resync), so after `endHoldLimit` the ticks go anyway: an early end
+            // for the peer rather than a deadlock.
+            if heldEndOfTable, case .control(let flags, _) = entry, !flags.isDisjoint(with: [.ack, .alive]),
+               holding || endHeldSince.map({ now - $0 < Self.endHoldLimit(configuration) }) ?? true {
                 held.append(entry)
                 continue
             }
@@ -326,7 +321,14 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             }
             switch entry {
             case .control(let flags, let range):
-                sendControl(flags, range)
+                let seq = takeSequence()
+                let c = ControlMessage(flags: flags.union(markHello()), sequence: seq, range: range)
+                if flags.contains(.resync) { lastResyncSequence = seq }
+                emitControl(c)
+                sent += 1
+                if flags.contains(.ack) { counters.acksSent += 1 }
+                if flags.contains(.nack) { counters.nacksSent += 1 }
+                if range != nil { storeForResend(seq, entry, places: &places) }
             case .endOfTable:
                 emitControl(ControlMessage(flags: SyncFlags.alive.union(markHello()), sequence: takeSequence()))
                 sent += 1
@@ -362,14 +364,10 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             transmitHead = 0
         }
         if stalled { counters.backPressureStalls += 1 }
-        if heldAcknowledgementSpan * 2 >= configuration.resendQueueSize {
-            // The peer may be stalled on these: better an early tick than a deadlock.
-            held.removeAll { entry in
-                guard case .control(let flags, let range) = entry, flags.contains(.ack) else { return false }
-                sendControl(flags, range)
-                counters.transmitted += 1
-                return true
-            }
+        if heldEndOfTable {
+            if endHeldSince == nil { endHeldSince = now }
+        } else {
+            endHeldSince = nil
         }
         if !held.isEmpty {
             transmitQueue = held + transmitQueue
@@ -403,6 +401,9 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         if let from = ackFrom, tracker.isSet {
             transmitQueue.append(.control(.ack, ClosedRangeOfSequences(from: from, to: tracker.last)))
             ackFrom = nil
+        } else if endHeldSince != nil {
+            // An ALIVE would wait behind the held end with the others: one is enough, and
+            // the end itself is one.
         } else {
             transmitQueue.append(.control(.alive, nil))
         }

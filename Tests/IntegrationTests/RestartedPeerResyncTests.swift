@@ -46,6 +46,19 @@ struct RestartedPeerResyncTests {
         if held {
             #expect(acknowledgesRequest, "B's answer: \(answer.map(\.flags)); B: \(log)")
             #expect(tableArrived, "B: \(log)")
+            // The requester takes the first idle tick after its request's ACK as the table's
+            // end: none may come between that ACK and the table.
+            func isTick(_ m: SyncMessage) -> Bool {
+                if case .control(let c) = m.body { !c.flags.isDisjoint(with: [.ack, .alive]) } else { false }
+            }
+            if let ack = answer.firstIndex(where: { m in
+                   guard case .control(let c) = m.body, c.flags.contains(.ack), let r = c.range else { return false }
+                   return first &- r.from <= r.to &- r.from
+               }),
+               let table = answer.firstIndex(where: { $0.type == .flowNew }) {
+                let tick = answer[(ack + 1)...].firstIndex(where: isTick)
+                #expect(tick.map { $0 > table } ?? true, "B's answer: \(answer.map { ($0.type, $0.flags, $0.sequence) })")
+            }
             #expect(log.contains("was held while its new sequence line was confirmed"), "B: \(log)")
         } else {
             #expect(!acknowledgesRequest, "B: \(log)")
