@@ -40,7 +40,7 @@ public final class ConntrackConnection {
         self.batchSize = batchSize
         buffer = [UInt8](repeating: 0, count: 1 << 16)
         try socket.enableCappedAcks()
-        try? socket.enableExtendedAcks()
+        socket.enableExtendedAcksIfAvailable()
         // Batches are limited by the send buffer, acks by the receive buffer.
         try socket.setSendBuffer(bytes: 8 << 20)
         try socket.setReceiveBuffer(bytes: 8 << 20)

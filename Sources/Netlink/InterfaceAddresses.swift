@@ -20,7 +20,7 @@ public final class InterfaceAddresses {
     public init(namespace: String? = nil) throws {
         let open = { try NetlinkSocket(protocol: NetlinkProtocol.route) }
         socket = try namespace.map { try NetworkNamespace.run(named: $0, open) } ?? open()
-        try? socket.enableExtendedAcks()
+        socket.enableExtendedAcksIfAvailable()
     }
 
     /// The interface index, or nil when there is no such interface (in this socket's

@@ -68,7 +68,7 @@ public final class Links {
 
     public init() throws {
         socket = try NetlinkSocket(protocol: NetlinkProtocol.route)
-        try? socket.enableExtendedAcks()
+        socket.enableExtendedAcksIfAvailable()
     }
 
     /// EEXIST when an interface of that name is there already.

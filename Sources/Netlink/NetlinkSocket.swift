@@ -70,6 +70,13 @@ public final class NetlinkSocket {
         try setIntOption(SOL_NETLINK, NetlinkSocketOption.extendedAck, 1, "NETLINK_EXT_ACK")
     }
 
+    /// Extended ACKs where the kernel has them. Nothing is lost where it has not: only the
+    /// kernel's error text goes, every request is still acknowledged, and a refusal still
+    /// fails with its errno.
+    public func enableExtendedAcksIfAvailable() {
+        try? enableExtendedAcks()
+    }
+
     /// NETLINK_BROADCAST_ERROR plus NETLINK_NO_ENOBUFS: with both, the sender of an event
     /// learns the listener could not take it (reliable delivery, as conntrackd's
     /// NetlinkEventsReliable), and the listener no longer sees ENOBUFS.

@@ -52,9 +52,7 @@ public final class Routes {
 
     public init() throws {
         socket = try NetlinkSocket(protocol: NetlinkProtocol.route)
-        // Only the kernel's error text is lost without it: every request is still
-        // acknowledged, and a refusal still fails with its errno.
-        try? socket.enableExtendedAcks()
+        socket.enableExtendedAcksIfAvailable()
     }
 
     /// Replaces an existing route with the same key, as `ip route replace` (a restarted

@@ -154,9 +154,7 @@ public final class Rules {
 
     public init() throws {
         socket = try NetlinkSocket(protocol: NetlinkProtocol.route)
-        // Only the kernel's error text is lost without it: every request is still
-        // acknowledged, and a refusal still fails with its errno.
-        try? socket.enableExtendedAcks()
+        socket.enableExtendedAcksIfAvailable()
     }
 
     /// EEXIST when an identical rule is already there (keepalived adds with CREATE|EXCL too).

@@ -15,6 +15,8 @@ extension KeepalivedTool {
     func enterNamespace(_ line: KeepalivedCommandLine) -> Int32? {
         guard !line.test else { return nil }
         var name = line.namespace
+        // A file that does not parse names no namespace here; nothing is lost: the start
+        // that follows reads it again and refuses it at its file:line:column.
         if let config = try? KeepalivedConfigParser.parse(file: line.file, configID: line.configID ?? KeepalivedLineFilter.nodeName),
            let own = config.netNamespace {
             if let given = line.namespace, given != own, getenv(Self.namespaceMarker) == nil {
