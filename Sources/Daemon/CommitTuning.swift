@@ -13,12 +13,16 @@ import Timekeeping
 ///   joined, so the kernel echoes every committed flow to our event socket — the
 ///   control for the quiet commit's test;
 /// - `TANDEM_TEST_HOLD_QUIET_COMMIT_MS=N` (test-only) keeps the groups left N ms after
-///   the write, so a test can change the table while the events cannot see it.
+///   the write, so a test can change the table while the events cannot see it (and makes
+///   the commit that much slower, as a loaded machine does);
+/// - `TANDEM_TEST_NO_STASH=1` (test-only) leaves the peer's datagrams in the socket during
+///   a commit or a dump, as before `ChannelSet.stash()` — the control for its test.
 struct CommitTuning {
     var logsTiming = false
     var loud = false
     var pipelined = false
     var holdQuietWindow: Duration = .zero
+    var stashes = true
 
     static func fromEnvironment() -> CommitTuning {
         func value(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
@@ -26,6 +30,7 @@ struct CommitTuning {
         t.logsTiming = value("TANDEM_COMMIT_TIMING").map { $0 != "" && $0 != "0" } ?? false
         t.pipelined = value("TANDEM_COMMIT_PIPELINED").map { $0 != "" && $0 != "0" } ?? false
         t.loud = value("TANDEM_TEST_LOUD_COMMIT").map { $0 != "" && $0 != "0" } ?? false
+        t.stashes = value("TANDEM_TEST_NO_STASH").map { $0 == "" || $0 == "0" } ?? true
         if let ms = value("TANDEM_TEST_HOLD_QUIET_COMMIT_MS").flatMap({ Int($0) }), ms > 0 {
             t.holdQuietWindow = .milliseconds(Int64(min(ms, 60_000)))
         }

@@ -97,7 +97,13 @@ extension ConntrackdDaemon {
         }
         // Sized for the table up front: growing it rehashed every key a few times per poll.
         var seen = Set<FlowKey>(minimumCapacity: internalCache.entries.count)
+        let stash = stashPeerDatagrams
+        var sinceStash = 0
         try kernel.dump { flow in
+            if let stash {
+                sinceStash += 1
+                if sinceStash == Self.dumpFlowsPerStash { sinceStash = 0; stash() }
+            }
             guard let o = flow.original, policy.filter.passes(flow) else { return }
             let key = FlowKey(o)
             seen.insert(key)
@@ -155,10 +161,12 @@ extension ConntrackdDaemon {
         } : nil
         let report: CommitReport
         let incomplete = state.resync.isWaiting
+        let stashedBefore = link.channels.stashCounters
+        defer { logStashed(since: stashedBefore, during: "the commit") }
         do {
             defer { restoreEventGroups(now: Instant.now()) }
             report = try committer.commit(state.externalCache.entries.values, adopt: adopting, quietly: quiet ? events : nil,
-                                          hold: quiet ? commitTuning.holdQuietWindow : .zero)
+                                          hold: quiet ? commitTuning.holdQuietWindow : .zero, meanwhile: stashPeerDatagrams)
         } catch {
             lastPromotion = PromotionRecord(startedAt: now, error: "\(error)", peerTableIncomplete: incomplete)
             promotionTally.recordFailure()

@@ -23,6 +23,10 @@ public final class ChannelSet {
     /// With a key: the authenticator's refusals by the channel they came in on (its own
     /// counters are the node's totals), so an operator sees which link a forger is on.
     public private(set) var authenticationRefusals: [SyncAuthenticator.Counters]
+    /// Read during a long job and not decoded yet, per channel (see `stash()`).
+    var stashed: [Int: [ChannelInput]] = [:]
+    var stashedBytes = 0
+    public internal(set) var stashCounters = StashCounters()
 
     public init(_ channels: [any SyncChannel], defaultIndex: Int) {
         self.channels = channels
@@ -46,10 +50,10 @@ public final class ChannelSet {
     public func receive(into receiver: inout SyncReceiver,
                         fastFlow: ((Int, SyncHeader, SyncMessageType, UnsafeRawBufferPointer) -> Bool)? = nil,
                         _ handle: (Int, ReceivedSyncMessage) -> Void) {
-        for (i, c) in channels.enumerated() {
+        for i in channels.indices {
             let before = authenticator?.counters
             defer { if let before, let after = authenticator?.counters { authenticationRefusals[i].addRefusals(from: before, to: after) } }
-            for input in c.receiveAll() {
+            for input in inputs(of: i) {
                 switch input {
                 case .datagram(var bytes):
                     if authenticator != nil {

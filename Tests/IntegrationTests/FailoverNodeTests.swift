@@ -21,8 +21,9 @@ struct FailoverNodeTests {
         var log: String { directory + "/tandem.log" }
 
         /// `advertInterval`: a sub-second advert_int runs VRRPv3 (which has no authentication).
-        /// `syncLink`: UDP, TCP or Multicast (group 225.0.0.50) between the two addresses.
-        func writeConfigs(priority: Int, state: String, advertInterval: String = "1", syncLink: String = "UDP") throws {
+        /// `syncLink`: UDP, TCP or Multicast (group 225.0.0.50) between the two addresses;
+        /// `receiveBuffer`: the UDP link's RcvSocketBuffer (the system's default without).
+        func writeConfigs(priority: Int, state: String, advertInterval: String = "1", syncLink: String = "UDP", receiveBuffer: Int? = nil) throws {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let v3 = advertInterval.contains(".")
             let timing = v3 ? "advert_int \(advertInterval)\n    version 3" : "advert_int \(advertInterval)"
@@ -63,6 +64,7 @@ struct FailoverNodeTests {
                     IPv4_Destination_Address \(peer)
                     Port 3780
                     Interface \(interface)
+                    \(receiveBuffer.map { "RcvSocketBuffer \($0)" } ?? "")
                 }
             """
             let conntrackd = """

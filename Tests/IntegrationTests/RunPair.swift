@@ -16,16 +16,17 @@ final class RunPair {
     /// `environmentB`: VAR=value settings for B's process (the test-only switches);
     /// `arguments`: more `tandem run` options for A and for B; `namespacePrefix`: the
     /// namespaces' (see VethLink).
-    /// `advertInterval`: both nodes' advert_int (sub-second: VRRPv3); `syncLink`: UDP, TCP or Multicast.
+    /// `advertInterval`: both nodes' advert_int (sub-second: VRRPv3); `syncLink`: UDP, TCP or Multicast;
+    /// `receiveBuffer`: B's RcvSocketBuffer on a UDP link.
     init(tag: String, prefix: String, subnet: String, environmentB: [String] = [], arguments: (a: [String], b: [String]) = ([], []),
-         namespacePrefix: String = "tdt", advertInterval: String = "1", syncLink: String = "UDP") throws {
+         namespacePrefix: String = "tdt", advertInterval: String = "1", syncLink: String = "UDP", receiveBuffer: Int? = nil) throws {
         link = try VethLink(tag: tag, prefix: prefix, addressA: "\(subnet).1/24", addressB: "\(subnet).2/24", namespacePrefix: namespacePrefix)
         base = NSTemporaryDirectory() + "tdt-\(tag)-\(getpid())"
         a = FailoverNodeTests.Node(namespace: link.a, interface: link.interfaceA, address: "\(subnet).1", peer: "\(subnet).2", directory: base + "/a")
         b = FailoverNodeTests.Node(namespace: link.b, interface: link.interfaceB, address: "\(subnet).2", peer: "\(subnet).1", directory: base + "/b")
         do {
             try a.writeConfigs(priority: 200, state: "MASTER", advertInterval: advertInterval, syncLink: syncLink)
-            try b.writeConfigs(priority: 100, state: "BACKUP", advertInterval: advertInterval, syncLink: syncLink)
+            try b.writeConfigs(priority: 100, state: "BACKUP", advertInterval: advertInterval, syncLink: syncLink, receiveBuffer: receiveBuffer)
             nodeA = try a.start(demotion: 0, arguments: arguments.a)
             try #require(FailoverNodeTests.waitUntil(15) { a.holdsVIP }, "A never became master: \(Vectors.readText(a.log))")
             nodeB = try b.start(demotion: 0, environment: environmentB, arguments: arguments.b)

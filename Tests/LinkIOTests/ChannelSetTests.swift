@@ -82,3 +82,60 @@ struct ChannelSetAuthenticationTests {
         #expect(byChannel[0].refused + byChannel[1].refused == total.refused)
     }
 }
+
+/// A long job reads the peer's datagrams into memory (`stash()`); the next `receive`
+/// decodes them first, in the order they came, then what arrived after. A peer that sends
+/// more than the budget during the job cannot grow the stash past it: the rest stays in
+/// the channel and arrives later, still in order.
+struct ChannelSetStashTests {
+    final class QueuedChannel: SyncChannel {
+        let interface: String? = "s0"
+        /// Each call of `receiveAll` takes the next batch, as the socket has it.
+        var batches: [[ChannelInput]] = []
+        var kind: ConntrackdConfiguration.Channel.Kind { .udp }
+        var maximumPayload: Int { 1472 }
+        var descriptors: [Int32] { [] }
+        var counters: ChannelCounters { ChannelCounters() }
+        func send(_ bytes: [UInt8]) {}
+        func receiveAll() -> [ChannelInput] { batches.isEmpty ? [] : batches.removeFirst() }
+    }
+
+    static func alive(_ sequence: UInt32) -> ChannelInput {
+        var bytes: [UInt8] = []
+        SyncMessage.control(.alive(sequence: sequence)).encode(into: &bytes)
+        return .datagram(bytes)
+    }
+
+    static func sequences(_ set: ChannelSet) -> [UInt32] {
+        var receiver = SyncReceiver()
+        var seen: [UInt32] = []
+        set.receive(into: &receiver) { _, r in if case .message(let m) = r { seen.append(m.sequence) } }
+        return seen
+    }
+
+    @Test func whatWasStashedIsDecodedFirstInOrder() {
+        let channel = QueuedChannel()
+        channel.batches = [[Self.alive(1), Self.alive(2)], [Self.alive(3)]]
+        let set = ChannelSet([channel], defaultIndex: 0)
+        set.stash()
+        #expect(channel.batches.isEmpty, "the stash reads until the socket is empty")
+        #expect(set.stashCounters.inputs == 3 && set.stashCounters.budgetReached == 0)
+        channel.batches = [[Self.alive(4)]]
+        #expect(Self.sequences(set) == [1, 2, 3, 4])
+        #expect(Self.sequences(set) == [], "a stash is decoded once")
+    }
+
+    @Test(arguments: [true, false])
+    func theBudgetStopsTheStashAndTheRestWaitsInTheChannel(overBudget: Bool) {
+        let channel = QueuedChannel()
+        // Datagrams of a quarter of the budget each: the fourth fills it.
+        let big = ChannelInput.datagram([UInt8](repeating: 0, count: ChannelSet.stashBudget / 4))
+        channel.batches = overBudget ? [[big], [big], [big], [big], [Self.alive(9)]] : [[big], [big], [Self.alive(9)]]
+        let set = ChannelSet([channel], defaultIndex: 0)
+        set.stash()
+        #expect(set.stashCounters.budgetReached == (overBudget ? 1 : 0))
+        #expect(channel.batches.count == (overBudget ? 1 : 0), "what is past the budget stays in the channel")
+        // Zero-filled datagrams are refused by the receiver; the ALIVE after them comes through.
+        #expect(Self.sequences(set) == [9])
+    }
+}

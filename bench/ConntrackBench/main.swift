@@ -35,7 +35,7 @@ func flows(_ n: Int, base: Int) -> LazyMapSequence<Range<Int>, Flow> {
 
 let args = Array(CommandLine.arguments.dropFirst())
 guard let op = args.first else {
-    print("usage: conntrack-bench insert N [--batch B] [--ack] | dump | delete N [--batch B] | flush | watch … | listen-destroy [--seconds S] | profile-commit N")
+    print("usage: conntrack-bench insert N [--batch B] [--ack] [--base K] | dump | delete N [--batch B] [--base K] | flush | watch … | listen-destroy [--seconds S] | profile-commit N")
     exit(2)
 }
 func option(_ name: String) -> String? {
@@ -47,12 +47,14 @@ if op == "profile-commit" { exit(profileCommit(args.count > 1 ? Int(args[1]) ?? 
 let n = args.count > 1 ? Int(args[1]) ?? 0 : 0
 let batch = Int(option("--batch") ?? "1000") ?? 1000
 let ack = args.contains("--ack")
+// --base K: the set starts at entry K (10.64.0.1+K), so a second insert adds new flows.
+let base = Int(option("--base") ?? "0") ?? 0
 
 do {
     let c = try ConntrackConnection(batchSize: batch)
     switch op {
     case "insert":
-        let set = flows(n, base: 0)
+        let set = flows(n, base: base)
         let t0 = now()
         let r = try c.create(set, acknowledge: ack)
         let dt = now() - t0
@@ -64,7 +66,7 @@ do {
         let dt = now() - t0
         print("op=dump n=\(count) secs=\(dt) rate=\(Int(Double(count) / dt)) maxrss_kib=\(maxRSSKiB())")
     case "delete":
-        let set = flows(n, base: 0)
+        let set = flows(n, base: base)
         let t0 = now()
         let r = try c.delete(set, acknowledge: ack)
         let dt = now() - t0

@@ -1,0 +1,27 @@
+import LinkIO
+
+/// The peer's datagrams read into memory while a long kernel job holds the loop (see
+/// `ChannelSet.stash()`): a commit between its batches, and a full-table dump every few
+/// thousand flows. The next turn decodes them first.
+extension ConntrackdDaemon {
+    /// Nil for the tests' control runs (TANDEM_TEST_NO_STASH): the backlog waits in the
+    /// socket, as before.
+    var stashPeerDatagrams: (() -> Void)? {
+        commitTuning.stashes ? { [link] in link.channels.stash() } : nil
+    }
+
+    /// Flows a dump reads between two stashes.
+    static let dumpFlowsPerStash = 4_096
+
+    /// One line after a long job that read the peer's datagrams into memory, so a slow
+    /// commit's backlog shows in the log; and one when the budget stopped a stash.
+    func logStashed(since before: ChannelSet.StashCounters, during job: String) {
+        let now = link.channels.stashCounters
+        guard now.inputs > before.inputs else { return }
+        var line = "read \(now.inputs - before.inputs) datagram(s) (\((now.bytes - before.bytes + 1023) / 1024) KiB) from the peer during \(job); decoded after it"
+        if now.budgetReached > before.budgetReached {
+            line += "; the \(ChannelSet.stashBudget >> 20) MiB budget was reached, the rest waited in the socket"
+        }
+        log(line)
+    }
+}
