@@ -247,7 +247,7 @@ public struct KeepalivedConfigParser {
                 }
                 return x
             }
-            if globalAdvertOption(n) { continue }
+            if globalAdvertOption(n) || globalGARPPacing(n) { continue }
             switch n.keyword.text {
             case "router_id": config.routerID = a.first
             case "vrrp_version":
@@ -416,8 +416,15 @@ public struct KeepalivedConfigParser {
         ScriptCommand.argv(w.kind == .quoted ? "\"" + w.text + "\"" : w.text).first
     }
 
-    mutating func notify(_ c: Node, into n: inout KeepalivedConfiguration.Notify) -> Bool {
+    /// `owner`: how keepalived names the instance or group in its complaint about a second
+    /// command for the same slot (the first one stays).
+    mutating func notify(_ c: Node, into n: inout KeepalivedConfiguration.Notify, owner: String) -> Bool {
         guard let slot = Notify.Slot(rawValue: c.keyword.text) else { return false }
+        if n[slot] != nil {
+            let kind = slot == .generic ? "notify" : slot.rawValue
+            error("\(owner) \(kind) script already specified - ignoring \(c.arguments.first?.text ?? "")", c.keyword)
+            return true
+        }
         let command = c.arguments.first.flatMap(Self.commandLine) ?? ""
         if command.isEmpty { error("`\(c.keyword.text)' needs a script", c.keyword) }
         let user = scriptUserWords(c, kind: "notify", command: command)
@@ -442,7 +449,7 @@ public struct KeepalivedConfigParser {
                 }
                 continue
             }
-            if notify(c, into: &g.notify) { continue }
+            if notify(c, into: &g.notify, owner: "vrrp group \(name):") { continue }
             switch c.keyword.text {
             case "track_interface": g.trackInterfaces += tracked(c.children ?? [])
             case "track_script": g.trackScripts += tracked(c.children ?? [])
@@ -563,7 +570,7 @@ public struct KeepalivedConfigParser {
                 }
                 return x
             }
-            if notify(c, into: &v.notify) { continue }
+            if notify(c, into: &v.notify, owner: "(\(name))") { continue }
             if advertOption(c, instance: name, into: &v) { continue }
             switch c.keyword.text {
             case "state":

@@ -52,12 +52,16 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var fault: String?
         public var stop: String?
         public var generic: String?
+        /// notify_master_rx_lower_pri (instances only): run, without arguments, each time a
+        /// MASTER hears a lower priority's advert.
+        public var masterRxLowerPriority: String?
         /// Who each command runs as: the words after it, else the file's default script
         /// user (set when the file has been read; a command without an entry is not run).
         public var runAs: [Slot: ScriptUser] = [:]
 
         public enum Slot: String, Hashable, Sendable, CaseIterable {
             case backup = "notify_backup", master = "notify_master", fault = "notify_fault", stop = "notify_stop", generic = "notify"
+            case masterRxLowerPriority = "notify_master_rx_lower_pri"
         }
 
         public subscript(slot: Slot) -> String? {
@@ -68,6 +72,7 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
                 case .fault: fault
                 case .stop: stop
                 case .generic: generic
+                case .masterRxLowerPriority: masterRxLowerPriority
                 }
             }
             set {
@@ -77,6 +82,7 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
                 case .fault: fault = newValue
                 case .stop: stop = newValue
                 case .generic: generic = newValue
+                case .masterRxLowerPriority: masterRxLowerPriority = newValue
                 }
                 if newValue == nil { runAs[slot] = nil }
             }
@@ -290,6 +296,11 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var downTimerAdverts = 3
     }
     public var garpDefaults = GARPDefaults()
+    /// vrrp_garp_interval / vrrp_gna_interval in microseconds (0: none): the least time
+    /// between two GARPs (NAs) on one interface, whichever instance sends them. keepalived
+    /// gives every interface its instances use this spacing once the whole file is read.
+    public var garpInterval = 0
+    public var gnaInterval = 0
     /// static_ipaddress / static_routes / static_rules: installed at start whatever the
     /// VRRP state, removed at stop (keepalived also clears an earlier run's first).
     public var staticAddresses: [VirtualAddress] = []

@@ -8,6 +8,7 @@ import VRRP
 import IPAddressing
 import LinkIO
 import Logging
+import Timekeeping
 
 /// What a VRRP instance sends: adverts, and GARP / unsolicited NA for its addresses.
 extension KeepalivedDaemon {
@@ -37,18 +38,49 @@ extension KeepalivedDaemon {
         }
     }
 
-    /// GARPs for IPv4 VIPs, unsolicited NAs for IPv6 ones, garp_master_repeat of each.
+    /// GARPs for IPv4 VIPs, unsolicited NAs for IPv6 ones, garp_master_repeat rounds of each
+    /// (0 rounds: none, as vrrp_min_garp's refresh repeat). With vrrp_garp_interval /
+    /// vrrp_gna_interval each one asks the pacer first and may wait in its queue.
     func announce(_ i: Instance, repeats: Int? = nil) {
-        guard let garp = i.garp else { return }
+        guard i.garp != nil else { return }
         let router = Self.forwardsIPv6(i.config.interface ?? "")
-        for _ in 0..<max(1, repeats ?? i.config.garpMasterRepeat) {
+        let now = Instant.now()
+        for _ in 0..<max(0, repeats ?? i.config.garpMasterRepeat) {
             // The excluded addresses are announced too: only the advert leaves them out.
             for v in i.config.virtualAddresses + i.config.excludedAddresses {
-                do { try garp.announce(v.address, router: router) } catch {
-                    actionFailed("GARP", "(\(i.config.name)) cannot announce \(v.address): \(error)")
-                }
+                let a = AnnouncementPacer<String>.Announcement(owner: i.config.name, interface: pacingInterface(i, v), address: v.address)
+                if pacer.offer(a, now: now) { send(a.address, of: i, router: router) }
             }
         }
+    }
+
+    /// The queued announcements whose interface is free again; an owner that is no longer
+    /// MASTER sends nothing (keepalived's delayed ARP thread skips it).
+    func sendQueuedAnnouncements(now: Instant) {
+        guard pacer.nextDeadline.map({ $0 <= now }) == true else { return }
+        for a in pacer.due(now: now) {
+            guard let i = instances.first(where: { $0.config.name == a.owner }), i.machine.state == .master else { continue }
+            send(a.address, of: i, router: Self.forwardsIPv6(i.config.interface ?? ""))
+        }
+    }
+
+    func send(_ address: IPAddress, of i: Instance, router: Bool) {
+        guard let garp = i.garp else { return }
+        do { try garp.announce(address, router: router) } catch {
+            actionFailed("GARP", "(\(i.config.name)) cannot announce \(address): \(error)")
+        }
+    }
+
+    /// keepalived spaces announcements per base interface: the address's own `dev`, else
+    /// the instance's interface (a VMAC counts as its base).
+    func pacingInterface(_ i: Instance, _ v: KeepalivedConfiguration.VirtualAddress) -> String {
+        let base = i.config.interface ?? ""
+        guard let device = v.device, device != i.config.vmacName else { return base }
+        return device
+    }
+
+    static func pacer(_ c: KeepalivedConfiguration) -> AnnouncementPacer<String> {
+        AnnouncementPacer(garpInterval: .microseconds(c.garpInterval), gnaInterval: .microseconds(c.gnaInterval))
     }
 
     /// keepalived sets the NA Router flag only on an interface that forwards IPv6.

@@ -21,7 +21,10 @@ extension KeepalivedDaemon {
         var password: [UInt8]?
         let interfaceIndex: UInt32
         var group: Int?
-        var garpSecondBurst: Instant?
+        /// garp_master_delay: the second bursts owed, one per becoming MASTER. keepalived
+        /// never cancels these timers: one that ends while MASTER (again) announces, one
+        /// that ends in another state sends nothing.
+        var garpSecondBursts: [Instant] = []
         /// garp_master_refresh: the next periodic announcement while MASTER.
         var garpRefresh: Instant?
         var identification: UInt16 = 0
