@@ -1,0 +1,126 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// global_defs' GARP pacing and the lower-priority notify, Tandem beside keepalived 2.2.7,
+/// counted on the wire and in what the scripts saw: vrrp_garp_interval (a new master's
+/// burst spaced out, repeats of a queued address collapsed), vrrp_min_garp (one round, no
+/// second burst), notify_master_rx_lower_pri (one run and one FIFO line per lower-priority
+/// advert heard). Every case runs its control: the same setup without the option.
+@Suite(.serialized, .enabled(if: Shell.isRoot && Shell.which("tcpdump") && Shell.which("nft")
+                                 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/keepalived"),
+                             "needs root, tcpdump, nft and keepalived"))
+struct KeepalivedGARPPacingTests {
+    /// Starts a capture of ARP on b's side, then side a's router alone (it becomes MASTER),
+    /// waits `settle` seconds after it holds its first address, and returns each GARP's
+    /// capture time by address.
+    func garps(_ kind: VRRPRouter.Kind, tag: String, global: [String], vips: [String], extra: [String],
+               settle: Double) throws -> [String: [Double]] {
+        let pair = try SwitchedPair(tag: tag, prefix: "tkc")
+        defer { pair.remove() }
+        let capture = NSTemporaryDirectory() + "tkc-garp-\(getpid())-\(tag).txt"
+        defer { try? FileManager.default.removeItem(atPath: capture); try? FileManager.default.removeItem(atPath: capture + ".err") }
+        let dump = try pair.b.start(["tcpdump", "-i", pair.interface("b", 0), "-nn", "-tt", "-l", "arp"], stdout: capture, stderr: capture + ".err")
+        defer { dump.stop() }
+        usleep(500_000)
+        // keepalived reads a second global_defs block as it reads the first.
+        let top = global.isEmpty ? [] : ["global_defs {"] + global.map { "  " + $0 } + ["}"]
+        let config = VRRPTestConfig(version: 3, interval: 0.2).text(pair, side: "a", instances: [.init(vips: vips, extra: extra)], top: top)
+        let router = try VRRPRouter(kind, in: pair.a, config: config)
+        defer { router.remove() }
+        try #require(eventually(within: 10) { pair.holds("a", vips[0]) }, "\(router.log)")
+        usleep(UInt32(settle * 1_000_000))
+        var found: [String: [Double]] = [:]
+        for line in Vectors.readText(capture).split(separator: "\n") {
+            for v in vips where line.contains("Request who-has \(v) (ff:ff:ff:ff:ff:ff) tell \(v)") {
+                if let t = Double(line.split(separator: " ")[0]) { found[v, default: []].append(t) }
+            }
+        }
+        #expect(!router.log.contains("not supported"), "\(router.log)")
+        return found
+    }
+
+    /// Three addresses, two rounds, no second burst in the window. With 0.3 s spacing the
+    /// first address goes at once, the other two and the first's repeat (queued once) one
+    /// spacing apart: 4 GARPs. The control sends all 6 at once.
+    @Test(arguments: VRRPRouter.Kind.allCases, [true, false])
+    func garpIntervalSpacesAndCollapsesTheBurst(_ kind: VRRPRouter.Kind, _ paced: Bool) throws {
+        let vips = [VRRPTestConfig.vip(0, 100), VRRPTestConfig.vip(0, 101), VRRPTestConfig.vip(0, 102)]
+        let found = try garps(kind, tag: "i\(kind.rawValue.prefix(1))\(paced ? 1 : 0)", global: paced ? ["vrrp_garp_interval 0.3"] : [],
+                              vips: vips, extra: ["garp_master_repeat 2", "garp_master_delay 60"], settle: 2)
+        let counts = vips.map { found[$0]?.count ?? 0 }
+        let times = found.values.flatMap { $0 }.sorted()
+        if paced {
+            #expect(counts == [2, 1, 1], "\(found)")
+            // No two on the interface closer than the spacing (capture times, so a little slack).
+            let gaps = zip(times.dropFirst(), times).map { $0 - $1 }
+            #expect(gaps.allSatisfy { $0 > 0.25 }, "\(gaps)")
+        } else {
+            #expect(counts == [2, 2, 2], "\(found)")
+        }
+    }
+
+    /// vrrp_min_garp: one GARP on becoming MASTER and no second burst; the control has
+    /// keepalived's 5 at once and 5 more garp_master_delay (5 s) later.
+    @Test(arguments: VRRPRouter.Kind.allCases, [true, false])
+    func minGarpSendsOneRoundAndNoSecondBurst(_ kind: VRRPRouter.Kind, _ minimal: Bool) throws {
+        let vip = VRRPTestConfig.vip(0)
+        let found = try garps(kind, tag: "m\(kind.rawValue.prefix(1))\(minimal ? 1 : 0)", global: minimal ? ["vrrp_min_garp"] : [],
+                              vips: [vip], extra: [], settle: 6.5)
+        #expect((found[vip]?.count ?? 0) == (minimal ? 1 : 10), "\(found)")
+    }
+
+    /// a (priority 200) is MASTER while b (keepalived, priority 50) cannot hear it and keeps
+    /// advertising as MASTER too: a runs notify_master_rx_lower_pri, without arguments, once
+    /// per advert it hears, and its notify_fifo gets a MASTER_RX_LOWER_PRI line for each.
+    /// The control starts no b: nothing lower is heard, nothing runs.
+    @Test(arguments: VRRPRouter.Kind.allCases, [true, false])
+    func notifyMasterRxLowerPriRunsPerLowerAdvert(_ kind: VRRPRouter.Kind, _ lowerMaster: Bool) throws {
+        let tag = "n\(kind.rawValue.prefix(1))\(lowerMaster ? 1 : 0)"
+        let pair = try SwitchedPair(tag: tag, prefix: "tkc")
+        defer { pair.remove() }
+        let dir = NSTemporaryDirectory() + "tkc-rx-\(getpid())-\(tag)"
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = dir + "/lower.sh", calls = dir + "/calls", reader = dir + "/fifo.sh", lines = dir + "/fifo.lines"
+        try "#!/bin/sh\nprintf '%s\\n' \"$(printf '[%s]' \"$@\")\" >> \(calls)\n".write(toFile: script, atomically: true, encoding: .utf8)
+        try "#!/bin/sh\nwhile read -r line; do printf '%s\\n' \"$line\" >> \(lines); done < \"$1\"\n".write(toFile: reader, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        chmod(reader, 0o755)
+        let vip = VRRPTestConfig.vip(0)
+        var lower: VRRPRouter?
+        defer { lower?.remove() }
+        if lowerMaster {
+            // b never hears a: it stays MASTER and keeps sending its lower priority.
+            let block = pair.b.run(["nft", "add table inet tkc; add chain inet tkc in { type filter hook input priority 0; };"
+                + " add rule inet tkc in ip saddr \(pair.address("a", 0)) ip protocol 112 drop"])
+            try #require(block.status == 0, "\(block.stderr)")
+            lower = try VRRPRouter(.keepalived, in: pair.b,
+                                   config: VRRPTestConfig(version: 3, interval: 0.2).text(pair, side: "b", instances: [.init(priority: 50)]))
+            try #require(eventually(within: 10) { pair.holds("b", vip) }, "\(lower?.log ?? "")")
+        }
+        let top = ["global_defs {", "  notify_fifo \(dir)/notify.fifo", "  notify_fifo_script \(reader)", "}"]
+        let config = VRRPTestConfig(version: 3, interval: 1).text(pair, side: "a", instances: [
+            .init(priority: 200, extra: ["notify_master_rx_lower_pri \(script)", "garp_lower_prio_repeat 0"]),
+        ], top: top)
+        let router = try VRRPRouter(kind, in: pair.a, config: config)
+        defer { router.remove() }
+        try #require(eventually(within: 10) { pair.holds("a", vip) }, "\(router.log)")
+        usleep(2_000_000)
+        router.stop()
+        usleep(300_000)
+        let runs = Vectors.readText(calls).split(separator: "\n")
+        let events = Vectors.readText(lines).split(separator: "\n").filter { $0.contains("MASTER_RX_LOWER_PRI") }
+        if lowerMaster {
+            // b advertises every 0.2 s: about ten in the window.
+            #expect(runs.count >= 5 && runs.allSatisfy { $0 == "[]" }, "\(runs)\n\(router.log)")
+            #expect(events.count >= 5 && events.allSatisfy { $0 == "INSTANCE \"VI_1\" MASTER_RX_LOWER_PRI 200" }, "\(events)")
+            #expect(abs(events.count - runs.count) <= 2, "runs \(runs.count), FIFO lines \(events.count)")
+        } else {
+            #expect(runs.isEmpty && events.isEmpty, "\(runs) \(events)")
+            // The FIFO works in the control too: it carried the MASTER transition.
+            #expect(Vectors.readText(lines).contains("INSTANCE \"VI_1\" MASTER 200"), "\(Vectors.readText(lines))\n\(router.log)")
+        }
+    }
+}
