@@ -1,12 +1,15 @@
 import Foundation
+import IPAddressing
 import TestSupport
 import Testing
+import VRRP
 
 /// global_defs' GARP pacing and the lower-priority notify, Tandem beside keepalived 2.2.7,
 /// counted on the wire and in what the scripts saw: vrrp_garp_interval (a new master's
 /// burst spaced out, repeats of a queued address collapsed), vrrp_min_garp (one round, no
 /// second burst), notify_master_rx_lower_pri (one run and one FIFO line per lower-priority
-/// advert heard). Every case runs its control: the same setup without the option.
+/// advert heard), and garp_lower_prio_delay's round outliving a lost mastership. Every
+/// case runs its control: the same setup without the option.
 @Suite(.serialized, .enabled(if: Shell.isRoot && Shell.which("tcpdump") && Shell.which("nft")
                                  && FileManager.default.isExecutableFile(atPath: "/usr/sbin/keepalived"),
                              "needs root, tcpdump, nft and keepalived"))
@@ -122,5 +125,57 @@ struct KeepalivedGARPPacingTests {
             // The FIFO works in the control too: it carried the MASTER transition.
             #expect(Vectors.readText(lines).contains("INSTANCE \"VI_1\" MASTER 200"), "\(Vectors.readText(lines))\n\(router.log)")
         }
+    }
+
+    /// a, MASTER, hears one lower-priority advert (3 GARPs at once, 3 more owed 3 s later),
+    /// then one of priority 200 that sends it to BACKUP. Silence after that: a is MASTER again
+    /// (1 GARP) before the owed round, which keepalived's timer still sends (7 in all). The
+    /// control keeps the higher priority talking past the round's time: a is BACKUP then and
+    /// the round is not sent (3 in all).
+    @Test(arguments: VRRPRouter.Kind.allCases, [true, false])
+    func delayedLowerPriorityRoundOutlivesALostMastership(_ kind: VRRPRouter.Kind, _ regain: Bool) throws {
+        let tag = "d\(kind.rawValue.prefix(1))\(regain ? 1 : 0)"
+        let pair = try SwitchedPair(tag: tag, prefix: "tkc")
+        defer { pair.remove() }
+        let capture = NSTemporaryDirectory() + "tkc-lpd-\(getpid())-\(tag).txt"
+        defer { try? FileManager.default.removeItem(atPath: capture); try? FileManager.default.removeItem(atPath: capture + ".err") }
+        let dump = try pair.b.start(["tcpdump", "-i", pair.interface("b", 0), "-nn", "-tt", "-l", "arp"], stdout: capture, stderr: capture + ".err")
+        defer { dump.stop() }
+        usleep(500_000)
+        let c = VRRPTestConfig(version: 3, interval: 0.2)
+        let router = try VRRPRouter(kind, in: pair.a, config: c.text(pair, side: "a", instances: [.init(priority: 100, extra: [
+            "garp_master_repeat 1", "garp_master_delay 60", "garp_lower_prio_repeat 3", "garp_lower_prio_delay 3",
+        ])]))
+        defer { router.remove() }
+        let vip = VRRPTestConfig.vip(0)
+        try #require(eventually(within: 10) { pair.holds("a", vip) }, "\(router.log)")
+        usleep(500_000)
+        let garp = "Request who-has \(vip) (ff:ff:ff:ff:ff:ff) tell \(vip)"
+        func count() -> Int { Vectors.readText(capture).split(separator: "\n").filter { $0.contains(garp) }.count }
+        let before = count()
+        let sender = try RawIPv4Sender(namespace: pair.b.name, interface: pair.interface("b", 0))
+        let source = IPAddress(pair.address("b", 0))!, group = Advertisement.groupV4
+        func advert(_ priority: UInt8) throws {
+            let a = Advertisement(version: .v3, virtualRouterID: UInt8(c.vrid), priority: priority, interval: 20, addresses: [IPAddress(vip)!],
+                                  authenticationType: 0, authenticationData: [])
+            try sender.send(source: source.bytes, destination: group.bytes, ttl: 255, payload: a.encode(source: source, destination: group))
+        }
+        try advert(50)
+        let heard = Date()
+        usleep(100_000)
+        try advert(200)
+        try #require(eventually(within: 2) { !pair.holds("a", vip) }, "\(router.log)")
+        if !regain {
+            // BACKUP past the owed round's time.
+            while Date().timeIntervalSince(heard) < 3.7 {
+                try advert(200)
+                usleep(200_000)
+            }
+        } else {
+            #expect(eventually(within: 2) { pair.holds("a", vip) }, "\(router.log)")
+            usleep(UInt32(max(0, 3.7 - Date().timeIntervalSince(heard)) * 1_000_000))
+        }
+        let sent = count() - before
+        #expect(sent == (regain ? 7 : 3), "\(Vectors.readText(capture))\n\(router.log)")
     }
 }
