@@ -178,4 +178,55 @@ struct KeepalivedGARPPacingTests {
         let sent = count() - before
         #expect(sent == (regain ? 7 : 3), "\(Vectors.readText(capture))\n\(router.log)")
     }
+
+    /// vrrp_gna_interval, the same for unsolicited NAs: two IPv6 addresses, two rounds, 0.3 s
+    /// apart: the first address twice, the second once (3 NAs); the control sends all 4.
+    @Test(arguments: VRRPRouter.Kind.allCases, [true, false])
+    func gnaIntervalSpacesTheNeighbourAdvertisements(_ kind: VRRPRouter.Kind, _ paced: Bool) throws {
+        let tag = "v\(kind.rawValue.prefix(1))\(paced ? 1 : 0)"
+        let pair = try SwitchedPair(tag: tag, prefix: "tkc")
+        defer { pair.remove() }
+        // A fixed, already usable link-local source (no DAD wait).
+        let ns = pair.a.name, ifname = pair.interface("a", 0)
+        for argv in [["ip", "-n", ns, "-6", "addr", "flush", "dev", ifname, "scope", "link"],
+                     ["ip", "-n", ns, "-6", "addr", "add", "fe80::77:a/64", "dev", ifname, "nodad"]] {
+            let r = Shell.run(argv)
+            try #require(r.status == 0, "\(argv): \(r.stderr)")
+        }
+        let capture = NSTemporaryDirectory() + "tkc-na-\(getpid())-\(tag).txt"
+        defer { try? FileManager.default.removeItem(atPath: capture); try? FileManager.default.removeItem(atPath: capture + ".err") }
+        let dump = try pair.b.start(["tcpdump", "-i", pair.interface("b", 0), "-nn", "-tt", "-l", "-v", "icmp6 and ip6[40] == 136"],
+                                    stdout: capture, stderr: capture + ".err")
+        defer { dump.stop() }
+        usleep(500_000)
+        let vips = ["2001:db8:77::100", "2001:db8:77::101"]
+        let config = """
+        global_defs {
+          router_id tkc-a
+        \(paced ? "  vrrp_gna_interval 0.3" : "")
+        }
+        vrrp_instance VI_6 {
+          state BACKUP
+          interface \(ifname)
+          virtual_router_id 61
+          priority 100
+          advert_int 0.2
+          garp_master_repeat 2
+          garp_master_delay 60
+          virtual_ipaddress {
+            \(vips[0])/64
+            \(vips[1])/64
+          }
+        }
+        """
+        let router = try VRRPRouter(kind, in: pair.a, config: config)
+        defer { router.remove() }
+        try #require(eventually(within: 10) {
+            Shell.run(["ip", "-n", ns, "-6", "-br", "addr"]).stdout.contains(vips[0] + "/")
+        }, "\(router.log)")
+        usleep(2_000_000)
+        let lines = Vectors.readText(capture).split(separator: "\n")
+        let counts = vips.map { v in lines.filter { $0.contains("tgt is \(v),") || $0.hasSuffix("tgt is \(v)") }.count }
+        #expect(counts == (paced ? [2, 1] : [2, 2]), "\(Vectors.readText(capture))\n\(router.log)")
+    }
 }
