@@ -42,14 +42,12 @@ extension KeepalivedDaemon {
     /// (0 rounds: none, as vrrp_min_garp's refresh repeat). With vrrp_garp_interval /
     /// vrrp_gna_interval each one asks the pacer first and may wait in its queue.
     func announce(_ i: Instance, repeats: Int? = nil) {
-        guard i.garp != nil else { return }
-        let router = Self.forwardsIPv6(i.config.interface ?? "")
         let now = Instant.now()
         for _ in 0..<max(0, repeats ?? i.config.garpMasterRepeat) {
             // The excluded addresses are announced too: only the advert leaves them out.
             for v in i.config.virtualAddresses + i.config.excludedAddresses {
                 let a = AnnouncementPacer<String>.Announcement(owner: i.config.name, interface: pacingInterface(i, v), address: v.address)
-                if pacer.offer(a, now: now) { send(a.address, of: i, router: router) }
+                if pacer.offer(a, now: now) { send(v, of: i) }
             }
         }
     }
@@ -59,16 +57,38 @@ extension KeepalivedDaemon {
     func sendQueuedAnnouncements(now: Instant) {
         guard pacer.nextDeadline.map({ $0 <= now }) == true else { return }
         for a in pacer.due(now: now) {
-            guard let i = instances.first(where: { $0.config.name == a.owner }), i.machine.state == .master else { continue }
-            send(a.address, of: i, router: Self.forwardsIPv6(i.config.interface ?? ""))
+            guard let i = instances.first(where: { $0.config.name == a.owner }), i.machine.state == .master,
+                  let v = (i.config.virtualAddresses + i.config.excludedAddresses).first(where: { $0.address == a.address }) else { continue }
+            send(v, of: i)
         }
     }
 
-    func send(_ address: IPAddress, of i: Instance, router: Bool) {
-        guard let garp = i.garp else { return }
-        do { try garp.announce(address, router: router) } catch {
-            actionFailed("GARP", "(\(i.config.name)) cannot announce \(address): \(error)")
+    /// On the address's own interface, with that interface's MAC, as keepalived sends it:
+    /// an address written with `dev` of another interface is announced there, not on the
+    /// instance's.
+    func send(_ v: KeepalivedConfiguration.VirtualAddress, of i: Instance) {
+        let other = otherInterface(i, v)
+        var sender = i.garp
+        if let other {
+            if i.otherSenders[other] == nil {
+                do { i.otherSenders[other] = try GratuitousARPSender(interface: other) } catch {
+                    actionFailed("GARP", "(\(i.config.name)) no GARP / NA socket on \(other) for \(v.address): \(error)")
+                    return
+                }
+            }
+            sender = i.otherSenders[other]
         }
+        guard let sender else { return }
+        do { try sender.announce(v.address, router: Self.forwardsIPv6(other ?? i.config.interface ?? "")) } catch {
+            actionFailed("GARP", "(\(i.config.name)) cannot announce \(v.address): \(error)")
+        }
+    }
+
+    /// The interface an address names with `dev` when it is not the one the instance's
+    /// addresses live on (its VMAC with use_vmac); nil for that one.
+    func otherInterface(_ i: Instance, _ v: KeepalivedConfiguration.VirtualAddress) -> String? {
+        guard let device = v.device, device != (i.config.vmacName ?? i.config.interface) else { return nil }
+        return device
     }
 
     /// keepalived spaces announcements per base interface: the address's own `dev`, else

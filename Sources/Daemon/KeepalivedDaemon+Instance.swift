@@ -17,6 +17,8 @@ extension KeepalivedDaemon {
         var machine: InstanceMachine
         let socket: VRRPSocket
         let garp: GratuitousARPSender?
+        /// Senders on the other interfaces its addresses name with `dev`, opened on first use.
+        var otherSenders: [String: GratuitousARPSender] = [:]
         let source: IPAddress
         var password: [UInt8]?
         let interfaceIndex: UInt32

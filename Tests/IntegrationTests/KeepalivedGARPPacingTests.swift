@@ -229,4 +229,41 @@ struct KeepalivedGARPPacingTests {
         let counts = vips.map { v in lines.filter { $0.contains("tgt is \(v),") || $0.hasSuffix("tgt is \(v)") }.count }
         #expect(counts == (paced ? [2, 1] : [2, 2]), "\(Vectors.readText(capture))\n\(router.log)")
     }
+
+    /// A VIP written with `dev` of another interface is announced on that interface, with
+    /// its MAC, as keepalived announces it (not on the instance's own). The control is the
+    /// instance's own segment, where that VIP's GARP must not appear.
+    @Test(arguments: VRRPRouter.Kind.allCases)
+    func aVIPOnAnotherInterfaceIsAnnouncedThere(_ kind: VRRPRouter.Kind) throws {
+        let tag = "o\(kind.rawValue.prefix(1))"
+        let pair = try SwitchedPair(tag: tag, segments: 2, prefix: "tkc")
+        defer { pair.remove() }
+        var captures: [String] = []
+        var dumps: [Spawned] = []
+        defer {
+            for d in dumps { d.stop() }
+            for c in captures { try? FileManager.default.removeItem(atPath: c); try? FileManager.default.removeItem(atPath: c + ".err") }
+        }
+        for s in 0..<2 {
+            let capture = NSTemporaryDirectory() + "tkc-dev-\(getpid())-\(tag)-\(s).txt"
+            captures.append(capture)
+            dumps.append(try pair.b.start(["tcpdump", "-i", pair.interface("b", s), "-nn", "-e", "-l", "arp"], stdout: capture, stderr: capture + ".err"))
+        }
+        usleep(500_000)
+        let other = VRRPTestConfig.vip(1)
+        let config = VRRPTestConfig(version: 3, interval: 0.2).text(pair, side: "a", instances: [
+            .init(vips: [VRRPTestConfig.vip(0), "\(other)/24 dev \(pair.interface("a", 1))"], extra: ["garp_master_repeat 2", "garp_master_delay 60"]),
+        ]).replacingOccurrences(of: "/24 dev \(pair.interface("a", 1))/24", with: "/24 dev \(pair.interface("a", 1))")
+        let router = try VRRPRouter(kind, in: pair.a, config: config)
+        defer { router.remove() }
+        try #require(eventually(within: 10) { pair.holds("a", other) }, "\(router.log)")
+        usleep(1_000_000)
+        let mac = Shell.run(["ip", "-n", pair.a.name, "-br", "link", "show", pair.interface("a", 1)]).stdout
+            .split(separator: " ", omittingEmptySubsequences: true).dropFirst(2).first.map(String.init) ?? "?"
+        let garp = "Request who-has \(other) (ff:ff:ff:ff:ff:ff) tell \(other)"
+        let there = Vectors.readText(captures[1]).split(separator: "\n").filter { $0.contains(garp) }
+        let own = Vectors.readText(captures[0]).split(separator: "\n").filter { $0.contains(garp) }
+        #expect(there.count == 2 && there.allSatisfy { $0.contains("\(mac) > ff:ff:ff:ff:ff:ff") }, "mac \(mac)\n\(Vectors.readText(captures[1]))\n\(router.log)")
+        #expect(own.isEmpty, "\(own)")
+    }
 }
