@@ -16,6 +16,25 @@ extension KeepalivedConfigParser {
             }
             let current = name == "vrrp_garp_interval" ? config.garpInterval : config.gnaInterval
             if current >= 1_000_000 { warn("The \(name) is very large - \(word?.text ?? "") seconds", word ?? n.keyword) }
+        case "vrrp_garp_extra_if", "vrrp_vmac_garp_intvl":
+            if name == "vrrp_vmac_garp_intvl" {
+                error("Keyword \"vrrp_vmac_garp_intvl\" is deprecated - please use \"vrrp_garp_extra_if\"", n.keyword)
+            }
+            // keepalived sets `all` as it reads the words, even when a later one is bad.
+            var seconds = 0
+            for w in n.arguments {
+                if w.text == "all" { config.garpExtraAll = true; continue }
+                guard let x = Int(w.text), (1...86400).contains(x) else {
+                    error("\(name) '\(w.text)' invalid - ignoring", w)
+                    return true
+                }
+                seconds = x
+            }
+            guard seconds > 0 else {
+                error("\(name) specified without time - ignoring", n.keyword)
+                return true
+            }
+            config.garpExtraInterval = seconds
         case "vrrp_min_garp":
             if let word = n.arguments.first {
                 guard let on = Self.trueFalse(word.text) else {
@@ -67,5 +86,40 @@ extension KeepalivedConfigParser {
             return nil
         }
         return value
+    }
+
+    /// The instance's garp_extra_if (vmac_garp_intvl, deprecated); false for any other keyword.
+    mutating func garpExtraOption(_ c: Node, instance name: String, into v: inout KeepalivedConfiguration.Instance) -> Bool {
+        let keyword = c.keyword.text
+        guard keyword == "garp_extra_if" || keyword == "vmac_garp_intvl" else { return false }
+        if keyword == "vmac_garp_intvl" { error("Keyword \"vmac_garp_intvl\" is deprecated - please use \"garp_extra_if\"", c.keyword) }
+        var seconds: Int?
+        for w in c.arguments {
+            if w.text == "all" { v.garpExtraAll = true; continue }
+            guard let x = Int(w.text), (0...86400).contains(x) else {
+                error("(\(name)): \(keyword) '\(w.text)' invalid - ignoring", w)
+                return true
+            }
+            seconds = x
+        }
+        guard let seconds else {
+            error("(\(name)): \(keyword) specified without time - ignoring", c.keyword)
+            return true
+        }
+        v.garpExtraInterval = seconds
+        return true
+    }
+
+    /// keepalived's vrrp_complete_instance: unset, the global value and its `all`; then off
+    /// unless there is an interface to send on. Without per-address VMACs (not built) that
+    /// takes `all` and an address whose `dev` is another interface.
+    mutating func resolveGARPExtra(_ v: inout KeepalivedConfiguration.Instance) {
+        if v.garpExtraInterval == nil {
+            v.garpExtraInterval = config.garpExtraInterval
+            if config.garpExtraAll { v.garpExtraAll = true }
+        }
+        let own = [v.interface, v.vmacName].compactMap { $0 }
+        let extra = (v.virtualAddresses + v.excludedAddresses).contains { $0.device.map { !own.contains($0) } ?? false }
+        if !(v.garpExtraAll && extra) { v.garpExtraInterval = 0 }
     }
 }

@@ -234,6 +234,11 @@ public struct KeepalivedConfigParser {
             }
         }
         moveExcessAddresses()
+        for i in config.instances.indices {
+            var v = config.instances[i]
+            resolveGARPExtra(&v)
+            config.instances[i] = v
+        }
     }
 
     mutating func globalDefs(_ nodes: [Node]) {
@@ -571,7 +576,7 @@ public struct KeepalivedConfigParser {
                 return x
             }
             if notify(c, into: &v.notify, owner: "(\(name))") { continue }
-            if advertOption(c, instance: name, into: &v) { continue }
+            if advertOption(c, instance: name, into: &v) || garpExtraOption(c, instance: name, into: &v) { continue }
             switch c.keyword.text {
             case "state":
                 if first == "MASTER" || first == "BACKUP" { v.initialState = first! } else { error("unknown state `\(first ?? "")', using BACKUP", a.first ?? c.keyword) }

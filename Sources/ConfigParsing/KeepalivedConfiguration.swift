@@ -177,6 +177,12 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         /// down_timer_adverts (by default global_defs' vrrp_down_timer_adverts, as it stood
         /// when the instance began): adverts missed before a backup takes over.
         public var downTimerAdverts = 3
+        /// garp_extra_if (or global_defs' vrrp_garp_extra_if): while MASTER, every this many
+        /// seconds one GARP / NA per other interface its addresses name with `dev`. Once the
+        /// file is read it is 0 unless `all` was given and such an interface exists
+        /// (keepalived's other case, per-address VMACs, is not built).
+        public var garpExtraInterval: Int?
+        public var garpExtraAll = false
 
         /// keepalived: 255 when `state MASTER` leaves the priority unset, else 100.
         public var effectivePriority: Int { priority ?? (initialState == "MASTER" ? 255 : 100) }
@@ -301,6 +307,9 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     /// gives every interface its instances use this spacing once the whole file is read.
     public var garpInterval = 0
     public var gnaInterval = 0
+    /// vrrp_garp_extra_if: the default of every instance's garp_extra_if (seconds, 0: none).
+    public var garpExtraInterval = 0
+    public var garpExtraAll = false
     /// static_ipaddress / static_routes / static_rules: installed at start whatever the
     /// VRRP state, removed at stop (keepalived also clears an earlier run's first).
     public var staticAddresses: [VirtualAddress] = []

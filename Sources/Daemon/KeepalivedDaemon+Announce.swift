@@ -63,6 +63,22 @@ extension KeepalivedDaemon {
         }
     }
 
+    /// garp_extra_if: one announcement per interface other than the instance's that its
+    /// addresses name (the first address there), and with vmac_xmit_base one on its VMAC
+    /// too, as keepalived's vrrp_send_vmac_update picks them; through the pacer.
+    func announceOnOtherInterfaces(_ i: Instance) {
+        let own = [i.config.interface, i.config.vmacName].compactMap { $0 }
+        let now = Instant.now()
+        var done: Set<String> = []
+        for v in i.config.virtualAddresses + i.config.excludedAddresses {
+            let device = v.device.flatMap { own.contains($0) ? nil : $0 }
+            if device == nil && !i.config.vmacTransmitBase { continue }
+            guard done.insert(device ?? "").inserted else { continue }
+            let a = AnnouncementPacer<String>.Announcement(owner: i.config.name, interface: pacingInterface(i, v), address: v.address)
+            if pacer.offer(a, now: now) { send(v, of: i) }
+        }
+    }
+
     /// On the address's own interface, with that interface's MAC, as keepalived sends it:
     /// an address written with `dev` of another interface is announced there, not on the
     /// instance's.

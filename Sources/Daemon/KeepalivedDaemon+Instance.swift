@@ -29,6 +29,8 @@ extension KeepalivedDaemon {
         var garpSecondBursts: [Instant] = []
         /// garp_master_refresh: the next periodic announcement while MASTER.
         var garpRefresh: Instant?
+        /// garp_extra_if: the next announcement on the other interfaces while MASTER.
+        var garpExtraDue: Instant?
         var identification: UInt16 = 0
         /// Sync group: its own down timer ran out while a sibling's had not.
         var wantsMaster = false

@@ -201,6 +201,7 @@ public final class KeepalivedDaemon {
             if let d = i.machine.nextDeadline { deadline = min(deadline, d) }
             if let g = i.garpSecondBursts.min() { deadline = min(deadline, g) }
             if let g = i.garpRefresh { deadline = min(deadline, g) }
+            if let g = i.garpExtraDue { deadline = min(deadline, g) }
         }
         if let p = pacer.nextDeadline { deadline = min(deadline, p) }
         return min(deadline, scripts.nextDeadline, trackedProcesses.nextDeadline)
@@ -232,6 +233,10 @@ public final class KeepalivedDaemon {
                 // Switches that age out their tables between elections keep the VIPs.
                 i.garpRefresh = t + .seconds(i.config.garpMasterRefresh)
                 announce(i, repeats: i.config.garpMasterRefreshRepeat)
+            }
+            if let g = i.garpExtraDue, t >= g {
+                i.garpExtraDue = t + .seconds(i.config.garpExtraInterval ?? 0)
+                announceOnOtherInterfaces(i)
             }
             let due = i.garpSecondBursts.filter { $0 <= t }.count
             i.garpSecondBursts.removeAll { $0 <= t }
@@ -398,6 +403,7 @@ public final class KeepalivedDaemon {
                 // garp_master_delay 0: no second burst at all (keepalived starts no timer).
                 if i.config.garpMasterDelay > 0 { i.garpSecondBursts.append(Instant.now() + .seconds(i.config.garpMasterDelay)) }
                 i.garpRefresh = i.config.garpMasterRefresh > 0 ? Instant.now() + .seconds(i.config.garpMasterRefresh) : nil
+                i.garpExtraDue = (i.config.garpExtraInterval ?? 0) > 0 ? Instant.now() + .seconds(i.config.garpExtraInterval ?? 0) : nil
             case .announce(let repeats): announce(i, repeats: repeats)
             case .heardLowerPriority(let priority):
                 log("(\(i.config.name)) Received advert with lower priority \(priority), ours \(i.machine.parameters.priority)"
@@ -410,6 +416,7 @@ public final class KeepalivedDaemon {
                 notifyLowerPriorityHeard(i)
             case .removeAddresses:
                 i.garpRefresh = nil
+                i.garpExtraDue = nil
                 // Queued, paced announcements leave with the addresses (keepalived empties
                 // its delayed ARP list); the delayed bursts' timers run on.
                 pacer.drop(i.config.name)

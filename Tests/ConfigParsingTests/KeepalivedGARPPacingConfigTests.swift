@@ -87,4 +87,30 @@ import Testing
         #expect(found.vetted.instances.first?.notify.masterRxLowerPriority == "/bin/true")
         #expect(found.securityViolation != nil)
     }
+
+    /// garp_extra_if: the instance's value or the global one (with its `all`), kept only with
+    /// `all` and an address on another interface, as keepalived keeps it when it has no
+    /// per-address VMACs; the deprecated spellings are keepalived's errors and still read.
+    @Test func garpExtraIfNeedsAllAndAnotherInterface() throws {
+        let other = " virtual_ipaddress {\n  10.1.1.1/24\n  10.2.2.2/24 dev eth1\n }\n"
+        let own = try KeepalivedConfigParser.parse(Self.file(global: "", instance: " garp_extra_if all 7\n" + other))
+        #expect(own.errors.isEmpty && own.unsupported.isEmpty, "\(own.errors) \(own.unsupported)")
+        #expect(own.instances.first?.garpExtraInterval == 7)
+        let global = try KeepalivedConfigParser.parse(Self.file(global: " vrrp_garp_extra_if 4 all", instance: other))
+        #expect(global.instances.first?.garpExtraInterval == 4)
+        // Controls: without `all`, or without another interface, nothing is sent.
+        let noAll = try KeepalivedConfigParser.parse(Self.file(global: "", instance: " garp_extra_if 7\n" + other))
+        #expect(noAll.errors.isEmpty && noAll.instances.first?.garpExtraInterval == 0)
+        let noOther = try KeepalivedConfigParser.parse(Self.file(global: "", instance: " garp_extra_if all 7\n virtual_ipaddress {\n  10.1.1.1/24 dev eth0\n }\n"))
+        #expect(noOther.instances.first?.garpExtraInterval == 0)
+        // The instance's own value, even 0, wins over the global one.
+        let off = try KeepalivedConfigParser.parse(Self.file(global: " vrrp_garp_extra_if all 4", instance: " garp_extra_if 0\n" + other))
+        #expect(off.instances.first?.garpExtraInterval == 0)
+        let old = try KeepalivedConfigParser.parse(Self.file(global: " vrrp_vmac_garp_intvl 5 all", instance: " vmac_garp_intvl all 3\n" + other))
+        #expect(old.errors.map(\.message) == ["Keyword \"vrrp_vmac_garp_intvl\" is deprecated - please use \"vrrp_garp_extra_if\"",
+                                              "Keyword \"vmac_garp_intvl\" is deprecated - please use \"garp_extra_if\""])
+        #expect(old.instances.first?.garpExtraInterval == 3)
+        let bare = try KeepalivedConfigParser.parse(Self.file(global: "", instance: " garp_extra_if all\n" + other))
+        #expect(bare.errors.map(\.message) == ["(V): garp_extra_if specified without time - ignoring"])
+    }
 }

@@ -266,4 +266,46 @@ struct KeepalivedGARPPacingTests {
         #expect(there.count == 2 && there.allSatisfy { $0.contains("\(mac) > ff:ff:ff:ff:ff:ff") }, "mac \(mac)\n\(Vectors.readText(captures[1]))\n\(router.log)")
         #expect(own.isEmpty, "\(own)")
     }
+
+    /// garp_extra_if all 1: while MASTER, one GARP a second for the address on the other
+    /// segment (besides its first one), none more for the instance's own. The control,
+    /// without `all`, is keepalived's "no extra VMAC, so off": only the first GARP.
+    @Test(arguments: VRRPRouter.Kind.allCases, [true, false])
+    func garpExtraIfRepeatsOnTheOtherInterface(_ kind: VRRPRouter.Kind, _ all: Bool) throws {
+        let tag = "x\(kind.rawValue.prefix(1))\(all ? 1 : 0)"
+        let pair = try SwitchedPair(tag: tag, segments: 2, prefix: "tkc")
+        defer { pair.remove() }
+        var captures: [String] = []
+        var dumps: [Spawned] = []
+        defer {
+            for d in dumps { d.stop() }
+            for c in captures { try? FileManager.default.removeItem(atPath: c); try? FileManager.default.removeItem(atPath: c + ".err") }
+        }
+        for s in 0..<2 {
+            let capture = NSTemporaryDirectory() + "tkc-extra-\(getpid())-\(tag)-\(s).txt"
+            captures.append(capture)
+            dumps.append(try pair.b.start(["tcpdump", "-i", pair.interface("b", s), "-nn", "-l", "arp"], stdout: capture, stderr: capture + ".err"))
+        }
+        usleep(500_000)
+        let own = VRRPTestConfig.vip(0), other = VRRPTestConfig.vip(1)
+        let config = VRRPTestConfig(version: 3, interval: 0.2).text(pair, side: "a", instances: [
+            .init(vips: [own, "\(other)/24 dev \(pair.interface("a", 1))"],
+                  extra: ["garp_master_repeat 1", "garp_master_delay 60", "garp_extra_if \(all ? "all " : "")1"]),
+        ]).replacingOccurrences(of: "/24 dev \(pair.interface("a", 1))/24", with: "/24 dev \(pair.interface("a", 1))")
+        let router = try VRRPRouter(kind, in: pair.a, config: config)
+        defer { router.remove() }
+        try #require(eventually(within: 10) { pair.holds("a", other) }, "\(router.log)")
+        usleep(3_600_000)
+        func count(_ s: Int, _ vip: String) -> Int {
+            Vectors.readText(captures[s]).split(separator: "\n").filter { $0.contains("Request who-has \(vip) (ff:ff:ff:ff:ff:ff) tell \(vip)") }.count
+        }
+        #expect(count(0, own) == 1, "\(Vectors.readText(captures[0]))")
+        if all {
+            // The first one, then one each second (at an advert's time in keepalived).
+            #expect((3...5).contains(count(1, other)), "\(Vectors.readText(captures[1]))\n\(router.log)")
+        } else {
+            #expect(count(1, other) == 1, "\(Vectors.readText(captures[1]))")
+        }
+        #expect(!router.log.contains("not supported"), "\(router.log)")
+    }
 }
