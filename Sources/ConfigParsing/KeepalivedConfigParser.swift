@@ -516,9 +516,10 @@ public struct KeepalivedConfigParser {
                     error("Invalid scope '\(value)' specified for \(n.keyword.text) - ignoring", a[i + 1])
                 }
                 i += 2
-            case "brd", "broadcast", "preferred_lft", "valid_lft":
+            case "brd", "broadcast", "preferred_lft", "valid_lft", "peer":
                 unsupported("virtual_ipaddress option `\(key)'", a[i]); i += 2
-            case "no_track", "home", "-nodad", "nodad", "noprefixroute", "autojoin":
+            // use_vmac: keepalived's per-address VMAC (with use_vmac_addr, not built).
+            case "no_track", "home", "-nodad", "nodad", "noprefixroute", "autojoin", "mngtmpaddr", "use_vmac":
                 unsupported("virtual_ipaddress option `\(key)'", a[i]); i += 1
             default: error("unknown virtual_ipaddress option `\(key)'", a[i]); i += 1
             }
