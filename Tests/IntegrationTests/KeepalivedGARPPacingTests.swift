@@ -308,4 +308,51 @@ struct KeepalivedGARPPacingTests {
         }
         #expect(!router.log.contains("not supported"), "\(router.log)")
     }
+
+    /// garp_master_delay's second burst outlives a lost mastership too: a becomes MASTER (2
+    /// GARPs), is overruled at +0.5 s, is MASTER again after the silence (2 more), and its
+    /// first second burst, due at +3 s, still goes out (2 more: 6 by +3.7 s, the second
+    /// mastership's own burst coming later). The control keeps the higher priority talking
+    /// past +3.7 s: a is BACKUP when the burst is due and only the first 2 are seen.
+    @Test(arguments: VRRPRouter.Kind.allCases, [true, false])
+    func secondBurstOutlivesALostMastership(_ kind: VRRPRouter.Kind, _ regain: Bool) throws {
+        let tag = "s\(kind.rawValue.prefix(1))\(regain ? 1 : 0)"
+        let pair = try SwitchedPair(tag: tag, prefix: "tkc")
+        defer { pair.remove() }
+        let capture = NSTemporaryDirectory() + "tkc-sb-\(getpid())-\(tag).txt"
+        defer { try? FileManager.default.removeItem(atPath: capture); try? FileManager.default.removeItem(atPath: capture + ".err") }
+        let dump = try pair.b.start(["tcpdump", "-i", pair.interface("b", 0), "-nn", "-tt", "-l", "arp"], stdout: capture, stderr: capture + ".err")
+        defer { dump.stop() }
+        usleep(500_000)
+        let c = VRRPTestConfig(version: 3, interval: 0.2)
+        let router = try VRRPRouter(kind, in: pair.a, config: c.text(pair, side: "a", instances: [.init(priority: 100, extra: [
+            "garp_master_repeat 2", "garp_master_delay 3", "garp_lower_prio_repeat 0",
+        ])]))
+        defer { router.remove() }
+        let vip = VRRPTestConfig.vip(0)
+        try #require(eventually(within: 10) { pair.holds("a", vip) }, "\(router.log)")
+        let master = Date()
+        let garp = "Request who-has \(vip) (ff:ff:ff:ff:ff:ff) tell \(vip)"
+        func count() -> Int { Vectors.readText(capture).split(separator: "\n").filter { $0.contains(garp) }.count }
+        let sender = try RawIPv4Sender(namespace: pair.b.name, interface: pair.interface("b", 0))
+        let source = IPAddress(pair.address("b", 0))!, group = Advertisement.groupV4
+        func advert() throws {
+            let a = Advertisement(version: .v3, virtualRouterID: UInt8(c.vrid), priority: 200, interval: 20, addresses: [IPAddress(vip)!],
+                                  authenticationType: 0, authenticationData: [])
+            try sender.send(source: source.bytes, destination: group.bytes, ttl: 255, payload: a.encode(source: source, destination: group))
+        }
+        usleep(500_000)
+        try advert()
+        try #require(eventually(within: 2) { !pair.holds("a", vip) }, "\(router.log)")
+        if regain {
+            #expect(eventually(within: 2) { pair.holds("a", vip) }, "\(router.log)")
+            usleep(UInt32(max(0, 3.7 - Date().timeIntervalSince(master)) * 1_000_000))
+        } else {
+            while Date().timeIntervalSince(master) < 3.7 {
+                try advert()
+                usleep(200_000)
+            }
+        }
+        #expect(count() == (regain ? 6 : 2), "\(Vectors.readText(capture))\n\(router.log)")
+    }
 }
