@@ -234,6 +234,11 @@ public struct KeepalivedConfigParser {
             }
         }
         moveExcessAddresses()
+        for i in config.instances.indices {
+            var v = config.instances[i]
+            resolveGARPExtra(&v)
+            config.instances[i] = v
+        }
     }
 
     mutating func globalDefs(_ nodes: [Node]) {
@@ -247,7 +252,7 @@ public struct KeepalivedConfigParser {
                 }
                 return x
             }
-            if globalAdvertOption(n) { continue }
+            if globalAdvertOption(n) || globalGARPPacing(n) { continue }
             switch n.keyword.text {
             case "router_id": config.routerID = a.first
             case "vrrp_version":
@@ -416,8 +421,15 @@ public struct KeepalivedConfigParser {
         ScriptCommand.argv(w.kind == .quoted ? "\"" + w.text + "\"" : w.text).first
     }
 
-    mutating func notify(_ c: Node, into n: inout KeepalivedConfiguration.Notify) -> Bool {
+    /// `owner`: how keepalived names the instance or group in its complaint about a second
+    /// command for the same slot (the first one stays).
+    mutating func notify(_ c: Node, into n: inout KeepalivedConfiguration.Notify, owner: String) -> Bool {
         guard let slot = Notify.Slot(rawValue: c.keyword.text) else { return false }
+        if n[slot] != nil {
+            let kind = slot == .generic ? "notify" : slot.rawValue
+            error("\(owner) \(kind) script already specified - ignoring \(c.arguments.first?.text ?? "")", c.keyword)
+            return true
+        }
         let command = c.arguments.first.flatMap(Self.commandLine) ?? ""
         if command.isEmpty { error("`\(c.keyword.text)' needs a script", c.keyword) }
         let user = scriptUserWords(c, kind: "notify", command: command)
@@ -442,7 +454,7 @@ public struct KeepalivedConfigParser {
                 }
                 continue
             }
-            if notify(c, into: &g.notify) { continue }
+            if notify(c, into: &g.notify, owner: "vrrp group \(name):") { continue }
             switch c.keyword.text {
             case "track_interface": g.trackInterfaces += tracked(c.children ?? [])
             case "track_script": g.trackScripts += tracked(c.children ?? [])
@@ -504,9 +516,10 @@ public struct KeepalivedConfigParser {
                     error("Invalid scope '\(value)' specified for \(n.keyword.text) - ignoring", a[i + 1])
                 }
                 i += 2
-            case "brd", "broadcast", "preferred_lft", "valid_lft":
+            case "brd", "broadcast", "preferred_lft", "valid_lft", "peer":
                 unsupported("virtual_ipaddress option `\(key)'", a[i]); i += 2
-            case "no_track", "home", "-nodad", "nodad", "noprefixroute", "autojoin":
+            // use_vmac: keepalived's per-address VMAC (with use_vmac_addr, not built).
+            case "no_track", "home", "-nodad", "nodad", "noprefixroute", "autojoin", "mngtmpaddr", "use_vmac":
                 unsupported("virtual_ipaddress option `\(key)'", a[i]); i += 1
             default: error("unknown virtual_ipaddress option `\(key)'", a[i]); i += 1
             }
@@ -563,8 +576,8 @@ public struct KeepalivedConfigParser {
                 }
                 return x
             }
-            if notify(c, into: &v.notify) { continue }
-            if advertOption(c, instance: name, into: &v) { continue }
+            if notify(c, into: &v.notify, owner: "(\(name))") { continue }
+            if advertOption(c, instance: name, into: &v) || garpExtraOption(c, instance: name, into: &v) { continue }
             switch c.keyword.text {
             case "state":
                 if first == "MASTER" || first == "BACKUP" { v.initialState = first! } else { error("unknown state `\(first ?? "")', using BACKUP", a.first ?? c.keyword) }

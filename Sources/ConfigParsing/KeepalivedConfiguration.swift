@@ -52,12 +52,16 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var fault: String?
         public var stop: String?
         public var generic: String?
+        /// notify_master_rx_lower_pri (instances only): run, without arguments, each time a
+        /// MASTER hears a lower priority's advert.
+        public var masterRxLowerPriority: String?
         /// Who each command runs as: the words after it, else the file's default script
         /// user (set when the file has been read; a command without an entry is not run).
         public var runAs: [Slot: ScriptUser] = [:]
 
         public enum Slot: String, Hashable, Sendable, CaseIterable {
             case backup = "notify_backup", master = "notify_master", fault = "notify_fault", stop = "notify_stop", generic = "notify"
+            case masterRxLowerPriority = "notify_master_rx_lower_pri"
         }
 
         public subscript(slot: Slot) -> String? {
@@ -68,6 +72,7 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
                 case .fault: fault
                 case .stop: stop
                 case .generic: generic
+                case .masterRxLowerPriority: masterRxLowerPriority
                 }
             }
             set {
@@ -77,6 +82,7 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
                 case .fault: fault = newValue
                 case .stop: stop = newValue
                 case .generic: generic = newValue
+                case .masterRxLowerPriority: masterRxLowerPriority = newValue
                 }
                 if newValue == nil { runAs[slot] = nil }
             }
@@ -171,6 +177,12 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         /// down_timer_adverts (by default global_defs' vrrp_down_timer_adverts, as it stood
         /// when the instance began): adverts missed before a backup takes over.
         public var downTimerAdverts = 3
+        /// garp_extra_if (or global_defs' vrrp_garp_extra_if): while MASTER, every this many
+        /// seconds one GARP / NA per other interface its addresses name with `dev`. Once the
+        /// file is read it is 0 unless `all` was given and such an interface exists
+        /// (keepalived's other case, per-address VMACs, is not built).
+        public var garpExtraInterval: Int?
+        public var garpExtraAll = false
 
         /// keepalived: 255 when `state MASTER` leaves the priority unset, else 100.
         public var effectivePriority: Int { priority ?? (initialState == "MASTER" ? 255 : 100) }
@@ -290,6 +302,14 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var downTimerAdverts = 3
     }
     public var garpDefaults = GARPDefaults()
+    /// vrrp_garp_interval / vrrp_gna_interval in microseconds (0: none): the least time
+    /// between two GARPs (NAs) on one interface, whichever instance sends them. keepalived
+    /// gives every interface its instances use this spacing once the whole file is read.
+    public var garpInterval = 0
+    public var gnaInterval = 0
+    /// vrrp_garp_extra_if: the default of every instance's garp_extra_if (seconds, 0: none).
+    public var garpExtraInterval = 0
+    public var garpExtraAll = false
     /// static_ipaddress / static_routes / static_rules: installed at start whatever the
     /// VRRP state, removed at stop (keepalived also clears an earlier run's first).
     public var staticAddresses: [VirtualAddress] = []

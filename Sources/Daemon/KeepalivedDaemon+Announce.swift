@@ -8,6 +8,7 @@ import VRRP
 import IPAddressing
 import LinkIO
 import Logging
+import Timekeeping
 
 /// What a VRRP instance sends: adverts, and GARP / unsolicited NA for its addresses.
 extension KeepalivedDaemon {
@@ -37,18 +38,85 @@ extension KeepalivedDaemon {
         }
     }
 
-    /// GARPs for IPv4 VIPs, unsolicited NAs for IPv6 ones, garp_master_repeat of each.
+    /// GARPs for IPv4 VIPs, unsolicited NAs for IPv6 ones, garp_master_repeat rounds of each
+    /// (0 rounds: none, as vrrp_min_garp's refresh repeat). With vrrp_garp_interval /
+    /// vrrp_gna_interval each one asks the pacer first and may wait in its queue.
     func announce(_ i: Instance, repeats: Int? = nil) {
-        guard let garp = i.garp else { return }
-        let router = Self.forwardsIPv6(i.config.interface ?? "")
-        for _ in 0..<max(1, repeats ?? i.config.garpMasterRepeat) {
+        let now = Instant.now()
+        for _ in 0..<max(0, repeats ?? i.config.garpMasterRepeat) {
             // The excluded addresses are announced too: only the advert leaves them out.
             for v in i.config.virtualAddresses + i.config.excludedAddresses {
-                do { try garp.announce(v.address, router: router) } catch {
-                    actionFailed("GARP", "(\(i.config.name)) cannot announce \(v.address): \(error)")
-                }
+                let a = AnnouncementPacer<String>.Announcement(owner: i.config.name, interface: pacingInterface(i, v), address: v.address)
+                if pacer.offer(a, now: now) { send(v, of: i) }
             }
         }
+    }
+
+    /// The queued announcements whose interface is free again; an owner that is no longer
+    /// MASTER sends nothing (keepalived's delayed ARP thread skips it).
+    func sendQueuedAnnouncements(now: Instant) {
+        guard pacer.nextDeadline.map({ $0 <= now }) == true else { return }
+        for a in pacer.due(now: now) {
+            guard let i = instances.first(where: { $0.config.name == a.owner }), i.machine.state == .master,
+                  let v = (i.config.virtualAddresses + i.config.excludedAddresses).first(where: { $0.address == a.address }) else { continue }
+            send(v, of: i)
+        }
+    }
+
+    /// garp_extra_if: one announcement per interface other than the instance's that its
+    /// addresses name (the first address there), and with vmac_xmit_base one on its VMAC
+    /// too, as keepalived's vrrp_send_vmac_update picks them; through the pacer.
+    func announceOnOtherInterfaces(_ i: Instance) {
+        let own = [i.config.interface, i.config.vmacName].compactMap { $0 }
+        let now = Instant.now()
+        var done: Set<String> = []
+        for v in i.config.virtualAddresses + i.config.excludedAddresses {
+            let device = v.device.flatMap { own.contains($0) ? nil : $0 }
+            if device == nil && !i.config.vmacTransmitBase { continue }
+            guard done.insert(device ?? "").inserted else { continue }
+            let a = AnnouncementPacer<String>.Announcement(owner: i.config.name, interface: pacingInterface(i, v), address: v.address)
+            if pacer.offer(a, now: now) { send(v, of: i) }
+        }
+    }
+
+    /// On the address's own interface, with that interface's MAC, as keepalived sends it:
+    /// an address written with `dev` of another interface is announced there, not on the
+    /// instance's.
+    func send(_ v: KeepalivedConfiguration.VirtualAddress, of i: Instance) {
+        let other = otherInterface(i, v)
+        var sender = i.garp
+        if let other {
+            if i.otherSenders[other] == nil {
+                do { i.otherSenders[other] = try GratuitousARPSender(interface: other) } catch {
+                    actionFailed("GARP", "(\(i.config.name)) no GARP / NA socket on \(other) for \(v.address): \(error)")
+                    return
+                }
+            }
+            sender = i.otherSenders[other]
+        }
+        guard let sender else { return }
+        do { try sender.announce(v.address, router: Self.forwardsIPv6(other ?? i.config.interface ?? "")) } catch {
+            actionFailed("GARP", "(\(i.config.name)) cannot announce \(v.address): \(error)")
+        }
+    }
+
+    /// The interface an address names with `dev` when it is not the one the instance's
+    /// addresses live on (its VMAC with use_vmac); nil for that one.
+    func otherInterface(_ i: Instance, _ v: KeepalivedConfiguration.VirtualAddress) -> String? {
+        guard let device = v.device, device != (i.config.vmacName ?? i.config.interface) else { return nil }
+        return device
+    }
+
+    /// keepalived spaces announcements per base interface: the address's own `dev`, else
+    /// the instance's interface (a VMAC counts as its base).
+    func pacingInterface(_ i: Instance, _ v: KeepalivedConfiguration.VirtualAddress) -> String {
+        let base = i.config.interface ?? ""
+        guard let device = v.device, device != i.config.vmacName else { return base }
+        return device
+    }
+
+    static func pacer(_ c: KeepalivedConfiguration) -> AnnouncementPacer<String> {
+        AnnouncementPacer(garpInterval: .microseconds(c.garpInterval), gnaInterval: .microseconds(c.gnaInterval))
     }
 
     /// keepalived sets the NA Router flag only on an interface that forwards IPv6.

@@ -17,13 +17,20 @@ extension KeepalivedDaemon {
         var machine: InstanceMachine
         let socket: VRRPSocket
         let garp: GratuitousARPSender?
+        /// Senders on the other interfaces its addresses name with `dev`, opened on first use.
+        var otherSenders: [String: GratuitousARPSender] = [:]
         let source: IPAddress
         var password: [UInt8]?
         let interfaceIndex: UInt32
         var group: Int?
-        var garpSecondBurst: Instant?
+        /// garp_master_delay: the second bursts owed, one per becoming MASTER. keepalived
+        /// never cancels these timers: one that ends while MASTER (again) announces, one
+        /// that ends in another state sends nothing.
+        var garpSecondBursts: [Instant] = []
         /// garp_master_refresh: the next periodic announcement while MASTER.
         var garpRefresh: Instant?
+        /// garp_extra_if: the next announcement on the other interfaces while MASTER.
+        var garpExtraDue: Instant?
         var identification: UInt16 = 0
         /// Sync group: its own down timer ran out while a sibling's had not.
         var wantsMaster = false

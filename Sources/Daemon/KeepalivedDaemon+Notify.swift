@@ -27,6 +27,15 @@ extension KeepalivedDaemon {
         }
     }
 
+    /// keepalived's event for a MASTER that hears a lower priority (send_event_notify): the
+    /// notify_master_rx_lower_pri command, without arguments, as its user; and the FIFO line,
+    /// whether or not a command is configured. The generic `notify` is not run for it.
+    func notifyLowerPriorityHeard(_ i: Instance) {
+        let n = i.config.notify
+        if let s = n.masterRxLowerPriority { spawn(ScriptCommand.argv(s), as: n.runAs[.masterRxLowerPriority]) }
+        notifyFifo("INSTANCE", name: i.config.name, state: "MASTER_RX_LOWER_PRI", priority: Int(i.machine.parameters.priority))
+    }
+
     func notifyGroup(_ g: KeepalivedConfiguration.SyncGroup, state: String) {
         let specific: String? = switch state {
         case "MASTER": g.notify.master

@@ -39,6 +39,8 @@ public final class KeepalivedDaemon {
     var fifo: NotifyFifo?
     /// Host actions that failed, by action (see `actionFailed`).
     var actionFailures: [String: Int] = [:]
+    /// vrrp_garp_interval / vrrp_gna_interval: GARPs and NAs spaced per interface.
+    var pacer: AnnouncementPacer<String>
     var programs = NotifyPrograms()
     /// `--metrics-listen` (`tandem keepalived`): copies the figures for the HTTP side between turns.
     public var metrics: MetricsFeed?
@@ -104,6 +106,7 @@ public final class KeepalivedDaemon {
         self.shouldStop = shouldStop
         addresses = try InterfaceAddresses()
         firewall = FirewallState(rules: VIPFirewall(c.firewall))
+        pacer = Self.pacer(c)
         for ic in c.instances where !ic.virtualRoutes.isEmpty {
             var parsed: [VirtualRoute] = []
             for words in ic.virtualRoutes {
@@ -196,9 +199,11 @@ public final class KeepalivedDaemon {
         var deadline = Instant.never
         for i in instances {
             if let d = i.machine.nextDeadline { deadline = min(deadline, d) }
-            if let g = i.garpSecondBurst { deadline = min(deadline, g) }
+            if let g = i.garpSecondBursts.min() { deadline = min(deadline, g) }
             if let g = i.garpRefresh { deadline = min(deadline, g) }
+            if let g = i.garpExtraDue { deadline = min(deadline, g) }
         }
+        if let p = pacer.nextDeadline { deadline = min(deadline, p) }
         return min(deadline, scripts.nextDeadline, trackedProcesses.nextDeadline)
     }
 
@@ -229,11 +234,15 @@ public final class KeepalivedDaemon {
                 i.garpRefresh = t + .seconds(i.config.garpMasterRefresh)
                 announce(i, repeats: i.config.garpMasterRefreshRepeat)
             }
-            if let g = i.garpSecondBurst, t >= g {
-                i.garpSecondBurst = nil
-                announce(i)
+            if let g = i.garpExtraDue, t >= g {
+                i.garpExtraDue = t + .seconds(i.config.garpExtraInterval ?? 0)
+                announceOnOtherInterfaces(i)
             }
+            let due = i.garpSecondBursts.filter { $0 <= t }.count
+            i.garpSecondBursts.removeAll { $0 <= t }
+            if i.machine.state == .master { for _ in 0..<due { announce(i) } }
         }
+        sendQueuedAnnouncements(now: t)
         reapChildren()
     }
 
@@ -391,8 +400,10 @@ public final class KeepalivedDaemon {
                 installRoutes(of: i)
                 installRules(of: i)
                 announce(i)
-                i.garpSecondBurst = Instant.now() + .seconds(i.config.garpMasterDelay)
+                // garp_master_delay 0: no second burst at all (keepalived starts no timer).
+                if i.config.garpMasterDelay > 0 { i.garpSecondBursts.append(Instant.now() + .seconds(i.config.garpMasterDelay)) }
                 i.garpRefresh = i.config.garpMasterRefresh > 0 ? Instant.now() + .seconds(i.config.garpMasterRefresh) : nil
+                i.garpExtraDue = (i.config.garpExtraInterval ?? 0) > 0 ? Instant.now() + .seconds(i.config.garpExtraInterval ?? 0) : nil
             case .announce(let repeats): announce(i, repeats: repeats)
             case .heardLowerPriority(let priority):
                 log("(\(i.config.name)) Received advert with lower priority \(priority), ours \(i.machine.parameters.priority)"
@@ -402,9 +413,13 @@ public final class KeepalivedDaemon {
                 for other in instances where other !== i && other.group != nil && other.group == i.group {
                     perform(other, other.machine.siblingHeardLowerPriority(now: now), following: true)
                 }
+                notifyLowerPriorityHeard(i)
             case .removeAddresses:
-                i.garpSecondBurst = nil
                 i.garpRefresh = nil
+                i.garpExtraDue = nil
+                // Queued, paced announcements leave with the addresses (keepalived empties
+                // its delayed ARP list); the delayed bursts' timers run on.
+                pacer.drop(i.config.name)
                 removeRules(of: i)
                 removeRoutes(of: i)
                 removeAddresses(of: i)

@@ -172,6 +172,7 @@ extension KeepalivedDaemon {
             if let s = c.notify.fault { data.append(("script_fault", Self.json(s))) }
             if let s = c.notify.stop { data.append(("script_stop", Self.json(s))) }
             if let s = c.notify.generic { data.append(("script", Self.json(s))) }
+            if let s = c.notify.masterRxLowerPriority { data.append(("script_master_rx_lower_pri", Self.json(s))) }
             // keepalived leaves an empty list out of the object.
             if !c.virtualAddresses.isEmpty {
                 data.append(("vips", "[" + c.virtualAddresses.map { Self.json(vipText(i, $0)) }.joined(separator: ",") + "]"))

@@ -69,6 +69,8 @@ extension KeepalivedDaemon {
         }
         reloadStatics(from: configuration, to: new)
         configuration = new
+        // New spacing starts afresh: keepalived rebuilds its interfaces' delay groups.
+        if Self.pacer(new).garpInterval != pacer.garpInterval || Self.pacer(new).gnaInterval != pacer.gnaInterval { pacer = Self.pacer(new) }
         instances = next
         assignGroups()
         groupStates = groupStates.filter { $0.key < new.syncGroups.count }

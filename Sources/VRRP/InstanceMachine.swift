@@ -91,8 +91,9 @@ public struct InstanceMachine: Sendable {
     /// the delay and a whole down interval have passed (keepalived's delayed start).
     public var delayedStart: Instant?
     /// The second GARP rounds owed to lower-priority adverts, one per advert heard: keepalived
-    /// starts a timer for each and never cancels it; one that ends after this instance has
-    /// left MASTER sends nothing, its addresses being gone.
+    /// starts a timer for each and never cancels it. Leaving MASTER keeps them: one that ends
+    /// while this instance is MASTER again announces, one that ends in any other state sends
+    /// nothing, its addresses being gone.
     public private(set) var lowerPriorityGARPDeadlines: [Instant] = []
 
     /// Where a down timer set at `now` starts counting.
@@ -122,11 +123,15 @@ public struct InstanceMachine: Sendable {
     public var masterDownInterval: Duration { masterAdvertisementInterval * Int(parameters.downTimerAdverts) + skewTime }
 
     public var nextDeadline: Instant? {
-        switch state {
+        let own: Instant? = switch state {
         case .backup: masterDownDeadline
-        case .master: [advertisementDeadline, lowerPriorityGARPDeadlines.min()].compactMap { $0 }.min()
+        case .master: advertisementDeadline
         default: nil
         }
+        // A stopped instance has no timers left; in any other state the owed rounds still
+        // end (and are dropped there unless MASTER).
+        guard state != .stopped else { return nil }
+        return [own, lowerPriorityGARPDeadlines.min()].compactMap { $0 }.min()
     }
 
     // MARK: events
@@ -146,14 +151,14 @@ public struct InstanceMachine: Sendable {
     }
 
     public mutating func fire(now: Instant) -> [Action] {
+        let due = lowerPriorityGARPDeadlines.filter { $0 <= now }.count
+        lowerPriorityGARPDeadlines.removeAll { $0 <= now }
         switch state {
         case .backup:
             guard let d = masterDownDeadline, now >= d else { return [] }
             return becomeMaster(now: now)
         case .master:
             var actions: [Action] = []
-            let due = lowerPriorityGARPDeadlines.filter { $0 <= now }.count
-            lowerPriorityGARPDeadlines.removeAll { $0 <= now }
             for _ in 0..<due { actions.append(.announce(repeats: parameters.lowerPriorityGARPRepeat)) }
             guard let d = advertisementDeadline, now >= d else { return actions }
             advertisementDeadline = d + parameters.interval
@@ -310,7 +315,6 @@ public struct InstanceMachine: Sendable {
 
     private mutating func becomeBackup(now: Instant) -> [Action] {
         advertisementDeadline = nil
-        lowerPriorityGARPDeadlines = []
         preemptDeadline = nil
         masterDownDeadline = downTimerBase(now) + masterDownInterval
         return move(to: .backup)

@@ -67,12 +67,47 @@ import TestSupport
         #expect(m.lowerPriorityGARPDeadlines.isEmpty)
     }
 
-    @Test func aSecondRoundOwedWhenMastershipEndsIsDropped() {
+    /// keepalived never cancels the delayed round's timer: an instance that lost MASTER and
+    /// won it back before the round is due still sends it ...
+    @Test func aSecondRoundOwedAcrossALostMastershipIsSentWhenMasterAgain() {
         let t = Self.t
-        var m = Self.master { $0.lowerPriorityGARPRepeat = 1; $0.lowerPriorityGARPDelay = .seconds(5) }
+        var m = Self.master { $0.lowerPriorityGARPRepeat = 2; $0.lowerPriorityGARPDelay = .seconds(5) }
         _ = m.receive(.init(priority: 50, source: Self.lower), now: t + .milliseconds(100))
         _ = m.receive(.init(priority: 200, source: Self.higher), now: t + .milliseconds(200))
-        #expect(m.state == .backup && m.lowerPriorityGARPDeadlines.isEmpty)
+        #expect(m.state == .backup && m.lowerPriorityGARPDeadlines == [t + .milliseconds(5_100)])
+        // The higher master goes quiet: MASTER again at +200 ms + the down interval (3.61 s).
+        var rounds: [Int] = []
+        var clock = t
+        while clock < t + .seconds(6) {
+            clock = m.nextDeadline!
+            rounds += Self.announcements(m.fire(now: clock))
+        }
+        #expect(m.state == .master)
+        #expect(rounds == [2])
+        #expect(m.lowerPriorityGARPDeadlines.isEmpty)
+    }
+
+    /// ... and one that falls due while it is BACKUP is dropped, not saved for later (the
+    /// control: the same owed round, but the instance stays BACKUP past it).
+    @Test func aSecondRoundDueWhileBackupIsDropped() {
+        let t = Self.t
+        var m = Self.master { $0.lowerPriorityGARPRepeat = 2; $0.lowerPriorityGARPDelay = .seconds(5) }
+        _ = m.receive(.init(priority: 50, source: Self.lower), now: t + .milliseconds(100))
+        _ = m.receive(.init(priority: 200, source: Self.higher), now: t + .milliseconds(200))
+        // The higher master keeps advertising every second: BACKUP throughout.
+        var rounds: [Int] = []
+        var clock = t + .milliseconds(200)
+        for second in 1...8 {
+            clock = t + .milliseconds(200) + .seconds(second)
+            if let d = m.nextDeadline, d < clock { rounds += Self.announcements(m.fire(now: d)) }
+            _ = m.receive(.init(priority: 200, source: Self.higher), now: clock)
+        }
+        #expect(m.state == .backup)
+        #expect(rounds.isEmpty && m.lowerPriorityGARPDeadlines.isEmpty)
+        // MASTER later: nothing owed any more.
+        clock = m.nextDeadline!
+        let actions = m.fire(now: clock)
+        #expect(m.state == .master && Self.announcements(actions).isEmpty)
     }
 
     @Test func lowerPriorityNoAdvertStaysSilentAndKeepsItsRhythm() {

@@ -1,0 +1,93 @@
+import Testing
+import VRRP
+import IPAddressing
+import Timekeeping
+import TestSupport
+
+/// keepalived 2.2.7's vrrp_garp_interval / vrrp_gna_interval on a virtual clock: one
+/// announcement per interval per interface, a queued address held once however many
+/// rounds asked for it, and an owner leaving MASTER taking its queue along. Each test
+/// runs its control, the pacer without an interval, which sends everything at once.
+@Suite struct AnnouncementPacerTests {
+    typealias P = AnnouncementPacer<String>
+    static let a = IPAddress("10.0.0.10")!, b = IPAddress("10.0.0.11")!, c = IPAddress("10.0.0.12")!
+    static let v6 = IPAddress("fd00::10")!
+
+    /// Two rounds of three addresses offered at 0, then the queue run on its own deadlines:
+    /// when each address went out.
+    static func twoRounds(_ pacer: inout P, owner: String = "VI_1") -> [(IPAddress, Instant)] {
+        var sent: [(IPAddress, Instant)] = []
+        let start = us(1_000_000)
+        for _ in 0..<2 {
+            for address in [a, b, c] where pacer.offer(.init(owner: owner, interface: "eth0", address: address), now: start) {
+                sent.append((address, start))
+            }
+        }
+        var guardCount = 0
+        while let d = pacer.nextDeadline, guardCount < 20 {
+            guardCount += 1
+            sent += pacer.due(now: d).map { ($0.address, d) }
+        }
+        return sent
+    }
+
+    @Test func repeatsCollapseAndGoOutOneIntervalApart() {
+        var paced = P(garpInterval: .milliseconds(100), gnaInterval: .zero)
+        let sent = Self.twoRounds(&paced)
+        // a at once; b, c and a's repeat (queued once) 100 ms apart; b's and c's repeats
+        // found them already queued.
+        #expect(sent.map(\.0) == [Self.a, Self.b, Self.c, Self.a])
+        #expect(sent.map(\.1) == [0, 100, 200, 300].map { us(1_000_000 + $0 * 1_000) })
+        #expect(paced.queued.isEmpty && paced.nextDeadline == nil)
+        // Control: without an interval all six go out at once.
+        var free = P(garpInterval: .zero, gnaInterval: .zero)
+        let all = Self.twoRounds(&free)
+        #expect(all.count == 6 && all.allSatisfy { $0.1 == us(1_000_000) })
+    }
+
+    @Test func interfacesAndFamiliesAreSpacedApart() {
+        var p = P(garpInterval: .milliseconds(100), gnaInterval: .milliseconds(300))
+        let t = us(5_000_000)
+        let sent1 = p.offer(.init(owner: "X", interface: "eth0", address: Self.a), now: t)
+        #expect(sent1)
+        // Another interface, and NAs, have spacing of their own.
+        let sent2 = p.offer(.init(owner: "X", interface: "eth1", address: Self.b), now: t)
+        #expect(sent2)
+        let sent3 = p.offer(.init(owner: "X", interface: "eth0", address: Self.v6), now: t)
+        #expect(sent3)
+        // The same interface and family again: held back by that family's interval.
+        let sent4 = p.offer(.init(owner: "X", interface: "eth0", address: Self.c), now: t + .milliseconds(50))
+        #expect(!sent4)
+        let sent5 = p.offer(.init(owner: "X", interface: "eth0", address: Self.v6), now: t + .milliseconds(250))
+        #expect(!sent5)
+        #expect(p.nextDeadline == t + .milliseconds(100))
+        #expect(p.due(now: t + .milliseconds(100)).map(\.address) == [Self.c])
+        #expect(p.nextDeadline == t + .milliseconds(300))
+        #expect(p.due(now: t + .milliseconds(300)).map(\.address) == [Self.v6])
+        // Once the interval has passed, an offer goes out at once again.
+        let sent6 = p.offer(.init(owner: "X", interface: "eth0", address: Self.a), now: t + .seconds(1))
+        #expect(sent6)
+    }
+
+    @Test func leavingMasterTakesTheQueueAlong() {
+        var p = P(garpInterval: .milliseconds(100), gnaInterval: .zero)
+        let t = us(2_000_000)
+        let sent7 = p.offer(.init(owner: "VI_1", interface: "eth0", address: Self.a), now: t)
+        #expect(sent7)
+        let sent8 = p.offer(.init(owner: "VI_1", interface: "eth0", address: Self.b), now: t)
+        #expect(!sent8)
+        let sent9 = p.offer(.init(owner: "VI_2", interface: "eth0", address: Self.c), now: t)
+        #expect(!sent9)
+        p.drop("VI_1")
+        // VI_2's address is still owed; VI_1's is gone.
+        #expect(p.due(now: t + .milliseconds(100)).map(\.address) == [Self.c])
+        #expect(p.queued.isEmpty)
+        // Control: without the drop, both would have gone out.
+        var kept = P(garpInterval: .milliseconds(100), gnaInterval: .zero)
+        _ = kept.offer(.init(owner: "VI_1", interface: "eth0", address: Self.a), now: t)
+        _ = kept.offer(.init(owner: "VI_1", interface: "eth0", address: Self.b), now: t)
+        _ = kept.offer(.init(owner: "VI_2", interface: "eth0", address: Self.c), now: t)
+        #expect(kept.due(now: t + .milliseconds(100)).map(\.address) == [Self.b])
+        #expect(kept.due(now: t + .milliseconds(200)).map(\.address) == [Self.c])
+    }
+}
