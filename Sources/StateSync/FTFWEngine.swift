@@ -288,6 +288,20 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         var heldEndOfTable = false
         let holding = configuration.holdDataUntilHandshake && (hello != .done || fence != nil)
         var stalled = false
+        // While a table's end of ours waits for the handshake, the fence goes first, as an
+        // ALIVE: the peer acknowledges an ALIVE fence at once, with an ACK no hold of its
+        // own stops. Taken by a queued ACK (of the peer's resync request, say) it would be
+        // acknowledged only by the peer's idle ticks, which a peer answering our request
+        // holds behind its own table's end until its fence is acknowledged, by our idle
+        // ticks, held behind ours: two nodes answering each other's resync waited on each
+        // other for ever. Without a table's end queued the fence stays whatever message
+        // takes its number, as conntrackd's handshake has it on the wire.
+        if holding, hello == .done, fence != nil, !fenceSent,
+           transmitQueue[transmitHead...].contains(where: { if case .endOfTable = $0 { true } else { false } }) {
+            emitControl(ControlMessage(flags: SyncFlags.alive.union(markHello()), sequence: takeSequence()))
+            sent += 1
+            counters.transmitted += 1
+        }
         while transmitHead < transmitQueue.count && objectsSent < limit {
             let entry = transmitQueue[transmitHead]
             transmitHead += 1

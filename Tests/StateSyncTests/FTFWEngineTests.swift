@@ -444,3 +444,114 @@ import Timekeeping
         #expect(o.expected > 0 && o.delivered == 0)
     }
 }
+
+/// Two nodes started together, each asking for the other's table and answering the
+/// other's request (`tandem run` on both ends of a TCP link, seen deadlocking in 2 of 5
+/// starts): both tables and their ends must get through on a perfect channel, whatever
+/// the latency and the order the first messages cross in.
+@Suite struct FTFWCrossedResyncTests {
+    typealias Engine = FTFWEngine<Int>
+
+    struct Node {
+        var engine: Engine
+        var received: Set<Int> = []
+        /// Messages on their way to this node, with the step they arrive at.
+        var inbound: [(at: Int, message: SyncMessage)] = []
+    }
+
+    /// `bStart`: the 10-ms step B starts at (what A sent before waits for it, as a TCP
+    /// connection's queue does); `latency`: steps a message takes each way.
+    static func run(bStart: Int, latency: Int, steps: Int = 1_500) -> (a: Node, b: Node) {
+        var a = Node(engine: Engine(firstSequence: 1_000, now: ns(0)))
+        var b = Node(engine: Engine(firstSequence: 9_000, now: ns(0)))
+        func step(_ n: inout Node, base: Int, at i: Int, now: Instant) -> [SyncMessage] {
+            let due = n.inbound.filter { $0.at <= i }
+            n.inbound.removeAll { $0.at <= i }
+            for (_, m) in due {
+                for e in n.engine.receive(m) {
+                    switch e {
+                    case .apply(let d):
+                        if case .flow(let f) = d.body, case .v4(let s)? = f.source { n.received.insert(Int(s & 0xffff)) }
+                    case .resyncRequested:
+                        n.engine.acknowledgeReceived()
+                        for k in base ..< base + 3 { n.engine.enqueue(k) }
+                        n.engine.markEndOfTable()
+                    default: break
+                    }
+                }
+            }
+            n.engine.fire(now: now)
+            return n.engine.transmit(now: now) { k in (.flowUpdate, FTFWEngineTests.flowBody(k, version: 1)) }
+        }
+        for i in 0 ..< steps {
+            let now = ns(UInt64(i) * 10_000_000)
+            if i == 0 { a.engine.requestResync() }
+            if i == bStart { b.engine.requestResync() }
+            let toB = step(&a, base: 100, at: i, now: now)
+            let toA = i >= bStart ? step(&b, base: 200, at: i, now: now) : []
+            b.inbound += toB.map { (max(i + latency, bStart), $0) }
+            a.inbound += toA.map { (i + latency, $0) }
+        }
+        return (a, b)
+    }
+
+    /// The crossing seen over TCP: both nodes have said HELLO and heard the other's, then
+    /// both ask for the other's table at once. Each request arrives with HELLO_BACK, so
+    /// each node's handshake completes in the turn that also queues the ACK of the
+    /// other's request: that ACK used to take the fence's number, the peer (which
+    /// acknowledges only an ALIVE fence at once) waited for an idle tick, and each held
+    /// its idle ticks behind its own table's end until its own fence was acknowledged.
+    @Test func requestsThatCrossAfterTheHellosStillGetTheirTables() {
+        var a = Node(engine: Engine(firstSequence: 1_000, now: ns(0)))
+        var b = Node(engine: Engine(firstSequence: 9_000, now: ns(0)))
+        func deliver(_ messages: [SyncMessage], to n: inout Node, base: Int) {
+            for m in messages {
+                for e in n.engine.receive(m) {
+                    switch e {
+                    case .apply(let d):
+                        if case .flow(let f) = d.body, case .v4(let s)? = f.source { n.received.insert(Int(s & 0xffff)) }
+                    case .resyncRequested:
+                        n.engine.acknowledgeReceived()
+                        for k in base ..< base + 3 { n.engine.enqueue(k) }
+                        n.engine.markEndOfTable()
+                    default: break
+                    }
+                }
+            }
+        }
+        let render = { (k: Int) in (SyncMessageType.flowUpdate, FTFWEngineTests.flowBody(k, version: 1)) }
+        a.engine.fire(now: ns(1_000_000_000))
+        b.engine.fire(now: ns(1_000_000_000))
+        let helloA = a.engine.transmit(now: ns(1_000_000_000), render: render)
+        let helloB = b.engine.transmit(now: ns(1_000_000_000), render: render)
+        deliver(helloB, to: &a, base: 100)
+        deliver(helloA, to: &b, base: 200)
+        a.engine.requestResync()
+        b.engine.requestResync()
+        let requestA = a.engine.transmit(now: ns(1_010_000_000), render: render)
+        let requestB = b.engine.transmit(now: ns(1_010_000_000), render: render)
+        #expect(requestA.contains { $0.flags.isSuperset(of: [.resync, .helloBack]) }, "\(requestA)")
+        deliver(requestB, to: &a, base: 100)
+        deliver(requestA, to: &b, base: 200)
+        for i in 2 ..< 600 {
+            let now = ns(1_000_000_000 + UInt64(i) * 10_000_000)
+            a.engine.fire(now: now)
+            b.engine.fire(now: now)
+            let toB = a.engine.transmit(now: now, render: render)
+            let toA = b.engine.transmit(now: now, render: render)
+            deliver(toA, to: &a, base: 100)
+            deliver(toB, to: &b, base: 200)
+        }
+        #expect(a.received == [200, 201, 202], "A got \(a.received.sorted())")
+        #expect(b.received == [100, 101, 102], "B got \(b.received.sorted())")
+        #expect(!a.engine.hasPendingTransmit && !b.engine.hasPendingTransmit, "a node still holds what it has to send")
+    }
+
+    @Test(arguments: [0, 1, 2, 5, 50, 100], [0, 1, 3, 30, 99, 100, 101])
+    func bothTablesGetThrough(bStart: Int, latency: Int) {
+        let (a, b) = Self.run(bStart: bStart, latency: latency)
+        #expect(a.received == [200, 201, 202], "A got \(a.received.sorted())")
+        #expect(b.received == [100, 101, 102], "B got \(b.received.sorted())")
+        #expect(!a.engine.hasPendingTransmit && !b.engine.hasPendingTransmit, "a node still holds what it has to send")
+    }
+}
