@@ -320,9 +320,10 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             // which goes out. Back-pressure waits on the peer's ACKs, not on ours; but a
             // peer stalled on its own full queue may wait on ours (two nodes answering each
             // other's resync), so after `endHoldLimit` the ticks go anyway: an early end
-            // for the peer rather than a deadlock.
+            // for the peer rather than a deadlock. That holds during our handshake too: if
+            // both fences are lost, only ticks get either handshake going again.
             if heldEndOfTable, case .control(let flags, _) = entry, !flags.isDisjoint(with: [.ack, .alive]),
-               holding || endHeldSince.map({ now - $0 < Self.endHoldLimit(configuration) }) ?? true {
+               endHeldSince.map({ now - $0 < Self.endHoldLimit(configuration) }) ?? true {
                 held.append(entry)
                 continue
             }
@@ -415,9 +416,9 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         if let from = ackFrom, tracker.isSet {
             transmitQueue.append(.control(.ack, ClosedRangeOfSequences(from: from, to: tracker.last)))
             ackFrom = nil
-        } else if endHeldSince != nil {
+        } else if let since = endHeldSince, now - since < Self.endHoldLimit(configuration) {
             // An ALIVE would wait behind the held end with the others: one is enough, and
-            // the end itself is one.
+            // the end itself is one. Past the limit ticks go again, and so does this one.
         } else {
             transmitQueue.append(.control(.alive, nil))
         }

@@ -501,7 +501,10 @@ import Timekeeping
     /// other's request: that ACK used to take the fence's number, the peer (which
     /// acknowledges only an ALIVE fence at once) waited for an idle tick, and each held
     /// its idle ticks behind its own table's end until its own fence was acknowledged.
-    @Test func requestsThatCrossAfterTheHellosStillGetTheirTables() {
+    /// `losingBothFences`: the channel drops each node's first ALIVE after the handshake
+    /// (its fence): the holds then give way after their limit, and the handshakes finish.
+    @Test(arguments: [false, true])
+    func requestsThatCrossAfterTheHellosStillGetTheirTables(losingBothFences: Bool) {
         var a = Node(engine: Engine(firstSequence: 1_000, now: ns(0)))
         var b = Node(engine: Engine(firstSequence: 9_000, now: ns(0)))
         func deliver(_ messages: [SyncMessage], to n: inout Node, base: Int) {
@@ -533,18 +536,28 @@ import Timekeeping
         #expect(requestA.contains { $0.flags.isSuperset(of: [.resync, .helloBack]) }, "\(requestA)")
         deliver(requestB, to: &a, base: 100)
         deliver(requestA, to: &b, base: 200)
+        var fencesToLose = losingBothFences ? 2 : 0
+        func dropFence(_ messages: [SyncMessage]) -> [SyncMessage] {
+            guard fencesToLose > 0, let i = messages.firstIndex(where: { $0.flags.contains(.alive) && !$0.flags.contains(.hello) })
+            else { return messages }
+            fencesToLose -= 1
+            var kept = messages
+            kept.remove(at: i)
+            return kept
+        }
         for i in 2 ..< 600 {
             let now = ns(1_000_000_000 + UInt64(i) * 10_000_000)
             a.engine.fire(now: now)
             b.engine.fire(now: now)
-            let toB = a.engine.transmit(now: now, render: render)
-            let toA = b.engine.transmit(now: now, render: render)
+            let toB = dropFence(a.engine.transmit(now: now, render: render))
+            let toA = dropFence(b.engine.transmit(now: now, render: render))
             deliver(toA, to: &a, base: 100)
             deliver(toB, to: &b, base: 200)
         }
         #expect(a.received == [200, 201, 202], "A got \(a.received.sorted())")
         #expect(b.received == [100, 101, 102], "B got \(b.received.sorted())")
         #expect(!a.engine.hasPendingTransmit && !b.engine.hasPendingTransmit, "a node still holds what it has to send")
+        #expect(fencesToLose == 0, "the channel dropped both fences")
     }
 
     @Test(arguments: [0, 1, 2, 5, 50, 100], [0, 1, 3, 30, 99, 100, 101])
