@@ -99,6 +99,8 @@ extension ConntrackdDaemon {
         var seen = Set<FlowKey>(minimumCapacity: internalCache.entries.count)
         let stash = stashPeerDatagrams
         var sinceStash = 0
+        let stashedBefore = link.channels.stashCounters
+        defer { logStashed(since: stashedBefore, during: "the kernel table's re-read") }
         try kernel.dump { flow in
             if let stash {
                 sinceStash += 1

@@ -19,7 +19,8 @@ extension ConntrackdDaemon {
     func handleChannel(now: Instant) {
         var injections: [(SyncMessageType, SyncedFlow)] = []
         defer { if !injections.isEmpty { inject(injections) } }
-        let handingOver = state.handover.isOpen(now: now)
+        let handingOver = state.handover.isOpen(now: now) || state.handover.drainingStash
+        defer { if !link.channels.hasStash { state.handover.drainingStash = false } }
         var handovers: [(SyncMessageType, SyncedFlow)] = []
         defer { if !handovers.isEmpty { handOver(handovers) } }
         var events: [SyncEngineEvent] = []

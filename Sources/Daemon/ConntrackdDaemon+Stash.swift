@@ -7,7 +7,11 @@ extension ConntrackdDaemon {
     /// Nil for the tests' control runs (TANDEM_TEST_NO_STASH): the backlog waits in the
     /// socket, as before.
     var stashPeerDatagrams: (() -> Void)? {
-        commitTuning.stashes ? { [link] in link.channels.stash() } : nil
+        guard commitTuning.stashes else { return nil }
+        return { [unowned self] in
+            if state.handover.isOpen(now: .now()) { state.handover.drainingStash = true }
+            link.channels.stash()
+        }
     }
 
     /// Flows a dump reads between two stashes.

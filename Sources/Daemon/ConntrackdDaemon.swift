@@ -117,6 +117,9 @@ public final class ConntrackdDaemon {
             state.handover.enabled = false
             log("TANDEM_TEST_NO_HANDOVER is set: after a promotion the peer's messages go to the external cache only (test-only)")
         }
+        if !commitTuning.stashes {
+            log("TANDEM_TEST_NO_STASH is set: the peer's datagrams wait in the socket during a commit or a dump (test-only)")
+        }
         let channels = try ChannelSet.open(sync.channels, hardened: hardened)
         if let syncKeys { channels.authenticator = Self.authenticator(syncKeys, log: log) }
         link = PeerLink(channels: channels, peerAddress: ChannelSet.peerDescription(sync.channels), now: now, log: log)
@@ -223,7 +226,7 @@ public final class ConntrackdDaemon {
         deadline = min(deadline, link.deadline)
         if let until = reader?.restingUntil { deadline = min(deadline, until) }
         if let retry = state.pendingCommit.nextAttempt { deadline = min(deadline, retry) }
-        if sentSlice { deadline = .zero }
+        if sentSlice || link.channels.hasStash { deadline = .zero }
         return deadline
     }
 

@@ -96,6 +96,10 @@ enum ControlPresenter {
         var droppedFull = 0
         /// Datagrams that waited for room in the send buffer (and were not dropped for it).
         var deferredFull = 0
+        /// Datagrams (TCP: reads) taken into memory while a commit or a dump held the loop,
+        /// and the times the stash's budget stopped that (`ChannelSet.stash()`).
+        var readWhileBusy = 0
+        var readBudgetReached = 0
     }
 
     static func status(_ s: NodeStatus, now: Instant) -> String {
@@ -116,7 +120,9 @@ enum ControlPresenter {
         lines.append("  link: \(s.linkKind) on \(s.linkInterface ?? "?") (\(s.linksConfigured) configured), "
                      + "\(s.link.sent) sent / \(s.link.received) received, \(s.link.sendErrors) send errors"
                      + (s.link.droppedFull > 0 ? " (\(s.link.droppedFull) dropped with the send buffer full)" : "")
-                     + (s.link.deferredFull > 0 ? ", \(s.link.deferredFull) waited for room in the send buffer" : ""))
+                     + (s.link.deferredFull > 0 ? ", \(s.link.deferredFull) waited for room in the send buffer" : "")
+                     + (s.link.readWhileBusy > 0 ? ", \(s.link.readWhileBusy) read while a commit or dump held the loop" : "")
+                     + (s.link.readBudgetReached > 0 ? " (its budget reached \(s.link.readBudgetReached) times)" : ""))
         let g = s.gaps
         lines.append("  gaps: \(g.gaps) (\(g.messagesLost) messages), \(g.jumps) sequence jumps, \(g.renacksSent) NACKed again, "
                      + "\(g.resyncRequests) resync requests covering \(g.messagesCoveredByResync) messages, "

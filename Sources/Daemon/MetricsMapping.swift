@@ -62,6 +62,8 @@ extension MetricsPublisher {
         counter("tandem_sync_messages_lost_total", sync.messages.lost)
         counter("tandem_sync_messages_before_total", sync.messages.before)
         counter("tandem_sync_retransmitted_total", sync.messages.retransmitted)
+        counter("tandem_sync_read_while_busy_total", sync.link.readWhileBusy)
+        counter("tandem_sync_read_budget_reached_total", sync.link.readBudgetReached)
         gauge("tandem_sync_queue_messages", [("queue", "transmit")], sync.queues.transmit)
         if let resend = sync.queues.resend { gauge("tandem_sync_queue_messages", [("queue", "resend")], resend) }
         if let limit = sync.queues.resendLimit { gauge("tandem_sync_resend_queue_limit", limit) }

@@ -27,6 +27,10 @@ struct PromotionHandover {
     private(set) var counters = Counters()
     /// Off for the tests' control runs only (TANDEM_TEST_NO_HANDOVER).
     var enabled = true
+    /// Datagrams were read into memory while the window was open (the reconciling dump a
+    /// second into it, say): they are handed over when decoded, even if the window closed
+    /// meanwhile. Cleared once the stash is decoded.
+    var drainingStash = false
 
     static let longestWindow = Duration.seconds(2)
 

@@ -128,6 +128,8 @@ struct StatusDocument: Encodable, Sendable {
         var sendErrors: Int
         var droppedSendBufferFull: Int
         var deferredSendBufferFull: Int
+        var readWhileBusy: Int
+        var readBudgetReached: Int
     }
 
     /// One configured channel, as `conntrackd -s link` shows it.

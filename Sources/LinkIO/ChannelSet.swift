@@ -24,8 +24,9 @@ public final class ChannelSet {
     /// counters are the node's totals), so an operator sees which link a forger is on.
     public private(set) var authenticationRefusals: [SyncAuthenticator.Counters]
     /// Read during a long job and not decoded yet, per channel (see `stash()`).
-    var stashed: [Int: [ChannelInput]] = [:]
+    var stashed: [Int: StashedInputs] = [:]
     var stashedBytes = 0
+    var stashFull = false
     public internal(set) var stashCounters = StashCounters()
 
     public init(_ channels: [any SyncChannel], defaultIndex: Int) {
