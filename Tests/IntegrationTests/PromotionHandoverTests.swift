@@ -18,13 +18,7 @@ struct PromotionHandoverTests {
         let (link, b) = (pair.link, pair.b)
         try #require(ConntrackdLossTests.insert(Self.flows, in: link.a).status == 0)
         try #require(FailoverNodeTests.waitUntil(20) { pair.count("-e", on: b) == Self.flows }, "B's external cache: \(pair.count("-e", on: b))")
-        // B stops hearing A's adverts (the sync link stays up): B takes over while A still forwards.
-        for argv in [["nft", "add", "table", "inet", "tdho"],
-                     ["nft", "add", "chain", "inet", "tdho", "in", "{ type filter hook input priority 0; }"],
-                     ["nft", "add", "rule", "inet", "tdho", "in", "ip protocol vrrp drop"]] {
-            let r = link.b.run(argv)
-            try #require(r.status == 0, "\(argv): \(r.stderr)")
-        }
+        try pair.cutVRRPToB()
         try #require(FailoverNodeTests.waitUntil(10) { b.holdsVIP }, "\(Vectors.readText(b.log))")
         let inB = { link.b.run(["conntrack", "-L", "-p", "tcp", "--dport", "80"]).stdout.split(separator: "\n").count }
         let committed = inB()

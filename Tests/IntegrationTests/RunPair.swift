@@ -42,6 +42,10 @@ final class RunPair {
         node.namespace.run([Shell.tandem, "conntrackd", "-C", node.directory + "/conntrackd.conf", what]).lines.count
     }
 
+    /// B stops hearing A's adverts (nftables in B's namespace drops VRRP on input) while
+    /// the sync link stays up: B takes over while A still forwards.
+    func cutVRRPToB() throws { try SplitBrainTests.drop("ip protocol vrrp drop", in: link.b) }
+
     func remove() {
         nodeB?.stop()
         nodeA?.stop()

@@ -26,13 +26,7 @@ struct SlowPromotionHandoverTests {
         let (link, b) = (pair.link, pair.b)
         try #require(ConntrackdLossTests.insert(Self.replicated, in: link.a).status == 0)
         try #require(FailoverNodeTests.waitUntil(20) { pair.count("-e", on: b) == Self.replicated }, "B's external cache: \(pair.count("-e", on: b))")
-        // B stops hearing A's adverts (the sync link stays up): B takes over while A still forwards.
-        for argv in [["nft", "add", "table", "inet", "tdsp"],
-                     ["nft", "add", "chain", "inet", "tdsp", "in", "{ type filter hook input priority 0; }"],
-                     ["nft", "add", "rule", "inet", "tdsp", "in", "ip protocol vrrp drop"]] {
-            let r = link.b.run(argv)
-            try #require(r.status == 0, "\(argv): \(r.stderr)")
-        }
+        try pair.cutVRRPToB()
         try #require(FailoverNodeTests.waitUntil(10) { Vectors.readText(b.log).contains("committing conntrack cache") }, "\(Vectors.readText(b.log))")
         // While B's commit holds, A makes many new flows (in steps of a thousand, so A's own
         // event socket keeps up: an overrun there would lose them before they reach the

@@ -459,6 +459,24 @@ import Timekeeping
         var inbound: [(at: Int, message: SyncMessage)] = []
     }
 
+    /// Hands `messages` to node `n` as the daemon would: flows kept, a resync request
+    /// answered with the ACK of what was received, its table (`base` ..< `base` + 3) and the end.
+    static func deliver(_ messages: [SyncMessage], to n: inout Node, base: Int) {
+        for m in messages {
+            for e in n.engine.receive(m) {
+                switch e {
+                case .apply(let d):
+                    if case .flow(let f) = d.body, case .v4(let s)? = f.source { n.received.insert(Int(s & 0xffff)) }
+                case .resyncRequested:
+                    n.engine.acknowledgeReceived()
+                    for k in base ..< base + 3 { n.engine.enqueue(k) }
+                    n.engine.markEndOfTable()
+                default: break
+                }
+            }
+        }
+    }
+
     /// `bStart`: the 10-ms step B starts at (what A sent before waits for it, as a TCP
     /// connection's queue does); `latency`: steps a message takes each way.
     static func run(bStart: Int, latency: Int, steps: Int = 1_500) -> (a: Node, b: Node) {
@@ -467,19 +485,7 @@ import Timekeeping
         func step(_ n: inout Node, base: Int, at i: Int, now: Instant) -> [SyncMessage] {
             let due = n.inbound.filter { $0.at <= i }
             n.inbound.removeAll { $0.at <= i }
-            for (_, m) in due {
-                for e in n.engine.receive(m) {
-                    switch e {
-                    case .apply(let d):
-                        if case .flow(let f) = d.body, case .v4(let s)? = f.source { n.received.insert(Int(s & 0xffff)) }
-                    case .resyncRequested:
-                        n.engine.acknowledgeReceived()
-                        for k in base ..< base + 3 { n.engine.enqueue(k) }
-                        n.engine.markEndOfTable()
-                    default: break
-                    }
-                }
-            }
+            Self.deliver(due.map(\.message), to: &n, base: base)
             n.engine.fire(now: now)
             return n.engine.transmit(now: now) { k in (.flowUpdate, FTFWEngineTests.flowBody(k, version: 1)) }
         }
@@ -507,21 +513,7 @@ import Timekeeping
     func requestsThatCrossAfterTheHellosStillGetTheirTables(losingBothFences: Bool) {
         var a = Node(engine: Engine(firstSequence: 1_000, now: ns(0)))
         var b = Node(engine: Engine(firstSequence: 9_000, now: ns(0)))
-        func deliver(_ messages: [SyncMessage], to n: inout Node, base: Int) {
-            for m in messages {
-                for e in n.engine.receive(m) {
-                    switch e {
-                    case .apply(let d):
-                        if case .flow(let f) = d.body, case .v4(let s)? = f.source { n.received.insert(Int(s & 0xffff)) }
-                    case .resyncRequested:
-                        n.engine.acknowledgeReceived()
-                        for k in base ..< base + 3 { n.engine.enqueue(k) }
-                        n.engine.markEndOfTable()
-                    default: break
-                    }
-                }
-            }
-        }
+        func deliver(_ messages: [SyncMessage], to n: inout Node, base: Int) { Self.deliver(messages, to: &n, base: base) }
         let render = { (k: Int) in (SyncMessageType.flowUpdate, FTFWEngineTests.flowBody(k, version: 1)) }
         a.engine.fire(now: ns(1_000_000_000))
         b.engine.fire(now: ns(1_000_000_000))
