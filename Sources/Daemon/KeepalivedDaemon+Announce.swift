@@ -56,10 +56,13 @@ extension KeepalivedDaemon {
     /// MASTER sends nothing (keepalived's delayed ARP thread skips it).
     func sendQueuedAnnouncements(now: Instant) {
         guard pacer.nextDeadline.map({ $0 <= now }) == true else { return }
-        for a in pacer.due(now: now) {
+        func sender(_ a: AnnouncementPacer<String>.Announcement) -> (Instance, KeepalivedConfiguration.VirtualAddress)? {
             guard let i = instances.first(where: { $0.config.name == a.owner }), i.machine.state == .master,
-                  let v = (i.config.virtualAddresses + i.config.excludedAddresses).first(where: { $0.address == a.address }) else { continue }
-            send(v, of: i)
+                  let v = (i.config.virtualAddresses + i.config.excludedAddresses).first(where: { $0.address == a.address }) else { return nil }
+            return (i, v)
+        }
+        for a in pacer.due(now: now, sendable: { sender($0) != nil }) {
+            if let (i, v) = sender(a) { send(v, of: i) }
         }
     }
 

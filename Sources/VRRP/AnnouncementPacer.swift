@@ -59,8 +59,10 @@ public struct AnnouncementPacer<Owner: Hashable & Sendable>: Sendable {
     }
 
     /// The queued announcements whose interface is free again, one per interface and
-    /// family: each holds the next one back by the interval.
-    public mutating func due(now: Instant) -> [Announcement] {
+    /// family: each holds the next one back by the interval. One that can no longer be
+    /// sent (`sendable` false: its owner left MASTER, its address went with a reload) is
+    /// dropped without taking its interface's turn, which the next one in line gets.
+    public mutating func due(now: Instant, sendable: (Announcement) -> Bool = { _ in true }) -> [Announcement] {
         var out: [Announcement] = []
         var waiting: [Announcement] = []
         for a in queued {
@@ -69,6 +71,7 @@ public struct AnnouncementPacer<Owner: Hashable & Sendable>: Sendable {
                 waiting.append(a)
                 continue
             }
+            guard sendable(a) else { continue }
             nextAllowed[lane] = now + interval(lane.family)
             out.append(a)
         }

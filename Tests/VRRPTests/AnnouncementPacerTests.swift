@@ -90,4 +90,21 @@ import TestSupport
         #expect(kept.due(now: t + .milliseconds(100)).map(\.address) == [Self.b])
         #expect(kept.due(now: t + .milliseconds(200)).map(\.address) == [Self.c])
     }
+
+    /// A queued announcement that can no longer be sent gives its interface's turn to the
+    /// next one in line, instead of holding it back by an interval for nothing. The
+    /// control: with everything sendable, the second waits its interval.
+    @Test(arguments: [true, false])
+    func anUnsendableAnnouncementTakesNoTurn(firstSendable: Bool) {
+        var pacer = P(garpInterval: .milliseconds(100), gnaInterval: .zero)
+        let start = us(1_000_000)
+        let offered = [("VI_0", Self.c), ("VI_1", Self.a), ("VI_2", Self.b)].map { owner, address in
+            pacer.offer(.init(owner: owner, interface: "eth0", address: address), now: start)
+        }
+        #expect(offered == [true, false, false])
+        let due = pacer.nextDeadline!
+        let sent = pacer.due(now: due) { firstSendable || $0.owner != "VI_1" }
+        #expect(sent.map(\.address) == (firstSendable ? [Self.a] : [Self.b]))
+        #expect(pacer.queued.map(\.address) == (firstSendable ? [Self.b] : []))
+    }
 }
