@@ -64,8 +64,15 @@ public struct KeepalivedLineFilter {
                 unsupported.append(ConfigError("`\(body.prefix(4))' is not supported by tandem", at: location, token: String(body.prefix(4))))
                 return ""
             }
-            guard line.contains("$"), let replaced = substitute(line, at: location, directory: directory) else { return line }
-            line = replaced
+            guard line.contains("$") else { return line }
+            switch substitute(line, at: location, directory: directory) {
+            case .unchanged: return line
+            case .replaced(let replaced): line = replaced
+            case .tooLong:
+                errors.append(ConfigError("parameter substitution would exceed the maximum line length (\(Self.maximumLineBytes - 1) bytes)",
+                                          at: location, token: raw))
+                return ""
+            }
         }
         errors.append(ConfigError("definitions expand without end", at: location, token: raw))
         return ""
@@ -112,8 +119,22 @@ public struct KeepalivedLineFilter {
         return out
     }
 
-    /// One pass over the line replacing every known `$NAME` / `${NAME}`; nil when none was.
-    private mutating func substitute(_ line: String, at location: SourceLocation, directory: String) -> String? {
+    /// keepalived reads a line into a buffer of this many bytes, its terminating NUL
+    /// included, and refuses a substitution that would not fit (lib/parser.c,
+    /// replace_param). Without the bound a definition that names itself more than once
+    /// (`$A=${A}${A}${A}${A}`) grew 4^16-fold in the sixteen rounds: a 34-byte file took
+    /// gigabytes and the parse never ended.
+    static let maximumLineBytes = 1024
+
+    enum Substitution: Equatable {
+        case unchanged
+        case replaced(String)
+        /// The line would reach `maximumLineBytes`; substituting stopped there.
+        case tooLong
+    }
+
+    /// One pass over the line replacing every known `$NAME` / `${NAME}`.
+    private mutating func substitute(_ line: String, at location: SourceLocation, directory: String) -> Substitution {
         let chars = Array(line)
         var out = ""
         var i = 0
@@ -131,11 +152,14 @@ public struct KeepalivedLineFilter {
                 i += 1
                 continue
             }
+            // The line only grows from here on, so a value that does not fit now never will.
+            guard out.utf8.count + value.utf8.count < Self.maximumLineBytes else { return .tooLong }
             out += value
             i = braces ? j + 1 : j
             replaced = true
         }
-        return replaced ? out : nil
+        guard replaced else { return .unchanged }
+        return out.utf8.count < Self.maximumLineBytes ? .replaced(out) : .tooLong
     }
 
     private mutating func value(of name: String, at location: SourceLocation, directory: String) -> String? {

@@ -35,9 +35,13 @@ public struct Lexer {
         var line = 1
         var lineStart = 0
         var sawTokenOnLine = false
+        // Made when the line's first token needs a column: comment and blank lines never
+        // decode.
+        var columns: LineColumns?
         func location(_ at: Int) -> SourceLocation {
-            // Columns count characters, not bytes, so multi-byte text lines up.
-            let column = String(decoding: bytes[lineStart..<at], as: UTF8.self).count + 1
+            var current = columns.flatMap { $0.start == lineStart ? $0 : nil } ?? LineColumns(bytes, from: lineStart)
+            let column = current.column(at: at)
+            columns = current
             return SourceLocation(file: file, line: line, column: column)
         }
         while i < bytes.count {
