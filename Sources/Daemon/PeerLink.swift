@@ -48,18 +48,22 @@ final class PeerLink {
     /// once per turn, not once per datagram: a flood must not flood the log too.
     func receive(fastFlow: ((Int, SyncHeader, SyncMessageType, UnsafeRawBufferPointer) -> Bool)?,
                  _ handle: (Int, ReceivedSyncMessage) -> Void) {
-        let foreign = foreignDatagrams
         heardThisTurn = false
         channels.receive(into: &receiver, fastFlow: fastFlow, handle)
-        if foreignDatagrams > foreign, let a = channels.channels.compactMap(\.lastForeignSource).last {
-            log("ignored \(foreignDatagrams - foreign) datagram(s) not from the peer, last from \(IPAddress.v4(a))")
+        // Against the last count logged, not this turn's start: a stash during a long job
+        // also drops datagrams from others, before any turn.
+        let foreign = foreignDatagrams
+        if foreign > foreignLogged, let a = channels.channels.compactMap(\.lastForeignSource).last {
+            log("ignored \(foreign - foreignLogged) datagram(s) not from the peer, last from \(IPAddress.v4(a))")
         }
+        foreignLogged = foreign
         if let counters = channels.authenticator?.counters {
             for line in authenticationLog.lines(counters, peer: peerAddress, now: .now()) { log(line) }
         }
     }
 
     private var heardThisTurn = false
+    private var foreignLogged = 0
     private var authenticationLog = SyncAuthenticationLog()
 
     /// A message from the peer arrived: logs the peer heard again after a silence.
