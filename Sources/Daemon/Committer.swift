@@ -126,13 +126,12 @@ struct Committer {
         let write = { () throws -> BatchResult in
             let begun = Instant.now()
             defer { writing = Instant.now() - begun }
-            var sinceMeanwhile = 0
+            var pace = EveryNth(Self.meanwhileEvery, meanwhile)
+            // `produce` runs on this thread even when the writes are pipelined, so `meanwhile`
+            // touches the daemon's state from its own thread only.
             return try self.kernel.create(encoding: ordered, updateExisting: true, acknowledge: false, reportingUnanswered: true,
                                           threaded: self.writesOnTwoThreads) { stored, e in
-                if let meanwhile {
-                    sinceMeanwhile += 1
-                    if sinceMeanwhile == Self.meanwhileEvery { sinceMeanwhile = 0; meanwhile() }
-                }
+                pace.tick()
                 switch self.committed(stored) {
                 case .packed(let k)?:
                     adopt?(.packed(k))

@@ -97,15 +97,11 @@ extension ConntrackdDaemon {
         }
         // Sized for the table up front: growing it rehashed every key a few times per poll.
         var seen = Set<FlowKey>(minimumCapacity: internalCache.entries.count)
-        let stash = stashPeerDatagrams
-        var sinceStash = 0
+        var pace = EveryNth(Self.dumpFlowsPerStash, stashPeerDatagrams)
         let stashedBefore = link.channels.stashCounters
         defer { logStashed(since: stashedBefore, during: "the kernel table's re-read") }
         try kernel.dump { flow in
-            if let stash {
-                sinceStash += 1
-                if sinceStash == Self.dumpFlowsPerStash { sinceStash = 0; stash() }
-            }
+            pace.tick()
             guard let o = flow.original, policy.filter.passes(flow) else { return }
             let key = FlowKey(o)
             seen.insert(key)

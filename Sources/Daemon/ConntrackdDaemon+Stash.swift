@@ -29,3 +29,21 @@ extension ConntrackdDaemon {
         log(line)
     }
 }
+
+/// Runs `action` once every `n` calls of `tick`: how often a long job stops to read the peer.
+struct EveryNth {
+    let n: Int
+    let action: (() -> Void)?
+    private var count = 0
+
+    init(_ n: Int, _ action: (() -> Void)?) {
+        self.n = n
+        self.action = action
+    }
+
+    mutating func tick() {
+        guard let action else { return }
+        count += 1
+        if count == n { count = 0; action() }
+    }
+}
