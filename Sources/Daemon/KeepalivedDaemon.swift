@@ -327,7 +327,8 @@ public final class KeepalivedDaemon {
         instances.map { i in
             SplitBrainMonitor.InstanceView(name: i.config.name, isMaster: i.machine.state == .master, masterSince: i.masterSince,
                                            masterDownInterval: i.machine.masterDownInterval, peerAdvert: i.peerAdvert,
-                                           lastClaimWhileMaster: i.lastClaimWhileMaster)
+                                           lastClaimWhileMaster: i.lastClaimWhileMaster, priority: i.machine.parameters.priority,
+                                           preempts: i.machine.parameters.preempt)
         }
     }
 

@@ -43,6 +43,9 @@ struct SplitBrainMonitor {
         var lastClaimWhileMaster: Instant?
         /// `--peer-view`: the peer's own word for this instance, while fresh.
         var peerView: PeerViewState? = nil
+        /// Our effective priority, and whether we preempt a lower-priority master.
+        var priority: UInt8 = 100
+        var preempts = true
     }
 
     /// What the peer's view (docs/split-brain.md) said of an instance, and when it came.
@@ -148,6 +151,13 @@ struct SplitBrainMonitor {
         guard judgedTakeover[i.name] != since else { return false }
         // Only a takeover after adverts that stopped: not a resignation, not a lone start.
         guard let advert = i.peerAdvert, advert.priority != 0, advert.at <= since else {
+            judgedTakeover[i.name] = since
+            return false
+        }
+        // Nor a preemption: a master below our priority loses to us with its adverts
+        // arriving (keepalived's backup ignores them until its timer runs out), which is
+        // every failback to the preferred node. Without preempt, only silence lets us take over.
+        if i.preempts && advert.priority < i.priority {
             judgedTakeover[i.name] = since
             return false
         }

@@ -12,10 +12,11 @@ import Timekeeping
 
     static func t(_ seconds: Double) -> Instant { ns(UInt64(seconds * 1e9)) }
 
-    static func instance(master: Bool, since: Double? = nil, advert: (Double, UInt8)? = nil, claim: Double? = nil) -> Monitor.InstanceView {
+    static func instance(master: Bool, since: Double? = nil, advert: (Double, UInt8)? = nil, claim: Double? = nil,
+                         preempts: Bool = true) -> Monitor.InstanceView {
         Monitor.InstanceView(name: "VI_1", isMaster: master, masterSince: since.map(t), masterDownInterval: mdi,
                              peerAdvert: advert.map { Monitor.PeerAdvert(at: t($0.0), priority: $0.1, source: "10.0.0.2") },
-                             lastClaimWhileMaster: claim.map(t))
+                             lastClaimWhileMaster: claim.map(t), priority: 100, preempts: preempts)
     }
 
     static func sync(_ heard: Double?) -> Monitor.SyncView { Monitor.SyncView(peer: "10.0.1.2", lastHeard: heard.map(t)) }
@@ -81,6 +82,26 @@ import Timekeeping
             #expect(after.map(\.1.began) == [false], "\(after)")
         } else {
             #expect(reports.isEmpty, "\(reports)")
+        }
+    }
+
+    /// A failback: we (priority 100) take over from a lower-priority master whose adverts
+    /// still arrive, as keepalived's backup preempts, and its sync lives on. That is no
+    /// split brain (every failback in the soak reported one before). The control: without
+    /// preempt the same takeover can only come from its adverts stopping, and is reported.
+    @Test(arguments: [true, false]) func aPreemptionIsNoSplitBrain(preempts: Bool) {
+        var m = Monitor()
+        let takeover = 13.6
+        let reports = Self.run(&m, from: 0, to: 20) { now in
+            // Its adverts at priority 50 every second until it hears ours and steps down.
+            let advert = (min(now.rounded(.down), 13.0), UInt8(50))
+            let master = now >= takeover
+            return (Self.instance(master: master, since: master ? takeover : nil, advert: advert, preempts: preempts), Self.sync(now.rounded(.down)))
+        }
+        if preempts {
+            #expect(reports.isEmpty, "\(reports)")
+        } else {
+            #expect(reports.first?.1.kind == .vrrpLostSyncAlive && reports.first?.1.began == true, "\(reports)")
         }
     }
 
