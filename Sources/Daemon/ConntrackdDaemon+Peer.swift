@@ -55,7 +55,7 @@ extension ConntrackdDaemon {
                 case .malformed:
                     runtime.modeMalformed += 1
                 case .peerHello:
-                    break
+                    link.lastHello = now
                 case .sequenceGap(let range):
                     state.gapRepair.gap(range, now: now)
                 }

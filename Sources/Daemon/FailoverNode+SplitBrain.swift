@@ -19,7 +19,8 @@ extension FailoverNode {
         // other may be conntrackd, heard once a second.
         let tandemPeer = peerView.map { $0.freshView(now: now) != nil } ?? false
         let sync = SplitBrainMonitor.SyncView(peer: replication.link.peerAddress, lastHeard: liveness.everHeard ? liveness.lastHeard : nil,
-                                              peerInterval: tandemPeer ? splitBrain.timing.aliveInterval : SplitBrainTiming.conntrackdAliveInterval)
+                                              peerInterval: tandemPeer ? splitBrain.timing.aliveInterval : SplitBrainTiming.conntrackdAliveInterval,
+                                              lastHello: replication.link.lastHello)
         for r in splitBrain.monitor.evaluate(instanceViews(now: now), sync: sync, now: now) {
             log((r.began ? "SPLIT BRAIN suspected (\(r.instance)): " : "split brain over (\(r.instance)): ") + r.detail)
             if let script = options.notifySplitBrain {

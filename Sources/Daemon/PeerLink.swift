@@ -63,6 +63,8 @@ final class PeerLink {
     }
 
     private var heardThisTurn = false
+    /// When the peer last said HELLO: it restarted then (the split-brain watch reads it).
+    var lastHello: Instant?
     private var foreignLogged = 0
     private var authenticationLog = SyncAuthenticationLog()
 

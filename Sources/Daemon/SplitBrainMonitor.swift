@@ -8,7 +8,7 @@ import Timekeeping
 /// - **VRRP lost, sync alive**: we took over because the peer's adverts stopped, not because
 ///   it resigned (priority 0), yet a sync message of the peer arrives after the takeover:
 ///   the peer is alive and probably MASTER too (the VRRP path between us is cut). A dead
-///   peer sends nothing after its last advert. Reported on the first such message, as long
+///   peer sends nothing after its last advert; a restarted one says HELLO first. Reported on the first such message, as long
 ///   as one counts: for a MDI after the takeover, or one and a half of the peer's ALIVE
 ///   intervals if longer (a conntrackd peer's second), after which a peer heard again has
 ///   more likely restarted than survived.
@@ -61,6 +61,8 @@ struct SplitBrainMonitor {
         /// How often the peer is heard at least while it is up: conntrackd's second unless
         /// the peer is known to be Tandem (its peer view is heard), then its MDI-derived pace.
         var peerInterval: Duration = SplitBrainTiming.conntrackdAliveInterval
+        /// When the peer last said HELLO (FTFW: its sequence line restarted, so it did).
+        var lastHello: Instant? = nil
     }
 
     struct Report: Equatable, Sendable {
@@ -163,6 +165,9 @@ struct SplitBrainMonitor {
         }
         if let heard = sync.lastHeard, heard > since {
             judgedTakeover[i.name] = since
+            // A peer that says HELLO after our takeover restarted (a crash and a service
+            // manager's restart are that quick): it died, and is back as a backup.
+            if let hello = sync.lastHello, hello > since { return false }
             return true
         }
         // Nothing yet: keep looking until the window closes, then judge it over.

@@ -19,7 +19,9 @@ import Timekeeping
                              lastClaimWhileMaster: claim.map(t), priority: 100, preempts: preempts)
     }
 
-    static func sync(_ heard: Double?) -> Monitor.SyncView { Monitor.SyncView(peer: "10.0.1.2", lastHeard: heard.map(t)) }
+    static func sync(_ heard: Double?, hello: Double? = nil) -> Monitor.SyncView {
+        Monitor.SyncView(peer: "10.0.1.2", lastHeard: heard.map(t), lastHello: hello.map(t))
+    }
 
     /// Runs the monitor every 250 ms from `from` to `to`, the views given by `at`.
     static func run(_ m: inout Monitor, from: Double, to: Double,
@@ -99,6 +101,26 @@ import Timekeeping
             return (Self.instance(master: master, since: master ? takeover : nil, advert: advert, preempts: preempts), Self.sync(now.rounded(.down)))
         }
         if preempts {
+            #expect(reports.isEmpty, "\(reports)")
+        } else {
+            #expect(reports.first?.1.kind == .vrrpLostSyncAlive && reports.first?.1.began == true, "\(reports)")
+        }
+    }
+
+    /// The peer died at its last advert and restarted at once (a crash and a service
+    /// manager's restart): its sync, heard again soon after our takeover, begins with HELLO.
+    /// No split brain. The control: the same sync without HELLO, a peer that never stopped.
+    @Test(arguments: [true, false]) func aRestartedPeerIsNoSplitBrain(restarted: Bool) {
+        var m = Monitor()
+        let lastAdvert = 10.0, takeover = 13.6, back = 14.5
+        let reports = Self.run(&m, from: 0, to: 20) { now in
+            let heard = now < lastAdvert ? now.rounded(.down) : (now < back ? lastAdvert : now)
+            let hello: Double? = restarted && now >= back ? back : nil
+            let master = now >= takeover
+            return (Self.instance(master: master, since: master ? takeover : nil, advert: (min(now.rounded(.down), lastAdvert), 200)),
+                    Self.sync(heard, hello: hello))
+        }
+        if restarted {
             #expect(reports.isEmpty, "\(reports)")
         } else {
             #expect(reports.first?.1.kind == .vrrpLostSyncAlive && reports.first?.1.began == true, "\(reports)")
