@@ -7,7 +7,9 @@ import Testing
 /// during the commit piles up in the new master's sync socket, and more than fits there.
 /// Those flows must all reach the new master's kernel once the commit is done. The commit
 /// is made slow with the test-only hold (TANDEM_TEST_HOLD_QUIET_COMMIT_MS), and B's receive
-/// buffer is the seed's (RcvSocketBuffer 1249280), less than A's backlog. B reads the
+/// buffer (RcvSocketBuffer 262144; the kernel doubles it) holds well under A's backlog of
+/// about 1.4 MB: with the seed's 1249280 the backlog all but fits, and whether the control
+/// lost flows depended on the machine's load (it did not under CI's). B reads the
 /// backlog into memory during the commit and hands it over after (`ChannelSet.stash()`).
 /// The control (TANDEM_TEST_NO_STASH=1, test-only) leaves it in the socket as before: the
 /// kernel drops what does not fit, FTFW brings it back only after the handover, into the
@@ -21,7 +23,7 @@ struct SlowPromotionHandoverTests {
         var environment = ["TANDEM_TEST_HOLD_QUIET_COMMIT_MS=6000"]
         if !stashes { environment.append("TANDEM_TEST_NO_STASH=1") }
         let pair = try RunPair(tag: stashes ? "spo" : "spc", prefix: "tdsp", subnet: "10.94.0",
-                               environmentB: environment, receiveBuffer: 1_249_280)
+                               environmentB: environment, receiveBuffer: 262_144)
         defer { pair.remove() }
         let (link, b) = (pair.link, pair.b)
         try #require(ConntrackdLossTests.insert(Self.replicated, in: link.a).status == 0)
@@ -63,6 +65,7 @@ struct SlowPromotionHandoverTests {
         if stashes {
             #expect(whole && held == expected, "B's kernel holds \(held) flows of \(expected)\n\(log.suffix(4000))\nA:\n\(logA.suffix(3000))")
         } else {
+            print("SlowPromotionHandoverTests control: B's kernel holds \(held) of \(expected) flows")
             // Flows missing, or ended flows kept (ghosts), or both.
             #expect(held != expected, "without the stash B's kernel holds exactly the \(held) flows: the backlog fitted in the socket anyway\n\(log.suffix(4000))")
         }
