@@ -199,9 +199,18 @@ struct Committer {
     }
 
     /// Writes again flows a full table refused. Returns the kernel's refusals by position;
-    /// a socket error is thrown (every flow is then tried again later).
-    func retry(_ flows: [Flow]) throws -> [Int: Int32] {
-        let r = try kernel.create(flows, updateExisting: true, acknowledge: false)
+    /// a socket error is thrown (every flow is then tried again later). A table that stays
+    /// full can leave a whole commit waiting here, so `meanwhile` runs as in `commit`.
+    func retry(_ flows: [Flow], meanwhile: (() -> Void)? = nil) throws -> [Int: Int32] {
+        var pace = EveryNth(Self.meanwhileEvery, meanwhile)
+        let r = try kernel.create(encoding: flows, updateExisting: true, acknowledge: false,
+                                  threaded: writesOnTwoThreads) { flow, e in
+            pace.tick()
+            var f = flow
+            // As `ConntrackConnection.create` gives it: the kernel refuses a status without it.
+            if let s = f.status { f.status = s.union(.confirmed) }
+            FlowCodec.encode(f, into: &e)
+        }
         return Dictionary(r.failures.map { ($0.index, $0.error.errno) }, uniquingKeysWith: { a, _ in a })
     }
 

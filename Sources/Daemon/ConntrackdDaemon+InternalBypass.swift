@@ -15,9 +15,12 @@ extension ConntrackdDaemon {
     /// `-B` and the peer's resync request: every kernel entry that passes the filter, as NEW.
     func bulkSendFromKernel() {
         do {
-            try kernel.dump { flow in
-                guard self.policy.filter.passes(flow) else { return }
-                self.bypass(flow, kind: .new)
+            try dumpStashing(during: "the kernel table's dump for a bulk send") { tick in
+                try kernel.dump { flow in
+                    tick()
+                    guard self.policy.filter.passes(flow) else { return }
+                    self.bypass(flow, kind: .new)
+                }
             }
         } catch {
             log("cannot dump the kernel table for a bulk send: \(error)")
@@ -30,12 +33,15 @@ extension ConntrackdDaemon {
         var out = ""
         let plain = FlowPrinter()
         let tagged = FlowXMLPrinter()
-        try kernel.dump { flow in
-            guard self.policy.filter.passes(flow) else { return }
-            var f = flow
-            f.countersOriginal = nil
-            f.countersReply = nil
-            out += (xml ? tagged.format(f) : plain.format(f)) + "\n"
+        try dumpStashing(during: "the kernel table's listing") { tick in
+            try kernel.dump { flow in
+                tick()
+                guard self.policy.filter.passes(flow) else { return }
+                var f = flow
+                f.countersOriginal = nil
+                f.countersReply = nil
+                out += (xml ? tagged.format(f) : plain.format(f)) + "\n"
+            }
         }
         return out
     }

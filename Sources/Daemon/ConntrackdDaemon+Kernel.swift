@@ -89,25 +89,27 @@ extension ConntrackdDaemon {
         let now = Instant.now()
         guard send else {
             // `-R` and start-up: nothing to compare or send, so one cache write per flow.
-            try kernel.dump { flow in
-                guard policy.filter.passes(flow) else { return }
-                _ = self.internalCache.record(flow, kind: .new, now: now)
+            try dumpStashing(during: "the kernel table's read") { tick in
+                try kernel.dump { flow in
+                    tick()
+                    guard policy.filter.passes(flow) else { return }
+                    _ = self.internalCache.record(flow, kind: .new, now: now)
+                }
             }
             return
         }
         // Sized for the table up front: growing it rehashed every key a few times per poll.
         var seen = Set<FlowKey>(minimumCapacity: internalCache.entries.count)
-        var pace = EveryNth(Self.dumpFlowsPerStash, stashPeerDatagrams)
-        let stashedBefore = link.channels.stashCounters
-        defer { logStashed(since: stashedBefore, during: "the kernel table's re-read") }
-        try kernel.dump { flow in
-            pace.tick()
-            guard let o = flow.original, policy.filter.passes(flow) else { return }
-            let key = FlowKey(o)
-            seen.insert(key)
-            let before = self.internalCache.entries[key]
-            guard let k = self.internalCache.record(flow, kind: before == nil ? .new : .update, now: now) else { return }
-            if send && (before == nil || Self.changed(before!.flow, flow)) { self.engine.enqueue(.flow(k), places: &self.internalCache) }
+        try dumpStashing(during: "the kernel table's re-read") { tick in
+            try kernel.dump { flow in
+                tick()
+                guard let o = flow.original, policy.filter.passes(flow) else { return }
+                let key = FlowKey(o)
+                seen.insert(key)
+                let before = self.internalCache.entries[key]
+                guard let k = self.internalCache.record(flow, kind: before == nil ? .new : .update, now: now) else { return }
+                if send && (before == nil || Self.changed(before!.flow, flow)) { self.engine.enqueue(.flow(k), places: &self.internalCache) }
+            }
         }
         if send { for k in internalCache.markMissing(keeping: seen) { engine.enqueue(.flow(k), places: &internalCache) } }
     }
@@ -209,8 +211,10 @@ extension ConntrackdDaemon {
     /// adopted flows do.
     func retryPendingCommit(_ flows: [Flow], now: Instant) {
         let refused: [Int: Int32]
+        let stashedBefore = link.channels.stashCounters
+        defer { logStashed(since: stashedBefore, during: "the write of flows that did not fit") }
         do {
-            refused = try committer.retry(flows)
+            refused = try committer.retry(flows, meanwhile: stashPeerDatagrams)
         } catch {
             state.pendingCommit.attempted(stillRefused: Set(flows.indices), now: now)
             recovered(.kernelCommit, "writing the \(flows.count) flows that did not fit failed: \(error); trying again")

@@ -17,6 +17,15 @@ extension ConntrackdDaemon {
     /// Flows a dump reads between two stashes.
     static let dumpFlowsPerStash = 4_096
 
+    /// A kernel dump that calls `tick` once per flow: every `dumpFlowsPerStash` flows the
+    /// peer's datagrams are stashed, and one line says how many after it.
+    func dumpStashing<T>(during job: String, _ body: (_ tick: () -> Void) throws -> T) rethrows -> T {
+        var pace = EveryNth(Self.dumpFlowsPerStash, stashPeerDatagrams)
+        let stashedBefore = link.channels.stashCounters
+        defer { logStashed(since: stashedBefore, during: job) }
+        return try body { pace.tick() }
+    }
+
     /// One line after a long job that read the peer's datagrams into memory, so a slow
     /// commit's backlog shows in the log; and one when the budget stopped a stash.
     func logStashed(since before: ChannelSet.StashCounters, during job: String) {
