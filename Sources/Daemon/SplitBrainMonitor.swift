@@ -14,7 +14,8 @@ import Timekeeping
 ///   more likely restarted than survived.
 /// - **sync lost, VRRP alive**: the peer's adverts still arrive (we are BACKUP, or it claims
 ///   MASTER) well after its sync messages stopped: failover would now lose what it replicates.
-///   "Well after" is two and a half of the peer's ALIVE intervals (`SyncView.peerInterval`).
+///   "Well after" is two and a half of the peer's ALIVE intervals (`SyncView.peerInterval`),
+///   with the adverts uninterrupted through the silence or for that long after it.
 /// Every window comes from the instance's MDI or the peer's ALIVE interval
 /// (`SplitBrainTiming`), so reports come within 2 × MDI when the peer sends at MDI / 4.
 /// A pure state machine: the node hands it what both halves say and the time, and it
@@ -99,10 +100,14 @@ struct SplitBrainMonitor {
     private var firstClaim: [String: Instant] = [:]
     /// Per instance: the takeover already judged for `vrrpLostSyncAlive`.
     private var judgedTakeover: [String: Instant] = [:]
+    /// Per instance: the peer's current run of adverts, from its first to its latest; a
+    /// gap longer than a MDI starts a new run.
+    private var advertRun: [String: (start: Instant, last: Instant)] = [:]
 
     mutating func evaluate(_ instances: [InstanceView], sync: SyncView, now: Instant) -> [Report] {
         var out: [Report] = []
         for i in instances {
+            trackAdverts(i)
             func set(_ kind: Kind, _ holds: Bool) {
                 let key = Key(kind: kind, instance: i.name)
                 guard holds != (active[key] != nil) else { return }
@@ -175,11 +180,25 @@ struct SplitBrainMonitor {
         return false
     }
 
+    private mutating func trackAdverts(_ i: InstanceView) {
+        guard let at = i.peerAdvert?.at else { advertRun[i.name] = nil; return }
+        guard var run = advertRun[i.name] else { advertRun[i.name] = (at, at); return }
+        if at - run.last > i.masterDownInterval { run.start = at }
+        run.last = at
+        advertRun[i.name] = run
+    }
+
     private func syncLostVRRPAlive(_ i: InstanceView, sync: SyncView, now: Instant) -> Bool {
         guard let advert = i.peerAdvert, advert.priority != 0, now - advert.at <= i.masterDownInterval else { return false }
-        guard let heard = sync.lastHeard, now - heard > SplitBrainTiming.silence(peerInterval: sync.peerInterval) else { return false }
+        let silence = SplitBrainTiming.silence(peerInterval: sync.peerInterval)
+        guard let heard = sync.lastHeard, now - heard > silence else { return false }
         // Adverts went on after the sync stopped: a peer that died stopped both at once.
-        return advert.at > heard + sync.peerInterval
+        guard advert.at > heard + sync.peerInterval else { return false }
+        // And they went on through the sync's silence, or have gone on since for as long as
+        // the silence that counts: a peer whose loop a commit of seconds held was silent on
+        // both, and its first advert after it comes a moment before its first sync message.
+        guard let run = advertRun[i.name] else { return false }
+        return run.start <= heard + sync.peerInterval || advert.at - run.start > silence
     }
 
     static func title(_ kind: Kind) -> String {

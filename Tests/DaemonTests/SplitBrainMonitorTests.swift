@@ -141,4 +141,23 @@ import Timekeeping
             #expect(reports.isEmpty, "\(reports)")
         }
     }
+
+    /// The peer took over by preemption and its loop then committed for 8.4 s (a loaded
+    /// soak): no sync and no adverts from t = 5; at 13.4 its first advert, at 13.7 its sync.
+    /// The control: the sync never comes back while the adverts go on.
+    @Test(arguments: [true, false]) func aPeerSilentOnBothDuringACommitIsNoSplitBrain(syncReturns: Bool) {
+        var m = Monitor()
+        let reports = Self.run(&m, from: 0, to: 25) { now in
+            let advert: Double? = now < 5 ? now.rounded(.down) : now < 13.4 ? 4 : 13.4 + (now - 13.4).rounded(.down)
+            let heard = now < 5 ? now.rounded(.down) : syncReturns && now >= 13.7 ? now.rounded(.down) : 5.0
+            return (Self.instance(master: false, advert: advert.map { ($0, 200) }), Self.sync(heard))
+        }
+        if syncReturns {
+            #expect(reports.isEmpty, "\(reports)")
+        } else {
+            // Adverts for more than 2.5 s since they came back, the sync still silent.
+            #expect(reports.count == 1 && reports.first?.1.kind == .syncLostVRRPAlive, "\(reports)")
+            #expect((reports.first?.0 ?? 0) > 15.9 && (reports.first?.0 ?? 0) <= 16.75, "\(reports)")
+        }
+    }
 }
