@@ -69,7 +69,7 @@ struct CStackPeerSplitBrainTests {
             #expect(settled, "B \(seen)\n\(Vectors.readText(b.log))")
         }
         // Nothing of the C peer's traffic refused, on either side.
-        let status = Self.status(b)
+        let status = b.statusDocument()
         let messages = (status["sync"] as? [String: Any])?["messages"] as? [String: Any] ?? [:]
         #expect((messages["malformed"] as? Int) == 0 && (messages["notFromPeer"] as? Int) == 0, "\(messages)")
         let view = (status["splitBrain"] as? [String: Any])?["peerView"] as? [String: Any]
@@ -77,11 +77,6 @@ struct CStackPeerSplitBrainTests {
         #expect((view?["refused"] as? [String: Int] ?? ["?": 1]).values.allSatisfy { $0 == 0 }, "\(String(describing: view))")
         let network = a.namespace.run(["conntrackd", "-C", dir + "/conntrackd.conf", "-s", "network"]).stdout
         #expect(Self.counter("Malformed messages", in: network) == 0, "\(network)")
-    }
-
-    static func status(_ node: FailoverNodeTests.Node) -> [String: Any] {
-        let r = node.namespace.run([Shell.tandem, "status", "--json", "-C", node.directory + "/conntrackd.conf"])
-        return (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]) ?? [:]
     }
 
     /// The number after `label:` in conntrackd's `-s` output, nil when absent.

@@ -30,9 +30,7 @@ struct PromotionHandoverTests {
         let log = Vectors.readText(b.log)
         #expect(committed == Self.flows, "B committed \(committed) of \(Self.flows)\n\(log)")
         // The counters, from `tandem status --json`.
-        let status = link.b.run([Shell.tandem, "status", "--json", "-C", b.directory + "/conntrackd.conf"])
-        let document = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
-        let counters = document?["handover"] as? [String: Int] ?? [:]
+        let counters = b.statusDocument()["handover"] as? [String: Int] ?? [:]
         if handover {
             #expect(ended, "B's kernel still holds \(left) flows, A \(Self.flows / 2)\n\(log)")
             #expect(log.contains("handover: for"), "\(log)")

@@ -53,3 +53,11 @@ final class RunPair {
         try? FileManager.default.removeItem(atPath: base)
     }
 }
+
+extension FailoverNodeTests.Node {
+    /// The node's `tandem status --json`, parsed; empty if it did not answer with JSON.
+    func statusDocument() -> [String: Any] {
+        let r = namespace.run([Shell.tandem, "status", "--json", "-C", directory + "/conntrackd.conf"])
+        return (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]) ?? [:]
+    }
+}

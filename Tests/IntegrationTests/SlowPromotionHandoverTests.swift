@@ -57,9 +57,7 @@ struct SlowPromotionHandoverTests {
         try #require(took >= 6, "B's commit did not hold through A's changes\n\(log.suffix(3000))")
         #expect(inA == expected, "A holds \(inA) flows, expected \(expected)")
         // What was read during the commit is counted where an operator looks.
-        let status = link.b.run([Shell.tandem, "status", "--json", "-C", b.directory + "/conntrackd.conf"])
-        let document = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
-        let linkCounters = (document?["sync"] as? [String: Any])?["link"] as? [String: Any]
+        let linkCounters = (b.statusDocument()["sync"] as? [String: Any])?["link"] as? [String: Any]
         let readWhileBusy = linkCounters?["readWhileBusy"] as? Int ?? -1
         #expect(stashes ? readWhileBusy > 0 : readWhileBusy == 0, "readWhileBusy \(readWhileBusy)")
         if stashes {

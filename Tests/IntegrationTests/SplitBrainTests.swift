@@ -25,9 +25,7 @@ struct SplitBrainTests {
     }
 
     static func reports(_ node: FailoverNodeTests.Node) -> [String: Int] {
-        let r = node.namespace.run([Shell.tandem, "status", "--json", "-C", node.directory + "/conntrackd.conf"])
-        let document = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
-        let splitBrain = document?["splitBrain"] as? [String: Any]
+        let splitBrain = node.statusDocument()["splitBrain"] as? [String: Any]
         return splitBrain?["reports"] as? [String: Int] ?? [:]
     }
 
@@ -190,9 +188,7 @@ struct SplitBrainTests {
 
     /// The instance states in the node's `splitBrain.peerView`.
     static func peerStates(_ node: FailoverNodeTests.Node) -> [String] {
-        let r = node.namespace.run([Shell.tandem, "status", "--json", "-C", node.directory + "/conntrackd.conf"])
-        let document = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
-        let view = (document?["splitBrain"] as? [String: Any])?["peerView"] as? [String: Any]
+        let view = (node.statusDocument()["splitBrain"] as? [String: Any])?["peerView"] as? [String: Any]
         return (view?["instances"] as? [[String: Any]] ?? []).compactMap { $0["state"] as? String }
     }
 }
