@@ -166,7 +166,7 @@ extension ConntrackdDaemon {
         do {
             defer { restoreEventGroups(now: Instant.now()) }
             report = try committer.commit(state.externalCache.entries.values, adopt: adopting, quietly: quiet ? events : nil,
-                                          hold: quiet ? commitTuning.holdQuietWindow : .zero, meanwhile: stashPeerDatagrams)
+                                          hold: quiet ? commitTuning.holdQuietWindow : .zero, meanwhile: whileBusy)
         } catch {
             lastPromotion = PromotionRecord(startedAt: now, error: "\(error)", peerTableIncomplete: incomplete)
             promotionTally.recordFailure()
@@ -214,7 +214,7 @@ extension ConntrackdDaemon {
         let stashedBefore = link.channels.stashCounters
         defer { logStashed(since: stashedBefore, during: "the write of flows that did not fit") }
         do {
-            refused = try committer.retry(flows, meanwhile: stashPeerDatagrams)
+            refused = try committer.retry(flows, meanwhile: whileBusy)
         } catch {
             state.pendingCommit.attempted(stillRefused: Set(flows.indices), now: now)
             recovered(.kernelCommit, "writing the \(flows.count) flows that did not fit failed: \(error); trying again")

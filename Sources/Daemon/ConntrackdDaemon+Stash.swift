@@ -4,11 +4,15 @@ import LinkIO
 /// `ChannelSet.stash()`): a commit between its batches, and a full-table dump every few
 /// thousand flows. The next turn decodes them first.
 extension ConntrackdDaemon {
-    /// Nil for the tests' control runs (TANDEM_TEST_NO_STASH): the backlog waits in the
-    /// socket, as before.
-    var stashPeerDatagrams: (() -> Void)? {
-        guard commitTuning.stashes else { return nil }
+    /// What a long kernel job runs every few thousand flows: the owner's `keepUp`, and the
+    /// stash. The stash is left out for the tests' control runs (TANDEM_TEST_NO_STASH): the
+    /// backlog then waits in the socket, as before.
+    var whileBusy: (() -> Void)? {
+        let keepUp = keepUp, stashes = commitTuning.stashes
+        guard stashes || keepUp != nil else { return nil }
         return { [unowned self] in
+            keepUp?()
+            guard stashes else { return }
             if state.handover.isOpen(now: .now()) { state.handover.drainingStash = true }
             link.channels.stash()
         }
@@ -20,7 +24,7 @@ extension ConntrackdDaemon {
     /// A kernel dump that calls `tick` once per flow: every `dumpFlowsPerStash` flows the
     /// peer's datagrams are stashed, and one line says how many after it.
     func dumpStashing<T>(during job: String, _ body: (_ tick: () -> Void) throws -> T) rethrows -> T {
-        var pace = EveryNth(Self.dumpFlowsPerStash, stashPeerDatagrams)
+        var pace = EveryNth(Self.dumpFlowsPerStash, whileBusy)
         let stashedBefore = link.channels.stashCounters
         defer { logStashed(since: stashedBefore, during: job) }
         return try body { pace.tick() }

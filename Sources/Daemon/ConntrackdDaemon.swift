@@ -339,7 +339,9 @@ public final class ConntrackdDaemon {
     var extraStatusDocument: ((inout StatusDocument) -> Void)?
     /// The last write of the external cache into the kernel, for the JSON status.
     var lastPromotion: PromotionRecord?
-
+    /// Run from inside a long kernel job, as often as the peer's datagrams are stashed
+    /// (`whileBusy`): `tandem run` sends the adverts that fall due meanwhile.
+    public var keepUp: (() -> Void)?
 
     /// Sends a datagram still waiting for company (on the way out).
     func flushPendingDatagram() { link.flush() }

@@ -98,6 +98,14 @@ public final class FailoverNode {
         if !options.runSyncScripts {
             vrrp.isHandledInternally = { ($0.split(separator: "/").last ?? "") == "primary-backup.sh" }
         }
+        // A long kernel job (a dump of a million flows after an event overrun) holds the
+        // loop for seconds: a master's adverts go on from inside it, or its backup takes
+        // over. TANDEM_TEST_NO_KEEP_ADVERTISING is the tests' control.
+        if getenv("TANDEM_TEST_NO_KEEP_ADVERTISING") == nil {
+            replication.keepUp = { [unowned self] in self.vrrp.keepAdvertising(now: Instant.now()) }
+        } else {
+            log("test switch TANDEM_TEST_NO_KEEP_ADVERTISING: no adverts during long kernel jobs")
+        }
         vrrp.start()
         followVRRP()
         onReady()

@@ -246,6 +246,16 @@ public final class KeepalivedDaemon {
         reapChildren()
     }
 
+    /// Called from inside a long job of the node's loop (`ConntrackdDaemon.keepUp`): each
+    /// MASTER sends the advert that has fallen due, and nothing else is done. A unit whose
+    /// announcement is still held (its promotion's commit) stays silent: its first advert
+    /// comes with its addresses.
+    public func keepAdvertising(now t: Instant) {
+        for i in instances where i.machine.state == .master && !handOff.held.values.contains(where: { $0.contains { $0.0 === i } }) {
+            if let advert = i.machine.dueAdvertisement(now: t) { perform(i, [advert]) }
+        }
+    }
+
     /// SIGTERM: masters resign with priority 0 and drop their addresses.
     public func finish() {
         let t = Instant.now()

@@ -160,13 +160,21 @@ public struct InstanceMachine: Sendable {
         case .master:
             var actions: [Action] = []
             for _ in 0..<due { actions.append(.announce(repeats: parameters.lowerPriorityGARPRepeat)) }
-            guard let d = advertisementDeadline, now >= d else { return actions }
-            advertisementDeadline = d + parameters.interval
-            if advertisementDeadline! <= now { advertisementDeadline = now + parameters.interval }
-            return actions + [.sendAdvertisement(priority: parameters.priority)]
+            return actions + (dueAdvertisement(now: now).map { [$0] } ?? [])
         default:
             return []
         }
+    }
+
+    /// A MASTER's advert that has fallen due, and nothing else: for an owner whose loop a
+    /// long job holds (a kernel dump of a million flows takes seconds), so its backup does
+    /// not take over meanwhile, while the rest of `fire` (other deadlines, a transition)
+    /// waits for the loop's next turn.
+    public mutating func dueAdvertisement(now: Instant) -> Action? {
+        guard state == .master, let d = advertisementDeadline, now >= d else { return nil }
+        advertisementDeadline = d + parameters.interval
+        if advertisementDeadline! <= now { advertisementDeadline = now + parameters.interval }
+        return .sendAdvertisement(priority: parameters.priority)
     }
 
     public mutating func receive(_ heard: Heard, now: Instant) -> [Action] {

@@ -13,12 +13,12 @@ final class RunPair {
     var nodeA: Spawned?
     var nodeB: Spawned?
 
-    /// `environmentB`: VAR=value settings for B's process (the test-only switches);
+    /// `environmentA`, `environmentB`: VAR=value settings for each node's process (the test-only switches);
     /// `arguments`: more `tandem run` options for A and for B; `namespacePrefix`: the
     /// namespaces' (see VethLink).
     /// `advertInterval`: both nodes' advert_int (sub-second: VRRPv3); `syncLink`: UDP, TCP or Multicast;
     /// `receiveBuffer`: B's RcvSocketBuffer on a UDP link.
-    init(tag: String, prefix: String, subnet: String, environmentB: [String] = [], arguments: (a: [String], b: [String]) = ([], []),
+    init(tag: String, prefix: String, subnet: String, environmentA: [String] = [], environmentB: [String] = [], arguments: (a: [String], b: [String]) = ([], []),
          namespacePrefix: String = "tdt", advertInterval: String = "1", syncLink: String = "UDP", receiveBuffer: Int? = nil) throws {
         link = try VethLink(tag: tag, prefix: prefix, addressA: "\(subnet).1/24", addressB: "\(subnet).2/24", namespacePrefix: namespacePrefix)
         base = NSTemporaryDirectory() + "tdt-\(tag)-\(getpid())"
@@ -27,8 +27,8 @@ final class RunPair {
         do {
             try a.writeConfigs(priority: 200, state: "MASTER", advertInterval: advertInterval, syncLink: syncLink)
             try b.writeConfigs(priority: 100, state: "BACKUP", advertInterval: advertInterval, syncLink: syncLink, receiveBuffer: receiveBuffer)
-            nodeA = try a.start(demotion: 0, arguments: arguments.a)
-            try #require(FailoverNodeTests.waitUntil(15) { a.holdsVIP }, "A never became master: \(Vectors.readText(a.log))")
+            nodeA = try a.start(demotion: 0, environment: environmentA, arguments: arguments.a)
+            try #require(FailoverNodeTests.waitUntil(25) { a.holdsVIP }, "A never became master: \(Vectors.readText(a.log))")
             nodeB = try b.start(demotion: 0, environment: environmentB, arguments: arguments.b)
             usleep(2_000_000)
         } catch {

@@ -33,6 +33,21 @@ import TestSupport
         #expect(m.fire(now: us(4_804_687)) == [.sendAdvertisement(priority: 50)])
     }
 
+    /// The advert alone, for an owner whose loop a long job holds: due only to a MASTER, on
+    /// the same schedule `fire` keeps; a BACKUP's expired down timer is left to `fire`.
+    @Test func aDueAdvertisementAloneKeepsTheSchedule() {
+        var m = M(.init(priority: 50, configuredMaster: true, address: Self.a))
+        _ = m.start(now: us(0))
+        #expect(m.dueAdvertisement(now: us(3_900_000)) == nil)
+        #expect(m.state == .backup)
+        _ = m.fire(now: us(3_804_687))
+        #expect(m.dueAdvertisement(now: us(4_804_686)) == nil)
+        #expect(m.dueAdvertisement(now: us(4_804_687)) == .sendAdvertisement(priority: 50))
+        #expect(m.dueAdvertisement(now: us(4_900_000)) == nil)
+        #expect(m.fire(now: us(5_000_000)).isEmpty)
+        #expect(m.fire(now: us(5_804_687)) == [.sendAdvertisement(priority: 50)])
+    }
+
     @Test func ownerBecomesMasterAtOnce() {
         var m = M(.init(priority: 255, configuredMaster: true, address: Self.a))
         #expect(m.start(now: us(0)) == [.transition(from: .initial, to: .master), .sendAdvertisement(priority: 255), .addAddresses])
