@@ -16,6 +16,9 @@ public struct EventFilterProgram: Sendable {
         case sources(Policy, [(network: UInt32, prefix: Int)])
         /// TCP states; other protocols pass.
         case tcpStates(Policy, [UInt8])
+        /// Events caused by the netlink socket with this port id (its own writes, echoed
+        /// back) are dropped: the kernel puts the writer's port id in the event's header.
+        case notFrom(port: UInt32)
     }
 
     public let rules: [Rule]
@@ -56,6 +59,10 @@ public struct EventFilterProgram: Sendable {
                 a.emit(Op.tax)
                 a.emit(Op.loadByteAtX, k: 4)
                 decide(&a, policy, pass) { a, match in for s in states { a.jumpIfEqual(UInt32(s), match) } }
+            case .notFrom(let port):
+                // An absolute load reads in network order; nlmsg_pid is in host order.
+                a.emit(Op.loadAbsoluteWord, k: Op.headerPortID)
+                decide(&a, .ignore, pass) { a, match in a.jumpIfEqual(port.bigEndian, match) }
             }
             a.place(pass)
         }
@@ -97,6 +104,8 @@ public struct EventFilterProgram: Sendable {
         static let nlattrNest: UInt32 = 0xFFFF_F000 &+ 16
         /// The first attribute of a ctnetlink message: netlink header (16) + nfgenmsg (4).
         static let attributes: UInt32 = 20
+        /// nlmsg_pid in the netlink header.
+        static let headerPortID: UInt32 = 12
     }
 
     /// Straight-line code with forward labels, resolved into relative jumps at the end.

@@ -138,7 +138,14 @@ public final class ConntrackdDaemon {
         // while events wait in it.
         let ceiling = max(configured, g.netlinkBufferSizeMaxGrowth)
         let ownPort = kernel.socket.portID, filter = policy.filter
-        let program = KernelEventFilter.program(g.filters)
+        let configuredFilter = KernelEventFilter.program(g.filters) != nil
+        // With DisableExternalCache every replicated flow is written into the kernel from
+        // `kernel`, and the kernel would queue each write's event back to the event socket,
+        // to be read and skipped: at a burst's rate those echoes are what overran it (and a
+        // 1M-flow table's overrun costs a dump of seconds). They are dropped in the kernel.
+        // TANDEM_TEST_NO_ECHO_FILTER is the tests' control.
+        let echoes: UInt32? = sync.disableExternalCache && ownPort != 0 && getenv("TANDEM_TEST_NO_ECHO_FILTER") == nil ? ownPort : nil
+        let program = KernelEventFilter.program(g.filters, droppingEchoesOf: echoes)
         var filterState: String?
         // Every event socket, the first and any reopened after a failure, gets the same
         // groups, buffer and kernel-side filter. The daemon's own filter still runs on what
@@ -150,10 +157,14 @@ public final class ConntrackdDaemon {
             if let program {
                 do {
                     try events.socket.attachFilter(try program.instructions())
-                    if filterState == nil { log("using kernel-space event filtering") }
+                    // conntrackd's line, for the operator's filter only.
+                    if filterState == nil && configuredFilter { log("using kernel-space event filtering") }
                     filterState = "kernel"
                 } catch {
-                    if filterState != "userspace" { log("kernel-space event filtering unavailable (\(error)): filtering in userspace") }
+                    if filterState != "userspace" {
+                        log(configuredFilter ? "kernel-space event filtering unavailable (\(error)): filtering in userspace"
+                                             : "cannot drop our own writes' events in the kernel (\(error)): they are read and skipped")
+                    }
                     filterState = "userspace"
                 }
             }

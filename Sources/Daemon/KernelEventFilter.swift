@@ -3,8 +3,10 @@ import Conntrack
 
 /// `Filter From Kernelspace` blocks as a socket filter program for the event socket.
 enum KernelEventFilter {
-    static func program(_ filters: [ConntrackdConfiguration.Filter]) -> EventFilterProgram? {
-        var rules: [EventFilterProgram.Rule] = []
+    /// `echoesOf`: the port id whose own writes' events are dropped too (first, as most of
+    /// what it drops comes at the highest rate).
+    static func program(_ filters: [ConntrackdConfiguration.Filter], droppingEchoesOf echoesOf: UInt32? = nil) -> EventFilterProgram? {
+        var rules: [EventFilterProgram.Rule] = echoesOf.map { [.notFrom(port: $0)] } ?? []
         func policy(_ p: ConntrackdConfiguration.Policy) -> EventFilterProgram.Policy { p == .accept ? .accept : .ignore }
         for f in filters where f.source == .kernelspace {
             if let p = f.protocolPolicy { rules.append(.protocols(policy(p), f.protocolNumbers)) }
