@@ -338,6 +338,13 @@ public final class ConntrackdDaemon {
             do {
                 try kernel.flush()
                 log("kernel conntrack table flushed (purge)")
+                // Without an external cache the kernel table is where the peer's flows were:
+                // what it replicated since the purge was scheduled (the answer to a backup's
+                // resync request, too) has just gone with the rest. Asked for again.
+                if sync.disableExternalCache && sync.mode != .alarm {
+                    requestResync(now: now)
+                    log("the peer's flows went with the purge (DisableExternalCache): resync requested")
+                }
             } catch {
                 recovered(.kernelFlush, "flushing the kernel conntrack table (purge) failed: \(error); the table stays as it is")
             }

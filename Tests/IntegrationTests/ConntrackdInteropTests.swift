@@ -267,6 +267,32 @@ struct ConntrackdInteropTests {
         #expect(echoFilter ? echoes == 0 : echoes >= Self.flows.count, "own echoes \(echoes)\n\(stats)")
     }
 
+    /// DisableExternalCache and `-t` (a new backup's purge): the purge flushes the kernel
+    /// table, where the peer's replicated flows are too; Tandem asks the peer for them again
+    /// and holds them afterwards. The control is conntrackd 1.4.7 as B, whose table stays
+    /// empty after the same purge.
+    @Test(arguments: [Implementation.tandem, .reference]) func aPurgeWithoutExternalCacheGetsThePeersFlowsBack(_ backup: Implementation) throws {
+        var extra = Pair.Extra()
+        extra.mode = "DisableExternalCache On\n        PurgeTimeout 1"
+        let pair = try Pair(backup == .tandem ? "pgt" : "pgc", a: .tandem, b: backup, extra: extra)
+        defer { pair.stop() }
+        usleep(1_500_000)
+        for f in Self.flows { pair.a.run(["conntrack", "-I"] + f) }
+        let inB = { pair.b.run(["conntrack", "-L", "-p", "udp"]).stdout.contains("dport=53") }
+        try #require(pair.eventually(10, inB), "B never held the replicated flow")
+        _ = pair.query("b", ["-t"])
+        // The purge comes PurgeTimeout (1 s) later; then the flow is back only if asked for.
+        let flushed = pair.eventually(5) { !inB() || Vectors.readText("\(pair.dir)/b.err").contains("flushed (purge)") }
+        usleep(2_500_000)
+        if backup == .tandem {
+            #expect(flushed && Vectors.readText("\(pair.dir)/b.err").contains("kernel conntrack table flushed (purge)"))
+            #expect(pair.eventually(10, inB), "B's kernel lacks the flow after the purge\n\(Vectors.readText("\(pair.dir)/b.err"))")
+            #expect(pair.b.run(["conntrack", "-L"]).stdout.contains("dport=80"))
+        } else {
+            #expect(!inB(), "conntrackd's purge left the flow: the control cannot fail the test")
+        }
+    }
+
     /// Filter From Kernelspace: the kernel drops what the filter rejects before the daemon
     /// reads it (its "events received" and "events filtered" do not count those), and
     /// what passes is replicated as usual.
