@@ -9,6 +9,26 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var broadcast: String?
         public var scope: String?
         public var label: String?
+        /// `-nodad`: the kernel runs duplicate address detection on the IPv6 address, which
+        /// keepalived otherwise turns off (IFA_F_NODAD) so a taken-over VIP is usable at once.
+        public var detectsDuplicates = false
+        /// `preferred_lft SECONDS|forever` as written; nil: not written.
+        public var preferredLifetime: UInt32?
+
+        /// The lifetime value that means forever (INFINITY_LIFE_TIME).
+        public static let forever = UInt32.max
+
+        /// The IPv6 preferred lifetime the address is added with, nil for none (forever):
+        /// as written, else keepalived's old default that deprecates a /128 (RFC 3484) so it
+        /// is not picked as a source address. IPv4 addresses ignore it, as in keepalived.
+        public var kernelPreferredLifetime: UInt32? {
+            guard address.family == AddressFamily.inet6 else { return nil }
+            let lifetime = preferredLifetime ?? (prefix == 128 ? 0 : Self.forever)
+            return lifetime == Self.forever ? nil : lifetime
+        }
+
+        /// IFA_F_NODAD: every IPv6 address unless written `-nodad`.
+        public var addedWithoutDAD: Bool { address.family == AddressFamily.inet6 && !detectsDuplicates }
 
         /// iproute2's scope names (rt_scopes) keepalived knows without the file.
         public static let scopeNames: [String: UInt8] = ["global": 0, "nowhere": 255, "host": 254, "link": 253, "site": 200]

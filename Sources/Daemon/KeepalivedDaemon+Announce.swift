@@ -46,7 +46,7 @@ extension KeepalivedDaemon {
         for _ in 0..<max(0, repeats ?? i.config.garpMasterRepeat) {
             // The excluded addresses are announced too: only the advert leaves them out.
             for v in i.config.virtualAddresses + i.config.excludedAddresses {
-                let a = AnnouncementPacer<String>.Announcement(owner: i.config.name, interface: pacingInterface(i, v), address: v.address)
+                let a = Announcement(owner: ObjectIdentifier(i), interface: pacingInterface(i, v), address: v.address)
                 if pacer.offer(a, now: now) { send(v, of: i) }
             }
         }
@@ -56,10 +56,9 @@ extension KeepalivedDaemon {
     /// MASTER sends nothing (keepalived's delayed ARP thread skips it).
     func sendQueuedAnnouncements(now: Instant) {
         guard pacer.nextDeadline.map({ $0 <= now }) == true else { return }
-        func sender(_ a: AnnouncementPacer<String>.Announcement) -> (Instance, KeepalivedConfiguration.VirtualAddress)? {
-            guard let i = instances.first(where: { $0.config.name == a.owner }), i.machine.state == .master,
-                  let v = (i.config.virtualAddresses + i.config.excludedAddresses).first(where: { $0.address == a.address }) else { return nil }
-            return (i, v)
+        func sender(_ a: Announcement) -> (Instance, KeepalivedConfiguration.VirtualAddress)? {
+            guard let i = instances.first(where: { ObjectIdentifier($0) == a.owner }) else { return nil }
+            return queuedAddress(a, of: i).map { (i, $0) }
         }
         for a in pacer.due(now: now, sendable: { sender($0) != nil }) {
             if let (i, v) = sender(a) { send(v, of: i) }
@@ -77,7 +76,7 @@ extension KeepalivedDaemon {
             let device = v.device.flatMap { own.contains($0) ? nil : $0 }
             if device == nil && !i.config.vmacTransmitBase { continue }
             guard done.insert(device ?? "").inserted else { continue }
-            let a = AnnouncementPacer<String>.Announcement(owner: i.config.name, interface: pacingInterface(i, v), address: v.address)
+            let a = Announcement(owner: ObjectIdentifier(i), interface: pacingInterface(i, v), address: v.address)
             if pacer.offer(a, now: now) { send(v, of: i) }
         }
     }
@@ -118,7 +117,16 @@ extension KeepalivedDaemon {
         return device
     }
 
-    static func pacer(_ c: KeepalivedConfiguration) -> AnnouncementPacer<String> {
+    typealias Announcement = AnnouncementPacer<ObjectIdentifier>.Announcement
+
+    /// The address a queued announcement is for, while its instance can still send it:
+    /// MASTER, with the address still on the interface the entry was queued for.
+    func queuedAddress(_ a: Announcement, of i: Instance) -> KeepalivedConfiguration.VirtualAddress? {
+        guard i.machine.state == .master else { return nil }
+        return (i.config.virtualAddresses + i.config.excludedAddresses).first { $0.address == a.address && pacingInterface(i, $0) == a.interface }
+    }
+
+    static func pacer(_ c: KeepalivedConfiguration) -> AnnouncementPacer<ObjectIdentifier> {
         AnnouncementPacer(garpInterval: .microseconds(c.garpInterval), gnaInterval: .microseconds(c.gnaInterval))
     }
 

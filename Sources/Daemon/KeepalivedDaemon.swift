@@ -40,7 +40,8 @@ public final class KeepalivedDaemon {
     /// Host actions that failed, by action (see `actionFailed`).
     var actionFailures: [String: Int] = [:]
     /// vrrp_garp_interval / vrrp_gna_interval: GARPs and NAs spaced per interface.
-    var pacer: AnnouncementPacer<String>
+    /// Entries are owned by the instance object, whatever a reload renames it to.
+    var pacer: AnnouncementPacer<ObjectIdentifier>
     var programs = NotifyPrograms()
     /// `--metrics-listen` (`tandem keepalived`): copies the figures for the HTTP side between turns.
     public var metrics: MetricsFeed?
@@ -389,13 +390,9 @@ public final class KeepalivedDaemon {
             case .addAddresses:
                 setDropRule(of: i)
                 for v in i.config.virtualAddresses + i.config.excludedAddresses {
-                    // IPv6 VIPs skip DAD: the old master has just released them, and a tentative
-                    // address could neither answer nor be announced (keepalived adds them nodad too).
-                    do {
-                        try addresses.add(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v),
-                                          label: v.address.family == AddressFamily.inet ? v.label : nil,
-                                          nodad: v.address.family == AddressFamily.inet6, scope: v.scopeNumber)
-                    }
+                    // IPv6 VIPs skip DAD unless told otherwise: the old master has just released them,
+                    // and a tentative address could neither answer nor be announced.
+                    do { try addAddress(v, interface: vipIndex(i, v)) }
                     catch { log("(\(i.config.name)) cannot add \(v.address): \(error)") }
                 }
                 installRoutes(of: i)
@@ -420,7 +417,7 @@ public final class KeepalivedDaemon {
                 i.garpExtraDue = nil
                 // Queued, paced announcements leave with the addresses (keepalived empties
                 // its delayed ARP list); the delayed bursts' timers run on.
-                pacer.drop(i.config.name)
+                pacer.drop(ObjectIdentifier(i))
                 removeRules(of: i)
                 removeRoutes(of: i)
                 removeAddresses(of: i)

@@ -25,6 +25,8 @@ extension KeepalivedDaemon {
         if new.firewall.table != firewall.rules.settings.table {
             log("Cannot change nftables table name at a reload - please restart Keepalived")
         }
+        // Spacing first, so what this reload announces is paced by the new one.
+        pacer.respace(garpInterval: .microseconds(new.garpInterval), gnaInterval: .microseconds(new.gnaInterval))
         var remaining = instances
         var next: [Instance] = []
         var started: [Instance] = []
@@ -69,9 +71,9 @@ extension KeepalivedDaemon {
         }
         reloadStatics(from: configuration, to: new)
         configuration = new
-        // New spacing starts afresh: keepalived rebuilds its interfaces' delay groups.
-        if Self.pacer(new).garpInterval != pacer.garpInterval || Self.pacer(new).gnaInterval != pacer.gnaInterval { pacer = Self.pacer(new) }
         instances = next
+        // Queued for an instance the reload removed, or for an address it took away: dropped.
+        pacer.retain { a in next.first { ObjectIdentifier($0) == a.owner }.flatMap { queuedAddress(a, of: $0) } != nil }
         assignGroups()
         groupStates = groupStates.filter { $0.key < new.syncGroups.count }
         scripts.reload(new.scripts, now: now)
@@ -97,12 +99,15 @@ extension KeepalivedDaemon {
         }
         let added = new.filter { !old.contains($0) }
         for v in added {
-            do { try addresses.add(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v), label: v.label, scope: v.scopeNumber) }
+            do { try addAddress(v, interface: vipIndex(i, v)) }
             catch { log("(\(i.config.name)) cannot add \(v.address): \(error)") }
         }
-        if let garp = i.garp {
-            for _ in 0..<max(1, i.config.garpMasterRepeat) {
-                for v in added where v.address.family == AddressFamily.inet { try? garp.announce(v.address) }
+        // Announced as a transition announces them: GARPs and NAs, on each address's own
+        // interface, through the pacer.
+        let now = Instant.now()
+        for _ in 0..<max(1, i.config.garpMasterRepeat) {
+            for v in added where pacer.offer(Announcement(owner: ObjectIdentifier(i), interface: pacingInterface(i, v), address: v.address), now: now) {
+                send(v, of: i)
             }
         }
     }
