@@ -27,5 +27,19 @@ extension KeepalivedConfigParser {
             unsupported("use_vmac for an IPv6 instance (\(v.name))", at)
         }
         if !v.unicastPeers.isEmpty { unsupported("use_vmac with unicast peers (\(v.name))", at) }
+        v.virtualAddresses = v.virtualAddresses.map { onVMAC($0, of: v) }
+        v.excludedAddresses = v.excludedAddresses.map { onVMAC($0, of: v) }
+    }
+
+    /// Where keepalived 2.2.7 puts an address of a use_vmac instance (vrrp.c, the VIP
+    /// checks of vrrp_complete_instance): one without `dev`, or with `dev` of the
+    /// instance's own interface, goes on the VMAC (no device: the instance's home) when it
+    /// is of the instance's family (IPv4: an IPv6 instance is refused), else on the base
+    /// interface itself; one naming another interface stays there.
+    func onVMAC(_ a: KeepalivedConfiguration.VirtualAddress, of v: KeepalivedConfiguration.Instance) -> KeepalivedConfiguration.VirtualAddress {
+        guard a.device == nil || a.device == v.interface else { return a }
+        var moved = a
+        moved.device = a.address.family == AddressFamily.inet ? nil : v.interface
+        return moved
     }
 }

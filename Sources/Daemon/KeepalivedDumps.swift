@@ -212,7 +212,9 @@ extension KeepalivedDaemon {
     /// keepalived's format_ipaddress: a host prefix (/32, /128) is not written.
     func vipText(_ i: Instance, _ v: KeepalivedConfiguration.VirtualAddress) -> String {
         let full = v.address.family == AddressFamily.inet ? 32 : 128
-        return "\(v.address)\(v.prefix == full ? "" : "/\(v.prefix)") dev \(v.device ?? i.config.interface ?? "") scope \(v.scope ?? "global")"
+        // keepalived names a macvlan with its base: `dev vrrp.51@eth0`.
+        let home = i.config.vmacName.map { "\($0)@\(i.config.interface ?? "")" } ?? i.config.interface ?? ""
+        return "\(v.address)\(v.prefix == full ? "" : "/\(v.prefix)") dev \(v.device ?? home) scope \(v.scope ?? "global")"
             + (v.label.map { " label \($0)" } ?? "") + (v.detectsDuplicates ? " -nodad" : "") + Self.lifetimeText(v)
             + (i.machine.state == .master ? " set" : "")
     }
