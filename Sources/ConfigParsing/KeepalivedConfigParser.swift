@@ -234,6 +234,7 @@ public struct KeepalivedConfigParser {
             }
         }
         moveExcessAddresses()
+        nameVMACs()
         for i in config.instances.indices {
             var v = config.instances[i]
             resolveGARPExtra(&v)
@@ -252,7 +253,7 @@ public struct KeepalivedConfigParser {
                 }
                 return x
             }
-            if globalAdvertOption(n) || globalGARPPacing(n) { continue }
+            if globalAdvertOption(n) || globalGARPPacing(n) || vmacPrefix(n) { continue }
             switch n.keyword.text {
             case "router_id": config.routerID = a.first
             case "vrrp_version":
@@ -680,6 +681,9 @@ public struct KeepalivedConfigParser {
             case "accept": v.accept = true
             case "use_vmac": useVMAC(c, into: &v)
             case "vmac_xmit_base": v.vmacTransmitBase = true
+            case "use_vmac_addr":
+                v.vmacForAddresses = true
+                v.vmacForAddressesLocation = c.keyword.location
             case "no_accept":
                 v.accept = false
                 v.noAcceptLocation = c.keyword.location

@@ -27,6 +27,10 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
             return lifetime == Self.forever ? nil : lifetime
         }
 
+        /// use_vmac_addr: the macvlan of `device` the address is added on (nil: `device`
+        /// itself, or the instance's interface).
+        public var vmacDevice: String?
+
         /// IFA_F_NODAD: every IPv6 address unless written `-nodad`.
         public var addedWithoutDAD: Bool { address.family == AddressFamily.inet6 && !detectsDuplicates }
 
@@ -43,6 +47,15 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
             self.broadcast = broadcast
             self.scope = scope
             self.label = label
+        }
+    }
+
+    public struct AddressVMAC: Hashable, Sendable {
+        public var name: String
+        public var base: String
+        public init(name: String, base: String) {
+            self.name = name
+            self.base = base
         }
     }
 
@@ -173,6 +186,20 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var vmacLocation: SourceLocation?
         /// The VRRP MAC the VMAC takes: 00:00:5e:00:01:VRID (RFC 5798 §7.3).
         public var vmacAddress: [UInt8] { [0x00, 0x00, 0x5e, 0x00, 0x01, UInt8(truncatingIfNeeded: virtualRouterID ?? 0)] }
+        /// use_vmac_addr: an address off the instance's own VMAC or interface (another
+        /// `dev`, the other family) goes on a macvlan of its own interface.
+        public var vmacForAddresses = false
+        public var vmacForAddressesLocation: SourceLocation?
+        /// The macvlans use_vmac_addr makes: name and the interface under it, in order.
+        public var addressVMACs: [AddressVMAC] {
+            var seen: [AddressVMAC] = []
+            for v in virtualAddresses + excludedAddresses {
+                guard let name = v.vmacDevice, let base = v.device else { continue }
+                let m = AddressVMAC(name: name, base: base)
+                if !seen.contains(m) { seen.append(m) }
+            }
+            return seen
+        }
         /// Where `no_accept` was written, for the refusals that point at it.
         public var noAcceptLocation: SourceLocation?
         /// Resolved once the file is read: a master that is not the address owner drops
@@ -327,6 +354,10 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     /// gives every interface its instances use this spacing once the whole file is read.
     public var garpInterval = 0
     public var gnaInterval = 0
+    /// vmac_prefix / vmac_addr_prefix: what VMAC names start with instead of `vrrp`
+    /// (an instance's own VMAC; use_vmac_addr's, which take vmac_prefix without the other).
+    public var vmacPrefix: String?
+    public var vmacAddressPrefix: String?
     /// vrrp_garp_extra_if: the default of every instance's garp_extra_if (seconds, 0: none).
     public var garpExtraInterval = 0
     public var garpExtraAll = false

@@ -66,15 +66,18 @@ extension KeepalivedDaemon {
     }
 
     /// garp_extra_if: one announcement per interface other than the instance's that its
-    /// addresses name (the first address there), and with vmac_xmit_base one on its VMAC
-    /// too, as keepalived's vrrp_send_vmac_update picks them; through the pacer.
+    /// addresses are on (the first address there; other than use_vmac_addr's macvlans only
+    /// with `all`), and with vmac_xmit_base one on its VMAC too, as keepalived's
+    /// vrrp_send_vmac_update picks them; through the pacer.
     func announceOnOtherInterfaces(_ i: Instance) {
         let own = [i.config.interface, i.config.vmacName].compactMap { $0 }
         let now = Instant.now()
         var done: Set<String> = []
         for v in i.config.virtualAddresses + i.config.excludedAddresses {
-            let device = v.device.flatMap { own.contains($0) ? nil : $0 }
+            let device = (v.vmacDevice ?? v.device).flatMap { own.contains($0) ? nil : $0 }
             if device == nil && !i.config.vmacTransmitBase { continue }
+            // Without `all`, only the macvlans use_vmac_addr made (keepalived's own interfaces).
+            if device != nil && v.vmacDevice == nil && !i.config.garpExtraAll { continue }
             guard done.insert(device ?? "").inserted else { continue }
             let a = Announcement(owner: ObjectIdentifier(i), interface: pacingInterface(i, v), address: v.address)
             if pacer.offer(a, now: now) { send(v, of: i) }
@@ -105,7 +108,7 @@ extension KeepalivedDaemon {
     /// The interface an address names with `dev` when it is not the one the instance's
     /// addresses live on (its VMAC with use_vmac); nil for that one.
     func otherInterface(_ i: Instance, _ v: KeepalivedConfiguration.VirtualAddress) -> String? {
-        guard let device = v.device, device != (i.config.vmacName ?? i.config.interface) else { return nil }
+        guard let device = v.vmacDevice ?? v.device, device != (i.config.vmacName ?? i.config.interface) else { return nil }
         return device
     }
 
@@ -141,6 +144,6 @@ extension KeepalivedDaemon {
     }
 
     func vipIndex(_ i: Instance, _ v: KeepalivedConfiguration.VirtualAddress) -> UInt32 {
-        v.device.flatMap(InterfaceAddresses.index(of:)) ?? i.interfaceIndex
+        (v.vmacDevice ?? v.device).flatMap(InterfaceAddresses.index(of:)) ?? i.interfaceIndex
     }
 }

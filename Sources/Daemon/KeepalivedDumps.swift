@@ -214,7 +214,7 @@ extension KeepalivedDaemon {
         let full = v.address.family == AddressFamily.inet ? 32 : 128
         // keepalived names a macvlan with its base: `dev vrrp.51@eth0`.
         let home = i.config.vmacName.map { "\($0)@\(i.config.interface ?? "")" } ?? i.config.interface ?? ""
-        return "\(v.address)\(v.prefix == full ? "" : "/\(v.prefix)") dev \(v.device ?? home) scope \(v.scope ?? "global")"
+        return "\(v.address)\(v.prefix == full ? "" : "/\(v.prefix)") dev \(v.vmacDevice.map { "\($0)@\(v.device ?? "")" } ?? v.device ?? home) scope \(v.scope ?? "global")"
             + (v.label.map { " label \($0)" } ?? "") + (v.detectsDuplicates ? " -nodad" : "") + Self.lifetimeText(v)
             + (i.machine.state == .master ? " set" : "")
     }

@@ -16,7 +16,7 @@ extension KeepalivedDaemon {
             && a.multicastSource == b.multicastSource && a.unicastTTL == b.unicastTTL
             && a.multicastGroup4 == b.multicastGroup4 && a.multicastGroup6 == b.multicastGroup6
             // A VMAC change moves the instance's sockets: it starts again as a new one.
-            && a.vmacName == b.vmacName && a.vmacTransmitBase == b.vmacTransmitBase
+            && a.vmacName == b.vmacName && a.vmacTransmitBase == b.vmacTransmitBase && a.addressVMACs == b.addressVMACs
     }
 
     public func reload(_ new: KeepalivedConfiguration) {
