@@ -68,6 +68,8 @@ extension KeepalivedDaemon {
         out += " Gratuitous NA interval = \(Self.microsecondsAsSeconds(configuration.gnaInterval))\n"
         out += " VRRP default protocol version = \(configuration.vrrpVersion)\n"
         out += " VRRP strict mode = \(configuration.strict)\n"
+        if let p = configuration.vmacPrefix { out += " VMAC prefix = \(p)\n" }
+        if let p = configuration.vmacAddressPrefix { out += " VMAC address prefix = \(p)\n" }
         out += "------< VRRP Topology >------\n"
         for i in instances {
             let m = i.machine

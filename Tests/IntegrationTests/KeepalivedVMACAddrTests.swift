@@ -30,7 +30,9 @@ struct KeepalivedVMACAddrTests {
         var sysctls = ""
         var neighbour = ""
         var afterStop: [String] = []
-        var description: String { "holders \(holder) links \(links) sysctls \(sysctls) neighbour \(neighbour) after stop \(afterStop)" }
+        /// The SIGUSR1 dump's address and VMAC prefix lines, interface names as above.
+        var dump: [String] = []
+        var description: String { "holders \(holder) links \(links) sysctls \(sysctls) neighbour \(neighbour) after stop \(afterStop) dump \(dump)" }
     }
 
     func observe(_ kind: VRRPRouter.Kind, _ tag: String, lines: [String], global: [String] = []) throws -> Seen {
@@ -73,6 +75,9 @@ struct KeepalivedVMACAddrTests {
         let neighbour = pair.b.run(["ip", "neigh", "show", "10.77.1.100"]).stdout
         let a1MAC = pair.a.run(["cat", "/sys/class/net/\(pair.interface("a", 1))/address"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         s.neighbour = neighbour.contains(Self.vrrpMAC) ? "VRRP MAC" : neighbour.contains(a1MAC) ? "A1's MAC" : neighbour
+        s.dump = r.data().split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { l in l.hasPrefix("VMAC prefix") || l.hasPrefix("VMAC address prefix") || Self.addresses.contains { l.hasPrefix($0 + "/") } }
+            .map { names.reduce($0) { $0.replacingOccurrences(of: $1.key, with: $1.value) } }
         r.stop()
         _ = eventually(within: 5) { pair.a.run(["ip", "-o", "link", "show", "type", "macvlan"]).stdout.isEmpty }
         s.afterStop = pair.a.run(["ip", "-o", "link", "show", "type", "macvlan"]).stdout.split(separator: "\n").map(String.init)
