@@ -253,7 +253,7 @@ public struct KeepalivedConfigParser {
                 }
                 return x
             }
-            if globalAdvertOption(n) || globalGARPPacing(n) || vmacPrefix(n) { continue }
+            if globalAdvertOption(n) || globalGARPPacing(n) || vmacPrefix(n) || globalNotice(n) { continue }
             switch n.keyword.text {
             case "router_id": config.routerID = a.first
             case "vrrp_version":

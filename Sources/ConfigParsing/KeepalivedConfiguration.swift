@@ -358,6 +358,14 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     /// (an instance's own VMAC; use_vmac_addr's, which take vmac_prefix without the other).
     public var vmacPrefix: String?
     public var vmacAddressPrefix: String?
+    /// vrrp_notify_priority_changes: a change of an instance's effective priority is
+    /// written to the notify FIFO (MASTER_PRIORITY / BACKUP_PRIORITY).
+    public var notifyPriorityChanges = false
+    /// fifo_write_vrrp_states_on_reload: a reload writes to the notify FIFO the states it
+    /// did not change.
+    public var fifoWriteStatesOnReload = false
+    /// log_unknown_vrids: an advert for a VRID no instance on that interface has is logged.
+    public var logUnknownVRIDs = false
     /// vrrp_garp_extra_if: the default of every instance's garp_extra_if (seconds, 0: none).
     public var garpExtraInterval = 0
     public var garpExtraAll = false

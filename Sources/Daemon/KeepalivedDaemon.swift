@@ -43,6 +43,9 @@ public final class KeepalivedDaemon {
     /// Entries are owned by the instance object, whatever a reload renames it to.
     var pacer: AnnouncementPacer<ObjectIdentifier>
     var programs = NotifyPrograms()
+    /// Inside `reload`: keepalived applies priorities to its reloaded instances before it
+    /// gives them back their state, so a change then is a BACKUP_PRIORITY notice.
+    var reloading = false
     /// `--metrics-listen` (`tandem keepalived`): copies the figures for the HTTP side between turns.
     public var metrics: MetricsFeed?
     /// `tandem keepalived`'s control socket (`tandem status`). nil under `tandem run`,
@@ -300,6 +303,11 @@ public final class KeepalivedDaemon {
         let p = Tracking.effectivePriority(base: i.config.effectivePriority, weight: i.trackWeight, demotion: demotion)
         guard p != i.machine.parameters.priority else { return false }
         i.machine.changePriority(to: p)
+        // vrrp_notify_priority_changes: keepalived's send_instance_priority_notifies.
+        if configuration.notifyPriorityChanges {
+            let master = i.machine.state == .master && !reloading
+            notifyFifo("INSTANCE", name: i.config.name, state: master ? "MASTER_PRIORITY" : "BACKUP_PRIORITY", priority: Int(p))
+        }
         return true
     }
 
@@ -361,6 +369,14 @@ public final class KeepalivedDaemon {
             }
             if i.filter.counters[.addressMismatch] != before[.addressMismatch], let more = i.refusalLog.admit("addresses \(packet.source)", now: now) {
                 log("(\(i.config.name)) received an unexpected ip address list from \(packet.source)\(more)")
+            }
+            if i.filter.counters[.unknownVRID] != before[.unknownVRID], configuration.logUnknownVRIDs {
+                // keepalived's line, once per advert: its instances on an interface share one socket.
+                if instances.first(where: { $0.interfaceIndex == i.interfaceIndex }) === i, message.count > 1 {
+                    let heardOn = i.config.vmacTransmitBase ? i.config.interface : i.config.vmacName ?? i.config.interface
+                    log("Unknown VRID(\(message[1])) received on interface(\(heardOn ?? "?")). ignoring...")
+                }
+                return
             }
             for r in ReceiveFilter.Rejection.allCases where ![.authFailure, .addressMismatch, .ownPacket].contains(r)
                 && i.filter.counters[r] != before[r] {

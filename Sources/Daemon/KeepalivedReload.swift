@@ -80,14 +80,29 @@ extension KeepalivedDaemon {
         trackedFiles = TrackedFiles(new.trackFiles, tracked: new.trackedFileNames, reload: true, log: log)
         trackedProcesses = TrackedProcesses(new.trackProcesses, tracked: new.trackedProcessNames, now: now, log: log)
         refreshLinks()
+        reloading = true
         for i in next { evaluateTracking(i); applyPriority(i) }
+        reloading = false
         for i in started {
             if let problem = i.setupProblem { actionFailed("GARP socket", problem) }
             removeStaleAddresses(of: i)
             perform(i, i.machine.start(now: now, faulty: !i.faults.isEmpty))
         }
         trackingChanged(now: now)
+        if new.fifoWriteStatesOnReload { writeStatesAfterReload(kept: next.filter { k in !started.contains { $0 === k } }) }
         log("Reloaded: \(next.count - started.count) instance(s) kept, \(started.count) added, \(remaining.count) removed")
+    }
+
+    /// fifo_write_vrrp_states_on_reload, as keepalived's vrrp_init_state writes them: every
+    /// sync group's state, then each kept instance's that is not MASTER (a master carried
+    /// across the reload writes nothing there).
+    func writeStatesAfterReload(kept: [Instance]) {
+        for (gi, g) in configuration.syncGroups.enumerated() {
+            if let state = groupStates[gi] { notifyFifo("GROUP", name: g.name, state: state.rawValue, priority: 0) }
+        }
+        for i in kept where i.machine.state == .backup || i.machine.state == .fault {
+            notifyFifo("INSTANCE", name: i.config.name, state: i.machine.state.rawValue, priority: Int(i.machine.parameters.priority))
+        }
     }
 
     /// Removes addresses no longer configured and adds (and announces) the new ones.

@@ -54,3 +54,22 @@ import Testing
         #expect(plain.instances.first?.garpExtraInterval == 0)
     }
 }
+
+/// global_defs' vrrp_notify_priority_changes, fifo_write_vrrp_states_on_reload and
+/// log_unknown_vrids as keepalived 2.2.7 reads them; the control is the file without them.
+@Suite struct KeepalivedNoticeConfigTests {
+    static func parse(_ global: String) throws -> KeepalivedConfiguration {
+        try KeepalivedConfigParser.parse("global_defs {\n\(global)\n}\n")
+    }
+
+    @Test func optionsAreRead() throws {
+        let on = try Self.parse(" vrrp_notify_priority_changes\n fifo_write_vrrp_states_on_reload\n log_unknown_vrids")
+        #expect(on.notifyPriorityChanges && on.fifoWriteStatesOnReload && on.logUnknownVRIDs && on.errors.isEmpty && on.unsupported.isEmpty)
+        let off = try Self.parse(" vrrp_notify_priority_changes false")
+        #expect(!off.notifyPriorityChanges && off.errors.isEmpty)
+        let bad = try Self.parse(" vrrp_notify_priority_changes maybe")
+        #expect(!bad.notifyPriorityChanges && bad.errors.map(\.message) == ["Invalid value 'maybe' for global vrrp_notify_priority_changes specified"])
+        let plain = try Self.parse("")
+        #expect(!plain.notifyPriorityChanges && !plain.fifoWriteStatesOnReload && !plain.logUnknownVRIDs)
+    }
+}
