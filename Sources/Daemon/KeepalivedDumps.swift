@@ -64,10 +64,13 @@ extension KeepalivedDaemon {
     public func dataText() -> String {
         var out = "------< Global definitions >------\n"
         out += " Router ID = \(configuration.routerID ?? "(none)")\n"
+        out += " FIFO write vrrp states on reload = \(configuration.fifoWriteStatesOnReload)\n"
+        out += " VRRP notify priority changes = \(configuration.notifyPriorityChanges)\n"
         out += " Gratuitous ARP interval = \(Self.microsecondsAsSeconds(configuration.garpInterval))\n"
         out += " Gratuitous NA interval = \(Self.microsecondsAsSeconds(configuration.gnaInterval))\n"
         out += " VRRP default protocol version = \(configuration.vrrpVersion)\n"
         out += " VRRP strict mode = \(configuration.strict)\n"
+        if configuration.logUnknownVRIDs { out += " log_unknown_vrids\n" }
         if let p = configuration.vmacPrefix { out += " VMAC prefix = \(p)\n" }
         if let p = configuration.vmacAddressPrefix { out += " VMAC address prefix = \(p)\n" }
         out += "------< VRRP Topology >------\n"

@@ -10,7 +10,14 @@ import Testing
 /// option, where neither tool writes those lines.
 @Suite(.serialized, .enabled(if: Shell.isRoot && FileManager.default.isExecutableFile(atPath: "/usr/sbin/keepalived"), "needs root and keepalived"))
 struct KeepalivedNoticesTests {
-    /// The FIFO lines after the first MASTER line and before the STOP lines.
+    /// The SIGUSR1 dump's lines for the three options.
+    static func dumpLines(_ text: String) -> [String] {
+        text.split(separator: "\n").map(String.init)
+            .filter { $0.hasPrefix(" FIFO write vrrp states") || $0.hasPrefix(" VRRP notify priority changes") || $0 == " log_unknown_vrids" }
+    }
+
+    /// The FIFO lines after the first MASTER line and before the STOP lines, then the
+    /// dump's lines for the options.
     func fifoLines(_ kind: VRRPRouter.Kind, options: Bool) throws -> [String] {
         let pair = try SwitchedPair(tag: "fn\(kind.rawValue.prefix(1))\(options ? "o" : "p")", prefix: "tkd")
         defer { pair.remove() }
@@ -84,20 +91,21 @@ struct KeepalivedNoticesTests {
         router.signal(SIGHUP)
         _ = eventually(within: 5) { router.log.contains("Reload") || router.log.contains("reload") }
         usleep(1_000_000)
+        let dump = Self.dumpLines(router.data())
         router.stop()
         _ = eventually(within: 3) { read().contains("GROUP \"G1\" STOP 0") }
         let all = read().split(separator: "\n").map(String.init)
-        guard let first = all.firstIndex(of: "INSTANCE \"VI_1\" MASTER 100") else { return all }
-        return Array(all[(first + 1)...].prefix { !$0.contains(" STOP ") })
+        guard let first = all.firstIndex(of: "INSTANCE \"VI_1\" MASTER 100") else { return all + dump }
+        return Array(all[(first + 1)...].prefix { !$0.contains(" STOP ") }) + dump
     }
 
     @Test func priorityChangesAndReloadStatesGoToTheFifo() throws {
         let ours = try fifoLines(.tandem, options: true), theirs = try fifoLines(.keepalived, options: true)
-        #expect(theirs.contains("INSTANCE \"VI_1\" MASTER_PRIORITY 110"), "keepalived: \(theirs)")
+        #expect(theirs.contains("INSTANCE \"VI_1\" MASTER_PRIORITY 110") && theirs.contains(" VRRP notify priority changes = true"), "keepalived: \(theirs)")
         #expect(ours == theirs, "tandem:\n\(ours.joined(separator: "\n"))\nkeepalived:\n\(theirs.joined(separator: "\n"))")
         // The control: without the options neither writes a priority or reload line.
         let plain = try fifoLines(.tandem, options: false), theirPlain = try fifoLines(.keepalived, options: false)
-        #expect(!theirPlain.contains { $0.contains("PRIORITY") } && plain == theirPlain,
+        #expect(!theirPlain.contains { $0.contains("PRIORITY") } && theirPlain.contains(" VRRP notify priority changes = false") && plain == theirPlain,
                 "tandem:\n\(plain.joined(separator: "\n"))\nkeepalived:\n\(theirPlain.joined(separator: "\n"))")
     }
 
@@ -114,6 +122,7 @@ struct KeepalivedNoticesTests {
         #expect(eventually(within: 10) { pair.holds("b", "10.77.0.152") && pair.holds("a", VRRPTestConfig.vip(0)) }, "\(a.log)\n\(b.log)")
         _ = eventually(within: 3) { a.log.contains("Unknown VRID") }
         let line = a.log.split(separator: "\n").first { $0.contains("Unknown VRID") }
+        #expect(Self.dumpLines(a.data()).contains(" log_unknown_vrids") == option, "\(kind)")
         return line.map { String($0[$0.range(of: "Unknown VRID")!.lowerBound...]).replacingOccurrences(of: pair.interface("a", 0), with: "A0") }
     }
 
