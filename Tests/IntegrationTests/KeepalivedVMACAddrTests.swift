@@ -105,4 +105,31 @@ struct KeepalivedVMACAddrTests {
         #expect(theirNames.links.keys.sorted() == ["tkdaddr.51", "tv.51"], "keepalived: \(theirNames)")
         #expect(ourNames == theirNames, "tandem: \(ourNames)\nkeepalived: \(theirNames)")
     }
+
+    /// garp_extra_if without `all` repeats on use_vmac_addr's macvlan, as keepalived's
+    /// vrrp_send_vmac_update does for the interfaces it made; the control is the same
+    /// instance without use_vmac_addr, where the other interface hears only the first GARP.
+    @Test(arguments: VRRPRouter.Kind.allCases, [true, false])
+    func garpExtraIfRepeatsOnTheMacvlan(_ kind: VRRPRouter.Kind, _ vmacAddr: Bool) throws {
+        let tag = "ge\(kind.rawValue.prefix(1))\(vmacAddr ? 1 : 0)"
+        let pair = try SwitchedPair(tag: tag, segments: 2, prefix: "tkd")
+        defer { pair.remove() }
+        let capture = NSTemporaryDirectory() + "tkd-extra-\(getpid())-\(tag).txt"
+        defer { try? FileManager.default.removeItem(atPath: capture); try? FileManager.default.removeItem(atPath: capture + ".err") }
+        let dump = try pair.b.start(["tcpdump", "-i", pair.interface("b", 1), "-nn", "-l", "arp"], stdout: capture, stderr: capture + ".err")
+        defer { dump.stop() }
+        _ = eventually(within: 3) { Vectors.readText(capture + ".err").contains("listening") }
+        let lines = ["garp_master_repeat 1", "garp_master_delay 60", "garp_extra_if 1"] + (vmacAddr ? ["use_vmac_addr"] : [])
+        let router = try VRRPRouter(kind, in: pair.a, config: Self.config(pair, lines: lines, global: []))
+        defer { router.remove() }
+        try #require(eventually(within: 10) { pair.holds("a", "10.77.1.100") }, "\(router.log)")
+        usleep(3_600_000)
+        let seen = Vectors.readText(capture).split(separator: "\n").filter { $0.contains("Request who-has 10.77.1.100 (ff:ff:ff:ff:ff:ff) tell 10.77.1.100") }.count
+        if vmacAddr {
+            // The first one, then one each second (at an advert's time in keepalived).
+            #expect((3...5).contains(seen), "\(kind): \(Vectors.readText(capture))\n\(router.log)")
+        } else {
+            #expect(seen == 1, "\(kind): \(Vectors.readText(capture))")
+        }
+    }
 }
