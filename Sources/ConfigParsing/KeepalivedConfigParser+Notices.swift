@@ -1,6 +1,6 @@
-/// global_defs options that change what keepalived 2.2.7 tells the operator
-/// (global_parser.c): vrrp_notify_priority_changes, fifo_write_vrrp_states_on_reload and
-/// log_unknown_vrids.
+/// Options that change what keepalived 2.2.7 tells the operator (global_parser.c,
+/// vrrp_parser.c): vrrp_notify_priority_changes (and an instance's or sync group's
+/// notify_priority_changes), fifo_write_vrrp_states_on_reload and log_unknown_vrids.
 extension KeepalivedConfigParser {
     /// False for any other keyword.
     mutating func globalNotice(_ n: Node) -> Bool {
@@ -18,5 +18,26 @@ extension KeepalivedConfigParser {
         default: return false
         }
         return true
+    }
+
+    /// notify_priority_changes `[true|false]` of an instance or sync group (`owner` its
+    /// name); nil for a bad value, which keepalived reports and ignores.
+    mutating func notifyPriorityChanges(_ c: Node, owner: String, group: Bool) -> Bool? {
+        guard let word = c.arguments.first else { return true }
+        guard let on = Self.trueFalse(word.text) else {
+            error("(\(owner)) Invalid value '\(word.text)' for \(group ? "sync group " : "")notify_priority_changes specified", word)
+            return nil
+        }
+        return on
+    }
+
+    /// Once the file is read (keepalived's vrrp_complete_instance): an instance without its
+    /// own setting takes its sync group's, else the global one.
+    mutating func resolveNotifyPriorityChanges() {
+        for n in config.instances.indices where config.instances[n].notifyPriorityChanges == nil {
+            let name = config.instances[n].name
+            let group = config.syncGroups.first { $0.members.contains(name) }
+            config.instances[n].notifyPriorityChanges = group?.notifyPriorityChanges ?? config.notifyPriorityChanges
+        }
     }
 }

@@ -235,6 +235,7 @@ public struct KeepalivedConfigParser {
         }
         moveExcessAddresses()
         nameVMACs()
+        resolveNotifyPriorityChanges()
         for i in config.instances.indices {
             var v = config.instances[i]
             resolveGARPExtra(&v)
@@ -462,6 +463,8 @@ public struct KeepalivedConfigParser {
             case "track_file": trackedFiles(c.children ?? [], owner: name, into: &g.trackFiles)
             case "track_process": trackedProcesses(c.children ?? [], owner: name, into: &g.trackProcesses)
             case "sync_group_tracking_weight": g.trackingWeight = true
+            case "notify_priority_changes":
+                if let on = notifyPriorityChanges(c, owner: name, group: true) { g.notifyPriorityChanges = on }
             case "global_tracking":
                 error("(\(name)) global_tracking is deprecated. Use track_interface/script/file on the sync group", c.keyword)
                 g.trackingWeight = true
@@ -681,6 +684,8 @@ public struct KeepalivedConfigParser {
             case "accept": v.accept = true
             case "use_vmac": useVMAC(c, into: &v)
             case "vmac_xmit_base": v.vmacTransmitBase = true
+            case "notify_priority_changes":
+                if let on = notifyPriorityChanges(c, owner: name, group: false) { v.notifyPriorityChanges = on }
             case "use_vmac_addr":
                 v.vmacForAddresses = true
                 v.vmacForAddressesLocation = c.keyword.location

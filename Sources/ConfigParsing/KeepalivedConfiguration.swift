@@ -188,6 +188,9 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var vmacAddress: [UInt8] { [0x00, 0x00, 0x5e, 0x00, 0x01, UInt8(truncatingIfNeeded: virtualRouterID ?? 0)] }
         /// use_vmac_addr: an address off the instance's own VMAC or interface (another
         /// `dev`, the other family) goes on a macvlan of its own interface.
+        /// notify_priority_changes as written; once the file is read, resolved from the sync
+        /// group's, else global_defs' vrrp_notify_priority_changes.
+        public var notifyPriorityChanges: Bool?
         public var vmacForAddresses = false
         public var vmacForAddressesLocation: SourceLocation?
         /// The macvlans use_vmac_addr makes: name and the interface under it, in order.
@@ -250,6 +253,8 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var trackProcesses: [Tracked] = []
         /// keepalived drops members' tracking weights (failures become FAULTs) unless set.
         public var trackingWeight = false
+        /// notify_priority_changes for its members that do not set their own.
+        public var notifyPriorityChanges: Bool?
     }
 
     public struct Script: Hashable, Sendable {

@@ -87,19 +87,20 @@ public enum KeepalivedKeywords {
                        "notify_stop", "notify", "check_unicast_src", "unicast_ttl", "virtual_ipaddress_excluded", "virtual_rules",
                        "track_file", "track_process", "accept", "strict_mode", "garp_lower_prio_delay", "garp_lower_prio_repeat",
                        "down_timer_adverts", "lower_prio_no_advert", "higher_prio_send_advert", "no_accept", "use_vmac", "vmac_xmit_base",
-                       "notify_master_rx_lower_pri", "garp_extra_if", "vmac_garp_intvl", "use_vmac_addr"],
+                       "notify_master_rx_lower_pri", "garp_extra_if", "vmac_garp_intvl", "use_vmac_addr",
+                       "notify_priority_changes"],
                refused: ["use_ipvlan", "unicast_fault_no_peer",
                          "old_unicast_checksum", "native_ipv6", "vrf", "track_bfd", "mcast_dst_ip",
                          "track_src_ip", "promote_secondaries", "linkbeat_use_polling",
                          "skip_check_adv_addr", "debug", "notify_deleted",
-                         "notify_priority_changes",
                          "kernel_rx_buf_size"],
                outOfScope: ["smtp_alert", "lvs_sync_daemon_interface"])
         + rows("authentication", acted: ["auth_type", "auth_pass"], refused: [], outOfScope: [])
         + rows("vrrp_sync_group",
                acted: ["group", "track_interface", "track_script", "notify_master", "notify_backup", "notify_fault", "notify_stop",
-                       "notify", "global_tracking", "sync_group_tracking_weight", "track_file", "track_process"],
-               refused: [ "track_bfd", "notify_priority_changes"],
+                       "notify", "global_tracking", "sync_group_tracking_weight", "track_file", "track_process",
+                       "notify_priority_changes"],
+               refused: [ "track_bfd"],
                outOfScope: ["smtp_alert"])
         + rows("vrrp_track_process", acted: ["process", "param_match", "weight", "quorum", "quorum_max", "delay", "terminate_delay",
                                              "fork_delay", "full_command"], refused: [], outOfScope: [])

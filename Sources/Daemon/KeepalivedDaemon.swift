@@ -303,8 +303,8 @@ public final class KeepalivedDaemon {
         let p = Tracking.effectivePriority(base: i.config.effectivePriority, weight: i.trackWeight, demotion: demotion)
         guard p != i.machine.parameters.priority else { return false }
         i.machine.changePriority(to: p)
-        // vrrp_notify_priority_changes: keepalived's send_instance_priority_notifies.
-        if configuration.notifyPriorityChanges {
+        // notify_priority_changes: keepalived's send_instance_priority_notifies.
+        if i.config.notifyPriorityChanges ?? configuration.notifyPriorityChanges {
             let master = i.machine.state == .master && !reloading
             notifyFifo("INSTANCE", name: i.config.name, state: master ? "MASTER_PRIORITY" : "BACKUP_PRIORITY", priority: Int(p))
         }

@@ -137,6 +137,7 @@ extension KeepalivedDaemon {
                     out += "     \(t.name) weight \(t.weight ?? configuration.scripts.first { $0.name == t.name }?.weight ?? 0) \(s)\n"
                 }
             }
+            out += "   Notify priority changes = \(c.notifyPriorityChanges ?? configuration.notifyPriorityChanges)\n"
             if !i.filter.counters.isEmpty { out += "   Rejected adverts = \(rejectionSummary(i))\n" }
         }
         if !configuration.syncGroups.isEmpty {

@@ -72,4 +72,38 @@ import Testing
         let plain = try Self.parse("")
         #expect(!plain.notifyPriorityChanges && !plain.fifoWriteStatesOnReload && !plain.logUnknownVRIDs)
     }
+
+    @Test func instanceOverGroupOverGlobal() throws {
+        let c = try KeepalivedConfigParser.parse("""
+        global_defs {
+          vrrp_notify_priority_changes
+        }
+        vrrp_sync_group G {
+          group {
+            A
+            B
+          }
+          notify_priority_changes false
+        }
+        vrrp_instance A {
+          interface eth0
+          virtual_router_id 1
+          notify_priority_changes
+        }
+        vrrp_instance B {
+          interface eth0
+          virtual_router_id 2
+        }
+        vrrp_instance C {
+          interface eth0
+          virtual_router_id 3
+          notify_priority_changes nope
+        }
+        """)
+        #expect(c.instances.map(\.notifyPriorityChanges) == [true, false, true])
+        #expect(c.errors.map(\.message) == ["(C) Invalid value 'nope' for notify_priority_changes specified"] && c.unsupported.isEmpty)
+        // Control: nothing written, nothing on.
+        let plain = try KeepalivedConfigParser.parse("vrrp_instance A {\n interface eth0\n virtual_router_id 1\n}\n")
+        #expect(plain.instances.first?.notifyPriorityChanges == false)
+    }
 }

@@ -18,10 +18,11 @@ struct KeepalivedNoticesTests {
 
     /// The FIFO lines after the first MASTER line and before the STOP lines, then the
     /// dump's lines for the options.
-    func fifoLines(_ kind: VRRPRouter.Kind, options: Bool) throws -> [String] {
-        let pair = try SwitchedPair(tag: "fn\(kind.rawValue.prefix(1))\(options ? "o" : "p")", prefix: "tkd")
+    /// `instanceOff`: VI_1 says `notify_priority_changes false` over the global option.
+    func fifoLines(_ kind: VRRPRouter.Kind, options: Bool, instanceOff: Bool = false) throws -> [String] {
+        let pair = try SwitchedPair(tag: "fn\(kind.rawValue.prefix(1))\(options ? "o" : "p")\(instanceOff ? "i" : "")", prefix: "tkd")
         defer { pair.remove() }
-        let dir = NSTemporaryDirectory() + "tkd-fifo-\(getpid())-\(kind)-\(options)"
+        let dir = NSTemporaryDirectory() + "tkd-fifo-\(getpid())-\(kind)-\(options)-\(instanceOff)"
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -60,6 +61,7 @@ struct KeepalivedNoticesTests {
           track_file {
             up
           }
+        \(instanceOff ? "  notify_priority_changes false\n" : "")
           virtual_ipaddress {
             10.77.0.100/24
           }
@@ -103,6 +105,10 @@ struct KeepalivedNoticesTests {
         let ours = try fifoLines(.tandem, options: true), theirs = try fifoLines(.keepalived, options: true)
         #expect(theirs.contains("INSTANCE \"VI_1\" MASTER_PRIORITY 110") && theirs.contains(" VRRP notify priority changes = true"), "keepalived: \(theirs)")
         #expect(ours == theirs, "tandem:\n\(ours.joined(separator: "\n"))\nkeepalived:\n\(theirs.joined(separator: "\n"))")
+        // An instance's own `notify_priority_changes false` wins over the global option.
+        let off = try fifoLines(.tandem, options: true, instanceOff: true), theirOff = try fifoLines(.keepalived, options: true, instanceOff: true)
+        #expect(!theirOff.contains { $0.contains("PRIORITY ") } && theirOff.contains("GROUP \"G1\" FAULT 0") && off == theirOff,
+                "tandem:\n\(off.joined(separator: "\n"))\nkeepalived:\n\(theirOff.joined(separator: "\n"))")
         // The control: without the options neither writes a priority or reload line.
         let plain = try fifoLines(.tandem, options: false), theirPlain = try fifoLines(.keepalived, options: false)
         #expect(!theirPlain.contains { $0.contains("PRIORITY") } && theirPlain.contains(" VRRP notify priority changes = false") && plain == theirPlain,
