@@ -111,15 +111,17 @@ extension KeepalivedConfigParser {
     }
 
     /// keepalived's vrrp_complete_instance: unset, the global value and its `all`; then off
-    /// unless there is an interface to send on. Without per-address VMACs (not built) that
-    /// takes `all` and an address whose `dev` is another interface.
+    /// unless there is an interface to send on: a use_vmac_addr macvlan, or with `all` an
+    /// address whose `dev` is another interface.
     mutating func resolveGARPExtra(_ v: inout KeepalivedConfiguration.Instance) {
         if v.garpExtraInterval == nil {
             v.garpExtraInterval = config.garpExtraInterval
             if config.garpExtraAll { v.garpExtraAll = true }
         }
         let own = [v.interface, v.vmacName].compactMap { $0 }
-        let extra = (v.virtualAddresses + v.excludedAddresses).contains { $0.device.map { !own.contains($0) } ?? false }
-        if !(v.garpExtraAll && extra) { v.garpExtraInterval = 0 }
+        let addresses = v.virtualAddresses + v.excludedAddresses
+        let extraVMAC = addresses.contains { $0.vmacDevice != nil }
+        let extra = addresses.contains { $0.device.map { !own.contains($0) } ?? false }
+        if !(extraVMAC || (v.garpExtraAll && extra)) { v.garpExtraInterval = 0 }
     }
 }

@@ -1,8 +1,9 @@
 import IPAddressing
 
 /// keepalived 2.2.7's use_vmac (vrrp_parser.c, vrrp.c): the instance moves onto a macvlan
-/// of its interface that carries the VRRP MAC, named vrrp.VRID unless a name is given.
-/// A MAC of one's own (the other form of the argument) and IPv6 instances are not built.
+/// of its interface that carries the VRRP MAC, named vrrp.VRID unless a name is given;
+/// and use_vmac_addr, which gives its addresses on other interfaces macvlans of their own.
+/// A MAC of one's own (the other form of the argument) and IPv6 VMACs are not built.
 extension KeepalivedConfigParser {
     mutating func useVMAC(_ c: Node, into v: inout KeepalivedConfiguration.Instance) {
         v.vmacName = ""
@@ -18,14 +19,95 @@ extension KeepalivedConfigParser {
         }
     }
 
-    /// Once the instance is read: the default name, and what Tandem does not build.
+    /// Once the instance is read: where its addresses go, and what Tandem does not build.
     mutating func resolveVMAC(_ v: inout KeepalivedConfiguration.Instance) {
-        guard let name = v.vmacName, let location = v.vmacLocation else { return }
+        guard v.vmacName != nil, let location = v.vmacLocation else { return }
         let at = Token(kind: .word, text: "use_vmac", location: location, startsLine: true)
-        if name.isEmpty, let id = v.virtualRouterID { v.vmacName = "vrrp.\(id)" }
         if v.virtualAddresses.first?.address.family == AddressFamily.inet6 || v.unicastSource?.family == AddressFamily.inet6 {
             unsupported("use_vmac for an IPv6 instance (\(v.name))", at)
         }
         if !v.unicastPeers.isEmpty { unsupported("use_vmac with unicast peers (\(v.name))", at) }
+        v.virtualAddresses = v.virtualAddresses.map { onVMAC($0, of: v) }
+        v.excludedAddresses = v.excludedAddresses.map { onVMAC($0, of: v) }
+    }
+
+    /// Where keepalived 2.2.7 puts an address of a use_vmac instance (vrrp.c, the VIP
+    /// checks of vrrp_complete_instance): one without `dev`, or with `dev` of the
+    /// instance's own interface, goes on the VMAC (no device: the instance's home) when it
+    /// is of the instance's family (IPv4: an IPv6 instance is refused), else on the base
+    /// interface itself; one naming another interface stays there.
+    func onVMAC(_ a: KeepalivedConfiguration.VirtualAddress, of v: KeepalivedConfiguration.Instance) -> KeepalivedConfiguration.VirtualAddress {
+        guard a.device == nil || a.device == v.interface else { return a }
+        var moved = a
+        moved.device = a.address.family == AddressFamily.inet ? nil : v.interface
+        return moved
+    }
+
+    /// keepalived's create_vmac_name: PREFIX.VRID, else PREFIX1.VRID, PREFIX2.VRID... until
+    /// one is free; the prefix gives way to keep the name within IFNAMSIZ.
+    static func vmacName(prefix: String, vrid: Int, taken: Set<String>) -> String {
+        var number = 0
+        while true {
+            let tail = (number == 0 ? "" : String(number)) + ".\(vrid)"
+            let name = String(decoding: prefix.utf8.prefix(max(0, 15 - tail.utf8.count)), as: UTF8.self) + tail
+            if !taken.contains(name) { return name }
+            number += 1
+        }
+    }
+
+    /// Once every instance is read, as keepalived's vrrp_complete_instance does in order:
+    /// each use_vmac instance without a name of its own gets one, then each use_vmac_addr
+    /// address off the instance's interface (or of the other family) a macvlan of the
+    /// interface it names, one per interface and VRID, shared by the addresses there.
+    mutating func nameVMACs() {
+        var taken = Set(config.instances.compactMap(\.vmacName).filter { !$0.isEmpty })
+        var made: [String: String] = [:]
+        for n in config.instances.indices {
+            var v = config.instances[n]
+            let vrid = v.virtualRouterID ?? 0
+            if v.vmacName == "" {
+                let name = Self.vmacName(prefix: config.vmacPrefix ?? "vrrp", vrid: vrid, taken: taken)
+                v.vmacName = name
+                taken.insert(name)
+            }
+            if v.vmacForAddresses, let location = v.vmacForAddressesLocation {
+                let at = Token(kind: .word, text: "use_vmac_addr", location: location, startsLine: true)
+                let family = v.virtualAddresses.first?.address.family ?? v.unicastSource?.family ?? AddressFamily.inet
+                let interface = v.interface
+                func place(_ a: inout KeepalivedConfiguration.VirtualAddress) {
+                    let own = a.device == nil || a.device == interface
+                    guard !(own && a.address.family == family), let base = a.device ?? interface else { return }
+                    guard a.address.family == AddressFamily.inet else {
+                        unsupported("use_vmac_addr for an IPv6 address (\(a.address))", at)
+                        return
+                    }
+                    let key = "\(base) \(vrid)"
+                    let name = made[key] ?? Self.vmacName(prefix: config.vmacAddressPrefix ?? config.vmacPrefix ?? "vrrp", vrid: vrid, taken: taken)
+                    made[key] = name
+                    taken.insert(name)
+                    a.device = base
+                    a.vmacDevice = name
+                }
+                for i in v.virtualAddresses.indices { place(&v.virtualAddresses[i]) }
+                for i in v.excludedAddresses.indices { place(&v.excludedAddresses[i]) }
+            }
+            config.instances[n] = v
+        }
+    }
+
+    /// global_defs' vmac_prefix / vmac_addr_prefix: the first one written counts, as in
+    /// keepalived, which reports the others.
+    mutating func vmacPrefix(_ n: Node) -> Bool {
+        let keyword = n.keyword.text
+        guard keyword == "vmac_prefix" || keyword == "vmac_addr_prefix" else { return false }
+        guard let prefix = n.arguments.first else { error("`\(keyword)' needs a prefix", n.keyword); return true }
+        if keyword == "vmac_prefix" {
+            if config.vmacPrefix != nil { error("vmac prefix has already been specified - ignoring \(prefix.text)", prefix); return true }
+            config.vmacPrefix = prefix.text
+        } else {
+            if config.vmacAddressPrefix != nil { error("vmac_addr prefix has already been specified - ignoring \(prefix.text)", prefix); return true }
+            config.vmacAddressPrefix = prefix.text
+        }
+        return true
     }
 }

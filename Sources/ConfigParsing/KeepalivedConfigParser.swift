@@ -234,6 +234,8 @@ public struct KeepalivedConfigParser {
             }
         }
         moveExcessAddresses()
+        nameVMACs()
+        resolveNotifyPriorityChanges()
         for i in config.instances.indices {
             var v = config.instances[i]
             resolveGARPExtra(&v)
@@ -252,7 +254,7 @@ public struct KeepalivedConfigParser {
                 }
                 return x
             }
-            if globalAdvertOption(n) || globalGARPPacing(n) { continue }
+            if globalAdvertOption(n) || globalGARPPacing(n) || vmacPrefix(n) || globalNotice(n) { continue }
             switch n.keyword.text {
             case "router_id": config.routerID = a.first
             case "vrrp_version":
@@ -461,6 +463,8 @@ public struct KeepalivedConfigParser {
             case "track_file": trackedFiles(c.children ?? [], owner: name, into: &g.trackFiles)
             case "track_process": trackedProcesses(c.children ?? [], owner: name, into: &g.trackProcesses)
             case "sync_group_tracking_weight": g.trackingWeight = true
+            case "notify_priority_changes":
+                if let on = notifyPriorityChanges(c, owner: name, group: true) { g.notifyPriorityChanges = on }
             case "global_tracking":
                 error("(\(name)) global_tracking is deprecated. Use track_interface/script/file on the sync group", c.keyword)
                 g.trackingWeight = true
@@ -516,17 +520,39 @@ public struct KeepalivedConfigParser {
                     error("Invalid scope '\(value)' specified for \(n.keyword.text) - ignoring", a[i + 1])
                 }
                 i += 2
-            case "brd", "broadcast", "preferred_lft", "valid_lft", "peer":
+            case "preferred_lft":
+                // keepalived drops an address whose preferred_lft lacks its value.
+                guard let value else { tolerate("No preferred_lft parameter specified for \(n.keyword.text)", a[i]); return nil }
+                if let seconds = value == "forever" ? KeepalivedConfiguration.VirtualAddress.forever : UInt32(value) {
+                    v.preferredLifetime = seconds
+                } else {
+                    // keepalived's read_unsigned says why, then the keyword's handler says it again.
+                    let why = value.hasPrefix("-") ? "negative number '\(value)'"
+                        : !value.isEmpty && value.allSatisfy({ $0.isASCII && $0.isNumber }) ? "number '\(value)' outside unsigned integer range"
+                        : "invalid number '\(value)'"
+                    tolerate(why, a[i + 1])
+                    tolerate("preferred_lft \(value) is invalid", a[i + 1])
+                }
+                i += 2
+            case "-nodad": v.detectsDuplicates = true; i += 1
+            case "brd", "broadcast", "peer":
                 unsupported("virtual_ipaddress option `\(key)'", a[i]); i += 2
             // use_vmac: keepalived's per-address VMAC (with use_vmac_addr, not built).
-            case "no_track", "home", "-nodad", "nodad", "noprefixroute", "autojoin", "mngtmpaddr", "use_vmac":
+            case "no_track", "home", "noprefixroute", "autojoin", "mngtmpaddr", "use_vmac":
                 unsupported("virtual_ipaddress option `\(key)'", a[i]); i += 1
-            default: error("unknown virtual_ipaddress option `\(key)'", a[i]); i += 1
+            // A word keepalived 2.2.7 does not know (`nodad` and `valid_lft` among them, which
+            // iproute2 knows) is reported and skipped, alone: `valid_lft`'s value is reported
+            // as a word of its own.
+            default: tolerate("Unknown configuration entry '\(key)' for ip address - ignoring", a[i]); i += 1
             }
         }
         if address.family == AddressFamily.inet6, v.scope != nil {
             tolerate("Cannot specify scope for IPv6 addresses (\(n.keyword.text)) - ignoring scope", n.keyword)
             v.scope = nil
+        }
+        if address.family == AddressFamily.inet6, v.label != nil {
+            tolerate("Cannot specify label for IPv6 addresses (\(n.keyword.text)) - ignoring label", n.keyword)
+            v.label = nil
         }
         return v
     }
@@ -658,6 +684,11 @@ public struct KeepalivedConfigParser {
             case "accept": v.accept = true
             case "use_vmac": useVMAC(c, into: &v)
             case "vmac_xmit_base": v.vmacTransmitBase = true
+            case "notify_priority_changes":
+                if let on = notifyPriorityChanges(c, owner: name, group: false) { v.notifyPriorityChanges = on }
+            case "use_vmac_addr":
+                v.vmacForAddresses = true
+                v.vmacForAddressesLocation = c.keyword.location
             case "no_accept":
                 v.accept = false
                 v.noAcceptLocation = c.keyword.location

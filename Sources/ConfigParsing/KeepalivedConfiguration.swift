@@ -9,6 +9,30 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var broadcast: String?
         public var scope: String?
         public var label: String?
+        /// `-nodad`: the kernel runs duplicate address detection on the IPv6 address, which
+        /// keepalived otherwise turns off (IFA_F_NODAD) so a taken-over VIP is usable at once.
+        public var detectsDuplicates = false
+        /// `preferred_lft SECONDS|forever` as written; nil: not written.
+        public var preferredLifetime: UInt32?
+
+        /// The lifetime value that means forever (INFINITY_LIFE_TIME).
+        public static let forever = UInt32.max
+
+        /// The IPv6 preferred lifetime the address is added with, nil for none (forever):
+        /// as written, else keepalived's old default that deprecates a /128 (RFC 3484) so it
+        /// is not picked as a source address. IPv4 addresses ignore it, as in keepalived.
+        public var kernelPreferredLifetime: UInt32? {
+            guard address.family == AddressFamily.inet6 else { return nil }
+            let lifetime = preferredLifetime ?? (prefix == 128 ? 0 : Self.forever)
+            return lifetime == Self.forever ? nil : lifetime
+        }
+
+        /// use_vmac_addr: the macvlan of `device` the address is added on (nil: `device`
+        /// itself, or the instance's interface).
+        public var vmacDevice: String?
+
+        /// IFA_F_NODAD: every IPv6 address unless written `-nodad`.
+        public var addedWithoutDAD: Bool { address.family == AddressFamily.inet6 && !detectsDuplicates }
 
         /// iproute2's scope names (rt_scopes) keepalived knows without the file.
         public static let scopeNames: [String: UInt8] = ["global": 0, "nowhere": 255, "host": 254, "link": 253, "site": 200]
@@ -23,6 +47,15 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
             self.broadcast = broadcast
             self.scope = scope
             self.label = label
+        }
+    }
+
+    public struct AddressVMAC: Hashable, Sendable {
+        public var name: String
+        public var base: String
+        public init(name: String, base: String) {
+            self.name = name
+            self.base = base
         }
     }
 
@@ -153,6 +186,23 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var vmacLocation: SourceLocation?
         /// The VRRP MAC the VMAC takes: 00:00:5e:00:01:VRID (RFC 5798 §7.3).
         public var vmacAddress: [UInt8] { [0x00, 0x00, 0x5e, 0x00, 0x01, UInt8(truncatingIfNeeded: virtualRouterID ?? 0)] }
+        /// use_vmac_addr: an address off the instance's own VMAC or interface (another
+        /// `dev`, the other family) goes on a macvlan of its own interface.
+        /// notify_priority_changes as written; once the file is read, resolved from the sync
+        /// group's, else global_defs' vrrp_notify_priority_changes.
+        public var notifyPriorityChanges: Bool?
+        public var vmacForAddresses = false
+        public var vmacForAddressesLocation: SourceLocation?
+        /// The macvlans use_vmac_addr makes: name and the interface under it, in order.
+        public var addressVMACs: [AddressVMAC] {
+            var seen: [AddressVMAC] = []
+            for v in virtualAddresses + excludedAddresses {
+                guard let name = v.vmacDevice, let base = v.device else { continue }
+                let m = AddressVMAC(name: name, base: base)
+                if !seen.contains(m) { seen.append(m) }
+            }
+            return seen
+        }
         /// Where `no_accept` was written, for the refusals that point at it.
         public var noAcceptLocation: SourceLocation?
         /// Resolved once the file is read: a master that is not the address owner drops
@@ -203,6 +253,8 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var trackProcesses: [Tracked] = []
         /// keepalived drops members' tracking weights (failures become FAULTs) unless set.
         public var trackingWeight = false
+        /// notify_priority_changes for its members that do not set their own.
+        public var notifyPriorityChanges: Bool?
     }
 
     public struct Script: Hashable, Sendable {
@@ -307,6 +359,18 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     /// gives every interface its instances use this spacing once the whole file is read.
     public var garpInterval = 0
     public var gnaInterval = 0
+    /// vmac_prefix / vmac_addr_prefix: what VMAC names start with instead of `vrrp`
+    /// (an instance's own VMAC; use_vmac_addr's, which take vmac_prefix without the other).
+    public var vmacPrefix: String?
+    public var vmacAddressPrefix: String?
+    /// vrrp_notify_priority_changes: a change of an instance's effective priority is
+    /// written to the notify FIFO (MASTER_PRIORITY / BACKUP_PRIORITY).
+    public var notifyPriorityChanges = false
+    /// fifo_write_vrrp_states_on_reload: a reload writes to the notify FIFO the states it
+    /// did not change.
+    public var fifoWriteStatesOnReload = false
+    /// log_unknown_vrids: an advert for a VRID no instance on that interface has is logged.
+    public var logUnknownVRIDs = false
     /// vrrp_garp_extra_if: the default of every instance's garp_extra_if (seconds, 0: none).
     public var garpExtraInterval = 0
     public var garpExtraAll = false

@@ -46,7 +46,7 @@ extension KeepalivedDaemon {
         for _ in 0..<max(0, repeats ?? i.config.garpMasterRepeat) {
             // The excluded addresses are announced too: only the advert leaves them out.
             for v in i.config.virtualAddresses + i.config.excludedAddresses {
-                let a = AnnouncementPacer<String>.Announcement(owner: i.config.name, interface: pacingInterface(i, v), address: v.address)
+                let a = Announcement(owner: ObjectIdentifier(i), interface: pacingInterface(i, v), address: v.address)
                 if pacer.offer(a, now: now) { send(v, of: i) }
             }
         }
@@ -56,10 +56,9 @@ extension KeepalivedDaemon {
     /// MASTER sends nothing (keepalived's delayed ARP thread skips it).
     func sendQueuedAnnouncements(now: Instant) {
         guard pacer.nextDeadline.map({ $0 <= now }) == true else { return }
-        func sender(_ a: AnnouncementPacer<String>.Announcement) -> (Instance, KeepalivedConfiguration.VirtualAddress)? {
-            guard let i = instances.first(where: { $0.config.name == a.owner }), i.machine.state == .master,
-                  let v = (i.config.virtualAddresses + i.config.excludedAddresses).first(where: { $0.address == a.address }) else { return nil }
-            return (i, v)
+        func sender(_ a: Announcement) -> (Instance, KeepalivedConfiguration.VirtualAddress)? {
+            guard let i = instances.first(where: { ObjectIdentifier($0) == a.owner }) else { return nil }
+            return queuedAddress(a, of: i).map { (i, $0) }
         }
         for a in pacer.due(now: now, sendable: { sender($0) != nil }) {
             if let (i, v) = sender(a) { send(v, of: i) }
@@ -67,17 +66,20 @@ extension KeepalivedDaemon {
     }
 
     /// garp_extra_if: one announcement per interface other than the instance's that its
-    /// addresses name (the first address there), and with vmac_xmit_base one on its VMAC
-    /// too, as keepalived's vrrp_send_vmac_update picks them; through the pacer.
+    /// addresses are on (the first address there; other than use_vmac_addr's macvlans only
+    /// with `all`), and with vmac_xmit_base one on its VMAC too, as keepalived's
+    /// vrrp_send_vmac_update picks them; through the pacer.
     func announceOnOtherInterfaces(_ i: Instance) {
         let own = [i.config.interface, i.config.vmacName].compactMap { $0 }
         let now = Instant.now()
         var done: Set<String> = []
         for v in i.config.virtualAddresses + i.config.excludedAddresses {
-            let device = v.device.flatMap { own.contains($0) ? nil : $0 }
+            let device = (v.vmacDevice ?? v.device).flatMap { own.contains($0) ? nil : $0 }
             if device == nil && !i.config.vmacTransmitBase { continue }
+            // Without `all`, only the macvlans use_vmac_addr made (keepalived's own interfaces).
+            if device != nil && v.vmacDevice == nil && !i.config.garpExtraAll { continue }
             guard done.insert(device ?? "").inserted else { continue }
-            let a = AnnouncementPacer<String>.Announcement(owner: i.config.name, interface: pacingInterface(i, v), address: v.address)
+            let a = Announcement(owner: ObjectIdentifier(i), interface: pacingInterface(i, v), address: v.address)
             if pacer.offer(a, now: now) { send(v, of: i) }
         }
     }
@@ -106,7 +108,7 @@ extension KeepalivedDaemon {
     /// The interface an address names with `dev` when it is not the one the instance's
     /// addresses live on (its VMAC with use_vmac); nil for that one.
     func otherInterface(_ i: Instance, _ v: KeepalivedConfiguration.VirtualAddress) -> String? {
-        guard let device = v.device, device != (i.config.vmacName ?? i.config.interface) else { return nil }
+        guard let device = v.vmacDevice ?? v.device, device != (i.config.vmacName ?? i.config.interface) else { return nil }
         return device
     }
 
@@ -118,7 +120,16 @@ extension KeepalivedDaemon {
         return device
     }
 
-    static func pacer(_ c: KeepalivedConfiguration) -> AnnouncementPacer<String> {
+    typealias Announcement = AnnouncementPacer<ObjectIdentifier>.Announcement
+
+    /// The address a queued announcement is for, while its instance can still send it:
+    /// MASTER, with the address still on the interface the entry was queued for.
+    func queuedAddress(_ a: Announcement, of i: Instance) -> KeepalivedConfiguration.VirtualAddress? {
+        guard i.machine.state == .master else { return nil }
+        return (i.config.virtualAddresses + i.config.excludedAddresses).first { $0.address == a.address && pacingInterface(i, $0) == a.interface }
+    }
+
+    static func pacer(_ c: KeepalivedConfiguration) -> AnnouncementPacer<ObjectIdentifier> {
         AnnouncementPacer(garpInterval: .microseconds(c.garpInterval), gnaInterval: .microseconds(c.gnaInterval))
     }
 
@@ -133,6 +144,6 @@ extension KeepalivedDaemon {
     }
 
     func vipIndex(_ i: Instance, _ v: KeepalivedConfiguration.VirtualAddress) -> UInt32 {
-        v.device.flatMap(InterfaceAddresses.index(of:)) ?? i.interfaceIndex
+        (v.vmacDevice ?? v.device).flatMap(InterfaceAddresses.index(of:)) ?? i.interfaceIndex
     }
 }

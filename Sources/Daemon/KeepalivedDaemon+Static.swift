@@ -32,9 +32,7 @@ extension KeepalivedDaemon {
         for v in list {
             guard let index = staticIndex(v) else { continue }
             do {
-                try addresses.add(v.address.bytes, prefix: UInt8(v.prefix), interface: index,
-                                  label: v.address.family == AddressFamily.inet ? v.label : nil, nodad: v.address.family == AddressFamily.inet6,
-                                  scope: v.scopeNumber)
+                try addAddress(v, interface: index)
             } catch {
                 actionFailed("static address", "cannot add static address \(v.address) dev \(v.device ?? "?"): \(error)")
             }

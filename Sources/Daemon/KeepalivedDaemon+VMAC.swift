@@ -8,7 +8,8 @@ import Netlink
 /// macvlan with the VRRP MAC on the instance's interface, without IPv6 (no link-local of
 /// its own), the sysctls that keep ARP answers for the VIPs on it alone, and nftables'
 /// IGMP rule that sends the macvlan's membership reports out of the base interface. The
-/// VIPs and GARPs are on the macvlan, and the adverts too unless vmac_xmit_base.
+/// VIPs and GARPs are on the macvlan, and the adverts too unless vmac_xmit_base. With
+/// use_vmac_addr, an address on another interface gets such a macvlan of that interface.
 extension KeepalivedDaemon {
     struct VMACLinks {
         var links: Links?
@@ -19,8 +20,13 @@ extension KeepalivedDaemon {
     /// Before the instance's sockets open: the macvlan exists and is up. A failure is
     /// logged and counted; the instance then fails to start on the missing interface.
     func prepareVMAC(_ ic: KeepalivedConfiguration.Instance) {
-        guard let name = ic.vmacName, let base = ic.interface, vmacs.created[name] == nil else { return }
-        guard let parent = InterfaceAddresses.index(of: base) else { return }
+        if let name = ic.vmacName, let base = ic.interface { prepareMacvlan(name, on: base, of: ic, igmp: true) }
+        // use_vmac_addr's: keepalived adds no IGMP rule for these.
+        for m in ic.addressVMACs { prepareMacvlan(m.name, on: m.base, of: ic, igmp: false) }
+    }
+
+    func prepareMacvlan(_ name: String, on base: String, of ic: KeepalivedConfiguration.Instance, igmp: Bool) {
+        guard vmacs.created[name] == nil, let parent = InterfaceAddresses.index(of: base) else { return }
         if vmacs.links == nil {
             do { vmacs.links = try Links() } catch { actionFailed("VMAC", "(\(ic.name)) no link socket for \(name): \(error)"); return }
         }
@@ -45,7 +51,7 @@ extension KeepalivedDaemon {
         for (key, value) in [("arp_ignore", 1), ("accept_local", 1), ("rp_filter", 0), ("promote_secondaries", 1)] {
             setSysctl("ipv4/conf/\(name)/\(key)", value, owner: ic.name)
         }
-        if let script = firewall.rules.routeIGMP(vmac: name, base: base), case .failure(let f) = NftCommand.run(script) {
+        if igmp, let script = firewall.rules.routeIGMP(vmac: name, base: base), case .failure(let f) = NftCommand.run(script) {
             actionFailed("firewall", "(\(ic.name)) cannot add the IGMP rule for \(name): \(f)")
         }
     }

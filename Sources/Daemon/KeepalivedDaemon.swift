@@ -40,8 +40,12 @@ public final class KeepalivedDaemon {
     /// Host actions that failed, by action (see `actionFailed`).
     var actionFailures: [String: Int] = [:]
     /// vrrp_garp_interval / vrrp_gna_interval: GARPs and NAs spaced per interface.
-    var pacer: AnnouncementPacer<String>
+    /// Entries are owned by the instance object, whatever a reload renames it to.
+    var pacer: AnnouncementPacer<ObjectIdentifier>
     var programs = NotifyPrograms()
+    /// Inside `reload`: keepalived applies priorities to its reloaded instances before it
+    /// gives them back their state, so a change then is a BACKUP_PRIORITY notice.
+    var reloading = false
     /// `--metrics-listen` (`tandem keepalived`): copies the figures for the HTTP side between turns.
     public var metrics: MetricsFeed?
     /// `tandem keepalived`'s control socket (`tandem status`). nil under `tandem run`,
@@ -309,6 +313,11 @@ public final class KeepalivedDaemon {
         let p = Tracking.effectivePriority(base: i.config.effectivePriority, weight: i.trackWeight, demotion: demotion)
         guard p != i.machine.parameters.priority else { return false }
         i.machine.changePriority(to: p)
+        // notify_priority_changes: keepalived's send_instance_priority_notifies.
+        if i.config.notifyPriorityChanges ?? configuration.notifyPriorityChanges {
+            let master = i.machine.state == .master && !reloading
+            notifyFifo("INSTANCE", name: i.config.name, state: master ? "MASTER_PRIORITY" : "BACKUP_PRIORITY", priority: Int(p))
+        }
         return true
     }
 
@@ -371,6 +380,14 @@ public final class KeepalivedDaemon {
             if i.filter.counters[.addressMismatch] != before[.addressMismatch], let more = i.refusalLog.admit("addresses \(packet.source)", now: now) {
                 log("(\(i.config.name)) received an unexpected ip address list from \(packet.source)\(more)")
             }
+            if i.filter.counters[.unknownVRID] != before[.unknownVRID], configuration.logUnknownVRIDs {
+                // keepalived's line, once per advert: its instances on an interface share one socket.
+                if instances.first(where: { $0.interfaceIndex == i.interfaceIndex }) === i, message.count > 1 {
+                    let heardOn = i.config.vmacTransmitBase ? i.config.interface : i.config.vmacName ?? i.config.interface
+                    log("Unknown VRID(\(message[1])) received on interface(\(heardOn ?? "?")). ignoring...")
+                }
+                return
+            }
             for r in ReceiveFilter.Rejection.allCases where ![.authFailure, .addressMismatch, .ownPacket].contains(r)
                 && i.filter.counters[r] != before[r] {
                 if let more = i.refusalLog.admit("\(r.rawValue) \(packet.source)", now: now) {
@@ -399,13 +416,9 @@ public final class KeepalivedDaemon {
             case .addAddresses:
                 setDropRule(of: i)
                 for v in i.config.virtualAddresses + i.config.excludedAddresses {
-                    // IPv6 VIPs skip DAD: the old master has just released them, and a tentative
-                    // address could neither answer nor be announced (keepalived adds them nodad too).
-                    do {
-                        try addresses.add(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v),
-                                          label: v.address.family == AddressFamily.inet ? v.label : nil,
-                                          nodad: v.address.family == AddressFamily.inet6, scope: v.scopeNumber)
-                    }
+                    // IPv6 VIPs skip DAD unless told otherwise: the old master has just released them,
+                    // and a tentative address could neither answer nor be announced.
+                    do { try addAddress(v, interface: vipIndex(i, v)) }
                     catch { log("(\(i.config.name)) cannot add \(v.address): \(error)") }
                 }
                 installRoutes(of: i)
@@ -430,7 +443,7 @@ public final class KeepalivedDaemon {
                 i.garpExtraDue = nil
                 // Queued, paced announcements leave with the addresses (keepalived empties
                 // its delayed ARP list); the delayed bursts' timers run on.
-                pacer.drop(i.config.name)
+                pacer.drop(ObjectIdentifier(i))
                 removeRules(of: i)
                 removeRoutes(of: i)
                 removeAddresses(of: i)

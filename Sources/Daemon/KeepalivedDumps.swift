@@ -64,8 +64,15 @@ extension KeepalivedDaemon {
     public func dataText() -> String {
         var out = "------< Global definitions >------\n"
         out += " Router ID = \(configuration.routerID ?? "(none)")\n"
+        out += " FIFO write vrrp states on reload = \(configuration.fifoWriteStatesOnReload)\n"
+        out += " VRRP notify priority changes = \(configuration.notifyPriorityChanges)\n"
+        out += " Gratuitous ARP interval = \(Self.microsecondsAsSeconds(configuration.garpInterval))\n"
+        out += " Gratuitous NA interval = \(Self.microsecondsAsSeconds(configuration.gnaInterval))\n"
         out += " VRRP default protocol version = \(configuration.vrrpVersion)\n"
         out += " VRRP strict mode = \(configuration.strict)\n"
+        if configuration.logUnknownVRIDs { out += " log_unknown_vrids\n" }
+        if let p = configuration.vmacPrefix { out += " VMAC prefix = \(p)\n" }
+        if let p = configuration.vmacAddressPrefix { out += " VMAC address prefix = \(p)\n" }
         out += "------< VRRP Topology >------\n"
         for i in instances {
             let m = i.machine
@@ -130,6 +137,7 @@ extension KeepalivedDaemon {
                     out += "     \(t.name) weight \(t.weight ?? configuration.scripts.first { $0.name == t.name }?.weight ?? 0) \(s)\n"
                 }
             }
+            out += "   Notify priority changes = \(c.notifyPriorityChanges ?? configuration.notifyPriorityChanges)\n"
             if !i.filter.counters.isEmpty { out += "   Rejected adverts = \(rejectionSummary(i))\n" }
         }
         if !configuration.syncGroups.isEmpty {
@@ -210,14 +218,34 @@ extension KeepalivedDaemon {
     /// keepalived's format_ipaddress: a host prefix (/32, /128) is not written.
     func vipText(_ i: Instance, _ v: KeepalivedConfiguration.VirtualAddress) -> String {
         let full = v.address.family == AddressFamily.inet ? 32 : 128
-        return "\(v.address)\(v.prefix == full ? "" : "/\(v.prefix)") dev \(v.device ?? i.config.interface ?? "") scope \(v.scope ?? "global")"
-            + (v.label.map { " label \($0)" } ?? "") + (i.machine.state == .master ? " set" : "")
+        // keepalived names a macvlan with its base: `dev vrrp.51@eth0`.
+        let home = i.config.vmacName.map { "\($0)@\(i.config.interface ?? "")" } ?? i.config.interface ?? ""
+        return "\(v.address)\(v.prefix == full ? "" : "/\(v.prefix)") dev \(v.vmacDevice.map { "\($0)@\(v.device ?? "")" } ?? v.device ?? home) scope \(v.scope ?? "global")"
+            + (v.label.map { " label \($0)" } ?? "") + (v.detectsDuplicates ? " -nodad" : "") + Self.lifetimeText(v)
+            + (i.machine.state == .master ? " set" : "")
+    }
+
+    /// keepalived writes an IPv6 address's preferred lifetime in its data dump.
+    static func lifetimeText(_ v: KeepalivedConfiguration.VirtualAddress) -> String {
+        guard v.address.family == AddressFamily.inet6 else { return "" }
+        switch v.kernelPreferredLifetime {
+        case nil: return " preferred_lft forever"
+        case 0: return " deprecated"
+        case let seconds?: return " preferred_lft \(seconds)"
+        }
     }
 
     static func epoch(_ t: Double) -> String {
         let micro = Int((t * 1e6).rounded())
         let frac = String(micro % 1_000_000)
         return "\(micro / 1_000_000)." + String(repeating: "0", count: 6 - frac.count) + frac
+    }
+
+    /// printf's `%f` of a microsecond count in seconds: six decimals, as keepalived writes
+    /// its global GARP / NA intervals.
+    static func microsecondsAsSeconds(_ us: Int) -> String {
+        let frac = String(us % 1_000_000)
+        return "\(us / 1_000_000)." + String(repeating: "0", count: 6 - frac.count) + frac
     }
 
     static func number(_ d: Double) -> String {

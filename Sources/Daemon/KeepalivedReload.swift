@@ -16,7 +16,7 @@ extension KeepalivedDaemon {
             && a.multicastSource == b.multicastSource && a.unicastTTL == b.unicastTTL
             && a.multicastGroup4 == b.multicastGroup4 && a.multicastGroup6 == b.multicastGroup6
             // A VMAC change moves the instance's sockets: it starts again as a new one.
-            && a.vmacName == b.vmacName && a.vmacTransmitBase == b.vmacTransmitBase
+            && a.vmacName == b.vmacName && a.vmacTransmitBase == b.vmacTransmitBase && a.addressVMACs == b.addressVMACs
     }
 
     public func reload(_ new: KeepalivedConfiguration) {
@@ -25,6 +25,8 @@ extension KeepalivedDaemon {
         if new.firewall.table != firewall.rules.settings.table {
             log("Cannot change nftables table name at a reload - please restart Keepalived")
         }
+        // Spacing first, so what this reload announces is paced by the new one.
+        pacer.respace(garpInterval: .microseconds(new.garpInterval), gnaInterval: .microseconds(new.gnaInterval))
         var remaining = instances
         var next: [Instance] = []
         var started: [Instance] = []
@@ -69,23 +71,38 @@ extension KeepalivedDaemon {
         }
         reloadStatics(from: configuration, to: new)
         configuration = new
-        // New spacing starts afresh: keepalived rebuilds its interfaces' delay groups.
-        if Self.pacer(new).garpInterval != pacer.garpInterval || Self.pacer(new).gnaInterval != pacer.gnaInterval { pacer = Self.pacer(new) }
         instances = next
+        // Queued for an instance the reload removed, or for an address it took away: dropped.
+        pacer.retain { a in next.first { ObjectIdentifier($0) == a.owner }.flatMap { queuedAddress(a, of: $0) } != nil }
         assignGroups()
         groupStates = groupStates.filter { $0.key < new.syncGroups.count }
         scripts.reload(new.scripts, now: now)
         trackedFiles = TrackedFiles(new.trackFiles, tracked: new.trackedFileNames, reload: true, log: log)
         trackedProcesses = TrackedProcesses(new.trackProcesses, tracked: new.trackedProcessNames, now: now, log: log)
         refreshLinks()
+        reloading = true
         for i in next { evaluateTracking(i); applyPriority(i) }
+        reloading = false
         for i in started {
             if let problem = i.setupProblem { actionFailed("GARP socket", problem) }
             removeStaleAddresses(of: i)
             perform(i, i.machine.start(now: now, faulty: !i.faults.isEmpty))
         }
         trackingChanged(now: now)
+        if new.fifoWriteStatesOnReload { writeStatesAfterReload(kept: next.filter { k in !started.contains { $0 === k } }) }
         log("Reloaded: \(next.count - started.count) instance(s) kept, \(started.count) added, \(remaining.count) removed")
+    }
+
+    /// fifo_write_vrrp_states_on_reload, as keepalived's vrrp_init_state writes them: every
+    /// sync group's state, then each kept instance's that is not MASTER (a master carried
+    /// across the reload writes nothing there).
+    func writeStatesAfterReload(kept: [Instance]) {
+        for (gi, g) in configuration.syncGroups.enumerated() {
+            if let state = groupStates[gi] { notifyFifo("GROUP", name: g.name, state: state.rawValue, priority: 0) }
+        }
+        for i in kept where i.machine.state == .backup || i.machine.state == .fault {
+            notifyFifo("INSTANCE", name: i.config.name, state: i.machine.state.rawValue, priority: Int(i.machine.parameters.priority))
+        }
     }
 
     /// Removes addresses no longer configured and adds (and announces) the new ones.
@@ -97,12 +114,15 @@ extension KeepalivedDaemon {
         }
         let added = new.filter { !old.contains($0) }
         for v in added {
-            do { try addresses.add(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v), label: v.label, scope: v.scopeNumber) }
+            do { try addAddress(v, interface: vipIndex(i, v)) }
             catch { log("(\(i.config.name)) cannot add \(v.address): \(error)") }
         }
-        if let garp = i.garp {
-            for _ in 0..<max(1, i.config.garpMasterRepeat) {
-                for v in added where v.address.family == AddressFamily.inet { try? garp.announce(v.address) }
+        // Announced as a transition announces them: GARPs and NAs, on each address's own
+        // interface, through the pacer.
+        let now = Instant.now()
+        for _ in 0..<max(1, i.config.garpMasterRepeat) {
+            for v in added where pacer.offer(Announcement(owner: ObjectIdentifier(i), interface: pacingInterface(i, v), address: v.address), now: now) {
+                send(v, of: i)
             }
         }
     }

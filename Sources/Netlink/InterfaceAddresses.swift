@@ -12,6 +12,7 @@ public final class InterfaceAddresses {
         static let local: UInt16 = 2
         static let label: UInt16 = 3
         static let broadcast: UInt16 = 4
+        static let cacheInfo: UInt16 = 6
     }
 
     public let socket: NetlinkSocket
@@ -34,17 +35,28 @@ public final class InterfaceAddresses {
     /// `nodad`: IFA_F_NODAD, so an IPv6 address is usable at once instead of tentative
     /// for the duplicate-address-detection period.
     /// `scope`: RT_SCOPE_* (0 global, 253 link, 254 host...).
+    /// `preferredLifetime`: seconds before the address is deprecated (0: at once), sent as
+    /// IFA_CACHEINFO with a valid lifetime of forever; nil: forever, no attribute.
     public func add(_ address: [UInt8], prefix: UInt8, interface: UInt32, label: String? = nil, broadcast: [UInt8]? = nil,
-                    nodad: Bool = false, scope: UInt8 = 0) throws {
-        try send(Self.newAddress, [.request, .ack, .create, .excl], address, prefix, interface, label, broadcast, nodad ? 0x02 : 0, scope)
+                    nodad: Bool = false, scope: UInt8 = 0, preferredLifetime: UInt32? = nil) throws {
+        try send(Self.newAddress, [.request, .ack, .create, .excl], address, prefix, interface, label, broadcast, nodad ? 0x02 : 0, scope,
+                 preferredLifetime)
     }
 
     public func remove(_ address: [UInt8], prefix: UInt8, interface: UInt32) throws {
-        try send(Self.deleteAddress, [.request, .ack], address, prefix, interface, nil, nil, 0, 0)
+        try send(Self.deleteAddress, [.request, .ack], address, prefix, interface, nil, nil, 0, 0, nil)
+    }
+
+    /// struct ifa_cacheinfo in host order: preferred, valid, and the two timestamps the
+    /// kernel fills in.
+    static func cacheInfo(preferred: UInt32, valid: UInt32 = UInt32.max) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for word in [preferred, valid, 0, 0] { withUnsafeBytes(of: word) { bytes += $0 } }
+        return bytes
     }
 
     private func send(_ type: UInt16, _ flags: NetlinkFlags, _ address: [UInt8], _ prefix: UInt8, _ interface: UInt32,
-                      _ label: String?, _ broadcast: [UInt8]?, _ addressFlags: UInt8, _ scope: UInt8) throws {
+                      _ label: String?, _ broadcast: [UInt8]?, _ addressFlags: UInt8, _ scope: UInt8, _ preferredLifetime: UInt32?) throws {
         var batch = MessageBatch()
         batch.append(type: type, flags: flags, sequence: socket.makeSequence()) { e in
             let family: UInt8 = address.count == 4 ? UInt8(AF_INET) : UInt8(AF_INET6)
@@ -55,6 +67,7 @@ public final class InterfaceAddresses {
             e.data(IFA.address, address)
             if let broadcast { e.data(IFA.broadcast, broadcast) }
             if let label { e.string(IFA.label, label) }
+            if let preferredLifetime { e.data(IFA.cacheInfo, Self.cacheInfo(preferred: preferredLifetime)) }
         }
         try socket.request(batch, buffer: &buffer)
     }

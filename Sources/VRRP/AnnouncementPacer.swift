@@ -27,8 +27,8 @@ public struct AnnouncementPacer<Owner: Hashable & Sendable>: Sendable {
         var family: UInt8
     }
 
-    public let garpInterval: Duration
-    public let gnaInterval: Duration
+    public private(set) var garpInterval: Duration
+    public private(set) var gnaInterval: Duration
     /// Per interface and family: no announcement before this instant.
     private var nextAllowed: [Lane: Instant] = [:]
     /// Held back, oldest first.
@@ -82,6 +82,19 @@ public struct AnnouncementPacer<Owner: Hashable & Sendable>: Sendable {
     /// The instance left MASTER: what it still had queued is not sent.
     public mutating func drop(_ owner: Owner) {
         queued.removeAll { $0.owner == owner }
+    }
+
+    /// A reload's spacing: the same keeps the interfaces' turns and the queue; another
+    /// starts afresh with nothing queued, as keepalived rebuilds its interfaces' delays.
+    public mutating func respace(garpInterval: Duration, gnaInterval: Duration) {
+        guard garpInterval != self.garpInterval || gnaInterval != self.gnaInterval else { return }
+        self = AnnouncementPacer(garpInterval: garpInterval, gnaInterval: gnaInterval)
+    }
+
+    /// After a reload: only what `keep` still wants stays queued (not an instance the reload
+    /// removed, nor an address it took away).
+    public mutating func retain(_ keep: (Announcement) -> Bool) {
+        queued.removeAll { !keep($0) }
     }
 
     /// When the first queued announcement may go out; nil with nothing queued.

@@ -121,7 +121,7 @@ import Testing
         vrrp_instance V {
             interface eth0
             virtual_router_id 9
-            use_vmac_addr
+            use_ipvlan
             unicast_peer {
                 10.234.0.2 min_ttl 2
             }
@@ -132,7 +132,7 @@ import Testing
         }
         """, file: "/etc/keepalived/keepalived.conf")
         #expect(c.unsupported.map(\.description) == [
-            "/etc/keepalived/keepalived.conf:4:5: error: `use_vmac_addr' in vrrp_instance is not supported by tandem (at `use_vmac_addr')",
+            "/etc/keepalived/keepalived.conf:4:5: error: `use_ipvlan' in vrrp_instance is not supported by tandem (at `use_ipvlan')",
             "/etc/keepalived/keepalived.conf:9:32: error: virtual_ipaddress option `brd' is not supported by tandem (at `brd')",
         ])
         // A user after a notify command is acted on now (it runs as that user), not refused.

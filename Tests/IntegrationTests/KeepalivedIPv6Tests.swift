@@ -39,8 +39,8 @@ struct KeepalivedIPv6Tests {
     static func linkLocal(_ pair: SwitchedPair, _ side: String) -> String { side == "a" ? "fe80::77:a" : "fe80::77:b" }
 
     /// A pair whose routers have fixed, already usable link-local addresses (no DAD wait).
-    static func pair(_ tag: String) throws -> SwitchedPair {
-        let pair = try SwitchedPair(tag: tag)
+    static func pair(_ tag: String, prefix: String = "tdt") throws -> SwitchedPair {
+        let pair = try SwitchedPair(tag: tag, prefix: prefix)
         for side in ["a", "b"] {
             let ns = pair.namespace(side).name, ifname = pair.interface(side, 0)
             for argv in [["ip", "-n", ns, "-6", "addr", "flush", "dev", ifname, "scope", "link"],

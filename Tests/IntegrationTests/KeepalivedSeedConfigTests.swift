@@ -35,10 +35,10 @@ struct KeepalivedSeedConfigTests {
         let dir = NSTemporaryDirectory() + "tdu-seed-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Self.moved(fw1, pair, side: "a").replacingOccurrences(of: "    nopreempt\n", with: "    nopreempt\n    use_vmac_addr\n")
+        try Self.moved(fw1, pair, side: "a").replacingOccurrences(of: "    nopreempt\n", with: "    nopreempt\n    use_ipvlan\n")
             .write(toFile: dir + "/refused.conf", atomically: true, encoding: .utf8)
         let refused = pair.a.tandem(["keepalived", "-n", "-l", "-f", dir + "/refused.conf"])
-        #expect(refused.status == 4 && refused.stderr.contains("`use_vmac_addr' in vrrp_instance is not supported by tandem"), "\(refused.stderr)")
+        #expect(refused.status == 4 && refused.stderr.contains("`use_ipvlan' in vrrp_instance is not supported by tandem"), "\(refused.stderr)")
         #expect(vips.allSatisfy { !pair.holds("a", $0) })
         let tandem = try VRRPRouter(.tandem, in: pair.a, config: Self.moved(fw1, pair, side: "a"))
         defer { tandem.remove() }

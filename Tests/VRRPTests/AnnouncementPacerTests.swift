@@ -107,4 +107,42 @@ import TestSupport
         #expect(sent.map(\.address) == (firstSendable ? [Self.a] : [Self.b]))
         #expect(pacer.queued.map(\.address) == (firstSendable ? [Self.b] : []))
     }
+
+    /// A reload (KeepalivedReload): what an instance it removed, or an address it took
+    /// away, had queued is dropped; what a kept master still owes goes out on its turn.
+    /// The control is the same queue without the retain, which would send all three.
+    @Test func aReloadDropsWhatNoLongerHasAnOwner() {
+        let t = us(3_000_000)
+        func queue() -> P {
+            var p = P(garpInterval: .milliseconds(100), gnaInterval: .zero)
+            for (owner, address) in [("kept", Self.c), ("kept", Self.a), ("removed", Self.b), ("kept", Self.v6)] {
+                _ = p.offer(.init(owner: owner, interface: "eth0", address: address), now: t)
+            }
+            return p
+        }
+        var reloaded = queue()
+        #expect(reloaded.queued.map(\.address) == [Self.a, Self.b])
+        // The kept instance lost address a in the reload; the other instance is gone.
+        reloaded.retain { $0.owner == "kept" && $0.address != Self.a }
+        #expect(reloaded.queued.isEmpty && reloaded.nextDeadline == nil)
+        var control = queue()
+        #expect(control.due(now: t + .milliseconds(100)).map(\.address) == [Self.a])
+        #expect(control.due(now: t + .milliseconds(200)).map(\.address) == [Self.b])
+    }
+
+    /// The same spacing keeps the queue and the interfaces' turns; a new one starts afresh.
+    @Test func respacingStartsAfreshOnlyWhenTheSpacingChanges() {
+        let t = us(4_000_000)
+        var p = P(garpInterval: .milliseconds(100), gnaInterval: .zero)
+        _ = p.offer(.init(owner: "VI_1", interface: "eth0", address: Self.a), now: t)
+        _ = p.offer(.init(owner: "VI_1", interface: "eth0", address: Self.b), now: t)
+        p.respace(garpInterval: .milliseconds(100), gnaInterval: .zero)
+        #expect(p.queued.map(\.address) == [Self.b] && p.nextDeadline == t + .milliseconds(100))
+        let heldBack = p.offer(.init(owner: "VI_1", interface: "eth0", address: Self.c), now: t + .milliseconds(10))
+        #expect(!heldBack)
+        p.respace(garpInterval: .milliseconds(500), gnaInterval: .zero)
+        #expect(p.queued.isEmpty && p.garpInterval == .milliseconds(500))
+        let fresh = p.offer(.init(owner: "VI_1", interface: "eth0", address: Self.c), now: t + .milliseconds(20))
+        #expect(fresh)
+    }
 }
