@@ -32,8 +32,12 @@ public struct KeepalivedLineFilter {
         let directory = file.contains("/") ? String(file[..<file.lastIndex(of: "/")!]) : "."
         var out: [Substring] = []
         var number = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // CR LF is one Character, so it is named as a line end of its own; a file written
+        // so was one line to this layer, its `@id` and `$` lines never seen. keepalived
+        // drops a line's trailing CRs with its LF, and so do we.
+        for var raw in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             number += 1
+            while raw.last == "\r" { raw.removeLast() }
             out.append(Substring(filter(String(raw), at: SourceLocation(file: file, line: number, column: 1), directory: directory)))
         }
         return out.joined(separator: "\n")

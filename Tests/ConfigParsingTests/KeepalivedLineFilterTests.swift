@@ -89,6 +89,23 @@ import Testing
         #expect(try KeepalivedConfigParser.parse("$SHORT=first\n").unsupported.isEmpty)
     }
 
+    /// A file with CR LF line ends (CR LF is one Character): its `@id` and `$` lines are
+    /// lines of their own, as keepalived reads them, with the same verdict as the LF file.
+    @Test func crlfLinesAreLines() throws {
+        let lf = "@other tdu_bogus 1\n$X=eth7\nglobal_defs {\n  router_id $X\n}\n"
+        let crlf = lf.replacingOccurrences(of: "\n", with: "\r\n")
+        var filter = KeepalivedLineFilter(configID: "fw1")
+        #expect(filter.apply(crlf, file: "k.conf") == "\n\nglobal_defs {\n  router_id eth7\n}\n")
+        for text in [lf, crlf] {
+            let c = try KeepalivedConfigParser.parse(text, configID: "fw1")
+            #expect(c.errors.isEmpty && c.routerID == "eth7", "\(c.errors)")
+        }
+        // The control: the `@other' line, kept (our id), is an error in both.
+        for text in [lf, crlf] {
+            #expect(try KeepalivedConfigParser.parse(text, configID: "other").errors.map(\.location.line) == [1])
+        }
+    }
+
     /// A line of ASCII is substituted reading bytes, any other line reading Characters:
     /// the same lines with a non-ASCII word at their end come out the same, that word kept.
     @Test func bytesAndCharactersSubstituteAlike() {
