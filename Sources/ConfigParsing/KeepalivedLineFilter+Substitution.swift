@@ -101,5 +101,8 @@ extension UInt8: LineUnit {
     var endsBareName: Bool { self == UInt8(ascii: " ") || self == UInt8(ascii: "\t") || self == UInt8(ascii: ",") || self == UInt8(ascii: ")") }
     var utf8Count: Int { 1 }
     static func string(_ units: ArraySlice<UInt8>) -> String { String(decoding: units, as: UTF8.self) }
-    static func append(_ value: String, to units: inout [UInt8]) { units.append(contentsOf: value.utf8) }
+    static func append(_ value: String, to units: inout [UInt8]) {
+        // A native string's bytes are contiguous: copied at once, not iterated one by one.
+        if value.utf8.withContiguousStorageIfAvailable({ units.append(contentsOf: $0) }) == nil { units.append(contentsOf: value.utf8) }
+    }
 }
