@@ -5,6 +5,7 @@
 # shows as a per-parse cost far above a same-sized file of short lines.
 #   bench/fuzz-hostile-configs.sh [FUZZER] [REPEAT]
 # FUZZER defaults to the last scripts/fuzz build; pass an older binary to compare.
+# TARGETS (environment) narrows the harnesses run, e.g. TARGETS=keepalived-conf.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/record.sh
@@ -22,13 +23,18 @@ shapes = {
     "one-line-accents": "\u00e9 " * 1365,
     "self-definition-x2": "$A=${A}${A}\n${A}\n",
     "self-definition-x4": "$A=${A}${A}${A}${A}\n${A}\n",
+    # keepalived's `$` layer on many short lines: each use doubles over up to nine rounds
+    # until the line's 1024 bytes; a use that never stops changing; a chain of names.
+    "doubling-many-lines": "$A=${A}${A}\n" + "${A}\n" * 500,
+    "self-many-lines": "$A=${A}\n" + "${A}\n" * 500,
+    "chain-many-uses": "$C0=x\n" + "".join(f"$C{i}=${{C{i-1}}}\n" for i in range(1, 15)) + "${C14} " * 140 + "\n",
 }
 for name, text in shapes.items():
     open(f"{d}/{name}", "w").write(text)
 PY
 out="$(results_file fuzz-hostile-configs)"
 load="$(cut -d' ' -f1 /proc/loadavg)"
-for target in conntrackd-conf keepalived-conf; do
+for target in ${TARGETS:-conntrackd-conf keepalived-conf}; do
   for f in "$dir"/*; do
     args=(); for _ in $(seq "$repeat"); do args+=("$f"); done
     start=$(date +%s%N)

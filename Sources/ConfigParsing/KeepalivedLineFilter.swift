@@ -32,8 +32,12 @@ public struct KeepalivedLineFilter {
         let directory = file.contains("/") ? String(file[..<file.lastIndex(of: "/")!]) : "."
         var out: [Substring] = []
         var number = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // CR LF is one Character, so it is named as a line end of its own; a file written
+        // so was one line to this layer, its `@id` and `$` lines never seen. keepalived
+        // drops a line's trailing CRs with its LF, and so do we.
+        for var raw in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             number += 1
+            while raw.last == "\r" { raw.removeLast() }
             out.append(Substring(filter(String(raw), at: SourceLocation(file: file, line: number, column: 1), directory: directory)))
         }
         return out.joined(separator: "\n")
@@ -64,7 +68,8 @@ public struct KeepalivedLineFilter {
                 unsupported.append(ConfigError("`\(body.prefix(4))' is not supported by tandem", at: location, token: String(body.prefix(4))))
                 return ""
             }
-            guard line.contains("$") else { return line }
+            // A `$` byte that is no `$` Character (a combining mark follows) finds nothing to replace.
+            guard line.utf8.contains(UInt8(ascii: "$")) else { return line }
             switch substitute(line, at: location, directory: directory) {
             case .unchanged: return line
             case .replaced(let replaced): line = replaced
@@ -91,8 +96,9 @@ public struct KeepalivedLineFilter {
     /// `$NAME=value`: a name of letters, digits and underscores (not starting with a
     /// digit) right up to the `=`; the value without leading blanks, comments or trailing blanks.
     static func definition(_ body: String) -> (name: String, value: String)? {
+        // Checked before the line is copied: a line of uses (`${A}...`) comes here at every round.
+        guard let first = body.unicodeScalars.dropFirst().first, first == "_" || (first.properties.isAlphabetic && first.isASCII) else { return nil }
         let chars = Array(body.unicodeScalars.dropFirst())
-        guard let first = chars.first, first == "_" || (first.properties.isAlphabetic && first.isASCII) else { return nil }
         var i = 1
         while i < chars.count, chars[i] != "=" {
             guard chars[i] == "_" || (chars[i].isASCII && chars[i].properties.numericType != nil) || (chars[i].isASCII && chars[i].properties.isAlphabetic) else { return nil }
@@ -119,50 +125,7 @@ public struct KeepalivedLineFilter {
         return out
     }
 
-    /// keepalived reads a line into a buffer of this many bytes, its terminating NUL
-    /// included, and refuses a substitution that would not fit (lib/parser.c,
-    /// replace_param). Without the bound a definition that names itself more than once
-    /// (`$A=${A}${A}${A}${A}`) grew 4^16-fold in the sixteen rounds: a 34-byte file took
-    /// gigabytes and the parse never ended.
-    static let maximumLineBytes = 1024
-
-    enum Substitution: Equatable {
-        case unchanged
-        case replaced(String)
-        /// The line would reach `maximumLineBytes`; substituting stopped there.
-        case tooLong
-    }
-
-    /// One pass over the line replacing every known `$NAME` / `${NAME}`.
-    private mutating func substitute(_ line: String, at location: SourceLocation, directory: String) -> Substitution {
-        let chars = Array(line)
-        var out = ""
-        var i = 0
-        var replaced = false
-        while i < chars.count {
-            guard chars[i] == "$", i + 1 < chars.count else { out.append(chars[i]); i += 1; continue }
-            let braces = chars[i + 1] == "{"
-            var j = i + (braces ? 2 : 1)
-            let start = j
-            while j < chars.count, chars[j] == "_" || (chars[j].isASCII && (chars[j].isLetter || chars[j].isNumber)) { j += 1 }
-            let name = String(chars[start..<j])
-            let ends: Bool = braces ? (j < chars.count && chars[j] == "}") : (j == chars.count || [" ", "\t", ",", ")"].contains(chars[j]))
-            guard !name.isEmpty, name.first?.isNumber == false, ends, let value = value(of: name, at: location, directory: directory) else {
-                out.append(chars[i])
-                i += 1
-                continue
-            }
-            // The line only grows from here on, so a value that does not fit now never will.
-            guard out.utf8.count + value.utf8.count < Self.maximumLineBytes else { return .tooLong }
-            out += value
-            i = braces ? j + 1 : j
-            replaced = true
-        }
-        guard replaced else { return .unchanged }
-        return out.utf8.count < Self.maximumLineBytes ? .replaced(out) : .tooLong
-    }
-
-    private mutating func value(of name: String, at location: SourceLocation, directory: String) -> String? {
+    mutating func value(of name: String, at location: SourceLocation, directory: String) -> String? {
         // A definition of the operator's own overrides a built-in of the same name.
         if let made = definitions.last(where: { $0.name == name }) { return made.value }
         switch name {

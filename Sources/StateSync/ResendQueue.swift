@@ -30,19 +30,11 @@ struct ResendQueue<Entry: Sendable>: Sendable {
         compact()
     }
 
-    /// The slot holding `sequence`, if it is in the queue's span.
+    /// The slot holding `sequence`, if it is in the queue. Most look-ups are for a
+    /// transmission already acknowledged, behind the queue: found so at once.
     private func slot(of sequence: UInt32) -> Int? {
-        guard head < sequences.count else { return nil }
-        let base = sequences[head]
-        let target = sequence &- base
-        // Most look-ups are for a transmission already acknowledged: behind the queue.
-        guard target <= sequences[sequences.count - 1] &- base else { return nil }
-        var lo = head, hi = sequences.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if sequences[mid] &- base < target { lo = mid + 1 } else { hi = mid }
-        }
-        return lo < sequences.count && sequences[lo] == sequence ? lo : nil
+        let i = firstSlot(notBefore: sequence)
+        return i < sequences.count && sequences[i] == sequence ? i : nil
     }
 
     mutating func removeOldest() -> Item? {
@@ -62,7 +54,7 @@ struct ResendQueue<Entry: Sendable>: Sendable {
     /// Removes and returns, in queue order, every entry whose sequence is in `r`.
     mutating func remove(in r: ClosedRangeOfSequences) -> [Item] {
         var out: [Item] = []
-        var i = head
+        var i = firstSlot(notBefore: r.from)
         while i < items.count {
             if let item = items[i] {
                 if sequence(item.sequence, in: r.from, r.to) {
@@ -77,6 +69,23 @@ struct ResendQueue<Entry: Sendable>: Sendable {
         }
         compact()
         return out
+    }
+
+    /// Where a walk for sequences from `from` on starts: the first slot not before it. A
+    /// NACK names recent messages, at the back of a queue of up to 131,072; walking to
+    /// them from the front made every NACK cost the whole queue.
+    private func firstSlot(notBefore from: UInt32) -> Int {
+        guard head < sequences.count else { return head }
+        let base = sequences[head]
+        // A range starting before the queue's oldest entry starts at the front.
+        if sequence(from, isBefore: base) { return head }
+        let target = from &- base
+        var lo = head, hi = sequences.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if sequences[mid] &- base < target { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
     }
 
     mutating func removeAll() -> [Item] {

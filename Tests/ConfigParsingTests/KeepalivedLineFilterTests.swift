@@ -89,6 +89,54 @@ import Testing
         #expect(try KeepalivedConfigParser.parse("$SHORT=first\n").unsupported.isEmpty)
     }
 
+    /// A file with CR LF line ends (CR LF is one Character): its `@id` and `$` lines are
+    /// lines of their own, as keepalived reads them, with the same verdict as the LF file.
+    @Test func crlfLinesAreLines() throws {
+        let lf = "@other tdu_bogus 1\n$X=eth7\nglobal_defs {\n  router_id $X\n}\n"
+        let crlf = lf.replacingOccurrences(of: "\n", with: "\r\n")
+        var filter = KeepalivedLineFilter(configID: "fw1")
+        #expect(filter.apply(crlf, file: "k.conf") == "\n\nglobal_defs {\n  router_id eth7\n}\n")
+        for text in [lf, crlf] {
+            let c = try KeepalivedConfigParser.parse(text, configID: "fw1")
+            #expect(c.errors.isEmpty && c.routerID == "eth7", "\(c.errors)")
+        }
+        // The control: the `@other' line, kept (our id), is an error in both.
+        for text in [lf, crlf] {
+            #expect(try KeepalivedConfigParser.parse(text, configID: "other").errors.map(\.location.line) == [1])
+        }
+    }
+
+    /// A line of ASCII is substituted reading bytes, any other line reading Characters:
+    /// the same lines with a non-ASCII word at their end come out the same, that word kept.
+    @Test func bytesAndCharactersSubstituteAlike() {
+        let definitions = "$A=alpha\n$B=${A}-b\n$E=\n$D=${A}${A}\n"
+        let cases: [(String, String)] = [
+            ("x ${A} y", "x alpha y"),
+            ("$A,$A)$A\t$A", "alpha,alpha)alpha\talpha"),
+            ("$Ab ${A}b ${A", "$Ab alphab ${A"),
+            ("$1A ${1A} $_HASH $$A", "$1A ${1A} # $alpha"),
+            ("${B} ${E}x ${D}", "alpha-b x alphaalpha"),
+            ("$Z ${Z} $", "$Z ${Z} $"),
+        ]
+        for (line, expected) in cases {
+            for tail in ["", " \u{e9}t\u{e9}"] {
+                var filter = KeepalivedLineFilter(configID: nil)
+                #expect(filter.apply(definitions + line + tail, file: "k.conf") == "\n\n\n\n" + expected + tail, "\(line + tail)")
+            }
+        }
+        // The line's limit counts bytes on both: 1000 bytes and `\u{e9}` (2) fit, 30 of them do not.
+        let long = String(repeating: "x", count: 1000)
+        var fits = KeepalivedLineFilter(configID: nil)
+        #expect(fits.apply("$L=\(long)\n${L} \u{e9}", file: "k.conf") == "\n\(long) \u{e9}")
+        var over = KeepalivedLineFilter(configID: nil)
+        #expect(over.apply("$L=\(long)\n${L} " + String(repeating: "\u{e9}", count: 30), file: "k.conf") == "\n")
+        #expect(fits.errors.isEmpty && over.errors.count == 1)
+        // The control: where Characters and bytes differ they still rule. A `}` or a blank
+        // carrying a combining mark ends no name (read as bytes, both would be replaced).
+        var marked = KeepalivedLineFilter(configID: nil)
+        #expect(marked.apply("$A=alpha\n${A}\u{301} $A \u{301}x ${A}", file: "k.conf") == "\n${A}\u{301} $A \u{301}x alpha")
+    }
+
     /// The same files through keepalived 2.2.7's `-t`: the kept and dropped lines and the
     /// replaced words make the same verdict (an unknown keyword where one survives).
     @Test(.enabled(if: Shell.which("keepalived"), "needs keepalived"), arguments: [
