@@ -23,12 +23,8 @@ struct KeepalivedNoticesTests {
         let pair = try SwitchedPair(tag: "fn\(kind.rawValue.prefix(1))\(options ? "o" : "p")\(instanceOff ? "i" : "")", prefix: "tkd")
         defer { pair.remove() }
         let dir = NSTemporaryDirectory() + "tkd-fifo-\(getpid())-\(kind)-\(options)-\(instanceOff)"
-        try? FileManager.default.removeItem(atPath: dir)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let script = dir + "/reader.sh", out = dir + "/events"
-        try "#!/bin/sh\nexec cat \"$1\" >> \(out)\n".write(toFile: script, atomically: true, encoding: .utf8)
-        chmod(script, 0o755)
+        let (script, out) = try KeepalivedNotifyFifoTests.fifoReader(in: dir)
         try "0\n".write(toFile: dir + "/up", atomically: true, encoding: .utf8)
         try "1\n".write(toFile: dir + "/down", atomically: true, encoding: .utf8)
         let ifname = pair.interface("a", 0)

@@ -7,16 +7,23 @@ import Testing
 /// the daemon started with the FIFO's path.
 @Suite(.serialized, .enabled(if: Shell.isRoot && FileManager.default.isExecutableFile(atPath: "/usr/sbin/keepalived"), "needs root and keepalived"))
 struct KeepalivedNotifyFifoTests {
+    /// A fresh `dir` with a notify_fifo_script that appends what the FIFO carries to
+    /// `out`; the caller removes `dir`.
+    static func fifoReader(in dir: String) throws -> (script: String, out: String) {
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let script = dir + "/reader.sh", out = dir + "/events"
+        try "#!/bin/sh\nexec cat \"$1\" >> \(out)\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        return (script, out)
+    }
+
     func lines(_ kind: VRRPRouter.Kind) throws -> [String] {
         let pair = try SwitchedPair(tag: "nf\(kind.rawValue.prefix(1))")
         defer { pair.remove() }
         let dir = NSTemporaryDirectory() + "tdt-fifo-\(getpid())-\(kind)"
-        try? FileManager.default.removeItem(atPath: dir)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let script = dir + "/reader.sh", out = dir + "/events"
-        try "#!/bin/sh\nexec cat \"$1\" >> \(out)\n".write(toFile: script, atomically: true, encoding: .utf8)
-        chmod(script, 0o755)
+        let (script, out) = try Self.fifoReader(in: dir)
         let c = VRRPTestConfig(version: 3, interval: 0.2)
         let config = c.text(pair, side: "a", instances: [.init(priority: 100)], syncGroup: true,
                             top: ["global_defs {\n  notify_fifo \(dir)/fifo\n  notify_fifo_script \(script)\n}"])
