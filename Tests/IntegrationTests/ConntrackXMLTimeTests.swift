@@ -41,7 +41,10 @@ struct ConntrackXMLTimeTests {
             for attempt in 0..<3 where !same {
                 let (ours, theirs) = try Self.events(ns, dir, output, tag: output.replacingOccurrences(of: ",", with: "-") + "\(attempt)",
                                                    host: 10 * n + attempt + 1)
-                same = ours == theirs
+                // " progname=NAME" is read from /proc while the inserting process lives: under
+                // load it may already be gone for one tool and not the other.
+                let unnamed = { (text: String) in text.replacingOccurrences(of: #" progname=\S+"#, with: "", options: .regularExpression) }
+                same = ours == theirs || unnamed(ours) == unnamed(theirs)
                 last = "--- tandem\n\(ours)--- conntrack\n\(theirs)"
                 printed["E " + output] = theirs
             }
