@@ -136,12 +136,16 @@ public final class ConntrackConnection {
         if !updateExisting { flags.insert(.excl) }
         if acknowledge { flags.insert(.ack) }
         return try apply(flows, type: ConntrackMessageType.new, flags: flags, acknowledge: acknowledge,
-                         reportingUnanswered: reportingUnanswered) { flow in
-            // The kernel refuses a status without IPS_CONFIRMED (EBUSY); no status at all is fine.
-            var f = flow
-            if let s = f.status { f.status = s.union(.confirmed) }
-            return f
-        }
+                         reportingUnanswered: reportingUnanswered, transform: Self.forCreate)
+    }
+
+    /// `flow` as a create must carry it: the kernel refuses a status without
+    /// IPS_CONFIRMED (EBUSY); no status at all is fine. Callers of `create(encoding:)`
+    /// that encode a `Flow` use this too.
+    public static func forCreate(_ flow: Flow) -> Flow {
+        var f = flow
+        if let s = f.status { f.status = s.union(.confirmed) }
+        return f
     }
 
     /// `create` for a caller that writes each request itself (nfgenmsg and attributes,

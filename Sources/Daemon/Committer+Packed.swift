@@ -16,9 +16,8 @@ extension Committer {
     /// nil when the entry cannot become a flow.
     func committed(_ stored: CompactSyncedFlow) -> CompactFlow? {
         if case .packed(let p) = stored, let k = committed(packed: p) { return .packed(k) }
-        guard var f = kernelFlow(stored.synced, timeout: nil) else { return nil }
-        if let s = f.status { f.status = s.union(.confirmed) }
-        return .general(f)
+        guard let f = kernelFlow(stored.synced, timeout: nil) else { return nil }
+        return .general(ConntrackConnection.forCreate(f))
     }
 
     /// `kernelFlow` on the packed form; nil sends the entry down the general path.

@@ -206,10 +206,7 @@ struct Committer {
         let r = try kernel.create(encoding: flows, updateExisting: true, acknowledge: false,
                                   threaded: writesOnTwoThreads) { flow, e in
             pace.tick()
-            var f = flow
-            // As `ConntrackConnection.create` gives it: the kernel refuses a status without it.
-            if let s = f.status { f.status = s.union(.confirmed) }
-            FlowCodec.encode(f, into: &e)
+            FlowCodec.encode(ConntrackConnection.forCreate(flow), into: &e)
         }
         return Dictionary(r.failures.map { ($0.index, $0.error.errno) }, uniquingKeysWith: { a, _ in a })
     }
