@@ -100,9 +100,12 @@ public final class FailoverNode {
         }
         // A long kernel job (a dump of a million flows after an event overrun) holds the
         // loop for seconds: a master's adverts go on from inside it, or its backup takes
-        // over. TANDEM_TEST_NO_KEEP_ADVERTISING is the tests' control.
+        // over; a backup reads its master's there. TANDEM_TEST_NO_KEEP_ADVERTISING and
+        // TANDEM_TEST_NO_BUSY_ADVERT_READ are the tests' controls.
+        let readsAdverts = getenv("TANDEM_TEST_NO_BUSY_ADVERT_READ") == nil
+        if !readsAdverts { log("test switch TANDEM_TEST_NO_BUSY_ADVERT_READ: a backup reads no adverts during long kernel jobs") }
         if getenv("TANDEM_TEST_NO_KEEP_ADVERTISING") == nil {
-            replication.keepUp = { [unowned self] in self.vrrp.keepAdvertising(now: Instant.now()) }
+            replication.keepUp = { [unowned self] in self.vrrp.keepUp(now: Instant.now(), readsAdverts: readsAdverts) }
         } else {
             log("test switch TANDEM_TEST_NO_KEEP_ADVERTISING: no adverts during long kernel jobs")
         }

@@ -251,12 +251,23 @@ public final class KeepalivedDaemon {
     }
 
     /// Called from inside a long job of the node's loop (`ConntrackdDaemon.keepUp`): each
-    /// MASTER sends the advert that has fallen due, and nothing else is done. A unit whose
-    /// announcement is still held (its promotion's commit) stays silent: its first advert
-    /// comes with its addresses.
-    public func keepAdvertising(now t: Instant) {
-        for i in instances where i.machine.state == .master && !handOff.held.values.contains(where: { $0.contains { $0.0 === i } }) {
-            if let advert = i.machine.dueAdvertisement(now: t) { perform(i, [advert]) }
+    /// MASTER sends the advert that has fallen due, and each BACKUP reads the adverts
+    /// that came, so its down timer counts from the master's last advert and not from
+    /// the job's end (a master that died during a backup's dump of a million flows
+    /// would leave the addresses down for the dump's length as well). A BACKUP's
+    /// `receive` has no actions; a MASTER's could demote it mid-job, so a master's
+    /// adverts wait for the turn. A unit whose announcement is still held (its
+    /// promotion's commit) stays silent: its first advert comes with its addresses.
+    /// `readsAdverts` false is the tests' control (TANDEM_TEST_NO_BUSY_ADVERT_READ).
+    public func keepUp(now t: Instant, readsAdverts: Bool = true) {
+        for i in instances {
+            switch i.machine.state {
+            case .master where !handOff.held.values.contains(where: { $0.contains { $0.0 === i } }):
+                if let advert = i.machine.dueAdvertisement(now: t) { perform(i, [advert]) }
+            case .backup where readsAdverts:
+                for packet in i.socket.receivePackets() { receive(packet, on: i, now: t) }
+            default: break
+            }
         }
     }
 
