@@ -11,7 +11,9 @@ import Timekeeping
 ///   peer sends nothing after its last advert; a restarted one says HELLO first. Reported on the first such message, as long
 ///   as one counts: for a MDI after the takeover, or one and a half of the peer's ALIVE
 ///   intervals if longer (a conntrackd peer's second), after which a peer heard again has
-///   more likely restarted than survived.
+///   more likely restarted than survived. A peer whose own view (`--peer-view`) says
+///   after the takeover that it is not MASTER (FAULT: its VRRP link went down) is no
+///   split brain, however alive its sync.
 /// - **sync lost, VRRP alive**: the peer's adverts still arrive (we are BACKUP, or it claims
 ///   MASTER) well after its sync messages stopped: failover would now lose what it replicates.
 ///   "Well after" is two and a half of the peer's ALIVE intervals (`SyncView.peerInterval`),
@@ -153,7 +155,7 @@ struct SplitBrainMonitor {
             // It ends when the peer is heard on VRRP again or its sync falls silent too.
             let vrrpBack = i.peerAdvert.map { $0.at > since } ?? false
             let syncGone = sync.lastHeard.map { now - $0 > SplitBrainTiming.silence(peerInterval: sync.peerInterval) } ?? true
-            return !vrrpBack && !syncGone
+            return !vrrpBack && !syncGone && !Self.peerYielded(i, since: since)
         }
         guard judgedTakeover[i.name] != since else { return false }
         // Only a takeover after adverts that stopped: not a resignation, not a lone start.
@@ -169,15 +171,26 @@ struct SplitBrainMonitor {
             return false
         }
         if let heard = sync.lastHeard, heard > since {
+            // A peer that speaks for itself (`--peer-view`) is believed: one whose VRRP
+            // link went down is FAULT, alive but no master; only MASTER is a split brain.
+            // It says so at once on a state change, so its word is awaited until the
+            // window closes; without it by then, the sync message alone decides.
+            if let v = i.peerView, v.at <= since, now - since < Self.proofWindow(i, sync: sync) { return false }
             judgedTakeover[i.name] = since
             // A peer that says HELLO after our takeover restarted (a crash and a service
             // manager's restart are that quick): it died, and is back as a backup.
             if let hello = sync.lastHello, hello > since { return false }
-            return true
+            return !Self.peerYielded(i, since: since)
         }
         // Nothing yet: keep looking until the window closes, then judge it over.
         if now - since >= Self.proofWindow(i, sync: sync) { judgedTakeover[i.name] = since }
         return false
+    }
+
+    /// The peer's own view, given since our takeover, says it is not MASTER.
+    private static func peerYielded(_ i: InstanceView, since: Instant) -> Bool {
+        guard let v = i.peerView, v.at > since else { return false }
+        return v.state != "MASTER"
     }
 
     private mutating func trackAdverts(_ i: InstanceView) {

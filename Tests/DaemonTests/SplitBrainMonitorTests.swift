@@ -160,4 +160,36 @@ import Timekeeping
             #expect((reports.first?.0 ?? 0) > 15.9 && (reports.first?.0 ?? 0) <= 16.75, "\(reports)")
         }
     }
+
+    enum PeerWord: String, CaseIterable { case fault, master, silent }
+
+    /// The peer's VRRP link went down: it is FAULT, its adverts stopped, its sync (another
+    /// link) lives on. Its own view says FAULT just after our takeover, and no split brain
+    /// is reported (every link-down failover of the soak reported one without it). The
+    /// controls: a view still saying MASTER (VRRP cut) and a peer with views that sent none
+    /// after the takeover are reported.
+    @Test(arguments: PeerWord.allCases) func aPeerWhoseViewSaysFaultIsNoSplitBrain(_ word: PeerWord) {
+        var m = Monitor()
+        let lastAdvert = 10.0, takeover = 13.6
+        let reports = Self.run(&m, from: 0, to: 25) { now in
+            var i = Self.instance(master: now >= takeover, since: now >= takeover ? takeover : nil,
+                                  advert: (min(now.rounded(.down), lastAdvert), 200))
+            // Views every 0.75 s and at once on a change; the peer went FAULT at 10.5.
+            let viewAt = (now / 0.75).rounded(.down) * 0.75
+            switch word {
+            case .fault: i.peerView = .init(state: viewAt < 10.5 ? "MASTER" : "FAULT", at: Self.t(viewAt))
+            case .master: i.peerView = .init(state: "MASTER", at: Self.t(viewAt))
+            case .silent: i.peerView = now < takeover + 1 ? .init(state: "MASTER", at: Self.t(min(viewAt, 13.5))) : nil
+            }
+            return (i, Self.sync(now.rounded(.down)))
+        }
+        switch word {
+        case .fault:
+            #expect(reports.isEmpty, "\(reports)")
+        case .master, .silent:
+            #expect(reports.first?.1.kind == .vrrpLostSyncAlive && reports.first?.1.began == true, "\(reports)")
+            // Within the takeover's window either way.
+            #expect((reports.first?.0 ?? 99) <= takeover + 3.6, "\(reports)")
+        }
+    }
 }
