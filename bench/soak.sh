@@ -6,7 +6,10 @@
 # lab up and down, and bench/soak_report.py prints the summary from the raw results.
 #
 #   DURATION=1800 FAILOVER_EVERY=30 CHURN_RATE=2000 FLOW_LIFETIME=5 MIN_AGE=1 \
-#   STALL_LIMIT=10 LINK_DOWN=10 SESSIONS=4 KEEP_LOGS=dir bench/soak.sh
+#   STALL_LIMIT=10 LINK_DOWN=10 SESSIONS=4 KEEP_LOGS=dir PEER_VIEW=port bench/soak.sh
+#
+# PEER_VIEW=PORT runs both nodes with `tandem run --peer-view PORT` (docs/split-brain.md);
+#   the records' meta says which ("peer_view").
 #
 # Churn: CHURN_RATE established TCP flows a second (10.64.0.x:p → 192.168.253.1:443, which
 #   the seed's conntrackd.conf replicates: TCP, no ignored address) are created with
@@ -76,6 +79,7 @@ STALL_LIMIT=${STALL_LIMIT:-10}
 LINK_DOWN=${LINK_DOWN:-10}
 SESSIONS=${SESSIONS:-4}
 KEEP_LOGS=${KEEP_LOGS:-}
+PEER_VIEW=${PEER_VIEW:-}
 scripts/install-deps.sh >/dev/null
 # SCRATCH: the build folder (a soak runs for half an hour: build it apart from a checkout
 # that is rebuilt meanwhile, or a restarted node runs another binary).
@@ -90,10 +94,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 . bench/record.sh
 results=$(results_file soak)
-meta=$(results_meta)
+meta="$(results_meta),\"peer_view\":${PEER_VIEW:-null}"
 
 status=0
-if ! "$T" lab up --prefix "$prefix" --stack tandem-run >"$tmp/up" 2>&1; then
+if ! "$T" lab up --prefix "$prefix" --stack tandem-run ${PEER_VIEW:+--peer-view "$PEER_VIEW"} >"$tmp/up" 2>&1; then
   tail -5 "$tmp/up" >&2
   reason=$(tail -1 "$tmp/up" | tr -d '"\\' | cut -c1-300)
   echo "{$meta,\"kind\":\"failure\",\"step\":\"lab up\",\"reason\":\"$reason\",\"t\":0}" >> "$results"

@@ -45,6 +45,7 @@ struct DaemonSupervisor {
                     "-c", names.file(fw, "keepalived_checkers.pid"), "-b", names.file(fw, "keepalived_bfd.pid")]
         case .tandemRun:
             return [settings.tandem, "run", "--keepalived-config", keepalivedConf, "--conntrackd-config", conntrackdConf]
+                + (settings.peerView.map { ["--peer-view", String($0)] } ?? [])
         }
     }
 

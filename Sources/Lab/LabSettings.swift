@@ -6,6 +6,8 @@ struct LabSettings: Equatable {
     /// The Tandem binary the daemons run (the `tandem` that ran `up`).
     var tandem: String
     var startedAt: Double
+    /// `--peer-view PORT` for both `tandem run`s; nil without it.
+    var peerView: UInt16?
 
     var text: String {
         """
@@ -14,11 +16,13 @@ struct LabSettings: Equatable {
         advert_int=\(formatSeconds(advertInterval))
         tandem=\(tandem)
         started=\(startedAt)
+        peer_view=\(peerView.map(String.init) ?? "")
 
         """
     }
 
-    init(stack: LabStack, sync: Bool, advertInterval: Double, tandem: String, startedAt: Double) {
+    init(stack: LabStack, sync: Bool, advertInterval: Double, tandem: String, startedAt: Double, peerView: UInt16? = nil) {
+        self.peerView = peerView
         self.stack = stack
         self.sync = sync
         self.advertInterval = advertInterval
@@ -36,8 +40,13 @@ struct LabSettings: Equatable {
         guard let sync = fields["sync"], sync == "on" || sync == "off" else { throw .badState(path: path, reason: "no sync=on|off") }
         guard let a = fields["advert_int"].flatMap(Double.init), a > 0 else { throw .badState(path: path, reason: "no advert_int") }
         guard let tandem = fields["tandem"], !tandem.isEmpty else { throw .badState(path: path, reason: "no tandem path") }
+        var peerView: UInt16?
+        if let v = fields["peer_view"], !v.isEmpty {
+            guard let port = UInt16(v), port > 0 else { throw .badState(path: path, reason: "peer_view \(v) is no port") }
+            peerView = port
+        }
         self.init(stack: stack, sync: sync == "on", advertInterval: a, tandem: tandem,
-                  startedAt: fields["started"].flatMap(Double.init) ?? 0)
+                  startedAt: fields["started"].flatMap(Double.init) ?? 0, peerView: peerView)
     }
 
     static func load(_ names: LabNames) throws(LabError) -> LabSettings {

@@ -7,6 +7,8 @@ public struct UpOptions: Sendable {
     public var stack: LabStack = .tandemRun
     public var sync = true
     public var advertInterval: Double = 1
+    /// `tandem run --peer-view PORT` on both firewalls (the tandem-run stack only).
+    public var peerView: UInt16?
     public init() {}
 }
 
@@ -19,7 +21,7 @@ extension Lab {
             throw .file("read", path: "/proc/self/exe", errno: errno)
         }
         let settings = LabSettings(stack: options.stack, sync: options.sync, advertInterval: options.advertInterval,
-                                   tandem: tandem, startedAt: WallClock.now())
+                                   tandem: tandem, startedAt: WallClock.now(), peerView: options.peerView)
         try checkPrograms(for: settings)
         let topology = try Topology(names: names)
         topology.teardown(firstStopping: recordedPIDs())

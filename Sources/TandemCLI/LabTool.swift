@@ -8,6 +8,7 @@ enum LabTool {
     static let usage = """
     usage: tandem lab SUBCOMMAND [--prefix P] [options]
       up        [--stack tandem-run|tandem-split|reference|mixed] [--no-sync] [--advert-int S]
+                [--peer-view PORT] (tandem-run: both nodes' views of each other, docs/split-brain.md)
       failover  [--how stop|kill|link] [--failback] [--sessions N] [--push S] [--post S] [--flows N] [--plot FILE.svg]
       status
       down
@@ -82,6 +83,7 @@ enum LabTool {
                 // VRRPv2 (the seed's) carries whole seconds.
                 guard v == v.rounded() else { throw UsageError(message: "--advert-int \(v): VRRPv2 needs whole seconds") }
                 up.advertInterval = v
+            case "--peer-view": up.peerView = UInt16(try number(a, 1...65535))
             case "--how":
                 let v = try value(a)
                 guard let h = FailoverMethod(rawValue: v) else {
@@ -110,7 +112,7 @@ enum LabTool {
         guard let subcommand else { throw UsageError(message: "missing subcommand") }
         let allowed: Set<String>
         switch subcommand {
-        case .up: allowed = ["--prefix", "--stack", "--no-sync", "--advert-int"]
+        case .up: allowed = ["--prefix", "--stack", "--no-sync", "--advert-int", "--peer-view"]
         case .failover: allowed = ["--prefix", "--how", "--failback", "--sessions", "--push", "--post", "--flows", "--plot"]
         case .status, .down: allowed = ["--prefix"]
         case .demo: allowed = ["--prefix", "--stack", "--no-sync", "--advert-int", "--how", "--sessions", "--push", "--post", "--flows",
@@ -120,6 +122,9 @@ enum LabTool {
         }
         if let wrong = seen.subtracting(allowed).sorted().first {
             throw UsageError(message: "\(wrong) does not apply to `tandem lab \(subcommand.rawValue)`")
+        }
+        if up.peerView != nil && up.stack != .tandemRun {
+            throw UsageError(message: "--peer-view is a `tandem run` option: it needs --stack tandem-run")
         }
         if subcommand == .demo { failover.failback = true }
         return Arguments(subcommand: subcommand, prefix: prefix, up: up, failover: failover, soak: soak)
