@@ -166,8 +166,10 @@ public final class ConntrackConnection {
         try apply(flows, type: ConntrackMessageType.new, flags: acknowledge ? [.request, .ack] : [.request], acknowledge: acknowledge) { $0 }
     }
 
-    public func delete<C: Collection>(_ flows: C, acknowledge: Bool = true) throws -> BatchResult where C.Element == Flow {
-        try apply(flows, type: ConntrackMessageType.delete, flags: acknowledge ? [.request, .ack] : [.request], acknowledge: acknowledge) { $0 }
+    /// `threaded`: see `NetlinkSocket.executePipelined`.
+    public func delete<C: Collection>(_ flows: C, acknowledge: Bool = true, threaded: Bool = true) throws -> BatchResult where C.Element == Flow {
+        try apply(flows, type: ConntrackMessageType.delete, flags: acknowledge ? [.request, .ack] : [.request], acknowledge: acknowledge,
+                  threaded: threaded) { $0 }
     }
 
     /// Empties the table (or one family's part of it).
@@ -199,9 +201,11 @@ public final class ConntrackConnection {
     }
 
     private func apply<C: Collection>(
-        _ flows: C, type: UInt16, flags: NetlinkFlags, acknowledge: Bool, reportingUnanswered: Bool = false, transform: (Flow) -> Flow
+        _ flows: C, type: UInt16, flags: NetlinkFlags, acknowledge: Bool, reportingUnanswered: Bool = false, threaded: Bool = true,
+        transform: (Flow) -> Flow
     ) throws -> BatchResult where C.Element == Flow {
-        try pipelined(flows, type: type, flags: flags, acknowledge: acknowledge, reportingUnanswered: reportingUnanswered) { flow, e in
+        try pipelined(flows, type: type, flags: flags, acknowledge: acknowledge, reportingUnanswered: reportingUnanswered,
+                      threaded: threaded) { flow, e in
             FlowCodec.encode(transform(flow), into: &e)
         }
     }
