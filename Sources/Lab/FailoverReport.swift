@@ -130,7 +130,17 @@ struct FailoverReport {
     func commitRace(_ i: Int) -> CommitRace? {
         guard i < takeovers.count else { return nil }
         let commit = takeovers[i].events(since: phases[i].action).commitDone
-        return CommitRace.find(records: records, verdicts: verdicts[i], vipMoved: movedTime(i), commitDone: commit)
+        return CommitRace.find(records: records, verdicts: verdicts[i], vipMoved: raceStart(i), commitDone: commit)
+    }
+
+    /// The earliest the new master of phase `i` can have held a VIP: a reset its first VIP
+    /// caused may come before the sample that saw both (one was logged 5 ms before it).
+    private func raceStart(_ i: Int) -> Double? {
+        guard let moved = movedTime(i) else { return nil }
+        let phase = phases[i]
+        let fw: Firewall = i == 0 ? .fw2 : .fw1
+        let first = vipHistory.first { $0.fw == fw && $0.time >= phase.action && $0.time <= moved && !$0.holding.none }
+        return first.map { max(phase.action, $0.notBefore) } ?? moved
     }
 
     private func movedTime(_ i: Int) -> Double? {

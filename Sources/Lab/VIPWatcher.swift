@@ -4,9 +4,14 @@ import Synchronization
 /// keeps every change with its time: the "VIP moved" instant of the timeline.
 final class VIPWatcher: @unchecked Sendable {
     struct Change: Sendable {
+        /// When the sample that saw it ended.
         let time: Double
         let fw: Firewall
         let holding: VIPHolding
+        /// The earliest it can have happened: when the sample before it began (that one
+        /// still saw the old holding). A sample takes a dump and a 10-ms sleep, more under
+        /// load, so a packet the change caused can come before `time`.
+        var notBefore: Double
     }
 
     private let probes: [Firewall: AddressProbe]
@@ -23,14 +28,17 @@ final class VIPWatcher: @unchecked Sendable {
     func start() throws(LabError) {
         thread = try LabThread { [self] in
             var last: [Firewall: VIPHolding] = [:]
+            var lastBegan: [Firewall: Double] = [:]
             while !stopFlag.load(ordering: .relaxed) {
                 for fw in Firewall.allCases {
+                    let began = WallClock.now()
                     guard let h = try? probes[fw]?.virtualAddresses() else { continue }
                     if last[fw] != h {
                         last[fw] = h
-                        let c = Change(time: WallClock.now(), fw: fw, holding: h)
+                        let c = Change(time: WallClock.now(), fw: fw, holding: h, notBefore: lastBegan[fw] ?? began)
                         changes.withLock { $0.append(c) }
                     }
+                    lastBegan[fw] = began
                 }
                 WallClock.sleep(0.01)
             }
