@@ -72,7 +72,8 @@ struct SeedLabTests {
     /// a server packet reaching fw2 in between is reset by fw2's own stack (measured with
     /// the real daemons too; `tandem run` closes it by committing first). A run lost to
     /// that race, recognisable by fw2's RST, is repeated up to three times in all; any
-    /// other failure counts at once.
+    /// other failure counts at once, but for the shared lab script's own 15-s wait for fw1's
+    /// VIPs at set-up (no failover yet, so no verdict), which a loaded CI machine missed once.
     static func survives(binary: String, keepalived: String? = nil, label: String) -> (Bool, String) {
         var outputs: [String] = []
         defer { removeBinaries(binary, keepalived) }
@@ -80,7 +81,8 @@ struct SeedLabTests {
             let out = failover(binary: binary, keepalived: keepalived, label: "\(label)-\(attempt)", keepBinaries: true)
             outputs.append(out)
             if out.contains("survived=yes") { return (true, out) }
-            if !out.contains("RST sent by fw2") { break }
+            let setUpTooSlow = out.hasPrefix("up failed") && out.contains("fw1 never became MASTER")
+            if !out.contains("RST sent by fw2") && !setUpTooSlow { break }
         }
         return (false, outputs.joined(separator: "\n---\n"))
     }
