@@ -12,7 +12,10 @@
 # stop_pids                       stop every PID in the array `pids` (SIGTERM, up to 5 s,
 #                                 then SIGKILL), reap them, and empty the array
 # raise_conntrack_max N           raise the global nf_conntrack_max to N + N/4 when N would
-#                                 not fit; restore_conntrack_max puts the saved value back
+#                                 not fit, and nf_conntrack_buckets with it (the hash is
+#                                 global: two namespaces of 1M flows each on 262,144 buckets
+#                                 made chains of 8, and a quarter of a backup's CPU went to
+#                                 __nf_conntrack_find_get); restore_conntrack_max puts both back
 # shellcheck source=bench/record.sh
 . "$(dirname "${BASH_SOURCE[0]}")/record.sh"
 
@@ -54,8 +57,13 @@ stop_pids() {
 saved_conntrack_max=""
 raise_conntrack_max() {
   saved_conntrack_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max)
-  if [ "$1" -gt $((saved_conntrack_max - 1000)) ]; then echo $(($1 + $1 / 4)) > /proc/sys/net/netfilter/nf_conntrack_max; fi
+  saved_conntrack_buckets=$(cat /proc/sys/net/netfilter/nf_conntrack_buckets)
+  if [ "$1" -gt $((saved_conntrack_max - 1000)) ]; then
+    echo $(($1 + $1 / 4)) > /proc/sys/net/netfilter/nf_conntrack_max
+    echo $(($1 + $1 / 4)) > /proc/sys/net/netfilter/nf_conntrack_buckets
+  fi
 }
 restore_conntrack_max() {
   [ -z "$saved_conntrack_max" ] || echo "$saved_conntrack_max" > /proc/sys/net/netfilter/nf_conntrack_max
+  [ -z "${saved_conntrack_buckets:-}" ] || echo "$saved_conntrack_buckets" > /proc/sys/net/netfilter/nf_conntrack_buckets
 }

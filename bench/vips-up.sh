@@ -18,7 +18,8 @@
 # NS (flow counts, default "1000 250000 1000000"), RUNS per N (default 5, what a published
 # figure needs), WAIT (seconds allowed for the replication, default 60 + N/2000), RATE (ctbulk's insert pace in flows/s, default 100000: a flat-out burst
 # overruns the master's event socket and the bench would time the resync instead).
-# nf_conntrack_max is raised for the largest N and restored on exit.
+# nf_conntrack_max and nf_conntrack_buckets are raised for the largest N and restored on
+# exit (the records' conntrack_buckets).
 # Two namespaces (tcm-va-PID, tcm-vb-PID) joined by one veth (10.238.98.0/24) carry VRRP
 # and the sync link; everything started here is stopped by PID.
 # Raw results: bench/results/vips-up-<UTC>-<commit>.jsonl.
@@ -121,7 +122,7 @@ kernel_flows() { ip netns exec "$1" cat /proc/sys/net/netfilter/nf_conntrack_cou
 flush_kernels() { ip netns exec "$a" "$work/ctbulk" flush >/dev/null; ip netns exec "$b" "$work/ctbulk" flush >/dev/null; }
 epoch() { date -d "$1" +%s.%N; }
 results=$(results_file vips-up)
-settings="\"runs\":$RUNS,\"advert_int\":1,\"backup_priority\":$PRIO_B,\"disable_external_cache\":true,\"insert_rate\":$RATE,\"timing\":\"last advert received (tcpdump -tt on the backup) and SIGKILL, to ip -ts monitor address on the backup\""
+settings="\"runs\":$RUNS,\"conntrack_buckets\":$(cat /proc/sys/net/netfilter/nf_conntrack_buckets),\"advert_int\":1,\"backup_priority\":$PRIO_B,\"disable_external_cache\":true,\"insert_rate\":$RATE,\"timing\":\"last advert received (tcpdump -tt on the backup) and SIGKILL, to ip -ts monitor address on the backup\""
 failed=0
 : > "$work/ok"
 for n in $NS; do
