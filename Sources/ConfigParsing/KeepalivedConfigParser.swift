@@ -504,6 +504,8 @@ public struct KeepalivedConfigParser {
         if v.prefix < 0 || v.prefix > full { error("invalid prefix in `\(n.keyword.text)'", n.keyword); return nil }
         var i = 0
         let a = n.arguments
+        var hasBroadcast = false
+        var derivedBroadcast: DerivedBroadcast?
         while i < a.count {
             let key = a[i].text
             let value = i + 1 < a.count ? a[i + 1].text : nil
@@ -535,15 +537,60 @@ public struct KeepalivedConfigParser {
                 }
                 i += 2
             case "-nodad": v.detectsDuplicates = true; i += 1
-            case "brd", "broadcast", "peer":
-                unsupported("virtual_ipaddress option `\(key)'", a[i]); i += 2
+            case "brd", "broadcast":
+                guard let value else { tolerate("No \(key) parameter specified for \(n.keyword.text)", a[i]); return nil }
+                guard address.family == AddressFamily.inet else {
+                    tolerate("VRRP is trying to assign a broadcast \(key) to the IPv6 address \(n.keyword.text) !!?? WTF... skipping VIP...", a[i])
+                    return nil
+                }
+                hasBroadcast = true
+                switch value {
+                case "+": derivedBroadcast = .allOnes
+                case "-": derivedBroadcast = .network
+                default:
+                    guard let b = IPAddress(value), b.family == AddressFamily.inet else {
+                        tolerate("VRRP is trying to assign invalid broadcast \(value). skipping VIP...", a[i + 1])
+                        return nil
+                    }
+                    v.broadcast = b
+                }
+                i += 2
+            case "peer":
+                guard let value else { tolerate("No peer parameter specified for \(n.keyword.text)", a[i]); return nil }
+                i += 1
+                // keepalived then reads a second peer's value as a word of its own.
+                if v.peer != nil { tolerate("Peer \(value) - another peer has already been specified", a[i]); continue }
+                i += 1
+                // A peer takes no prefix: `/` makes it an invalid address.
+                guard let p = value.contains("/") ? nil : IPAddress(value) else {
+                    tolerate("VRRP parsed invalid IP \(value). skipping IP...", a[i - 1])
+                    tolerate("Invalid peer address \(value)", a[i - 1])
+                    continue
+                }
+                guard p.family == address.family else { tolerate("Peer address \(value) does not match address family", a[i - 1]); continue }
+                if v.prefix != full { tolerate("Cannot specify address prefix when specifying peer address - ignoring", a[i - 1]) }
+                v.prefix = full
+                v.peer = p
+            case "home", "mngtmpaddr", "noprefixroute", "autojoin":
+                v.flags.insert(AddressFlags.named(key)!); i += 1
             // use_vmac: keepalived's per-address VMAC (with use_vmac_addr, not built).
-            case "no_track", "home", "noprefixroute", "autojoin", "mngtmpaddr", "use_vmac":
+            case "no_track", "use_vmac":
                 unsupported("virtual_ipaddress option `\(key)'", a[i]); i += 1
             // A word keepalived 2.2.7 does not know (`nodad` and `valid_lft` among them, which
             // iproute2 knows) is reported and skipped, alone: `valid_lft`'s value is reported
             // as a word of its own.
             default: tolerate("Unknown configuration entry '\(key)' for ip address - ignoring", a[i]); i += 1
+            }
+        }
+        if hasBroadcast, v.peer != nil {
+            tolerate("Cannot specify broadcast and peer addresses - ignoring broadcast address", n.keyword)
+            v.broadcast = nil
+        } else if let derivedBroadcast {
+            // `+` and `-` need host bits to set or clear: a /31 or /32 has none to spare.
+            if v.prefix <= 30 {
+                v.broadcast = derivedBroadcast.of(v.peer ?? address, prefix: v.prefix)
+            } else {
+                tolerate("Address prefix length \(v.prefix) too long for broadcast", n.keyword)
             }
         }
         if address.family == AddressFamily.inet6, v.scope != nil {

@@ -6,7 +6,14 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var address: IPAddress
         public var prefix: Int
         public var device: String?
-        public var broadcast: String?
+        /// `brd`/`broadcast` (IPv4 only): IFA_BROADCAST, as written or worked out from
+        /// `+` / `-`; nil: none, as keepalived adds it.
+        public var broadcast: IPAddress?
+        /// `peer`: a point-to-point address; the kernel gets it as IFA_ADDRESS, the address
+        /// itself as IFA_LOCAL, and the prefix is the peer's (always a host one).
+        public var peer: IPAddress?
+        /// `home`, `mngtmpaddr`, `noprefixroute`, `autojoin` as written.
+        public var flags: AddressFlags = []
         public var scope: String?
         public var label: String?
         /// `-nodad`: the kernel runs duplicate address detection on the IPv6 address, which
@@ -34,13 +41,16 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         /// IFA_F_NODAD: every IPv6 address unless written `-nodad`.
         public var addedWithoutDAD: Bool { address.family == AddressFamily.inet6 && !detectsDuplicates }
 
+        /// The IFA_FLAGS keepalived's netlink_ipaddress adds the address with.
+        public var kernelFlags: AddressFlags { addedWithoutDAD ? flags.union(.noDAD) : flags }
+
         /// iproute2's scope names (rt_scopes) keepalived knows without the file.
         public static let scopeNames: [String: UInt8] = ["global": 0, "nowhere": 255, "host": 254, "link": 253, "site": 200]
 
         /// The ifaddrmsg scope: a name from `scopeNames` or a number; global without one.
         public var scopeNumber: UInt8 { scope.flatMap { Self.scopeNames[$0] ?? UInt8($0) } ?? 0 }
 
-        public init(address: IPAddress, prefix: Int, device: String? = nil, broadcast: String? = nil, scope: String? = nil, label: String? = nil) {
+        public init(address: IPAddress, prefix: Int, device: String? = nil, broadcast: IPAddress? = nil, scope: String? = nil, label: String? = nil) {
             self.address = address
             self.prefix = prefix
             self.device = device

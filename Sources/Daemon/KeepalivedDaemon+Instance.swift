@@ -43,6 +43,8 @@ extension KeepalivedDaemon {
         var transitionsInto: [String: Int] = [:]
         /// Names of the tracked items holding this instance in FAULT (empty = healthy).
         var faults: [String] = []
+        /// Addresses the kernel refused when last added (keepalived's `set` left false).
+        var refusedAddresses: Set<KeepalivedConfiguration.VirtualAddress> = []
         var trackWeight = 0
         /// What could not be set up (the GARP socket), logged when the instance starts.
         var setupProblem: String?

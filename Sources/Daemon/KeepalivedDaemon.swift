@@ -429,8 +429,7 @@ public final class KeepalivedDaemon {
                 for v in i.config.virtualAddresses + i.config.excludedAddresses {
                     // IPv6 VIPs skip DAD unless told otherwise: the old master has just released them,
                     // and a tentative address could neither answer nor be announced.
-                    do { try addAddress(v, interface: vipIndex(i, v)) }
-                    catch { log("(\(i.config.name)) cannot add \(v.address): \(error)") }
+                    setAddress(v, of: i)
                 }
                 installRoutes(of: i)
                 installRules(of: i)
