@@ -573,8 +573,9 @@ public struct KeepalivedConfigParser {
                 v.peer = p
             case "home", "mngtmpaddr", "noprefixroute", "autojoin":
                 v.flags.insert(AddressFlags.named(key)!); i += 1
+            case "no_track": v.noTrack = true; i += 1
             // use_vmac: keepalived's per-address VMAC (with use_vmac_addr, not built).
-            case "no_track", "use_vmac":
+            case "use_vmac":
                 unsupported("virtual_ipaddress option `\(key)'", a[i]); i += 1
             // A word keepalived 2.2.7 does not know (`nodad` and `valid_lft` among them, which
             // iproute2 knows) is reported and skipped, alone: `valid_lft`'s value is reported

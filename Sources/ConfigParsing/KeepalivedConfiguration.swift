@@ -34,6 +34,10 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
             return lifetime == Self.forever ? nil : lifetime
         }
 
+        /// `no_track`: the interface the address is on does not hold the instance in
+        /// FAULT when it goes down (keepalived does not track it for the address).
+        public var noTrack = false
+
         /// use_vmac_addr: the macvlan of `device` the address is added on (nil: `device`
         /// itself, or the instance's interface).
         public var vmacDevice: String?
@@ -175,6 +179,18 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var trackProcesses: [Tracked] = []
         /// The instance's own interface going down is not a fault.
         public var dontTrackPrimary = false
+        /// The interfaces keepalived's vrrp_complete_instance tracks for the instance's
+        /// addresses (TRACK_ADDR, no weight: down is FAULT): each one an address is on,
+        /// unless written `no_track`; the instance's own (and its VMAC) only as the
+        /// instance's interface, so not at all with dont_track_primary.
+        public var addressInterfaces: [String] {
+            var names: [String] = []
+            for a in virtualAddresses + excludedAddresses where !a.noTrack {
+                guard let name = a.vmacDevice ?? a.device, name != interface, name != vmacName, !names.contains(name) else { continue }
+                names.append(name)
+            }
+            return names
+        }
         /// check_unicast_src (or global_defs' vrrp_check_unicast_src): unicast adverts only
         /// from the listed peers.
         public var checkUnicastSource = false

@@ -233,7 +233,7 @@ extension KeepalivedDaemon {
         if v.flags.contains(.homeAddress) { text += " home" }
         if v.detectsDuplicates { text += " -nodad" }
         for (word, flag) in AddressFlags.words where flag != .homeAddress && v.flags.contains(flag) { text += " " + word }
-        return text
+        return text + (v.noTrack ? " no_track" : "")
     }
 
     /// keepalived writes an IPv6 address's preferred lifetime in its data dump.

@@ -36,6 +36,7 @@ extension KeepalivedDaemon {
                 let oldAddresses = i.config.virtualAddresses + i.config.excludedAddresses
                 let oldRules = i.config.virtualRules
                 i.config = ic
+                i.addressInterfaces = ic.addressInterfaces.filter { InterfaceAddresses.index(of: $0) != nil }
                 i.password = Self.password(ic)
                 var f = Instance.filter(ic, password: i.password, source: i.source)
                 f.inheritCounters(from: i.filter)

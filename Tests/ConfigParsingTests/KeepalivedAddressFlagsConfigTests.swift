@@ -75,4 +75,16 @@ import Testing
         #expect(v[5].peer == nil && v[5].prefix == 24)
         #expect(c.instances.first?.excludedAddresses.first?.peer?.description == "fd01::6")
     }
+
+    /// keepalived tracks the interface of each address (down: FAULT) unless `no_track`;
+    /// the instance's own only as its interface (not with dont_track_primary).
+    @Test func noTrackLeavesTheAddressInterfaceUntracked() throws {
+        let c = try Self.parse("  10.1.1.1/24 dev eth1\n  10.1.1.2/24 dev eth2 no_track\n  10.1.1.3/24 dev eth0\n  10.1.1.4/24 dev eth1",
+                               excluded: "  fd00::1/64 dev lo")
+        #expect(KeepalivedAddressOptionsConfigTests.messages(c).isEmpty, "\(KeepalivedAddressOptionsConfigTests.messages(c))")
+        let i = try #require(c.instances.first)
+        #expect(i.virtualAddresses.map(\.noTrack) == [false, true, false, false])
+        // Control: eth1 and lo (no no_track) are tracked; eth2 is not, eth0 is the instance's own.
+        #expect(i.addressInterfaces == ["eth1", "lo"])
+    }
 }
