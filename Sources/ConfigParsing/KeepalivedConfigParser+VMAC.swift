@@ -1,4 +1,5 @@
 import IPAddressing
+import Netlink
 
 /// keepalived 2.2.7's use_vmac (vrrp_parser.c, vrrp.c): the instance moves onto a macvlan
 /// of its interface that carries the VRRP MAC, named vrrp.VRID unless a name is given;
@@ -13,9 +14,53 @@ extension KeepalivedConfigParser {
                 unsupported("use_vmac with a MAC address of its own", a)
             } else if a.text.utf8.count >= 16 {
                 tolerate("VMAC interface name '\(a.text)' too long or invalid characters - ignoring", a)
+            } else if let other = config.instances.first(where: { $0.vmacName == a.text }) {
+                tolerate("(\(v.name)) VRRP instance \(other.name) is already using \(a.text) - ignoring name", a)
+            } else if let link = link(named: a.text), !link.isPrivateMacvlan {
+                // keepalived takes over only what could be its own; the default name is used instead.
+                tolerate("(\(v.name)) interface \(a.text) already exists and is not a private macvlan; ignoring vmac if_name", a)
             } else {
                 v.vmacName = a.text
             }
+        }
+    }
+
+    /// keepalived 2.2.7's default link source: this namespace's links.
+    public static func hostLinks() -> [LinkDescription] {
+        (try? Links().all()) ?? []
+    }
+
+    mutating func links() -> [LinkDescription] {
+        if let knownLinks { return knownLinks }
+        let found = linkSource()
+        knownLinks = found
+        return found
+    }
+
+    mutating func link(named name: String) -> LinkDescription? { links().first { $0.name == name } }
+
+    /// vrrp_complete_instance on a use_vmac instance's name, against the links there: a
+    /// private macvlan on its interface with its VRRP MAC is taken over whatever its name;
+    /// else a macvlan of the written name is replaced; else, unnamed, the default name
+    /// skips every name in use, a link's included.
+    mutating func placeVMAC(_ v: inout KeepalivedConfiguration.Instance, taken: Set<String>) {
+        guard let written = v.vmacName, let location = v.vmacLocation else { return }
+        let at = Token(kind: .word, text: "use_vmac", location: location, startsLine: true)
+        let base = v.interface.flatMap { link(named: $0) }?.index
+        if let base, let match = links().first(where: {
+            $0.isPrivateMacvlan && $0.parent == base && $0.address == v.vmacAddress && ($0.name == written || !taken.contains($0.name))
+        }) {
+            warn("(\(v.name)) Found matching interface \(match.name)", at)
+            if !written.isEmpty && written != match.name {
+                warn("(\(v.name)) vmac name mismatch \(written) <=> \(match.name). changing to \(match.name).", at)
+            }
+            v.vmacName = match.name
+            v.existingVMAC = .matching
+        } else if !written.isEmpty, link(named: written) != nil {
+            warn("(\(v.name)) VMAC \(written) already exists but is incompatible. It will be deleted/updated", at)
+            v.existingVMAC = .incompatible
+        } else if written.isEmpty {
+            v.vmacName = Self.vmacName(prefix: config.vmacPrefix ?? "vrrp", vrid: v.virtualRouterID ?? 0, taken: taken.union(links().map(\.name)))
         }
     }
 
@@ -65,11 +110,8 @@ extension KeepalivedConfigParser {
         for n in config.instances.indices {
             var v = config.instances[n]
             let vrid = v.virtualRouterID ?? 0
-            if v.vmacName == "" {
-                let name = Self.vmacName(prefix: config.vmacPrefix ?? "vrrp", vrid: vrid, taken: taken)
-                v.vmacName = name
-                taken.insert(name)
-            }
+            placeVMAC(&v, taken: taken)
+            if let name = v.vmacName { taken.insert(name) }
             if v.vmacForAddresses, let location = v.vmacForAddressesLocation {
                 let at = Token(kind: .word, text: "use_vmac_addr", location: location, startsLine: true)
                 let family = v.virtualAddresses.first?.address.family ?? v.unicastSource?.family ?? AddressFamily.inet
@@ -82,7 +124,8 @@ extension KeepalivedConfigParser {
                         return
                     }
                     let key = "\(base) \(vrid)"
-                    let name = made[key] ?? Self.vmacName(prefix: config.vmacAddressPrefix ?? config.vmacPrefix ?? "vrrp", vrid: vrid, taken: taken)
+                    let name = made[key] ?? Self.vmacName(prefix: config.vmacAddressPrefix ?? config.vmacPrefix ?? "vrrp", vrid: vrid,
+                                                           taken: taken.union(links().map(\.name)))
                     made[key] = name
                     taken.insert(name)
                     a.device = base

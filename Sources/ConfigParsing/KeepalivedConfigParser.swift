@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import IPAddressing
+import Netlink
 
 /// keepalived.conf's line-oriented grammar (spec §5): blocks `keyword [args] {`,
 /// `#`/`!` comments, double quotes, `include GLOB`. Like keepalived it tolerates
@@ -17,21 +18,24 @@ public struct KeepalivedConfigParser {
     }
 
     /// `configID` picks the `@id` lines (keepalived's `-i`; by default the node name).
-    public static func parse(file: String, configID: String? = KeepalivedLineFilter.nodeName) throws(ConfigError) -> KeepalivedConfiguration {
+    /// `links`: the host's links, asked for only when a VMAC is to be named (keepalived
+    /// names it around the links there).
+    public static func parse(file: String, configID: String? = KeepalivedLineFilter.nodeName,
+                             links: @escaping () -> [LinkDescription] = hostLinks) throws(ConfigError) -> KeepalivedConfiguration {
         var lines = KeepalivedLineFilter(configID: configID)
         let nodes = try tree(file: file, depth: 0, lines: &lines)
-        return interpret(nodes, file: file, lines: lines)
+        return interpret(nodes, file: file, lines: lines, links: links)
     }
 
-    public static func parse(_ text: String, file: String = "keepalived.conf",
-                             configID: String? = KeepalivedLineFilter.nodeName) throws(ConfigError) -> KeepalivedConfiguration {
+    public static func parse(_ text: String, file: String = "keepalived.conf", configID: String? = KeepalivedLineFilter.nodeName,
+                             links: @escaping () -> [LinkDescription] = hostLinks) throws(ConfigError) -> KeepalivedConfiguration {
         var lines = KeepalivedLineFilter(configID: configID)
         let nodes = try tree(text: text, file: file, depth: 0, lines: &lines)
-        return interpret(nodes, file: file, lines: lines)
+        return interpret(nodes, file: file, lines: lines, links: links)
     }
 
-    static func interpret(_ nodes: [Node], file: String, lines: KeepalivedLineFilter) -> KeepalivedConfiguration {
-        var p = KeepalivedConfigParser(config: KeepalivedConfiguration(file: file))
+    static func interpret(_ nodes: [Node], file: String, lines: KeepalivedLineFilter, links: @escaping () -> [LinkDescription]) -> KeepalivedConfiguration {
+        var p = KeepalivedConfigParser(config: KeepalivedConfiguration(file: file), linkSource: links)
         p.config.unsupported = lines.unsupported
         p.config.errors = lines.errors
         p.top(nodes)
@@ -39,6 +43,9 @@ public struct KeepalivedConfigParser {
     }
 
     var config: KeepalivedConfiguration
+    let linkSource: () -> [LinkDescription]
+    /// The host's links once asked for.
+    var knownLinks: [LinkDescription]?
     /// Each sync group's member names as written, checked once every instance is known.
     var syncMembers: [(group: String, member: Token)] = []
     /// The next preference given to a rule written without one, by address family.

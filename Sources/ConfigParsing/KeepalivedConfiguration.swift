@@ -64,6 +64,16 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         }
     }
 
+    /// keepalived's vrrp_complete_instance on a VMAC name a link already has.
+    public enum ExistingVMAC: Hashable, Sendable {
+        /// A private macvlan on the instance's interface with the VRRP MAC (an earlier
+        /// run's): used as it is, and removed at exit like one made.
+        case matching
+        /// A macvlan of the configured name on another interface or with another MAC:
+        /// deleted and made again.
+        case incompatible
+    }
+
     public struct AddressVMAC: Hashable, Sendable {
         public var name: String
         public var base: String
@@ -210,6 +220,9 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var vmacName: String?
         public var vmacTransmitBase = false
         public var vmacLocation: SourceLocation?
+        /// A link of the VMAC's name there already when the file was read, and what
+        /// keepalived does with it; nil: none, the VMAC is made.
+        public var existingVMAC: ExistingVMAC?
         /// The VRRP MAC the VMAC takes: 00:00:5e:00:01:VRID (RFC 5798 §7.3).
         public var vmacAddress: [UInt8] { [0x00, 0x00, 0x5e, 0x00, 0x01, UInt8(truncatingIfNeeded: virtualRouterID ?? 0)] }
         /// use_vmac_addr: an address off the instance's own VMAC or interface (another
