@@ -25,6 +25,11 @@ extension KeepalivedConfigParser {
         }
     }
 
+    /// keepalived's ipaddresstos: a host prefix is not written.
+    static func addressText(_ a: KeepalivedConfiguration.VirtualAddress) -> String {
+        "\(a.address)\(a.prefix == (a.address.family == AddressFamily.inet ? 32 : 128) ? "" : "/\(a.prefix)")"
+    }
+
     /// keepalived 2.2.7's default link source: this namespace's links.
     public static func hostLinks() -> [LinkDescription] {
         (try? Links().all()) ?? []
@@ -112,28 +117,44 @@ extension KeepalivedConfigParser {
             let vrid = v.virtualRouterID ?? 0
             placeVMAC(&v, taken: taken)
             if let name = v.vmacName { taken.insert(name) }
-            if v.vmacForAddresses, let location = v.vmacForAddressesLocation {
-                let at = Token(kind: .word, text: "use_vmac_addr", location: location, startsLine: true)
-                let family = v.virtualAddresses.first?.address.family ?? v.unicastSource?.family ?? AddressFamily.inet
-                let interface = v.interface
-                func place(_ a: inout KeepalivedConfiguration.VirtualAddress) {
-                    let own = a.device == nil || a.device == interface
-                    guard !(own && a.address.family == family), let base = a.device ?? interface else { return }
-                    guard a.address.family == AddressFamily.inet else {
-                        unsupported("use_vmac_addr for an IPv6 address (\(a.address))", at)
-                        return
+            let family = v.virtualAddresses.first?.address.family ?? v.unicastSource?.family ?? AddressFamily.inet
+            let interface = v.interface
+            let fallback = v.vmacForAddressesLocation ?? v.location
+            let (name, onVMAC, forAddresses) = (v.name, v.vmacName != nil, v.vmacForAddresses)
+            func place(_ a: inout KeepalivedConfiguration.VirtualAddress) {
+                let own = a.device == nil || a.device == interface
+                let at = Token(kind: .word, text: a.useVMAC ? "use_vmac" : "use_vmac_addr", location: a.useVMACAt.location ?? fallback,
+                               startsLine: false)
+                // keepalived's checks of an address's own use_vmac: on the instance's VMAC it
+                // is said and dropped; covered by use_vmac_addr it is said and dropped.
+                var wants = forAddresses && !(own && a.address.family == family)
+                if a.useVMAC {
+                    let text = Self.addressText(a)
+                    if own && onVMAC && a.address.family == family {
+                        tolerate("(\(name)) use_vmac specified for VIP/eVIP \(text) and vrrp instance", at)
+                        a.useVMAC = false
+                    } else if wants {
+                        tolerate("(\(name)) use_vmac_addr specified and use_vmac specified for VIP/eVIP \(text)", at)
+                        a.useVMAC = false
+                    } else {
+                        wants = true
                     }
-                    let key = "\(base) \(vrid)"
-                    let name = made[key] ?? Self.vmacName(prefix: config.vmacAddressPrefix ?? config.vmacPrefix ?? "vrrp", vrid: vrid,
-                                                           taken: taken.union(links().map(\.name)))
-                    made[key] = name
-                    taken.insert(name)
-                    a.device = base
-                    a.vmacDevice = name
                 }
-                for i in v.virtualAddresses.indices { place(&v.virtualAddresses[i]) }
-                for i in v.excludedAddresses.indices { place(&v.excludedAddresses[i]) }
+                guard wants, let base = a.device ?? interface else { return }
+                guard a.address.family == AddressFamily.inet else {
+                    unsupported("\(a.useVMAC ? "use_vmac" : "use_vmac_addr") for an IPv6 address (\(a.address))", at)
+                    return
+                }
+                let key = "\(base) \(vrid)"
+                let macvlan = made[key] ?? Self.vmacName(prefix: config.vmacAddressPrefix ?? config.vmacPrefix ?? "vrrp", vrid: vrid,
+                                                       taken: taken.union(links().map(\.name)))
+                made[key] = macvlan
+                taken.insert(macvlan)
+                a.device = base
+                a.vmacDevice = macvlan
             }
+            for i in v.virtualAddresses.indices { place(&v.virtualAddresses[i]) }
+            for i in v.excludedAddresses.indices { place(&v.excludedAddresses[i]) }
             config.instances[n] = v
         }
     }

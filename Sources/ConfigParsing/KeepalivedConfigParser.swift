@@ -502,7 +502,7 @@ public struct KeepalivedConfigParser {
         }
     }
 
-    mutating func virtualAddress(_ n: Node) -> KeepalivedConfiguration.VirtualAddress? {
+    mutating func virtualAddress(_ n: Node, isStatic: Bool = false) -> KeepalivedConfiguration.VirtualAddress? {
         // Empty parts kept: "/" alone is an invalid address, not an empty list of parts.
         let parts = n.keyword.text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let address = IPAddress(parts[0]) else { error("invalid address `\(n.keyword.text)'", n.keyword); return nil }
@@ -581,9 +581,11 @@ public struct KeepalivedConfigParser {
             case "home", "mngtmpaddr", "noprefixroute", "autojoin":
                 v.flags.insert(AddressFlags.named(key)!); i += 1
             case "no_track": v.noTrack = true; i += 1
-            // use_vmac: keepalived's per-address VMAC (with use_vmac_addr, not built).
-            case "use_vmac":
-                unsupported("virtual_ipaddress option `\(key)'", a[i]); i += 1
+            // The address's own use_vmac_addr; keepalived does not know it on a static address.
+            case "use_vmac" where !isStatic:
+                v.useVMAC = true
+                v.useVMACAt = .init(a[i].location)
+                i += 1
             // A word keepalived 2.2.7 does not know (`nodad` and `valid_lft` among them, which
             // iproute2 knows) is reported and skipped, alone: `valid_lft`'s value is reported
             // as a word of its own.

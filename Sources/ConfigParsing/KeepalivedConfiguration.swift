@@ -38,6 +38,13 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         /// FAULT when it goes down (keepalived does not track it for the address).
         public var noTrack = false
 
+        /// The address's own `use_vmac` as written (keepalived's per-address use_vmac_addr):
+        /// it goes on a macvlan of its interface even without use_vmac_addr.
+        public var useVMAC = false
+        /// Where `use_vmac` was written, for the errors said once the instance is complete;
+        /// not part of the address's identity (a reload compares addresses).
+        public var useVMACAt = UnweighedLocation()
+
         /// use_vmac_addr: the macvlan of `device` the address is added on (nil: `device`
         /// itself, or the instance's interface).
         public var vmacDevice: String?
@@ -62,6 +69,15 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
             self.scope = scope
             self.label = label
         }
+    }
+
+    /// A source location that every other one equals: carried along for messages
+    /// without making two otherwise equal values differ.
+    public struct UnweighedLocation: Hashable, Sendable {
+        public var location: SourceLocation?
+        public init(_ location: SourceLocation? = nil) { self.location = location }
+        public static func == (_: Self, _: Self) -> Bool { true }
+        public func hash(into hasher: inout Hasher) {}
     }
 
     /// keepalived's vrrp_complete_instance on a VMAC name a link already has.

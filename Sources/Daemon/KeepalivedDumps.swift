@@ -221,7 +221,7 @@ extension KeepalivedDaemon {
         // keepalived names a macvlan with its base: `dev vrrp.51@eth0`.
         let home = i.config.vmacName.map { "\($0)@\(i.config.interface ?? "")" } ?? i.config.interface ?? ""
         return "\(v.address)\(v.prefix == full ? "" : "/\(v.prefix)")\(v.broadcast.map { " brd \($0)" } ?? "")"
-            + " dev \(v.vmacDevice.map { "\($0)@\(v.device ?? "")" } ?? v.device ?? home) scope \(v.scope ?? "global")"
+            + " dev \(v.vmacDevice.map { "\($0)@\(v.device ?? "")" } ?? v.device ?? home)\(v.useVMAC ? " use_vmac" : "") scope \(v.scope ?? "global")"
             + (v.label.map { " label \($0)" } ?? "") + Self.flagText(v) + Self.lifetimeText(v)
             + (i.machine.state == .master && !i.refusedAddresses.contains(v) ? " set" : "")
     }

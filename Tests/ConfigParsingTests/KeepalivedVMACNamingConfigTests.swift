@@ -61,3 +61,46 @@ import Testing
         #expect(c.toleratedErrors.isEmpty)
     }
 }
+
+/// An address's own `use_vmac` (keepalived 2.2.7's per-address use_vmac_addr, checked in
+/// vrrp_complete_instance; the words from its `-t`).
+@Suite struct KeepalivedAddressVMACConfigTests {
+    static func parse(_ instances: String) throws -> KeepalivedConfiguration {
+        try KeepalivedConfigParser.parse(instances, file: "/k.conf", links: { [KeepalivedVMACNamingConfigTests.eth0] })
+    }
+
+    static func instance(_ name: String, _ vrid: Int, _ option: String, _ lines: String) -> String {
+        "vrrp_instance \(name) {\n interface eth0\n virtual_router_id \(vrid)\n \(option)\n virtual_ipaddress {\n\(lines)\n }\n}\n"
+    }
+
+    @Test func anAddressOfItsOwnGetsAMacvlanOfItsInterface() throws {
+        let c = try Self.parse(Self.instance("V", 51, "", "  10.1.1.1/24 use_vmac\n  10.1.1.2/24 dev eth1 use_vmac\n  10.1.1.3/24"))
+        #expect(c.toleratedErrors.isEmpty && c.unsupported.isEmpty, "\(c.toleratedErrors) \(c.unsupported)")
+        let v = c.instances.first?.virtualAddresses ?? []
+        try #require(v.count == 3)
+        // One macvlan per interface: the instance's own, then eth1's.
+        #expect(v[0].vmacDevice == "vrrp.51" && v[0].device == "eth0" && v[0].useVMAC)
+        #expect(v[1].vmacDevice == "vrrp1.51" && v[1].device == "eth1")
+        // Control: the address without the word stays on the interface.
+        #expect(v[2].vmacDevice == nil && v[2].device == nil && !v[2].useVMAC)
+    }
+
+    @Test func whereTheInstanceCoversItKeepalivedSaysSo() throws {
+        let c = try Self.parse(Self.instance("VI_1", 51, "use_vmac", "  10.1.1.1/24 use_vmac\n  10.1.1.2/24 dev eth1 use_vmac")
+                               + Self.instance("VI_2", 52, "use_vmac_addr", "  10.1.2.1/24 use_vmac\n  10.1.2.2/24 dev eth1 use_vmac"))
+        #expect(c.toleratedErrors.map(\.message) == [
+            "(VI_1) use_vmac specified for VIP/eVIP 10.1.1.1/24 and vrrp instance",
+            "(VI_2) use_vmac_addr specified and use_vmac specified for VIP/eVIP 10.1.2.2/24",
+        ])
+        let one = c.instances[0].virtualAddresses, two = c.instances[1].virtualAddresses
+        // On the instance's VMAC as any address; eth1's gets its macvlan all the same.
+        #expect(one[0].vmacDevice == nil && !one[0].useVMAC && one[1].vmacDevice != nil && one[1].useVMAC)
+        #expect(two[0].vmacDevice != nil && two[0].useVMAC && two[1].vmacDevice != nil && !two[1].useVMAC)
+    }
+
+    @Test func aStaticAddressDoesNotKnowIt() throws {
+        let c = try Self.parse("static_ipaddress {\n  10.1.3.1/24 dev eth0 use_vmac\n}\n")
+        #expect(c.toleratedErrors.map(\.message) == ["Unknown configuration entry 'use_vmac' for ip address - ignoring"])
+        #expect(c.unsupported.isEmpty)
+    }
+}
