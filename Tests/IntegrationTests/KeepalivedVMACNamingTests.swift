@@ -40,14 +40,22 @@ struct KeepalivedVMACNamingTests {
         return result
     }
 
-    /// The interface holding the VIP.
-    static func holder(_ ns: TestNamespace) -> String? {
-        ns.run(["ip", "-4", "-o", "addr", "show", "to", "10.1.1.1"]).stdout.split(separator: " ").dropFirst().first.map { String($0.prefix { $0 != "@" }) }
+    /// The interface holding the VIP, and with `parent` the link it hangs from (`vrrp.51@tkev0`).
+    static func holder(_ ns: TestNamespace, _ address: String = "10.1.1.1", parent: Bool = false) -> String? {
+        guard let name = ns.run(["ip", "-4", "-o", "addr", "show", "to", address]).stdout.split(separator: " ").dropFirst().first
+            .map({ String($0) }) else { return nil }
+        guard parent else { return name }
+        return ns.run(["ip", "-o", "link", "show", "dev", name]).stdout.split(separator: " ").dropFirst().first.map { String($0.dropLast()) }
     }
 
     /// Runs both tools, each in its own namespace holding `links`; hands over both.
     /// `before`: the links (with their indexes) each namespace held before the start.
     func beside(_ tag: String, use: String, links: [String], _ body: (_ ours: TestNamespace, _ theirs: TestNamespace,
+                                                                     _ before: [String: String], _ stop: () -> Void) throws -> Void) throws {
+        try beside(tag, config: Self.config(use), links: links, body)
+    }
+
+    func beside(_ tag: String, config: String, links: [String], _ body: (_ ours: TestNamespace, _ theirs: TestNamespace,
                                                                      _ before: [String: String], _ stop: () -> Void) throws -> Void) throws {
         let a = try Self.namespace(tag + "a", links: links)
         defer { a.remove() }
@@ -56,9 +64,9 @@ struct KeepalivedVMACNamingTests {
         // Both namespaces were made alike: the same links at the same indexes.
         let before = Self.links(a)
         try #require(before == Self.links(b), "\(before)\n\(Self.links(b))")
-        let t = try VRRPRouter(.tandem, in: a, config: Self.config(use))
+        let t = try VRRPRouter(.tandem, in: a, config: config)
         defer { t.remove() }
-        let k = try VRRPRouter(.keepalived, in: b, config: Self.config(use))
+        let k = try VRRPRouter(.keepalived, in: b, config: config)
         defer { k.remove() }
         try #require(eventually(within: 15) { Self.holder(a) != nil && Self.holder(b) != nil }, "\(t.log)\n\(k.log)")
         try body(a, b, before) { t.stop(); k.stop() }
@@ -101,6 +109,24 @@ struct KeepalivedVMACNamingTests {
             #expect(Self.links(a) == before && Self.links(b) == before, "tandem \(Self.links(a))\nkeepalived \(Self.links(b))")
             stop()
             #expect(Self.links(a).isEmpty && Self.links(b).isEmpty, "tandem \(Self.links(a))\nkeepalived \(Self.links(b))")
+        }
+    }
+
+    /// An address's own use_vmac on an instance without use_vmac: keepalived puts it on a
+    /// macvlan of its interface (the instance's own, or the one its `dev` names), one per
+    /// interface. The control: the plain address stays on the instance's interface.
+    @Test func anAddressOfItsOwnGoesOnAMacvlanOfItsInterface() throws {
+        let config = Self.config("").replacingOccurrences(of: "    10.1.1.1/24\n",
+                                                           with: "    10.1.1.1/24 use_vmac\n    10.1.2.1/24 dev tkew0 use_vmac\n    10.1.3.1/24\n")
+        let extra = ["ip link add tkew0 type veth peer name tkew1", "ip link set tkew1 up", "ip link set tkew0 up"]
+        try beside("va", config: config, links: extra) { a, b, before, stop in
+            let addresses = ["10.1.1.1", "10.1.2.1", "10.1.3.1"]
+            try #require(eventually(within: 10) { addresses.allSatisfy { Self.holder(a, $0) != nil && Self.holder(b, $0) != nil } })
+            let theirs = addresses.map { Self.holder(b, $0, parent: true) }, ours = addresses.map { Self.holder(a, $0, parent: true) }
+            #expect(theirs == ["vrrp.51@tkev0", "vrrp1.51@tkew0", "tkev0@tkev1"], "\(theirs)")
+            #expect(ours == theirs, "tandem \(ours)\nkeepalived \(theirs)")
+            stop()
+            #expect(Self.links(a) == before && Self.links(b) == before, "tandem \(Self.links(a))\nkeepalived \(Self.links(b))")
         }
     }
 }
