@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ConfigParsing
 import IPAddressing
 import Netlink
@@ -21,6 +24,10 @@ extension KeepalivedDaemon {
         do {
             try addAddress(v, interface: vipIndex(i, v))
             i.refusedAddresses.remove(v)
+        } catch let e as NetlinkKernelError where e.errno == EEXIST {
+            // Already there (put back by hand, or left by a run that died): held all the same.
+            i.refusedAddresses.remove(v)
+            log("(\(i.config.name)) cannot add \(v.address): \(e)")
         } catch {
             i.refusedAddresses.insert(v)
             actionFailed("address add", "(\(i.config.name)) cannot add \(v.address): \(error)")
