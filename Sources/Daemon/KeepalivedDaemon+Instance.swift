@@ -47,6 +47,8 @@ extension KeepalivedDaemon {
         /// `KeepalivedConfiguration.Instance.addressInterfaces`), those there when the
         /// configuration was taken: keepalived drops an address whose `dev` is missing.
         var addressInterfaces: [String] = []
+        /// Addresses a reload took away while MASTER, whose deletion events are its own.
+        var ownRemovals: [IPAddress] = []
         /// Addresses the kernel refused when last added (keepalived's `set` left false).
         var refusedAddresses: Set<KeepalivedConfiguration.VirtualAddress> = []
         var trackWeight = 0

@@ -222,6 +222,7 @@ public final class KeepalivedDaemon {
                 log("Netlink reports \(e.name) \(e.up ? "up" : "down")")
             }
             if !events.isEmpty || monitor.overrun { trackingChanged(now: t) }
+            addressesDeleted(monitor.deletedAddresses, now: t)
         }
         if !scripts.service(now: t).isEmpty { trackingChanged(now: t) }
         if trackedFiles.drain() { trackingChanged(now: t) }

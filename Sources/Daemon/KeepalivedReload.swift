@@ -110,7 +110,7 @@ extension KeepalivedDaemon {
     func applyAddressChanges(_ i: Instance, from old: [KeepalivedConfiguration.VirtualAddress]) {
         let new = i.config.virtualAddresses + i.config.excludedAddresses
         for v in old where !new.contains(v) {
-            do { try removeAddress(v, interface: vipIndex(i, v)) }
+            do { try removeAddress(v, interface: vipIndex(i, v)); i.ownRemovals.append(v.address) }
             catch { log("(\(i.config.name)) cannot remove \(v.address): \(error)") }
         }
         let added = new.filter { !old.contains($0) }

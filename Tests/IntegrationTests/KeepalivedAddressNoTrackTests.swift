@@ -57,4 +57,39 @@ struct KeepalivedAddressNoTrackTests {
         for ns in [pair.a, pair.b] { ns.run(["ip", "link", "set", Self.extra, "up"]) }
         #expect(eventually(within: 15) { holds("a", 1) && holds("b", 1) }, "\(t.log)\n\(k.log)")
     }
+
+    /// keepalived's netlink reflector: a MASTER whose address is deleted under it falls to
+    /// BACKUP, and, alone on its segment, comes back as MASTER and puts the address back;
+    /// with `no_track` it stays MASTER and the address stays gone. Both instances are on
+    /// the main interface here, in subnets of their own.
+    @Test func aDeletedAddressIsPutBackThroughBackupUnlessNoTrack() throws {
+        let pair = try SwitchedPair(tag: "nd", prefix: "tke")
+        defer { pair.remove() }
+        let config = { (side: String, vrid: Int) in
+            Self.config(pair, side: side, vrid: vrid).replacingOccurrences(of: " dev \(Self.extra)", with: "")
+        }
+        let t = try VRRPRouter(.tandem, in: pair.a, config: config("a", 65))
+        defer { t.remove() }
+        let k = try VRRPRouter(.keepalived, in: pair.b, config: config("b", 67))
+        defer { k.remove() }
+        let vip = { (side: String, host: Int) in "10.\(4 + host).\(side == "a" ? 11 : 12).\(host)" }
+        let holds = { (side: String, host: Int) in pair.holds(side, vip(side, host)) }
+        try #require(eventually(within: 15) { holds("a", 1) && holds("a", 2) && holds("b", 1) && holds("b", 2) }, "\(t.log)\n\(k.log)")
+        for side in ["a", "b"] {
+            for host in [1, 2] {
+                pair.namespace(side).run(["ip", "addr", "del", vip(side, host) + "/24", "dev", pair.interface(side, 0)])
+            }
+        }
+        // The control: the tracked instance went through BACKUP and put its address back.
+        #expect(eventually(within: 15) { holds("a", 1) && holds("b", 1) }, "\(t.log)\n\(k.log)")
+        for (name, log) in [("tandem", t.log), ("keepalived", k.log)] {
+            let backups = log.components(separatedBy: "(VI_T) Entering BACKUP STATE").count - 1
+            #expect(backups >= 2, "\(name): the start's BACKUP, then the deletion's\n\(log)")
+            #expect(log.components(separatedBy: "(VI_N) Entering BACKUP STATE").count - 1 == 1, "\(name): VI_N only at start\n\(log)")
+        }
+        // The no_track one, given the same time, did not: still MASTER, its address gone.
+        let (ours, theirs) = (t.data(), k.data())
+        #expect(Self.state("VI_N", in: theirs) == "MASTER" && Self.state("VI_N", in: ours) == "MASTER", "\(ours)\n\(theirs)")
+        #expect(!holds("a", 2) && !holds("b", 2))
+    }
 }
