@@ -42,7 +42,7 @@ let package = Package(
         // Sync authentication's HMAC-SHA-256 comes from swift-crypto.
         .target(name: "StateSync", dependencies: ["Conntrack", "IPAddressing", "Timekeeping", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: crossModule),
-        .target(name: "ConfigParsing", dependencies: ["Conntrack", "IPAddressing"]),
+        .target(name: "ConfigParsing", dependencies: ["Conntrack", "IPAddressing", "Netlink"]),
         // AH's HMAC-MD5-96 comes from swift-crypto.
         .target(name: "VRRP", dependencies: ["IPAddressing", "Timekeeping", .product(name: "Crypto", package: "swift-crypto")]),
         // The daemon's loop is a class whose caches and engine are touched per flow; the

@@ -15,7 +15,7 @@ extension KeepalivedConfigParser {
 
     mutating func staticAddresses(_ n: Node) {
         for x in n.children ?? [] {
-            guard var v = virtualAddress(x) else { continue }
+            guard var v = virtualAddress(x, isStatic: true) else { continue }
             if v.device == nil { v.device = Self.defaultInterface }
             requireInterface(v.device!, for: "ip address \(x.keyword.text)", x)
             config.staticAddresses.append(v)

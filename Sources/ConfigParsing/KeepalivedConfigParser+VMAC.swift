@@ -1,4 +1,5 @@
 import IPAddressing
+import Netlink
 
 /// keepalived 2.2.7's use_vmac (vrrp_parser.c, vrrp.c): the instance moves onto a macvlan
 /// of its interface that carries the VRRP MAC, named vrrp.VRID unless a name is given;
@@ -13,9 +14,58 @@ extension KeepalivedConfigParser {
                 unsupported("use_vmac with a MAC address of its own", a)
             } else if a.text.utf8.count >= 16 {
                 tolerate("VMAC interface name '\(a.text)' too long or invalid characters - ignoring", a)
+            } else if let other = config.instances.first(where: { $0.vmacName == a.text }) {
+                tolerate("(\(v.name)) VRRP instance \(other.name) is already using \(a.text) - ignoring name", a)
+            } else if let link = link(named: a.text), !link.isPrivateMacvlan {
+                // keepalived takes over only what could be its own; the default name is used instead.
+                tolerate("(\(v.name)) interface \(a.text) already exists and is not a private macvlan; ignoring vmac if_name", a)
             } else {
                 v.vmacName = a.text
             }
+        }
+    }
+
+    /// keepalived's ipaddresstos: a host prefix is not written.
+    static func addressText(_ a: KeepalivedConfiguration.VirtualAddress) -> String {
+        "\(a.address)\(a.prefix == (a.address.family == AddressFamily.inet ? 32 : 128) ? "" : "/\(a.prefix)")"
+    }
+
+    /// keepalived 2.2.7's default link source: this namespace's links.
+    public static func hostLinks() -> [LinkDescription] {
+        (try? Links().all()) ?? []
+    }
+
+    mutating func links() -> [LinkDescription] {
+        if let knownLinks { return knownLinks }
+        let found = linkSource()
+        knownLinks = found
+        return found
+    }
+
+    mutating func link(named name: String) -> LinkDescription? { links().first { $0.name == name } }
+
+    /// vrrp_complete_instance on a use_vmac instance's name, against the links there: a
+    /// private macvlan on its interface with its VRRP MAC is taken over whatever its name;
+    /// else a macvlan of the written name is replaced; else, unnamed, the default name
+    /// skips every name in use, a link's included.
+    mutating func placeVMAC(_ v: inout KeepalivedConfiguration.Instance, taken: Set<String>) {
+        guard let written = v.vmacName, let location = v.vmacLocation else { return }
+        let at = Token(kind: .word, text: "use_vmac", location: location, startsLine: true)
+        let base = v.interface.flatMap { link(named: $0) }?.index
+        if let base, let match = links().first(where: {
+            $0.isPrivateMacvlan && $0.parent == base && $0.address == v.vmacAddress && ($0.name == written || !taken.contains($0.name))
+        }) {
+            warn("(\(v.name)) Found matching interface \(match.name)", at)
+            if !written.isEmpty && written != match.name {
+                warn("(\(v.name)) vmac name mismatch \(written) <=> \(match.name). changing to \(match.name).", at)
+            }
+            v.vmacName = match.name
+            v.existingVMAC = .matching
+        } else if !written.isEmpty, link(named: written) != nil {
+            warn("(\(v.name)) VMAC \(written) already exists but is incompatible. It will be deleted/updated", at)
+            v.existingVMAC = .incompatible
+        } else if written.isEmpty {
+            v.vmacName = Self.vmacName(prefix: config.vmacPrefix ?? "vrrp", vrid: v.virtualRouterID ?? 0, taken: taken.union(links().map(\.name)))
         }
     }
 
@@ -65,32 +115,46 @@ extension KeepalivedConfigParser {
         for n in config.instances.indices {
             var v = config.instances[n]
             let vrid = v.virtualRouterID ?? 0
-            if v.vmacName == "" {
-                let name = Self.vmacName(prefix: config.vmacPrefix ?? "vrrp", vrid: vrid, taken: taken)
-                v.vmacName = name
-                taken.insert(name)
-            }
-            if v.vmacForAddresses, let location = v.vmacForAddressesLocation {
-                let at = Token(kind: .word, text: "use_vmac_addr", location: location, startsLine: true)
-                let family = v.virtualAddresses.first?.address.family ?? v.unicastSource?.family ?? AddressFamily.inet
-                let interface = v.interface
-                func place(_ a: inout KeepalivedConfiguration.VirtualAddress) {
-                    let own = a.device == nil || a.device == interface
-                    guard !(own && a.address.family == family), let base = a.device ?? interface else { return }
-                    guard a.address.family == AddressFamily.inet else {
-                        unsupported("use_vmac_addr for an IPv6 address (\(a.address))", at)
-                        return
+            placeVMAC(&v, taken: taken)
+            if let name = v.vmacName { taken.insert(name) }
+            let family = v.virtualAddresses.first?.address.family ?? v.unicastSource?.family ?? AddressFamily.inet
+            let interface = v.interface
+            let fallback = v.vmacForAddressesLocation ?? v.location
+            let (name, onVMAC, forAddresses) = (v.name, v.vmacName != nil, v.vmacForAddresses)
+            func place(_ a: inout KeepalivedConfiguration.VirtualAddress) {
+                let own = a.device == nil || a.device == interface
+                let at = Token(kind: .word, text: a.useVMAC ? "use_vmac" : "use_vmac_addr", location: a.useVMACAt.location ?? fallback,
+                               startsLine: false)
+                // keepalived's checks of an address's own use_vmac: on the instance's VMAC it
+                // is said and dropped; covered by use_vmac_addr it is said and dropped.
+                var wants = forAddresses && !(own && a.address.family == family)
+                if a.useVMAC {
+                    let text = Self.addressText(a)
+                    if own && onVMAC && a.address.family == family {
+                        tolerate("(\(name)) use_vmac specified for VIP/eVIP \(text) and vrrp instance", at)
+                        a.useVMAC = false
+                    } else if wants {
+                        tolerate("(\(name)) use_vmac_addr specified and use_vmac specified for VIP/eVIP \(text)", at)
+                        a.useVMAC = false
+                    } else {
+                        wants = true
                     }
-                    let key = "\(base) \(vrid)"
-                    let name = made[key] ?? Self.vmacName(prefix: config.vmacAddressPrefix ?? config.vmacPrefix ?? "vrrp", vrid: vrid, taken: taken)
-                    made[key] = name
-                    taken.insert(name)
-                    a.device = base
-                    a.vmacDevice = name
                 }
-                for i in v.virtualAddresses.indices { place(&v.virtualAddresses[i]) }
-                for i in v.excludedAddresses.indices { place(&v.excludedAddresses[i]) }
+                guard wants, let base = a.device ?? interface else { return }
+                guard a.address.family == AddressFamily.inet else {
+                    unsupported("\(a.useVMAC ? "use_vmac" : "use_vmac_addr") for an IPv6 address (\(a.address))", at)
+                    return
+                }
+                let key = "\(base) \(vrid)"
+                let macvlan = made[key] ?? Self.vmacName(prefix: config.vmacAddressPrefix ?? config.vmacPrefix ?? "vrrp", vrid: vrid,
+                                                       taken: taken.union(links().map(\.name)))
+                made[key] = macvlan
+                taken.insert(macvlan)
+                a.device = base
+                a.vmacDevice = macvlan
             }
+            for i in v.virtualAddresses.indices { place(&v.virtualAddresses[i]) }
+            for i in v.excludedAddresses.indices { place(&v.excludedAddresses[i]) }
             config.instances[n] = v
         }
     }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import IPAddressing
+import Netlink
 
 /// keepalived.conf's line-oriented grammar (spec §5): blocks `keyword [args] {`,
 /// `#`/`!` comments, double quotes, `include GLOB`. Like keepalived it tolerates
@@ -17,21 +18,24 @@ public struct KeepalivedConfigParser {
     }
 
     /// `configID` picks the `@id` lines (keepalived's `-i`; by default the node name).
-    public static func parse(file: String, configID: String? = KeepalivedLineFilter.nodeName) throws(ConfigError) -> KeepalivedConfiguration {
+    /// `links`: the host's links, asked for only when a VMAC is to be named (keepalived
+    /// names it around the links there).
+    public static func parse(file: String, configID: String? = KeepalivedLineFilter.nodeName,
+                             links: @escaping () -> [LinkDescription] = hostLinks) throws(ConfigError) -> KeepalivedConfiguration {
         var lines = KeepalivedLineFilter(configID: configID)
         let nodes = try tree(file: file, depth: 0, lines: &lines)
-        return interpret(nodes, file: file, lines: lines)
+        return interpret(nodes, file: file, lines: lines, links: links)
     }
 
-    public static func parse(_ text: String, file: String = "keepalived.conf",
-                             configID: String? = KeepalivedLineFilter.nodeName) throws(ConfigError) -> KeepalivedConfiguration {
+    public static func parse(_ text: String, file: String = "keepalived.conf", configID: String? = KeepalivedLineFilter.nodeName,
+                             links: @escaping () -> [LinkDescription] = hostLinks) throws(ConfigError) -> KeepalivedConfiguration {
         var lines = KeepalivedLineFilter(configID: configID)
         let nodes = try tree(text: text, file: file, depth: 0, lines: &lines)
-        return interpret(nodes, file: file, lines: lines)
+        return interpret(nodes, file: file, lines: lines, links: links)
     }
 
-    static func interpret(_ nodes: [Node], file: String, lines: KeepalivedLineFilter) -> KeepalivedConfiguration {
-        var p = KeepalivedConfigParser(config: KeepalivedConfiguration(file: file))
+    static func interpret(_ nodes: [Node], file: String, lines: KeepalivedLineFilter, links: @escaping () -> [LinkDescription]) -> KeepalivedConfiguration {
+        var p = KeepalivedConfigParser(config: KeepalivedConfiguration(file: file), linkSource: links)
         p.config.unsupported = lines.unsupported
         p.config.errors = lines.errors
         p.top(nodes)
@@ -39,6 +43,9 @@ public struct KeepalivedConfigParser {
     }
 
     var config: KeepalivedConfiguration
+    let linkSource: () -> [LinkDescription]
+    /// The host's links once asked for.
+    var knownLinks: [LinkDescription]?
     /// Each sync group's member names as written, checked once every instance is known.
     var syncMembers: [(group: String, member: Token)] = []
     /// The next preference given to a rule written without one, by address family.
@@ -495,7 +502,7 @@ public struct KeepalivedConfigParser {
         }
     }
 
-    mutating func virtualAddress(_ n: Node) -> KeepalivedConfiguration.VirtualAddress? {
+    mutating func virtualAddress(_ n: Node, isStatic: Bool = false) -> KeepalivedConfiguration.VirtualAddress? {
         // Empty parts kept: "/" alone is an invalid address, not an empty list of parts.
         let parts = n.keyword.text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let address = IPAddress(parts[0]) else { error("invalid address `\(n.keyword.text)'", n.keyword); return nil }
@@ -504,6 +511,8 @@ public struct KeepalivedConfigParser {
         if v.prefix < 0 || v.prefix > full { error("invalid prefix in `\(n.keyword.text)'", n.keyword); return nil }
         var i = 0
         let a = n.arguments
+        var hasBroadcast = false
+        var derivedBroadcast: DerivedBroadcast?
         while i < a.count {
             let key = a[i].text
             let value = i + 1 < a.count ? a[i + 1].text : nil
@@ -535,15 +544,63 @@ public struct KeepalivedConfigParser {
                 }
                 i += 2
             case "-nodad": v.detectsDuplicates = true; i += 1
-            case "brd", "broadcast", "peer":
-                unsupported("virtual_ipaddress option `\(key)'", a[i]); i += 2
-            // use_vmac: keepalived's per-address VMAC (with use_vmac_addr, not built).
-            case "no_track", "home", "noprefixroute", "autojoin", "mngtmpaddr", "use_vmac":
-                unsupported("virtual_ipaddress option `\(key)'", a[i]); i += 1
+            case "brd", "broadcast":
+                guard let value else { tolerate("No \(key) parameter specified for \(n.keyword.text)", a[i]); return nil }
+                guard address.family == AddressFamily.inet else {
+                    tolerate("VRRP is trying to assign a broadcast \(key) to the IPv6 address \(n.keyword.text) !!?? WTF... skipping VIP...", a[i])
+                    return nil
+                }
+                hasBroadcast = true
+                switch value {
+                case "+": derivedBroadcast = .allOnes
+                case "-": derivedBroadcast = .network
+                default:
+                    guard let b = IPAddress(value), b.family == AddressFamily.inet else {
+                        tolerate("VRRP is trying to assign invalid broadcast \(value). skipping VIP...", a[i + 1])
+                        return nil
+                    }
+                    v.broadcast = b
+                }
+                i += 2
+            case "peer":
+                guard let value else { tolerate("No peer parameter specified for \(n.keyword.text)", a[i]); return nil }
+                i += 1
+                // keepalived then reads a second peer's value as a word of its own.
+                if v.peer != nil { tolerate("Peer \(value) - another peer has already been specified", a[i]); continue }
+                i += 1
+                // A peer takes no prefix: `/` makes it an invalid address.
+                guard let p = value.contains("/") ? nil : IPAddress(value) else {
+                    tolerate("VRRP parsed invalid IP \(value). skipping IP...", a[i - 1])
+                    tolerate("Invalid peer address \(value)", a[i - 1])
+                    continue
+                }
+                guard p.family == address.family else { tolerate("Peer address \(value) does not match address family", a[i - 1]); continue }
+                if v.prefix != full { tolerate("Cannot specify address prefix when specifying peer address - ignoring", a[i - 1]) }
+                v.prefix = full
+                v.peer = p
+            case "home", "mngtmpaddr", "noprefixroute", "autojoin":
+                v.flags.insert(AddressFlags.named(key)!); i += 1
+            case "no_track": v.noTrack = true; i += 1
+            // The address's own use_vmac_addr; keepalived does not know it on a static address.
+            case "use_vmac" where !isStatic:
+                v.useVMAC = true
+                v.useVMACAt = .init(a[i].location)
+                i += 1
             // A word keepalived 2.2.7 does not know (`nodad` and `valid_lft` among them, which
             // iproute2 knows) is reported and skipped, alone: `valid_lft`'s value is reported
             // as a word of its own.
             default: tolerate("Unknown configuration entry '\(key)' for ip address - ignoring", a[i]); i += 1
+            }
+        }
+        if hasBroadcast, v.peer != nil {
+            tolerate("Cannot specify broadcast and peer addresses - ignoring broadcast address", n.keyword)
+            v.broadcast = nil
+        } else if let derivedBroadcast {
+            // `+` and `-` need host bits to set or clear: a /31 or /32 has none to spare.
+            if v.prefix <= 30 {
+                v.broadcast = derivedBroadcast.of(v.peer ?? address, prefix: v.prefix)
+            } else {
+                tolerate("Address prefix length \(v.prefix) too long for broadcast", n.keyword)
             }
         }
         if address.family == AddressFamily.inet6, v.scope != nil {

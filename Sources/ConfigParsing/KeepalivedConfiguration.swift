@@ -6,7 +6,14 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var address: IPAddress
         public var prefix: Int
         public var device: String?
-        public var broadcast: String?
+        /// `brd`/`broadcast` (IPv4 only): IFA_BROADCAST, as written or worked out from
+        /// `+` / `-`; nil: none, as keepalived adds it.
+        public var broadcast: IPAddress?
+        /// `peer`: a point-to-point address; the kernel gets it as IFA_ADDRESS, the address
+        /// itself as IFA_LOCAL, and the prefix is the peer's (always a host one).
+        public var peer: IPAddress?
+        /// `home`, `mngtmpaddr`, `noprefixroute`, `autojoin` as written.
+        public var flags: AddressFlags = []
         public var scope: String?
         public var label: String?
         /// `-nodad`: the kernel runs duplicate address detection on the IPv6 address, which
@@ -27,6 +34,17 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
             return lifetime == Self.forever ? nil : lifetime
         }
 
+        /// `no_track`: the interface the address is on does not hold the instance in
+        /// FAULT when it goes down (keepalived does not track it for the address).
+        public var noTrack = false
+
+        /// The address's own `use_vmac` as written (keepalived's per-address use_vmac_addr):
+        /// it goes on a macvlan of its interface even without use_vmac_addr.
+        public var useVMAC = false
+        /// Where `use_vmac` was written, for the errors said once the instance is complete;
+        /// not part of the address's identity (a reload compares addresses).
+        public var useVMACAt = UnweighedLocation()
+
         /// use_vmac_addr: the macvlan of `device` the address is added on (nil: `device`
         /// itself, or the instance's interface).
         public var vmacDevice: String?
@@ -34,13 +52,16 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         /// IFA_F_NODAD: every IPv6 address unless written `-nodad`.
         public var addedWithoutDAD: Bool { address.family == AddressFamily.inet6 && !detectsDuplicates }
 
+        /// The IFA_FLAGS keepalived's netlink_ipaddress adds the address with.
+        public var kernelFlags: AddressFlags { addedWithoutDAD ? flags.union(.noDAD) : flags }
+
         /// iproute2's scope names (rt_scopes) keepalived knows without the file.
         public static let scopeNames: [String: UInt8] = ["global": 0, "nowhere": 255, "host": 254, "link": 253, "site": 200]
 
         /// The ifaddrmsg scope: a name from `scopeNames` or a number; global without one.
         public var scopeNumber: UInt8 { scope.flatMap { Self.scopeNames[$0] ?? UInt8($0) } ?? 0 }
 
-        public init(address: IPAddress, prefix: Int, device: String? = nil, broadcast: String? = nil, scope: String? = nil, label: String? = nil) {
+        public init(address: IPAddress, prefix: Int, device: String? = nil, broadcast: IPAddress? = nil, scope: String? = nil, label: String? = nil) {
             self.address = address
             self.prefix = prefix
             self.device = device
@@ -48,6 +69,25 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
             self.scope = scope
             self.label = label
         }
+    }
+
+    /// A source location that every other one equals: carried along for messages
+    /// without making two otherwise equal values differ.
+    public struct UnweighedLocation: Hashable, Sendable {
+        public var location: SourceLocation?
+        public init(_ location: SourceLocation? = nil) { self.location = location }
+        public static func == (_: Self, _: Self) -> Bool { true }
+        public func hash(into hasher: inout Hasher) {}
+    }
+
+    /// keepalived's vrrp_complete_instance on a VMAC name a link already has.
+    public enum ExistingVMAC: Hashable, Sendable {
+        /// A private macvlan on the instance's interface with the VRRP MAC (an earlier
+        /// run's): used as it is, and removed at exit like one made.
+        case matching
+        /// A macvlan of the configured name on another interface or with another MAC:
+        /// deleted and made again.
+        case incompatible
     }
 
     public struct AddressVMAC: Hashable, Sendable {
@@ -165,6 +205,18 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var trackProcesses: [Tracked] = []
         /// The instance's own interface going down is not a fault.
         public var dontTrackPrimary = false
+        /// The interfaces keepalived's vrrp_complete_instance tracks for the instance's
+        /// addresses (TRACK_ADDR, no weight: down is FAULT): each one an address is on,
+        /// unless written `no_track`; the instance's own (and its VMAC) only as the
+        /// instance's interface, so not at all with dont_track_primary.
+        public var addressInterfaces: [String] {
+            var names: [String] = []
+            for a in virtualAddresses + excludedAddresses where !a.noTrack {
+                guard let name = a.vmacDevice ?? a.device, name != interface, name != vmacName, !names.contains(name) else { continue }
+                names.append(name)
+            }
+            return names
+        }
         /// check_unicast_src (or global_defs' vrrp_check_unicast_src): unicast adverts only
         /// from the listed peers.
         public var checkUnicastSource = false
@@ -184,6 +236,9 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var vmacName: String?
         public var vmacTransmitBase = false
         public var vmacLocation: SourceLocation?
+        /// A link of the VMAC's name there already when the file was read, and what
+        /// keepalived does with it; nil: none, the VMAC is made.
+        public var existingVMAC: ExistingVMAC?
         /// The VRRP MAC the VMAC takes: 00:00:5e:00:01:VRID (RFC 5798 §7.3).
         public var vmacAddress: [UInt8] { [0x00, 0x00, 0x5e, 0x00, 0x01, UInt8(truncatingIfNeeded: virtualRouterID ?? 0)] }
         /// use_vmac_addr: an address off the instance's own VMAC or interface (another

@@ -35,7 +35,7 @@ extension KeepalivedDaemon {
     /// Takes the instance's virtual addresses off its interfaces.
     func removeAddresses(of i: Instance, stale: Bool = false) {
         for v in i.config.virtualAddresses + i.config.excludedAddresses {
-            do { try addresses.remove(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v)) } catch where !Self.alreadyGone(error) {
+            do { try removeAddress(v, interface: vipIndex(i, v)) } catch where !Self.alreadyGone(error) {
                 actionFailed("address removal", "(\(i.config.name)) cannot remove \(stale ? "the stale address " : "")\(v.address): \(error)")
             } catch {}
         }

@@ -43,6 +43,14 @@ extension KeepalivedDaemon {
         var transitionsInto: [String: Int] = [:]
         /// Names of the tracked items holding this instance in FAULT (empty = healthy).
         var faults: [String] = []
+        /// The interfaces its addresses are on that hold it in FAULT when down (see
+        /// `KeepalivedConfiguration.Instance.addressInterfaces`), those there when the
+        /// configuration was taken: keepalived drops an address whose `dev` is missing.
+        var addressInterfaces: [String] = []
+        /// Addresses a reload took away while MASTER, whose deletion events are its own.
+        var ownRemovals: [IPAddress] = []
+        /// Addresses the kernel refused when last added (keepalived's `set` left false).
+        var refusedAddresses: Set<KeepalivedConfiguration.VirtualAddress> = []
         var trackWeight = 0
         /// What could not be set up (the GARP socket), logged when the instance starts.
         var setupProblem: String?
@@ -92,7 +100,7 @@ extension KeepalivedDaemon {
         /// sync_group_tracking_weight, so members keep equal priorities (keepalived).
         var trackedInterfaces: [Tracking.Item] {
             let own = config.dontTrackPrimary ? [] : [Tracking.Item(name: config.interface ?? "")]
-            return own + (config.trackInterfaces + (groupConfig?.trackInterfaces ?? [])).map {
+            return own + addressInterfaces.map { Tracking.Item(name: $0) } + (config.trackInterfaces + (groupConfig?.trackInterfaces ?? [])).map {
                 Tracking.Item(name: $0.name, weight: groupConfig.map { $0.trackingWeight } == false ? 0 : $0.weight ?? 0, reverse: $0.reverse)
             }
         }
@@ -139,6 +147,7 @@ extension KeepalivedDaemon {
         let i = Instance(config: ic, machine: InstanceMachine(parameters(ic, source: source)), socket: socket, garp: garp, source: source,
                          password: password(ic), interfaceIndex: index)
         i.setupProblem = problem
+        i.addressInterfaces = ic.addressInterfaces.filter { InterfaceAddresses.index(of: $0) != nil }
         return i
     }
 

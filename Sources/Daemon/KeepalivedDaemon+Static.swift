@@ -58,7 +58,7 @@ extension KeepalivedDaemon {
         for v in list {
             // A missing interface is reported when the address is added.
             guard let index = InterfaceAddresses.index(of: v.device ?? "") else { continue }
-            do { try addresses.remove(v.address.bytes, prefix: UInt8(v.prefix), interface: index) } catch where !Self.alreadyGone(error) {
+            do { try removeAddress(v, interface: index) } catch where !Self.alreadyGone(error) {
                 actionFailed("address removal", "cannot remove static address \(v.address): \(error)")
             } catch {}
         }

@@ -20,26 +20,40 @@ extension KeepalivedDaemon {
     /// Before the instance's sockets open: the macvlan exists and is up. A failure is
     /// logged and counted; the instance then fails to start on the missing interface.
     func prepareVMAC(_ ic: KeepalivedConfiguration.Instance) {
-        if let name = ic.vmacName, let base = ic.interface { prepareMacvlan(name, on: base, of: ic, igmp: true) }
+        if let name = ic.vmacName, let base = ic.interface { prepareMacvlan(name, on: base, of: ic, igmp: true, existing: ic.existingVMAC) }
         // use_vmac_addr's: keepalived adds no IGMP rule for these.
-        for m in ic.addressVMACs { prepareMacvlan(m.name, on: m.base, of: ic, igmp: false) }
+        for m in ic.addressVMACs { prepareMacvlan(m.name, on: m.base, of: ic, igmp: false, existing: nil) }
     }
 
-    func prepareMacvlan(_ name: String, on base: String, of ic: KeepalivedConfiguration.Instance, igmp: Bool) {
+    /// `existing`: what the configuration found under that name when it was read (see
+    /// KeepalivedConfigParser.placeVMAC): an earlier run's VMAC is used as it is, an
+    /// incompatible macvlan replaced; anything else of that name was steered clear of.
+    func prepareMacvlan(_ name: String, on base: String, of ic: KeepalivedConfiguration.Instance, igmp: Bool,
+                        existing: KeepalivedConfiguration.ExistingVMAC?) {
         guard vmacs.created[name] == nil, let parent = InterfaceAddresses.index(of: base) else { return }
         if vmacs.links == nil {
             do { vmacs.links = try Links() } catch { actionFailed("VMAC", "(\(ic.name)) no link socket for \(name): \(error)"); return }
         }
         guard let links = vmacs.links else { return }
-        do {
-            try links.addMacvlan(name: name, parent: parent, mac: ic.vmacAddress, mode: Links.macvlanPrivate)
-            log("(\(ic.name)): Success creating VMAC interface \(name)")
-        } catch let e as NetlinkKernelError where e.errno == EEXIST {
-            // keepalived takes over a VMAC an earlier run left behind.
-            log("(\(ic.name)): VMAC interface \(name) already exists - using it")
-        } catch {
-            actionFailed("VMAC", "(\(ic.name)) cannot create VMAC interface \(name): \(error)")
-            return
+        if existing == .incompatible, let old = InterfaceAddresses.index(of: name) {
+            do {
+                try links.remove(index: old)
+                log("(\(ic.name)) Removing old VMAC interface \(name) due to conflicting interface")
+            } catch {
+                actionFailed("VMAC", "(\(ic.name)) Error removing VMAC interface \(name): \(error)")
+                return
+            }
+        }
+        if existing != .matching || InterfaceAddresses.index(of: name) == nil {
+            do {
+                try links.addMacvlan(name: name, parent: parent, mac: ic.vmacAddress, mode: Links.macvlanPrivate)
+                log("(\(ic.name)): Success creating VMAC interface \(name)")
+            } catch {
+                // EEXIST here: a link of that name appeared after the file was read. It is
+                // not ours, so it is neither used nor removed at exit.
+                actionFailed("VMAC", "(\(ic.name)) cannot create VMAC interface \(name): \(error)")
+                return
+            }
         }
         guard let index = InterfaceAddresses.index(of: name) else { return }
         vmacs.created[name] = index

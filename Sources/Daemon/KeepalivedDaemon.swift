@@ -222,6 +222,7 @@ public final class KeepalivedDaemon {
                 log("Netlink reports \(e.name) \(e.up ? "up" : "down")")
             }
             if !events.isEmpty || monitor.overrun { trackingChanged(now: t) }
+            addressesDeleted(monitor.deletedAddresses, now: t)
         }
         if !scripts.service(now: t).isEmpty { trackingChanged(now: t) }
         if trackedFiles.drain() { trackingChanged(now: t) }
@@ -429,8 +430,7 @@ public final class KeepalivedDaemon {
                 for v in i.config.virtualAddresses + i.config.excludedAddresses {
                     // IPv6 VIPs skip DAD unless told otherwise: the old master has just released them,
                     // and a tentative address could neither answer nor be announced.
-                    do { try addAddress(v, interface: vipIndex(i, v)) }
-                    catch { log("(\(i.config.name)) cannot add \(v.address): \(error)") }
+                    setAddress(v, of: i)
                 }
                 installRoutes(of: i)
                 installRules(of: i)

@@ -220,9 +220,20 @@ extension KeepalivedDaemon {
         let full = v.address.family == AddressFamily.inet ? 32 : 128
         // keepalived names a macvlan with its base: `dev vrrp.51@eth0`.
         let home = i.config.vmacName.map { "\($0)@\(i.config.interface ?? "")" } ?? i.config.interface ?? ""
-        return "\(v.address)\(v.prefix == full ? "" : "/\(v.prefix)") dev \(v.vmacDevice.map { "\($0)@\(v.device ?? "")" } ?? v.device ?? home) scope \(v.scope ?? "global")"
-            + (v.label.map { " label \($0)" } ?? "") + (v.detectsDuplicates ? " -nodad" : "") + Self.lifetimeText(v)
-            + (i.machine.state == .master ? " set" : "")
+        return "\(v.address)\(v.prefix == full ? "" : "/\(v.prefix)")\(v.broadcast.map { " brd \($0)" } ?? "")"
+            + " dev \(v.vmacDevice.map { "\($0)@\(v.device ?? "")" } ?? v.device ?? home)\(v.useVMAC ? " use_vmac" : "") scope \(v.scope ?? "global")"
+            + (v.label.map { " label \($0)" } ?? "") + Self.flagText(v) + Self.lifetimeText(v)
+            + (i.machine.state == .master && !i.refusedAddresses.contains(v) ? " set" : "")
+    }
+
+    /// The peer and the flag words, in keepalived's order (`-nodad` between `home` and
+    /// `mngtmpaddr`).
+    static func flagText(_ v: KeepalivedConfiguration.VirtualAddress) -> String {
+        var text = v.peer.map { " peer \($0)/\(v.prefix)" } ?? ""
+        if v.flags.contains(.homeAddress) { text += " home" }
+        if v.detectsDuplicates { text += " -nodad" }
+        for (word, flag) in AddressFlags.words where flag != .homeAddress && v.flags.contains(flag) { text += " " + word }
+        return text + (v.noTrack ? " no_track" : "")
     }
 
     /// keepalived writes an IPv6 address's preferred lifetime in its data dump.

@@ -36,6 +36,7 @@ extension KeepalivedDaemon {
                 let oldAddresses = i.config.virtualAddresses + i.config.excludedAddresses
                 let oldRules = i.config.virtualRules
                 i.config = ic
+                i.addressInterfaces = ic.addressInterfaces.filter { InterfaceAddresses.index(of: $0) != nil }
                 i.password = Self.password(ic)
                 var f = Instance.filter(ic, password: i.password, source: i.source)
                 f.inheritCounters(from: i.filter)
@@ -109,13 +110,12 @@ extension KeepalivedDaemon {
     func applyAddressChanges(_ i: Instance, from old: [KeepalivedConfiguration.VirtualAddress]) {
         let new = i.config.virtualAddresses + i.config.excludedAddresses
         for v in old where !new.contains(v) {
-            do { try addresses.remove(v.address.bytes, prefix: UInt8(v.prefix), interface: vipIndex(i, v)) }
+            do { try removeAddress(v, interface: vipIndex(i, v)); i.ownRemovals.append(v.address) }
             catch { log("(\(i.config.name)) cannot remove \(v.address): \(error)") }
         }
         let added = new.filter { !old.contains($0) }
         for v in added {
-            do { try addAddress(v, interface: vipIndex(i, v)) }
-            catch { log("(\(i.config.name)) cannot add \(v.address): \(error)") }
+            setAddress(v, of: i)
         }
         // Announced as a transition announces them: GARPs and NAs, on each address's own
         // interface, through the pacer.

@@ -15,6 +15,9 @@ package final class LinkMonitor {
     }
 
     static let linkGroup: UInt32 = 1
+    /// RTMGRP_IPV4_IFADDR and RTMGRP_IPV6_IFADDR: a VIP deleted under a master.
+    static let addressGroups: UInt32 = 0x10 | 0x100
+    static let deleteAddress: UInt16 = 21
     package static let newLink: UInt16 = 16
     package static let deleteLink: UInt16 = 17
     static let interfaceNameAttribute: UInt16 = 3
@@ -25,9 +28,17 @@ package final class LinkMonitor {
     private var buffer = [UInt8](repeating: 0, count: 1 << 16)
     /// Events the kernel could not deliver (ENOBUFS): the caller re-reads every state.
     private(set) var overrun = false
+    /// The addresses deleted since the last drain, as keepalived's netlink reflector sees them.
+    private(set) var deletedAddresses: [DeletedAddress] = []
+
+    package struct DeletedAddress: Hashable {
+        package var interface: UInt32
+        /// 4 or 16 network-order bytes: IFA_LOCAL, else IFA_ADDRESS.
+        package var address: [UInt8]
+    }
 
     init() throws {
-        socket = try NetlinkSocket(protocol: NetlinkProtocol.route, groups: Self.linkGroup)
+        socket = try NetlinkSocket(protocol: NetlinkProtocol.route, groups: Self.linkGroup | Self.addressGroups)
         socket.setNonBlocking(true)
     }
 
@@ -37,6 +48,7 @@ package final class LinkMonitor {
     func drain() -> [Event] {
         var events: [Event] = []
         overrun = false
+        deletedAddresses = []
         for _ in 0..<256 {
             let n: Int
             do {
@@ -50,6 +62,10 @@ package final class LinkMonitor {
             }
             var reader = MessageReader(buffer, count: n)
             while let m = reader.next() {
+                if m.header.type == Self.deleteAddress {
+                    if let d = Self.parseDeletedAddress(buffer, m.payload) { deletedAddresses.append(d) }
+                    continue
+                }
                 guard m.header.type == Self.newLink || m.header.type == Self.deleteLink else { continue }
                 if let e = Self.parse(buffer, m.payload, deleted: m.header.type == Self.deleteLink) { events.append(e) }
             }
@@ -74,6 +90,27 @@ package final class LinkMonitor {
             p += netlinkAlign(length)
         }
         return nil
+    }
+
+    /// ifaddrmsg (8 bytes: family, prefix length, flags, scope, index) then attributes;
+    /// nil for a message too short or without an address of its family's size.
+    package static func parseDeletedAddress(_ b: [UInt8], _ payload: Range<Int>) -> DeletedAddress? {
+        guard payload.count >= 8 else { return nil }
+        let size = b[payload.lowerBound] == 2 ? 4 : 16
+        let i = payload.lowerBound + 4
+        let index = UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
+        var local: [UInt8]?, address: [UInt8]?
+        var p = payload.lowerBound + 8
+        while p + 4 <= payload.upperBound {
+            let length = Int(b[p]) | Int(b[p + 1]) << 8
+            let type = (UInt16(b[p + 2]) | UInt16(b[p + 3]) << 8) & 0x3fff
+            guard length >= 4, p + length <= payload.upperBound else { return nil }
+            if length - 4 == size, type == 1 || type == 2 {
+                if type == 2 { local = Array(b[(p + 4)..<(p + length)]) } else { address = Array(b[(p + 4)..<(p + length)]) }
+            }
+            p += netlinkAlign(length)
+        }
+        return (local ?? address).map { DeletedAddress(interface: index, address: $0) }
     }
 
     /// The current state of one interface (absent = down), for start-up and after an overrun.

@@ -125,15 +125,15 @@ import Testing
             unicast_peer {
                 10.234.0.2 min_ttl 2
             }
-            virtual_ipaddress {
-                10.234.0.9/24 dev eth0 brd 10.234.0.255
+            virtual_ipaddress_excluded {
+                fd00::9/64 dev eth0 use_vmac
             }
             notify_master /bin/true nobody
         }
         """, file: "/etc/keepalived/keepalived.conf")
         #expect(c.unsupported.map(\.description) == [
             "/etc/keepalived/keepalived.conf:4:5: error: `use_ipvlan' in vrrp_instance is not supported by tandem (at `use_ipvlan')",
-            "/etc/keepalived/keepalived.conf:9:32: error: virtual_ipaddress option `brd' is not supported by tandem (at `brd')",
+            "/etc/keepalived/keepalived.conf:9:29: error: use_vmac for an IPv6 address (fd00::9) is not supported by tandem (at `use_vmac')",
         ])
         // A user after a notify command is acted on now (it runs as that user), not refused.
         #expect(c.instances.first?.notify.runAs[.master] == (try ScriptUser.resolve("nobody", group: nil).get()))

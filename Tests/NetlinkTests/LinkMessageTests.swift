@@ -42,4 +42,38 @@ struct LinkMessageTests {
         Links.delete(index: 12, sequence: 2, to: &delete)
         #expect(delete.bytes[4] == 17 && delete.bytes.count == 32)
     }
+
+    /// A link as an RTM_GETLINK dump reports it, read back from the layout Tandem writes
+    /// (the kernel's own answers are read in KeepalivedVMACNamingTests).
+    @Test func linkDescriptionReadsAMacvlan() throws {
+        let mac: [UInt8] = [0, 0, 0x5e, 0, 1, 7]
+        func described(_ mode: UInt32) throws -> LinkDescription? {
+            var batch = MessageBatch()
+            Links.macvlan(name: "vrrp.7", parent: 3, mac: mac, mode: mode, sequence: 9, to: &batch)
+            var reader = MessageReader(batch.bytes)
+            return try reader.next().map { try LinkDescription.decode(batch.bytes, $0) }
+        }
+        let link = try #require(try described(Links.macvlanPrivate))
+        #expect(link.name == "vrrp.7" && link.parent == 3 && link.address == mac && link.kind == "macvlan" && link.isPrivateMacvlan)
+        // The control: bridge mode is read as such, not keepalived's.
+        let bridge = try #require(try described(Links.macvlanBridge))
+        #expect(bridge.macvlanMode == Links.macvlanBridge && !bridge.isPrivateMacvlan)
+    }
+
+    @Test func aTruncatedLinkMessageIsATypedError() throws {
+        var batch = MessageBatch()
+        Links.delete(index: 12, sequence: 2, to: &batch)
+        // A message that says it is 20 bytes long: 4 of the 16 an ifinfomsg needs.
+        var cut = Array(batch.bytes[0..<20])
+        cut[0] = 20; cut[1] = 0; cut[2] = 0; cut[3] = 0
+        var short = MessageReader(cut)
+        let next = short.next()
+        let view = try #require(next)
+        #expect(throws: NetlinkDecodingError.self) { try LinkDescription.decode(cut, view) }
+        // Control: the whole message reads.
+        var whole = MessageReader(batch.bytes)
+        let first = whole.next()
+        let m = try #require(first)
+        #expect(try LinkDescription.decode(batch.bytes, m).index == 12)
+    }
 }
