@@ -16,7 +16,7 @@ extension KeepalivedConfigParser {
                 tolerate("VMAC interface name '\(a.text)' too long or invalid characters - ignoring", a)
             } else if let other = config.instances.first(where: { $0.vmacName == a.text }) {
                 tolerate("(\(v.name)) VRRP instance \(other.name) is already using \(a.text) - ignoring name", a)
-            } else if let link = link(named: a.text), !link.isPrivateMacvlan {
+            } else if let link = link(named: a.text, at: a), !link.isPrivateMacvlan {
                 // keepalived takes over only what could be its own; the default name is used instead.
                 tolerate("(\(v.name)) interface \(a.text) already exists and is not a private macvlan; ignoring vmac if_name", a)
             } else {
@@ -31,18 +31,22 @@ extension KeepalivedConfigParser {
     }
 
     /// keepalived 2.2.7's default link source: this namespace's links.
-    public static func hostLinks() -> [LinkDescription] {
-        (try? Links().all()) ?? []
-    }
+    public static func hostLinks() throws -> [LinkDescription] { try Links().all() }
 
-    mutating func links() -> [LinkDescription] {
+    /// The host's links, listed once. A listing that fails is a warning at the first
+    /// `use_vmac` that needed it, and the names are then chosen as if no link existed.
+    mutating func links(at t: Token) -> [LinkDescription] {
         if let knownLinks { return knownLinks }
-        let found = linkSource()
-        knownLinks = found
-        return found
+        do {
+            knownLinks = try linkSource()
+        } catch {
+            warn("cannot list this host's links (\(error)): VMAC names are chosen as if none existed", t)
+            knownLinks = []
+        }
+        return knownLinks ?? []
     }
 
-    mutating func link(named name: String) -> LinkDescription? { links().first { $0.name == name } }
+    mutating func link(named name: String, at t: Token) -> LinkDescription? { links(at: t).first { $0.name == name } }
 
     /// vrrp_complete_instance on a use_vmac instance's name, against the links there: a
     /// private macvlan on its interface with its VRRP MAC is taken over whatever its name;
@@ -51,8 +55,8 @@ extension KeepalivedConfigParser {
     mutating func placeVMAC(_ v: inout KeepalivedConfiguration.Instance, taken: Set<String>) {
         guard let written = v.vmacName, let location = v.vmacLocation else { return }
         let at = Token(kind: .word, text: "use_vmac", location: location, startsLine: true)
-        let base = v.interface.flatMap { link(named: $0) }?.index
-        if let base, let match = links().first(where: {
+        let base = v.interface.flatMap { link(named: $0, at: at) }?.index
+        if let base, let match = links(at: at).first(where: {
             $0.isPrivateMacvlan && $0.parent == base && $0.address == v.vmacAddress && ($0.name == written || !taken.contains($0.name))
         }) {
             warn("(\(v.name)) Found matching interface \(match.name)", at)
@@ -61,11 +65,11 @@ extension KeepalivedConfigParser {
             }
             v.vmacName = match.name
             v.existingVMAC = .matching
-        } else if !written.isEmpty, link(named: written) != nil {
+        } else if !written.isEmpty, link(named: written, at: at) != nil {
             warn("(\(v.name)) VMAC \(written) already exists but is incompatible. It will be deleted/updated", at)
             v.existingVMAC = .incompatible
         } else if written.isEmpty {
-            v.vmacName = Self.vmacName(prefix: config.vmacPrefix ?? "vrrp", vrid: v.virtualRouterID ?? 0, taken: taken.union(links().map(\.name)))
+            v.vmacName = Self.vmacName(prefix: config.vmacPrefix ?? "vrrp", vrid: v.virtualRouterID ?? 0, taken: taken.union(links(at: at).map(\.name)))
         }
     }
 
@@ -147,7 +151,7 @@ extension KeepalivedConfigParser {
                 }
                 let key = "\(base) \(vrid)"
                 let macvlan = made[key] ?? Self.vmacName(prefix: config.vmacAddressPrefix ?? config.vmacPrefix ?? "vrrp", vrid: vrid,
-                                                       taken: taken.union(links().map(\.name)))
+                                                       taken: taken.union(links(at: at).map(\.name)))
                 made[key] = macvlan
                 taken.insert(macvlan)
                 a.device = base

@@ -21,20 +21,20 @@ public struct KeepalivedConfigParser {
     /// `links`: the host's links, asked for only when a VMAC is to be named (keepalived
     /// names it around the links there).
     public static func parse(file: String, configID: String? = KeepalivedLineFilter.nodeName,
-                             links: @escaping () -> [LinkDescription] = hostLinks) throws(ConfigError) -> KeepalivedConfiguration {
+                             links: @escaping () throws -> [LinkDescription] = hostLinks) throws(ConfigError) -> KeepalivedConfiguration {
         var lines = KeepalivedLineFilter(configID: configID)
         let nodes = try tree(file: file, depth: 0, lines: &lines)
         return interpret(nodes, file: file, lines: lines, links: links)
     }
 
     public static func parse(_ text: String, file: String = "keepalived.conf", configID: String? = KeepalivedLineFilter.nodeName,
-                             links: @escaping () -> [LinkDescription] = hostLinks) throws(ConfigError) -> KeepalivedConfiguration {
+                             links: @escaping () throws -> [LinkDescription] = hostLinks) throws(ConfigError) -> KeepalivedConfiguration {
         var lines = KeepalivedLineFilter(configID: configID)
         let nodes = try tree(text: text, file: file, depth: 0, lines: &lines)
         return interpret(nodes, file: file, lines: lines, links: links)
     }
 
-    static func interpret(_ nodes: [Node], file: String, lines: KeepalivedLineFilter, links: @escaping () -> [LinkDescription]) -> KeepalivedConfiguration {
+    static func interpret(_ nodes: [Node], file: String, lines: KeepalivedLineFilter, links: @escaping () throws -> [LinkDescription]) -> KeepalivedConfiguration {
         var p = KeepalivedConfigParser(config: KeepalivedConfiguration(file: file), linkSource: links)
         p.config.unsupported = lines.unsupported
         p.config.errors = lines.errors
@@ -43,7 +43,7 @@ public struct KeepalivedConfigParser {
     }
 
     var config: KeepalivedConfiguration
-    let linkSource: () -> [LinkDescription]
+    let linkSource: () throws -> [LinkDescription]
     /// The host's links once asked for.
     var knownLinks: [LinkDescription]?
     /// Each sync group's member names as written, checked once every instance is known.

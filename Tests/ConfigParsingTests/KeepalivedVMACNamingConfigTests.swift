@@ -103,4 +103,19 @@ import Testing
         #expect(c.toleratedErrors.map(\.message) == ["Unknown configuration entry 'use_vmac' for ip address - ignoring"])
         #expect(c.unsupported.isEmpty)
     }
+
+    struct NoNetlink: Error, CustomStringConvertible { var description: String { "EPERM" } }
+
+    /// A host whose links cannot be listed: the first use_vmac that needed them says so
+    /// (a warning at its line), and the name is chosen as if no link existed. The control:
+    /// a listing that works says nothing.
+    @Test func aFailedLinkListingIsAWarning() throws {
+        let text = "vrrp_instance V {\n interface eth0\n virtual_router_id 51\n use_vmac\n virtual_ipaddress {\n  10.1.1.1/24\n }\n}\n"
+        let failed = try KeepalivedConfigParser.parse(text, file: "/k.conf", links: { throw NoNetlink() })
+        #expect(failed.warnings.map(\.description).contains { $0.hasPrefix("/k.conf:4:2: ") && $0.contains("cannot list this host's links (EPERM): VMAC names are chosen as if none existed") },
+                "\(failed.warnings)")
+        #expect(failed.instances.first?.vmacName == "vrrp.51")
+        let listed = try KeepalivedConfigParser.parse(text, file: "/k.conf", links: { [KeepalivedVMACNamingConfigTests.eth0] })
+        #expect(!listed.warnings.map(\.description).contains { $0.contains("cannot list") }, "\(listed.warnings)")
+    }
 }
