@@ -93,24 +93,21 @@ package final class LinkMonitor {
     }
 
     /// ifaddrmsg (8 bytes: family, prefix length, flags, scope, index) then attributes;
-    /// nil for a message too short or without an address of its family's size.
+    /// nil for a message too short, malformed, or without an address of its family's size.
     package static func parseDeletedAddress(_ b: [UInt8], _ payload: Range<Int>) -> DeletedAddress? {
         guard payload.count >= 8 else { return nil }
         let size = b[payload.lowerBound] == 2 ? 4 : 16
         let i = payload.lowerBound + 4
         let index = UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
-        var local: [UInt8]?, address: [UInt8]?
-        var p = payload.lowerBound + 8
-        while p + 4 <= payload.upperBound {
-            let length = Int(b[p]) | Int(b[p + 1]) << 8
-            let type = (UInt16(b[p + 2]) | UInt16(b[p + 3]) << 8) & 0x3fff
-            guard length >= 4, p + length <= payload.upperBound else { return nil }
-            if length - 4 == size, type == 1 || type == 2 {
-                if type == 2 { local = Array(b[(p + 4)..<(p + length)]) } else { address = Array(b[(p + 4)..<(p + length)]) }
+        return AttributeDecoder.withDecoder(b, range: (payload.lowerBound + 8)..<payload.upperBound) { d -> DeletedAddress? in
+            var local: [UInt8]?, address: [UInt8]?
+            while let a = d.next() {
+                guard a.length == size else { continue }
+                if a.type == 2 { local = d.data(a) } else if a.type == 1 { address = d.data(a) }
             }
-            p += netlinkAlign(length)
+            guard d.error == nil else { return nil }
+            return (local ?? address).map { DeletedAddress(interface: index, address: $0) }
         }
-        return (local ?? address).map { DeletedAddress(interface: index, address: $0) }
     }
 
     /// The current state of one interface (absent = down), for start-up and after an overrun.
