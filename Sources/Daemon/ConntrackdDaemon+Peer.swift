@@ -61,6 +61,8 @@ extension ConntrackdDaemon {
                 }
             }
         }
+        // A resync request of ours is being answered: a jump forward is our loss of it.
+        let answerAwaited = hardening.awaitsResyncAnswer(now: now)
         // FTFW with an external cache: flow messages that fit the cache's compact form
         // are decoded straight into it, and never exist as a `SyncedFlow`.
         let fastFlow: ((Int, SyncHeader, SyncMessageType, UnsafeRawBufferPointer) -> Bool)? =
@@ -68,8 +70,8 @@ extension ConntrackdDaemon {
                 guard let p = CompactSyncedFlow.Packed(payload: payload) else { return false }
                 self.channelRefusals.handling(index, totals: self.messageRefusals)
                 // Refused by the jump guard: taken, and dropped.
-                guard self.hardening.admits(flags: header.flags, sequence: header.sequence, expected: self.engine.expectedSequence,
-                                            now: now, resume: self.resumePeerLine) else { return true }
+                guard self.hardening.admits(flags: header.flags, sequence: header.sequence, answerAwaited: answerAwaited,
+                                            expected: self.engine.expectedSequence, now: now, resume: self.resumePeerLine) else { return true }
                 self.messageTally.count(.received, SyncMessageKind.of(type, header.flags), link: index)
                 judging(on: index)
                 if self.engine.receiveData(flags: header.flags, sequence: header.sequence, places: &self.internalCache, events: &events) {
@@ -84,7 +86,7 @@ extension ConntrackdDaemon {
             // Refused by the jump guard: dropped before it counts as the peer heard.
             if case .message(let m) = received,
                !hardening.admits(flags: m.flags, sequence: m.sequence, asksResync: SyncMessageKind.of(m.type, m.flags) == .resyncRequest,
-                                 expected: engine.expectedSequence, now: now, resume: resumePeerLine) { return }
+                                 answerAwaited: answerAwaited, expected: engine.expectedSequence, now: now, resume: resumePeerLine) { return }
             link.heard(now: now)
             guard case .message(let m) = received else { return }
             messageTally.count(.received, SyncMessageKind.of(m.type, m.flags), link: index)
@@ -148,10 +150,12 @@ extension ConntrackdDaemon {
 
     func peerTick(now: Instant) {
         if state.resync.receivedTick(now: now) {
+            hardening.resyncAnswered()
             log("resync complete: \(state.externalCache.entries.count) flows in the external cache")
         }
         if state.resyncSweep?.progress.receivedTick(now: now) == true, let done = state.resyncSweep {
             state.resyncSweep = nil
+            hardening.resyncAnswered()
             // Only a table that arrived without a gap of its own proves what the peer lacks.
             if gapsSeen == done.gaps {
                 let removed = state.externalCache.removeNotUpdated(since: done.mark)
@@ -166,6 +170,7 @@ extension ConntrackdDaemon {
     /// A resync request just went out: its answer, once whole, shows the stale flows.
     /// Without an external cache the kernel holds the peer's flows, and nothing is swept.
     func watchResyncAnswer(now: Instant) {
+        hardening.ownResyncRequested(now: now)
         guard !sync.disableExternalCache else { return }
         // Read before the sweep is modified in place: both live in `state`.
         let gaps = gapsSeen

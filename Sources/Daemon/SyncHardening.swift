@@ -19,6 +19,12 @@ struct SyncHardening {
     /// answered now that the line is adopted.
     var heldResyncRequest: UInt32?
     private(set) var bulkSends = ControlMessageRateLimit()
+    /// When we last asked the peer for its table, until its answer arrived.
+    private var ownResyncRequest: Instant?
+    /// How long after a request of ours its answer is still expected: a peer that never
+    /// answers must not leave the jump guard lenient for good. A million flows take some
+    /// 10 s to send; gap repair asks again meanwhile if it has to.
+    static let answerWindow = Duration.seconds(30)
     /// Refusals already logged, so each turn logs only what is new.
     private var logged = 0
 
@@ -34,6 +40,11 @@ struct SyncHardening {
         return (true, "TANDEM_TEST_NO_SYNC_HARDENING=\(value) ignored: only 1 turns the sync link's hardening off")
     }
 
+    /// A resync request of ours went out: until its answer is in, a jump is our loss of it.
+    mutating func ownResyncRequested(now: Instant) { ownResyncRequest = now }
+    mutating func resyncAnswered() { ownResyncRequest = nil }
+    func awaitsResyncAnswer(now: Instant) -> Bool { ownResyncRequest.map { now - $0 < Self.answerWindow } ?? false }
+
     /// Whether a message with this header goes on to the sync mode. `expected`: the mode's
     /// next sequence number, nil before the peer's first message.
     /// `resume`: called first when the message shows a gap was forged, with where the
@@ -42,10 +53,12 @@ struct SyncHardening {
     /// line, the resync request that line sent while refused is left in `heldResyncRequest`
     /// for the caller to answer (it cannot be answered from in here: the answer uses the
     /// bulk-send limit, which is ours).
-    mutating func admits(flags: SyncFlags, sequence: UInt32, asksResync: Bool = false, expected: UInt32?, now: Instant,
-                         resume: (UInt32) -> Void = { _ in }) -> Bool {
+    /// `answerAwaited`: our own resync request's answer is on its way (a jump is loss then).
+    mutating func admits(flags: SyncFlags, sequence: UInt32, asksResync: Bool = false, answerAwaited: Bool = false,
+                         expected: UInt32?, now: Instant, resume: (UInt32) -> Void = { _ in }) -> Bool {
         guard enabled else { return true }
-        switch jumpGuard.judge(sequence: sequence, hello: flags.contains(.hello), asksResync: asksResync, expected: expected, now: now) {
+        switch jumpGuard.judge(sequence: sequence, hello: flags.contains(.hello), asksResync: asksResync,
+                               answerAwaited: answerAwaited, expected: expected, now: now) {
         case .admit: return true
         case .adoptLine(let held):
             if holdsResyncRequests { heldResyncRequest = held }

@@ -27,6 +27,9 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         /// instead, so a bulk send larger than the queue loses whatever the peer then
         /// NACKs from the dropped part.
         public var backPressure: Bool
+        /// Tandem, with back-pressure: the number of unacknowledged messages follows the
+        /// peer's NACKs (`SendWindow`) instead of staying at the resend queue's size.
+        public var lossBackoff: Bool
         /// How many objects the owner expects to have in flight at once (its table size):
         /// the engine's own index (used without `places:`) is sized for them up front, as
         /// conntrackd sizes its hash, so a bulk send never rehashes it on the way.
@@ -43,13 +46,14 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
 
         public init(ackWindowSize: Int = 300, resendQueueSize: Int = 131072, aliveInterval: Duration = .seconds(1),
                     holdDataUntilHandshake: Bool = true, resendToRestartedPeer: Bool = true, backPressure: Bool = true,
-                    expectedObjects: Int = 0, acknowledgementDelay: Duration? = nil, hardened: Bool = false) {
+                    lossBackoff: Bool = true, expectedObjects: Int = 0, acknowledgementDelay: Duration? = nil, hardened: Bool = false) {
             self.ackWindowSize = max(1, ackWindowSize)
             self.resendQueueSize = max(1, resendQueueSize)
             self.aliveInterval = aliveInterval
             self.holdDataUntilHandshake = holdDataUntilHandshake
             self.resendToRestartedPeer = resendToRestartedPeer
             self.backPressure = backPressure
+            self.lossBackoff = lossBackoff
             self.expectedObjects = max(0, expectedObjects)
             self.acknowledgementDelay = acknowledgementDelay
             self.hardened = hardened
@@ -129,6 +133,8 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     private var transmitHead = 0
     private var ownPlaces: FTFWPlaceIndex<Key>
     private var resend = ResendQueue<Pending>()
+    /// The unacknowledged messages allowed out under back-pressure.
+    public private(set) var sendWindow: SendWindow
     private var released: [Key] = []
     /// After our handshake completes, state waits until the peer acknowledges this
     /// sequence number (our first message without HELLO): a HELLO-marked message of ours
@@ -151,6 +157,8 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         nextSequence = firstSequence
         aliveDeadline = now + configuration.aliveInterval
         ownPlaces = FTFWPlaceIndex(minimumCapacity: configuration.expectedObjects)
+        // Never below a few acknowledgement windows: the peer ACKs every `ackWindowSize`.
+        sendWindow = SendWindow(ceiling: configuration.resendQueueSize, floor: max(4 * configuration.ackWindowSize, 1024))
     }
 
     public var hasPendingTransmit: Bool { transmitHead < transmitQueue.count }
@@ -329,7 +337,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             }
             // Control messages still go out: the peer's ACKs, which free the queue, may
             // wait for ours.
-            if configuration.backPressure, case .object = entry, resend.count >= configuration.resendQueueSize {
+            if configuration.backPressure, case .object = entry, resend.count >= sendWindow.limit {
                 held.append(entry)
                 stalled = true
                 continue
@@ -622,14 +630,22 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                     return false
                 }
                 if let f = fence, !sequence(r.to, isBefore: f) { fence = nil }
-                for entry in resend.remove(in: r) { settle(entry, places: &places) }
+                let acknowledged = resend.remove(in: r)
+                sendWindow.acknowledged(acknowledged.count)
+                for entry in acknowledged { settle(entry, places: &places) }
                 events.append(.peerAcknowledged(r))
                 return false
             }
             if c.flags.contains(.nack) {
                 guard let r = c.range, r.isWellFormed else { return nil }
                 if ControlMessageRateLimit.isWide(r), !permitsCostly() { return false }
-                for entry in resend.remove(in: r) {
+                let inFlight = resend.count
+                let lost = resend.remove(in: r)
+                // Only a NACK naming messages still in flight is the peer's loss.
+                if configuration.backPressure, configuration.lossBackoff, !lost.isEmpty {
+                    sendWindow.lost(through: r.to, inFlight: inFlight, nextSequence: nextSequence)
+                }
+                for entry in lost {
                     if let k = entry.entry.objectKey {
                         // Only the object's latest transmission is retransmitted; a queued
                         // object goes out anyway.

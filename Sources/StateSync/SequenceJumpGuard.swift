@@ -27,6 +27,12 @@ import Timekeeping
 /// the line until the line is confirmed. Left there, the peer would wait for its own repeat
 /// (seconds) before its table came; so the line keeps its refused request, and adopting the
 /// line hands it back to be answered.
+///
+/// A jump forward while an answer to our own resync request is on its way is loss, not a
+/// forgery: a receiver that asked for the table because it fell behind can fall behind the
+/// answer by more than the window too (a busy backup at 1M flows lost 683,287 messages of
+/// one). Refusing it there left the backup without the table until the peer went quiet.
+/// The gap is watched as any gap within the window is, so a forged one is still undone.
 public struct SequenceJumpGuard: Hashable, Sendable {
     public struct Rule: Hashable, Sendable {
         public var window: UInt32
@@ -88,14 +94,16 @@ public struct SequenceJumpGuard: Hashable, Sendable {
     /// Judges a message's sequence number against `expected` (the mode's tracker; nil
     /// before the first message, when any number is taken). `asksResync`: the message is a
     /// resync request.
-    public mutating func judge(sequence s: UInt32, hello: Bool, asksResync: Bool = false, expected: UInt32?, now: Instant) -> Verdict {
+    /// `answerAwaited`: we asked the peer for its table and its answer has not arrived.
+    public mutating func judge(sequence s: UInt32, hello: Bool, asksResync: Bool = false, answerAwaited: Bool = false,
+                               expected: UInt32?, now: Instant) -> Verdict {
         guard let expected else {
             lastOnLine = now
             return .admit
         }
         let distance = Int64(Int32(bitPattern: s &- expected))
         let window = Int64(rule.window)
-        let jumped = distance > window || (hello && distance < -window)
+        let jumped = (distance > window && !answerAwaited) || (hello && distance < -window)
         if !jumped {
             if distance > 0 && !hello && leftBehind.map({ now - $0.takenAt >= rule.silence }) ?? true {
                 // A line watched for less than `silence` is kept: a second forged gap must

@@ -173,6 +173,38 @@ import Timekeeping
         #expect(g.resumed == 1)
     }
 
+    /// Our own resync request's answer, fallen behind by more than the window (a busy
+    /// backup at 1M flows lost 683,287 messages of one), is loss: admitted at once. The
+    /// control is the same jump with no answer awaited: refused.
+    @Test func aJumpWhileOurResyncIsAnsweredIsLoss() {
+        var awaiting = SequenceJumpGuard()
+        var control = SequenceJumpGuard()
+        _ = verdict(&awaiting, sequence: 1_000, hello: false, expected: 1_000, now: Self.ms(0))
+        _ = verdict(&control, sequence: 1_000, hello: false, expected: 1_000, now: Self.ms(0))
+        let answered = awaiting.judge(sequence: 700_000, hello: false, answerAwaited: true, expected: 1_001, now: Self.ms(10))
+        let refused = control.judge(sequence: 700_000, hello: false, answerAwaited: false, expected: 1_001, now: Self.ms(10))
+        #expect(answered == .admit)
+        #expect(refused == .unconfirmedJump)
+        // A HELLO far behind is still a jump: an answer comes on the line we follow.
+        let hello = awaiting.judge(sequence: 700_001 &- 200_000, hello: true, answerAwaited: true, expected: 700_001, now: Self.ms(20))
+        #expect(hello == .unconfirmedJump)
+    }
+
+    /// A forgery timed into that wait is watched as a gap within the window is: the
+    /// peer's line goes on from where it stopped, the forged line stays silent, and after
+    /// 2 s the old line is resumed.
+    @Test func aForgedJumpWhileOurResyncIsAnsweredIsStillUndone() {
+        var g = SequenceJumpGuard()
+        _ = verdict(&g, sequence: 1_000, hello: false, expected: 1_000, now: Self.ms(0))
+        let forged = g.judge(sequence: 5_000_000, hello: false, answerAwaited: true, expected: 1_001, now: Self.ms(100))
+        #expect(forged == .admit)
+        var verdicts: [SequenceJumpGuard.Verdict] = []
+        for (i, at) in [UInt64(200), 500, 1_000, 2_200].enumerated() {
+            verdicts.append(g.judge(sequence: 1_001 + UInt32(i), hello: false, answerAwaited: true, expected: 5_000_001, now: Self.ms(at)))
+        }
+        #expect(verdicts == [.admit, .admit, .admit, .resumeOldLine(expecting: 1_001)])
+    }
+
     /// Control: real loss. The line after the gap talks, and a straggler from before it
     /// changes nothing.
     @Test func realLossIsNeverUndone() {
