@@ -24,7 +24,8 @@
 # LIMIT (seconds per phase, default 300). nf_conntrack_max is raised for the largest N
 # and restored on exit. The 1-minute load average is recorded at each phase's start.
 # Namespaces tcm-sa-PID / tcm-sb-PID (10.238.97.0/24); every daemon is stopped by PID.
-# Raw results: bench/results/scale-<UTC>-<commit>.jsonl.
+# Raw results: bench/results/scale-<UTC>-<commit>.jsonl. KEEP_LOGS=DIR keeps both daemons'
+# logs of each run there (B's with the resync's start time appended).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -178,6 +179,12 @@ run() {
   res_outcome=$(field "$w" outcome); res_have=$(field "$w" have); res_secs=$(field "$w" secs)
   local ca3 hwm_a; ca3=$(cpu "$pa"); hwm_a=$(hwm "$pa")
   stop_pids
+  if [ -n "${KEEP_LOGS:-}" ]; then
+    mkdir -p "$KEEP_LOGS"
+    local tag; tag="$impl-$n-$(date -u +%H%M%S)"
+    cp "$work/a.out" "$KEEP_LOGS/$tag-a.log"; cp "$work/b.out" "$KEEP_LOGS/$tag-b.log"
+    echo "resync_started=$r0" >> "$KEEP_LOGS/$tag-b.log"
+  fi
   local lost=$((sender - kernel_b))
   printf '%s n=%s rep_outcome=%s rep_have=%s sender_has=%s rep_secs=%s cpu_a_rep_us_per_flow=%s cpu_b_rep_us_per_flow=%s commit_secs=%.3f cpu_b_commit_us_per_flow=%s kernel_b=%s lost=%s res_outcome=%s res_have=%s res_secs=%s cpu_a_res_us_per_flow=%s rss_a_bytes_per_flow=%s rss_b_bytes_per_flow=%s hwm_a_kib=%s hwm_b_kib=%s load_rep=%s load_commit=%s load_resync=%s\n' \
     "$impl" "$n" "$rep_outcome" "$rep_have" "$sender" "$rep_secs" "$(per_flow $((ca1 - ca0)) "$n")" "$(per_flow $((cb1 - cb0)) "$n")" \

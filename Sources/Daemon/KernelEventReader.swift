@@ -82,8 +82,10 @@ final class KernelEventReader {
     /// Appends this turn's events to `events`; returns whether more are waiting.
     func read(now: Instant) throws -> Bool {
         let before = listener.counters
+        // The closure runs only inside this call, once per event: plain `unowned` cost a
+        // strong retain and release per use of `self` (4.7% of a sender's replication).
         let backlogged = try listener.poll(timeoutMilliseconds: 0, maximumReads: readsPerTurn,
-                                           fastFlow: compact ? { [unowned self] kind, payload, origin in
+                                           fastFlow: compact ? { [unowned(unsafe) self] kind, payload, origin in
             guard let p = CompactFlow.Packed(eventPayload: payload) else { return false }
             if origin != 0 && origin == self.ownPort { self.ownEchoes += 1; return true }
             self.received += 1
