@@ -25,7 +25,8 @@
 # and restored on exit. The 1-minute load average is recorded at each phase's start.
 # Namespaces tcm-sa-PID / tcm-sb-PID (10.238.97.0/24); every daemon is stopped by PID.
 # Raw results: bench/results/scale-<UTC>-<commit>.jsonl. KEEP_LOGS=DIR keeps both daemons'
-# logs of each run there (B's with the resync's start time appended).
+# logs of each run there (B's with the resync's start time appended); with CAPTURE=1 also
+# a capture of the sync link (headers only) during the resync phase.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -171,6 +172,12 @@ run() {
   local l_res r0 ca2 pb2 res_outcome res_have res_secs
   l_res=$(load)
   ca2=$(cpu "$pa"); r0=$(now)
+  local cap=""
+  if [ -n "${KEEP_LOGS:-}" ] && [ -n "${CAPTURE:-}" ]; then
+    mkdir -p "$KEEP_LOGS"
+    ip netns exec "$a" timeout 60 tcpdump -i tcmsa0 -s 96 -w "$KEEP_LOGS/$impl-$n-resync.pcap" udp port 3780 2>/dev/null & cap=$!
+    sleep 0.5
+  fi
   pb2=$(start "$impl" b); pids+=("$pb2")
   answers "$impl" b
   client "$impl" b -n >/dev/null 2>&1 || true
@@ -178,6 +185,7 @@ run() {
   w=$(cat "$work/watch2")
   res_outcome=$(field "$w" outcome); res_have=$(field "$w" have); res_secs=$(field "$w" secs)
   local ca3 hwm_a; ca3=$(cpu "$pa"); hwm_a=$(hwm "$pa")
+  if [ -n "$cap" ]; then kill "$cap" 2>/dev/null || true; wait "$cap" 2>/dev/null || true; fi
   stop_pids
   if [ -n "${KEEP_LOGS:-}" ]; then
     mkdir -p "$KEEP_LOGS"

@@ -131,6 +131,11 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     private var nextSequence: UInt32
     private var transmitQueue: [Pending] = []
     private var transmitHead = 0
+    /// Entries after `transmitHead` that are not objects (controls, table ends). With none,
+    /// a run that must hold objects (back-pressure, the handshake) stops at the first: the
+    /// rest would only be held too. Walking a million queued objects on every turn of a
+    /// stall, and copying them back, cost the loop milliseconds a turn.
+    private var queuedNonObjects = 0
     private var ownPlaces: FTFWPlaceIndex<Key>
     private var resend = ResendQueue<Pending>()
     /// The unacknowledged messages allowed out under back-pressure.
@@ -162,6 +167,11 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     }
 
     public var hasPendingTransmit: Bool { transmitHead < transmitQueue.count }
+
+    private mutating func queue(_ entry: Pending) {
+        if entry.objectKey == nil { queuedNonObjects += 1 }
+        transmitQueue.append(entry)
+    }
     public var resendQueueCount: Int { resend.count }
     public var transmitQueueCount: Int { transmitQueue.count - transmitHead }
 
@@ -193,7 +203,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         case .idle: break
         }
         places[place: slot] = .queued
-        transmitQueue.append(.object(key))
+        queue(.object(key))
     }
 
     public mutating func enqueue(_ key: Key) {
@@ -212,7 +222,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
 
     /// `conntrackd -n`: ask the peer for its internal cache.
     public mutating func requestResync() {
-        transmitQueue.append(.control(.resync, ClosedRangeOfSequences(from: 0, to: 0)))
+        queue(.control(.resync, ClosedRangeOfSequences(from: 0, to: 0)))
     }
 
     /// Acknowledges at once what the peer has sent so far, its resync request included.
@@ -221,7 +231,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     /// for proof that its request was taken, would wait for ever.
     public mutating func acknowledgeReceived() {
         guard let from = ackFrom, tracker.isSet else { return }
-        transmitQueue.append(.control(.ack, ClosedRangeOfSequences(from: from, to: tracker.last)))
+        queue(.control(.ack, ClosedRangeOfSequences(from: from, to: tracker.last)))
         window = configuration.ackWindowSize
         ackFrom = nil
     }
@@ -229,19 +239,19 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     /// Acknowledges `range` alone, outside the receive window: messages the owner took
     /// itself (a resync request held while the peer's new line was confirmed).
     public mutating func acknowledge(_ range: ClosedRangeOfSequences) {
-        transmitQueue.append(.control(.ack, range))
+        queue(.control(.ack, range))
     }
 
     /// An ALIVE queued behind a resync answer's table. The peer counts the table as
     /// arrived at the first idle tick after its request was acknowledged; a node under
     /// steady churn never idles, so the answer ends with that tick itself.
     public mutating func markEndOfTable() {
-        transmitQueue.append(.endOfTable)
+        queue(.endOfTable)
     }
 
     /// Asks the peer again for messages it was NACKed for once (see `GapRepair`).
     public mutating func requestRetransmission(_ range: ClosedRangeOfSequences) {
-        transmitQueue.append(.control(.nack, range))
+        queue(.control(.nack, range))
     }
 
     /// Final objects (their last message was a destroy) the peer has acknowledged, or
@@ -310,14 +320,19 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             sent += 1
             counters.transmitted += 1
         }
+        var heldAny = false
         while transmitHead < transmitQueue.count && objectsSent < limit {
             let entry = transmitQueue[transmitHead]
             transmitHead += 1
+            if entry.objectKey == nil { queuedNonObjects -= 1 }
             if holding, case .object = entry {
+                heldAny = true
+                if queuedNonObjects == 0 { transmitHead -= 1; break }
                 held.append(entry)
                 continue
             }
             if case .endOfTable = entry, holding || stalled || !held.isEmpty {
+                heldAny = true
                 held.append(entry)
                 heldEndOfTable = true
                 continue
@@ -332,14 +347,17 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             // both fences are lost, only ticks get either handshake going again.
             if heldEndOfTable, case .control(let flags, _) = entry, !flags.isDisjoint(with: [.ack, .alive]),
                endHeldSince.map({ now - $0 < Self.endHoldLimit(configuration) }) ?? true {
+                heldAny = true
                 held.append(entry)
                 continue
             }
             // Control messages still go out: the peer's ACKs, which free the queue, may
             // wait for ours.
             if configuration.backPressure, case .object = entry, resend.count >= sendWindow.limit {
-                held.append(entry)
                 stalled = true
+                heldAny = true
+                if queuedNonObjects == 0 { transmitHead -= 1; break }
+                held.append(entry)
                 continue
             }
             switch entry {
@@ -378,11 +396,22 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             }
             counters.transmitted += 1
         }
+        if !held.isEmpty {
+            // Back in front of what was not reached, in the slots this run emptied: the
+            // held entries came from there, so they fit, and nothing else moves.
+            let start = transmitHead - held.count
+            for (i, entry) in held.enumerated() {
+                transmitQueue[start + i] = entry
+                if entry.objectKey == nil { queuedNonObjects += 1 }
+            }
+            transmitHead = start
+        }
         if transmitHead == transmitQueue.count {
+            assert(queuedNonObjects == 0, "\(queuedNonObjects) non-objects counted in an empty transmit queue")
             transmitQueue.removeAll(keepingCapacity: true)
             transmitHead = 0
-        } else if !held.isEmpty || transmitHead * 2 > transmitQueue.count {
-            // A slice was sent: drop what went out once it is most of the queue.
+        } else if transmitHead * 2 > transmitQueue.count {
+            // Drop what went out once it is most of the queue.
             transmitQueue.removeFirst(transmitHead)
             transmitHead = 0
         }
@@ -392,8 +421,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         } else {
             endHeldSince = nil
         }
-        if !held.isEmpty {
-            transmitQueue = held + transmitQueue
+        if heldAny {
             // Start the handshake, or send the fence, now rather than at the next alive tick.
             if sent == 0 && (hello == .initial || (hello == .done && !fenceSent)) {
                 if hello == .done { fenceSent = true }
@@ -422,13 +450,13 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         }
         guard now >= aliveDeadline else { return }
         if let from = ackFrom, tracker.isSet {
-            transmitQueue.append(.control(.ack, ClosedRangeOfSequences(from: from, to: tracker.last)))
+            queue(.control(.ack, ClosedRangeOfSequences(from: from, to: tracker.last)))
             ackFrom = nil
         } else if let since = endHeldSince, now - since < Self.endHoldLimit(configuration) {
             // An ALIVE would wait behind the held end with the others: one is enough, and
             // the end itself is one. Past the limit ticks go again, and so does this one.
         } else {
-            transmitQueue.append(.control(.alive, nil))
+            queue(.control(.alive, nil))
         }
         aliveDeadline = now + configuration.aliveInterval
     }
@@ -550,7 +578,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                       places[place: slot] == .awaitingAcknowledgement(dropped.sequence) else { continue }
                 if configuration.resendToRestartedPeer {
                     places[place: slot] = .queued
-                    transmitQueue.append(.object(k))
+                    queue(.object(k))
                 } else {
                     settle(dropped, places: &places)
                 }
@@ -569,10 +597,10 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 return false
             }
             if let from = ackFrom {
-                transmitQueue.append(.control(.ack, ClosedRangeOfSequences(from: from, to: expected &- 1)))
+                queue(.control(.ack, ClosedRangeOfSequences(from: from, to: expected &- 1)))
             }
             let missing = ClosedRangeOfSequences(from: expected, to: seq &- 1)
-            transmitQueue.append(.control(.nack, missing))
+            queue(.control(.nack, missing))
             events.append(.sequenceGap(missing))
             window = configuration.ackWindowSize - 1
             ackFrom = seq
@@ -603,11 +631,11 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         let fenceArrived = acknowledgeFence && m.map { $0.flags.contains(.alive) } == true
         if fenceArrived { acknowledgeFence = false }
         if fenceArrived {
-            transmitQueue.append(.fenceAcknowledgement(ClosedRangeOfSequences(from: ackFrom!, to: seq)))
+            queue(.fenceAcknowledgement(ClosedRangeOfSequences(from: ackFrom!, to: seq)))
             window = configuration.ackWindowSize
             ackFrom = nil
         } else if window <= 0 {
-            transmitQueue.append(.control(.ack, ClosedRangeOfSequences(from: ackFrom!, to: seq)))
+            queue(.control(.ack, ClosedRangeOfSequences(from: ackFrom!, to: seq)))
             window = configuration.ackWindowSize
             ackFrom = nil
         }
@@ -652,9 +680,9 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                         guard let slot = places.slot(of: k),
                               places[place: slot] == .awaitingAcknowledgement(entry.sequence) else { continue }
                         places[place: slot] = .queued
-                        transmitQueue.append(.object(k))
+                        queue(.object(k))
                     } else {
-                        transmitQueue.append(entry.entry)
+                        queue(entry.entry)
                     }
                     counters.retransmitted += 1
                 }
