@@ -29,6 +29,7 @@ extension ConntrackdDaemon {
         defer {
             channelRefusals.settle(messageRefusals)
             if let line = hardening.newRefusals(syncRefusals) { log(line) }
+            if let w = engine.sendWindow, let line = sendWindowLog.line(w, now: now) { log(line) }
         }
         /// A message the mode will judge arrived on link `index`: answer on that link.
         func judging(on index: Int) {

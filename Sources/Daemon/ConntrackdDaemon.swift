@@ -68,6 +68,7 @@ public final class ConntrackdDaemon {
     var hardening: SyncHardening
     /// The hardened link's refusals by the link they arrived on.
     var channelRefusals: ChannelRefusals
+    var sendWindowLog = SendWindowLog()
 
     /// `aliveInterval`: FTFW's ALIVE pace; `tandem run` quickens it below conntrackd's
     /// second for sub-second adverts (SplitBrainTiming).

@@ -28,6 +28,8 @@ enum ModeEngine {
 
     /// FTFW's engine, for its resend-queue figures; nil in the other modes.
     var ftfw: FTFWEngine<SyncObjectKey>? { if case .ftfw(let c) = self { c.engine } else { nil } }
+    /// FTFW's unacknowledged limit (read each turn: only this field, not the engine).
+    var sendWindow: SendWindow? { if case .ftfw(let c) = self { c.engine.sendWindow } else { nil } }
 
     var nextDeadline: Instant {
         switch self {
