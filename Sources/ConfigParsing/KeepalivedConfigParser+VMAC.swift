@@ -124,7 +124,8 @@ extension KeepalivedConfigParser {
             let family = v.virtualAddresses.first?.address.family ?? v.unicastSource?.family ?? AddressFamily.inet
             let interface = v.interface
             let fallback = v.vmacForAddressesLocation ?? v.location
-            let (name, onVMAC, forAddresses) = (v.name, v.vmacName != nil, v.vmacForAddresses)
+            let (name, onVMAC, forAddresses, vmacAddress) = (v.name, v.vmacName != nil, v.vmacForAddresses, v.vmacAddress)
+            var existing = Set<String>()
             func place(_ a: inout KeepalivedConfiguration.VirtualAddress) {
                 let own = a.device == nil || a.device == interface
                 let at = Token(kind: .word, text: a.useVMAC ? "use_vmac" : "use_vmac_addr", location: a.useVMACAt.location ?? fallback,
@@ -150,8 +151,16 @@ extension KeepalivedConfigParser {
                     return
                 }
                 let key = "\(base) \(vrid)"
-                let macvlan = made[key] ?? Self.vmacName(prefix: config.vmacAddressPrefix ?? config.vmacPrefix ?? "vrrp", vrid: vrid,
-                                                       taken: taken.union(links(at: at).map(\.name)))
+                let macvlan: String
+                if let known = made[key] {
+                    macvlan = known
+                } else if let leftover = leftoverVMAC(on: base, mac: vmacAddress, at: at) {
+                    macvlan = leftover
+                    existing.insert(leftover)
+                } else {
+                    macvlan = Self.vmacName(prefix: config.vmacAddressPrefix ?? config.vmacPrefix ?? "vrrp", vrid: vrid,
+                                            taken: taken.union(links(at: at).map(\.name)))
+                }
                 made[key] = macvlan
                 taken.insert(macvlan)
                 a.device = base
@@ -159,8 +168,17 @@ extension KeepalivedConfigParser {
             }
             for i in v.virtualAddresses.indices { place(&v.virtualAddresses[i]) }
             for i in v.excludedAddresses.indices { place(&v.excludedAddresses[i]) }
+            v.existingAddressVMACs = existing
             config.instances[n] = v
         }
+    }
+
+    /// keepalived 2.2.7's if_get_by_vmac for a use_vmac_addr address: the first private
+    /// macvlan on `base` carrying the VRRP MAC, whatever its name, is an earlier run's and
+    /// is used rather than a new one made beside it.
+    mutating func leftoverVMAC(on base: String, mac: [UInt8], at t: Token) -> String? {
+        guard let parent = link(named: base, at: t)?.index else { return nil }
+        return links(at: t).first { $0.isPrivateMacvlan && $0.parent == parent && $0.address == mac }?.name
     }
 
     /// global_defs' vmac_prefix / vmac_addr_prefix: the first one written counts, as in

@@ -239,6 +239,9 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         /// A link of the VMAC's name there already when the file was read, and what
         /// keepalived does with it; nil: none, the VMAC is made.
         public var existingVMAC: ExistingVMAC?
+        /// use_vmac_addr's macvlans that an earlier run left (private, on the address's
+        /// interface, the VRRP MAC): taken over as they are, as keepalived's if_get_by_vmac.
+        public var existingAddressVMACs: Set<String> = []
         /// The VRRP MAC the VMAC takes: 00:00:5e:00:01:VRID (RFC 5798 §7.3).
         public var vmacAddress: [UInt8] { [0x00, 0x00, 0x5e, 0x00, 0x01, UInt8(truncatingIfNeeded: virtualRouterID ?? 0)] }
         /// use_vmac_addr: an address off the instance's own VMAC or interface (another

@@ -22,12 +22,18 @@ extension KeepalivedDaemon {
     func prepareVMAC(_ ic: KeepalivedConfiguration.Instance) {
         if let name = ic.vmacName, let base = ic.interface { prepareMacvlan(name, on: base, of: ic, igmp: true, existing: ic.existingVMAC) }
         // use_vmac_addr's: keepalived adds no IGMP rule for these.
-        for m in ic.addressVMACs { prepareMacvlan(m.name, on: m.base, of: ic, igmp: false, existing: nil) }
+        for m in ic.addressVMACs {
+            prepareMacvlan(m.name, on: m.base, of: ic, igmp: false, existing: ic.existingAddressVMACs.contains(m.name) ? .matching : nil)
+        }
     }
 
     /// `existing`: what the configuration found under that name when it was read (see
     /// KeepalivedConfigParser.placeVMAC): an earlier run's VMAC is used as it is, an
     /// incompatible macvlan replaced; anything else of that name was steered clear of.
+    /// "As it is" is keepalived 2.2.7's: vrrp_complete_instance marks a found VMAC up and
+    /// so never calls netlink_link_add_vmac on it. It is not brought up, its sysctls and
+    /// address generation are left alone and no IGMP rule is added; found down, the
+    /// instance tracking it goes FAULT until someone brings it up. Still deleted at exit.
     func prepareMacvlan(_ name: String, on base: String, of ic: KeepalivedConfiguration.Instance, igmp: Bool,
                         existing: KeepalivedConfiguration.ExistingVMAC?) {
         guard vmacs.created[name] == nil, let parent = InterfaceAddresses.index(of: base) else { return }
@@ -44,16 +50,18 @@ extension KeepalivedDaemon {
                 return
             }
         }
-        if existing != .matching || InterfaceAddresses.index(of: name) == nil {
-            do {
-                try links.addMacvlan(name: name, parent: parent, mac: ic.vmacAddress, mode: Links.macvlanPrivate)
-                log("(\(ic.name)): Success creating VMAC interface \(name)")
-            } catch {
-                // EEXIST here: a link of that name appeared after the file was read. It is
-                // not ours, so it is neither used nor removed at exit.
-                actionFailed("VMAC", "(\(ic.name)) cannot create VMAC interface \(name): \(error)")
-                return
-            }
+        if existing == .matching, let index = InterfaceAddresses.index(of: name) {
+            vmacs.created[name] = index
+            return
+        }
+        do {
+            try links.addMacvlan(name: name, parent: parent, mac: ic.vmacAddress, mode: Links.macvlanPrivate)
+            log("(\(ic.name)): Success creating VMAC interface \(name)")
+        } catch {
+            // EEXIST here: a link of that name appeared after the file was read. It is
+            // not ours, so it is neither used nor removed at exit.
+            actionFailed("VMAC", "(\(ic.name)) cannot create VMAC interface \(name): \(error)")
+            return
         }
         guard let index = InterfaceAddresses.index(of: name) else { return }
         vmacs.created[name] = index
