@@ -4,7 +4,8 @@ import Netlink
 /// keepalived 2.2.7's use_vmac (vrrp_parser.c, vrrp.c): the instance moves onto a macvlan
 /// of its interface that carries the VRRP MAC, named vrrp.VRID unless a name is given;
 /// and use_vmac_addr, which gives its addresses on other interfaces macvlans of their own.
-/// A MAC of one's own (the other form of the argument) and IPv6 VMACs are not built.
+/// A MAC of one's own (the other form of the argument) and use_vmac_addr's IPv6
+/// macvlans are not built.
 extension KeepalivedConfigParser {
     mutating func useVMAC(_ c: Node, into v: inout KeepalivedConfiguration.Instance) {
         v.vmacName = ""
@@ -77,9 +78,6 @@ extension KeepalivedConfigParser {
     mutating func resolveVMAC(_ v: inout KeepalivedConfiguration.Instance) {
         guard v.vmacName != nil, let location = v.vmacLocation else { return }
         let at = Token(kind: .word, text: "use_vmac", location: location, startsLine: true)
-        if v.virtualAddresses.first?.address.family == AddressFamily.inet6 || v.unicastSource?.family == AddressFamily.inet6 {
-            unsupported("use_vmac for an IPv6 instance (\(v.name))", at)
-        }
         if !v.unicastPeers.isEmpty { unsupported("use_vmac with unicast peers (\(v.name))", at) }
         v.virtualAddresses = v.virtualAddresses.map { onVMAC($0, of: v) }
         v.excludedAddresses = v.excludedAddresses.map { onVMAC($0, of: v) }
@@ -88,12 +86,12 @@ extension KeepalivedConfigParser {
     /// Where keepalived 2.2.7 puts an address of a use_vmac instance (vrrp.c, the VIP
     /// checks of vrrp_complete_instance): one without `dev`, or with `dev` of the
     /// instance's own interface, goes on the VMAC (no device: the instance's home) when it
-    /// is of the instance's family (IPv4: an IPv6 instance is refused), else on the base
-    /// interface itself; one naming another interface stays there.
+    /// is of the instance's family, else on the base interface itself; one naming another
+    /// interface stays there.
     func onVMAC(_ a: KeepalivedConfiguration.VirtualAddress, of v: KeepalivedConfiguration.Instance) -> KeepalivedConfiguration.VirtualAddress {
         guard a.device == nil || a.device == v.interface else { return a }
         var moved = a
-        moved.device = a.address.family == AddressFamily.inet ? nil : v.interface
+        moved.device = a.address.family == v.family ? nil : v.interface
         return moved
     }
 
@@ -121,10 +119,10 @@ extension KeepalivedConfigParser {
             let vrid = v.virtualRouterID ?? 0
             placeVMAC(&v, taken: taken)
             if let name = v.vmacName { taken.insert(name) }
-            let family = v.virtualAddresses.first?.address.family ?? v.unicastSource?.family ?? AddressFamily.inet
+            let family = v.family
             let interface = v.interface
             let fallback = v.vmacForAddressesLocation ?? v.location
-            let (name, onVMAC, forAddresses, vmacAddress) = (v.name, v.vmacName != nil, v.vmacForAddresses, v.vmacAddress)
+            let (name, onVMAC, forAddresses, vmacAddress) = (v.name, v.vmacName != nil, v.vmacForAddresses, v.vmacAddress(for: AddressFamily.inet))
             var existing = Set<String>()
             func place(_ a: inout KeepalivedConfiguration.VirtualAddress) {
                 let own = a.device == nil || a.device == interface

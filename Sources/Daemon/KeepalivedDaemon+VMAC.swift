@@ -2,14 +2,16 @@
 import Glibc
 #endif
 import ConfigParsing
+import IPAddressing
 import Netlink
 
 /// use_vmac as keepalived 2.2.7 builds it (vrrp_vmac.c, vrrp_if_config.c): a private-mode
-/// macvlan with the VRRP MAC on the instance's interface, without IPv6 (no link-local of
-/// its own), the sysctls that keep ARP answers for the VIPs on it alone, and nftables'
-/// IGMP rule that sends the macvlan's membership reports out of the base interface. The
-/// VIPs and GARPs are on the macvlan, and the adverts too unless vmac_xmit_base. With
-/// use_vmac_addr, an address on another interface gets such a macvlan of that interface.
+/// macvlan with the VRRP MAC on the instance's interface. For IPv4: without IPv6 (no
+/// link-local of its own), the sysctls that keep ARP answers for the VIPs on it alone, and
+/// nftables' IGMP rule that sends the macvlan's membership reports out of the base
+/// interface; for IPv6: its interface's link-local and the MLD rules. The VIPs and GARPs
+/// (NAs) are on the macvlan, and the adverts too unless vmac_xmit_base. With
+/// use_vmac_addr, an IPv4 address on another interface gets such a macvlan of that interface.
 extension KeepalivedDaemon {
     struct VMACLinks {
         var links: Links?
@@ -20,10 +22,13 @@ extension KeepalivedDaemon {
     /// Before the instance's sockets open: the macvlan exists and is up. A failure is
     /// logged and counted; the instance then fails to start on the missing interface.
     func prepareVMAC(_ ic: KeepalivedConfiguration.Instance) {
-        if let name = ic.vmacName, let base = ic.interface { prepareMacvlan(name, on: base, of: ic, igmp: true, existing: ic.existingVMAC) }
-        // use_vmac_addr's: keepalived adds no IGMP rule for these.
+        if let name = ic.vmacName, let base = ic.interface {
+            prepareMacvlan(name, on: base, of: ic, family: ic.family, igmp: true, existing: ic.existingVMAC)
+        }
+        // use_vmac_addr's (IPv4 only): keepalived adds no IGMP rule for these.
         for m in ic.addressVMACs {
-            prepareMacvlan(m.name, on: m.base, of: ic, igmp: false, existing: ic.existingAddressVMACs.contains(m.name) ? .matching : nil)
+            prepareMacvlan(m.name, on: m.base, of: ic, family: AddressFamily.inet, igmp: false,
+                           existing: ic.existingAddressVMACs.contains(m.name) ? .matching : nil)
         }
     }
 
@@ -34,7 +39,7 @@ extension KeepalivedDaemon {
     /// so never calls netlink_link_add_vmac on it. It is not brought up, its sysctls and
     /// address generation are left alone and no IGMP rule is added; found down, the
     /// instance tracking it goes FAULT until someone brings it up. Still deleted at exit.
-    func prepareMacvlan(_ name: String, on base: String, of ic: KeepalivedConfiguration.Instance, igmp: Bool,
+    func prepareMacvlan(_ name: String, on base: String, of ic: KeepalivedConfiguration.Instance, family: UInt8, igmp: Bool,
                         existing: KeepalivedConfiguration.ExistingVMAC?) {
         guard vmacs.created[name] == nil, let parent = InterfaceAddresses.index(of: base) else { return }
         if vmacs.links == nil {
@@ -54,8 +59,11 @@ extension KeepalivedDaemon {
             vmacs.created[name] = index
             return
         }
+        let ipv6 = family == AddressFamily.inet6
         do {
-            try links.addMacvlan(name: name, parent: parent, mac: ic.vmacAddress, mode: Links.macvlanPrivate)
+            // An IPv6 one is made down: up before address generation is off, it would get
+            // a link-local of its own from the VRRP MAC (keepalived ups it afterwards too).
+            try links.addMacvlan(name: name, parent: parent, mac: ic.vmacAddress(for: family), mode: Links.macvlanPrivate, up: !ipv6)
             log("(\(ic.name)): Success creating VMAC interface \(name)")
         } catch {
             // EEXIST here: a link of that name appeared after the file was read. It is
@@ -68,6 +76,10 @@ extension KeepalivedDaemon {
         do { try links.disableAddressGeneration(index: index) } catch {
             actionFailed("VMAC", "(\(ic.name)) cannot stop IPv6 address generation on \(name): \(error)")
         }
+        if ipv6 {
+            prepareIPv6VMAC(name, index: index, on: base, of: ic, links: links)
+            return
+        }
         setSysctl("ipv6/conf/\(name)/disable_ipv6", 1, owner: ic.name)
         for (key, value) in [("arp_ignore", 1), ("arp_filter", 1)] { setSysctl("ipv4/conf/\(base)/\(key)", value, owner: ic.name) }
         for (key, value) in [("arp_ignore", 1), ("accept_local", 1), ("rp_filter", 0), ("promote_secondaries", 1)] {
@@ -75,6 +87,31 @@ extension KeepalivedDaemon {
         }
         if igmp, let script = firewall.rules.routeIGMP(vmac: name, base: base), case .failure(let f) = NftCommand.run(script) {
             actionFailed("firewall", "(\(ic.name)) cannot add the IGMP rule for \(name): \(f)")
+        }
+    }
+
+    /// keepalived 2.2.7's netlink_link_add_vmac for an IPv6 instance: IPv6 left on, none
+    /// of the IPv4 ARP sysctls, the link up, then (unless the adverts leave from the base)
+    /// the link-local the adverts come from, the instance's configured source or else its
+    /// interface's, added without DAD and deprecated as keepalived's add_link_local_address
+    /// adds it; MLD and router solicitations through the `ip6` table.
+    func prepareIPv6VMAC(_ name: String, index: UInt32, on base: String, of ic: KeepalivedConfiguration.Instance, links: Links) {
+        setSysctl("ipv6/conf/\(name)/disable_ipv6", 0, owner: ic.name)
+        do { try links.setUp(index: index) } catch { actionFailed("VMAC", "(\(ic.name)) cannot bring VMAC interface \(name) up: \(error)") }
+        if !ic.vmacTransmitBase {
+            let configured = [ic.unicastSource, ic.multicastSource].compactMap { $0 }.first { $0.family == AddressFamily.inet6 }
+            if let source = configured ?? Self.linkLocalAddress(of: base) {
+                do {
+                    try addresses.add(source.bytes, prefix: 64, interface: index, flags: AddressFlags.noDAD.rawValue, preferredLifetime: 0)
+                } catch {
+                    actionFailed("VMAC", "(\(ic.name)) adding link-local address to \(name) failed: \(error)")
+                }
+            } else {
+                actionFailed("VMAC", "(\(ic.name)) adding link-local address to \(name) failed: no IPv6 link-local on \(base)")
+            }
+        }
+        if let script = firewall.rules.routeMLD(vmac: name, base: base), case .failure(let f) = NftCommand.run(script) {
+            actionFailed("firewall", "(\(ic.name)) cannot add the MLD rules for \(name): \(f)")
         }
     }
 
