@@ -4,8 +4,7 @@ import Netlink
 /// keepalived 2.2.7's use_vmac (vrrp_parser.c, vrrp.c): the instance moves onto a macvlan
 /// of its interface that carries the VRRP MAC, named vrrp.VRID unless a name is given;
 /// and use_vmac_addr, which gives its addresses on other interfaces macvlans of their own.
-/// A MAC of one's own (the other form of the argument) and use_vmac_addr's IPv6
-/// macvlans are not built.
+/// A MAC of one's own (the other form of the argument) is not built.
 extension KeepalivedConfigParser {
     mutating func useVMAC(_ c: Node, into v: inout KeepalivedConfiguration.Instance) {
         v.vmacName = ""
@@ -110,7 +109,7 @@ extension KeepalivedConfigParser {
     /// Once every instance is read, as keepalived's vrrp_complete_instance does in order:
     /// each use_vmac instance without a name of its own gets one, then each use_vmac_addr
     /// address off the instance's interface (or of the other family) a macvlan of the
-    /// interface it names, one per interface and VRID, shared by the addresses there.
+    /// interface it names, one per interface, VRID and family, shared by the addresses there.
     mutating func nameVMACs() {
         var taken = Set(config.instances.compactMap(\.vmacName).filter { !$0.isEmpty })
         var made: [String: String] = [:]
@@ -122,7 +121,8 @@ extension KeepalivedConfigParser {
             let family = v.family
             let interface = v.interface
             let fallback = v.vmacForAddressesLocation ?? v.location
-            let (name, onVMAC, forAddresses, vmacAddress) = (v.name, v.vmacName != nil, v.vmacForAddresses, v.vmacAddress(for: AddressFamily.inet))
+            let (name, onVMAC, forAddresses) = (v.name, v.vmacName != nil, v.vmacForAddresses)
+            let macs = [AddressFamily.inet: v.vmacAddress(for: AddressFamily.inet), AddressFamily.inet6: v.vmacAddress(for: AddressFamily.inet6)]
             var existing = Set<String>()
             func place(_ a: inout KeepalivedConfiguration.VirtualAddress) {
                 let own = a.device == nil || a.device == interface
@@ -144,15 +144,12 @@ extension KeepalivedConfigParser {
                     }
                 }
                 guard wants, let base = a.device ?? interface else { return }
-                guard a.address.family == AddressFamily.inet else {
-                    unsupported("\(a.useVMAC ? "use_vmac" : "use_vmac_addr") for an IPv6 address (\(a.address))", at)
-                    return
-                }
-                let key = "\(base) \(vrid)"
+                // One per interface, VRID and family: an IPv6 one has its own VRRP MAC.
+                let key = "\(base) \(vrid) \(a.address.family)"
                 let macvlan: String
                 if let known = made[key] {
                     macvlan = known
-                } else if let leftover = leftoverVMAC(on: base, mac: vmacAddress, at: at) {
+                } else if let leftover = leftoverVMAC(on: base, mac: macs[a.address.family] ?? [], at: at) {
                     macvlan = leftover
                     existing.insert(leftover)
                 } else {

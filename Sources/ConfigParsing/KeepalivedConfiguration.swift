@@ -93,9 +93,12 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     public struct AddressVMAC: Hashable, Sendable {
         public var name: String
         public var base: String
-        public init(name: String, base: String) {
+        /// Its addresses' family: an IPv6 one carries 00:00:5e:00:02:VRID and a link-local.
+        public var family: UInt8
+        public init(name: String, base: String, family: UInt8 = AddressFamily.inet) {
             self.name = name
             self.base = base
+            self.family = family
         }
     }
 
@@ -264,7 +267,7 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
             var seen: [AddressVMAC] = []
             for v in virtualAddresses + excludedAddresses {
                 guard let name = v.vmacDevice, let base = v.device else { continue }
-                let m = AddressVMAC(name: name, base: base)
+                let m = AddressVMAC(name: name, base: base, family: v.address.family)
                 if !seen.contains(m) { seen.append(m) }
             }
             return seen

@@ -11,7 +11,7 @@ import Netlink
 /// nftables' IGMP rule that sends the macvlan's membership reports out of the base
 /// interface; for IPv6: its interface's link-local and the MLD rules. The VIPs and GARPs
 /// (NAs) are on the macvlan, and the adverts too unless vmac_xmit_base. With
-/// use_vmac_addr, an IPv4 address on another interface gets such a macvlan of that interface.
+/// use_vmac_addr, an address on another interface gets such a macvlan of that interface.
 extension KeepalivedDaemon {
     struct VMACLinks {
         var links: Links?
@@ -25,9 +25,9 @@ extension KeepalivedDaemon {
         if let name = ic.vmacName, let base = ic.interface {
             prepareMacvlan(name, on: base, of: ic, family: ic.family, igmp: true, existing: ic.existingVMAC)
         }
-        // use_vmac_addr's (IPv4 only): keepalived adds no IGMP rule for these.
+        // use_vmac_addr's: keepalived adds no IGMP or MLD rule for these.
         for m in ic.addressVMACs {
-            prepareMacvlan(m.name, on: m.base, of: ic, family: AddressFamily.inet, igmp: false,
+            prepareMacvlan(m.name, on: m.base, of: ic, family: m.family, igmp: false,
                            existing: ic.existingAddressVMACs.contains(m.name) ? .matching : nil)
         }
     }
@@ -77,7 +77,7 @@ extension KeepalivedDaemon {
             actionFailed("VMAC", "(\(ic.name)) cannot stop IPv6 address generation on \(name): \(error)")
         }
         if ipv6 {
-            prepareIPv6VMAC(name, index: index, on: base, of: ic, links: links)
+            prepareIPv6VMAC(name, index: index, on: base, of: ic, own: igmp, links: links)
             return
         }
         setSysctl("ipv6/conf/\(name)/disable_ipv6", 1, owner: ic.name)
@@ -90,16 +90,17 @@ extension KeepalivedDaemon {
         }
     }
 
-    /// keepalived 2.2.7's netlink_link_add_vmac for an IPv6 instance: IPv6 left on, none
-    /// of the IPv4 ARP sysctls, the link up, then (unless the adverts leave from the base)
-    /// the link-local the adverts come from, the instance's configured source or else its
-    /// interface's, added without DAD and deprecated as keepalived's add_link_local_address
-    /// adds it; MLD and router solicitations through the `ip6` table.
-    func prepareIPv6VMAC(_ name: String, index: UInt32, on base: String, of ic: KeepalivedConfiguration.Instance, links: Links) {
+    /// keepalived 2.2.7's netlink_link_add_vmac for an IPv6 VMAC: IPv6 left on, none of
+    /// the IPv4 ARP sysctls, the link up, then a link-local added without DAD and
+    /// deprecated as keepalived's add_link_local_address adds it: on the instance's own
+    /// (`own`), unless the adverts leave from the base, the source they come from (the
+    /// configured one, else the interface's link-local), with MLD and router solicitations
+    /// through the `ip6` table; on a use_vmac_addr one, its interface's link-local only.
+    func prepareIPv6VMAC(_ name: String, index: UInt32, on base: String, of ic: KeepalivedConfiguration.Instance, own: Bool, links: Links) {
         setSysctl("ipv6/conf/\(name)/disable_ipv6", 0, owner: ic.name)
         do { try links.setUp(index: index) } catch { actionFailed("VMAC", "(\(ic.name)) cannot bring VMAC interface \(name) up: \(error)") }
-        if !ic.vmacTransmitBase {
-            let configured = [ic.unicastSource, ic.multicastSource].compactMap { $0 }.first { $0.family == AddressFamily.inet6 }
+        if !own || !ic.vmacTransmitBase {
+            let configured = own ? [ic.unicastSource, ic.multicastSource].compactMap { $0 }.first { $0.family == AddressFamily.inet6 } : nil
             if let source = configured ?? Self.linkLocalAddress(of: base) {
                 do {
                     try addresses.add(source.bytes, prefix: 64, interface: index, flags: AddressFlags.noDAD.rawValue, preferredLifetime: 0)
@@ -110,7 +111,7 @@ extension KeepalivedDaemon {
                 actionFailed("VMAC", "(\(ic.name)) adding link-local address to \(name) failed: no IPv6 link-local on \(base)")
             }
         }
-        if let script = firewall.rules.routeMLD(vmac: name, base: base), case .failure(let f) = NftCommand.run(script) {
+        if own, let script = firewall.rules.routeMLD(vmac: name, base: base), case .failure(let f) = NftCommand.run(script) {
             actionFailed("firewall", "(\(ic.name)) cannot add the MLD rules for \(name): \(f)")
         }
     }

@@ -83,4 +83,43 @@ struct KeepalivedVMACIPv6Tests {
             #expect(s.neighbour.contains("lladdr \(s.baseMAC)") && !s.neighbour.contains(Self.vrrpMAC) && s.link.isEmpty, "\(s.neighbour)")
         }
     }
+
+    /// use_vmac_addr on an IPv6 instance, each tool in a namespace of its own holding the
+    /// same links: the address written `dev tkfw0` goes on vrrp.52@tkfw0 with the IPv6
+    /// VRRP MAC and tkfw0's link-local (no DAD, deprecated), no nftables table, and it is
+    /// gone after the stop. The control, in the same run: the address on the instance's
+    /// own interface stays there.
+    @Test func ipv6AddressVMACAsUnderKeepalived() throws {
+        let config = "vrrp_instance VI_6 {\n  interface tkfv0\n  virtual_router_id 52\n  priority 100\n  advert_int 1\n  use_vmac_addr\n"
+            + "  virtual_ipaddress {\n    fd41::1/64\n    fd42::1/64 dev tkfw0\n  }\n}\n"
+        var seen: [String] = []
+        for kind in [VRRPRouter.Kind.tandem, .keepalived] {
+            let ns = try TestNamespace("a6\(kind.rawValue.prefix(1))", prefix: "tkf")
+            defer { ns.remove() }
+            for command in ["ip link add tkfv0 type veth peer name tkfv1", "ip link add tkfw0 type veth peer name tkfw1",
+                            "ip link set tkfv1 up", "ip link set tkfw1 up", "ip link set tkfv0 up", "ip link set tkfw0 up",
+                            "ip -6 addr flush dev tkfv0 scope link", "ip -6 addr flush dev tkfw0 scope link",
+                            "ip -6 addr add fe80::41:a/64 dev tkfv0 nodad", "ip -6 addr add fe80::42:a/64 dev tkfw0 nodad"] {
+                let r = ns.run(["sh", "-c", command])
+                try #require(r.status == 0, "\(command): \(r.stderr)")
+            }
+            let router = try VRRPRouter(kind, in: ns, config: config)
+            defer { router.remove() }
+            let holder = { (address: String) -> String in
+                let name = ns.run(["ip", "-6", "-o", "addr", "show", "to", address]).stdout.split(separator: " ").dropFirst().first.map(String.init) ?? ""
+                return name.isEmpty ? "" : ns.run(["ip", "-o", "link", "show", "dev", name]).stdout.split(separator: " ").dropFirst().first.map { String($0.dropLast()) } ?? ""
+            }
+            #expect(eventually(within: 15) { holder("fd41::1") != "" && holder("fd42::1") != "" }, "\(kind): \(router.log)")
+            let link = ns.run(["ip", "-d", "link", "show", "vrrp.52"]).stdout
+            let addresses = ns.run(["ip", "-6", "addr", "show", "dev", "vrrp.52"]).stdout
+            #expect(holder("fd42::1") == "vrrp.52@tkfw0" && holder("fd41::1") == "tkfv0@tkfv1", "\(kind): \(holder("fd42::1")) \(holder("fd41::1"))")
+            #expect(link.contains("link/ether \(Self.vrrpMAC)") && link.contains("macvlan mode private") && link.contains("addrgenmode none"), "\(kind): \(link)")
+            #expect(addresses.contains("inet6 fe80::42:a/64 scope link nodad deprecated"), "\(kind): \(addresses)")
+            #expect(ns.run(["nft", "list", "ruleset"]).stdout.isEmpty, "\(kind)")
+            router.stop()
+            #expect(!ns.run(["ip", "-br", "link"]).stdout.contains("vrrp.52"), "\(kind)")
+            seen.append(holder("fd42::1"))
+        }
+        #expect(seen == ["", ""])
+    }
 }
