@@ -4,7 +4,7 @@ import Netlink
 /// keepalived 2.2.7's use_vmac (vrrp_parser.c, vrrp.c): the instance moves onto a macvlan
 /// of its interface that carries the VRRP MAC, named vrrp.VRID unless a name is given;
 /// and use_vmac_addr, which gives its addresses on other interfaces macvlans of their own.
-/// A MAC of one's own (the other form of the argument) and IPv6 VMACs are not built.
+/// A MAC of one's own (the other form of the argument) is not built.
 extension KeepalivedConfigParser {
     mutating func useVMAC(_ c: Node, into v: inout KeepalivedConfiguration.Instance) {
         v.vmacName = ""
@@ -77,9 +77,6 @@ extension KeepalivedConfigParser {
     mutating func resolveVMAC(_ v: inout KeepalivedConfiguration.Instance) {
         guard v.vmacName != nil, let location = v.vmacLocation else { return }
         let at = Token(kind: .word, text: "use_vmac", location: location, startsLine: true)
-        if v.virtualAddresses.first?.address.family == AddressFamily.inet6 || v.unicastSource?.family == AddressFamily.inet6 {
-            unsupported("use_vmac for an IPv6 instance (\(v.name))", at)
-        }
         if !v.unicastPeers.isEmpty { unsupported("use_vmac with unicast peers (\(v.name))", at) }
         v.virtualAddresses = v.virtualAddresses.map { onVMAC($0, of: v) }
         v.excludedAddresses = v.excludedAddresses.map { onVMAC($0, of: v) }
@@ -88,12 +85,12 @@ extension KeepalivedConfigParser {
     /// Where keepalived 2.2.7 puts an address of a use_vmac instance (vrrp.c, the VIP
     /// checks of vrrp_complete_instance): one without `dev`, or with `dev` of the
     /// instance's own interface, goes on the VMAC (no device: the instance's home) when it
-    /// is of the instance's family (IPv4: an IPv6 instance is refused), else on the base
-    /// interface itself; one naming another interface stays there.
+    /// is of the instance's family, else on the base interface itself; one naming another
+    /// interface stays there.
     func onVMAC(_ a: KeepalivedConfiguration.VirtualAddress, of v: KeepalivedConfiguration.Instance) -> KeepalivedConfiguration.VirtualAddress {
         guard a.device == nil || a.device == v.interface else { return a }
         var moved = a
-        moved.device = a.address.family == AddressFamily.inet ? nil : v.interface
+        moved.device = a.address.family == v.family ? nil : v.interface
         return moved
     }
 
@@ -112,7 +109,7 @@ extension KeepalivedConfigParser {
     /// Once every instance is read, as keepalived's vrrp_complete_instance does in order:
     /// each use_vmac instance without a name of its own gets one, then each use_vmac_addr
     /// address off the instance's interface (or of the other family) a macvlan of the
-    /// interface it names, one per interface and VRID, shared by the addresses there.
+    /// interface it names, one per interface, VRID and family, shared by the addresses there.
     mutating func nameVMACs() {
         var taken = Set(config.instances.compactMap(\.vmacName).filter { !$0.isEmpty })
         var made: [String: String] = [:]
@@ -121,10 +118,12 @@ extension KeepalivedConfigParser {
             let vrid = v.virtualRouterID ?? 0
             placeVMAC(&v, taken: taken)
             if let name = v.vmacName { taken.insert(name) }
-            let family = v.virtualAddresses.first?.address.family ?? v.unicastSource?.family ?? AddressFamily.inet
+            let family = v.family
             let interface = v.interface
             let fallback = v.vmacForAddressesLocation ?? v.location
             let (name, onVMAC, forAddresses) = (v.name, v.vmacName != nil, v.vmacForAddresses)
+            let macs = [AddressFamily.inet: v.vmacAddress(for: AddressFamily.inet), AddressFamily.inet6: v.vmacAddress(for: AddressFamily.inet6)]
+            var existing = Set<String>()
             func place(_ a: inout KeepalivedConfiguration.VirtualAddress) {
                 let own = a.device == nil || a.device == interface
                 let at = Token(kind: .word, text: a.useVMAC ? "use_vmac" : "use_vmac_addr", location: a.useVMACAt.location ?? fallback,
@@ -145,13 +144,18 @@ extension KeepalivedConfigParser {
                     }
                 }
                 guard wants, let base = a.device ?? interface else { return }
-                guard a.address.family == AddressFamily.inet else {
-                    unsupported("\(a.useVMAC ? "use_vmac" : "use_vmac_addr") for an IPv6 address (\(a.address))", at)
-                    return
+                // One per interface, VRID and family: an IPv6 one has its own VRRP MAC.
+                let key = "\(base) \(vrid) \(a.address.family)"
+                let macvlan: String
+                if let known = made[key] {
+                    macvlan = known
+                } else if let leftover = leftoverVMAC(on: base, mac: macs[a.address.family] ?? [], at: at) {
+                    macvlan = leftover
+                    existing.insert(leftover)
+                } else {
+                    macvlan = Self.vmacName(prefix: config.vmacAddressPrefix ?? config.vmacPrefix ?? "vrrp", vrid: vrid,
+                                            taken: taken.union(links(at: at).map(\.name)))
                 }
-                let key = "\(base) \(vrid)"
-                let macvlan = made[key] ?? Self.vmacName(prefix: config.vmacAddressPrefix ?? config.vmacPrefix ?? "vrrp", vrid: vrid,
-                                                       taken: taken.union(links(at: at).map(\.name)))
                 made[key] = macvlan
                 taken.insert(macvlan)
                 a.device = base
@@ -159,8 +163,17 @@ extension KeepalivedConfigParser {
             }
             for i in v.virtualAddresses.indices { place(&v.virtualAddresses[i]) }
             for i in v.excludedAddresses.indices { place(&v.excludedAddresses[i]) }
+            v.existingAddressVMACs = existing
             config.instances[n] = v
         }
+    }
+
+    /// keepalived 2.2.7's if_get_by_vmac for a use_vmac_addr address: the first private
+    /// macvlan on `base` carrying the VRRP MAC, whatever its name, is an earlier run's and
+    /// is used rather than a new one made beside it.
+    mutating func leftoverVMAC(on base: String, mac: [UInt8], at t: Token) -> String? {
+        guard let parent = link(named: base, at: t)?.index else { return nil }
+        return links(at: t).first { $0.isPrivateMacvlan && $0.parent == parent && $0.address == mac }?.name
     }
 
     /// global_defs' vmac_prefix / vmac_addr_prefix: the first one written counts, as in

@@ -93,9 +93,12 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     public struct AddressVMAC: Hashable, Sendable {
         public var name: String
         public var base: String
-        public init(name: String, base: String) {
+        /// Its addresses' family: an IPv6 one carries 00:00:5e:00:02:VRID and a link-local.
+        public var family: UInt8
+        public init(name: String, base: String, family: UInt8 = AddressFamily.inet) {
             self.name = name
             self.base = base
+            self.family = family
         }
     }
 
@@ -239,8 +242,19 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         /// A link of the VMAC's name there already when the file was read, and what
         /// keepalived does with it; nil: none, the VMAC is made.
         public var existingVMAC: ExistingVMAC?
-        /// The VRRP MAC the VMAC takes: 00:00:5e:00:01:VRID (RFC 5798 §7.3).
-        public var vmacAddress: [UInt8] { [0x00, 0x00, 0x5e, 0x00, 0x01, UInt8(truncatingIfNeeded: virtualRouterID ?? 0)] }
+        /// use_vmac_addr's macvlans that an earlier run left (private, on the address's
+        /// interface, the VRRP MAC): taken over as they are, as keepalived's if_get_by_vmac.
+        public var existingAddressVMACs: Set<String> = []
+        /// The instance's family: its first VIP's, else its unicast source's, else IPv4.
+        public var family: UInt8 {
+            virtualAddresses.first?.address.family ?? unicastSource?.family ?? AddressFamily.inet
+        }
+        /// The VRRP MAC the VMAC takes: 00:00:5e:00:01:VRID, or 00:00:5e:00:02:VRID on an
+        /// IPv6 instance (RFC 5798 §7.3).
+        public var vmacAddress: [UInt8] { vmacAddress(for: family) }
+        public func vmacAddress(for f: UInt8) -> [UInt8] {
+            [0x00, 0x00, 0x5e, 0x00, f == AddressFamily.inet6 ? 0x02 : 0x01, UInt8(truncatingIfNeeded: virtualRouterID ?? 0)]
+        }
         /// use_vmac_addr: an address off the instance's own VMAC or interface (another
         /// `dev`, the other family) goes on a macvlan of its own interface.
         /// notify_priority_changes as written; once the file is read, resolved from the sync
@@ -253,7 +267,7 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
             var seen: [AddressVMAC] = []
             for v in virtualAddresses + excludedAddresses {
                 guard let name = v.vmacDevice, let base = v.device else { continue }
-                let m = AddressVMAC(name: name, base: base)
+                let m = AddressVMAC(name: name, base: base, family: v.address.family)
                 if !seen.contains(m) { seen.append(m) }
             }
             return seen

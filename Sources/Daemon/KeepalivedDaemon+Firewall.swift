@@ -49,7 +49,7 @@ extension KeepalivedDaemon {
         firewall.dropping.removeAll()
         guard let script = firewall.rules.teardown() else { return }
         if case .failure(let f) = NftCommand.run(script) {
-            actionFailed("firewall", "cannot delete nftables table ip \(configuration.firewall.table): \(f)")
+            actionFailed("firewall", "cannot delete nftables table \(configuration.firewall.table): \(f)")
         }
     }
 }

@@ -95,11 +95,13 @@ extension KeepalivedDaemon {
         var virtualRouterID: UInt8 { UInt8(config.virtualRouterID ?? 0) }
         /// The sync group's configuration, when the instance is in one.
         var groupConfig: KeepalivedConfiguration.SyncGroup?
-        /// Own interface (unless dont_track_primary) plus the instance's and its group's
+        /// Own interface and VMAC (unless dont_track_primary) plus the instance's and its group's
         /// track_interface items. In a sync group weights count only with
         /// sync_group_tracking_weight, so members keep equal priorities (keepalived).
         var trackedInterfaces: [Tracking.Item] {
-            let own = config.dontTrackPrimary ? [] : [Tracking.Item(name: config.interface ?? "")]
+            // keepalived's IF_ISUP on a VMAC wants the macvlan up as well as its base: one
+            // this run made is up, an earlier run's taken over may not be.
+            let own = config.dontTrackPrimary ? [] : ([config.interface ?? ""] + (config.vmacName.map { [$0] } ?? [])).map { Tracking.Item(name: $0) }
             return own + addressInterfaces.map { Tracking.Item(name: $0) } + (config.trackInterfaces + (groupConfig?.trackInterfaces ?? [])).map {
                 Tracking.Item(name: $0.name, weight: groupConfig.map { $0.trackingWeight } == false ? 0 : $0.weight ?? 0, reverse: $0.reverse)
             }

@@ -24,9 +24,10 @@ public final class Links {
     static let flagUp: UInt32 = 1
 
     /// The macvlan `name` on `parent` with `mac`, brought up as it is made.
-    public static func macvlan(name: String, parent: UInt32, mac: [UInt8], mode: UInt32, sequence: UInt32, to batch: inout MessageBatch) {
+    public static func macvlan(name: String, parent: UInt32, mac: [UInt8], mode: UInt32, up: Bool = true, sequence: UInt32,
+                               to batch: inout MessageBatch) {
         batch.append(type: newLink, flags: [.request, .ack, .create, .excl], sequence: sequence) { e in
-            e.bytes += header(index: 0, up: true)
+            e.bytes += header(index: 0, up: up)
             e.uint32Host(IFLA.link, parent)
             e.string(IFLA.name, name)
             e.data(IFLA.address, mac)
@@ -46,6 +47,11 @@ public final class Links {
                 spec.nested(10) { v6 in v6.uint8(inet6AddressGenerationMode, 1) }
             }
         }
+    }
+
+    /// Sets IFF_UP on an existing link.
+    public static func setUp(index: UInt32, sequence: UInt32, to batch: inout MessageBatch) {
+        batch.append(type: newLink, flags: [.request, .ack], sequence: sequence) { e in e.bytes += header(index: index, up: true) }
     }
 
     public static func delete(index: UInt32, sequence: UInt32, to batch: inout MessageBatch) {
@@ -72,9 +78,17 @@ public final class Links {
     }
 
     /// EEXIST when an interface of that name is there already.
-    public func addMacvlan(name: String, parent: UInt32, mac: [UInt8], mode: UInt32) throws {
+    /// `up: false` leaves it down, so that no IPv6 link-local is generated before
+    /// address generation is turned off (see `setUp`).
+    public func addMacvlan(name: String, parent: UInt32, mac: [UInt8], mode: UInt32, up: Bool = true) throws {
         var batch = MessageBatch()
-        Self.macvlan(name: name, parent: parent, mac: mac, mode: mode, sequence: socket.makeSequence(), to: &batch)
+        Self.macvlan(name: name, parent: parent, mac: mac, mode: mode, up: up, sequence: socket.makeSequence(), to: &batch)
+        try socket.request(batch, buffer: &buffer)
+    }
+
+    public func setUp(index: UInt32) throws {
+        var batch = MessageBatch()
+        Self.setUp(index: index, sequence: socket.makeSequence(), to: &batch)
         try socket.request(batch, buffer: &buffer)
     }
 

@@ -1,4 +1,5 @@
 import ConfigParsing
+import IPAddressing
 import Foundation
 import TestSupport
 import Testing
@@ -114,14 +115,14 @@ import Testing
         #expect(bare.errors.map(\.message) == ["(V): garp_extra_if specified without time - ignoring"])
     }
 
-    /// Address options keepalived 2.2.7 knows and Tandem does not build are refused where
-    /// written, never "unknown" (the control: `dev` is acted on, no refusal).
-    @Test func addressOptionsKeepalivedKnowsAreRefusedNotUnknown() throws {
+    /// Address options keepalived 2.2.7 knows are acted on, never "unknown": an IPv6
+    /// address's own use_vmac gets an IPv6 macvlan of its interface (the control: `dev`
+    /// alone leaves it on the interface).
+    @Test func addressOptionsKeepalivedKnowsAreNotUnknown() throws {
         let c = try KeepalivedConfigParser.parse(Self.file(global: "", instance: " virtual_ipaddress {\n  fd00::1/64 dev eth1 use_vmac\n }"),
-                                                 file: "/k.conf")
-        #expect(c.unsupported.map(\.description) == [
-            "/k.conf:8:23: error: use_vmac for an IPv6 address (fd00::1) is not supported by tandem (at `use_vmac')",
-        ])
+                                                 file: "/k.conf", links: { [] })
+        #expect(c.unsupported.isEmpty, "\(c.unsupported)")
+        #expect(c.instances.first?.addressVMACs == [KeepalivedConfiguration.AddressVMAC(name: "vrrp.9", base: "eth1", family: AddressFamily.inet6)])
         #expect(c.errors.filter { $0.message.contains("unknown") }.isEmpty, "\(c.errors)")
         let plain = try KeepalivedConfigParser.parse(Self.file(global: "", instance: " virtual_ipaddress {\n  10.2.2.2/24 dev eth1\n }"))
         #expect(plain.unsupported.isEmpty && plain.instances.first?.virtualAddresses.first?.device == "eth1")

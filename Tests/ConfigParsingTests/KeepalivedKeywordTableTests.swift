@@ -133,7 +133,6 @@ import Testing
         """, file: "/etc/keepalived/keepalived.conf")
         #expect(c.unsupported.map(\.description) == [
             "/etc/keepalived/keepalived.conf:4:5: error: `use_ipvlan' in vrrp_instance is not supported by tandem (at `use_ipvlan')",
-            "/etc/keepalived/keepalived.conf:9:29: error: use_vmac for an IPv6 address (fd00::9) is not supported by tandem (at `use_vmac')",
         ])
         // A user after a notify command is acted on now (it runs as that user), not refused.
         #expect(c.instances.first?.notify.runAs[.master] == (try ScriptUser.resolve("nobody", group: nil).get()))

@@ -1,4 +1,5 @@
 import ConfigParsing
+import IPAddressing
 import Testing
 
 /// use_vmac_addr, vmac_prefix and vmac_addr_prefix read as keepalived 2.2.7 completes an
@@ -38,12 +39,15 @@ import Testing
         #expect(one.instances.first?.addressVMACs.map(\.name) == ["pv.51", "pv1.51"])
     }
 
-    @Test func anIPv6AddressThatWouldNeedOneIsRefused() throws {
+    /// keepalived's vrrp_complete_instance: an address of the other family on the
+    /// instance's own interface gets a macvlan of that family there (its own VRRP MAC).
+    @Test func anIPv6AddressGetsAnIPv6Macvlan() throws {
         let c = try Self.parse(lines: " use_vmac_addr", addresses: "  10.1.0.1/24\n }\n virtual_ipaddress_excluded {\n  fd00::1/64")
-        #expect(c.unsupported.map(\.message) == ["use_vmac_addr for an IPv6 address (fd00::1) is not supported by tandem"])
+        #expect(c.unsupported.isEmpty, "\(c.unsupported)")
+        #expect(c.instances.first?.addressVMACs == [KeepalivedConfiguration.AddressVMAC(name: "vrrp.51", base: "eth0", family: AddressFamily.inet6)])
         // Control: the same file without use_vmac_addr leaves it on eth0.
         let plain = try Self.parse(lines: "", addresses: "  10.1.0.1/24\n }\n virtual_ipaddress_excluded {\n  fd00::1/64")
-        #expect(plain.unsupported.isEmpty)
+        #expect(plain.unsupported.isEmpty && plain.instances.first?.addressVMACs.isEmpty == true)
     }
 
     @Test func garpExtraIfServesTheMacvlansWithoutAll() throws {

@@ -54,6 +54,25 @@ import Testing
         #expect(other.instances.first?.vmacName == "vrrp1.51" && other.instances.first?.existingVMAC == nil)
     }
 
+    /// keepalived's if_get_by_vmac for use_vmac_addr: a private macvlan with the VRRP MAC on
+    /// the address's interface is taken over under its name, not stepped around.
+    @Test func anEarlierRunsAddressVMACIsTakenOverWhateverItsName() throws {
+        let eth1 = LinkDescription(index: 3, name: "eth1", address: [2, 0, 0, 0, 0, 2])
+        let file = "vrrp_instance V {\n interface eth0\n virtual_router_id 51\n use_vmac_addr\n virtual_ipaddress {\n"
+            + "  10.1.1.1/24\n  10.1.2.1/24 dev eth1\n }\n}\n"
+        let parse = { (links: [LinkDescription]) in try KeepalivedConfigParser.parse(file, file: "/k.conf", links: { [Self.eth0, eth1] + links }) }
+        let c = try parse([Self.macvlan("old51", index: 5, parent: 3)])
+        #expect(c.instances.first?.virtualAddresses.map(\.vmacDevice) == [nil, "old51"])
+        #expect(c.instances.first?.existingAddressVMACs == ["old51"] && c.toleratedErrors.isEmpty)
+        // Control: on another interface, or with another VRID's MAC, it is not this
+        // address's: a new vrrp.51 is made, and the existing one is not ours.
+        for other in [Self.macvlan("old51", index: 5, parent: 2), Self.macvlan("old51", index: 5, parent: 3, mac: [0, 0, 0x5e, 0, 1, 52])] {
+            let d = try parse([other])
+            #expect(d.instances.first?.virtualAddresses.map(\.vmacDevice) == [nil, "vrrp.51"])
+            #expect(d.instances.first?.existingAddressVMACs.isEmpty == true)
+        }
+    }
+
     @Test func aWrittenNameOnAnIncompatibleMacvlanIsReplaced() throws {
         let c = try Self.parse("use_vmac vrrp.51", links: [Self.macvlan("vrrp.51", index: 5, parent: 9)])
         #expect(c.instances.first?.vmacName == "vrrp.51" && c.instances.first?.existingVMAC == .incompatible)
