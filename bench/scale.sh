@@ -170,14 +170,14 @@ run() {
   stop_one "$pb"
   ip netns exec "$b" "$work/ctbulk" flush >/dev/null
   local l_res r0 ca2 pb2 res_outcome res_have res_secs
-  l_res=$(load)
-  ca2=$(cpu "$pa"); r0=$(now)
   local cap=""
+  l_res=$(load)
   if [ -n "${KEEP_LOGS:-}" ] && [ -n "${CAPTURE:-}" ]; then
     mkdir -p "$KEEP_LOGS"
     ip netns exec "$a" timeout 60 tcpdump -i tcmsa0 -s 96 -w "$KEEP_LOGS/$impl-$n-resync.pcap" udp port 3780 2>/dev/null & cap=$!
     sleep 0.5
   fi
+  ca2=$(cpu "$pa"); r0=$(now)
   pb2=$(start "$impl" b); pids+=("$pb2")
   answers "$impl" b
   client "$impl" b -n >/dev/null 2>&1 || true
