@@ -26,7 +26,8 @@
 # Namespaces tcm-sa-PID / tcm-sb-PID (10.238.97.0/24); every daemon is stopped by PID.
 # Raw results: bench/results/scale-<UTC>-<commit>.jsonl. KEEP_LOGS=DIR keeps both daemons'
 # logs of each run there (B's with the resync's start time appended); with CAPTURE=1 also
-# a capture of the sync link (headers only) during the resync phase.
+# a capture of the sync link (headers only) during the resync phase, and with TRACE_SENDER=1
+# an strace of A's socket calls then (it slows A: timings of such a run are not figures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -177,6 +178,11 @@ run() {
     ip netns exec "$a" timeout 60 tcpdump -i tcmsa0 -s 96 -w "$KEEP_LOGS/$impl-$n-resync.pcap" udp port 3780 2>/dev/null & cap=$!
     sleep 0.5
   fi
+  local tracer=""
+  if [ -n "${KEEP_LOGS:-}" ] && [ -n "${TRACE_SENDER:-}" ]; then
+    strace -f -tt -e trace=sendmmsg,sendto,sendmsg,ppoll,poll,recvmmsg,recvfrom,recvmsg -o "$KEEP_LOGS/$impl-$n-a.strace" -p "$pa" 2>/dev/null & tracer=$!
+    sleep 0.5
+  fi
   ca2=$(cpu "$pa"); r0=$(now)
   pb2=$(start "$impl" b); pids+=("$pb2")
   answers "$impl" b
@@ -186,6 +192,11 @@ run() {
   res_outcome=$(field "$w" outcome); res_have=$(field "$w" have); res_secs=$(field "$w" secs)
   local ca3 hwm_a; ca3=$(cpu "$pa"); hwm_a=$(hwm "$pa")
   if [ -n "$cap" ]; then kill "$cap" 2>/dev/null || true; wait "$cap" 2>/dev/null || true; fi
+  if [ -n "$tracer" ]; then kill "$tracer" 2>/dev/null || true; wait "$tracer" 2>/dev/null || true; fi
+  if [ -n "${KEEP_LOGS:-}" ]; then
+    { client "$impl" a -s network; ip netns exec "$a" cat /proc/net/snmp; ip netns exec "$a" ss -uamn; } \
+      > "$KEEP_LOGS/$impl-$n-a-after-resync.txt" 2>&1 || true
+  fi
   stop_pids
   if [ -n "${KEEP_LOGS:-}" ]; then
     mkdir -p "$KEEP_LOGS"
