@@ -29,17 +29,7 @@ import Timekeeping
         var toA: [SyncMessage] = []
         var external = Set<Int>()
         let render: (Int) -> (SyncMessageType, SyncMessage.Body)? = { (.flowUpdate, EngineTestFlows.body($0)) }
-        // Both past the handshake first, so the bulk is not held behind it.
-        var now: UInt64 = 0
-        for _ in 0..<5 {
-            a.fire(now: ns(now)); b.fire(now: ns(now))
-            toB += a.transmit(now: ns(now), render: render)
-            toA += b.transmit(now: ns(now)) { _ in nil }
-            for m in toB { _ = b.receive(m) }
-            for m in toA { _ = a.receive(m) }
-            toB.removeAll(); toA.removeAll()
-            now += 1000 * ms
-        }
+        var now = EngineTestFlows.settle(&a, &b)
         for k in 0..<flows { a.enqueue(k) }
         let end = now + 60_000 * ms
         while now < end && external.count < flows {

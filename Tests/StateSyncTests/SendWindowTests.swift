@@ -72,16 +72,7 @@ import Timekeeping
         var dropped = 0
         var external = Set<Int>()
         let render: (Int) -> (SyncMessageType, SyncMessage.Body)? = { (.flowUpdate, EngineTestFlows.body($0)) }
-        var now: UInt64 = 0
-        for _ in 0..<5 {
-            a.fire(now: ns(now)); b.fire(now: ns(now))
-            toB += a.transmit(now: ns(now), render: render)
-            toA += b.transmit(now: ns(now)) { _ in nil }
-            for m in toB { _ = b.receive(m) }
-            for m in toA { _ = a.receive(m) }
-            toB.removeAll(); toA.removeAll()
-            now += 1000 * ms
-        }
+        var now = EngineTestFlows.settle(&a, &b)
         let start = now
         for k in 0..<flows { a.enqueue(k) }
         let end = now + 60_000 * ms
