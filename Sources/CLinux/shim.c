@@ -57,6 +57,14 @@ int clinux_poll_ns(struct pollfd *fds, unsigned long count, long long timeout_ns
     return ppoll(fds, count, &t, 0);
 }
 
+int clinux_usable_cpus(void) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+  int n = CPU_COUNT(&set);
+  return n > 0 ? n : 1;
+}
+
 int clinux_return_free_memory(void) { return malloc_trim(0); }
 
 int clinux_spawn_as(const char *file, char *const argv[], char *const envp[], int search,

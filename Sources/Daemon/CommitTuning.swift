@@ -1,14 +1,17 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinux
 import Timekeeping
 
 /// How a commit of the external cache runs, from the environment:
 /// - `TANDEM_COMMIT_TIMING=1` logs where each commit spent its time (build, sendmsg,
 ///   acks, waits), the figures the commit benchmark needs to place its gap to ctbulk;
 /// - `TANDEM_COMMIT_PIPELINED=1` writes the commit from two threads (making batches on
-///   one while the other is inside sendmsg) instead of one: the comparison for the commit
-///   benchmark, since with packed flows making a batch is a fraction of the kernel's work;
+///   one while the other is inside sendmsg), `=0` from one; unset, two threads when the
+///   process may run on two CPUs or more. On a quiet 2-core machine the batches (a third
+///   of the commit's time) were made in series with the kernel's inserts, and the commit
+///   ran at 63-70% of ctbulk's rate; with one CPU the hand-offs only add wake-ups;
 /// - `TANDEM_TEST_LOUD_COMMIT=1` (test-only) makes `-c` commit with the event groups
 ///   joined, so the kernel echoes every committed flow to our event socket — the
 ///   control for the quiet commit's test;
@@ -20,15 +23,15 @@ import Timekeeping
 struct CommitTuning {
     var logsTiming = false
     var loud = false
-    var pipelined = false
+    /// nil: decided by the CPUs the process may use (`writesOnTwoThreads`).
+    var pipelined: Bool?
     var holdQuietWindow: Duration = .zero
     var stashes = true
 
-    static func fromEnvironment() -> CommitTuning {
-        func value(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+    static func fromEnvironment(_ value: (String) -> String? = { getenv($0).map { String(cString: $0) } }) -> CommitTuning {
         var t = CommitTuning()
         t.logsTiming = value("TANDEM_COMMIT_TIMING").map { $0 != "" && $0 != "0" } ?? false
-        t.pipelined = value("TANDEM_COMMIT_PIPELINED").map { $0 != "" && $0 != "0" } ?? false
+        t.pipelined = value("TANDEM_COMMIT_PIPELINED").flatMap { $0 == "" ? nil : $0 != "0" }
         t.loud = value("TANDEM_TEST_LOUD_COMMIT").map { $0 != "" && $0 != "0" } ?? false
         t.stashes = value("TANDEM_TEST_NO_STASH").map { $0 == "" || $0 == "0" } ?? true
         if let ms = value("TANDEM_TEST_HOLD_QUIET_COMMIT_MS").flatMap({ Int($0) }), ms > 0 {
@@ -36,6 +39,11 @@ struct CommitTuning {
         }
         return t
     }
+
+    /// Whether a commit writes from two threads: as set, else with two usable CPUs.
+    var writesOnTwoThreads: Bool { pipelined ?? (Self.usableCPUs >= 2) }
+
+    static var usableCPUs: Int { Int(clinux_usable_cpus()) }
 
     /// One line: the whole commit, then each thread's part (see `PipelineTiming`).
     static func timingLine(_ r: CommitReport, quiet: Bool) -> String {

@@ -71,7 +71,8 @@ struct Committer {
     let commitTimeout: Int
     /// TCPWindowTracking: without it committed TCP flows are liberal, as conntrackd makes them.
     let windowTracking: Bool
-    /// The commit writes on one thread unless set (`TANDEM_COMMIT_PIPELINED`; see
+    /// The commit makes batches on this thread while another is inside sendmsg (the
+    /// daemon sets it from `CommitTuning.writesOnTwoThreads`; see
     /// `NetlinkSocket.executePipelined`).
     var writesOnTwoThreads = false
     /// DisableExternalCache: what the kernel took ("external inject" in `-s`).

@@ -129,7 +129,7 @@ public final class ConntrackdDaemon {
         control = try config.general.unixPath.map { path throws(SetupError) in try ControlServer(path: path) }
         let kernel = try ConntrackConnection()
         committer = Committer(kernel: kernel, commitTimeout: sync.commitTimeout, windowTracking: sync.tcpWindowTracking)
-        committer.writesOnTwoThreads = CommitTuning.fromEnvironment().pipelined
+        committer.writesOnTwoThreads = CommitTuning.fromEnvironment().writesOnTwoThreads
         let g = config.general
         // NetlinkBufferSize applies only when set and within the growth limit (spec §5.7).
         let configured = (g.netlinkBufferSize > 0 && g.netlinkBufferSize <= max(g.netlinkBufferSizeMaxGrowth, g.netlinkBufferSize)) ? g.netlinkBufferSize : 2 << 20

@@ -19,6 +19,9 @@ public struct PipelineTiming: Sendable, Hashable {
     public var batches = 0
     /// The sendmsg calls (one per batch) and the largest batch in bytes.
     public var largestBatchBytes = 0
+    /// Set when a two-thread write went on on one thread after this many batches, its
+    /// overlap no longer paying for the hand-offs (`OverlapGain`).
+    public var oneThreadAfterBatches: Int?
 
     public init() {}
 
@@ -38,5 +41,6 @@ public struct PipelineTiming: Sendable, Hashable {
         return "build \(ms(buildNanoseconds)), waited for the sender \(ms(producerWaitNanoseconds)); "
             + "sendmsg \(ms(sendNanoseconds)), acks \(ms(acknowledgementNanoseconds)), sender idle \(ms(senderIdleNanoseconds)); "
             + "\(batches) batches (largest \(largestBatchBytes / 1024) kB)"
+            + (oneThreadAfterBatches.map { "; one thread after \($0) batches (two did not pay)" } ?? "")
     }
 }

@@ -92,19 +92,25 @@ extension NetlinkSocket {
     /// the batches after it are still sent (a late answer to the failed batch is told
     /// apart by its sequence number).
     ///
-    /// `threaded` false sends on the caller's thread between batches instead: when making
-    /// a batch costs a fraction of the kernel's work on it, the overlap gains little and
-    /// each hand-off costs a wake-up, which on a loaded 2-core machine waits for a CPU
+    /// `threaded` false sends on the caller's thread between batches instead. Threaded, the
+    /// write also goes on on one thread once the overlap stops paying (`OverlapGain`): each
+    /// hand-off costs a wake-up, which on a loaded 2-core machine waits for a CPU
     /// (measured: the sender idle 1.3 s of a 2 s commit of 250k flows while the producer
     /// waited for it, both runnable).
     public func executePipelined(
         expectAcks: Bool, depth: Int = 2, timeoutMilliseconds: Int32 = 5000, threaded: Bool = true,
         produce: (inout MessageBatch) -> Int?
     ) throws -> BatchOutcome {
-        guard threaded else { return executeInline(expectAcks: expectAcks, timeoutMilliseconds: timeoutMilliseconds, produce: produce) }
+        var outcome = BatchOutcome()
+        guard threaded else {
+            var batch = MessageBatch()
+            executeInline(expectAcks: expectAcks, timeoutMilliseconds: timeoutMilliseconds, batch: &batch, into: &outcome, produce: produce)
+            return outcome
+        }
         let work = HandoffQueue<(MessageBatch, Int)?>(capacity: depth)
         // Every batch in flight at once fits: the sender never waits to give one back.
-        let spare = HandoffQueue<MessageBatch>(capacity: depth + 2)
+        // Each comes back with the sender's time on it, for `OverlapGain`.
+        let spare = HandoffQueue<(MessageBatch, UInt64)>(capacity: depth + 2)
         final class Box: @unchecked Sendable {
             var outcome = BatchOutcome()
         }
@@ -114,10 +120,12 @@ extension NetlinkSocket {
             var waiting = PipelineTiming.now()
             while case (var batch, let first)? = work.pop() {
                 box.outcome.timing.senderIdleNanoseconds &+= PipelineTiming.now() &- waiting
+                var spent: UInt64 = 0
                 do throws(NetlinkSocketError) {
                     let o = try self.execute(batch, expectAcks: expectAcks, buffer: &buffer, timeoutMilliseconds: timeoutMilliseconds)
                     box.outcome.succeeded += o.succeeded
                     for f in o.failures { box.outcome.failures.append((first + f.index, f.error)) }
+                    spent = o.timing.sendNanoseconds &+ o.timing.acknowledgementNanoseconds
                     box.outcome.timing.sendNanoseconds &+= o.timing.sendNanoseconds
                     box.outcome.timing.acknowledgementNanoseconds &+= o.timing.acknowledgementNanoseconds
                     box.outcome.timing.largestBatchBytes = max(box.outcome.timing.largestBatchBytes, o.timing.largestBatchBytes)
@@ -126,33 +134,54 @@ extension NetlinkSocket {
                 }
                 box.outcome.timing.batches += 1
                 batch.removeAll(keepingCapacity: true)
-                spare.push(batch)
+                spare.push((batch, spent))
                 waiting = PipelineTiming.now()
             }
         }
         var build: UInt64 = 0, blocked: UInt64 = 0
         var mark = PipelineTiming.now()
+        var gain = OverlapGain(now: mark)
+        var oneThreadPays = false
+        var exhausted = false
         while true {
-            var batch = spare.tryPop() ?? MessageBatch()
-            guard let first = produce(&batch) else { break }
+            var batch = MessageBatch()
+            if let (b, spent) = spare.tryPop() {
+                batch = b
+                gain.returned(sendNanoseconds: spent)
+                if gain.verdict(now: mark) == false {
+                    // Kept for the rest of the write on this thread.
+                    work.push(nil)
+                    spare.push((batch, 0))
+                    oneThreadPays = true
+                    break
+                }
+            }
+            guard let first = produce(&batch) else { exhausted = true; break }
             let built = PipelineTiming.now()
             build &+= built &- mark
+            gain.built(built &- mark)
             work.push((batch, first))
             mark = PipelineTiming.now()
             blocked &+= mark &- built
         }
-        work.push(nil)
+        if exhausted { work.push(nil) }
         sender.join()
-        box.outcome.timing.buildNanoseconds = build
-        box.outcome.timing.producerWaitNanoseconds = blocked
-        return box.outcome
+        outcome = box.outcome
+        outcome.timing.buildNanoseconds = build
+        outcome.timing.producerWaitNanoseconds = blocked
+        if oneThreadPays {
+            outcome.timing.oneThreadAfterBatches = outcome.timing.batches
+            var batch = spare.tryPop()?.0 ?? MessageBatch()
+            executeInline(expectAcks: expectAcks, timeoutMilliseconds: timeoutMilliseconds, batch: &batch, into: &outcome, produce: produce)
+        }
+        return outcome
     }
 
-    /// `executePipelined` on one thread, with one batch buffer reused throughout.
-    private func executeInline(expectAcks: Bool, timeoutMilliseconds: Int32, produce: (inout MessageBatch) -> Int?) -> BatchOutcome {
-        var outcome = BatchOutcome()
+    /// `executePipelined` on one thread, with one batch buffer reused throughout; adds to
+    /// `outcome` (a two-thread write that stopped paying goes on here).
+    private func executeInline(expectAcks: Bool, timeoutMilliseconds: Int32, batch: inout MessageBatch,
+                               into outcome: inout BatchOutcome, produce: (inout MessageBatch) -> Int?) {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        var batch = MessageBatch()
         var mark = PipelineTiming.now()
         while let first = produce(&batch) {
             outcome.timing.buildNanoseconds &+= PipelineTiming.now() &- mark
@@ -170,6 +199,5 @@ extension NetlinkSocket {
             batch.removeAll(keepingCapacity: true)
             mark = PipelineTiming.now()
         }
-        return outcome
     }
 }

@@ -32,6 +32,9 @@ int clinux_send_batch(int fd, const void *buffer, unsigned long start, const uns
 
 // poll with a timeout in nanoseconds (ppoll, which glibc declares only for _GNU_SOURCE).
 int clinux_poll_ns(struct pollfd *fds, unsigned long count, long long timeout_ns);
+// How many CPUs this process may run on (sched_getaffinity; CPU_COUNT is a macro Swift
+// cannot call). 1 when the call fails.
+int clinux_usable_cpus(void);
 /* Hands the heap's free pages back to the kernel (glibc's malloc_trim). */
 int clinux_return_free_memory(void);
 
