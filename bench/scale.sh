@@ -16,7 +16,8 @@
 #                answers, `-n` asks A for its table. Timed from B's start until B's
 #                external cache holds what A holds; CPU of A during it.
 # Peak RSS per flow: (VmHWM − VmRSS before the flows) × 1024 / N, per daemon: A after all
-# phases (its resync sending included), B's first process after its commit.
+# phases (its resync sending included), B's first process after its commit; the same after
+# replication alone as rss_a_rep_bytes_per_flow / rss_b_rep_bytes_per_flow (where the peak is).
 # Ratios Tandem / conntrackd are taken per run (the same iteration) and summarised as
 # median (min-max). A run whose replication hits LIMIT, or whose commit leaves flows out,
 # is reported as failed and kept out of the summaries; the script then exits non-zero.
@@ -155,6 +156,8 @@ run() {
   local rep_outcome rep_have sender rep_secs ca1 cb1
   rep_outcome=$(field "$w" outcome); rep_have=$(field "$w" have); sender=$(field "$w" sender_has); rep_secs=$(field "$w" secs)
   ca1=$(cpu "$pa"); cb1=$(cpu "$pb")
+  # Where each peak is reached: after replication alone, before B's commit and A's resync answer.
+  local hwm_a_rep hwm_b_rep; hwm_a_rep=$(hwm "$pa"); hwm_b_rep=$(hwm "$pb")
   # Commit: B's -c from outside.
   local l_com c0 c1 cb2 kernel_b
   l_com=$(load)
@@ -205,10 +208,11 @@ run() {
     echo "resync_started=$r0" >> "$KEEP_LOGS/$tag-b.log"
   fi
   local lost=$((sender - kernel_b))
-  printf '%s n=%s rep_outcome=%s rep_have=%s sender_has=%s rep_secs=%s cpu_a_rep_us_per_flow=%s cpu_b_rep_us_per_flow=%s commit_secs=%.3f cpu_b_commit_us_per_flow=%s kernel_b=%s lost=%s res_outcome=%s res_have=%s res_secs=%s cpu_a_res_us_per_flow=%s rss_a_bytes_per_flow=%s rss_b_bytes_per_flow=%s hwm_a_kib=%s hwm_b_kib=%s load_rep=%s load_commit=%s load_resync=%s\n' \
+  printf '%s n=%s rep_outcome=%s rep_have=%s sender_has=%s rep_secs=%s cpu_a_rep_us_per_flow=%s cpu_b_rep_us_per_flow=%s commit_secs=%.3f cpu_b_commit_us_per_flow=%s kernel_b=%s lost=%s res_outcome=%s res_have=%s res_secs=%s cpu_a_res_us_per_flow=%s rss_a_bytes_per_flow=%s rss_b_bytes_per_flow=%s rss_a_rep_bytes_per_flow=%s rss_b_rep_bytes_per_flow=%s hwm_a_kib=%s hwm_b_kib=%s load_rep=%s load_commit=%s load_resync=%s\n' \
     "$impl" "$n" "$rep_outcome" "$rep_have" "$sender" "$rep_secs" "$(per_flow $((ca1 - ca0)) "$n")" "$(per_flow $((cb1 - cb0)) "$n")" \
     "$(echo "$c1 - $c0" | bc)" "$(per_flow $((cb2 - cb1)) "$n")" "$kernel_b" "$lost" "$res_outcome" "$res_have" "$res_secs" \
-    "$(per_flow $((ca3 - ca2)) "$n")" "$(( (hwm_a - base_a) * 1024 / n ))" "$(( (hwm_b - base_b) * 1024 / n ))" "$hwm_a" "$hwm_b" \
+    "$(per_flow $((ca3 - ca2)) "$n")" "$(( (hwm_a - base_a) * 1024 / n ))" "$(( (hwm_b - base_b) * 1024 / n ))" \
+    "$(( (hwm_a_rep - base_a) * 1024 / n ))" "$(( (hwm_b_rep - base_b) * 1024 / n ))" "$hwm_a" "$hwm_b" \
     "$l_rep" "$l_com" "$l_res"
 }
 

@@ -59,7 +59,8 @@ extension ConntrackdDaemon {
     /// The peer has the object (or will never get it): a dead one may go.
     func forget(_ object: SyncObjectKey) {
         switch object {
-        case .flow(let key): internalCache.forget(key)
+        case .flow(let key):
+            if let moved = internalCache.forget(key) { bulkWalkFollows(moveFrom: moved.from, to: moved.to) }
         case .expectation(let key): state.expectations.internalCache.forget(key)
         case .bypassed: break
         }

@@ -123,7 +123,8 @@ extension ConntrackdDaemon {
         } else {
             log("resync requested by other node")
         }
-        engine.answerResync(heldRequest: held) { bulkSend() }
+        engine.answerResync(heldRequest: held)
+        bulkSend(endingTable: true)
     }
 
     /// The resync request a restarted peer sent while its new line was being confirmed,

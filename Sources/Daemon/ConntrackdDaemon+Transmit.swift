@@ -99,12 +99,55 @@ extension ConntrackdDaemon {
         }
     }
 
-    func bulkSend() {
-        guard !bypassesInternalCache else { return bulkSendFromKernel() }
+    /// The whole internal cache to the peer (`-B`, a promotion, a resync request:
+    /// `endingTable`, whose end is then marked for the peer), a slice a turn (`BulkWalk`).
+    func bulkSend(endingTable: Bool = false) {
+        guard !bypassesInternalCache else {
+            bulkSendFromKernel()
+            if endingTable { engine.markEndOfTable() }
+            return
+        }
+        let count = internalCache.entries.count
+        if var walk = state.bulkWalk {
+            walk.restart(count: count, endsTable: endingTable)
+            state.bulkWalk = walk
+        } else {
+            state.bulkWalk = BulkWalk(count: count, endsTable: endingTable)
+        }
+        if state.bulkWalk?.endsTable == true { engine.answeringTable(true) }
+        feedBulkWalk()
+    }
+
+    /// Flows a bulk send queues per turn: about 3 ms of sending, after which the peer's
+    /// ACKs are read before the next slice.
+    static let bulkSlice = 4_096
+
+    /// Queues the bulk send's next slice once the previous one has gone out; at its end,
+    /// the expectations and, for a resync answer, the end of the table.
+    func feedBulkWalk() {
+        guard var walk = state.bulkWalk, engine.transmitBacklog == 0 else { return }
+        let count = internalCache.entries.count
         // By position: iterating a copy of the table while places change would copy it.
-        for p in 0 ..< internalCache.entries.count where internalCache.entries[valueAt: p].state != .dead {
+        for p in walk.take(Self.bulkSlice, count: count) where internalCache.entries[valueAt: p].state != .dead {
             engine.enqueue(.flow(internalCache.entries.key(at: p)), at: .flow(p), places: &internalCache)
         }
+        guard walk.isDone(count: count) else {
+            state.bulkWalk = walk
+            return
+        }
+        state.bulkWalk = nil
         bulkSendExpectations()
+        if walk.endsTable {
+            engine.answeringTable(false)
+            engine.markEndOfTable()
+        }
+    }
+
+    /// A removal moved the cache's last entry from `from` to `to`: queued now if the walk
+    /// would otherwise pass it by.
+    func bulkWalkFollows(moveFrom from: Int, to: Int) {
+        guard let walk = state.bulkWalk, walk.missesMove(from: from, to: to),
+              internalCache.entries[valueAt: to].state != .dead else { return }
+        engine.enqueue(.flow(internalCache.entries.key(at: to)), at: .flow(to), places: &internalCache)
     }
 }

@@ -288,8 +288,10 @@ public final class ConntrackdDaemon {
         // While a burst still fills the event socket, reading it comes first: an event
         // the kernel cannot queue is lost (and costs a resync), a message sent a little
         // later is not. So a backlogged turn sends a slice, and reading resumes soon.
+        feedBulkWalk()
         flushTransmit(now: t, limit: backlogged ? Self.transmitSlice : .max)
-        sentSlice = backlogged
+        // A bulk send's next slice goes as soon as this one has.
+        sentSlice = backlogged || (state.bulkWalk != nil && engine.transmitBacklog == 0)
     }
 
     /// The last turn sent only a slice: the next comes at once, even if the event

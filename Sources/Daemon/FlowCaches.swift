@@ -136,11 +136,14 @@ public struct InternalCache: Sendable {
         entries[valueAt: position].place = place
     }
 
-    public mutating func forget(_ key: FlowKey) {
-        if let i = entries.index(forKey: key), entries[valueAt: i].state == .dead {
-            entries.remove(at: i)
-            deadCount -= 1
-        }
+    /// Drops a dead entry. Returns where the table's last entry moved to fill its place.
+    @discardableResult
+    public mutating func forget(_ key: FlowKey) -> (from: Int, to: Int)? {
+        guard let i = entries.index(forKey: key), entries[valueAt: i].state == .dead else { return nil }
+        let last = entries.count - 1
+        entries.remove(at: i)
+        deadCount -= 1
+        return i == last ? nil : (last, i)
     }
 
     /// Marks entries the kernel no longer has as dead (after a resync dump).

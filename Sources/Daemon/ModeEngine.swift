@@ -88,26 +88,47 @@ enum ModeEngine {
         }
     }
 
-    /// The peer asked for our table: `enqueueTable` queues it, framed so the peer can tell
-    /// when it has all of it however busy we are: FTFW acknowledges the request at once
-    /// and ends the answer with an ALIVE, NOTRACK ends it with two (`ResyncProgress` reads
-    /// them on the other side).
+    /// The peer asked for our table, which the owner then queues (`BulkWalk`) and ends
+    /// with `markEndOfTable`, framed so the peer can tell when it has all of it however
+    /// busy we are: FTFW acknowledges the request at once and ends the answer with an
+    /// ALIVE, NOTRACK ends it with two (`ResyncProgress` reads them on the other side).
     /// `heldRequest`: the sequence number of a request the mode never received (the jump
     /// guard held it); FTFW acknowledges it last, right before the table: the peer counts
     /// its request as taken at that ACK and the next tick as the table's end, so no other
     /// ACK may come between them.
-    func answerResync(heldRequest: UInt32? = nil, _ enqueueTable: () -> Void) {
+    func answerResync(heldRequest: UInt32? = nil) {
         switch self {
         case .ftfw(let c):
             c.engine.acknowledgeReceived()
             if let s = heldRequest { c.engine.acknowledge(ClosedRangeOfSequences(from: s, to: s)) }
         case .notrack, .alarm: break
         }
-        enqueueTable()
+    }
+
+    /// Behind a resync answer's last object.
+    func markEndOfTable() {
         switch self {
         case .ftfw(let c): c.engine.markEndOfTable()
         case .notrack(let c): c.engine.markEndOfTable()
         case .alarm: break
+        }
+    }
+
+    /// While a resync answer is queued over several turns, no tick may go out.
+    func answeringTable(_ on: Bool) {
+        switch self {
+        case .ftfw(let c): c.engine.answeringTable = on
+        case .notrack(let c): c.engine.answeringTable = on
+        case .alarm: break
+        }
+    }
+
+    /// Objects queued and not yet sent (a bulk send's next slice waits for none).
+    var transmitBacklog: Int {
+        switch self {
+        case .ftfw(let c): c.engine.transmitQueueCount
+        case .notrack(let c): c.engine.queuedCount
+        case .alarm: 0
         }
     }
 

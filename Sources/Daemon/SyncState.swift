@@ -20,6 +20,8 @@ struct SyncState {
     var pendingCommit = PendingCommit()
     /// Right after a promotion: the old master's NEW and DESTROY messages also go to the kernel.
     var handover = PromotionHandover()
+    /// A bulk send of the internal cache being queued slice by slice.
+    var bulkWalk: BulkWalk?
     /// How far behind the peer is, from its ACKs of sampled flows.
     var replicationLag = ReplicationLag()
     /// Cache tables emptied this turn (a promotion's `-f`), freed at the start of the next:

@@ -249,6 +249,10 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         queue(.endOfTable)
     }
 
+    /// Set while the owner queues a resync answer over several turns: no ALIVE tick goes
+    /// out meanwhile (the answer's end is marked when it is all queued).
+    public var answeringTable = false
+
     /// Asks the peer again for messages it was NACKed for once (see `GapRepair`).
     public mutating func requestRetransmission(_ range: ClosedRangeOfSequences) {
         queue(.control(.nack, range))
@@ -455,6 +459,9 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         } else if let since = endHeldSince, now - since < Self.endHoldLimit(configuration) {
             // An ALIVE would wait behind the held end with the others: one is enough, and
             // the end itself is one. Past the limit ticks go again, and so does this one.
+        } else if answeringTable {
+            // The owner is still queuing a resync answer slice by slice: a tick between two
+            // slices would tell the peer its table had all arrived.
         } else {
             queue(.control(.alive, nil))
         }

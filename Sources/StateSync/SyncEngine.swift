@@ -92,9 +92,16 @@ public struct NotrackEngine<Key: Hashable & Sendable>: SyncEngine {
 
     public mutating func fire(now: Instant) {
         guard now >= nextDeadline else { return }
-        controls.append(ControlMessage(flags: .alive, sequence: 0))
+        // Two ticks between the slices of a resync answer would end it for the peer.
+        if !answeringTable { controls.append(ControlMessage(flags: .alive, sequence: 0)) }
         nextDeadline = now + aliveInterval
     }
+
+    /// Set while the owner queues a resync answer over several turns (see `FTFWEngine`).
+    public var answeringTable = false
+
+    /// Objects waiting for the next transmit run.
+    public var queuedCount: Int { queue.count }
 
     public mutating func transmit(now: Instant, render: (Key) -> (SyncMessageType, SyncMessage.Body)?) -> [SyncMessage] {
         var out: [SyncMessage] = []
