@@ -167,13 +167,17 @@ public final class ConntrackEventListener {
                         _ handle: (ConntrackEvent) throws -> Void) rethrows {
         var reader = reader
         let buffer = reader.bytes
+        // Unwrapped once: `if let` on the optional closure inside the loop retained and
+        // released its context for every message.
+        let hasFastFlow = fastFlow != nil
+        let fast = fastFlow ?? { _, _, _ in false }
         while let m = reader.next() {
             let subsystem = m.header.type >> 8
             let isNew = m.header.flags.contains([.create, .excl])
             let op = m.header.type & 0xff
-            if let fastFlow, subsystem == ConntrackMessageType.subsystemConntrack, op != 2 {
+            if hasFastFlow, subsystem == ConntrackMessageType.subsystemConntrack, op != 2 {
                 let taken = buffer.withUnsafeBytes { all in
-                    fastFlow(isNew ? .new : .update, UnsafeRawBufferPointer(rebasing: all[m.payload]), m.header.portID)
+                    fast(isNew ? .new : .update, UnsafeRawBufferPointer(rebasing: all[m.payload]), m.header.portID)
                 }
                 if taken {
                     counters.flows += 1

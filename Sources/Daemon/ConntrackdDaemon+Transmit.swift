@@ -19,6 +19,10 @@ extension ConntrackdDaemon {
         // (spec §4.4); every 64 datagrams go out in one system call. What is left at the
         // end goes out now or, while messages are streaming, may wait a little for company.
         let limit = link.channels.maximumPayload
+        // Held for the run: reached through `self` in the closures, the channel set was
+        // retained and released for every message.
+        let channels = link.channels
+        let options = policy.options
         // Out of the daemon for the run: the emit closures touch it once per message.
         var out = TransmitCoalescer()
         swap(&out, &link.coalescer)
@@ -27,11 +31,11 @@ extension ConntrackdDaemon {
                 // `cache` is the internal cache, lent to the engine for this run.
                 self.outgoing(object, at: slot, in: cache)
             }, emitObject: { type, flags, sequence, object in
-                self.messageTally.count(.sent, SyncMessageKind.of(type, flags), link: self.link.channels.current)
+                self.messageTally.count(.sent, SyncMessageKind.of(type, flags), link: channels.current)
                 switch object {
                 case .packed(let p):
                     withUnsafeTemporaryAllocation(byteCount: CompactFlow.Packed.messageCapacity, alignment: 8) { scratch in
-                        let n = p.writeMessage(type: type, flags: flags, sequence: sequence, options: self.policy.options, to: scratch.baseAddress!)
+                        let n = p.writeMessage(type: type, flags: flags, sequence: sequence, options: options, to: scratch.baseAddress!)
                         out.batch.makeRoom(for: n, limit: limit)
                         out.batch.append(UnsafeRawBufferPointer(start: scratch.baseAddress, count: n))
                     }
@@ -40,13 +44,13 @@ extension ConntrackdDaemon {
                     SyncMessage(type: type, flags: flags, sequence: sequence, body: body).encode(into: &out.batch.bytes)
                     out.batch.settle(messageAt: start, limit: limit)
                 }
-                out.sendClosed(through: link.channels)
+                out.sendClosed(through: channels)
             }, emitControl: { c in
-                self.messageTally.count(.sent, SyncMessageKind.of(.control, c.flags), link: self.link.channels.current)
+                self.messageTally.count(.sent, SyncMessageKind.of(.control, c.flags), link: channels.current)
                 let start = out.batch.bytes.count
                 c.encode(into: &out.batch.bytes)
                 out.batch.settle(messageAt: start, limit: limit)
-                out.sendClosed(through: link.channels)
+                out.sendClosed(through: channels)
             })
         } else {
             engine.transmitOther(now: now, render: { object in

@@ -82,15 +82,27 @@ final class KernelEventReader {
     /// Appends this turn's events to `events`; returns whether more are waiting.
     func read(now: Instant) throws -> Bool {
         let before = listener.counters
-        // The closure runs only inside this call, once per event: plain `unowned` cost a
-        // strong retain and release per use of `self` (4.7% of a sender's replication).
+        // The closures work on locals, written back once per read: a change to one of
+        // this object's properties through the escaping closure's `unowned(unsafe) self`
+        // retained and released it for every event, and `passes` through `self` copied
+        // the filter.
+        var events: [KernelEvent] = []
+        swap(&events, &self.events)
+        var received = 0, filtered = 0, ownEchoes = 0
+        let ownPort = self.ownPort, filter = self.filter
+        defer {
+            swap(&events, &self.events)
+            self.received += received
+            self.filtered += filtered
+            self.ownEchoes += ownEchoes
+        }
         let backlogged = try listener.poll(timeoutMilliseconds: 0, maximumReads: readsPerTurn,
-                                           fastFlow: compact ? { [unowned(unsafe) self] kind, payload, origin in
+                                           fastFlow: compact ? { kind, payload, origin in
             guard let p = CompactFlow.Packed(eventPayload: payload) else { return false }
-            if origin != 0 && origin == self.ownPort { self.ownEchoes += 1; return true }
-            self.received += 1
-            guard self.filter.passes(p) else { self.filtered += 1; return true }
-            self.events.append(.compact(kind, FlowKey(packed: p.original), p))
+            if origin != 0 && origin == ownPort { ownEchoes += 1; return true }
+            received += 1
+            guard filter.passes(p) else { filtered += 1; return true }
+            events.append(.compact(kind, FlowKey(packed: p.original), p))
             return true
         } : nil) { event in
             switch event {
