@@ -124,7 +124,7 @@ extension ConntrackdDaemon {
             log("resync requested by other node")
         }
         engine.answerResync(heldRequest: held)
-        bulkSend(endingTable: true)
+        bulkSend(endingTable: true, heldRequest: held)
     }
 
     /// The resync request a restarted peer sent while its new line was being confirmed,

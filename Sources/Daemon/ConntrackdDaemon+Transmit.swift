@@ -104,8 +104,9 @@ extension ConntrackdDaemon {
     }
 
     /// The whole internal cache to the peer (`-B`, a promotion, a resync request:
-    /// `endingTable`, whose end is then marked for the peer), a slice a turn (`BulkWalk`).
-    func bulkSend(endingTable: Bool = false) {
+    /// `endingTable`, whose end is then marked for the peer; `heldRequest` as for
+    /// `ModeEngine.answerResync`), a slice a turn (`BulkWalk`).
+    func bulkSend(endingTable: Bool = false, heldRequest: UInt32? = nil) {
         guard !bypassesInternalCache else {
             bulkSendFromKernel()
             if endingTable { engine.markEndOfTable() }
@@ -118,7 +119,7 @@ extension ConntrackdDaemon {
         } else {
             state.bulkWalk = BulkWalk(count: count, endsTable: endingTable)
         }
-        if state.bulkWalk?.endsTable == true { engine.answeringTable(true) }
+        if endingTable { engine.answeringTable(heldRequest: heldRequest) }
         feedBulkWalk()
     }
 
@@ -142,7 +143,7 @@ extension ConntrackdDaemon {
         state.bulkWalk = nil
         bulkSendExpectations()
         if walk.endsTable {
-            engine.answeringTable(false)
+            engine.answeredTable()
             engine.markEndOfTable()
         }
     }

@@ -114,11 +114,21 @@ enum ModeEngine {
         }
     }
 
-    /// While a resync answer is queued over several turns, no tick may go out.
-    func answeringTable(_ on: Bool) {
+    /// A resync answer is being queued over several turns (`heldRequest` as for
+    /// `answerResync`): nothing the peer could take for its end may go out meanwhile.
+    func answeringTable(heldRequest: UInt32?) {
         switch self {
-        case .ftfw(let c): c.engine.answeringTable = on
-        case .notrack(let c): c.engine.answeringTable = on
+        case .ftfw(let c): c.engine.answering(request: heldRequest ?? c.engine.resyncRequestReceived)
+        case .notrack(let c): c.engine.answeringTable = true
+        case .alarm: break
+        }
+    }
+
+    /// The answer's end is queued.
+    func answeredTable() {
+        switch self {
+        case .ftfw(let c): c.engine.answered()
+        case .notrack(let c): c.engine.answeringTable = false
         case .alarm: break
         }
     }

@@ -231,7 +231,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     /// for proof that its request was taken, would wait for ever.
     public mutating func acknowledgeReceived() {
         guard let from = ackFrom, tracker.isSet else { return }
-        queue(.control(.ack, ClosedRangeOfSequences(from: from, to: tracker.last)))
+        queue(.control(.ack, acknowledgement(from: from, to: tracker.last)))
         window = configuration.ackWindowSize
         ackFrom = nil
     }
@@ -249,9 +249,40 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         queue(.endOfTable)
     }
 
-    /// Set while the owner queues a resync answer over several turns: no ALIVE tick goes
-    /// out meanwhile (the answer's end is marked when it is all queued).
-    public var answeringTable = false
+    /// Set while the owner queues a resync answer over several turns (`answering`).
+    public private(set) var answeringTable = false
+    /// The request being answered, which every ACK meanwhile reaches back to.
+    private var answeredRequest: UInt32?
+    /// The sequence number of the peer's latest resync request.
+    public private(set) var resyncRequestReceived: UInt32?
+
+    /// The owner queues the answer to the peer's request `request` a slice a turn, and
+    /// marks its end when all is queued. The peer takes the first idle tick after its
+    /// request's ACK as the table's end, and counts as a tick any ACK that does not cover
+    /// its request (`ResyncProgress`, which must also read a conntrackd peer's timer ACKs
+    /// so). Meanwhile, then, no ALIVE goes out and each ACK's range starts at the request:
+    /// acknowledging again what was acknowledged costs the peer nothing.
+    public mutating func answering(request: UInt32?) {
+        answeringTable = true
+        answeredRequest = request
+        answerEndQueued = false
+    }
+
+    /// The answer's end is queued: ticks and ACKs as usual again once it has gone out
+    /// (an ACK overtaking a held end would be taken for it).
+    public mutating func answered() {
+        answerEndQueued = true
+    }
+
+    private var answerEndQueued = false
+
+    /// An ACK of `from ... to`, reaching back to the request being answered (`answering`).
+    private func acknowledgement(from: UInt32, to: UInt32) -> ClosedRangeOfSequences {
+        if answeringTable, let r = answeredRequest, sequence(r, isBefore: from) {
+            return ClosedRangeOfSequences(from: r, to: to)
+        }
+        return ClosedRangeOfSequences(from: from, to: to)
+    }
 
     /// Asks the peer again for messages it was NACKed for once (see `GapRepair`).
     public mutating func requestRetransmission(_ range: ClosedRangeOfSequences) {
@@ -377,6 +408,11 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             case .endOfTable:
                 emitControl(ControlMessage(flags: SyncFlags.alive.union(markHello()), sequence: takeSequence()))
                 sent += 1
+                if answerEndQueued {
+                    answeringTable = false
+                    answeredRequest = nil
+                    answerEndQueued = false
+                }
             case .fenceAcknowledgement(let range):
                 let seq = takeSequence()
                 emitControl(ControlMessage(flags: SyncFlags.ack.union(markHello()), sequence: seq, range: range))
@@ -454,7 +490,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         }
         guard now >= aliveDeadline else { return }
         if let from = ackFrom, tracker.isSet {
-            queue(.control(.ack, ClosedRangeOfSequences(from: from, to: tracker.last)))
+            queue(.control(.ack, acknowledgement(from: from, to: tracker.last)))
             ackFrom = nil
         } else if let since = endHeldSince, now - since < Self.endHoldLimit(configuration) {
             // An ALIVE would wait behind the held end with the others: one is enough, and
@@ -604,7 +640,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 return false
             }
             if let from = ackFrom {
-                queue(.control(.ack, ClosedRangeOfSequences(from: from, to: expected &- 1)))
+                queue(.control(.ack, acknowledgement(from: from, to: expected &- 1)))
             }
             let missing = ClosedRangeOfSequences(from: expected, to: seq &- 1)
             queue(.control(.nack, missing))
@@ -642,7 +678,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             window = configuration.ackWindowSize
             ackFrom = nil
         } else if window <= 0 {
-            queue(.control(.ack, ClosedRangeOfSequences(from: ackFrom!, to: seq)))
+            queue(.control(.ack, acknowledgement(from: ackFrom!, to: seq)))
             window = configuration.ackWindowSize
             ackFrom = nil
         }
@@ -695,7 +731,11 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 }
                 return false
             }
-            if c.flags.contains(.resync) { events.append(.resyncRequested); return false }
+            if c.flags.contains(.resync) {
+                resyncRequestReceived = c.sequence
+                events.append(.resyncRequested)
+                return false
+            }
             if c.flags.contains(.alive) { events.append(.peerAlive); return false }
             return nil
         }

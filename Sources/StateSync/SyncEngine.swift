@@ -97,7 +97,8 @@ public struct NotrackEngine<Key: Hashable & Sendable>: SyncEngine {
         nextDeadline = now + aliveInterval
     }
 
-    /// Set while the owner queues a resync answer over several turns (see `FTFWEngine`).
+    /// Set while the owner queues a resync answer over several turns (see `FTFWEngine`):
+    /// no ALIVE meanwhile, as two would end the table for the peer.
     public var answeringTable = false
 
     /// Objects waiting for the next transmit run.
