@@ -208,6 +208,10 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var trackProcesses: [Tracked] = []
         /// The instance's own interface going down is not a fault.
         public var dontTrackPrimary = false
+        /// promote_secondaries: the interface's sysctl of that name is turned on while the
+        /// daemon runs (see KeepalivedDaemon+PromoteSecondaries); dropped on a use_vmac instance.
+        public var promoteSecondaries = false
+        public var promoteSecondariesLocation: SourceLocation?
         /// The interfaces keepalived's vrrp_complete_instance tracks for the instance's
         /// addresses (TRACK_ADDR, no weight: down is FAULT): each one an address is on,
         /// unless written `no_track`; the instance's own (and its VMAC) only as the

@@ -88,10 +88,10 @@ public enum KeepalivedKeywords {
                        "track_file", "track_process", "accept", "strict_mode", "garp_lower_prio_delay", "garp_lower_prio_repeat",
                        "down_timer_adverts", "lower_prio_no_advert", "higher_prio_send_advert", "no_accept", "use_vmac", "vmac_xmit_base",
                        "notify_master_rx_lower_pri", "garp_extra_if", "vmac_garp_intvl", "use_vmac_addr",
-                       "notify_priority_changes"],
+                       "notify_priority_changes", "promote_secondaries"],
                refused: ["use_ipvlan", "unicast_fault_no_peer",
                          "old_unicast_checksum", "native_ipv6", "vrf", "track_bfd", "mcast_dst_ip",
-                         "track_src_ip", "promote_secondaries", "linkbeat_use_polling",
+                         "track_src_ip", "linkbeat_use_polling",
                          "skip_check_adv_addr", "debug", "notify_deleted",
                          "kernel_rx_buf_size"],
                outOfScope: ["smtp_alert", "lvs_sync_daemon_interface"])

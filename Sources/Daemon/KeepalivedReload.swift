@@ -71,7 +71,9 @@ extension KeepalivedDaemon {
             do { rules.table = try Rules() } catch { log("reload: virtual_rules and static_rules cannot be installed: no rule socket (\(error))") }
         }
         reloadStatics(from: configuration, to: new)
+        raisePromoteSecondaries(new)
         configuration = new
+        watchStaticDeletions()
         instances = next
         // Queued for an instance the reload removed, or for an address it took away: dropped.
         pacer.retain { a in next.first { ObjectIdentifier($0) == a.owner }.flatMap { queuedAddress(a, of: $0) } != nil }
