@@ -31,7 +31,11 @@ struct KeepalivedNamespaceNamesTests {
         let launcher = try TestNamespace("\(tag)l", prefix: "tkg")
         defer { launcher.remove() }
         let directory = "/run/keepalived/\(target.name)"
-        defer { rmdir(directory) }
+        // A daemon that had to be killed leaves its files: the directory goes anyway.
+        defer {
+            for name in ["keepalived.pid", "vrrp.pid"] { unlink(directory + "/" + name) }
+            rmdir(directory)
+        }
         for command in ["ip link add tkgv0 type veth peer name tkgv1", "ip link set tkgv1 up", "ip link set tkgv0 up",
                         "ip addr add 10.143.0.1/24 dev tkgv0"] {
             #expect(target.run(["sh", "-c", command]).status == 0, "\(command)")
