@@ -233,6 +233,7 @@ public final class KeepalivedDaemon {
             for name in cameUp { reinstateStatics(on: name) }
             staticRoutesDeleted(monitor.deletedRoutes)
             staticRulesDeleted(families: monitor.deletedRuleFamilies)
+            virtualRoutesDeleted(monitor.deletedRoutes, rules: monitor.deletedRules, now: t)
         }
         if !scripts.service(now: t).isEmpty { trackingChanged(now: t) }
         if trackedFiles.drain() { trackingChanged(now: t) }

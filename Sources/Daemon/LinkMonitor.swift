@@ -34,6 +34,8 @@ package final class LinkMonitor {
     /// once `watchRoutesAndRules` joined their groups.
     private(set) var deletedRoutes: [DeletedRoute] = []
     private(set) var deletedRuleFamilies: Set<UInt8> = []
+    /// Those deleted rules as the kernel described them, for matching a virtual rule.
+    private(set) var deletedRules: [Rules.Rule] = []
     /// The families whose route and rule groups are joined.
     private(set) var watched = RouteWatch()
 
@@ -55,6 +57,9 @@ package final class LinkMonitor {
         package var destination: [UInt8]
         package var prefix: UInt8
         package var tos: UInt8
+        /// RTA_PRIORITY (0 without), RTA_OIF: what a virtual route is matched on besides.
+        package var metric: UInt32 = 0
+        package var interface: UInt32?
     }
 
     static let deleteRoute: UInt16 = 25
@@ -85,6 +90,7 @@ package final class LinkMonitor {
         deletedAddresses = []
         deletedRoutes = []
         deletedRuleFamilies = []
+        deletedRules = []
         for _ in 0..<256 {
             let n: Int
             do {
@@ -107,7 +113,13 @@ package final class LinkMonitor {
                     continue
                 }
                 if m.header.type == Self.deleteRule {
-                    if let family = Self.parseDeletedRule(buffer, m.payload) { deletedRuleFamilies.insert(family) }
+                    if let family = Self.parseDeletedRule(buffer, m.payload) {
+                        deletedRuleFamilies.insert(family)
+                        // An action Tandem never sets makes it no virtual rule's.
+                        if let r = try? Rules.decode(Array(buffer[(m.payload.lowerBound - NetlinkHeader.size)..<m.payload.upperBound])) {
+                            deletedRules.append(r)
+                        }
+                    }
                     continue
                 }
                 guard m.header.type == Self.newLink || m.header.type == Self.deleteLink else { continue }
@@ -184,8 +196,13 @@ package final class LinkMonitor {
         let size = family == 2 ? 4 : 16
         let ok = AttributeDecoder.withDecoder(b, range: (h + 12)..<payload.upperBound) { d -> Bool in
             while let a = d.next() {
-                // RTA_DST, RTA_TABLE.
-                if a.type == 1 && a.length == size { route.destination = d.data(a) } else if a.type == 15 && a.length == 4 { route.table = d.uint32Host(a) }
+                switch (a.type, a.length) {
+                case (1, size): route.destination = d.data(a)
+                case (4, 4): route.interface = d.uint32Host(a)
+                case (6, 4): route.metric = d.uint32Host(a)
+                case (15, 4): route.table = d.uint32Host(a)
+                default: break
+                }
             }
             return d.error == nil
         }

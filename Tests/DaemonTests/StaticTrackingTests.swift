@@ -79,7 +79,7 @@ import Testing
     @Test func routeDeletionBodies() {
         // rtmsg: inet, /24, tos 0, table 254, protocol 18; RTA_DST 10.9.50.0, RTA_OIF 3.
         let body: [UInt8] = [2, 24, 0, 0, 254, 18, 0, 1, 0, 0, 0, 0] + Self.attribute(1, [10, 9, 50, 0]) + Self.attribute(4, [3, 0, 0, 0])
-        #expect(LinkMonitor.parseDeletedRoute(body, 0..<body.count) == .init(family: 2, table: 254, destination: [10, 9, 50, 0], prefix: 24, tos: 0))
+        #expect(LinkMonitor.parseDeletedRoute(body, 0..<body.count) == .init(family: 2, table: 254, destination: [10, 9, 50, 0], prefix: 24, tos: 0, interface: 3))
         // RTA_TABLE wins over the header's byte.
         let table = [2, 24, 0, 0, 252, 18, 0, 1, 0, 0, 0, 0] + Self.attribute(1, [10, 9, 50, 0]) + Self.attribute(15, [0, 1, 0, 0])
         #expect(LinkMonitor.parseDeletedRoute(table, 0..<table.count)?.table == 256)
@@ -113,5 +113,37 @@ import Testing
         #expect(KeepalivedDaemon.keepalivedText(c.staticRoutes[3]) == "prepend 10.9.53.0/24 via inet 10.9.0.9 dev eth1 table 100 proto 18")
         #expect(KeepalivedDaemon.keepalivedText(c.staticRules[0]) == "from 10.9.60.0/24 priority 100 tos 0x0 protocol 18 lookup 100")
         #expect(KeepalivedDaemon.keepalivedText(c.staticRules[1]) == "from 10.9.62.0/24 priority 102 tos 0x0 lookup 100 no_track")
+    }
+
+    /// A virtual route matches on its metric and interface too; a virtual rule on its
+    /// selector, preference and action.
+    @Test func deletedVirtualRoutesAndRulesMatchAsKeepalivedMatchesThem() throws {
+        let v = try VirtualRoute(["10.9.70.0/24", "via", "10.9.0.9", "dev", "eth1", "metric", "5"])
+        let d = LinkMonitor.DeletedRoute(family: 2, table: 254, destination: [10, 9, 70, 0], prefix: 24, tos: 0, metric: 5, interface: 3)
+        let index: (String) -> UInt32? = { $0 == "eth1" ? 3 : nil }
+        #expect(DeletedVirtualRoutes.matches(v, d, index: index))
+        var other = d
+        other.metric = 0
+        #expect(!DeletedVirtualRoutes.matches(v, other, index: index))
+        other = d
+        other.interface = 4
+        #expect(!DeletedVirtualRoutes.matches(v, other, index: index))
+        let rule = try VirtualRule(["from", "10.9.71.0/24", "table", "101", "priority", "101"])
+        let ours = KeepalivedDaemon.kernelRule(rule)
+        var kernel = ours
+        kernel.protocolNumber = 18
+        #expect(DeletedVirtualRoutes.matches(ours, kernel))
+        kernel.priority = 102
+        #expect(!DeletedVirtualRoutes.matches(ours, kernel))
+        kernel = ours
+        kernel.table = 100
+        #expect(!DeletedVirtualRoutes.matches(ours, kernel))
+    }
+
+    @Test func aRouteDeletionCarriesItsMetricAndInterface() {
+        let body: [UInt8] = [2, 24, 0, 0, 254, 18, 0, 1, 0, 0, 0, 0] + Self.attribute(1, [10, 9, 70, 0]) + Self.attribute(4, [3, 0, 0, 0])
+            + Self.attribute(6, [5, 0, 0, 0])
+        let d = LinkMonitor.parseDeletedRoute(body, 0..<body.count)
+        #expect(d?.metric == 5 && d?.interface == 3)
     }
 }

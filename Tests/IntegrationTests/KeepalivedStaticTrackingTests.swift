@@ -159,4 +159,53 @@ struct KeepalivedStaticTrackingTests {
             for log in [t.log, k.log] { #expect(log.components(separatedBy: "(VI_1) Entering BACKUP STATE").count - 1 == 1, "\(log)") }
         }
     }
+
+    /// A MASTER's virtual route, then its virtual rule, deleted by hand: each time both
+    /// daemons fall to BACKUP and, the election won again, put it back. The control, first:
+    /// the `no_track` route and rule deleted, both stay MASTER and those stay gone.
+    @Test func aMastersDeletedVirtualRouteOrRuleIsPutBackThroughBackup() throws {
+        let config = """
+        vrrp_instance VI_1 {
+          interface tkgv0
+          virtual_router_id 51
+          priority 100
+          advert_int 1
+          virtual_routes {
+            10.143.70.0/24 via 10.143.0.9 dev tkgv0
+            10.143.72.0/24 via 10.143.0.9 dev tkgv0 no_track
+          }
+          virtual_rules {
+            from 10.143.71.0/24 table 101 priority 101
+            from 10.143.73.0/24 table 101 priority 103 no_track
+          }
+          virtual_ipaddress {
+            10.143.1.1/24
+          }
+        }
+
+        """
+        func masters(_ log: String) -> Int { log.components(separatedBy: "(VI_1) Entering MASTER STATE").count - 1 }
+        try beside("vr", config: config) { namespaces, t, k in
+            try #require(eventually(within: 15) {
+                namespaces.allSatisfy { Self.hasRoute($0, "10.143.70.0/24") && Self.hasRoute($0, "10.143.72.0/24")
+                    && Self.hasRule($0, "10.143.71.0/24") && Self.hasRule($0, "10.143.73.0/24") }
+            }, "\(t.log)\n\(k.log)")
+            for ns in namespaces {
+                ns.run(["sh", "-c", "ip route del 10.143.72.0/24 && ip rule del from 10.143.73.0/24 table 101 priority 103"])
+            }
+            // Given time to react, neither does.
+            #expect(!eventually(within: 3) { masters(t.log) > 1 || masters(k.log) > 1 }, "\(t.log)\n\(k.log)")
+            #expect(namespaces.allSatisfy { !Self.hasRoute($0, "10.143.72.0/24") && !Self.hasRule($0, "10.143.73.0/24") })
+            for ns in namespaces { ns.run(["ip", "route", "del", "10.143.70.0/24"]) }
+            #expect(eventually(within: 10) {
+                masters(t.log) == 2 && masters(k.log) == 2 && namespaces.allSatisfy { Self.hasRoute($0, "10.143.70.0/24") }
+            }, "\(t.log)\n\(k.log)")
+            for ns in namespaces { ns.run(["ip", "rule", "del", "from", "10.143.71.0/24", "table", "101", "priority", "101"]) }
+            #expect(eventually(within: 10) {
+                masters(t.log) == 3 && masters(k.log) == 3 && namespaces.allSatisfy { Self.hasRule($0, "10.143.71.0/24") }
+            }, "\(t.log)\n\(k.log)")
+            for log in [t.log, k.log] { #expect(log.components(separatedBy: "(VI_1) Entering BACKUP STATE").count - 1 == 3, "\(log)") }
+            #expect(t.log.contains("(VI_1) virtual route 10.143.70.0/24 via 10.143.0.9 dev tkgv0 was deleted"), "\(t.log)")
+        }
+    }
 }
