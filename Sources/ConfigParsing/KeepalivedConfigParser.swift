@@ -279,7 +279,7 @@ public struct KeepalivedConfigParser {
             case "vrrp_strict":
                 config.strict = true
                 strictToken = n.keyword
-            case "nftables", "vrrp_iptables", "nftables_priority", "nftables_counters": firewallSetting(n)
+            case "nftables", "vrrp_iptables", "nftables_priority", "nftables_counters", "nftables_ifindex": firewallSetting(n)
             case "script_user":
                 guard let name = a.first else { error("No script username specified", n.keyword); continue }
                 let lookup = ScriptUser.resolve(name, group: a.dropFirst().first)

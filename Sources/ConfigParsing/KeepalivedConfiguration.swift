@@ -488,5 +488,7 @@ public struct FirewallSettings: Sendable, Hashable {
     public var counters = false
     /// Whether global_defs named the firewall (else keepalived says it chose nftables).
     public var configured = false
+    /// nftables_ifindex: IPv6 link-local addresses always by interface index, never by name.
+    public var linkLocalByIndex = false
     public init() {}
 }
