@@ -62,8 +62,8 @@ package final class LinkMonitor {
         package var interface: UInt32?
     }
 
-    static let deleteRoute: UInt16 = 25
-    static let deleteRule: UInt16 = 33
+    package static let deleteRoute: UInt16 = 25
+    package static let deleteRule: UInt16 = 33
     /// RTPROT_KEEPALIVED: routes and rules keepalived (or Tandem for it) put in.
     static let keepalivedProtocol: UInt8 = 18
     /// RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE.
