@@ -113,13 +113,7 @@ public final class KeepalivedDaemon {
         addresses = try InterfaceAddresses()
         firewall = FirewallState(rules: VIPFirewall(c.firewall))
         pacer = Self.pacer(c)
-        for ic in c.instances where !ic.virtualRoutes.isEmpty {
-            var parsed: [VirtualRoute] = []
-            for words in ic.virtualRoutes {
-                do { parsed.append(try VirtualRoute(words)) } catch { log("(\(ic.name)) \(error): ignored") }
-            }
-            routes.byInstance[ic.name] = parsed
-        }
+        routes.byInstance = Self.parsedRoutes(c, log: log)
         if !routes.byInstance.isEmpty || !c.staticRoutes.isEmpty {
             do { routes.table = try Routes() } catch { log("virtual_routes cannot be installed: no route socket (\(error))") }
         }
