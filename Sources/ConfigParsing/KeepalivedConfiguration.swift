@@ -224,6 +224,19 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
             }
             return names
         }
+        /// What keepalived's vrrp_complete_instance tracks besides (TRACK_ROUTE, TRACK_RULE,
+        /// no weight: down is FAULT): the interface of each tracked virtual route (one with
+        /// its `dev`, not `no_track`) and the iif / oif of each tracked virtual rule; the
+        /// instance's own interface only as the instance's, as for addresses.
+        public var trackedInterfaces: [String] {
+            var names = addressInterfaces
+            let routeDevices = virtualRoutes.compactMap { try? VirtualRoute($0) }.filter(\.tracked).compactMap(\.device)
+            let ruleDevices = virtualRules.filter(\.tracked).flatMap { [$0.inputInterface, $0.outputInterface].compactMap { $0 } }
+            for name in routeDevices + ruleDevices where name != interface && name != vmacName && !names.contains(name) {
+                names.append(name)
+            }
+            return names
+        }
         /// check_unicast_src (or global_defs' vrrp_check_unicast_src): unicast adverts only
         /// from the listed peers.
         public var checkUnicastSource = false

@@ -44,7 +44,7 @@ extension KeepalivedDaemon {
                 let oldRules = i.config.virtualRules
                 let oldLines = oldRoutes[i.config.name] ?? []
                 i.config = ic
-                i.addressInterfaces = ic.addressInterfaces.filter { InterfaceAddresses.index(of: $0) != nil }
+                i.addressInterfaces = ic.trackedInterfaces.filter { InterfaceAddresses.index(of: $0) != nil }
                 i.password = Self.password(ic)
                 var f = Instance.filter(ic, password: i.password, source: i.source)
                 f.inheritCounters(from: i.filter)
