@@ -31,6 +31,8 @@ extension KeepalivedConfigParser {
                 tolerate("invalid nftables chain priority '\(a.first?.text ?? "")'", a.first ?? n.keyword); return
             }
             config.firewall.chainPriority = p
+        case "nftables_ifindex":
+            config.firewall.linkLocalByIndex = true
         default:
             config.firewall.counters = true
         }
@@ -42,16 +44,9 @@ extension KeepalivedConfigParser {
     }
 
     /// An instance in non-accept mode that is not the address owner drops traffic to its
-    /// addresses while MASTER. Tandem builds keepalived's IPv4 table; the IPv6 one (with
-    /// its neighbour-discovery exemptions and link-local sets) is not built yet.
+    /// addresses while MASTER, IPv4 and IPv6 (VIPFirewall, VIPFirewall+IPv6).
     mutating func resolveAcceptMode(_ v: inout KeepalivedConfiguration.Instance, accept: Bool, at: Token) {
         v.acceptMode = accept
         v.dropsTrafficAsMaster = !accept && v.effectivePriority != 255
-        guard v.dropsTrafficAsMaster else { return }
-        let all = v.virtualAddresses + v.excludedAddresses
-        if all.contains(where: { $0.address.family == AddressFamily.inet6 }) {
-            let t = v.noAcceptLocation.map { Token(kind: .word, text: "no_accept", location: $0, startsLine: true) } ?? at
-            unsupported("non-accept mode with IPv6 addresses for (\(v.name)) (keepalived's ip6 drop table is not built by tandem yet)", t)
-        }
     }
 }

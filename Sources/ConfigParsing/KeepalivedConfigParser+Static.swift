@@ -34,6 +34,12 @@ extension KeepalivedConfigParser {
             do {
                 let r = try VirtualRoute([x.keyword.text] + x.arguments.map(\.text))
                 if let d = r.device { requireInterface(d, for: "VROUTE nexthop", x) }
+                // As for virtual_routes: keepalived says so (-t exits 5) and never puts
+                // such a route back.
+                if r.device == nil && !r.noTrack {
+                    let dest = r.destination.map { "\($0)/\(r.prefix)" } ?? "default"
+                    tolerate("Warning - cannot track route \(dest) with no interface specified, not tracking", x.keyword)
+                }
                 config.staticRoutes.append(r)
             } catch {
                 let text = error.message.hasPrefix("virtual_routes: ") ? String(error.message.dropFirst(16)) : error.message

@@ -242,6 +242,7 @@ public struct KeepalivedConfigParser {
         }
         moveExcessAddresses()
         nameVMACs()
+        dropPromoteSecondariesOnVMACs()
         resolveNotifyPriorityChanges()
         for i in config.instances.indices {
             var v = config.instances[i]
@@ -278,7 +279,7 @@ public struct KeepalivedConfigParser {
             case "vrrp_strict":
                 config.strict = true
                 strictToken = n.keyword
-            case "nftables", "vrrp_iptables", "nftables_priority", "nftables_counters": firewallSetting(n)
+            case "nftables", "vrrp_iptables", "nftables_priority", "nftables_counters", "nftables_ifindex": firewallSetting(n)
             case "script_user":
                 guard let name = a.first else { error("No script username specified", n.keyword); continue }
                 let lookup = ScriptUser.resolve(name, group: a.dropFirst().first)
@@ -757,6 +758,9 @@ public struct KeepalivedConfigParser {
                 case let other?: error("(\(name)) invalid strict_mode \(other) specified", a[0])
                 }
             case "dont_track_primary": v.dontTrackPrimary = true
+            case "promote_secondaries":
+                v.promoteSecondaries = true
+                v.promoteSecondariesLocation = c.keyword.location
             case "check_unicast_src": v.checkUnicastSource = true
             case "unicast_ttl": if let t = int(1...255) { v.unicastTTL = UInt8(t) }
             default:

@@ -208,6 +208,10 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var trackProcesses: [Tracked] = []
         /// The instance's own interface going down is not a fault.
         public var dontTrackPrimary = false
+        /// promote_secondaries: the interface's sysctl of that name is turned on while the
+        /// daemon runs (see KeepalivedDaemon+PromoteSecondaries); dropped on a use_vmac instance.
+        public var promoteSecondaries = false
+        public var promoteSecondariesLocation: SourceLocation?
         /// The interfaces keepalived's vrrp_complete_instance tracks for the instance's
         /// addresses (TRACK_ADDR, no weight: down is FAULT): each one an address is on,
         /// unless written `no_track`; the instance's own (and its VMAC) only as the
@@ -216,6 +220,19 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
             var names: [String] = []
             for a in virtualAddresses + excludedAddresses where !a.noTrack {
                 guard let name = a.vmacDevice ?? a.device, name != interface, name != vmacName, !names.contains(name) else { continue }
+                names.append(name)
+            }
+            return names
+        }
+        /// What keepalived's vrrp_complete_instance tracks besides (TRACK_ROUTE, TRACK_RULE,
+        /// no weight: down is FAULT): the interface of each tracked virtual route (one with
+        /// its `dev`, not `no_track`) and the iif / oif of each tracked virtual rule; the
+        /// instance's own interface only as the instance's, as for addresses.
+        public var trackedInterfaces: [String] {
+            var names = addressInterfaces
+            let routeDevices = virtualRoutes.compactMap { try? VirtualRoute($0) }.filter(\.tracked).compactMap(\.device)
+            let ruleDevices = virtualRules.filter(\.tracked).flatMap { [$0.inputInterface, $0.outputInterface].compactMap { $0 } }
+            for name in routeDevices + ruleDevices where name != interface && name != vmacName && !names.contains(name) {
                 names.append(name)
             }
             return names
@@ -484,5 +501,7 @@ public struct FirewallSettings: Sendable, Hashable {
     public var counters = false
     /// Whether global_defs named the firewall (else keepalived says it chose nftables).
     public var configured = false
+    /// nftables_ifindex: IPv6 link-local addresses always by interface index, never by name.
+    public var linkLocalByIndex = false
     public init() {}
 }

@@ -17,6 +17,11 @@ public struct VirtualRoute: Hashable, Sendable {
     public var table: UInt32?
     public var metric: UInt32?
     public var onlink = false
+    /// `no_track` written.
+    public var noTrack = false
+    /// Whether keepalived 2.2.7 tracks the route (alloc_route): one with its interface
+    /// named and not written `no_track`. Only those are put back when deleted.
+    public var tracked: Bool { !noTrack && device != nil }
 
     public struct ParseError: Error, Hashable, Sendable, CustomStringConvertible {
         public var message: String
@@ -47,7 +52,8 @@ public struct VirtualRoute: Hashable, Sendable {
             case "dev", "oif": device = try next("an interface")
             case "to": dest = try next("a destination")
             case "onlink": onlink = true
-            case "no_track", "inet", "inet6": break
+            case "no_track": noTrack = true
+            case "inet", "inet6": break
             case "metric", "priority", "preference":
                 guard let m = UInt32(try next("a number")) else { throw ParseError(message: "virtual_routes: bad metric in `\(words.joined(separator: " "))'") }
                 metric = m

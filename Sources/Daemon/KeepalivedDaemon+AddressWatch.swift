@@ -58,3 +58,32 @@ extension KeepalivedDaemon {
         return "\(v.address)\(v.prefix == full ? "" : "/\(v.prefix)") dev \(v.device ?? "") scope \(v.scope ?? "global")"
     }
 }
+
+extension KeepalivedDaemon {
+    /// A MASTER's tracked virtual route or rule deleted (DeletedVirtualRoutes): the first
+    /// instance whose route or rule it is falls to BACKUP, as keepalived's set_vrrp_backup.
+    func virtualRoutesDeleted(_ deleted: [LinkMonitor.DeletedRoute], rules deletedRules: [Rules.Rule], now: Instant) {
+        for d in deleted {
+            for i in instances {
+                guard let v = (routes.byInstance[i.config.name] ?? []).first(where: {
+                    DeletedVirtualRoutes.matches($0, d, index: InterfaceAddresses.index(of:))
+                }) else { continue }
+                if v.tracked && i.machine.state == .master {
+                    log("(\(i.config.name)) virtual route \(describe(v)) was deleted")
+                    perform(i, i.machine.forceBackup(now: now))
+                }
+                break
+            }
+        }
+        for r in deletedRules {
+            for i in instances {
+                guard let v = i.config.virtualRules.first(where: { $0.tracked && DeletedVirtualRoutes.matches(Self.kernelRule($0), r) }) else { continue }
+                if i.machine.state == .master {
+                    log("(\(i.config.name)) virtual rule \(Self.describe(v)) was deleted")
+                    perform(i, i.machine.forceBackup(now: now))
+                }
+                break
+            }
+        }
+    }
+}

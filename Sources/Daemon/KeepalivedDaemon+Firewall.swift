@@ -11,6 +11,7 @@ extension KeepalivedDaemon {
     struct FirewallState {
         var rules: VIPFirewall
         var dropping: [String: [String]] = [:]
+        var dropping6: [String: VIPFirewall.IPv6Drop] = [:]
         /// Said once: keepalived's notice that no_accept chose nftables for it.
         var announced = false
     }
@@ -23,22 +24,42 @@ extension KeepalivedDaemon {
         firewall.announced = true
         let addresses = (i.config.virtualAddresses + i.config.excludedAddresses)
             .filter { $0.address.family == AddressFamily.inet }.map { "\($0.address)" }
+        let v6 = ipv6Drop(of: i)
         log("(\(i.config.name)) setting firewall drop rule")
-        let wasBuilt = firewall.rules.built
-        guard let script = firewall.rules.drop(addresses) else { return }
+        let before = firewall.rules
+        let script = (firewall.rules.drop(addresses) ?? "") + (firewall.rules.drop6(v6) ?? "")
+        guard !script.isEmpty else { return }
         if case .failure(let f) = NftCommand.run(script) {
-            // Not built after all: the next attempt starts from the table again.
-            if !wasBuilt { _ = firewall.rules.teardown() }
+            // Not built after all: the next attempt starts from where it stood.
+            firewall.rules = before
             actionFailed("firewall", "(\(i.config.name)) cannot set the firewall drop rule: \(f)")
             return
         }
         firewall.dropping[i.config.name] = addresses
+        firewall.dropping6[i.config.name] = v6
+    }
+
+    /// The instance's IPv6 addresses as non-accept mode drops them: a link-local one with
+    /// its interface (its own `dev`, else the instance's, its VMAC's if it has one).
+    func ipv6Drop(of i: Instance) -> VIPFirewall.IPv6Drop {
+        var d = VIPFirewall.IPv6Drop()
+        let own = i.config.vmacName ?? i.config.interface ?? ""
+        for a in i.config.virtualAddresses + i.config.excludedAddresses where a.address.family == AddressFamily.inet6 {
+            let b = a.address.bytes
+            guard b[0] == 0xfe && b[1] & 0xc0 == 0x80 else { d.global.append("\(a.address)"); continue }
+            let interface = a.vmacDevice ?? a.device ?? own
+            let byName = !configuration.firewall.linkLocalByIndex && i.config.dontTrackPrimary && (interface == own || a.noTrack)
+            d.linkLocal.append(.init(address: "\(a.address)", interface: interface, byName: byName))
+        }
+        return d
     }
 
     func removeDropRule(of i: Instance) {
         guard let addresses = firewall.dropping.removeValue(forKey: i.config.name) else { return }
+        let v6 = firewall.dropping6.removeValue(forKey: i.config.name) ?? .init()
         log("(\(i.config.name)) removing firewall drop rule")
-        guard let script = firewall.rules.release(addresses) else { return }
+        let script = (firewall.rules.release(addresses) ?? "") + (firewall.rules.release6(v6) ?? "")
+        guard !script.isEmpty else { return }
         if case .failure(let f) = NftCommand.run(script) {
             actionFailed("firewall", "(\(i.config.name)) cannot remove the firewall drop rule: \(f)")
         }
@@ -47,6 +68,7 @@ extension KeepalivedDaemon {
     /// At exit the table goes, with whatever it still holds.
     func removeFirewall() {
         firewall.dropping.removeAll()
+        firewall.dropping6.removeAll()
         guard let script = firewall.rules.teardown() else { return }
         if case .failure(let f) = NftCommand.run(script) {
             actionFailed("firewall", "cannot delete nftables table \(configuration.firewall.table): \(f)")

@@ -43,9 +43,10 @@ extension KeepalivedDaemon {
         var transitionsInto: [String: Int] = [:]
         /// Names of the tracked items holding this instance in FAULT (empty = healthy).
         var faults: [String] = []
-        /// The interfaces its addresses are on that hold it in FAULT when down (see
-        /// `KeepalivedConfiguration.Instance.addressInterfaces`), those there when the
-        /// configuration was taken: keepalived drops an address whose `dev` is missing.
+        /// The interfaces its addresses, tracked virtual routes and rules are on that hold it
+        /// in FAULT when down (see `KeepalivedConfiguration.Instance.trackedInterfaces`),
+        /// those there when the configuration was taken: keepalived drops an address whose
+        /// `dev` is missing.
         var addressInterfaces: [String] = []
         /// Addresses a reload took away while MASTER, whose deletion events are its own.
         var ownRemovals: [IPAddress] = []
@@ -149,7 +150,7 @@ extension KeepalivedDaemon {
         let i = Instance(config: ic, machine: InstanceMachine(parameters(ic, source: source)), socket: socket, garp: garp, source: source,
                          password: password(ic), interfaceIndex: index)
         i.setupProblem = problem
-        i.addressInterfaces = ic.addressInterfaces.filter { InterfaceAddresses.index(of: $0) != nil }
+        i.addressInterfaces = ic.trackedInterfaces.filter { InterfaceAddresses.index(of: $0) != nil }
         return i
     }
 

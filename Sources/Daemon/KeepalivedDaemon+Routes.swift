@@ -27,8 +27,25 @@ extension KeepalivedDaemon {
                             table: v.table, metric: v.metric, onlink: v.onlink)
     }
 
+    /// Each instance's routes, lines that do not parse logged and left out.
+    static func parsedRoutes(_ c: KeepalivedConfiguration, log: (String) -> Void) -> [String: [VirtualRoute]] {
+        var byInstance: [String: [VirtualRoute]] = [:]
+        for ic in c.instances where !ic.virtualRoutes.isEmpty {
+            var parsed: [VirtualRoute] = []
+            for words in ic.virtualRoutes {
+                do { parsed.append(try VirtualRoute(words)) } catch { log("(\(ic.name)) \(error): ignored") }
+            }
+            byInstance[ic.name] = parsed
+        }
+        return byInstance
+    }
+
     func installRoutes(of i: Instance) {
-        guard let table = routes.table, let lines = routes.byInstance[i.config.name] else { return }
+        installRoutes(routes.byInstance[i.config.name] ?? [], of: i)
+    }
+
+    func installRoutes(_ lines: [VirtualRoute], of i: Instance) {
+        guard let table = routes.table, !lines.isEmpty else { return }
         for v in lines {
             guard let r = kernelRoute(v, owner: i.config.name) else { continue }
             do { try table.add(r) } catch { log("(\(i.config.name)) cannot add route \(describe(v)): \(error)") }
@@ -36,7 +53,11 @@ extension KeepalivedDaemon {
     }
 
     func removeRoutes(of i: Instance) {
-        guard let table = routes.table, let lines = routes.byInstance[i.config.name] else { return }
+        removeRoutes(routes.byInstance[i.config.name] ?? [], of: i)
+    }
+
+    func removeRoutes(_ lines: [VirtualRoute], of i: Instance) {
+        guard let table = routes.table, !lines.isEmpty else { return }
         for v in lines {
             guard let r = kernelRoute(v, owner: i.config.name) else { continue }
             do { try table.remove(r) } catch where !Self.alreadyGone(error) {

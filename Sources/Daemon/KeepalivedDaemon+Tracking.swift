@@ -17,6 +17,8 @@ extension KeepalivedDaemon {
     func refreshLinks() {
         var names = Set<String>()
         for i in instances { for t in i.trackedInterfaces { names.insert(t.name) } }
+        // The statics' interfaces too: their coming up again puts the statics back.
+        names.formUnion(configuration.staticAddresses.compactMap(\.device) + configuration.staticRoutes.compactMap(\.device))
         for n in names { links.up[n] = LinkMonitor.isUp(n) }
     }
 

@@ -26,6 +26,8 @@ public final class KeepalivedDaemon {
     var firewall: FirewallState
     /// use_vmac's macvlans (KeepalivedDaemon+VMAC).
     var vmacs = VMACLinks()
+    /// The interfaces promote_secondaries turned on (KeepalivedDaemon+PromoteSecondaries).
+    var promotion = SecondaryPromotion()
     /// Tracked interfaces' link states, and the rtnetlink socket that reports them.
     var links: TrackedLinks
     var scripts: ScriptRunner
@@ -111,13 +113,7 @@ public final class KeepalivedDaemon {
         addresses = try InterfaceAddresses()
         firewall = FirewallState(rules: VIPFirewall(c.firewall))
         pacer = Self.pacer(c)
-        for ic in c.instances where !ic.virtualRoutes.isEmpty {
-            var parsed: [VirtualRoute] = []
-            for words in ic.virtualRoutes {
-                do { parsed.append(try VirtualRoute(words)) } catch { log("(\(ic.name)) \(error): ignored") }
-            }
-            routes.byInstance[ic.name] = parsed
-        }
+        routes.byInstance = Self.parsedRoutes(c, log: log)
         if !routes.byInstance.isEmpty || !c.staticRoutes.isEmpty {
             do { routes.table = try Routes() } catch { log("virtual_routes cannot be installed: no route socket (\(error))") }
         }
@@ -170,7 +166,9 @@ public final class KeepalivedDaemon {
                 actionFailed("process priority", "cannot set the VRRP thread's nice value to \(nice): \(String(cString: strerror(errno)))")
             }
         }
+        raisePromoteSecondaries(configuration)
         installStatics()
+        watchStaticDeletions()
         if configuration.startupDelay > 0 {
             log("Delaying startup for \(Self.number(configuration.startupDelay)) seconds")
             for i in instances { i.machine.delayedStart = start + .seconds(configuration.startupDelay) }
@@ -217,12 +215,19 @@ public final class KeepalivedDaemon {
         if let monitor = links.monitor {
             let events = monitor.drain()
             if monitor.overrun { refreshLinks() }
+            // Up after being seen down (or deleted): keepalived's interface_up.
+            var cameUp: [String] = []
             for e in events where links.up[e.name] != e.up {
+                if e.up && links.up[e.name] == false { cameUp.append(e.name) }
                 links.up[e.name] = e.up
                 log("Netlink reports \(e.name) \(e.up ? "up" : "down")")
             }
             if !events.isEmpty || monitor.overrun { trackingChanged(now: t) }
             addressesDeleted(monitor.deletedAddresses, now: t)
+            for name in cameUp { reinstateStatics(on: name) }
+            staticRoutesDeleted(monitor.deletedRoutes)
+            staticRulesDeleted(families: monitor.deletedRuleFamilies)
+            virtualRoutesDeleted(monitor.deletedRoutes, rules: monitor.deletedRules, now: t)
         }
         if !scripts.service(now: t).isEmpty { trackingChanged(now: t) }
         if trackedFiles.drain() { trackingChanged(now: t) }
@@ -299,6 +304,7 @@ public final class KeepalivedDaemon {
         removeVMACs()
         removeFirewall()
         clearStatics()
+        lowerPromoteSecondaries()
         reapChildren()
     }
 

@@ -112,6 +112,7 @@ extension KeepalivedDaemon {
                 : "   Advert interval = \(m.parameters.interval.microsecondCount / 1000) milli-sec\n"
             out += "   Preempt = \(c.noPreempt ? "disabled" : "enabled")\n"
             if c.preemptDelay > 0 { out += "   Preempt delay = \(Self.number(c.preemptDelay)) secs\n" }
+            out += "   Promote_secondaries = \(c.promoteSecondaries ? "enabled" : "disabled")\n"
             if i.password != nil {
                 out += "   Authentication type = SIMPLE_PASSWORD\n"
                 out += "   Password = (hidden)\n"
@@ -169,7 +170,7 @@ extension KeepalivedDaemon {
                 ("higher_prio_send_advert", m.parameters.higherPriorityAdvert ? "1" : "0"),
                 ("vrid", "\(c.virtualRouterID ?? 0)"), ("base_priority", "\(c.effectivePriority)"),
                 ("effective_priority", "\(m.parameters.priority)"), ("vipset", m.state == .master ? "true" : "false"),
-                ("promote_secondaries", "false"), ("adver_int", Self.number(m.parameters.interval.secondsValue)),
+                ("promote_secondaries", c.promoteSecondaries ? "true" : "false"), ("adver_int", Self.number(m.parameters.interval.secondsValue)),
                 ("master_adver_int", Self.number(m.masterAdvertisementInterval.secondsValue)), ("accept", c.acceptMode ? "1" : "0"),
                 ("nopreempt", c.noPreempt ? "true" : "false"), ("preempt_delay", Self.number(c.preemptDelay)),
                 ("state", "\(stateCode)"), ("wantstate", "\(stateCode)"), ("version", "\(i.version.rawValue)"),

@@ -30,13 +30,21 @@ extension KeepalivedDaemon {
         var remaining = instances
         var next: [Instance] = []
         var started: [Instance] = []
+        // Each instance's routes as the new file has them; a kept master's change is applied
+        // below, as keepalived applies it (the routes gone removed, the new ones added).
+        let oldRoutes = routes.byInstance
+        routes.byInstance = Self.parsedRoutes(new, log: log)
+        if routes.table == nil && !routes.byInstance.isEmpty {
+            do { routes.table = try Routes() } catch { log("reload: virtual_routes cannot be installed: no route socket (\(error))") }
+        }
         for ic in new.instances {
             if let index = remaining.firstIndex(where: { Self.sameRouter($0.config, ic) }) {
                 let i = remaining.remove(at: index)
                 let oldAddresses = i.config.virtualAddresses + i.config.excludedAddresses
                 let oldRules = i.config.virtualRules
+                let oldLines = oldRoutes[i.config.name] ?? []
                 i.config = ic
-                i.addressInterfaces = ic.addressInterfaces.filter { InterfaceAddresses.index(of: $0) != nil }
+                i.addressInterfaces = ic.trackedInterfaces.filter { InterfaceAddresses.index(of: $0) != nil }
                 i.password = Self.password(ic)
                 var f = Instance.filter(ic, password: i.password, source: i.source)
                 f.inheritCounters(from: i.filter)
@@ -45,6 +53,9 @@ extension KeepalivedDaemon {
                     applyAddressChanges(i, from: oldAddresses)
                     removeRules(oldRules.filter { !ic.virtualRules.contains($0) }, owner: "(\(ic.name)) ")
                     addRules(ic.virtualRules.filter { !oldRules.contains($0) }, owner: "(\(ic.name)) ")
+                    let newLines = routes.byInstance[ic.name] ?? []
+                    removeRoutes(oldLines.filter { !newLines.contains($0) }, of: i)
+                    installRoutes(newLines.filter { !oldLines.contains($0) }, of: i)
                 }
                 perform(i, i.machine.reconfigure(Self.parameters(ic, source: i.source), now: now), following: true)
                 next.append(i)
@@ -62,7 +73,11 @@ extension KeepalivedDaemon {
         // Gone from the configuration: a master resigns and its addresses leave.
         for gone in remaining {
             log("(\(gone.config.name)) removed by reload")
+            // Its routes are the old file's: they leave with it.
+            let kept = routes.byInstance[gone.config.name]
+            routes.byInstance[gone.config.name] = oldRoutes[gone.config.name]
             perform(gone, gone.machine.shutdown(now: now), following: true)
+            routes.byInstance[gone.config.name] = kept
         }
         if routes.table == nil && !new.staticRoutes.isEmpty {
             do { routes.table = try Routes() } catch { log("reload: static_routes cannot be installed: no route socket (\(error))") }
@@ -71,7 +86,9 @@ extension KeepalivedDaemon {
             do { rules.table = try Rules() } catch { log("reload: virtual_rules and static_rules cannot be installed: no rule socket (\(error))") }
         }
         reloadStatics(from: configuration, to: new)
+        raisePromoteSecondaries(new)
         configuration = new
+        watchStaticDeletions()
         instances = next
         // Queued for an instance the reload removed, or for an address it took away: dropped.
         pacer.retain { a in next.first { ObjectIdentifier($0) == a.owner }.flatMap { queuedAddress(a, of: $0) } != nil }

@@ -30,6 +30,45 @@ package final class LinkMonitor {
     private(set) var overrun = false
     /// The addresses deleted since the last drain, as keepalived's netlink reflector sees them.
     private(set) var deletedAddresses: [DeletedAddress] = []
+    /// keepalived's routes (protocol 18) and rules deleted since the last drain; heard only
+    /// once `watchRoutesAndRules` joined their groups.
+    private(set) var deletedRoutes: [DeletedRoute] = []
+    private(set) var deletedRuleFamilies: Set<UInt8> = []
+    /// Those deleted rules as the kernel described them, for matching a virtual rule.
+    private(set) var deletedRules: [Rules.Rule] = []
+    /// The families whose route and rule groups are joined.
+    private(set) var watched = RouteWatch()
+
+    /// Which deletions of keepalived's own routes and rules the reflector hears, by family:
+    /// keepalived 2.2.7 joins these groups only when something is to be tracked there.
+    package struct RouteWatch: Hashable {
+        package var routes: Set<UInt8> = []
+        package var rules: Set<UInt8> = []
+        package init(routes: Set<UInt8> = [], rules: Set<UInt8> = []) {
+            self.routes = routes
+            self.rules = rules
+        }
+    }
+
+    package struct DeletedRoute: Hashable {
+        package var family: UInt8
+        package var table: UInt32
+        /// Network-order bytes; empty: a default route.
+        package var destination: [UInt8]
+        package var prefix: UInt8
+        package var tos: UInt8
+        /// RTA_PRIORITY (0 without), RTA_OIF: what a virtual route is matched on besides.
+        package var metric: UInt32 = 0
+        package var interface: UInt32?
+    }
+
+    package static let deleteRoute: UInt16 = 25
+    package static let deleteRule: UInt16 = 33
+    /// RTPROT_KEEPALIVED: routes and rules keepalived (or Tandem for it) put in.
+    static let keepalivedProtocol: UInt8 = 18
+    /// RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE.
+    static let routeGroups: [UInt8: UInt32] = [2: 7, 10: 11]
+    static let ruleGroups: [UInt8: UInt32] = [2: 8, 10: 19]
 
     package struct DeletedAddress: Hashable {
         package var interface: UInt32
@@ -49,6 +88,9 @@ package final class LinkMonitor {
         var events: [Event] = []
         overrun = false
         deletedAddresses = []
+        deletedRoutes = []
+        deletedRuleFamilies = []
+        deletedRules = []
         for _ in 0..<256 {
             let n: Int
             do {
@@ -64,6 +106,20 @@ package final class LinkMonitor {
             while let m = reader.next() {
                 if m.header.type == Self.deleteAddress {
                     if let d = Self.parseDeletedAddress(buffer, m.payload) { deletedAddresses.append(d) }
+                    continue
+                }
+                if m.header.type == Self.deleteRoute {
+                    if let d = Self.parseDeletedRoute(buffer, m.payload) { deletedRoutes.append(d) }
+                    continue
+                }
+                if m.header.type == Self.deleteRule {
+                    if let family = Self.parseDeletedRule(buffer, m.payload) {
+                        deletedRuleFamilies.insert(family)
+                        // An action Tandem never sets makes it no virtual rule's.
+                        if let r = try? Rules.decode(Array(buffer[(m.payload.lowerBound - NetlinkHeader.size)..<m.payload.upperBound])) {
+                            deletedRules.append(r)
+                        }
+                    }
                     continue
                 }
                 guard m.header.type == Self.newLink || m.header.type == Self.deleteLink else { continue }
@@ -108,6 +164,66 @@ package final class LinkMonitor {
             guard d.error == nil else { return nil }
             return (local ?? address).map { DeletedAddress(interface: index, address: $0) }
         }
+    }
+
+    /// Joins and leaves the route and rule groups to match `want`; a group that cannot be
+    /// joined is named in the error and left out.
+    func watch(_ want: RouteWatch) throws(NetlinkSocketError) {
+        try follow(\.routes, want.routes, groups: Self.routeGroups)
+        try follow(\.rules, want.rules, groups: Self.ruleGroups)
+    }
+
+    private func follow(_ kind: WritableKeyPath<RouteWatch, Set<UInt8>>, _ next: Set<UInt8>, groups: [UInt8: UInt32]) throws(NetlinkSocketError) {
+        for (family, group) in groups.sorted(by: { $0.key < $1.key }) where watched[keyPath: kind].contains(family) != next.contains(family) {
+            if next.contains(family) {
+                try socket.join(group: group)
+                watched[keyPath: kind].insert(family)
+            } else {
+                try socket.leave(group: group)
+                watched[keyPath: kind].remove(family)
+            }
+        }
+    }
+
+    /// rtmsg (12 bytes: family, dst_len, src_len, tos, table, protocol, scope, type, flags)
+    /// then attributes; nil for a route that is not keepalived's or a malformed message.
+    package static func parseDeletedRoute(_ b: [UInt8], _ payload: Range<Int>) -> DeletedRoute? {
+        guard payload.count >= 12 else { return nil }
+        let h = payload.lowerBound
+        let family = b[h]
+        guard family == 2 || family == 10, b[h + 5] == keepalivedProtocol else { return nil }
+        var route = DeletedRoute(family: family, table: UInt32(b[h + 4]), destination: [], prefix: b[h + 1], tos: b[h + 3])
+        let size = family == 2 ? 4 : 16
+        let ok = AttributeDecoder.withDecoder(b, range: (h + 12)..<payload.upperBound) { d -> Bool in
+            while let a = d.next() {
+                switch (a.type, a.length) {
+                case (1, size): route.destination = d.data(a)
+                case (4, 4): route.interface = d.uint32Host(a)
+                case (6, 4): route.metric = d.uint32Host(a)
+                case (15, 4): route.table = d.uint32Host(a)
+                default: break
+                }
+            }
+            return d.error == nil
+        }
+        return ok ? route : nil
+    }
+
+    /// fib_rule_hdr (12 bytes) then attributes: the family of a deleted rule that is
+    /// keepalived's (FRA_PROTOCOL 18, or none, as keepalived's filter lets those through).
+    package static func parseDeletedRule(_ b: [UInt8], _ payload: Range<Int>) -> UInt8? {
+        guard payload.count >= 12 else { return nil }
+        let family = b[payload.lowerBound]
+        guard family == 2 || family == 10 else { return nil }
+        let ours = AttributeDecoder.withDecoder(b, range: (payload.lowerBound + 12)..<payload.upperBound) { d -> Bool? in
+            var protocolNumber: UInt8?
+            while let a = d.next() {
+                if a.type == 21 && a.length == 1 { protocolNumber = d.uint8(a) }
+            }
+            guard d.error == nil else { return nil }
+            return protocolNumber.map { $0 == keepalivedProtocol } ?? true
+        }
+        return ours == true ? family : nil
     }
 
     /// The current state of one interface (absent = down), for start-up and after an overrun.

@@ -15,6 +15,10 @@ struct VIPFirewall {
     private var vipsBuilt = false
     private var vmacBuilt = false
     private var vmac6Built = false
+    /// IPv6 non-accept mode (VIPFirewall+IPv6): the table's chains and sets, and each
+    /// link-local set, once built.
+    var vips6Built = false
+    var linkLocalSets: Set<String> = []
     /// The families whose table this run made ("ip", "ip6"), in the order made.
     private var families: [String] = []
 
@@ -88,6 +92,8 @@ struct VIPFirewall {
         vipsBuilt = false
         vmacBuilt = false
         vmac6Built = false
+        vips6Built = false
+        linkLocalSets = []
         families = []
         return script.isEmpty ? nil : script
     }
@@ -96,7 +102,7 @@ struct VIPFirewall {
     /// that `nft list ruleset` reads the same. The very first time, an earlier run's
     /// tables of that name go, in both families: adding a table before deleting it removes
     /// one that may or may not be there within the same transaction.
-    private mutating func table(_ family: String) -> [String] {
+    mutating func table(_ family: String) -> [String] {
         var lines: [String] = []
         let t = settings.table
         if !built {
@@ -110,8 +116,8 @@ struct VIPFirewall {
         return lines
     }
 
-    private func base(_ hook: String) -> String { "{ type filter hook \(hook) priority \(settings.chainPriority); policy accept; }" }
-    private var counter: String { settings.counters ? "counter " : "" }
+    func base(_ hook: String) -> String { "{ type filter hook \(hook) priority \(settings.chainPriority); policy accept; }" }
+    var counter: String { settings.counters ? "counter " : "" }
 
     /// Interface names nft can take between quotes.
     static func plainName(_ s: String) -> Bool { !s.isEmpty && !s.contains("\"") && !s.contains("\n") }

@@ -17,6 +17,8 @@ struct KeepalivedCommandLine {
     var namespace: String?
     /// `-p`: the main pid file, which the control socket's default path follows.
     var mainPidFile: String?
+    /// `-r`: the VRRP process's pid file.
+    var vrrpPidFile: String?
     var fileMask: mode_t?
     /// `-i`; nil: the node name.
     var configID: String?
@@ -56,7 +58,7 @@ struct KeepalivedCommandLine {
             case "f": line.file = value ?? line.file
             case "p", "r":
                 if let value { line.pidFiles.append(value) }
-                if f.short == "p" { line.mainPidFile = value }
+                if f.short == "p" { line.mainPidFile = value } else { line.vrrpPidFile = value }
             case "i": line.configID = value
             case "s": line.namespace = value
             case "l": line.logConsole = true

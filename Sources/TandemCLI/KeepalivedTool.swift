@@ -187,7 +187,9 @@ final class AppendingReport: OutputSink {
 extension KeepalivedTool {
     func runDaemon(_ config: KeepalivedConfiguration, line: KeepalivedCommandLine, metricsAddress: ListenAddress? = nil,
                    controlSocket: String? = nil) -> Int32 {
-        let (file, configID, pidFiles) = (line.file, line.configID, line.pidFiles)
+        let names = KeepalivedNamespaceNames(namespace: getenv(Self.namespaceMarker).map { String(cString: $0) })
+        let (file, configID) = (line.file, line.configID)
+        let pidFiles = names.pidFiles(main: line.mainPidFile, vrrp: line.vrrpPidFile, given: line.pidFiles)
         for e in config.errors { output.err(e.description) }
         // keepalived's single-instance rule: a pid file naming a live process means one is
         // running already (two would both be master, and the one that exits would take the
@@ -220,16 +222,21 @@ extension KeepalivedTool {
             output.err("Keepalived_vrrp: \(why)")
             return 1
         }
+        if let why = names.preparePidDirectory(for: pidFiles) { output.err("Keepalived_vrrp: \(why)") }
         for path in pidFiles { PidFile.write(path) }
-        defer { for path in pidFiles { PidFile.remove(path) } }
+        defer {
+            for path in pidFiles { PidFile.remove(path) }
+            names.removePidDirectory()
+        }
         // As keepalived: syslog unless -G, stderr only with -l. Start-up refusals above
         // went to stderr regardless, so a start that fails is never silent.
         let out = output
         var handlers: [any LogHandler] = []
         if line.logConsole {
-            handlers.append(LineLogHandler(format: { _, message in "Keepalived_vrrp[\(getpid())]: \(message)" }, write: { out.err($0) }))
+            let ident = names.syslogIdent
+            handlers.append(LineLogHandler(format: { _, message in "\(ident)[\(getpid())]: \(message)" }, write: { out.err($0) }))
         }
-        if line.syslog { handlers.append(SyslogLogHandler(facilityCode: line.syslogFacility, ident: "Keepalived_vrrp")) }
+        if line.syslog { handlers.append(SyslogLogHandler(facilityCode: line.syslogFacility, ident: names.syslogIdent)) }
         let logger = Logger.tandem("keepalived", handlers: handlers)
         let log: (String) -> Void = { logger.notice("\($0)") }
         let daemon: KeepalivedDaemon

@@ -134,12 +134,12 @@ import Testing
         #expect(plain.instances.first?.dropsTrafficAsMaster == false)
     }
 
-    @Test func ipv6NonAcceptIsRefusedAtNoAccept() throws {
+    @Test func ipv6NonAcceptIsActedOn() throws {
         let c = try KeepalivedConfigParser.parse(Self.instance("priority 100\n version 3\n no_accept", family6: true))
-        #expect(c.unsupported.map(\.location.line) == [6] && c.unsupported[0].message.contains("not supported"), "\(c.unsupported)")
-        // The control: the same IPv6 instance in accept mode is fine.
+        #expect(c.unsupported.isEmpty && c.instances.first?.dropsTrafficAsMaster == true, "\(c.unsupported)")
+        // The control: the same IPv6 instance in accept mode drops nothing.
         let ok = try KeepalivedConfigParser.parse(Self.instance("priority 100\n version 3", family6: true))
-        #expect(ok.unsupported.isEmpty)
+        #expect(ok.unsupported.isEmpty && ok.instances.first?.dropsTrafficAsMaster == false)
     }
 
     @Test func nftablesGlobalsAsKeepalivedReadsThem() throws {
@@ -153,7 +153,7 @@ import Testing
         let odd = try KeepalivedConfigParser.parse("global_defs {\n nftables \"a b\"\n}\n")
         #expect(odd.unsupported.count == 1 && odd.unsupported[0].location.line == 2, "\(odd.unsupported)")
         let ifindex = try KeepalivedConfigParser.parse("global_defs {\n nftables_ifindex\n}\n")
-        #expect(ifindex.unsupported.count == 1)
+        #expect(ifindex.unsupported.isEmpty && ifindex.firewall.linkLocalByIndex && !after.firewall.linkLocalByIndex)
     }
 }
 

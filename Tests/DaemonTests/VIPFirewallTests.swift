@@ -25,6 +25,29 @@ struct VIPFirewallTests {
         #expect(f.teardown() == "delete table ip keepalived\n" && f.teardown() == nil)
     }
 
+    /// IPv6: the ip6 table's chains and sets once, each link-local set with its first
+    /// element; global and link-local addresses each in their set.
+    @Test func ipv6TableAsKeepalivedBuildsIt() throws {
+        var f = VIPFirewall(FirewallSettings())
+        let d = VIPFirewall.IPv6Drop(global: ["fd00::1"], linkLocal: [.init(address: "fe80::1", interface: "eth0", byName: false)])
+        let script = f.drop6(d)
+        let first = try #require(script)
+        #expect(first.contains("add chain ip6 keepalived out { type filter hook output priority -1; policy accept; }\nadd chain ip6 keepalived in ")
+                && first.contains("add rule ip6 keepalived in ip6 daddr fe80::/10 goto in_link_local\n")
+                && first.contains("add rule ip6 keepalived in_link_local ip6 daddr . iif @vips_link_local drop\n")
+                && first.hasSuffix("add element ip6 keepalived vips { fd00::1 }\nadd element ip6 keepalived vips_link_local { fe80::1 . \"eth0\" }\n"), "\(first)")
+        // A second master by name: only its set and element are new.
+        let byName = VIPFirewall.IPv6Drop(linkLocal: [.init(address: "fe80::2", interface: "eth1", byName: true)])
+        #expect(f.drop6(byName) == "add set ip6 keepalived vips_link_local_name { type ipv6_addr . ifname; }\n"
+                + "add rule ip6 keepalived in_link_local ip6 daddr . iifname @vips_link_local_name drop\n"
+                + "add rule ip6 keepalived out_link_local ip6 saddr . oifname @vips_link_local_name drop\n"
+                + "add element ip6 keepalived vips_link_local_name { fe80::2 . \"eth1\" }\n")
+        #expect(f.release6(d) == "delete element ip6 keepalived vips { fd00::1 }\ndelete element ip6 keepalived vips_link_local { fe80::1 . \"eth0\" }\n")
+        #expect(f.teardown() == "delete table ip6 keepalived\n")
+        // The control: nothing built, nothing to release.
+        #expect(VIPFirewall(FirewallSettings()).release6(d) == nil)
+    }
+
     /// A script nft refuses comes back as a typed failure with nft's own words.
     @Test(.enabled(if: Shell.isRoot && Shell.which("nft"), "needs root and nft"))
     func refusedScriptIsATypedFailure() throws {

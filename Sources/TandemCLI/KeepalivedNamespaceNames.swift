@@ -1,0 +1,46 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What keepalived 2.2.7 names after its net_namespace NAME (main.c make_syslog_ident and
+/// its pid-file choice, namespaces.c set_run_mount): the VRRP process logs as
+/// `Keepalived_vrrp_NAME`, and a pid file not given with -p / -r goes in /run/keepalived/NAME
+/// (keepalived.pid, vrrp.pid), a directory removed again at exit with /run/keepalived if that
+/// is then empty. keepalived writes there through a private mount namespace with that
+/// directory bind-mounted on /run/keepalived; Tandem writes to it directly, which is what
+/// every other process sees.
+struct KeepalivedNamespaceNames: Equatable {
+    /// nil: not in a namespace of the file's or -s's.
+    let namespace: String?
+
+    static let pidRoot = "/run/keepalived"
+
+    var syslogIdent: String { namespace.map { "Keepalived_vrrp_\($0)" } ?? "Keepalived_vrrp" }
+
+    var pidDirectory: String? { namespace.map { Self.pidRoot + "/" + $0 } }
+
+    /// The pid files to write: as given, and in a namespace keepalived's defaults for the
+    /// ones not given. Outside one, only the given ones (Tandem writes no default there).
+    func pidFiles(main: String?, vrrp: String?, given: [String]) -> [String] {
+        guard let directory = pidDirectory else { return given }
+        return [main ?? directory + "/keepalived.pid", vrrp ?? directory + "/vrrp.pid"]
+    }
+
+    /// Makes the directory when some pid file is to go in it; false (with the reason) when
+    /// it cannot be made.
+    func preparePidDirectory(for files: [String]) -> String? {
+        guard let directory = pidDirectory, files.contains(where: { $0.hasPrefix(directory + "/") }) else { return nil }
+        for d in [Self.pidRoot, directory] where mkdir(d, 0o755) != 0 && errno != EEXIST {
+            return "Unable to create directory \(d): \(String(cString: strerror(errno)))"
+        }
+        return nil
+    }
+
+    /// At exit, once the files are gone: the directories, where empty (another keepalived's
+    /// namespace may still be using /run/keepalived).
+    func removePidDirectory() {
+        guard let directory = pidDirectory else { return }
+        rmdir(directory)
+        rmdir(Self.pidRoot)
+    }
+}

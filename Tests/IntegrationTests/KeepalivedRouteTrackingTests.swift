@@ -1,0 +1,41 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The interface of a tracked virtual route, beside keepalived 2.2.7: keepalived tracks it
+/// for the instance (vrrp_complete_instance, TRACK_ROUTE), so it going down puts the
+/// instance in FAULT; a route written `no_track` does not. Each side runs two instances on
+/// tkgv0, each with a route via tkgw0, one `no_track`: when tkgw0 goes down, the tracked
+/// one goes FAULT and the other (the control, same link event) stays MASTER, on both.
+@Suite(.serialized, .enabled(if: Shell.isRoot && Shell.which("keepalived"), "needs root and keepalived"))
+struct KeepalivedRouteTrackingTests {
+    static func instance(_ name: String, vrid: Int, route: String, vip: String) -> String {
+        "vrrp_instance \(name) {\n  interface tkgv0\n  virtual_router_id \(vrid)\n  priority 100\n  advert_int 1\n"
+            + "  virtual_routes {\n    \(route)\n  }\n  virtual_ipaddress {\n    \(vip)\n  }\n}\n"
+    }
+
+    static let config = instance("VI_T", vrid: 51, route: "10.143.80.0/24 via 10.143.10.9 dev tkgw0", vip: "10.143.1.1/24")
+        + instance("VI_N", vrid: 52, route: "10.143.81.0/24 via 10.143.10.9 dev tkgw0 no_track", vip: "10.143.2.1/24")
+
+    @Test func aTrackedRoutesInterfaceGoingDownIsAFaultUnlessNoTrack() throws {
+        var namespaces: [TestNamespace] = []
+        defer { for ns in namespaces { ns.remove() } }
+        for tag in ["rta", "rtb"] { namespaces.append(try KeepalivedStaticTrackingTests.namespace(tag)) }
+        let t = try VRRPRouter(.tandem, in: namespaces[0], config: Self.config)
+        defer { t.remove() }
+        let k = try VRRPRouter(.keepalived, in: namespaces[1], config: Self.config)
+        defer { k.remove() }
+        let holds = KeepalivedStaticTrackingTests.holds
+        try #require(eventually(within: 15) { namespaces.allSatisfy { holds($0, "10.143.1.1") && holds($0, "10.143.2.1") } }, "\(t.log)\n\(k.log)")
+        for ns in namespaces { ns.run(["ip", "link", "set", "tkgw0", "down"]) }
+        #expect(eventually(within: 15) { namespaces.allSatisfy { !holds($0, "10.143.1.1") } }, "\(t.log)\n\(k.log)")
+        let (ours, theirs) = (t.data(), k.data())
+        let state = KeepalivedAddressNoTrackTests.state
+        #expect(state("VI_T", theirs) == "FAULT" && state("VI_T", ours) == "FAULT", "\(ours)\n\(theirs)")
+        #expect(state("VI_N", theirs) == "MASTER" && state("VI_N", ours) == "MASTER", "\(ours)\n\(theirs)")
+        #expect(namespaces.allSatisfy { holds($0, "10.143.2.1") })
+        // The link back: the tracked one returns to MASTER on both.
+        for ns in namespaces { ns.run(["ip", "link", "set", "tkgw0", "up"]) }
+        #expect(eventually(within: 15) { namespaces.allSatisfy { holds($0, "10.143.1.1") } }, "\(t.log)\n\(k.log)")
+    }
+}
