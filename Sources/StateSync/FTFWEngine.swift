@@ -261,7 +261,9 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     /// request's ACK as the table's end, and counts as a tick any ACK that does not cover
     /// its request (`ResyncProgress`, which must also read a conntrackd peer's timer ACKs
     /// so). Meanwhile, then, no ALIVE goes out and each ACK's range starts at the request:
-    /// acknowledging again what was acknowledged costs the peer nothing.
+    /// acknowledging again what was acknowledged costs the peer nothing. Only while
+    /// everything since the request has arrived: after a gap, or a restart of the peer's
+    /// line, ACKs are plain again (never acknowledging a lost message outweighs the rest).
     public mutating func answering(request: UInt32?) {
         answeringTable = true
         answeredRequest = request
@@ -627,6 +629,8 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 }
             }
             counters.helloFlushes += 1
+            // The request being answered was on the old line.
+            answeredRequest = nil
             return classifyAndWindow(m, sequence: seq, restartsLine: true, places: &places, events: &events)
         }
         switch tracker.classify(seq) {
@@ -645,6 +649,8 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             let missing = ClosedRangeOfSequences(from: expected, to: seq &- 1)
             queue(.control(.nack, missing))
             events.append(.sequenceGap(missing))
+            // An ACK reaching back over the gap would acknowledge what never arrived.
+            answeredRequest = nil
             window = configuration.ackWindowSize - 1
             ackFrom = seq
             tracker.accept(seq)

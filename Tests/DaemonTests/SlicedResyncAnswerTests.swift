@@ -12,14 +12,8 @@ struct SlicedResyncAnswerTests {
     typealias Engine = FTFWEngine<Int>
     static let request: UInt32 = 71
 
-    static func body(_ k: Int) -> SyncMessage.Body {
-        var f = SyncedFlow()
-        f.source = .v4(0x0a00_0000 | UInt32(k))
-        f.destination = .v4(0x0a63_0001)
-        f.protocolNumber = 17
-        f.ports = SyncPorts(source: 1000, destination: 53)
-        return .flow(f)
-    }
+    /// The flows' contents do not matter here: one fixture for all.
+    static func body(_ k: Int) -> SyncMessage.Body { .flow(SyncedFlow(flow: FlowFixtures.tcp)) }
 
     /// The answer's messages in order: two slices of three flows, the peer's data and the
     /// alive timer between them, then the end. `answering`: the engine is told.
@@ -75,5 +69,33 @@ struct SlicedResyncAnswerTests {
     @Test func untoldTheTimersAckEndsItAfterTheFirstSlice() {
         // The control: the same answer with the engine not told.
         #expect(Self.flowsAtCompletion(Self.answer(answering: false)) == 3)
+    }
+
+    @Test func noAckReachesBackOverALostMessage() {
+        var a = Engine(configuration: .compatible(), firstSequence: 1, now: ns(0))
+        let data = { (s: UInt32) in SyncMessage(type: .flowUpdate, sequence: s, body: Self.body(1)) }
+        _ = a.receive(data(70))
+        _ = a.receive(SyncMessage.control(.resync(sequence: Self.request)))
+        a.acknowledgeReceived()
+        a.answering(request: a.resyncRequestReceived)
+        _ = a.receive(data(72))
+        a.fire(now: ns(1_200_000_000))
+        var out = a.transmit(now: ns(1_200_000_000)) { (.flowNew, Self.body($0)) }
+        // Reaching back while all since the request has arrived.
+        #expect(Self.ranges(out, .ack).contains { $0.contains(Self.request) && $0.to == 72 }, "\(out)")
+        // 73 is lost: NACKed, and no ACK after it may cover it.
+        _ = a.receive(data(74))
+        a.fire(now: ns(2_400_000_000))
+        out = a.transmit(now: ns(2_400_000_000)) { (.flowNew, Self.body($0)) }
+        #expect(Self.ranges(out, .nack).contains { $0.contains(73) }, "\(out)")
+        #expect(Self.ranges(out, .ack).allSatisfy { !$0.contains(73) }, "\(out)")
+        #expect(!Self.ranges(out, .ack).isEmpty, "\(out)")
+    }
+
+    static func ranges(_ messages: [SyncMessage], _ flag: SyncFlags) -> [ClosedRangeOfSequences] {
+        messages.compactMap { m in
+            guard case .control(let c) = m.body, c.flags.contains(flag) else { return nil }
+            return c.range
+        }
     }
 }
