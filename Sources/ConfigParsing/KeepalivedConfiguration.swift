@@ -230,6 +230,8 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         /// instance's own interface only as the instance's, as for addresses.
         public var trackedInterfaces: [String] {
             var names = addressInterfaces
+            // A route that does not parse is never installed, and is logged where routes are
+            // installed (`KeepalivedDaemon.parsedRoutes`); it has no interface to track here.
             let routeDevices = virtualRoutes.compactMap { try? VirtualRoute($0) }.filter(\.tracked).compactMap(\.device)
             let ruleDevices = virtualRules.filter(\.tracked).flatMap { [$0.inputInterface, $0.outputInterface].compactMap { $0 } }
             for name in routeDevices + ruleDevices where name != interface && name != vmacName && !names.contains(name) {

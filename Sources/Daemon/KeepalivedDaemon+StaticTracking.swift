@@ -10,6 +10,8 @@ import Netlink
 /// keepalived's log line.
 extension KeepalivedDaemon {
     var staticTracking: StaticTracking {
+        // A virtual route that does not parse is logged and skipped where routes are parsed
+        // (`parsedRoutes`); it cannot make static routes tracked either.
         StaticTracking(configuration, virtualRoutes: configuration.instances.flatMap { $0.virtualRoutes.compactMap { try? VirtualRoute($0) } })
     }
 

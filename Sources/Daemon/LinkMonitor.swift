@@ -115,7 +115,9 @@ package final class LinkMonitor {
                 if m.header.type == Self.deleteRule {
                     if let family = Self.parseDeletedRule(buffer, m.payload) {
                         deletedRuleFamilies.insert(family)
-                        // An action Tandem never sets makes it no virtual rule's.
+                        // An action Tandem never sets makes it no virtual rule's: nothing of ours
+                        // is lost when it does not decode, and its family is recorded above, so
+                        // the static rules there are still checked.
                         if let r = try? Rules.decode(Array(buffer[(m.payload.lowerBound - NetlinkHeader.size)..<m.payload.upperBound])) {
                             deletedRules.append(r)
                         }
