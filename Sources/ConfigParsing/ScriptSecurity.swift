@@ -32,7 +32,7 @@ public enum ScriptSecurity {
     /// The user scripts run as when none is configured: keepalived_script if the host has
     /// that user, else the daemon's own.
     public static var defaultUser: (uid: uid_t, gid: gid_t) {
-        if let p = getpwnam("keepalived_script") { return (p.pointee.pw_uid, p.pointee.pw_gid) }
+        if let account = AccountLookup.user(named: "keepalived_script") { return (account.uid, account.gid) }
         return (getuid(), getgid())
     }
 

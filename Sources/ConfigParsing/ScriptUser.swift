@@ -22,11 +22,11 @@ public struct ScriptUser: Hashable, Sendable {
     /// keepalived's look-up: the user's uid and primary group, or GROUP's gid when given.
     /// The failure is keepalived's log line for it.
     public static func resolve(_ user: String, group: String?) -> Result<ScriptUser, LookupFailure> {
-        guard let p = getpwnam(user) else { return .failure(LookupFailure(message: "Script user '\(user)' does not exist")) }
-        var found = ScriptUser(uid: p.pointee.pw_uid, gid: p.pointee.pw_gid)
+        guard let account = AccountLookup.user(named: user) else { return .failure(LookupFailure(message: "Script user '\(user)' does not exist")) }
+        var found = ScriptUser(uid: account.uid, gid: account.gid)
         if let group {
-            guard let g = getgrnam(group) else { return .failure(LookupFailure(message: "Script group '\(group)' does not exist")) }
-            found.gid = g.pointee.gr_gid
+            guard let gid = AccountLookup.group(named: group) else { return .failure(LookupFailure(message: "Script group '\(group)' does not exist")) }
+            found.gid = gid
         }
         return .success(found)
     }

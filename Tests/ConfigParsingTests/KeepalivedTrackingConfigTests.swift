@@ -86,11 +86,11 @@ import Testing
         let n = try #require(c.instances.first?.notify)
         #expect(n.backup == "/x.sh" && n.master == "/x.sh primary")
         // keepalived runs it as user `backup' (Debian has one), and so does Tandem now.
-        let backup = getpwnam("backup").map { ScriptUser(uid: $0.pointee.pw_uid, gid: $0.pointee.pw_gid) }
+        let backup = AccountLookup.user(named: "backup").map { ScriptUser(uid: $0.uid, gid: $0.gid) }
         #expect(n.runAs[.backup] == backup && backup != nil)
         // The control: the quoted command names no user and gets the default (no
         // keepalived_script user on the test host: the daemon's own).
-        if getpwnam("keepalived_script") == nil { #expect(n.runAs[.master] == ScriptUser.ours) }
+        if AccountLookup.user(named: "keepalived_script") == nil { #expect(n.runAs[.master] == ScriptUser.ours) }
         // A user that does not exist leaves the command out with keepalived's log line,
         // not a configuration error.
         #expect(n.fault == nil && c.errors.isEmpty && c.unsupported.isEmpty, "\(c.errors) \(c.unsupported)")
@@ -99,11 +99,11 @@ import Testing
 
     @Test func notifyFifoScriptTakesAUserToo() throws {
         let c = try KeepalivedConfigParser.parse("global_defs {\n notify_fifo /run/f\n notify_fifo_script /x.sh nobody nogroup\n}\n")
-        let nobody = getpwnam("nobody").map { $0.pointee.pw_uid }, nogroup = getgrnam("nogroup").map { $0.pointee.gr_gid }
+        let nobody = AccountLookup.user(named: "nobody")?.uid, nogroup = AccountLookup.group(named: "nogroup")
         #expect(c.notifyFifoScript == "/x.sh" && c.notifyFifoScriptUser?.uid == nobody && c.notifyFifoScriptUser?.gid == nogroup)
         // The control: without the words it gets the default (the daemon's own here).
         let plain = try KeepalivedConfigParser.parse("global_defs {\n notify_fifo /run/f\n notify_fifo_script /x.sh\n}\n")
-        if getpwnam("keepalived_script") == nil { #expect(plain.notifyFifoScriptUser == ScriptUser.ours) }
+        if AccountLookup.user(named: "keepalived_script") == nil { #expect(plain.notifyFifoScriptUser == ScriptUser.ours) }
     }
 }
 
