@@ -56,12 +56,13 @@ public final class ChannelSet {
             defer { if let before, let after = authenticator?.counters { authenticationRefusals[i].addRefusals(from: before, to: after) } }
             for input in inputs(of: i) {
                 switch input {
-                case .datagram(var bytes):
+                case .datagram(let bytes):
+                    var payload: Range<Int>?
                     if authenticator != nil {
-                        guard case .success(let payload) = authenticator!.open(datagram: bytes) else { continue }
-                        bytes = Array(bytes[payload])
+                        guard case .success(let opened) = authenticator!.open(datagram: bytes) else { continue }
+                        payload = opened
                     }
-                    receiver.receive(datagram: bytes, fastFlow: { fastFlow?(i, $0, $1, $2) ?? false }) { handle(i, $0) }
+                    receiver.receive(datagram: bytes, within: payload, fastFlow: { fastFlow?(i, $0, $1, $2) ?? false }) { handle(i, $0) }
                 case .stream(var bytes, let restarted):
                     if authenticator != nil {
                         if restarted { partial[i] = nil }

@@ -47,10 +47,12 @@ public struct SyncReceiver: Sendable {
     /// first (its header, type and payload bytes): when it answers true it has taken the
     /// message (decoded and handled it itself); otherwise the message is decoded, judged
     /// and counted here as usual.
-    public mutating func receive(datagram bytes: [UInt8],
+    /// `within`: where in `bytes` the datagram lies, so that an authenticated link's
+    /// payload is decoded where it arrived instead of being copied out of its envelope.
+    public mutating func receive(datagram bytes: [UInt8], within: Range<Int>? = nil,
                                  fastFlow: (SyncHeader, SyncMessageType, UnsafeRawBufferPointer) -> Bool,
                                  _ handle: (ReceivedSyncMessage) -> Void) {
-        _ = withoutActuallyEscaping(fastFlow) { f in decode(bytes, stream: false, fastFlow: f, handle) }
+        _ = withoutActuallyEscaping(fastFlow) { f in decode(bytes, within: within, stream: false, fastFlow: f, handle) }
     }
 
     /// Decodes what a stream channel has buffered; `consumed` bytes were used, the rest
@@ -62,10 +64,12 @@ public struct SyncReceiver: Sendable {
     }
 
     /// Returns how many bytes were used.
-    private mutating func decode(_ bytes: [UInt8], stream: Bool,
+    private mutating func decode(_ bytes: [UInt8], within: Range<Int>? = nil, stream: Bool,
                                  fastFlow: ((SyncHeader, SyncMessageType, UnsafeRawBufferPointer) -> Bool)?,
                                  _ handle: (ReceivedSyncMessage) -> Void) -> Int {
-        bytes.withUnsafeBytes { raw in
+        bytes.withUnsafeBytes { whole in
+            // Rebased: offsets below (and in `classify`) count from the datagram's start.
+            let raw = within.map { UnsafeRawBufferPointer(rebasing: whole[$0]) } ?? whole
             var p = 0
             while p < raw.count {
                 let remaining = raw.count - p

@@ -20,6 +20,22 @@ import Testing
         return [type, 0, UInt8(length >> 8), UInt8(length & 0xff), 0, 0, 3, 0xf0] + tlvs
     }
 
+    /// A datagram decoded where it lies inside a larger buffer (an authenticated link's
+    /// envelope around it) reads exactly its own bytes: the same messages as alone, and
+    /// the envelope's bytes on either side are never taken for a message. The control:
+    /// the whole buffer read as one datagram yields something else.
+    @Test func aDatagramWithinABufferReadsOnlyItsOwnBytes() {
+        let datagram = Self.alive + Self.ack
+        let envelope = [UInt8](repeating: 0x1a, count: 11) + datagram + [0x1a, 0x10, 0x00, 0x08, 0, 0, 0, 9]
+        var alone = SyncReceiver(), within = SyncReceiver(), whole = SyncReceiver()
+        var fromAlone: [ReceivedSyncMessage] = [], fromWithin: [ReceivedSyncMessage] = [], fromWhole: [ReceivedSyncMessage] = []
+        alone.receive(datagram: datagram, fastFlow: { _, _, _ in false }) { fromAlone.append($0) }
+        within.receive(datagram: envelope, within: 11 ..< 11 + datagram.count, fastFlow: { _, _, _ in false }) { fromWithin.append($0) }
+        whole.receive(datagram: envelope, fastFlow: { _, _, _ in false }) { fromWhole.append($0) }
+        #expect(fromAlone.count == 2 && "\(fromWithin)" == "\(fromAlone)" && within.counters == alone.counters)
+        #expect("\(fromWhole)" != "\(fromAlone)" || whole.counters != alone.counters)
+    }
+
     @Test func truncatedHeader() {
         let (out, c) = run(Self.alive + [0x1a, 0x10, 0x00])
         #expect(out.count == 1)
