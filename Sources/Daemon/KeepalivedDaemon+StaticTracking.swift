@@ -46,6 +46,8 @@ extension KeepalivedDaemon {
     }
 
     func staticRoutesDeleted(_ deleted: [LinkMonitor.DeletedRoute]) {
+        // Called every turn: `staticTracking` parses the routes, so only when there is news.
+        guard !deleted.isEmpty else { return }
         let tracking = staticTracking
         for d in deleted {
             for v in tracking.deleted(d) { reinstate(v) }
@@ -53,7 +55,7 @@ extension KeepalivedDaemon {
     }
 
     func staticRulesDeleted(families: Set<UInt8>) {
-        guard let table = rules.table else { return }
+        guard !families.isEmpty, let table = rules.table else { return }
         let tracking = staticTracking
         for family in families.sorted() {
             for v in tracking.rulesToRetry(family: family) {

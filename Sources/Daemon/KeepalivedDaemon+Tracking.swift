@@ -22,6 +22,21 @@ extension KeepalivedDaemon {
         for n in names { links.up[n] = LinkMonitor.isUp(n) }
     }
 
+    /// The interfaces whose going up or down keepalived 2.2.7 logs ("Netlink reports"):
+    /// those some instance follows (its tracking_vrrp list): its own interface, even with
+    /// dont_track_primary, its VMAC, track_interface, and the devices of its addresses and
+    /// tracked routes and rules. A static address's interface, or one nothing uses, is
+    /// not logged (measured beside keepalived: KeepalivedLinkLogTests).
+    var interfacesInstancesFollow: Set<String> {
+        var names = Set<String>()
+        for i in instances {
+            names.formUnion(i.trackedInterfaces.map(\.name))
+            if let own = i.config.interface { names.insert(own) }
+            if let vmac = i.config.vmacName { names.insert(vmac) }
+        }
+        return names
+    }
+
     /// Faults and weights from the current link and script states; priority applied.
     func evaluateTracking(_ i: Instance) {
         let interfaces = Tracking.evaluate(i.trackedInterfaces) { self.links.up[$0] ?? LinkMonitor.isUp($0) }

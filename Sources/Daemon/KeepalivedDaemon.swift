@@ -217,10 +217,11 @@ public final class KeepalivedDaemon {
             if monitor.overrun { refreshLinks() }
             // Up after being seen down (or deleted): keepalived's interface_up.
             var cameUp: [String] = []
+            let watched = events.isEmpty ? [] : interfacesInstancesFollow
             for e in events where links.up[e.name] != e.up {
                 if e.up && links.up[e.name] == false { cameUp.append(e.name) }
                 links.up[e.name] = e.up
-                log("Netlink reports \(e.name) \(e.up ? "up" : "down")")
+                if watched.contains(e.name) { log("Netlink reports \(e.name) \(e.up ? "up" : "down")") }
             }
             if !events.isEmpty || monitor.overrun { trackingChanged(now: t) }
             addressesDeleted(monitor.deletedAddresses, now: t)
