@@ -2,17 +2,33 @@ import IPAddressing
 import Netlink
 
 /// keepalived 2.2.7's use_vmac (vrrp_parser.c, vrrp.c): the instance moves onto a macvlan
-/// of its interface that carries the VRRP MAC, named vrrp.VRID unless a name is given;
-/// and use_vmac_addr, which gives its addresses on other interfaces macvlans of their own.
-/// A MAC of one's own (the other form of the argument) is not built.
+/// of its interface that carries the VRRP MAC, or the MAC written, named vrrp.VRID unless
+/// a name is given; and use_vmac_addr, which gives its addresses on other interfaces
+/// macvlans of their own.
 extension KeepalivedConfigParser {
     mutating func useVMAC(_ c: Node, into v: inout KeepalivedConfiguration.Instance) {
         v.vmacName = ""
         v.vmacLocation = c.keyword.location
-        for a in c.arguments.prefix(2) {
+        var sawMAC = false
+        for a in c.arguments {
             if a.text.contains(":") {
-                unsupported("use_vmac with a MAC address of its own", a)
-            } else if a.text.utf8.count >= 16 {
+                // keepalived reads the first word with a colon as the MAC and passes over
+                // any later one without a word; Tandem says so.
+                guard !sawMAC else {
+                    tolerate("(\(v.name)) use_vmac: MAC address already specified - ignoring \(a.text)", a)
+                    continue
+                }
+                sawMAC = true
+                switch Self.vmacMAC(a.text) {
+                case nil: tolerate("VMAC invalid MAC address \(a.text)", a)
+                case let mac? where mac[0] & 1 != 0: tolerate("VMAC MAC address is multicast \(a.text) - ignoring", a)
+                case let mac? where mac.starts(with: [0x00, 0x00, 0x5e, 0x00]) && (mac[4] == 1 || mac[4] == 2):
+                    tolerate("VMAC MAC address not allowed to be RFC5798 address (\(a.text)) - ignoring", a)
+                case let mac?: v.vmacOwnMAC = mac
+                }
+            } else if v.vmacName?.isEmpty == false {
+                tolerate("VMAC interface name already specified", a)
+            } else if !Self.deviceNameValid(a.text) {
                 tolerate("VMAC interface name '\(a.text)' too long or invalid characters - ignoring", a)
             } else if let other = config.instances.first(where: { $0.vmacName == a.text }) {
                 tolerate("(\(v.name)) VRRP instance \(other.name) is already using \(a.text) - ignoring name", a)
@@ -23,6 +39,26 @@ extension KeepalivedConfigParser {
                 v.vmacName = a.text
             }
         }
+    }
+
+    /// use_vmac's MAC as keepalived 2.2.7 reads it: six octets of one or two hex digits
+    /// each, or five (a trailing colon allowed) that the VRID completes; nil otherwise.
+    static func vmacMAC(_ text: String) -> [UInt8]? {
+        var words = text.split(separator: ":", omittingEmptySubsequences: false)
+        if words.count == 6 && words[5].isEmpty { words.removeLast() }
+        guard words.count == 5 || words.count == 6 else { return nil }
+        var mac: [UInt8] = []
+        for w in words {
+            guard (1...2).contains(w.utf8.count), let b = UInt8(w, radix: 16) else { return nil }
+            mac.append(b)
+        }
+        return mac
+    }
+
+    /// The kernel's dev_name_valid, which keepalived applies to a VMAC's name.
+    static func deviceNameValid(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count < 16 && name != "." && name != ".."
+            && !name.unicodeScalars.contains { $0 == "/" || $0 == ":" || $0.properties.isWhitespace }
     }
 
     /// keepalived's ipaddresstos: a host prefix is not written.
@@ -77,7 +113,12 @@ extension KeepalivedConfigParser {
     mutating func resolveVMAC(_ v: inout KeepalivedConfiguration.Instance) {
         guard v.vmacName != nil, let location = v.vmacLocation else { return }
         let at = Token(kind: .word, text: "use_vmac", location: location, startsLine: true)
-        if !v.unicastPeers.isEmpty { unsupported("use_vmac with unicast peers (\(v.name))", at) }
+        // keepalived 2.2.7 (vrrp_complete_instance): unicast adverts leave from the base
+        // interface, whose address the peers send to; the VMAC holds only the addresses.
+        if !v.unicastPeers.isEmpty && !v.vmacTransmitBase {
+            tolerate("(\(v.name)) unicast with use_vmac requires vmac_xmit_base - setting", at)
+            v.vmacTransmitBase = true
+        }
         v.virtualAddresses = v.virtualAddresses.map { onVMAC($0, of: v) }
         v.excludedAddresses = v.excludedAddresses.map { onVMAC($0, of: v) }
     }

@@ -268,11 +268,17 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var family: UInt8 {
             virtualAddresses.first?.address.family ?? unicastSource?.family ?? AddressFamily.inet
         }
-        /// The VRRP MAC the VMAC takes: 00:00:5e:00:01:VRID, or 00:00:5e:00:02:VRID on an
-        /// IPv6 instance (RFC 5798 §7.3).
+        /// use_vmac's MAC address when one is written: six octets, or five that the VRID
+        /// completes (keepalived 2.2.7's VRRP_VMAC_MAC_USE_VRID).
+        public var vmacOwnMAC: [UInt8]?
+        /// The MAC the VMAC takes: use_vmac's own when written, else the VRRP MAC,
+        /// 00:00:5e:00:01:VRID, or 00:00:5e:00:02:VRID on an IPv6 instance (RFC 5798 §7.3).
+        /// keepalived gives use_vmac_addr's macvlans the same one.
         public var vmacAddress: [UInt8] { vmacAddress(for: family) }
         public func vmacAddress(for f: UInt8) -> [UInt8] {
-            [0x00, 0x00, 0x5e, 0x00, f == AddressFamily.inet6 ? 0x02 : 0x01, UInt8(truncatingIfNeeded: virtualRouterID ?? 0)]
+            let vrid = UInt8(truncatingIfNeeded: virtualRouterID ?? 0)
+            if let own = vmacOwnMAC { return own.count == 6 ? own : own + [vrid] }
+            return [0x00, 0x00, 0x5e, 0x00, f == AddressFamily.inet6 ? 0x02 : 0x01, vrid]
         }
         /// use_vmac_addr: an address off the instance's own VMAC or interface (another
         /// `dev`, the other family) goes on a macvlan of its own interface.

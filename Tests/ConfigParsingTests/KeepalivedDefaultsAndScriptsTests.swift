@@ -174,14 +174,48 @@ import Testing
         #expect(try KeepalivedConfigParser.parse(Self.instance("priority 100")).instances.first?.vmacName == nil)
     }
 
+    /// use_vmac's MAC as keepalived 2.2.7 takes it (seen beside it: KeepalivedVMACNamingTests):
+    /// six octets, or five the VRID completes; a multicast, an RFC 5798 or an unreadable one
+    /// is keepalived's error and the VRRP MAC is used; a second MAC or name is said and dropped.
+    @Test func aMACOfItsOwn() throws {
+        func parsed(_ line: String) throws -> (KeepalivedConfiguration, KeepalivedConfiguration.Instance) {
+            let c = try KeepalivedConfigParser.parse(Self.instance(line))
+            return (c, try #require(c.instances.first))
+        }
+        let (six, v6) = try parsed("use_vmac vx9 02:00:00:00:00:07")
+        #expect(six.unsupported.isEmpty && six.toleratedErrors.isEmpty && v6.vmacName == "vx9" && v6.vmacAddress == [2, 0, 0, 0, 0, 7], "\(six.toleratedErrors)")
+        let (_, v5) = try parsed("use_vmac 2:a0:0:0:1")
+        #expect(v5.vmacAddress == [2, 0xa0, 0, 0, 1, 9] && v5.vmacName == "vrrp.9")
+        let refusals: [(String, String)] = [
+            ("03:00:00:00:00:01", "VMAC MAC address is multicast 03:00:00:00:00:01 - ignoring"),
+            ("00:00:5e:00:02:07", "VMAC MAC address not allowed to be RFC5798 address (00:00:5e:00:02:07) - ignoring"),
+            ("zz:1", "VMAC invalid MAC address zz:1"),
+            ("02:00:00:00:00:00:01", "VMAC invalid MAC address 02:00:00:00:00:00:01"),
+        ]
+        for (word, message) in refusals {
+            let (c, v) = try parsed("use_vmac \(word)")
+            #expect(c.toleratedErrors.map(\.message) == [message] && c.toleratedErrors.first?.location.column == 11, "\(c.toleratedErrors)")
+            // The control of each: the VRRP MAC.
+            #expect(v.vmacAddress == [0, 0, 0x5e, 0, 1, 9] && c.unsupported.isEmpty)
+        }
+        let (twice, vt) = try parsed("use_vmac 02:00:00:00:00:07 vx8 02:00:00:00:00:08 vx9")
+        #expect(twice.toleratedErrors.map(\.message) == ["(A) use_vmac: MAC address already specified - ignoring 02:00:00:00:00:08",
+                                                "VMAC interface name already specified"], "\(twice.toleratedErrors)")
+        #expect(vt.vmacAddress == [2, 0, 0, 0, 0, 7] && vt.vmacName == "vx8")
+        let (badName, vb) = try parsed("use_vmac a/b")
+        #expect(badName.toleratedErrors.map(\.message) == ["VMAC interface name 'a/b' too long or invalid characters - ignoring"] && vb.vmacName == "vrrp.9")
+    }
+
     @Test func whatIsNotBuiltIsRefusedWhereWritten() throws {
-        let mac = try KeepalivedConfigParser.parse(Self.instance("use_vmac vx9 02:00:00:00:00:09"))
-        #expect(mac.unsupported.map(\.location.line) == [4] && mac.unsupported[0].location.column == 15, "\(mac.unsupported)")
-        // An IPv6 instance's VMAC is built (its MAC 00:00:5e:00:02:VRID); with unicast peers it is not.
+        // An IPv6 instance's VMAC is built (its MAC 00:00:5e:00:02:VRID).
         let v6 = try KeepalivedConfigParser.parse(Self.instance("version 3\n use_vmac", vip: "fe80::9/64"))
         #expect(v6.unsupported.isEmpty && v6.instances.first?.vmacAddress == [0, 0, 0x5e, 0, 2, 9], "\(v6.unsupported)")
+        // With unicast peers keepalived sends from the base interface (vmac_xmit_base) and says so.
         let unicast = try KeepalivedConfigParser.parse(Self.instance("version 3\n use_vmac\n unicast_peer {\n  fe80::8\n }", vip: "fe80::9/64"))
-        #expect(unicast.unsupported.map(\.location.line) == [5], "\(unicast.unsupported)")
+        #expect(unicast.unsupported.isEmpty && unicast.instances.first?.vmacTransmitBase == true, "\(unicast.unsupported)")
+        #expect(unicast.toleratedErrors.map(\.message) == ["(A) unicast with use_vmac requires vmac_xmit_base - setting"], "\(unicast.toleratedErrors)")
+        let multicast = try KeepalivedConfigParser.parse(Self.instance("version 3\n use_vmac", vip: "fe80::9/64"))
+        #expect(multicast.instances.first?.vmacTransmitBase == false)
         let strict = try KeepalivedConfigParser.parse(Self.instance("strict_mode\n version 3\n accept\n use_vmac\n vmac_xmit_base"))
         #expect(strict.errors.map(\.message).contains("(A) xmit_base is incompatible with strict mode - resetting")
                 && strict.instances.first?.vmacTransmitBase == false)

@@ -112,6 +112,32 @@ struct KeepalivedVMACNamingTests {
         }
     }
 
+    /// use_vmac NAME MAC: the VMAC (and use_vmac_addr's macvlan for an address on another
+    /// interface) takes the MAC written, five octets completed by the VRID, as under
+    /// keepalived. The control: an RFC 5798 MAC written is keepalived's error and the VRRP
+    /// MAC is used, on both.
+    @Test func aMACOfItsOwnIsTheVMACs() throws {
+        func mac(_ ns: TestNamespace, _ link: String) -> String? {
+            let words = ns.run(["ip", "-o", "link", "show", "dev", link]).stdout.split(separator: " ")
+            return words.firstIndex(of: "link/ether").map { String(words[$0 + 1]) }
+        }
+        let config = Self.config("use_vmac vx9 02:11:22:33:44\n  use_vmac_addr")
+            .replacingOccurrences(of: "    10.1.1.1/24\n", with: "    10.1.1.1/24\n    10.1.2.1/24 dev tkew0\n")
+        let extra = ["ip link add tkew0 type veth peer name tkew1", "ip link set tkew1 up", "ip link set tkew0 up"]
+        try beside("vm", config: config, links: extra) { a, b, before, stop in
+            try #require(eventually(within: 10) { Self.holder(a, "10.1.2.1") != nil && Self.holder(b, "10.1.2.1") != nil })
+            let theirs = [mac(b, "vx9"), mac(b, Self.holder(b, "10.1.2.1") ?? "")], ours = [mac(a, "vx9"), mac(a, Self.holder(a, "10.1.2.1") ?? "")]
+            #expect(theirs == ["02:11:22:33:44:33", "02:11:22:33:44:33"], "\(theirs)")
+            #expect(ours == theirs, "tandem \(ours)\nkeepalived \(theirs)")
+            stop()
+            #expect(Self.links(a) == before && Self.links(b) == before, "tandem \(Self.links(a))\nkeepalived \(Self.links(b))")
+        }
+        try beside("vr", use: "use_vmac vx9 00:00:5e:00:01:07", links: []) { a, b, _, stop in
+            #expect(mac(b, "vx9") == "00:00:5e:00:01:33" && mac(a, "vx9") == mac(b, "vx9"), "tandem \(mac(a, "vx9") ?? "-") keepalived \(mac(b, "vx9") ?? "-")")
+            stop()
+        }
+    }
+
     /// An address's own use_vmac on an instance without use_vmac: keepalived puts it on a
     /// macvlan of its interface (the instance's own, or the one its `dev` names), one per
     /// interface. The control: the plain address stays on the instance's interface.
