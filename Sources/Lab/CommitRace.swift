@@ -24,9 +24,15 @@ struct CommitRace: Sendable, Equatable {
             switch r.kind {
             case .tcp:
                 // The reset is the trace the stateless packet leaves; one after the commit is
-                // something else.
-                crossed = r.serverResetAt.map(window.contains) == true
-                    || (r.serverResetAt == nil && r.failure == .rst && r.failedAt.map(window.contains) == true)
+                // something else. It is placed between the engine's turn before it and the
+                // turn that noticed it: a loaded machine that starved the engine past the
+                // commit would otherwise date a reset from inside the window after it.
+                func overlaps(_ after: Double?, _ at: Double?) -> Bool {
+                    guard let at else { return false }
+                    return (after ?? at) <= window.upperBound && at >= window.lowerBound
+                }
+                crossed = overlaps(r.serverResetAfter, r.serverResetAt)
+                    || (r.serverResetAt == nil && r.failure == .rst && overlaps(r.failedAfter, r.failedAt))
             case .udp, .icmp:
                 crossed = r.sent.contains(where: window.contains)
             }

@@ -185,8 +185,8 @@ struct FailoverReport {
         }
         let raw = records.map { r in
             "{\"name\":\(str(r.name)),\"kind\":\(str(r.kind.rawValue)),\"local_port\":\(r.localPort),"
-                + "\"failure\":\(r.failure.map { str($0.rawValue) } ?? "null"),\"failed_ms\":\(r.failedAt.map(ms) ?? "null"),"
-                + "\"server_reset_ms\":\(r.serverResetAt.map(ms) ?? "null"),"
+                + "\"failure\":\(r.failure.map { str($0.rawValue) } ?? "null"),\"failed_ms\":\(r.failedAt.map(ms) ?? "null"),\"failed_after_ms\":\(r.failedAfter.map(ms) ?? "null"),"
+                + "\"server_reset_ms\":\(r.serverResetAt.map(ms) ?? "null"),\"server_reset_after_ms\":\(r.serverResetAfter.map(ms) ?? "null"),"
                 + "\"arrivals_ms\":\(list(r.arrivals.map(ms))),\"sent_ms\":\(list(r.sent.map(ms))),"
                 + "\"received_seq\":\(list(r.received.sorted().map(String.init)))}"
         }

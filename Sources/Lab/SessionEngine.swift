@@ -75,6 +75,9 @@ private final class SessionLoop {
 
     let options: SessionEngine.Options
     var records: [SessionRecord] = []
+    /// When the turn before this one returned from poll: what this turn notices happened
+    /// since then (a failure's earliest possible time).
+    private var previousTurn = 0.0
     private var clients: [TCPClient] = []
     private var servers: [ServerConnection] = []
     private let listener: Int32
@@ -168,10 +171,11 @@ private final class SessionLoop {
             watch(streamClient, .streamClient)
             watch(pinger, .pinger)
             let n = poll(&fds, nfds_t(fds.count), 10)
+            let t = WallClock.now()
             if n > 0 {
-                let t = WallClock.now()
                 for (i, p) in fds.enumerated() where p.revents != 0 { handle(owners[i], p.revents, t) }
             }
+            previousTurn = t
             for i in records.indices where !wasReady[i] && !records[i].arrivals.isEmpty {
                 wasReady[i] = true
                 onReady()
@@ -304,7 +308,7 @@ private final class SessionLoop {
     }
 
     private func failClient(_ i: Int, _ reason: SessionFailure, _ t: Double) {
-        records[clients[i].session].fail(reason, at: t)
+        records[clients[i].session].fail(reason, at: t, after: min(previousTurn, t))
         close(clients[i].fd)
         clients[i].fd = -1
     }
@@ -333,7 +337,10 @@ private final class SessionLoop {
             if e == EAGAIN || e == EWOULDBLOCK || e == EINTR { return }
             if e == ECONNRESET || e == EPIPE, let s = servers[i].session {
                 records[s].resetSeen = true
-                if records[s].serverResetAt == nil { records[s].serverResetAt = t }
+                if records[s].serverResetAt == nil {
+                    records[s].serverResetAt = t
+                    records[s].serverResetAfter = min(previousTurn, t)
+                }
             }
             return closeServer(i)
         }

@@ -29,19 +29,25 @@ struct SessionRecord: Sendable {
     var received: Set<Int> = []
     var failure: SessionFailure?
     var failedAt: Double?
+    /// The earliest the failure can have happened: the engine notices it at `failedAt`,
+    /// on the first turn after it, and a starved engine's turn comes late.
+    var failedAfter: Double?
     /// A TCP reset reached either end (ECONNRESET).
     var resetSeen = false
     var serverResetAt: Double?
+    /// The earliest the server's reset can have arrived (as `failedAfter`).
+    var serverResetAfter: Double?
 
     init(name: String, kind: SessionKind) {
         self.name = name
         self.kind = kind
     }
 
-    mutating func fail(_ reason: SessionFailure, at t: Double) {
+    mutating func fail(_ reason: SessionFailure, at t: Double, after earliest: Double? = nil) {
         guard failure == nil else { return }
         failure = reason
         failedAt = t
+        failedAfter = earliest
         if reason == .rst { resetSeen = true }
     }
 }

@@ -40,6 +40,24 @@ import Testing
         #expect(CommitRace.find(records: late, verdicts: Self.verdicts(late), vipMoved: 10.0, commitDone: 10.05) == nil)
     }
 
+    /// A reset noticed after the commit by an engine whose previous turn came before it
+    /// (a starved engine) may have arrived inside the window: the race, not excused as a
+    /// replication failure would be. The control: the same notice after a turn that
+    /// itself came after the commit stays unexplained.
+    @Test func aResetNoticedLateByAStarvedEngineMayBeTheRace() {
+        var starved = Self.ssh("ssh-1", resetAt: 10.07)
+        starved.serverResetAfter = 10.04
+        var prompt = Self.ssh("ssh-2", resetAt: 10.07)
+        prompt.serverResetAfter = 10.065
+        var client = SessionRecord(name: "ssh-3", kind: .tcp)
+        client.arrivals = [9.8]
+        client.fail(.rst, at: 10.07, after: 10.02)
+        let records = [starved, prompt, client]
+        let race = CommitRace.find(records: records, verdicts: Self.verdicts(records), vipMoved: 10.0, commitDone: 10.05)
+        #expect(race?.caught == ["ssh-1", "ssh-3"])
+        #expect(race?.unexplained == ["ssh-2"])
+    }
+
     @Test func aUDPStreamThatSentInTheWindowIsCaught() {
         var udp = SessionRecord(name: "udp-stream", kind: .udp)
         udp.sent = stride(from: 8.0, through: 12.0, by: 0.02).map { $0 }
