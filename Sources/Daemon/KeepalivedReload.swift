@@ -17,6 +17,7 @@ extension KeepalivedDaemon {
             && a.multicastGroup4 == b.multicastGroup4 && a.multicastGroup6 == b.multicastGroup6
             // A VMAC change moves the instance's sockets: it starts again as a new one.
             && a.vmacName == b.vmacName && a.vmacTransmitBase == b.vmacTransmitBase && a.addressVMACs == b.addressVMACs
+            && (a.vmacName == nil || a.vmacAddress == b.vmacAddress)
     }
 
     public func reload(_ new: KeepalivedConfiguration) {
