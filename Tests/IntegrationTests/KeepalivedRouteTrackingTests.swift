@@ -7,6 +7,7 @@ import Testing
 /// instance in FAULT; a route written `no_track` does not. Each side runs two instances on
 /// tkgv0, each with a route via tkgw0, one `no_track`: when tkgw0 goes down, the tracked
 /// one goes FAULT and the other (the control, same link event) stays MASTER, on both.
+/// The same for a virtual rule's `iif` (TRACK_RULE).
 @Suite(.serialized, .enabled(if: Shell.isRoot && Shell.which("keepalived"), "needs root and keepalived"))
 struct KeepalivedRouteTrackingTests {
     static func instance(_ name: String, vrid: Int, route: String, vip: String) -> String {
@@ -35,6 +36,34 @@ struct KeepalivedRouteTrackingTests {
         #expect(state("VI_N", theirs) == "MASTER" && state("VI_N", ours) == "MASTER", "\(ours)\n\(theirs)")
         #expect(namespaces.allSatisfy { holds($0, "10.143.2.1") })
         // The link back: the tracked one returns to MASTER on both.
+        for ns in namespaces { ns.run(["ip", "link", "set", "tkgw0", "up"]) }
+        #expect(eventually(within: 15) { namespaces.allSatisfy { holds($0, "10.143.1.1") } }, "\(t.log)\n\(k.log)")
+    }
+
+    static func ruleInstance(_ name: String, vrid: Int, rule: String, vip: String) -> String {
+        "vrrp_instance \(name) {\n  interface tkgv0\n  virtual_router_id \(vrid)\n  priority 100\n  advert_int 1\n"
+            + "  virtual_rules {\n    \(rule)\n  }\n  virtual_ipaddress {\n    \(vip)\n  }\n}\n"
+    }
+
+    @Test func aTrackedRulesInputInterfaceGoingDownIsAFaultUnlessNoTrack() throws {
+        let config = Self.ruleInstance("VI_T", vrid: 51, rule: "from 10.143.82.0/24 iif tkgw0 table 100", vip: "10.143.1.1/24")
+            + Self.ruleInstance("VI_N", vrid: 52, rule: "from 10.143.83.0/24 iif tkgw0 table 101 no_track", vip: "10.143.2.1/24")
+        var namespaces: [TestNamespace] = []
+        defer { for ns in namespaces { ns.remove() } }
+        for tag in ["ria", "rib"] { namespaces.append(try KeepalivedStaticTrackingTests.namespace(tag)) }
+        let t = try VRRPRouter(.tandem, in: namespaces[0], config: config)
+        defer { t.remove() }
+        let k = try VRRPRouter(.keepalived, in: namespaces[1], config: config)
+        defer { k.remove() }
+        let holds = KeepalivedStaticTrackingTests.holds
+        try #require(eventually(within: 15) { namespaces.allSatisfy { holds($0, "10.143.1.1") && holds($0, "10.143.2.1") } }, "\(t.log)\n\(k.log)")
+        for ns in namespaces { ns.run(["ip", "link", "set", "tkgw0", "down"]) }
+        #expect(eventually(within: 15) { namespaces.allSatisfy { !holds($0, "10.143.1.1") } }, "\(t.log)\n\(k.log)")
+        let (ours, theirs) = (t.data(), k.data())
+        let state = KeepalivedAddressNoTrackTests.state
+        #expect(state("VI_T", theirs) == "FAULT" && state("VI_T", ours) == "FAULT", "\(ours)\n\(theirs)")
+        #expect(state("VI_N", theirs) == "MASTER" && state("VI_N", ours) == "MASTER", "\(ours)\n\(theirs)")
+        #expect(namespaces.allSatisfy { holds($0, "10.143.2.1") })
         for ns in namespaces { ns.run(["ip", "link", "set", "tkgw0", "up"]) }
         #expect(eventually(within: 15) { namespaces.allSatisfy { holds($0, "10.143.1.1") } }, "\(t.log)\n\(k.log)")
     }
