@@ -56,6 +56,21 @@ struct KeepalivedIPv6NoAcceptTests {
                 "tandem \(open.answers) \(open.ruleset) keepalived \(theirs.answers) \(theirs.ruleset)")
     }
 
+    /// nftables_counters on the IPv6 table: the same rules with a counter each as under
+    /// keepalived (the counts compared as shape, each side's ping being its own). The
+    /// control: without the option neither ruleset counts.
+    @Test func ipv6CountersAsUnderKeepalived() throws {
+        let tandem = try observe(.tandem, "6c", lines: ["no_accept"], globals: ["nftables_counters"])
+        let keepalived = try observe(.keepalived, "6c", lines: ["no_accept"], globals: ["nftables_counters"])
+        func shape(_ s: String) -> String { s.replacingOccurrences(of: #"packets \d+ bytes \d+"#, with: "packets N bytes N", options: .regularExpression) }
+        #expect(shape(tandem.ruleset) == shape(keepalived.ruleset) && tandem.ruleset.contains("counter packets")
+                && tandem.ruleset.contains("ip6 daddr @vips"), "tandem:\n\(tandem.ruleset)\nkeepalived:\n\(keepalived.ruleset)")
+        #expect(!tandem.answers && !keepalived.answers && tandem.afterStop.isEmpty && keepalived.afterStop.isEmpty)
+        let plain = try observe(.tandem, "6p", lines: ["no_accept"]), theirs = try observe(.keepalived, "6p", lines: ["no_accept"])
+        #expect(!plain.ruleset.contains("counter") && !theirs.ruleset.contains("counter") && !plain.ruleset.isEmpty,
+                "tandem:\n\(plain.ruleset)\nkeepalived:\n\(theirs.ruleset)")
+    }
+
     /// With dont_track_primary the link-local address on the instance's own interface is
     /// kept by name (`vips_link_local_name`); nftables_ifindex brings back the index set.
     /// Each compared with keepalived's; the two differ from each other, so either can fail.
