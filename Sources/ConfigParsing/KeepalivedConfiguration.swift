@@ -226,15 +226,18 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         }
         /// What keepalived's vrrp_complete_instance tracks besides (TRACK_ROUTE, TRACK_RULE,
         /// no weight: down is FAULT): the interface of each tracked virtual route (one with
-        /// its `dev`, not `no_track`) and the iif / oif of each tracked virtual rule; the
-        /// instance's own interface only as the instance's, as for addresses.
+        /// its `dev`, not `no_track`) and the iif / oif of each tracked virtual rule. Unlike
+        /// an address's, a route's or rule's interface is tracked even when it is the
+        /// instance's own: with dont_track_primary such a route or rule still puts the
+        /// instance in FAULT when that interface goes down (measured beside keepalived:
+        /// KeepalivedRouteTrackingTests.dontTrackPrimaryLeavesARouteOnTheOwnInterfaceTracked).
         public var trackedInterfaces: [String] {
             var names = addressInterfaces
             // A route that does not parse is never installed, and is logged where routes are
             // installed (`KeepalivedDaemon.parsedRoutes`); it has no interface to track here.
             let routeDevices = virtualRoutes.compactMap { try? VirtualRoute($0) }.filter(\.tracked).compactMap(\.device)
             let ruleDevices = virtualRules.filter(\.tracked).flatMap { [$0.inputInterface, $0.outputInterface].compactMap { $0 } }
-            for name in routeDevices + ruleDevices where name != interface && name != vmacName && !names.contains(name) {
+            for name in routeDevices + ruleDevices where !names.contains(name) {
                 names.append(name)
             }
             return names

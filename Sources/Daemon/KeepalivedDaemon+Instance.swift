@@ -103,7 +103,10 @@ extension KeepalivedDaemon {
             // keepalived's IF_ISUP on a VMAC wants the macvlan up as well as its base: one
             // this run made is up, an earlier run's taken over may not be.
             let own = config.dontTrackPrimary ? [] : ([config.interface ?? ""] + (config.vmacName.map { [$0] } ?? [])).map { Tracking.Item(name: $0) }
-            return own + addressInterfaces.map { Tracking.Item(name: $0) } + (config.trackInterfaces + (groupConfig?.trackInterfaces ?? [])).map {
+            // A route's or rule's on the instance's own interface is in `addressInterfaces`
+            // too (it stays tracked with dont_track_primary): once is enough.
+            let others = addressInterfaces.filter { name in !own.contains { $0.name == name } }
+            return own + others.map { Tracking.Item(name: $0) } + (config.trackInterfaces + (groupConfig?.trackInterfaces ?? [])).map {
                 Tracking.Item(name: $0.name, weight: groupConfig.map { $0.trackingWeight } == false ? 0 : $0.weight ?? 0, reverse: $0.reverse)
             }
         }
