@@ -30,12 +30,13 @@ struct KeepalivedVMACIPv6Tests {
         var log = ""
     }
 
-    func observe(_ kind: VRRPRouter.Kind, _ tag: String, vmac: Bool) throws -> Seen {
+    /// `extra`: more lines for the instance.
+    func observe(_ kind: VRRPRouter.Kind, _ tag: String, vmac: Bool, extra: [String] = []) throws -> Seen {
         let pair = try KeepalivedIPv6Tests.pair("\(tag)\(kind.rawValue.prefix(1))", prefix: "tkf")
         defer { pair.remove() }
         let base = pair.interface("a", 0)
         let config = "vrrp_instance VI_6 {\n  interface \(base)\n  virtual_router_id 52\n  priority 150\n  advert_int 1\n"
-            + (vmac ? "  use_vmac\n" : "") + "  virtual_ipaddress {\n    \(Self.vip)/64\n  }\n}\n"
+            + (vmac ? "  use_vmac\n" : "") + extra.map { "  \($0)\n" }.joined() + "  virtual_ipaddress {\n    \(Self.vip)/64\n  }\n}\n"
         // b reaches the VIP in its subnet; its address needs no DAD wait.
         pair.b.run(["ip", "-6", "addr", "add", "fd41::2/64", "dev", pair.interface("b", 0), "nodad"])
         let a = try VRRPRouter(kind, in: pair.a, config: config)
@@ -82,6 +83,21 @@ struct KeepalivedVMACIPv6Tests {
         for s in [plain, theirs] {
             #expect(s.neighbour.contains("lladdr \(s.baseMAC)") && !s.neighbour.contains(Self.vrrpMAC) && s.link.isEmpty, "\(s.neighbour)")
         }
+    }
+
+    /// use_vmac with no_accept on an IPv6 instance: one `ip6` table holds both the VMAC's
+    /// rules and the non-accept drop, the same as keepalived's. The control is
+    /// `ipv6VMACAsUnderKeepalived`'s table, which has the VMAC's rules and no drop.
+    @Test func ipv6VMACWithNoAcceptIsOneTableAsUnderKeepalived() throws {
+        let tandem = try observe(.tandem, "n6", vmac: true, extra: ["no_accept"])
+        let keepalived = try observe(.keepalived, "n6", vmac: true, extra: ["no_accept"])
+        func shape(_ s: Seen) -> String { s.ruleset.replacingOccurrences(of: s.base, with: "BASE") }
+        #expect(shape(tandem) == shape(keepalived) && tandem.ruleset.contains("vmac_set") && tandem.ruleset.contains("ip6 daddr @vips drop")
+                && tandem.ruleset.components(separatedBy: "table ip6 keepalived").count == 2,
+                "tandem:\n\(tandem.ruleset)\nkeepalived:\n\(keepalived.ruleset)")
+        #expect(tandem.rulesetAfterStop.isEmpty && !tandem.linksAfterStop.contains(Self.vmac), "\(tandem.rulesetAfterStop)")
+        let accepting = try observe(.tandem, "a6", vmac: true)
+        #expect(accepting.ruleset.contains("vmac_set") && !accepting.ruleset.contains("@vips drop"), "\(accepting.ruleset)")
     }
 
     /// use_vmac_addr on an IPv6 instance, each tool in a namespace of its own holding the
