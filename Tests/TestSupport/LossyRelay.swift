@@ -20,6 +20,9 @@ public final class LossyRelay: @unchecked Sendable {
 
     public struct Counters: Sendable {
         public var received = 0, dropped = 0, reordered = 0, duplicated = 0
+        /// The relay stopped on its own limit (time or datagrams), not at `stop()`: after
+        /// that nothing passes, so a test still waiting measures the relay, not the peers.
+        public var expired = false
     }
 
     struct Side {
@@ -42,6 +45,9 @@ public final class LossyRelay: @unchecked Sendable {
         }
         let t = Thread { [self] in
             self.loop(sides, impairment, seed: seed, until: Date().addingTimeInterval(maximumSeconds), maximumDatagrams)
+            self.lock.lock()
+            if !self.stopFlag { self.counts.expired = true }
+            self.lock.unlock()
             for s in sides { close(s.descriptor) }
             self.done.signal()
         }
