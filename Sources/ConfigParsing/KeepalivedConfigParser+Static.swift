@@ -15,10 +15,13 @@ extension KeepalivedConfigParser {
 
     mutating func staticAddresses(_ n: Node) {
         for x in n.children ?? [] {
-            guard var v = virtualAddress(x, isStatic: true) else { continue }
+            guard let (group, rest) = takeTrackGroup(x.arguments, of: x.keyword.text),
+                  var v = virtualAddress(Node(keyword: x.keyword, arguments: rest, children: x.children), isStatic: true) else { continue }
             if v.device == nil { v.device = Self.defaultInterface }
+            v.trackGroup = group
             requireInterface(v.device!, for: "ip address \(x.keyword.text)", x)
             config.staticAddresses.append(v)
+            staticAddressLocations.append(x.keyword.location)
         }
     }
 
@@ -31,8 +34,10 @@ extension KeepalivedConfigParser {
 
     mutating func staticRoutes(_ n: Node) {
         for x in n.children ?? [] {
+            let line = ([x.keyword] + x.arguments).map(\.text).joined(separator: " ")
+            guard let (group, rest) = takeTrackGroup([x.keyword] + x.arguments, of: line) else { continue }
             do {
-                let r = try VirtualRoute([x.keyword.text] + x.arguments.map(\.text))
+                var r = try VirtualRoute(rest.map(\.text))
                 if let d = r.device { requireInterface(d, for: "VROUTE nexthop", x) }
                 // As for virtual_routes: keepalived says so (-t exits 5) and never puts
                 // such a route back.
@@ -40,7 +45,13 @@ extension KeepalivedConfigParser {
                     let dest = r.destination.map { "\($0)/\(r.prefix)" } ?? "default"
                     tolerate("Warning - cannot track route \(dest) with no interface specified, not tracking", x.keyword)
                 }
+                if group != nil && r.device == nil {
+                    tolerate("Static route cannot have track group if no oif specified", x.keyword)
+                } else {
+                    r.trackGroup = group
+                }
                 config.staticRoutes.append(r)
+                staticRouteLocations.append(x.keyword.location)
             } catch {
                 let text = error.message.hasPrefix("virtual_routes: ") ? String(error.message.dropFirst(16)) : error.message
                 self.error("static_routes: \(text)", x.keyword)
@@ -70,12 +81,26 @@ extension KeepalivedConfigParser {
         }
     }
 
-    /// Rule lines of `static_rules` or `virtual_rules`; a bad line is reported and left out,
-    /// as keepalived leaves it out.
-    mutating func rules(_ n: Node) -> [VirtualRule] {
-        var parsed: [VirtualRule] = []
+    mutating func staticRules(_ n: Node) {
+        for (r, at) in rules(n, isStatic: true) {
+            config.staticRules.append(r)
+            staticRuleLocations.append(at)
+        }
+    }
+
+    /// Rule lines of `static_rules` or `virtual_rules`, each with where it was written; a
+    /// bad line is reported and left out, as keepalived leaves it out. Only a static rule
+    /// may name a track_group.
+    mutating func rules(_ n: Node, isStatic: Bool = false) -> [(VirtualRule, SourceLocation)] {
+        var parsed: [(VirtualRule, SourceLocation)] = []
         for x in n.children ?? [] {
-            let tokens = [x.keyword] + x.arguments
+            var tokens = [x.keyword] + x.arguments
+            var group: String?
+            if isStatic {
+                // The words left keep their places in the file, for the errors about them.
+                guard let taken = takeTrackGroup(tokens, of: tokens.map(\.text).joined(separator: " ")) else { continue }
+                (group, tokens) = taken
+            }
             do {
                 var r = try VirtualRule(tokens.map(\.text))
                 if r.priority == nil {
@@ -86,7 +111,12 @@ extension KeepalivedConfigParser {
                 }
                 for d in [r.inputInterface, r.outputInterface].compactMap({ $0 }) { requireInterface(d, for: "rule", x) }
                 for p in r.problems { tolerate(p.message, tokens[min(p.word, tokens.count - 1)]) }
-                parsed.append(r)
+                if group != nil && r.inputInterface == nil {
+                    tolerate("Static rule cannot have track_group if dev/iif not specified", x.keyword)
+                } else {
+                    r.trackGroup = group
+                }
+                parsed.append((r, x.keyword.location))
             } catch {
                 let t = tokens[min(error.word, tokens.count - 1)]
                 if error.unsupported { unsupported("\(n.keyword.text) \(error.message)", t) } else { self.error(error.message, t) }

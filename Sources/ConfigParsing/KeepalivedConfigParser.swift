@@ -48,6 +48,11 @@ public struct KeepalivedConfigParser {
     var knownLinks: [LinkDescription]?
     /// Each sync group's member names as written, checked once every instance is known.
     var syncMembers: [(group: String, member: Token)] = []
+    /// Where each static address, route and rule was written (parallel to the
+    /// configuration's lists), for what the track groups' resolution says about them.
+    var staticAddressLocations: [SourceLocation] = []
+    var staticRouteLocations: [SourceLocation] = []
+    var staticRuleLocations: [SourceLocation] = []
     /// The next preference given to a rule written without one, by address family.
     var nextRulePriority: [UInt8: UInt32] = [:]
     /// global_defs' script_user as looked up, and where it was written.
@@ -143,6 +148,7 @@ public struct KeepalivedConfigParser {
         "unicast_peer", "virtual_ipaddress", "virtual_ipaddress_excluded", "virtual_routes", "virtual_rules",
         "static_ipaddress", "static_routes", "static_rules",
         "track_interface", "track_script", "track_file", "vrrp_track_file", "track_process", "vrrp_track_process",
+        "track_group",
     ]
 
     static func glob(_ pattern: String) -> [String] {
@@ -174,7 +180,8 @@ public struct KeepalivedConfigParser {
             case "vrrp_script": script(n)
             case "static_ipaddress": staticAddresses(n)
             case "static_routes": staticRoutes(n)
-            case "static_rules": config.staticRules += rules(n)
+            case "static_rules": staticRules(n)
+            case "track_group": staticTrackGroup(n)
             case "track_file", "vrrp_track_file": trackFile(n)
             case "vrrp_track_process": trackProcess(n)
             // keepalived keeps the first and reports the others.
@@ -244,6 +251,7 @@ public struct KeepalivedConfigParser {
         nameVMACs()
         dropPromoteSecondariesOnVMACs()
         resolveNotifyPriorityChanges()
+        resolveStaticTrackGroups()
         for i in config.instances.indices {
             var v = config.instances[i]
             resolveGARPExtra(&v)
@@ -725,7 +733,7 @@ public struct KeepalivedConfigParser {
                 }
             case "virtual_routes": virtualRoutes(c, into: &v)
             case "virtual_ipaddress_excluded": excludedAddresses(c, into: &v)
-            case "virtual_rules": v.virtualRules += rules(c)
+            case "virtual_rules": v.virtualRules += rules(c).map(\.0)
             case "nopreempt": v.noPreempt = true
             case "preempt": v.noPreempt = false
             case "preempt_delay": if let s = seconds(0...1000) { v.preemptDelay = s }

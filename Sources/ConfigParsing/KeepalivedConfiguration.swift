@@ -21,6 +21,9 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var detectsDuplicates = false
         /// `preferred_lft SECONDS|forever` as written; nil: not written.
         public var preferredLifetime: UInt32?
+        /// A static address's `track_group` (a group defined above it): its instances track
+        /// the address's interface. Never set on a virtual address.
+        public var trackGroup: String?
 
         /// The lifetime value that means forever (INFINITY_LIFE_TIME).
         public static let forever = UInt32.max
@@ -195,6 +198,10 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         public var excludedAddresses: [VirtualAddress] = []
         /// virtual_rules: FIB rules added on becoming MASTER, removed on leaving it.
         public var virtualRules: [VirtualRule] = []
+        /// The interfaces of the static addresses, routes (`dev`) and rules (`iif`) whose
+        /// track_group has this instance (keepalived's TRACK_SADDR / SROUTE / SRULE, no
+        /// weight: down is FAULT), the instance's own included, as keepalived adds them.
+        public var staticTrackedInterfaces: [String] = []
         public var noPreempt = false
         public var preemptDelay: Double = 0
         public var garpMasterDelay: Double = 5
@@ -237,7 +244,7 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
             // installed (`KeepalivedDaemon.parsedRoutes`); it has no interface to track here.
             let routeDevices = virtualRoutes.compactMap { try? VirtualRoute($0) }.filter(\.tracked).compactMap(\.device)
             let ruleDevices = virtualRules.filter(\.tracked).flatMap { [$0.inputInterface, $0.outputInterface].compactMap { $0 } }
-            for name in routeDevices + ruleDevices where !names.contains(name) {
+            for name in routeDevices + ruleDevices + staticTrackedInterfaces where !names.contains(name) {
                 names.append(name)
             }
             return names
@@ -339,6 +346,19 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
         }
     }
 
+    /// A top-level `track_group NAME { group { VI_1 … } }`: the instances that follow the
+    /// interfaces of the static addresses, routes and rules naming it.
+    public struct StaticTrackGroup: Hashable, Sendable {
+        public var name: String
+        /// nil: no `group` block (keepalived drops the group at start).
+        public var members: [String]?
+        public var location: SourceLocation
+        public init(name: String, location: SourceLocation) {
+            self.name = name
+            self.location = location
+        }
+    }
+
     public struct SyncGroup: Hashable, Sendable {
         public var name: String
         public var members: [String] = []
@@ -434,6 +454,7 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     public var notifyFifoScriptUser: ScriptUser?
     public var instances: [Instance] = []
     public var syncGroups: [SyncGroup] = []
+    public var staticTrackGroups: [StaticTrackGroup] = []
     public var scripts: [Script] = []
     public var trackFiles: [TrackFile] = []
     public var trackProcesses: [TrackProcess] = []

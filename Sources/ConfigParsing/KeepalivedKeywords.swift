@@ -41,8 +41,9 @@ public enum KeepalivedKeywords {
 
     public static let all: [KeepalivedKeyword] =
         rows(topLevel, acted: ["global_defs", "vrrp_instance", "vrrp_sync_group", "vrrp_script", "static_ipaddress", "static_routes",
-                                "static_rules", "track_file", "vrrp_track_file", "vrrp_track_process", "net_namespace"],
-             refused: ["track_group", "garp_group", "linkbeat_interfaces",
+                                "static_rules", "track_file", "vrrp_track_file", "vrrp_track_process", "net_namespace",
+                                "track_group"],
+             refused: ["garp_group", "linkbeat_interfaces",
                        "linkbeat_use_polling", "interface_up_down_delays",
                        "namespace_with_ipsets", "use_pid_dir", "instance", "child_wait_time"],
              outOfScope: ["virtual_server", "virtual_server_group", "SSL", "bfd_instance", "net_namespace_ipvs"])
@@ -105,6 +106,7 @@ public enum KeepalivedKeywords {
         + rows("vrrp_track_process", acted: ["process", "param_match", "weight", "quorum", "quorum_max", "delay", "terminate_delay",
                                              "fork_delay", "full_command"], refused: [], outOfScope: [])
         + rows("track_file", acted: ["file", "weight", "init_file"], refused: [], outOfScope: [])
+        + rows("track_group", acted: ["group"], refused: [], outOfScope: [])
         + rows("vrrp_script", acted: ["script", "interval", "timeout", "weight", "rise", "fall", "init_fail", "user"],
                refused: [], outOfScope: [])
 

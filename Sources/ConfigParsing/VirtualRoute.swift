@@ -19,6 +19,9 @@ public struct VirtualRoute: Hashable, Sendable {
     public var onlink = false
     /// `no_track` written.
     public var noTrack = false
+    /// A static route's `track_group` (a group defined above it): its instances track the
+    /// route's interface. Never set on a virtual route.
+    public var trackGroup: String?
     /// Whether keepalived 2.2.7 tracks the route (alloc_route): one with its interface
     /// named and not written `no_track`. Only those are put back when deleted.
     public var tracked: Bool { !noTrack && device != nil }

@@ -37,6 +37,9 @@ public struct VirtualRule: Hashable, Sendable {
     public var outputInterface: String?
     /// false with `no_track`: the rule is not marked as keepalived's (protocol 18).
     public var tracked = true
+    /// A static rule's `track_group` (a group defined above it): its instances track the
+    /// rule's iif. Never set on a virtual rule.
+    public var trackGroup: String?
     /// `protocol N`: sent only with `no_track` (keepalived marks tracked rules as its own).
     public var protocolNumber: UInt8?
     public var suppressPrefixLength: UInt32?

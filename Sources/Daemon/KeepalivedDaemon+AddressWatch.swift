@@ -56,6 +56,7 @@ extension KeepalivedDaemon {
     static func staticText(_ v: KeepalivedConfiguration.VirtualAddress) -> String {
         let full = v.address.family == AddressFamily.inet ? 32 : 128
         return "\(v.address)\(v.prefix == full ? "" : "/\(v.prefix)") dev \(v.device ?? "") scope \(v.scope ?? "global")"
+            + (v.trackGroup.map { " track_group \($0)" } ?? "")
     }
 }
 

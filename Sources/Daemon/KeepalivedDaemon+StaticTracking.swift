@@ -94,6 +94,7 @@ extension KeepalivedDaemon {
         if let m = v.metric { s += " metric \(m)" }
         if v.onlink && v.family == AddressFamily.inet { s += " onlink" }
         if v.noTrack { s += " no_track" }
+        if let g = v.trackGroup { s += " track_group \(g)" }
         return s
     }
 
@@ -126,6 +127,7 @@ extension KeepalivedDaemon {
         case .prohibit: s += " type prohibit"
         }
         if !v.tracked { s += " no_track" }
+        if let g = v.trackGroup { s += " track_group \(g)" }
         return s
     }
 

@@ -9,8 +9,9 @@ import IPAddressing
 /// - a static route or rule deleted (RTM_DELROUTE / RTM_DELRULE of protocol 18) is added
 ///   again unless `no_track`, but keepalived hears such deletions only for a family in
 ///   which some vrrp_instance tracks a virtual route (one with its device) or a virtual
-///   rule: it joins the route or rule group of that family then and only then
-///   (vrrp_complete_instance; a static's own track_group, the other way in, is refused).
+///   rule, or some static route or rule of the family names a track_group: it joins the
+///   route or rule group of that family then and only then (vrrp_complete_instance,
+///   process_static_entries).
 /// Rules are never put back on an interface coming up: the kernel keeps them.
 struct StaticTracking {
     let addresses: [KeepalivedConfiguration.VirtualAddress]
@@ -23,8 +24,11 @@ struct StaticTracking {
         addresses = c.staticAddresses
         routes = c.staticRoutes
         rules = c.staticRules
-        watch = LinkMonitor.RouteWatch(routes: Set(virtualRoutes.filter(\.tracked).map(\.family)),
-                                       rules: Set(c.instances.flatMap(\.virtualRules).filter(\.tracked).map(\.family)))
+        // A static route or rule naming a track_group joins its family's group too
+        // (process_static_entries), no_track or not.
+        watch = LinkMonitor.RouteWatch(
+            routes: Set(virtualRoutes.filter(\.tracked).map(\.family) + c.staticRoutes.filter { $0.trackGroup != nil }.map(\.family)),
+            rules: Set(c.instances.flatMap(\.virtualRules).filter(\.tracked).map(\.family) + c.staticRules.filter { $0.trackGroup != nil }.map(\.family)))
     }
 
     /// The static addresses and routes to add again when `interface` comes up.

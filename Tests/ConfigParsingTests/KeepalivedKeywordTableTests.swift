@@ -59,6 +59,7 @@ import Testing
         "authentication": ["auth_pass", "auth_type"],
         "vrrp_script": ["fall", "init_fail", "interval", "rise", "script", "timeout", "user", "weight"],
         "track_file": ["file", "init_file", "weight"],
+        "track_group": ["group"],
         "vrrp_track_process": ["delay", "fork_delay", "full_command", "param_match", "process", "quorum", "quorum_max",
             "terminate_delay", "weight"],
     ]
