@@ -12,7 +12,6 @@ struct KeepalivedCommandLine {
     var test = false
     /// `-t LOG_FILE`: the check's report goes there instead of stderr.
     var testLog: String?
-    var pidFiles: [String] = []
     /// -s/--namespace: the network namespace to run in, over the file's net_namespace.
     var namespace: String?
     /// `-p`: the main pid file, which the control socket's default path follows.
@@ -57,7 +56,6 @@ struct KeepalivedCommandLine {
             switch f.short ?? " " {
             case "f": line.file = value ?? line.file
             case "p", "r":
-                if let value { line.pidFiles.append(value) }
                 if f.short == "p" { line.mainPidFile = value } else { line.vrrpPidFile = value }
             case "i": line.configID = value
             case "s": line.namespace = value

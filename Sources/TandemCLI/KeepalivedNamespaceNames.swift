@@ -6,7 +6,7 @@ import Glibc
 /// its pid-file choice, namespaces.c set_run_mount): the VRRP process logs as
 /// `Keepalived_vrrp_NAME`, and a pid file not given with -p / -r goes in /run/keepalived/NAME
 /// (keepalived.pid, vrrp.pid), a directory removed again at exit with /run/keepalived if that
-/// is then empty. keepalived writes there through a private mount namespace with that
+/// is then empty. Outside a namespace those defaults are /run/keepalived.pid and /run/vrrp.pid. keepalived writes there through a private mount namespace with that
 /// directory bind-mounted on /run/keepalived; Tandem writes to it directly, which is what
 /// every other process sees.
 struct KeepalivedNamespaceNames: Equatable {
@@ -14,15 +14,18 @@ struct KeepalivedNamespaceNames: Equatable {
     let namespace: String?
 
     static let pidRoot = "/run/keepalived"
+    /// keepalived's defaults outside a namespace (Debian's build, measured).
+    static let mainPidFile = "/run/keepalived.pid"
+    static let vrrpPidFile = "/run/vrrp.pid"
 
     var syslogIdent: String { namespace.map { "Keepalived_vrrp_\($0)" } ?? "Keepalived_vrrp" }
 
     var pidDirectory: String? { namespace.map { Self.pidRoot + "/" + $0 } }
 
-    /// The pid files to write: as given, and in a namespace keepalived's defaults for the
-    /// ones not given. Outside one, only the given ones (Tandem writes no default there).
-    func pidFiles(main: String?, vrrp: String?, given: [String]) -> [String] {
-        guard let directory = pidDirectory else { return given }
+    /// The pid files to write: as given (-p, -r), else keepalived's defaults, in the
+    /// namespace's directory when there is one. Both hold Tandem's one pid.
+    func pidFiles(main: String?, vrrp: String?) -> [String] {
+        guard let directory = pidDirectory else { return [main ?? Self.mainPidFile, vrrp ?? Self.vrrpPidFile] }
         return [main ?? directory + "/keepalived.pid", vrrp ?? directory + "/vrrp.pid"]
     }
 

@@ -189,7 +189,7 @@ extension KeepalivedTool {
                    controlSocket: String? = nil) -> Int32 {
         let names = KeepalivedNamespaceNames(namespace: getenv(Self.namespaceMarker).map { String(cString: $0) })
         let (file, configID) = (line.file, line.configID)
-        let pidFiles = names.pidFiles(main: line.mainPidFile, vrrp: line.vrrpPidFile, given: line.pidFiles)
+        let pidFiles = names.pidFiles(main: line.mainPidFile, vrrp: line.vrrpPidFile)
         for e in config.errors { output.err(e.description) }
         // keepalived's single-instance rule: a pid file naming a live process means one is
         // running already (two would both be master, and the one that exits would take the

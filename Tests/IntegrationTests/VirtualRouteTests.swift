@@ -32,7 +32,7 @@ struct VirtualRouteIOTests {
         }
         """
         try config.write(toFile: dir + "/k.conf", atomically: true, encoding: .utf8)
-        let daemon = try link.a.start([Shell.tandem, "keepalived", "-n", "-l", "-f", dir + "/k.conf"], stdout: dir + "/out", stderr: dir + "/err")
+        let daemon = try link.a.start([Shell.tandem, "keepalived", "-n", "-l", "-f", dir + "/k.conf", "-p", dir + "/k.pid", "-r", dir + "/kv.pid"], stdout: dir + "/out", stderr: dir + "/err")
         defer { daemon.stop() }
         func routes() -> String { link.a.run(["ip", "-4", "route", "show", "table", "all"]).stdout }
         var table = ""
