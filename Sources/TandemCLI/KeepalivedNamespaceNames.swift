@@ -20,6 +20,12 @@ struct KeepalivedNamespaceNames: Equatable {
 
     var syslogIdent: String { namespace.map { "Keepalived_vrrp_\($0)" } ?? "Keepalived_vrrp" }
 
+    /// The ident of keepalived's parent process, which in a namespace first logs `identChange`.
+    static let parentIdent = "Keepalived"
+
+    /// What keepalived's parent logs in a namespace (main.c, before it starts the VRRP child).
+    var identChange: String? { namespace.map { "Changing syslog ident to Keepalived_\($0)" } }
+
     var pidDirectory: String? { namespace.map { Self.pidRoot + "/" + $0 } }
 
     /// The pid files to write: as given (-p, -r), else keepalived's defaults, in the

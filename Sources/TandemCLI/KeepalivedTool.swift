@@ -231,13 +231,20 @@ extension KeepalivedTool {
         // As keepalived: syslog unless -G, stderr only with -l. Start-up refusals above
         // went to stderr regardless, so a start that fails is never silent.
         let out = output
-        var handlers: [any LogHandler] = []
-        if line.logConsole {
-            let ident = names.syslogIdent
-            handlers.append(LineLogHandler(format: { _, message in "\(ident)[\(getpid())]: \(message)" }, write: { out.err($0) }))
+        func handlers(ident: String) -> [any LogHandler] {
+            var handlers: [any LogHandler] = []
+            if line.logConsole {
+                handlers.append(LineLogHandler(format: { _, message in "\(ident)[\(getpid())]: \(message)" }, write: { out.err($0) }))
+            }
+            if line.syslog { handlers.append(SyslogLogHandler(facilityCode: line.syslogFacility, ident: ident)) }
+            return handlers
         }
-        if line.syslog { handlers.append(SyslogLogHandler(facilityCode: line.syslogFacility, ident: names.syslogIdent)) }
-        let logger = Logger.tandem("keepalived", handlers: handlers)
+        // keepalived's parent says this under its own ident before its VRRP child starts;
+        // Tandem, one process, says it under the parent's ident, then speaks as the child.
+        if let change = names.identChange {
+            Logger.tandem("keepalived", handlers: handlers(ident: KeepalivedNamespaceNames.parentIdent)).notice("\(change)")
+        }
+        let logger = Logger.tandem("keepalived", handlers: handlers(ident: names.syslogIdent))
         let log: (String) -> Void = { logger.notice("\($0)") }
         let daemon: KeepalivedDaemon
         do {

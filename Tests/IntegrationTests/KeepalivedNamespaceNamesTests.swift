@@ -87,6 +87,11 @@ struct KeepalivedNamespaceNamesTests {
             let ident = seen.syslog.filter { $0.contains("Entering MASTER STATE") }
             #expect(!ident.isEmpty && ident.allSatisfy { $0.contains(": ") && $0.range(of: #"Keepalived_vrrp_tkg-n[tk]t-\d+-\d+\["#, options: .regularExpression) != nil },
                     "\(kind): \(seen.syslog)\n\(seen.output)")
+            // keepalived's parent says so under its own ident first; Tandem says it too.
+            let change = seen.syslog.filter { $0.contains("Changing syslog ident") }
+            #expect(change.count == 1 && change.allSatisfy {
+                $0.range(of: #"Keepalived\[\d+\]: Changing syslog ident to Keepalived_tkg-n[tk]t-\d+-\d+$"#, options: .regularExpression) != nil
+            }, "\(kind): \(seen.syslog)")
             // Both files, each naming a process that was running (keepalived: its parent
             // and its VRRP child; Tandem: itself, one process).
             #expect(Set(seen.pidFiles.keys) == ["keepalived.pid", "vrrp.pid"], "\(kind): \(seen.pidFiles)")
@@ -97,6 +102,7 @@ struct KeepalivedNamespaceNamesTests {
             let lines = control.syslog.filter { $0.contains("Entering MASTER STATE") }
             #expect(!lines.isEmpty && lines.allSatisfy { $0.contains("Keepalived_vrrp[") }, "\(kind): \(control.syslog)\n\(control.output)")
             #expect(control.pidFiles.isEmpty)
+            #expect(!control.syslog.contains { $0.contains("Changing syslog ident") }, "\(kind): \(control.syslog)")
         }
     }
 }
