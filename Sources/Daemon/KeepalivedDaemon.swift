@@ -53,6 +53,8 @@ public final class KeepalivedDaemon {
     /// `tandem keepalived`'s control socket (`tandem status`). nil under `tandem run`,
     /// whose replication half answers for both on conntrackd.conf's socket.
     public var control: ControlServer?
+    /// keepalived's -V (--dont-release-vrrp) when false: see `finish()`.
+    public var releaseOnStop = true
     /// Control clients that failed or asked what this mode cannot answer.
     var controlCounters = StatusDocument.Control(localReadFailed: 0, localUnknownRequest: 0)
     let startedAt = Instant.now()
@@ -278,11 +280,17 @@ public final class KeepalivedDaemon {
         }
     }
 
-    /// SIGTERM: masters resign with priority 0 and drop their addresses.
+    /// SIGTERM: masters resign with priority 0 and drop their addresses (unless
+    /// `releaseOnStop` is off: keepalived's -V leaves a master's addresses, routes, rules
+    /// and VMAC in place and sends no priority 0; the statics and the firewall table go).
     public func finish() {
         let t = Instant.now()
         scripts.stopAll()
-        for i in instances { perform(i, i.machine.shutdown(now: t), following: true) }
+        for i in instances {
+            var actions = i.machine.shutdown(now: t)
+            if !releaseOnStop { actions.removeAll { $0 == .removeAddresses || $0 == .sendAdvertisement(priority: 0) } }
+            perform(i, actions, following: true)
+        }
         for g in configuration.syncGroups { notifyGroup(g, state: "STOP") }
         if let fifo {
             if fifo.dropped > 0 { log("notify_fifo \(fifo.path): \(fifo.dropped) events lost (no reader, or it fell behind)") }
@@ -302,10 +310,12 @@ public final class KeepalivedDaemon {
         for i in instances where !i.filter.counters.isEmpty {
             log("(\(i.config.name)) rejected adverts: " + rejectionSummary(i))
         }
-        removeVMACs()
+        if releaseOnStop {
+            removeVMACs()
+            lowerPromoteSecondaries()
+        }
         removeFirewall()
         clearStatics()
-        lowerPromoteSecondaries()
         reapChildren()
     }
 

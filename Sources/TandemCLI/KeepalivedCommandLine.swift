@@ -26,6 +26,9 @@ struct KeepalivedCommandLine {
     /// `-l`: the log also goes to stderr (keepalived writes there only with --dont-fork,
     /// and Tandem never forks).
     var logConsole = false
+    /// Without -V a stopping master resigns (priority 0) and takes its addresses, routes,
+    /// rules and VMACs away; with it they all stay, as keepalived's DONT_RELEASE_VRRP.
+    var releaseOnStop = true
     /// `-G` turns syslog off; `-S` picks its facility.
     var syslog = true
     var syslogFacility: Int32 = LOG_DAEMON
@@ -60,6 +63,7 @@ struct KeepalivedCommandLine {
             case "i": line.configID = value
             case "s": line.namespace = value
             case "l": line.logConsole = true
+            case "V": line.releaseOnStop = false
             case "G": line.syslog = false
             case "S":
                 // keepalived names what it cannot read and keeps its default facility.

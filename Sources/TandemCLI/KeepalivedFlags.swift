@@ -51,7 +51,7 @@ enum KeepalivedFlags {
         flag("G", "no-syslog", .none, .actedOn, "Don't log via syslog"),
         flag("u", "umask", .required, .actedOn, value: "MASK", "umask for file creation (in numeric form)"),
         flag("X", "release-vips", .none, .refused, "Drop VIP on transition from signal."),
-        flag("V", "dont-release-vrrp", .none, .refused, "Don't remove VRRP VIPs and VROUTEs on daemon stop", note: "a stopping master always resigns and removes them"),
+        flag("V", "dont-release-vrrp", .none, .actedOn, "Don't remove VRRP VIPs and VROUTEs on daemon stop"),
         flag("I", "dont-release-ipvs", .none, .refused, "Don't remove IPVS topology on daemon stop", note: "Tandem has no IPVS (LVS)"),
         flag("R", "dont-respawn", .none, .actedOn, "Don't respawn child processes", note: "Tandem runs VRRP in its one process: there is no child to respawn"),
         flag("n", "dont-fork", .none, .actedOn, "Don't fork the daemon process", note: "Tandem never forks: it always runs in the foreground"),

@@ -249,6 +249,7 @@ extension KeepalivedTool {
         let daemon: KeepalivedDaemon
         do {
             daemon = try KeepalivedDaemon(configuration: config, logger: logger, shouldStop: shouldStop)
+            daemon.releaseOnStop = line.releaseOnStop
         } catch {
             output.err("Keepalived_vrrp: \(error)")
             return 1
