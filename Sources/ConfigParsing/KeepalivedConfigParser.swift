@@ -298,6 +298,7 @@ public struct KeepalivedConfigParser {
                 if a.count > 2 { warn("`script_user' takes a user and a group; `\(a[2])' and what follows are ignored, as keepalived does", n.arguments[2]) }
                 scriptUser = (lookup, n.keyword)
             case "vrrp_check_unicast_src": config.checkUnicastSource = true
+            case "vrrp_skip_check_adv_addr": config.skipCheckAdvertAddresses = true
             case "vrrp_mcast_group4", "vrrp_mcast_group6":
                 let v6 = n.keyword.text.hasSuffix("6")
                 guard let g = a.first.flatMap(IPAddress.init), g.isMulticast, (g.family == AddressFamily.inet6) == v6 else {
@@ -644,6 +645,9 @@ public struct KeepalivedConfigParser {
         v.garpMasterRefresh = config.garpDefaults.refresh
         v.garpMasterRefreshRepeat = config.garpDefaults.refreshRepeats
         v.downTimerAdverts = config.garpDefaults.downTimerAdverts
+        // keepalived copies the global into the instance as it allocates it: only an
+        // instance after global_defs gets it.
+        v.skipCheckAdvertAddresses = config.skipCheckAdvertAddresses
         writtenAdvertOptions[name] = nil
         // Where each address was written, to name the one whose family is the odd one out.
         var authType: Token?
@@ -770,6 +774,13 @@ public struct KeepalivedConfigParser {
                 v.promoteSecondaries = true
                 v.promoteSecondariesLocation = c.keyword.location
             case "check_unicast_src": v.checkUnicastSource = true
+            case "skip_check_adv_addr":
+                // keepalived 2.2.7 sets it for any readable value, `false` included.
+                if let word = c.arguments.first, Self.trueFalse(word.text) == nil {
+                    tolerate("(\(name)) invalid skip_check_adv_addr \(word.text) specified", word)
+                } else {
+                    v.skipCheckAdvertAddresses = true
+                }
             case "unicast_ttl": if let t = int(1...255) { v.unicastTTL = UInt8(t) }
             default:
                 error("Unknown keyword '\(c.keyword.text)'", c.keyword)

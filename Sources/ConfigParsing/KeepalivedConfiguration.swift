@@ -249,6 +249,9 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
             }
             return names
         }
+        /// skip_check_adv_addr (or global_defs' vrrp_skip_check_adv_addr before the
+        /// instance): in BACKUP, adverts from the master last heard skip the address checks.
+        public var skipCheckAdvertAddresses = false
         /// check_unicast_src (or global_defs' vrrp_check_unicast_src): unicast adverts only
         /// from the listed peers.
         public var checkUnicastSource = false
@@ -435,6 +438,8 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     public var vrrpVersion = 2
     /// global_defs' vrrp_check_unicast_src: check_unicast_src for every instance.
     public var checkUnicastSource = false
+    /// vrrp_skip_check_adv_addr: the default of the instances read after it.
+    public var skipCheckAdvertAddresses = false
     /// vrrp_mcast_group4 / vrrp_mcast_group6: the groups adverts go to instead of 224.0.0.18 / ff02::12.
     public var multicastGroup4: IPAddress?
     public var multicastGroup6: IPAddress?

@@ -60,6 +60,8 @@ extension KeepalivedDaemon {
         /// For the split-brain watch (`tandem run`): the other router's last accepted advert,
         /// its last claim of MASTER that left us MASTER, and when we last became MASTER.
         var peerAdvert: SplitBrainMonitor.PeerAdvert?
+        /// The source of the last advert taken in BACKUP (keepalived's master_saddr).
+        var masterSource: IPAddress?
         var lastClaimWhileMaster: Instant?
         var masterSince: Instant?
 

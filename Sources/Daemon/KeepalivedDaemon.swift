@@ -401,7 +401,10 @@ public final class KeepalivedDaemon {
             return
         }
         let before = i.filter.counters
-        guard let advert = i.filter.accept(packet) else {
+        let backup = i.machine.state == .backup
+        // skip_check_adv_addr: the master this BACKUP last heard is not checked again.
+        let checkAddresses = !(i.config.skipCheckAdvertAddresses && backup && i.masterSource == packet.source)
+        guard let advert = i.filter.accept(packet, checkAddresses: checkAddresses) else {
             // Rejected adverts count as not received (the down timer keeps running).
             if i.filter.counters[.authFailure] != before[.authFailure], let more = i.refusalLog.admit("passwd \(packet.source)", now: now) {
                 log("(\(i.config.name)) received an invalid passwd!\(more)")
@@ -426,6 +429,8 @@ public final class KeepalivedDaemon {
             return
         }
         let interval: Duration? = i.version == .v3 ? .milliseconds(10 * Int64(advert.interval)) : nil
+        // keepalived's master_saddr: every advert a BACKUP takes, but a priority 0's.
+        if backup && advert.priority != 0 { i.masterSource = packet.source }
         let deadline = i.machine.masterDownDeadline
         let wasMaster = i.machine.state == .master
         perform(i, i.machine.receive(.init(priority: advert.priority, interval: interval, source: packet.source), now: now))

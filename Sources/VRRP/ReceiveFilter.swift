@@ -85,10 +85,13 @@ public struct ReceiveFilter: Sendable {
     }
 
     /// The advert and its sender, or nil (and a counter) when keepalived would drop it.
-    public mutating func accept(_ packet: IPPacket) -> Advertisement? {
+    /// `checkAddresses` false (skip_check_adv_addr, an advert from the master last heard):
+    /// neither the address count and list nor check_unicast_src's source list are looked at,
+    /// as keepalived's vrrp_check_packet leaves them all out then.
+    public mutating func accept(_ packet: IPPacket, checkAddresses: Bool = true) -> Advertisement? {
         func reject(_ r: Rejection) -> Advertisement? { counters[r, default: 0] += 1; return nil }
         if packet.source == ownAddress { return reject(.ownPacket) }
-        if let permitted = permittedSources, !permitted.contains(packet.source) { return reject(.unlistedSource) }
+        if checkAddresses, let permitted = permittedSources, !permitted.contains(packet.source) { return reject(.unlistedSource) }
         if unicast, let range = peerTTLs[packet.source], !range.contains(packet.ttl) { return reject(.wrongTTL) }
         let inAH = packet.protocolNumber == AuthenticationHeader.protocolNumber
         guard packet.protocolNumber == Advertisement.protocolNumber || inAH else { return reject(.malformed) }
@@ -121,7 +124,7 @@ public struct ReceiveFilter: Sendable {
             if UInt16(p[5]) != intervalSeconds { return reject(.intervalMismatch) }
         }
         if p[0] & 0x0f != 1 { return reject(.invalidType) }
-        if Int(p[3]) != addresses.count { return reject(.addressMismatch) }
+        if checkAddresses && Int(p[3]) != addresses.count { return reject(.addressMismatch) }
         var advert: Advertisement
         do {
             advert = try Advertisement.decode(p, family: packet.source.family, source: packet.source, destination: packet.destination)
@@ -134,7 +137,7 @@ public struct ReceiveFilter: Sendable {
         }
         if packet.destination.isMulticast == unicast { return reject(.addressMismatch) }
         received += 1
-        if Set(advert.addresses) != Set(addresses) { return reject(.addressMismatch) }
+        if checkAddresses && Set(advert.addresses) != Set(addresses) { return reject(.addressMismatch) }
         if advert.priority == 0 { priorityZeroReceived += 1 }
         return advert
     }

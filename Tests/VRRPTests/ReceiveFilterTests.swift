@@ -48,6 +48,24 @@ import IPAddressing
                                .intervalMismatch: 1, .wrongTTL: 1, .ownPacket: 1, .malformed: 1])
     }
 
+    /// skip_check_adv_addr's path: without the address checks another count or list, and a
+    /// source check_unicast_src does not list, pass; the other checks still hold.
+    @Test func withoutTheAddressChecksOtherAddressListsPass() {
+        var f = Self.filter(unicast: true)
+        f.permittedSources = [IPAddress("10.0.0.9")!]
+        let two = Self.packet(addresses: [Self.vip, IPAddress("10.0.0.5")!], to: Self.a)
+        let other = Self.packet(addresses: [IPAddress("10.0.0.6")!], to: Self.a)
+        #expect(f.accept(two, checkAddresses: false) != nil && f.accept(other, checkAddresses: false) != nil)
+        #expect(f.accept(Self.packet(password: "2222", to: Self.a), checkAddresses: false) == nil)
+        #expect(f.counters == [.authFailure: 1])
+        // The control: checked, each is refused.
+        #expect(f.accept(two) == nil && f.accept(other) == nil)
+        #expect(f.counters == [.authFailure: 1, .unlistedSource: 2])
+        f.permittedSources = nil
+        #expect(f.accept(two) == nil && f.accept(other) == nil)
+        #expect(f.counters == [.authFailure: 1, .unlistedSource: 2, .addressMismatch: 2])
+    }
+
     @Test func unicastSkipsTheTTLCheck() {
         var f = Self.filter(unicast: true)
         #expect(f.accept(Self.packet(ttl: 64, to: Self.a)) != nil)
