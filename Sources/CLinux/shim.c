@@ -65,6 +65,15 @@ int clinux_usable_cpus(void) {
   return n > 0 ? n : 1;
 }
 
+int clinux_pin_thread(const int *cpus, int count) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int i = 0; i < count; i++) {
+    if (cpus[i] >= 0 && cpus[i] < CPU_SETSIZE) CPU_SET(cpus[i], &set);
+  }
+  return sched_setaffinity(0, sizeof set, &set);
+}
+
 int clinux_return_free_memory(void) { return malloc_trim(0); }
 
 int clinux_spawn_as(const char *file, char *const argv[], char *const envp[], int search,

@@ -321,6 +321,8 @@ public struct KeepalivedConfigParser {
                 guard let s = a.first else { error("No vrrp process priority specified", n.keyword); continue }
                 guard let x = Int32(s), (-20...19).contains(x) else { error("Invalid vrrp process priority specified", n.arguments[0]); continue }
                 config.processPriority = x
+            case "vrrp_no_swap": config.lockedInMemory = true
+            case "vrrp_cpu_affinity": cpuAffinity(n)
             default: error("Unknown keyword '\(n.keyword.text)'", n.keyword)
             }
         }

@@ -506,6 +506,10 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     public var startupDelay: Double = 0
     /// vrrp_priority: the process's nice value (-20...19).
     public var processPriority: Int32?
+    /// vrrp_no_swap: the process locked in memory (mlockall), as keepalived's VRRP process.
+    public var lockedInMemory = false
+    /// vrrp_cpu_affinity: the CPUs the VRRP loop's thread may run on; empty: any.
+    public var cpuAffinity: [Int] = []
     public var warnings: [ConfigWarning] = []
     /// What keepalived reports as a configuration error (its `-t` exits 5) and then works
     /// around and runs with: Tandem does the same, at start too.

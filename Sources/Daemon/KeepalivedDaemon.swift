@@ -161,13 +161,7 @@ public final class KeepalivedDaemon {
 
     public func start() {
         let start = Instant.now()
-        if let nice = configuration.processPriority {
-            // Linux keeps a nice value per thread and `who` 0 is the calling one: this
-            // is the VRRP loop's, as keepalived's applies to its VRRP child only.
-            if setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice) != 0 {
-                actionFailed("process priority", "cannot set the VRRP thread's nice value to \(nice): \(String(cString: strerror(errno)))")
-            }
-        }
+        tuneProcess()
         raisePromoteSecondaries(configuration)
         installStatics()
         watchStaticDeletions()

@@ -88,7 +88,9 @@ extension KeepalivedDaemon {
         }
         reloadStatics(from: configuration, to: new)
         raisePromoteSecondaries(new)
+        let old = configuration
         configuration = new
+        retuneProcess(from: old)
         watchStaticDeletions()
         instances = next
         // Queued for an instance the reload removed, or for an address it took away: dropped.

@@ -35,6 +35,8 @@ int clinux_poll_ns(struct pollfd *fds, unsigned long count, long long timeout_ns
 // How many CPUs this process may run on (sched_getaffinity; CPU_COUNT is a macro Swift
 // cannot call). 1 when the call fails.
 int clinux_usable_cpus(void);
+// Pins the calling thread to the `count` CPUs listed (sched_setaffinity); 0 or -1 with errno.
+int clinux_pin_thread(const int *cpus, int count);
 /* Hands the heap's free pages back to the kernel (glibc's malloc_trim). */
 int clinux_return_free_memory(void);
 
