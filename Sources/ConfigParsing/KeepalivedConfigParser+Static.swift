@@ -7,7 +7,8 @@ import IPAddressing
 /// static_routes and static_rules (kept whatever the state), an instance's excluded
 /// addresses and virtual_rules, and the VIPs an advert has no room for.
 extension KeepalivedConfigParser {
-    /// keepalived's fallback when a static address names no device (its default_interface).
+    /// keepalived's fallback when a static address names no device and global_defs names
+    /// no default_interface.
     static let defaultInterface = "eth0"
     /// keepalived numbers rules without a preference downwards from here, per family, in
     /// the order they are read, so a master's rules always go in in the same order.
@@ -17,7 +18,13 @@ extension KeepalivedConfigParser {
         for x in n.children ?? [] {
             guard let (group, rest) = takeTrackGroup(x.arguments, of: x.keyword.text),
                   var v = virtualAddress(Node(keyword: x.keyword, arguments: rest, children: x.children), isStatic: true) else { continue }
-            if v.device == nil { v.device = Self.defaultInterface }
+            if v.device == nil {
+                // keepalived looks the default up once, at the first address that needs it:
+                // a default_interface written after that line changes nothing.
+                let name = usedDefaultInterface ?? config.defaultInterface ?? Self.defaultInterface
+                usedDefaultInterface = name
+                v.device = name
+            }
             v.trackGroup = group
             requireInterface(v.device!, for: "ip address \(x.keyword.text)", x)
             config.staticAddresses.append(v)

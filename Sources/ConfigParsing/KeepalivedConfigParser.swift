@@ -53,6 +53,9 @@ public struct KeepalivedConfigParser {
     var staticAddressLocations: [SourceLocation] = []
     var staticRouteLocations: [SourceLocation] = []
     var staticRuleLocations: [SourceLocation] = []
+    /// The interface the first static address without `dev` went on (keepalived's
+    /// default_ifp, looked up once).
+    var usedDefaultInterface: String?
     /// The next preference given to a rule written without one, by address family.
     var nextRulePriority: [UInt8: UInt32] = [:]
     /// global_defs' script_user as looked up, and where it was written.
@@ -322,6 +325,9 @@ public struct KeepalivedConfigParser {
                 guard let x = Int32(s), (-20...19).contains(x) else { error("Invalid vrrp process priority specified", n.arguments[0]); continue }
                 config.processPriority = x
             case "vrrp_no_swap": config.lockedInMemory = true
+            case "default_interface":
+                guard let name = a.first else { tolerate("default_interface requires interface name", n.keyword); continue }
+                config.defaultInterface = name
             case "vrrp_cpu_affinity": cpuAffinity(n)
             default: error("Unknown keyword '\(n.keyword.text)'", n.keyword)
             }

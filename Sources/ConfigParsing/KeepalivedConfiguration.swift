@@ -506,6 +506,8 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     public var startupDelay: Double = 0
     /// vrrp_priority: the process's nice value (-20...19).
     public var processPriority: Int32?
+    /// default_interface: where a static address without `dev` goes (else eth0).
+    public var defaultInterface: String?
     /// vrrp_no_swap: the process locked in memory (mlockall), as keepalived's VRRP process.
     public var lockedInMemory = false
     /// vrrp_cpu_affinity: the CPUs the VRRP loop's thread may run on; empty: any.

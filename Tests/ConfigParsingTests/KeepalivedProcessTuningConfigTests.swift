@@ -29,3 +29,24 @@ import Glibc
         #expect(none.toleratedErrors.map(\.message) == ["No vrrp cpu_id set specified"] && none.cpuAffinity.isEmpty)
     }
 }
+
+/// default_interface as keepalived 2.2.7 reads it (global_parser.c, vrrp_if.c's
+/// get_default_if): the device of a static address written without one.
+@Suite struct KeepalivedDefaultInterfaceConfigTests {
+    @Test func aStaticAddressWithoutDevGoesOnTheDefaultInterface() throws {
+        let c = try KeepalivedProcessTuningConfigTests.parse("  default_interface eth7\n}\nstatic_ipaddress {\n  10.9.5.1/24\n  10.9.6.1/24 dev eth1\n")
+        #expect(c.staticAddresses.map(\.device) == ["eth7", "eth1"])
+        // The control: without it, eth0.
+        let plain = try KeepalivedConfigParser.parse("static_ipaddress {\n  10.9.5.1/24\n}\n", file: "/k.conf", links: { [] })
+        #expect(plain.staticAddresses.map(\.device) == ["eth0"])
+    }
+
+    /// keepalived looks the default up at the first address that needs it, once.
+    @Test func aDefaultNamedAfterTheFirstUseChangesNothing() throws {
+        let c = try KeepalivedConfigParser.parse("static_ipaddress {\n  10.9.5.1/24\n}\nglobal_defs {\n  default_interface eth7\n}\nstatic_ipaddress {\n  10.9.6.1/24\n}\n",
+                                                 file: "/k.conf", links: { [] })
+        #expect(c.staticAddresses.map(\.device) == ["eth0", "eth0"])
+        let none = try KeepalivedProcessTuningConfigTests.parse("  default_interface\n")
+        #expect(none.toleratedErrors.map(\.message) == ["default_interface requires interface name"])
+    }
+}
