@@ -329,6 +329,7 @@ public struct KeepalivedConfigParser {
                 guard let name = a.first else { tolerate("default_interface requires interface name", n.keyword); continue }
                 config.defaultInterface = name
             case "vrrp_cpu_affinity": cpuAffinity(n)
+            case "umask": fileMask(n)
             default: error("Unknown keyword '\(n.keyword.text)'", n.keyword)
             }
         }

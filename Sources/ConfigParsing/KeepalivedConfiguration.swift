@@ -506,6 +506,8 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
     public var startupDelay: Double = 0
     /// vrrp_priority: the process's nice value (-20...19).
     public var processPriority: Int32?
+    /// global_defs' umask: the file-creation mask, unless the command line gave one.
+    public var fileMask: UInt32?
     /// default_interface: where a static address without `dev` goes (else eth0).
     public var defaultInterface: String?
     /// vrrp_no_swap: the process locked in memory (mlockall), as keepalived's VRRP process.

@@ -206,12 +206,18 @@ extension KeepalivedDaemon {
         return "[" + objects.joined(separator: ",") + "]\n"
     }
 
-    /// Writes a dump file mode 0600 (as keepalived does), replacing an older one.
+    /// keepalived's umask_val: 0177 unless global_defs' umask or -u set another, which the
+    /// tool stores here. Dumps are made 0666 less it, as keepalived's fopen_safe makes them.
+    nonisolated(unsafe) public static var fileMask: mode_t = 0o177
+
+    /// Writes a dump file (0600 with keepalived's default mask), replacing an older one.
     public static func writeDump(_ text: String, to path: String) -> Bool {
         unlink(path)
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { return false }
         defer { close(fd) }
+        // Set after the open, so the process's own mask cannot narrow it further.
+        fchmod(fd, 0o666 & ~fileMask)
         let bytes = Array(text.utf8)
         return bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count
     }

@@ -16,7 +16,12 @@ public enum PidFile {
 
     public static func write(_ path: String) {
         let text = Array("\(getpid())\n".utf8)
+        // Readable by all whatever the umask (global_defs' or -u), as keepalived makes it:
+        // its pidfile_write lifts the mask's read and owner-write bits for the open.
+        let mask = umask(0)
+        umask(mask & ~0o644)
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        umask(mask)
         guard fd >= 0 else { return }
         _ = text.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         close(fd)

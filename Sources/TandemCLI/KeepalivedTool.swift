@@ -70,7 +70,10 @@ public struct KeepalivedTool {
         case .exit(let code): return code
         case .proceed(let l): line = l
         }
-        if let mask = line.fileMask { umask(mask) }
+        if let mask = line.fileMask {
+            umask(mask)
+            KeepalivedDaemon.fileMask = mask
+        }
         if let code = enterNamespace(line) { return code }
         if line.test {
             if metricsAddress != nil {
@@ -99,6 +102,7 @@ public struct KeepalivedTool {
         }
         for w in config.warnings { output.err(w.description) }
         for e in config.toleratedErrors { output.err(e.description) }
+        Self.applyFileMask(config, line: line, log: { output.err($0) })
         // Tandem does not start on what it would otherwise have to ignore.
         if !config.unsupported.isEmpty {
             for e in config.unsupported { output.err(e.description) }
@@ -265,7 +269,7 @@ extension KeepalivedTool {
         daemon.run(onReady: { systemd.ready(status: "VRRP running") }, afterTurn: {
             for s in signals() {
                 if s == .reload { systemd.reloading() }
-                Self.act(on: s, daemon: daemon, file: file, configID: configID, namespaceOverride: line.namespace, log: log)
+                Self.act(on: s, daemon: daemon, file: file, configID: configID, namespaceOverride: line.namespace, line: line, log: log)
                 if s == .reload { systemd.ready(status: "VRRP running (reloaded)") }
             }
             systemd.turn(now: Instant.now())
@@ -276,7 +280,7 @@ extension KeepalivedTool {
     /// keepalived's answer to each of its signals: reload keeping state, or a dump into
     /// TMPDIR (spec §3.8, §3.9). `tandem run` answers them the same way.
     static func act(on s: DaemonSignal, daemon: KeepalivedDaemon, file: String, configID: String? = nil, namespaceOverride: String? = nil,
-                    log: (String) -> Void) {
+                    line: KeepalivedCommandLine? = nil, log: (String) -> Void) {
         let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         switch s {
         case .reload:
@@ -284,6 +288,7 @@ extension KeepalivedTool {
             do {
                 let config = try KeepalivedConfigParser.parse(file: file, configID: configID ?? KeepalivedLineFilter.nodeName)
                 for e in config.errors { log(e.description) }
+                if let line { applyFileMask(config, line: line, log: log) }
                 // The process cannot move: it stays where it is, as keepalived does, and
                 // the rest of the file is taken.
                 let running = getenv(namespaceMarker).map { String(cString: $0) }
@@ -343,5 +348,19 @@ extension KeepalivedTool {
             let why = "control socket \(path): \(error)"
             return explicit == nil ? .without(why + "; running without one (tandem status cannot reach this node)") : .refused(why)
         }
+    }
+}
+
+extension KeepalivedTool {
+    /// global_defs' umask, as keepalived applies it while reading the file: -u on the
+    /// command line wins, and keepalived says so.
+    static func applyFileMask(_ config: KeepalivedConfiguration, line: KeepalivedCommandLine, log: (String) -> Void) {
+        guard let mask = config.fileMask else { return }
+        if line.fileMask != nil {
+            log("umask command line option specified, ignoring config option")
+            return
+        }
+        umask(mask)
+        KeepalivedDaemon.fileMask = mode_t(mask)
     }
 }

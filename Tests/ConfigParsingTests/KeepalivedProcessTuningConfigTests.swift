@@ -50,3 +50,30 @@ import Glibc
         #expect(none.toleratedErrors.map(\.message) == ["default_interface requires interface name"])
     }
 }
+
+/// global_defs' umask as keepalived 2.2.7 reads it (global_parser.c's umask_handler).
+@Suite struct KeepalivedUmaskConfigTests {
+    static func mask(_ words: String) throws -> (UInt32?, [String]) {
+        let c = try KeepalivedProcessTuningConfigTests.parse("  umask \(words)\n")
+        return (c.fileMask, c.toleratedErrors.map(\.message))
+    }
+
+    @Test func numbersAndNames() throws {
+        #expect(try Self.mask("027") == (0o027, []))
+        #expect(try Self.mask("0x12") == (0o022, []))
+        #expect(try Self.mask("18") == (0o022, []))
+        #expect(try Self.mask("IWGRP|IWOTH") == (0o022, []))
+        #expect(try Self.mask("IWGRP | IWOTH|IXOTH") == (0o023, []))
+        // The control: not written, no mask.
+        #expect(try KeepalivedProcessTuningConfigTests.parse("  router_id r\n").fileMask == nil)
+    }
+
+    @Test func whatKeepalivedReports() throws {
+        #expect(try Self.mask("0999") == (nil, ["invalid umask value 0999"]))
+        #expect(try Self.mask("01000") == (nil, ["invalid umask value 01000"]))
+        #expect(try Self.mask("027 1") == (nil, ["Extra parameter(s) to umask option"]))
+        #expect(try Self.mask("IWGRP IWOTH") == (nil, ["Invalid umask syntax IWOTH"]))
+        #expect(try Self.mask("IWGRP|") == (nil, ["umask missing bit value"]))
+        #expect(try Self.mask("IFOO") == (nil, ["Unknown umask bit IFOO"]))
+    }
+}
