@@ -136,6 +136,11 @@ public struct RunTool {
         }
         for w in keepalived.warnings + conntrackd.warnings { output.err(w.description) }
         for e in keepalived.toleratedErrors { output.err(e.description) }
+        // keepalived.conf's umask covers the whole node (no -u here to override it).
+        if let mask = keepalived.fileMask {
+            umask(mode_t(mask))
+            KeepalivedDaemon.fileMask = mode_t(mask)
+        }
         if keepalived.instances.isEmpty {
             output.err("\(command.keepalivedConfig): no vrrp_instance configured")
             return 1
