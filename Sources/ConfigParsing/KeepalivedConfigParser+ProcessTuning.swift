@@ -3,8 +3,8 @@ import Glibc
 #endif
 
 /// global_defs' settings for the VRRP process itself, as keepalived 2.2.7 reads them
-/// (global_parser.c): vrrp_cpu_affinity's CPU list. vrrp_no_swap and vrrp_priority need
-/// no reading beyond their keyword.
+/// (global_parser.c): vrrp_cpu_affinity's CPU list and umask's mask (vrrp_no_swap is the
+/// keyword alone; vrrp_priority is read with the other numbers).
 extension KeepalivedConfigParser {
     /// `vrrp_cpu_affinity ID…`: each an online CPU's number; keepalived drops the whole
     /// set at the first one it cannot read.
@@ -68,7 +68,7 @@ extension KeepalivedConfigParser {
     }
 
     /// strtol with base 0 over the whole word: 0x… hex, 0… octal, else decimal.
-    static func octalOrHex(_ s: String) -> Int? {
+    public static func octalOrHex(_ s: String) -> Int? {
         if s.hasPrefix("0x") || s.hasPrefix("0X") { return Int(s.dropFirst(2), radix: 16) }
         if s.hasPrefix("0") && s.count > 1 { return Int(s.dropFirst(), radix: 8) }
         return Int(s)

@@ -108,7 +108,7 @@ extension KeepalivedConfigParser {
         for (r, at) in zip(config.staticRules, staticRuleLocations) { add("rule", group: r.trackGroup, interface: r.inputInterface, noTrack: !r.tracked, at: at) }
         for i in config.instances.indices {
             let name = config.instances[i].name
-            for f in follow where members[f.group]!.contains(name) && !config.instances[i].staticTrackedInterfaces.contains(f.interface) {
+            for f in follow where members[f.group]?.contains(name) == true && !config.instances[i].staticTrackedInterfaces.contains(f.interface) {
                 config.instances[i].staticTrackedInterfaces.append(f.interface)
             }
         }

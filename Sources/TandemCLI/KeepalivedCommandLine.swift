@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ConfigParsing
 
 /// `tandem keepalived`'s arguments read as keepalived 2.2.7 reads them (getopt_long:
 /// clustered short flags, `-fFILE` / `-f FILE`, `--long=value` / `--long value`, unique
@@ -171,11 +172,7 @@ struct KeepalivedCommandLine {
 
     /// strtol with base 0 (0x…, 0…, decimal), the whole word, within 0777.
     static func fileMask(_ s: String) -> mode_t? {
-        let parsed: Int?
-        if s.hasPrefix("0x") || s.hasPrefix("0X") { parsed = Int(s.dropFirst(2), radix: 16) }
-        else if s.hasPrefix("0") && s.count > 1 { parsed = Int(s.dropFirst(), radix: 8) }
-        else { parsed = Int(s) }
-        guard let m = parsed, (0...0o777).contains(m) else { return nil }
+        guard let m = KeepalivedConfigParser.octalOrHex(s), (0...0o777).contains(m) else { return nil }
         return mode_t(m)
     }
 }
