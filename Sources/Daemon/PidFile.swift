@@ -14,7 +14,9 @@ public enum PidFile {
         return pid
     }
 
-    public static func write(_ path: String) {
+    /// False when the file cannot be made (the caller refuses to start, as keepalived does).
+    @discardableResult
+    public static func write(_ path: String) -> Bool {
         let text = Array("\(getpid())\n".utf8)
         // Readable by all whatever the umask (global_defs' or -u), as keepalived makes it:
         // its pidfile_write lifts the mask's read and owner-write bits for the open.
@@ -22,9 +24,9 @@ public enum PidFile {
         umask(mask & ~0o644)
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         umask(mask)
-        guard fd >= 0 else { return }
-        _ = text.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        close(fd)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return text.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } == text.count
     }
 
     /// Removes the file unless another process has taken it over meanwhile.

@@ -227,7 +227,14 @@ extension KeepalivedTool {
             return 1
         }
         if let why = names.preparePidDirectory(for: pidFiles) { output.err("Keepalived_vrrp: \(why)") }
-        for path in pidFiles { PidFile.write(path) }
+        // keepalived logs this and stops (exit 0 for its own file, a respawn loop for its
+        // VRRP child's); Tandem refuses the start with exit 1 either way.
+        for (n, path) in pidFiles.enumerated() where !PidFile.write(path) {
+            output.err("pidfile_write : Cannot open \(path) pidfile")
+            for written in pidFiles[..<n] { PidFile.remove(written) }
+            names.removePidDirectory()
+            return 1
+        }
         defer {
             for path in pidFiles { PidFile.remove(path) }
             names.removePidDirectory()

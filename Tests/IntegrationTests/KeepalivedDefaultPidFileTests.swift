@@ -48,4 +48,26 @@ struct KeepalivedDefaultPidFileTests {
         #expect(eventually(within: 15) { Self.livePid(dir + "/k.pid") == given.pid && Self.livePid(dir + "/v.pid") == given.pid })
         #expect(Self.files.allSatisfy { !FileManager.default.fileExists(atPath: $0) })
     }
+
+    /// A pid file that cannot be made: keepalived 2.2.7 logs `pidfile_write : Cannot open
+    /// PATH pidfile` and stops (measured: exit 0 for its own file, a respawn loop for its
+    /// VRRP child's); Tandem logs the same line and refuses the start with exit 1, leaving
+    /// neither file behind. The control: the same files writable, it runs.
+    @Test func aPidFileThatCannotBeMadeRefusesTheStart() throws {
+        let dir = NSTemporaryDirectory() + "tkg-pidw-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ns = try KeepalivedStaticTrackingTests.namespace("pidw")
+        defer { ns.remove() }
+        try "vrrp_instance V {\n  interface tkgv0\n  virtual_router_id 51\n  virtual_ipaddress {\n    10.143.1.1/24\n  }\n}\n"
+            .write(toFile: dir + "/k.conf", atomically: true, encoding: .utf8)
+        let missing = dir + "/no-such-directory/v.pid"
+        let refused = ns.run(["timeout", "20", Shell.tandem, "keepalived", "-n", "-l", "-f", dir + "/k.conf", "-p", dir + "/k.pid", "-r", missing])
+        #expect(refused.status == 1 && refused.stderr.contains("pidfile_write : Cannot open \(missing) pidfile"), "\(refused.status) \(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/k.pid"), "the main pid file was left behind")
+        let runs = try ns.start([Shell.tandem, "keepalived", "-n", "-l", "-f", dir + "/k.conf", "-p", dir + "/k.pid", "-r", dir + "/v.pid"],
+                                stdout: dir + "/out", stderr: dir + "/err")
+        defer { runs.stop() }
+        #expect(eventually(within: 15) { Self.livePid(dir + "/v.pid") == runs.pid })
+    }
 }
