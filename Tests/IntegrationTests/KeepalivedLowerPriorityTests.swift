@@ -91,8 +91,12 @@ struct KeepalivedLowerPriorityTests {
     func garpRoundsAnswerEachLowerPriorityAdvert(_ kind: VRRPRouter.Kind, _ option: (extra: [String], rounds: Int)) throws {
         let c = try splitBrain(kind, extra: option.extra, tag: "g\(kind.rawValue.prefix(1))\(option.rounds)")
         #expect(c.lowerAdverts >= 8, "\(c)")
-        // One round set per advert heard, give or take the adverts at the window's edges.
-        #expect(c.garps >= option.rounds * (c.lowerAdverts - 2) && c.garps <= option.rounds * (c.lowerAdverts + 1), "\(option.extra): \(c)")
+        // One round set per advert heard, give or take the adverts at the window's edges,
+        // and a fifth more above: under the CI's load the capture once showed keepalived
+        // 2.2.7 itself with 162 GARPs for 29 adverts counted (5 rounds each: 145). Rounds of
+        // 5, 2 and 0 stay far apart.
+        #expect(c.garps >= option.rounds * (c.lowerAdverts - 2) && c.garps <= option.rounds * (c.lowerAdverts + 1) + option.rounds * c.lowerAdverts / 5,
+                "\(option.extra): \(c)")
     }
 
     /// garp_lower_prio_delay: each advert heard brings a second round that much later, so
