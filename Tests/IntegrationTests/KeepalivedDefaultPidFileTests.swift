@@ -10,6 +10,15 @@ import Testing
 struct KeepalivedDefaultPidFileTests {
     static let files = ["/run/keepalived.pid", "/run/vrrp.pid"]
 
+    /// A directory of the test's own holding k.conf, one instance on tkgv0.
+    static func directoryWithConfig(_ tag: String) throws -> String {
+        let dir = NSTemporaryDirectory() + "tkg-\(tag)-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "vrrp_instance V {\n  interface tkgv0\n  virtual_router_id 51\n  virtual_ipaddress {\n    10.143.1.1/24\n  }\n}\n"
+            .write(toFile: dir + "/k.conf", atomically: true, encoding: .utf8)
+        return dir
+    }
+
     static func livePid(_ path: String) -> pid_t? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8),
               let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0 else { return nil }
@@ -19,13 +28,10 @@ struct KeepalivedDefaultPidFileTests {
     @Test func withoutPidFlagsBothWriteKeepalivedsDefaults() throws {
         // A keepalived of the host's own would make this test and that daemon clash.
         try #require(Self.files.allSatisfy { Self.livePid($0) == nil }, "a daemon on this host already holds \(Self.files)")
-        let dir = NSTemporaryDirectory() + "tkg-pids-\(getpid())"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try Self.directoryWithConfig("pids")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let ns = try KeepalivedStaticTrackingTests.namespace("pid")
         defer { ns.remove() }
-        try "vrrp_instance V {\n  interface tkgv0\n  virtual_router_id 51\n  virtual_ipaddress {\n    10.143.1.1/24\n  }\n}\n"
-            .write(toFile: dir + "/k.conf", atomically: true, encoding: .utf8)
         for kind in VRRPRouter.Kind.allCases {
             let program = kind == .tandem ? [Shell.tandem, "keepalived"] : ["/usr/sbin/keepalived", "-P", "-R"]
             let first = try ns.start(program + ["-n", "-l", "-D", "-f", dir + "/k.conf"], stdout: dir + "/\(kind).out", stderr: dir + "/\(kind).err")
@@ -54,13 +60,10 @@ struct KeepalivedDefaultPidFileTests {
     /// VRRP child's); Tandem logs the same line and refuses the start with exit 1, leaving
     /// neither file behind. The control: the same files writable, it runs.
     @Test func aPidFileThatCannotBeMadeRefusesTheStart() throws {
-        let dir = NSTemporaryDirectory() + "tkg-pidw-\(getpid())"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try Self.directoryWithConfig("pidw")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let ns = try KeepalivedStaticTrackingTests.namespace("pidw")
         defer { ns.remove() }
-        try "vrrp_instance V {\n  interface tkgv0\n  virtual_router_id 51\n  virtual_ipaddress {\n    10.143.1.1/24\n  }\n}\n"
-            .write(toFile: dir + "/k.conf", atomically: true, encoding: .utf8)
         let missing = dir + "/no-such-directory/v.pid"
         let refused = ns.run(["timeout", "20", Shell.tandem, "keepalived", "-n", "-l", "-f", dir + "/k.conf", "-p", dir + "/k.pid", "-r", missing])
         #expect(refused.status == 1 && refused.stderr.contains("pidfile_write : Cannot open \(missing) pidfile"), "\(refused.status) \(refused.stderr)")
