@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 N=${N:-100000}
 RUNS=${RUNS:-5}
 SCRATCH=${SCRATCH:-.build}
-swift build -c release --scratch-path "$SCRATCH" --product conntrack-bench >/dev/null
+scripts/build-release --scratch-path "$SCRATCH" --product conntrack-bench >/dev/null
 B=$PWD/$SCRATCH/release/conntrack-bench
 . bench/record.sh
 results=$(results_file producer-profile)

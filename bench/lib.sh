@@ -28,7 +28,7 @@ need_root() {
 build_release() {
   [ -n "${SKIP_BUILD:-}" ] && return 0
   local product
-  for product in "$@"; do swift build -c release --scratch-path "$SCRATCH" --product "$product" >/dev/null; done
+  for product in "$@"; do scripts/build-release --scratch-path "$SCRATCH" --product "$product" >/dev/null; done
 }
 
 build_ctbulk() {

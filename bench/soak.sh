@@ -84,7 +84,7 @@ scripts/install-deps.sh >/dev/null
 # SCRATCH: the build folder (a soak runs for half an hour: build it apart from a checkout
 # that is rebuilt meanwhile, or a restarted node runs another binary).
 SCRATCH=${SCRATCH:-.build}
-swift build -c release --scratch-path "$SCRATCH" --product tandem >/dev/null
+scripts/build-release --scratch-path "$SCRATCH" --product tandem >/dev/null
 T=$(cd "$SCRATCH" && pwd)/release/tandem
 prefix="tds-"
 state=/run/tandem-lab/$prefix

@@ -37,7 +37,7 @@ cd "$ROOT"
 for tool in ip tcpdump awk; do command -v $tool >/dev/null || { echo "$0: needs $tool" >&2; exit 1; }; done
 TANDEM_BIN=${TANDEM_BIN:-}
 if [ -z "$TANDEM_BIN" ]; then
-    swift build -c release --product tandem >/dev/null
+    "$ROOT/scripts/build-release" --product tandem >/dev/null
     TANDEM_BIN=$ROOT/.build/release/tandem
 fi
 KEEPALIVED_BIN=${KEEPALIVED_BIN:-/usr/sbin/keepalived}

@@ -30,7 +30,13 @@ func profileAuth(_ payloadSize: Int) -> Int32 {
         mac.withUnsafeBytes { sink ^= $0[0] }
     }
     let bareNs = (now() - t) / Double(rounds) * 1e9
+    t = now()
+    for d in sealed {
+        let digest = d.withUnsafeBytes { SHA256.hash(data: $0) }
+        digest.withUnsafeBytes { sink ^= $0[0] }
+    }
+    let shaNs = (now() - t) / Double(rounds) * 1e9
     print("payload_bytes=\(payloadSize) datagram_bytes=\(sealed[0].count) rounds=\(rounds) accepted=\(accepted)")
-    print("seal_ns=\(Int(sealNs)) open_ns=\(Int(openNs)) bare_hmac_ns=\(Int(bareNs)) sink=\(sink)")
+    print("seal_ns=\(Int(sealNs)) open_ns=\(Int(openNs)) bare_hmac_ns=\(Int(bareNs)) sha256_ns=\(Int(shaNs)) sink=\(sink)")
     return accepted == rounds ? 0 : 1
 }
