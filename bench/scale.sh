@@ -8,6 +8,8 @@
 #                until its external cache holds N (or what A's internal cache holds, when
 #                the sender itself missed kernel events: sender_has). CPU of A (the
 #                sender) and of B during it, from every thread's schedstat.
+#                insert_errs (creates the inserter saw refused) and kernel_a (A's kernel
+#                count afterwards) tell a sender that lost events from one never given them.
 #   commit       B's `-c`, timed from outside: until both the client has returned and B's
 #                kernel holds what A's internal cache held (ctbulk's 1-ms sampler of
 #                nf_conntrack_count in B's namespace, which tracks nothing else); lost =
@@ -150,8 +152,12 @@ run() {
   t0=$(now)
   "$CB" watch --receiver "$work/b.ctl" --sender "$work/a.ctl" --target "$n" --since "$t0" --timeout "$LIMIT" > "$work/watch" &
   local pw=$!
-  ip netns exec "$a" "$work/ctbulk" insert "$n" --batch 1000 --rate "$RATE" --timeout 3600 >/dev/null
+  # The inserter's own count of refused creates, and A's kernel count once replication is
+  # over: a sender short of N whose kernel is short too was not given the flows (a global
+  # table still full of the last run's namespaces, for one), not a sender that lost events.
+  local inserted; inserted=$(ip netns exec "$a" "$work/ctbulk" insert "$n" --batch 1000 --rate "$RATE" --timeout 3600)
   wait "$pw"
+  local insert_errs kernel_a; insert_errs=$(field "$inserted" errs); kernel_a=$(kernel_flows "$a")
   w=$(cat "$work/watch")
   local rep_outcome rep_have sender rep_secs ca1 cb1
   rep_outcome=$(field "$w" outcome); rep_have=$(field "$w" have); sender=$(field "$w" sender_has); rep_secs=$(field "$w" secs)
@@ -208,12 +214,12 @@ run() {
     echo "resync_started=$r0" >> "$KEEP_LOGS/$tag-b.log"
   fi
   local lost=$((sender - kernel_b))
-  printf '%s n=%s rep_outcome=%s rep_have=%s sender_has=%s rep_secs=%s cpu_a_rep_us_per_flow=%s cpu_b_rep_us_per_flow=%s commit_secs=%.3f cpu_b_commit_us_per_flow=%s kernel_b=%s lost=%s res_outcome=%s res_have=%s res_secs=%s cpu_a_res_us_per_flow=%s rss_a_bytes_per_flow=%s rss_b_bytes_per_flow=%s rss_a_rep_bytes_per_flow=%s rss_b_rep_bytes_per_flow=%s hwm_a_kib=%s hwm_b_kib=%s load_rep=%s load_commit=%s load_resync=%s\n' \
+  printf '%s n=%s rep_outcome=%s rep_have=%s sender_has=%s rep_secs=%s cpu_a_rep_us_per_flow=%s cpu_b_rep_us_per_flow=%s commit_secs=%.3f cpu_b_commit_us_per_flow=%s kernel_b=%s lost=%s res_outcome=%s res_have=%s res_secs=%s cpu_a_res_us_per_flow=%s rss_a_bytes_per_flow=%s rss_b_bytes_per_flow=%s rss_a_rep_bytes_per_flow=%s rss_b_rep_bytes_per_flow=%s hwm_a_kib=%s hwm_b_kib=%s load_rep=%s load_commit=%s load_resync=%s insert_errs=%s kernel_a=%s\n' \
     "$impl" "$n" "$rep_outcome" "$rep_have" "$sender" "$rep_secs" "$(per_flow $((ca1 - ca0)) "$n")" "$(per_flow $((cb1 - cb0)) "$n")" \
     "$(echo "$c1 - $c0" | bc)" "$(per_flow $((cb2 - cb1)) "$n")" "$kernel_b" "$lost" "$res_outcome" "$res_have" "$res_secs" \
     "$(per_flow $((ca3 - ca2)) "$n")" "$(( (hwm_a - base_a) * 1024 / n ))" "$(( (hwm_b - base_b) * 1024 / n ))" \
     "$(( (hwm_a_rep - base_a) * 1024 / n ))" "$(( (hwm_b_rep - base_b) * 1024 / n ))" "$hwm_a" "$hwm_b" \
-    "$l_rep" "$l_com" "$l_res"
+    "$l_rep" "$l_com" "$l_res" "${insert_errs:--}" "${kernel_a:--}"
 }
 
 results=$(results_file scale)
