@@ -15,7 +15,6 @@ public enum PidFile {
     }
 
     /// False when the file cannot be made (the caller refuses to start, as keepalived does).
-    @discardableResult
     public static func write(_ path: String) -> Bool {
         let text = Array("\(getpid())\n".utf8)
         // Readable by all whatever the umask (global_defs' or -u), as keepalived makes it:
