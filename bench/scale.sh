@@ -30,7 +30,9 @@
 # Raw results: bench/results/scale-<UTC>-<commit>.jsonl. KEEP_LOGS=DIR keeps both daemons'
 # logs of each run there (B's with the resync's start time appended); with CAPTURE=1 also
 # a capture of the sync link (headers only) during the resync phase, and with TRACE_SENDER=1
-# an strace of A's socket calls then (it slows A: timings of such a run are not figures).
+# an strace of A's socket calls then (it slows A: timings of such a run are not figures);
+# with PROFILE_SENDER=1 a `perf record -g` of A during replication, for `perf report -i`
+# (the sampling costs A a little: such a run's timings are not figures either).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -152,11 +154,18 @@ run() {
   t0=$(now)
   "$CB" watch --receiver "$work/b.ctl" --sender "$work/a.ctl" --target "$n" --since "$t0" --timeout "$LIMIT" > "$work/watch" &
   local pw=$!
+  local profiler=""
+  if [ -n "${KEEP_LOGS:-}" ] && [ -n "${PROFILE_SENDER:-}" ]; then
+    mkdir -p "$KEEP_LOGS"
+    perf record -q -g -F 2000 -o "$KEEP_LOGS/$impl-$n-a-replication.perf" -p "$pa" >/dev/null 2>&1 & profiler=$!
+    sleep 0.5
+  fi
   # The inserter's own count of refused creates, and A's kernel count once replication is
   # over: a sender short of N whose kernel is short too was not given the flows (a global
   # table still full of the last run's namespaces, for one), not a sender that lost events.
   local inserted; inserted=$(ip netns exec "$a" "$work/ctbulk" insert "$n" --batch 1000 --rate "$RATE" --timeout 3600)
   wait "$pw"
+  if [ -n "$profiler" ]; then kill -INT "$profiler" 2>/dev/null || true; wait "$profiler" 2>/dev/null || true; fi
   local insert_errs kernel_a; insert_errs=$(field "$inserted" errs); kernel_a=$(kernel_flows "$a")
   w=$(cat "$work/watch")
   local rep_outcome rep_have sender rep_secs ca1 cb1
@@ -223,7 +232,7 @@ run() {
 }
 
 results=$(results_file scale)
-settings="$(results_meta),\"runs\":$RUNS,\"insert_rate\":$RATE,\"limit_secs\":$LIMIT,\"hash_size\":$hash,\"timing\":\"control-socket sampler 10 ms (replication, resync), commit until the -c client returned and B kernel held the flows (ctbulk waitcount 1 ms)\""
+settings="$(results_meta),$([ -n "${KEEP_LOGS:-}" ] && [ -n "${PROFILE_SENDER:-}" ] && echo '\"profiled\":\"sender\",')\"runs\":$RUNS,\"insert_rate\":$RATE,\"limit_secs\":$LIMIT,\"hash_size\":$hash,\"timing\":\"control-socket sampler 10 ms (replication, resync), commit until the -c client returned and B kernel held the flows (ctbulk waitcount 1 ms)\""
 record() { # one result line → one JSON object
   echo "$1" | awk -v settings="$settings" -v good="$2" '{
     printf "{%s,\"impl\":\"%s\",\"outcome\":\"%s\"", settings, $1, good

@@ -14,6 +14,11 @@
 #   N=100000 RUNS=5 bench/sync-auth.sh
 #
 # Per run the load average before it is recorded (load1/load5): the machine may be shared.
+# PIN=1 gives the receiver a core of its own (taskset: B on the last CPU, A and the inserter
+# on the others), so its batching does not follow where the scheduler happened to put it;
+# recorded as "pinned" in every result line. PROFILE_RECEIVER=DIR keeps a `perf record -g`
+# of B per run there (B-key-on-RUN.perf…); sampling costs B a little, so such a run's
+# figures are for finding where the time goes, not for publishing.
 # Namespaces are $NS_PREFIX-bench-* (NS_PREFIX defaults to tqa; a session running it beside
 # others gives its own); subnet 10.99.200.0/24; daemons stopped by PID on exit.
 set -euo pipefail
@@ -71,6 +76,13 @@ General {
 CONF
 }
 
+PIN=${PIN:-}
+pin_a=(); pin_b=()
+if [ -n "$PIN" ]; then
+  last=$(( $(nproc) - 1 ))
+  [ "$last" -ge 1 ] || { echo "PIN=1 needs two CPUs" >&2; exit 2; }
+  pin_a=(taskset -c "0-$((last - 1))"); pin_b=(taskset -c "$last")
+fi
 hz=$(getconf CLK_TCK)
 stat_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 sched_ns() { cat /proc/"$1"/task/*/schedstat | awk '{t += $1} END {printf "%d\n", t}'; }
@@ -87,17 +99,24 @@ run() {
   conf b 10.99.200.2 10.99.200.1 tqabb0
   rm -f "$work"/a.log "$work"/b.log
   # shellcheck disable=SC2086
-  ip netns exec "$a" "$T" conntrackd -C "$work/a.conf" $flags >"$work/a.out" 2>&1 & local pa=$!; pids+=("$pa")
+  ip netns exec "$a" "${pin_a[@]}" "$T" conntrackd -C "$work/a.conf" $flags >"$work/a.out" 2>&1 & local pa=$!; pids+=("$pa")
   # shellcheck disable=SC2086
-  ip netns exec "$b" "$T" conntrackd -C "$work/b.conf" $flags >"$work/b.out" 2>&1 & local pb=$!; pids+=("$pb")
+  ip netns exec "$b" "${pin_b[@]}" "$T" conntrackd -C "$work/b.conf" $flags >"$work/b.out" 2>&1 & local pb=$!; pids+=("$pb")
   sleep "$SETTLE"
   local ta0 tb0 sa0 sb0 t0
   ta0=$(stat_ticks "$pa"); tb0=$(stat_ticks "$pb"); sa0=$(sched_ns "$pa"); sb0=$(sched_ns "$pb")
   t0=$(date +%s.%N)
   "$B" watch --receiver "$work/b.ctl" --sender "$work/a.ctl" --target "$N" --since "$t0" --timeout "$LIMIT" > "$work/watch" &
   local pw=$!
-  ip netns exec "$a" "$B" insert "$N" --batch 1000 >/dev/null
+  local profiler=""
+  if [ -n "${PROFILE_RECEIVER:-}" ]; then
+    mkdir -p "$PROFILE_RECEIVER"
+    perf record -q -g -F 4000 -o "$PROFILE_RECEIVER/B-key-$key-$2.perf" -p "$pb" >/dev/null 2>&1 & profiler=$!
+    sleep 0.5
+  fi
+  ip netns exec "$a" "${pin_a[@]}" "$B" insert "$N" --batch 1000 >/dev/null
   wait "$pw" || true
+  if [ -n "$profiler" ]; then kill -INT "$profiler" 2>/dev/null || true; wait "$profiler" 2>/dev/null || true; fi
   local w; w=$(cat "$work/watch")
   local ta1 tb1 sa1 sb1
   ta1=$(stat_ticks "$pa"); tb1=$(stat_ticks "$pb"); sa1=$(sched_ns "$pa"); sb1=$(sched_ns "$pb")
@@ -114,7 +133,7 @@ run() {
 }
 
 results=$(results_file sync-auth)
-settings="$(results_meta),\"bench\":\"sync-auth\",\"runs\":$RUNS,\"limit_secs\":$LIMIT,\"settle_secs\":$SETTLE,\"clock_ticks\":$hz"
+settings="$(results_meta),\"bench\":\"sync-auth\",\"pinned\":$([ -n "$PIN" ] && echo true || echo false),$([ -n "${PROFILE_RECEIVER:-}" ] && echo '\"profiled\":\"receiver\",')\"runs\":$RUNS,\"limit_secs\":$LIMIT,\"settle_secs\":$SETTLE,\"clock_ticks\":$hz"
 record() {
   echo "$1" | awk -v settings="$settings" -v run="$2" '{
     printf "{%s,\"run\":%s", settings, run
@@ -129,7 +148,7 @@ lines=$work/lines
 for run in $(seq 1 "$RUNS"); do
   declare -A this=()
   for key in off on; do
-    line=$(run "$key")
+    line=$(run "$key" "$run")
     record "$line" "$run"
     echo "run $run: $line"
     if [ "$(field "$line" outcome)" != complete ] || [ "$(field "$line" have)" != "$N" ]; then
@@ -166,4 +185,17 @@ echo "on/off per run, median (min-max): time $(awk '$1 == "secs" {print $2}' "$w
   "sender CPU $(awk '$1 == "sched_us_a" {print $2}' "$work/ratios" | summary_range)," \
   "receiver CPU $(awk '$1 == "sched_us_b" {print $2}' "$work/ratios" | summary_range)"
 echo "(us_*: CPU µs per flow from /proc/PID/stat utime+stime; sched_us_*: the same from schedstat, finer; a = sender, b = receiver)"
+if [ -n "${PROFILE_RECEIVER:-}" ]; then
+  # Authentication's own share of B's CPU, read inside each key-on run (so free of the
+  # run-to-run spread): the samples under the frame check (`judge`, HMAC included) and
+  # under sealing B's own acks, as a fraction of all of B's samples in that run.
+  share_file=${results%.jsonl}-auth-share.txt
+  echo "authentication's share of the receiver's samples, per key-on run (also in $share_file):"
+  for f in "$PROFILE_RECEIVER"/B-key-on-*.perf; do
+    perf report -i "$f" --children -g none --sort sym -n --stdio 2>/dev/null | awk -v f="$(basename "$f")" '
+      $1 ~ /%$/ { total += $3 }
+      /AuthenticatorV5judge|AuthenticatorV4seal5batch/ && $1 ~ /%$/ { share += substr($1, 1, length($1) - 1) }
+      END { printf "  %s: %.1f%% of %s samples\n", f, share, total }' | tee -a "$share_file"
+  done
+fi
 if [ "$failed" -gt 0 ]; then echo "$failed run(s) FAILED" >&2; exit 1; fi
