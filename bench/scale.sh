@@ -17,6 +17,13 @@
 #   resync       B is stopped, its kernel flushed, started again; once its control socket
 #                answers, `-n` asks A for its table. Timed from B's start until B's
 #                external cache holds what A holds; CPU of A during it.
+#   event floor  (impl "reader") no daemon: `conntrack-bench read-events` in A's namespace
+#                reads the same N flow events as Tandem's sender reads them (recvmmsg
+#                batches, its 500-µs rest after a read that emptied the socket) and
+#                decodes none, while ctbulk
+#                inserts as above; its CPU per flow (cpu_a_rep_us_per_flow) is the kernel's
+#                price of delivering the events, which any event-driven sender pays before
+#                doing anything with them. Reported beside the senders, ratio to conntrackd's.
 # Peak RSS per flow: (VmHWM − VmRSS before the flows) × 1024 / N, per daemon: A after all
 # phases (its resync sending included), B's first process after its commit; the same after
 # replication alone as rss_a_rep_bytes_per_flow / rss_b_rep_bytes_per_flow (where the peak is).
@@ -231,8 +238,27 @@ run() {
     "$l_rep" "$l_com" "$l_res" "${insert_errs:--}" "${kernel_a:--}"
 }
 
+# The event floor at N: a reader alone in A's namespace while ctbulk inserts N flows.
+run_reader() {
+  local n=$1
+  ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
+  ip netns add "$a"
+  ip netns exec "$a" ip link set lo up
+  ip netns exec "$a" "$CB" read-events --target "$n" --seconds "$LIMIT" > "$work/reader" 2>&1 & local pr=$!
+  pids+=("$pr")
+  for _ in $(seq 1 100); do grep -q '^ready' "$work/reader" && break; sleep 0.05; done
+  local l_rep; l_rep=$(load)
+  local inserted; inserted=$(ip netns exec "$a" "$work/ctbulk" insert "$n" --batch 1000 --rate "$RATE" --timeout 3600)
+  wait "$pr" || true
+  local r; r=$(grep '^op=read-events' "$work/reader" || echo "op=read-events events=0 overruns=0 cpu_us=0")
+  local events cpu_us; events=$(field "$r" events); cpu_us=$(field "$r" cpu_us)
+  printf 'reader n=%s events=%s overruns=%s rest_us=%s cpu_a_rep_us_per_flow=%s load_rep=%s insert_errs=%s kernel_a=%s\n' \
+    "$n" "$events" "$(field "$r" overruns)" "$(field "$r" rest_us)" "$(per_flow "$cpu_us" "$n")" "$l_rep" "$(field "$inserted" errs)" "$(kernel_flows "$a")"
+  ip netns del "$a" 2>/dev/null || true
+}
+
 results=$(results_file scale)
-settings="$(results_meta),$([ -n "${KEEP_LOGS:-}" ] && [ -n "${PROFILE_SENDER:-}" ] && echo '\"profiled\":\"sender\",')\"runs\":$RUNS,\"insert_rate\":$RATE,\"limit_secs\":$LIMIT,\"hash_size\":$hash,\"timing\":\"control-socket sampler 10 ms (replication, resync), commit until the -c client returned and B kernel held the flows (ctbulk waitcount 1 ms)\""
+settings="$(results_meta),$([ -n "${KEEP_LOGS:-}" ] && [ -n "${PROFILE_SENDER:-}" ] && echo '\"profiled\":\"sender\",' || :)\"runs\":$RUNS,\"insert_rate\":$RATE,\"limit_secs\":$LIMIT,\"hash_size\":$hash,\"timing\":\"control-socket sampler 10 ms (replication, resync), commit until the -c client returned and B kernel held the flows (ctbulk waitcount 1 ms)\""
 record() { # one result line → one JSON object
   echo "$1" | awk -v settings="$settings" -v good="$2" '{
     printf "{%s,\"impl\":\"%s\",\"outcome\":\"%s\"", settings, $1, good
@@ -244,6 +270,10 @@ record() { # one result line → one JSON object
 # reported, not a failed run; Tandem's sender must hold N.
 good() {
   local line=$1
+  if [ "${line%% *}" = reader ]; then
+    [ "$(field "$line" events)" = "$(field "$line" n)" ] && [ "$(field "$line" overruns)" = 0 ]
+    return
+  fi
   [ "$(field "$line" rep_outcome)" = limit ] && return 1
   [ "$(field "$line" lost)" -gt 0 ] && return 1
   [ "$(field "$line" res_outcome)" = complete ] || return 1
@@ -258,12 +288,20 @@ for n in $NS; do
   for r in $(seq 1 "$RUNS"); do
     c=$(run conntrackd "$n"); echo "$c"
     t=$(run tandem "$n"); echo "$t"
+    f=$(run_reader "$n"); echo "$f"
+    fg=ok
+    good "$f" || { fg=failed; failed=$((failed + 1)); echo "FAILED: $f" >&2; }
     cg=ok; tg=ok
     good "$c" || { cg=failed; failed=$((failed + 1)); echo "FAILED: $c" >&2; }
     good "$t" || { tg=failed; failed=$((failed + 1)); echo "FAILED: $t" >&2; }
-    record "$c" "$cg"; record "$t" "$tg"
+    record "$c" "$cg"; record "$t" "$tg"; record "$f" "$fg"
     [ "$cg" = ok ] && echo "$c" >> "$work/ok"
     [ "$tg" = ok ] && echo "$t" >> "$work/ok"
+    [ "$fg" = ok ] && echo "$f" >> "$work/ok"
+    if [ "$cg" = ok ] && [ "$fg" = ok ]; then
+      cv=$(field "$c" cpu_a_rep_us_per_flow); fv=$(field "$f" cpu_a_rep_us_per_flow)
+      if [ "$(echo "$cv > 0" | bc)" = 1 ]; then echo "ratio n=$n floor_cpu $(echo "$fv / $cv" | bc -l)" >> "$work/ok"; fi
+    fi
     if [ "$cg" = ok ] && [ "$tg" = ok ]; then
       for m in cpu_a_rep_us_per_flow rss_a_bytes_per_flow rss_b_bytes_per_flow commit_secs res_secs; do
         cv=$(field "$c" "$m"); tv=$(field "$t" "$m")
@@ -283,6 +321,9 @@ for n in $NS; do
   for m in cpu_a_rep_us_per_flow rss_a_bytes_per_flow rss_b_bytes_per_flow commit_secs res_secs; do
     printf 'N=%-8s ratio tandem/conntrackd %-26s %s\n' "$n" "$m" "$(awk -v n="n=$n" -v m="$m" '$1 == "ratio" && $2 == n && $3 == m {print $4}' "$work/ok" | summary_range)"
   done
+  printf 'N=%-8s event floor (reader) cpu_a_rep_us_per_flow %s; ratio reader/conntrackd %s\n' "$n" \
+    "$(grep "^reader n=$n " "$work/ok" | while read -r line; do field "$line" cpu_a_rep_us_per_flow; done | summary_range)" \
+    "$(awk -v n="n=$n" '$1 == "ratio" && $2 == n && $3 == "floor_cpu" {print $4}' "$work/ok" | summary_range)"
 done
 echo "raw results: $results"
 [ "$failed" = 0 ] || { echo "$failed run(s) failed" >&2; exit 1; }

@@ -133,7 +133,7 @@ run() {
 }
 
 results=$(results_file sync-auth)
-settings="$(results_meta),\"bench\":\"sync-auth\",\"pinned\":$([ -n "$PIN" ] && echo true || echo false),$([ -n "${PROFILE_RECEIVER:-}" ] && echo '\"profiled\":\"receiver\",')\"runs\":$RUNS,\"limit_secs\":$LIMIT,\"settle_secs\":$SETTLE,\"clock_ticks\":$hz"
+settings="$(results_meta),\"bench\":\"sync-auth\",\"pinned\":$([ -n "$PIN" ] && echo true || echo false),$([ -n "${PROFILE_RECEIVER:-}" ] && echo '\"profiled\":\"receiver\",' || :)\"runs\":$RUNS,\"limit_secs\":$LIMIT,\"settle_secs\":$SETTLE,\"clock_ticks\":$hz"
 record() {
   echo "$1" | awk -v settings="$settings" -v run="$2" '{
     printf "{%s,\"run\":%s", settings, run
