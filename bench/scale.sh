@@ -19,11 +19,12 @@
 #                external cache holds what A holds; CPU of A during it.
 #   event floor  (impl "reader") no daemon: `conntrack-bench read-events` in A's namespace
 #                reads the same N flow events as Tandem's sender reads them (recvmmsg
-#                batches, its 500-µs rest after a read that emptied the socket) and
-#                decodes none, while ctbulk
-#                inserts as above; its CPU per flow (cpu_a_rep_us_per_flow) is the kernel's
-#                price of delivering the events, which any event-driven sender pays before
-#                doing anything with them. Reported beside the senders, ratio to conntrackd's.
+#                batches, its 500-µs rest after a read that emptied the socket), decodes
+#                none, and sends 76 bytes per event to B in datagrams of 1,400 (a UDP sink
+#                there), while ctbulk inserts as above; its CPU per flow
+#                (cpu_a_rep_us_per_flow) is the kernel's price of taking the events in and
+#                the replication out, which any event-driven sender pays before doing
+#                anything of its own. Reported beside the senders, ratio to conntrackd's.
 # Peak RSS per flow: (VmHWM − VmRSS before the flows) × 1024 / N, per daemon: A after all
 # phases (its resync sending included), B's first process after its commit; the same after
 # replication alone as rss_a_rep_bytes_per_flow / rss_b_rep_bytes_per_flow (where the peak is).
@@ -242,9 +243,19 @@ run() {
 run_reader() {
   local n=$1
   ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
-  ip netns add "$a"
-  ip netns exec "$a" ip link set lo up
-  ip netns exec "$a" "$CB" read-events --target "$n" --seconds "$LIMIT" > "$work/reader" 2>&1 & local pr=$!
+  veth_pair "$a" "$b" tcmsa0 tcmsb0 10.238.97.1/24 10.238.97.2/24
+  # B's side of the link: a socket that takes the datagrams (so no port-unreachable
+  # comes back) and throws them away.
+  ip netns exec "$b" timeout "$LIMIT" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 24)
+s.bind(("10.238.97.2", 3780))
+while True:
+    s.recv(2048)
+' 2>/dev/null & local ps=$!
+  pids+=("$ps")
+  ip netns exec "$a" "$CB" read-events --target "$n" --seconds "$LIMIT" --relay 10.238.97.2:3780 > "$work/reader" 2>&1 & local pr=$!
   pids+=("$pr")
   for _ in $(seq 1 100); do grep -q '^ready' "$work/reader" && break; sleep 0.05; done
   local l_rep; l_rep=$(load)
@@ -252,9 +263,10 @@ run_reader() {
   wait "$pr" || true
   local r; r=$(grep '^op=read-events' "$work/reader" || echo "op=read-events events=0 overruns=0 cpu_us=0")
   local events cpu_us; events=$(field "$r" events); cpu_us=$(field "$r" cpu_us)
-  printf 'reader n=%s events=%s overruns=%s rest_us=%s cpu_a_rep_us_per_flow=%s load_rep=%s insert_errs=%s kernel_a=%s\n' \
-    "$n" "$events" "$(field "$r" overruns)" "$(field "$r" rest_us)" "$(per_flow "$cpu_us" "$n")" "$l_rep" "$(field "$inserted" errs)" "$(kernel_flows "$a")"
-  ip netns del "$a" 2>/dev/null || true
+  kill "$ps" 2>/dev/null || true; wait "$ps" 2>/dev/null || true
+  printf 'reader n=%s events=%s overruns=%s rest_us=%s relayed_datagrams=%s cpu_a_rep_us_per_flow=%s load_rep=%s insert_errs=%s kernel_a=%s\n' \
+    "$n" "$events" "$(field "$r" overruns)" "$(field "$r" rest_us)" "$(field "$r" relayed_datagrams)" "$(per_flow "$cpu_us" "$n")" "$l_rep" "$(field "$inserted" errs)" "$(kernel_flows "$a")"
+  ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
 }
 
 results=$(results_file scale)

@@ -35,7 +35,7 @@ func flows(_ n: Int, base: Int) -> LazyMapSequence<Range<Int>, Flow> {
 
 let args = Array(CommandLine.arguments.dropFirst())
 guard let op = args.first else {
-    print("usage: conntrack-bench insert N [--batch B] [--ack] [--base K] | dump | delete N [--batch B] [--base K] | flush | watch … | listen-destroy [--seconds S] | read-events --target N [--seconds S] [--rest-us R] | profile-commit N | profile-auth [PAYLOAD]")
+    print("usage: conntrack-bench insert N [--batch B] [--ack] [--base K] | dump | delete N [--batch B] [--base K] | flush | watch … | listen-destroy [--seconds S] | read-events --target N [--seconds S] [--rest-us R] [--relay IPv4:PORT [--event-bytes B]] | profile-commit N | profile-auth [PAYLOAD]")
     exit(2)
 }
 func option(_ name: String) -> String? {
