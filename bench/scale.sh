@@ -257,7 +257,17 @@ while True:
   pids+=("$ps")
   ip netns exec "$a" "$CB" read-events --target "$n" --seconds "$LIMIT" --relay 10.238.97.2:3780 > "$work/reader" 2>&1 & local pr=$!
   pids+=("$pr")
-  for _ in $(seq 1 100); do grep -q '^ready' "$work/reader" && break; sleep 0.05; done
+  # Subscribed before the first insert, or the run is void: right after a 1M run the
+  # previous namespaces' teardown can hold a new process's start-up for seconds (two
+  # readers that waited 5 s missed the first 3,000 events).
+  local ready=0
+  for _ in $(seq 1 "$((LIMIT * 10))"); do grep -q '^ready' "$work/reader" && { ready=1; break; }; sleep 0.1; done
+  if [ "$ready" = 0 ]; then
+    kill "$pr" "$ps" 2>/dev/null || true; wait "$pr" "$ps" 2>/dev/null || true
+    printf 'reader n=%s events=0 overruns=0 rest_us=- relayed_datagrams=0 cpu_a_rep_us_per_flow=0 load_rep=%s insert_errs=- kernel_a=- ready=0\n' "$n" "$(load)"
+    ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true
+    return
+  fi
   local l_rep; l_rep=$(load)
   local inserted; inserted=$(ip netns exec "$a" "$work/ctbulk" insert "$n" --batch 1000 --rate "$RATE" --timeout 3600)
   wait "$pr" || true
