@@ -58,6 +58,10 @@ pids=()
 # still running a conntrackd.
 cleanup() {
   stop_pids
+  # The event floor's reader and sink (each also bounded by LIMIT).
+  if [ -f "$work/helpers" ]; then
+    for p in $(cat "$work/helpers"); do kill "$p" 2>/dev/null || true; done
+  fi
   if [ -f "$work/started" ]; then
     while read -r p; do
       grep -q conntrackd "/proc/$p/cmdline" 2>/dev/null && kill "$p" 2>/dev/null || true
@@ -254,9 +258,9 @@ s.bind(("10.238.97.2", 3780))
 while True:
     s.recv(2048)
 ' 2>/dev/null & local ps=$!
-  pids+=("$ps")
   ip netns exec "$a" "$CB" read-events --target "$n" --seconds "$LIMIT" --relay 10.238.97.2:3780 > "$work/reader" 2>&1 & local pr=$!
-  pids+=("$pr")
+  # This runs in a command substitution: the exit trap learns these pids from the file.
+  echo "$ps $pr" >> "$work/helpers"
   # Subscribed before the first insert, or the run is void: right after a 1M run the
   # previous namespaces' teardown can hold a new process's start-up for seconds (two
   # readers that waited 5 s missed the first 3,000 events).
