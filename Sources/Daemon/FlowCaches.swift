@@ -293,3 +293,35 @@ public struct ExternalCache: Sendable {
         return entries
     }
 }
+
+extension InternalCache.Entry: FlowKeyed {
+    var flowKey: FlowKey {
+        switch stored {
+        case .packed(let p): FlowKey(packed: p.original)
+        case .general(let f): f.original.map(FlowKey.init) ?? .unnamed
+        }
+    }
+
+    func isKeyed(by key: FlowKey) -> Bool {
+        switch stored {
+        case .packed(let p): FlowKey(packed: p.original) == key
+        case .general(let f): f.original.map(key.names) ?? false
+        }
+    }
+}
+
+extension ExternalCache.Entry: FlowKeyed {
+    var flowKey: FlowKey {
+        switch stored {
+        case .packed(let p): p.originalTuple.map { FlowKey(packed: $0) } ?? .unnamed
+        case .general(let s): s.originalTuple.map(FlowKey.init) ?? .unnamed
+        }
+    }
+
+    func isKeyed(by key: FlowKey) -> Bool {
+        switch stored {
+        case .packed(let p): p.originalTuple.map { FlowKey(packed: $0) == key } ?? false
+        case .general(let s): s.originalTuple.map(key.names) ?? false
+        }
+    }
+}

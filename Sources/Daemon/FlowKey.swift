@@ -13,6 +13,12 @@ public struct FlowKey: Hashable, Sendable {
     let storage: Storage
 
     public init(_ t: Tuple) {
+        let t = Self.identity(of: t)
+        storage = PackedTuple(t).map(Storage.packed) ?? .general(HashableBox(t))
+    }
+
+    /// The part of a tuple that names a flow: no zone, and ports or ICMP fields by protocol.
+    private static func identity(of t: Tuple) -> Tuple {
         var t = t
         t.zone = nil
         if t.isICMP {
@@ -23,8 +29,23 @@ public struct FlowKey: Hashable, Sendable {
             t.icmpCode = nil
             t.icmpID = nil
         }
-        storage = PackedTuple(t).map(Storage.packed) ?? .general(HashableBox(t))
+        return t
     }
+
+    /// Whether `FlowKey(t) == self`, without boxing a general tuple to find out: the
+    /// tables compare a probed key with one their entries derive on each match.
+    func names(_ t: Tuple) -> Bool {
+        let t = Self.identity(of: t)
+        switch storage {
+        case .packed(let p): return PackedTuple(t) == p
+        case .general(let g): return g.value == t
+        }
+    }
+
+    /// What a cached value without an original tuple would be filed under. None is
+    /// stored (every cache write is keyed by the flow's original tuple first), so this only
+    /// keeps `FlowKeyed.flowKey` total.
+    static let unnamed = FlowKey(Tuple(source: .v4(0), destination: .v4(0), protocolNumber: 0))
 
     /// The key of a packed original tuple: the same normalisation as `init(_:)`, on bits.
     init(packed p: PackedTuple) {

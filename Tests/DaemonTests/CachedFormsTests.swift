@@ -3,6 +3,7 @@ import Conntrack
 import StateSync
 import TestSupport
 import Testing
+import Timekeeping
 import IPAddressing
 
 /// The caches' packed forms must give back exactly what was stored: listings, commits and
@@ -12,7 +13,30 @@ struct CachedFormsTests {
         #expect(CompactFlow(f).flow == f)
     }
 
-    /// The sizes the per-flow memory figures rest on.
+    /// The tables keep no key beside an entry: each derives the one it was filed under,
+    /// packed or whole, from the flow it holds.
+    @Test(arguments: FlowFixtures.flows) func entriesDeriveTheirKeys(_ f: Flow) throws {
+        let now = Instant.now()
+        var local = InternalCache(limit: 10)
+        let recorded = local.record(f, kind: .new, now: now)
+        let key = try #require(recorded)
+        let i = try #require(local.entries.index(forKey: key))
+        #expect(local.entries[valueAt: i].flowKey == key)
+        #expect(local.entries[valueAt: i].isKeyed(by: key))
+        let again = local.record(f, kind: .update, now: now)
+        #expect(again == key)
+        #expect(local.count == 1)
+        var external = ExternalCache(limit: 10)
+        let synced = SyncedFlow(flow: f)
+        external.apply(.flowNew, synced, now: now)
+        let o = try #require(synced.originalTuple)
+        let j = try #require(external.entries.index(forKey: FlowKey(o)))
+        #expect(external.entries[valueAt: j].flowKey == FlowKey(o))
+        external.apply(.flowUpdate, synced, now: now)
+        #expect(external.count == 1)
+    }
+
+    /// The sizes the per-flow memory figures rest on (the tables store these alone).
     @Test func entriesStaySmall() {
         #expect(MemoryLayout<FlowKey>.stride == 16)
         #expect(MemoryLayout<InternalCache.Entry>.stride == 72)
