@@ -41,6 +41,9 @@ struct CachedFormsTests {
         #expect(MemoryLayout<FlowKey>.stride == 16)
         #expect(MemoryLayout<InternalCache.Entry>.stride == 72)
         #expect(MemoryLayout<ExternalCache.Entry>.stride == 48)
+        // What a table stores per flow: the entry, no key beside it.
+        #expect(MemoryLayout<FlowTable<InternalCache.Entry>.Entry>.stride == 72)
+        #expect(MemoryLayout<FlowTable<ExternalCache.Entry>.Entry>.stride == 48)
         // Every queue of the sync engine holds one per flow in flight.
         #expect(MemoryLayout<SyncObjectKey>.stride <= 24)
     }
