@@ -156,7 +156,12 @@ struct FlowTable<Value: FlowKeyed> {
             let p = Self.position(of: slots[i])
             var v: Value? = self[valueAt: p]
             let r = body(&v)
-            if let v { self[valueAt: p] = v } else { remove(slot: i, position: p) }
+            if let v {
+                assert(v.isKeyed(by: key), "a value changed into one filed under another key")
+                self[valueAt: p] = v
+            } else {
+                remove(slot: i, position: p)
+            }
             return r
         }
         var v: Value? = nil
