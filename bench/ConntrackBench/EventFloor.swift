@@ -21,19 +21,16 @@ import Netlink
 /// packed into UDP datagrams of at most 1,400 bytes of payload, sent after each read: so
 /// its CPU is the kernel's price of taking the events in and putting the replication out,
 /// with no cache, no encoding and no protocol.
-func readEvents(_ args: [String]) -> Int32 {
-    func value(_ name: String) -> String? {
-        args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
-    }
-    guard let target = value("--target").flatMap(Int.init), target > 0 else {
+func readEvents() -> Int32 {
+    guard let target = option("--target").flatMap(Int.init), target > 0 else {
         print("usage: conntrack-bench read-events --target N [--seconds S] [--rest-us R] [--relay IPv4:PORT [--event-bytes B]]")
         return 2
     }
-    let seconds = value("--seconds").flatMap(Double.init) ?? 300
-    let rest = value("--rest-us").flatMap(UInt32.init) ?? 500
-    let eventBytes = value("--event-bytes").flatMap(Int.init) ?? 76
+    let seconds = option("--seconds").flatMap(Double.init) ?? 300
+    let rest = option("--rest-us").flatMap(UInt32.init) ?? 500
+    let eventBytes = option("--event-bytes").flatMap(Int.init) ?? 76
     var relay: Relay?
-    if let to = value("--relay") {
+    if let to = option("--relay") {
         guard let r = Relay(to) else {
             print("error: --relay wants IPv4:PORT, got \(to)")
             return 2

@@ -43,7 +43,7 @@ func option(_ name: String) -> String? {
 }
 if op == "watch" { exit(replicationWatch(args)) }
 if op == "listen-destroy" { exit(listenDestroy(args)) }
-if op == "read-events" { exit(readEvents(args)) }
+if op == "read-events" { exit(readEvents()) }
 if op == "profile-auth" { exit(profileAuth(args.count > 1 ? Int(args[1]) ?? 1400 : 1400)) }
 if op == "profile-commit" { exit(profileCommit(args.count > 1 ? Int(args[1]) ?? 100_000 : 100_000)) }
 let n = args.count > 1 ? Int(args[1]) ?? 0 : 0
