@@ -302,11 +302,10 @@ extension InternalCache.Entry: FlowKeyed {
         }
     }
 
+    /// A whole flow's tuple is compared as it is, not boxed into a key first.
     func isKeyed(by key: FlowKey) -> Bool {
-        switch stored {
-        case .packed(let p): FlowKey(packed: p.original) == key
-        case .general(let f): f.original.map(key.names) ?? false
-        }
+        guard case .general(let f) = stored else { return flowKey == key }
+        return f.original.map(key.names) ?? false
     }
 }
 
@@ -318,6 +317,7 @@ extension ExternalCache.Entry: FlowKeyed {
         }
     }
 
+    /// A whole message's tuple is compared as it is, not boxed into a key first.
     func isKeyed(by key: FlowKey) -> Bool {
         switch stored {
         case .packed(let p): p.originalTuple.map { FlowKey(packed: $0) == key } ?? false
