@@ -43,10 +43,18 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         /// sent is refused, and a HELLO's resend-queue flush or a wide NACK is served at
         /// most once a second (`ControlMessageRateLimit`).
         public var hardened: Bool
+        /// Tandem: a message of ours that the peer's ACKs have passed over (they start
+        /// after it) without acknowledging it is lost, and so is the NACK that would have
+        /// said so, or it was refused (hardening). conntrackd never learns of it and keeps
+        /// it in its resend queue; under back-pressure enough of them stop all sending for
+        /// good (seen: 10k flows through 20% loss, the peer left with none). Such messages
+        /// are sent again once they have been passed over for an alive interval.
+        public var retransmitsPassedOver: Bool
 
         public init(ackWindowSize: Int = 300, resendQueueSize: Int = 131072, aliveInterval: Duration = .seconds(1),
                     holdDataUntilHandshake: Bool = true, resendToRestartedPeer: Bool = true, backPressure: Bool = true,
-                    lossBackoff: Bool = true, expectedObjects: Int = 0, acknowledgementDelay: Duration? = nil, hardened: Bool = false) {
+                    lossBackoff: Bool = true, expectedObjects: Int = 0, acknowledgementDelay: Duration? = nil, hardened: Bool = false,
+                    retransmitsPassedOver: Bool = true) {
             self.ackWindowSize = max(1, ackWindowSize)
             self.resendQueueSize = max(1, resendQueueSize)
             self.aliveInterval = aliveInterval
@@ -57,12 +65,14 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             self.expectedObjects = max(0, expectedObjects)
             self.acknowledgementDelay = acknowledgementDelay
             self.hardened = hardened
+            self.retransmitsPassedOver = retransmitsPassedOver
         }
 
         /// conntrackd 1.4.7's behaviour exactly, for interop transcripts.
         public static func compatible(ackWindowSize: Int = 300, resendQueueSize: Int = 131072) -> Configuration {
             Configuration(ackWindowSize: ackWindowSize, resendQueueSize: resendQueueSize,
-                          holdDataUntilHandshake: false, resendToRestartedPeer: false, backPressure: false)
+                          holdDataUntilHandshake: false, resendToRestartedPeer: false, backPressure: false,
+                          retransmitsPassedOver: false)
         }
     }
 
@@ -84,6 +94,8 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         /// Hardening refusals (see `Configuration.hardened`).
         public var acknowledgementsBeyondSent = 0
         public var rateLimited = 0
+        /// Messages sent again because the peer's ACKs had passed over them.
+        public var passedOverRetransmissions = 0
     }
 
     enum Pending: Hashable, Sendable {
@@ -155,6 +167,9 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     /// The costly control messages' limit (hardening), and the time the owner last gave.
     private var costlyControl = ControlMessageRateLimit()
     private var receiveClock = Instant.zero
+    /// The first ACK that passed over a message of ours still unacknowledged: where its
+    /// range began, and when it came (the receive clock).
+    private var passedOver: (before: UInt32, since: Instant)?
 
     public init(configuration: Configuration = Configuration(), firstSequence: UInt32, now: Instant) {
         self.configuration = configuration
@@ -563,6 +578,41 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         window = configuration.ackWindowSize
     }
 
+    /// A transmission the peer lost goes out again: an object's current state, if this was
+    /// its latest transmission (a queued object goes out anyway), or the control message.
+    private mutating func retransmit<P: FTFWObjectPlaces>(_ entry: ResendQueue<Pending>.Item, places: inout P) where P.Key == Key {
+        if let k = entry.entry.objectKey {
+            guard let slot = places.slot(of: k), places[place: slot] == .awaitingAcknowledgement(entry.sequence) else { return }
+            places[place: slot] = .queued
+            queue(.object(k))
+        } else {
+            queue(entry.entry)
+        }
+        counters.retransmitted += 1
+    }
+
+    /// The peer acknowledged a range starting at `from`. What it passed over an alive
+    /// interval ago and has still not acknowledged is lost (`retransmitsPassedOver`): an
+    /// ACK that overtook another has had its time to be overtaken back. At most once an
+    /// interval, so a forged ACK buys no more than a wide NACK does.
+    private mutating func notePassedOver<P: FTFWObjectPlaces>(before from: UInt32, places: inout P) where P.Key == Key {
+        if let p = passedOver, receiveClock - p.since >= configuration.aliveInterval {
+            passedOver = nil
+            if let oldest = resend.oldestSequence, sequence(oldest, isBefore: p.before) {
+                for entry in resend.remove(in: ClosedRangeOfSequences(from: oldest, to: p.before &- 1)) {
+                    // Our resync request: gap repair asks again on its own schedule, and
+                    // the peer answers one at most a second.
+                    if case .control(let flags, _) = entry.entry, flags.contains(.resync) { continue }
+                    counters.passedOverRetransmissions += 1
+                    retransmit(entry, places: &places)
+                }
+            }
+        }
+        if passedOver == nil, let oldest = resend.oldestSequence, sequence(oldest, isBefore: from) {
+            passedOver = (from, receiveClock)
+        }
+    }
+
     /// Whether a costly piece of work asked for by the peer may be done now.
     private mutating func permitsCostly() -> Bool {
         guard configuration.hardened else { return true }
@@ -618,6 +668,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             // dropped (conntrackd) or sent again (Tandem). Hardened, at most once a second:
             // every message of a restarting peer says HELLO, and so can a forger's.
             let flushing = resend.count == 0 || permitsCostly()
+            if flushing { passedOver = nil }
             for dropped in flushing ? resend.removeAll() : [] {
                 guard let k = dropped.entry.objectKey, let slot = places.slot(of: k),
                       places[place: slot] == .awaitingAcknowledgement(dropped.sequence) else { continue }
@@ -710,6 +761,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 let acknowledged = resend.remove(in: r)
                 sendWindow.acknowledged(acknowledged.count)
                 for entry in acknowledged { settle(entry, places: &places) }
+                if configuration.retransmitsPassedOver { notePassedOver(before: r.from, places: &places) }
                 events.append(.peerAcknowledged(r))
                 return false
             }
@@ -722,19 +774,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 if configuration.backPressure, configuration.lossBackoff, !lost.isEmpty {
                     sendWindow.lost(through: r.to, inFlight: inFlight, nextSequence: nextSequence)
                 }
-                for entry in lost {
-                    if let k = entry.entry.objectKey {
-                        // Only the object's latest transmission is retransmitted; a queued
-                        // object goes out anyway.
-                        guard let slot = places.slot(of: k),
-                              places[place: slot] == .awaitingAcknowledgement(entry.sequence) else { continue }
-                        places[place: slot] = .queued
-                        queue(.object(k))
-                    } else {
-                        queue(entry.entry)
-                    }
-                    counters.retransmitted += 1
-                }
+                for entry in lost { retransmit(entry, places: &places) }
                 return false
             }
             if c.flags.contains(.resync) {

@@ -14,6 +14,9 @@ struct ResendQueue<Entry: Sendable>: Sendable {
     private var head = 0
     private(set) var count = 0
 
+    /// The oldest waiting entry's sequence number.
+    var oldestSequence: UInt32? { head < items.count ? items[head]?.sequence : nil }
+
     /// The waiting entries, oldest first.
     var ordered: [Item] { items[head...].compactMap { $0 } }
 

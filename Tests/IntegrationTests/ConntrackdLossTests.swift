@@ -39,6 +39,16 @@ struct ConntrackdLossTests {
         return have
     }
 
+    /// Both daemons' statistics, resend queues and logs: what a failed replication test
+    /// prints, so a failure seen once (in CI, say) can be read afterwards.
+    static func bothSides(_ pair: Pair) -> String {
+        ["a", "b"].map { node in
+            let log = (try? String(contentsOfFile: "\(pair.dir)/\(node).log", encoding: .utf8)) ?? ""
+            return "--- \(node): -s\n\(statistics(pair, node))--- \(node): -s queue\n\(statistics(pair, node, ["-s", "queue"]))"
+                + "--- \(node): log (last 40 lines)\n\(log.split(separator: "\n").suffix(40).joined(separator: "\n"))"
+        }.joined(separator: "\n")
+    }
+
     static func senderLog(_ pair: Pair) -> String {
         (try? String(contentsOfFile: "\(pair.dir)/a.log", encoding: .utf8)) ?? ""
     }
@@ -158,7 +168,7 @@ struct ConntrackdLossTests {
         // relay's old 55-s life, after which nothing could arrive.
         let arrived = pair.eventually(90) { have = Self.externalCount(pair, "b"); return have == 10_000 }
         let c = relay.counters
-        #expect(arrived, "B has \(have) of 10000 \(Int(Date().timeIntervalSince(started))) s after the insert began (which took \(Int(inserted)) s); relay \(c)")
+        #expect(arrived, "B has \(have) of 10000 \(Int(Date().timeIntervalSince(started))) s after the insert began (which took \(Int(inserted)) s); relay \(c)\n\(arrived ? "" : Self.bothSides(pair))")
         #expect(c.dropped > 0 && c.reordered > 0)
         #expect((Self.counter(Self.statistics(pair, "b"), "Lost msgs") ?? 0) > 0)
         #expect((Self.counter(Self.statistics(pair, "a"), "Retransmitted") ?? 0) > 0)
