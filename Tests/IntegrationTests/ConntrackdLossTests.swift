@@ -151,7 +151,11 @@ struct ConntrackdLossTests {
     /// 20% loss, reordering and duplication on the sync link, both ways: FTFW's NACKs
     /// bring every one of 10k flows across, and the counters show the repair.
     @Test func tenThousandFlowsThroughLossAndReordering() throws {
-        let pair = try Pair("rly", a: .tandem, b: .tandem, relay: true)
+        // The seed's event buffer, and more: a 10k burst into the default one overran A (a
+        // debug build) in a third of the runs, and the 30-s kernel resync, not the link's
+        // repair, then brought the flows. Overruns have tests of their own.
+        let pair = try Pair("rly", a: .tandem, b: .tandem,
+                            extra: .init(general: "NetlinkBufferSize 8388608\n NetlinkBufferSizeMaxGrowth 16777216"), relay: true)
         defer { pair.stop() }
         let relay = try LossyRelay(namespace: pair.relayNamespace!.name, port: 3780,
                                    listenA: "172.31.78.2", peerA: "172.31.78.1", listenB: "172.31.79.2", peerB: "172.31.79.1",
@@ -168,6 +172,10 @@ struct ConntrackdLossTests {
         // relay's old 55-s life, after which nothing could arrive.
         let arrived = pair.eventually(90) { have = Self.externalCount(pair, "b"); return have == 10_000 }
         let c = relay.counters
+        // Alone the flows arrive in about a second; a slow pass says why too.
+        if arrived && Date().timeIntervalSince(started) > 10 {
+            print("B had all 10000 only after \(Int(Date().timeIntervalSince(started))) s; relay \(c)\n\(Self.bothSides(pair))")
+        }
         #expect(arrived, "B has \(have) of 10000 \(Int(Date().timeIntervalSince(started))) s after the insert began (which took \(Int(inserted)) s); relay \(c)\n\(arrived ? "" : Self.bothSides(pair))")
         #expect(c.dropped > 0 && c.reordered > 0)
         #expect((Self.counter(Self.statistics(pair, "b"), "Lost msgs") ?? 0) > 0)
