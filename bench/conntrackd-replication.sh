@@ -68,35 +68,8 @@ fi
 conf() { # name self peer dev mode
   local poll=""
   [ "$5" = poll ] && poll="PollSecs $POLL_SECS"
-  cat > "$work/$1.conf" <<CONF
-Sync {
-    Mode FTFW {
-        DisableExternalCache Off
-        CommitTimeout 180
-        PurgeTimeout 5
-    }
-    UDP {
-        IPv4_address $2
-        IPv4_Destination_Address $3
-        Port 3780
-        Interface $4
-        SndSocketBuffer $SOCKET_BUFFER
-        RcvSocketBuffer $SOCKET_BUFFER
-        Checksum on
-    }
-}
-General {
-    HashSize $HASH_SIZE
-    HashLimit 1048576
-    LogFile $work/$1.log
-    LockFile $work/$1.lock
-    UNIX { Path $work/$1.ctl }
-    NetlinkBufferSize $NETLINK_BUFFER
-    NetlinkBufferSizeMaxGrowth $NETLINK_GROWTH
-    $seed_extra
-    $poll
-}
-CONF
+  ftfw_conf "$work" "$1" "$2" "$3" "$4" "$seed_extra
+    $poll"
 }
 
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }

@@ -11,6 +11,11 @@
 #                                 prefix (10.0.0.1/24), both ends and lo up
 # stop_pids                       stop every PID in the array `pids` (SIGTERM, up to 5 s,
 #                                 then SIGKILL), reap them, and empty the array
+# ftfw_conf DIR NAME SELF PEER DEV [GENERAL_LINES]
+#                                 DIR/NAME.conf: FTFW over UDP from SELF to PEER (port 3780,
+#                                 DEV), an external cache, log, lock and control socket in
+#                                 DIR; SOCKET_BUFFER, HASH_SIZE, NETLINK_BUFFER and
+#                                 NETLINK_GROWTH size it; GENERAL_LINES go into General
 # raise_conntrack_max N           raise the global nf_conntrack_max to N + N/4 when N would
 #                                 not fit, and nf_conntrack_buckets with it (the hash is
 #                                 global: two namespaces of 1M flows each on 262,144 buckets
@@ -52,6 +57,38 @@ stop_pids() {
     wait "$p" 2>/dev/null || true
   done
   pids=()
+}
+
+ftfw_conf() {
+  local dir=$1 name=$2
+  cat > "$dir/$name.conf" <<CONF
+Sync {
+    Mode FTFW {
+        DisableExternalCache Off
+        CommitTimeout 180
+        PurgeTimeout 5
+    }
+    UDP {
+        IPv4_address $3
+        IPv4_Destination_Address $4
+        Port 3780
+        Interface $5
+        SndSocketBuffer $SOCKET_BUFFER
+        RcvSocketBuffer $SOCKET_BUFFER
+        Checksum on
+    }
+}
+General {
+    HashSize $HASH_SIZE
+    HashLimit 1048576
+    LogFile $dir/$name.log
+    LockFile $dir/$name.lock
+    UNIX { Path $dir/$name.ctl }
+    NetlinkBufferSize $NETLINK_BUFFER
+    NetlinkBufferSizeMaxGrowth $NETLINK_GROWTH
+    ${6:-}
+}
+CONF
 }
 
 saved_conntrack_max=""

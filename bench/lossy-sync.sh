@@ -52,38 +52,9 @@ T=${TANDEM:-$PWD/${SCRATCH}/release/tandem}
 BENCH=$PWD/${SCRATCH}/release/conntrack-bench
 # The replication bench's roomy profile: neither daemon drops a datagram or an event of
 # its own, so what is lost is the link's doing.
-SOCKET_BUFFER=24985600 HASH_SIZE=262144 NETLINK_BUFFER=67108864
+SOCKET_BUFFER=24985600 HASH_SIZE=262144 NETLINK_BUFFER=67108864 NETLINK_GROWTH=67108864
 ticks=1000000
 
-conf() { # name self peer dev
-  cat > "$work/$1.conf" <<CONF
-Sync {
-    Mode FTFW {
-        DisableExternalCache Off
-        CommitTimeout 180
-        PurgeTimeout 5
-    }
-    UDP {
-        IPv4_address $2
-        IPv4_Destination_Address $3
-        Port 3780
-        Interface $4
-        SndSocketBuffer $SOCKET_BUFFER
-        RcvSocketBuffer $SOCKET_BUFFER
-        Checksum on
-    }
-}
-General {
-    HashSize $HASH_SIZE
-    HashLimit 1048576
-    LogFile $work/$1.log
-    LockFile $work/$1.lock
-    UNIX { Path $work/$1.ctl }
-    NetlinkBufferSize $NETLINK_BUFFER
-    NetlinkBufferSizeMaxGrowth $NETLINK_BUFFER
-}
-CONF
-}
 
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 cpu() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{t += $1} END {printf "%d\n", t / 1000}'; }
@@ -100,8 +71,8 @@ run() {
   ip -n "$b" addr add 172.31.97.1/24 dev tdlb0; ip -n "$r" addr add 172.31.97.2/24 dev tdlrb
   for l in "$a tdla0" "$r tdlra" "$r tdlrb" "$b tdlb0"; do set -- $l; ip -n "$1" link set "$2" up; done
   for ns in "$a" "$b" "$r"; do ip -n "$ns" link set lo up; done
-  conf a 172.31.96.1 172.31.96.2 tdla0
-  conf b 172.31.97.1 172.31.97.2 tdlb0
+  ftfw_conf "$work" a 172.31.96.1 172.31.96.2 tdla0
+  ftfw_conf "$work" b 172.31.97.1 172.31.97.2 tdlb0
   rm -f "$work/relay.json" "$work/relay.json.ready"
   ip netns exec "$r" python3 bench/lossy_relay.py --listen-a 172.31.96.2 --peer-a 172.31.96.1 \
     --listen-b 172.31.97.2 --peer-b 172.31.97.1 --loss "$loss" --reorder "$REORDER" --duplicate "$DUPLICATE" \
