@@ -41,33 +41,7 @@ B=$BIN/conntrack-bench
 ticks=1000000
 
 conf() { # name self peer dev
-  cat > "$work/$1.conf" <<CONF
-Sync {
-    Mode FTFW {
-        DisableExternalCache Off
-        CommitTimeout 180
-        PurgeTimeout 5
-    }
-    UDP {
-        IPv4_address $2
-        IPv4_Destination_Address $3
-        Port 3780
-        Interface $4
-        SndSocketBuffer 24985600
-        RcvSocketBuffer 24985600
-        Checksum on
-    }
-}
-General {
-    HashSize 262144
-    HashLimit 1048576
-    LogFile $work/$1.log
-    LockFile $work/$1.lock
-    UNIX { Path $work/$1.ctl }
-    NetlinkBufferSize 67108864
-    NetlinkBufferSizeMaxGrowth 67108864
-}
-CONF
+  SOCKET_BUFFER=24985600 HASH_SIZE=262144 NETLINK_BUFFER=67108864 NETLINK_GROWTH=67108864 ftfw_conf "$work" "$@"
 }
 
 # Scrapes URL every SCRAPE_MS until killed; on SIGTERM prints "scrapes=N failed=M".
