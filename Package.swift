@@ -78,7 +78,7 @@ let package = Package(
         // by libFuzzer (scripts/fuzz) and by the corpus replay test.
         .target(name: "FuzzHarnesses", dependencies: ["IPAddressing", "Timekeeping", "Netlink", "Conntrack", "StateSync", "ConfigParsing", "VRRP", "LinkIO", "Daemon"]),
         .executableTarget(name: "tandem-fuzz", dependencies: ["FuzzHarnesses"]),
-        .executableTarget(name: "conntrack-bench", dependencies: ["IPAddressing", "Conntrack", "Netlink", "Daemon", "StateSync", .product(name: "Crypto", package: "swift-crypto")], path: "bench/ConntrackBench"),
+        .executableTarget(name: "conntrack-bench", dependencies: ["IPAddressing", "Conntrack", "Netlink", "Daemon", "StateSync", "TestSupport", .product(name: "Crypto", package: "swift-crypto")], path: "bench/ConntrackBench"),
         .target(name: "TestSupport", dependencies: ["Netlink", "Conntrack", "IPAddressing", "Timekeeping"], path: "Tests/TestSupport"),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CLinux", "TestSupport"]),
         .testTarget(name: "IPAddressingTests", dependencies: ["IPAddressing"]),

@@ -2,9 +2,9 @@
 # Replication through a lossy sync link: conntrackd 1.4.7 and `tandem conntrackd`, in one
 # run on one machine. Three namespaces: A and B, whose FTFW sync link (UDP, the same
 # conntrackd.conf for either implementation) runs through a relay namespace R between
-# them (bench/lossy_relay.py: each datagram lost with LOSS %, held back behind 1-3 later
-# ones with REORDER %, sent twice with DUPLICATE %, seeded per run so every pair of an
-# iteration meets the same impairment). N flows are made in A's kernel at once and the
+# them (`conntrack-bench relay`, the lossy-relay tests' own LossyRelay: each datagram lost
+# with LOSS %, held back behind 1-3 later ones with REORDER %, sent twice with DUPLICATE
+# %, seeded per run so every pair of an iteration meets the same impairment). N flows are made in A's kernel at once and the
 # clock runs until B's external cache holds all of them (`conntrack-bench watch`, a
 # 10-ms sampler of both control sockets, the same for either implementation), or LIMIT.
 #
@@ -74,7 +74,7 @@ run() {
   ftfw_conf "$work" a 172.31.96.1 172.31.96.2 tdla0
   ftfw_conf "$work" b 172.31.97.1 172.31.97.2 tdlb0
   rm -f "$work/relay.json" "$work/relay.json.ready"
-  ip netns exec "$r" python3 bench/lossy_relay.py --listen-a 172.31.96.2 --peer-a 172.31.96.1 \
+  "$BENCH" relay --namespace "$r" --listen-a 172.31.96.2 --peer-a 172.31.96.1 \
     --listen-b 172.31.97.2 --peer-b 172.31.97.1 --loss "$loss" --reorder "$REORDER" --duplicate "$DUPLICATE" \
     --seed "$seed" --seconds $((LIMIT + SETTLE + 60)) --counters "$work/relay.json" > "$work/relay.out" 2>&1 &
   local pr=$!; pids+=("$pr")
@@ -129,7 +129,7 @@ ends() { # pair → "sender receiver"
 }
 
 results=$(results_file lossy-sync)
-settings="$(results_meta),\"limit_secs\":$LIMIT,\"settle_secs\":$SETTLE,\"reorder_pct\":$REORDER,\"duplicate_pct\":$DUPLICATE,\"runs\":$RUNS,\"pairs\":\"$PAIRS\",\"timing\":\"control-socket sampler, 10 ms\",\"relay\":\"bench/lossy_relay.py\""
+settings="$(results_meta),\"limit_secs\":$LIMIT,\"settle_secs\":$SETTLE,\"reorder_pct\":$REORDER,\"duplicate_pct\":$DUPLICATE,\"runs\":$RUNS,\"pairs\":\"$PAIRS\",\"timing\":\"control-socket sampler, 10 ms\",\"relay\":\"conntrack-bench relay (TestSupport's LossyRelay)\""
 record() {
   echo "$1" | awk -v settings="$settings" '{
     printf "{%s,\"pair\":\"%s\"", settings, $1

@@ -35,7 +35,7 @@ func flows(_ n: Int, base: Int) -> LazyMapSequence<Range<Int>, Flow> {
 
 let args = Array(CommandLine.arguments.dropFirst())
 guard let op = args.first else {
-    print("usage: conntrack-bench insert N [--batch B] [--ack] [--base K] | dump | delete N [--batch B] [--base K] | flush | watch … | listen-destroy [--seconds S] | read-events --target N [--seconds S] [--rest-us R] [--relay IPv4:PORT [--event-bytes B]] | profile-commit N | profile-auth [PAYLOAD]")
+    print("usage: conntrack-bench insert N [--batch B] [--ack] [--base K] | dump | delete N [--batch B] [--base K] | flush | watch … | listen-destroy [--seconds S] | read-events --target N [--seconds S] [--rest-us R] [--relay IPv4:PORT [--event-bytes B]] | relay --namespace NS … | profile-commit N | profile-auth [PAYLOAD]")
     exit(2)
 }
 func option(_ name: String) -> String? {
@@ -44,6 +44,7 @@ func option(_ name: String) -> String? {
 if op == "watch" { exit(replicationWatch(args)) }
 if op == "listen-destroy" { exit(listenDestroy(args)) }
 if op == "read-events" { exit(readEvents()) }
+if op == "relay" { exit(impairedLink()) }
 if op == "profile-auth" { exit(profileAuth(args.count > 1 ? Int(args[1]) ?? 1400 : 1400)) }
 if op == "profile-commit" { exit(profileCommit(args.count > 1 ? Int(args[1]) ?? 100_000 : 100_000)) }
 let n = args.count > 1 ? Int(args[1]) ?? 0 : 0
