@@ -212,8 +212,9 @@ extension ConntrackdDaemon {
             return ControlPresenter.listing(flows, internal: true, xml: xml, now: now)
         }
         let lifetime = Duration.seconds(sync.cacheTimeout)
-        let flows = state.externalCache.entries.values.lazy.compactMap { e in
-            e.synced.flow.map { ControlPresenter.ListedFlow(flow: $0, since: e.since, expires: self.sync.mode == .alarm ? e.updated + lifetime : nil) }
+        let cache = state.externalCache
+        let flows = cache.entries.values.lazy.compactMap { e in
+            e.synced.flow.map { ControlPresenter.ListedFlow(flow: $0, since: e.since, expires: self.sync.mode == .alarm ? cache.updated(of: e) + lifetime : nil) }
         }
         return ControlPresenter.listing(flows, internal: false, xml: xml, now: now)
     }

@@ -15,16 +15,60 @@ public struct InternalCache: Sendable {
     public enum State: Sendable { case new, alive, dead }
     public struct Entry: Sendable {
         var stored: CompactFlow
-        public var state: State
-        public var since: Instant
-        /// The flow's place in the FTFW engine, kept here so that the engine's steps
-        /// for a flow cost no look-up beyond the cache's own.
-        public var place: FTFWPlace = .idle
+        /// The state in the low two bits, the kind of FTFW place in the next two: in the
+        /// byte after the packed flow, so that with `since` in whole seconds and the
+        /// place's sequence number an entry is 64 bytes (`CachedFormsTests`).
+        private var marks: UInt8
+        private var sinceSeconds: UInt32
+        private var sequence: UInt32 = 0
 
         init(stored: CompactFlow, state: State, since: Instant) {
             self.stored = stored
+            marks = 0
+            sinceSeconds = WholeSeconds.of(since)
             self.state = state
-            self.since = since
+        }
+
+        public var state: State {
+            get {
+                switch marks & 3 {
+                case 0: .new
+                case 1: .alive
+                default: .dead
+                }
+            }
+            set {
+                let bits: UInt8 = switch newValue {
+                case .new: 0
+                case .alive: 1
+                case .dead: 2
+                }
+                marks = marks & ~3 | bits
+            }
+        }
+
+        /// When the flow entered the cache, in whole seconds.
+        public var since: Instant { WholeSeconds.instant(sinceSeconds) }
+
+        /// The flow's place in the FTFW engine, kept here so that the engine's steps
+        /// for a flow cost no look-up beyond the cache's own.
+        public var place: FTFWPlace {
+            get {
+                switch marks >> 2 & 3 {
+                case 0: .idle
+                case 1: .queued
+                default: .awaitingAcknowledgement(sequence)
+                }
+            }
+            set {
+                let kind: UInt8
+                switch newValue {
+                case .idle: kind = 0; sequence = 0
+                case .queued: kind = 1; sequence = 0
+                case .awaitingAcknowledgement(let s): kind = 2; sequence = s
+                }
+                marks = marks & 3 | kind << 2
+            }
         }
 
         public var flow: Flow {
@@ -177,14 +221,18 @@ public struct InternalCache: Sendable {
 public struct ExternalCache: Sendable {
     public struct Entry: Sendable {
         var stored: CompactSyncedFlow
-        public var since: Instant
-        public var updated: Instant
+        private var sinceSeconds: UInt32
+        /// The last NEW or UPDATE, on the cache's `stamps`: see `ExternalCache.updated(of:)`.
+        fileprivate(set) var updatedStamp: UInt32
 
-        init(stored: CompactSyncedFlow, since: Instant, updated: Instant) {
+        init(stored: CompactSyncedFlow, since: Instant, updatedStamp: UInt32) {
             self.stored = stored
-            self.since = since
-            self.updated = updated
+            sinceSeconds = WholeSeconds.of(since)
+            self.updatedStamp = updatedStamp
         }
+
+        /// When the flow entered the cache, in whole seconds.
+        public var since: Instant { WholeSeconds.instant(sinceSeconds) }
 
         public var synced: SyncedFlow {
             get { stored.synced }
@@ -195,6 +243,7 @@ public struct ExternalCache: Sendable {
     private(set) var entries = FlowTable<Entry>()
     public private(set) var counters = CacheCounters()
     public let limit: Int
+    private var stamps = UpdateStamps()
 
     /// `initialCapacity`: flows the table holds before it first grows (HashSize).
     public init(limit: Int, initialCapacity: Int = 0) {
@@ -206,10 +255,25 @@ public struct ExternalCache: Sendable {
 
     public var count: Int { entries.count }
 
+    /// When the entry's last NEW or UPDATE arrived (to the millisecond, rounded down).
+    public func updated(of entry: Entry) -> Instant { stamps.instant(of: entry.updatedStamp) }
+
+    /// `now` as an entry's stamp; when the stamps' epoch has to move on, every stored
+    /// stamp moves with it first.
+    private mutating func stamp(_ now: Instant) -> UInt32 {
+        let (stamp, moved) = stamps.stamp(now)
+        if moved > 0 {
+            for i in 0 ..< entries.count {
+                entries[valueAt: i].updatedStamp = UpdateStamps.lowered(entries[valueAt: i].updatedStamp, by: moved)
+            }
+        }
+        return stamp
+    }
+
     /// ALARM mode: entries not refreshed for `lifetime` are dropped.
     public mutating func expire(now: Instant, lifetime: Duration) {
-        let cutoff = now - lifetime
-        removeEntries { $0.updated <= cutoff }
+        guard let cutoff = stamps.stamp(of: now - lifetime) else { return }
+        removeEntries { $0.updatedStamp <= cutoff }
     }
 
     /// Removes (and counts as destroyed) the entries `stale` picks; returns how many.
@@ -247,14 +311,15 @@ public struct ExternalCache: Sendable {
             if entries.removeValue(forKey: key) != nil { counters.destroyed += 1 } else { counters.destroyFailed += 1 }
         case .flowNew, .flowUpdate:
             let full = entries.count >= limit
+            let stamp = stamp(now)
             switch entries.update(key, { slot -> Bool? in
                 if slot == nil && full { return nil }
                 guard type == .flowUpdate, var e = slot else {
-                    slot = Entry(stored: stored(), since: now, updated: now)
+                    slot = Entry(stored: stored(), since: now, updatedStamp: stamp)
                     return false
                 }
                 e.synced = Self.merge(e.synced, synced())
-                e.updated = now
+                e.updatedStamp = stamp
                 slot = e
                 return true
             }) {
@@ -284,7 +349,8 @@ public struct ExternalCache: Sendable {
     /// after the peer's whole table arrived whole, these are flows it no longer has.
     /// Returns how many went.
     public mutating func removeNotUpdated(since mark: Instant) -> Int {
-        removeEntries { $0.updated < mark }
+        guard let m = stamps.stamp(of: mark) else { return 0 }
+        return removeEntries { $0.updatedStamp < m }
     }
 
     /// Empties the cache, handing the entries to the caller to free when convenient.

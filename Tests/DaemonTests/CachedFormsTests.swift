@@ -39,11 +39,11 @@ struct CachedFormsTests {
     /// The sizes the per-flow memory figures rest on (the tables store these alone).
     @Test func entriesStaySmall() {
         #expect(MemoryLayout<FlowKey>.stride == 16)
-        #expect(MemoryLayout<InternalCache.Entry>.stride == 72)
-        #expect(MemoryLayout<ExternalCache.Entry>.stride == 48)
+        #expect(MemoryLayout<InternalCache.Entry>.stride == 64)
+        #expect(MemoryLayout<ExternalCache.Entry>.stride == 40)
         // What a table stores per flow: the entry, no key beside it.
-        #expect(MemoryLayout<FlowTable<InternalCache.Entry>.Entry>.stride == 72)
-        #expect(MemoryLayout<FlowTable<ExternalCache.Entry>.Entry>.stride == 48)
+        #expect(MemoryLayout<FlowTable<InternalCache.Entry>.Entry>.stride == 64)
+        #expect(MemoryLayout<FlowTable<ExternalCache.Entry>.Entry>.stride == 40)
         // Every queue of the sync engine holds one per flow in flight.
         #expect(MemoryLayout<SyncObjectKey>.stride <= 24)
     }
