@@ -141,13 +141,19 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     private var window: Int
     private var ackFrom: UInt32?
     private var nextSequence: UInt32
-    private var transmitQueue: [Pending] = []
-    private var transmitHead = 0
-    /// Entries after `transmitHead` that are not objects (controls, table ends). With none,
-    /// a run that must hold objects (back-pressure, the handshake) stops at the first: the
-    /// rest would only be held too. Walking a million queued objects on every turn of a
-    /// stall, and copying them back, cost the loop milliseconds a turn.
-    private var queuedNonObjects = 0
+    /// Objects waiting to go out, in order, from `objectHead`.
+    private var objectQueue: [Pending] = []
+    private var objectHead = 0
+    /// Objects taken from `objectQueue` since the engine began: the ticket of the next.
+    private var objectsTaken = 0
+    /// Everything else waiting to go out (ACK, NACK, ALIVE, resync requests, table ends),
+    /// in order from `controlHead`, each with its ticket: the objects queued before it,
+    /// which it follows unless they are held. A run that must hold objects (back-pressure,
+    /// the handshake) holds them all where they are and goes on with these alone: walking
+    /// the held objects to reach the controls queued behind them, and copying them back,
+    /// was most of a sender's CPU while a lossy link kept its window shut.
+    private var controlQueue: [(ticket: Int, entry: Pending)] = []
+    private var controlHead = 0
     private var ownPlaces: FTFWPlaceIndex<Key>
     private var resend = ResendQueue<Pending>()
     /// The unacknowledged messages allowed out under back-pressure.
@@ -181,14 +187,17 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         sendWindow = SendWindow(ceiling: configuration.resendQueueSize, floor: max(4 * configuration.ackWindowSize, 1024))
     }
 
-    public var hasPendingTransmit: Bool { transmitHead < transmitQueue.count }
+    public var hasPendingTransmit: Bool { objectHead < objectQueue.count || controlHead < controlQueue.count }
 
     private mutating func queue(_ entry: Pending) {
-        if entry.objectKey == nil { queuedNonObjects += 1 }
-        transmitQueue.append(entry)
+        if entry.objectKey == nil {
+            controlQueue.append((objectsTaken + objectQueue.count - objectHead, entry))
+        } else {
+            objectQueue.append(entry)
+        }
     }
     public var resendQueueCount: Int { resend.count }
-    public var transmitQueueCount: Int { transmitQueue.count - transmitHead }
+    public var transmitQueueCount: Int { objectQueue.count - objectHead + controlQueue.count - controlHead }
 
     /// The resend queue in order, for `conntrackd -s rsqueue`.
     public var resendQueueEntries: [(sequence: UInt32, control: SyncFlags?)] {
@@ -354,7 +363,9 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     ) where P.Key == Key {
         var sent = 0
         var objectsSent = 0
-        var held: [Pending] = []
+        // Controls this run held back, in order; objects are held where they are.
+        var heldControls: [(ticket: Int, entry: Pending)] = []
+        var objectsHeld = false
         var heldEndOfTable = false
         let holding = configuration.holdDataUntilHandshake && (hello != .done || fence != nil)
         var stalled = false
@@ -367,25 +378,54 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         // other for ever. Without a table's end queued the fence stays whatever message
         // takes its number, as conntrackd's handshake has it on the wire.
         if holding, hello == .done, fence != nil, !fenceSent,
-           transmitQueue[transmitHead...].contains(where: { if case .endOfTable = $0 { true } else { false } }) {
+           controlQueue[controlHead...].contains(where: { if case .endOfTable = $0.entry { true } else { false } }) {
             emitControl(ControlMessage(flags: SyncFlags.alive.union(markHello()), sequence: takeSequence()))
             sent += 1
             counters.transmitted += 1
         }
         var heldAny = false
-        while transmitHead < transmitQueue.count && objectsSent < limit {
-            let entry = transmitQueue[transmitHead]
-            transmitHead += 1
-            if entry.objectKey == nil { queuedNonObjects -= 1 }
-            if holding, case .object = entry {
-                heldAny = true
-                if queuedNonObjects == 0 { transmitHead -= 1; break }
-                held.append(entry)
+        while objectsSent < limit {
+            let control = controlHead < controlQueue.count ? controlQueue[controlHead] : nil
+            let objectWaits = objectHead < objectQueue.count
+            // A control goes when no object is queued before it, or when those are held.
+            guard let (ticket, entry) = control, ticket <= objectsTaken || objectsHeld || !objectWaits else {
+                guard objectWaits, !objectsHeld else { break }
+                if holding {
+                    heldAny = true
+                    objectsHeld = true
+                    continue
+                }
+                // Control messages still go out: the peer's ACKs, which free the queue, may
+                // wait for ours.
+                if configuration.backPressure, resend.count >= sendWindow.limit {
+                    stalled = true
+                    heldAny = true
+                    objectsHeld = true
+                    continue
+                }
+                guard case .object(let key) = objectQueue[objectHead] else { preconditionFailure("a control in the object queue") }
+                objectHead += 1
+                objectsTaken += 1
+                guard let slot = places.slot(of: key), places[place: slot] == .queued else { continue }
+                guard let (type, payload) = render(key, slot, places) else {
+                    places[place: slot] = .idle
+                    continue
+                }
+                let seq = takeSequence()
+                if let followed = lagProbe.followedKey, followed == key { lagProbe.transmitted(sequence: seq) }
+                emitObject(type, markHello(), seq, payload)
+                sent += 1
+                objectsSent += 1
+                places[place: slot] = .awaitingAcknowledgement(seq)
+                let final = type == .flowDestroy || type == .expectationDestroy
+                storeForResend(seq, final ? .finalObject(key) : .object(key), places: &places)
+                counters.transmitted += 1
                 continue
             }
-            if case .endOfTable = entry, holding || stalled || !held.isEmpty {
+            controlHead += 1
+            if case .endOfTable = entry, holding || objectsHeld || !heldControls.isEmpty {
                 heldAny = true
-                held.append(entry)
+                heldControls.append((ticket, entry))
                 heldEndOfTable = true
                 continue
             }
@@ -400,16 +440,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             if heldEndOfTable, case .control(let flags, _) = entry, !flags.isDisjoint(with: [.ack, .alive]),
                endHeldSince.map({ now - $0 < Self.endHoldLimit(configuration) }) ?? true {
                 heldAny = true
-                held.append(entry)
-                continue
-            }
-            // Control messages still go out: the peer's ACKs, which free the queue, may
-            // wait for ours.
-            if configuration.backPressure, case .object = entry, resend.count >= sendWindow.limit {
-                stalled = true
-                heldAny = true
-                if queuedNonObjects == 0 { transmitHead -= 1; break }
-                held.append(entry)
+                heldControls.append((ticket, entry))
                 continue
             }
             switch entry {
@@ -436,42 +467,20 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 sent += 1
                 counters.acksSent += 1
                 storeForResend(seq, entry, places: &places)
-            case .object(let key), .finalObject(let key):
-                guard let slot = places.slot(of: key), places[place: slot] == .queued else { continue }
-                guard let (type, payload) = render(key, slot, places) else {
-                    places[place: slot] = .idle
-                    continue
-                }
-                let seq = takeSequence()
-                if let followed = lagProbe.followedKey, followed == key { lagProbe.transmitted(sequence: seq) }
-                emitObject(type, markHello(), seq, payload)
-                sent += 1
-                objectsSent += 1
-                places[place: slot] = .awaitingAcknowledgement(seq)
-                let final = type == .flowDestroy || type == .expectationDestroy
-                storeForResend(seq, final ? .finalObject(key) : .object(key), places: &places)
+            case .object, .finalObject:
+                preconditionFailure("an object in the control queue")
             }
             counters.transmitted += 1
         }
-        if !held.isEmpty {
+        if !heldControls.isEmpty {
             // Back in front of what was not reached, in the slots this run emptied: the
-            // held entries came from there, so they fit, and nothing else moves.
-            let start = transmitHead - held.count
-            for (i, entry) in held.enumerated() {
-                transmitQueue[start + i] = entry
-                if entry.objectKey == nil { queuedNonObjects += 1 }
-            }
-            transmitHead = start
+            // held controls came from there, so they fit, and nothing else moves.
+            let start = controlHead - heldControls.count
+            for (i, held) in heldControls.enumerated() { controlQueue[start + i] = held }
+            controlHead = start
         }
-        if transmitHead == transmitQueue.count {
-            assert(queuedNonObjects == 0, "\(queuedNonObjects) non-objects counted in an empty transmit queue")
-            transmitQueue.removeAll(keepingCapacity: true)
-            transmitHead = 0
-        } else if transmitHead * 2 > transmitQueue.count {
-            // Drop what went out once it is most of the queue.
-            transmitQueue.removeFirst(transmitHead)
-            transmitHead = 0
-        }
+        Self.dropSent(&objectQueue, head: &objectHead)
+        Self.dropSent(&controlQueue, head: &controlHead)
         if stalled { counters.backPressureStalls += 1 }
         if heldEndOfTable {
             if endHeldSince == nil { endHeldSince = now }
@@ -489,6 +498,17 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         }
         // Only a run that sent something re-arms the alive timer.
         if sent > 0 { aliveDeadline = now + configuration.aliveInterval }
+    }
+
+    /// Forgets a queue's entries before `head` once they are most of it (or all).
+    private static func dropSent<T>(_ queue: inout [T], head: inout Int) {
+        if head == queue.count {
+            queue.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head * 2 > queue.count {
+            queue.removeFirst(head)
+            head = 0
+        }
     }
 
     /// The alive timer: acknowledge what is unacknowledged, or say we are alive.

@@ -141,4 +141,49 @@ import Timekeeping
         let third = a.transmit(now: ns(2)) { (.flowUpdate, EngineTestFlows.body($0)) }
         #expect(third.filter { $0.type == .flowUpdate }.count == 2)
     }
+
+    /// A long stall with controls queued among the held objects: each control goes out in
+    /// the run after it was queued, ahead of the objects queued before it, and once the
+    /// peer acknowledges, the objects follow in the order they were queued, each once.
+    /// (The transmit run holds objects where they are and reaches the controls directly.)
+    @Test func controlsOvertakeHeldObjectsWhichKeepTheirOrder() {
+        var a = Engine(configuration: .init(ackWindowSize: 5, resendQueueSize: 2, holdDataUntilHandshake: false), firstSequence: 1, now: ns(0))
+        let render: (Int) -> (SyncMessageType, SyncMessage.Body)? = { (.flowUpdate, EngineTestFlows.body($0)) }
+        func objects(_ out: [SyncMessage]) -> [Int] {
+            out.compactMap { m in
+                guard m.type == .flowUpdate, case .flow(let f) = m.body, case .v4(let v)? = f.source else { return nil }
+                return Int(v & 0xff_ffff)
+            }
+        }
+        var top: UInt32 = 0
+        func note(_ out: [SyncMessage]) -> [SyncMessage] {
+            top = max(top, out.map(\.sequence).max() ?? 0)
+            return out
+        }
+        var sent = objects(note(a.transmit(now: ns(0), render: render)))
+        for k in 0 ..< 1_000 { a.enqueue(k) }
+        sent += objects(note(a.transmit(now: ns(0), render: render)))
+        #expect(sent == [0, 1])
+        // The peer talks: our ACK of it goes at once, past 998 held objects.
+        for s in UInt32(50) ..< 55 { _ = a.receive(SyncMessage(type: .flowUpdate, sequence: s, body: EngineTestFlows.body(9))) }
+        let ack = note(a.transmit(now: ns(1), render: render))
+        #expect(ack.count == 1 && ack.first.map { if case .control(let c) = $0.body { c.flags.contains(.ack) } else { false } } == true)
+        for k in 1_000 ..< 2_000 { a.enqueue(k) }
+        a.requestRetransmission(ClosedRangeOfSequences(from: 40, to: 41))
+        let nack = note(a.transmit(now: ns(2), render: render))
+        #expect(nack.count == 1 && nack.first.map { if case .control(let c) = $0.body { c.flags.contains(.nack) } else { false } } == true)
+        #expect(a.transmitQueueCount == 1_998)
+        // The peer acknowledges everything it gets, a run at a time.
+        var step: UInt32 = 0
+        var last: UInt32 = 0
+        while a.hasPendingTransmit && step < 5_000 {
+            step += 1
+            _ = a.receive(SyncMessage.control(.ack(last &+ 1, top, sequence: 60 + step)))
+            last = top
+            let out = note(a.transmit(now: ns(3 + UInt64(step)), render: render))
+            sent += objects(out)
+        }
+        #expect(sent == Array(0 ..< 2_000))
+        #expect(a.transmitQueueCount == 0)
+    }
 }
