@@ -385,91 +385,66 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         }
         var heldAny = false
         while objectsSent < limit {
-            let control = controlHead < controlQueue.count ? controlQueue[controlHead] : nil
             let objectWaits = objectHead < objectQueue.count
             // A control goes when no object is queued before it, or when those are held.
-            guard let (ticket, entry) = control, ticket <= objectsTaken || objectsHeld || !objectWaits else {
-                guard objectWaits, !objectsHeld else { break }
-                if holding {
+            if controlHead < controlQueue.count, controlQueue[controlHead].ticket <= objectsTaken || objectsHeld || !objectWaits {
+                let (ticket, entry) = controlQueue[controlHead]
+                controlHead += 1
+                if case .endOfTable = entry, holding || objectsHeld || !heldControls.isEmpty {
                     heldAny = true
-                    objectsHeld = true
+                    heldControls.append((ticket, entry))
+                    heldEndOfTable = true
                     continue
                 }
-                // Control messages still go out: the peer's ACKs, which free the queue, may
-                // wait for ours.
-                if configuration.backPressure, resend.count >= sendWindow.limit {
-                    stalled = true
+                // Nor does an idle tick (ACK, ALIVE) while a table's end is held: the peer
+                // would take it for the end (it counts its table as arrived at the first tick
+                // after its request was acknowledged). The handshake needs only the fence's ACK,
+                // which goes out. Back-pressure waits on the peer's ACKs, not on ours; but a
+                // peer stalled on its own full queue may wait on ours (two nodes answering each
+                // other's resync), so after `endHoldLimit` the ticks go anyway: an early end
+                // for the peer rather than a deadlock. That holds during our handshake too: if
+                // both fences are lost, only ticks get either handshake going again.
+                if heldEndOfTable, case .control(let flags, _) = entry, !flags.isDisjoint(with: [.ack, .alive]),
+                   endHeldSince.map({ now - $0 < Self.endHoldLimit(configuration) }) ?? true {
                     heldAny = true
-                    objectsHeld = true
+                    heldControls.append((ticket, entry))
                     continue
                 }
-                guard case .object(let key) = objectQueue[objectHead] else { preconditionFailure("a control in the object queue") }
-                objectHead += 1
-                objectsTaken += 1
-                guard let slot = places.slot(of: key), places[place: slot] == .queued else { continue }
-                guard let (type, payload) = render(key, slot, places) else {
-                    places[place: slot] = .idle
-                    continue
-                }
-                let seq = takeSequence()
-                if let followed = lagProbe.followedKey, followed == key { lagProbe.transmitted(sequence: seq) }
-                emitObject(type, markHello(), seq, payload)
+                sendControl(entry, places: &places, emit: emitControl)
                 sent += 1
-                objectsSent += 1
-                places[place: slot] = .awaitingAcknowledgement(seq)
-                let final = type == .flowDestroy || type == .expectationDestroy
-                storeForResend(seq, final ? .finalObject(key) : .object(key), places: &places)
                 counters.transmitted += 1
                 continue
             }
-            controlHead += 1
-            if case .endOfTable = entry, holding || objectsHeld || !heldControls.isEmpty {
+            guard objectWaits, !objectsHeld else { break }
+            if holding {
                 heldAny = true
-                heldControls.append((ticket, entry))
-                heldEndOfTable = true
+                objectsHeld = true
                 continue
             }
-            // Nor does an idle tick (ACK, ALIVE) while a table's end is held: the peer
-            // would take it for the end (it counts its table as arrived at the first tick
-            // after its request was acknowledged). The handshake needs only the fence's ACK,
-            // which goes out. Back-pressure waits on the peer's ACKs, not on ours; but a
-            // peer stalled on its own full queue may wait on ours (two nodes answering each
-            // other's resync), so after `endHoldLimit` the ticks go anyway: an early end
-            // for the peer rather than a deadlock. That holds during our handshake too: if
-            // both fences are lost, only ticks get either handshake going again.
-            if heldEndOfTable, case .control(let flags, _) = entry, !flags.isDisjoint(with: [.ack, .alive]),
-               endHeldSince.map({ now - $0 < Self.endHoldLimit(configuration) }) ?? true {
+            // Control messages still go out: the peer's ACKs, which free the queue, may
+            // wait for ours.
+            if configuration.backPressure, resend.count >= sendWindow.limit {
+                stalled = true
                 heldAny = true
-                heldControls.append((ticket, entry))
+                objectsHeld = true
                 continue
             }
-            switch entry {
-            case .control(let flags, let range):
-                let seq = takeSequence()
-                let c = ControlMessage(flags: flags.union(markHello()), sequence: seq, range: range)
-                if flags.contains(.resync) { lastResyncSequence = seq }
-                emitControl(c)
-                sent += 1
-                if flags.contains(.ack) { counters.acksSent += 1 }
-                if flags.contains(.nack) { counters.nacksSent += 1 }
-                if range != nil { storeForResend(seq, entry, places: &places) }
-            case .endOfTable:
-                emitControl(ControlMessage(flags: SyncFlags.alive.union(markHello()), sequence: takeSequence()))
-                sent += 1
-                if answerEndQueued {
-                    answeringTable = false
-                    answeredRequest = nil
-                    answerEndQueued = false
-                }
-            case .fenceAcknowledgement(let range):
-                let seq = takeSequence()
-                emitControl(ControlMessage(flags: SyncFlags.ack.union(markHello()), sequence: seq, range: range))
-                sent += 1
-                counters.acksSent += 1
-                storeForResend(seq, entry, places: &places)
-            case .object, .finalObject:
-                preconditionFailure("an object in the control queue")
+            guard case .object(let key) = objectQueue[objectHead] else { preconditionFailure("a control in the object queue") }
+            objectHead += 1
+            objectsTaken += 1
+            guard let slot = places.slot(of: key), places[place: slot] == .queued else { continue }
+            guard let (type, payload) = render(key, slot, places) else {
+                places[place: slot] = .idle
+                continue
             }
+            let seq = takeSequence()
+            if let followed = lagProbe.followedKey, followed == key { lagProbe.transmitted(sequence: seq) }
+            emitObject(type, markHello(), seq, payload)
+            sent += 1
+            objectsSent += 1
+            places[place: slot] = .awaitingAcknowledgement(seq)
+            let final = type == .flowDestroy || type == .expectationDestroy
+            storeForResend(seq, final ? .finalObject(key) : .object(key), places: &places)
             counters.transmitted += 1
         }
         if !heldControls.isEmpty {
@@ -498,6 +473,34 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         }
         // Only a run that sent something re-arms the alive timer.
         if sent > 0 { aliveDeadline = now + configuration.aliveInterval }
+    }
+
+    /// A control message of the transmit run, with its sequence number and HELLO marking.
+    private mutating func sendControl<P: FTFWObjectPlaces>(_ entry: Pending, places: inout P,
+                                                           emit: (ControlMessage) -> Void) where P.Key == Key {
+        switch entry {
+        case .control(let flags, let range):
+            let seq = takeSequence()
+            if flags.contains(.resync) { lastResyncSequence = seq }
+            emit(ControlMessage(flags: flags.union(markHello()), sequence: seq, range: range))
+            if flags.contains(.ack) { counters.acksSent += 1 }
+            if flags.contains(.nack) { counters.nacksSent += 1 }
+            if range != nil { storeForResend(seq, entry, places: &places) }
+        case .endOfTable:
+            emit(ControlMessage(flags: SyncFlags.alive.union(markHello()), sequence: takeSequence()))
+            if answerEndQueued {
+                answeringTable = false
+                answeredRequest = nil
+                answerEndQueued = false
+            }
+        case .fenceAcknowledgement(let range):
+            let seq = takeSequence()
+            emit(ControlMessage(flags: SyncFlags.ack.union(markHello()), sequence: seq, range: range))
+            counters.acksSent += 1
+            storeForResend(seq, entry, places: &places)
+        case .object, .finalObject:
+            preconditionFailure("an object in the control queue")
+        }
     }
 
     /// Forgets a queue's entries before `head` once they are most of it (or all).
