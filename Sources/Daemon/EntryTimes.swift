@@ -12,7 +12,7 @@ enum WholeSeconds {
 /// sweep compares these with a mark taken moments earlier, so whole seconds would keep
 /// flows the peer dropped; milliseconds since boot would overflow after 49 days. So the
 /// epoch is the first write, and before the stamps would overflow it moves on (every
-/// entry's stamp with it, once in 12 days: `advance`), stamps older than the new epoch
+/// entry's stamp with it, once in 12 days: `stamp(_:)`), stamps older than the new epoch
 /// becoming 0, that is, older than any mark or cutoff still to come.
 struct UpdateStamps: Sendable {
     private(set) var epoch: Instant?
