@@ -149,7 +149,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     private var ackFrom: UInt32?
     private var nextSequence: UInt32
     /// Objects waiting to go out, in order, from `objectHead`.
-    private var objectQueue: [Pending] = []
+    private var objectQueue: [Key] = []
     private var objectHead = 0
     /// Objects taken from `objectQueue` since the engine began: the ticket of the next.
     private var objectsTaken = 0
@@ -197,10 +197,10 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     public var hasPendingTransmit: Bool { objectHead < objectQueue.count || controlHead < controlQueue.count }
 
     private mutating func queue(_ entry: Pending) {
-        if entry.objectKey == nil {
-            controlQueue.append((objectsTaken + objectQueue.count - objectHead, entry))
+        if let key = entry.objectKey {
+            objectQueue.append(key)
         } else {
-            objectQueue.append(entry)
+            controlQueue.append((objectsTaken + objectQueue.count - objectHead, entry))
         }
     }
     public var resendQueueCount: Int { resend.count }
@@ -436,7 +436,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
                 objectsHeld = true
                 continue
             }
-            guard case .object(let key) = objectQueue[objectHead] else { preconditionFailure("a control in the object queue") }
+            let key = objectQueue[objectHead]
             objectHead += 1
             objectsTaken += 1
             guard let slot = places.slot(of: key), places[place: slot] == .queued else { continue }
