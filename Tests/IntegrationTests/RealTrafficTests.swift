@@ -93,7 +93,9 @@ struct RealTrafficTests {
         let log = (try? String(contentsOfFile: dir + "ev.out", encoding: .utf8)) ?? ""
         #expect(log.contains("    [NEW] tcp      6 120 SYN_SENT src=10.77.1.2 dst=10.77.1.1 "), "\(log)")
         #expect(log.contains(" [UPDATE] tcp      6 60 SYN_RECV src=10.77.1.2 dst=10.77.1.1 "), "\(log)")
-        #expect(log.contains("    [NEW] icmp     1 30 src=10.77.1.2 dst=10.77.2.2 type=8"), "\(log)")
+        // The kernel rounds the time left down to whole seconds when it builds the event: a
+        // clock tick between the ping's flow and its event (a loaded CI machine) makes it 29.
+        #expect(["30", "29"].contains { log.contains("    [NEW] icmp     1 \($0) src=10.77.1.2 dst=10.77.2.2 type=8") }, "\(log)")
         #expect(log.contains("[DESTROY] tcp      6 "), "\(log)")
         #expect(log.contains("helper=ftp"), "\(log)")
     }
