@@ -98,20 +98,22 @@ extension ConntrackdDaemon {
             }
             return
         }
-        // Sized for the table up front: growing it rehashed every key a few times per poll.
-        var seen = Set<FlowKey>(minimumCapacity: internalCache.entries.count)
-        try dumpStashing(during: "the kernel table's re-read") { tick in
-            try kernel.dump { flow in
-                tick()
-                guard let o = flow.original, policy.filter.passes(flow) else { return }
-                let key = FlowKey(o)
-                seen.insert(key)
-                let before = self.internalCache.entries[key]
-                guard let k = self.internalCache.record(flow, kind: before == nil ? .new : .update, now: now) else { return }
-                if send && (before == nil || Self.changed(before!.flow, flow)) { self.engine.enqueue(.flow(k), places: &self.internalCache) }
+        do {
+            try dumpStashing(during: "the kernel table's re-read") { tick in
+                try kernel.dump { flow in
+                    tick()
+                    guard let o = flow.original, policy.filter.passes(flow) else { return }
+                    let before = self.internalCache.entries[FlowKey(o)]
+                    guard let k = self.internalCache.record(flow, kind: before == nil ? .new : .update, now: now, seenBySweep: true)
+                    else { return }
+                    if before == nil || Self.changed(before!.flow, flow) { self.engine.enqueue(.flow(k), places: &self.internalCache) }
+                }
             }
+        } catch {
+            internalCache.abandonSweep()
+            throw error
         }
-        if send { for k in internalCache.markMissing(keeping: seen) { engine.enqueue(.flow(k), places: &internalCache) } }
+        for k in internalCache.markMissing() { engine.enqueue(.flow(k), places: &internalCache) }
     }
 
     static func changed(_ a: Flow, _ b: Flow) -> Bool {
