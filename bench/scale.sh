@@ -26,8 +26,11 @@
 #                the replication out, which any event-driven sender pays before doing
 #                anything of its own. Reported beside the senders, ratio to conntrackd's.
 # Peak RSS per flow: (VmHWM − VmRSS before the flows) × 1024 / N, per daemon: A after all
-# phases (its resync sending included), B's first process after its commit; the same after
-# replication alone as rss_a_rep_bytes_per_flow / rss_b_rep_bytes_per_flow (where the peak is).
+# phases (its resync sending included), B's first process after its commit once it has
+# settled (under 2% of a CPU for 1.5 s: settle_secs; the CPU it used meanwhile is
+# cpu_b_settle_us_per_flow); the same after replication alone as
+# rss_a_rep_bytes_per_flow / rss_b_rep_bytes_per_flow, and B's at the commit's end, before
+# settling, as rss_b_commit_bytes_per_flow (where the peak is).
 # Ratios Tandem / conntrackd are taken per run (the same iteration) and summarised as
 # median (min-max). A run whose replication hits LIMIT, or whose commit leaves flows out,
 # is reported as failed and kept out of the summaries; the script then exits non-zero.
@@ -142,6 +145,16 @@ answers() { # impl node: the control socket is up
   for _ in $(seq 1 100); do client "$1" "$2" -s >/dev/null 2>&1 && return 0; sleep 0.05; done
   return 1
 }
+settle() { # pid → seconds until it has used under 2% of a CPU for 1.5 s (at most LIMIT)
+  local t0 c0 c1 idle=0; t0=$(now); c0=$(cpu "$1")
+  for _ in $(seq 1 $((LIMIT * 2))); do
+    sleep 0.5; c1=$(cpu "$1"); echo "$((c1 - c0))" >> "$work/settle.trace"
+    if [ $((c1 - c0)) -lt 10000 ]; then idle=$((idle + 1)); else idle=0; fi
+    c0=$c1
+    [ "$idle" -ge 3 ] && break
+  done
+  echo "$(now) - $t0" | bc
+}
 stop_one() { # pid: SIGTERM, up to 5 s, then SIGKILL
   kill "$1" 2>/dev/null || true
   for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
@@ -196,7 +209,13 @@ run() {
   local reached; reached=$(sed -n 's/^op=waitcount reached=1 .* t_ns=\([0-9]*\).*/\1/p' "$work/sampler")
   if [ -n "$reached" ]; then c1=$(echo "scale=9; if ($reached / 1000000000 > $c1) $reached / 1000000000 else $c1" | bc); fi
   cb2=$(cpu "$pb"); kernel_b=$(kernel_flows "$b")
-  local hwm_b; hwm_b=$(hwm "$pb")
+  local hwm_b_commit hwm_b settle_secs; hwm_b_commit=$(hwm "$pb")
+  # B's peak is read once B has settled: Tandem dumps the kernel table a second after a
+  # quiet commit (to send what changed while its events were off), and conntrackd takes its
+  # commit's own events into its internal cache after the client returns. Read at once, both
+  # peaks missed that work (files before 2026-12-06T18Z).
+  : > "$work/settle.trace"
+  settle_secs=$(settle "$pb"); hwm_b=$(hwm "$pb"); local cb_settled; cb_settled=$(cpu "$pb")
   # Resync after a restart of B: a new process with empty caches and an empty kernel.
   stop_one "$pb"
   ip netns exec "$b" "$work/ctbulk" flush >/dev/null
@@ -233,13 +252,15 @@ run() {
     local tag; tag="$impl-$n-$(date -u +%H%M%S)"
     cp "$work/a.out" "$KEEP_LOGS/$tag-a.log"; cp "$work/b.out" "$KEEP_LOGS/$tag-b.log"
     echo "resync_started=$r0" >> "$KEEP_LOGS/$tag-b.log"
+    echo "settling, CPU µs per 0.5 s: $(tr '\n' ' ' < "$work/settle.trace")" >> "$KEEP_LOGS/$tag-b.log"
   fi
   local lost=$((sender - kernel_b))
-  printf '%s n=%s rep_outcome=%s rep_have=%s sender_has=%s rep_secs=%s cpu_a_rep_us_per_flow=%s cpu_b_rep_us_per_flow=%s commit_secs=%.3f cpu_b_commit_us_per_flow=%s kernel_b=%s lost=%s res_outcome=%s res_have=%s res_secs=%s cpu_a_res_us_per_flow=%s rss_a_bytes_per_flow=%s rss_b_bytes_per_flow=%s rss_a_rep_bytes_per_flow=%s rss_b_rep_bytes_per_flow=%s hwm_a_kib=%s hwm_b_kib=%s load_rep=%s load_commit=%s load_resync=%s insert_errs=%s kernel_a=%s\n' \
+  printf '%s n=%s rep_outcome=%s rep_have=%s sender_has=%s rep_secs=%s cpu_a_rep_us_per_flow=%s cpu_b_rep_us_per_flow=%s commit_secs=%.3f cpu_b_commit_us_per_flow=%s kernel_b=%s lost=%s res_outcome=%s res_have=%s res_secs=%s cpu_a_res_us_per_flow=%s rss_a_bytes_per_flow=%s rss_b_bytes_per_flow=%s rss_a_rep_bytes_per_flow=%s rss_b_rep_bytes_per_flow=%s rss_b_commit_bytes_per_flow=%s settle_secs=%.1f cpu_b_settle_us_per_flow=%s hwm_a_kib=%s hwm_b_kib=%s load_rep=%s load_commit=%s load_resync=%s insert_errs=%s kernel_a=%s\n' \
     "$impl" "$n" "$rep_outcome" "$rep_have" "$sender" "$rep_secs" "$(per_flow $((ca1 - ca0)) "$n")" "$(per_flow $((cb1 - cb0)) "$n")" \
     "$(echo "$c1 - $c0" | bc)" "$(per_flow $((cb2 - cb1)) "$n")" "$kernel_b" "$lost" "$res_outcome" "$res_have" "$res_secs" \
     "$(per_flow $((ca3 - ca2)) "$n")" "$(( (hwm_a - base_a) * 1024 / n ))" "$(( (hwm_b - base_b) * 1024 / n ))" \
-    "$(( (hwm_a_rep - base_a) * 1024 / n ))" "$(( (hwm_b_rep - base_b) * 1024 / n ))" "$hwm_a" "$hwm_b" \
+    "$(( (hwm_a_rep - base_a) * 1024 / n ))" "$(( (hwm_b_rep - base_b) * 1024 / n ))" \
+    "$(( (hwm_b_commit - base_b) * 1024 / n ))" "$settle_secs" "$(per_flow $((cb_settled - cb2)) "$n")" "$hwm_a" "$hwm_b" \
     "$l_rep" "$l_com" "$l_res" "${insert_errs:--}" "${kernel_a:--}"
 }
 
@@ -309,7 +330,7 @@ good() {
 echo "NS=$NS RUNS=$RUNS RATE=$RATE, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 failed=0
 : > "$work/ok"
-metrics="rep_secs cpu_a_rep_us_per_flow cpu_b_rep_us_per_flow commit_secs cpu_b_commit_us_per_flow res_secs cpu_a_res_us_per_flow rss_a_bytes_per_flow rss_b_bytes_per_flow lost"
+metrics="rep_secs cpu_a_rep_us_per_flow cpu_b_rep_us_per_flow commit_secs cpu_b_commit_us_per_flow res_secs cpu_a_res_us_per_flow rss_a_bytes_per_flow rss_b_bytes_per_flow rss_b_commit_bytes_per_flow lost"
 for n in $NS; do
   for r in $(seq 1 "$RUNS"); do
     c=$(run conntrackd "$n"); echo "$c"
