@@ -46,9 +46,8 @@ if [ "${GENERATOR:-bench}" = ctbulk ]; then
   CTBULK=$work/ctbulk
   build_ctbulk "$CTBULK"
 fi
-# CPU time in microseconds from the scheduler's own account (every thread's
-# /proc/PID/task/*/schedstat): /proc/PID/stat counts in 10-ms ticks, which at 100k flows
-# is 0.1 µs per flow of rounding alone.
+# CPU time in microseconds from the process's CPU clock (`cpu_us`, bench/lib.sh):
+# /proc/PID/stat counts in 10-ms ticks, which at 100k flows is 0.1 µs per flow of rounding alone.
 ticks=1000000
 
 # PROFILE=seed: the seed's own buffer and hash sizes (seed-howto.txt's General and UDP
@@ -73,7 +72,7 @@ conf() { # name self peer dev mode
 }
 
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-cpu() { cat /proc/"$1"/task/*/schedstat | awk '{t += $1} END {printf "%d\n", t / 1000}'; }
+cpu() { cpu_us "$1"; }
 hwm() { awk '/VmHWM/{print $2}' "/proc/$1/status"; }
 rss() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
 secs() { echo "scale=3; $1 / $ticks" | bc; }

@@ -26,6 +26,15 @@
 
 SCRATCH=${SCRATCH:-.build}
 
+# CPU in microseconds that process $1 has used, the threads it has ended included: the
+# kernel's CPU clock of the process (clock_gettime on the clock id of pid $1, nanoseconds).
+# Summing /proc/PID/task/*/schedstat, as these scripts did before 2026-12-06T18:30Z, missed
+# every thread that had exited: Tandem's pipelined netlink conversations (a commit's, a
+# dump's) write on a thread of their own that ends with them. 0 once the process is gone.
+cpu_us() {
+  python3 -c 'import sys, time; p = int(sys.argv[1]); print(int(time.clock_gettime(((~p) << 3) | 2) * 1e6))' "$1" 2>/dev/null || echo 0
+}
+
 need_root() {
   [ "$(id -u)" = 0 ] || { echo "$1 needs root" >&2; exit 1; }
 }

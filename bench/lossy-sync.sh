@@ -57,7 +57,7 @@ ticks=1000000
 
 
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-cpu() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{t += $1} END {printf "%d\n", t / 1000}'; }
+cpu() { cpu_us "$1"; }
 json_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], "-"))' "$1" "$2" 2>/dev/null || echo -; }
 
 # One run: sender's implementation, receiver's, loss %, seed. Prints a result line.

@@ -65,7 +65,7 @@ while True:
 PY
 
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-cpu() { cat /proc/"$1"/task/*/schedstat | awk '{t += $1} END {printf "%d\n", t / 1000}'; }
+cpu() { cpu_us "$1"; }
 secs() { echo "scale=3; $1 / $ticks" | bc; }
 
 veth_pair "$a" "$b" tdzma0 tdzmb0 10.233.98.1/24 10.233.98.2/24

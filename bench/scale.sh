@@ -7,7 +7,9 @@
 #                flat out); `conntrack-bench watch` asks B's control socket every 10 ms
 #                until its external cache holds N (or what A's internal cache holds, when
 #                the sender itself missed kernel events: sender_has). CPU of A (the
-#                sender) and of B during it, from every thread's schedstat.
+#                sender) and of B during it, from each process's CPU clock (its ended
+#                threads included; files before 2026-12-06T18:30Z summed its live
+#                threads' schedstat and missed the commit's writer thread).
 #                insert_errs (creates the inserter saw refused) and kernel_a (A's kernel
 #                count afterwards) tell a sender that lost events from one never given them.
 #   commit       B's `-c`, timed from outside: until both the client has returned and B's
@@ -120,8 +122,8 @@ CONF
 }
 
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-# CPU in microseconds from every thread's schedstat (finer than /proc/PID/stat's ticks).
-cpu() { cat /proc/"$1"/task/*/schedstat | awk '{t += $1} END {printf "%d\n", t / 1000}'; }
+# CPU in microseconds, exited threads included (`cpu_us`, bench/lib.sh).
+cpu() { cpu_us "$1"; }
 hwm() { awk '/VmHWM/{print $2}' "/proc/$1/status"; }
 rss() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
 load() { cut -d' ' -f1 /proc/loadavg; }
@@ -243,6 +245,7 @@ run() {
   if [ -n "$cap" ]; then kill "$cap" 2>/dev/null || true; wait "$cap" 2>/dev/null || true; fi
   if [ -n "$tracer" ]; then kill "$tracer" 2>/dev/null || true; wait "$tracer" 2>/dev/null || true; fi
   if [ -n "${KEEP_LOGS:-}" ]; then
+    mkdir -p "$KEEP_LOGS"
     { client "$impl" a -s network; ip netns exec "$a" cat /proc/net/snmp; ip netns exec "$a" ss -uamn; } \
       > "$KEEP_LOGS/$impl-$n-a-after-resync.txt" 2>&1 || true
   fi

@@ -4,7 +4,7 @@
 # alternating in one run (off, on, off, on, …; RUNS of each). Per run: the time until B's
 # external cache holds N flows (read from outside by `conntrack-bench watch`, 10-ms
 # sampler), and the CPU time of each daemon during it from /proc/PID/stat (utime+stime,
-# clock ticks) and from the scheduler's account (/proc/PID/task/*/schedstat, ns), per flow.
+# clock ticks) and from the process's CPU clock (`cpu_us`, bench/lib.sh; µs), per flow.
 # Summary: medians (min-max) per setting, the key-on/key-off ratio of the medians, and the
 # on/off ratio taken per run (the off and on runs of one iteration) as median (min-max).
 # Target (issue #15): authentication costs at most 15% CPU on each side.
@@ -59,7 +59,7 @@ if [ -n "$PIN" ]; then
 fi
 hz=$(getconf CLK_TCK)
 stat_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-sched_ns() { cat /proc/"$1"/task/*/schedstat | awk '{t += $1} END {printf "%d\n", t}'; }
+sched_ns() { echo $(( $(cpu_us "$1") * 1000 )); }
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 # One run with the key (on) or without (off); prints "key=… outcome=… secs=… …".
@@ -158,7 +158,7 @@ done
 echo "on/off per run, median (min-max): time $(awk '$1 == "secs" {print $2}' "$work/ratios" | summary_range)," \
   "sender CPU $(awk '$1 == "sched_us_a" {print $2}' "$work/ratios" | summary_range)," \
   "receiver CPU $(awk '$1 == "sched_us_b" {print $2}' "$work/ratios" | summary_range)"
-echo "(us_*: CPU µs per flow from /proc/PID/stat utime+stime; sched_us_*: the same from schedstat, finer; a = sender, b = receiver)"
+echo "(us_*: CPU µs per flow from /proc/PID/stat utime+stime; sched_us_*: the same from the process's CPU clock, finer; a = sender, b = receiver)"
 if [ -n "${PROFILE_RECEIVER:-}" ]; then
   # Authentication's own share of B's CPU, read inside each key-on run (so free of the
   # run-to-run spread): the samples under the frame check (`judge`, HMAC included) and
