@@ -82,6 +82,24 @@ public final class ConntrackConnection {
         }
     }
 
+    /// The confirmed table for the sync daemon's caches: a flow the cache's packed form
+    /// holds is read straight into it (`CompactFlow.Packed(eventPayload:)`, as the sender
+    /// reads events), anything else comes whole as `.general`. A re-read of a million
+    /// flows built, compared and packed again a whole `Flow` for each.
+    public func dumpCompact(_ body: (CompactFlow) throws -> Void) throws {
+        var batch = MessageBatch()
+        batch.append(type: ConntrackMessageType.get, flags: [.request, .dump], sequence: socket.makeSequence()) { e in
+            NetfilterHeader(family: AddressFamily.unspecified).encode(into: &e)
+        }
+        try socket.dumpPipelined(batch) { bytes, m in
+            let packed = bytes.withUnsafeBytes { raw in
+                CompactFlow.Packed(eventPayload: UnsafeRawBufferPointer(rebasing: raw[m.payload]))
+            }
+            if let packed { return try body(.packed(packed)) }
+            try body(.general(try FlowCodec.decode(bytes, payload: m.payload)))
+        }
+    }
+
     /// The kernel's per-CPU counters (IPCTNL_MSG_CT_GET_STATS_CPU): for each CPU, its
     /// number and the (attribute, value) pairs in the order the kernel sent them.
     public func cpuStatistics() throws -> [(cpu: UInt16, counters: [(type: UInt16, value: UInt32)])] {

@@ -100,13 +100,24 @@ extension ConntrackdDaemon {
         }
         do {
             try dumpStashing(during: "the kernel table's re-read") { tick in
-                try kernel.dump { flow in
+                try kernel.dumpCompact { dumped in
                     tick()
-                    guard let o = flow.original, policy.filter.passes(flow) else { return }
-                    let before = self.internalCache.entries[FlowKey(o)]
-                    guard let k = self.internalCache.record(flow, kind: before == nil ? .new : .update, now: now, seenBySweep: true)
-                    else { return }
-                    if before == nil || Self.changed(before!.flow, flow) { self.engine.enqueue(.flow(k), places: &self.internalCache) }
+                    let key: FlowKey, before: CompactFlow?, recorded: FlowKey?
+                    switch dumped {
+                    case .packed(let p):
+                        guard policy.filter.passes(p) else { return }
+                        key = FlowKey(packed: p.original)
+                        before = self.internalCache.entries[key]?.stored
+                        recorded = self.internalCache.record(packed: p, key: key, kind: before == nil ? .new : .update, now: now,
+                                                             seenBySweep: true)
+                    case .general(let flow):
+                        guard let o = flow.original, policy.filter.passes(flow) else { return }
+                        key = FlowKey(o)
+                        before = self.internalCache.entries[key]?.stored
+                        recorded = self.internalCache.record(flow, kind: before == nil ? .new : .update, now: now, seenBySweep: true)
+                    }
+                    guard let k = recorded else { return }
+                    if before == nil || Self.changed(before!, dumped) { self.engine.enqueue(.flow(k), places: &self.internalCache) }
                 }
             }
         } catch {
@@ -119,6 +130,19 @@ extension ConntrackdDaemon {
     static func changed(_ a: Flow, _ b: Flow) -> Bool {
         a.status != b.status || a.protocolInfo?.tcp?.state != b.protocolInfo?.tcp?.state || a.mark != b.mark
             || a.reply != b.reply || a.helper != b.helper
+    }
+
+    /// `changed` on the cache's forms: two packed flows are compared as they are (neither
+    /// has a helper), anything else as whole flows.
+    static func changed(_ a: CompactFlow, _ b: CompactFlow) -> Bool {
+        guard case .packed(let x) = a, case .packed(let y) = b else { return changed(a.flow, b.flow) }
+        typealias Bit = CompactFlow.Packed.Bit
+        func status(_ p: CompactFlow.Packed) -> UInt32? { p.has(Bit.status) ? p.status : nil }
+        func mark(_ p: CompactFlow.Packed) -> UInt32? { p.has(Bit.mark) ? p.mark : nil }
+        func tcpState(_ p: CompactFlow.Packed) -> TCPState? {
+            p.has(Bit.tcp) && p.has(Bit.tcpState) ? TCPState(rawValue: p.tcpState) : nil
+        }
+        return status(x) != status(y) || tcpState(x) != tcpState(y) || mark(x) != mark(y) || x.reply != y.reply
     }
 
     /// DisableExternalCache (spec §5.3): what arrives goes straight into the kernel.

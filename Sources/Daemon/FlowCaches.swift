@@ -129,8 +129,9 @@ public struct InternalCache: Sendable {
 
     /// `record` for an event already in the packed form (NEW or UPDATE), whose key
     /// (`FlowKey(packed: p.original)`) the caller has made.
-    mutating func record(packed p: CompactFlow.Packed, key: FlowKey, kind: FlowPrinter.EventKind, now: Instant) -> FlowKey? {
-        store(key, .packed(p), kind: kind, now: now)
+    mutating func record(packed p: CompactFlow.Packed, key: FlowKey, kind: FlowPrinter.EventKind, now: Instant,
+                         seenBySweep: Bool = false) -> FlowKey? {
+        store(key, .packed(p), kind: kind, now: now, seenBySweep: seenBySweep)
     }
 
     /// Inserts or merges with one look-up whether the flow is new or known.

@@ -66,6 +66,31 @@ import Timekeeping
         #expect(!cache.entries[valueAt: i].seenBySweep && cache.entries[valueAt: i].place == .queued)
     }
 
+    /// The re-read compares packed flows as they are: it must find a change exactly where
+    /// the comparison of whole flows does, for every fixture and every field it looks at.
+    @Test func packedComparisonAgreesWithWholeFlows() {
+        var variants: [Flow] = []
+        for f in FlowFixtures.flows {
+            variants.append(f)
+            var s = f; s.status = [.confirmed]; variants.append(s)
+            var n = f; n.status = nil; variants.append(n)
+            var m = f; m.mark = 7; variants.append(m)
+            var t = f
+            if case .tcp(var info)? = f.protocolInfo { info.state = .timeWait; t.protocolInfo = .tcp(info) }
+            variants.append(t)
+            var r = f; r.reply?.destinationPort = 61_001; variants.append(r)
+        }
+        var packedPairs = 0
+        for a in variants {
+            for b in variants {
+                let x = CompactFlow(a), y = CompactFlow(b)
+                if case .packed = x, case .packed = y { packedPairs += 1 }
+                #expect(ConntrackdDaemon.changed(x, y) == ConntrackdDaemon.changed(x.flow, y.flow))
+            }
+        }
+        #expect(packedPairs > 100)
+    }
+
     /// A sweep whose dump failed part way marks nothing dead, and leaves no mark behind
     /// that would let a later sweep keep an entry it did not list.
     @Test func anAbandonedSweepLeavesNoMarks() {
