@@ -147,6 +147,12 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     private var acknowledgeFence = false
     private var window: Int
     private var ackFrom: UInt32?
+    /// Whether something arrived since our last ACK that the peer may wait on: anything
+    /// but a bare ACK or ALIVE. Only that is acknowledged within `acknowledgementDelay`;
+    /// bare ones wait for the window or the alive tick, as conntrackd's do. Acknowledging
+    /// them promptly too, two Tandem peers acknowledged each other's ACKs every 5 ms for
+    /// as long as they ran: 170 datagrams a second and 1.5% of a CPU each, idle.
+    private var promptAcknowledgement = false
     private var nextSequence: UInt32
     /// Objects waiting to go out, in order, from `objectHead`.
     private var objectQueue: [Key] = []
@@ -265,6 +271,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         queue(.control(.ack, acknowledgement(from: from, to: tracker.last)))
         window = configuration.ackWindowSize
         ackFrom = nil
+        promptAcknowledgement = false
     }
 
     /// Acknowledges `range` alone, outside the receive window: messages the owner took
@@ -524,7 +531,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     /// The alive timer: acknowledge what is unacknowledged, or say we are alive.
     public mutating func fire(now: Instant) {
         if let delay = configuration.acknowledgementDelay {
-            if ackFrom == nil || !tracker.isSet {
+            if ackFrom == nil || !tracker.isSet || !promptAcknowledgement {
                 acknowledgementDue = nil
             } else if let due = acknowledgementDue {
                 if now >= due {
@@ -539,6 +546,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         if let from = ackFrom, tracker.isSet {
             queue(.control(.ack, acknowledgement(from: from, to: tracker.last)))
             ackFrom = nil
+            promptAcknowledgement = false
         } else if let since = endHeldSince, now - since < Self.endHoldLimit(configuration) {
             // An ALIVE would wait behind the held end with the others: one is enough, and
             // the end itself is one. Past the limit ticks go again, and so does this one.
@@ -605,6 +613,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     public mutating func resumeLine(expecting s: UInt32) {
         tracker.accept(s &- 1)
         ackFrom = nil
+        promptAcknowledgement = false
         window = configuration.ackWindowSize
     }
 
@@ -741,6 +750,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             answeredRequest = nil
             window = configuration.ackWindowSize - 1
             ackFrom = seq
+            promptAcknowledgement = Self.awaitsAcknowledgement(m)
             tracker.accept(seq)
             return apply
         case .unset, .inSync:
@@ -764,6 +774,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             ackFrom = seq
         }
         if ackFrom == nil { ackFrom = seq }
+        if Self.awaitsAcknowledgement(m) { promptAcknowledgement = true }
         window -= 1
         let fenceArrived = acknowledgeFence && m.map { $0.flags.contains(.alive) } == true
         if fenceArrived { acknowledgeFence = false }
@@ -771,13 +782,22 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
             queue(.fenceAcknowledgement(ClosedRangeOfSequences(from: ackFrom!, to: seq)))
             window = configuration.ackWindowSize
             ackFrom = nil
+            promptAcknowledgement = false
         } else if window <= 0 {
             queue(.control(.ack, acknowledgement(from: ackFrom!, to: seq)))
             window = configuration.ackWindowSize
             ackFrom = nil
+            promptAcknowledgement = false
         }
         tracker.accept(seq)
         return apply
+    }
+
+    /// Data, a NACK, a resync request, or a HELLO (its HELLO_BACK rides on our next
+    /// message): not a bare ACK or ALIVE. `nil` is data arriving without its message.
+    static func awaitsAcknowledgement(_ m: SyncMessage?) -> Bool {
+        guard let m, case .control(let c) = m.body else { return true }
+        return c.flags.contains(.hello) || !c.flags.isDisjoint(with: [.nack, .resync]) || c.flags.isDisjoint(with: [.ack, .alive])
     }
 
     /// nil = BAD; true = a data message to apply; other outcomes go to `events`.

@@ -461,14 +461,18 @@ import Timekeeping
         #expect(o.regressions == 0)
     }
 
-    /// The control: without retransmitting what the peer's ACKs passed over, the same
-    /// bursts stall (seeds that did before the fix), and with it some messages were sent
-    /// again for that reason alone.
+    /// The control: without retransmitting what the peer's ACKs passed over, some bursts
+    /// stall, and the same bursts arrive whole with it. The seeds are ones that stall
+    /// (found by trying 1-40 once bare ACKs stopped being acknowledged within 5 ms, which
+    /// changed every run's course; before, 1, 6, 8 and 10 did).
     @Test func withoutPassedOverRetransmissionsABurstStalls() {
-        let seeds: [UInt64] = [1, 6, 8, 10]
+        let seeds: [UInt64] = [16, 21, 32]
         let stalled = seeds.filter { !Self.burst(seed: $0, retransmitsPassedOver: false).converged }
         #expect(!stalled.isEmpty, "every burst arrived without the passed-over retransmissions")
-        #expect(seeds.contains { Self.burst(seed: $0, retransmitsPassedOver: true).passedOver > 0 })
+        for seed in stalled {
+            let o = Self.burst(seed: seed, retransmitsPassedOver: true)
+            #expect(o.converged && o.passedOver > 0, "seed \(seed): \(o.delivered) of \(o.expected)")
+        }
     }
 
     @Test func cleanChannelNeedsNoRetransmission() {
