@@ -270,8 +270,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         guard let from = ackFrom, tracker.isSet else { return }
         queue(.control(.ack, acknowledgement(from: from, to: tracker.last)))
         window = configuration.ackWindowSize
-        ackFrom = nil
-        promptAcknowledgement = false
+        forgetUnacknowledged()
     }
 
     /// Acknowledges `range` alone, outside the receive window: messages the owner took
@@ -545,8 +544,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         guard now >= aliveDeadline else { return }
         if let from = ackFrom, tracker.isSet {
             queue(.control(.ack, acknowledgement(from: from, to: tracker.last)))
-            ackFrom = nil
-            promptAcknowledgement = false
+            forgetUnacknowledged()
         } else if let since = endHeldSince, now - since < Self.endHoldLimit(configuration) {
             // An ALIVE would wait behind the held end with the others: one is enough, and
             // the end itself is one. Past the limit ticks go again, and so does this one.
@@ -612,8 +610,7 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     /// peer's line is expected at `s` again, and nothing of the forged line is acknowledged.
     public mutating func resumeLine(expecting s: UInt32) {
         tracker.accept(s &- 1)
-        ackFrom = nil
-        promptAcknowledgement = false
+        forgetUnacknowledged()
         window = configuration.ackWindowSize
     }
 
@@ -781,16 +778,20 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
         if fenceArrived {
             queue(.fenceAcknowledgement(ClosedRangeOfSequences(from: ackFrom!, to: seq)))
             window = configuration.ackWindowSize
-            ackFrom = nil
-            promptAcknowledgement = false
+            forgetUnacknowledged()
         } else if window <= 0 {
             queue(.control(.ack, acknowledgement(from: ackFrom!, to: seq)))
             window = configuration.ackWindowSize
-            ackFrom = nil
-            promptAcknowledgement = false
+            forgetUnacknowledged()
         }
         tracker.accept(seq)
         return apply
+    }
+
+    /// An ACK went out (or the line restarts): nothing is waiting to be acknowledged.
+    private mutating func forgetUnacknowledged() {
+        ackFrom = nil
+        promptAcknowledgement = false
     }
 
     /// Data, a NACK, a resync request, or a HELLO (its HELLO_BACK rides on our next
