@@ -64,18 +64,7 @@ public final class ConntrackConnection {
         case .dying: ConntrackMessageType.getDying
         case .unconfirmed: ConntrackMessageType.getUnconfirmed
         }
-        var batch = MessageBatch()
-        batch.append(
-            type: type,
-            flags: [.request, .dump], sequence: socket.makeSequence()
-        ) { e in
-            NetfilterHeader(family: family).encode(into: &e)
-            if let mark {
-                e.uint32BE(CTA.mark, mark.value)
-                e.uint32BE(CTA.markMask, mark.mask)
-            }
-        }
-        try socket.dumpPipelined(batch) { bytes, m in
+        try socket.dumpPipelined(tableRequest(type, family: family, mark: mark)) { bytes, m in
             let flow = try FlowCodec.decode(bytes, payload: m.payload)
             if let zone, (flow.zone ?? 0) != zone { return }
             try body(flow)
@@ -87,17 +76,26 @@ public final class ConntrackConnection {
     /// reads events), anything else comes whole as `.general`. A re-read of a million
     /// flows built, compared and packed again a whole `Flow` for each.
     public func dumpCompact(_ body: (CompactFlow) throws -> Void) throws {
-        var batch = MessageBatch()
-        batch.append(type: ConntrackMessageType.get, flags: [.request, .dump], sequence: socket.makeSequence()) { e in
-            NetfilterHeader(family: AddressFamily.unspecified).encode(into: &e)
-        }
-        try socket.dumpPipelined(batch) { bytes, m in
+        try socket.dumpPipelined(tableRequest(ConntrackMessageType.get, family: AddressFamily.unspecified, mark: nil)) { bytes, m in
             let packed = bytes.withUnsafeBytes { raw in
                 CompactFlow.Packed(eventPayload: UnsafeRawBufferPointer(rebasing: raw[m.payload]))
             }
             if let packed { return try body(.packed(packed)) }
             try body(.general(try FlowCodec.decode(bytes, payload: m.payload)))
         }
+    }
+
+    /// A dump request for one of the kernel's lists, `mark` filtering in the kernel.
+    private func tableRequest(_ type: UInt16, family: UInt8, mark: (value: UInt32, mask: UInt32)?) -> MessageBatch {
+        var batch = MessageBatch()
+        batch.append(type: type, flags: [.request, .dump], sequence: socket.makeSequence()) { e in
+            NetfilterHeader(family: family).encode(into: &e)
+            if let mark {
+                e.uint32BE(CTA.mark, mark.value)
+                e.uint32BE(CTA.markMask, mark.mask)
+            }
+        }
+        return batch
     }
 
     /// The kernel's per-CPU counters (IPCTNL_MSG_CT_GET_STATS_CPU): for each CPU, its
