@@ -46,6 +46,9 @@
 # an strace of A's socket calls then (it slows A: timings of such a run are not figures);
 # with PROFILE_SENDER=1 a `perf record -g` of A during replication, for `perf report -i`
 # (the sampling costs A a little: such a run's timings are not figures either).
+# STEP=primary: B's commit phase is primary-backup.sh's whole primary step, `-c -f -R -B`
+# one after the other (as keepalived's notify runs it), not `-c` alone; the records say
+# "step":"primary", and the commit's time and CPU are those of the four requests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -53,6 +56,8 @@ need_root bench/scale.sh
 scripts/install-deps.sh
 NS=${NS:-"100000 250000 1000000"}
 RUNS=${RUNS:-5}
+STEP=${STEP:-commit}
+case "$STEP" in commit) steps="-c" ;; primary) steps="-c -f -R -B" ;; *) echo "STEP is commit or primary, not $STEP" >&2; exit 64 ;; esac
 RATE=${RATE:-0}
 LIMIT=${LIMIT:-300}
 work=$(mktemp -d)
@@ -200,13 +205,15 @@ run() {
   ca1=$(cpu "$pa"); cb1=$(cpu "$pb")
   # Where each peak is reached: after replication alone, before B's commit and A's resync answer.
   local hwm_a_rep hwm_b_rep; hwm_a_rep=$(hwm "$pa"); hwm_b_rep=$(hwm "$pb")
-  # Commit: B's -c from outside.
+  # Commit: B's -c from outside (STEP=primary: -c -f -R -B).
   local l_com c0 c1 cb2 kernel_b
   l_com=$(load)
   # Until B's kernel holds what A held (ctbulk's 1-ms sampler): a client that returns
   # before the daemon's commit is done would otherwise flatter it.
   ip netns exec "$b" "$work/ctbulk" waitcount "$sender" --timeout "$LIMIT" > "$work/sampler" 2>&1 & local sp=$!
-  c0=$(now); client "$impl" b -c >/dev/null 2>&1 || true; c1=$(now)
+  c0=$(now)
+  for step in $steps; do client "$impl" b "$step" >/dev/null 2>&1 || true; done
+  c1=$(now)
   wait "$sp" || true
   local reached; reached=$(sed -n 's/^op=waitcount reached=1 .* t_ns=\([0-9]*\).*/\1/p' "$work/sampler")
   if [ -n "$reached" ]; then c1=$(echo "scale=9; if ($reached / 1000000000 > $c1) $reached / 1000000000 else $c1" | bc); fi
@@ -308,7 +315,7 @@ while True:
 }
 
 results=$(results_file scale)
-settings="$(results_meta),$([ -n "${KEEP_LOGS:-}" ] && [ -n "${PROFILE_SENDER:-}" ] && echo '\"profiled\":\"sender\",' || :)\"runs\":$RUNS,\"insert_rate\":$RATE,\"limit_secs\":$LIMIT,\"hash_size\":$hash,\"timing\":\"control-socket sampler 10 ms (replication, resync), commit until the -c client returned and B kernel held the flows (ctbulk waitcount 1 ms)\""
+settings="$(results_meta),\"step\":\"$STEP\",$([ -n "${KEEP_LOGS:-}" ] && [ -n "${PROFILE_SENDER:-}" ] && echo '\"profiled\":\"sender\",' || :)\"runs\":$RUNS,\"insert_rate\":$RATE,\"limit_secs\":$LIMIT,\"hash_size\":$hash,\"timing\":\"control-socket sampler 10 ms (replication, resync), commit until the last client ($steps) returned and B kernel held the flows (ctbulk waitcount 1 ms)\""
 record() { # one result line → one JSON object
   echo "$1" | awk -v settings="$settings" -v good="$2" '{
     printf "{%s,\"impl\":\"%s\",\"outcome\":\"%s\"", settings, $1, good

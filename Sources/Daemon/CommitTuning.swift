@@ -18,6 +18,9 @@ import Timekeeping
 /// - `TANDEM_TEST_HOLD_QUIET_COMMIT_MS=N` (test-only) keeps the groups left N ms after
 ///   the write, so a test can change the table while the events cannot see it (and makes
 ///   the commit that much slower, as a loaded machine does);
+/// - `TANDEM_TEST_SEPARATE_REREAD=1` (test-only) keeps a quiet commit's re-read of the
+///   table on its timer even when `-R` dumps the table first, as before — the control for
+///   the test that `-R` does it;
 /// - `TANDEM_TEST_NO_STASH=1` (test-only) leaves the peer's datagrams in the socket during
 ///   a commit or a dump, as before `ChannelSet.stash()` — the control for its test.
 struct CommitTuning {
@@ -27,12 +30,14 @@ struct CommitTuning {
     var pipelined: Bool?
     var holdQuietWindow: Duration = .zero
     var stashes = true
+    var separateReread = false
 
     static func fromEnvironment(_ value: (String) -> String? = { getenv($0).map { String(cString: $0) } }) -> CommitTuning {
         var t = CommitTuning()
         t.logsTiming = value("TANDEM_COMMIT_TIMING").map { $0 != "" && $0 != "0" } ?? false
         t.pipelined = value("TANDEM_COMMIT_PIPELINED").flatMap { $0 == "" ? nil : $0 != "0" }
         t.loud = value("TANDEM_TEST_LOUD_COMMIT").map { $0 != "" && $0 != "0" } ?? false
+        t.separateReread = value("TANDEM_TEST_SEPARATE_REREAD").map { $0 != "" && $0 != "0" } ?? false
         t.stashes = value("TANDEM_TEST_NO_STASH").map { $0 == "" || $0 == "0" } ?? true
         if let ms = value("TANDEM_TEST_HOLD_QUIET_COMMIT_MS").flatMap({ Int($0) }), ms > 0 {
             t.holdQuietWindow = .milliseconds(Int64(min(ms, 60_000)))

@@ -75,7 +75,7 @@ extension ConntrackdDaemon {
         case .countKernelResync: runtime.kernelResyncs += 1
         case .flushKernel: try kernel.flush()
         case .flushKernelExpectations: try kernel.flushExpectations()
-        case .reloadFromKernel: try populateFromKernel(send: false)
+        case .reloadFromKernel: try reloadFromKernel()
         case .reloadExpectationsFromKernel: try loadExpectationsFromKernel()
         case .log(let line): log(line)
         }

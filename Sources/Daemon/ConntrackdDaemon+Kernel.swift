@@ -90,10 +90,16 @@ extension ConntrackdDaemon {
         guard send else {
             // `-R` and start-up: nothing to compare or send, so one cache write per flow.
             try dumpStashing(during: "the kernel table's read") { tick in
-                try kernel.dump { flow in
+                try kernel.dumpCompact { dumped in
                     tick()
-                    guard policy.filter.passes(flow) else { return }
-                    _ = self.internalCache.record(flow, kind: .new, now: now)
+                    switch dumped {
+                    case .packed(let p):
+                        guard policy.filter.passes(p) else { return }
+                        _ = self.internalCache.record(packed: p, key: FlowKey(packed: p.original), kind: .new, now: now)
+                    case .general(let flow):
+                        guard policy.filter.passes(flow) else { return }
+                        _ = self.internalCache.record(flow, kind: .new, now: now)
+                    }
                 }
             }
             return

@@ -27,4 +27,21 @@ extension ConntrackdDaemon {
         runtime.quietCommits += 1
         reconcileWithKernel(after: Self.quietCommitReconcileDelay, now: Instant.now())
     }
+
+    /// `-R`: the internal cache reloaded from the kernel table. When a re-read is owed to
+    /// the peer (a quiet commit's, an overrun's, or PollSecs' next poll), this dump is that
+    /// re-read: it sends what changed, and the owed one is dropped. Reloading silently
+    /// instead left the peer without what changed while the events were off (the owed
+    /// re-read then found the cache already up to date), and dumped the table twice at
+    /// every promotion by primary-backup.sh, which runs `-R` straight after `-c`: a dump
+    /// costs the new master about 3 µs of CPU a flow, and conntrackd's promotion dumps once.
+    func reloadFromKernel() throws {
+        let owed = schedule.resyncAt != nil || schedule.pollPending || (events == nil && schedule.nextPoll != nil)
+        guard owed, !commitTuning.separateReread else { return try populateFromKernel(send: false) }
+        try populateFromKernel(send: true)
+        schedule.resyncAt = nil
+        schedule.pollPending = false
+        schedule.rereadSucceeded()
+        log("resync with kernel conntrack table done by -R: \(internalCache.activeCount) flows")
+    }
 }

@@ -117,12 +117,15 @@ struct QuietCommitTests {
         var overruns: Int?
         var lateFlowInInternalCache = false
         var peerExternal = 0
+        /// `-s runtime`'s "resync with kernel table": `-R` requests and timed re-reads.
+        var kernelResyncs: Int?
         var log = ""
     }
 
     /// Replicates `flows` into B, then B commits them. With `lateFlow`, a flow is made in
-    /// B's kernel while the (held open) quiet window keeps the events off.
-    func commit(tag: String, environmentB: [String], lateFlow: Bool) throws -> Outcome {
+    /// B's kernel while the (held open) quiet window keeps the events off. With `reload`,
+    /// `-R` follows the `-c` at once, as in primary-backup.sh.
+    func commit(tag: String, environmentB: [String], lateFlow: Bool, reload: Bool = false) throws -> Outcome {
         let pair = try Node2(tag, environmentB: environmentB)
         defer { pair.stop() }
         usleep(1_500_000)
@@ -147,6 +150,10 @@ struct QuietCommitTests {
             try #require(made.status == 0, "\(made.stderr)")
         }
         #expect(client.wait(timeout: 30) == 0, "the -c client did not end: \(pair.log)")
+        if reload {
+            let r = pair.cli("b", ["-R"])
+            #expect(r.status == 0, "-R: \(r.stderr)")
+        }
         var o = Outcome()
         let expected = Self.flows + (lateFlow ? 1 : 0)
         _ = Self.waitUntil(10) {
@@ -162,6 +169,9 @@ struct QuietCommitTests {
         o.echoes = ConntrackdLossTests.counter(stats, "Own commit echoes")
         o.overruns = ConntrackdLossTests.counter(stats, "Netlink overruns")
         o.peerExternal = pair.active("a", "external") - peerBefore
+        let runtime = pair.cli("b", ["-s", "runtime"]).lines
+        o.kernelResyncs = runtime.first { $0.contains("resync with kernel table:") }
+            .flatMap { $0.split(separator: "\t").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
         o.log = pair.log
         return o
     }
@@ -191,5 +201,34 @@ struct QuietCommitTests {
         #expect((o.echoes ?? 0) > Self.flows / 2 || (o.overruns ?? 0) > 0, "echoes \(o.echoes ?? -1): \(o.log)")
         #expect(o.internalFlows == 0, "\(o.log)")
         #expect(o.log.contains("Committed \(Self.flows) new entries"), "\(o.log)")
+    }
+
+    /// primary-backup.sh's `-R` straight after the `-c`: its dump is the commit's re-read
+    /// (the flow made while the events were off reaches the peer, the committed ones are
+    /// not sent back), and the timed one does not follow: one dump, not two.
+    @Test func aReloadAfterTheCommitIsItsReread() throws {
+        let o = try commit(tag: "rel", environmentB: ["TANDEM_TEST_HOLD_QUIET_COMMIT_MS=2000"], lateFlow: true, reload: true)
+        #expect(o.kernel == Self.flows + 1, "\(o.log)")
+        #expect(o.internalFlows == Self.flows + 1, "\(o.log)")
+        #expect(o.lateFlowInInternalCache, "\(o.log)")
+        #expect(o.peerExternal == 1, "the peer's external cache holds \(o.peerExternal): \(o.log)")
+        #expect(o.log.contains("resync with kernel conntrack table done by -R: \(Self.flows + 1) flows"), "\(o.log)")
+        #expect(!o.log.contains("resync with kernel conntrack table done: "), "a second dump ran: \(o.log)")
+        #expect(o.kernelResyncs == 1, "\(o.kernelResyncs ?? -1) re-reads: \(o.log)")
+    }
+
+    /// The control (test-only `TANDEM_TEST_SEPARATE_REREAD=1`, the behaviour before): `-R`
+    /// reloads without sending and the timed re-read still runs a second later, so the
+    /// table is dumped twice, and the peer never hears of the late flow: `-R` put it in the
+    /// internal cache unsent, so the second dump found nothing changed.
+    @Test func withoutItTheTableIsDumpedTwice() throws {
+        let o = try commit(tag: "sep", environmentB: ["TANDEM_TEST_HOLD_QUIET_COMMIT_MS=2000", "TANDEM_TEST_SEPARATE_REREAD=1"],
+                           lateFlow: true, reload: true)
+        #expect(o.internalFlows == Self.flows + 1, "\(o.log)")
+        #expect(o.lateFlowInInternalCache, "\(o.log)")
+        #expect(o.peerExternal == 0, "the peer's external cache holds \(o.peerExternal): \(o.log)")
+        #expect(!o.log.contains("done by -R"), "\(o.log)")
+        #expect(o.log.contains("resync with kernel conntrack table done: \(Self.flows + 1) flows"), "\(o.log)")
+        #expect(o.kernelResyncs == 2, "\(o.kernelResyncs ?? -1) re-reads: \(o.log)")
     }
 }
