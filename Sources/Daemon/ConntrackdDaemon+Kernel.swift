@@ -92,14 +92,7 @@ extension ConntrackdDaemon {
             try dumpStashing(during: "the kernel table's read") { tick in
                 try kernel.dumpCompact { dumped in
                     tick()
-                    switch dumped {
-                    case .packed(let p):
-                        guard policy.filter.passes(p) else { return }
-                        _ = self.internalCache.record(packed: p, key: FlowKey(packed: p.original), kind: .new, now: now)
-                    case .general(let flow):
-                        guard policy.filter.passes(flow) else { return }
-                        _ = self.internalCache.record(flow, kind: .new, now: now)
-                    }
+                    self.recordAsKernelHolds(dumped, now: now)
                 }
             }
             return
@@ -131,6 +124,19 @@ extension ConntrackdDaemon {
             throw error
         }
         for k in internalCache.markMissing() { engine.enqueue(.flow(k), places: &internalCache) }
+    }
+
+    /// A flow as the kernel holds it (dumped, or just committed), into the internal cache
+    /// unless the filter leaves it out; nothing is sent.
+    func recordAsKernelHolds(_ held: CompactFlow, now: Instant) {
+        switch held {
+        case .packed(let p):
+            guard policy.filter.passes(p) else { return }
+            _ = internalCache.record(packed: p, key: FlowKey(packed: p.original), kind: .new, now: now)
+        case .general(let f):
+            guard policy.filter.passes(f) else { return }
+            _ = internalCache.record(f, kind: .new, now: now)
+        }
     }
 
     static func changed(_ a: Flow, _ b: Flow) -> Bool {
@@ -181,16 +187,7 @@ extension ConntrackdDaemon {
         log(withExpectations && state.expectations.enabled ? "committing all external caches" : "committing conntrack cache")
         // As the kernel will list it (confirmed, as it is given), so the reconciling dump
         // finds it unchanged and does not send it back to the peer.
-        let adopting: ((CompactFlow) -> Void)? = adopt && !bypassesInternalCache ? { committed in
-            switch committed {
-            case .packed(let p):
-                guard self.policy.filter.passes(p) else { return }
-                _ = self.internalCache.record(packed: p, key: FlowKey(packed: p.original), kind: .new, now: now)
-            case .general(let f):
-                guard self.policy.filter.passes(f) else { return }
-                _ = self.internalCache.record(f, kind: .new, now: now)
-            }
-        } : nil
+        let adopting: ((CompactFlow) -> Void)? = adopt && !bypassesInternalCache ? { self.recordAsKernelHolds($0, now: now) } : nil
         let report: CommitReport
         let incomplete = state.resync.isWaiting
         let stashedBefore = link.channels.stashCounters
