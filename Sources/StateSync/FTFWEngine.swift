@@ -151,7 +151,8 @@ public struct FTFWEngine<Key: Hashable & Sendable>: Sendable {
     /// but a bare ACK or ALIVE. Only that is acknowledged within `acknowledgementDelay`;
     /// bare ones wait for the window or the alive tick, as conntrackd's do. Acknowledging
     /// them promptly too, two Tandem peers acknowledged each other's ACKs every 5 ms for
-    /// as long as they ran: 170 datagrams a second and 1.5% of a CPU each, idle.
+    /// as long as they ran: 190 datagrams a second on the link and 1% of a CPU each, idle
+    /// (bench/idle-pair.sh).
     private var promptAcknowledgement = false
     private var nextSequence: UInt32
     /// Objects waiting to go out, in order, from `objectHead`.
