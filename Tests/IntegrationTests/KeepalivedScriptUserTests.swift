@@ -36,7 +36,9 @@ struct KeepalivedScriptUserTests {
         let router = try VRRPRouter(kind, in: pair.a, config: config)
         defer { router.remove() }
         let labels = ["track-nobody", "track-default", "master-nobody", "notify-default"]
-        let done = eventually(within: 15) { labels.allSatisfy { FileManager.default.fileExists(atPath: dir + "/out/" + $0) } }
+        // 30 s: under a full CI run keepalived 2.2.7 (the reference side) once had not yet
+        // become master 15 s in, so its notify_master file was missing.
+        let done = eventually(within: 30) { labels.allSatisfy { FileManager.default.fileExists(atPath: dir + "/out/" + $0) } }
         #expect(done, "\(kind): \(router.log)")
         router.stop()
         return Set(labels.map { Vectors.readText(dir + "/out/" + $0).trimmingCharacters(in: .whitespacesAndNewlines) })
