@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Netlink
 
 /// What a conntrack event subscription delivers. `overrun` means the kernel dropped
@@ -30,6 +33,8 @@ public struct ConntrackEventCounters: Sendable, Equatable {
     public var expectations = 0
     public var overruns = 0
     public var malformed = 0
+    /// Messages read from the event ring rather than the socket.
+    public var fromRing = 0
 }
 
 /// A subscription to the kernel's conntrack multicast groups.
@@ -113,6 +118,32 @@ public final class ConntrackEventListener {
         }
     }
 
+    /// Where events come in when the socket's filter diverts them (`divert(into:)`).
+    public private(set) var ring: EventRing?
+
+    /// Has `ring`'s program take this socket's messages into the ring; the socket keeps
+    /// what the ring cannot hold. Replaces any filter attached before.
+    public func divert(into ring: EventRing) throws(NetlinkSocketError) {
+        try ring.attach(to: socket)
+        self.ring = ring
+    }
+
+    /// What to poll for events: the socket, and the ring when there is one.
+    public var descriptors: [Int32] { ring.map { [socket.descriptor, $0.descriptor] } ?? [socket.descriptor] }
+
+    /// Waits until the socket or the ring has something or `timeoutMilliseconds` pass.
+    public func waitReadable(timeoutMilliseconds: Int32) -> Bool {
+        guard let ring else { return socket.waitReadable(timeoutMilliseconds: timeoutMilliseconds) }
+        if ring.pending { return true }
+        var fds = [pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: ring.descriptor, events: Int16(POLLIN), revents: 0)]
+        while true {
+            let r = Glibc.poll(&fds, 2, timeoutMilliseconds)
+            if r < 0 && errno == EINTR { continue }
+            return r > 0
+        }
+    }
+
     /// Waits up to `timeoutMilliseconds` for events, then returns everything that is
     /// readable now. An overrun grows the receive buffer per the policy and is reported.
     public func poll(timeoutMilliseconds: Int32) throws -> [ConntrackEvent] {
@@ -138,10 +169,48 @@ public final class ConntrackEventListener {
         // Reads never block (MSG_DONTWAIT): with no time to wait, an empty socket simply
         // reads nothing, and a busy loop saves a poll and two flag changes per turn.
         if timeoutMilliseconds != 0 {
-            guard socket.waitReadable(timeoutMilliseconds: timeoutMilliseconds) else { return false }
+            guard waitReadable(timeoutMilliseconds: timeoutMilliseconds) else { return false }
         }
         var reads = 0
-        while reads < maximumReads {
+        guard let ring else {
+            return try readSocket(&reads, maximumReads, fastFlow, batchRead, handle)
+        }
+        if ring.spilling {
+            // What the ring holds came before what the socket holds, and the program sends
+            // everything to the socket until the spill ends: the ring, then the socket, both
+            // empty, then the end of the spill, then what reached the socket meanwhile.
+            if try readRing(ring, &reads, maximumReads, fastFlow, batchRead, handle) { return true }
+            if try readSocket(&reads, maximumReads, fastFlow, batchRead, handle) { return true }
+            ring.endSpill()
+            if try readSocket(&reads, maximumReads, fastFlow, batchRead, handle) { return true }
+        }
+        if try readRing(ring, &reads, maximumReads, fastFlow, batchRead, handle) { return true }
+        // A message too long for the ring's records (no conntrack event is).
+        return try readSocket(&reads, maximumReads, fastFlow, batchRead, handle)
+    }
+
+    /// Reads the ring until it is empty (false) or `maximum` is reached (true).
+    private func readRing(_ ring: EventRing, _ reads: inout Int, _ maximum: Int,
+                          _ fastFlow: ((FlowPrinter.EventKind, UnsafeRawBufferPointer, UInt32) -> Bool)?,
+                          _ batchRead: (() -> Void)?, _ handle: (ConntrackEvent) throws -> Void) throws -> Bool {
+        while reads < maximum {
+            let n = ring.drain(into: &batch, slot: Self.slot, lengths: &lengths)
+            guard n > 0 else { return false }
+            reads += n
+            counters.fromRing += n
+            for i in 0 ..< n {
+                try decode(MessageReader(batch, from: i * Self.slot, count: Int(lengths[i])), fastFlow: fastFlow, handle)
+            }
+            batchRead?()
+        }
+        return ring.pending
+    }
+
+    /// Reads the socket until it is empty (false) or `maximum` is reached (true).
+    private func readSocket(_ reads: inout Int, _ maximum: Int,
+                            _ fastFlow: ((FlowPrinter.EventKind, UnsafeRawBufferPointer, UInt32) -> Bool)?,
+                            _ batchRead: (() -> Void)?, _ handle: (ConntrackEvent) throws -> Void) throws -> Bool {
+        while reads < maximum {
             let n: Int
             do {
                 n = try socket.receiveBatch(into: &batch, slot: Self.slot, lengths: &lengths)

@@ -151,10 +151,25 @@ public final class ConntrackdDaemon {
         // Every event socket, the first and any reopened after a failure, gets the same
         // groups, buffer and kernel-side filter. The daemon's own filter still runs on what
         // passes: the program only drops what it would drop, and passes on what it cannot judge.
+        // Events come through the event ring (see EventRing) unless the operator's kernel-space
+        // filter needs the socket's classic filter; the ring's program drops our own writes'
+        // echoes itself. TANDEM_TEST_EVENT_SOCKET is the tests' and benchmarks' control.
+        let ringAllowed = !configuredFilter && getenv("TANDEM_TEST_EVENT_SOCKET") == nil
+        var ringState: String?
         let open = { () throws -> ConntrackEventListener in
             let events = try ConntrackEventListener(events: sync.expectationSync == .off ? .flows : [.flows, .expectations],
                                                     bufferPolicy: ReceiveBufferPolicy(initial: ceiling, maximum: ceiling),
                                                     reliable: g.netlinkEventsReliable)
+            if ringAllowed {
+                do {
+                    try events.divert(into: EventRing(droppingEchoesOf: echoes ?? 0))
+                    ringState = "ring"
+                    return events
+                } catch {
+                    if ringState != "socket" { log("kernel events are read from their socket: the event ring is unavailable (\(error))") }
+                    ringState = "socket"
+                }
+            }
             if let program {
                 do {
                     try events.socket.attachFilter(try program.instructions())
@@ -225,7 +240,7 @@ public final class ConntrackdDaemon {
     /// The descriptors an owning loop polls for input.
     public var pollDescriptors: [Int32] {
         var fds = link.descriptors
-        if let reader, !reader.isResting(now: Instant.now()) { fds.append(reader.descriptor) }
+        if let reader, !reader.isResting(now: Instant.now()) { fds += reader.descriptors }
         if let control { fds += control.descriptors }
         return fds
     }

@@ -59,6 +59,12 @@ final class KernelEventReader {
 
     var descriptor: Int32 { listener.socket.descriptor }
 
+    /// The socket, and the event ring when the listener reads one.
+    var descriptors: [Int32] { listener.descriptors }
+
+    /// How many times the event ring was full and events went through the socket.
+    var ringSpills: UInt64 { listener.ring?.spills ?? 0 }
+
     /// Leaves the socket alone until `until` (after a failure that a retry cannot mend at once).
     func rest(until: Instant) { restingUntil = until }
 
@@ -76,7 +82,7 @@ final class KernelEventReader {
     /// meanwhile: a stale deadline would keep the loop from ever sleeping.
     func shouldRead(now: Instant, ready: Set<Int32>?) -> Bool {
         if let until = restingUntil, now >= until { restingUntil = nil }
-        return restingUntil == nil && (ready?.contains(descriptor) ?? true)
+        return restingUntil == nil && (ready.map { r in descriptors.contains(where: r.contains) } ?? true)
     }
 
     /// Appends this turn's events to `events`; returns whether more are waiting.

@@ -11,6 +11,7 @@
 
 #include <linux/filter.h>
 #include <poll.h>
+#include "event_ring.h"
 
 // Glibc is built without _GNU_SOURCE, so these live in the .c file.
 int clinux_setns(int fd, int nstype);
