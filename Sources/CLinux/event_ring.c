@@ -35,7 +35,8 @@ static int build(struct bpf_insn *p, int *jumps, int ring, int control, unsigned
     if (echo_port) {
         // nlmsg_pid, read in network order as LD_ABS does: our own writes' echoes.
         EMIT(I(BPF_LD | BPF_ABS | BPF_W, 0, 0, 0, 12));
-        EMIT_TO(JUMP(BPF_JEQ, 0, (int)__builtin_bswap32(echo_port), 0), L_DROP);
+        // A 32-bit compare: a 64-bit one would sign-extend the port's top bit and never match.
+        EMIT_TO(I(BPF_JMP32 | BPF_JEQ | BPF_K, 0, 0, 0, (int)__builtin_bswap32(echo_port)), L_DROP);
     }
     // While the daemon catches up from the socket after a spill, everything goes there
     // too, so no event overtakes one that was spilled before it.

@@ -190,6 +190,8 @@ extension ConntrackdDaemon {
         s.runtime.eventsFiltered += reader?.filtered ?? 0
         s.runtime.ownCommitEchoes = reader?.ownEchoes ?? 0
         s.runtime.bufferSize = events?.socket.receiveBufferSize ?? 0
+        s.runtime.eventRingBytes = reader?.ringBytes ?? 0
+        s.runtime.eventRingSpills = reader?.ringSpills ?? 0
         s.retransmitted = engine.retransmissions
         s.foreignDatagrams = link.foreignDatagrams
         s.refusals = syncRefusals

@@ -40,6 +40,8 @@ public struct ConntrackdStatistics: Sendable {
     public struct Runtime: Sendable, Hashable {
         public var eventsReceived = 0, eventsFiltered = 0, eventsUnknown = 0, catchEventFailed = 0, dumpUnknown = 0
         public var overruns = 0, kernelFlushes = 0, kernelResyncs = 0, bufferSize = 0
+        /// The event ring (0 bytes: events come from the socket), and how often it was full.
+        public var eventRingBytes = 0, eventRingSpills: UInt64 = 0
         /// PollSecs: kernel table re-reads done by the poll timer.
         public var polls = 0
         /// Events for flows this daemon wrote itself (a commit's echo), read and skipped.

@@ -62,8 +62,13 @@ final class KernelEventReader {
     /// The socket, and the event ring when the listener reads one.
     var descriptors: [Int32] { listener.descriptors }
 
-    /// How many times the event ring was full and events went through the socket.
-    var ringSpills: UInt64 { listener.ring?.spills ?? 0 }
+    /// How many times the event ring was full and events went through the socket, the
+    /// rings of listeners replaced after a failure included.
+    var ringSpills: UInt64 { spillsOfEarlierRings + (listener.ring?.spills ?? 0) }
+    private var spillsOfEarlierRings: UInt64 = 0
+
+    /// The event ring's size; 0 when events come from the socket.
+    var ringBytes: Int { listener.ring?.bytes ?? 0 }
 
     /// Leaves the socket alone until `until` (after a failure that a retry cannot mend at once).
     func rest(until: Instant) { restingUntil = until }
@@ -71,6 +76,7 @@ final class KernelEventReader {
     /// Replaces a socket that failed with a fresh one; what the old one lost is the
     /// owner's to re-read by dump.
     func reopen() throws {
+        spillsOfEarlierRings += listener.ring?.spills ?? 0
         listener = try open()
         restingUntil = nil
     }

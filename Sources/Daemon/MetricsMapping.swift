@@ -124,6 +124,8 @@ extension MetricsPublisher {
         counter("tandem_kernel_table_reads_total", [("cause", "resync")], k.resyncs)
         counter("tandem_kernel_flushes_total", k.flushes)
         gauge("tandem_kernel_event_buffer_bytes", k.receiveBufferBytes)
+        gauge("tandem_kernel_event_ring_bytes", k.eventRingBytes)
+        counter("tandem_kernel_event_ring_spills_total", Int(clamping: k.eventRingSpills))
         counter("tandem_kernel_traffic_bytes_total", Int(clamping: k.trafficBytes))
         counter("tandem_kernel_traffic_packets_total", Int(clamping: k.trafficPackets))
         counter("tandem_control_requests_failed_total", [("reason", "read_failed")], d.control.localReadFailed)

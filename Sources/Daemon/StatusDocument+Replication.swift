@@ -42,7 +42,8 @@ extension StatusDocument {
             kernel: Kernel(pollSeconds: s.pollSeconds, readsEvents: s.readsEvents, polls: s.polls, eventsReceived: r.eventsReceived,
                            eventsFiltered: r.eventsFiltered, eventsUnknown: r.eventsUnknown, catchEventFailed: r.catchEventFailed,
                            dumpUnknown: r.dumpUnknown, overruns: r.overruns, flushes: r.kernelFlushes, resyncs: r.kernelResyncs,
-                           receiveBufferBytes: r.bufferSize, trafficBytes: st.trafficBytes, trafficPackets: st.trafficPackets),
+                           receiveBufferBytes: r.bufferSize, eventRingBytes: r.eventRingBytes, eventRingSpills: r.eventRingSpills,
+                           trafficBytes: st.trafficBytes, trafficPackets: st.trafficPackets),
             control: Control(localReadFailed: r.localReadFailed, localUnknownRequest: r.localUnknownRequest),
             caches: Caches(
                 internal: Self.cache(st.internalCache, flows: s.internalFlows),

@@ -190,6 +190,8 @@ struct StatusDocument: Encodable, Sendable {
         var flushes: Int
         var resyncs: Int
         var receiveBufferBytes: Int
+        var eventRingBytes: Int
+        var eventRingSpills: UInt64
         var trafficBytes: UInt64
         var trafficPackets: UInt64
     }
