@@ -162,7 +162,10 @@ public final class ConntrackEventListener {
     /// answers true the event is taken and not decoded here.
     ///
     /// `batchRead`, if given, is called after each batch of datagrams has been handed out.
-    public func poll(timeoutMilliseconds: Int32, maximumReads: Int = .max,
+    ///
+    /// `socketReady`: false when the owner's poll found the socket empty; with a ring the
+    /// socket is then not read (it holds nothing unless the ring spilled).
+    public func poll(timeoutMilliseconds: Int32, maximumReads: Int = .max, socketReady: Bool = true,
                      fastFlow: ((FlowPrinter.EventKind, UnsafeRawBufferPointer, UInt32) -> Bool)? = nil,
                      batchRead: (() -> Void)? = nil,
                      _ handle: (ConntrackEvent) throws -> Void) throws -> Bool {
@@ -185,7 +188,9 @@ public final class ConntrackEventListener {
             if try readSocket(&reads, maximumReads, fastFlow, batchRead, handle) { return true }
         }
         if try readRing(ring, &reads, maximumReads, fastFlow, batchRead, handle) { return true }
-        // A message too long for the ring's records (no conntrack event is).
+        // A message too long for the ring's records (no conntrack event is), or a spill
+        // that began since the ring was read.
+        guard socketReady || ring.spilling else { return false }
         return try readSocket(&reads, maximumReads, fastFlow, batchRead, handle)
     }
 

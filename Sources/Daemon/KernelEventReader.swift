@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Conntrack
 import Timekeeping
 
@@ -31,6 +34,9 @@ final class KernelEventReader {
     private(set) var filtered = 0
     /// Events of our own writes, skipped (a loud commit's echo; a quiet one has none).
     private(set) var ownEchoes = 0
+    /// Whether the last poll found the socket readable (with a ring, the socket is read
+    /// only then: it holds nothing unless the ring spilled).
+    private var socketReadable = true
     /// While resting, the event socket is left alone until then.
     private(set) var restingUntil: Instant?
     /// The last turn's events, for the owner to take (`read` appends, the owner empties).
@@ -40,7 +46,13 @@ final class KernelEventReader {
     /// of events instead of the one or two that arrived since the last, which cost a sleep
     /// and a wake-up each. An event after a quiet spell is read at once; the kernel's
     /// socket buffer holds far more than a burst brings in this time.
-    static let moderation = Duration.microseconds(500)
+    /// 2 ms: each turn has a price of its own (the poll, the clock, a send call), about
+    /// 0.15 µs a flow more at 0.5 ms in a burst of 250,000 (`bench/scale.sh`, A/B with
+    /// TANDEM_TEST_EVENT_MODERATION_US); an event waits at most this long during a burst.
+    static let moderation = Duration.milliseconds(2)
+    /// `moderation`, or TANDEM_TEST_EVENT_MODERATION_US (benchmarks' A/B only).
+    let rest: Duration = getenv("TANDEM_TEST_EVENT_MODERATION_US").flatMap { Int(String(cString: $0)) }
+        .map { Duration.microseconds($0) } ?? KernelEventReader.moderation
 
     /// conntrackd.conf's EventIterationLimit: how many events a turn takes before the
     /// loop serves the peer and the control socket (the kernel sends one event per
@@ -88,6 +100,7 @@ final class KernelEventReader {
     /// meanwhile: a stale deadline would keep the loop from ever sleeping.
     func shouldRead(now: Instant, ready: Set<Int32>?) -> Bool {
         if let until = restingUntil, now >= until { restingUntil = nil }
+        socketReadable = ready?.contains(descriptor) ?? true
         return restingUntil == nil && (ready.map { r in descriptors.contains(where: r.contains) } ?? true)
     }
 
@@ -108,7 +121,7 @@ final class KernelEventReader {
             self.filtered += filtered
             self.ownEchoes += ownEchoes
         }
-        let backlogged = try listener.poll(timeoutMilliseconds: 0, maximumReads: readsPerTurn,
+        let backlogged = try listener.poll(timeoutMilliseconds: 0, maximumReads: readsPerTurn, socketReady: socketReadable,
                                            fastFlow: compact ? { kind, payload, origin in
             guard let p = CompactFlow.Packed(eventPayload: payload) else { return false }
             if origin != 0 && origin == ownPort { ownEchoes += 1; return true }
@@ -132,7 +145,7 @@ final class KernelEventReader {
             }
         }
         // A turn that read events and emptied the socket rests (see `moderation`).
-        restingUntil = !backlogged && listener.counters != before ? now + Self.moderation : nil
+        restingUntil = !backlogged && listener.counters != before ? now + rest : nil
         return backlogged
     }
 }

@@ -21,7 +21,8 @@ struct StatusJSONTests {
         let errors = try JSONSchemaSubset.statusSchema().errors(in: document)
         #expect(errors == [], "\(r.stdout)")
         if pythonJSONSchema {
-            let file = NSTemporaryDirectory() + "tdt-status-\(getpid()).json"
+            // One file per call: suites that run side by side ask for documents at once.
+            let file = NSTemporaryDirectory() + "tdt-status-\(getpid())-\(UUID().uuidString).json"
             try r.stdout.write(toFile: file, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: file) }
             let check = Shell.run(["python3", "-c", """

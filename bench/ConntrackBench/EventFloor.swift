@@ -4,7 +4,7 @@ import Glibc
 import Conntrack
 import Netlink
 
-/// `conntrack-bench read-events --target N [--seconds S] [--rest-us R]`
+/// `conntrack-bench read-events --target N [--seconds S] [--rest-us R] [--ring]`
 ///
 /// What reading the kernel's flow events costs before any daemon does anything with them:
 /// a socket in the groups a sync daemon joins (NEW, UPDATE, DESTROY) with a 64-MB buffer,
@@ -21,9 +21,12 @@ import Netlink
 /// packed into UDP datagrams of at most 1,400 bytes of payload, sent after each read: so
 /// its CPU is the kernel's price of taking the events in and putting the replication out,
 /// with no cache, no encoding and no protocol.
+///
+/// With `--ring` the events come through an event ring (`EventRing`, as `tandem conntrackd`
+/// reads them by default) instead of the socket.
 func readEvents() -> Int32 {
     guard let target = option("--target").flatMap(Int.init), target > 0 else {
-        print("usage: conntrack-bench read-events --target N [--seconds S] [--rest-us R] [--relay IPv4:PORT [--event-bytes B]]")
+        print("usage: conntrack-bench read-events --target N [--seconds S] [--rest-us R] [--ring] [--relay IPv4:PORT [--event-bytes B]]")
         return 2
     }
     let seconds = option("--seconds").flatMap(Double.init) ?? 300
@@ -43,6 +46,7 @@ func readEvents() -> Int32 {
     do {
         listener = try ConntrackEventListener(
             events: .flows, bufferPolicy: ReceiveBufferPolicy(initial: 64 << 20, maximum: 64 << 20))
+        if CommandLine.arguments.contains("--ring") { try listener.divert(into: EventRing()) }
     } catch {
         print("error: \(error)")
         return 1
@@ -71,7 +75,7 @@ func readEvents() -> Int32 {
         }
     }
     let cpu = threadCPUMicroseconds() - cpu0
-    print("op=read-events target=\(target) rest_us=\(rest) relayed_datagrams=\(relay?.datagrams ?? 0) events=\(events) other=\(other) overruns=\(overruns) cpu_us=\(cpu)")
+    print("op=read-events target=\(target) rest_us=\(rest) relayed_datagrams=\(relay?.datagrams ?? 0) events=\(events) other=\(other) overruns=\(overruns) cpu_us=\(cpu) ring_bytes=\(listener.ring?.bytes ?? 0) from_ring=\(listener.counters.fromRing) ring_spills=\(listener.ring?.spills ?? 0)")
     return events >= target && overruns == 0 ? 0 : 1
 }
 
