@@ -53,8 +53,9 @@ print(out + " producer_cpu_us=%d" % int((r.ru_utime + r.ru_stime) * 1e6))
     from_ring=$(field "$r" from_ring); spills=$(field "$r" ring_spills)
     outcome=good
     if [ "$ready" = 0 ] || [ "${events:-0}" != "$N" ] || [ "${overruns:-1}" != 0 ] || [ "${errs:-1}" != 0 ]; then outcome=failed; failed=$((failed + 1)); fi
-    reader_us=$(echo "scale=3; $(field "$r" cpu_us) / $N" | bc -l)
-    producer_us=$(echo "scale=3; $(field "$inserted" producer_cpu_us) / $N" | bc -l)
+    # awk, not bc: bc writes .5 for 0.5, which is not JSON.
+    reader_us=$(awk -v c="$(field "$r" cpu_us)" -v n="$N" 'BEGIN { printf "%.3f", (c + 0) / n }')
+    producer_us=$(awk -v c="$(field "$inserted" producer_cpu_us)" -v n="$N" 'BEGIN { printf "%.3f", (c + 0) / n }')
     echo "{$(results_meta),\"run\":$run,\"n\":$N,\"reader\":\"$mode\",\"outcome\":\"$outcome\",\"events\":${events:-0},\"overruns\":${overruns:-0},\"insert_errs\":${errs:-0},\"from_ring\":${from_ring:-0},\"ring_spills\":${spills:-0},\"reader_cpu_us_per_event\":$reader_us,\"producer_cpu_us_per_event\":$producer_us,\"insert_secs\":$(field "$inserted" secs),\"load\":$(cut -d' ' -f1 /proc/loadavg)}" >> "$results"
     printf 'run %s %-6s %s reader %s µs/event, inserter %s µs/event, ring %s of %s (spills %s)\n' "$run" "$mode" "$outcome" "$reader_us" "$producer_us" "$(field "$r" from_ring)" "${events:-0}" "$(field "$r" ring_spills)"
     ip netns exec "$ns" "$work/ctbulk" flush > /dev/null

@@ -148,14 +148,14 @@ public final class ConntrackdDaemon {
         let echoes: UInt32? = sync.disableExternalCache && ownPort != 0 && getenv("TANDEM_TEST_NO_ECHO_FILTER") == nil ? ownPort : nil
         let program = KernelEventFilter.program(g.filters, droppingEchoesOf: echoes)
         var filterState: String?
-        // Every event socket, the first and any reopened after a failure, gets the same
-        // groups, buffer and kernel-side filter. The daemon's own filter still runs on what
-        // passes: the program only drops what it would drop, and passes on what it cannot judge.
         // Events come through the event ring (see EventRing) unless the operator's kernel-space
         // filter needs the socket's classic filter; the ring's program drops our own writes'
         // echoes itself. TANDEM_TEST_EVENT_SOCKET is the tests' and benchmarks' control.
         let ringAllowed = !configuredFilter && getenv("TANDEM_TEST_EVENT_SOCKET") == nil
         var ringState: String?
+        // Every event socket, the first and any reopened after a failure, gets the same
+        // groups, buffer, ring or kernel-side filter. The daemon's own filter still runs on
+        // what passes: the program only drops what it would drop, and passes on what it cannot judge.
         let open = { () throws -> ConntrackEventListener in
             let events = try ConntrackEventListener(events: sync.expectationSync == .off ? .flows : [.flows, .expectations],
                                                     bufferPolicy: ReceiveBufferPolicy(initial: ceiling, maximum: ceiling),

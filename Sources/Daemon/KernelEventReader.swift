@@ -44,8 +44,8 @@ final class KernelEventReader {
 
     /// The rest after a turn that read events: during a burst each turn then takes a batch
     /// of events instead of the one or two that arrived since the last, which cost a sleep
-    /// and a wake-up each. An event after a quiet spell is read at once; the kernel's
-    /// socket buffer holds far more than a burst brings in this time.
+    /// and a wake-up each. An event after a quiet spell is read at once; the event ring
+    /// (or the socket's buffer) holds far more than a burst brings in this time.
     /// 2 ms: each turn has a price of its own (the poll, the clock, a send call), about
     /// 0.15 µs a flow more at 0.5 ms in a burst of 250,000 (`bench/scale.sh`, A/B with
     /// TANDEM_TEST_EVENT_MODERATION_US); an event waits at most this long during a burst.
