@@ -14,8 +14,9 @@ import CLinux
 /// The ring is small because it is mapped into the process (its pages count in the
 /// resident size from the start). When it is full the filter passes that message and every
 /// later one to the socket, whose buffer holds the overflow, until the reader has emptied
-/// the ring and then the socket: no message is lost to a full ring and none overtakes an
-/// earlier one. Spills are counted.
+/// the ring and then the socket: no message is lost to a full ring, and none overtakes an
+/// earlier one, save one the program passed to the socket in the instant the spill ended
+/// (between its decision and the socket's queueing: microseconds). Spills are counted.
 public final class EventRing {
     private var ring = clinux_event_ring()
     /// 2 MiB: some 8,000 events, 20 ms of a burst at 400,000 flows a second.

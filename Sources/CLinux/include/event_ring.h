@@ -9,7 +9,8 @@
 //
 // The ring is small (it is mapped into the daemon and counts in its resident size); when
 // it is full the event goes to the socket as before, and so does every later one until the
-// daemon has read the ring and then the socket empty and ended the spill: order is kept.
+// daemon has read the ring and then the socket empty and ended the spill: order is kept,
+// save for an event passed to the socket in the instant the spill ended.
 
 enum { EVENT_RING_LARGEST = 2048 };
 
