@@ -201,14 +201,21 @@ public final class ConntrackEventListener {
         while reads < maximum {
             let n = ring.drain(into: &batch, slot: Self.slot, lengths: &lengths)
             guard n > 0 else { return false }
-            reads += n
             counters.fromRing += n
-            for i in 0 ..< n {
-                try decode(MessageReader(batch, from: i * Self.slot, count: Int(lengths[i])), fastFlow: fastFlow, handle)
-            }
-            batchRead?()
+            try handOut(n, &reads, fastFlow, batchRead, handle)
         }
         return ring.pending
+    }
+
+    /// Decodes the `n` messages a read left in `batch`, in order, and counts them as read.
+    private func handOut(_ n: Int, _ reads: inout Int,
+                         _ fastFlow: ((FlowPrinter.EventKind, UnsafeRawBufferPointer, UInt32) -> Bool)?,
+                         _ batchRead: (() -> Void)?, _ handle: (ConntrackEvent) throws -> Void) throws {
+        reads += n
+        for i in 0 ..< n {
+            try decode(MessageReader(batch, from: i * Self.slot, count: Int(lengths[i])), fastFlow: fastFlow, handle)
+        }
+        batchRead?()
     }
 
     /// Reads the socket until it is empty (false) or `maximum` is reached (true).
@@ -228,11 +235,7 @@ public final class ConntrackEventListener {
                 continue
             }
             guard n > 0 else { return false }
-            reads += n
-            for i in 0 ..< n {
-                try decode(MessageReader(batch, from: i * Self.slot, count: Int(lengths[i])), fastFlow: fastFlow, handle)
-            }
-            batchRead?()
+            try handOut(n, &reads, fastFlow, batchRead, handle)
         }
         return true
     }
