@@ -7,7 +7,10 @@
 # Both timed the same way from outside: from the trigger (the reference's `-c`; Tandem's
 # SIGTERM) until the backup's kernel holds every replicated flow (ctbulk's 1-ms sampler
 # of nf_conntrack_count). Tandem's own log figures (commit done, VIPs up) are printed
-# beside. RUNS iterations (default 5), per-run ratios summarised as median (min-max); a
+# beside. After each Tandem run, the kernel's ceiling in the same namespace: ctbulk alone
+# inserting N into B's emptied table, against the promotion's commit rate by the daemon's
+# clock ("Committed N new entries" / "commit has taken", with TANDEM_COMMIT_TIMING's
+# per-phase line kept in the raw results). RUNS iterations (default 5), per-run ratios summarised as median (min-max); a
 # run that fails (incomplete replication, a kernel that never holds the flows, a promotion
 # that never completes) is reported as failed and makes the script exit non-zero. Raw
 # results: bench/results/promotion-*.jsonl.
@@ -158,7 +161,7 @@ else ref_have=0 ref_kernel=0 ref_s=- ref_steps_s=-; fi
 
 ip netns exec "$a" "$T" run --keepalived-config "$work/a-k.conf" --conntrackd-config "$work/a.conf" 2>"$work/a.run.log" & pids+=($!)
 for _ in $(seq 1 100); do ip -n "$a" -4 -o addr show | grep -q " 172.31.98.100/" && break; sleep 0.1; done
-ip netns exec "$b" "$T" run --keepalived-config "$work/b-k.conf" --conntrackd-config "$work/b.conf" 2>"$work/b.run.log" & pids+=($!)
+TANDEM_COMMIT_TIMING=1 ip netns exec "$b" "$T" run --keepalived-config "$work/b-k.conf" --conntrackd-config "$work/b.conf" 2>"$work/b.run.log" & pids+=($!)
 sleep 2
 ip netns exec "$a" "$work/ctbulk" insert "$N" --batch 1000 --rate "$RATE" --timeout 3600 >/dev/null
 tan_have=$(wait_external); tan_have=${tan_have:-0}
@@ -181,16 +184,33 @@ added=$(grep "addresses added" "$work/b.run.log" | tail -1 | sed -n 's/.*announc
 done_ms=$(grep "all master actions done" "$work/b.run.log" | tail -1 | sed -n 's/.*done \([0-9.]*\) ms.*/\1/p')
 overruns_a=$(grep -c "overrun" "$work/a.run.log" || true)
 tan_kernel=$(bench_flows "$b")
+# The promotion's commit by the daemon's own clock (conntrackd's two lines, which `tandem
+# run` logs too), and its per-phase line: the rate the ceiling below is compared with.
+committed=$(grep "Committed [0-9]* new entries" "$work/b.run.log" | tail -1 | sed -n 's/.*Committed \([0-9]*\) new.*/\1/p')
+commit_secs=$(grep "commit has taken" "$work/b.run.log" | tail -1 | sed -n 's/.*taken \([0-9.]*\) seconds.*/\1/p')
+timing=$(grep "commit timing:" "$work/b.run.log" | tail -1 | sed 's/.*commit timing: //; s/"/'"'"'/g')
 tan_fail=""
 [ -n "$tan_reached" ] || tan_fail="tandem: the backup's kernel never held the $tan_have replicated flows"
 [ -n "$done_ms" ] || tan_fail="${tan_fail:+$tan_fail; }tandem's promotion never logged \"all master actions done\""
 [ -n "$added" ] || tan_fail="${tan_fail:+$tan_fail; }tandem never logged \"addresses added\""
+[ -n "$committed" ] && [ -n "$commit_secs" ] || tan_fail="${tan_fail:+$tan_fail; }tandem's promotion logged no \"Committed N new entries\" and \"commit has taken\" lines"
 tan_s=$(echo "scale=3; (${tan_reached:-$t0} - $t0) / 1000000000" | bc)
 tan_log_s=$(echo "scale=3; ${done_ms:-0} / 1000" | bc)
 tan_vip=$(echo "scale=3; ${added:-0} / 1000" | bc)
 stop_pids
 flush_kernels
 rm -f "$work"/*.lock "$work"/*.ctl
+# The ceiling in the same namespace, right after: ctbulk alone inserting N into B's
+# empty table (no daemon, no listener), by its own clock and timed from outside.
+c0=$(real_ns); cout=$(ip netns exec "$b" "$work/ctbulk" insert "$N" --batch 1000 --timeout 3600 || true); c1=$(real_ns)
+c_rate=$(echo "$cout" | tr ' ' '\n' | sed -n 's/^rate=//p'); c_rate=${c_rate:-0}
+c_wall=$(echo "$N * 1000000000 / ($c1 - $c0)" | bc)
+[ "$c_rate" != 0 ] || tan_fail="${tan_fail:+$tan_fail; }no rate from ctbulk in B"
+flush_kernels
+t_rate=0
+[ -z "$commit_secs" ] || [ "$(echo "$commit_secs > 0" | bc)" != 1 ] || t_rate=$(echo "${committed:-0} / $commit_secs" | bc)
+c_ratio=0
+[ "$c_rate" = 0 ] || c_ratio=$(echo "scale=3; $t_rate / $c_rate" | bc)
 
 outcome=ok
 [ "$ref_have" -ge "$N" ] || [ -n "${SKIP_REFERENCE:-}" ] || ref_fail="${ref_fail:+$ref_fail; }reference replicated only $ref_have of $N"
@@ -200,18 +220,18 @@ if [ -n "$ref_fail$tan_fail" ]; then outcome="$ref_fail${ref_fail:+${tan_fail:+;
 # raw results rather than a stand-in figure a report could take for a measured one.
 ratio=-
 [ -n "${SKIP_REFERENCE:-}" ] || [ "$(echo "$ref_s > 0" | bc)" != 1 ] || ratio=$(echo "scale=3; $tan_s / $ref_s" | bc)
-printf 'run %s: %s reference %s s (-c -f -R -B %s s, %s of %s in the kernel), tandem %s s (log %.3f s, VIPs %.3f s, %s of %s in the kernel), ratio %s\n' \
-  "$run" "$outcome" "$ref_s" "$ref_steps_s" "$ref_kernel" "$N" "$tan_s" "$tan_log_s" "$tan_vip" "$tan_kernel" "$N" "$ratio"
+printf 'run %s: %s reference %s s (-c -f -R -B %s s, %s of %s in the kernel), tandem %s s (log %.3f s, VIPs %.3f s, %s of %s in the kernel), ratio %s; promotion commit %s flows/s, ctbulk %s flows/s (wall %s), ratio %s\n' \
+  "$run" "$outcome" "$ref_s" "$ref_steps_s" "$ref_kernel" "$N" "$tan_s" "$tan_log_s" "$tan_vip" "$tan_kernel" "$N" "$ratio" "$t_rate" "$c_rate" "$c_wall" "$c_ratio"
 num() { printf '%.3f' "$1"; }
 if [ -n "${SKIP_REFERENCE:-}" ]; then
   ref_json='"reference_secs":null,"reference_steps_secs":null,"reference_replicated":null,"reference_kernel":null'
 else
   ref_json="\"reference_secs\":$(num "$ref_s"),\"reference_steps_secs\":$(num "$ref_steps_s"),\"reference_replicated\":$ref_have,\"reference_kernel\":$ref_kernel"
 fi
-echo "{$meta,\"run\":$run,\"outcome\":\"$outcome\",$ref_json,\"tandem_secs\":$(num "$tan_s"),\"tandem_log_secs\":$(num "$tan_log_s"),\"tandem_vips_secs\":$(num "$tan_vip"),\"tandem_replicated\":$tan_have,\"tandem_kernel\":$tan_kernel,\"master_overrun_lines\":$overruns_a}" >> "$results"
+echo "{$meta,\"run\":$run,\"outcome\":\"$outcome\",$ref_json,\"tandem_secs\":$(num "$tan_s"),\"tandem_log_secs\":$(num "$tan_log_s"),\"tandem_vips_secs\":$(num "$tan_vip"),\"tandem_replicated\":$tan_have,\"tandem_kernel\":$tan_kernel,\"master_overrun_lines\":$overruns_a,\"tandem_committed\":${committed:-0},\"tandem_commit_secs\":$(num "${commit_secs:-0}"),\"tandem_commit_rate\":$t_rate,\"ctbulk_rate\":$c_rate,\"ctbulk_wall_rate\":$c_wall,\"tandem_commit_timing\":\"$timing\"}" >> "$results"
 if [ "$outcome" = ok ]; then
   if [ -n "${SKIP_REFERENCE:-}" ]; then ref_lost=-; else ref_lost=$((N - ref_kernel)); fi
-  echo "$ref_s $tan_s $ratio $ref_lost $((N - tan_kernel)) $tan_vip" >> "$work/ok"
+  echo "$ref_s $tan_s $ratio $ref_lost $((N - tan_kernel)) $tan_vip $t_rate $c_rate $c_ratio" >> "$work/ok"
 else
   failed=$((failed + 1)); echo "FAILED run $run: $outcome" >&2
   grep -v "Entering\|priority" "$work/b.run.log" | tail -10 >&2
@@ -224,6 +244,9 @@ printf '%-44s %s\n' "reference: trigger to all flows in the kernel (s)" "$(col 1
 printf '%-44s %s\n' "tandem: trigger to all flows in the kernel (s)" "$(col 2)"
 printf '%-44s %s\n' "ratio tandem / reference (per run)" "$(col 3)"
 printf '%-44s %s\n' "tandem: VIPs up after its transition (s)" "$(col 6)"
+printf '%-44s %s\n' "tandem: promotion commit, flows/s (its log)" "$(col 7)"
+printf '%-44s %s\n' "ctbulk alone in B, flows/s" "$(col 8)"
+printf '%-44s %s\n' "ratio promotion commit / ctbulk (per run)" "$(col 9)"
 printf '%-44s %s\n' "flows lost, reference" "$(col 4)"
 printf '%-44s %s\n' "flows lost, tandem" "$(col 5)"
 echo "raw results: $results"
