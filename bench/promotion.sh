@@ -34,6 +34,11 @@ cleanup() {
 }
 trap cleanup EXIT
 raise_conntrack_max "$N"
+# MASTER_STOP: the signal that ends Tandem's master (TERM, the default, resigns with
+# priority 0; KILL leaves the backup to wait out Master_Down_Interval, by which time the
+# master's exit no longer shares this machine's CPUs with the backup's commit).
+MASTER_STOP=${MASTER_STOP:-TERM}
+case "$MASTER_STOP" in TERM|KILL) ;; *) echo "MASTER_STOP must be TERM or KILL, not $MASTER_STOP" >&2; exit 2;; esac
 # RATE: ctbulk's insert pace in flows/s (0, the default, is flat out).
 RATE=${RATE:-0}
 hash=$((N > 262144 ? N : 262144))
@@ -131,7 +136,7 @@ real_ns() { date +%s%N; }
 sampled_ns() { sed -n 's/^op=waitcount reached=1 .* t_ns=\([0-9]*\).*/\1/p' "$work/sampler"; }
 results=$(results_file promotion)
 RUNS=${RUNS:-5}
-meta="$(results_meta),\"n\":$N,\"insert_rate\":$RATE,\"loadavg_1m\":$(cut -d' ' -f1 /proc/loadavg),\"runs\":$RUNS,\"reference\":$([ -n "${SKIP_REFERENCE:-}" ] && echo false || echo true),\"sampler\":\"ctbulk waitcount, 1 ms\""
+meta="$(results_meta),\"n\":$N,\"insert_rate\":$RATE,\"loadavg_1m\":$(cut -d' ' -f1 /proc/loadavg),\"runs\":$RUNS,\"reference\":$([ -n "${SKIP_REFERENCE:-}" ] && echo false || echo true),\"sampler\":\"ctbulk waitcount, 1 ms\",\"master_stop\":\"$MASTER_STOP\""
 failed=0
 : > "$work/ok"
 for run in $(seq 1 "$RUNS"); do
@@ -174,7 +179,7 @@ base=$(ip netns exec "$b" cat /proc/sys/net/netfilter/nf_conntrack_count)
 ip netns exec "$b" "$work/ctbulk" waitcount $((base + tan_have)) --timeout 120 > "$work/sampler" 2>&1 & sp=$!
 sleep 0.05
 t0=$(real_ns)
-kill -TERM "${pids[0]}"
+kill -"$MASTER_STOP" "${pids[0]}"
 wait "$sp" || true
 tan_reached=$(sampled_ns)
 for _ in $(seq 1 200); do grep -q "addresses added" "$work/b.run.log" && break; sleep 0.05; done
