@@ -8,7 +8,7 @@
 # SIGTERM) until the backup's kernel holds every replicated flow (ctbulk's 1-ms sampler
 # of nf_conntrack_count). Tandem's own log figures (commit done, VIPs up) are printed
 # beside. After each Tandem run, the kernel's ceiling in the same namespace: ctbulk alone
-# inserting N into B's emptied table, against the promotion's commit rate by the daemon's
+# inserting N into B's emptied table (with A's flows still held, then without), against the promotion's commit rate by the daemon's
 # clock ("Committed N new entries" / "commit has taken", with TANDEM_COMMIT_TIMING's
 # per-phase line kept in the raw results). RUNS iterations (default 5), per-run ratios summarised as median (min-max); a
 # run that fails (incomplete replication, a kernel that never holds the flows, a promotion
@@ -203,19 +203,30 @@ tan_s=$(echo "scale=3; (${tan_reached:-$t0} - $t0) / 1000000000" | bc)
 tan_log_s=$(echo "scale=3; ${done_ms:-0} / 1000" | bc)
 tan_vip=$(echo "scale=3; ${added:-0} / 1000" | bc)
 stop_pids
-flush_kernels
 rm -f "$work"/*.lock "$work"/*.ctl
-# The ceiling in the same namespace, right after: ctbulk alone inserting N into B's
-# empty table (no daemon, no listener), by its own clock and timed from outside.
-c0=$(real_ns); cout=$(ip netns exec "$b" "$work/ctbulk" insert "$N" --batch 1000 --timeout 3600 || true); c1=$(real_ns)
-c_rate=$(echo "$cout" | tr ' ' '\n' | sed -n 's/^rate=//p'); c_rate=${c_rate:-0}
-c_wall=$(echo "$N * 1000000000 / ($c1 - $c0)" | bc)
-[ "$c_rate" != 0 ] || tan_fail="${tan_fail:+$tan_fail; }no rate from ctbulk in B"
+# The ceiling in the same namespace, right after, with no daemon and no listener: ctbulk
+# inserting N into B's emptied table, by its own clock and timed from outside; first while
+# A's kernel still holds its N flows, as it did during the promotion (one host, so one
+# conntrack hash table for both namespaces: A's flows lengthen the chains B's inserts
+# walk), then with A's flushed too.
+ceiling() { # → "own_rate wall_rate"
+  local c0 c1 out
+  c0=$(real_ns); out=$(ip netns exec "$b" "$work/ctbulk" insert "$N" --batch 1000 --timeout 3600 || true); c1=$(real_ns)
+  out=$(echo "$out" | tr ' ' '\n' | sed -n 's/^rate=//p')
+  echo "${out:-0} $(echo "$N * 1000000000 / ($c1 - $c0)" | bc)"
+}
+ip netns exec "$b" "$work/ctbulk" flush >/dev/null
+a_held=$(ip netns exec "$a" cat /proc/sys/net/netfilter/nf_conntrack_count)
+read -r c_rate c_wall < <(ceiling)
 flush_kernels
+read -r ce_rate ce_wall < <(ceiling)
+flush_kernels
+[ "$c_rate" != 0 ] && [ "$ce_rate" != 0 ] || tan_fail="${tan_fail:+$tan_fail; }no rate from ctbulk in B"
 t_rate=0
 [ -z "$commit_secs" ] || [ "$(echo "$commit_secs > 0" | bc)" != 1 ] || t_rate=$(echo "${committed:-0} / $commit_secs" | bc)
-c_ratio=0
+c_ratio=0; ce_ratio=0
 [ "$c_rate" = 0 ] || c_ratio=$(echo "scale=3; $t_rate / $c_rate" | bc)
+[ "$ce_rate" = 0 ] || ce_ratio=$(echo "scale=3; $t_rate / $ce_rate" | bc)
 
 outcome=ok
 [ "$ref_have" -ge "$N" ] || [ -n "${SKIP_REFERENCE:-}" ] || ref_fail="${ref_fail:+$ref_fail; }reference replicated only $ref_have of $N"
@@ -225,18 +236,18 @@ if [ -n "$ref_fail$tan_fail" ]; then outcome="$ref_fail${ref_fail:+${tan_fail:+;
 # raw results rather than a stand-in figure a report could take for a measured one.
 ratio=-
 [ -n "${SKIP_REFERENCE:-}" ] || [ "$(echo "$ref_s > 0" | bc)" != 1 ] || ratio=$(echo "scale=3; $tan_s / $ref_s" | bc)
-printf 'run %s: %s reference %s s (-c -f -R -B %s s, %s of %s in the kernel), tandem %s s (log %.3f s, VIPs %.3f s, %s of %s in the kernel), ratio %s; promotion commit %s flows/s, ctbulk %s flows/s (wall %s), ratio %s\n' \
-  "$run" "$outcome" "$ref_s" "$ref_steps_s" "$ref_kernel" "$N" "$tan_s" "$tan_log_s" "$tan_vip" "$tan_kernel" "$N" "$ratio" "$t_rate" "$c_rate" "$c_wall" "$c_ratio"
+printf 'run %s: %s reference %s s (-c -f -R -B %s s, %s of %s in the kernel), tandem %s s (log %.3f s, VIPs %.3f s, %s of %s in the kernel), ratio %s; promotion commit %s flows/s, ctbulk %s flows/s (wall %s) beside the %s flows A held, ratio %s; ctbulk into an empty table %s flows/s, ratio %s\n' \
+  "$run" "$outcome" "$ref_s" "$ref_steps_s" "$ref_kernel" "$N" "$tan_s" "$tan_log_s" "$tan_vip" "$tan_kernel" "$N" "$ratio" "$t_rate" "$c_rate" "$c_wall" "$a_held" "$c_ratio" "$ce_rate" "$ce_ratio"
 num() { printf '%.3f' "$1"; }
 if [ -n "${SKIP_REFERENCE:-}" ]; then
   ref_json='"reference_secs":null,"reference_steps_secs":null,"reference_replicated":null,"reference_kernel":null'
 else
   ref_json="\"reference_secs\":$(num "$ref_s"),\"reference_steps_secs\":$(num "$ref_steps_s"),\"reference_replicated\":$ref_have,\"reference_kernel\":$ref_kernel"
 fi
-echo "{$meta,\"run\":$run,\"outcome\":\"$outcome\",$ref_json,\"tandem_secs\":$(num "$tan_s"),\"tandem_log_secs\":$(num "$tan_log_s"),\"tandem_vips_secs\":$(num "$tan_vip"),\"tandem_replicated\":$tan_have,\"tandem_kernel\":$tan_kernel,\"master_overrun_lines\":$overruns_a,\"tandem_committed\":${committed:-0},\"tandem_commit_secs\":$(num "${commit_secs:-0}"),\"tandem_commit_rate\":$t_rate,\"ctbulk_rate\":$c_rate,\"ctbulk_wall_rate\":$c_wall,\"tandem_commit_timing\":\"$timing\"}" >> "$results"
+echo "{$meta,\"run\":$run,\"outcome\":\"$outcome\",$ref_json,\"tandem_secs\":$(num "$tan_s"),\"tandem_log_secs\":$(num "$tan_log_s"),\"tandem_vips_secs\":$(num "$tan_vip"),\"tandem_replicated\":$tan_have,\"tandem_kernel\":$tan_kernel,\"master_overrun_lines\":$overruns_a,\"tandem_committed\":${committed:-0},\"tandem_commit_secs\":$(num "${commit_secs:-0}"),\"tandem_commit_rate\":$t_rate,\"ctbulk_rate\":$c_rate,\"ctbulk_wall_rate\":$c_wall,\"ctbulk_peer_table\":$a_held,\"ctbulk_empty_table_rate\":$ce_rate,\"ctbulk_empty_table_wall_rate\":$ce_wall,\"tandem_commit_timing\":\"$timing\"}" >> "$results"
 if [ "$outcome" = ok ]; then
   if [ -n "${SKIP_REFERENCE:-}" ]; then ref_lost=-; else ref_lost=$((N - ref_kernel)); fi
-  echo "$ref_s $tan_s $ratio $ref_lost $((N - tan_kernel)) $tan_vip $t_rate $c_rate $c_ratio" >> "$work/ok"
+  echo "$ref_s $tan_s $ratio $ref_lost $((N - tan_kernel)) $tan_vip $t_rate $c_rate $c_ratio $ce_rate $ce_ratio" >> "$work/ok"
 else
   failed=$((failed + 1)); echo "FAILED run $run: $outcome" >&2
   grep -v "Entering\|priority" "$work/b.run.log" | tail -10 >&2
@@ -250,8 +261,10 @@ printf '%-44s %s\n' "tandem: trigger to all flows in the kernel (s)" "$(col 2)"
 printf '%-44s %s\n' "ratio tandem / reference (per run)" "$(col 3)"
 printf '%-44s %s\n' "tandem: VIPs up after its transition (s)" "$(col 6)"
 printf '%-44s %s\n' "tandem: promotion commit, flows/s (its log)" "$(col 7)"
-printf '%-44s %s\n' "ctbulk alone in B, flows/s" "$(col 8)"
-printf '%-44s %s\n' "ratio promotion commit / ctbulk (per run)" "$(col 9)"
+printf '%-44s %s\n' "ctbulk in B, A's flows held, flows/s" "$(col 8)"
+printf '%-44s %s\n' "ratio promotion commit / that (per run)" "$(col 9)"
+printf '%-44s %s\n' "ctbulk in B, both tables empty, flows/s" "$(col 10)"
+printf '%-44s %s\n' "ratio promotion commit / that (per run)" "$(col 11)"
 printf '%-44s %s\n' "flows lost, reference" "$(col 4)"
 printf '%-44s %s\n' "flows lost, tandem" "$(col 5)"
 echo "raw results: $results"
