@@ -118,7 +118,7 @@ def failover(files):
 
 
 def promotion(files):
-    path, rows, notes = pick(files, "promotion-", len)
+    path, rows, notes = pick(files, "promotion-", len, accept=lambda rows: rows[0].get("reference", True))
     if not path:
         return None
     ok = [r for r in rows if r["outcome"] == "ok"]
@@ -132,6 +132,33 @@ def promotion(files):
             f"| flows lost | {summary([n - r['reference_kernel'] for r in ok if r.get('reference_kernel') is not None], '{:.0f}')} "
             f"| {summary([n - r['tandem_kernel'] for r in ok], '{:.0f}')} |",
             "", source(path)] + notes
+
+
+def promotion_ceiling(files):
+    """Per size, the newest publishable promotion file that measured the kernel's ceiling
+    in the state the commit met (the old master's flows held)."""
+    sizes = sorted({rows[0]["n"] for p, rows in files.items()
+                    if os.path.basename(p).startswith("promotion-") and "ctbulk_peer_table" in rows[0]
+                    and publishable(rows, len(rows))})
+    out = ["| flows | good runs, failed | `tandem run`'s promotion commit, flows/s | ctbulk, the old master's flows held, flows/s "
+           "| **ratio per run** | ctbulk into emptied tables, flows/s | ratio per run |",
+           "|---|---|---|---|---|---|---|"]
+    paths, notes = [], []
+    for n in sizes:
+        path, rows, later = pick(files, "promotion-", len,
+                                 accept=lambda rows, n=n: rows[0]["n"] == n and "ctbulk_peer_table" in rows[0])
+        ok = [r for r in rows if r["outcome"] == "ok"]
+        mark = f" ({why_not(rows, len(rows))})" if not publishable(rows, len(rows)) else ""
+        out.append(f"| {n:,} | {len(ok)}, {len(rows) - len(ok)}{mark} | {summary([r['tandem_commit_rate'] for r in ok], '{:.0f}')} "
+                   f"| {summary([r['ctbulk_rate'] for r in ok], '{:.0f}')} "
+                   f"| **{summary([r['tandem_commit_rate'] / r['ctbulk_rate'] for r in ok if r['ctbulk_rate'] > 0])}** "
+                   f"| {summary([r['ctbulk_empty_table_rate'] for r in ok], '{:.0f}')} "
+                   f"| {summary([r['tandem_commit_rate'] / r['ctbulk_empty_table_rate'] for r in ok if r['ctbulk_empty_table_rate'] > 0])} |")
+        paths.append(path)
+        notes += later
+    if not paths:
+        return None
+    return out + ["", source(*paths)] + notes
 
 
 def replication(files, profile="roomy"):
@@ -304,7 +331,7 @@ def vrrp(files):
     return out
 
 
-BLOCKS = {"failover": failover, "promotion": promotion, "replication": replication,
+BLOCKS = {"failover": failover, "promotion": promotion, "promotion-ceiling": promotion_ceiling, "replication": replication,
           "replication-seed": lambda files: replication(files, profile="seed"), "mixed-burst": mixed_burst,
           "commit": commit, "ctnetlink": ctnetlink, "vrrp": vrrp}
 
