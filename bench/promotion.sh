@@ -8,10 +8,11 @@
 # SIGTERM) until the backup's kernel holds every replicated flow (ctbulk's 1-ms sampler
 # of nf_conntrack_count). Tandem's own log figures (commit done, VIPs up) are printed
 # beside. After each Tandem run, the kernel's ceiling in the same namespace: ctbulk alone
-# inserting N into B's emptied table (with A's flows still held, then without), against the promotion's commit rate by the daemon's
-# clock ("Committed N new entries" / "commit has taken", with TANDEM_COMMIT_TIMING's
-# per-phase line kept in the raw results). RUNS iterations (default 5), per-run ratios summarised as median (min-max); a
-# run that fails (incomplete replication, a kernel that never holds the flows, a promotion
+# inserting N into B's emptied table (with A's flows still held, then without), against
+# the promotion's commit rate by the daemon's clock ("Committed N new entries" / "commit
+# has taken", with TANDEM_COMMIT_TIMING's per-phase line kept in the raw results).
+# RUNS iterations (default 5), per-run ratios summarised as median (min-max); a run that
+# fails (incomplete replication, a kernel that never holds the flows, a promotion
 # that never completes) is reported as failed and makes the script exit non-zero. Raw
 # results: bench/results/promotion-*.jsonl.
 # Two namespaces (tdp-a-PID, tdp-b-PID) joined by one veth carry VRRP and the sync link;
