@@ -135,13 +135,7 @@ public final class ConntrackEventListener {
     public func waitReadable(timeoutMilliseconds: Int32) -> Bool {
         guard let ring else { return socket.waitReadable(timeoutMilliseconds: timeoutMilliseconds) }
         if ring.pending { return true }
-        var fds = [pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: ring.descriptor, events: Int16(POLLIN), revents: 0)]
-        while true {
-            let r = Glibc.poll(&fds, 2, timeoutMilliseconds)
-            if r < 0 && errno == EINTR { continue }
-            return r > 0
-        }
+        return NetlinkSocket.waitReadable([socket.descriptor, ring.descriptor], timeoutMilliseconds: timeoutMilliseconds)
     }
 
     /// Waits up to `timeoutMilliseconds` for events, then returns everything that is

@@ -152,7 +152,7 @@ public final class ConntrackdDaemon {
         // filter needs the socket's classic filter; the ring's program drops our own writes'
         // echoes itself. TANDEM_TEST_EVENT_SOCKET is the tests' and benchmarks' control.
         let ringAllowed = !configuredFilter && getenv("TANDEM_TEST_EVENT_SOCKET") == nil
-        var ringState: String?
+        var ringRefused = false
         // Every event socket, the first and any reopened after a failure, gets the same
         // groups, buffer, ring or kernel-side filter. The daemon's own filter still runs on
         // what passes: the program only drops what it would drop, and passes on what it cannot judge.
@@ -163,11 +163,11 @@ public final class ConntrackdDaemon {
             if ringAllowed {
                 do {
                     try events.divert(into: EventRing(droppingEchoesOf: echoes ?? 0))
-                    ringState = "ring"
                     return events
                 } catch {
-                    if ringState != "socket" { log("kernel events are read from their socket: the event ring is unavailable (\(error))") }
-                    ringState = "socket"
+                    // Said once: a reopened socket meets the same kernel.
+                    if !ringRefused { log("kernel events are read from their socket: the event ring is unavailable (\(error))") }
+                    ringRefused = true
                 }
             }
             if let program {

@@ -194,9 +194,15 @@ public final class NetlinkSocket {
 
     /// Waits until readable or `timeoutMilliseconds` pass. Returns false on timeout.
     public func waitReadable(timeoutMilliseconds: Int32) -> Bool {
-        var p = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        Self.waitReadable([descriptor], timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// Whether any of `descriptors` has input within `timeoutMilliseconds`; a signal's
+    /// interruption waits again.
+    public static func waitReadable(_ descriptors: [Int32], timeoutMilliseconds: Int32) -> Bool {
+        var fds = descriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
         while true {
-            let r = poll(&p, 1, timeoutMilliseconds)
+            let r = poll(&fds, nfds_t(fds.count), timeoutMilliseconds)
             if r < 0 && errno == EINTR { continue }
             return r > 0
         }
