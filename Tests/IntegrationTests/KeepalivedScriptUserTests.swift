@@ -23,7 +23,11 @@ struct KeepalivedScriptUserTests {
         chmod(dir, 0o755)
         chmod(dir + "/out", 0o777)
         let script = dir + "/ids.sh"
-        try "#!/bin/sh\necho \"$1 $(id -u) $(id -g) $(id -G)\" > \(dir)/out/$1\n".write(toFile: script, atomically: true, encoding: .utf8)
+        // Written aside and renamed into place: a track script runs every second and notify
+        // at each transition, and a file truncated for the next run must never be read.
+        let out = dir + "/out"
+        try "#!/bin/sh\necho \"$1 $(id -u) $(id -g) $(id -G)\" > \(out)/.$1.$$ && mv -f \(out)/.$1.$$ \(out)/$1\n"
+            .write(toFile: script, atomically: true, encoding: .utf8)
         chmod(script, 0o755)
         let top = ["vrrp_script chk_nobody {\n  script \"\(script) track-nobody\"\n  interval 1\n  user nobody\n}",
                    "vrrp_script chk_default {\n  script \"\(script) track-default\"\n  interval 1\n}"]
