@@ -137,18 +137,12 @@ replicate_and_commit() {
   ip netns exec "$b" "$work/ctbulk" flush >/dev/null
   echo "$have $(echo "$committed / ($t1 - $t0)" | bc) $committed ${secs:-0} $stray"
 }
-# ctbulk into B's empty table: "own_rate wall_rate".
-ctbulk_insert() {
-  local t0 t1 out
-  t0=$(now); out=$(ip netns exec "$b" "$work/ctbulk" insert "$N" --batch 1000); t1=$(now)
-  echo "$(echo "$out" | tr ' ' '\n' | sed -n 's/^rate=//p') $(echo "$N / ($t1 - $t0)" | bc)"
-}
 # The same with a DESTROY-only listener in B: "own_rate wall_rate listener_result".
 ctbulk_insert_beside_destroy_listener() {
   local lp out
   ip netns exec "$b" "$B" listen-destroy --seconds 600 > "$work/listener" 2>&1 & lp=$!; pids+=($lp)
   for _ in $(seq 1 100); do grep -q ready "$work/listener" && break; sleep 0.05; done
-  out=$(ctbulk_insert)
+  out=$(ctbulk_insert_rate "$b" "$work/ctbulk" "$N")
   kill "$lp"; wait "$lp" 2>/dev/null || true
   echo "$out $(grep -c ready "$work/listener")"
 }
@@ -163,7 +157,7 @@ for r in $(seq 1 "$RUNS"); do
   replicate_and_commit conntrackd > "$work/c.result"; read -r have cd_wall committed cd_secs cd_stray < "$work/c.result"
   replicate_and_commit "$T conntrackd" > "$work/t.result"; read -r t_have td_wall t_committed td_secs td_stray < "$work/t.result"
   timing=$(cat "$work/timing")
-  read -r c_rate c_wall < <(ctbulk_insert)
+  read -r c_rate c_wall < <(ctbulk_insert_rate "$b" "$work/ctbulk" "$N")
   ip netns exec "$b" "$work/ctbulk" flush >/dev/null
   ctbulk_insert_beside_destroy_listener > "$work/cl.result"; read -r cl_rate cl_wall cl_ready < "$work/cl.result"
   ip netns exec "$b" "$work/ctbulk" flush >/dev/null

@@ -6,6 +6,7 @@
 #                                 (the SwiftPM build folder, default .build; a worktree may
 #                                 keep its own)
 # build_ctbulk OUT                the C yardstick (../shared/bench/ctbulk.c, or $SHARED's)
+# ctbulk_insert_rate NS CTBULK N  ctbulk inserts N in NS: "own_rate wall_rate", flows/s
 # veth_pair NS_A NS_B IF_A IF_B ADDR_A ADDR_B
 #                                 two new namespaces joined by one veth, ADDR_* with their
 #                                 prefix (10.0.0.1/24), both ends and lo up
@@ -47,6 +48,16 @@ build_release() {
 
 build_ctbulk() {
   gcc -O2 -Wall -o "$1" "${SHARED:-../shared}/bench/ctbulk.c" -lmnl
+}
+
+# ctbulk_insert_rate NS CTBULK N: ctbulk inserts N flows (batches of 1,000) in namespace NS,
+# the kernel's ceiling; prints "own_rate wall_rate" in flows/s (ctbulk's own clock, then
+# timed from outside). ctbulk failing or printing no rate gives 0 for its own.
+ctbulk_insert_rate() {
+  local t0 t1 out
+  t0=$(date +%s%N); out=$(ip netns exec "$1" "$2" insert "$3" --batch 1000 || true); t1=$(date +%s%N)
+  out=$(echo "$out" | tr ' ' '\n' | sed -n 's/^rate=//p')
+  echo "${out:-0} $(( $3 * 1000000000 / (t1 - t0) ))"
 }
 
 veth_pair() {

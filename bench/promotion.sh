@@ -210,17 +210,11 @@ rm -f "$work"/*.lock "$work"/*.ctl
 # A's kernel still holds its N flows, as it did during the promotion (one host, so one
 # conntrack hash table for both namespaces: A's flows lengthen the chains B's inserts
 # walk), then with A's flushed too.
-ceiling() { # → "own_rate wall_rate"
-  local c0 c1 out
-  c0=$(real_ns); out=$(ip netns exec "$b" "$work/ctbulk" insert "$N" --batch 1000 --timeout 3600 || true); c1=$(real_ns)
-  out=$(echo "$out" | tr ' ' '\n' | sed -n 's/^rate=//p')
-  echo "${out:-0} $(echo "$N * 1000000000 / ($c1 - $c0)" | bc)"
-}
 ip netns exec "$b" "$work/ctbulk" flush >/dev/null
 a_held=$(ip netns exec "$a" cat /proc/sys/net/netfilter/nf_conntrack_count)
-read -r c_rate c_wall < <(ceiling)
+read -r c_rate c_wall < <(ctbulk_insert_rate "$b" "$work/ctbulk" "$N")
 flush_kernels
-read -r ce_rate ce_wall < <(ceiling)
+read -r ce_rate ce_wall < <(ctbulk_insert_rate "$b" "$work/ctbulk" "$N")
 flush_kernels
 [ "$c_rate" != 0 ] && [ "$ce_rate" != 0 ] || tan_fail="${tan_fail:+$tan_fail; }no rate from ctbulk in B"
 t_rate=0
