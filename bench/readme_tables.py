@@ -248,8 +248,10 @@ def mixed_burst(files):
 
 
 def commit(files):
-    """One table per table size, each from the newest publishable file that measured it."""
-    sizes = sorted({rows[0]["n"] for p, rows in files.items() if os.path.basename(p).startswith("commit-")})
+    """One table per table size that has a publishable file, each from the newest such file
+    (a size measured only in checks and smoke runs stays in docs/benchmarks.md)."""
+    sizes = sorted({rows[0]["n"] for p, rows in files.items()
+                    if os.path.basename(p).startswith("commit-") and publishable(rows, len(rows))})
     out = []
     for n in sizes:
         path, rows, notes = pick(files, "commit-", len, lambda rows, n=n: rows[0]["n"] == n)
